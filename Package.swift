@@ -1,0 +1,83 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let package = Package(
+    name: "kaoping",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "kaoping", targets: ["kaoping"]),
+        .library(name: "KaopingForms", targets: ["KaopingForms"]),
+        .library(name: "KaopingAggregation", targets: ["KaopingAggregation"]),
+        .library(name: "KaopingServer", targets: ["KaopingServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    ],
+    targets: [
+        // Form definitions: parsing and validation of the files in forms/. No HTTP, no database.
+        .target(
+            name: "KaopingForms",
+            dependencies: [
+                .product(name: "Yams", package: "Yams")
+            ]
+        ),
+        // The scoring method: pure Swift, no dependencies, no I/O.
+        .target(name: "KaopingAggregation"),
+        // The HTTP application, storage, embedded PostgreSQL and background services.
+        .target(
+            name: "KaopingServer",
+            dependencies: [
+                "KaopingForms",
+                "KaopingAggregation",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            resources: [
+                .copy("Resources/templates"),
+                .copy("Resources/static"),
+            ]
+        ),
+        .executableTarget(
+            name: "kaoping",
+            dependencies: [
+                "KaopingServer",
+                "KaopingForms",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .testTarget(name: "KaopingFormsTests", dependencies: ["KaopingForms"]),
+        .testTarget(name: "KaopingAggregationTests", dependencies: ["KaopingAggregation"]),
+        .testTarget(
+            name: "KaopingServerTests",
+            dependencies: [
+                "KaopingServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,27 @@
+import Hummingbird
+import HummingbirdAuth
+import NIOCore
+
+/// What every request carries besides the request itself.
+public struct AppRequestContext: SessionRequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let sessions: SessionContext<AdminSession>
+    public let remoteAddress: SocketAddress?
+    /// The signed-in account, set by `AuthenticationMiddleware` on admin pages.
+    public var user: User?
+    public var language: Language
+    /// The token every state-changing form must echo back (see `CSRFMiddleware`).
+    public var csrfToken: String
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.sessions = .init()
+        self.remoteAddress = source.channel.remoteAddress
+        self.user = nil
+        self.language = .chinese
+        self.csrfToken = ""
+    }
+
+    /// Form posts (respondents on slow phones, evaluators with long remarks) stay well below this.
+    public var maxUploadSize: Int { 4 * 1024 * 1024 }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import Hummingbird
+import HummingbirdAuth
+import Logging
+import Prometheus
+import ServiceLifecycle
+
+/// Names of the admin session cookie and of its rows in the session store.
+public enum SessionCookie {
+    public static let name = "kp_session"
+    public static let keyPrefix = "session."
+}
+
+/// Everything `buildApplication` needs that is made outside it: the resolved configuration and
+/// a database that is reachable (the embedded cluster, if any, is already running).
+public struct ApplicationEnvironment: Sendable {
+    public var configuration: KaopingConfiguration
+    public var database: Database
+    public var registry: PrometheusCollectorRegistry
+    public var logger: Logger
+    /// The embedded cluster this process started; stopped after everything else at shutdown.
+    public var embeddedCluster: EmbeddedPostgres?
+    public var passwordHasher: PasswordHasher
+    /// Runs once the server listens (the CLI prints the address and first steps).
+    public var onServerRunning: @Sendable (Int) async -> Void
+
+    public init(
+        configuration: KaopingConfiguration, database: Database, registry: PrometheusCollectorRegistry, logger: Logger,
+        embeddedCluster: EmbeddedPostgres? = nil, passwordHasher: PasswordHasher = PasswordHasher(),
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) {
+        self.configuration = configuration
+        self.database = database
+        self.registry = registry
+        self.logger = logger
+        self.embeddedCluster = embeddedCluster
+        self.passwordHasher = passwordHasher
+        self.onServerRunning = onServerRunning
+    }
+}
+
+/// Builds the Kaoping application: routes, middleware and background services.
+///
+/// Migrations run before the server accepts connections; background services wait for them.
+public func buildApplication(_ environment: ApplicationEnvironment) async throws -> some ApplicationProtocol {
+    let configuration = environment.configuration
+    let logger = environment.logger
+    let database = environment.database
+    let migrator = try Migrator(directory: configuration.sqlDirectory)
+    let migrations = MigrationGate()
+    let sessions = PostgresPersistDriver(database: database, logger: logger)
+    let throttle = LoginThrottle(database: database)
+    let views = try await Views()
+
+    let router = try buildRouter(
+        environment: environment,
+        dependencies: .init(
+            users: PostgresUserRepository(database: database),
+            audit: PostgresAuditLog(database: database),
+            throttle: throttle,
+            sessions: sessions,
+            views: views,
+            migrations: migrations,
+            expectedMigrations: Set(migrator.migrations.map(\.version))
+        )
+    )
+
+    var services: [any Service] = []
+    if let cluster = environment.embeddedCluster {
+        // First in, last out: the database stops after the server and the pool.
+        services.append(EmbeddedPostgresService(cluster: cluster, logger: logger))
+    }
+    services.append(database.client)
+    services.append(SessionCleanupService(sessions: sessions, throttle: throttle, migrations: migrations, logger: logger))
+
+    var app = Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+        services: services,
+        onServerRunning: { channel in
+            await environment.onServerRunning(channel.localAddress?.port ?? configuration.port)
+        },
+        logger: logger
+    )
+    app.beforeServerStarts {
+        try await migrator.migrate(database: database, logger: logger)
+        migrations.open()
+    }
+    return app
+}
+
+/// What the routes need, made once by `buildApplication`.
+public struct RouterDependencies: Sendable {
+    public var users: any UserRepository
+    public var audit: any AuditLog
+    public var throttle: LoginThrottle
+    public var sessions: PostgresPersistDriver
+    public var views: Views
+    public var migrations: MigrationGate
+    public var expectedMigrations: Set<Int>
+}
+
+public func buildRouter(environment: ApplicationEnvironment, dependencies: RouterDependencies) throws -> Router<AppRequestContext> {
+    let configuration = environment.configuration
+    let router = Router(context: AppRequestContext.self)
+    let catalog = RouteCatalog()
+    let routes = CatalogingRouter(router: router, catalog: catalog)
+
+    // Outermost first: metrics see the final status, the log line carries it, every response
+    // gets the security headers, errors become pages in the person's language.
+    router.add(middleware: RequestMetricsMiddleware(registry: environment.registry))
+    router.add(middleware: RequestLogMiddleware())
+    router.add(middleware: SecurityHeadersMiddleware())
+    router.add(middleware: LanguageMiddleware(secureCookies: configuration.cookieSecure))
+    router.add(middleware: ErrorPageMiddleware(views: dependencies.views, routes: catalog))
+    router.add(middleware: FileMiddleware(Resources.path("static"), urlBasePath: "/static", cacheControl: .init([(MediaType(type: .any), [.public, .maxAge(3600)])]), searchForIndexHtml: false, logger: environment.logger))
+    router.add(middleware: CSRFMiddleware(secureCookies: configuration.cookieSecure, routes: catalog))
+
+    HealthController(
+        database: environment.database, migrations: dependencies.migrations,
+        expectedMigrations: dependencies.expectedMigrations, registry: environment.registry
+    ).addRoutes(to: routes)
+    routes.get("/") { _, _ in Response.seeOther("/admin") }
+
+    let sessionMiddleware = SessionMiddleware<AppRequestContext>(
+        storage: dependencies.sessions,
+        configuration: .init(
+            sessionCookieParameters: .init(name: SessionCookie.name, path: "/admin", secure: configuration.cookieSecure, sameSite: .lax),
+            keyPrefix: SessionCookie.keyPrefix,
+            defaultSessionExpiration: .seconds(configuration.sessionLifetimeHours * 3600)
+        )
+    )
+    let auth = AuthController(
+        users: dependencies.users, audit: dependencies.audit, throttle: dependencies.throttle,
+        hasher: environment.passwordHasher, sessions: dependencies.sessions, views: dependencies.views,
+        trustForwardedFor: configuration.trustForwardedFor, sessionLifetime: .seconds(configuration.sessionLifetimeHours * 3600)
+    )
+    let admin = routes.group("/admin").add(middleware: sessionMiddleware)
+    auth.addPublicRoutes(to: admin)
+    let signedIn = admin.group().add(middleware: AuthenticationMiddleware(users: dependencies.users))
+    auth.addRoutes(to: signedIn)
+    AdminController(views: dependencies.views).addRoutes(to: signedIn)
+    return router
+}

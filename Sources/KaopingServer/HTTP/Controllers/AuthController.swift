@@ -1,0 +1,155 @@
+import HTTPTypes
+import Foundation
+import Hummingbird
+import HummingbirdAuth
+import Logging
+
+/// Sign-in, sign-out and password changes for administrators, evaluators and branch viewers.
+public struct AuthController: Sendable {
+    let users: any UserRepository
+    let audit: any AuditLog
+    let throttle: LoginThrottle
+    let hasher: PasswordHasher
+    let sessions: PostgresPersistDriver
+    let views: Views
+    let trustForwardedFor: Bool
+    let sessionLifetime: Duration
+
+    public init(
+        users: any UserRepository, audit: any AuditLog, throttle: LoginThrottle, hasher: PasswordHasher,
+        sessions: PostgresPersistDriver, views: Views, trustForwardedFor: Bool, sessionLifetime: Duration
+    ) {
+        self.users = users
+        self.audit = audit
+        self.throttle = throttle
+        self.hasher = hasher
+        self.sessions = sessions
+        self.views = views
+        self.trustForwardedFor = trustForwardedFor
+        self.sessionLifetime = sessionLifetime
+    }
+
+    /// Routes reachable without signing in.
+    public func addPublicRoutes(to router: some RouterMethods<AppRequestContext>) {
+        router.get("/login", use: showLogin)
+        router.post("/login", use: login)
+    }
+
+    /// Routes for signed-in users.
+    public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
+        router.post("/logout", use: logout)
+        router.get("/password", use: showPasswordForm)
+        router.post("/password", use: changePassword)
+    }
+
+    // MARK: Sign in
+
+    @Sendable func showLogin(_ request: Request, context: AppRequestContext) async throws -> Response {
+        if context.sessions.session != nil {
+            return .seeOther(Self.safeNext(request.uri.queryParameters["next"].map(String.init)))
+        }
+        var values: [String: Any] = ["next": request.uri.queryParameters["next"].map(String.init) ?? ""]
+        if request.uri.queryParameters["bye"] != nil { values["notice"] = context.language.text("logged_out") }
+        return try views.page("login", values, context: context)
+    }
+
+    @Sendable func login(_ request: Request, context: AppRequestContext) async throws -> Response {
+        var request = request
+        let form = try await request.formData(context: context)
+        let username = (form["username"] ?? "").trimmingCharacters(in: .whitespaces)
+        let password = form["password"] ?? ""
+        let next = form["next"] ?? ""
+        let address = context.clientAddress(request, trustForwardedFor: trustForwardedFor)
+
+        func refuse(_ key: String, status: HTTPResponse.Status) throws -> Response {
+            try views.page(
+                "login", ["error": context.language.text(key), "username": username, "next": next], status: status, context: context
+            )
+        }
+        guard !username.isEmpty, !password.isEmpty else { return try refuse("login_missing", status: .unprocessableContent) }
+
+        switch try await throttle.check(username: username, address: address) {
+        case .allowed: break
+        case .accountLocked:
+            try await audit.record(.init(action: "login.throttled", actorName: username, subject: "account", address: address))
+            return try refuse("login_throttled_account", status: .tooManyRequests)
+        case .addressLocked:
+            try await audit.record(.init(action: "login.throttled", actorName: username, subject: "address", address: address))
+            return try refuse("login_throttled_address", status: .tooManyRequests)
+        }
+
+        let user = try await users.find(username: username)
+        // Check a password even for unknown names, so that timing does not reveal which exist.
+        let verified = try await hasher.verify(password, against: user?.passwordHash ?? hasher.decoyHash)
+        guard let user, user.active, verified else {
+            try await throttle.record(username: username, address: address, succeeded: false)
+            try await audit.record(.init(action: "login.failed", actorUserID: user?.id, actorName: username, address: address))
+            return try refuse("login_failed", status: .unprocessableContent)
+        }
+        try await throttle.record(username: username, address: address, succeeded: true)
+        try await audit.record(.init(action: "login", actorUserID: user.id, actorName: user.username, address: address))
+        context.sessions.createSession(AdminSession(userID: user.id), expiresIn: sessionLifetime)
+        context.logger.info("signed in", metadata: ["user": "\(user.username)"])
+        return .seeOther(Self.safeNext(next))
+    }
+
+    @Sendable func logout(_ request: Request, context: AppRequestContext) async throws -> Response {
+        if let user = context.user {
+            try await audit.record(
+                .init(action: "logout", actorUserID: user.id, actorName: user.username, address: context.clientAddress(request, trustForwardedFor: trustForwardedFor))
+            )
+        }
+        context.sessions.clearSession()
+        return .seeOther("/admin/login?bye=1")
+    }
+
+    // MARK: Password
+
+    @Sendable func showPasswordForm(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try views.page("password", context: context)
+    }
+
+    @Sendable func changePassword(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let user = context.user else { throw AppError.forbidden }
+        var request = request
+        let form = try await request.formData(context: context)
+        let current = form["current"] ?? ""
+        let new = form["new"] ?? ""
+        let confirm = form["confirm"] ?? ""
+
+        var problems: [String] = []
+        if !(try await hasher.verify(current, against: user.passwordHash)) { problems.append("password_wrong_current") }
+        if AccountRules.validatePassword(new) != nil { problems.append("password_too_short") }
+        if new != confirm { problems.append("password_mismatch") }
+        if problems.isEmpty && new == current { problems.append("password_same") }
+        guard problems.isEmpty else {
+            let messages = problems.map { ["message": context.language.text($0)] }
+            return try views.page("password", ["problems": messages], status: .unprocessableContent, context: context)
+        }
+        try await users.updatePasswordHash(userID: user.id, passwordHash: try await hasher.hash(new))
+        let sessionKey = request.cookies[SessionCookie.name].map { "\(SessionCookie.keyPrefix)\($0.value)" }
+        try await sessions.removeAll(userID: user.id, except: sessionKey)
+        try await audit.record(
+            .init(action: "password.changed", actorUserID: user.id, actorName: user.username, address: context.clientAddress(request, trustForwardedFor: trustForwardedFor))
+        )
+        return try views.page("password", ["notice": context.language.text("password_changed")], context: context)
+    }
+
+    /// Only paths inside the admin area: never an open redirect to another site.
+    static func safeNext(_ next: String?) -> String {
+        guard let next, next.hasPrefix("/admin"), !next.hasPrefix("//"), !next.contains("\\"), !next.hasPrefix("/admin/login") else {
+            return "/admin"
+        }
+        return next
+    }
+}
+
+extension AppRequestContext {
+    /// The client's address: the TCP peer, or behind a trusted proxy the last address it added.
+    func clientAddress(_ request: Request, trustForwardedFor: Bool) -> String {
+        if trustForwardedFor, let forwarded = request.headers[.xForwardedFor], let last = forwarded.split(separator: ",").last {
+            return last.trimmingCharacters(in: .whitespaces)
+        }
+        return remoteAddress?.ipAddress ?? "unknown"
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import Hummingbird
+import Prometheus
+
+/// Liveness, readiness and metrics for the operator's monitoring.
+public struct HealthController: Sendable {
+    let database: Database
+    let migrations: MigrationGate
+    let expectedMigrations: Set<Int>
+    let registry: PrometheusCollectorRegistry
+
+    public init(database: Database, migrations: MigrationGate, expectedMigrations: Set<Int>, registry: PrometheusCollectorRegistry) {
+        self.database = database
+        self.migrations = migrations
+        self.expectedMigrations = expectedMigrations
+        self.registry = registry
+    }
+
+    public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
+        router.get("/healthz", use: healthz)
+        router.get("/readyz", use: readyz)
+        router.get("/metrics", use: metrics)
+    }
+
+    /// The process is alive and serving HTTP; says nothing about the database.
+    @Sendable func healthz(_ request: Request, context: AppRequestContext) async throws -> Response {
+        json(.ok, ["status": "ok"])
+    }
+
+    /// Ready to take traffic: the database answers and has every migration this build knows.
+    @Sendable func readyz(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard migrations.isOpen else {
+            return json(.serviceUnavailable, ["status": "starting", "reason": "migrations not yet applied"])
+        }
+        let database = self.database
+        let applied = await database.answers(within: .seconds(2)) {
+            try await Migrator.appliedVersions(database: database) ?? []
+        }
+        guard let applied else {
+            return json(.serviceUnavailable, ["status": "unavailable", "reason": "database not reachable"])
+        }
+        let missing = expectedMigrations.subtracting(applied)
+        guard missing.isEmpty else {
+            return json(.serviceUnavailable, ["status": "unavailable", "reason": "migrations missing: \(missing.sorted())"])
+        }
+        return json(.ok, ["status": "ready", "migrations": "\(applied.count)"])
+    }
+
+    @Sendable func metrics(_ request: Request, context: AppRequestContext) async throws -> Response {
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: buffer))
+        )
+    }
+
+    private func json(_ status: HTTPResponse.Status, _ body: [String: String]) -> Response {
+        let data = (try? JSONEncoder().encode(body)) ?? Data("{}".utf8)
+        return Response(
+            status: status,
+            headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data))
+        )
+    }
+}

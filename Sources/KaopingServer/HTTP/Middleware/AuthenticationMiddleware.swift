@@ -1,0 +1,43 @@
+import Foundation
+import Hummingbird
+
+/// Admits signed-in, active accounts to the admin area and sends everyone else to the login
+/// page, remembering where they were going.
+public struct AuthenticationMiddleware: RouterMiddleware {
+    public typealias Context = AppRequestContext
+    let users: any UserRepository
+
+    public init(users: any UserRepository) {
+        self.users = users
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let session = context.sessions.session, let user = try await users.find(id: session.userID), user.active else {
+            if context.sessions.session != nil { context.sessions.clearSession() }
+            let target = request.method == .get ? request.uri.path : "/admin"
+            let query = target == "/admin" ? "" : "?next=\(target.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(["&", "=", "?", "+"])) ?? "")"
+            return .seeOther("/admin/login\(query)")
+        }
+        var context = context
+        context.user = user
+        var response = try await next(request, context)
+        // Admin pages hold names and scores: never keep them in shared or back-button caches.
+        response.headers[.cacheControl] = "no-store"
+        return response
+    }
+}
+
+/// Lets through only the roles given; others get 403.
+public struct RoleMiddleware: RouterMiddleware {
+    public typealias Context = AppRequestContext
+    let roles: Set<UserRole>
+
+    public init(_ roles: Set<UserRole>) {
+        self.roles = roles
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let role = context.user?.role, roles.contains(role) else { throw AppError.forbidden }
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,18 @@
+import ArgumentParser
+import Foundation
+import KaopingServer
+
+@main
+struct Kaoping: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kaoping",
+        abstract: "Kaoping (考评): party-branch evaluation server.",
+        discussion: """
+            Every setting can also come from a KAOPING_* environment variable (KAOPING_PORT, \
+            KAOPING_DATABASE_URL, …); a flag wins over the environment, which wins over the default. \
+            Without --database-url, Kaoping runs its own PostgreSQL cluster in <data-dir>/postgres.
+            """,
+        subcommands: [ServeCommand.self, MigrateCommand.self, UserCommand.self],
+        defaultSubcommand: nil
+    )
+}

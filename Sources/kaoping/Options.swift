@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import KaopingServer
+import Logging
+
+func settingHelp(_ key: String) -> ArgumentHelp {
+    let setting = KaopingConfiguration.settings.first { $0.key == key }!
+    return ArgumentHelp("\(setting.help) [\(setting.environmentVariable); default: \(setting.defaultDescription)]")
+}
+
+/// The options of every command that uses the database.
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .customLong("database-url"), help: settingHelp("database-url"))
+    var databaseURL: String?
+    @Option(name: .customLong("data-dir"), help: settingHelp("data-dir"))
+    var dataDir: String?
+    @Option(name: .customLong("sql-dir"), help: settingHelp("sql-dir"))
+    var sqlDir: String?
+    @Option(name: .customLong("database-pool-size"), help: settingHelp("database-pool-size"))
+    var databasePoolSize: String?
+    @Option(name: .customLong("log-level"), help: settingHelp("log-level"))
+    var logLevel: String?
+    @Option(name: .customLong("log-format"), help: settingHelp("log-format"))
+    var logFormat: String?
+
+    var flags: [String: String] {
+        var flags: [String: String] = [:]
+        flags["database-url"] = databaseURL
+        flags["data-dir"] = dataDir
+        flags["sql-dir"] = sqlDir
+        flags["database-pool-size"] = databasePoolSize
+        flags["log-level"] = logLevel
+        flags["log-format"] = logFormat
+        return flags
+    }
+}
+
+/// Resolves the configuration or ends the program with one clear line.
+func resolveConfiguration(_ flags: [String: String]) throws -> KaopingConfiguration {
+    do {
+        return try KaopingConfiguration.resolve(flags: flags, environment: ProcessInfo.processInfo.environment)
+    } catch {
+        fail(error.description)
+    }
+}
+
+func fail(_ message: String, code: Int32 = 2) -> Never {
+    FileHandle.standardError.write(Data("kaoping: \(message)\n".utf8))
+    exit(code)
+}
+
+/// Opens the configured database (starting the embedded cluster if needed), brings its schema
+/// up to date, runs `body`, and stops the cluster again if this command started it.
+func withMigratedDatabase<Result: Sendable>(
+    _ configuration: KaopingConfiguration, logger: Logger, _ body: @Sendable @escaping (Database) async throws -> Result
+) async throws -> Result {
+    let prepared: DatabaseBootstrap.Prepared
+    do {
+        prepared = try await DatabaseBootstrap.prepare(configuration, logger: logger)
+    } catch {
+        fail("\(error)", code: 1)
+    }
+    defer {
+        if let cluster = prepared.startedCluster { try? cluster.stop(logger: logger) }
+    }
+    let database = Database(url: prepared.url, poolSize: 2, registry: .init(), logger: logger)
+    let migrator: Migrator
+    do {
+        migrator = try Migrator(directory: configuration.sqlDirectory)
+    } catch {
+        fail(error.description, code: 1)
+    }
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { await database.client.run() }
+        defer { group.cancelAll() }
+        try await migrator.migrate(database: database, logger: logger)
+        return try await body(database)
+    }
+}

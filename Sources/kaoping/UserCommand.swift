@@ -1,0 +1,85 @@
+import ArgumentParser
+import Foundation
+import KaopingServer
+import Logging
+
+struct UserCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "user",
+        abstract: "Manage accounts.",
+        subcommands: [AddUser.self]
+    )
+}
+
+struct AddUser: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add",
+        abstract: "Create an account.",
+        discussion: """
+            The password is read from standard input (asked twice on a terminal), or generated \
+            and printed with --generate-password. Example:
+              echo 'a long secret' | kaoping user add --username zhang --role admin
+            """
+    )
+
+    @Option(help: "Login name (letters, digits, . _ - @).")
+    var username: String
+    @Option(help: "admin, evaluator or viewer.")
+    var role: String
+    @Option(name: .customLong("display-name"), help: "Name shown in the interface (default: the username).")
+    var displayName: String = ""
+    @Option(help: "Branch code; required for the viewer role, which sees one branch only.")
+    var branch: String?
+    @Flag(name: .customLong("generate-password"), help: "Generate a password and print it instead of reading one.")
+    var generatePassword = false
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        let configuration = try resolveConfiguration(database.flags)
+        LogSetup.bootstrap(level: min(configuration.logLevel, .warning) == configuration.logLevel ? .warning : configuration.logLevel, format: configuration.logFormat)
+        let logger = Logger(label: "kaoping")
+        guard let role = UserRole(rawValue: role) else { fail("--role must be admin, evaluator or viewer, not '\(self.role)'") }
+        if let problem = AccountRules.validateUsername(username) { fail("--username: \(problem)") }
+        if role == .viewer && branch == nil { fail(AccountError.viewerNeedsBranch.description) }
+
+        let password = generatePassword ? AccountRules.generatePassword() : readPassword()
+        if let problem = AccountRules.validatePassword(password) { fail(problem.description) }
+        let hash = try await PasswordHasher().hash(password)
+
+        let username = self.username, displayName = self.displayName, branch = self.branch
+        do {
+            let user = try await withMigratedDatabase(configuration, logger: logger) { database in
+                let user = try await PostgresUserRepository(database: database).create(
+                    username: username, displayName: displayName, role: role, branchCode: branch, passwordHash: hash
+                )
+                try await PostgresAuditLog(database: database).record(
+                    .init(action: "user.created", actorName: "cli", subject: user.username, details: ["role": role.rawValue])
+                )
+                return user
+            }
+            print("created \(user.role.rawValue) account '\(user.username)'")
+            if generatePassword { print("password: \(password)") }
+        } catch let error as AccountError {
+            fail(error.description, code: 1)
+        } catch {
+            fail("\(error)", code: 1)
+        }
+    }
+
+    private func readPassword() -> String {
+        if isatty(STDIN_FILENO) != 0 {
+            guard let first = getpass("Password for \(username): ").map({ String(cString: $0) }),
+                  let second = getpass("Same password again: ").map({ String(cString: $0) })
+            else { fail("no password given") }
+            guard first == second else { fail("the two passwords differ") }
+            return first
+        }
+        let data = FileHandle.standardInput.readDataToEndOfFile()
+        let text = String(decoding: data, as: UTF8.self)
+        let password = text.hasSuffix("\r\n") ? String(text.dropLast(2)) : text.hasSuffix("\n") ? String(text.dropLast()) : text
+        guard !password.isEmpty else {
+            fail("no password on standard input: pipe one in, or use --generate-password")
+        }
+        return password
+    }
+}
