@@ -47,9 +47,9 @@ public struct DatabaseBootstrap: Sendable {
 
     /// Runs `body` on a single connection to the server's `postgres` database.
     public static func withMaintenanceConnection<Result: Sendable>(
-        _ url: DatabaseURL, logger: Logger, _ body: (PostgresConnection) async throws -> Result
+        _ url: DatabaseURL, logger: Logger, database: String = "postgres", _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        let maintenance = url.with(database: "postgres")
+        let maintenance = url.with(database: database)
         var configuration: PostgresConnection.Configuration
         if let socketDirectory = maintenance.unixSocketDirectory {
             configuration = .init(unixSocketPath: "\(socketDirectory)/.s.PGSQL.\(maintenance.port)", username: maintenance.username, password: maintenance.password, database: maintenance.database)

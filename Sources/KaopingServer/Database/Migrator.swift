@@ -80,17 +80,21 @@ public struct Migrator: Sendable {
     /// Applies what is missing and returns the migrations applied by this call.
     @discardableResult
     public func migrate(database: Database, logger: Logger) async throws -> [Migration] {
-        try await database.withConnection { connection in
-            try await connection.query("SELECT pg_advisory_lock(\(Migrator.advisoryLockKey))", logger: logger)
-            do {
-                let applied = try await apply(on: connection, logger: logger)
-                try await connection.query("SELECT pg_advisory_unlock(\(Migrator.advisoryLockKey))", logger: logger)
-                return applied
-            } catch {
-                // The lock belongs to the connection, which goes back to the pool: release it.
-                _ = try? await connection.query("SELECT pg_advisory_unlock(\(Migrator.advisoryLockKey))", logger: logger)
-                throw error
-            }
+        try await database.withConnection { connection in try await migrate(on: connection, logger: logger) }
+    }
+
+    /// Applies what is missing over one connection.
+    @discardableResult
+    public func migrate(on connection: PostgresConnection, logger: Logger) async throws -> [Migration] {
+        for try await _ in try await connection.query("SELECT pg_advisory_lock(\(Migrator.advisoryLockKey))", logger: logger) {}
+        do {
+            let applied = try await apply(on: connection, logger: logger)
+            try await connection.query("SELECT pg_advisory_unlock(\(Migrator.advisoryLockKey))", logger: logger)
+            return applied
+        } catch {
+            // The lock belongs to the session, which may go back to a pool: release it.
+            _ = try? await connection.query("SELECT pg_advisory_unlock(\(Migrator.advisoryLockKey))", logger: logger)
+            throw error
         }
     }
 
@@ -142,7 +146,8 @@ public struct Migrator: Sendable {
             }
             do {
                 try await connection.query("BEGIN", logger: logger)
-                try await connection.query("SELECT pg_temp.kaoping_run_migration(\(migration.sql))", logger: logger)
+                // Errors raised while the script runs arrive with the rows: read them all.
+                for try await _ in try await connection.query("SELECT pg_temp.kaoping_run_migration(\(migration.sql))", logger: logger) {}
                 try await connection.query(
                     "INSERT INTO schema_migrations (version, name, checksum) VALUES (\(migration.version), \(migration.name), \(checksum))",
                     logger: logger

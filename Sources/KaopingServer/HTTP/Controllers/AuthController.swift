@@ -124,7 +124,7 @@ public struct AuthController: Sendable {
         if problems.isEmpty && new == current { problems.append("password_same") }
         guard problems.isEmpty else {
             let messages = problems.map { ["message": context.language.text($0)] }
-            return try views.page("password", ["problems": messages], status: .unprocessableContent, context: context)
+            return try views.page("password", ["problems": messages, "hasProblems": true], status: .unprocessableContent, context: context)
         }
         try await users.updatePasswordHash(userID: user.id, passwordHash: try await hasher.hash(new))
         let sessionKey = request.cookies[SessionCookie.name].map { "\(SessionCookie.keyPrefix)\($0.value)" }

@@ -1,0 +1,95 @@
+import Logging
+import Testing
+
+@testable import KaopingServer
+
+@Suite("Configuration")
+struct ConfigurationTests {
+    @Test func defaultsWhenNothingIsSet() throws {
+        let configuration = try KaopingConfiguration.resolve(flags: [:], environment: ["HOME": "/root"])
+        #expect(configuration.host == "127.0.0.1")
+        #expect(configuration.port == 8080)
+        #expect(configuration.databaseURL == nil)
+        #expect(configuration.dataDirectory == ".kaoping")
+        #expect(configuration.formsDirectory == "forms")
+        #expect(configuration.sqlDirectory == "sql")
+        #expect(configuration.logLevel == .info)
+        #expect(configuration.logFormat == .text)
+        #expect(configuration.publicBaseURL == "http://127.0.0.1:8080")
+        #expect(configuration.cookieSecure == false)
+    }
+
+    @Test func flagsWinOverEnvironmentWhichWinsOverDefaults() throws {
+        let configuration = try KaopingConfiguration.resolve(
+            flags: ["port": "9000"],
+            environment: ["KAOPING_PORT": "9100", "KAOPING_HOST": "0.0.0.0", "KAOPING_LOG_FORMAT": "json", "KAOPING_COOKIE_SECURE": "true"]
+        )
+        #expect(configuration.port == 9000)
+        #expect(configuration.host == "0.0.0.0")
+        #expect(configuration.logFormat == .json)
+        #expect(configuration.cookieSecure)
+        // A wildcard listen address is not a place to send people; the default link uses loopback.
+        #expect(configuration.publicBaseURL == "http://127.0.0.1:9000")
+    }
+
+    @Test func databaseURLIsParsed() throws {
+        let configuration = try KaopingConfiguration.resolve(
+            flags: ["database-url": "postgres://kp:s%40cret@db.example:6543/kaoping?sslmode=require"], environment: [:]
+        )
+        let url = try #require(configuration.databaseURL)
+        #expect(url.host == "db.example")
+        #expect(url.port == 6543)
+        #expect(url.username == "kp")
+        #expect(url.password == "s@cret")
+        #expect(url.database == "kaoping")
+        #expect(url.tlsMode == .require)
+        #expect(url.description == "postgres://kp:***@db.example:6543/kaoping")
+    }
+
+    @Test func publicURLLosesItsTrailingSlash() throws {
+        let configuration = try KaopingConfiguration.resolve(flags: ["public-url": "https://kp.example.gov.cn/"], environment: [:])
+        #expect(configuration.publicBaseURL == "https://kp.example.gov.cn")
+    }
+
+    @Test(arguments: [
+        (["port": "eighty"], [String: String](), "--port (port) must be a whole number from 1 to 65535, not 'eighty'"),
+        ([:], ["KAOPING_PORT": "70000"], "KAOPING_PORT (port) must be a whole number from 1 to 65535, not '70000'"),
+        ([:], ["KAOPING_PROT": "80"], "KAOPING_PROT is not a known setting"),
+        (["log-level": "loud"], [:], "--log-level (log-level) must be one of"),
+        (["log-format": "xml"], [:], "--log-format (log-format) must be text or json, not 'xml'"),
+        (["cookie-secure": "maybe"], [:], "--cookie-secure (cookie-secure) must be true or false, not 'maybe'"),
+        (["database-url": "mysql://a@b/c"], [:], "--database-url (database-url) must start with postgres://"),
+        (["database-url": "postgres://host/db"], [:], "--database-url (database-url) names no user"),
+        (["database-url": "postgres://u@host"], [:], "--database-url (database-url) names no database"),
+        (["public-url": "kp.example"], [:], "--public-url (public-url) must be an http:// or https:// URL"),
+        (["host": " "], [:], "--host (host) is empty"),
+    ] as [([String: String], [String: String], String)])
+    func malformedSettingsGiveOneClearLine(flags: [String: String], environment: [String: String], expected: String) {
+        do {
+            _ = try KaopingConfiguration.resolve(flags: flags, environment: environment)
+            Issue.record("expected an error containing \(expected)")
+        } catch {
+            #expect(error.description.contains(expected), "\(error.description)")
+            #expect(!error.description.contains("\n"))
+        }
+    }
+
+    @Test func everySettingHasAFlagAndAnEnvironmentVariable() {
+        let keys = KaopingConfiguration.settings.map(\.key)
+        #expect(Set(keys).count == keys.count)
+        for setting in KaopingConfiguration.settings {
+            #expect(setting.environmentVariable.hasPrefix("KAOPING_"))
+            #expect(!setting.help.isEmpty)
+        }
+        #expect(KaopingConfiguration.settings.first { $0.key == "database-url" }?.environmentVariable == "KAOPING_DATABASE_URL")
+    }
+
+    @Test func languageChoice() {
+        #expect(Language.choose(query: nil, cookie: nil, acceptLanguage: nil) == .chinese)
+        #expect(Language.choose(query: nil, cookie: nil, acceptLanguage: "en-US,en;q=0.9,zh-CN;q=0.8") == .english)
+        #expect(Language.choose(query: nil, cookie: nil, acceptLanguage: "zh-CN,zh;q=0.9,en;q=0.8") == .chinese)
+        #expect(Language.choose(query: nil, cookie: nil, acceptLanguage: "fr-FR,en;q=0.5") == .english)
+        #expect(Language.choose(query: "en", cookie: "zh-Hans", acceptLanguage: "zh-CN") == .english)
+        #expect(Language.choose(query: nil, cookie: "en", acceptLanguage: "zh-CN") == .english)
+    }
+}

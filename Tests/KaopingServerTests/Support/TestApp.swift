@@ -1,0 +1,150 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import PostgresNIO
+import Prometheus
+import Testing
+
+@testable import KaopingServer
+
+/// What a test gets besides the HTTP client: the database behind the app, for checking what
+/// really landed there.
+struct TestHarness: Sendable {
+    let database: Database
+    let url: DatabaseURL
+    let configuration: KaopingConfiguration
+
+    /// Creates an account directly in the database (bcrypt cost 4: fast, still real bcrypt).
+    @discardableResult
+    func createUser(_ username: String, password: String, role: UserRole = .admin) async throws -> User {
+        let hash = try await TestApp.hasher.hash(password)
+        return try await PostgresUserRepository(database: database).create(
+            username: username, displayName: "", role: role, branchCode: nil, passwordHash: hash
+        )
+    }
+
+    func count(_ sql: String) async throws -> Int {
+        try await database.query(PostgresQuery(unsafeSQL: sql)).first!.decode(Int.self)
+    }
+}
+
+enum TestApp {
+    static let hasher = PasswordHasher(cost: 4)
+
+    static func configuration(for url: DatabaseURL) -> KaopingConfiguration {
+        var configuration = KaopingConfiguration(port: 0, databaseURL: url)
+        configuration.sqlDirectory = TestDatabaseServer.sqlDirectory
+        configuration.formsDirectory = TestDatabaseServer.repositoryRoot + "/forms"
+        return configuration
+    }
+
+    static var logger: Logger {
+        var logger = Logger(label: "kaoping.test-app")
+        logger.logLevel = ProcessInfo.processInfo.environment["KAOPING_TEST_LOG"] == nil ? .critical : .debug
+        return logger
+    }
+
+    /// Runs `test` against a live server (real HTTP on a free port) on its own fresh database.
+    static func run(
+        database urlGiven: DatabaseURL? = nil,
+        configure: (inout KaopingConfiguration) -> Void = { _ in },
+        _ test: @escaping @Sendable (any TestClientProtocol, TestHarness) async throws -> Void
+    ) async throws {
+        let ownDatabase = urlGiven == nil
+        let url: DatabaseURL
+        if let given = urlGiven {
+            url = given
+        } else {
+            url = try await TestDatabaseServer.shared.makeMigratedDatabase()
+        }
+        var configuration = configuration(for: url)
+        configure(&configuration)
+        let registry = PrometheusCollectorRegistry()
+        let database = Database(url: url, poolSize: 4, registry: registry, logger: logger)
+        let environment = ApplicationEnvironment(
+            configuration: configuration, database: database, registry: registry, logger: logger, passwordHasher: hasher
+        )
+        let harness = TestHarness(database: database, url: url, configuration: configuration)
+        do {
+            let app = try await buildApplication(environment)
+            try await app.test(.live) { client in try await test(client, harness) }
+        } catch {
+            if ownDatabase { await TestDatabaseServer.shared.drop(url) }
+            throw error
+        }
+        if ownDatabase { await TestDatabaseServer.shared.drop(url) }
+    }
+}
+
+/// A test client that behaves like a browser: keeps cookies, sends the CSRF token with forms.
+struct Browser {
+    let client: any TestClientProtocol
+    var cookies: [String: String] = [:]
+    var acceptLanguage: String?
+
+    init(_ client: any TestClientProtocol) {
+        self.client = client
+    }
+
+    var csrfToken: String? { cookies[CSRFMiddleware.cookieName] }
+
+    mutating func get(_ path: String, headers: HTTPFields = [:]) async throws -> TestResponse {
+        try await send(path, method: .get, headers: headers, body: nil)
+    }
+
+    /// Posts a form; the CSRF token from the cookie is added unless `csrf` says otherwise.
+    mutating func post(_ path: String, form: [(String, String)], csrf: String?? = .none) async throws -> TestResponse {
+        var fields = form
+        switch csrf {
+        case .none:
+            if cookies[CSRFMiddleware.cookieName] == nil { _ = try await get("/admin/login") }
+            fields.append((CSRFMiddleware.fieldName, cookies[CSRFMiddleware.cookieName] ?? ""))
+        case .some(.some(let token)):
+            fields.append((CSRFMiddleware.fieldName, token))
+        case .some(.none):
+            break
+        }
+        let body = fields.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&")
+        return try await send(
+            path, method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: body)
+        )
+    }
+
+    mutating func send(_ path: String, method: HTTPRequest.Method, headers: HTTPFields = [:], body: ByteBuffer?) async throws -> TestResponse {
+        var headers = headers
+        if !cookies.isEmpty {
+            headers[.cookie] = cookies.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")
+        }
+        if let acceptLanguage { headers[.acceptLanguage] = acceptLanguage }
+        let response = try await client.execute(uri: path, method: method, headers: headers, body: body)
+        for header in response.headers[values: .setCookie] {
+            let parts = header.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard let pair = parts.first, let equals = pair.firstIndex(of: "=") else { continue }
+            let name = String(pair[..<equals]), value = String(pair[pair.index(after: equals)...])
+            let expired = parts.contains { $0.lowercased() == "max-age=0" }
+                || parts.contains { $0.lowercased().hasPrefix("expires=") && Self.isPast(String($0.dropFirst(8))) }
+            if expired || value.isEmpty { cookies.removeValue(forKey: name) } else { cookies[name] = value }
+        }
+        return response
+    }
+
+    static func encode(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? text
+    }
+
+    static func isPast(_ httpDate: String) -> Bool {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        guard let date = formatter.date(from: httpDate) else { return false }
+        return date < Date.now
+    }
+}
+
+extension TestResponse {
+    var text: String { String(buffer: body) }
+    var location: String? { headers[.location] }
+}
