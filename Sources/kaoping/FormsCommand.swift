@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import KaopingForms
+
+struct FormsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forms",
+        abstract: "Work with form definition files.",
+        subcommands: [CheckForms.self]
+    )
+}
+
+struct CheckForms: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Check the form files of a directory and summarise each form.",
+        discussion: "Prints every problem as file:line:column: reason and exits with status 1, or prints one line per form."
+    )
+
+    @Argument(help: "Directory of form files (default: KAOPING_FORMS_DIR or forms).")
+    var directory: String?
+
+    func run() async throws {
+        let directory = directory ?? ProcessInfo.processInfo.environment["KAOPING_FORMS_DIR"] ?? "forms"
+        do {
+            let forms = try FormLoader.load(directory: directory)
+            if forms.isEmpty {
+                print("\(directory): no form files (*.yaml)")
+                throw ExitCode(1)
+            }
+            for form in forms {
+                print(FormSummary(form).line)
+            }
+        } catch let error as FormLoadError {
+            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            throw ExitCode(1)
+        }
+    }
+}

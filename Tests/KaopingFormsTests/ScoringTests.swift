@@ -1,0 +1,102 @@
+import Testing
+
+@testable import KaopingForms
+
+@Suite("Scoring and submissions")
+struct ScoringTests {
+    let form = try! FormLoader.parse(yaml: validSurvey, file: "mini.yaml")
+
+    @Test func weightedMeanOverScoredItems() {
+        // q1 good (100, weight 1), q2 bad (0, weight 2) → 100 / 3
+        let score = form.score(["q1": .option("good"), "q2": .option("bad"), "c": .text("fine")])
+        #expect(abs((score.score ?? -1) - 100.0 / 3.0) < 1e-12)
+        #expect(score.itemPoints == ["q1": 100, "q2": 0])
+        #expect(abs((score.dimensionScores["d1"] ?? -1) - 100.0 / 3.0) < 1e-12)
+        #expect(!score.straightLined)
+    }
+
+    @Test func unscoredAndSkippedItemsDropOut() {
+        let notApplicable = form.score(["q1": .option("good"), "q2": .option("na")])
+        #expect(notApplicable.score == 100)
+        let skipped = form.score(["q1": .option("bad")])
+        #expect(skipped.score == 0)
+        let nothing = form.score(["q1": .option("na")])
+        #expect(nothing.score == nil)
+        #expect(nothing.dimensionScores.isEmpty)
+    }
+
+    @Test func straightLiningNeedsFiveIdenticalScoredItems() throws {
+        let member = try #require(try FormLoader.load(directory: formsDirectory).first { $0.id == "member-integration" })
+        var answers: [String: Answer] = [:]
+        for item in member.items where item.isScored { answers[item.key] = .option("5") }
+        #expect(member.score(answers).straightLined)
+        #expect(member.score(answers).score == 100)
+        answers["overall"] = .option("4")
+        #expect(!member.score(answers).straightLined)
+        // Four identical answers are too few to call it straight-lining.
+        let few = Dictionary(uniqueKeysWithValues: member.items.filter(\.isScored).prefix(4).map { ($0.key, Answer.option("3")) })
+        #expect(!member.score(few).straightLined)
+    }
+
+    @Test func dimensionScoresOfTheMemberForm() throws {
+        let member = try #require(try FormLoader.load(directory: formsDirectory).first { $0.id == "member-integration" })
+        var answers: [String: Answer] = [:]
+        for item in member.items where item.isScored {
+            answers[item.key] = .option(item.dimension == "thinking" ? "5" : item.dimension == "results" ? "na" : "3")
+        }
+        let score = member.score(answers)
+        #expect(score.dimensionScores["thinking"] == 100)
+        #expect(score.dimensionScores["capability"] == 50)
+        #expect(score.dimensionScores["results"] == nil)
+        // 4 items at 100, 4 + 5 at 50 and the overall item at 50 → (400 + 500) / 14
+        #expect(abs((score.score ?? 0) - 900.0 / 14.0) < 1e-12)
+    }
+
+    @Test func aValidSubmissionBecomesAnswers() throws {
+        let parsed = try form.parseSubmission([("q.q1", "good"), ("q.q2", ""), ("q.c", "  很好  ")])
+        #expect(parsed.isValid)
+        #expect(parsed.answers == ["q1": .option("good"), "c": .text("  很好  ")])
+    }
+
+    @Test func everyProblemIsFound() throws {
+        let parsed = try form.parseSubmission(
+            [("q.q2", "excellent"), ("q.c", String(repeating: "字", count: 2001))], limits: .init(maxTextLength: 2000)
+        )
+        #expect(parsed.problems.map(\.item) == ["q1", "q2", "c"])
+        #expect(parsed.problems.map(\.problem) == [.required, .invalidOption, .tooLong])
+        #expect(parsed.values["q.q2"] == "excellent")  // kept to show again
+        let atLimit = try form.parseSubmission([("q.q1", "good"), ("q.c", String(repeating: "字", count: 2000))])
+        #expect(atLimit.isValid)
+    }
+
+    @Test func unknownAndRepeatedFieldsAreMalformed() {
+        #expect(throws: MalformedSubmission.unknownField("q.q9")) { try form.parseSubmission([("q.q1", "good"), ("q.q9", "x")]) }
+        #expect(throws: MalformedSubmission.repeatedField("q.q1")) { try form.parseSubmission([("q.q1", "good"), ("q.q1", "bad")]) }
+    }
+
+    @Test func scoreSheetEntries() throws {
+        let sheet = try #require(try FormLoader.load(directory: formsDirectory).first { $0.id == "organisation-sheet" })
+        var fields: [(String, String)] = []
+        for item in sheet.items {
+            switch item.type {
+            case .deduction: fields.append(("q.\(item.key)", "2"))
+            case .baseline: fields.append(("q.\(item.key)", "pass"))
+            default: break
+            }
+        }
+        fields.append(("note.org_life", "少开一次党课"))
+        let parsed = try sheet.parseSubmission(fields)
+        #expect(parsed.isValid, "\(parsed.problems)")
+        #expect(parsed.answers["org_life"] == .points(2, note: "少开一次党课"))
+        #expect(parsed.answers["no_violations"] == .baseline(passed: true, note: ""))
+
+        let bad = try sheet.parseSubmission([("q.org_life", "26"), ("q.study", "abc"), ("q.awards", "5"), ("q.dues_collected", "maybe")])
+        let problems = Dictionary(uniqueKeysWithValues: bad.problems.map { ($0.item, $0.problem) })
+        #expect(problems["org_life"] == .outOfRange)
+        #expect(problems["study"] == .notANumber)
+        #expect(problems["awards"] == .outOfRange)
+        #expect(problems["dues_collected"] == .invalidOption)
+        #expect(problems["discipline"] == .required)
+        #expect(problems["innovation"] == nil)  // bonus items are optional
+    }
+}
