@@ -57,7 +57,7 @@ struct ServeCommand: AsyncParsableCommand {
             try await app.runService()
         } catch {
             if let cluster = prepared.startedCluster, cluster.isRunning() { try? cluster.stop(logger: logger) }
-            fail("\(error)", code: 1)
+            fail(StartupFailure.describe(error, configuration: configuration), code: 1)
         }
     }
 

@@ -98,7 +98,7 @@ extension KaopingConfiguration {
         .init(key: "public-url", help: "Public base URL used in invitation links and QR codes.", defaultDescription: "http://<host>:<port>"),
         .init(key: "cookie-secure", help: "Mark cookies Secure (set true when served over HTTPS).", defaultDescription: "false"),
         .init(key: "trust-forwarded-for", help: "Take the client address from X-Forwarded-For (behind a proxy only).", defaultDescription: "false"),
-        .init(key: "session-hours", help: "Hours an administrator session lasts without activity.", defaultDescription: "12"),
+        .init(key: "session-hours", help: "Hours an administrator stays signed in.", defaultDescription: "12"),
     ]
 
     /// Resolves flags (by setting key, without the leading dashes), then `KAOPING_*` environment

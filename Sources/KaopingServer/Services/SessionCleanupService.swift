@@ -29,6 +29,8 @@ public struct SessionCleanupService: Service {
                 try await throttle.prune()
                 if removed > 0 { logger.debug("removed expired sessions", metadata: ["count": "\(removed)"]) }
             } catch {
+                // During shutdown the pool closes under us; that is not worth a warning.
+                if Task.isCancelled || Task.isShuttingDownGracefully { return }
                 logger.warning("session clean-up failed; will retry", metadata: ["error": "\(String(reflecting: error))"])
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
