@@ -134,7 +134,7 @@ struct FormReader {
             if !sectionKeys.insert(section.key).inserted { issue(node, "section key '\(section.key)' is used twice") }
             sections.append(section)
         }
-        if fields["sections"] != nil && sections.allSatisfy({ $0.items.isEmpty }) {
+        if fields["sections"] != nil && sectionNodes.isEmpty {
             issue(fields["sections"], "a form needs at least one section with items")
         }
         let items = sections.flatMap(\.items)

@@ -24,10 +24,16 @@ struct ServeCommand: AsyncParsableCommand {
     var trustForwardedFor: String?
     @Option(name: .customLong("session-hours"), help: settingHelp("session-hours"))
     var sessionHours: String?
+    @Option(name: .customLong("max-body-kib"), help: settingHelp("max-body-kib"))
+    var maxBodyKiB: String?
+    @Option(name: .customLong("max-text-length"), help: settingHelp("max-text-length"))
+    var maxTextLength: String?
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
         var flags = database.flags
+        flags["max-body-kib"] = maxBodyKiB
+        flags["max-text-length"] = maxTextLength
         flags["host"] = host
         flags["port"] = port
         flags["forms-dir"] = formsDir

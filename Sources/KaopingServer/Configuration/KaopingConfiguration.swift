@@ -25,6 +25,10 @@ public struct KaopingConfiguration: Sendable, Equatable {
     /// Take the client address from `X-Forwarded-For` (only behind a reverse proxy that sets it).
     public var trustForwardedFor: Bool
     public var sessionLifetimeHours: Int
+    /// Largest request body accepted, in bytes.
+    public var maxBodyBytes: Int
+    /// Longest text answer accepted, in characters, where a form item sets no limit of its own.
+    public var maxTextLength: Int
 
     public init(
         host: String = "127.0.0.1",
@@ -39,7 +43,9 @@ public struct KaopingConfiguration: Sendable, Equatable {
         publicBaseURL: String? = nil,
         cookieSecure: Bool = false,
         trustForwardedFor: Bool = false,
-        sessionLifetimeHours: Int = 12
+        sessionLifetimeHours: Int = 12,
+        maxBodyBytes: Int = 256 * 1024,
+        maxTextLength: Int = 2000
     ) {
         self.host = host
         self.port = port
@@ -54,6 +60,8 @@ public struct KaopingConfiguration: Sendable, Equatable {
         self.cookieSecure = cookieSecure
         self.trustForwardedFor = trustForwardedFor
         self.sessionLifetimeHours = sessionLifetimeHours
+        self.maxBodyBytes = maxBodyBytes
+        self.maxTextLength = maxTextLength
     }
 }
 
@@ -99,6 +107,8 @@ extension KaopingConfiguration {
         .init(key: "cookie-secure", help: "Mark cookies Secure (set true when served over HTTPS).", defaultDescription: "false"),
         .init(key: "trust-forwarded-for", help: "Take the client address from X-Forwarded-For (behind a proxy only).", defaultDescription: "false"),
         .init(key: "session-hours", help: "Hours an administrator stays signed in.", defaultDescription: "12"),
+        .init(key: "max-body-kib", help: "Largest request body accepted, in KiB.", defaultDescription: "256"),
+        .init(key: "max-text-length", help: "Longest text answer, in characters, where a form item sets no limit.", defaultDescription: "2000"),
     ]
 
     /// Resolves flags (by setting key, without the leading dashes), then `KAOPING_*` environment
@@ -155,6 +165,8 @@ extension KaopingConfiguration {
         config.cookieSecure = try reader.boolean("cookie-secure") ?? config.cookieSecure
         config.trustForwardedFor = try reader.boolean("trust-forwarded-for") ?? config.trustForwardedFor
         config.sessionLifetimeHours = try reader.integer("session-hours", in: 1...24 * 30) ?? config.sessionLifetimeHours
+        config.maxBodyBytes = (try reader.integer("max-body-kib", in: 16...65536)).map { $0 * 1024 } ?? config.maxBodyBytes
+        config.maxTextLength = try reader.integer("max-text-length", in: 10...100_000) ?? config.maxTextLength
         if let url = try reader.value("public-url") {
             let trimmed = url.value.hasSuffix("/") ? String(url.value.dropLast()) : url.value
             guard trimmed.hasPrefix("http://") || trimmed.hasPrefix("https://"), trimmed.count > "https://".count,

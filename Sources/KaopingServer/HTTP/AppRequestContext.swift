@@ -20,8 +20,9 @@ public struct AppRequestContext: SessionRequestContext, RemoteAddressRequestCont
         self.user = nil
         self.language = .chinese
         self.csrfToken = ""
+        self.maxUploadSize = 256 * 1024
     }
 
-    /// Form posts (respondents on slow phones, evaluators with long remarks) stay well below this.
-    public var maxUploadSize: Int { 4 * 1024 * 1024 }
+    /// Largest body a handler reads; set from the configuration by `BodyLimitMiddleware`.
+    public var maxUploadSize: Int
 }

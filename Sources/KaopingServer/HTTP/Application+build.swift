@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdAuth
+import KaopingForms
 import Logging
 import Prometheus
 import ServiceLifecycle
@@ -51,6 +52,9 @@ public func buildApplication(_ environment: ApplicationEnvironment) async throws
     let sessions = PostgresPersistDriver(database: database, logger: logger)
     let throttle = LoginThrottle(database: database)
     let views = try await Views()
+    // A broken form file stops start-up here, naming the file and line.
+    let catalog = try FormCatalog(directory: configuration.formsDirectory)
+    let formRepository = PostgresFormRepository(database: database)
 
     let router = try buildRouter(
         environment: environment,
@@ -61,7 +65,10 @@ public func buildApplication(_ environment: ApplicationEnvironment) async throws
             sessions: sessions,
             views: views,
             migrations: migrations,
-            expectedMigrations: Set(migrator.migrations.map(\.version))
+            expectedMigrations: Set(migrator.migrations.map(\.version)),
+            catalog: catalog,
+            forms: formRepository,
+            responses: PostgresResponseRepository(database: database)
         )
     )
 
@@ -84,6 +91,8 @@ public func buildApplication(_ environment: ApplicationEnvironment) async throws
     )
     app.beforeServerStarts {
         try await migrator.migrate(database: database, logger: logger)
+        // Every form as it is now gets a frozen version that rounds can refer to.
+        for form in catalog.forms { _ = try await formRepository.freeze(form) }
         migrations.open()
     }
     return app
@@ -98,6 +107,9 @@ public struct RouterDependencies: Sendable {
     public var views: Views
     public var migrations: MigrationGate
     public var expectedMigrations: Set<Int>
+    public var catalog: FormCatalog
+    public var forms: any FormRepository
+    public var responses: any ResponseRepository
 }
 
 public func buildRouter(environment: ApplicationEnvironment, dependencies: RouterDependencies) throws -> Router<AppRequestContext> {
@@ -113,6 +125,7 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: LanguageMiddleware(secureCookies: configuration.cookieSecure))
     router.add(middleware: ErrorPageMiddleware(views: dependencies.views, routes: catalog))
+    router.add(middleware: BodyLimitMiddleware(limit: configuration.maxBodyBytes))
     router.add(middleware: FileMiddleware(Resources.path("static"), urlBasePath: "/static", cacheControl: .init([(MediaType(type: .any), [.public, .maxAge(3600)])]), searchForIndexHtml: false, logger: environment.logger))
     router.add(middleware: CSRFMiddleware(secureCookies: configuration.cookieSecure, routes: catalog))
 
@@ -121,6 +134,9 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
         expectedMigrations: dependencies.expectedMigrations, registry: environment.registry
     ).addRoutes(to: routes)
     routes.get("/") { _, _ in Response.seeOther("/admin") }
+    let limits = SubmissionLimits(maxTextLength: configuration.maxTextLength)
+    RespondentController(responses: dependencies.responses, forms: dependencies.forms, views: dependencies.views, limits: limits)
+        .addRoutes(to: routes)
 
     let sessionMiddleware = SessionMiddleware<AppRequestContext>(
         storage: dependencies.sessions,
@@ -140,5 +156,7 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
     let signedIn = admin.group().add(middleware: AuthenticationMiddleware(users: dependencies.users))
     auth.addRoutes(to: signedIn)
     AdminController(views: dependencies.views).addRoutes(to: signedIn)
+    FormsController(catalog: dependencies.catalog, views: dependencies.views, limits: limits)
+        .addRoutes(to: signedIn.group().add(middleware: RoleMiddleware([.admin])))
     return router
 }

@@ -9,12 +9,15 @@ public struct FormData: Sendable {
         self.fields = fields
     }
 
-    public init(encoded text: String) {
+    /// Decodes a body strictly: bytes that are not UTF-8, or percent-escapes that do not decode
+    /// to UTF-8, make the whole body malformed rather than silently altered.
+    public init(encoded bytes: [UInt8]) throws(AppError) {
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw .malformedBody }
         var fields: [(String, String)] = []
         for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = FormData.decode(parts[0])
-            let value = parts.count > 1 ? FormData.decode(parts[1]) : ""
+            let name = try FormData.decode(parts[0])
+            let value = parts.count > 1 ? try FormData.decode(parts[1]) : ""
             fields.append((name, value))
         }
         self.fields = fields
@@ -28,19 +31,26 @@ public struct FormData: Sendable {
         fields.filter { $0.name == name }.map(\.value)
     }
 
-    private static func decode(_ part: Substring) -> String {
+    /// The fields without the page's own (`_csrf`, `_key`, …), for checking against a form.
+    public var answerFields: [(name: String, value: String)] {
+        fields.filter { !$0.name.hasPrefix("_") }
+    }
+
+    private static func decode(_ part: Substring) throws(AppError) -> String {
         let spaced = part.replacingOccurrences(of: "+", with: " ")
-        return spaced.removingPercentEncoding ?? spaced
+        guard spaced.contains("%") else { return spaced }
+        guard let decoded = spaced.removingPercentEncoding else { throw .malformedBody }
+        return decoded
     }
 }
 
 extension Request {
-    /// Reads a form body. A body of another type reads as empty rather than failing, so that
-    /// the handler reports the missing fields in the usual way.
+    /// Reads a form body, up to the context's size limit (413 beyond it). A body of another
+    /// type reads as empty, so the handler reports the missing fields in the usual way.
     mutating func formData(context: some RequestContext) async throws -> FormData {
         let contentType = headers[.contentType]?.lowercased() ?? ""
         guard contentType.hasPrefix("application/x-www-form-urlencoded") else { return FormData(fields: []) }
         let buffer = try await collectBody(upTo: context.maxUploadSize)
-        return FormData(encoded: String(buffer: buffer))
+        return try FormData(encoded: Array(buffer.readableBytesView))
     }
 }

@@ -25,6 +25,27 @@ struct TestHarness: Sendable {
         )
     }
 
+    /// A round that is open now, with one branch taking part and the given group answering
+    /// the given form (frozen at start-up), created the way the rounds feature will.
+    func openRound(group: String = "members", form: String = "member-integration", status: String = "open") async throws -> (round: UUID, branch: UUID) {
+        let branch = try await database.query(
+            "INSERT INTO branches (code, name) VALUES (\(UUID().uuidString.prefix(8).lowercased()), '机关第一党支部') RETURNING id"
+        ).first!.decode(UUID.self)
+        let round = try await database.query(
+            "INSERT INTO rounds (title, year, status, opens_at) VALUES ('2026 年度党支部考评', 2026, \(status), now()) RETURNING id"
+        ).first!.decode(UUID.self)
+        try await database.query(
+            """
+            INSERT INTO round_groups (round_id, rater_group, form_version_id, form_key, weight)
+            SELECT \(round), \(group), id, form_key, 0.3 FROM form_versions WHERE form_key = \(form) ORDER BY created_at DESC LIMIT 1
+            """
+        )
+        try await database.query(
+            "INSERT INTO round_branches (round_id, branch_id, eligible_members, public_code) VALUES (\(round), \(branch), 10, \(UUID().uuidString.prefix(10).lowercased()))"
+        )
+        return (round, branch)
+    }
+
     func count(_ sql: String) async throws -> Int {
         try await database.query(PostgresQuery(unsafeSQL: sql)).first!.decode(Int.self)
     }

@@ -18,6 +18,7 @@ public struct AppError: Error, HTTPResponseError, Equatable {
     public static let notFound = AppError(status: .notFound)
     public static let badRequest = AppError(status: .badRequest)
     public static let databaseUnavailable = AppError(status: .serviceUnavailable)
+    public static let malformedBody = AppError(status: .badRequest, messageKey: "error_400_malformed")
 
     /// Used only if an error escapes `ErrorPageMiddleware`, which should not happen.
     public func response(from request: Request, context: some RequestContext) throws -> Response {

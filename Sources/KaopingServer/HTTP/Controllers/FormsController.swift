@@ -1,0 +1,69 @@
+import Foundation
+import Hummingbird
+import KaopingForms
+
+/// Administrators see every form as respondents will, and can try it: nothing is stored.
+public struct FormsController: Sendable {
+    let catalog: FormCatalog
+    let views: Views
+    let limits: SubmissionLimits
+
+    public init(catalog: FormCatalog, views: Views, limits: SubmissionLimits) {
+        self.catalog = catalog
+        self.views = views
+        self.limits = limits
+    }
+
+    public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
+        router.get("/forms", use: index)
+        router.get("/forms/{formId}", use: preview)
+        router.post("/forms/{formId}", use: tryPreview)
+    }
+
+    @Sendable func index(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let english = context.language == .english
+        let forms: [[String: Any]] = catalog.forms.map { form in
+            [
+                "id": form.id,
+                "title": form.title.text(english: english),
+                "kind": context.language.text("forms_kind_\(form.kind.rawValue)"),
+                "version": form.version,
+                "items": FormSummary(form).line.split(separator: "·").dropFirst(3).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? "",
+                "file": (form.sourceFile as NSString?)?.lastPathComponent ?? "",
+            ]
+        }
+        return try views.page("forms_index", ["forms": forms], context: context)
+    }
+
+    @Sendable func preview(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let form = try self.form(context)
+        return try render(form, submitted: nil, valid: false, status: .ok, context: context)
+    }
+
+    @Sendable func tryPreview(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let form = try self.form(context)
+        var request = request
+        let data = try await request.formData(context: context)
+        let parsed: ParsedSubmission
+        do {
+            parsed = try form.parseSubmission(data.answerFields, limits: limits)
+        } catch {
+            throw AppError.malformedBody
+        }
+        return try render(form, submitted: parsed, valid: parsed.isValid, status: parsed.isValid ? .ok : .unprocessableContent, context: context)
+    }
+
+    private func form(_ context: AppRequestContext) throws -> FormDefinition {
+        guard let id = context.parameters.get("formId"), let form = catalog.form(id) else { throw AppError.notFound }
+        return form
+    }
+
+    private func render(_ form: FormDefinition, submitted: ParsedSubmission?, valid: Bool, status: HTTPResponse.Status, context: AppRequestContext) throws -> Response {
+        var values = FormView(form: form, language: context.language, limits: limits).values(submitted: submitted)
+        values["preview"] = true
+        values["previewValid"] = valid
+        values["action"] = "/admin/forms/\(form.id)"
+        values["anonymous"] = form.kind == .survey
+        return try views.page("form", values, status: status, context: context)
+    }
+}

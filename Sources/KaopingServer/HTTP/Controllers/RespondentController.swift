@@ -1,0 +1,110 @@
+import Foundation
+import Hummingbird
+import KaopingForms
+import Logging
+
+/// The pages members and the public fill in: a form about one branch in one round, for one
+/// rater group. Each rendered form carries a fresh submission key, so that a retried or
+/// double-clicked post is stored once and answered with the same thank-you page.
+public struct RespondentController: Sendable {
+    let responses: any ResponseRepository
+    let forms: any FormRepository
+    let views: Views
+    let limits: SubmissionLimits
+
+    public init(responses: any ResponseRepository, forms: any FormRepository, views: Views, limits: SubmissionLimits) {
+        self.responses = responses
+        self.forms = forms
+        self.views = views
+        self.limits = limits
+    }
+
+    public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
+        router.get("/r/{round}/{group}/{branch}", use: show)
+        router.post("/r/{round}/{group}/{branch}", use: submit)
+    }
+
+    @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let target = try await self.target(context)
+        guard target.roundOpen else { return try closed(context) }
+        let form = try await definition(target)
+        return try render(form, target: target, submitted: nil, key: Self.newSubmissionKey(), path: request.uri.path, status: .ok, context: context)
+    }
+
+    @Sendable func submit(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let target = try await self.target(context)
+        guard target.roundOpen else { return try closed(context) }
+        let form = try await definition(target)
+        var request = request
+        let data = try await request.formData(context: context)
+        guard let key = data["_key"], Self.isSubmissionKey(key), data.all("_key").count == 1 else { throw AppError.malformedBody }
+        let parsed: ParsedSubmission
+        do {
+            parsed = try form.parseSubmission(data.answerFields, limits: limits)
+        } catch {
+            context.logger.debug("malformed submission", metadata: ["reason": "\(error)"])
+            throw AppError.malformedBody
+        }
+        guard parsed.isValid else {
+            return try render(form, target: target, submitted: parsed, key: key, path: request.uri.path, status: .unprocessableContent, context: context)
+        }
+        let record = SubmissionRecord(target: target, submissionKey: key, answers: parsed.answers, score: form.score(parsed.answers), form: form)
+        let outcome = try await responses.store(record, logger: context.logger)
+        if outcome == .alreadyStored { context.logger.info("repeated submission answered without storing") }
+        var values: [String: Any] = [
+            "message": form.thanks?.text(english: context.language == .english) ?? context.language.text("thanks_default"),
+            "respondent": true,
+            "draftKey": request.uri.path,
+            "script": "form-draft.js",
+        ]
+        values["stored"] = outcome == .stored
+        return try views.page("thanks", values, context: context)
+    }
+
+    private func target(_ context: AppRequestContext) async throws -> RespondentTarget {
+        guard let round = context.parameters.get("round").flatMap(UUID.init(uuidString:)),
+              let group = context.parameters.get("group").flatMap(RespondentTarget.RaterGroup.init(rawValue:)),
+              group != .organisation,
+              let branch = context.parameters.get("branch").flatMap(UUID.init(uuidString:)),
+              let target = try await responses.target(roundID: round, group: group, branchID: branch)
+        else { throw AppError.notFound }
+        return target
+    }
+
+    private func definition(_ target: RespondentTarget) async throws -> FormDefinition {
+        guard let form = try await forms.definition(id: target.formVersionID) else { throw AppError.notFound }
+        return form
+    }
+
+    private func closed(_ context: AppRequestContext) throws -> Response {
+        try views.page("closed", ["message": context.language.text("respond_closed"), "respondent": true], status: .forbidden, context: context)
+    }
+
+    private func render(
+        _ form: FormDefinition, target: RespondentTarget, submitted: ParsedSubmission?, key: String, path: String,
+        status: HTTPResponse.Status, context: AppRequestContext
+    ) throws -> Response {
+        var values = FormView(form: form, language: context.language, limits: limits).values(submitted: submitted)
+        values["action"] = path
+        values["submissionKey"] = key
+        values["branchName"] = target.branchName
+        values["roundTitle"] = target.roundTitle
+        values["anonymous"] = true
+        values["respondent"] = true
+        values["draftKey"] = path
+        values["script"] = "form-draft.js"
+        var response = try views.page("form", values, status: status, context: context)
+        // Each page carries its own submission key: never serve it from a cache.
+        response.headers[.cacheControl] = "no-store"
+        return response
+    }
+
+    static func newSubmissionKey() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+
+    static func isSubmissionKey(_ text: String) -> Bool {
+        text.count == 32 && text.allSatisfy { $0.isHexDigit && !$0.isUppercase }
+    }
+}

@@ -1,0 +1,251 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import KaopingForms
+import Testing
+
+@testable import KaopingServer
+
+/// Answers for every scored item of the member form, and a comment.
+func memberAnswers(option: String = "4", comment: String = "学习与业务结合得好") throws -> [(String, String)] {
+    let form = try FormCatalog(directory: TestDatabaseServer.repositoryRoot + "/forms").form("member-integration")!
+    var fields = form.items.filter(\.isScored).map { ("q.\($0.key)", option) }
+    fields.append(("q.works_well", comment))
+    return fields
+}
+
+extension TestResponse {
+    /// The value of a hidden field in a rendered page.
+    func hidden(_ name: String) -> String? {
+        guard let range = text.range(of: "name=\"\(name)\" value=\"") else { return nil }
+        return String(text[range.upperBound...].prefix { $0 != "\"" })
+    }
+}
+
+@Suite("Respondent forms", .timeLimit(.minutes(2)))
+struct RespondentTests {
+    @Test func aMemberFillsTheFormAndTheResponseLandsOnceWithItsScore() async throws {
+        try await TestApp.run { client, harness in
+            let (round, branch) = try await harness.openRound()
+            let path = "/r/\(round)/members/\(branch)"
+            var browser = Browser(client)
+
+            let page = try await browser.get(path)
+            #expect(page.status == .ok)
+            #expect(page.headers[.cacheControl] == "no-store")
+            #expect(page.text.contains("党支部党建与业务融合评价（党员）"))
+            #expect(page.text.contains("机关第一党支部"))
+            #expect(page.text.contains("<legend><span class=\"num\">1.</span> 支部班子把抓党建和抓业务作为一项工作统筹谋划、统一部署"))
+            #expect(page.text.contains("<label class=\"option\" for=\"input-thinking_one_job-0\"><input type=\"radio\" id=\"input-thinking_one_job-0\" name=\"q.thinking_one_job\" value=\"5\"><span>很好</span></label>"))
+            #expect(page.text.contains("<script src=\"/static/form-draft.js\" defer></script>"))
+            let key = try #require(page.hidden("_key"))
+            #expect(key.count == 32)
+
+            let thanks = try await browser.post(path, form: try memberAnswers() + [("_key", key)])
+            #expect(thanks.status == .ok)
+            #expect(thanks.text.contains("感谢您的评价"))
+            #expect(thanks.text.contains("data-clear-draft=\"\(path)\""))
+
+            #expect(try await harness.count("SELECT count(*)::int FROM responses") == 1)
+            let row = try await harness.database.query(
+                "SELECT score, rater_group, submitted_on::text, straight_lined, dimension_scores->>'thinking' FROM responses"
+            ).first!
+            let (score, group, day, straight, thinking) = try row.decode((Double?, String, String, Bool, String?).self)
+            #expect(score == 75)
+            #expect(group == "members")
+            #expect(day.count == 10)  // a date, not a time
+            #expect(straight)  // every scored item got the same answer
+            #expect(thinking == "75")
+            #expect(try await harness.count("SELECT count(*)::int FROM answers") == 19)
+            #expect(try await harness.count("SELECT count(*)::int FROM answers WHERE item_key = 'works_well' AND text_value = '学习与业务结合得好'") == 1)
+
+            // The same post again (a retry, a double click) shows the same page and stores nothing.
+            let again = try await browser.post(path, form: try memberAnswers() + [("_key", key)])
+            #expect(again.status == .ok)
+            #expect(again.text.contains("感谢您的评价"))
+            #expect(try await harness.count("SELECT count(*)::int FROM responses") == 1)
+
+            // A new page gives a new key: a second person's answers are stored.
+            let second = try await browser.get(path)
+            let other = try await browser.post(path, form: try memberAnswers(option: "na") + [("_key", try #require(second.hidden("_key")))])
+            #expect(other.status == .ok)
+            #expect(try await harness.count("SELECT count(*)::int FROM responses") == 2)
+            #expect(try await harness.count("SELECT count(*)::int FROM responses WHERE score IS NULL") == 1)
+        }
+    }
+
+    @Test func concurrentIdenticalSubmissionsStoreOneResponse() async throws {
+        try await TestApp.run { client, harness in
+            let (round, branch) = try await harness.openRound()
+            let path = "/r/\(round)/members/\(branch)"
+            var browser = Browser(client)
+            let key = try #require(try await browser.get(path).hidden("_key"))
+            let cookies = browser.cookies
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        var clicker = Browser(client)
+                        clicker.cookies = cookies
+                        return try await clicker.post(path, form: try memberAnswers() + [("_key", key)]).status
+                    }
+                }
+                var statuses: [HTTPResponse.Status] = []
+                for try await status in group { statuses.append(status) }
+                return statuses
+            }
+            #expect(statuses.allSatisfy { $0 == .ok })
+            #expect(try await harness.count("SELECT count(*)::int FROM responses") == 1)
+            #expect(try await harness.count("SELECT count(*)::int FROM answers") == 19)
+        }
+    }
+
+    @Test func mistakesAreShownWithTheAnswersKept() async throws {
+        try await TestApp.run { client, harness in
+            let (round, branch) = try await harness.openRound()
+            let path = "/r/\(round)/members/\(branch)"
+            var browser = Browser(client)
+            let key = try #require(try await browser.get(path).hidden("_key"))
+            var fields = try memberAnswers(comment: "<script>alert('x')</script>")
+            fields.removeAll { $0.0 == "q.overall" }
+            fields[0].1 = "7"  // not an option
+            fields.append(("q.should_change", String(repeating: "改", count: 1001)))
+            let response = try await browser.post(path, form: fields + [("_key", key)])
+            #expect(response.status == .unprocessableContent)
+            let text = response.text
+            #expect(text.contains("提交未成功，请修改以下问题："))
+            #expect(text.contains("<a href=\"#item-overall\">总体而言，您对本支部党建与业务融合成效的评价是：此题为必答题，请作答。</a>"))
+            #expect(text.contains("<a href=\"#item-thinking_one_job\">"))
+            #expect(text.contains("请从给出的选项中选择一项。"))
+            #expect(text.contains("内容超过字数上限，请精简。"))
+            #expect(text.contains("<fieldset class=\"item invalid\" id=\"item-overall\" aria-describedby=\"error-overall\">"))
+            #expect(text.contains("<p class=\"item-error\" id=\"error-overall\">此题为必答题，请作答。</p>"))
+            // Answers kept: a chosen option is still checked, the comment is still there, escaped.
+            #expect(text.contains("name=\"q.thinking_plan\" value=\"4\" checked>"))
+            #expect(text.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;") || text.contains("&lt;script&gt;alert('x')&lt;/script&gt;"))
+            #expect(!text.contains("<script>alert"))
+            #expect(response.hidden("_key") == key)  // the same key, so that a corrected post still counts once
+            #expect(try await harness.count("SELECT count(*)::int FROM responses") == 0)
+        }
+    }
+
+    @Test func malformedPostsGetAClear4xx() async throws {
+        try await TestApp.run(configure: { $0.maxBodyBytes = 16 * 1024 }) { client, harness in
+            let (round, branch) = try await harness.openRound()
+            let path = "/r/\(round)/members/\(branch)"
+            var browser = Browser(client)
+            let key = try #require(try await browser.get(path).hidden("_key"))
+            let csrf = try #require(browser.csrfToken)
+
+            func post(_ body: [UInt8]) async throws -> TestResponse {
+                try await browser.send(path, method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(bytes: body))
+            }
+            let prefix = Array("_csrf=\(csrf)&_key=\(key)&".utf8)
+            let unknown = try await post(prefix + Array("q.nonsense=1".utf8))
+            #expect(unknown.status == .badRequest)
+            #expect(unknown.text.contains("提交的数据格式有误"))
+            let repeated = try await post(prefix + Array("q.overall=5&q.overall=4".utf8))
+            #expect(repeated.status == .badRequest)
+            let badUTF8 = try await post(prefix + Array("q.works_well=".utf8) + [0xFF, 0xFE, 0x41])
+            #expect(badUTF8.status == .badRequest)
+            let badEscape = try await post(prefix + Array("q.works_well=%E4%B8".utf8))
+            #expect(badEscape.status == .badRequest)
+            let noKey = try await post(Array("_csrf=\(csrf)&q.overall=5".utf8))
+            #expect(noKey.status == .badRequest)
+            let huge = try await post(prefix + Array("q.works_well=".utf8) + Array(repeating: UInt8(ascii: "a"), count: 20 * 1024))
+            #expect(huge.status == .contentTooLarge)
+            #expect(try await harness.count("SELECT count(*)::int FROM responses") == 0)
+        }
+    }
+
+    @Test func unknownTargetsAndClosedRounds() async throws {
+        try await TestApp.run { client, harness in
+            let (round, branch) = try await harness.openRound(status: "closed")
+            var browser = Browser(client)
+            let closed = try await browser.get("/r/\(round)/members/\(branch)")
+            #expect(closed.status == .forbidden)
+            #expect(closed.text.contains("本轮考评当前不接受填写"))
+            #expect(try await browser.get("/r/\(round)/public/\(branch)").status == .notFound)  // no public group in this round
+            #expect(try await browser.get("/r/\(UUID())/members/\(branch)").status == .notFound)
+            #expect(try await browser.get("/r/not-a-uuid/members/\(branch)").status == .notFound)
+            #expect(try await browser.get("/r/\(round)/organisation/\(branch)").status == .notFound)
+        }
+    }
+
+    @Test func thePublicFormInEnglish() async throws {
+        try await TestApp.run { client, harness in
+            let (round, branch) = try await harness.openRound(group: "public", form: "public-satisfaction")
+            var browser = Browser(client)
+            browser.acceptLanguage = "en-US,en;q=0.9"
+            let page = try await browser.get("/r/\(round)/public/\(branch)")
+            #expect(page.text.contains("<html lang=\"en\">"))
+            #expect(page.text.contains("Public satisfaction with the party branch&#39;s work") || page.text.contains("Public satisfaction with the party branch's work"))
+            #expect(page.text.contains("<span>Fairly satisfied</span>"))
+            let key = try #require(page.hidden("_key"))
+            let missing = try await browser.post("/r/\(round)/public/\(branch)", form: [("q.attitude", "satisfied"), ("_key", key)])
+            #expect(missing.status == .unprocessableContent)
+            #expect(missing.text.contains("This question needs an answer."))
+            #expect(missing.text.contains("name=\"q.attitude\" value=\"satisfied\" checked>"))
+
+            let fields = ["attitude", "efficiency", "openness", "integrity", "responsibility", "listening", "problems_solved", "overall"]
+                .enumerated().map { ("q.\($0.element)", ["satisfied", "fairly", "dissatisfied", "unknown"][$0.offset % 4]) }
+            let done = try await browser.post("/r/\(round)/public/\(branch)", form: fields + [("_key", key)])
+            #expect(done.status == .ok)
+            #expect(done.text.contains("Thank you!"))
+            // (100 + 75 + 55 + 100 + 75 + 55) / 6 with two unscored answers dropping out
+            let score = try await harness.database.query("SELECT score FROM responses").first!.decode(Double.self)
+            #expect(abs(score - 460.0 / 6.0) < 1e-9)
+        }
+    }
+}
+
+@Suite("Form preview in the admin area", .timeLimit(.minutes(2)))
+struct FormPreviewTests {
+    @Test func adminsPreviewAndTryEveryFormWithoutStoringAnything() async throws {
+        try await TestApp.run { client, harness in
+            try await harness.createUser("admin", password: "preview password")
+            var browser = Browser(client)
+            _ = try await browser.post("/admin/login", form: [("username", "admin"), ("password", "preview password")])
+            let index = try await browser.get("/admin/forms")
+            #expect(index.status == .ok)
+            for id in ["member-integration", "public-satisfaction", "organisation-sheet"] {
+                #expect(index.text.contains("href=\"/admin/forms/\(id)\""))
+                let page = try await browser.get("/admin/forms/\(id)")
+                #expect(page.status == .ok)
+                #expect(page.text.contains("预览模式"))
+            }
+            let sheet = try await browser.get("/admin/forms/organisation-sheet")
+            #expect(sheet.text.contains("本项满分 25 分，填写扣分（0–25）"))
+            #expect(sheet.text.contains("<span>未达标</span>"))
+            let tried = try await browser.post("/admin/forms/organisation-sheet", form: [("q.org_life", "30")])
+            #expect(tried.status == .unprocessableContent)
+            #expect(tried.text.contains("分值超出本项允许的范围。"))
+            #expect(try await harness.count("SELECT count(*)::int FROM responses") == 0)
+            #expect(try await browser.get("/admin/forms/no-such-form").status == .notFound)
+        }
+    }
+
+    @Test func viewersCannotOpenThePreview() async throws {
+        try await TestApp.run { client, harness in
+            try await harness.createUser("evaluator", password: "evaluator password", role: .evaluator)
+            var browser = Browser(client)
+            _ = try await browser.post("/admin/login", form: [("username", "evaluator"), ("password", "evaluator password")])
+            #expect(try await browser.get("/admin/forms").status == .forbidden)
+        }
+    }
+
+    @Test func aBrokenFormStopsStartUpWithFileAndLine() async throws {
+        let directory = NSTemporaryDirectory() + "kaoping-broken-forms-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "id: broken\nversion: 1\ntitle: 坏表\nsections:\n  - key: s\n    title: 一\n    items:\n      - {key: q, type: rating, scale: none, label: 问}\n"
+            .write(toFile: directory + "/broken.yaml", atomically: true, encoding: .utf8)
+        do {
+            try await TestApp.run(configure: { $0.formsDirectory = directory }) { _, _ in
+                Issue.record("the server must not start")
+            }
+        } catch let error as FormLoadError {
+            #expect(error.description == "\(directory)/broken.yaml:8:39: unknown scale 'none' (the form defines no scales)")
+        }
+    }
+}
