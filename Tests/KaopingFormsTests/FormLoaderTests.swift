@@ -193,6 +193,17 @@ struct FormLoaderTests {
         }
     }
 
+    @Test func theExampleInTheDocumentationIsValid() throws {
+        let guide = try String(contentsOfFile: formsDirectory + "/../docs/forms.md", encoding: .utf8)
+        let start = try #require(guide.range(of: "```yaml\n"))
+        let end = try #require(guide.range(of: "```", range: start.upperBound..<guide.endIndex))
+        let form = try FormLoader.parse(yaml: String(guide[start.upperBound..<end.lowerBound]), file: "docs/forms.md")
+        #expect(form.id == "example-survey")
+        #expect(form.item("plan")?.weight == 2)
+        #expect(form.item("overall")?.dimension == "results")
+        #expect(form.item("one_job")?.dimension == "thinking")
+    }
+
     @Test func aFrozenDefinitionRoundTripsThroughJSON() throws {
         let form = try FormLoader.parse(yaml: validSurvey, file: "mini.yaml")
         let encoder = JSONEncoder()

@@ -1,0 +1,180 @@
+"""Fills Kaoping's default forms in a real Chromium at a phone-sized viewport.
+
+Run through ./run, which starts the server and sets the environment this script reads.
+"""
+import os
+import subprocess
+import sys
+import uuid
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+BASE = os.environ["KAOPING_URL"]
+ARTIFACTS = os.environ["KAOPING_ARTIFACTS"]
+PSQL = [os.environ["KAOPING_PSQL"], "-h", "127.0.0.1", "-p", os.environ["KAOPING_DB_PORT"],
+        "-U", "postgres", "-d", "kaoping", "-At", "-v", "ON_ERROR_STOP=1"]
+PSQL_ENV = dict(os.environ, PGPASSWORD=os.environ["KAOPING_DB_PASSWORD"])
+
+
+def sql(statement):
+    return subprocess.run(PSQL + ["-c", statement], env=PSQL_ENV, check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+def open_round(group, form):
+    """A round open now with one branch, as the rounds feature will create it."""
+    code = "b" + uuid.uuid4().hex[:8]
+    branch = sql(f"INSERT INTO branches (code, name) VALUES ('{code}', '机关第一党支部') RETURNING id").splitlines()[0]
+    round_id = sql("INSERT INTO rounds (title, year, status, opens_at) "
+                   "VALUES ('2026 年度党支部考评', 2026, 'open', now()) RETURNING id").splitlines()[0]
+    sql(f"INSERT INTO round_groups (round_id, rater_group, form_version_id, form_key, weight) "
+        f"SELECT '{round_id}', '{group}', id, form_key, 0.3 FROM form_versions "
+        f"WHERE form_key = '{form}' ORDER BY created_at DESC LIMIT 1")
+    sql(f"INSERT INTO round_branches (round_id, branch_id, eligible_members, public_code) "
+        f"VALUES ('{round_id}', '{branch}', 10, '{code}')")
+    return f"{BASE}/r/{round_id}/{group}/{branch}", round_id
+
+
+def browser(language):
+    options = webdriver.ChromeOptions()
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--hide-scrollbars", f"--lang={language}"):
+        options.add_argument(flag)
+    options.add_experimental_option("prefs", {"intl.accept_languages": language})
+    options.add_experimental_option("mobileEmulation", {
+        "deviceMetrics": {"width": 375, "height": 812, "pixelRatio": 2.0},
+        "userAgent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+                     "(KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.47",
+    })
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.set_window_size(375, 812)
+    return driver
+
+
+def full_page_screenshot(driver, name):
+    """The whole page, not just the visible part, as a phone would show it scrolled."""
+    import base64
+    metrics = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})
+    height = min(metrics["cssContentSize"]["height"], 16000)
+    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
+        "format": "png", "captureBeyondViewport": True,
+        "clip": {"x": 0, "y": 0, "width": 375, "height": height, "scale": 1},
+    })
+    path = os.path.join(ARTIFACTS, name)
+    with open(path, "wb") as file:
+        file.write(base64.b64decode(shot["data"]))
+    print(f"  screenshot {path}")
+
+
+def find(driver, by, value):
+    """find_element that, when the element is missing, leaves a screenshot and the page text."""
+    try:
+        return driver.find_element(by, value)
+    except Exception:
+        driver.save_screenshot(os.path.join(ARTIFACTS, "failure.png"))
+        body = driver.find_element(By.TAG_NAME, "body").text
+        raise AssertionError(f"{value} not found on {driver.current_url}:\n{body[:800]}")
+
+
+def submit(driver):
+    """Clicks the submit button and waits for the next page to replace this one."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(page))
+
+
+def check(condition, message):
+    if not condition:
+        raise AssertionError(message)
+    print(f"  ok: {message}")
+
+
+def fill_member_form(language, tag):
+    url, round_id = open_round("members", "member-integration")
+    driver = browser(language)
+    try:
+        driver.get(url)
+        width = driver.execute_script("return document.documentElement.scrollWidth")
+        check(width <= 375, f"no sideways scrolling at 375 px ({width})")
+        title = driver.find_element(By.TAG_NAME, "h1").text
+        check(("党支部党建与业务融合评价" in title) if language == "zh-CN" else ("integration" in title), f"title shown: {title}")
+        full_page_screenshot(driver, f"member-{tag}-1-empty.png")
+
+        radios = driver.find_elements(By.CSS_SELECTOR, "fieldset.item")
+        check(len(radios) == 18, "18 rating questions")
+        # Answer all but the overall question: a mistake a person could make.
+        for fieldset in radios:
+            if fieldset.get_attribute("id") == "item-overall":
+                continue
+            fieldset.find_elements(By.CSS_SELECTOR, "label.option")[1].click()
+        driver.find_element(By.ID, "input-works_well").send_keys("学习与业务结合紧密" if language == "zh-CN" else "Study tied to the work")
+        submit(driver)
+
+        summary = find(driver, By.ID, "problems")
+        check(summary.is_displayed(), "the problem summary is shown")
+        error = driver.find_element(By.ID, "error-overall").text
+        check(error in ("此题为必答题，请作答。", "This question needs an answer."), f"the missing answer is marked: {error}")
+        kept = driver.find_element(By.ID, "input-thinking_one_job-1").is_selected()
+        check(kept, "earlier answers are kept")
+        check("学习与业务" in driver.find_element(By.ID, "input-works_well").get_attribute("value")
+              or "Study" in driver.find_element(By.ID, "input-works_well").get_attribute("value"), "the comment is kept")
+        full_page_screenshot(driver, f"member-{tag}-2-validation.png")
+
+        driver.find_element(By.CSS_SELECTOR, "#problems a").click()
+        driver.find_element(By.CSS_SELECTOR, "label[for=input-overall-0]").click()
+        submit(driver)
+        heading = driver.find_element(By.TAG_NAME, "h1").text
+        if heading not in ("提交成功", "Sent"):
+            problems = driver.find_elements(By.ID, "problems")
+            full_page_screenshot(driver, "failure.png")
+            raise AssertionError(f"no thank-you page: {problems[0].text if problems else heading}")
+        check(True, f"thank-you page: {heading}")
+        full_page_screenshot(driver, f"member-{tag}-3-thanks.png")
+
+        # A browser back-and-resubmit would reuse the key: still one response.
+        driver.back()
+        rows = sql(f"SELECT count(*), round(min(score)::numeric, 2) FROM responses WHERE round_id = '{round_id}'")
+        count, score = rows.split("|")
+        check(count == "1", f"exactly one response stored ({count})")
+        # 17 items at 75 ("较好"), the overall item at 100 ("很好") → (17·75 + 100) / 18
+        check(score == "76.39", f"its score is stored ({score})")
+    finally:
+        driver.quit()
+
+
+def fill_public_form():
+    url, round_id = open_round("public", "public-satisfaction")
+    driver = browser("zh-CN")
+    try:
+        driver.get(url)
+        for fieldset in driver.find_elements(By.CSS_SELECTOR, "fieldset.item"):
+            fieldset.find_elements(By.CSS_SELECTOR, "label.option")[0].click()
+        full_page_screenshot(driver, "public-zh-1-filled.png")
+        submit(driver)
+        check(driver.find_element(By.TAG_NAME, "h1").text == "提交成功", "public form accepted")
+        check(sql(f"SELECT count(*) FROM responses WHERE round_id = '{round_id}' AND score = 100") == "1",
+              "public response stored with score 100")
+    finally:
+        driver.quit()
+
+
+def main():
+    print("member form, Chinese")
+    fill_member_form("zh-CN", "zh")
+    print("member form, English")
+    fill_member_form("en-US", "en")
+    print("public form")
+    fill_public_form()
+    print("browser tests passed")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except AssertionError as failure:
+        print(f"FAILED: {failure}", file=sys.stderr)
+        sys.exit(1)
