@@ -225,6 +225,40 @@ struct FormPreviewTests {
         }
     }
 
+    @Test func hostileTextInAFormFileIsEscaped() async throws {
+        let directory = NSTemporaryDirectory() + "kaoping-hostile-forms-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try """
+            id: hostile
+            version: 1
+            title: "<script>alert('title')</script>"
+            scales:
+              - key: s
+                options:
+                  - {key: a, label: "<b onmouseover=x>好</b>", points: 100}
+            sections:
+              - key: s1
+                title: "\\"><img src=x onerror=alert(1)>"
+                items:
+                  - {key: q, type: rating, scale: s, label: "Q & A <i>", help: "</p><iframe src=//evil>"}
+            """.write(toFile: directory + "/hostile.yaml", atomically: true, encoding: .utf8)
+        try await TestApp.run(configure: { $0.formsDirectory = directory }) { client, harness in
+            try await harness.createUser("admin", password: "escape everything")
+            var browser = Browser(client)
+            _ = try await browser.post("/admin/login", form: [("username", "admin"), ("password", "escape everything")])
+            let page = try await browser.get("/admin/forms/hostile")
+            #expect(page.status == .ok)
+            let text = page.text
+            for raw in ["<script>alert", "<b onmouseover", "<img src=x", "<i>", "<iframe"] {
+                #expect(!text.contains(raw), "unescaped: \(raw)")
+            }
+            #expect(text.contains("&lt;script&gt;"))
+            #expect(text.contains("Q &amp; A &lt;i&gt;"))
+            #expect(text.contains("&lt;iframe src=//evil&gt;"))
+        }
+    }
+
     @Test func viewersCannotOpenThePreview() async throws {
         try await TestApp.run { client, harness in
             try await harness.createUser("evaluator", password: "evaluator password", role: .evaluator)

@@ -1,0 +1,69 @@
+-- A browser-like respondent, one per wrk thread (run wrk with as many threads as connections):
+-- GET the form (which hands out the CSRF cookie and a submission key), then POST a complete
+-- answer set with them, then start again.
+-- Arguments after "--": the form's path, and the url-encoded answers (without _csrf and _key).
+
+threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+local path, answers
+local state = "get"
+local key, csrf, cookie
+flows, failures = 0, 0
+
+function init(args)
+  path = args[1]
+  answers = args[2]
+end
+
+function request()
+  if state == "post" then
+    local body = answers .. "&_csrf=" .. csrf .. "&_key=" .. key
+    return wrk.format("POST", path, {
+      ["Content-Type"] = "application/x-www-form-urlencoded",
+      ["Cookie"] = cookie,
+    }, body)
+  end
+  local headers = {}
+  if cookie then headers["Cookie"] = cookie end
+  return wrk.format("GET", path, headers)
+end
+
+function response(status, headers, body)
+  if state == "get" then
+    local set = headers["Set-Cookie"]
+    if set then
+      local token = set:match("kp_csrf=(%x+)")
+      if token then csrf = token; cookie = "kp_csrf=" .. token end
+    end
+    key = body:match('name="_key" value="(%x+)"')
+    if status == 200 and key and csrf then
+      state = "post"
+    else
+      failures = failures + 1
+    end
+  else
+    if status == 200 and body:find("data-clear-draft", 1, true) then
+      flows = flows + 1
+    else
+      failures = failures + 1
+    end
+    state = "get"
+  end
+end
+
+function done(summary, latency, requests)
+  local total, failed = 0, 0
+  for _, thread in ipairs(threads) do
+    total = total + thread:get("flows")
+    failed = failed + thread:get("failures")
+  end
+  local seconds = summary.duration / 1e6
+  io.write(string.format("RESULT flows=%d failures=%d seconds=%.2f flows_per_second=%.1f requests_per_second=%.1f p50_ms=%.2f p99_ms=%.2f errors=%d\n",
+    total, failed, seconds, total / seconds, summary.requests / seconds,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.status + summary.errors.timeout))
+end
