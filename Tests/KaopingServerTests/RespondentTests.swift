@@ -49,14 +49,14 @@ struct RespondentTests {
 
             #expect(try await harness.count("SELECT count(*)::int FROM responses") == 1)
             let row = try await harness.database.query(
-                "SELECT score, rater_group, submitted_on::text, straight_lined, dimension_scores->>'thinking' FROM responses"
+                "SELECT score, rater_group, submitted_on::text, straight_lined, (dimension_scores->>'thinking')::float8 FROM responses"
             ).first!
-            let (score, group, day, straight, thinking) = try row.decode((Double?, String, String, Bool, String?).self)
+            let (score, group, day, straight, thinking) = try row.decode((Double?, String, String, Bool, Double?).self)
             #expect(score == 75)
             #expect(group == "members")
             #expect(day.count == 10)  // a date, not a time
             #expect(straight)  // every scored item got the same answer
-            #expect(thinking == "75")
+            #expect(thinking == 75)
             #expect(try await harness.count("SELECT count(*)::int FROM answers") == 19)
             #expect(try await harness.count("SELECT count(*)::int FROM answers WHERE item_key = 'works_well' AND text_value = '学习与业务结合得好'") == 1)
 
@@ -150,11 +150,42 @@ struct RespondentTests {
             #expect(badUTF8.status == .badRequest)
             let badEscape = try await post(prefix + Array("q.works_well=%E4%B8".utf8))
             #expect(badEscape.status == .badRequest)
+            let nul = try await post(prefix + Array("q.works_well=a%00b".utf8))
+            #expect(nul.status == .badRequest)
             let noKey = try await post(Array("_csrf=\(csrf)&q.overall=5".utf8))
             #expect(noKey.status == .badRequest)
             let huge = try await post(prefix + Array("q.works_well=".utf8) + Array(repeating: UInt8(ascii: "a"), count: 20 * 1024))
             #expect(huge.status == .contentTooLarge)
             #expect(try await harness.count("SELECT count(*)::int FROM responses") == 0)
+        }
+    }
+
+    @Test func textIsStoredExactlyAsTyped() async throws {
+        try await TestApp.run { client, harness in
+            let (round, branch) = try await harness.openRound()
+            let path = "/r/\(round)/members/\(branch)"
+            var browser = Browser(client)
+            let key = try #require(try await browser.get(path).hidden("_key"))
+            let comment = "第一行\n\t“引号” \"quotes\" \\ back\u{1}slash & 100% + plus 😀"
+            let response = try await browser.post(path, form: try memberAnswers(comment: comment) + [("_key", key)])
+            #expect(response.status == .ok)
+            let stored = try await harness.database.query("SELECT text_value FROM answers WHERE item_key = 'works_well'").first!.decode(String.self)
+            #expect(stored == comment)
+        }
+    }
+
+    @Test func aRoundThatClosesWhileTheFormIsOpenStoresNothing() async throws {
+        try await TestApp.run { client, harness in
+            let (round, branch) = try await harness.openRound()
+            let path = "/r/\(round)/members/\(branch)"
+            var browser = Browser(client)
+            let key = try #require(try await browser.get(path).hidden("_key"))
+            try await harness.database.query("UPDATE rounds SET status = 'closed', closed_at = now() WHERE id = \(round)")
+            let late = try await browser.post(path, form: try memberAnswers() + [("_key", key)])
+            #expect(late.status == .forbidden)
+            #expect(late.text.contains("本轮考评当前不接受填写"))
+            #expect(try await harness.count("SELECT count(*)::int FROM responses") == 0)
+            #expect(try await harness.count("SELECT count(*)::int FROM submission_keys") == 0)
         }
     }
 

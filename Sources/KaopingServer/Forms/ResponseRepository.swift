@@ -32,6 +32,8 @@ public enum StoreOutcome: Sendable, Equatable {
     case stored
     /// The submission key was used before: a retry or a double click.
     case alreadyStored
+    /// The round closed between showing the form and receiving it: nothing is stored.
+    case roundClosed
 }
 
 public protocol ResponseRepository: Sendable {
@@ -41,12 +43,25 @@ public protocol ResponseRepository: Sendable {
 
 public struct PostgresResponseRepository: ResponseRepository {
     let database: Database
+    /// Targets are looked up for every page shown and every answer received; they change only
+    /// when a round opens or closes, so a lookup is reused for a moment. Whether the round is
+    /// still open is checked again, in the database, by the statement that stores an answer.
+    let targets: TimedCache<String, RespondentTarget?>
 
-    public init(database: Database) {
+    public init(database: Database, targetLifetime: Duration = .seconds(2)) {
         self.database = database
+        self.targets = TimedCache(lifetime: targetLifetime)
     }
 
     public func target(roundID: UUID, group: RespondentTarget.RaterGroup, branchID: UUID) async throws -> RespondentTarget? {
+        let key = "\(roundID)/\(group.rawValue)/\(branchID)"
+        if let cached = targets.value(for: key) { return cached }
+        let target = try await lookUpTarget(roundID: roundID, group: group, branchID: branchID)
+        targets.store(target, for: key)
+        return target
+    }
+
+    private func lookUpTarget(roundID: UUID, group: RespondentTarget.RaterGroup, branchID: UUID) async throws -> RespondentTarget? {
         let rows = try await database.query(
             """
             SELECT r.title, r.status = 'open' AND (r.closes_at IS NULL OR r.closes_at > now()), g.form_version_id, b.name
@@ -65,67 +80,99 @@ public struct PostgresResponseRepository: ResponseRepository {
         )
     }
 
-    /// Writes the response, its answers and its scores in one transaction, or nothing.
+    /// Writes the response, its answers and its scores in one statement (so one transaction),
+    /// or nothing. The submission key is claimed in the same statement: a concurrent duplicate
+    /// waits on the key's row until this commits, then claims nothing and stores nothing.
     public func store(_ record: SubmissionRecord, logger: Logger) async throws -> StoreOutcome {
         let answers = try Self.answerRows(record)
-        let dimensions = String(decoding: try JSONEncoder().encode(record.score.dimensionScores), as: UTF8.self)
+        let dimensions = JSONText.object(record.score.dimensionScores.sorted { $0.key < $1.key }.map { ($0.key, JSONText.number($0.value)) })
         let target = record.target
-        return try await database.transaction(logger: logger) { connection in
-            // The key is claimed first: a concurrent duplicate waits here for our commit, then finds it.
-            let claimed = try await connection.query(
-                """
-                INSERT INTO submission_keys (key_hash, round_id, used_on)
-                VALUES (sha256(convert_to(\(record.submissionKey), 'UTF8')), \(target.roundID), (now() AT TIME ZONE 'Asia/Shanghai')::date)
-                ON CONFLICT (key_hash) DO NOTHING
-                RETURNING 1
-                """,
-                logger: logger
+        let rows = try await database.query(
+            """
+            WITH open_round AS (
+              SELECT 1 FROM rounds
+              WHERE id = \(target.roundID) AND status = 'open' AND (closes_at IS NULL OR closes_at > now())
+            ), claimed AS (
+              INSERT INTO submission_keys (key_hash, round_id, used_on)
+              SELECT sha256(convert_to(\(record.submissionKey), 'UTF8')), \(target.roundID), (now() AT TIME ZONE 'Asia/Shanghai')::date
+              FROM open_round
+              ON CONFLICT (key_hash) DO NOTHING
+              RETURNING 1
+            ), response AS (
+              INSERT INTO responses (round_id, branch_id, rater_group, form_version_id, submitted_on, score, dimension_scores, straight_lined)
+              SELECT \(target.roundID), \(target.branchID), \(target.group.rawValue), \(target.formVersionID),
+                     (now() AT TIME ZONE 'Asia/Shanghai')::date, \(record.score.score), \(dimensions)::jsonb, \(record.score.straightLined)
+              FROM claimed
+              RETURNING id
+            ), answered AS (
+              INSERT INTO answers (response_id, item_key, option_key, number_value, text_value, points)
+              SELECT response.id, a.item_key, a.option_key, a.number_value, a.text_value, a.points
+              FROM response, jsonb_to_recordset(\(answers)::jsonb)
+                AS a(item_key text, option_key text, number_value float8, text_value text, points float8)
+              RETURNING 1
             )
-            var fresh = false
-            for try await _ in claimed { fresh = true }
-            guard fresh else { return .alreadyStored }
-            let inserted = try await connection.query(
-                """
-                WITH response AS (
-                  INSERT INTO responses (round_id, branch_id, rater_group, form_version_id, submitted_on, score, dimension_scores, straight_lined)
-                  VALUES (\(target.roundID), \(target.branchID), \(target.group.rawValue), \(target.formVersionID),
-                          (now() AT TIME ZONE 'Asia/Shanghai')::date, \(record.score.score), \(dimensions)::jsonb, \(record.score.straightLined))
-                  RETURNING id
-                )
-                INSERT INTO answers (response_id, item_key, option_key, number_value, text_value, points)
-                SELECT response.id, a.item_key, a.option_key, a.number_value, a.text_value, a.points
-                FROM response, jsonb_to_recordset(\(answers)::jsonb)
-                  AS a(item_key text, option_key text, number_value float8, text_value text, points float8)
-                """,
-                logger: logger
-            )
-            for try await _ in inserted {}
-            return .stored
-        }
+            SELECT (SELECT count(*) FROM open_round)::int, (SELECT count(*) FROM response)::int, (SELECT count(*) FROM answered)::int
+            """,
+            logger: logger
+        )
+        let (open, stored, _) = try rows.first!.decode((Int, Int, Int).self)
+        if open == 0 { return .roundClosed }
+        return stored == 1 ? .stored : .alreadyStored
     }
 
-    private struct AnswerRow: Encodable {
-        let item_key: String
-        let option_key: String?
-        let number_value: Double?
-        let text_value: String?
-        let points: Double?
-    }
-
+    /// The answers as a JSON array for `jsonb_to_recordset`, written by hand: this runs for
+    /// every submission and a general-purpose encoder costs more than the database insert.
     static func answerRows(_ record: SubmissionRecord) throws -> String {
-        let rows = record.form.items.compactMap { item -> AnswerRow? in
-            guard let answer = record.answers[item.key] else { return nil }
+        var rows: [String] = []
+        for item in record.form.items {
+            guard let answer = record.answers[item.key] else { continue }
+            var fields: [(String, String)] = [("item_key", JSONText.string(item.key))]
             switch answer {
             case .option(let key):
-                return AnswerRow(item_key: item.key, option_key: key, number_value: nil, text_value: nil, points: record.score.itemPoints[item.key])
+                fields.append(("option_key", JSONText.string(key)))
+                if let points = record.score.itemPoints[item.key] { fields.append(("points", JSONText.number(points))) }
             case .text(let text):
-                return AnswerRow(item_key: item.key, option_key: nil, number_value: nil, text_value: text, points: nil)
+                fields.append(("text_value", JSONText.string(text)))
             case .points(let value, let note):
-                return AnswerRow(item_key: item.key, option_key: nil, number_value: value, text_value: note.isEmpty ? nil : note, points: nil)
+                fields.append(("number_value", JSONText.number(value)))
+                if !note.isEmpty { fields.append(("text_value", JSONText.string(note))) }
             case .baseline(let passed, let note):
-                return AnswerRow(item_key: item.key, option_key: passed ? "pass" : "fail", number_value: nil, text_value: note.isEmpty ? nil : note, points: nil)
+                fields.append(("option_key", JSONText.string(passed ? "pass" : "fail")))
+                if !note.isEmpty { fields.append(("text_value", JSONText.string(note))) }
+            }
+            rows.append(JSONText.object(fields))
+        }
+        return "[" + rows.joined(separator: ",") + "]"
+    }
+}
+
+/// Minimal JSON writing for values whose shape is known.
+enum JSONText {
+    static func string(_ text: String) -> String {
+        var out = "\""
+        out.reserveCapacity(text.utf8.count + 2)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+            default:
+                out.unicodeScalars.append(scalar)
             }
         }
-        return String(decoding: try JSONEncoder().encode(rows), as: UTF8.self)
+        return out + "\""
+    }
+
+    /// Finite numbers only: scores are always on 0–100.
+    static func number(_ value: Double) -> String {
+        value.isFinite ? "\(value)" : "null"
+    }
+
+    static func object(_ fields: [(String, String)]) -> String {
+        "{" + fields.map { string($0.0) + ":" + $0.1 }.joined(separator: ",") + "}"
     }
 }

@@ -9,16 +9,23 @@ public struct FormData: Sendable {
         self.fields = fields
     }
 
-    /// Decodes a body strictly: bytes that are not UTF-8, or percent-escapes that do not decode
-    /// to UTF-8, make the whole body malformed rather than silently altered.
+    /// Decodes a body strictly: bytes that are not UTF-8, or percent-escapes that are cut short
+    /// or do not decode to UTF-8, make the whole body malformed rather than silently altered.
+    /// Works on bytes: this runs for every answer a respondent sends.
     public init(encoded bytes: [UInt8]) throws(AppError) {
-        guard let text = String(validating: bytes, as: UTF8.self) else { throw .malformedBody }
         var fields: [(String, String)] = []
-        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = try FormData.decode(parts[0])
-            let value = parts.count > 1 ? try FormData.decode(parts[1]) : ""
-            fields.append((name, value))
+        var start = 0
+        while start <= bytes.count {
+            var end = start
+            while end < bytes.count && bytes[end] != UInt8(ascii: "&") { end += 1 }
+            if end > start {
+                var equals = start
+                while equals < end && bytes[equals] != UInt8(ascii: "=") { equals += 1 }
+                let name = try FormData.decode(bytes[start..<equals])
+                let value = equals < end ? try FormData.decode(bytes[(equals + 1)..<end]) : ""
+                fields.append((name, value))
+            }
+            start = end + 1
         }
         self.fields = fields
     }
@@ -36,11 +43,40 @@ public struct FormData: Sendable {
         fields.filter { !$0.name.hasPrefix("_") }
     }
 
-    private static func decode(_ part: Substring) throws(AppError) -> String {
-        let spaced = part.replacingOccurrences(of: "+", with: " ")
-        guard spaced.contains("%") else { return spaced }
-        guard let decoded = spaced.removingPercentEncoding else { throw .malformedBody }
-        return decoded
+    private static func decode(_ part: ArraySlice<UInt8>) throws(AppError) -> String {
+        var decoded: [UInt8] = []
+        decoded.reserveCapacity(part.count)
+        var index = part.startIndex
+        while index < part.endIndex {
+            let byte = part[index]
+            switch byte {
+            case UInt8(ascii: "+"):
+                decoded.append(UInt8(ascii: " "))
+            case UInt8(ascii: "%"):
+                guard index + 2 < part.endIndex, let high = hexValue(part[index + 1]), let low = hexValue(part[index + 2]) else {
+                    throw .malformedBody
+                }
+                decoded.append(high << 4 | low)
+                index += 2
+            case 0:
+                throw .malformedBody
+            default:
+                decoded.append(byte)
+            }
+            index += 1
+        }
+        // NUL is never part of a real answer, and PostgreSQL text cannot hold it.
+        guard !decoded.contains(0), let text = String(validating: decoded, as: UTF8.self) else { throw .malformedBody }
+        return text
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 }
 

@@ -11,6 +11,7 @@ public struct RespondentController: Sendable {
     let forms: any FormRepository
     let views: Views
     let limits: SubmissionLimits
+    let pages = PrerenderedPageCache()
 
     public init(responses: any ResponseRepository, forms: any FormRepository, views: Views, limits: SubmissionLimits) {
         self.responses = responses
@@ -28,7 +29,34 @@ public struct RespondentController: Sendable {
         let target = try await self.target(context)
         guard target.roundOpen else { return try closed(context) }
         let form = try await definition(target)
-        return try render(form, target: target, submitted: nil, key: Self.newSubmissionKey(), path: request.uri.path, status: .ok, context: context)
+        // A fresh form is the same for everyone but for a few values: render it once per form
+        // version and language, then fill in those values.
+        let page = try pages.page("form/\(target.formVersionID)/\(context.language.rawValue)") {
+            var values = FormView(form: form, language: context.language, limits: limits).values(submitted: nil)
+            values.merge(Self.respondentValues(slots: true), uniquingKeysWith: { $1 })
+            return try views.render("form", values, context: context)
+        }
+        let html = page.fill([
+            .csrf: context.csrfToken, .submissionKey: Self.newSubmissionKey(), .action: request.uri.path,
+            .branchName: target.branchName, .roundTitle: target.roundTitle, .draftKey: request.uri.path,
+        ])
+        var response = HTMLPage(html: html).response
+        response.headers[.cacheControl] = "no-store"
+        return response
+    }
+
+    /// Values every respondent page shares; with `slots`, placeholders for the per-request ones.
+    static func respondentValues(slots: Bool) -> [String: Any] {
+        var values: [String: Any] = ["anonymous": true, "respondent": true, "script": "form-draft.js"]
+        if slots {
+            values["csrf"] = PrerenderedPage.Slot.csrf.marker
+            values["submissionKey"] = PrerenderedPage.Slot.submissionKey.marker
+            values["action"] = PrerenderedPage.Slot.action.marker
+            values["branchName"] = PrerenderedPage.Slot.branchName.marker
+            values["roundTitle"] = PrerenderedPage.Slot.roundTitle.marker
+            values["draftKey"] = PrerenderedPage.Slot.draftKey.marker
+        }
+        return values
     }
 
     @Sendable func submit(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -50,15 +78,17 @@ public struct RespondentController: Sendable {
         }
         let record = SubmissionRecord(target: target, submissionKey: key, answers: parsed.answers, score: form.score(parsed.answers), form: form)
         let outcome = try await responses.store(record, logger: context.logger)
-        if outcome == .alreadyStored { context.logger.info("repeated submission answered without storing") }
-        var values: [String: Any] = [
-            "message": form.thanks?.text(english: context.language == .english) ?? context.language.text("thanks_default"),
-            "respondent": true,
-            "draftKey": request.uri.path,
-            "script": "form-draft.js",
-        ]
-        values["stored"] = outcome == .stored
-        return try views.page("thanks", values, context: context)
+        switch outcome {
+        case .stored: break
+        case .alreadyStored: context.logger.info("repeated submission answered without storing")
+        case .roundClosed: return try closed(context)
+        }
+        let page = try pages.page("thanks/\(target.formVersionID)/\(context.language.rawValue)") {
+            var values = Self.respondentValues(slots: true)
+            values["message"] = form.thanks?.text(english: context.language == .english) ?? context.language.text("thanks_default")
+            return try views.render("thanks", values, context: context)
+        }
+        return HTMLPage(html: page.fill([.csrf: context.csrfToken, .draftKey: request.uri.path])).response
     }
 
     private func target(_ context: AppRequestContext) async throws -> RespondentTarget {
@@ -89,10 +119,8 @@ public struct RespondentController: Sendable {
         values["submissionKey"] = key
         values["branchName"] = target.branchName
         values["roundTitle"] = target.roundTitle
-        values["anonymous"] = true
-        values["respondent"] = true
+        values.merge(Self.respondentValues(slots: false), uniquingKeysWith: { $1 })
         values["draftKey"] = path
-        values["script"] = "form-draft.js"
         var response = try views.page("form", values, status: status, context: context)
         // Each page carries its own submission key: never serve it from a cache.
         response.headers[.cacheControl] = "no-store"
