@@ -10,7 +10,7 @@ import uuid
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support.ui import WebDriverWait
 
 BASE = os.environ["KAOPING_URL"]
@@ -83,8 +83,19 @@ def find(driver, by, value):
 def submit(driver):
     """Clicks the submit button and waits for the next page to replace this one."""
     page = driver.find_element(By.TAG_NAME, "html")
-    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(page))
+    driver.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
+
+    def replaced(_):
+        # While the old document is being torn down Chromium may answer with a stale-element
+        # error or an inspector error; both mean the page is gone.
+        try:
+            page.is_enabled()
+            return False
+        except WebDriverException:
+            return True
+
+    WebDriverWait(driver, 15).until(replaced)
+    WebDriverWait(driver, 15).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 def check(condition, message):
@@ -146,18 +157,41 @@ def fill_member_form(language, tag):
         driver.quit()
 
 
-def fill_public_form():
+def fill_public_form(language, tag, thanks):
     url, round_id = open_round("public", "public-satisfaction")
-    driver = browser("zh-CN")
+    driver = browser(language)
     try:
         driver.get(url)
         for fieldset in driver.find_elements(By.CSS_SELECTOR, "fieldset.item"):
             fieldset.find_elements(By.CSS_SELECTOR, "label.option")[0].click()
-        full_page_screenshot(driver, "public-zh-1-filled.png")
+        full_page_screenshot(driver, f"public-{tag}-1-filled.png")
         submit(driver)
-        check(driver.find_element(By.TAG_NAME, "h1").text == "提交成功", "public form accepted")
+        check(driver.find_element(By.TAG_NAME, "h1").text == thanks, "public form accepted")
         check(sql(f"SELECT count(*) FROM responses WHERE round_id = '{round_id}' AND score = 100") == "1",
               "public response stored with score 100")
+    finally:
+        driver.quit()
+
+
+def preview_organisation_sheet(language, tag):
+    """Evaluators fill the sheet in the admin area; the preview shows it and checks it."""
+    driver = browser(language)
+    try:
+        driver.get(f"{BASE}/admin/login")
+        driver.find_element(By.ID, "username").send_keys("admin")
+        driver.find_element(By.ID, "password").send_keys(os.environ["KAOPING_ADMIN_PASSWORD"])
+        submit(driver)
+        check("/admin" in driver.current_url, "signed in")
+        driver.get(f"{BASE}/admin/forms/organisation-sheet")
+        width = driver.execute_script("return document.documentElement.scrollWidth")
+        check(width <= 375, f"no sideways scrolling at 375 px ({width})")
+        full_page_screenshot(driver, f"sheet-{tag}-1-empty.png")
+        driver.find_element(By.ID, "input-org_life").send_keys("30")
+        submit(driver)
+        error = find(driver, By.ID, "error-org_life").text
+        check(error in ("分值超出本项允许的范围。", "The points are outside what this item allows."), f"deduction over the maximum is marked: {error}")
+        check(driver.find_element(By.ID, "input-org_life").get_attribute("value") == "30", "the entered points are kept")
+        full_page_screenshot(driver, f"sheet-{tag}-2-validation.png")
     finally:
         driver.quit()
 
@@ -167,8 +201,13 @@ def main():
     fill_member_form("zh-CN", "zh")
     print("member form, English")
     fill_member_form("en-US", "en")
-    print("public form")
-    fill_public_form()
+    print("public form, Chinese")
+    fill_public_form("zh-CN", "zh", "提交成功")
+    print("public form, English")
+    fill_public_form("en-US", "en", "Sent")
+    print("organisation score sheet (admin preview), Chinese and English")
+    preview_organisation_sheet("zh-CN", "zh")
+    preview_organisation_sheet("en-US", "en")
     print("browser tests passed")
 
 
