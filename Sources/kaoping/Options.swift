@@ -63,7 +63,7 @@ func withMigratedDatabase<Result: Sendable>(
     defer {
         if let cluster = prepared.startedCluster { try? cluster.stop(logger: logger) }
     }
-    let database = Database(url: prepared.url, poolSize: 2, registry: .init(), logger: logger)
+    let database = Database(url: prepared.url, poolSize: 2, registry: .init(), logger: logger, quietBackground: true)
     let migrator: Migrator
     do {
         migrator = try Migrator(directory: configuration.sqlDirectory)

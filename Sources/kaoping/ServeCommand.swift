@@ -28,12 +28,15 @@ struct ServeCommand: AsyncParsableCommand {
     var maxBodyKiB: String?
     @Option(name: .customLong("max-text-length"), help: settingHelp("max-text-length"))
     var maxTextLength: String?
+    @Option(name: .customLong("max-upload-mib"), help: settingHelp("max-upload-mib"))
+    var maxUploadMiB: String?
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
         var flags = database.flags
         flags["max-body-kib"] = maxBodyKiB
         flags["max-text-length"] = maxTextLength
+        flags["max-upload-mib"] = maxUploadMiB
         flags["host"] = host
         flags["port"] = port
         flags["forms-dir"] = formsDir

@@ -29,6 +29,8 @@ public struct KaopingConfiguration: Sendable, Equatable {
     public var maxBodyBytes: Int
     /// Longest text answer accepted, in characters, where a form item sets no limit of its own.
     public var maxTextLength: Int
+    /// Largest file upload (organisation lists), in bytes.
+    public var maxUploadBytes: Int
 
     public init(
         host: String = "127.0.0.1",
@@ -45,7 +47,8 @@ public struct KaopingConfiguration: Sendable, Equatable {
         trustForwardedFor: Bool = false,
         sessionLifetimeHours: Int = 12,
         maxBodyBytes: Int = 256 * 1024,
-        maxTextLength: Int = 2000
+        maxTextLength: Int = 2000,
+        maxUploadBytes: Int = 20 * 1024 * 1024
     ) {
         self.host = host
         self.port = port
@@ -62,6 +65,7 @@ public struct KaopingConfiguration: Sendable, Equatable {
         self.sessionLifetimeHours = sessionLifetimeHours
         self.maxBodyBytes = maxBodyBytes
         self.maxTextLength = maxTextLength
+        self.maxUploadBytes = maxUploadBytes
     }
 }
 
@@ -108,6 +112,7 @@ extension KaopingConfiguration {
         .init(key: "trust-forwarded-for", help: "Take the client address from X-Forwarded-For (behind a proxy only).", defaultDescription: "false"),
         .init(key: "session-hours", help: "Hours an administrator stays signed in.", defaultDescription: "12"),
         .init(key: "max-body-kib", help: "Largest request body accepted, in KiB.", defaultDescription: "256"),
+        .init(key: "max-upload-mib", help: "Largest file upload (branch and member lists), in MiB.", defaultDescription: "20"),
         .init(key: "max-text-length", help: "Longest text answer, in characters, where a form item sets no limit.", defaultDescription: "2000"),
     ]
 
@@ -167,6 +172,7 @@ extension KaopingConfiguration {
         config.sessionLifetimeHours = try reader.integer("session-hours", in: 1...24 * 30) ?? config.sessionLifetimeHours
         config.maxBodyBytes = (try reader.integer("max-body-kib", in: 16...65536)).map { $0 * 1024 } ?? config.maxBodyBytes
         config.maxTextLength = try reader.integer("max-text-length", in: 10...100_000) ?? config.maxTextLength
+        config.maxUploadBytes = (try reader.integer("max-upload-mib", in: 1...1024)).map { $0 * 1024 * 1024 } ?? config.maxUploadBytes
         if let url = try reader.value("public-url") {
             let trimmed = url.value.hasSuffix("/") ? String(url.value.dropLast()) : url.value
             guard trimmed.hasPrefix("http://") || trimmed.hasPrefix("https://"), trimmed.count > "https://".count,

@@ -17,7 +17,9 @@ public struct Database: Sendable {
     let inUse: Gauge
     let waitingOrActive: ManagedAtomicCounter
 
-    public init(url: DatabaseURL, poolSize: Int, registry: PrometheusCollectorRegistry, logger: Logger) {
+    /// - Parameter quietBackground: keep the pool's own log lines to errors (command-line tools,
+    ///   where a warning about the pool starting up is noise).
+    public init(url: DatabaseURL, poolSize: Int, registry: PrometheusCollectorRegistry, logger: Logger, quietBackground: Bool = false) {
         var configuration: PostgresClient.Configuration
         if let socketDirectory = url.unixSocketDirectory {
             configuration = .init(
@@ -39,7 +41,7 @@ public struct Database: Sendable {
         configuration.options.maximumConnections = poolSize
         configuration.options.connectTimeout = .seconds(5)
         var backgroundLogger = logger
-        backgroundLogger.logLevel = max(logger.logLevel, .notice)
+        backgroundLogger.logLevel = max(logger.logLevel, quietBackground ? .error : .notice)
         self.client = PostgresClient(configuration: configuration, backgroundLogger: backgroundLogger)
         self.url = url
         self.poolSize = poolSize

@@ -68,7 +68,8 @@ public func buildApplication(_ environment: ApplicationEnvironment) async throws
             expectedMigrations: Set(migrator.migrations.map(\.version)),
             catalog: catalog,
             forms: formRepository,
-            responses: PostgresResponseRepository(database: database)
+            responses: PostgresResponseRepository(database: database),
+            organisation: PostgresOrganisationRepository(database: database)
         )
     )
 
@@ -110,6 +111,7 @@ public struct RouterDependencies: Sendable {
     public var catalog: FormCatalog
     public var forms: any FormRepository
     public var responses: any ResponseRepository
+    public var organisation: any OrganisationRepository
 }
 
 public func buildRouter(environment: ApplicationEnvironment, dependencies: RouterDependencies) throws -> Router<AppRequestContext> {
@@ -125,7 +127,7 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: LanguageMiddleware(secureCookies: configuration.cookieSecure))
     router.add(middleware: ErrorPageMiddleware(views: dependencies.views, routes: catalog))
-    router.add(middleware: BodyLimitMiddleware(limit: configuration.maxBodyBytes))
+    router.add(middleware: BodyLimitMiddleware(limit: configuration.maxBodyBytes, uploadLimit: configuration.maxUploadBytes))
     router.add(middleware: FileMiddleware(Resources.path("static"), urlBasePath: "/static", cacheControl: .init([(MediaType(type: .any), [.public, .maxAge(3600)])]), searchForIndexHtml: false, logger: environment.logger))
     router.add(middleware: CSRFMiddleware(secureCookies: configuration.cookieSecure, routes: catalog))
 
@@ -156,7 +158,9 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
     let signedIn = admin.group().add(middleware: AuthenticationMiddleware(users: dependencies.users))
     auth.addRoutes(to: signedIn)
     AdminController(views: dependencies.views).addRoutes(to: signedIn)
-    FormsController(catalog: dependencies.catalog, views: dependencies.views, limits: limits)
-        .addRoutes(to: signedIn.group().add(middleware: RoleMiddleware([.admin])))
+    let adminsOnly = signedIn.group().add(middleware: RoleMiddleware([.admin]))
+    FormsController(catalog: dependencies.catalog, views: dependencies.views, limits: limits).addRoutes(to: adminsOnly)
+    OrganisationController(organisation: dependencies.organisation, audit: dependencies.audit, views: dependencies.views)
+        .addRoutes(to: adminsOnly)
     return router
 }

@@ -35,6 +35,8 @@ public struct CSRFMiddleware: RouterMiddleware {
             let sent: String?
             if let header = request.headers[.xCSRFToken] {
                 sent = header
+            } else if MultipartForm.boundary(request.headers[.contentType]) != nil {
+                sent = try await MultipartForm.read(&request, limit: context.maxUploadSize).text(Self.fieldName)
             } else {
                 sent = try await request.formData(context: context)[Self.fieldName]
             }

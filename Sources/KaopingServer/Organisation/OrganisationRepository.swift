@@ -1,0 +1,199 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+public struct ImportSummary: Sendable, Equatable {
+    public var created: Int
+    public var updated: Int
+}
+
+public struct BranchSummary: Sendable {
+    public let id: UUID
+    public let code: String
+    public let name: String
+    public let organisation: String?
+    public let secretary: String?
+    public let active: Bool
+    public let members: Int
+}
+
+public struct MemberSummary: Sendable {
+    public let id: UUID
+    public let staffNumber: String
+    public let name: String
+    public let phone: String?
+    public let active: Bool
+}
+
+/// Branches, members and the organisations above them.
+public protocol OrganisationRepository: Sendable {
+    func branchCodes() async throws -> Set<String>
+    func importBranches(_ rows: [BranchRow], logger: Logger) async throws -> ImportSummary
+    func importMembers(_ rows: [MemberRow], logger: Logger) async throws -> ImportSummary
+    func branches() async throws -> [BranchSummary]
+    func members(branchCode: String) async throws -> [MemberSummary]
+    func saveUpload(_ upload: OrganisationUpload, by userID: UUID?) async throws -> UUID
+    func upload(id: UUID) async throws -> OrganisationUpload?
+    /// Marks an upload as applied; `false` when it already was (a second click).
+    func claimUpload(id: UUID) async throws -> Bool
+    func releaseUpload(id: UUID) async throws
+}
+
+/// An uploaded list waiting between preview and confirmation.
+public struct OrganisationUpload: Sendable {
+    public enum Kind: String, Sendable { case branches, members }
+    public let kind: Kind
+    public let fileName: String
+    public let content: [UInt8]
+    public var appliedAt: Date?
+
+    public init(kind: Kind, fileName: String, content: [UInt8], appliedAt: Date? = nil) {
+        self.kind = kind
+        self.fileName = fileName
+        self.content = content
+        self.appliedAt = appliedAt
+    }
+}
+
+public struct PostgresOrganisationRepository: OrganisationRepository {
+    let database: Database
+
+    public init(database: Database) {
+        self.database = database
+    }
+
+    public func branchCodes() async throws -> Set<String> {
+        Set(try await database.query("SELECT code FROM branches").map { try $0.decode(String.self) })
+    }
+
+    /// Creates or updates every row, all in one transaction: a list lands whole or not at all.
+    /// Branches are matched by code, so importing a corrected list updates instead of duplicating.
+    public func importBranches(_ rows: [BranchRow], logger: Logger) async throws -> ImportSummary {
+        let json = JSONText.array(rows.map { row in
+            JSONText.object([
+                ("code", JSONText.string(row.code)), ("name", JSONText.string(row.name)),
+                ("parent", row.parent.map(JSONText.string) ?? "null"), ("secretary", row.secretary.map(JSONText.string) ?? "null"),
+            ])
+        })
+        return try await database.transaction(logger: logger) { connection in
+            for try await _ in try await connection.query(
+                """
+                INSERT INTO organisations (code, name)
+                SELECT DISTINCT r.parent, r.parent FROM jsonb_to_recordset(\(json)::jsonb) AS r(parent text)
+                WHERE r.parent IS NOT NULL
+                ON CONFLICT (name) DO NOTHING
+                """,
+                logger: logger
+            ) {}
+            let rows = try await connection.query(
+                """
+                INSERT INTO branches (code, name, organisation_id, secretary_name)
+                SELECT r.code, r.name, o.id, r.secretary
+                FROM jsonb_to_recordset(\(json)::jsonb) AS r(code text, name text, parent text, secretary text)
+                LEFT JOIN organisations o ON o.name = r.parent
+                ON CONFLICT (code) DO UPDATE SET
+                  name = EXCLUDED.name, organisation_id = EXCLUDED.organisation_id,
+                  secretary_name = EXCLUDED.secretary_name, active = true, updated_at = now()
+                RETURNING (xmax = 0)
+                """,
+                logger: logger
+            )
+            var summary = ImportSummary(created: 0, updated: 0)
+            for try await inserted in rows.decode(Bool.self) {
+                if inserted { summary.created += 1 } else { summary.updated += 1 }
+            }
+            return summary
+        }
+    }
+
+    /// Members are matched by staff number; a member who moved is moved to the new branch.
+    public func importMembers(_ rows: [MemberRow], logger: Logger) async throws -> ImportSummary {
+        let json = JSONText.array(rows.map { row in
+            JSONText.object([
+                ("staff", JSONText.string(row.staffNumber)), ("name", JSONText.string(row.name)),
+                ("branch", JSONText.string(row.branchCode)), ("phone", row.phone.map(JSONText.string) ?? "null"),
+            ])
+        })
+        let expected = rows.count
+        return try await database.transaction(logger: logger) { connection in
+            let inserted = try await connection.query(
+                """
+                INSERT INTO members (staff_number, name, branch_id, phone)
+                SELECT r.staff, r.name, b.id, r.phone
+                FROM jsonb_to_recordset(\(json)::jsonb) AS r(staff text, name text, branch text, phone text)
+                JOIN branches b ON b.code = r.branch
+                ON CONFLICT (staff_number) DO UPDATE SET
+                  name = EXCLUDED.name, branch_id = EXCLUDED.branch_id, phone = EXCLUDED.phone, active = true, updated_at = now()
+                RETURNING (xmax = 0)
+                """,
+                logger: logger
+            )
+            var summary = ImportSummary(created: 0, updated: 0)
+            for try await isNew in inserted.decode(Bool.self) {
+                if isNew { summary.created += 1 } else { summary.updated += 1 }
+            }
+            // A branch code that vanished between preview and import would drop rows silently.
+            guard summary.created + summary.updated == expected else { throw OrganisationError.branchesChanged }
+            return summary
+        }
+    }
+
+    public func branches() async throws -> [BranchSummary] {
+        try await database.query(
+            """
+            SELECT b.id, b.code, b.name, o.name, b.secretary_name, b.active,
+                   (SELECT count(*)::int FROM members m WHERE m.branch_id = b.id AND m.active)
+            FROM branches b LEFT JOIN organisations o ON o.id = b.organisation_id
+            ORDER BY o.name NULLS FIRST, b.code
+            """
+        ).map { row in
+            let (id, code, name, organisation, secretary, active, members) = try row.decode((UUID, String, String, String?, String?, Bool, Int).self)
+            return BranchSummary(id: id, code: code, name: name, organisation: organisation, secretary: secretary, active: active, members: members)
+        }
+    }
+
+    public func members(branchCode: String) async throws -> [MemberSummary] {
+        try await database.query(
+            """
+            SELECT m.id, m.staff_number, m.name, m.phone, m.active FROM members m JOIN branches b ON b.id = m.branch_id
+            WHERE b.code = \(branchCode) ORDER BY m.staff_number
+            """
+        ).map { row in
+            let (id, staff, name, phone, active) = try row.decode((UUID, String, String, String?, Bool).self)
+            return MemberSummary(id: id, staffNumber: staff, name: name, phone: phone, active: active)
+        }
+    }
+}
+
+extension PostgresOrganisationRepository {
+    public func saveUpload(_ upload: OrganisationUpload, by userID: UUID?) async throws -> UUID {
+        let content = ByteBuffer(bytes: upload.content)
+        return try await database.query(
+            """
+            INSERT INTO org_imports (kind, file_name, content, uploaded_by)
+            VALUES (\(upload.kind.rawValue), \(upload.fileName), \(content), \(userID)) RETURNING id
+            """
+        ).first!.decode(UUID.self)
+    }
+
+    public func upload(id: UUID) async throws -> OrganisationUpload? {
+        guard let row = try await database.query(
+            "SELECT kind, file_name, content, applied_at FROM org_imports WHERE id = \(id)"
+        ).first else { return nil }
+        let (kind, name, content, applied) = try row.decode((String, String, ByteBuffer, Date?).self)
+        guard let parsedKind = OrganisationUpload.Kind(rawValue: kind) else { return nil }
+        return OrganisationUpload(kind: parsedKind, fileName: name, content: Array(content.readableBytesView), appliedAt: applied)
+    }
+
+    public func claimUpload(id: UUID) async throws -> Bool {
+        !(try await database.query("UPDATE org_imports SET applied_at = now() WHERE id = \(id) AND applied_at IS NULL RETURNING 1").isEmpty)
+    }
+
+    public func releaseUpload(id: UUID) async throws {
+        try await database.query("UPDATE org_imports SET applied_at = NULL WHERE id = \(id)")
+    }
+}
+
+public enum OrganisationError: Error {
+    case branchesChanged
+}

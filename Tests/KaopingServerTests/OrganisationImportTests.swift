@@ -1,0 +1,185 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import KaopingServer
+
+@Suite("Organisation lists from CSV")
+struct OrganisationCSVTests {
+    let branchesText = "支部编码,支部名称,上级组织,支部书记\r\nb01,办公室党支部,机关党委,王芳\r\nb02,\"财务处党支部，含\"\"审计\"\"\",机关党委,\r\n\r\n"
+
+    @Test func utf8WithAndWithoutBOMAndGB18030AllRead() throws {
+        let plain = OrganisationCSV.branches(Array(branchesText.utf8))
+        let bom = OrganisationCSV.branches([0xEF, 0xBB, 0xBF] + Array(branchesText.utf8))
+        let gb = OrganisationCSV.branches(try #require(CSVText.encodeGB18030(branchesText)))
+        #expect(plain.encoding == .utf8)
+        #expect(bom.encoding == .utf8WithBOM)
+        #expect(gb.encoding == .gb18030)
+        for preview in [plain, bom, gb] {
+            #expect(preview.canImport, "\(preview.problems)")
+            #expect(preview.rows.map(\.code) == ["b01", "b02"])
+            #expect(preview.rows[1].name == "财务处党支部，含\"审计\"")
+            #expect(preview.rows[0].parent == "机关党委")
+            #expect(preview.rows[1].secretary == nil)
+        }
+        // GB18030 bytes are not UTF-8: the detection is not a guess that happens to work.
+        #expect(String(validating: try #require(CSVText.encodeGB18030(branchesText)), as: UTF8.self) == nil)
+    }
+
+    @Test func englishHeadersInAnyOrderAndExtraColumns() {
+        let text = "notes,name,code\nignored,Office branch,b01\n"
+        let preview = OrganisationCSV.branches(Array(text.utf8))
+        #expect(preview.canImport)
+        #expect(preview.rows == [BranchRow(line: 2, code: "b01", name: "Office branch", parent: nil, secretary: nil)])
+    }
+
+    @Test func quotedFieldsMayHoldLineBreaksAndLinesAreCountedRight() {
+        let text = "支部编码,支部名称\nb01,\"两行\n名称\"\nb02,\nb03,正常\n"
+        let preview = OrganisationCSV.branches(Array(text.utf8))
+        #expect(preview.rows.first?.name == "两行\n名称")
+        #expect(preview.problems == [ImportProblem(line: 4, kind: .missingValue("支部名称"))])
+    }
+
+    @Test func everyKindOfBadRowIsReportedWithItsLine() {
+        let members = """
+            工号,姓名,支部编码,手机
+            1001,张伟,b01,13800138000
+            ,李娜,b01,
+            1003,,b01,
+            10 04,王强,b01,
+            1005,赵敏,b99,
+            1006,陈杰,b01,call me
+            1001,张伟二,b01,
+            1008,\(String(repeating: "名", count: 101)),b01,
+
+            """
+        let preview = OrganisationCSV.members(Array(members.utf8), knownBranches: ["b01"])
+        #expect(!preview.canImport)
+        #expect(preview.rows.map(\.staffNumber) == ["1001"])
+        #expect(preview.problems.map(\.line) == [3, 4, 5, 6, 7, 8, 9])
+        let messages = preview.problems.map { $0.message(english: false) }
+        #expect(messages[0] == "第 3 行：“工号”为空")
+        #expect(messages[1] == "第 4 行：“姓名”为空")
+        #expect(messages[2].hasPrefix("第 5 行：“工号”“10 04”只能包含"))
+        #expect(messages[3] == "第 6 行：没有编码为“b99”的支部，请先导入支部")
+        #expect(messages[4] == "第 7 行：“call me”不是有效的电话号码")
+        #expect(messages[5] == "第 8 行：“1001”与第 2 行重复")
+        #expect(messages[6] == "第 9 行：“姓名”超过 100 个字符")
+        #expect(preview.problems[3].message(english: true) == "line 6: no branch has the code 'b99'; import the branches first")
+    }
+
+    @Test func missingColumnsEmptyFilesAndUnreadableFiles() {
+        let noColumn = OrganisationCSV.members(Array("工号,姓名\n1,张\n".utf8), knownBranches: [])
+        #expect(noColumn.problems == [ImportProblem(line: 1, kind: .missingColumn("支部编码"))])
+        let headerOnly = OrganisationCSV.branches(Array("支部编码,支部名称\n".utf8))
+        #expect(headerOnly.problems == [ImportProblem(line: 1, kind: .emptyFile)])
+        let empty = OrganisationCSV.branches([])
+        #expect(empty.problems.first?.kind == .emptyFile)
+        let unclosed = OrganisationCSV.branches(Array("支部编码,支部名称\nb01,\"未结束\n".utf8))
+        #expect(unclosed.problems.first?.line == 2)
+        let binary = OrganisationCSV.branches([0xFF, 0xFF, 0xFF, 0x00, 0x81])
+        #expect(binary.problems.first.map { if case .unreadable = $0.kind { true } else { false } } == true)
+    }
+}
+
+/// A multipart/form-data body as a browser sends it.
+func multipartBody(_ fields: [(name: String, value: [UInt8], fileName: String?)], boundary: String) -> ByteBuffer {
+    var body: [UInt8] = []
+    for field in fields {
+        var head = "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(field.name)\""
+        if let fileName = field.fileName { head += "; filename=\"\(fileName)\"\r\nContent-Type: text/csv" }
+        head += "\r\n\r\n"
+        body += Array(head.utf8) + field.value + Array("\r\n".utf8)
+    }
+    body += Array("--\(boundary)--\r\n".utf8)
+    return ByteBuffer(bytes: body)
+}
+
+extension Browser {
+    mutating func upload(kind: String, file: [UInt8], name: String = "list.csv") async throws -> TestResponse {
+        if csrfToken == nil { _ = try await get("/admin/login") }
+        let boundary = "----kaoping\(UUID().uuidString.prefix(8))"
+        let body = multipartBody(
+            [("_csrf", Array((csrfToken ?? "").utf8), nil), ("kind", Array(kind.utf8), nil), ("file", file, name)], boundary: boundary
+        )
+        return try await send(
+            "/admin/org/import", method: .post, headers: [.contentType: "multipart/form-data; boundary=\(boundary)"], body: body
+        )
+    }
+}
+
+@Suite("Importing the organisation in the admin area", .timeLimit(.minutes(2)))
+struct OrganisationImportTests {
+    @Test func uploadPreviewConfirmAndReimport() async throws {
+        try await TestApp.run { client, harness in
+            try await harness.createUser("admin", password: "organisation lists")
+            var browser = Browser(client)
+            _ = try await browser.post("/admin/login", form: [("username", "admin"), ("password", "organisation lists")])
+
+            let branches = "支部编码,支部名称,上级组织,支部书记\r\nb01,办公室党支部,机关党委,王芳\r\nb02,财务处党支部,机关党委,\r\n"
+            let uploaded = try await browser.upload(kind: "branches", file: try #require(CSVText.encodeGB18030(branches)), name: "支部.csv")
+            #expect(uploaded.status == .seeOther)
+            let previewPath = try #require(uploaded.location)
+            let preview = try await browser.get(previewPath)
+            #expect(preview.status == .ok)
+            #expect(preview.text.contains("GB18030"))
+            #expect(preview.text.contains("有效行 2"))
+            #expect(preview.text.contains("<td>办公室党支部</td>"))
+            #expect(try await harness.count("SELECT count(*)::int FROM branches") == 0)  // nothing until confirmed
+
+            let applied = try await browser.post(previewPath + "/apply", form: [])
+            #expect(applied.status == .seeOther)
+            #expect(applied.location == "/admin/org?imported=branches&created=2&updated=0")
+            #expect(try await harness.count("SELECT count(*)::int FROM branches") == 2)
+            #expect(try await harness.count("SELECT count(*)::int FROM organisations WHERE name = '机关党委'") == 1)
+            // A second click on the same confirmation imports nothing twice.
+            _ = try await browser.post(previewPath + "/apply", form: [])
+            #expect(try await harness.count("SELECT count(*)::int FROM audit_log WHERE action = 'org.import.branches'") == 1)
+
+            let page = try await browser.get("/admin/org?imported=branches&created=2&updated=0")
+            #expect(page.text.contains("支部名单已导入：新增 2 个，更新 0 个。"))
+            #expect(page.text.contains("href=\"/admin/org/branches/b01\""))
+
+            // Members: one bad row blocks the whole file.
+            let bad = "\u{FEFF}工号,姓名,支部编码,手机\n1001,张伟,b01,13800138000\n1002,李娜,b09,\n"
+            let badPreview = try await browser.get(try #require(try await browser.upload(kind: "members", file: Array(bad.utf8)).location))
+            #expect(badPreview.status == .unprocessableContent)
+            #expect(badPreview.text.contains("第 3 行：没有编码为“b09”的支部，请先导入支部"))
+            #expect(!badPreview.text.contains("确认导入"))
+
+            let good = "工号,姓名,支部编码,手机\n1001,张伟,b01,13800138000\n1002,李娜,b02,\n"
+            let goodPreview = try #require(try await browser.upload(kind: "members", file: Array(good.utf8)).location)
+            #expect(try await browser.post(goodPreview + "/apply", form: []).location == "/admin/org?imported=members&created=2&updated=0")
+
+            // Re-import: a corrected name and a move between branches update, never duplicate.
+            let corrected = "工号,姓名,支部编码\n1001,张伟东,b02\n1002,李娜,b02\n"
+            let again = try #require(try await browser.upload(kind: "members", file: Array(corrected.utf8)).location)
+            #expect(try await browser.post(again + "/apply", form: []).location == "/admin/org?imported=members&created=0&updated=2")
+            #expect(try await harness.count("SELECT count(*)::int FROM members") == 2)
+            #expect(try await harness.count("SELECT count(*)::int FROM members m JOIN branches b ON b.id = m.branch_id WHERE b.code = 'b02'") == 2)
+            let branchPage = try await browser.get("/admin/org/branches/b02")
+            #expect(branchPage.text.contains("<td>张伟东</td>"))
+        }
+    }
+
+    @Test func uploadsNeedTheCSRFTokenAndAnAdministrator() async throws {
+        try await TestApp.run { client, harness in
+            try await harness.createUser("evaluator", password: "not an admin here", role: .evaluator)
+            var browser = Browser(client)
+            _ = try await browser.post("/admin/login", form: [("username", "evaluator"), ("password", "not an admin here")])
+            #expect(try await browser.get("/admin/org").status == .forbidden)
+            let refused = try await browser.upload(kind: "branches", file: Array("支部编码,支部名称\nb1,甲\n".utf8))
+            #expect(refused.status == .forbidden)
+
+            var stranger = Browser(client)
+            _ = try await stranger.get("/admin/login")
+            let boundary = "xyz"
+            let body = multipartBody([("kind", Array("branches".utf8), nil), ("file", Array("支部编码,支部名称\nb1,甲\n".utf8), "a.csv")], boundary: boundary)
+            let noToken = try await stranger.send("/admin/org/import", method: .post, headers: [.contentType: "multipart/form-data; boundary=\(boundary)"], body: body)
+            #expect(noToken.status == .forbidden)
+            #expect(try await harness.count("SELECT count(*)::int FROM org_imports") == 0)
+        }
+    }
+}
