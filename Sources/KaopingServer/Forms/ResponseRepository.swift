@@ -38,6 +38,8 @@ public enum StoreOutcome: Sendable, Equatable {
 
 public protocol ResponseRepository: Sendable {
     func target(roundID: UUID, group: RespondentTarget.RaterGroup, branchID: UUID) async throws -> RespondentTarget?
+    /// When a round that takes no more answers closed (or is due to), and when it opens if it has not yet.
+    func schedule(roundID: UUID) async throws -> (opensAt: Date?, closedAt: Date?)
     func store(_ record: SubmissionRecord, logger: Logger) async throws -> StoreOutcome
 }
 
@@ -59,6 +61,13 @@ public struct PostgresResponseRepository: ResponseRepository {
         let target = try await lookUpTarget(roundID: roundID, group: group, branchID: branchID)
         targets.store(target, for: key)
         return target
+    }
+
+    public func schedule(roundID: UUID) async throws -> (opensAt: Date?, closedAt: Date?) {
+        guard let row = try await database.query(
+            "SELECT CASE WHEN status IN ('draft', 'scheduled') THEN opens_at END, coalesce(closed_at, closes_at) FROM rounds WHERE id = \(roundID)"
+        ).first else { return (nil, nil) }
+        return try row.decode((Date?, Date?).self)
     }
 
     private func lookUpTarget(roundID: UUID, group: RespondentTarget.RaterGroup, branchID: UUID) async throws -> RespondentTarget? {

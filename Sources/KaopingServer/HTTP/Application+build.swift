@@ -24,6 +24,8 @@ public struct ApplicationEnvironment: Sendable {
     public var passwordHasher: PasswordHasher
     /// Runs once the server listens (the CLI prints the address and first steps).
     public var onServerRunning: @Sendable (Int) async -> Void
+    /// How often due rounds are opened and closed.
+    public var schedulerInterval: Duration = .seconds(1)
 
     public init(
         configuration: KaopingConfiguration, database: Database, registry: PrometheusCollectorRegistry, logger: Logger,
@@ -80,6 +82,8 @@ public func buildApplication(_ environment: ApplicationEnvironment) async throws
     }
     services.append(database.client)
     services.append(SessionCleanupService(sessions: sessions, throttle: throttle, migrations: migrations, logger: logger))
+    let rounds = RoundRepository(database: database, forms: catalog, audit: PostgresAuditLog(database: database))
+    services.append(RoundSchedulerService(rounds: rounds, migrations: migrations, interval: environment.schedulerInterval, logger: logger))
 
     var app = Application(
         router: router,

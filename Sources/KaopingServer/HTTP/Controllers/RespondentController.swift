@@ -27,7 +27,7 @@ public struct RespondentController: Sendable {
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
         let target = try await self.target(context)
-        guard target.roundOpen else { return try closed(context) }
+        guard target.roundOpen else { return try await closed(target, context) }
         let form = try await definition(target)
         // A fresh form is the same for everyone but for a few values: render it once per form
         // version and language, then fill in those values.
@@ -61,7 +61,7 @@ public struct RespondentController: Sendable {
 
     @Sendable func submit(_ request: Request, context: AppRequestContext) async throws -> Response {
         let target = try await self.target(context)
-        guard target.roundOpen else { return try closed(context) }
+        guard target.roundOpen else { return try await closed(target, context) }
         let form = try await definition(target)
         var request = request
         let data = try await request.formData(context: context)
@@ -81,7 +81,7 @@ public struct RespondentController: Sendable {
         switch outcome {
         case .stored: break
         case .alreadyStored: context.logger.info("repeated submission answered without storing")
-        case .roundClosed: return try closed(context)
+        case .roundClosed: return try await closed(target, context)
         }
         let page = try pages.page("thanks/\(target.formVersionID)/\(context.language.rawValue)") {
             var values = Self.respondentValues(slots: true)
@@ -106,8 +106,16 @@ public struct RespondentController: Sendable {
         return form
     }
 
-    private func closed(_ context: AppRequestContext) throws -> Response {
-        try views.page("closed", ["message": context.language.text("respond_closed"), "respondent": true], status: .forbidden, context: context)
+    /// Says when the round closed (or when it opens), in Beijing time, and stores nothing.
+    private func closed(_ target: RespondentTarget, _ context: AppRequestContext) async throws -> Response {
+        let schedule = try await responses.schedule(roundID: target.roundID)
+        var message = context.language.text("respond_closed")
+        if let opens = schedule.opensAt, opens > .now {
+            message = context.language.text("respond_not_yet").replacingOccurrences(of: "{time}", with: ChinaTime.format(opens))
+        } else if let closed = schedule.closedAt, closed <= .now {
+            message = context.language.text("respond_closed_at").replacingOccurrences(of: "{time}", with: ChinaTime.format(closed))
+        }
+        return try views.page("closed", ["message": message, "respondent": true], status: .forbidden, context: context)
     }
 
     private func render(

@@ -1,0 +1,201 @@
+import Foundation
+import KaopingAggregation
+import Yams
+
+/// A round described in a YAML file, for `kaoping round create --spec FILE` (format:
+/// docs/rounds.md). Times are China Standard Time, as people write them.
+public struct RoundSpec: Sendable, Equatable {
+    public var title: String
+    public var year: Int
+    public var opensAt: Date?
+    public var closesAt: Date?
+    /// Branch codes, or `nil` for every active branch.
+    public var branches: [String]?
+    public var configuration: RoundConfiguration
+    /// Most public responses accepted per branch, if any.
+    public var publicCap: Int?
+
+    public init(title: String, year: Int, opensAt: Date? = nil, closesAt: Date? = nil, branches: [String]? = nil,
+                configuration: RoundConfiguration = .init(), publicCap: Int? = nil) {
+        self.title = title
+        self.year = year
+        self.opensAt = opensAt
+        self.closesAt = closesAt
+        self.branches = branches
+        self.configuration = configuration
+        self.publicCap = publicCap
+    }
+
+    public struct ParseError: Error, Equatable, CustomStringConvertible {
+        public let problems: [String]
+        public var description: String { problems.joined(separator: "\n") }
+    }
+
+    private struct File: Decodable {
+        struct Group: Decodable {
+            var form: String?
+            var weight: Double?
+            var quorum: Int?
+            var quorumShare: Double?
+            var trim: Int?
+            var trimFrom: Int?
+            enum CodingKeys: String, CodingKey {
+                case form, weight, quorum
+                case quorumShare = "quorum-share"
+                case trim
+                case trimFrom = "trim-from"
+            }
+        }
+        struct Grade: Decodable {
+            var grade: String
+            var min: Double
+        }
+        var title: String
+        var year: Int
+        var kind: String?
+        var opens: String?
+        var closes: String?
+        var branches: BranchChoice?
+        var groups: [String: Group]?
+        var grades: [Grade]?
+        var vetoGrade: String?
+        var bonusCap: Double?
+        var topGradeQuota: Double?
+        var anonymityThreshold: Int?
+        var missingGroups: String?
+        var publicCap: Int?
+        enum CodingKeys: String, CodingKey {
+            case title, year, kind, opens, closes, branches, groups, grades
+            case vetoGrade = "veto-grade"
+            case bonusCap = "bonus-cap"
+            case topGradeQuota = "top-grade-quota"
+            case anonymityThreshold = "anonymity-threshold"
+            case missingGroups = "missing-groups"
+            case publicCap = "public-cap"
+        }
+    }
+
+    private enum BranchChoice: Decodable {
+        case all
+        case codes([String])
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let text = try? container.decode(String.self), text == "all" {
+                self = .all
+            } else {
+                self = .codes(try container.decode([String].self))
+            }
+        }
+    }
+
+    /// Reads a spec; every problem (including those of the scoring configuration) is reported.
+    public static func parse(yaml: String) throws(ParseError) -> RoundSpec {
+        let file: File
+        do {
+            file = try YAMLDecoder().decode(File.self, from: yaml)
+        } catch {
+            throw ParseError(problems: [describe(error)])
+        }
+        var problems: [String] = []
+        if let kind = file.kind, kind != "branch-evaluation" { problems.append("kind must be branch-evaluation, not '\(kind)'") }
+        if file.title.trimmingCharacters(in: .whitespaces).isEmpty { problems.append("title is empty") }
+        if !(2000...2100).contains(file.year) { problems.append("year must be between 2000 and 2100") }
+        let opens = file.opens.flatMap { text -> Date? in
+            let date = ChinaTime.parse(text)
+            if date == nil { problems.append("opens '\(text)' is not a time like 2026-12-01 09:00") }
+            return date
+        }
+        let closes = file.closes.flatMap { text -> Date? in
+            let date = ChinaTime.parse(text)
+            if date == nil { problems.append("closes '\(text)' is not a time like 2026-12-15 18:00") }
+            return date
+        }
+        if let opens, let closes, closes <= opens { problems.append("closes must be after opens") }
+
+        var configuration = RoundConfiguration()
+        if let groups = file.groups {
+            var chosen: [RoundConfiguration.RaterGroup: RoundConfiguration.Group] = [:]
+            for (name, group) in groups {
+                guard let rater = RoundConfiguration.RaterGroup(rawValue: name) else {
+                    problems.append("unknown rater group '\(name)' (organisation, members or public)")
+                    continue
+                }
+                let defaults = RoundConfiguration.defaultGroups[rater]!
+                chosen[rater] = RoundConfiguration.Group(
+                    form: group.form ?? defaults.form,
+                    weight: group.weight ?? defaults.weight,
+                    quorum: .init(minimum: group.quorum ?? defaults.quorum.minimum, share: group.quorumShare ?? defaults.quorum.share),
+                    trimming: .init(drop: group.trim ?? defaults.trimming.drop, from: group.trimFrom ?? defaults.trimming.from)
+                )
+            }
+            configuration.groups = chosen
+        }
+        if let grades = file.grades { configuration.bands = grades.map { .init(grade: $0.grade, minimum: $0.min) } }
+        if let veto = file.vetoGrade { configuration.vetoGrade = veto }
+        if let cap = file.bonusCap { configuration.bonusCap = cap }
+        configuration.topGradeQuota = file.topGradeQuota
+        if let threshold = file.anonymityThreshold { configuration.anonymityThreshold = threshold }
+        if let rule = file.missingGroups {
+            if let parsed = RoundConfiguration.MissingGroupRule(rawValue: rule) {
+                configuration.missingGroups = parsed
+            } else {
+                problems.append("missing-groups must be renormalise or require, not '\(rule)'")
+            }
+        }
+        if let cap = file.publicCap, cap < 1 { problems.append("public-cap must be at least 1") }
+        problems += configuration.problems()
+        guard problems.isEmpty else { throw ParseError(problems: problems) }
+        let branches: [String]? = switch file.branches {
+        case .codes(let codes): codes
+        case .all, .none: nil
+        }
+        return RoundSpec(
+            title: file.title, year: file.year, opensAt: opens, closesAt: closes, branches: branches,
+            configuration: configuration, publicCap: file.publicCap
+        )
+    }
+
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, let context):
+            return "missing '\(path(context.codingPath + [key]))'"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context), DecodingError.dataCorrupted(let context):
+            return "'\(path(context.codingPath))': \(context.debugDescription)"
+        case let error as YamlError:
+            return "not valid YAML: \(error)"
+        default:
+            return "\(error)"
+        }
+    }
+
+    static func path(_ keys: [any CodingKey]) -> String {
+        keys.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+    }
+}
+
+/// China Standard Time (UTC+8, no daylight saving), the time people in the offices use.
+public enum ChinaTime {
+    public static let zone = TimeZone(identifier: "Asia/Shanghai")!
+
+    /// Reads "2026-12-15 18:00" (or with seconds, or a T between) as Beijing time.
+    public static func parse(_ text: String) -> Date? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "T", with: " ")
+        for format in ["yyyy-MM-dd HH:mm", "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd"] {
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = zone
+            formatter.dateFormat = format
+            if let date = formatter.date(from: trimmed) { return date }
+        }
+        return nil
+    }
+
+    /// "2026-12-15 18:00" in Beijing time.
+    public static func format(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = zone
+        formatter.dateFormat = "yyyy-MM-dd HH:mm"
+        return formatter.string(from: date)
+    }
+}

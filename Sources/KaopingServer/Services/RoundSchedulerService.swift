@@ -1,0 +1,38 @@
+import Logging
+import ServiceLifecycle
+
+/// Opens scheduled rounds and closes due ones, checking every second so that both happen
+/// within a few seconds of their time. Every instance runs it; row locks in
+/// `RoundRepository.runDue` make each opening and closing happen exactly once.
+public struct RoundSchedulerService: Service {
+    let rounds: RoundRepository
+    let migrations: MigrationGate
+    let interval: Duration
+    let logger: Logger
+
+    public init(rounds: RoundRepository, migrations: MigrationGate, interval: Duration = .seconds(1), logger: Logger) {
+        self.rounds = rounds
+        self.migrations = migrations
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown { try await migrations.wait() }
+        } catch {
+            return
+        }
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                let (opened, closed) = try await rounds.runDue(logger: logger)
+                for id in opened { logger.info("round opened on schedule", metadata: ["round": "\(id)"]) }
+                for id in closed { logger.info("round closed on schedule", metadata: ["round": "\(id)"]) }
+            } catch {
+                if Task.isCancelled || Task.isShuttingDownGracefully { return }
+                logger.warning("round scheduling failed; will retry", metadata: ["error": "\(String(reflecting: error))"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        }
+    }
+}

@@ -1,0 +1,165 @@
+import ArgumentParser
+import Foundation
+import KaopingServer
+import Logging
+
+struct RoundCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "round",
+        abstract: "Create, list, open, close, extend and reopen evaluation rounds.",
+        subcommands: [CreateRound.self, ListRounds.self, OpenRound.self, CloseRound.self, ExtendRound.self, ReopenRound.self]
+    )
+}
+
+struct RoundOptions: ParsableArguments {
+    @Option(name: .customLong("forms-dir"), help: settingHelp("forms-dir"))
+    var formsDir: String?
+    @OptionGroup var database: DatabaseOptions
+
+    var flags: [String: String] {
+        var flags = database.flags
+        flags["forms-dir"] = formsDir
+        return flags
+    }
+}
+
+/// Runs `body` with the round repository, the forms loaded and frozen as the server does.
+func withRounds<Result: Sendable>(
+    _ options: RoundOptions, _ body: @Sendable @escaping (RoundRepository, Logger) async throws -> Result
+) async throws -> Result {
+    let configuration = try resolveConfiguration(options.flags)
+    LogSetup.bootstrap(level: max(configuration.logLevel, .warning), format: configuration.logFormat)
+    let logger = Logger(label: "kaoping")
+    let catalog: FormCatalog
+    do {
+        catalog = try FormCatalog(directory: configuration.formsDirectory)
+    } catch {
+        fail(error.description, code: 1)
+    }
+    do {
+        return try await withMigratedDatabase(configuration, logger: logger) { database in
+            let forms = PostgresFormRepository(database: database)
+            for form in catalog.forms { _ = try await forms.freeze(form) }
+            return try await body(RoundRepository(database: database, forms: catalog, audit: PostgresAuditLog(database: database)), logger)
+        }
+    } catch let error as RoundError {
+        fail(error.description, code: 1)
+    }
+}
+
+func roundID(_ text: String) -> UUID {
+    guard let id = UUID(uuidString: text) else { fail("'\(text)' is not a round id (see kaoping round list)") }
+    return id
+}
+
+func chinaTime(_ text: String, option: String) -> Date {
+    guard let date = ChinaTime.parse(text) else { fail("\(option) '\(text)' is not a Beijing time like 2026-12-15 18:00") }
+    return date
+}
+
+struct CreateRound: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create", abstract: "Create a round from a round spec file (see docs/rounds.md).",
+        discussion: "With an opening time the round is scheduled and opens by itself; without one it is a draft for 'kaoping round open'."
+    )
+    @Option(help: "The round spec (YAML).") var spec: String
+    @OptionGroup var options: RoundOptions
+
+    func run() async throws {
+        guard let text = try? String(contentsOfFile: spec, encoding: .utf8) else { fail("cannot read \(spec)", code: 1) }
+        let parsed: RoundSpec
+        do {
+            parsed = try RoundSpec.parse(yaml: text)
+        } catch {
+            fail("\(spec): " + error.problems.joined(separator: "\n\(spec): "), code: 1)
+        }
+        let id = try await withRounds(options) { rounds, logger in
+            try await rounds.create(parsed, actor: .commandLine, logger: logger)
+        }
+        print(id.uuidString.lowercased())
+    }
+}
+
+struct ListRounds: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List rounds, newest first (times in Beijing time).")
+    @OptionGroup var options: RoundOptions
+
+    func run() async throws {
+        let rounds = try await withRounds(options) { rounds, _ in try await rounds.list() }
+        if rounds.isEmpty { print("no rounds") }
+        for round in rounds {
+            let opens = round.opensAt.map(ChinaTime.format) ?? "-"
+            let closes = round.closesAt.map(ChinaTime.format) ?? "-"
+            print("\(round.id.uuidString.lowercased())  \(round.status.padding(toLength: 9, withPad: " ", startingAt: 0))  \(opens) → \(closes)  \(round.branches) branches  \(round.title)")
+        }
+    }
+}
+
+struct OpenRound: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "open", abstract: "Open a draft or scheduled round now (freezes its forms and configuration).")
+    @Argument(help: "Round id.") var id: String
+    @OptionGroup var options: RoundOptions
+
+    func run() async throws {
+        let id = roundID(self.id)
+        try await withRounds(options) { rounds, logger in try await rounds.open(id, actor: .commandLine, logger: logger) }
+        print("opened")
+    }
+}
+
+struct CloseRound: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "close", abstract: "Close an open round now and store its result snapshot.")
+    @Argument(help: "Round id.") var id: String
+    @OptionGroup var options: RoundOptions
+
+    func run() async throws {
+        let id = roundID(self.id)
+        try await withRounds(options) { rounds, logger in _ = try await rounds.close(id, actor: .commandLine, logger: logger) }
+        print("closed")
+    }
+}
+
+struct ExtendRound: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "extend", abstract: "Move a round's closing time later.")
+    @Argument(help: "Round id.") var id: String
+    @Option(help: "New closing time, Beijing time (2026-12-20 18:00).") var closes: String
+    @OptionGroup var options: RoundOptions
+
+    func run() async throws {
+        let id = roundID(self.id), closes = chinaTime(self.closes, option: "--closes")
+        try await withRounds(options) { rounds, logger in try await rounds.extend(id, closesAt: closes, actor: .commandLine, logger: logger) }
+        print("closes at \(ChinaTime.format(closes)) (Beijing time)")
+    }
+}
+
+struct ReopenRound: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "reopen", abstract: "Reopen a closed round, with a reason for the audit log.")
+    @Argument(help: "Round id.") var id: String
+    @Option(help: "New closing time, Beijing time.") var closes: String
+    @Option(help: "Why the round is reopened (kept in the audit log).") var reason: String
+    @OptionGroup var options: RoundOptions
+
+    func run() async throws {
+        let id = roundID(self.id), closes = chinaTime(self.closes, option: "--closes"), reason = self.reason
+        try await withRounds(options) { rounds, logger in
+            try await rounds.reopen(id, closesAt: closes, reason: reason, actor: .commandLine, logger: logger)
+        }
+        print("reopened until \(ChinaTime.format(closes)) (Beijing time)")
+    }
+}
+
+struct CloseDueCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "close-due",
+        abstract: "Open scheduled rounds that are due and close open rounds past their closing time, once (for cron).",
+        discussion: "kaoping serve does this every second by itself; this command is for running it from cron instead or as well."
+    )
+    @OptionGroup var options: RoundOptions
+
+    func run() async throws {
+        let (opened, closed) = try await withRounds(options) { rounds, logger in try await rounds.runDue(logger: logger) }
+        for id in opened { print("opened \(id.uuidString.lowercased())") }
+        for id in closed { print("closed \(id.uuidString.lowercased())") }
+        if opened.isEmpty && closed.isEmpty { print("nothing due") }
+    }
+}
