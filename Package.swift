@@ -79,6 +79,7 @@ let package = Package(
             name: "KaopingServerTests",
             dependencies: [
                 "KaopingServer",
+                "KaopingAggregation",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -183,7 +183,7 @@ struct RespondentTests {
             try await harness.database.query("UPDATE rounds SET status = 'closed', closed_at = now() WHERE id = \(round)")
             let late = try await browser.post(path, form: try memberAnswers() + [("_key", key)])
             #expect(late.status == .forbidden)
-            #expect(late.text.contains("本轮考评当前不接受填写"))
+            #expect(late.text.contains("（北京时间）结束，不再接受填写，您的答卷未被保存。"))
             #expect(try await harness.count("SELECT count(*)::int FROM responses") == 0)
             #expect(try await harness.count("SELECT count(*)::int FROM submission_keys") == 0)
         }

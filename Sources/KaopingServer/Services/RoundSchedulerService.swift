@@ -25,7 +25,9 @@ public struct RoundSchedulerService: Service {
         }
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                let (opened, closed) = try await rounds.runDue(logger: logger)
+                // Cancelled on shutdown: a database that is down must not hold the server up.
+                let rounds = self.rounds, logger = self.logger
+                let (opened, closed) = try await cancelWhenGracefulShutdown { try await rounds.runDue(logger: logger) }
                 for id in opened { logger.info("round opened on schedule", metadata: ["round": "\(id)"]) }
                 for id in closed { logger.info("round closed on schedule", metadata: ["round": "\(id)"]) }
             } catch {

@@ -25,8 +25,12 @@ public struct SessionCleanupService: Service {
         }
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                let removed = try await sessions.removeExpired()
-                try await throttle.prune()
+                let sessions = self.sessions, throttle = self.throttle
+                let removed = try await cancelWhenGracefulShutdown {
+                    let removed = try await sessions.removeExpired()
+                    try await throttle.prune()
+                    return removed
+                }
                 if removed > 0 { logger.debug("removed expired sessions", metadata: ["count": "\(removed)"]) }
             } catch {
                 // During shutdown the pool closes under us; that is not worth a warning.

@@ -71,6 +71,7 @@ enum TestApp {
     static func run(
         database urlGiven: DatabaseURL? = nil,
         configure: (inout KaopingConfiguration) -> Void = { _ in },
+        configureEnvironment: (inout ApplicationEnvironment) -> Void = { _ in },
         _ test: @escaping @Sendable (any TestClientProtocol, TestHarness) async throws -> Void
     ) async throws {
         let ownDatabase = urlGiven == nil
@@ -84,9 +85,10 @@ enum TestApp {
         configure(&configuration)
         let registry = PrometheusCollectorRegistry()
         let database = Database(url: url, poolSize: 4, registry: registry, logger: logger)
-        let environment = ApplicationEnvironment(
+        var environment = ApplicationEnvironment(
             configuration: configuration, database: database, registry: registry, logger: logger, passwordHasher: hasher
         )
+        configureEnvironment(&environment)
         let harness = TestHarness(database: database, url: url, configuration: configuration)
         do {
             let app = try await buildApplication(environment)

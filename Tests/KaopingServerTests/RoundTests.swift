@@ -1,0 +1,193 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import KaopingAggregation
+import Logging
+import PostgresNIO
+import Prometheus
+import Testing
+
+@testable import KaopingServer
+
+/// A migrated database with the forms frozen and two branches, and the round repository on it.
+struct RoundFixture {
+    let url: DatabaseURL
+    let database: Database
+    let rounds: RoundRepository
+    let logger: Logger
+
+    static func with(_ body: (RoundFixture) async throws -> Void) async throws {
+        let url = try await TestDatabaseServer.shared.makeMigratedDatabase()
+        var logger = Logger(label: "kaoping.tests.rounds")
+        logger.logLevel = .critical
+        let database = Database(url: url, poolSize: 4, registry: PrometheusCollectorRegistry(), logger: logger)
+        let catalog = try FormCatalog(directory: TestDatabaseServer.repositoryRoot + "/forms")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await database.client.run() }
+            defer { group.cancelAll() }
+            let forms = PostgresFormRepository(database: database)
+            for form in catalog.forms { _ = try await forms.freeze(form) }
+            try await database.query("INSERT INTO branches (code, name) VALUES ('b01', '办公室党支部'), ('b02', '财务处党支部')")
+            try await database.query(
+                "INSERT INTO members (staff_number, name, branch_id) SELECT 'm' || g, '党员' || g, (SELECT id FROM branches WHERE code = 'b01') FROM generate_series(1, 6) g"
+            )
+            let fixture = RoundFixture(
+                url: url, database: database, rounds: RoundRepository(database: database, forms: catalog, audit: PostgresAuditLog(database: database)),
+                logger: logger
+            )
+            try await body(fixture)
+        }
+        await TestDatabaseServer.shared.drop(url)
+    }
+
+    func status(_ id: UUID) async throws -> String {
+        try await database.query("SELECT status FROM rounds WHERE id = \(id)").first!.decode(String.self)
+    }
+}
+
+@Suite("Rounds", .timeLimit(.minutes(2)))
+struct RoundTests {
+    @Test func specFilesParseWithDefaultsAndBeijingTimes() throws {
+        let spec = try RoundSpec.parse(yaml: """
+            title: 2026 年度考评
+            year: 2026
+            opens: 2026-12-01 09:00
+            closes: 2026-12-15 18:00
+            branches: [b01, b02]
+            groups:
+              members: {weight: 0.6}
+              public: {form: public-satisfaction, weight: 0.4, quorum: 20}
+            """)
+        #expect(spec.opensAt == Date(timeIntervalSince1970: 1_796_086_800))  // 2026-12-01 01:00 UTC
+        #expect(ChinaTime.format(try #require(spec.closesAt)) == "2026-12-15 18:00")
+        #expect(spec.branches == ["b01", "b02"])
+        #expect(spec.configuration.groups.count == 2)
+        #expect(spec.configuration.groups[.members]?.form == "member-integration")
+        #expect(spec.configuration.groups[.members]?.quorum.share == 0.5)
+        #expect(spec.configuration.groups[.public]?.quorum.minimum == 20)
+
+        #expect(throws: RoundSpec.ParseError.self) { try RoundSpec.parse(yaml: "title: x\nyear: 2026\nopens: tomorrow\n") }
+        do {
+            _ = try RoundSpec.parse(yaml: "title: x\nyear: 2026\nopens: 2026-12-02 09:00\ncloses: 2026-12-01 09:00\ngroups:\n  judges: {}\n")
+        } catch {
+            #expect(error.problems.contains("closes must be after opens"))
+            #expect(error.problems.contains("unknown rater group 'judges' (organisation, members or public)"))
+        }
+        do {
+            _ = try RoundSpec.parse(yaml: "year: 2026\n")
+        } catch {
+            #expect(error.problems == ["missing 'title'"])
+        }
+    }
+
+    @Test func openingFreezesFormsAndConfigurationAndClosingHappensOnce() async throws {
+        try await RoundFixture.with { fixture in
+            let id = try await fixture.rounds.create(RoundSpec(title: "测试轮次", year: 2026), actor: .commandLine, logger: fixture.logger)
+            #expect(try await fixture.status(id) == "draft")
+            #expect(try await fixture.database.query("SELECT count(*)::int FROM round_branches WHERE round_id = \(id)").first!.decode(Int.self) == 2)
+            #expect(try await fixture.database.query("SELECT count(*)::int FROM round_groups WHERE round_id = \(id) AND form_version_id IS NULL").first!.decode(Int.self) == 3)
+
+            try await fixture.rounds.open(id, actor: .commandLine, logger: fixture.logger)
+            let round = try #require(try await fixture.rounds.round(id))
+            #expect(round.status == "open")
+            #expect(round.configHash?.count == 64)
+            #expect(try await fixture.database.query("SELECT count(*)::int FROM round_groups WHERE round_id = \(id) AND form_version_id IS NOT NULL").first!.decode(Int.self) == 3)
+            #expect(try await fixture.database.query("SELECT eligible_members FROM round_branches rb JOIN branches b ON b.id = rb.branch_id WHERE b.code = 'b01' AND rb.round_id = \(id)").first!.decode(Int.self) == 6)
+            await #expect(throws: RoundError.wrongStatus(current: "open", action: "opened")) {
+                try await fixture.rounds.open(id, actor: .commandLine, logger: fixture.logger)
+            }
+
+            #expect(try await fixture.rounds.close(id, actor: .commandLine, logger: fixture.logger))
+            #expect(try await fixture.status(id) == "closed")
+            let snapshot = try await fixture.database.query("SELECT results::text FROM result_snapshots WHERE round_id = \(id) AND kind = 'final'").map { try $0.decode(String.self) }
+            #expect(snapshot.count == 1)
+            #expect(snapshot.first?.contains("\"branch\": \"b01\"") == true)
+            await #expect(throws: RoundError.wrongStatus(current: "closed", action: "closed")) {
+                try await fixture.rounds.close(id, actor: .commandLine, logger: fixture.logger)
+            }
+            await #expect(throws: RoundError.reasonRequired) {
+                try await fixture.rounds.reopen(id, closesAt: .now + 3600, reason: "  ", actor: .commandLine, logger: fixture.logger)
+            }
+            try await fixture.rounds.reopen(id, closesAt: .now + 3600, reason: "补充测评", actor: .commandLine, logger: fixture.logger)
+            #expect(try await fixture.status(id) == "open")
+            #expect(try await fixture.database.query("SELECT count(*)::int FROM result_snapshots WHERE round_id = \(id)").first!.decode(Int.self) == 0)
+            let reason = try await fixture.database.query("SELECT details->>'reason' FROM audit_log WHERE action = 'round.reopened'").first!.decode(String.self)
+            #expect(reason == "补充测评")
+        }
+    }
+
+    @Test func creationRefusesUnknownBranchesAndWrongForms() async throws {
+        try await RoundFixture.with { fixture in
+            await #expect(throws: RoundError.unknownBranches(["b99"])) {
+                _ = try await fixture.rounds.create(RoundSpec(title: "x", year: 2026, branches: ["b01", "b99"]), actor: .commandLine, logger: fixture.logger)
+            }
+            let configuration: RoundConfiguration = {
+                var configuration = RoundConfiguration()
+                configuration.groups[.organisation]?.form = "member-integration"  // a survey cannot be the score sheet
+                return configuration
+            }()
+            await #expect(throws: RoundError.formNotAvailable("member-integration")) {
+                _ = try await fixture.rounds.create(RoundSpec(title: "x", year: 2026, configuration: configuration), actor: .commandLine, logger: fixture.logger)
+            }
+            let rounds = try await fixture.database.query("SELECT count(*)::int FROM rounds").first!.decode(Int.self)
+            #expect(rounds == 0)
+        }
+    }
+
+    @Test func dueRoundsOpenAndCloseExactlyOnceWithInstancesRacing() async throws {
+        try await RoundFixture.with { fixture in
+            let id = try await fixture.rounds.create(
+                RoundSpec(title: "定时", year: 2026, opensAt: .now - 60, closesAt: .now + 3600), actor: .commandLine, logger: fixture.logger
+            )
+            #expect(try await fixture.status(id) == "scheduled")
+            let rounds = fixture.rounds, logger = fixture.logger
+            let openings = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<4 { group.addTask { try await rounds.runDue(logger: logger).opened.count } }
+                return try await group.reduce(0, +)
+            }
+            #expect(openings == 1)
+            #expect(try await fixture.status(id) == "open")
+
+            try await fixture.database.query("UPDATE rounds SET closes_at = now() - interval '1 second' WHERE id = \(id)")
+            let closings = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<4 { group.addTask { try await rounds.runDue(logger: logger).closed.count } }
+                return try await group.reduce(0, +)
+            }
+            #expect(closings == 1)
+            #expect(try await fixture.status(id) == "closed")
+            #expect(try await fixture.database.query("SELECT count(*)::int FROM result_snapshots WHERE round_id = \(id)").first!.decode(Int.self) == 1)
+            #expect(try await fixture.database.query("SELECT count(*)::int FROM audit_log WHERE action = 'round.closed'").first!.decode(Int.self) == 1)
+        }
+    }
+
+    @Test func twoServersOnOneDatabaseCloseTheRoundOnTimeAndOnce() async throws {
+        let url = try await TestDatabaseServer.shared.makeMigratedDatabase()
+        // Two live servers, each with its own scheduler, on the same database.
+        try await TestApp.run(database: url, configureEnvironment: { $0.schedulerInterval = .milliseconds(200) }) { client, harness in
+            try await TestApp.run(database: url, configureEnvironment: { $0.schedulerInterval = .milliseconds(200) }) { _, _ in
+                let (round, branch) = try await harness.openRound()
+                try await harness.database.query("UPDATE rounds SET closes_at = now() + interval '1 second' WHERE id = \(round)")
+                var browser = Browser(client)
+                let key = try #require(try await browser.get("/r/\(round)/members/\(branch)").hidden("_key"))
+                var status = "open"
+                for _ in 0..<50 where status != "closed" {
+                    try await Task.sleep(for: .milliseconds(200))
+                    status = try await harness.database.query("SELECT status FROM rounds WHERE id = \(round)").first!.decode(String.self)
+                }
+                #expect(status == "closed")
+                let lag = try await harness.database.query("SELECT extract(epoch FROM closed_at - closes_at)::float8 FROM rounds WHERE id = \(round)").first!.decode(Double.self)
+                #expect(lag >= 0 && lag < 5, "closed \(lag) s after its time")
+                #expect(try await harness.count("SELECT count(*)::int FROM result_snapshots") == 1)
+
+                // The late submission is refused with the closing time, and nothing is stored.
+                try await Task.sleep(for: .milliseconds(2100))  // past the two-second lookup cache
+                let late = try await browser.post("/r/\(round)/members/\(branch)", form: try memberAnswers() + [("_key", key)])
+                #expect(late.status == .forbidden)
+                #expect(late.text.contains("（北京时间）结束"))
+                #expect(try await harness.count("SELECT count(*)::int FROM responses") == 0)
+            }
+        }
+        await TestDatabaseServer.shared.drop(url)
+    }
+}
