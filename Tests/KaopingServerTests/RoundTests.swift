@@ -190,4 +190,42 @@ struct RoundTests {
         }
         await TestDatabaseServer.shared.drop(url)
     }
+
+    @Test func administratorsFollowAndCloseARoundInTheAdminArea() async throws {
+        try await TestApp.run { client, harness in
+            try await harness.createUser("admin", password: "rounds in the browser")
+            try await harness.database.query("INSERT INTO branches (code, name) VALUES ('b01', '办公室党支部')")
+            try await harness.database.query(
+                "INSERT INTO members (staff_number, name, branch_id) SELECT 'm' || g, '党员', (SELECT id FROM branches WHERE code = 'b01') FROM generate_series(1, 4) g"
+            )
+            let catalog = try FormCatalog(directory: TestDatabaseServer.repositoryRoot + "/forms")
+            let rounds = RoundRepository(database: harness.database, forms: catalog, audit: PostgresAuditLog(database: harness.database))
+            var logger = Logger(label: "test")
+            logger.logLevel = .critical
+            let id = try await rounds.create(RoundSpec(title: "2026 年度考评", year: 2026), actor: .commandLine, logger: logger)
+            let path = "/admin/rounds/\(id.uuidString.lowercased())"
+
+            var browser = Browser(client)
+            _ = try await browser.post("/admin/login", form: [("username", "admin"), ("password", "rounds in the browser")])
+            let list = try await browser.get("/admin/rounds")
+            #expect(list.text.contains("<a href=\"\(path)\">2026 年度考评</a></td><td>草稿</td>"))
+
+            #expect(try await browser.post(path + "/open", form: []).location == path)
+            let page = try await browser.get(path)
+            #expect(page.text.contains("进行中"))
+            #expect(page.text.contains("<td>b01</td><td>办公室党支部</td><td class=\"num\">4</td><td class=\"num\">0</td><td class=\"num\">0%</td>"))
+            #expect(page.text.contains("票数核对：各支部党员答卷数均未超过应评人数。"))
+
+            let badTime = try await browser.post(path + "/extend", form: [("closes", "next week")])
+            #expect(try await browser.get(try #require(badTime.location)).text.contains("请按“2026-12-20 18:00”的格式"))
+            _ = try await browser.post(path + "/extend", form: [("closes", "2099-12-20 18:00")])
+            #expect(try await browser.get(path).text.contains("截止：2099-12-20 18:00"))
+
+            #expect(try await browser.post(path + "/close", form: []).location == path)
+            #expect(try await browser.get(path).text.contains("已结束"))
+            let again = try await browser.post(path + "/close", form: [])
+            #expect(try await browser.get(try #require(again.location)).text.contains("a round that is closed cannot be closed"))
+            #expect(try await harness.count("SELECT count(*)::int FROM audit_log WHERE action = 'round.closed' AND actor_name = 'admin'") == 1)
+        }
+    }
 }

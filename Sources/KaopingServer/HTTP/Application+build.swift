@@ -58,6 +58,7 @@ public func buildApplication(_ environment: ApplicationEnvironment) async throws
     let catalog = try FormCatalog(directory: configuration.formsDirectory)
     let formRepository = PostgresFormRepository(database: database)
 
+    let rounds = RoundRepository(database: database, forms: catalog, audit: PostgresAuditLog(database: database))
     let router = try buildRouter(
         environment: environment,
         dependencies: .init(
@@ -71,7 +72,8 @@ public func buildApplication(_ environment: ApplicationEnvironment) async throws
             catalog: catalog,
             forms: formRepository,
             responses: PostgresResponseRepository(database: database),
-            organisation: PostgresOrganisationRepository(database: database)
+            organisation: PostgresOrganisationRepository(database: database),
+            rounds: rounds
         )
     )
 
@@ -82,7 +84,6 @@ public func buildApplication(_ environment: ApplicationEnvironment) async throws
     }
     services.append(database.client)
     services.append(SessionCleanupService(sessions: sessions, throttle: throttle, migrations: migrations, logger: logger))
-    let rounds = RoundRepository(database: database, forms: catalog, audit: PostgresAuditLog(database: database))
     services.append(RoundSchedulerService(rounds: rounds, migrations: migrations, interval: environment.schedulerInterval, logger: logger))
 
     var app = Application(
@@ -116,6 +117,7 @@ public struct RouterDependencies: Sendable {
     public var forms: any FormRepository
     public var responses: any ResponseRepository
     public var organisation: any OrganisationRepository
+    public var rounds: RoundRepository
 }
 
 public func buildRouter(environment: ApplicationEnvironment, dependencies: RouterDependencies) throws -> Router<AppRequestContext> {
@@ -166,5 +168,6 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
     FormsController(catalog: dependencies.catalog, views: dependencies.views, limits: limits).addRoutes(to: adminsOnly)
     OrganisationController(organisation: dependencies.organisation, audit: dependencies.audit, views: dependencies.views)
         .addRoutes(to: adminsOnly)
+    RoundsController(rounds: dependencies.rounds, views: dependencies.views).addRoutes(to: adminsOnly)
     return router
 }

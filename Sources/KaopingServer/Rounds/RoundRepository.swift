@@ -17,6 +17,19 @@ public struct RoundSummary: Sendable {
     public let branches: Int
 }
 
+public struct BranchProgress: Sendable {
+    public let code: String
+    public let name: String
+    public let eligibleMembers: Int
+    public let publicCode: String
+    public let memberResponses: Int
+    public let publicResponses: Int
+    public let sheets: Int
+
+    /// Share of eligible members who answered, 0–1; `nil` when nobody is eligible.
+    public var memberRate: Double? { eligibleMembers > 0 ? Double(memberResponses) / Double(eligibleMembers) : nil }
+}
+
 public enum RoundError: Error, Equatable, CustomStringConvertible {
     case notFound
     case invalid([String])
@@ -235,6 +248,28 @@ public struct RoundRepository: Sendable {
             FROM rounds r WHERE r.id = \(id)
             """
         ).first.map(Self.summary)
+    }
+
+    /// Responses per branch and group, live (ballots still in the box included).
+    public func progress(_ id: UUID) async throws -> [BranchProgress] {
+        try await database.query(
+            """
+            WITH counted AS (
+              SELECT branch_id, rater_group, count(*)::int AS n FROM responses WHERE round_id = \(id) GROUP BY 1, 2
+              UNION ALL
+              SELECT branch_id, rater_group, count(*)::int FROM ballot_box WHERE round_id = \(id) GROUP BY 1, 2
+            )
+            SELECT b.code, b.name, rb.eligible_members, rb.public_code,
+                   coalesce((SELECT sum(n)::int FROM counted c WHERE c.branch_id = b.id AND c.rater_group = 'members'), 0),
+                   coalesce((SELECT sum(n)::int FROM counted c WHERE c.branch_id = b.id AND c.rater_group = 'public'), 0),
+                   (SELECT count(*)::int FROM org_sheets s WHERE s.round_id = rb.round_id AND s.branch_id = b.id AND s.status = 'submitted')
+            FROM round_branches rb JOIN branches b ON b.id = rb.branch_id
+            WHERE rb.round_id = \(id) ORDER BY b.code
+            """
+        ).map { row in
+            let (code, name, eligible, publicCode, members, publicCount, sheets) = try row.decode((String, String, Int, String, Int, Int, Int).self)
+            return BranchProgress(code: code, name: name, eligibleMembers: eligible, publicCode: publicCode, memberResponses: members, publicResponses: publicCount, sheets: sheets)
+        }
     }
 
     // MARK: Steps

@@ -1,0 +1,109 @@
+import Foundation
+import Hummingbird
+import Logging
+
+/// Rounds in the admin area: the list, and each round's schedule, groups and live progress,
+/// with the buttons that open, close and extend it.
+public struct RoundsController: Sendable {
+    let rounds: RoundRepository
+    let views: Views
+
+    public init(rounds: RoundRepository, views: Views) {
+        self.rounds = rounds
+        self.views = views
+    }
+
+    public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
+        router.get("/rounds", use: index)
+        router.get("/rounds/{id}", use: show)
+        router.post("/rounds/{id}/open", use: open)
+        router.post("/rounds/{id}/close", use: close)
+        router.post("/rounds/{id}/extend", use: extend)
+    }
+
+    @Sendable func index(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let list = try await rounds.list()
+        return try views.page(
+            "rounds",
+            ["rounds": list.map { values($0, context) }, "hasRounds": !list.isEmpty],
+            context: context
+        )
+    }
+
+    @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let id = try roundID(context)
+        guard let round = try await rounds.round(id) else { throw AppError.notFound }
+        let progress = try await rounds.progress(id)
+        var values = values(round, context)
+        values["branches"] = progress.map { branch -> [String: Any] in
+            [
+                "code": branch.code, "name": branch.name, "eligible": branch.eligibleMembers,
+                "members": branch.memberResponses, "public": branch.publicResponses, "sheets": branch.sheets,
+                "rate": branch.memberRate.map { String(format: "%.0f%%", $0 * 100) } ?? "–",
+                "overCount": branch.memberResponses > branch.eligibleMembers,
+            ]
+        }
+        values["totalMembers"] = progress.reduce(0) { $0 + $1.memberResponses }
+        values["totalEligible"] = progress.reduce(0) { $0 + $1.eligibleMembers }
+        values["totalPublic"] = progress.reduce(0) { $0 + $1.publicResponses }
+        values["voteCheckOK"] = progress.allSatisfy { $0.memberResponses <= $0.eligibleMembers }
+        if let problem = request.uri.queryParameters["problem"] { values["problem"] = String(problem) }
+        return try views.page("round", values, context: context)
+    }
+
+    @Sendable func open(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let id = try roundID(context)
+        return try await act(id, context) { try await rounds.open(id, actor: actor(context), logger: context.logger) }
+    }
+
+    @Sendable func close(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let id = try roundID(context)
+        return try await act(id, context) { _ = try await rounds.close(id, actor: actor(context), logger: context.logger) }
+    }
+
+    @Sendable func extend(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let id = try roundID(context)
+        var request = request
+        let form = try await request.formData(context: context)
+        guard let text = form["closes"], let closes = ChinaTime.parse(text), closes > .now else {
+            return .seeOther("/admin/rounds/\(id.uuidString.lowercased())?problem=\(context.language.text("rounds_bad_time").addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")")
+        }
+        return try await act(id, context) { try await rounds.extend(id, closesAt: closes, actor: actor(context), logger: context.logger) }
+    }
+
+    private func act(_ id: UUID, _ context: AppRequestContext, _ body: () async throws -> Void) async throws -> Response {
+        let path = "/admin/rounds/\(id.uuidString.lowercased())"
+        do {
+            try await body()
+        } catch let error as RoundError {
+            return .seeOther("\(path)?problem=\(error.description.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")")
+        }
+        return .seeOther(path)
+    }
+
+    private func actor(_ context: AppRequestContext) -> AuditActor {
+        AuditActor(userID: context.user?.id, name: context.user?.username ?? "")
+    }
+
+    private func roundID(_ context: AppRequestContext) throws -> UUID {
+        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw AppError.notFound }
+        return id
+    }
+
+    private func values(_ round: RoundSummary, _ context: AppRequestContext) -> [String: Any] {
+        [
+            "id": round.id.uuidString.lowercased(),
+            "title": round.title,
+            "year": round.year,
+            "status": context.language.text("round_status_\(round.status)"),
+            "opens": round.opensAt.map(ChinaTime.format) ?? "–",
+            "closes": round.closesAt.map(ChinaTime.format) ?? "–",
+            "closedAt": round.closedAt.map(ChinaTime.format) ?? "",
+            "configHash": round.configHash.map { String($0.prefix(12)) } ?? "",
+            "branchCount": round.branches,
+            "canOpen": round.status == "draft" || round.status == "scheduled",
+            "canClose": round.status == "open",
+            "canExtend": round.status != "closed",
+        ]
+    }
+}
