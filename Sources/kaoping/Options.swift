@@ -22,6 +22,8 @@ struct DatabaseOptions: ParsableArguments {
     var logLevel: String?
     @Option(name: .customLong("log-format"), help: settingHelp("log-format"))
     var logFormat: String?
+    @Option(name: .customLong("secret-file"), help: settingHelp("secret-file"))
+    var secretFile: String?
 
     var flags: [String: String] {
         var flags: [String: String] = [:]
@@ -31,6 +33,7 @@ struct DatabaseOptions: ParsableArguments {
         flags["database-pool-size"] = databasePoolSize
         flags["log-level"] = logLevel
         flags["log-format"] = logFormat
+        flags["secret-file"] = secretFile
         return flags
     }
 }
@@ -75,5 +78,14 @@ func withMigratedDatabase<Result: Sendable>(
         defer { group.cancelAll() }
         try await migrator.migrate(database: database, logger: logger)
         return try await body(database)
+    }
+}
+
+/// The invitation secret, created on first use; a problem ends the program with one line.
+func invitationSecret(_ configuration: KaopingConfiguration) -> [UInt8] {
+    do {
+        return try InvitationTokens.loadSecret(path: configuration.resolvedSecretFile)
+    } catch {
+        fail("cannot read or create the secret file \(configuration.resolvedSecretFile): \(error.localizedDescription)", code: 1)
     }
 }

@@ -56,11 +56,12 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let registry = PrometheusCollectorRegistry()
         let database = Database(url: prepared.url, poolSize: configuration.databasePoolSize, registry: registry, logger: logger)
-        let environment = ApplicationEnvironment(
+        var environment = ApplicationEnvironment(
             configuration: configuration, database: database, registry: registry, logger: logger,
             embeddedCluster: prepared.startedCluster,
             onServerRunning: { port in await Self.announce(configuration: configuration, port: port, database: database) }
         )
+        environment.invitationSecret = invitationSecret(configuration)
         do {
             let app = try await buildApplication(environment)
             try await app.runService()

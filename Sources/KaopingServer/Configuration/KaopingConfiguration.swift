@@ -31,6 +31,11 @@ public struct KaopingConfiguration: Sendable, Equatable {
     public var maxTextLength: Int
     /// Largest file upload (organisation lists), in bytes.
     public var maxUploadBytes: Int
+    /// File holding the secret invitation tokens are derived from; `nil`: `<data dir>/secret`.
+    public var secretFile: String?
+
+    /// Where the invitation secret lives. Every instance must use the same secret.
+    public var resolvedSecretFile: String { secretFile ?? dataDirectory + "/secret" }
 
     public init(
         host: String = "127.0.0.1",
@@ -112,6 +117,7 @@ extension KaopingConfiguration {
         .init(key: "trust-forwarded-for", help: "Take the client address from X-Forwarded-For (behind a proxy only).", defaultDescription: "false"),
         .init(key: "session-hours", help: "Hours an administrator stays signed in.", defaultDescription: "12"),
         .init(key: "max-body-kib", help: "Largest request body accepted, in KiB.", defaultDescription: "256"),
+        .init(key: "secret-file", help: "File with the secret invitation links are derived from (created if missing); share it between instances.", defaultDescription: "<data-dir>/secret"),
         .init(key: "max-upload-mib", help: "Largest file upload (branch and member lists), in MiB.", defaultDescription: "20"),
         .init(key: "max-text-length", help: "Longest text answer, in characters, where a form item sets no limit.", defaultDescription: "2000"),
     ]
@@ -173,6 +179,7 @@ extension KaopingConfiguration {
         config.maxBodyBytes = (try reader.integer("max-body-kib", in: 16...65536)).map { $0 * 1024 } ?? config.maxBodyBytes
         config.maxTextLength = try reader.integer("max-text-length", in: 10...100_000) ?? config.maxTextLength
         config.maxUploadBytes = (try reader.integer("max-upload-mib", in: 1...1024)).map { $0 * 1024 * 1024 } ?? config.maxUploadBytes
+        config.secretFile = try reader.string("secret-file")
         if let url = try reader.value("public-url") {
             let trimmed = url.value.hasSuffix("/") ? String(url.value.dropLast()) : url.value
             guard trimmed.hasPrefix("http://") || trimmed.hasPrefix("https://"), trimmed.count > "https://".count,

@@ -34,6 +34,8 @@ public enum StoreOutcome: Sendable, Equatable {
     case alreadyStored
     /// The round closed between showing the form and receiving it: nothing is stored.
     case roundClosed
+    /// The invitation was used already (from another page): nothing is stored.
+    case invitationUsed
 }
 
 public protocol ResponseRepository: Sendable {
@@ -41,6 +43,8 @@ public protocol ResponseRepository: Sendable {
     /// When a round that takes no more answers closed (or is due to), and when it opens if it has not yet.
     func schedule(roundID: UUID) async throws -> (opensAt: Date?, closedAt: Date?)
     func store(_ record: SubmissionRecord, logger: Logger) async throws -> StoreOutcome
+    /// Burns the invitation and drops the anonymous ballot into the ballot box, in one statement.
+    func storeBallot(_ record: SubmissionRecord, invitationToken: String, logger: Logger) async throws -> StoreOutcome
 }
 
 public struct PostgresResponseRepository: ResponseRepository {
@@ -68,6 +72,48 @@ public struct PostgresResponseRepository: ResponseRepository {
             "SELECT CASE WHEN status IN ('draft', 'scheduled') THEN opens_at END, coalesce(closed_at, closes_at) FROM rounds WHERE id = \(roundID)"
         ).first else { return (nil, nil) }
         return try row.decode((Date?, Date?).self)
+    }
+
+    public func storeBallot(_ record: SubmissionRecord, invitationToken: String, logger: Logger) async throws -> StoreOutcome {
+        let ballot = JSONText.object([
+            ("answers", try Self.answerRows(record)),
+            ("score", record.score.score.map(JSONText.number) ?? "null"),
+            ("dimensions", JSONText.object(record.score.dimensionScores.sorted { $0.key < $1.key }.map { ($0.key, JSONText.number($0.value)) })),
+            ("straightLined", record.score.straightLined ? "true" : "false"),
+        ])
+        let target = record.target
+        let tokenHash = ByteBuffer(bytes: InvitationTokens.hash(invitationToken))
+        let rows = try await database.query(
+            """
+            WITH open_round AS (
+              SELECT 1 FROM rounds
+              WHERE id = \(target.roundID) AND status = 'open' AND (closes_at IS NULL OR closes_at > now())
+            ), claimed AS (
+              INSERT INTO submission_keys (key_hash, round_id, used_on)
+              SELECT sha256(convert_to(\(record.submissionKey), 'UTF8')), \(target.roundID), (now() AT TIME ZONE 'Asia/Shanghai')::date
+              FROM open_round
+              ON CONFLICT (key_hash) DO NOTHING
+              RETURNING 1
+            ), burned AS (
+              UPDATE invitations SET used = true
+              WHERE token_hash = \(tokenHash) AND round_id = \(target.roundID) AND NOT used AND revoked_at IS NULL
+                AND EXISTS (SELECT 1 FROM claimed)
+              RETURNING branch_id
+            ), dropped AS (
+              INSERT INTO ballot_box (round_id, branch_id, rater_group, form_version_id, submitted_on, ballot)
+              SELECT \(target.roundID), burned.branch_id, 'members', \(target.formVersionID),
+                     (now() AT TIME ZONE 'Asia/Shanghai')::date, \(ballot)::jsonb
+              FROM burned
+              RETURNING 1
+            )
+            SELECT (SELECT count(*) FROM open_round)::int, (SELECT count(*) FROM claimed)::int, (SELECT count(*) FROM dropped)::int
+            """,
+            logger: logger
+        )
+        let (open, claimed, dropped) = try rows.first!.decode((Int, Int, Int).self)
+        if open == 0 { return .roundClosed }
+        if claimed == 0 { return .alreadyStored }
+        return dropped == 1 ? .stored : .invitationUsed
     }
 
     private func lookUpTarget(roundID: UUID, group: RespondentTarget.RaterGroup, branchID: UUID) async throws -> RespondentTarget? {

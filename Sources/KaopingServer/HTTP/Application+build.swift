@@ -26,6 +26,8 @@ public struct ApplicationEnvironment: Sendable {
     public var onServerRunning: @Sendable (Int) async -> Void
     /// How often due rounds are opened and closed.
     public var schedulerInterval: Duration = .seconds(1)
+    /// The secret invitation tokens are derived from (see `InvitationTokens`).
+    public var invitationSecret: [UInt8] = []
 
     public init(
         configuration: KaopingConfiguration, database: Database, registry: PrometheusCollectorRegistry, logger: Logger,
@@ -73,7 +75,8 @@ public func buildApplication(_ environment: ApplicationEnvironment) async throws
             forms: formRepository,
             responses: PostgresResponseRepository(database: database),
             organisation: PostgresOrganisationRepository(database: database),
-            rounds: rounds
+            rounds: rounds,
+            invitations: InvitationRepository(database: database, tokens: InvitationTokens(secret: environment.invitationSecret))
         )
     )
 
@@ -84,7 +87,7 @@ public func buildApplication(_ environment: ApplicationEnvironment) async throws
     }
     services.append(database.client)
     services.append(SessionCleanupService(sessions: sessions, throttle: throttle, migrations: migrations, logger: logger))
-    services.append(RoundSchedulerService(rounds: rounds, migrations: migrations, interval: environment.schedulerInterval, logger: logger))
+    services.append(RoundSchedulerService(rounds: rounds, ballots: BallotBox(database: database), migrations: migrations, interval: environment.schedulerInterval, logger: logger))
 
     var app = Application(
         router: router,
@@ -118,6 +121,7 @@ public struct RouterDependencies: Sendable {
     public var responses: any ResponseRepository
     public var organisation: any OrganisationRepository
     public var rounds: RoundRepository
+    public var invitations: InvitationRepository
 }
 
 public func buildRouter(environment: ApplicationEnvironment, dependencies: RouterDependencies) throws -> Router<AppRequestContext> {
@@ -143,8 +147,10 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
     ).addRoutes(to: routes)
     routes.get("/") { _, _ in Response.seeOther("/admin") }
     let limits = SubmissionLimits(maxTextLength: configuration.maxTextLength)
-    RespondentController(responses: dependencies.responses, forms: dependencies.forms, views: dependencies.views, limits: limits)
-        .addRoutes(to: routes)
+    RespondentController(
+        responses: dependencies.responses, forms: dependencies.forms, invitations: dependencies.invitations,
+        views: dependencies.views, limits: limits
+    ).addRoutes(to: routes)
 
     let sessionMiddleware = SessionMiddleware<AppRequestContext>(
         storage: dependencies.sessions,
@@ -168,6 +174,9 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
     FormsController(catalog: dependencies.catalog, views: dependencies.views, limits: limits).addRoutes(to: adminsOnly)
     OrganisationController(organisation: dependencies.organisation, audit: dependencies.audit, views: dependencies.views)
         .addRoutes(to: adminsOnly)
-    RoundsController(rounds: dependencies.rounds, views: dependencies.views).addRoutes(to: adminsOnly)
+    RoundsController(
+        rounds: dependencies.rounds, invitations: dependencies.invitations, views: dependencies.views,
+        publicBaseURL: configuration.publicBaseURL
+    ).addRoutes(to: adminsOnly)
     return router
 }

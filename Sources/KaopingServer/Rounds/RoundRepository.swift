@@ -316,17 +316,8 @@ public struct RoundRepository: Sendable {
             logger: logger
         ) { stamped = true }
         guard stamped else { return false }
-        // Ballots still waiting in the box join the responses, in random order.
-        for try await _ in try await connection.query(
-            """
-            WITH moved AS (DELETE FROM ballot_box WHERE round_id = \(id) RETURNING *)
-            INSERT INTO responses (round_id, branch_id, rater_group, form_version_id, submitted_on, score, dimension_scores, straight_lined)
-            SELECT round_id, branch_id, rater_group, form_version_id, submitted_on,
-                   (ballot->>'score')::float8, coalesce(ballot->'dimensions', '{}'::jsonb), coalesce((ballot->>'straightLined')::boolean, false)
-            FROM moved ORDER BY random()
-            """,
-            logger: logger
-        ) {}
+        // Ballots still waiting in the box join the responses, shuffled, whatever their number.
+        _ = try await BallotBox.mix(roundID: id, connection: connection, logger: logger)
         // Until the scoring method lands, the snapshot records the response counts.
         for try await _ in try await connection.query(
             """

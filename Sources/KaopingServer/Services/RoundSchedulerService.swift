@@ -1,17 +1,19 @@
 import Logging
 import ServiceLifecycle
 
-/// Opens scheduled rounds and closes due ones, checking every second so that both happen
+/// Mixes full ballot boxes into the responses, and opens scheduled rounds and closes due ones, checking every second so that both happen
 /// within a few seconds of their time. Every instance runs it; row locks in
 /// `RoundRepository.runDue` make each opening and closing happen exactly once.
 public struct RoundSchedulerService: Service {
     let rounds: RoundRepository
+    let ballots: BallotBox
     let migrations: MigrationGate
     let interval: Duration
     let logger: Logger
 
-    public init(rounds: RoundRepository, migrations: MigrationGate, interval: Duration = .seconds(1), logger: Logger) {
+    public init(rounds: RoundRepository, ballots: BallotBox, migrations: MigrationGate, interval: Duration = .seconds(1), logger: Logger) {
         self.rounds = rounds
+        self.ballots = ballots
         self.migrations = migrations
         self.interval = interval
         self.logger = logger
@@ -26,8 +28,11 @@ public struct RoundSchedulerService: Service {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 // Cancelled on shutdown: a database that is down must not hold the server up.
-                let rounds = self.rounds, logger = self.logger
+                let rounds = self.rounds, ballots = self.ballots, logger = self.logger
                 let (opened, closed) = try await cancelWhenGracefulShutdown { try await rounds.runDue(logger: logger) }
+                // Ballots move into the responses once a round has k of them waiting.
+                let mixed = try await cancelWhenGracefulShutdown { try await ballots.mixFullRounds(logger: logger) }
+                if mixed > 0 { logger.debug("mixed ballots into responses", metadata: ["count": "\(mixed)"]) }
                 for id in opened { logger.info("round opened on schedule", metadata: ["round": "\(id)"]) }
                 for id in closed { logger.info("round closed on schedule", metadata: ["round": "\(id)"]) }
             } catch {

@@ -53,6 +53,7 @@ struct TestHarness: Sendable {
 
 enum TestApp {
     static let hasher = PasswordHasher(cost: 4)
+    static let invitationSecret: [UInt8] = Array("a test secret that is 32 bytes!!".utf8)
 
     static func configuration(for url: DatabaseURL) -> KaopingConfiguration {
         var configuration = KaopingConfiguration(port: 0, databaseURL: url)
@@ -88,6 +89,7 @@ enum TestApp {
         var environment = ApplicationEnvironment(
             configuration: configuration, database: database, registry: registry, logger: logger, passwordHasher: hasher
         )
+        environment.invitationSecret = TestApp.invitationSecret
         configureEnvironment(&environment)
         let harness = TestHarness(database: database, url: url, configuration: configuration)
         do {

@@ -9,13 +9,15 @@ import Logging
 public struct RespondentController: Sendable {
     let responses: any ResponseRepository
     let forms: any FormRepository
+    let invitations: InvitationRepository
     let views: Views
     let limits: SubmissionLimits
     let pages = PrerenderedPageCache()
 
-    public init(responses: any ResponseRepository, forms: any FormRepository, views: Views, limits: SubmissionLimits) {
+    public init(responses: any ResponseRepository, forms: any FormRepository, invitations: InvitationRepository, views: Views, limits: SubmissionLimits) {
         self.responses = responses
         self.forms = forms
+        self.invitations = invitations
         self.views = views
         self.limits = limits
     }
@@ -23,10 +25,15 @@ public struct RespondentController: Sendable {
     public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.get("/r/{round}/{group}/{branch}", use: show)
         router.post("/r/{round}/{group}/{branch}", use: submit)
+        // A member's invitation link: anonymous once used, see docs/privacy.md.
+        router.get("/s/{token}", use: show)
+        router.post("/s/{token}", use: submit)
     }
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let target = try await self.target(context)
+        let access = try await self.access(context)
+        if case .usedInvitation = access { return try invitationUsed(context) }
+        let target = access.target
         guard target.roundOpen else { return try await closed(target, context) }
         let form = try await definition(target)
         // A fresh form is the same for everyone but for a few values: render it once per form
@@ -60,7 +67,8 @@ public struct RespondentController: Sendable {
     }
 
     @Sendable func submit(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let target = try await self.target(context)
+        let access = try await self.access(context)
+        let target = access.target
         guard target.roundOpen else { return try await closed(target, context) }
         let form = try await definition(target)
         var request = request
@@ -77,11 +85,17 @@ public struct RespondentController: Sendable {
             return try render(form, target: target, submitted: parsed, key: key, path: request.uri.path, status: .unprocessableContent, context: context)
         }
         let record = SubmissionRecord(target: target, submissionKey: key, answers: parsed.answers, score: form.score(parsed.answers), form: form)
-        let outcome = try await responses.store(record, logger: context.logger)
+        let outcome: StoreOutcome
+        switch access {
+        case .direct: outcome = try await responses.store(record, logger: context.logger)
+        case .invitation(_, let token), .usedInvitation(_, let token):
+            outcome = try await responses.storeBallot(record, invitationToken: token, logger: context.logger)
+        }
         switch outcome {
         case .stored: break
         case .alreadyStored: context.logger.info("repeated submission answered without storing")
         case .roundClosed: return try await closed(target, context)
+        case .invitationUsed: return try invitationUsed(context)
         }
         let page = try pages.page("thanks/\(target.formVersionID)/\(context.language.rawValue)") {
             var values = Self.respondentValues(slots: true)
@@ -89,6 +103,33 @@ public struct RespondentController: Sendable {
             return try views.render("thanks", values, context: context)
         }
         return HTMLPage(html: page.fill([.csrf: context.csrfToken, .draftKey: request.uri.path])).response
+    }
+
+    /// How the respondent arrived: a direct respondent path, or a member's invitation.
+    enum Access {
+        case direct(RespondentTarget)
+        case invitation(RespondentTarget, token: String)
+        case usedInvitation(RespondentTarget, token: String)
+
+        var target: RespondentTarget {
+            switch self {
+            case .direct(let target), .invitation(let target, _), .usedInvitation(let target, _): target
+            }
+        }
+    }
+
+    private func access(_ context: AppRequestContext) async throws -> Access {
+        guard let token = context.parameters.get("token") else { return .direct(try await target(context)) }
+        guard let invitation = try await invitations.resolve(token: token),
+              let target = try await responses.target(roundID: invitation.roundID, group: .members, branchID: invitation.branchID)
+        else {
+            throw AppError(status: .notFound, messageKey: "invitation_unknown")
+        }
+        return invitation.used ? .usedInvitation(target, token: token) : .invitation(target, token: token)
+    }
+
+    private func invitationUsed(_ context: AppRequestContext) throws -> Response {
+        try views.page("closed", ["message": context.language.text("invitation_used"), "respondent": true], status: .gone, context: context)
     }
 
     private func target(_ context: AppRequestContext) async throws -> RespondentTarget {

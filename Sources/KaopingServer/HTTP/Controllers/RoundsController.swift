@@ -6,11 +6,15 @@ import Logging
 /// with the buttons that open, close and extend it.
 public struct RoundsController: Sendable {
     let rounds: RoundRepository
+    let invitations: InvitationRepository
     let views: Views
+    let publicBaseURL: String
 
-    public init(rounds: RoundRepository, views: Views) {
+    public init(rounds: RoundRepository, invitations: InvitationRepository, views: Views, publicBaseURL: String) {
         self.rounds = rounds
+        self.invitations = invitations
         self.views = views
+        self.publicBaseURL = publicBaseURL
     }
 
     public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
@@ -19,6 +23,39 @@ public struct RoundsController: Sendable {
         router.post("/rounds/{id}/open", use: open)
         router.post("/rounds/{id}/close", use: close)
         router.post("/rounds/{id}/extend", use: extend)
+        router.post("/rounds/{id}/invitations", use: issueInvitations)
+        router.get("/rounds/{id}/invitations.csv", use: invitationsCSV)
+    }
+
+    @Sendable func issueInvitations(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let id = try roundID(context)
+        guard try await rounds.round(id) != nil else { throw AppError.notFound }
+        let issued = try await invitations.issue(roundID: id, logger: context.logger)
+        return .seeOther("/admin/rounds/\(id.uuidString.lowercased())?issued=\(issued)")
+    }
+
+    /// The links for mail merge: UTF-8 with a byte-order mark (so that Excel on Chinese
+    /// Windows reads it), CRLF line ends, cells that could start a formula neutralised.
+    @Sendable func invitationsCSV(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let id = try roundID(context)
+        guard try await rounds.round(id) != nil else { throw AppError.notFound }
+        let links = try await invitations.links(roundID: id)
+        var csv = "\u{FEFF}" + CSVWriter.row(["支部编码", "支部名称", "工号", "姓名", "已填写", "链接"])
+        for link in links {
+            csv += CSVWriter.row([
+                link.branchCode, link.branchName, link.staffNumber, link.memberName, link.used ? "是" : "否",
+                "\(publicBaseURL)/s/\(link.token)",
+            ])
+        }
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/csv; charset=utf-8",
+                .contentDisposition: "attachment; filename=\"invitations-\(id.uuidString.prefix(8).lowercased()).csv\"",
+                .cacheControl: "no-store",
+            ],
+            body: .init(byteBuffer: ByteBuffer(string: csv))
+        )
     }
 
     @Sendable func index(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -48,6 +85,9 @@ public struct RoundsController: Sendable {
         values["totalPublic"] = progress.reduce(0) { $0 + $1.publicResponses }
         values["voteCheckOK"] = progress.allSatisfy { $0.memberResponses <= $0.eligibleMembers }
         if let problem = request.uri.queryParameters["problem"] { values["problem"] = String(problem) }
+        if let issued = request.uri.queryParameters["issued"] {
+            values["notice"] = context.language.text("rounds_issued").replacingOccurrences(of: "{n}", with: String(issued))
+        }
         return try views.page("round", values, context: context)
     }
 

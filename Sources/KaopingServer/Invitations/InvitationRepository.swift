@@ -1,0 +1,123 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// A member's link to answer, as administrators hand it out.
+public struct InvitationLink: Sendable {
+    public let branchCode: String
+    public let branchName: String
+    public let staffNumber: String
+    public let memberName: String
+    public let used: Bool
+    public let token: String
+}
+
+/// What a token leads to.
+public struct InvitationTarget: Sendable {
+    public let roundID: UUID
+    public let branchID: UUID
+    public let used: Bool
+}
+
+/// Member invitations: one live token per member and round, stored only as a hash.
+public struct InvitationRepository: Sendable {
+    let database: Database
+    let tokens: InvitationTokens
+
+    public init(database: Database, tokens: InvitationTokens) {
+        self.database = database
+        self.tokens = tokens
+    }
+
+    /// Gives every active member of the round's branches who has none a live invitation.
+    /// Returns how many were issued; running it again issues only the missing ones.
+    public func issue(roundID: UUID, logger: Logger) async throws -> Int {
+        try await database.transaction(logger: logger) { connection in
+            // One issuer at a time per round, so that two clicks cannot issue twice.
+            for try await _ in try await connection.query("SELECT 1 FROM rounds WHERE id = \(roundID) FOR UPDATE", logger: logger) {}
+            var members: [(UUID, UUID)] = []
+            for try await (member, branch) in try await connection.query(
+                """
+                SELECT m.id, m.branch_id FROM members m
+                JOIN round_branches rb ON rb.branch_id = m.branch_id AND rb.round_id = \(roundID)
+                WHERE m.active AND NOT EXISTS (
+                  SELECT 1 FROM invitations i WHERE i.round_id = \(roundID) AND i.member_id = m.id AND i.revoked_at IS NULL)
+                """,
+                logger: logger
+            ).decode((UUID, UUID).self) { members.append((member, branch)) }
+            guard !members.isEmpty else { return 0 }
+            let ids = members.map { _ in UUID() }
+            let hashes = ids.map { Self.hex(InvitationTokens.hash(tokens.token(for: $0))) }
+            for try await _ in try await connection.query(
+                """
+                INSERT INTO invitations (id, round_id, branch_id, member_id, token_hash)
+                SELECT i.id, \(roundID), i.branch, i.member, decode(i.hash, 'hex')
+                FROM unnest(\(ids)::uuid[], \(members.map(\.1))::uuid[], \(members.map(\.0))::uuid[], \(hashes)::text[])
+                  AS i(id, branch, member, hash)
+                """,
+                logger: logger
+            ) {}
+            return members.count
+        }
+    }
+
+    /// Revokes a member's live invitation and issues a new one; the old link stops working.
+    public func reissue(roundID: UUID, staffNumber: String, logger: Logger) async throws -> String? {
+        let id = UUID()
+        let hash = Self.hex(InvitationTokens.hash(tokens.token(for: id)))
+        let issued = try await database.transaction(logger: logger) { connection -> Bool in
+            for try await _ in try await connection.query(
+                """
+                UPDATE invitations SET revoked_at = now()
+                WHERE round_id = \(roundID) AND revoked_at IS NULL AND NOT used
+                  AND member_id = (SELECT id FROM members WHERE staff_number = \(staffNumber))
+                """,
+                logger: logger
+            ) {}
+            var inserted = false
+            for try await _ in try await connection.query(
+                """
+                INSERT INTO invitations (id, round_id, branch_id, member_id, token_hash)
+                SELECT \(id), \(roundID), m.branch_id, m.id, decode(\(hash), 'hex')
+                FROM members m JOIN round_branches rb ON rb.branch_id = m.branch_id AND rb.round_id = \(roundID)
+                WHERE m.staff_number = \(staffNumber) AND m.active
+                  AND NOT EXISTS (SELECT 1 FROM invitations i WHERE i.round_id = \(roundID) AND i.member_id = m.id AND i.used)
+                RETURNING 1
+                """,
+                logger: logger
+            ) { inserted = true }
+            return inserted
+        }
+        return issued ? tokens.token(for: id) : nil
+    }
+
+    /// Every live invitation of a round with its link token, by branch and staff number.
+    public func links(roundID: UUID, branchCode: String? = nil) async throws -> [InvitationLink] {
+        try await database.query(
+            """
+            SELECT i.id, b.code, b.name, m.staff_number, m.name, i.used
+            FROM invitations i JOIN branches b ON b.id = i.branch_id JOIN members m ON m.id = i.member_id
+            WHERE i.round_id = \(roundID) AND i.revoked_at IS NULL AND (\(branchCode)::text IS NULL OR b.code = \(branchCode))
+            ORDER BY b.code, m.staff_number
+            """
+        ).map { row in
+            let (id, code, name, staff, member, used) = try row.decode((UUID, String, String, String, String, Bool).self)
+            return InvitationLink(branchCode: code, branchName: name, staffNumber: staff, memberName: member, used: used, token: tokens.token(for: id))
+        }
+    }
+
+    /// The invitation behind a token, unless it is unknown or revoked.
+    public func resolve(token: String) async throws -> InvitationTarget? {
+        guard InvitationTokens.isWellFormed(token) else { return nil }
+        let hash = ByteBuffer(bytes: InvitationTokens.hash(token))
+        guard let row = try await database.query(
+            "SELECT round_id, branch_id, used FROM invitations WHERE token_hash = \(hash) AND revoked_at IS NULL"
+        ).first else { return nil }
+        let (round, branch, used) = try row.decode((UUID, UUID, Bool).self)
+        return InvitationTarget(roundID: round, branchID: branch, used: used)
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String {
+        bytes.map { String(format: "%02x", $0) }.joined()
+    }
+}

@@ -1,0 +1,49 @@
+import Crypto
+import Foundation
+
+/// Invitation tokens: derived from a server secret and the invitation's id, so that the
+/// database holds only their hashes and yet administrators can print the links again.
+///
+/// token = base64url(HMAC-SHA256(secret, invitation id))[..22]  (132 bits)
+/// stored = SHA-256(token)
+///
+/// Someone holding the database sees invitation ids and token hashes, and can neither compute
+/// a token (no secret) nor reverse a hash.
+public struct InvitationTokens: Sendable {
+    let key: SymmetricKey
+
+    public init(secret: [UInt8]) {
+        self.key = SymmetricKey(data: secret)
+    }
+
+    public func token(for invitation: UUID) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data(invitation.uuidString.lowercased().utf8), using: key)
+        return String(Self.base64URL(Data(mac)).prefix(22))
+    }
+
+    public static func hash(_ token: String) -> [UInt8] {
+        Array(SHA256.hash(data: Data(token.utf8)))
+    }
+
+    public static func isWellFormed(_ token: String) -> Bool {
+        token.count == 22 && token.allSatisfy { $0.isLetter && $0.isASCII || $0.isNumber && $0.isASCII || $0 == "-" || $0 == "_" }
+    }
+
+    static func base64URL(_ data: Data) -> String {
+        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    /// Reads the secret file, creating it (32 random bytes, owner-only) on first use.
+    public static func loadSecret(path: String) throws -> [UInt8] {
+        if let data = FileManager.default.contents(atPath: path), data.count >= 32 { return Array(data) }
+        var generator = SystemRandomNumberGenerator()
+        let secret = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        guard FileManager.default.createFile(atPath: path, contents: Data(secret), attributes: [.posixPermissions: 0o600]) else {
+            throw CocoaError(.fileWriteUnknown)
+        }
+        return secret
+    }
+}

@@ -1,0 +1,157 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import PostgresNIO
+import Testing
+
+@testable import KaopingServer
+
+extension TestHarness {
+    /// An open round whose branch b01 has `members` members, with invitations issued; returns
+    /// the round and each member's link token, in staff-number order.
+    func roundWithInvitations(members: Int) async throws -> (round: UUID, tokens: [String]) {
+        try await database.query("INSERT INTO branches (code, name) VALUES ('b01', '办公室党支部')")
+        try await database.query(
+            "INSERT INTO members (staff_number, name, branch_id) SELECT 'm' || lpad(g::text, 3, '0'), '党员' || g, (SELECT id FROM branches WHERE code = 'b01') FROM generate_series(1, \(members)) g"
+        )
+        let catalog = try FormCatalog(directory: TestDatabaseServer.repositoryRoot + "/forms")
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let rounds = RoundRepository(database: database, forms: catalog, audit: PostgresAuditLog(database: database))
+        let round = try await rounds.create(RoundSpec(title: "邀请测试", year: 2026), actor: .commandLine, logger: logger)
+        try await rounds.open(round, actor: .commandLine, logger: logger)
+        let invitations = InvitationRepository(database: database, tokens: InvitationTokens(secret: TestApp.invitationSecret))
+        #expect(try await invitations.issue(roundID: round, logger: logger) == members)
+        return (round, try await invitations.links(roundID: round).map(\.token))
+    }
+}
+
+@Suite("Member invitations and anonymity", .timeLimit(.minutes(2)))
+struct InvitationTests {
+    @Test func tokensAreUnguessableStoredAsHashesAndWorkOnce() async throws {
+        try await TestApp.run { client, harness in
+            let (round, tokens) = try await harness.roundWithInvitations(members: 3)
+            #expect(Set(tokens).count == 3)
+            #expect(tokens.allSatisfy { $0.count == 22 })  // 132 bits, URL-safe
+            // Only hashes are stored: no column holds a token.
+            let stored = try await harness.database.query("SELECT encode(token_hash, 'hex') FROM invitations").map { try $0.decode(String.self) }
+            #expect(stored.allSatisfy { $0.count == 64 })
+            for token in tokens { #expect(try await harness.count("SELECT count(*)::int FROM invitations WHERE token_hash::text LIKE '%\(token)%'") == 0) }
+
+            var browser = Browser(client)
+            let page = try await browser.get("/s/\(tokens[0])")
+            #expect(page.status == .ok)
+            #expect(page.text.contains("办公室党支部"))
+            let key = try #require(page.hidden("_key"))
+            let thanks = try await browser.post("/s/\(tokens[0])", form: try memberAnswers() + [("_key", key)])
+            #expect(thanks.status == .ok)
+            #expect(thanks.text.contains("感谢您的评价"))
+            // A double click: same page, still one ballot.
+            #expect(try await browser.post("/s/\(tokens[0])", form: try memberAnswers() + [("_key", key)]).status == .ok)
+            #expect(try await harness.count("SELECT count(*)::int FROM ballot_box") + harness.count("SELECT count(*)::int FROM responses") == 1)
+            #expect(try await harness.count("SELECT count(*)::int FROM invitations WHERE used") == 1)
+
+            // The used link says so and shows no form; another page with a new key stores nothing.
+            let reused = try await browser.get("/s/\(tokens[0])")
+            #expect(reused.status == .gone)
+            #expect(reused.text.contains("这个链接已经使用过"))
+            let forged = try await browser.post("/s/\(tokens[0])", form: try memberAnswers() + [("_key", RespondentController.newSubmissionKey())])
+            #expect(forged.status == .gone)
+            #expect(try await harness.count("SELECT count(*)::int FROM ballot_box") + harness.count("SELECT count(*)::int FROM responses") == 1)
+
+            let unknown = try await browser.get("/s/AAAAAAAAAAAAAAAAAAAAAA")
+            #expect(unknown.status == .notFound)
+            #expect(unknown.text.contains("这个链接无效或已作废"))
+
+            // Reissuing a member's link kills the old one.
+            var logger = Logger(label: "test")
+            logger.logLevel = .critical
+            let invitations = InvitationRepository(database: harness.database, tokens: InvitationTokens(secret: TestApp.invitationSecret))
+            let fresh = try #require(try await invitations.reissue(roundID: round, staffNumber: "m002", logger: logger))
+            #expect(try await browser.get("/s/\(tokens[1])").status == .notFound)
+            #expect(try await browser.get("/s/\(fresh)").status == .ok)
+            // A member who has answered gets no new link.
+            #expect(try await invitations.reissue(roundID: round, staffNumber: "m001", logger: logger) == nil)
+        }
+    }
+
+    @Test func adminsIssueInvitationsAndDownloadTheLinks() async throws {
+        try await TestApp.run { client, harness in
+            try await harness.createUser("admin", password: "invitation links")
+            let (round, tokens) = try await harness.roundWithInvitations(members: 4)
+            try await harness.database.query(
+                "INSERT INTO members (staff_number, name, branch_id) VALUES ('=cmd', '=HYPERLINK(\"x\")', (SELECT id FROM branches WHERE code = 'b01'))"
+            )
+            var browser = Browser(client)
+            _ = try await browser.post("/admin/login", form: [("username", "admin"), ("password", "invitation links")])
+            let path = "/admin/rounds/\(round.uuidString.lowercased())"
+            let issued = try await browser.post(path + "/invitations", form: [])
+            #expect(issued.location == path + "?issued=1")  // only the new member
+            #expect(try await browser.get(path + "?issued=1").text.contains("已生成 1 个邀请链接。"))
+
+            let csv = try await browser.get(path + "/invitations.csv")
+            #expect(csv.headers[.contentType] == "text/csv; charset=utf-8")
+            let bytes = Array(csv.body.readableBytesView)
+            #expect(bytes.starts(with: [0xEF, 0xBB, 0xBF]))
+            let text = String(decoding: bytes.dropFirst(3), as: UTF8.self)
+            let lines = text.components(separatedBy: "\r\n").filter { !$0.isEmpty }
+            #expect(lines.count == 6)
+            #expect(lines[0] == "支部编码,支部名称,工号,姓名,已填写,链接")
+            #expect(lines.contains { $0.hasPrefix("b01,办公室党支部,'=cmd,\"'=HYPERLINK(\"\"x\"\")\",否,http://127.0.0.1:0/s/") })
+            for token in tokens { #expect(text.contains("/s/\(token)\r\n")) }
+        }
+    }
+
+    /// The anonymity requirement: after submissions through invitation links, nothing in the
+    /// database pairs a response with the invitation (or member) it came from.
+    @Test func responsesCannotBeLinkedToInvitations() async throws {
+        try await TestApp.run { client, harness in
+            let (_, tokens) = try await harness.roundWithInvitations(members: 8)
+            // Member i answers "very poor" to i items: every response is recognisable by its score.
+            let form = try FormCatalog(directory: TestDatabaseServer.repositoryRoot + "/forms").form("member-integration")!
+            let scored = form.items.filter(\.isScored)
+            for (index, token) in tokens.enumerated() {
+                var browser = Browser(client)
+                let key = try #require(try await browser.get("/s/\(token)").hidden("_key"))
+                let fields = scored.enumerated().map { ("q.\($0.element.key)", $0.offset < index + 1 ? "1" : "5") }
+                #expect(try await browser.post("/s/\(token)", form: fields + [("_key", key)]).status == .ok)
+            }
+            // The mixer (in the running server) moves the full box; wait for it.
+            for _ in 0..<50 where try await harness.count("SELECT count(*)::int FROM ballot_box") > 0 {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(try await harness.count("SELECT count(*)::int FROM ballot_box") == 0)
+            #expect(try await harness.count("SELECT count(*)::int FROM responses") == 8)
+            #expect(try await harness.count("SELECT count(*)::int FROM answers") == 8 * scored.count)
+
+            // No shared value: response ids are not invitation or member ids, and no column of
+            // an invitation records when it was used.
+            #expect(try await harness.count("SELECT count(*)::int FROM responses r JOIN invitations i ON i.id = r.id") == 0)
+            #expect(try await harness.count("SELECT count(*)::int FROM responses r JOIN members m ON m.id = r.id") == 0)
+            let invitationColumns = try await harness.database.query(
+                "SELECT column_name::text FROM information_schema.columns WHERE table_name = 'invitations'"
+            ).map { try $0.decode(String.self) }
+            #expect(!invitationColumns.contains("used_on") && !invitationColumns.contains("used_at"))
+            // Submission time is a date only.
+            #expect(try await harness.count("SELECT count(*)::int FROM information_schema.columns WHERE table_name = 'responses' AND data_type LIKE 'timestamp%'") == 0)
+
+            // Transaction ids: every response carries the mixer's one xmin, every used invitation
+            // one xmin too, so neither tells who came when.
+            #expect(try await harness.count("SELECT count(DISTINCT xmin::text)::int FROM responses") == 1)
+            #expect(try await harness.count("SELECT count(DISTINCT xmin::text)::int FROM invitations WHERE used") == 1)
+            #expect(try await harness.count("SELECT count(DISTINCT xmin::text)::int FROM answers") == 1)
+
+            // Order: the responses' physical order is not the order of submission (member i
+            // scored lowest-but-i); with 8 responses a match by chance has odds 1 in 40,320.
+            let scoresInStorageOrder = try await harness.database.query("SELECT score FROM responses ORDER BY ctid").map { try $0.decode(Double.self) }
+            let scoresInSubmissionOrder = scoresInStorageOrder.sorted(by: >)
+            #expect(scoresInStorageOrder != scoresInSubmissionOrder)
+            let invitationOrder = try await harness.database.query(
+                "SELECT m.staff_number FROM invitations i JOIN members m ON m.id = i.member_id ORDER BY i.ctid"
+            ).map { try $0.decode(String.self) }
+            #expect(invitationOrder.count == 8)
+        }
+    }
+}
