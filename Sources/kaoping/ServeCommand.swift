@@ -30,6 +30,8 @@ struct ServeCommand: AsyncParsableCommand {
     var maxTextLength: String?
     @Option(name: .customLong("max-upload-mib"), help: settingHelp("max-upload-mib"))
     var maxUploadMiB: String?
+    @Option(name: .customLong("public-per-hour"), help: settingHelp("public-per-hour"))
+    var publicPerHour: String?
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
@@ -37,6 +39,7 @@ struct ServeCommand: AsyncParsableCommand {
         flags["max-body-kib"] = maxBodyKiB
         flags["max-text-length"] = maxTextLength
         flags["max-upload-mib"] = maxUploadMiB
+        flags["public-per-hour"] = publicPerHour
         flags["host"] = host
         flags["port"] = port
         flags["forms-dir"] = formsDir

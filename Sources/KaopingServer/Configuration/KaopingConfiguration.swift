@@ -33,6 +33,8 @@ public struct KaopingConfiguration: Sendable, Equatable {
     public var maxUploadBytes: Int
     /// File holding the secret invitation tokens are derived from; `nil`: `<data dir>/secret`.
     public var secretFile: String?
+    /// Public answers one address may send per branch per hour.
+    public var publicAnswersPerHour: Int = 5
 
     /// Where the invitation secret lives. Every instance must use the same secret.
     public var resolvedSecretFile: String { secretFile ?? dataDirectory + "/secret" }
@@ -118,6 +120,7 @@ extension KaopingConfiguration {
         .init(key: "session-hours", help: "Hours an administrator stays signed in.", defaultDescription: "12"),
         .init(key: "max-body-kib", help: "Largest request body accepted, in KiB.", defaultDescription: "256"),
         .init(key: "secret-file", help: "File with the secret invitation links are derived from (created if missing); share it between instances.", defaultDescription: "<data-dir>/secret"),
+        .init(key: "public-per-hour", help: "Public answers one address may send per branch per hour.", defaultDescription: "5"),
         .init(key: "max-upload-mib", help: "Largest file upload (branch and member lists), in MiB.", defaultDescription: "20"),
         .init(key: "max-text-length", help: "Longest text answer, in characters, where a form item sets no limit.", defaultDescription: "2000"),
     ]
@@ -180,6 +183,7 @@ extension KaopingConfiguration {
         config.maxTextLength = try reader.integer("max-text-length", in: 10...100_000) ?? config.maxTextLength
         config.maxUploadBytes = (try reader.integer("max-upload-mib", in: 1...1024)).map { $0 * 1024 * 1024 } ?? config.maxUploadBytes
         config.secretFile = try reader.string("secret-file")
+        config.publicAnswersPerHour = try reader.integer("public-per-hour", in: 1...100_000) ?? config.publicAnswersPerHour
         if let url = try reader.value("public-url") {
             let trimmed = url.value.hasSuffix("/") ? String(url.value.dropLast()) : url.value
             guard trimmed.hasPrefix("http://") || trimmed.hasPrefix("https://"), trimmed.count > "https://".count,

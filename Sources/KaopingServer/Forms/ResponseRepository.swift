@@ -36,6 +36,8 @@ public enum StoreOutcome: Sendable, Equatable {
     case roundClosed
     /// The invitation was used already (from another page): nothing is stored.
     case invitationUsed
+    /// The branch has as many public responses as the round accepts.
+    case capReached
 }
 
 public protocol ResponseRepository: Sendable {
@@ -43,6 +45,10 @@ public protocol ResponseRepository: Sendable {
     /// When a round that takes no more answers closed (or is due to), and when it opens if it has not yet.
     func schedule(roundID: UUID) async throws -> (opensAt: Date?, closedAt: Date?)
     func store(_ record: SubmissionRecord, logger: Logger) async throws -> StoreOutcome
+    /// The round and branch behind a public link code, if the round has a public group.
+    func publicTarget(code: String) async throws -> RespondentTarget?
+    /// Drops an anonymous public ballot into the ballot box, unless the branch's cap is reached.
+    func storePublicBallot(_ record: SubmissionRecord, logger: Logger) async throws -> StoreOutcome
     /// Burns the invitation and drops the anonymous ballot into the ballot box, in one statement.
     func storeBallot(_ record: SubmissionRecord, invitationToken: String, logger: Logger) async throws -> StoreOutcome
 }
@@ -74,13 +80,63 @@ public struct PostgresResponseRepository: ResponseRepository {
         return try row.decode((Date?, Date?).self)
     }
 
-    public func storeBallot(_ record: SubmissionRecord, invitationToken: String, logger: Logger) async throws -> StoreOutcome {
-        let ballot = JSONText.object([
-            ("answers", try Self.answerRows(record)),
+    public func publicTarget(code: String) async throws -> RespondentTarget? {
+        guard code.count <= 32, code.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else { return nil }
+        guard let row = try await database.query(
+            "SELECT round_id, branch_id FROM round_branches WHERE public_code = \(code)"
+        ).first else { return nil }
+        let (round, branch) = try row.decode((UUID, UUID).self)
+        return try await target(roundID: round, group: .public, branchID: branch)
+    }
+
+    public func storePublicBallot(_ record: SubmissionRecord, logger: Logger) async throws -> StoreOutcome {
+        let ballot = try Self.ballotJSON(record)
+        let target = record.target
+        let rows = try await database.query(
+            """
+            WITH open_round AS (
+              SELECT 1 FROM rounds
+              WHERE id = \(target.roundID) AND status = 'open' AND (closes_at IS NULL OR closes_at > now())
+            ), room AS (
+              SELECT 1 FROM round_branches rb
+              WHERE rb.round_id = \(target.roundID) AND rb.branch_id = \(target.branchID)
+                AND (rb.public_cap IS NULL OR rb.public_cap >
+                     (SELECT count(*) FROM responses WHERE round_id = rb.round_id AND branch_id = rb.branch_id AND rater_group = 'public')
+                   + (SELECT count(*) FROM ballot_box WHERE round_id = rb.round_id AND branch_id = rb.branch_id AND rater_group = 'public'))
+            ), claimed AS (
+              INSERT INTO submission_keys (key_hash, round_id, used_on)
+              SELECT sha256(convert_to(\(record.submissionKey), 'UTF8')), \(target.roundID), (now() AT TIME ZONE 'Asia/Shanghai')::date
+              FROM open_round, room
+              ON CONFLICT (key_hash) DO NOTHING
+              RETURNING 1
+            ), dropped AS (
+              INSERT INTO ballot_box (round_id, branch_id, rater_group, form_version_id, submitted_on, ballot)
+              SELECT \(target.roundID), \(target.branchID), 'public', \(target.formVersionID),
+                     (now() AT TIME ZONE 'Asia/Shanghai')::date, \(ballot)::jsonb
+              FROM claimed
+              RETURNING 1
+            )
+            SELECT (SELECT count(*) FROM open_round)::int, (SELECT count(*) FROM room)::int, (SELECT count(*) FROM dropped)::int
+            """,
+            logger: logger
+        )
+        let (open, room, dropped) = try rows.first!.decode((Int, Int, Int).self)
+        if open == 0 { return .roundClosed }
+        if room == 0 { return .capReached }
+        return dropped == 1 ? .stored : .alreadyStored
+    }
+
+    static func ballotJSON(_ record: SubmissionRecord) throws -> String {
+        JSONText.object([
+            ("answers", try answerRows(record)),
             ("score", record.score.score.map(JSONText.number) ?? "null"),
             ("dimensions", JSONText.object(record.score.dimensionScores.sorted { $0.key < $1.key }.map { ($0.key, JSONText.number($0.value)) })),
             ("straightLined", record.score.straightLined ? "true" : "false"),
         ])
+    }
+
+    public func storeBallot(_ record: SubmissionRecord, invitationToken: String, logger: Logger) async throws -> StoreOutcome {
+        let ballot = try Self.ballotJSON(record)
         let target = record.target
         let tokenHash = ByteBuffer(bytes: InvitationTokens.hash(invitationToken))
         let rows = try await database.query(

@@ -149,7 +149,8 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
     let limits = SubmissionLimits(maxTextLength: configuration.maxTextLength)
     RespondentController(
         responses: dependencies.responses, forms: dependencies.forms, invitations: dependencies.invitations,
-        views: dependencies.views, limits: limits
+        views: dependencies.views, limits: limits, publicAnswersPerHour: configuration.publicAnswersPerHour,
+        trustForwardedFor: configuration.trustForwardedFor, secureCookies: configuration.cookieSecure
     ).addRoutes(to: routes)
 
     let sessionMiddleware = SessionMiddleware<AppRequestContext>(

@@ -13,8 +13,17 @@ public struct RespondentController: Sendable {
     let views: Views
     let limits: SubmissionLimits
     let pages = PrerenderedPageCache()
+    let publicRate: PublicRateLimiter
+    let trustForwardedFor: Bool
+    let secureCookies: Bool
 
-    public init(responses: any ResponseRepository, forms: any FormRepository, invitations: InvitationRepository, views: Views, limits: SubmissionLimits) {
+    public init(
+        responses: any ResponseRepository, forms: any FormRepository, invitations: InvitationRepository, views: Views,
+        limits: SubmissionLimits, publicAnswersPerHour: Int = 5, trustForwardedFor: Bool = false, secureCookies: Bool = false
+    ) {
+        self.publicRate = PublicRateLimiter(limit: publicAnswersPerHour)
+        self.trustForwardedFor = trustForwardedFor
+        self.secureCookies = secureCookies
         self.responses = responses
         self.forms = forms
         self.invitations = invitations
@@ -28,11 +37,21 @@ public struct RespondentController: Sendable {
         // A member's invitation link: anonymous once used, see docs/privacy.md.
         router.get("/s/{token}", use: show)
         router.post("/s/{token}", use: submit)
+        // A branch's public link, printed on the poster at the service window.
+        router.get("/p/{code}", use: show)
+        router.post("/p/{code}", use: submit)
     }
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
         let access = try await self.access(context)
         if case .usedInvitation = access { return try invitationUsed(context) }
+        if case .publicLink(_, let code) = access, request.cookies[Self.answeredCookie(code)] != nil,
+           request.uri.queryParameters["again"] == nil
+        {
+            return try views.page(
+                "closed", ["message": context.language.text("public_already"), "again": "/p/\(code)?again=1", "respondent": true], context: context
+            )
+        }
         let target = access.target
         guard target.roundOpen else { return try await closed(target, context) }
         let form = try await definition(target)
@@ -88,6 +107,11 @@ public struct RespondentController: Sendable {
         let outcome: StoreOutcome
         switch access {
         case .direct: outcome = try await responses.store(record, logger: context.logger)
+        case .publicLink:
+            guard publicRate.allow(address: context.clientAddress(request, trustForwardedFor: trustForwardedFor), branch: target.branchID) else {
+                return try views.page("closed", ["message": context.language.text("public_rate"), "respondent": true], status: .tooManyRequests, context: context)
+            }
+            outcome = try await responses.storePublicBallot(record, logger: context.logger)
         case .invitation(_, let token), .usedInvitation(_, let token):
             outcome = try await responses.storeBallot(record, invitationToken: token, logger: context.logger)
         }
@@ -96,29 +120,43 @@ public struct RespondentController: Sendable {
         case .alreadyStored: context.logger.info("repeated submission answered without storing")
         case .roundClosed: return try await closed(target, context)
         case .invitationUsed: return try invitationUsed(context)
+        case .capReached:
+            return try views.page("closed", ["message": context.language.text("public_cap"), "respondent": true], status: .forbidden, context: context)
         }
         let page = try pages.page("thanks/\(target.formVersionID)/\(context.language.rawValue)") {
             var values = Self.respondentValues(slots: true)
             values["message"] = form.thanks?.text(english: context.language == .english) ?? context.language.text("thanks_default")
             return try views.render("thanks", values, context: context)
         }
-        return HTMLPage(html: page.fill([.csrf: context.csrfToken, .draftKey: request.uri.path])).response
+        var response = HTMLPage(html: page.fill([.csrf: context.csrfToken, .draftKey: request.uri.path])).response
+        if case .publicLink(_, let code) = access {
+            // A soft limit: this browser is told next time that it has answered already.
+            response.setCookie(Cookie(name: Self.answeredCookie(code), value: "1", maxAge: 90 * 24 * 3600, path: "/p/\(code)", secure: secureCookies, httpOnly: true, sameSite: .lax))
+        }
+        return response
     }
+
+    static func answeredCookie(_ code: String) -> String { "kp_answered_\(code)" }
 
     /// How the respondent arrived: a direct respondent path, or a member's invitation.
     enum Access {
         case direct(RespondentTarget)
         case invitation(RespondentTarget, token: String)
         case usedInvitation(RespondentTarget, token: String)
+        case publicLink(RespondentTarget, code: String)
 
         var target: RespondentTarget {
             switch self {
-            case .direct(let target), .invitation(let target, _), .usedInvitation(let target, _): target
+            case .direct(let target), .invitation(let target, _), .usedInvitation(let target, _), .publicLink(let target, _): target
             }
         }
     }
 
     private func access(_ context: AppRequestContext) async throws -> Access {
+        if let code = context.parameters.get("code") {
+            guard let target = try await responses.publicTarget(code: code) else { throw AppError.notFound }
+            return .publicLink(target, code: code)
+        }
         guard let token = context.parameters.get("token") else { return .direct(try await target(context)) }
         guard let invitation = try await invitations.resolve(token: token),
               let target = try await responses.target(roundID: invitation.roundID, group: .members, branchID: invitation.branchID)

@@ -1,0 +1,36 @@
+import Foundation
+import NIOConcurrencyHelpers
+
+/// Limits how many public answers one address sends per branch per hour.
+///
+/// Kept in memory, deliberately: a table of addresses and times written next to the ballot box
+/// would sit one transaction id away from each ballot, and could name who answered what. With
+/// several instances each keeps its own count, so the limit is per instance; it is a brake on
+/// abuse, not a guarantee.
+final class PublicRateLimiter: Sendable {
+    private let attempts = NIOLockedValueBox<[String: [ContinuousClock.Instant]]>([:])
+    let limit: Int
+    let window: Duration
+
+    init(limit: Int, window: Duration = .seconds(3600)) {
+        self.limit = limit
+        self.window = window
+    }
+
+    /// Records an answer from `address` for `branch` if it is within the limit.
+    func allow(address: String, branch: UUID) -> Bool {
+        let key = "\(address)|\(branch)"
+        let now = ContinuousClock.now
+        return attempts.withLockedValue { attempts in
+            if attempts.count > 100_000 { attempts = attempts.filter { $0.value.contains { now - $0 < window } } }
+            var recent = (attempts[key] ?? []).filter { now - $0 < window }
+            guard recent.count < limit else {
+                attempts[key] = recent
+                return false
+            }
+            recent.append(now)
+            attempts[key] = recent
+            return true
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Testing
+
+@testable import KaopingServer
+
+func publicAnswers() -> [(String, String)] {
+    ["attitude", "efficiency", "openness", "integrity", "responsibility", "listening", "problems_solved", "overall"]
+        .map { ("q.\($0)", "satisfied") }
+}
+
+@Suite("Public links", .timeLimit(.minutes(2)))
+struct PublicLinkTests {
+    func round(_ harness: TestHarness, cap: Int?) async throws -> String {
+        try await harness.database.query("INSERT INTO branches (code, name) VALUES ('b01', '服务窗口党支部')")
+        let catalog = try FormCatalog(directory: TestDatabaseServer.repositoryRoot + "/forms")
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let rounds = RoundRepository(database: harness.database, forms: catalog, audit: PostgresAuditLog(database: harness.database))
+        let id = try await rounds.create(RoundSpec(title: "群众测评", year: 2026, publicCap: cap), actor: .commandLine, logger: logger)
+        try await rounds.open(id, actor: .commandLine, logger: logger)
+        return try await harness.database.query("SELECT public_code FROM round_branches WHERE round_id = \(id)").first!.decode(String.self)
+    }
+
+    @Test func thePublicAnswersThroughThePosterLinkAnonymouslyWithinLimits() async throws {
+        try await TestApp.run(configure: { $0.publicAnswersPerHour = 3 }) { client, harness in
+            let code = try await round(harness, cap: nil)
+            var browser = Browser(client)
+            let page = try await browser.get("/p/\(code)")
+            #expect(page.status == .ok)
+            #expect(page.text.contains("党支部工作群众满意度测评"))
+            let thanks = try await browser.post("/p/\(code)", form: publicAnswers() + [("_key", try #require(page.hidden("_key")))])
+            #expect(thanks.status == .ok)
+            #expect(browser.cookies["kp_answered_\(code)"] == "1")
+
+            // The same browser is told it has answered, and may still answer for someone else.
+            let again = try await browser.get("/p/\(code)")
+            #expect(again.text.contains("这台设备已经提交过一份评价"))
+            #expect(again.text.contains("href=\"/p/\(code)?again=1\""))
+            let second = try await browser.get("/p/\(code)?again=1")
+            #expect(second.text.contains("name=\"_key\""))
+
+            // Three answers an hour from one address; the fourth is refused.
+            for _ in 0..<2 {
+                var other = Browser(client)
+                let key = try #require(try await other.get("/p/\(code)").hidden("_key"))
+                #expect(try await other.post("/p/\(code)", form: publicAnswers() + [("_key", key)]).status == .ok)
+            }
+            var fourth = Browser(client)
+            let key = try #require(try await fourth.get("/p/\(code)").hidden("_key"))
+            let refused = try await fourth.post("/p/\(code)", form: publicAnswers() + [("_key", key)])
+            #expect(refused.status == .tooManyRequests)
+            #expect(refused.text.contains("提交的评价过多"))
+
+            let stored = try await harness.count("SELECT count(*)::int FROM ballot_box WHERE rater_group = 'public'")
+                + harness.count("SELECT count(*)::int FROM responses WHERE rater_group = 'public'")
+            #expect(stored == 3)
+            // Nothing about the person is kept with the ballot.
+            let ballots = try await harness.database.query("SELECT ballot::text FROM ballot_box UNION ALL SELECT dimension_scores::text FROM responses").map { try $0.decode(String.self) }
+            #expect(!ballots.contains { $0.contains("127.0.0.1") })
+            #expect(try await browser.get("/p/nosuchcode").status == .notFound)
+        }
+    }
+
+    @Test func aBranchsCapStopsPublicAnswers() async throws {
+        try await TestApp.run { client, harness in
+            let code = try await round(harness, cap: 1)
+            var first = Browser(client)
+            let key = try #require(try await first.get("/p/\(code)").hidden("_key"))
+            #expect(try await first.post("/p/\(code)", form: publicAnswers() + [("_key", key)]).status == .ok)
+            var second = Browser(client)
+            let other = try #require(try await second.get("/p/\(code)").hidden("_key"))
+            let capped = try await second.post("/p/\(code)", form: publicAnswers() + [("_key", other)])
+            #expect(capped.status == .forbidden)
+            #expect(capped.text.contains("已达到本轮的份数上限"))
+        }
+    }
+}
