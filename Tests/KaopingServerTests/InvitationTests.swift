@@ -119,7 +119,7 @@ struct InvitationTests {
                 #expect(try await browser.post("/s/\(token)", form: fields + [("_key", key)]).status == .ok)
             }
             // The mixer (in the running server) moves the full box; wait for it.
-            for _ in 0..<50 where try await harness.count("SELECT count(*)::int FROM ballot_box") > 0 {
+            for _ in 0..<200 where try await harness.count("SELECT count(*)::int FROM ballot_box") > 0 {
                 try await Task.sleep(for: .milliseconds(100))
             }
             #expect(try await harness.count("SELECT count(*)::int FROM ballot_box") == 0)
