@@ -34,6 +34,12 @@ let package = Package(
                 .product(name: "Yams", package: "Yams")
             ]
         ),
+        // QR codes for invitation slips and posters: Debian's libqrencode (libqrencode-dev).
+        .systemLibrary(
+            name: "CQRencode",
+            pkgConfig: "libqrencode",
+            providers: [.apt(["libqrencode-dev"])]
+        ),
         // The scoring method: pure Swift, no dependencies, no I/O.
         .target(name: "KaopingAggregation"),
         // The HTTP application, storage, embedded PostgreSQL and background services.
@@ -42,6 +48,7 @@ let package = Package(
             dependencies: [
                 "KaopingForms",
                 "KaopingAggregation",
+                "CQRencode",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),

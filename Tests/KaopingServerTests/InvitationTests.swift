@@ -101,6 +101,19 @@ struct InvitationTests {
             #expect(lines[0] == "支部编码,支部名称,工号,姓名,已填写,链接")
             #expect(lines.contains { $0.hasPrefix("b01,办公室党支部,'=cmd,\"'=HYPERLINK(\"\"x\"\")\",否,http://127.0.0.1:0/s/") })
             for token in tokens { #expect(text.contains("/s/\(token)\r\n")) }
+
+            // Printable slips: one per unused link, each with a QR code and the link; no names.
+            let slips = try await browser.get(path + "/slips?branch=b01")
+            #expect(slips.status == .ok)
+            #expect(slips.text.components(separatedBy: "<div class=\"slip\">").count - 1 == 5)
+            #expect(slips.text.components(separatedBy: "<svg xmlns=\"http://www.w3.org/2000/svg\"").count - 1 == 5)
+            for token in tokens { #expect(slips.text.contains("/s/\(token)</p>")) }
+            #expect(!slips.text.contains("党员1<"))
+            let code = try await harness.database.query("SELECT public_code FROM round_branches").first!.decode(String.self)
+            let poster = try await browser.get(path + "/posters/\(code)")
+            #expect(poster.status == .ok)
+            #expect(poster.text.contains("/p/\(code)</p>"))
+            #expect(poster.text.contains("<path d=\"M"))
         }
     }
 

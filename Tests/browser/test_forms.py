@@ -13,11 +13,11 @@ from selenium.webdriver.common.by import By
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support.ui import WebDriverWait
 
-BASE = os.environ["KAOPING_URL"]
-ARTIFACTS = os.environ["KAOPING_ARTIFACTS"]
-PSQL = [os.environ["KAOPING_PSQL"], "-h", "127.0.0.1", "-p", os.environ["KAOPING_DB_PORT"],
+BASE = os.environ["BROWSER_BASE_URL"]
+ARTIFACTS = os.environ["BROWSER_ARTIFACTS"]
+PSQL = [os.environ["BROWSER_PSQL"], "-h", "127.0.0.1", "-p", os.environ["BROWSER_DB_PORT"],
         "-U", "postgres", "-d", "kaoping", "-At", "-v", "ON_ERROR_STOP=1"]
-PSQL_ENV = dict(os.environ, PGPASSWORD=os.environ["KAOPING_DB_PASSWORD"])
+PSQL_ENV = dict(os.environ, PGPASSWORD=os.environ["BROWSER_DB_PASSWORD"])
 
 
 def sql(statement):
@@ -179,7 +179,7 @@ def preview_organisation_sheet(language, tag):
     try:
         driver.get(f"{BASE}/admin/login")
         driver.find_element(By.ID, "username").send_keys("admin")
-        driver.find_element(By.ID, "password").send_keys(os.environ["KAOPING_ADMIN_PASSWORD"])
+        driver.find_element(By.ID, "password").send_keys(os.environ["BROWSER_ADMIN_PASSWORD"])
         submit(driver)
         check("/admin" in driver.current_url, "signed in")
         driver.get(f"{BASE}/admin/forms/organisation-sheet")
@@ -196,6 +196,52 @@ def preview_organisation_sheet(language, tag):
         driver.quit()
 
 
+def slip_to_thanks():
+    """An administrator issues invitations and prints the slips; a member scans one."""
+    import tempfile
+    round_id = os.environ["BROWSER_SLIP_ROUND"]
+    admin = browser("zh-CN")
+    try:
+        admin.get(f"{BASE}/admin/login")
+        admin.find_element(By.ID, "username").send_keys("admin")
+        admin.find_element(By.ID, "password").send_keys(os.environ["BROWSER_ADMIN_PASSWORD"])
+        submit(admin)
+        admin.get(f"{BASE}/admin/rounds/{round_id}")
+        page = admin.find_element(By.TAG_NAME, "html")
+        admin.find_element(By.CSS_SELECTOR, f"form[action='/admin/rounds/{round_id}/invitations'] button").click()
+        WebDriverWait(admin, 15).until(lambda d: "issued=" in d.current_url)
+        check("已生成 3 个邀请链接" in admin.find_element(By.TAG_NAME, "body").text, "three invitations issued")
+        admin.get(f"{BASE}/admin/rounds/{round_id}/slips?branch=slip01")
+        slips = admin.find_elements(By.CSS_SELECTOR, ".slip")
+        check(len(slips) == 3, "three slips to print")
+        full_page_screenshot(admin, "slips.png")
+        # Read the first slip's QR code from a picture of it, as a phone camera would.
+        qr = slips[0].find_element(By.CSS_SELECTOR, ".slip-qr")
+        image = os.path.join(tempfile.mkdtemp(), "qr.png")
+        qr.screenshot(image)
+        decoded = subprocess.run(["zbarimg", "--quiet", "--raw", image], capture_output=True, text=True, check=True).stdout.strip()
+        printed = slips[0].find_element(By.CSS_SELECTOR, ".slip-url").text.strip()
+        check(decoded == printed, f"the QR code decodes to the printed link ({decoded})")
+    finally:
+        admin.quit()
+
+    member = browser("zh-CN")
+    try:
+        member.get(decoded)
+        check("机关第二党支部" in member.find_element(By.TAG_NAME, "body").text, "the slip opens the branch's form")
+        for fieldset in member.find_elements(By.CSS_SELECTOR, "fieldset.item"):
+            fieldset.find_elements(By.CSS_SELECTOR, "label.option")[0].click()
+        submit(member)
+        check(member.find_element(By.TAG_NAME, "h1").text == "提交成功", "thank-you page after the slip's link")
+        full_page_screenshot(member, "slip-thanks.png")
+        member.get(decoded)
+        check("已经使用过" in member.find_element(By.TAG_NAME, "body").text, "the link works once")
+        used = sql(f"SELECT count(*) FROM invitations WHERE round_id = '{round_id}' AND used")
+        check(used == "1", "the invitation is marked used")
+    finally:
+        member.quit()
+
+
 def main():
     print("member form, Chinese")
     fill_member_form("zh-CN", "zh")
@@ -208,6 +254,8 @@ def main():
     print("organisation score sheet (admin preview), Chinese and English")
     preview_organisation_sheet("zh-CN", "zh")
     preview_organisation_sheet("en-US", "en")
+    print("invitation slip, QR code, member form")
+    slip_to_thanks()
     print("browser tests passed")
 
 

@@ -25,6 +25,38 @@ public struct RoundsController: Sendable {
         router.post("/rounds/{id}/extend", use: extend)
         router.post("/rounds/{id}/invitations", use: issueInvitations)
         router.get("/rounds/{id}/invitations.csv", use: invitationsCSV)
+        router.get("/rounds/{id}/slips", use: slips)
+        router.get("/rounds/{id}/posters/{code}", use: poster)
+    }
+
+    /// Printable A4 pages of cut-out slips, each with the branch, a QR code of one member's link
+    /// and the link itself. Slips carry no name, so a branch's slips can be handed out in any order.
+    @Sendable func slips(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let id = try roundID(context)
+        guard let round = try await rounds.round(id) else { throw AppError.notFound }
+        let branch = request.uri.queryParameters["branch"].map(String.init)
+        let links = try await invitations.links(roundID: id, branchCode: branch).filter { !$0.used }
+        let slips: [[String: Any]] = try links.map { link in
+            let url = "\(publicBaseURL)/s/\(link.token)"
+            return ["branch": link.branchName, "url": url, "qr": try QRCode.svg(url, title: link.branchName)]
+        }
+        return try views.page(
+            "slips", ["title": round.title, "slips": slips, "count": slips.count, "hasSlips": !slips.isEmpty, "print": true], context: context
+        )
+    }
+
+    /// An A4 poster for a branch's service window: its public link as a QR code, with instructions.
+    @Sendable func poster(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let id = try roundID(context)
+        guard let round = try await rounds.round(id), let code = context.parameters.get("code"),
+              let branch = try await rounds.progress(id).first(where: { $0.publicCode == code })
+        else { throw AppError.notFound }
+        let url = "\(publicBaseURL)/p/\(code)"
+        return try views.page(
+            "poster",
+            ["title": round.title, "branch": branch.name, "url": url, "qr": try QRCode.svg(url, title: branch.name), "print": true],
+            context: context
+        )
     }
 
     @Sendable func issueInvitations(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -74,7 +106,7 @@ public struct RoundsController: Sendable {
         var values = values(round, context)
         values["branches"] = progress.map { branch -> [String: Any] in
             [
-                "code": branch.code, "name": branch.name, "eligible": branch.eligibleMembers,
+                "code": branch.code, "name": branch.name, "eligible": branch.eligibleMembers, "publicCode": branch.publicCode,
                 "members": branch.memberResponses, "public": branch.publicResponses, "sheets": branch.sheets,
                 "rate": branch.memberRate.map { String(format: "%.0f%%", $0 * 100) } ?? "–",
                 "overCount": branch.memberResponses > branch.eligibleMembers,
