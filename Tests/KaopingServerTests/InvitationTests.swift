@@ -102,6 +102,13 @@ struct InvitationTests {
             #expect(lines.contains { $0.hasPrefix("b01,办公室党支部,'=cmd,\"'=HYPERLINK(\"\"x\"\")\",否,http://127.0.0.1:0/s/") })
             for token in tokens { #expect(text.contains("/s/\(token)\r\n")) }
 
+            // Who has not answered yet, for reminders: everyone so far, with the CSV's protections.
+            #expect(try await browser.get(path).text.contains("尚未填写的党员： 5"))
+            let pending = try await browser.get(path + "/pending.csv")
+            let pendingText = String(decoding: Array(pending.body.readableBytesView).dropFirst(3), as: UTF8.self)
+            #expect(pendingText.hasPrefix("支部编码,支部名称,工号,姓名,手机\r\n"))
+            #expect(pendingText.components(separatedBy: "\r\n").filter { !$0.isEmpty }.count == 6)
+
             // Printable slips: one per unused link, each with a QR code and the link; no names.
             let slips = try await browser.get(path + "/slips?branch=b01")
             #expect(slips.status == .ok)

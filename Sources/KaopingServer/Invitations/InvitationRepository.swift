@@ -106,6 +106,35 @@ public struct InvitationRepository: Sendable {
         }
     }
 
+    public struct PendingMember: Sendable {
+        public let branchCode: String
+        public let branchName: String
+        public let staffNumber: String
+        public let name: String
+        public let phone: String?
+    }
+
+    /// Members whose live invitation is unused.
+    public func pending(roundID: UUID) async throws -> [PendingMember] {
+        try await database.query(
+            """
+            SELECT b.code, b.name, m.staff_number, m.name, m.phone
+            FROM invitations i JOIN branches b ON b.id = i.branch_id JOIN members m ON m.id = i.member_id
+            WHERE i.round_id = \(roundID) AND i.revoked_at IS NULL AND NOT i.used
+            ORDER BY b.code, m.staff_number
+            """
+        ).map { row in
+            let (code, branch, staff, name, phone) = try row.decode((String, String, String, String, String?).self)
+            return PendingMember(branchCode: code, branchName: branch, staffNumber: staff, name: name, phone: phone)
+        }
+    }
+
+    public func pendingCount(roundID: UUID) async throws -> Int {
+        try await database.query(
+            "SELECT count(*)::int FROM invitations WHERE round_id = \(roundID) AND revoked_at IS NULL AND NOT used"
+        ).first!.decode(Int.self)
+    }
+
     /// The invitation behind a token, unless it is unknown or revoked.
     public func resolve(token: String) async throws -> InvitationTarget? {
         guard InvitationTokens.isWellFormed(token) else { return nil }

@@ -26,7 +26,29 @@ public struct RoundsController: Sendable {
         router.post("/rounds/{id}/invitations", use: issueInvitations)
         router.get("/rounds/{id}/invitations.csv", use: invitationsCSV)
         router.get("/rounds/{id}/slips", use: slips)
+        router.get("/rounds/{id}/pending.csv", use: pendingCSV)
         router.get("/rounds/{id}/posters/{code}", use: poster)
+    }
+
+    /// Members with a live invitation who have not answered yet, for reminders. Knowing who has
+    /// answered is allowed; what they answered is not stored with them.
+    @Sendable func pendingCSV(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let id = try roundID(context)
+        guard try await rounds.round(id) != nil else { throw AppError.notFound }
+        let pending = try await invitations.pending(roundID: id)
+        var csv = "\u{FEFF}" + CSVWriter.row(["支部编码", "支部名称", "工号", "姓名", "手机"])
+        for member in pending {
+            csv += CSVWriter.row([member.branchCode, member.branchName, member.staffNumber, member.name, member.phone ?? ""])
+        }
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/csv; charset=utf-8",
+                .contentDisposition: "attachment; filename=\"pending-\(id.uuidString.prefix(8).lowercased()).csv\"",
+                .cacheControl: "no-store",
+            ],
+            body: .init(byteBuffer: ByteBuffer(string: csv))
+        )
     }
 
     /// Printable A4 pages of cut-out slips, each with the branch, a QR code of one member's link
@@ -116,6 +138,7 @@ public struct RoundsController: Sendable {
         values["totalEligible"] = progress.reduce(0) { $0 + $1.eligibleMembers }
         values["totalPublic"] = progress.reduce(0) { $0 + $1.publicResponses }
         values["voteCheckOK"] = progress.allSatisfy { $0.memberResponses <= $0.eligibleMembers }
+        values["pendingCount"] = try await invitations.pendingCount(roundID: id)
         if let problem = request.uri.queryParameters["problem"] { values["problem"] = String(problem) }
         if let issued = request.uri.queryParameters["issued"] {
             values["notice"] = context.language.text("rounds_issued").replacingOccurrences(of: "{n}", with: String(issued))
