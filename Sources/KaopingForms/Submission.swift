@@ -39,6 +39,12 @@ public struct ParsedSubmission: Sendable, Equatable {
 
     public var isValid: Bool { problems.isEmpty }
 
+    public init(answers: [String: Answer], values: [String: String], problems: [(item: String, problem: AnswerProblem)]) {
+        self.answers = answers
+        self.values = values
+        self.problems = problems
+    }
+
     public static func == (lhs: ParsedSubmission, rhs: ParsedSubmission) -> Bool {
         lhs.answers == rhs.answers && lhs.values == rhs.values
             && lhs.problems.map(\.item) == rhs.problems.map(\.item) && lhs.problems.map(\.problem) == rhs.problems.map(\.problem)

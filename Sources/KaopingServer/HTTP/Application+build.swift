@@ -176,8 +176,10 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
     OrganisationController(organisation: dependencies.organisation, audit: dependencies.audit, views: dependencies.views)
         .addRoutes(to: adminsOnly)
     RoundsController(
-        rounds: dependencies.rounds, invitations: dependencies.invitations, views: dependencies.views,
-        publicBaseURL: configuration.publicBaseURL
+        rounds: dependencies.rounds, invitations: dependencies.invitations, sheets: SheetRepository(database: environment.database),
+        views: dependencies.views, publicBaseURL: configuration.publicBaseURL
     ).addRoutes(to: adminsOnly)
+    SheetsController(sheets: SheetRepository(database: environment.database), forms: dependencies.forms, views: dependencies.views, limits: limits)
+        .addRoutes(to: signedIn.group().add(middleware: RoleMiddleware([.evaluator])))
     return router
 }

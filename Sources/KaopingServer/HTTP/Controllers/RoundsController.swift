@@ -7,12 +7,14 @@ import Logging
 public struct RoundsController: Sendable {
     let rounds: RoundRepository
     let invitations: InvitationRepository
+    let sheets: SheetRepository
     let views: Views
     let publicBaseURL: String
 
-    public init(rounds: RoundRepository, invitations: InvitationRepository, views: Views, publicBaseURL: String) {
+    public init(rounds: RoundRepository, invitations: InvitationRepository, sheets: SheetRepository, views: Views, publicBaseURL: String) {
         self.rounds = rounds
         self.invitations = invitations
+        self.sheets = sheets
         self.views = views
         self.publicBaseURL = publicBaseURL
     }
@@ -27,7 +29,18 @@ public struct RoundsController: Sendable {
         router.get("/rounds/{id}/invitations.csv", use: invitationsCSV)
         router.get("/rounds/{id}/slips", use: slips)
         router.get("/rounds/{id}/pending.csv", use: pendingCSV)
+        router.post("/rounds/{id}/evaluators", use: assignEvaluator)
         router.get("/rounds/{id}/posters/{code}", use: poster)
+    }
+
+    @Sendable func assignEvaluator(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let id = try roundID(context)
+        var request = request
+        let form = try await request.formData(context: context)
+        let username = (form["username"] ?? "").trimmingCharacters(in: .whitespaces)
+        let codes = (form["branches"] ?? "").split(whereSeparator: { $0 == "," || $0 == "，" || $0 == " " }).map(String.init)
+        let assigned = try await sheets.assign(roundID: id, username: username, branchCodes: codes)
+        return .seeOther("/admin/rounds/\(id.uuidString.lowercased())?assigned=\(assigned)")
     }
 
     /// Members with a live invitation who have not answered yet, for reminders. Knowing who has
@@ -140,6 +153,9 @@ public struct RoundsController: Sendable {
         values["voteCheckOK"] = progress.allSatisfy { $0.memberResponses <= $0.eligibleMembers }
         values["pendingCount"] = try await invitations.pendingCount(roundID: id)
         if let problem = request.uri.queryParameters["problem"] { values["problem"] = String(problem) }
+        if let assigned = request.uri.queryParameters["assigned"] {
+            values["notice"] = context.language.text("rounds_assigned").replacingOccurrences(of: "{n}", with: String(assigned))
+        }
         if let issued = request.uri.queryParameters["issued"] {
             values["notice"] = context.language.text("rounds_issued").replacingOccurrences(of: "{n}", with: String(issued))
         }

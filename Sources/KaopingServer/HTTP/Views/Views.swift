@@ -40,6 +40,7 @@ public struct Views: Sendable {
                 "displayName": user.displayName.isEmpty ? user.username : user.displayName,
                 "role": context.language.text("role_\(user.role.rawValue)"),
                 "isAdmin": user.role == .admin,
+                "isEvaluator": user.role == .evaluator,
             ] as [String: Any]
         }
         return values

@@ -1,0 +1,104 @@
+import Foundation
+import Hummingbird
+import KaopingForms
+
+/// Organisation evaluators fill a score sheet for each branch they are assigned: save a draft,
+/// come back, submit. Submitted sheets can still be corrected until the round closes.
+public struct SheetsController: Sendable {
+    let sheets: SheetRepository
+    let forms: any FormRepository
+    let views: Views
+    let limits: SubmissionLimits
+
+    public init(sheets: SheetRepository, forms: any FormRepository, views: Views, limits: SubmissionLimits) {
+        self.sheets = sheets
+        self.forms = forms
+        self.views = views
+        self.limits = limits
+    }
+
+    public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
+        router.get("/sheets", use: index)
+        router.get("/sheets/{round}/{branch}", use: show)
+        router.post("/sheets/{round}/{branch}", use: save)
+    }
+
+    @Sendable func index(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let user = context.user else { throw AppError.forbidden }
+        let assignments = try await sheets.assignments(userID: user.id)
+        var values: [String: Any] = [
+            "assignments": assignments.map { assignment -> [String: Any] in
+                [
+                    "round": assignment.roundID.uuidString.lowercased(), "roundTitle": assignment.roundTitle,
+                    "code": assignment.branchCode, "name": assignment.branchName,
+                    "status": context.language.text("sheet_status_\(assignment.status ?? "none")"),
+                    "updated": assignment.updatedAt.map(ChinaTime.format) ?? "",
+                ]
+            },
+            "hasAssignments": !assignments.isEmpty,
+        ]
+        if let saved = request.uri.queryParameters["saved"] {
+            values["notice"] = context.language.text(saved == "submit" ? "sheet_submitted" : "sheet_saved")
+        }
+        return try views.page("sheets", values, context: context)
+    }
+
+    @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (round, code, target, form, user) = try await resolve(context)
+        let stored = try await sheets.sheet(roundID: round, branchID: target.branchID, userID: user.id)
+        let values = stored.map { ParsedSubmission(answers: [:], values: $0.values, problems: []) }
+        return try render(form, round: round, code: code, branchName: target.branchName, open: target.roundOpen,
+                          submitted: values, status: stored?.status, httpStatus: .ok, context: context)
+    }
+
+    @Sendable func save(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (round, code, target, form, user) = try await resolve(context)
+        guard target.roundOpen else { throw AppError(status: .forbidden, messageKey: "sheet_closed") }
+        var request = request
+        let data = try await request.formData(context: context)
+        let submit = data["_action"] == "submit"
+        var parsed: ParsedSubmission
+        do {
+            parsed = try form.parseSubmission(data.answerFields, limits: limits)
+        } catch {
+            throw AppError.malformedBody
+        }
+        // A draft may leave items empty; what it does contain must still be valid.
+        if !submit { parsed.problems.removeAll { $0.problem == .required } }
+        guard parsed.isValid else {
+            let stored = try await sheets.sheet(roundID: round, branchID: target.branchID, userID: user.id)
+            return try render(form, round: round, code: code, branchName: target.branchName, open: true,
+                              submitted: parsed, status: stored?.status, httpStatus: .unprocessableContent, context: context)
+        }
+        try await sheets.save(
+            roundID: round, branchID: target.branchID, userID: user.id, formVersionID: target.formVersionID, form: form,
+            answers: parsed.answers, submit: submit, logger: context.logger
+        )
+        return .seeOther("/admin/sheets?saved=\(submit ? "submit" : "draft")")
+    }
+
+    private func resolve(_ context: AppRequestContext) async throws
+        -> (UUID, String, (formVersionID: UUID, branchID: UUID, branchName: String, roundOpen: Bool), FormDefinition, User)
+    {
+        guard let user = context.user,
+              let round = context.parameters.get("round").flatMap(UUID.init(uuidString:)),
+              let code = context.parameters.get("branch"),
+              let target = try await sheets.target(roundID: round, branchCode: code, userID: user.id),
+              let form = try await forms.definition(id: target.formVersionID)
+        else { throw AppError.notFound }
+        return (round, code, target, form, user)
+    }
+
+    private func render(
+        _ form: FormDefinition, round: UUID, code: String, branchName: String, open: Bool, submitted: ParsedSubmission?,
+        status: String?, httpStatus: HTTPResponse.Status, context: AppRequestContext
+    ) throws -> Response {
+        var values = FormView(form: form, language: context.language, limits: limits).values(submitted: submitted)
+        values["action"] = "/admin/sheets/\(round.uuidString.lowercased())/\(code)"
+        values["branchName"] = branchName
+        values["sheetMode"] = open
+        values["readOnly"] = !open
+        values["sheetStatus"] = context.language.text("sheet_status_\(status ?? "none")")
+        return try views.page("form", values, status: httpStatus, context: context)
+    }
+}

@@ -1,0 +1,170 @@
+import Foundation
+import KaopingForms
+import Logging
+import PostgresNIO
+
+/// A branch an evaluator scores in a round, with the state of their sheet.
+public struct SheetAssignment: Sendable {
+    public let roundID: UUID
+    public let roundTitle: String
+    public let roundOpen: Bool
+    public let branchCode: String
+    public let branchName: String
+    public let status: String?
+    public let updatedAt: Date?
+}
+
+/// One evaluator's sheet as stored: the posted field values, to show again.
+public struct StoredSheet: Sendable {
+    public let status: String
+    public let values: [String: String]
+    public let evaluator: String
+    public let updatedAt: Date
+}
+
+/// Organisation score sheets: evaluators assigned to branches fill one sheet each, saving
+/// drafts and submitting; several evaluators per branch are averaged by the scoring method.
+/// Sheets are not anonymous: who scored what is kept.
+public struct SheetRepository: Sendable {
+    let database: Database
+
+    public init(database: Database) {
+        self.database = database
+    }
+
+    /// Assigns an evaluator to branches of a round (all of them when `branchCodes` is empty).
+    public func assign(roundID: UUID, username: String, branchCodes: [String]) async throws -> Int {
+        let rows = try await database.query(
+            """
+            INSERT INTO evaluator_assignments (round_id, branch_id, user_id)
+            SELECT rb.round_id, rb.branch_id, u.id
+            FROM round_branches rb JOIN branches b ON b.id = rb.branch_id, users u
+            WHERE rb.round_id = \(roundID) AND lower(u.username) = lower(\(username)) AND u.role = 'evaluator' AND u.active
+              AND (cardinality(\(branchCodes)::text[]) = 0 OR b.code = ANY(\(branchCodes)::text[]))
+            ON CONFLICT DO NOTHING
+            RETURNING 1
+            """
+        )
+        return rows.count
+    }
+
+    public func assignments(userID: UUID) async throws -> [SheetAssignment] {
+        try await database.query(
+            """
+            SELECT r.id, r.title, r.status = 'open', b.code, b.name, s.status, s.updated_at
+            FROM evaluator_assignments a
+            JOIN rounds r ON r.id = a.round_id JOIN branches b ON b.id = a.branch_id
+            LEFT JOIN org_sheets s ON s.round_id = a.round_id AND s.branch_id = a.branch_id AND s.evaluator_id = a.user_id
+            WHERE a.user_id = \(userID) AND r.status IN ('open', 'closed')
+            ORDER BY r.created_at DESC, b.code
+            """
+        ).map { row in
+            let (round, title, open, code, name, status, updated) = try row.decode((UUID, String, Bool, String, String, String?, Date?).self)
+            return SheetAssignment(roundID: round, roundTitle: title, roundOpen: open, branchCode: code, branchName: name, status: status, updatedAt: updated)
+        }
+    }
+
+    /// The round's frozen organisation form and the branch, if the user is assigned to it.
+    public func target(roundID: UUID, branchCode: String, userID: UUID) async throws -> (formVersionID: UUID, branchID: UUID, branchName: String, roundOpen: Bool)? {
+        guard let row = try await database.query(
+            """
+            SELECT g.form_version_id, b.id, b.name, r.status = 'open' AND (r.closes_at IS NULL OR r.closes_at > now())
+            FROM evaluator_assignments a
+            JOIN rounds r ON r.id = a.round_id JOIN branches b ON b.id = a.branch_id
+            JOIN round_groups g ON g.round_id = r.id AND g.rater_group = 'organisation'
+            WHERE a.round_id = \(roundID) AND a.user_id = \(userID) AND b.code = \(branchCode) AND g.form_version_id IS NOT NULL
+            """
+        ).first else { return nil }
+        return try row.decode((UUID, UUID, String, Bool).self)
+    }
+
+    public func sheet(roundID: UUID, branchID: UUID, userID: UUID) async throws -> StoredSheet? {
+        try await sheets(roundID: roundID, branchID: branchID, userID: userID).first
+    }
+
+    /// Every sheet for a branch (all evaluators when `userID` is nil), with the values entered.
+    public func sheets(roundID: UUID, branchID: UUID, userID: UUID? = nil) async throws -> [StoredSheet] {
+        let rows = try await database.query(
+            """
+            SELECT s.id, s.status, s.updated_at, u.username, e.item_key, e.points_lost, e.points_earned, e.passed, e.note, s.remark
+            FROM org_sheets s JOIN users u ON u.id = s.evaluator_id
+            LEFT JOIN org_sheet_entries e ON e.sheet_id = s.id
+            WHERE s.round_id = \(roundID) AND s.branch_id = \(branchID) AND (\(userID)::uuid IS NULL OR s.evaluator_id = \(userID))
+            ORDER BY u.username, e.item_key
+            """
+        )
+        var order: [UUID] = []
+        var sheets: [UUID: (status: String, updated: Date, evaluator: String, values: [String: String])] = [:]
+        for row in rows {
+            let (id, status, updated, evaluator, key, lost, earned, passed, note, remark) =
+                try row.decode((UUID, String, Date, String, String?, Double?, Double?, Bool?, String?, String).self)
+            if sheets[id] == nil {
+                order.append(id)
+                sheets[id] = (status, updated, evaluator, remark.isEmpty ? [:] : ["q.remark": remark])
+            }
+            guard let key else { continue }
+            if let value = lost ?? earned { sheets[id]!.values[FormDefinition.answerField(key)] = FormView.format(value) }
+            if let passed { sheets[id]!.values[FormDefinition.answerField(key)] = passed ? "pass" : "fail" }
+            if let note, !note.isEmpty {
+                let isText = lost == nil && earned == nil && passed == nil
+                sheets[id]!.values[isText ? FormDefinition.answerField(key) : FormDefinition.noteField(key)] = note
+            }
+        }
+        return order.map { id in
+            let sheet = sheets[id]!
+            return StoredSheet(status: sheet.status, values: sheet.values, evaluator: sheet.evaluator, updatedAt: sheet.updated)
+        }
+    }
+
+    /// Saves the evaluator's sheet (as a draft or submitted), replacing what was there.
+    public func save(
+        roundID: UUID, branchID: UUID, userID: UUID, formVersionID: UUID, form: FormDefinition,
+        answers: [String: Answer], submit: Bool, logger: Logger
+    ) async throws {
+        var entries: [String] = []
+        for item in form.items {
+            guard let answer = answers[item.key] else { continue }
+            var fields: [(String, String)] = [("item_key", JSONText.string(item.key))]
+            switch answer {
+            case .points(let value, let note):
+                fields.append((item.type == .bonus ? "points_earned" : "points_lost", JSONText.number(value)))
+                fields.append(("note", JSONText.string(note)))
+            case .baseline(let passed, let note):
+                fields.append(("passed", passed ? "true" : "false"))
+                fields.append(("note", JSONText.string(note)))
+            case .text(let text):
+                fields.append(("note", JSONText.string(text)))
+            case .option(let key):
+                fields.append(("note", JSONText.string(key)))
+            }
+            entries.append(JSONText.object(fields))
+        }
+        let json = JSONText.array(entries)
+        let status = submit ? "submitted" : "draft"
+        try await database.transaction(logger: logger) { connection in
+            var sheetID: UUID?
+            for try await id in try await connection.query(
+                """
+                INSERT INTO org_sheets (round_id, branch_id, evaluator_id, form_version_id, status, submitted_at)
+                VALUES (\(roundID), \(branchID), \(userID), \(formVersionID), \(status), CASE WHEN \(submit) THEN now() END)
+                ON CONFLICT (round_id, branch_id, evaluator_id) DO UPDATE SET
+                  status = CASE WHEN org_sheets.status = 'submitted' THEN 'submitted' ELSE EXCLUDED.status END,
+                  submitted_at = coalesce(EXCLUDED.submitted_at, org_sheets.submitted_at), updated_at = now()
+                RETURNING id
+                """,
+                logger: logger
+            ).decode(UUID.self) { sheetID = id }
+            guard let sheetID else { return }
+            for try await _ in try await connection.query("DELETE FROM org_sheet_entries WHERE sheet_id = \(sheetID)", logger: logger) {}
+            for try await _ in try await connection.query(
+                """
+                INSERT INTO org_sheet_entries (sheet_id, item_key, points_lost, points_earned, passed, note)
+                SELECT \(sheetID), e.item_key, e.points_lost, e.points_earned, e.passed, coalesce(e.note, '')
+                FROM jsonb_to_recordset(\(json)::jsonb)
+                  AS e(item_key text, points_lost float8, points_earned float8, passed boolean, note text)
+                """,
+                logger: logger
+            ) {}
+        }
+    }
+}

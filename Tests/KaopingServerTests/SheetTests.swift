@@ -1,0 +1,87 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Testing
+
+@testable import KaopingServer
+
+/// Every item of the organisation sheet filled in: 2 points lost on each deduction item.
+func fullSheet() -> [(String, String)] {
+    ["org_life", "study", "discipline", "integration", "member_management"].map { ("q.\($0)", "2") }
+        + ["org_life_held", "no_violations", "dues_collected"].map { ("q.\($0)", "pass") }
+        + [("q.awards", "1"), ("note.awards", "获市级表彰"), ("q.remark", "全年工作扎实")]
+}
+
+@Suite("Organisation score sheets", .timeLimit(.minutes(2)))
+struct SheetTests {
+    @Test func evaluatorsSaveDraftsSubmitAndAdminsSeeWhoScored() async throws {
+        try await TestApp.run { client, harness in
+            try await harness.createUser("admin", password: "admin for sheets")
+            try await harness.createUser("zhang", password: "evaluator number one", role: .evaluator)
+            try await harness.createUser("li", password: "evaluator number two", role: .evaluator)
+            try await harness.database.query("INSERT INTO branches (code, name) VALUES ('b01', '办公室党支部'), ('b02', '财务处党支部')")
+            let catalog = try FormCatalog(directory: TestDatabaseServer.repositoryRoot + "/forms")
+            var logger = Logger(label: "test")
+            logger.logLevel = .critical
+            let rounds = RoundRepository(database: harness.database, forms: catalog, audit: PostgresAuditLog(database: harness.database))
+            let round = try await rounds.create(RoundSpec(title: "组织考评", year: 2026), actor: .commandLine, logger: logger)
+            try await rounds.open(round, actor: .commandLine, logger: logger)
+            let roundPath = "/admin/rounds/\(round.uuidString.lowercased())"
+
+            var admin = Browser(client)
+            _ = try await admin.post("/admin/login", form: [("username", "admin"), ("password", "admin for sheets")])
+            #expect(try await admin.post(roundPath + "/evaluators", form: [("username", "zhang"), ("branches", "")]).location == roundPath + "?assigned=2")
+            #expect(try await admin.post(roundPath + "/evaluators", form: [("username", "li"), ("branches", "b01")]).location == roundPath + "?assigned=1")
+            // An administrator is not an evaluator: assigning one does nothing.
+            #expect(try await admin.post(roundPath + "/evaluators", form: [("username", "admin"), ("branches", "b01")]).location == roundPath + "?assigned=0")
+
+            var zhang = Browser(client)
+            _ = try await zhang.post("/admin/login", form: [("username", "zhang"), ("password", "evaluator number one")])
+            let list = try await zhang.get("/admin/sheets")
+            #expect(list.text.contains("办公室党支部"))
+            #expect(list.text.contains("财务处党支部"))
+            let sheetPath = "/admin/sheets/\(round.uuidString.lowercased())/b01"
+
+            // A draft with one item: saved, and shown again next time.
+            let draft = try await zhang.post(sheetPath, form: [("q.org_life", "3"), ("note.org_life", "少开一次党课"), ("_action", "save")])
+            #expect(draft.location == "/admin/sheets?saved=draft")
+            let again = try await zhang.get(sheetPath)
+            #expect(again.text.contains("name=\"q.org_life\" value=\"3\""))
+            #expect(again.text.contains(">少开一次党课</textarea>"))
+            #expect(again.text.contains("当前状态：草稿"))
+
+            // Submitting needs every required item.
+            let incomplete = try await zhang.post(sheetPath, form: [("q.org_life", "3"), ("_action", "submit")])
+            #expect(incomplete.status == .unprocessableContent)
+            #expect(incomplete.text.contains("此题为必答题"))
+            // An out-of-range value is refused even in a draft.
+            #expect(try await zhang.post(sheetPath, form: [("q.org_life", "40"), ("_action", "save")]).status == .unprocessableContent)
+
+            #expect(try await zhang.post(sheetPath, form: fullSheet() + [("_action", "submit")]).location == "/admin/sheets?saved=submit")
+            var li = Browser(client)
+            _ = try await li.post("/admin/login", form: [("username", "li"), ("password", "evaluator number two")])
+            #expect(try await li.post(sheetPath, form: fullSheet() + [("_action", "submit")]).location == "/admin/sheets?saved=submit")
+            // li was not assigned b02.
+            #expect(try await li.get("/admin/sheets/\(round.uuidString.lowercased())/b02").status == .notFound)
+
+            // Not anonymous: who scored what is kept.
+            let scored = try await harness.database.query(
+                "SELECT u.username, s.status FROM org_sheets s JOIN users u ON u.id = s.evaluator_id ORDER BY u.username"
+            ).map { try $0.decode((String, String).self) }
+            #expect(scored.map(\.0) == ["li", "zhang"])
+            #expect(scored.allSatisfy { $0.1 == "submitted" })
+            #expect(try await harness.count("SELECT count(*)::int FROM org_sheet_entries WHERE item_key = 'awards' AND points_earned = 1 AND note = '获市级表彰'") == 2)
+            #expect(try await admin.get(roundPath).text.contains("<td class=\"num\">2</td><td><a href"))
+
+            // After closing, the sheet can be read but not changed.
+            _ = try await rounds.close(round, actor: .commandLine, logger: logger)
+            let closed = try await zhang.get(sheetPath)
+            #expect(closed.text.contains("本轮考评已结束，考评表只能查看。"))
+            #expect(try await zhang.post(sheetPath, form: fullSheet() + [("_action", "submit")]).status == .forbidden)
+            // Members and the public never reach the sheets.
+            #expect(try await admin.get("/admin/sheets").status == .forbidden)
+        }
+    }
+}
