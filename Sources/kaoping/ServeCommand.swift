@@ -32,6 +32,8 @@ struct ServeCommand: AsyncParsableCommand {
     var maxUploadMiB: String?
     @Option(name: .customLong("public-per-hour"), help: settingHelp("public-per-hour"))
     var publicPerHour: String?
+    @Flag(help: "On an empty database, create a demo office (12 branches, about 150 members), an open round with answers, and accounts; prints how to sign in.")
+    var demo = false
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
@@ -59,18 +61,43 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let registry = PrometheusCollectorRegistry()
         let database = Database(url: prepared.url, poolSize: configuration.databasePoolSize, registry: registry, logger: logger)
+        let secret = invitationSecret(configuration)
+        let demo = self.demo
         var environment = ApplicationEnvironment(
             configuration: configuration, database: database, registry: registry, logger: logger,
             embeddedCluster: prepared.startedCluster,
-            onServerRunning: { port in await Self.announce(configuration: configuration, port: port, database: database) }
+            onServerRunning: { port in
+                if demo { await Self.seedDemo(configuration: configuration, database: database, secret: secret, logger: logger) }
+                await Self.announce(configuration: configuration, port: port, database: database)
+            }
         )
-        environment.invitationSecret = invitationSecret(configuration)
+        environment.invitationSecret = secret
         do {
             let app = try await buildApplication(environment)
             try await app.runService()
         } catch {
             if let cluster = prepared.startedCluster, cluster.isRunning() { try? cluster.stop(logger: logger) }
             fail(StartupFailure.describe(error, configuration: configuration), code: 1)
+        }
+    }
+
+    static func seedDemo(configuration: KaopingConfiguration, database: Database, secret: [UInt8], logger: Logger) async {
+        do {
+            let catalog = try FormCatalog(directory: configuration.formsDirectory)
+            let demo = DemoData(database: database, catalog: catalog, tokens: InvitationTokens(secret: secret), hasher: PasswordHasher())
+            guard let summary = try await demo.seedIfEmpty(publicBaseURL: configuration.publicBaseURL, logger: logger) else {
+                say("--demo: the database already has branches; no demo data added")
+                return
+            }
+            say("""
+                Demo office created: 12 branches, about 150 members, an open round closing in 7 days, with answers.
+                  Administrator:  admin / \(summary.adminPassword)   (shown only now; change it under 修改密码)
+                  Evaluator:      pingshen / \(summary.evaluatorPassword)
+                  A member's invitation link:  \(summary.memberLink)
+                  A branch's public link:      \(summary.publicLink)
+                """)
+        } catch {
+            logger.error("demo data could not be created: \(error)")
         }
     }
 
@@ -86,7 +113,7 @@ struct ServeCommand: AsyncParsableCommand {
             lines.append("No account exists yet. In another terminal create the first administrator:")
             lines.append("  swift run kaoping user add --username admin --role admin --generate-password\(options)")
         }
-        FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        say(lines.joined(separator: "\n"))
     }
 }
 
@@ -111,4 +138,9 @@ struct MigrateCommand: AsyncParsableCommand {
             fail("\(error)", code: 1)
         }
     }
+}
+
+/// Writes a line to standard output at once (print is buffered when output goes to a file).
+func say(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
 }
