@@ -54,7 +54,7 @@ public enum RoundError: Error, Equatable, CustomStringConvertible {
 
 /// Rounds and their life: draft or scheduled → open → closed (and, with a reason, open again).
 public struct RoundRepository: Sendable {
-    let database: Database
+    public let database: Database
     let forms: FormCatalog
     let audit: any AuditLog
 

@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import KaopingServer
+import Logging
+
+struct InvitationsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "invitations",
+        abstract: "Member invitations of a round.",
+        subcommands: [IssueInvitations.self, ReissueInvitation.self]
+    )
+}
+
+/// Runs `body` with the invitation repository, using the same secret as the server.
+func withInvitations<Result: Sendable>(
+    _ options: RoundOptions, _ body: @Sendable @escaping (InvitationRepository, Logger) async throws -> Result
+) async throws -> Result {
+    let configuration = try resolveConfiguration(options.flags)
+    let secret = invitationSecret(configuration)
+    return try await withRounds(options) { rounds, logger in
+        try await body(InvitationRepository(database: rounds.database, tokens: InvitationTokens(secret: secret)), logger)
+    }
+}
+
+struct IssueInvitations: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "issue",
+        abstract: "Give every member of the round's branches who has none an invitation link (safe to run again)."
+    )
+    @Argument(help: "Round id.") var round: String
+    @OptionGroup var options: RoundOptions
+
+    func run() async throws {
+        let id = roundID(round)
+        let issued = try await withInvitations(options) { invitations, logger in try await invitations.issue(roundID: id, logger: logger) }
+        say("issued \(issued) invitation(s); download the links from the round's page in the admin area")
+    }
+}
+
+struct ReissueInvitation: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reissue",
+        abstract: "Give one member a new link; the old one stops working. Members who have answered get none."
+    )
+    @Argument(help: "Round id.") var round: String
+    @Option(name: .customLong("staff-number"), help: "The member's staff number.") var staffNumber: String
+    @Option(name: .customLong("public-url"), help: settingHelp("public-url")) var publicURL: String?
+    @OptionGroup var options: RoundOptions
+
+    func run() async throws {
+        let id = roundID(round), staff = staffNumber
+        var flags = options.flags
+        flags["public-url"] = publicURL
+        let base = try resolveConfiguration(flags).publicBaseURL
+        guard let token = try await withInvitations(options, { invitations, logger in
+            try await invitations.reissue(roundID: id, staffNumber: staff, logger: logger)
+        }) else {
+            fail("no new link: the member is not in the round, is inactive, or has already answered", code: 1)
+        }
+        say("\(base)/s/\(token)")
+    }
+}
