@@ -250,26 +250,69 @@ public struct RoundRepository: Sendable {
         ).first.map(Self.summary)
     }
 
-    /// Responses per branch and group, live (ballots still in the box included).
-    public func progress(_ id: UUID) async throws -> [BranchProgress] {
+    /// Responses per branch and group, live (ballots still in the box included), one page of
+    /// branches at a time, in code order.
+    public func progress(_ id: UUID, limit: Int = 100_000, offset: Int = 0) async throws -> [BranchProgress] {
         try await database.query(
             """
             WITH counted AS (
-              SELECT branch_id, rater_group, count(*)::int AS n FROM responses WHERE round_id = \(id) GROUP BY 1, 2
-              UNION ALL
-              SELECT branch_id, rater_group, count(*)::int FROM ballot_box WHERE round_id = \(id) GROUP BY 1, 2
+              SELECT branch_id,
+                     count(*) FILTER (WHERE rater_group = 'members') AS members,
+                     count(*) FILTER (WHERE rater_group = 'public') AS public
+              FROM (SELECT branch_id, rater_group FROM responses WHERE round_id = \(id)
+                    UNION ALL SELECT branch_id, rater_group FROM ballot_box WHERE round_id = \(id)) answered
+              GROUP BY branch_id
+            ), sheets AS (
+              SELECT branch_id, count(*) AS n FROM org_sheets WHERE round_id = \(id) AND status = 'submitted' GROUP BY branch_id
             )
             SELECT b.code, b.name, rb.eligible_members, rb.public_code,
-                   coalesce((SELECT sum(n)::int FROM counted c WHERE c.branch_id = b.id AND c.rater_group = 'members'), 0),
-                   coalesce((SELECT sum(n)::int FROM counted c WHERE c.branch_id = b.id AND c.rater_group = 'public'), 0),
-                   (SELECT count(*)::int FROM org_sheets s WHERE s.round_id = rb.round_id AND s.branch_id = b.id AND s.status = 'submitted')
+                   coalesce(c.members, 0)::int, coalesce(c.public, 0)::int, coalesce(s.n, 0)::int
             FROM round_branches rb JOIN branches b ON b.id = rb.branch_id
-            WHERE rb.round_id = \(id) ORDER BY b.code
+            LEFT JOIN counted c ON c.branch_id = rb.branch_id
+            LEFT JOIN sheets s ON s.branch_id = rb.branch_id
+            WHERE rb.round_id = \(id) ORDER BY b.code LIMIT \(limit) OFFSET \(offset)
             """
         ).map { row in
             let (code, name, eligible, publicCode, members, publicCount, sheets) = try row.decode((String, String, Int, String, Int, Int, Int).self)
             return BranchProgress(code: code, name: name, eligibleMembers: eligible, publicCode: publicCode, memberResponses: members, publicResponses: publicCount, sheets: sheets)
         }
+    }
+
+    /// The branch behind a public link code of a round.
+    public func branch(_ id: UUID, publicCode: String) async throws -> (code: String, name: String)? {
+        try await database.query(
+            "SELECT b.code, b.name FROM round_branches rb JOIN branches b ON b.id = rb.branch_id WHERE rb.round_id = \(id) AND rb.public_code = \(publicCode)"
+        ).first.map { try $0.decode((String, String).self) }
+    }
+
+    public struct ProgressTotals: Sendable {
+        public let branches: Int
+        public let eligibleMembers: Int
+        public let memberResponses: Int
+        public let publicResponses: Int
+        /// Branches with more member answers than eligible members (the vote check fails).
+        public let overCounted: Int
+    }
+
+    public func progressTotals(_ id: UUID) async throws -> ProgressTotals {
+        let row = try await database.query(
+            """
+            WITH counted AS (
+              SELECT branch_id,
+                     count(*) FILTER (WHERE rater_group = 'members') AS members,
+                     count(*) FILTER (WHERE rater_group = 'public') AS public
+              FROM (SELECT branch_id, rater_group FROM responses WHERE round_id = \(id)
+                    UNION ALL SELECT branch_id, rater_group FROM ballot_box WHERE round_id = \(id)) answered
+              GROUP BY branch_id
+            )
+            SELECT count(*)::int, coalesce(sum(rb.eligible_members), 0)::int, coalesce(sum(c.members), 0)::int,
+                   coalesce(sum(c.public), 0)::int, count(*) FILTER (WHERE coalesce(c.members, 0) > rb.eligible_members)::int
+            FROM round_branches rb LEFT JOIN counted c ON c.branch_id = rb.branch_id
+            WHERE rb.round_id = \(id)
+            """
+        ).first!
+        let (branches, eligible, members, publicCount, over) = try row.decode((Int, Int, Int, Int, Int).self)
+        return ProgressTotals(branches: branches, eligibleMembers: eligible, memberResponses: members, publicResponses: publicCount, overCounted: over)
     }
 
     // MARK: Steps

@@ -84,7 +84,7 @@ public struct RoundsController: Sendable {
     @Sendable func poster(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try roundID(context)
         guard let round = try await rounds.round(id), let code = context.parameters.get("code"),
-              let branch = try await rounds.progress(id).first(where: { $0.publicCode == code })
+              let branch = try await rounds.branch(id, publicCode: code)
         else { throw AppError.notFound }
         let url = "\(publicBaseURL)/p/\(code)"
         return try views.page(
@@ -137,8 +137,19 @@ public struct RoundsController: Sendable {
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try roundID(context)
         guard let round = try await rounds.round(id) else { throw AppError.notFound }
-        let progress = try await rounds.progress(id)
+        // Large rounds (a province has tens of thousands of branches) are shown a page at a time.
+        let pageSize = 200
+        let page = max(request.uri.queryParameters["page"].flatMap { Int($0) } ?? 1, 1)
+        let progress = try await rounds.progress(id, limit: pageSize, offset: (page - 1) * pageSize)
+        let totals = try await rounds.progressTotals(id)
         var values = values(round, context)
+        let pages = max((totals.branches + pageSize - 1) / pageSize, 1)
+        if pages > 1 {
+            values["pager"] = [
+                "page": page, "pages": pages,
+                "previous": page > 1 ? "?page=\(page - 1)" : "", "next": page < pages ? "?page=\(page + 1)" : "",
+            ] as [String: Any]
+        }
         values["branches"] = progress.map { branch -> [String: Any] in
             [
                 "code": branch.code, "name": branch.name, "eligible": branch.eligibleMembers, "publicCode": branch.publicCode,
@@ -147,10 +158,10 @@ public struct RoundsController: Sendable {
                 "overCount": branch.memberResponses > branch.eligibleMembers,
             ]
         }
-        values["totalMembers"] = progress.reduce(0) { $0 + $1.memberResponses }
-        values["totalEligible"] = progress.reduce(0) { $0 + $1.eligibleMembers }
-        values["totalPublic"] = progress.reduce(0) { $0 + $1.publicResponses }
-        values["voteCheckOK"] = progress.allSatisfy { $0.memberResponses <= $0.eligibleMembers }
+        values["totalMembers"] = totals.memberResponses
+        values["totalEligible"] = totals.eligibleMembers
+        values["totalPublic"] = totals.publicResponses
+        values["voteCheckOK"] = totals.overCounted == 0
         values["pendingCount"] = try await invitations.pendingCount(roundID: id)
         if let problem = request.uri.queryParameters["problem"] { values["problem"] = String(problem) }
         if let assigned = request.uri.queryParameters["assigned"] {
