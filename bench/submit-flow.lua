@@ -1,22 +1,28 @@
--- A browser-like respondent, one per wrk thread (run wrk with as many threads as connections):
--- GET the form (which hands out the CSRF cookie and a submission key), then POST a complete
--- answer set with them, then start again.
--- Arguments after "--": the form's path, and the url-encoded answers (without _csrf and _key).
+-- A member with an invitation link, one per wrk thread (run wrk with as many threads as
+-- connections): GET the form behind the link (which hands out the CSRF cookie and a submission
+-- key), POST a complete answer set with them, then take the next link and start again.
+-- Arguments after "--": a directory with one file of link paths per thread (named 1, 2, …),
+-- and the url-encoded answers (without _csrf and _key).
 
 threads = {}
+local count = 0
 
 function setup(thread)
+  count = count + 1
+  thread:set("number", count)
   table.insert(threads, thread)
 end
 
-local path, answers
+local links, next_link = {}, 1
+local answers, path
 local state = "get"
 local key, csrf, cookie
 flows, failures = 0, 0
 
 function init(args)
-  path = args[1]
+  for line in io.lines(args[1] .. "/" .. number) do table.insert(links, line) end
   answers = args[2]
+  path = links[next_link]
 end
 
 function request()
@@ -44,6 +50,8 @@ function response(status, headers, body)
       state = "post"
     else
       failures = failures + 1
+      next_link = next_link + 1
+      path = links[next_link] or path
     end
   else
     if status == 200 and body:find("data-clear-draft", 1, true) then
@@ -51,6 +59,8 @@ function response(status, headers, body)
     else
       failures = failures + 1
     end
+    next_link = next_link + 1
+    path = links[next_link] or path
     state = "get"
   end
 end

@@ -7,7 +7,7 @@ struct InvitationsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "invitations",
         abstract: "Member invitations of a round.",
-        subcommands: [IssueInvitations.self, ReissueInvitation.self]
+        subcommands: [IssueInvitations.self, ReissueInvitation.self, ExportInvitations.self]
     )
 }
 
@@ -58,5 +58,35 @@ struct ReissueInvitation: AsyncParsableCommand {
             fail("no new link: the member is not in the round, is inactive, or has already answered", code: 1)
         }
         say("\(base)/s/\(token)")
+    }
+}
+
+struct ExportInvitations: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write a round's invitation links as CSV (UTF-8 with BOM, for mail merge), like the download in the admin area."
+    )
+    @Argument(help: "Round id.") var round: String
+    @Option(name: .customLong("out"), help: "File to write; '-' for standard output.") var out: String
+    @Option(name: .customLong("public-url"), help: settingHelp("public-url")) var publicURL: String?
+    @OptionGroup var options: RoundOptions
+
+    func run() async throws {
+        let id = roundID(round)
+        var flags = options.flags
+        flags["public-url"] = publicURL
+        let base = try resolveConfiguration(flags).publicBaseURL
+        let links = try await withInvitations(options) { invitations, _ in try await invitations.links(roundID: id) }
+        let csv = InvitationCSV.links(links, publicBaseURL: base)
+        if out == "-" {
+            FileHandle.standardOutput.write(Data(csv.utf8))
+        } else {
+            do {
+                try Data(csv.utf8).write(to: URL(fileURLWithPath: out))
+            } catch {
+                fail("cannot write \(out): \(error.localizedDescription)", code: 1)
+            }
+            say("wrote \(links.count) link(s) to \(out)")
+        }
     }
 }

@@ -28,7 +28,8 @@ struct RespondentTests {
     @Test func aMemberFillsTheFormAndTheResponseLandsOnceWithItsScore() async throws {
         try await TestApp.run { client, harness in
             let (round, branch) = try await harness.openRound()
-            let path = "/r/\(round)/members/\(branch)"
+            let links = try await harness.memberLinks(round: round, branch: branch, count: 2)
+            let path = links[0]
             var browser = Browser(client)
 
             let page = try await browser.get(path)
@@ -47,6 +48,10 @@ struct RespondentTests {
             #expect(thanks.text.contains("感谢您的评价"))
             #expect(thanks.text.contains("data-clear-draft=\"\(path)\""))
 
+            // The ballot waits in the box until the mixer moves it (docs/privacy.md).
+            #expect(try await harness.count("SELECT count(*)::int FROM ballot_box") == 1)
+            #expect(try await harness.count("SELECT count(*)::int FROM responses") == 0)
+            #expect(try await harness.mixBallots(round: round) == 1)
             #expect(try await harness.count("SELECT count(*)::int FROM responses") == 1)
             let row = try await harness.database.query(
                 "SELECT score, rater_group, submitted_on::text, straight_lined, (dimension_scores->>'thinking')::float8 FROM responses"
@@ -64,12 +69,15 @@ struct RespondentTests {
             let again = try await browser.post(path, form: try memberAnswers() + [("_key", key)])
             #expect(again.status == .ok)
             #expect(again.text.contains("感谢您的评价"))
+            #expect(try await harness.count("SELECT count(*)::int FROM ballot_box") == 0)
             #expect(try await harness.count("SELECT count(*)::int FROM responses") == 1)
 
-            // A new page gives a new key: a second person's answers are stored.
-            let second = try await browser.get(path)
-            let other = try await browser.post(path, form: try memberAnswers(option: "na") + [("_key", try #require(second.hidden("_key")))])
+            // A second member's link gives a new page and a new key: their answers are stored.
+            var colleague = Browser(client)
+            let second = try await colleague.get(links[1])
+            let other = try await colleague.post(links[1], form: try memberAnswers(option: "na") + [("_key", try #require(second.hidden("_key")))])
             #expect(other.status == .ok)
+            try await harness.mixBallots(round: round)
             #expect(try await harness.count("SELECT count(*)::int FROM responses") == 2)
             #expect(try await harness.count("SELECT count(*)::int FROM responses WHERE score IS NULL") == 1)
         }
@@ -78,7 +86,7 @@ struct RespondentTests {
     @Test func concurrentIdenticalSubmissionsStoreOneResponse() async throws {
         try await TestApp.run { client, harness in
             let (round, branch) = try await harness.openRound()
-            let path = "/r/\(round)/members/\(branch)"
+            let path = try await harness.memberLinks(round: round, branch: branch)[0]
             var browser = Browser(client)
             let key = try #require(try await browser.get(path).hidden("_key"))
             let cookies = browser.cookies
@@ -95,6 +103,8 @@ struct RespondentTests {
                 return statuses
             }
             #expect(statuses.allSatisfy { $0 == .ok })
+            #expect(try await harness.count("SELECT count(*)::int FROM ballot_box") == 1)
+            try await harness.mixBallots(round: round)
             #expect(try await harness.count("SELECT count(*)::int FROM responses") == 1)
             #expect(try await harness.count("SELECT count(*)::int FROM answers") == 19)
         }
@@ -103,7 +113,7 @@ struct RespondentTests {
     @Test func mistakesAreShownWithTheAnswersKept() async throws {
         try await TestApp.run { client, harness in
             let (round, branch) = try await harness.openRound()
-            let path = "/r/\(round)/members/\(branch)"
+            let path = try await harness.memberLinks(round: round, branch: branch)[0]
             var browser = Browser(client)
             let key = try #require(try await browser.get(path).hidden("_key"))
             var fields = try memberAnswers(comment: "<script>alert('x')</script>")
@@ -125,14 +135,15 @@ struct RespondentTests {
             #expect(text.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;") || text.contains("&lt;script&gt;alert('x')&lt;/script&gt;"))
             #expect(!text.contains("<script>alert"))
             #expect(response.hidden("_key") == key)  // the same key, so that a corrected post still counts once
-            #expect(try await harness.count("SELECT count(*)::int FROM responses") == 0)
+            #expect(try await harness.count("SELECT count(*)::int FROM ballot_box") == 0)
+            #expect(try await harness.count("SELECT count(*)::int FROM invitations WHERE used") == 0)  // the link still works
         }
     }
 
     @Test func malformedPostsGetAClear4xx() async throws {
         try await TestApp.run(configure: { $0.maxBodyBytes = 16 * 1024 }) { client, harness in
             let (round, branch) = try await harness.openRound()
-            let path = "/r/\(round)/members/\(branch)"
+            let path = try await harness.memberLinks(round: round, branch: branch)[0]
             var browser = Browser(client)
             let key = try #require(try await browser.get(path).hidden("_key"))
             let csrf = try #require(browser.csrfToken)
@@ -156,19 +167,20 @@ struct RespondentTests {
             #expect(noKey.status == .badRequest)
             let huge = try await post(prefix + Array("q.works_well=".utf8) + Array(repeating: UInt8(ascii: "a"), count: 20 * 1024))
             #expect(huge.status == .contentTooLarge)
-            #expect(try await harness.count("SELECT count(*)::int FROM responses") == 0)
+            #expect(try await harness.count("SELECT count(*)::int FROM ballot_box") == 0)
         }
     }
 
     @Test func textIsStoredExactlyAsTyped() async throws {
         try await TestApp.run { client, harness in
             let (round, branch) = try await harness.openRound()
-            let path = "/r/\(round)/members/\(branch)"
+            let path = try await harness.memberLinks(round: round, branch: branch)[0]
             var browser = Browser(client)
             let key = try #require(try await browser.get(path).hidden("_key"))
             let comment = "第一行\n\t“引号” \"quotes\" \\ back\u{1}slash & 100% + plus 😀"
             let response = try await browser.post(path, form: try memberAnswers(comment: comment) + [("_key", key)])
             #expect(response.status == .ok)
+            try await harness.mixBallots(round: round)
             let stored = try await harness.database.query("SELECT text_value FROM answers WHERE item_key = 'works_well'").first!.decode(String.self)
             #expect(stored == comment)
         }
@@ -177,52 +189,59 @@ struct RespondentTests {
     @Test func aRoundThatClosesWhileTheFormIsOpenStoresNothing() async throws {
         try await TestApp.run { client, harness in
             let (round, branch) = try await harness.openRound()
-            let path = "/r/\(round)/members/\(branch)"
+            let path = try await harness.memberLinks(round: round, branch: branch)[0]
             var browser = Browser(client)
             let key = try #require(try await browser.get(path).hidden("_key"))
             try await harness.database.query("UPDATE rounds SET status = 'closed', closed_at = now() WHERE id = \(round)")
             let late = try await browser.post(path, form: try memberAnswers() + [("_key", key)])
             #expect(late.status == .forbidden)
             #expect(late.text.contains("（北京时间）结束，不再接受填写，您的答卷未被保存。"))
-            #expect(try await harness.count("SELECT count(*)::int FROM responses") == 0)
+            #expect(try await harness.count("SELECT count(*)::int FROM ballot_box") == 0)
+            #expect(try await harness.count("SELECT count(*)::int FROM invitations WHERE used") == 0)
             #expect(try await harness.count("SELECT count(*)::int FROM submission_keys") == 0)
         }
     }
 
-    @Test func unknownTargetsAndClosedRounds() async throws {
+    @Test func unknownLinksAndClosedRounds() async throws {
         try await TestApp.run { client, harness in
             let (round, branch) = try await harness.openRound(status: "closed")
+            let link = try await harness.memberLinks(round: round, branch: branch)[0]
             var browser = Browser(client)
-            let closed = try await browser.get("/r/\(round)/members/\(branch)")
+            let closed = try await browser.get(link)
             #expect(closed.status == .forbidden)
             #expect(closed.text.contains("本轮考评当前不接受填写"))
-            #expect(try await browser.get("/r/\(round)/public/\(branch)").status == .notFound)  // no public group in this round
-            #expect(try await browser.get("/r/\(UUID())/members/\(branch)").status == .notFound)
-            #expect(try await browser.get("/r/not-a-uuid/members/\(branch)").status == .notFound)
-            #expect(try await browser.get("/r/\(round)/organisation/\(branch)").status == .notFound)
+            // No public group in this round: its public link leads nowhere.
+            #expect(try await browser.get(try await harness.publicLink(round: round, branch: branch)).status == .notFound)
+            #expect(try await browser.get("/p/nosuchcode").status == .notFound)
+            #expect(try await browser.get("/s/not-a-token").status == .notFound)
+            // Answers come only through an invitation or a public link: there is no path by ids.
+            #expect(try await browser.get("/r/\(round)/members/\(branch)").status == .notFound)
+            #expect(try await browser.post("/r/\(round)/members/\(branch)", form: try memberAnswers()).status == .notFound)
         }
     }
 
     @Test func thePublicFormInEnglish() async throws {
         try await TestApp.run { client, harness in
             let (round, branch) = try await harness.openRound(group: "public", form: "public-satisfaction")
+            let path = try await harness.publicLink(round: round, branch: branch)
             var browser = Browser(client)
             browser.acceptLanguage = "en-US,en;q=0.9"
-            let page = try await browser.get("/r/\(round)/public/\(branch)")
+            let page = try await browser.get(path)
             #expect(page.text.contains("<html lang=\"en\">"))
             #expect(page.text.contains("Public satisfaction with the party branch&#39;s work") || page.text.contains("Public satisfaction with the party branch's work"))
             #expect(page.text.contains("<span>Fairly satisfied</span>"))
             let key = try #require(page.hidden("_key"))
-            let missing = try await browser.post("/r/\(round)/public/\(branch)", form: [("q.attitude", "satisfied"), ("_key", key)])
+            let missing = try await browser.post(path, form: [("q.attitude", "satisfied"), ("_key", key)])
             #expect(missing.status == .unprocessableContent)
             #expect(missing.text.contains("This question needs an answer."))
             #expect(missing.text.contains("name=\"q.attitude\" value=\"satisfied\" checked>"))
 
             let fields = ["attitude", "efficiency", "openness", "integrity", "responsibility", "listening", "problems_solved", "overall"]
                 .enumerated().map { ("q.\($0.element)", ["satisfied", "fairly", "dissatisfied", "unknown"][$0.offset % 4]) }
-            let done = try await browser.post("/r/\(round)/public/\(branch)", form: fields + [("_key", key)])
+            let done = try await browser.post(path, form: fields + [("_key", key)])
             #expect(done.status == .ok)
             #expect(done.text.contains("Thank you!"))
+            try await harness.mixBallots(round: round)
             // (100 + 75 + 55 + 100 + 75 + 55) / 6 with two unscored answers dropping out
             let score = try await harness.database.query("SELECT score FROM responses").first!.decode(Double.self)
             #expect(abs(score - 460.0 / 6.0) < 1e-9)

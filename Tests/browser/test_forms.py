@@ -26,7 +26,8 @@ def sql(statement):
 
 
 def open_round(group, form):
-    """A round open now with one branch, as the rounds feature will create it."""
+    """A round open now with one branch; returns the link a respondent of the group gets:
+    a member's invitation link (issued through the command line) or the branch's public link."""
     code = "b" + uuid.uuid4().hex[:8]
     branch = sql(f"INSERT INTO branches (code, name) VALUES ('{code}', '机关第一党支部') RETURNING id").splitlines()[0]
     round_id = sql("INSERT INTO rounds (title, year, status, opens_at) "
@@ -36,7 +37,20 @@ def open_round(group, form):
         f"WHERE form_key = '{form}' ORDER BY created_at DESC LIMIT 1")
     sql(f"INSERT INTO round_branches (round_id, branch_id, eligible_members, public_code) "
         f"VALUES ('{round_id}', '{branch}', 10, '{code}')")
-    return f"{BASE}/r/{round_id}/{group}/{branch}", round_id
+    if group == "public":
+        return f"{BASE}/p/{code}", round_id
+    staff = "s" + uuid.uuid4().hex[:8]
+    sql(f"INSERT INTO members (staff_number, name, branch_id) VALUES ('{staff}', '张伟', '{branch}')")
+    link = subprocess.run([os.environ["BROWSER_KAOPING"], "invitations", "reissue", round_id, "--staff-number", staff,
+                           "--public-url", BASE, "--data-dir", os.environ["BROWSER_DATA_DIR"], "--log-level", "error"],
+                          check=True, capture_output=True, text=True).stdout.strip()
+    return link, round_id
+
+
+def answers(round_id, where="true"):
+    """Answers given in the round, whether still in the ballot box or already mixed in."""
+    return (f"(SELECT score FROM responses WHERE round_id = '{round_id}' UNION ALL "
+            f"SELECT (ballot->>'score')::float8 FROM ballot_box WHERE round_id = '{round_id}') AS given WHERE {where}")
 
 
 def browser(language):
@@ -148,7 +162,7 @@ def fill_member_form(language, tag):
 
         # A browser back-and-resubmit would reuse the key: still one response.
         driver.back()
-        rows = sql(f"SELECT count(*), round(min(score)::numeric, 2) FROM responses WHERE round_id = '{round_id}'")
+        rows = sql(f"SELECT count(*), round(min(score)::numeric, 2) FROM {answers(round_id)}")
         count, score = rows.split("|")
         check(count == "1", f"exactly one response stored ({count})")
         # 17 items at 75 ("较好"), the overall item at 100 ("很好") → (17·75 + 100) / 18
@@ -167,7 +181,7 @@ def fill_public_form(language, tag, thanks):
         full_page_screenshot(driver, f"public-{tag}-1-filled.png")
         submit(driver)
         check(driver.find_element(By.TAG_NAME, "h1").text == thanks, "public form accepted")
-        check(sql(f"SELECT count(*) FROM responses WHERE round_id = '{round_id}' AND score = 100") == "1",
+        check(sql(f"SELECT count(*) FROM {answers(round_id, 'score = 100')}") == "1",
               "public response stored with score 100")
     finally:
         driver.quit()

@@ -44,7 +44,6 @@ public protocol ResponseRepository: Sendable {
     func target(roundID: UUID, group: RespondentTarget.RaterGroup, branchID: UUID) async throws -> RespondentTarget?
     /// When a round that takes no more answers closed (or is due to), and when it opens if it has not yet.
     func schedule(roundID: UUID) async throws -> (opensAt: Date?, closedAt: Date?)
-    func store(_ record: SubmissionRecord, logger: Logger) async throws -> StoreOutcome
     /// The round and branch behind a public link code, if the round has a public group.
     func publicTarget(code: String) async throws -> RespondentTarget?
     /// Drops an anonymous public ballot into the ballot box, unless the branch's cap is reached.
@@ -189,46 +188,6 @@ public struct PostgresResponseRepository: ResponseRepository {
             roundID: roundID, roundTitle: title, roundOpen: open, group: group, branchID: branchID,
             branchName: branchName, formVersionID: formVersionID
         )
-    }
-
-    /// Writes the response, its answers and its scores in one statement (so one transaction),
-    /// or nothing. The submission key is claimed in the same statement: a concurrent duplicate
-    /// waits on the key's row until this commits, then claims nothing and stores nothing.
-    public func store(_ record: SubmissionRecord, logger: Logger) async throws -> StoreOutcome {
-        let answers = try Self.answerRows(record)
-        let dimensions = JSONText.object(record.score.dimensionScores.sorted { $0.key < $1.key }.map { ($0.key, JSONText.number($0.value)) })
-        let target = record.target
-        let rows = try await database.query(
-            """
-            WITH open_round AS (
-              SELECT 1 FROM rounds
-              WHERE id = \(target.roundID) AND status = 'open' AND (closes_at IS NULL OR closes_at > now())
-            ), claimed AS (
-              INSERT INTO submission_keys (key_hash, round_id, used_on)
-              SELECT sha256(convert_to(\(record.submissionKey), 'UTF8')), \(target.roundID), (now() AT TIME ZONE 'Asia/Shanghai')::date
-              FROM open_round
-              ON CONFLICT (key_hash) DO NOTHING
-              RETURNING 1
-            ), response AS (
-              INSERT INTO responses (round_id, branch_id, rater_group, form_version_id, submitted_on, score, dimension_scores, straight_lined)
-              SELECT \(target.roundID), \(target.branchID), \(target.group.rawValue), \(target.formVersionID),
-                     (now() AT TIME ZONE 'Asia/Shanghai')::date, \(record.score.score), \(dimensions)::jsonb, \(record.score.straightLined)
-              FROM claimed
-              RETURNING id
-            ), answered AS (
-              INSERT INTO answers (response_id, item_key, option_key, number_value, text_value, points)
-              SELECT response.id, a.item_key, a.option_key, a.number_value, a.text_value, a.points
-              FROM response, jsonb_to_recordset(\(answers)::jsonb)
-                AS a(item_key text, option_key text, number_value float8, text_value text, points float8)
-              RETURNING 1
-            )
-            SELECT (SELECT count(*) FROM open_round)::int, (SELECT count(*) FROM response)::int, (SELECT count(*) FROM answered)::int
-            """,
-            logger: logger
-        )
-        let (open, stored, _) = try rows.first!.decode((Int, Int, Int).self)
-        if open == 0 { return .roundClosed }
-        return stored == 1 ? .stored : .alreadyStored
     }
 
     /// The answers as a JSON array for `jsonb_to_recordset`, written by hand: this runs for

@@ -41,9 +41,42 @@ struct TestHarness: Sendable {
             """
         )
         try await database.query(
-            "INSERT INTO round_branches (round_id, branch_id, eligible_members, public_code) VALUES (\(round), \(branch), 10, \(UUID().uuidString.prefix(10).lowercased()))"
+            "INSERT INTO round_branches (round_id, branch_id, eligible_members, public_code) VALUES (\(round), \(branch), 10, \(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(10).lowercased()))"
         )
         return (round, branch)
+    }
+
+    /// Gives `count` new members of the branch an invitation to the round; returns their link paths.
+    func memberLinks(round: UUID, branch: UUID, count: Int = 1) async throws -> [String] {
+        try await database.query(
+            """
+            INSERT INTO members (staff_number, name, branch_id)
+            SELECT 'm' || substr(md5(random()::text), 1, 12), '党员' || g, \(branch) FROM generate_series(1, \(count)) g
+            """
+        )
+        let invitations = InvitationRepository(database: database, tokens: InvitationTokens(secret: TestApp.invitationSecret))
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        _ = try await invitations.issue(roundID: round, logger: logger)
+        return try await invitations.links(roundID: round).filter { !$0.used }.map { "/s/\($0.token)" }
+    }
+
+    /// The path of the branch's public link in the round.
+    func publicLink(round: UUID, branch: UUID) async throws -> String {
+        let code = try await database.query(
+            "SELECT public_code FROM round_branches WHERE round_id = \(round) AND branch_id = \(branch)"
+        ).first!.decode(String.self)
+        return "/p/\(code)"
+    }
+
+    /// Moves the round's waiting ballots into the responses, as the mixer does once k are waiting.
+    @discardableResult
+    func mixBallots(round: UUID) async throws -> Int {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        return try await database.transaction(logger: logger) { connection in
+            try await BallotBox.mix(roundID: round, connection: connection, logger: logger)
+        }
     }
 
     func count(_ sql: String) async throws -> Int {

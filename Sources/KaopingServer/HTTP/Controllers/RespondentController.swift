@@ -32,8 +32,6 @@ public struct RespondentController: Sendable {
     }
 
     public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
-        router.get("/r/{round}/{group}/{branch}", use: show)
-        router.post("/r/{round}/{group}/{branch}", use: submit)
         // A member's invitation link: anonymous once used, see docs/privacy.md.
         router.get("/s/{token}", use: show)
         router.post("/s/{token}", use: submit)
@@ -106,7 +104,6 @@ public struct RespondentController: Sendable {
         let record = SubmissionRecord(target: target, submissionKey: key, answers: parsed.answers, score: form.score(parsed.answers), form: form)
         let outcome: StoreOutcome
         switch access {
-        case .direct: outcome = try await responses.store(record, logger: context.logger)
         case .publicLink:
             guard publicRate.allow(address: context.clientAddress(request, trustForwardedFor: trustForwardedFor), branch: target.branchID) else {
                 return try views.page("closed", ["message": context.language.text("public_rate"), "respondent": true], status: .tooManyRequests, context: context)
@@ -138,16 +135,16 @@ public struct RespondentController: Sendable {
 
     static func answeredCookie(_ code: String) -> String { "kp_answered_\(code)" }
 
-    /// How the respondent arrived: a direct respondent path, or a member's invitation.
+    /// How the respondent arrived: through a member's invitation or a branch's public link.
+    /// There is no other way in: every answer is an anonymous ballot (see docs/privacy.md).
     enum Access {
-        case direct(RespondentTarget)
         case invitation(RespondentTarget, token: String)
         case usedInvitation(RespondentTarget, token: String)
         case publicLink(RespondentTarget, code: String)
 
         var target: RespondentTarget {
             switch self {
-            case .direct(let target), .invitation(let target, _), .usedInvitation(let target, _), .publicLink(let target, _): target
+            case .invitation(let target, _), .usedInvitation(let target, _), .publicLink(let target, _): target
             }
         }
     }
@@ -157,7 +154,7 @@ public struct RespondentController: Sendable {
             guard let target = try await responses.publicTarget(code: code) else { throw AppError.notFound }
             return .publicLink(target, code: code)
         }
-        guard let token = context.parameters.get("token") else { return .direct(try await target(context)) }
+        guard let token = context.parameters.get("token") else { throw AppError.notFound }
         guard let invitation = try await invitations.resolve(token: token),
               let target = try await responses.target(roundID: invitation.roundID, group: .members, branchID: invitation.branchID)
         else {
@@ -168,16 +165,6 @@ public struct RespondentController: Sendable {
 
     private func invitationUsed(_ context: AppRequestContext) throws -> Response {
         try views.page("closed", ["message": context.language.text("invitation_used"), "respondent": true], status: .gone, context: context)
-    }
-
-    private func target(_ context: AppRequestContext) async throws -> RespondentTarget {
-        guard let round = context.parameters.get("round").flatMap(UUID.init(uuidString:)),
-              let group = context.parameters.get("group").flatMap(RespondentTarget.RaterGroup.init(rawValue:)),
-              group != .organisation,
-              let branch = context.parameters.get("branch").flatMap(UUID.init(uuidString:)),
-              let target = try await responses.target(roundID: round, group: group, branchID: branch)
-        else { throw AppError.notFound }
-        return target
     }
 
     private func definition(_ target: RespondentTarget) async throws -> FormDefinition {

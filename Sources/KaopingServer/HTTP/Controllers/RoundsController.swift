@@ -48,20 +48,8 @@ public struct RoundsController: Sendable {
     @Sendable func pendingCSV(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try roundID(context)
         guard try await rounds.round(id) != nil else { throw AppError.notFound }
-        let pending = try await invitations.pending(roundID: id)
-        var csv = "\u{FEFF}" + CSVWriter.row(["支部编码", "支部名称", "工号", "姓名", "手机"])
-        for member in pending {
-            csv += CSVWriter.row([member.branchCode, member.branchName, member.staffNumber, member.name, member.phone ?? ""])
-        }
-        return Response(
-            status: .ok,
-            headers: [
-                .contentType: "text/csv; charset=utf-8",
-                .contentDisposition: "attachment; filename=\"pending-\(id.uuidString.prefix(8).lowercased()).csv\"",
-                .cacheControl: "no-store",
-            ],
-            body: .init(byteBuffer: ByteBuffer(string: csv))
-        )
+        let csv = InvitationCSV.pending(try await invitations.pending(roundID: id))
+        return .csvDownload(csv, filename: "pending-\(id.uuidString.prefix(8).lowercased()).csv")
     }
 
     /// Printable A4 pages of cut-out slips, each with the branch, a QR code of one member's link
@@ -106,23 +94,8 @@ public struct RoundsController: Sendable {
     @Sendable func invitationsCSV(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try roundID(context)
         guard try await rounds.round(id) != nil else { throw AppError.notFound }
-        let links = try await invitations.links(roundID: id)
-        var csv = "\u{FEFF}" + CSVWriter.row(["支部编码", "支部名称", "工号", "姓名", "已填写", "链接"])
-        for link in links {
-            csv += CSVWriter.row([
-                link.branchCode, link.branchName, link.staffNumber, link.memberName, link.used ? "是" : "否",
-                "\(publicBaseURL)/s/\(link.token)",
-            ])
-        }
-        return Response(
-            status: .ok,
-            headers: [
-                .contentType: "text/csv; charset=utf-8",
-                .contentDisposition: "attachment; filename=\"invitations-\(id.uuidString.prefix(8).lowercased()).csv\"",
-                .cacheControl: "no-store",
-            ],
-            body: .init(byteBuffer: ByteBuffer(string: csv))
-        )
+        let csv = InvitationCSV.links(try await invitations.links(roundID: id), publicBaseURL: publicBaseURL)
+        return .csvDownload(csv, filename: "invitations-\(id.uuidString.prefix(8).lowercased()).csv")
     }
 
     @Sendable func index(_ request: Request, context: AppRequestContext) async throws -> Response {

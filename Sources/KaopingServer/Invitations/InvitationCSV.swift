@@ -1,0 +1,26 @@
+import Foundation
+
+/// The invitation lists administrators download: UTF-8 with a byte-order mark (so that Excel
+/// on Chinese Windows reads it as UTF-8), CRLF, cells neutralised against formulas.
+public enum InvitationCSV {
+    /// Every live link of a round, for mail merge.
+    public static func links(_ links: [InvitationLink], publicBaseURL: String) -> String {
+        var csv = "\u{FEFF}" + CSVWriter.row(["支部编码", "支部名称", "工号", "姓名", "已填写", "链接"])
+        for link in links {
+            csv += CSVWriter.row([
+                link.branchCode, link.branchName, link.staffNumber, link.memberName, link.used ? "是" : "否",
+                "\(publicBaseURL)/s/\(link.token)",
+            ])
+        }
+        return csv
+    }
+
+    /// Members who have not answered yet, for reminders.
+    public static func pending(_ members: [InvitationRepository.PendingMember]) -> String {
+        var csv = "\u{FEFF}" + CSVWriter.row(["支部编码", "支部名称", "工号", "姓名", "手机"])
+        for member in members {
+            csv += CSVWriter.row([member.branchCode, member.branchName, member.staffNumber, member.name, member.phone ?? ""])
+        }
+        return csv
+    }
+}
