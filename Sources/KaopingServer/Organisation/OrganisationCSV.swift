@@ -12,12 +12,19 @@ public struct ImportProblem: Sendable, Equatable {
         case duplicate(String, firstLine: Int)
         case unknownBranch(String)
         case invalidPhone(String)
+        case alreadyExists(String)
     }
 
     public let line: Int
     public let kind: Kind
 
+    /// The problem with its line, for a file.
     public func message(english: Bool) -> String {
+        english ? "line \(line): \(detail(english: english))" : "第 \(line) 行：\(detail(english: english))"
+    }
+
+    /// The problem alone, for a field of a form in the admin area.
+    public func detail(english: Bool) -> String {
         let text: String
         switch kind {
         case .unreadable(let reason):
@@ -40,8 +47,10 @@ public struct ImportProblem: Sendable, Equatable {
             text = english ? "no branch has the code '\(code)'; import the branches first" : "没有编码为“\(code)”的支部，请先导入支部"
         case .invalidPhone(let value):
             text = english ? "'\(value)' is not a phone number" : "“\(value)”不是有效的电话号码"
+        case .alreadyExists(let value):
+            text = english ? "'\(value)' is already in use; edit the existing entry instead" : "“\(value)”已被使用，请修改已有的条目"
         }
-        return english ? "line \(line): \(text)" : "第 \(line) 行：\(text)"
+        return text
     }
 }
 
@@ -96,39 +105,49 @@ public enum OrganisationCSV {
     ]
 
     public static func branches(_ bytes: [UInt8]) -> ImportPreview<BranchRow> {
-        read(bytes, columns: branchColumns) { line, value, problems in
-            guard let code = code(value["code"], column: "支部编码", line: line, problems: &problems),
-                  let name = text(value["name"], column: "支部名称", line: line, required: true, problems: &problems)
-            else { return nil }
-            let parent = text(value["parent"], column: "上级组织", line: line, required: false, problems: &problems)
-            let secretary = text(value["secretary"], column: "支部书记", line: line, required: false, problems: &problems)
-            return BranchRow(line: line, code: code, name: name, parent: parent, secretary: secretary)
-        } uniqueKey: { $0.code }
+        read(bytes, columns: branchColumns, row: branchRow) { $0.code }
+    }
+
+    /// One branch from its values (keys `code`, `name`, `parent`, `secretary`), checked the same
+    /// way whether it comes from a file or from the form in the admin area.
+    static func branchRow(line: Int, _ value: [String: String], problems: inout [ImportProblem]) -> BranchRow? {
+        var rowProblems: [ImportProblem] = []
+        let code = code(value["code"], column: "支部编码", line: line, problems: &rowProblems)
+        let name = text(value["name"], column: "支部名称", line: line, required: true, problems: &rowProblems)
+        let parent = text(value["parent"], column: "上级组织", line: line, required: false, problems: &rowProblems)
+        let secretary = text(value["secretary"], column: "支部书记", line: line, required: false, problems: &rowProblems)
+        problems += rowProblems
+        guard let code, let name, rowProblems.isEmpty else { return nil }
+        return BranchRow(line: line, code: code, name: name, parent: parent, secretary: secretary)
     }
 
     /// - Parameter knownBranches: codes of the branches already in the database.
     public static func members(_ bytes: [UInt8], knownBranches: Set<String>) -> ImportPreview<MemberRow> {
         read(bytes, columns: memberColumns) { line, value, problems in
-            guard let staff = code(value["staff"], column: "工号", line: line, problems: &problems),
-                  let name = text(value["name"], column: "姓名", line: line, required: true, problems: &problems),
-                  let branch = code(value["branch"], column: "支部编码", line: line, problems: &problems)
-            else { return nil }
-            guard knownBranches.contains(branch) else {
-                problems.append(ImportProblem(line: line, kind: .unknownBranch(branch)))
-                return nil
-            }
-            var phone = text(value["phone"], column: "手机", line: line, required: false, problems: &problems)
-            if let given = phone {
-                let digits = given.filter(\.isNumber)
-                let allowed = given.allSatisfy { $0.isNumber || " +-()".contains($0) }
-                if !allowed || !(5...15).contains(digits.count) {
-                    problems.append(ImportProblem(line: line, kind: .invalidPhone(given)))
-                    return nil
-                }
-                phone = given
-            }
-            return MemberRow(line: line, staffNumber: staff, name: name, branchCode: branch, phone: phone)
+            memberRow(line: line, value, knownBranches: knownBranches, problems: &problems)
         } uniqueKey: { $0.staffNumber }
+    }
+
+    /// One member from its values (keys `staff`, `name`, `branch`, `phone`).
+    static func memberRow(line: Int, _ value: [String: String], knownBranches: Set<String>, problems: inout [ImportProblem]) -> MemberRow? {
+        var rowProblems: [ImportProblem] = []
+        let staff = code(value["staff"], column: "工号", line: line, problems: &rowProblems)
+        let name = text(value["name"], column: "姓名", line: line, required: true, problems: &rowProblems)
+        let branch = code(value["branch"], column: "支部编码", line: line, problems: &rowProblems)
+        if let branch, !knownBranches.contains(branch) {
+            rowProblems.append(ImportProblem(line: line, kind: .unknownBranch(branch)))
+        }
+        let phone = text(value["phone"], column: "手机", line: line, required: false, problems: &rowProblems)
+        if let given = phone {
+            let digits = given.filter(\.isNumber)
+            let allowed = given.allSatisfy { $0.isNumber || " +-()".contains($0) }
+            if !allowed || !(5...15).contains(digits.count) {
+                rowProblems.append(ImportProblem(line: line, kind: .invalidPhone(given)))
+            }
+        }
+        problems += rowProblems
+        guard let staff, let name, let branch, rowProblems.isEmpty else { return nil }
+        return MemberRow(line: line, staffNumber: staff, name: name, branchCode: branch, phone: phone)
     }
 
     private static func read<Row>(

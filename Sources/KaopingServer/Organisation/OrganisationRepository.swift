@@ -23,6 +23,7 @@ public struct MemberSummary: Sendable {
     public let name: String
     public let phone: String?
     public let active: Bool
+    public var branchCode: String = ""
 }
 
 /// Branches, members and the organisations above them.
@@ -32,6 +33,15 @@ public protocol OrganisationRepository: Sendable {
     func importMembers(_ rows: [MemberRow], logger: Logger) async throws -> ImportSummary
     func branches() async throws -> [BranchSummary]
     func members(branchCode: String) async throws -> [MemberSummary]
+    func member(staffNumber: String) async throws -> MemberSummary?
+    /// Adds one branch by hand; `false` when its code is taken.
+    func addBranch(_ row: BranchRow) async throws -> Bool
+    /// Changes a branch's name, parent and secretary, and whether it is active; the code stays.
+    func updateBranch(_ row: BranchRow, active: Bool) async throws -> Bool
+    /// Adds one member by hand; `false` when the staff number is taken.
+    func addMember(_ row: MemberRow) async throws -> Bool
+    /// Changes a member's name, branch and phone, and whether they are active.
+    func updateMember(_ row: MemberRow, active: Bool) async throws -> Bool
     func saveUpload(_ upload: OrganisationUpload, by userID: UUID?) async throws -> UUID
     func upload(id: UUID) async throws -> OrganisationUpload?
     /// Marks an upload as applied; `false` when it already was (a second click).
@@ -166,6 +176,74 @@ public struct PostgresOrganisationRepository: OrganisationRepository {
 }
 
 extension PostgresOrganisationRepository {
+    public func member(staffNumber: String) async throws -> MemberSummary? {
+        guard let row = try await database.query(
+            """
+            SELECT m.id, m.staff_number, m.name, m.phone, m.active, b.code FROM members m JOIN branches b ON b.id = m.branch_id
+            WHERE m.staff_number = \(staffNumber)
+            """
+        ).first else { return nil }
+        let (id, staff, name, phone, active, code) = try row.decode((UUID, String, String, String?, Bool, String).self)
+        return MemberSummary(id: id, staffNumber: staff, name: name, phone: phone, active: active, branchCode: code)
+    }
+
+    public func addBranch(_ row: BranchRow) async throws -> Bool {
+        try await database.query(
+            """
+            WITH parent AS (
+              INSERT INTO organisations (code, name) SELECT \(row.parent), \(row.parent) WHERE \(row.parent)::text IS NOT NULL
+              ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id
+            )
+            INSERT INTO branches (code, name, organisation_id, secretary_name)
+            VALUES (\(row.code), \(row.name), (SELECT id FROM parent), \(row.secretary))
+            ON CONFLICT (code) DO NOTHING RETURNING 1
+            """
+        ).first != nil
+    }
+
+    public func updateBranch(_ row: BranchRow, active: Bool) async throws -> Bool {
+        try await database.query(
+            """
+            WITH parent AS (
+              INSERT INTO organisations (code, name) SELECT \(row.parent), \(row.parent) WHERE \(row.parent)::text IS NOT NULL
+              ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id
+            )
+            UPDATE branches SET name = \(row.name), organisation_id = (SELECT id FROM parent), secretary_name = \(row.secretary),
+                   active = \(active), updated_at = now()
+            WHERE code = \(row.code) RETURNING 1
+            """
+        ).first != nil
+    }
+
+    public func addMember(_ row: MemberRow) async throws -> Bool {
+        try await database.query(
+            """
+            INSERT INTO members (staff_number, name, branch_id, phone)
+            SELECT \(row.staffNumber), \(row.name), id, \(row.phone) FROM branches WHERE code = \(row.branchCode)
+            ON CONFLICT (staff_number) DO NOTHING RETURNING 1
+            """
+        ).first != nil
+    }
+
+    public func updateMember(_ row: MemberRow, active: Bool) async throws -> Bool {
+        try await database.query(
+            """
+            WITH changed AS (
+              UPDATE members SET name = \(row.name), phone = \(row.phone), active = \(active), updated_at = now(),
+                     branch_id = (SELECT id FROM branches WHERE code = \(row.branchCode))
+              WHERE staff_number = \(row.staffNumber) AND EXISTS (SELECT 1 FROM branches WHERE code = \(row.branchCode))
+              RETURNING id, active
+            ), revoked AS (
+              -- Someone who has left stops being able to answer: their unused links die.
+              UPDATE invitations SET revoked_at = now()
+              WHERE member_id IN (SELECT id FROM changed WHERE NOT active) AND NOT used AND revoked_at IS NULL
+              RETURNING 1
+            )
+            SELECT 1 FROM changed
+            """
+        ).first != nil
+    }
+
     public func saveUpload(_ upload: OrganisationUpload, by userID: UUID?) async throws -> UUID {
         let content = ByteBuffer(bytes: upload.content)
         return try await database.query(

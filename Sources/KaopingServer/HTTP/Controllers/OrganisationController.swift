@@ -2,8 +2,9 @@ import Foundation
 import Hummingbird
 import Logging
 
-/// Branches and members: the lists, and importing them from Excel-saved CSV files
-/// (upload → preview with every bad row → confirm).
+/// Branches and members: the lists, importing them from Excel-saved CSV files
+/// (upload → preview with every bad row → confirm), and adding, editing and deactivating
+/// one at a time.
 public struct OrganisationController: Sendable {
     let organisation: any OrganisationRepository
     let audit: any AuditLog
@@ -21,9 +22,20 @@ public struct OrganisationController: Sendable {
         router.get("/org/imports/{id}", use: preview)
         router.post("/org/imports/{id}/apply", use: apply)
         router.get("/org/branches/{code}", use: branch)
+        router.post("/org/branches", use: addBranch)
+        router.post("/org/branches/{code}", use: editBranch)
+        router.post("/org/branches/{code}/members", use: addMember)
+        router.get("/org/members/{staff}", use: member)
+        router.post("/org/members/{staff}", use: editMember)
     }
 
     @Sendable func index(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await indexPage(request, context: context)
+    }
+
+    private func indexPage(
+        _ request: Request, context: AppRequestContext, entered: [String: Any] = [:], status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
         let branches = try await organisation.branches()
         var values: [String: Any] = [
             "branches": branches.map { branch -> [String: Any] in
@@ -43,7 +55,9 @@ public struct OrganisationController: Sendable {
                 .replacingOccurrences(of: "{created}", with: String(created))
                 .replacingOccurrences(of: "{updated}", with: String(updated))
         }
-        return try views.page("org", values, context: context)
+        if request.uri.queryParameters["saved"] != nil { values["notice"] = context.language.text("org_saved") }
+        values.merge(entered, uniquingKeysWith: { $1 })
+        return try views.page("org", values, status: status, context: context)
     }
 
     @Sendable func upload(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -115,19 +129,137 @@ public struct OrganisationController: Sendable {
     }
 
     @Sendable func branch(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await branchPage(request, context: context)
+    }
+
+    private func branchPage(
+        _ request: Request, context: AppRequestContext, entered: [String: Any] = [:], status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
         guard let code = context.parameters.get("code"),
               let branch = try await organisation.branches().first(where: { $0.code == code })
         else { throw AppError.notFound }
         let members = try await organisation.members(branchCode: code)
-        return try views.page(
-            "org_branch",
-            [
-                "code": branch.code, "name": branch.name, "organisation": branch.organisation ?? "", "secretary": branch.secretary ?? "",
-                "members": members.map { ["staff": $0.staffNumber, "name": $0.name, "phone": $0.phone ?? "", "inactive": !$0.active] as [String: Any] },
-                "hasMembers": !members.isEmpty, "memberCount": members.count,
-            ],
-            context: context
+        var values: [String: Any] = [
+            "code": branch.code, "name": branch.name, "organisation": branch.organisation ?? "", "secretary": branch.secretary ?? "",
+            "inactive": !branch.active,
+            "edit": ["name": branch.name, "parent": branch.organisation ?? "", "secretary": branch.secretary ?? "", "active": branch.active],
+            "members": members.map { ["staff": $0.staffNumber, "name": $0.name, "phone": $0.phone ?? "", "inactive": !$0.active] as [String: Any] },
+            "hasMembers": !members.isEmpty, "memberCount": members.count,
+        ]
+        if request.uri.queryParameters["saved"] != nil { values["notice"] = context.language.text("org_saved") }
+        values.merge(entered, uniquingKeysWith: { $1 })
+        return try views.page("org_branch", values, status: status, context: context)
+    }
+
+    @Sendable func addBranch(_ request: Request, context: AppRequestContext) async throws -> Response {
+        var request = request
+        let form = try await request.formData(context: context)
+        let entered = Self.fields(form, ["code", "name", "parent", "secretary"])
+        var problems: [ImportProblem] = []
+        if let row = OrganisationCSV.branchRow(line: 0, entered, problems: &problems) {
+            if try await organisation.addBranch(row) {
+                try await record("org.branch.added", subject: row.code, context: context)
+                return .seeOther("/admin/org/branches/\(Self.pathSegment(row.code))?saved=1")
+            }
+            problems.append(ImportProblem(line: 0, kind: .alreadyExists(row.code)))
+        }
+        return try await indexPage(
+            request, context: context, entered: ["add": entered, "addProblems": Self.messages(problems, context), "hasAddProblems": true], status: .unprocessableContent
         )
+    }
+
+    @Sendable func editBranch(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let code = context.parameters.get("code") else { throw AppError.notFound }
+        var request = request
+        let form = try await request.formData(context: context)
+        var entered = Self.fields(form, ["name", "parent", "secretary"])
+        entered["code"] = code
+        let active = form["active"] != nil
+        var problems: [ImportProblem] = []
+        if let row = OrganisationCSV.branchRow(line: 0, entered, problems: &problems) {
+            guard try await organisation.updateBranch(row, active: active) else { throw AppError.notFound }
+            try await record(active ? "org.branch.updated" : "org.branch.deactivated", subject: code, context: context)
+            return .seeOther("/admin/org/branches/\(Self.pathSegment(code))?saved=1")
+        }
+        var edit: [String: Any] = entered
+        edit["active"] = active
+        return try await branchPage(
+            request, context: context, entered: ["edit": edit, "editProblems": Self.messages(problems, context), "hasEditProblems": true], status: .unprocessableContent
+        )
+    }
+
+    @Sendable func addMember(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let code = context.parameters.get("code") else { throw AppError.notFound }
+        var request = request
+        let form = try await request.formData(context: context)
+        var entered = Self.fields(form, ["staff", "name", "phone"])
+        entered["branch"] = code
+        var problems: [ImportProblem] = []
+        if let row = OrganisationCSV.memberRow(line: 0, entered, knownBranches: try await organisation.branchCodes(), problems: &problems) {
+            if try await organisation.addMember(row) {
+                try await record("org.member.added", subject: row.staffNumber, context: context)
+                return .seeOther("/admin/org/branches/\(Self.pathSegment(code))?saved=1")
+            }
+            problems.append(ImportProblem(line: 0, kind: .alreadyExists(row.staffNumber)))
+        }
+        return try await branchPage(
+            request, context: context, entered: ["add": entered, "addProblems": Self.messages(problems, context), "hasAddProblems": true], status: .unprocessableContent
+        )
+    }
+
+    @Sendable func member(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let staff = context.parameters.get("staff"), let member = try await organisation.member(staffNumber: staff) else {
+            throw AppError.notFound
+        }
+        let values: [String: Any] = [
+            "staff": member.staffNumber, "name": member.name, "branchCode": member.branchCode,
+            "edit": ["name": member.name, "branch": member.branchCode, "phone": member.phone ?? "", "active": member.active] as [String: Any],
+        ]
+        return try views.page("org_member", values, context: context)
+    }
+
+    @Sendable func editMember(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let staff = context.parameters.get("staff"), let member = try await organisation.member(staffNumber: staff) else {
+            throw AppError.notFound
+        }
+        var request = request
+        let form = try await request.formData(context: context)
+        var entered = Self.fields(form, ["name", "branch", "phone"])
+        entered["staff"] = staff
+        let active = form["active"] != nil
+        var problems: [ImportProblem] = []
+        if let row = OrganisationCSV.memberRow(line: 0, entered, knownBranches: try await organisation.branchCodes(), problems: &problems) {
+            guard try await organisation.updateMember(row, active: active) else { throw AppError.notFound }
+            try await record(active ? "org.member.updated" : "org.member.deactivated", subject: staff, context: context)
+            return .seeOther("/admin/org/branches/\(Self.pathSegment(row.branchCode))?saved=1")
+        }
+        var edit: [String: Any] = entered
+        edit["active"] = active
+        let values: [String: Any] = [
+            "staff": staff, "name": member.name, "branchCode": member.branchCode, "edit": edit, "problems": Self.messages(problems, context), "hasProblems": true,
+        ]
+        return try views.page("org_member", values, status: .unprocessableContent, context: context)
+    }
+
+    /// The trimmed, non-empty values of the named fields.
+    private static func fields(_ form: FormData, _ names: [String]) -> [String: String] {
+        var values: [String: String] = [:]
+        for name in names {
+            if let value = form[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty { values[name] = value }
+        }
+        return values
+    }
+
+    private static func messages(_ problems: [ImportProblem], _ context: AppRequestContext) -> [String] {
+        problems.map { $0.detail(english: context.language == .english) }
+    }
+
+    private static func pathSegment(_ code: String) -> String {
+        code.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? code
+    }
+
+    private func record(_ action: String, subject: String, context: AppRequestContext) async throws {
+        try await audit.record(.init(action: action, actorUserID: context.user?.id, actorName: context.user?.username ?? "", subject: subject))
     }
 
     private func upload(_ context: AppRequestContext) async throws -> (UUID, OrganisationUpload) {
