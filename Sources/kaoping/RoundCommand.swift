@@ -71,7 +71,7 @@ struct CreateRound: AsyncParsableCommand {
         do {
             parsed = try RoundSpec.parse(yaml: text)
         } catch {
-            fail("\(spec): " + error.problems.joined(separator: "\n\(spec): "), code: 1)
+            fail("\(spec): " + error.problems.map(\.english).joined(separator: "\n\(spec): "), code: 1)
         }
         let id = try await withRounds(options) { rounds, logger in
             try await rounds.create(parsed, actor: .commandLine, logger: logger)

@@ -30,7 +30,8 @@ struct RoundConfigurationTests {
         configuration.anonymityThreshold = 2
         configuration.topGradeQuota = 1.5
         configuration.groups[.members]?.trimming = .init(drop: 2, from: 4)
-        let problems = configuration.problems()
+        let problems = configuration.problems().map(\.english)
+        #expect(configuration.problems().contains { $0.chinese == "匿名阈值不能小于 3，否则可能识别出个人" })
         #expect(problems.contains("the group weights add up to zero: at least one group must count"))
         #expect(problems.contains { $0.hasPrefix("grade bands must go from highest to lowest") })
         #expect(problems.contains("the lowest grade band must start at 0 so that every score gets a grade"))

@@ -71,13 +71,14 @@ struct RoundTests {
         do {
             _ = try RoundSpec.parse(yaml: "title: x\nyear: 2026\nopens: 2026-12-02 09:00\ncloses: 2026-12-01 09:00\ngroups:\n  judges: {}\n")
         } catch {
-            #expect(error.problems.contains("closes must be after opens"))
-            #expect(error.problems.contains("unknown rater group 'judges' (organisation, members or public)"))
+            #expect(error.problems.map(\.english).contains("closes must be after opens"))
+            #expect(error.problems.map(\.chinese).contains("截止时间必须晚于开始时间"))
+            #expect(error.problems.map(\.english).contains("unknown rater group 'judges' (organisation, members or public)"))
         }
         do {
             _ = try RoundSpec.parse(yaml: "year: 2026\n")
         } catch {
-            #expect(error.problems == ["missing 'title'"])
+            #expect(error.problems.map(\.english) == ["missing 'title'"])
         }
     }
 
@@ -225,8 +226,93 @@ struct RoundTests {
             #expect(try await browser.post(path + "/close", form: []).location == path)
             #expect(try await browser.get(path).text.contains("已结束"))
             let again = try await browser.post(path + "/close", form: [])
-            #expect(try await browser.get(try #require(again.location)).text.contains("a round that is closed cannot be closed"))
+            #expect(try await browser.get(try #require(again.location)).text.contains("已结束的轮次不能结束"))
             #expect(try await harness.count("SELECT count(*)::int FROM audit_log WHERE action = 'round.closed' AND actor_name = 'admin'") == 1)
+
+            // Reopening needs a new closing time and a reason, which the audit log keeps.
+            let noReason = try await browser.post(path + "/reopen", form: [("closes", "2099-12-31 18:00"), ("reason", " ")])
+            #expect(try await browser.get(try #require(noReason.location)).text.contains("重新开放已结束的轮次必须填写原因"))
+            #expect(try await browser.get(path).text.contains("action=\"\(path)/reopen\""))
+            #expect(try await browser.post(path + "/reopen", form: [("closes", "2099-12-31 18:00"), ("reason", "两个支部的党员因出差未能参评")]).location == path)
+            let reopened = try await browser.get(path)
+            #expect(reopened.text.contains("进行中"))
+            #expect(!reopened.text.contains("action=\"\(path)/reopen\""))
+            #expect(try await harness.count("SELECT count(*)::int FROM audit_log WHERE action = 'round.reopened' AND actor_name = 'admin' AND details->>'reason' = '两个支部的党员因出差未能参评'") == 1)
+        }
+    }
+
+    @Test func administratorsCreateARoundOnAPageCheckedLikeASpecFile() async throws {
+        try await TestApp.run { client, harness in
+            try await harness.createUser("admin", password: "a round on a page")
+            try await harness.database.query("INSERT INTO branches (code, name) VALUES ('b01', '办公室党支部'), ('b02', '财务处党支部'), ('b03', '人事处党支部')")
+            var browser = Browser(client)
+            _ = try await browser.post("/admin/login", form: [("username", "admin"), ("password", "a round on a page")])
+            #expect(try await browser.get("/admin/rounds").text.contains("href=\"/admin/rounds/new\""))
+            let blank = try await browser.get("/admin/rounds/new")
+            #expect(blank.status == .ok)
+            // The spec's defaults are filled in.
+            #expect(blank.text.contains("name=\"members_weight\" type=\"text\" inputmode=\"decimal\" value=\"0.3\""))
+            #expect(blank.text.contains("name=\"grade0_name\" type=\"text\" maxlength=\"20\" value=\"优秀\""))
+            #expect(blank.text.contains("<option value=\"organisation-sheet\" selected>"))
+
+            var fields: [(String, String)] = [
+                ("title", "2026 年度党支部考评"), ("year", "2026"), ("opens", "2099-12-01T09:00"), ("closes", "2099-12-15T18:00"),
+                ("organisation_use", "1"), ("organisation_form", "organisation-sheet"), ("organisation_weight", "0.6"), ("organisation_quorum", "1"),
+                ("organisation_quorum_share", "0"), ("organisation_trim", "0"), ("organisation_trim_from", "0"),
+                ("members_use", "1"), ("members_form", "member-integration"), ("members_weight", "0.4"), ("members_quorum", "3"),
+                ("members_quorum_share", "50%"), ("members_trim", "1"), ("members_trim_from", "7"),
+                ("public_form", "public-satisfaction"), ("public_weight", "0.2"),
+                ("grade0_name", "好"), ("grade0_min", "85"), ("grade1_name", "中"), ("grade1_min", "90"), ("grade2_name", "差"), ("grade2_min", "0"),
+                ("veto_grade", "中"), ("bonus_cap", "5"), ("top_grade_quota", ""), ("anonymity_threshold", "2"), ("missing_groups", "require"),
+                ("public_cap", ""), ("branches", "codes"), ("branch_codes", "b01，b03"),
+            ]
+            let wrong = try await browser.post("/admin/rounds", form: fields)
+            #expect(wrong.status == .unprocessableContent)
+            #expect(wrong.text.contains("轮次未创建，请修改以下问题："))
+            #expect(wrong.text.contains("等次必须从高到低排列：好（85.0）不高于中（90.0）"))
+            #expect(wrong.text.contains("匿名阈值不能小于 3，否则可能识别出个人"))
+            // What was typed is kept, including the unticked public group.
+            #expect(wrong.text.contains("value=\"2026 年度党支部考评\""))
+            #expect(wrong.text.contains("name=\"public_use\" value=\"1\">"))
+            #expect(wrong.text.contains("value=\"2099-12-15T18:00\""))
+            #expect(wrong.text.contains(">b01，b03</textarea>"))
+            #expect(try await harness.count("SELECT count(*)::int FROM rounds") == 0)
+
+            let notANumber = try await browser.post("/admin/rounds", form: fields.map { $0.0 == "members_weight" ? ($0.0, "三成") : $0 })
+            #expect(notANumber.text.contains("党员评价权重：“三成”不是数字"))
+
+            fields = fields.map { field in
+                switch field.0 {
+                case "grade1_min": ("grade1_min", "70")
+                case "anonymity_threshold": ("anonymity_threshold", "6")
+                default: field
+                }
+            }
+            let created = try await browser.post("/admin/rounds", form: fields)
+            #expect(created.status == .seeOther)
+            let id = try await harness.database.query("SELECT id FROM rounds").first!.decode(UUID.self)
+            #expect(created.location == "/admin/rounds/\(id.uuidString.lowercased())")
+            let row = try await harness.database.query(
+                """
+                SELECT status, to_char(opens_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), config->>'anonymityThreshold', config->>'missingGroups',
+                       config->'groups'->'members'->'quorum'->>'share', config->'groups' ? 'public', (SELECT string_agg(b.code, ',' ORDER BY b.code)
+                       FROM round_branches rb JOIN branches b ON b.id = rb.branch_id WHERE rb.round_id = rounds.id)
+                FROM rounds
+                """
+            ).first!
+            let (status, opensUTC, threshold, missing, share, hasPublic, codes) = try row.decode((String, String, String, String, String, Bool, String).self)
+            #expect(status == "scheduled")
+            #expect(opensUTC == "2099-12-01 01:00")  // 09:00 in Beijing
+            #expect(threshold == "6")
+            #expect(missing == "require")
+            #expect(share == "0.5")
+            #expect(!hasPublic)
+            #expect(codes == "b01,b03")
+            #expect(try await harness.count("SELECT count(*)::int FROM audit_log WHERE action = 'round.created' AND actor_name = 'admin'") == 1)
+
+            let unknown = try await browser.post("/admin/rounds", form: fields.map { $0.0 == "branch_codes" ? ($0.0, "b01 b09") : $0 })
+            #expect(unknown.status == .unprocessableContent)
+            #expect(unknown.text.contains("没有编码为“b09”的支部"))
         }
     }
 }

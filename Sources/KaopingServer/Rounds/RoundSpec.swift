@@ -26,19 +26,31 @@ public struct RoundSpec: Sendable, Equatable {
         self.publicCap = publicCap
     }
 
+    public typealias Problem = RoundConfiguration.Problem
+
     public struct ParseError: Error, Equatable, CustomStringConvertible {
-        public let problems: [String]
-        public var description: String { problems.joined(separator: "\n") }
+        public let problems: [Problem]
+        public var description: String { problems.map(\.english).joined(separator: "\n") }
     }
 
-    private struct File: Decodable {
-        struct Group: Decodable {
-            var form: String?
-            var weight: Double?
-            var quorum: Int?
-            var quorumShare: Double?
-            var trim: Int?
-            var trimFrom: Int?
+    /// A round as written in a spec file or entered in the admin area, not yet checked.
+    public struct Draft: Decodable, Sendable {
+        public struct Group: Decodable, Sendable {
+            public var form: String?
+            public var weight: Double?
+            public var quorum: Int?
+            public var quorumShare: Double?
+            public var trim: Int?
+            public var trimFrom: Int?
+
+            public init(form: String? = nil, weight: Double? = nil, quorum: Int? = nil, quorumShare: Double? = nil, trim: Int? = nil, trimFrom: Int? = nil) {
+                self.form = form
+                self.weight = weight
+                self.quorum = quorum
+                self.quorumShare = quorumShare
+                self.trim = trim
+                self.trimFrom = trimFrom
+            }
             enum CodingKeys: String, CodingKey {
                 case form, weight, quorum
                 case quorumShare = "quorum-share"
@@ -46,24 +58,34 @@ public struct RoundSpec: Sendable, Equatable {
                 case trimFrom = "trim-from"
             }
         }
-        struct Grade: Decodable {
-            var grade: String
-            var min: Double
+        public struct Grade: Decodable, Sendable {
+            public var grade: String
+            public var min: Double
+
+            public init(grade: String, min: Double) {
+                self.grade = grade
+                self.min = min
+            }
         }
-        var title: String
-        var year: Int
-        var kind: String?
-        var opens: String?
-        var closes: String?
-        var branches: BranchChoice?
-        var groups: [String: Group]?
-        var grades: [Grade]?
-        var vetoGrade: String?
-        var bonusCap: Double?
-        var topGradeQuota: Double?
-        var anonymityThreshold: Int?
-        var missingGroups: String?
-        var publicCap: Int?
+        public var title: String
+        public var year: Int
+        public var kind: String?
+        public var opens: String?
+        public var closes: String?
+        public var branches: BranchChoice?
+        public var groups: [String: Group]?
+        public var grades: [Grade]?
+        public var vetoGrade: String?
+        public var bonusCap: Double?
+        public var topGradeQuota: Double?
+        public var anonymityThreshold: Int?
+        public var missingGroups: String?
+        public var publicCap: Int?
+
+        public init(title: String, year: Int) {
+            self.title = title
+            self.year = year
+        }
         enum CodingKeys: String, CodingKey {
             case title, year, kind, opens, closes, branches, groups, grades
             case vetoGrade = "veto-grade"
@@ -75,10 +97,10 @@ public struct RoundSpec: Sendable, Equatable {
         }
     }
 
-    private enum BranchChoice: Decodable {
+    public enum BranchChoice: Decodable, Sendable {
         case all
         case codes([String])
-        init(from decoder: any Decoder) throws {
+        public init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
             if let text = try? container.decode(String.self), text == "all" {
                 self = .all
@@ -90,34 +112,42 @@ public struct RoundSpec: Sendable, Equatable {
 
     /// Reads a spec; every problem (including those of the scoring configuration) is reported.
     public static func parse(yaml: String) throws(ParseError) -> RoundSpec {
-        let file: File
+        let draft: Draft
         do {
-            file = try YAMLDecoder().decode(File.self, from: yaml)
+            draft = try YAMLDecoder().decode(Draft.self, from: yaml)
         } catch {
-            throw ParseError(problems: [describe(error)])
+            let reason = describe(error)
+            throw ParseError(problems: [Problem(reason, "文件格式有误：\(reason)")])
         }
-        var problems: [String] = []
-        if let kind = file.kind, kind != "branch-evaluation" { problems.append("kind must be branch-evaluation, not '\(kind)'") }
-        if file.title.trimmingCharacters(in: .whitespaces).isEmpty { problems.append("title is empty") }
-        if !(2000...2100).contains(file.year) { problems.append("year must be between 2000 and 2100") }
+        return try build(draft)
+    }
+
+    /// Checks a draft and fills in the spec's defaults for what it leaves out.
+    public static func build(_ file: Draft) throws(ParseError) -> RoundSpec {
+        var problems: [Problem] = []
+        if let kind = file.kind, kind != "branch-evaluation" {
+            problems.append(Problem("kind must be branch-evaluation, not '\(kind)'", "类型只能是 branch-evaluation，不能是“\(kind)”"))
+        }
+        if file.title.trimmingCharacters(in: .whitespaces).isEmpty { problems.append(Problem("title is empty", "名称为空")) }
+        if !(2000...2100).contains(file.year) { problems.append(Problem("year must be between 2000 and 2100", "年度必须在 2000 到 2100 之间")) }
         let opens = file.opens.flatMap { text -> Date? in
             let date = ChinaTime.parse(text)
-            if date == nil { problems.append("opens '\(text)' is not a time like 2026-12-01 09:00") }
+            if date == nil { problems.append(Problem("opens '\(text)' is not a time like 2026-12-01 09:00", "开始时间“\(text)”格式不对，应如 2026-12-01 09:00")) }
             return date
         }
         let closes = file.closes.flatMap { text -> Date? in
             let date = ChinaTime.parse(text)
-            if date == nil { problems.append("closes '\(text)' is not a time like 2026-12-15 18:00") }
+            if date == nil { problems.append(Problem("closes '\(text)' is not a time like 2026-12-15 18:00", "截止时间“\(text)”格式不对，应如 2026-12-15 18:00")) }
             return date
         }
-        if let opens, let closes, closes <= opens { problems.append("closes must be after opens") }
+        if let opens, let closes, closes <= opens { problems.append(Problem("closes must be after opens", "截止时间必须晚于开始时间")) }
 
         var configuration = RoundConfiguration()
         if let groups = file.groups {
             var chosen: [RoundConfiguration.RaterGroup: RoundConfiguration.Group] = [:]
             for (name, group) in groups {
                 guard let rater = RoundConfiguration.RaterGroup(rawValue: name) else {
-                    problems.append("unknown rater group '\(name)' (organisation, members or public)")
+                    problems.append(Problem("unknown rater group '\(name)' (organisation, members or public)", "未知的评价主体“\(name)”（organisation、members 或 public）"))
                     continue
                 }
                 let defaults = RoundConfiguration.defaultGroups[rater]!
@@ -139,10 +169,10 @@ public struct RoundSpec: Sendable, Equatable {
             if let parsed = RoundConfiguration.MissingGroupRule(rawValue: rule) {
                 configuration.missingGroups = parsed
             } else {
-                problems.append("missing-groups must be renormalise or require, not '\(rule)'")
+                problems.append(Problem("missing-groups must be renormalise or require, not '\(rule)'", "缺少主体时的规则只能是 renormalise 或 require，不能是“\(rule)”"))
             }
         }
-        if let cap = file.publicCap, cap < 1 { problems.append("public-cap must be at least 1") }
+        if let cap = file.publicCap, cap < 1 { problems.append(Problem("public-cap must be at least 1", "群众评价份数上限至少为 1")) }
         problems += configuration.problems()
         guard problems.isEmpty else { throw ParseError(problems: problems) }
         let branches: [String]? = switch file.branches {

@@ -21,7 +21,10 @@ public struct RoundsController: Sendable {
 
     public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.get("/rounds", use: index)
+        router.get("/rounds/new", use: newRound)
+        router.post("/rounds", use: create)
         router.get("/rounds/{id}", use: show)
+        router.post("/rounds/{id}/reopen", use: reopen)
         router.post("/rounds/{id}/open", use: open)
         router.post("/rounds/{id}/close", use: close)
         router.post("/rounds/{id}/extend", use: extend)
@@ -107,6 +110,58 @@ public struct RoundsController: Sendable {
         )
     }
 
+    @Sendable func newRound(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let year = Calendar(identifier: .gregorian).dateComponents(in: ChinaTime.zone, from: .now).year ?? 2026
+        return try roundForm(RoundForm.defaults(year: year), problems: [], status: .ok, context: context)
+    }
+
+    /// Creates a round from the page; every problem comes back on the page with what was typed.
+    @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Response {
+        var request = request
+        let form = RoundForm(try await request.formData(context: context))
+        let english = context.language == .english
+        let (draft, fieldProblems) = form.draft()
+        guard let draft else { return try roundForm(form, problems: fieldProblems.map { $0.text(english: english) }, context: context) }
+        let spec: RoundSpec
+        do {
+            spec = try RoundSpec.build(draft)
+        } catch {
+            return try roundForm(form, problems: error.problems.map { $0.text(english: english) }, context: context)
+        }
+        do {
+            let id = try await rounds.create(spec, actor: actor(context), logger: context.logger)
+            return .seeOther("/admin/rounds/\(id.uuidString.lowercased())")
+        } catch let error as RoundError {
+            return try roundForm(form, problems: [error.message(english: english)], context: context)
+        }
+    }
+
+    private func roundForm(
+        _ form: RoundForm, problems: [String], status: HTTPResponse.Status = .unprocessableContent, context: AppRequestContext
+    ) throws -> Response {
+        var values = form.values(forms: rounds.forms.forms, english: context.language == .english)
+        values["problems"] = problems
+        values["hasProblems"] = !problems.isEmpty
+        return try views.page("round_new", values, status: status, context: context)
+    }
+
+    @Sendable func reopen(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let id = try roundID(context)
+        var request = request
+        let form = try await request.formData(context: context)
+        let reason = (form["reason"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let text = form["closes"], let closes = ChinaTime.parse(text), closes > .now else {
+            return .seeOther("/admin/rounds/\(id.uuidString.lowercased())?problem=\(Self.query(context.language.text("rounds_bad_time")))")
+        }
+        return try await act(id, context) {
+            try await rounds.reopen(id, closesAt: closes, reason: reason, actor: actor(context), logger: context.logger)
+        }
+    }
+
+    private static func query(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+    }
+
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try roundID(context)
         guard let round = try await rounds.round(id) else { throw AppError.notFound }
@@ -161,7 +216,7 @@ public struct RoundsController: Sendable {
         var request = request
         let form = try await request.formData(context: context)
         guard let text = form["closes"], let closes = ChinaTime.parse(text), closes > .now else {
-            return .seeOther("/admin/rounds/\(id.uuidString.lowercased())?problem=\(context.language.text("rounds_bad_time").addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")")
+            return .seeOther("/admin/rounds/\(id.uuidString.lowercased())?problem=\(Self.query(context.language.text("rounds_bad_time")))")
         }
         return try await act(id, context) { try await rounds.extend(id, closesAt: closes, actor: actor(context), logger: context.logger) }
     }
@@ -171,7 +226,7 @@ public struct RoundsController: Sendable {
         do {
             try await body()
         } catch let error as RoundError {
-            return .seeOther("\(path)?problem=\(error.description.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")")
+            return .seeOther("\(path)?problem=\(Self.query(error.message(english: context.language == .english)))")
         }
         return .seeOther(path)
     }
@@ -199,6 +254,7 @@ public struct RoundsController: Sendable {
             "canOpen": round.status == "draft" || round.status == "scheduled",
             "canClose": round.status == "open",
             "canExtend": round.status != "closed",
+            "canReopen": round.status == "closed",
         ]
     }
 }

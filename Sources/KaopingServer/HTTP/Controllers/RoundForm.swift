@@ -1,0 +1,176 @@
+import Foundation
+import KaopingAggregation
+import KaopingForms
+
+/// The "new round" page: the fields of a round spec (docs/rounds.md) as a web form, read back
+/// into a `RoundSpec.Draft` so that the page and the spec file are checked by the same rules.
+struct RoundForm {
+    /// What the person typed, by field name; empty fields are absent.
+    var entered: [String: String]
+
+    static let groups = RoundConfiguration.RaterGroup.allCases
+    static let gradeRows = 5
+
+    /// The spec's defaults, as the page first shows them.
+    static func defaults(year: Int) -> RoundForm {
+        let configuration = RoundConfiguration()
+        var entered: [String: String] = ["year": String(year), "branches": "all"]
+        for group in groups {
+            guard let settings = configuration.groups[group] else { continue }
+            let prefix = group.rawValue
+            entered["\(prefix)_use"] = "1"
+            entered["\(prefix)_form"] = settings.form
+            entered["\(prefix)_weight"] = number(settings.weight)
+            entered["\(prefix)_quorum"] = String(settings.quorum.minimum)
+            entered["\(prefix)_quorum_share"] = number(settings.quorum.share)
+            entered["\(prefix)_trim"] = String(settings.trimming.drop)
+            entered["\(prefix)_trim_from"] = String(settings.trimming.from)
+        }
+        for (index, band) in configuration.bands.enumerated() {
+            entered["grade\(index)_name"] = band.grade
+            entered["grade\(index)_min"] = number(band.minimum)
+        }
+        entered["veto_grade"] = configuration.vetoGrade
+        entered["bonus_cap"] = number(configuration.bonusCap)
+        entered["anonymity_threshold"] = String(configuration.anonymityThreshold)
+        entered["missing_groups"] = configuration.missingGroups.rawValue
+        return RoundForm(entered: entered)
+    }
+
+    init(entered: [String: String]) {
+        self.entered = entered
+    }
+
+    init(_ form: FormData) {
+        var entered: [String: String] = [:]
+        for (name, value) in form.fields where name != "_csrf" {
+            let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+            if !trimmed.isEmpty { entered[name] = trimmed }
+        }
+        self.entered = entered
+    }
+
+    /// The draft the page describes, or what is wrong with the fields themselves (numbers
+    /// that are not numbers); the draft's own rules are checked by `RoundSpec.build`.
+    func draft() -> (RoundSpec.Draft?, [RoundSpec.Problem]) {
+        var problems: [RoundSpec.Problem] = []
+        func integer(_ key: String, _ english: String, _ chinese: String) -> Int? {
+            guard let text = entered[key] else { return nil }
+            guard let value = Int(text) else {
+                problems.append(.init("\(english): '\(text)' is not a whole number", "\(chinese)：“\(text)”不是整数"))
+                return nil
+            }
+            return value
+        }
+        func decimal(_ key: String, _ english: String, _ chinese: String) -> Double? {
+            guard let text = entered[key] else { return nil }
+            guard let value = Double(text.replacingOccurrences(of: "％", with: "").replacingOccurrences(of: "%", with: "")), value.isFinite else {
+                problems.append(.init("\(english): '\(text)' is not a number", "\(chinese)：“\(text)”不是数字"))
+                return nil
+            }
+            return text.contains("%") || text.contains("％") ? value / 100 : value
+        }
+        let year = integer("year", "year", "年度")
+        var draft = RoundSpec.Draft(title: entered["title"] ?? "", year: year ?? 0)
+        if entered["year"] == nil { problems.append(.init("year is empty", "年度为空")) }
+        draft.opens = entered["opens"]
+        draft.closes = entered["closes"]
+        var groups: [String: RoundSpec.Draft.Group] = [:]
+        for group in Self.groups where entered["\(group.rawValue)_use"] != nil {
+            let prefix = group.rawValue, english = prefix, chinese = group.chineseName
+            groups[prefix] = RoundSpec.Draft.Group(
+                form: entered["\(prefix)_form"],
+                weight: decimal("\(prefix)_weight", "\(english) weight", "\(chinese)权重"),
+                quorum: integer("\(prefix)_quorum", "\(english) quorum", "\(chinese)最低有效份数"),
+                quorumShare: decimal("\(prefix)_quorum_share", "\(english) quorum share", "\(chinese)最低参评比例"),
+                trim: integer("\(prefix)_trim", "\(english) trimming", "\(chinese)两端各去掉份数"),
+                trimFrom: integer("\(prefix)_trim_from", "\(english) trimming from", "\(chinese)去掉极值的起始份数")
+            )
+        }
+        draft.groups = groups
+        var grades: [RoundSpec.Draft.Grade] = []
+        for index in 0..<Self.gradeRows {
+            let name = entered["grade\(index)_name"]
+            let minimum = decimal("grade\(index)_min", "grade \(index + 1) minimum", "第 \(index + 1) 个等次的最低分")
+            switch (name, minimum) {
+            case (let name?, let minimum?): grades.append(.init(grade: name, min: minimum))
+            case (nil, nil): continue
+            default:
+                if entered["grade\(index)_min"] == nil || name == nil {
+                    problems.append(.init("grade \(index + 1) needs both a name and a minimum", "第 \(index + 1) 个等次需要同时填写名称和最低分"))
+                }
+            }
+        }
+        draft.grades = grades
+        draft.vetoGrade = entered["veto_grade"]
+        draft.bonusCap = decimal("bonus_cap", "bonus cap", "加分上限")
+        draft.topGradeQuota = decimal("top_grade_quota", "top-grade quota", "最高等次比例")
+        draft.anonymityThreshold = integer("anonymity_threshold", "anonymity threshold", "匿名阈值")
+        draft.missingGroups = entered["missing_groups"]
+        draft.publicCap = integer("public_cap", "public cap", "群众评价份数上限")
+        if entered["branches"] == "codes" {
+            let codes = (entered["branch_codes"] ?? "")
+                .split(whereSeparator: { ",，;；、 \n\r\t".contains($0) }).map(String.init)
+            if codes.isEmpty {
+                problems.append(.init("list the branch codes, or choose every active branch", "请填写参评支部的编码，或选择全部在用支部"))
+            }
+            draft.branches = .codes(codes)
+        } else {
+            draft.branches = .all
+        }
+        return (problems.isEmpty ? draft : nil, problems)
+    }
+
+    /// Values for the template, with the typed text kept.
+    func values(forms: [FormDefinition], english: Bool) -> [String: Any] {
+        var values: [String: Any] = [:]
+        for key in ["title", "year", "opens", "closes", "veto_grade", "bonus_cap", "top_grade_quota", "anonymity_threshold", "public_cap", "branch_codes"] {
+            values[key] = entered[key] ?? ""
+        }
+        // A datetime-local field shows only "2026-12-01T09:00".
+        for key in ["opens", "closes"] {
+            if let text = entered[key], let date = ChinaTime.parse(text) {
+                values[key] = ChinaTime.format(date).replacingOccurrences(of: " ", with: "T")
+            }
+        }
+        values["groups"] = Self.groups.map { group -> [String: Any] in
+            let prefix = group.rawValue
+            let chosen = entered["\(prefix)_form"]
+            let wantsSheet = group == .organisation
+            return [
+                "key": prefix,
+                "label": english ? Self.englishName(group) : group.chineseName,
+                "use": entered["\(prefix)_use"] != nil,
+                "forms": forms.filter { ($0.kind == .sheet) == wantsSheet }.map { form -> [String: Any] in
+                    ["id": form.id, "title": form.title.text(english: english), "selected": form.id == chosen]
+                },
+                "weight": entered["\(prefix)_weight"] ?? "",
+                "quorum": entered["\(prefix)_quorum"] ?? "",
+                "quorumShare": entered["\(prefix)_quorum_share"] ?? "",
+                "trim": entered["\(prefix)_trim"] ?? "",
+                "trimFrom": entered["\(prefix)_trim_from"] ?? "",
+                "isMembers": group == .members,
+            ]
+        }
+        values["grades"] = (0..<Self.gradeRows).map { index -> [String: Any] in
+            ["index": index, "number": index + 1, "name": entered["grade\(index)_name"] ?? "", "min": entered["grade\(index)_min"] ?? ""]
+        }
+        values["renormalise"] = entered["missing_groups"] != "require"
+        values["require"] = entered["missing_groups"] == "require"
+        values["allBranches"] = entered["branches"] != "codes"
+        values["someBranches"] = entered["branches"] == "codes"
+        return values
+    }
+
+    static func englishName(_ group: RoundConfiguration.RaterGroup) -> String {
+        switch group {
+        case .organisation: "Organisation (superior committee)"
+        case .members: "Members"
+        case .public: "Public"
+        }
+    }
+
+    static func number(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(value)
+    }
+}
