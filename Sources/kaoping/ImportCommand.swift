@@ -29,6 +29,34 @@ private func readFile(_ path: String) -> [UInt8] {
     return Array(data)
 }
 
+/// Reads and checks the file, then imports all of it in one transaction, or reports every bad
+/// row and imports nothing.
+private func runImport<Row: Sendable>(
+    _ kind: String, file: String, options: DatabaseOptions,
+    check: @escaping @Sendable ([UInt8], PostgresOrganisationRepository) async throws -> ImportPreview<Row>,
+    apply: @escaping @Sendable ([Row], PostgresOrganisationRepository, Logger) async throws -> ImportSummary
+) async throws -> (ImportSummary, encoding: String) {
+    let configuration = try resolveConfiguration(options.flags)
+    LogSetup.bootstrap(level: max(configuration.logLevel, .warning), format: configuration.logFormat)
+    let logger = Logger(label: "kaoping")
+    let bytes = readFile(file)
+    let outcome: (ImportPreview<Row>, ImportSummary?) = try await withMigratedDatabase(configuration, logger: logger) { database in
+        let repository = PostgresOrganisationRepository(database: database)
+        let preview = try await check(bytes, repository)
+        guard preview.canImport else { return (preview, nil) }
+        let summary = try await apply(preview.rows, repository, logger)
+        try await PostgresAuditLog(database: database).record(
+            .init(action: "org.import.\(kind)", actorName: "cli", subject: file, details: ["created": "\(summary.created)", "updated": "\(summary.updated)"])
+        )
+        return (preview, summary)
+    }
+    guard let summary = outcome.1 else {
+        report(outcome.0, file: file)
+        throw ExitCode(1)
+    }
+    return (summary, outcome.0.encoding?.rawValue ?? "?")
+}
+
 struct ImportBranches: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "branches",
@@ -41,23 +69,11 @@ struct ImportBranches: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        let configuration = try resolveConfiguration(database.flags)
-        LogSetup.bootstrap(level: max(configuration.logLevel, .warning), format: configuration.logFormat)
-        let logger = Logger(label: "kaoping")
-        let preview = OrganisationCSV.branches(readFile(file))
-        guard preview.canImport else {
-            report(preview, file: file)
-            throw ExitCode(1)
-        }
-        let rows = preview.rows
-        let summary = try await withMigratedDatabase(configuration, logger: logger) { database in
-            let summary = try await PostgresOrganisationRepository(database: database).importBranches(rows, logger: logger)
-            try await PostgresAuditLog(database: database).record(
-                .init(action: "org.import.branches", actorName: "cli", subject: file, details: ["created": "\(summary.created)", "updated": "\(summary.updated)"])
-            )
-            return summary
-        }
-        let encoding = preview.encoding?.rawValue ?? "?"
+        let (summary, encoding) = try await runImport(
+            "branches", file: file, options: database,
+            check: { bytes, _ in OrganisationCSV.branches(bytes) },
+            apply: { rows, repository, logger in try await repository.importBranches(rows, logger: logger) }
+        )
         print(english
             ? "branches: \(summary.created) created, \(summary.updated) updated (read as \(encoding))"
             : "支部：新增 \(summary.created) 个，更新 \(summary.updated) 个（文件编码 \(encoding)）")
@@ -76,26 +92,11 @@ struct ImportMembers: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        let configuration = try resolveConfiguration(database.flags)
-        LogSetup.bootstrap(level: max(configuration.logLevel, .warning), format: configuration.logFormat)
-        let logger = Logger(label: "kaoping")
-        let bytes = readFile(file)
-        let file = self.file
-        let outcome: (ImportPreview<MemberRow>, ImportSummary?) = try await withMigratedDatabase(configuration, logger: logger) { database in
-            let repository = PostgresOrganisationRepository(database: database)
-            let preview = OrganisationCSV.members(bytes, knownBranches: try await repository.branchCodes())
-            guard preview.canImport else { return (preview, nil) }
-            let summary = try await repository.importMembers(preview.rows, logger: logger)
-            try await PostgresAuditLog(database: database).record(
-                .init(action: "org.import.members", actorName: "cli", subject: file, details: ["created": "\(summary.created)", "updated": "\(summary.updated)"])
-            )
-            return (preview, summary)
-        }
-        guard let summary = outcome.1 else {
-            report(outcome.0, file: file)
-            throw ExitCode(1)
-        }
-        let encoding = outcome.0.encoding?.rawValue ?? "?"
+        let (summary, encoding) = try await runImport(
+            "members", file: file, options: database,
+            check: { bytes, repository in OrganisationCSV.members(bytes, knownBranches: try await repository.branchCodes()) },
+            apply: { rows, repository, logger in try await repository.importMembers(rows, logger: logger) }
+        )
         print(english
             ? "members: \(summary.created) created, \(summary.updated) updated (read as \(encoding))"
             : "党员：新增 \(summary.created) 名，更新 \(summary.updated) 名（文件编码 \(encoding)）")

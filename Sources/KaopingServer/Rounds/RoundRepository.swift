@@ -249,47 +249,60 @@ public struct RoundRepository: Sendable {
     // MARK: Reading
 
     public func list() async throws -> [RoundSummary] {
+        try await summaries(nil)
+    }
+
+    public func round(_ id: UUID) async throws -> RoundSummary? {
+        try await summaries(id).first
+    }
+
+    /// One round, or all of them newest first.
+    private func summaries(_ id: UUID?) async throws -> [RoundSummary] {
         try await database.query(
             """
             SELECT r.id, r.title, r.year, r.status, r.opens_at, r.closes_at, r.opened_at, r.closed_at, r.config_hash,
                    (SELECT count(*)::int FROM round_branches rb WHERE rb.round_id = r.id)
-            FROM rounds r ORDER BY r.created_at DESC
+            FROM rounds r WHERE \(id)::uuid IS NULL OR r.id = \(id)
+            ORDER BY r.created_at DESC
             """
         ).map(Self.summary)
     }
 
-    public func round(_ id: UUID) async throws -> RoundSummary? {
-        try await database.query(
-            """
-            SELECT r.id, r.title, r.year, r.status, r.opens_at, r.closes_at, r.opened_at, r.closed_at, r.config_hash,
-                   (SELECT count(*)::int FROM round_branches rb WHERE rb.round_id = r.id)
-            FROM rounds r WHERE r.id = \(id)
-            """
-        ).first.map(Self.summary)
-    }
+    /// Answers per branch of round `$1`, members and public, counting ballots still waiting in
+    /// the ballot box: one aggregate pass, shared by the progress page and its totals.
+    private static let answerCounts = """
+        counted AS (
+          SELECT branch_id,
+                 count(*) FILTER (WHERE rater_group = 'members') AS members,
+                 count(*) FILTER (WHERE rater_group = 'public') AS public
+          FROM (SELECT branch_id, rater_group FROM responses WHERE round_id = $1
+                UNION ALL SELECT branch_id, rater_group FROM ballot_box WHERE round_id = $1) answered
+          GROUP BY branch_id
+        )
+        """
 
     /// Responses per branch and group, live (ballots still in the box included), one page of
     /// branches at a time, in code order.
     public func progress(_ id: UUID, limit: Int = 100_000, offset: Int = 0) async throws -> [BranchProgress] {
-        try await database.query(
-            """
-            WITH counted AS (
-              SELECT branch_id,
-                     count(*) FILTER (WHERE rater_group = 'members') AS members,
-                     count(*) FILTER (WHERE rater_group = 'public') AS public
-              FROM (SELECT branch_id, rater_group FROM responses WHERE round_id = \(id)
-                    UNION ALL SELECT branch_id, rater_group FROM ballot_box WHERE round_id = \(id)) answered
-              GROUP BY branch_id
-            ), sheets AS (
-              SELECT branch_id, count(*) AS n FROM org_sheets WHERE round_id = \(id) AND status = 'submitted' GROUP BY branch_id
+        var binds = PostgresBindings()
+        binds.append(id)
+        binds.append(limit)
+        binds.append(offset)
+        return try await database.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    WITH \(Self.answerCounts), sheets AS (
+                      SELECT branch_id, count(*) AS n FROM org_sheets WHERE round_id = $1 AND status = 'submitted' GROUP BY branch_id
+                    )
+                    SELECT b.code, b.name, rb.eligible_members, rb.public_code,
+                           coalesce(c.members, 0)::int, coalesce(c.public, 0)::int, coalesce(s.n, 0)::int
+                    FROM round_branches rb JOIN branches b ON b.id = rb.branch_id
+                    LEFT JOIN counted c ON c.branch_id = rb.branch_id
+                    LEFT JOIN sheets s ON s.branch_id = rb.branch_id
+                    WHERE rb.round_id = $1 ORDER BY b.code LIMIT $2 OFFSET $3
+                    """,
+                binds: binds
             )
-            SELECT b.code, b.name, rb.eligible_members, rb.public_code,
-                   coalesce(c.members, 0)::int, coalesce(c.public, 0)::int, coalesce(s.n, 0)::int
-            FROM round_branches rb JOIN branches b ON b.id = rb.branch_id
-            LEFT JOIN counted c ON c.branch_id = rb.branch_id
-            LEFT JOIN sheets s ON s.branch_id = rb.branch_id
-            WHERE rb.round_id = \(id) ORDER BY b.code LIMIT \(limit) OFFSET \(offset)
-            """
         ).map { row in
             let (code, name, eligible, publicCode, members, publicCount, sheets) = try row.decode((String, String, Int, String, Int, Int, Int).self)
             return BranchProgress(code: code, name: name, eligibleMembers: eligible, publicCode: publicCode, memberResponses: members, publicResponses: publicCount, sheets: sheets)
@@ -313,21 +326,19 @@ public struct RoundRepository: Sendable {
     }
 
     public func progressTotals(_ id: UUID) async throws -> ProgressTotals {
+        var binds = PostgresBindings()
+        binds.append(id)
         let row = try await database.query(
-            """
-            WITH counted AS (
-              SELECT branch_id,
-                     count(*) FILTER (WHERE rater_group = 'members') AS members,
-                     count(*) FILTER (WHERE rater_group = 'public') AS public
-              FROM (SELECT branch_id, rater_group FROM responses WHERE round_id = \(id)
-                    UNION ALL SELECT branch_id, rater_group FROM ballot_box WHERE round_id = \(id)) answered
-              GROUP BY branch_id
+            PostgresQuery(
+                unsafeSQL: """
+                    WITH \(Self.answerCounts)
+                    SELECT count(*)::int, coalesce(sum(rb.eligible_members), 0)::int, coalesce(sum(c.members), 0)::int,
+                           coalesce(sum(c.public), 0)::int, count(*) FILTER (WHERE coalesce(c.members, 0) > rb.eligible_members)::int
+                    FROM round_branches rb LEFT JOIN counted c ON c.branch_id = rb.branch_id
+                    WHERE rb.round_id = $1
+                    """,
+                binds: binds
             )
-            SELECT count(*)::int, coalesce(sum(rb.eligible_members), 0)::int, coalesce(sum(c.members), 0)::int,
-                   coalesce(sum(c.public), 0)::int, count(*) FILTER (WHERE coalesce(c.members, 0) > rb.eligible_members)::int
-            FROM round_branches rb LEFT JOIN counted c ON c.branch_id = rb.branch_id
-            WHERE rb.round_id = \(id)
-            """
         ).first!
         let (branches, eligible, members, publicCount, over) = try row.decode((Int, Int, Int, Int, Int).self)
         return ProgressTotals(branches: branches, eligibleMembers: eligible, memberResponses: members, publicResponses: publicCount, overCounted: over)

@@ -20,26 +20,14 @@ public struct RoundSchedulerService: Service {
     }
 
     public func run() async throws {
-        do {
-            try await cancelWhenGracefulShutdown { try await migrations.wait() }
-        } catch {
-            return
-        }
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
-                // Cancelled on shutdown: a database that is down must not hold the server up.
-                let rounds = self.rounds, ballots = self.ballots, logger = self.logger
-                let (opened, closed) = try await cancelWhenGracefulShutdown { try await rounds.runDue(logger: logger) }
-                // Ballots move into the responses once a round has k of them waiting.
-                let mixed = try await cancelWhenGracefulShutdown { try await ballots.mixFullRounds(logger: logger) }
-                if mixed > 0 { logger.debug("mixed ballots into responses", metadata: ["count": "\(mixed)"]) }
-                for id in opened { logger.info("round opened on schedule", metadata: ["round": "\(id)"]) }
-                for id in closed { logger.info("round closed on schedule", metadata: ["round": "\(id)"]) }
-            } catch {
-                if Task.isCancelled || Task.isShuttingDownGracefully { return }
-                logger.warning("round scheduling failed; will retry", metadata: ["error": "\(String(reflecting: error))"])
-            }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        let rounds = self.rounds, ballots = self.ballots, logger = self.logger
+        await PeriodicWork(name: "round scheduling", migrations: migrations, interval: interval, logger: logger).run {
+            let (opened, closed) = try await rounds.runDue(logger: logger)
+            // Ballots move into the responses once a round has k of them waiting.
+            let mixed = try await ballots.mixFullRounds(logger: logger)
+            if mixed > 0 { logger.debug("mixed ballots into responses", metadata: ["count": "\(mixed)"]) }
+            for id in opened { logger.info("round opened on schedule", metadata: ["round": "\(id)"]) }
+            for id in closed { logger.info("round closed on schedule", metadata: ["round": "\(id)"]) }
         }
     }
 }

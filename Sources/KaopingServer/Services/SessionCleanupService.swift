@@ -18,26 +18,11 @@ public struct SessionCleanupService: Service {
     }
 
     public func run() async throws {
-        do {
-            try await cancelWhenGracefulShutdown { try await migrations.wait() }
-        } catch {
-            return
-        }
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
-                let sessions = self.sessions, throttle = self.throttle
-                let removed = try await cancelWhenGracefulShutdown {
-                    let removed = try await sessions.removeExpired()
-                    try await throttle.prune()
-                    return removed
-                }
-                if removed > 0 { logger.debug("removed expired sessions", metadata: ["count": "\(removed)"]) }
-            } catch {
-                // During shutdown the pool closes under us; that is not worth a warning.
-                if Task.isCancelled || Task.isShuttingDownGracefully { return }
-                logger.warning("session clean-up failed; will retry", metadata: ["error": "\(String(reflecting: error))"])
-            }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        let sessions = self.sessions, throttle = self.throttle, logger = self.logger
+        await PeriodicWork(name: "session clean-up", migrations: migrations, interval: interval, logger: logger).run {
+            let removed = try await sessions.removeExpired()
+            try await throttle.prune()
+            if removed > 0 { logger.debug("removed expired sessions", metadata: ["count": "\(removed)"]) }
         }
     }
 }
