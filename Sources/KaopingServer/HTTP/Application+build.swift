@@ -26,6 +26,8 @@ public struct ApplicationEnvironment: Sendable {
     public var onServerRunning: @Sendable (Int) async -> Void
     /// How often due rounds are opened and closed.
     public var schedulerInterval: Duration = .seconds(1)
+    /// Shortest time between two mixes of one round's ballot box.
+    public var mixPace: Duration = .seconds(30)
     /// The secret invitation tokens are derived from (see `InvitationTokens`).
     public var invitationSecret: [UInt8] = []
 
@@ -87,7 +89,7 @@ public func buildApplication(_ environment: ApplicationEnvironment) async throws
     }
     services.append(database.client)
     services.append(SessionCleanupService(sessions: sessions, throttle: throttle, migrations: migrations, logger: logger))
-    services.append(RoundSchedulerService(rounds: rounds, ballots: BallotBox(database: database), migrations: migrations, interval: environment.schedulerInterval, logger: logger))
+    services.append(RoundSchedulerService(rounds: rounds, ballots: BallotBox(database: database, pace: environment.mixPace), migrations: migrations, interval: environment.schedulerInterval, logger: logger))
 
     var app = Application(
         router: router,

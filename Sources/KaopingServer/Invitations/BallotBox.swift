@@ -11,16 +11,25 @@ import PostgresNIO
 /// gives them all one `xmin` too. After that nothing ties a response to an invitation.
 public struct BallotBox: Sendable {
     let database: Database
+    /// The shortest time between two mixes of one round. A mix touches every used invitation
+    /// of the round, so its cost grows with the round; pacing keeps a busy round of 100,000
+    /// members from rewriting them every second. Ballots wait at most about this long once k
+    /// have arrived.
+    let pace: Duration
 
-    public init(database: Database) {
+    public init(database: Database, pace: Duration = .seconds(30)) {
         self.database = database
+        self.pace = pace
     }
 
-    /// Mixes the ballots of every round that has at least its anonymity threshold waiting.
+    /// Mixes the ballots of every round that has at least its anonymity threshold waiting and
+    /// was not mixed within the pace.
     public func mixFullRounds(logger: Logger) async throws -> Int {
+        let pace = Double(pace.components.seconds) + Double(pace.components.attoseconds) / 1e18
         let due = try await database.query(
             """
             SELECT b.round_id FROM ballot_box b JOIN rounds r ON r.id = b.round_id
+            WHERE r.last_mixed_at IS NULL OR r.last_mixed_at <= now() - make_interval(secs => \(pace))
             GROUP BY b.round_id, r.config
             HAVING count(*) >= greatest(coalesce((r.config->>'anonymityThreshold')::int, 5), 3)
             """
@@ -57,8 +66,11 @@ public struct BallotBox: Sendable {
               RETURNING 1
             ), touched AS (
               UPDATE invitations SET used = used WHERE round_id = \(roundID) AND used RETURNING 1
+            ), paced AS (
+              UPDATE rounds SET last_mixed_at = now() WHERE id = \(roundID) RETURNING 1
             )
             SELECT (SELECT count(*)::int FROM inserted) + 0 * (SELECT count(*) FROM answered) + 0 * (SELECT count(*) FROM touched)
+                   + 0 * (SELECT count(*) FROM paced)
             """,
             logger: logger
         ).decode(Int.self) { moved = count }
