@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
     targets: [
         // Form definitions: parsing and validation of the files in forms/. No HTTP, no database.
@@ -83,7 +84,11 @@ let package = Package(
             ]
         ),
         .testTarget(name: "KaopingFormsTests", dependencies: ["KaopingForms"]),
-        .testTarget(name: "KaopingAggregationTests", dependencies: ["KaopingAggregation"]),
+        .testTarget(
+            name: "KaopingAggregationTests",
+            dependencies: ["KaopingAggregation", .product(name: "PropertyBased", package: "swift-property-based")],
+            exclude: ["Fixtures"]
+        ),
         .testTarget(
             name: "KaopingServerTests",
             dependencies: [

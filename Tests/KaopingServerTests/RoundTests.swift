@@ -68,6 +68,15 @@ struct RoundTests {
         #expect(spec.configuration.groups[.public]?.quorum.minimum == 20)
 
         #expect(throws: RoundSpec.ParseError.self) { try RoundSpec.parse(yaml: "title: x\nyear: 2026\nopens: tomorrow\n") }
+        // A quota as people write it; one third stays exact.
+        #expect(try RoundSpec.parse(yaml: "title: x\nyear: 2026\ntop-grade-quota: 1/3\n").configuration.topGradeQuota == 1.0 / 3.0)
+        #expect(try RoundSpec.parse(yaml: "title: x\nyear: 2026\ntop-grade-quota: 30%\n").configuration.topGradeQuota == 0.3)
+        #expect(try RoundSpec.parse(yaml: "title: x\nyear: 2026\ntop-grade-quota: 0.25\n").configuration.topGradeQuota == 0.25)
+        #expect(throws: RoundSpec.ParseError.self) { try RoundSpec.parse(yaml: "title: x\nyear: 2026\ntop-grade-quota: a third\n") }
+        // The example in docs/rounds.md is a valid spec.
+        let guide = try String(contentsOfFile: TestDatabaseServer.repositoryRoot + "/docs/rounds.md", encoding: .utf8)
+        let example = try #require(guide.components(separatedBy: "```yaml\n").dropFirst().first?.components(separatedBy: "```").first)
+        #expect(try RoundSpec.parse(yaml: example).configuration.topGradeQuota == 1.0 / 3.0)
         do {
             _ = try RoundSpec.parse(yaml: "title: x\nyear: 2026\nopens: 2026-12-02 09:00\ncloses: 2026-12-01 09:00\ngroups:\n  judges: {}\n")
         } catch {

@@ -77,7 +77,8 @@ public struct RoundSpec: Sendable, Equatable {
         public var grades: [Grade]?
         public var vetoGrade: String?
         public var bonusCap: Double?
-        public var topGradeQuota: Double?
+        /// A share: 0.25, "25%" or "1/3".
+        public var topGradeQuota: Share?
         public var anonymityThreshold: Int?
         public var missingGroups: String?
         public var publicCap: Int?
@@ -94,6 +95,39 @@ public struct RoundSpec: Sendable, Equatable {
             case anonymityThreshold = "anonymity-threshold"
             case missingGroups = "missing-groups"
             case publicCap = "public-cap"
+        }
+    }
+
+    /// A share as people write it: 0.25, 25% or 1/3 (a fraction keeps one third exact, where
+    /// 0.3333 of three branches is no place at all).
+    public struct Share: Decodable, Sendable, Equatable {
+        public var text: String
+        public var value: Double?
+
+        public init(_ text: String) {
+            self.text = text
+            self.value = Share.parse(text)
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let number = try? container.decode(Double.self) {
+                self.init(String(number))
+            } else {
+                self.init(try container.decode(String.self))
+            }
+        }
+
+        static func parse(_ raw: String) -> Double? {
+            let text = raw.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "％", with: "%")
+            if text.hasSuffix("%") { return Double(text.dropLast()).map { $0 / 100 } }
+            let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+            if parts.count == 2, let top = Double(parts[0].trimmingCharacters(in: .whitespaces)),
+               let bottom = Double(parts[1].trimmingCharacters(in: .whitespaces)), bottom != 0
+            {
+                return top / bottom
+            }
+            return Double(text)
         }
     }
 
@@ -163,7 +197,15 @@ public struct RoundSpec: Sendable, Equatable {
         if let grades = file.grades { configuration.bands = grades.map { .init(grade: $0.grade, minimum: $0.min) } }
         if let veto = file.vetoGrade { configuration.vetoGrade = veto }
         if let cap = file.bonusCap { configuration.bonusCap = cap }
-        configuration.topGradeQuota = file.topGradeQuota
+        if let quota = file.topGradeQuota {
+            if let value = quota.value {
+                configuration.topGradeQuota = value
+            } else {
+                problems.append(Problem(
+                    "top-grade-quota '\(quota.text)' is not a share like 0.25, 25% or 1/3", "最高等次比例“\(quota.text)”格式不对，应如 0.25、25% 或 1/3"
+                ))
+            }
+        }
         if let threshold = file.anonymityThreshold { configuration.anonymityThreshold = threshold }
         if let rule = file.missingGroups {
             if let parsed = RoundConfiguration.MissingGroupRule(rawValue: rule) {

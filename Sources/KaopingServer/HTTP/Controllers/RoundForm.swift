@@ -104,7 +104,7 @@ struct RoundForm {
         draft.grades = grades
         draft.vetoGrade = entered["veto_grade"]
         draft.bonusCap = decimal("bonus_cap", "bonus cap", "加分上限")
-        draft.topGradeQuota = decimal("top_grade_quota", "top-grade quota", "最高等次比例")
+        draft.topGradeQuota = entered["top_grade_quota"].map(RoundSpec.Share.init)
         draft.anonymityThreshold = integer("anonymity_threshold", "anonymity threshold", "匿名阈值")
         draft.missingGroups = entered["missing_groups"]
         draft.publicCap = integer("public_cap", "public cap", "群众评价份数上限")

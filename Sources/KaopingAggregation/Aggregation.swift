@@ -1,0 +1,254 @@
+import Foundation
+
+/// The scoring method (docs/scoring.md): responses and sheets in, scores, grades, ranks and
+/// diagnostics out. Pure: no I/O, no clock, no randomness; inputs in any order give the same
+/// result.
+public enum Aggregation {
+    public static let methodVersion = "v1"
+
+    public static func run(_ input: RoundInput) -> RoundResult {
+        let configuration = input.configuration
+        var subjects = input.subjects.sorted { $0.code < $1.code }.map { subject in
+            self.subject(subject, configuration: configuration, sheet: input.sheet, dimensionKeys: input.dimensionKeys)
+        }
+        applyQuota(&subjects, configuration: configuration)
+        rank(&subjects)
+        subjects.sort { lhs, rhs in
+            switch (lhs.rank, rhs.rank) {
+            case let (left?, right?) where left != right: left < right
+            case (.some, .none): true
+            case (.none, .some): false
+            default: lhs.code < rhs.code
+            }
+        }
+        return RoundResult(
+            methodVersion: methodVersion, configurationHash: input.configurationHash, subjects: subjects,
+            diagnostics: diagnostics(input)
+        )
+    }
+
+    // MARK: One subject
+
+    static func subject(
+        _ input: SubjectInput, configuration: RoundConfiguration, sheet layout: SheetLayout?,
+        dimensionKeys: [RoundConfiguration.RaterGroup: [String]]
+    ) -> SubjectResult {
+        var groups: [String: GroupResult] = [:]
+        var sheet: SheetResult?
+        for (group, settings) in configuration.groups.sorted(by: { $0.key < $1.key }) {
+            switch group {
+            case .organisation:
+                guard let layout else { continue }
+                let result = sheetResult(input.sheets, layout: layout, bonusCap: configuration.bonusCap)
+                sheet = result
+                groups[group.rawValue] = organisationGroup(input.sheets, layout: layout, sheet: result, settings: settings)
+            case .members, .public:
+                groups[group.rawValue] = groupResult(
+                    input.responses[group] ?? [], dimensionKeys: dimensionKeys[group] ?? [], settings: settings, eligible: input.eligibleMembers,
+                    usesShare: group == .members, anonymityThreshold: configuration.anonymityThreshold
+                )
+            }
+        }
+
+        var result = SubjectResult(
+            code: input.code, name: input.name, parent: input.parent, groups: groups, organisationSheet: sheet,
+            status: .incomplete, combinedBeforeBonus: nil, bonus: 0, combined: nil, bandGrade: nil, grade: nil,
+            vetoed: false, droppedByQuota: false, rank: nil
+        )
+        guard let combined = combine(groups, configuration: configuration) else { return result }
+        // Bonus comes with the organisation's sheet, and only when that sheet counts.
+        let bonus = groups[RoundConfiguration.RaterGroup.organisation.rawValue]?.status == .sufficient ? (sheet?.bonus ?? 0) : 0
+        result.status = .complete
+        result.combinedBeforeBonus = combined
+        result.bonus = bonus
+        result.combined = combined + bonus
+        let band = band(for: combined + bonus, bands: configuration.bands)
+        result.bandGrade = band
+        result.grade = band
+        if let sheet, !sheet.failedBaselines.isEmpty {
+            result.vetoed = true
+            result.grade = worse(band, configuration.vetoGrade, bands: configuration.bands)
+        }
+        return result
+    }
+
+    /// Weighted mean of the groups that reached quorum (spec §4), before bonus.
+    static func combine(_ groups: [String: GroupResult], configuration: RoundConfiguration) -> Double? {
+        var sum = 0.0, weights = 0.0
+        for group in RoundConfiguration.RaterGroup.allCases {
+            guard let settings = configuration.groups[group], settings.weight > 0 else { continue }
+            guard let result = groups[group.rawValue], result.status == .sufficient, let score = result.score else {
+                if configuration.missingGroups == .require { return nil }
+                continue
+            }
+            sum += settings.weight * score
+            weights += settings.weight
+        }
+        return weights > 0 ? sum / weights : nil
+    }
+
+    // MARK: Survey groups (spec §2)
+
+    static func groupResult(
+        _ responses: [ResponseInput], dimensionKeys: [String] = [], settings: RoundConfiguration.Group, eligible: Int, usesShare: Bool,
+        anonymityThreshold: Int
+    ) -> GroupResult {
+        let scores = responses.compactMap(\.score).sorted()
+        let kept = Statistics.trimmed(scores, settings.trimming)
+        let interval = Statistics.confidenceInterval95(scores)
+        var dimensions: [String: Double] = [:]
+        for (position, key) in dimensionKeys.enumerated() {
+            var values: [Double] = []
+            for response in responses where position < response.dimensions.count {
+                if let value = response.dimensions[position] { values.append(value) }
+            }
+            dimensions[key] = Statistics.mean(Statistics.trimmed(values.sorted(), settings.trimming))
+        }
+        let answeredSatisfaction = responses.compactMap(\.satisfied)
+        let n = scores.count
+        var quorumMet = n >= settings.quorum.minimum
+        if usesShare && settings.quorum.share > 0 && eligible > 0 {
+            quorumMet = quorumMet && Double(n) >= settings.quorum.share * Double(eligible)
+        }
+        return GroupResult(
+            responses: responses.count, n: n, nTrimmed: kept.count, score: Statistics.mean(kept),
+            standardDeviation: Statistics.sampleStandardDeviation(scores), confidenceLow: interval?.low, confidenceHigh: interval?.high,
+            status: quorumMet && n > 0 ? .sufficient : .insufficient, weight: settings.weight, dimensions: dimensions,
+            satisfactionRate: answeredSatisfaction.isEmpty
+                ? nil : Double(answeredSatisfaction.filter { $0 }.count) / Double(answeredSatisfaction.count),
+            straightLinedShare: responses.isEmpty ? nil : Double(responses.filter(\.straightLined).count) / Double(responses.count),
+            breakdownShown: n >= anonymityThreshold
+        )
+    }
+
+    // MARK: Organisation sheet (spec §3)
+
+    /// Several evaluators' entries are averaged item by item; a baseline fails when any
+    /// evaluator failed it.
+    static func sheetResult(_ sheets: [SheetInput], layout: SheetLayout, bonusCap: Double) -> SheetResult? {
+        guard !sheets.isEmpty else { return nil }
+        let count = Double(sheets.count)
+        var lost: [String: Double] = [:], earned: [String: Double] = [:]
+        let ordered = sheets.sorted { $0.evaluator < $1.evaluator }
+        for item in layout.deductions {
+            var sum = 0.0
+            for sheet in ordered { sum += sheet.lost[item.key] ?? 0 }
+            lost[item.key] = sum / count
+        }
+        for item in layout.bonuses {
+            var sum = 0.0
+            for sheet in ordered { sum += sheet.bonus[item.key] ?? 0 }
+            earned[item.key] = sum / count
+        }
+        var bonus = 0.0
+        for item in layout.bonuses { bonus += min(max(earned[item.key] ?? 0, 0), item.cap) }
+        let failed = layout.baselines.filter { key in sheets.contains { $0.failedBaselines.contains(key) } }
+        return SheetResult(
+            evaluators: sheets.count, baseScore: baseScore(lost: lost, layout: layout), bonus: min(bonus, bonusCap),
+            failedBaselines: failed, lost: lost, earned: earned
+        )
+    }
+
+    /// Σ max(0, max − lost) over deduction items, scaled to 0–100 when the maxima do not sum to 100.
+    static func baseScore(lost: [String: Double], layout: SheetLayout) -> Double {
+        var kept = 0.0, maxima = 0.0
+        for item in layout.deductions {
+            kept += max(0, item.maximum - (lost[item.key] ?? 0))
+            maxima += item.maximum
+        }
+        guard maxima > 0 else { return 0 }
+        return maxima == 100 ? kept : kept * 100 / maxima
+    }
+
+    static func organisationGroup(_ sheets: [SheetInput], layout: SheetLayout, sheet: SheetResult?, settings: RoundConfiguration.Group) -> GroupResult {
+        // Each evaluator's own base score, for the spread between evaluators.
+        let perEvaluator = sheets.map { baseScore(lost: $0.lost, layout: layout) }.sorted()
+        let interval = Statistics.confidenceInterval95(perEvaluator)
+        let n = sheets.count
+        return GroupResult(
+            responses: n, n: n, nTrimmed: n, score: sheet?.baseScore,
+            standardDeviation: Statistics.sampleStandardDeviation(perEvaluator), confidenceLow: interval?.low, confidenceHigh: interval?.high,
+            status: n > 0 && n >= settings.quorum.minimum ? .sufficient : .insufficient, weight: settings.weight,
+            dimensions: [:], satisfactionRate: nil, straightLinedShare: nil, breakdownShown: true
+        )
+    }
+
+    // MARK: Grades and ranks (spec §5)
+
+    /// The band a score falls in, judged on the score as shown (two decimals).
+    static func band(for score: Double, bands: [RoundConfiguration.Band]) -> String? {
+        let shown = Statistics.rounded2(score)
+        return bands.first { shown >= $0.minimum }?.grade ?? bands.last?.grade
+    }
+
+    /// The lower of two grades in band order.
+    static func worse(_ grade: String?, _ other: String, bands: [RoundConfiguration.Band]) -> String? {
+        guard let grade else { return nil }
+        let names = bands.map(\.grade)
+        guard let first = names.firstIndex(of: grade), let second = names.firstIndex(of: other) else { return grade }
+        return names[max(first, second)]
+    }
+
+    /// Only the first floor(quota × graded subjects) keep the top grade; the rest drop one.
+    static func applyQuota(_ subjects: inout [SubjectResult], configuration: RoundConfiguration) {
+        guard let quota = configuration.topGradeQuota, let top = configuration.bands.first?.grade, configuration.bands.count > 1 else { return }
+        let next = configuration.bands[1].grade
+        let graded = subjects.filter { $0.combined != nil }.count
+        // The small allowance keeps 1/3 written as 0.333… from losing a place to rounding.
+        let places = Int((quota * Double(graded) + 1e-9).rounded(.down))
+        let contenders = subjects.indices.filter { subjects[$0].grade == top }.sorted { precedes(subjects[$0], subjects[$1]) }
+        for (position, index) in contenders.enumerated() where position >= places {
+            subjects[index].grade = next
+            subjects[index].droppedByQuota = true
+        }
+    }
+
+    /// Combined score, then organisation score, then member score (all as shown), then code.
+    static func precedes(_ lhs: SubjectResult, _ rhs: SubjectResult) -> Bool {
+        func shown(_ value: Double?) -> Double { value.map(Statistics.rounded2) ?? -Double.infinity }
+        let keys: [(Double, Double)] = [
+            (shown(lhs.combined), shown(rhs.combined)),
+            (shown(lhs.groups["organisation"]?.score), shown(rhs.groups["organisation"]?.score)),
+            (shown(lhs.groups["members"]?.score), shown(rhs.groups["members"]?.score)),
+        ]
+        for (left, right) in keys where left != right { return left > right }
+        return lhs.code < rhs.code
+    }
+
+    /// Competition ranking (1, 2, 2, 4) by the combined score as shown.
+    static func rank(_ subjects: inout [SubjectResult]) {
+        let ranked = subjects.indices.filter { subjects[$0].combined != nil }
+            .sorted { Statistics.rounded2(subjects[$0].combined!) > Statistics.rounded2(subjects[$1].combined!) }
+        var previous: Double?
+        var currentRank = 0
+        for (position, index) in ranked.enumerated() {
+            let shown = Statistics.rounded2(subjects[index].combined!)
+            if shown != previous {
+                currentRank = position + 1
+                previous = shown
+            }
+            subjects[index].rank = currentRank
+        }
+    }
+
+    // MARK: Diagnostics (spec §6)
+
+    static func diagnostics(_ input: RoundInput) -> Diagnostics {
+        var alpha: [String: Double] = [:]
+        let subjects = input.subjects.sorted { $0.code < $1.code }
+        for group in RoundConfiguration.RaterGroup.allCases where input.configuration.groups[group] != nil {
+            let units: [[Double]] = switch group {
+            case .organisation:
+                subjects.map { subject in
+                    guard let layout = input.sheet else { return [] }
+                    return subject.sheets.map { sheet in baseScore(lost: sheet.lost, layout: layout) }
+                }
+            case .members, .public:
+                subjects.map { ($0.responses[group] ?? []).compactMap(\.score) }
+            }
+            if let value = Krippendorff.intervalAlpha(units) { alpha[group.rawValue] = value }
+        }
+        let low = alpha.filter { $0.value < 0.667 }.keys.sorted()
+        return Diagnostics(alpha: alpha, lowAgreement: low)
+    }
+}

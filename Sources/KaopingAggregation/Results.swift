@@ -1,0 +1,85 @@
+/// What the aggregation produces for a round. Encoded with sorted keys it is the same bytes
+/// for the same inputs, whatever the order they came in.
+public struct RoundResult: Codable, Sendable, Equatable {
+    /// The version of the method (this document: `docs/scoring.md`).
+    public var methodVersion: String
+    public var configurationHash: String
+    /// Subjects in rank order (unranked ones last, by code).
+    public var subjects: [SubjectResult]
+    public var diagnostics: Diagnostics
+}
+
+public struct SubjectResult: Codable, Sendable, Equatable {
+    public enum Status: String, Codable, Sendable {
+        /// Has a combined score, grade and rank.
+        case complete
+        /// No combined score: no group reached its quorum, or (rule `require`) a weighted group did not.
+        case incomplete
+    }
+
+    public var code: String
+    public var name: String
+    public var parent: String?
+    /// By rater group name: `organisation`, `members`, `public`.
+    public var groups: [String: GroupResult]
+    public var organisationSheet: SheetResult?
+    public var status: Status
+    /// Weighted combination of the groups that count, before bonus (0–100).
+    public var combinedBeforeBonus: Double?
+    public var bonus: Double
+    /// Combined score with bonus: what grades and ranks use.
+    public var combined: Double?
+    /// The band the combined score falls in.
+    public var bandGrade: String?
+    /// After veto and quota: the grade that stands.
+    public var grade: String?
+    public var vetoed: Bool
+    public var droppedByQuota: Bool
+    public var rank: Int?
+}
+
+public struct GroupResult: Codable, Sendable, Equatable {
+    public enum Status: String, Codable, Sendable {
+        case sufficient
+        /// Below quorum: reported, but not part of the combined score.
+        case insufficient
+    }
+
+    /// Responses (or sheets) received, scored or not.
+    public var responses: Int
+    /// Responses with a score, before trimming.
+    public var n: Int
+    /// Scores left after trimming.
+    public var nTrimmed: Int
+    public var score: Double?
+    public var standardDeviation: Double?
+    public var confidenceLow: Double?
+    public var confidenceHigh: Double?
+    public var status: Status
+    public var weight: Double
+    public var dimensions: [String: Double]
+    public var satisfactionRate: Double?
+    /// Share of responses flagged as straight-lined (spec §6).
+    public var straightLinedShare: Double?
+    /// n ≥ the anonymity threshold: the breakdown may be shown.
+    public var breakdownShown: Bool
+}
+
+public struct SheetResult: Codable, Sendable, Equatable {
+    public var evaluators: Int
+    /// Sum over deduction items of max − points lost (averaged over evaluators), on 0–100.
+    public var baseScore: Double
+    /// Bonus after the per-item and total caps.
+    public var bonus: Double
+    public var failedBaselines: [String]
+    /// Average points lost per deduction item, and earned per bonus item.
+    public var lost: [String: Double]
+    public var earned: [String: Double]
+}
+
+public struct Diagnostics: Codable, Sendable, Equatable {
+    /// Krippendorff's alpha (interval) per rater group, over subjects with two or more scores.
+    public var alpha: [String: Double]
+    /// Groups whose alpha is below 0.667 (low agreement).
+    public var lowAgreement: [String]
+}

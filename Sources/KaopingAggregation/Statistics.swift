@@ -1,0 +1,105 @@
+import Foundation
+
+/// The few statistics the method needs, written out so that every figure is reproducible to
+/// the bit: sums run in a fixed order over sorted values.
+public enum Statistics {
+    /// Sorted values with `drop` removed from each end when there are at least `from` of them.
+    public static func trimmed(_ sortedValues: [Double], _ trimming: RoundConfiguration.Trimming) -> ArraySlice<Double> {
+        guard trimming.drop > 0, sortedValues.count >= trimming.from, sortedValues.count > 2 * trimming.drop else {
+            return sortedValues[...]
+        }
+        return sortedValues[trimming.drop..<(sortedValues.count - trimming.drop)]
+    }
+
+    public static func mean<C: Collection>(_ values: C) -> Double? where C.Element == Double {
+        guard !values.isEmpty else { return nil }
+        var sum = 0.0
+        for value in values { sum += value }
+        return sum / Double(values.count)
+    }
+
+    /// Sample standard deviation (n − 1); `nil` below two values.
+    public static func sampleStandardDeviation<C: Collection>(_ values: C) -> Double? where C.Element == Double {
+        guard values.count >= 2, let mean = mean(values) else { return nil }
+        var squares = 0.0
+        for value in values { squares += (value - mean) * (value - mean) }
+        return (squares / Double(values.count - 1)).squareRoot()
+    }
+
+    /// The two-sided 95% confidence interval of the mean (Student t); `nil` below two values.
+    public static func confidenceInterval95<C: Collection>(_ values: C) -> (low: Double, high: Double)? where C.Element == Double {
+        guard let mean = mean(values), let sd = sampleStandardDeviation(values) else { return nil }
+        let half = studentTQuantile(0.975, degreesOfFreedom: Double(values.count - 1)) * sd / Double(values.count).squareRoot()
+        return (mean - half, mean + half)
+    }
+
+    /// The p-quantile of Student's t distribution (0.5 < p < 1), by bisection on its CDF.
+    public static func studentTQuantile(_ p: Double, degreesOfFreedom df: Double) -> Double {
+        precondition(p > 0.5 && p < 1 && df > 0)
+        var low = 0.0, high = 1.0
+        while studentTCDF(high, df) < p { high *= 2 }
+        for _ in 0..<200 {
+            let middle = (low + high) / 2
+            if studentTCDF(middle, df) < p { low = middle } else { high = middle }
+            if high - low < 1e-12 { break }
+        }
+        return (low + high) / 2
+    }
+
+    /// P(T ≤ t) for t ≥ 0.
+    static func studentTCDF(_ t: Double, _ df: Double) -> Double {
+        let x = df / (df + t * t)
+        return 1 - 0.5 * regularizedIncompleteBeta(x, df / 2, 0.5)
+    }
+
+    /// I_x(a, b) by its continued fraction (modified Lentz), using the symmetry
+    /// I_x(a, b) = 1 − I_{1−x}(b, a) where the fraction converges slowly.
+    static func regularizedIncompleteBeta(_ x: Double, _ a: Double, _ b: Double) -> Double {
+        if x <= 0 { return 0 }
+        if x >= 1 { return 1 }
+        let logBeta: Double = lgamma(a + b) - lgamma(a) - lgamma(b)
+        let logFront: Double = logBeta + a * log(x) + b * log(1 - x)
+        if x < (a + 1) / (a + b + 2) {
+            return exp(logFront) * betaContinuedFraction(x, a, b) / a
+        }
+        return 1 - exp(logFront) * betaContinuedFraction(1 - x, b, a) / b
+    }
+
+    private static func betaContinuedFraction(_ x: Double, _ a: Double, _ b: Double) -> Double {
+        let tiny = 1e-300
+        var c = 1.0
+        var d = 1 - (a + b) * x / (a + 1)
+        if abs(d) < tiny { d = tiny }
+        d = 1 / d
+        var h = d
+        for m in 1...300 {
+            let m = Double(m)
+            let even = m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m))
+            d = 1 + even * d
+            if abs(d) < tiny { d = tiny }
+            c = 1 + even / c
+            if abs(c) < tiny { c = tiny }
+            d = 1 / d
+            h *= d * c
+            let odd = -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))
+            d = 1 + odd * d
+            if abs(d) < tiny { d = tiny }
+            c = 1 + odd / c
+            if abs(c) < tiny { c = tiny }
+            d = 1 / d
+            let step = d * c
+            h *= step
+            if abs(step - 1) < 1e-15 { break }
+        }
+        return h
+    }
+
+    /// Rounds half away from zero to two decimals, the way scores are shown and compared.
+    /// Binary doubles hold 68.125 computed two ways as 68.12499999999999 or 68.12500000000001,
+    /// and most decimals (68.135) not at all; snapping to a millionth of a hundredth first
+    /// rounds what the arithmetic meant, whichever way the weights were written.
+    public static func rounded2(_ value: Double) -> Double {
+        let hundredths = ((value * 100) * 1e6).rounded() / 1e6
+        return hundredths.rounded(.toNearestOrAwayFromZero) / 100
+    }
+}
