@@ -177,10 +177,10 @@ struct RoundTests {
         try await TestApp.run(database: url, configureEnvironment: { $0.schedulerInterval = .milliseconds(200) }) { client, harness in
             try await TestApp.run(database: url, configureEnvironment: { $0.schedulerInterval = .milliseconds(200) }) { _, _ in
                 let (round, branch) = try await harness.openRound()
-                try await harness.database.query("UPDATE rounds SET closes_at = now() + interval '1 second' WHERE id = \(round)")
                 let link = try await harness.memberLinks(round: round, branch: branch)[0]
                 var browser = Browser(client)
                 let key = try #require(try await browser.get(link).hidden("_key"))
+                try await harness.database.query("UPDATE rounds SET closes_at = now() + interval '1 second' WHERE id = \(round)")
                 var status = "open"
                 for _ in 0..<50 where status != "closed" {
                     try await Task.sleep(for: .milliseconds(200))

@@ -23,6 +23,11 @@ public struct InvitationTarget: Sendable {
 public struct InvitationRepository: Sendable {
     let database: Database
     let tokens: InvitationTokens
+    /// Where the links opened in the last hour lead. A member opens the form, then sends it
+    /// minutes later; the round and branch of an invitation never change, and whether it is
+    /// still unused is checked again by the statement that stores the answers, so the post
+    /// needs no lookup of its own.
+    let opened = TimedCache<String, InvitationTarget>(lifetime: .seconds(3600), capacity: 200_000)
 
     public init(database: Database, tokens: InvitationTokens) {
         self.database = database
@@ -143,7 +148,17 @@ public struct InvitationRepository: Sendable {
             "SELECT round_id, branch_id, used FROM invitations WHERE token_hash = \(hash) AND revoked_at IS NULL"
         ).first else { return nil }
         let (round, branch, used) = try row.decode((UUID, UUID, Bool).self)
-        return InvitationTarget(roundID: round, branchID: branch, used: used)
+        let target = InvitationTarget(roundID: round, branchID: branch, used: used)
+        if !used { opened.store(target, for: token) }
+        return target
+    }
+
+    /// The invitation behind a token whose answers are arriving: the target the form was
+    /// shown for, if it was shown recently, else looked up. Used and revoked links are refused
+    /// by `storeBallot` in either case.
+    public func resolveForSubmission(token: String) async throws -> InvitationTarget? {
+        if let target = opened.value(for: token) { return target }
+        return try await resolve(token: token)
     }
 
     static func hex(_ bytes: [UInt8]) -> String {

@@ -84,7 +84,7 @@ public struct RespondentController: Sendable {
     }
 
     @Sendable func submit(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let access = try await self.access(context)
+        let access = try await self.access(context, submitting: true)
         let target = access.target
         guard target.roundOpen else { return try await closed(target, context) }
         let form = try await definition(target)
@@ -149,13 +149,14 @@ public struct RespondentController: Sendable {
         }
     }
 
-    private func access(_ context: AppRequestContext) async throws -> Access {
+    private func access(_ context: AppRequestContext, submitting: Bool = false) async throws -> Access {
         if let code = context.parameters.get("code") {
             guard let target = try await responses.publicTarget(code: code) else { throw AppError.notFound }
             return .publicLink(target, code: code)
         }
         guard let token = context.parameters.get("token") else { throw AppError.notFound }
-        guard let invitation = try await invitations.resolve(token: token),
+        let resolved = submitting ? try await invitations.resolveForSubmission(token: token) : try await invitations.resolve(token: token)
+        guard let invitation = resolved,
               let target = try await responses.target(roundID: invitation.roundID, group: .members, branchID: invitation.branchID)
         else {
             throw AppError(status: .notFound, messageKey: "invitation_unknown")
