@@ -20,6 +20,17 @@ public struct ResponseScore: Sendable, Equatable {
     public var itemPoints: [String: Double]
     /// Every scored item got the same points, over at least five items (spec §6).
     public var straightLined: Bool
+    /// For a form with a satisfaction item: whether the chosen option counts as satisfied;
+    /// `nil` when the item was skipped or answered with an unscored option (不了解).
+    public var satisfied: Bool?
+
+    public init(score: Double?, dimensionScores: [String: Double], itemPoints: [String: Double], straightLined: Bool, satisfied: Bool? = nil) {
+        self.score = score
+        self.dimensionScores = dimensionScores
+        self.itemPoints = itemPoints
+        self.straightLined = straightLined
+        self.satisfied = satisfied
+    }
 }
 
 extension FormDefinition {
@@ -40,11 +51,18 @@ extension FormDefinition {
             }
         }
         let distinct = Set(itemPoints.values)
+        var satisfied: Bool?
+        if let key = satisfactionItem, let item = item(key), case .option(let chosen) = answers[key],
+           let option = item.option(chosen), option.points != nil
+        {
+            satisfied = option.satisfied
+        }
         return ResponseScore(
             score: totalWeight > 0 ? total / totalWeight : nil,
             dimensionScores: byDimension.compactMapValues { $0.weight > 0 ? $0.sum / $0.weight : nil },
             itemPoints: itemPoints,
-            straightLined: itemPoints.count >= 5 && distinct.count == 1
+            straightLined: itemPoints.count >= 5 && distinct.count == 1,
+            satisfied: satisfied
         )
     }
 }

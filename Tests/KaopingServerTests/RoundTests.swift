@@ -112,7 +112,8 @@ struct RoundTests {
             #expect(try await fixture.status(id) == "closed")
             let snapshot = try await fixture.database.query("SELECT results::text FROM result_snapshots WHERE round_id = \(id) AND kind = 'final'").map { try $0.decode(String.self) }
             #expect(snapshot.count == 1)
-            #expect(snapshot.first?.contains("\"branch\": \"b01\"") == true)
+            #expect(snapshot.first?.contains("\"code\": \"b01\"") == true)
+            #expect(snapshot.first?.contains("\"methodVersion\": \"v1\"") == true)
             await #expect(throws: RoundError.wrongStatus(current: "closed", action: "closed")) {
                 try await fixture.rounds.close(id, actor: .commandLine, logger: fixture.logger)
             }

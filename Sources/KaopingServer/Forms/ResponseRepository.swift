@@ -131,6 +131,7 @@ public struct PostgresResponseRepository: ResponseRepository {
             ("score", record.score.score.map(JSONText.number) ?? "null"),
             ("dimensions", JSONText.object(record.score.dimensionScores.sorted { $0.key < $1.key }.map { ($0.key, JSONText.number($0.value)) })),
             ("straightLined", record.score.straightLined ? "true" : "false"),
+            ("satisfied", record.score.satisfied.map { $0 ? "true" : "false" } ?? "null"),
         ])
     }
 

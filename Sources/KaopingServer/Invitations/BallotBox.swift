@@ -53,9 +53,10 @@ public struct BallotBox: Sendable {
             ), shuffled AS MATERIALIZED (
               SELECT gen_random_uuid() AS response_id, moved.* FROM moved ORDER BY random()
             ), inserted AS (
-              INSERT INTO responses (id, round_id, branch_id, rater_group, form_version_id, submitted_on, score, dimension_scores, straight_lined)
+              INSERT INTO responses (id, round_id, branch_id, rater_group, form_version_id, submitted_on, score, dimension_scores, straight_lined, satisfied)
               SELECT response_id, round_id, branch_id, rater_group, form_version_id, submitted_on,
-                     (ballot->>'score')::float8, coalesce(ballot->'dimensions', '{}'::jsonb), coalesce((ballot->>'straightLined')::boolean, false)
+                     (ballot->>'score')::float8, coalesce(ballot->'dimensions', '{}'::jsonb), coalesce((ballot->>'straightLined')::boolean, false),
+                     (ballot->>'satisfied')::boolean
               FROM shuffled
               RETURNING 1
             ), answered AS (

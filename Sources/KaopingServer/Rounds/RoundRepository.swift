@@ -75,11 +75,14 @@ public struct RoundRepository: Sendable {
     public let database: Database
     let forms: FormCatalog
     let audit: any AuditLog
+    /// Frozen form versions, for scoring a round at close.
+    let frozenForms: any FormRepository
 
-    public init(database: Database, forms: FormCatalog, audit: any AuditLog) {
+    public init(database: Database, forms: FormCatalog, audit: any AuditLog, frozenForms: (any FormRepository)? = nil) {
         self.database = database
         self.forms = forms
         self.audit = audit
+        self.frozenForms = frozenForms ?? PostgresFormRepository(database: database)
     }
 
     // MARK: Creating
@@ -390,18 +393,18 @@ public struct RoundRepository: Sendable {
         guard stamped else { return false }
         // Ballots still waiting in the box join the responses, shuffled, whatever their number.
         _ = try await BallotBox.mix(roundID: id, connection: connection, logger: logger)
-        // Until the scoring method lands, the snapshot records the response counts.
+        // The final results, computed in this transaction from everything it has just mixed
+        // in, stored once (docs/scoring.md).
+        guard let result = try await ResultsRepository.compute(roundID: id, forms: frozenForms, connection: connection, logger: logger) else {
+            return true
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = String(decoding: try encoder.encode(result), as: UTF8.self)
         for try await _ in try await connection.query(
             """
             INSERT INTO result_snapshots (round_id, kind, method_version, config_hash, results)
-            SELECT r.id, 'final', 'counts', coalesce(r.config_hash, ''), jsonb_build_object(
-              'branches', coalesce((
-                SELECT jsonb_agg(jsonb_build_object('branch', b.code, 'name', b.name, 'eligible', rb.eligible_members,
-                  'responses', (SELECT coalesce(jsonb_object_agg(x.rater_group, x.n), '{}'::jsonb)
-                                FROM (SELECT rater_group, count(*) AS n FROM responses
-                                      WHERE round_id = r.id AND branch_id = rb.branch_id GROUP BY rater_group) x)) ORDER BY b.code)
-                FROM round_branches rb JOIN branches b ON b.id = rb.branch_id WHERE rb.round_id = r.id), '[]'::jsonb))
-            FROM rounds r WHERE r.id = \(id)
+            VALUES (\(id), 'final', \(result.methodVersion), \(result.configurationHash), \(json)::jsonb)
             ON CONFLICT (round_id) WHERE kind = 'final' DO NOTHING
             """,
             logger: logger
