@@ -191,37 +191,63 @@ public struct PostgresResponseRepository: ResponseRepository {
         )
     }
 
-    /// The answers as a JSON array for `jsonb_to_recordset`, written by hand: this runs for
-    /// every submission and a general-purpose encoder costs more than the database insert.
+    /// The answers as a JSON array for `jsonb_to_recordset`, written by hand into one string:
+    /// this runs for every submission, and a general-purpose encoder (or building the pieces
+    /// and joining them) costs more than the database insert.
     static func answerRows(_ record: SubmissionRecord) throws -> String {
-        var rows: [String] = []
+        var json = "["
+        json.reserveCapacity(64 * record.answers.count)
+        var first = true
         for item in record.form.items {
             guard let answer = record.answers[item.key] else { continue }
-            var fields: [(String, String)] = [("item_key", JSONText.string(item.key))]
+            json += first ? "{\"item_key\":" : ",{\"item_key\":"
+            first = false
+            JSONText.append(item.key, to: &json)
             switch answer {
             case .option(let key):
-                fields.append(("option_key", JSONText.string(key)))
-                if let points = record.score.itemPoints[item.key] { fields.append(("points", JSONText.number(points))) }
+                json += ",\"option_key\":"
+                JSONText.append(key, to: &json)
+                if let points = record.score.itemPoints[item.key] { json += ",\"points\":" + JSONText.number(points) }
             case .text(let text):
-                fields.append(("text_value", JSONText.string(text)))
+                json += ",\"text_value\":"
+                JSONText.append(text, to: &json)
             case .points(let value, let note):
-                fields.append(("number_value", JSONText.number(value)))
-                if !note.isEmpty { fields.append(("text_value", JSONText.string(note))) }
+                json += ",\"number_value\":" + JSONText.number(value)
+                if !note.isEmpty {
+                    json += ",\"text_value\":"
+                    JSONText.append(note, to: &json)
+                }
             case .baseline(let passed, let note):
-                fields.append(("option_key", JSONText.string(passed ? "pass" : "fail")))
-                if !note.isEmpty { fields.append(("text_value", JSONText.string(note))) }
+                json += passed ? ",\"option_key\":\"pass\"" : ",\"option_key\":\"fail\""
+                if !note.isEmpty {
+                    json += ",\"text_value\":"
+                    JSONText.append(note, to: &json)
+                }
             }
-            rows.append(JSONText.object(fields))
+            json += "}"
         }
-        return "[" + rows.joined(separator: ",") + "]"
+        return json + "]"
     }
 }
 
 /// Minimal JSON writing for values whose shape is known.
 enum JSONText {
     static func string(_ text: String) -> String {
-        var out = "\""
-        out.reserveCapacity(text.utf8.count + 2)
+        var out = ""
+        append(text, to: &out)
+        return out
+    }
+
+    /// Appends `text` as a JSON string literal.
+    static func append(_ text: String, to out: inout String) {
+        // Most keys and answers need no escaping: copy them whole.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out += "\""
+            out += text
+            out += "\""
+            return
+        }
+        out += "\""
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
@@ -235,7 +261,7 @@ enum JSONText {
                 out.unicodeScalars.append(scalar)
             }
         }
-        return out + "\""
+        out += "\""
     }
 
     /// Finite numbers only: scores are always on 0–100.

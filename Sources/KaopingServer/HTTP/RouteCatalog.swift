@@ -4,33 +4,40 @@ import NIOConcurrencyHelpers
 /// The routes the application registered, so that a request for a known path with the wrong
 /// method gets 405 and an `Allow` header instead of 404.
 public final class RouteCatalog: Sendable {
-    private let entries = NIOLockedValueBox<[(path: RouterPath, method: HTTPRequest.Method)]>([])
+    private struct Entry {
+        let elements: [RouterPath.Element]
+        /// Where a `**` makes the rest of any path match, worked out once at registration.
+        let recursiveFrom: Int?
+        let method: HTTPRequest.Method
+    }
+
+    private let entries = NIOLockedValueBox<[Entry]>([])
 
     public init() {}
 
     func add(_ path: RouterPath, _ method: HTTPRequest.Method) {
-        entries.withLockedValue { $0.append((path, method)) }
+        let elements = Array(path.components)
+        let entry = Entry(elements: elements, recursiveFrom: elements.firstIndex { $0.description == "**" }, method: method)
+        entries.withLockedValue { $0.append(entry) }
     }
 
     public func methods(matching path: String) -> [HTTPRequest.Method] {
         let components = path.split(separator: "/", omittingEmptySubsequences: true)
         return entries.withLockedValue { entries in
             var methods: [HTTPRequest.Method] = []
-            for entry in entries where Self.matches(entry.path, components) && !methods.contains(entry.method) {
+            for entry in entries where !methods.contains(entry.method) && Self.matches(entry, components) {
                 methods.append(entry.method)
             }
             return methods
         }
     }
 
-    static func matches(_ pattern: RouterPath, _ components: [Substring]) -> Bool {
-        var index = 0
-        for element in pattern.components {
-            if element.description == "**" { return true }
+    private static func matches(_ entry: Entry, _ components: [Substring]) -> Bool {
+        for (index, element) in entry.elements.enumerated() {
+            if index == entry.recursiveFrom { return true }
             guard index < components.count, element ~= components[index] else { return false }
-            index += 1
         }
-        return index == components.count
+        return entry.elements.count == components.count
     }
 }
 

@@ -162,6 +162,6 @@ public struct InvitationRepository: Sendable {
     }
 
     static func hex(_ bytes: [UInt8]) -> String {
-        bytes.map { String(format: "%02x", $0) }.joined()
+        Hex.string(bytes)
     }
 }

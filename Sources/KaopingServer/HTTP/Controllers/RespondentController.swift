@@ -203,8 +203,7 @@ public struct RespondentController: Sendable {
     }
 
     static func newSubmissionKey() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        Hex.random(bytes: 16)
     }
 
     static func isSubmissionKey(_ text: String) -> Bool {

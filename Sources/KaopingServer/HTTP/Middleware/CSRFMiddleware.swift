@@ -30,8 +30,7 @@ public struct CSRFMiddleware: RouterMiddleware {
 
         let unsafe = ![.get, .head, .options].contains(request.method)
         // Requests no route takes are left for the router to answer 404 or 405.
-        let routed = routes.methods(matching: request.uri.path).contains(request.method)
-        if unsafe && routed && !request.uri.path.hasPrefix("/api/") {
+        if unsafe && !request.uri.path.hasPrefix("/api/") && routes.methods(matching: request.uri.path).contains(request.method) {
             let sent: String?
             if let header = request.headers[.xCSRFToken] {
                 sent = header
@@ -52,8 +51,7 @@ public struct CSRFMiddleware: RouterMiddleware {
     }
 
     static func newToken() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        Hex.random(bytes: 32)
     }
 
     static func isWellFormed(_ token: String) -> Bool {
