@@ -78,6 +78,7 @@ let package = Package(
             dependencies: [
                 "KaopingServer",
                 "KaopingForms",
+                "KaopingAggregation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -28,6 +28,13 @@ public struct ResultsRepository: Sendable {
         }
     }
 
+    /// The method's inputs for a round, as they stand.
+    public func input(roundID: UUID, logger: Logger) async throws -> RoundInput? {
+        try await database.withConnection { connection in
+            try await Self.input(roundID: roundID, forms: forms, connection: connection, logger: logger)
+        }
+    }
+
     static func compute(roundID: UUID, forms: any FormRepository, connection: PostgresConnection, logger: Logger) async throws -> RoundResult? {
         guard let input = try await input(roundID: roundID, forms: forms, connection: connection, logger: logger) else { return nil }
         return Aggregation.run(input)

@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import KaopingAggregation
+import KaopingServer
+import Logging
+
+struct ResultsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "results",
+        abstract: "Compute a round's results with the scoring method and write them as JSON.",
+        discussion: """
+            Provisional while the round is open. Running it again on a closed round gives the same \
+            bytes: the method is deterministic (docs/scoring.md).
+            """
+    )
+    @Argument(help: "Round id.") var round: String
+    @Option(name: .customLong("out"), help: "File to write; '-' (the default) for standard output.") var out: String = "-"
+    @Flag(help: "Print how long loading and computing took to standard error.") var timing = false
+    @OptionGroup var options: RoundOptions
+
+    func run() async throws {
+        let id = roundID(round)
+        let timing = self.timing
+        let json: Data? = try await withRounds(options) { rounds, logger in
+            let results = ResultsRepository(database: rounds.database, forms: PostgresFormRepository(database: rounds.database))
+            let clock = ContinuousClock()
+            let start = clock.now
+            guard let input = try await results.input(roundID: id, logger: logger) else { return nil }
+            let loaded = clock.now
+            let result = Aggregation.run(input)
+            let computed = clock.now
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            let data = try encoder.encode(result)
+            if timing {
+                let responses = input.subjects.reduce(0) { $0 + $1.responses.values.reduce(0) { $0 + $1.count } }
+                FileHandle.standardError.write(Data((
+                    "subjects \(input.subjects.count), responses \(responses): loaded in \(loaded - start), computed in \(computed - loaded), "
+                        + "encoded in \(clock.now - computed)\n"
+                ).utf8))
+            }
+            return data
+        }
+        guard let json else { fail("no round \(round)", code: 1) }
+        if out == "-" {
+            FileHandle.standardOutput.write(json)
+        } else {
+            do {
+                try json.write(to: URL(fileURLWithPath: out))
+            } catch {
+                fail("cannot write \(out): \(error.localizedDescription)", code: 1)
+            }
+        }
+    }
+}
