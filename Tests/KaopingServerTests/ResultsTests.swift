@@ -6,6 +6,82 @@ import Testing
 
 @testable import KaopingServer
 
+extension TestHarness {
+    /// The worked example of the scoring method (two branches), stored the way the server
+    /// stores answers: an open round, responses (one public ballot still in the box) and
+    /// evaluator sheets.
+    func workedExampleRound() async throws -> (round: UUID, rounds: RoundRepository) {
+        let database = self.database
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        try await database.query("INSERT INTO branches (code, name) VALUES ('b01', '办公室党支部'), ('b02', '财务处党支部')")
+        try await database.query(
+            """
+            INSERT INTO members (staff_number, name, branch_id)
+            SELECT 'a' || g, '党员', (SELECT id FROM branches WHERE code = 'b01') FROM generate_series(1, 10) g
+            UNION ALL SELECT 'b' || g, '党员', (SELECT id FROM branches WHERE code = 'b02') FROM generate_series(1, 6) g
+            """
+        )
+        let catalog = try FormCatalog(directory: TestDatabaseServer.repositoryRoot + "/forms")
+        let rounds = RoundRepository(database: database, forms: catalog, audit: PostgresAuditLog(database: database))
+        let round = try await rounds.create(RoundSpec(title: "示例", year: 2026), actor: .commandLine, logger: logger)
+        try await rounds.open(round, actor: .commandLine, logger: logger)
+        let evaluator = try await createUser("pingshen", password: "sheets sheets", role: .evaluator)
+
+        func respond(_ branch: String, _ group: String, _ scores: [Double], satisfied: Bool? = nil, inBox: Bool = false) async throws {
+            for score in scores {
+                let satisfiedJSON = satisfied.map { $0 ? "true" : "false" } ?? "null"
+                if inBox {
+                    try await database.query(
+                        """
+                        INSERT INTO ballot_box (round_id, branch_id, rater_group, form_version_id, submitted_on, ballot)
+                        SELECT \(round), b.id, \(group), g.form_version_id, current_date,
+                               jsonb_build_object('score', \(score)::float8, 'dimensions', jsonb_build_object('thinking', \(score)::float8),
+                                                  'straightLined', false, 'satisfied', \(satisfiedJSON)::jsonb, 'answers', '[]'::jsonb)
+                        FROM branches b, round_groups g WHERE b.code = \(branch) AND g.round_id = \(round) AND g.rater_group = \(group)
+                        """
+                    )
+                } else {
+                    try await database.query(
+                        """
+                        INSERT INTO responses (round_id, branch_id, rater_group, form_version_id, submitted_on, score, dimension_scores, straight_lined, satisfied)
+                        SELECT \(round), b.id, \(group), g.form_version_id, current_date, \(score), jsonb_build_object('thinking', \(score)::float8),
+                               \(score == 100), \(satisfied)
+                        FROM branches b, round_groups g WHERE b.code = \(branch) AND g.round_id = \(round) AND g.rater_group = \(group)
+                        """
+                    )
+                }
+            }
+        }
+        try await respond("b01", "members", [100, 90, 85, 80, 80, 75, 70, 20])
+        try await respond("b01", "public", Array(repeating: 75, count: 8), satisfied: true)
+        try await respond("b01", "public", Array(repeating: 75, count: 3), satisfied: false)
+        try await respond("b01", "public", [75], satisfied: false, inBox: true)  // not mixed yet: still counts
+        try await respond("b02", "members", [90, 95])
+        try await respond("b02", "public", Array(repeating: 90, count: 10))
+
+        func sheet(_ branch: String, lost: [String: Double], earned: [String: Double], failed: [String]) async throws {
+            let id = try await database.query(
+                """
+                INSERT INTO org_sheets (round_id, branch_id, evaluator_id, form_version_id, status, submitted_at)
+                SELECT \(round), b.id, \(evaluator.id), g.form_version_id, 'submitted', now()
+                FROM branches b, round_groups g WHERE b.code = \(branch) AND g.round_id = \(round) AND g.rater_group = 'organisation'
+                RETURNING id
+                """
+            ).first!.decode(UUID.self)
+            for (item, points) in lost { try await database.query("INSERT INTO org_sheet_entries (sheet_id, item_key, points_lost) VALUES (\(id), \(item), \(points))") }
+            for (item, points) in earned { try await database.query("INSERT INTO org_sheet_entries (sheet_id, item_key, points_earned) VALUES (\(id), \(item), \(points))") }
+            for item in ["org_life_held", "no_violations", "dues_collected"] {
+                try await database.query("INSERT INTO org_sheet_entries (sheet_id, item_key, passed) VALUES (\(id), \(item), \(!failed.contains(item)))")
+            }
+        }
+        try await sheet("b01", lost: ["org_life": 4, "integration": 6], earned: ["awards": 3, "innovation": 5, "integration_practice": 1], failed: [])
+        try await sheet("b02", lost: ["study": 5], earned: [:], failed: ["no_violations"])
+
+        return (round, rounds)
+    }
+}
+
 @Suite("Results from the database", .timeLimit(.minutes(2)))
 struct ResultsTests {
     /// The worked example of the scoring method, stored the way the server stores answers.
@@ -14,70 +90,7 @@ struct ResultsTests {
             let database = harness.database
             var logger = Logger(label: "test")
             logger.logLevel = .critical
-            try await database.query("INSERT INTO branches (code, name) VALUES ('b01', '办公室党支部'), ('b02', '财务处党支部')")
-            try await database.query(
-                """
-                INSERT INTO members (staff_number, name, branch_id)
-                SELECT 'a' || g, '党员', (SELECT id FROM branches WHERE code = 'b01') FROM generate_series(1, 10) g
-                UNION ALL SELECT 'b' || g, '党员', (SELECT id FROM branches WHERE code = 'b02') FROM generate_series(1, 6) g
-                """
-            )
-            let catalog = try FormCatalog(directory: TestDatabaseServer.repositoryRoot + "/forms")
-            let rounds = RoundRepository(database: database, forms: catalog, audit: PostgresAuditLog(database: database))
-            let round = try await rounds.create(RoundSpec(title: "示例", year: 2026), actor: .commandLine, logger: logger)
-            try await rounds.open(round, actor: .commandLine, logger: logger)
-            let evaluator = try await harness.createUser("pingshen", password: "sheets sheets", role: .evaluator)
-
-            func respond(_ branch: String, _ group: String, _ scores: [Double], satisfied: Bool? = nil, inBox: Bool = false) async throws {
-                for score in scores {
-                    let satisfiedJSON = satisfied.map { $0 ? "true" : "false" } ?? "null"
-                    if inBox {
-                        try await database.query(
-                            """
-                            INSERT INTO ballot_box (round_id, branch_id, rater_group, form_version_id, submitted_on, ballot)
-                            SELECT \(round), b.id, \(group), g.form_version_id, current_date,
-                                   jsonb_build_object('score', \(score)::float8, 'dimensions', jsonb_build_object('thinking', \(score)::float8),
-                                                      'straightLined', false, 'satisfied', \(satisfiedJSON)::jsonb, 'answers', '[]'::jsonb)
-                            FROM branches b, round_groups g WHERE b.code = \(branch) AND g.round_id = \(round) AND g.rater_group = \(group)
-                            """
-                        )
-                    } else {
-                        try await database.query(
-                            """
-                            INSERT INTO responses (round_id, branch_id, rater_group, form_version_id, submitted_on, score, dimension_scores, straight_lined, satisfied)
-                            SELECT \(round), b.id, \(group), g.form_version_id, current_date, \(score), jsonb_build_object('thinking', \(score)::float8),
-                                   \(score == 100), \(satisfied)
-                            FROM branches b, round_groups g WHERE b.code = \(branch) AND g.round_id = \(round) AND g.rater_group = \(group)
-                            """
-                        )
-                    }
-                }
-            }
-            try await respond("b01", "members", [100, 90, 85, 80, 80, 75, 70, 20])
-            try await respond("b01", "public", Array(repeating: 75, count: 8), satisfied: true)
-            try await respond("b01", "public", Array(repeating: 75, count: 3), satisfied: false)
-            try await respond("b01", "public", [75], satisfied: false, inBox: true)  // not mixed yet: still counts
-            try await respond("b02", "members", [90, 95])
-            try await respond("b02", "public", Array(repeating: 90, count: 10))
-
-            func sheet(_ branch: String, lost: [String: Double], earned: [String: Double], failed: [String]) async throws {
-                let id = try await database.query(
-                    """
-                    INSERT INTO org_sheets (round_id, branch_id, evaluator_id, form_version_id, status, submitted_at)
-                    SELECT \(round), b.id, \(evaluator.id), g.form_version_id, 'submitted', now()
-                    FROM branches b, round_groups g WHERE b.code = \(branch) AND g.round_id = \(round) AND g.rater_group = 'organisation'
-                    RETURNING id
-                    """
-                ).first!.decode(UUID.self)
-                for (item, points) in lost { try await database.query("INSERT INTO org_sheet_entries (sheet_id, item_key, points_lost) VALUES (\(id), \(item), \(points))") }
-                for (item, points) in earned { try await database.query("INSERT INTO org_sheet_entries (sheet_id, item_key, points_earned) VALUES (\(id), \(item), \(points))") }
-                for item in ["org_life_held", "no_violations", "dues_collected"] {
-                    try await database.query("INSERT INTO org_sheet_entries (sheet_id, item_key, passed) VALUES (\(id), \(item), \(!failed.contains(item)))")
-                }
-            }
-            try await sheet("b01", lost: ["org_life": 4, "integration": 6], earned: ["awards": 3, "innovation": 5, "integration_practice": 1], failed: [])
-            try await sheet("b02", lost: ["study": 5], earned: [:], failed: ["no_violations"])
-
+            let (round, rounds) = try await harness.workedExampleRound()
             let results = ResultsRepository(database: database, forms: PostgresFormRepository(database: database))
             let live = try #require(try await results.compute(roundID: round, logger: logger))
             #expect(live.methodVersion == "v1")
@@ -117,6 +130,88 @@ struct ResultsTests {
             let twice = try encoder.encode(try #require(try await results.compute(roundID: round, logger: logger)))
             #expect(once == twice)
             #expect(again == live)
+        }
+    }
+}
+
+@Suite("Results in the admin area", .timeLimit(.minutes(2)))
+struct ResultsPageTests {
+    @Test func rankingReportAndDiagnosticsAndABranchSecretarySeesOnlyTheirBranch() async throws {
+        try await TestApp.run { client, harness in
+            let (round, _) = try await harness.workedExampleRound()
+            let id = round.uuidString.lowercased()
+            // Answers behind b01's member responses: a distribution and comments to show.
+            try await harness.database.query(
+                """
+                INSERT INTO answers (response_id, item_key, option_key, points)
+                SELECT r.id, 'thinking_one_job', CASE WHEN r.score >= 80 THEN '5' ELSE '3' END, 0
+                FROM responses r JOIN branches b ON b.id = r.branch_id WHERE b.code = 'b01' AND r.rater_group = 'members'
+                """
+            )
+            try await harness.database.query(
+                """
+                INSERT INTO answers (response_id, item_key, text_value)
+                SELECT r.id, 'works_well', '学习<b>结合</b>业务' FROM responses r JOIN branches b ON b.id = r.branch_id
+                WHERE b.code = 'b01' AND r.rater_group = 'members' AND r.score = 100
+                UNION ALL
+                SELECT r.id, 'works_well', '不该出现的意见' FROM responses r JOIN branches b ON b.id = r.branch_id
+                WHERE b.code = 'b02' AND r.rater_group = 'members'
+                """
+            )
+            try await harness.createUser("admin", password: "results for the committee")
+            var admin = Browser(client)
+            _ = try await admin.post("/admin/login", form: [("username", "admin"), ("password", "results for the committee")])
+
+            let ranking = try await admin.get("/admin/rounds/\(id)/results")
+            #expect(ranking.status == .ok)
+            let table = ranking.text
+            #expect(table.contains("轮次尚未结束：以下为按目前已收到答卷计算的临时结果"))
+            #expect(table.contains("<td>1</td><td><a href=\"/admin/rounds/\(id)/results/b02\">b02</a></td>"))
+            #expect(table.contains("<strong>93.57</strong>"))
+            #expect(table.contains("<strong>91.00</strong>"))
+            #expect(table.contains("<strong>一般</strong> <span class=\"muted small\">（优秀）</span>"))
+            #expect(table.contains("<span class=\"flag\">否决</span>"))
+            #expect(table.contains("80.00 (8)"))
+            #expect(table.contains("92.50 (2) <span class=\"flag\">不足</span>"))  // reported, not counted
+            let byCode = try await admin.get("/admin/rounds/\(id)/results?sort=code").text
+            #expect(byCode.range(of: ">b01<")!.lowerBound < byCode.range(of: ">b02<")!.lowerBound)
+
+            let report = try await admin.get("/admin/rounds/\(id)/results/b01")
+            #expect(report.status == .ok)
+            let page = report.text
+            #expect(page.contains("<strong class=\"big\">91.00</strong>"))
+            #expect(page.contains("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\""))
+            #expect(page.contains("思想认识融合"))  // a dimension bar
+            #expect(page.contains("学习&lt;b&gt;结合&lt;/b&gt;业务"))  // the comment, escaped
+            // Five of eight chose 很好 (scores 100, 90, 85, 80, 80), three 一般.
+            #expect(page.contains("<td>很好</td><td class=\"num\">5</td><td class=\"num\">63%</td>"))
+            #expect(page.contains("<td>一般</td><td class=\"num\">3</td><td class=\"num\">38%</td>"))
+            #expect(page.contains("计分方法 v1"))
+            // b02 has 2 member answers, under the threshold of 5: no comments, a notice.
+            let small = try await admin.get("/admin/rounds/\(id)/results/b02").text
+            #expect(small.contains("答卷数少于匿名阈值"))
+            #expect(!small.contains("不该出现的意见"))
+            #expect(small.contains("未达底线要求："))
+
+            let diagnostics = try await admin.get("/admin/rounds/\(id)/diagnostics")
+            #expect(diagnostics.status == .ok)
+            #expect(diagnostics.text.contains("评价一致性（Krippendorff α）"))
+            #expect(diagnostics.text.contains("<td>群众评价</td><td class=\"num\">1.000</td>"))
+
+            // A branch secretary: their branch's report, nothing else.
+            let hash = try await TestApp.hasher.hash("secretary of b01")
+            _ = try await PostgresUserRepository(database: harness.database).create(
+                username: "shuji", displayName: "", role: .viewer, branchCode: "b01", passwordHash: hash
+            )
+            var secretary = Browser(client)
+            _ = try await secretary.post("/admin/login", form: [("username", "shuji"), ("password", "secretary of b01")])
+            let own = try await secretary.get("/admin/rounds/\(id)/results/b01")
+            #expect(own.status == .ok)
+            #expect(!own.text.contains("返回考评结果"))
+            #expect(try await secretary.get("/admin/rounds/\(id)/results/b02").status == .forbidden)
+            #expect(try await secretary.get("/admin/rounds/\(id)/results").status == .forbidden)
+            #expect(try await secretary.get("/admin/rounds/\(id)/diagnostics").status == .forbidden)
+            #expect(try await admin.get("/admin/rounds/\(id)/results/b99").status == .notFound)
         }
     }
 }

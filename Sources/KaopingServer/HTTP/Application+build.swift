@@ -181,6 +181,11 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
         rounds: dependencies.rounds, invitations: dependencies.invitations, sheets: SheetRepository(database: environment.database),
         views: dependencies.views, publicBaseURL: configuration.publicBaseURL
     ).addRoutes(to: adminsOnly)
+    let results = ResultsController(
+        results: ResultsRepository(database: environment.database, forms: dependencies.forms), rounds: dependencies.rounds, views: dependencies.views
+    )
+    results.addRoutes(to: adminsOnly)
+    results.addReportRoutes(to: signedIn.group().add(middleware: RoleMiddleware([.admin, .viewer])))
     SheetsController(sheets: SheetRepository(database: environment.database), forms: dependencies.forms, views: dependencies.views, limits: limits)
         .addRoutes(to: signedIn.group().add(middleware: RoleMiddleware([.evaluator])))
     return router

@@ -10,10 +10,83 @@ import PostgresNIO
 public struct ResultsRepository: Sendable {
     let database: Database
     let forms: any FormRepository
+    /// Live results of open rounds, reused for a moment: a large round takes seconds to
+    /// score, and the committee's staff open the ranking, then a branch, then go back.
+    let live: TimedCache<UUID, RoundResult>
 
-    public init(database: Database, forms: any FormRepository) {
+    public init(database: Database, forms: any FormRepository, liveLifetime: Duration = .seconds(15)) {
         self.database = database
         self.forms = forms
+        self.live = TimedCache(lifetime: liveLifetime, capacity: 16)
+    }
+
+    /// A round's results: the final snapshot once it has closed, else computed now and marked
+    /// provisional.
+    public func current(roundID: UUID, logger: Logger) async throws -> (result: RoundResult, provisional: Bool, computedAt: Date)? {
+        if let row = try await database.query(
+            "SELECT results::text, computed_at FROM result_snapshots WHERE round_id = \(roundID) AND kind = 'final'"
+        ).first {
+            let (json, computedAt) = try row.decode((String, Date).self)
+            if let result = try? JSONDecoder().decode(RoundResult.self, from: Data(json.utf8)) { return (result, false, computedAt) }
+        }
+        if let cached = live.value(for: roundID) { return (cached, true, .now) }
+        guard let result = try await compute(roundID: roundID, logger: logger) else { return nil }
+        live.store(result, for: roundID)
+        return (result, true, .now)
+    }
+
+    /// How a branch's answers are spread over each item's options, and its comments, for the
+    /// branch report. Comments come sorted by their text, never in the order they arrived.
+    public func details(roundID: UUID, branchCode: String) async throws -> BranchDetails {
+        var details = BranchDetails()
+        for row in try await database.query(
+            """
+            SELECT r.rater_group, a.item_key, a.option_key, count(*)::int
+            FROM responses r JOIN branches b ON b.id = r.branch_id JOIN answers a ON a.response_id = r.id
+            WHERE r.round_id = \(roundID) AND b.code = \(branchCode) AND a.option_key IS NOT NULL
+            GROUP BY 1, 2, 3
+            """
+        ) {
+            let (group, item, option, count) = try row.decode((String, String, String, Int).self)
+            details.counts[group, default: [:]][item, default: [:]][option] = count
+        }
+        for row in try await database.query(
+            """
+            SELECT r.rater_group, a.item_key, a.text_value
+            FROM responses r JOIN branches b ON b.id = r.branch_id JOIN answers a ON a.response_id = r.id
+            WHERE r.round_id = \(roundID) AND b.code = \(branchCode) AND a.option_key IS NULL AND a.number_value IS NULL
+              AND a.text_value IS NOT NULL AND a.text_value <> ''
+            ORDER BY 1, 2, 3
+            """
+        ) {
+            let (group, item, text) = try row.decode((String, String, String).self)
+            details.comments[group, default: [:]][item, default: []].append(text)
+        }
+        return details
+    }
+
+    /// The frozen form each rater group of the round answers, by group name.
+    public func groupForms(roundID: UUID) async throws -> [String: FormDefinition] {
+        var forms: [String: FormDefinition] = [:]
+        for row in try await database.query(
+            "SELECT rater_group, form_version_id FROM round_groups WHERE round_id = \(roundID) AND form_version_id IS NOT NULL"
+        ) {
+            let (group, version) = try row.decode((String, UUID).self)
+            forms[group] = try await self.forms.definition(id: version)
+        }
+        return forms
+    }
+
+    /// The code of a viewer's branch.
+    public func branchCode(id: UUID) async throws -> String? {
+        try await database.query("SELECT code FROM branches WHERE id = \(id)").first?.decode(String.self)
+    }
+
+    public struct BranchDetails: Sendable {
+        /// Rater group → item → option → number of answers.
+        public var counts: [String: [String: [String: Int]]] = [:]
+        /// Rater group → item → comments.
+        public var comments: [String: [String: [String]]] = [:]
     }
 
     public enum ResultsError: Error, Equatable {

@@ -259,6 +259,14 @@ public struct RoundRepository: Sendable {
         try await summaries(id).first
     }
 
+    /// The scoring configuration the round was created with.
+    public func configuration(_ id: UUID) async throws -> RoundConfiguration? {
+        guard let json = try await database.query("SELECT config::text FROM rounds WHERE id = \(id)").first?.decode(String.self) else {
+            return nil
+        }
+        return (try? JSONDecoder().decode(RoundConfiguration.self, from: Data(json.utf8))) ?? RoundConfiguration()
+    }
+
     /// One round, or all of them newest first.
     private func summaries(_ id: UUID?) async throws -> [RoundSummary] {
         try await database.query(

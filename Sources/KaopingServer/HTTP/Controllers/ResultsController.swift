@@ -1,0 +1,268 @@
+import Foundation
+import Hummingbird
+import KaopingAggregation
+import KaopingForms
+import Logging
+
+/// The committee's pages: the ranking of a round, each branch's report (printable), and the
+/// diagnostics. Branch secretaries (viewers) see their own branch's report and nothing else.
+public struct ResultsController: Sendable {
+    let results: ResultsRepository
+    let rounds: RoundRepository
+    let views: Views
+
+    public init(results: ResultsRepository, rounds: RoundRepository, views: Views) {
+        self.results = results
+        self.rounds = rounds
+        self.views = views
+    }
+
+    /// Routes for administrators only.
+    public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
+        router.get("/rounds/{id}/results", use: ranking)
+        router.get("/rounds/{id}/diagnostics", use: diagnostics)
+    }
+
+    /// Routes for administrators and for viewers of one branch.
+    public func addReportRoutes(to router: some RouterMethods<AppRequestContext>) {
+        router.get("/rounds/{id}/results/{code}", use: report)
+    }
+
+    static let groups = RoundConfiguration.RaterGroup.allCases
+    static let pageSize = 200
+
+    @Sendable func ranking(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (id, round, current) = try await load(context)
+        let english = context.language == .english
+        let organisation = request.uri.queryParameters["org"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+        let sort = request.uri.queryParameters["sort"].map(String.init) ?? "rank"
+        var subjects = current.result.subjects
+        let parents = Set(subjects.compactMap(\.parent)).sorted()
+        if let organisation { subjects = subjects.filter { $0.parent == organisation } }
+        subjects = Self.sorted(subjects, by: sort)
+        let page = max(request.uri.queryParameters["page"].flatMap { Int($0) } ?? 1, 1)
+        let pages = max((subjects.count + Self.pageSize - 1) / Self.pageSize, 1)
+        let shown = subjects.dropFirst((page - 1) * Self.pageSize).prefix(Self.pageSize)
+        let base = "/admin/rounds/\(id.uuidString.lowercased())/results"
+        func link(sort: String? = nil, page: Int? = nil) -> String {
+            var query: [String] = []
+            if let organisation { query.append("org=\(Self.query(organisation))") }
+            query.append("sort=\(sort ?? "rank")")
+            if let page, page > 1 { query.append("page=\(page)") }
+            return base + "?" + query.joined(separator: "&")
+        }
+        var values = header(round, current, context: context)
+        values["rows"] = shown.map { subject -> [String: Any] in
+            var row: [String: Any] = [
+                "rank": subject.rank.map(String.init) ?? "–", "code": subject.code, "name": subject.name, "parent": subject.parent ?? "",
+                "combined": Self.score(subject.combined), "bonus": subject.bonus > 0 ? Self.score(subject.bonus) : "",
+                "grade": subject.grade ?? "–", "band": subject.bandGrade ?? "",
+                "gradeChanged": subject.grade != subject.bandGrade && subject.grade != nil,
+                "incomplete": subject.status == .incomplete, "vetoed": subject.vetoed, "quota": subject.droppedByQuota,
+                "failed": (subject.organisationSheet?.failedBaselines ?? []).joined(separator: "、"),
+                "report": "\(base)/\(subject.code)",
+            ]
+            for group in Self.groups {
+                let result = subject.groups[group.rawValue]
+                row[group.rawValue] = [
+                    "score": Self.score(result?.score), "n": result?.n ?? 0,
+                    "insufficient": result?.status == .insufficient, "present": result != nil,
+                ] as [String: Any]
+            }
+            return row
+        }
+        values["hasRows"] = !shown.isEmpty
+        values["organisations"] = parents.map { ["name": $0, "selected": $0 == organisation] as [String: Any] }
+        values["hasOrganisations"] = !parents.isEmpty
+        values["sortLinks"] = ["rank", "code", "organisation", "members", "public"].reduce(into: [String: String]()) { $0[$1] = link(sort: $1) }
+        values["groupsPresent"] = Self.groups.reduce(into: [String: Bool]()) { present, group in
+            present[group.rawValue] = round.configuration.groups[group] != nil
+        }
+        if pages > 1 {
+            values["pager"] = [
+                "page": page, "pages": pages,
+                "previous": page > 1 ? link(sort: sort, page: page - 1) : "", "next": page < pages ? link(sort: sort, page: page + 1) : "",
+            ] as [String: Any]
+        }
+        values["count"] = subjects.count
+        _ = english
+        return try views.page("results", values, context: context)
+    }
+
+    @Sendable func report(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let code = context.parameters.get("code") else { throw AppError.notFound }
+        if context.user?.role == .viewer {
+            // A branch secretary reads their own branch's report only.
+            guard let branch = context.user?.branchID, try await results.branchCode(id: branch) == code else { throw AppError.forbidden }
+        } else if context.user?.role != .admin {
+            throw AppError.forbidden
+        }
+        let (id, round, current) = try await load(context)
+        guard let subject = current.result.subjects.first(where: { $0.code == code }) else { throw AppError.notFound }
+        let english = context.language == .english
+        let forms = try await results.groupForms(roundID: id)
+        let details = try await results.details(roundID: id, branchCode: code)
+        var values = header(round, current, context: context)
+        values["code"] = subject.code
+        values["name"] = subject.name
+        values["parent"] = subject.parent ?? ""
+        values["rank"] = subject.rank.map(String.init) ?? "–"
+        values["combined"] = Self.score(subject.combined)
+        values["combinedBeforeBonus"] = Self.score(subject.combinedBeforeBonus)
+        values["bonus"] = Self.score(subject.bonus)
+        values["grade"] = subject.grade ?? "–"
+        values["band"] = subject.bandGrade ?? "–"
+        values["vetoed"] = subject.vetoed
+        values["quota"] = subject.droppedByQuota
+        values["incomplete"] = subject.status == .incomplete
+        values["threshold"] = round.configuration.anonymityThreshold
+        values["isAdmin"] = context.user?.role == .admin
+        values["groups"] = Self.groups.compactMap { group -> [String: Any]? in
+            guard let result = subject.groups[group.rawValue] else { return nil }
+            let form = forms[group.rawValue]
+            var row: [String: Any] = [
+                "label": context.language.text("group_\(group.rawValue)"),
+                "weight": Self.number(result.weight), "responses": result.responses, "n": result.n, "nTrimmed": result.nTrimmed,
+                "score": Self.score(result.score), "sd": Self.score(result.standardDeviation),
+                "ci": result.confidenceLow.map { "\(Self.score($0))–\(Self.score(result.confidenceHigh))" } ?? "–",
+                "insufficient": result.status == .insufficient,
+                "satisfaction": result.satisfactionRate.map { String(format: "%.1f%%", $0 * 100) } ?? "",
+                "straight": result.straightLinedShare.map { String(format: "%.1f%%", $0 * 100) } ?? "",
+                "survey": group != .organisation,
+                "shown": result.breakdownShown,
+            ]
+            guard group != .organisation, result.breakdownShown, let form else { return row }
+            let dimensions = form.dimensions.map { dimension in
+                Charts.Bar(label: dimension.label.text(english: english), value: result.dimensions[dimension.key])
+            }
+            if !dimensions.isEmpty {
+                row["chart"] = Charts.bars(dimensions, title: context.language.text("results_dimensions"))
+            }
+            let counts = details.counts[group.rawValue] ?? [:]
+            row["items"] = form.items.filter(\.isScored).map { item -> [String: Any] in
+                let itemCounts = counts[item.key] ?? [:]
+                let total = itemCounts.values.reduce(0, +)
+                return [
+                    "label": item.label.text(english: english),
+                    "options": item.options.map { option -> [String: Any] in
+                        let count = itemCounts[option.key] ?? 0
+                        let percent = total > 0 ? Int((Double(count) * 100 / Double(total)).rounded(.toNearestOrAwayFromZero)) : 0
+                        return [
+                            "label": option.label.text(english: english), "count": count,
+                            "share": total > 0 ? "\(percent)%" : "–", "width": percent,
+                        ]
+                    },
+                ]
+            }
+            let comments = details.comments[group.rawValue] ?? [:]
+            row["comments"] = form.items.filter { $0.type == .longText || $0.type == .text }.compactMap { item -> [String: Any]? in
+                guard let texts = comments[item.key], !texts.isEmpty else { return nil }
+                return ["label": item.label.text(english: english), "texts": texts]
+            }
+            return row
+        }
+        if let sheet = subject.organisationSheet, let form = forms["organisation"] {
+            values["sheet"] = Self.sheetValues(sheet, form: form, english: english)
+        }
+        return try views.page("result_branch", values, context: context)
+    }
+
+    @Sendable func diagnostics(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (_, round, current) = try await load(context)
+        var values = header(round, current, context: context)
+        let diagnostics = current.result.diagnostics
+        values["alpha"] = Self.groups.compactMap { group -> [String: Any]? in
+            guard round.configuration.groups[group] != nil else { return nil }
+            let alpha = diagnostics.alpha[group.rawValue]
+            return [
+                "label": context.language.text("group_\(group.rawValue)"),
+                "value": alpha.map { String(format: "%.3f", $0) } ?? "–",
+                "low": diagnostics.lowAgreement.contains(group.rawValue),
+            ]
+        }
+        var flagged: [[String: Any]] = []
+        for subject in current.result.subjects {
+            for group in [RoundConfiguration.RaterGroup.members, .public] {
+                guard let result = subject.groups[group.rawValue], let share = result.straightLinedShare, result.responses >= 5, share >= 0.3 else { continue }
+                flagged.append([
+                    "code": subject.code, "name": subject.name, "group": context.language.text("group_\(group.rawValue)"),
+                    "share": String(format: "%.0f%%", share * 100), "responses": result.responses, "sort": share,
+                ])
+            }
+        }
+        flagged.sort { ($0["sort"] as! Double) > ($1["sort"] as! Double) }
+        values["flagged"] = Array(flagged.prefix(200))
+        values["hasFlagged"] = !flagged.isEmpty
+        values["flaggedCount"] = flagged.count
+        let insufficient = current.result.subjects.filter { subject in subject.groups.values.contains { $0.status == .insufficient } }
+        values["insufficientCount"] = insufficient.count
+        values["incompleteCount"] = current.result.subjects.filter { $0.status == .incomplete }.count
+        return try views.page("diagnostics", values, context: context)
+    }
+
+    // MARK: Helpers
+
+    static func sheetValues(_ sheet: SheetResult, form: FormDefinition, english: Bool) -> [String: Any] {
+        let deductions: [[String: Any]] = form.items.filter { $0.type == .deduction }.map { item in
+            ["label": item.label.text(english: english), "maximum": number(item.maximum ?? 0), "lost": number(sheet.lost[item.key] ?? 0)]
+        }
+        let bonuses: [[String: Any]] = form.items.filter { $0.type == .bonus }.map { item in
+            ["label": item.label.text(english: english), "cap": number(item.maximum ?? 0), "earned": number(sheet.earned[item.key] ?? 0)]
+        }
+        let failed: [String] = form.items.filter { sheet.failedBaselines.contains($0.key) }.map { $0.label.text(english: english) }
+        return [
+            "evaluators": sheet.evaluators, "base": score(sheet.baseScore), "bonus": score(sheet.bonus),
+            "deductions": deductions, "bonuses": bonuses, "failed": failed, "hasFailed": !failed.isEmpty,
+        ]
+    }
+
+    private func load(_ context: AppRequestContext) async throws -> (UUID, RoundDetails, (result: RoundResult, provisional: Bool, computedAt: Date)) {
+        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)),
+              let round = try await rounds.round(id)
+        else { throw AppError.notFound }
+        let current: (result: RoundResult, provisional: Bool, computedAt: Date)?
+        do {
+            current = try await results.current(roundID: id, logger: context.logger)
+        } catch ResultsRepository.ResultsError.notOpened {
+            throw AppError(status: .notFound, messageKey: "results_not_opened")
+        }
+        guard let current else { throw AppError.notFound }
+        let configuration = try await rounds.configuration(id) ?? RoundConfiguration()
+        return (id, RoundDetails(summary: round, configuration: configuration), current)
+    }
+
+    struct RoundDetails {
+        let summary: RoundSummary
+        let configuration: RoundConfiguration
+    }
+
+    private func header(_ round: RoundDetails, _ current: (result: RoundResult, provisional: Bool, computedAt: Date), context: AppRequestContext) -> [String: Any] {
+        [
+            "id": round.summary.id.uuidString.lowercased(), "title": round.summary.title,
+            "provisional": current.provisional, "computedAt": ChinaTime.format(current.computedAt),
+            "method": current.result.methodVersion, "configHash": String(current.result.configurationHash.prefix(12)),
+        ]
+    }
+
+    static func sorted(_ subjects: [SubjectResult], by key: String) -> [SubjectResult] {
+        func score(_ subject: SubjectResult, _ group: String) -> Double { subject.groups[group]?.score ?? -1 }
+        switch key {
+        case "code": return subjects.sorted { $0.code < $1.code }
+        case "organisation", "members", "public":
+            return subjects.sorted { score($0, key) != score($1, key) ? score($0, key) > score($1, key) : $0.code < $1.code }
+        default: return subjects  // already in rank order
+        }
+    }
+
+    static func score(_ value: Double?) -> String {
+        value.map { String(format: "%.2f", Statistics.rounded2($0)) } ?? "–"
+    }
+
+    static func number(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(format: "%.2f", value)
+    }
+
+    static func query(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+    }
+}
