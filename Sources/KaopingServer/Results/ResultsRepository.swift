@@ -145,27 +145,35 @@ public struct ResultsRepository: Sendable {
             }
         }
 
-        var subjects: [UUID: SubjectInput] = [:]
+        // Branches in one fixed order; responses refer to them by position, which spares a
+        // million UUID decodes and dictionary lookups.
+        var subjects: [SubjectInput] = []
+        var position: [UUID: Int] = [:]
         for try await (id, code, name, parent, eligible) in try await connection.query(
             """
             SELECT rb.branch_id, b.code, b.name, o.name, rb.eligible_members
             FROM round_branches rb JOIN branches b ON b.id = rb.branch_id LEFT JOIN organisations o ON o.id = b.organisation_id
-            WHERE rb.round_id = \(roundID)
+            WHERE rb.round_id = \(roundID) ORDER BY rb.branch_id
             """,
             logger: logger
         ).decode((UUID, String, String, String?, Int).self) {
-            subjects[id] = SubjectInput(code: code, name: name, parent: parent, eligibleMembers: eligible)
+            position[id] = subjects.count
+            subjects.append(SubjectInput(code: code, name: name, parent: parent, eligibleMembers: eligible))
         }
 
         for group in [RoundConfiguration.RaterGroup.members, .public] where formVersions[group] != nil {
             let keys = dimensionKeys[group] ?? []
-            for try await (branch, score, dimensions, straight, satisfied) in try await connection.query(
+            var byBranch = [[ResponseInput]](repeating: [], count: subjects.count)
+            for try await (index, score, dimensions, straight, satisfied) in try await connection.query(
                 responsesQuery(roundID: roundID, group: group, dimensionKeys: keys), logger: logger
-            ).decode((UUID, Double?, [Double], Bool, Bool?).self) {
-                let response = ResponseInput(
+            ).decode((Int32, Double?, [Double], Bool, Bool?).self) {
+                guard Int(index) < byBranch.count else { continue }
+                byBranch[Int(index)].append(ResponseInput(
                     score: score, dimensions: dimensions.map { $0.isNaN ? nil : $0 }, straightLined: straight, satisfied: satisfied
-                )
-                subjects[branch]?.responses[group, default: []].append(response)
+                ))
+            }
+            for index in subjects.indices where !byBranch[index].isEmpty {
+                subjects[index].responses[group] = byBranch[index]
             }
         }
 
@@ -187,12 +195,14 @@ public struct ResultsRepository: Sendable {
                 }
                 sheets[branch, default: [:]][evaluator] = entry
             }
-            for (branch, byEvaluator) in sheets { subjects[branch]?.sheets = Array(byEvaluator.values) }
+            for (branch, byEvaluator) in sheets {
+                if let index = position[branch] { subjects[index].sheets = Array(byEvaluator.values) }
+            }
         }
 
         return RoundInput(
             configuration: configuration, configurationHash: round.hash, sheet: sheet, dimensionKeys: dimensionKeys,
-            subjects: Array(subjects.values)
+            subjects: subjects
         )
     }
 
@@ -211,12 +221,19 @@ public struct ResultsRepository: Sendable {
         }
         return PostgresQuery(
             unsafeSQL: """
-                SELECT branch_id, score, ARRAY[\(responseDimensions.joined(separator: ", "))]::float8[], straight_lined, satisfied
-                FROM responses WHERE round_id = $1 AND rater_group = $2
-                UNION ALL
-                SELECT branch_id, (ballot->>'score')::float8, ARRAY[\(ballotDimensions.joined(separator: ", "))]::float8[],
-                       coalesce((ballot->>'straightLined')::boolean, false), (ballot->>'satisfied')::boolean
-                FROM ballot_box WHERE round_id = $1 AND rater_group = $2
+                WITH numbered AS (
+                  SELECT branch_id, (row_number() OVER (ORDER BY branch_id) - 1)::int AS position
+                  FROM round_branches WHERE round_id = $1
+                )
+                SELECT n.position, a.score, a.dimensions, a.straight_lined, a.satisfied
+                FROM (
+                  SELECT branch_id, score, ARRAY[\(responseDimensions.joined(separator: ", "))]::float8[] AS dimensions, straight_lined, satisfied
+                  FROM responses WHERE round_id = $1 AND rater_group = $2
+                  UNION ALL
+                  SELECT branch_id, (ballot->>'score')::float8, ARRAY[\(ballotDimensions.joined(separator: ", "))]::float8[],
+                         coalesce((ballot->>'straightLined')::boolean, false), (ballot->>'satisfied')::boolean
+                  FROM ballot_box WHERE round_id = $1 AND rater_group = $2
+                ) a JOIN numbered n ON n.branch_id = a.branch_id
                 """,
             binds: binds
         )
