@@ -205,6 +205,8 @@ struct ResultsPageTests {
             )
             var secretary = Browser(client)
             _ = try await secretary.post("/admin/login", form: [("username", "shuji"), ("password", "secretary of b01")])
+            let home = try await secretary.get("/admin")
+            #expect(home.text.contains("<a href=\"/admin/rounds/\(id)/results/b01\">示例</a>"))
             let own = try await secretary.get("/admin/rounds/\(id)/results/b01")
             #expect(own.status == .ok)
             #expect(!own.text.contains("返回考评结果"))

@@ -172,7 +172,8 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
     auth.addPublicRoutes(to: admin)
     let signedIn = admin.group().add(middleware: AuthenticationMiddleware(users: dependencies.users))
     auth.addRoutes(to: signedIn)
-    AdminController(views: dependencies.views).addRoutes(to: signedIn)
+    let resultsRepository = ResultsRepository(database: environment.database, forms: dependencies.forms)
+    AdminController(views: dependencies.views, rounds: dependencies.rounds, results: resultsRepository).addRoutes(to: signedIn)
     let adminsOnly = signedIn.group().add(middleware: RoleMiddleware([.admin]))
     FormsController(catalog: dependencies.catalog, views: dependencies.views, limits: limits).addRoutes(to: adminsOnly)
     OrganisationController(organisation: dependencies.organisation, audit: dependencies.audit, views: dependencies.views)
@@ -181,9 +182,7 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
         rounds: dependencies.rounds, invitations: dependencies.invitations, sheets: SheetRepository(database: environment.database),
         views: dependencies.views, publicBaseURL: configuration.publicBaseURL
     ).addRoutes(to: adminsOnly)
-    let results = ResultsController(
-        results: ResultsRepository(database: environment.database, forms: dependencies.forms), rounds: dependencies.rounds, views: dependencies.views
-    )
+    let results = ResultsController(results: resultsRepository, rounds: dependencies.rounds, views: dependencies.views)
     results.addRoutes(to: adminsOnly)
     results.addReportRoutes(to: signedIn.group().add(middleware: RoleMiddleware([.admin, .viewer])))
     SheetsController(sheets: SheetRepository(database: environment.database), forms: dependencies.forms, views: dependencies.views, limits: limits)

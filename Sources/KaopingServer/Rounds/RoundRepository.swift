@@ -255,6 +255,11 @@ public struct RoundRepository: Sendable {
         try await summaries(nil)
     }
 
+    /// The rounds a branch takes part in, newest first.
+    public func list(branchID: UUID) async throws -> [RoundSummary] {
+        try await summaries(nil, branchID: branchID)
+    }
+
     public func round(_ id: UUID) async throws -> RoundSummary? {
         try await summaries(id).first
     }
@@ -267,13 +272,15 @@ public struct RoundRepository: Sendable {
         return (try? JSONDecoder().decode(RoundConfiguration.self, from: Data(json.utf8))) ?? RoundConfiguration()
     }
 
-    /// One round, or all of them newest first.
-    private func summaries(_ id: UUID?) async throws -> [RoundSummary] {
+    /// One round, or all of them (or a branch's) newest first.
+    private func summaries(_ id: UUID?, branchID: UUID? = nil) async throws -> [RoundSummary] {
         try await database.query(
             """
             SELECT r.id, r.title, r.year, r.status, r.opens_at, r.closes_at, r.opened_at, r.closed_at, r.config_hash,
                    (SELECT count(*)::int FROM round_branches rb WHERE rb.round_id = r.id)
-            FROM rounds r WHERE \(id)::uuid IS NULL OR r.id = \(id)
+            FROM rounds r
+            WHERE (\(id)::uuid IS NULL OR r.id = \(id))
+              AND (\(branchID)::uuid IS NULL OR EXISTS (SELECT 1 FROM round_branches rb WHERE rb.round_id = r.id AND rb.branch_id = \(branchID)))
             ORDER BY r.created_at DESC
             """
         ).map(Self.summary)

@@ -1,11 +1,16 @@
 import Hummingbird
 
-/// The admin area's start page. Later features add their sections to the navigation.
+/// The admin area's start page. A branch secretary (viewer) finds the rounds their branch
+/// takes part in here, with a link to the branch's report.
 public struct AdminController: Sendable {
     let views: Views
+    let rounds: RoundRepository
+    let results: ResultsRepository
 
-    public init(views: Views) {
+    public init(views: Views, rounds: RoundRepository, results: ResultsRepository) {
         self.views = views
+        self.rounds = rounds
+        self.results = results
     }
 
     public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
@@ -13,6 +18,24 @@ public struct AdminController: Sendable {
     }
 
     @Sendable func home(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try views.page("admin_home", context: context)
+        guard context.user?.role == .viewer, let branch = context.user?.branchID,
+              let code = try await results.branchCode(id: branch)
+        else {
+            return try views.page("admin_home", context: context)
+        }
+        let list = try await rounds.list(branchID: branch).filter { $0.status == "open" || $0.status == "closed" }
+        return try views.page(
+            "admin_home",
+            [
+                "viewer": true, "hasRounds": !list.isEmpty,
+                "rounds": list.map { round -> [String: Any] in
+                    [
+                        "title": round.title, "status": context.language.text("round_status_\(round.status)"),
+                        "report": "/admin/rounds/\(round.id.uuidString.lowercased())/results/\(code)",
+                    ]
+                },
+            ],
+            context: context
+        )
     }
 }
