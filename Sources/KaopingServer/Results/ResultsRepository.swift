@@ -96,14 +96,15 @@ public struct ResultsRepository: Sendable {
 
     /// The round's results as they stand (provisional while it is open).
     public func compute(roundID: UUID, logger: Logger) async throws -> RoundResult? {
-        guard let input = try await input(roundID: roundID, logger: logger) else { return nil }
-        return Aggregation.run(input)
+        try await database.withConnection { connection in
+            try await Self.compute(roundID: roundID, forms: forms, connection: connection, logger: logger)
+        }
     }
 
     /// The method's inputs for a round, as they stand.
     public func input(roundID: UUID, logger: Logger) async throws -> RoundInput? {
         try await database.withConnection { connection in
-            try await Self.input(roundID: roundID, forms: forms, connection: connection, logger: logger, pool: database)
+            try await Self.input(roundID: roundID, forms: forms, connection: connection, logger: logger)
         }
     }
 
@@ -114,9 +115,7 @@ public struct ResultsRepository: Sendable {
 
     /// Everything the method reads about a round, from one connection (so that the closing
     /// transaction sees the ballots it has just mixed in).
-    static func input(
-        roundID: UUID, forms: any FormRepository, connection: PostgresConnection, logger: Logger, pool: Database? = nil
-    ) async throws -> RoundInput? {
+    static func input(roundID: UUID, forms: any FormRepository, connection: PostgresConnection, logger: Logger) async throws -> RoundInput? {
         var round: (config: String, hash: String)?
         for try await row in try await connection.query(
             "SELECT config::text, coalesce(config_hash, '') FROM rounds WHERE id = \(roundID)", logger: logger
@@ -162,32 +161,17 @@ public struct ResultsRepository: Sendable {
             subjects.append(SubjectInput(code: code, name: name, parent: parent, eligibleMembers: eligible))
         }
 
-        // Members' and public answers are loaded side by side when a pool is at hand: each
-        // is a long stream whose decoding keeps a core busy.
-        let surveyGroups = [RoundConfiguration.RaterGroup.members, .public].filter { formVersions[$0] != nil }
-        var loaded: [RoundConfiguration.RaterGroup: [[ResponseInput]]] = [:]
-        let branchCount = subjects.count
-        if let pool, surveyGroups.count > 1 {
-            try await withThrowingTaskGroup(of: (RoundConfiguration.RaterGroup, [[ResponseInput]]).self) { tasks in
-                for group in surveyGroups {
-                    let keys = dimensionKeys[group] ?? []
-                    tasks.addTask {
-                        let rows = try await pool.withConnection { connection in
-                            try await Self.responses(roundID: roundID, group: group, dimensionKeys: keys, branches: branchCount, connection: connection, logger: logger)
-                        }
-                        return (group, rows)
-                    }
-                }
-                for try await (group, rows) in tasks { loaded[group] = rows }
+        for group in [RoundConfiguration.RaterGroup.members, .public] where formVersions[group] != nil {
+            let keys = dimensionKeys[group] ?? []
+            var byBranch = [[ResponseInput]](repeating: [], count: subjects.count)
+            for try await (index, score, dimensions, straight, satisfied) in try await connection.query(
+                responsesQuery(roundID: roundID, group: group, dimensionKeys: keys), logger: logger
+            ).decode((Int32, Double?, [Double], Bool, Bool?).self) {
+                guard Int(index) < byBranch.count else { continue }
+                byBranch[Int(index)].append(ResponseInput(
+                    score: score, dimensions: dimensions.map { $0.isNaN ? nil : $0 }, straightLined: straight, satisfied: satisfied
+                ))
             }
-        } else {
-            for group in surveyGroups {
-                loaded[group] = try await Self.responses(
-                    roundID: roundID, group: group, dimensionKeys: dimensionKeys[group] ?? [], branches: branchCount, connection: connection, logger: logger
-                )
-            }
-        }
-        for (group, byBranch) in loaded {
             for index in subjects.indices where !byBranch[index].isEmpty {
                 subjects[index].responses[group] = byBranch[index]
             }
@@ -220,22 +204,6 @@ public struct ResultsRepository: Sendable {
             configuration: configuration, configurationHash: round.hash, sheet: sheet, dimensionKeys: dimensionKeys,
             subjects: subjects
         )
-    }
-
-    /// One survey group's responses, by branch position.
-    static func responses(
-        roundID: UUID, group: RoundConfiguration.RaterGroup, dimensionKeys: [String], branches: Int, connection: PostgresConnection, logger: Logger
-    ) async throws -> [[ResponseInput]] {
-        var byBranch = [[ResponseInput]](repeating: [], count: branches)
-        for try await (index, score, dimensions, straight, satisfied) in try await connection.query(
-            responsesQuery(roundID: roundID, group: group, dimensionKeys: dimensionKeys), logger: logger
-        ).decode((Int32, Double?, [Double], Bool, Bool?).self) {
-            guard Int(index) < branches else { continue }
-            byBranch[Int(index)].append(ResponseInput(
-                score: score, dimensions: dimensions.map { $0.isNaN ? nil : $0 }, straightLined: straight, satisfied: satisfied
-            ))
-        }
-        return byBranch
     }
 
     /// Responses and the ballots still waiting in the box, each with its dimension scores in
