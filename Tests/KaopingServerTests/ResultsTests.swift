@@ -217,3 +217,40 @@ struct ResultsPageTests {
         }
     }
 }
+
+@Suite("Results downloads", .timeLimit(.minutes(2)))
+struct ResultsDownloadTests {
+    @Test func resultsAndAnswersAsCSVForExcel() async throws {
+        try await TestApp.run { client, harness in
+            let (round, _) = try await harness.workedExampleRound()
+            let id = round.uuidString.lowercased()
+            try await harness.database.query("UPDATE branches SET name = '=HYPERLINK(\"http://x\")办公室' WHERE code = 'b01'")
+            try await harness.createUser("admin", password: "downloads for excel")
+            var admin = Browser(client)
+            _ = try await admin.post("/admin/login", form: [("username", "admin"), ("password", "downloads for excel")])
+
+            let csv = try await admin.get("/admin/rounds/\(id)/results.csv")
+            #expect(csv.status == .ok)
+            #expect(csv.headers[.contentType] == "text/csv; charset=utf-8")
+            #expect(csv.headers[.contentDisposition]?.contains("provisional.csv") == true)
+            let bytes = Array(csv.body.readableBytesView)
+            #expect(Array(bytes.prefix(3)) == [0xEF, 0xBB, 0xBF])
+            let lines = csv.text.dropFirst().components(separatedBy: "\r\n")
+            #expect(lines[0].hasPrefix("名次,支部编码,支部名称,上级组织,综合得分"))
+            #expect(lines[1].hasPrefix("1,b02,财务处党支部,,93.57,93.57,0.00,95.00,1,计入,92.50,2,份数不足,90.00,10,计入,"))
+            #expect(lines[1].contains(",优秀,一般,是,no_violations,,完整,v1,"))
+            #expect(lines[2].hasPrefix("2,b01,\"'=HYPERLINK(\"\"http://x\"\")办公室\",,91.00,84.00,7.00,"))  // no formula
+            #expect(lines.count == 4 && lines[3].isEmpty)  // CRLF after the last row
+            let english = try await admin.get("/admin/rounds/\(id)/results.csv?lang=en")
+            #expect(english.text.dropFirst().hasPrefix("Rank,Branch code,Branch,Organisation,Combined"))
+
+            let answers = try await admin.get("/admin/rounds/\(id)/responses.csv")
+            #expect(answers.status == .ok)
+            let answerLines = answers.text.dropFirst().components(separatedBy: "\r\n").filter { !$0.isEmpty }
+            #expect(answerLines[0] == "答卷编号,支部编码,评价主体,日期,答卷得分,题目,选项,分值,数值,文字")
+            #expect(answerLines.count == 1 + 31)  // every stored response; the ballot still in the box is not a response yet
+            #expect(answerLines.dropFirst().allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false)[3].count == 10 })  // a date, no time
+            #expect(!answers.text.contains("pingshen"))
+        }
+    }
+}

@@ -21,6 +21,8 @@ public struct ResultsController: Sendable {
     public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.get("/rounds/{id}/results", use: ranking)
         router.get("/rounds/{id}/diagnostics", use: diagnostics)
+        router.get("/rounds/{id}/results.csv", use: resultsCSV)
+        router.get("/rounds/{id}/responses.csv", use: responsesCSV)
     }
 
     /// Routes for administrators and for viewers of one branch.
@@ -198,6 +200,39 @@ public struct ResultsController: Sendable {
         values["insufficientCount"] = insufficient.count
         values["incompleteCount"] = current.result.subjects.filter { $0.status == .incomplete }.count
         return try views.page("diagnostics", values, context: context)
+    }
+
+    // MARK: Downloads
+
+    /// The ranking as CSV for Excel; `?lang=en` for English headers.
+    @Sendable func resultsCSV(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (id, _, current) = try await load(context)
+        let english = request.uri.queryParameters["lang"] == "en"
+        let kind = current.provisional ? "provisional" : "final"
+        return .csvDownload(ResultsTable.csv(current.result, english: english), filename: "results-\(id.uuidString.prefix(8).lowercased())-\(kind).csv")
+    }
+
+    /// Every anonymous answer of the round, streamed.
+    @Sendable func responsesCSV(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)), try await rounds.round(id) != nil else {
+            throw AppError.notFound
+        }
+        let english = request.uri.queryParameters["lang"] == "en"
+        let database = results.database, logger = context.logger
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/csv; charset=utf-8",
+                .contentDisposition: "attachment; filename=\"responses-\(id.uuidString.prefix(8).lowercased()).csv\"",
+                .cacheControl: "no-store",
+            ],
+            body: ResponseBody { writer in
+                try await ResponsesExport.csv(roundID: id, database: database, english: english, logger: logger) { chunk in
+                    try await writer.write(ByteBuffer(string: chunk))
+                }
+                try await writer.finish(nil)
+            }
+        )
     }
 
     // MARK: Helpers

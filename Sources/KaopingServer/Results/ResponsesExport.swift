@@ -1,0 +1,48 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The raw anonymous answers of a round as CSV, one line per answer: a response's random id,
+/// its branch, rater group and date, and the answer. Nothing that identifies a person, no
+/// time of day. Streamed from the database in chunks, so memory stays flat however large
+/// the round.
+public enum ResponsesExport {
+    public static func header(english: Bool) -> [String] {
+        english
+            ? ["Response", "Branch code", "Group", "Date", "Response score", "Item", "Option", "Points", "Number", "Text"]
+            : ["答卷编号", "支部编码", "评价主体", "日期", "答卷得分", "题目", "选项", "分值", "数值", "文字"]
+    }
+
+    /// Calls `write` with successive pieces of the CSV (the first holds the byte-order mark and
+    /// the header), each about `chunkSize` bytes.
+    public static func csv(
+        roundID: UUID, database: Database, english: Bool, logger: Logger, chunkSize: Int = 64 * 1024,
+        write: (String) async throws -> Void
+    ) async throws {
+        var chunk = "\u{FEFF}" + CSVWriter.row(header(english: english))
+        try await database.withConnection { connection in
+            let rows = try await connection.query(
+                """
+                SELECT r.id, b.code, r.rater_group, r.submitted_on::text, r.score, a.item_key, a.option_key, a.points, a.number_value, a.text_value
+                FROM responses r JOIN branches b ON b.id = r.branch_id LEFT JOIN answers a ON a.response_id = r.id
+                WHERE r.round_id = \(roundID)
+                ORDER BY b.code, r.rater_group, r.id, a.item_key
+                """,
+                logger: logger
+            )
+            for try await (id, code, group, date, score, item, option, points, number, text) in rows.decode(
+                (UUID, String, String, String, Double?, String?, String?, Double?, Double?, String?).self
+            ) {
+                chunk += CSVWriter.row([
+                    id.uuidString.lowercased(), code, group, date, score.map(ResultsTable.decimal) ?? "", item ?? "", option ?? "",
+                    points.map(ResultsTable.decimal) ?? "", number.map(ResultsTable.decimal) ?? "", text ?? "",
+                ])
+                if chunk.utf8.count >= chunkSize {
+                    try await write(chunk)
+                    chunk = ""
+                }
+            }
+        }
+        if !chunk.isEmpty { try await write(chunk) }
+    }
+}
