@@ -41,6 +41,12 @@ let package = Package(
             pkgConfig: "libqrencode",
             providers: [.apt(["libqrencode-dev"])]
         ),
+        // Spreadsheet downloads: Debian's libxlsxwriter (libxlsxwriter-dev) writes real .xlsx files.
+        .systemLibrary(
+            name: "CXlsxWriter",
+            pkgConfig: "xlsxwriter",
+            providers: [.apt(["libxlsxwriter-dev"])]
+        ),
         // The scoring method: pure Swift, no dependencies, no I/O.
         .target(name: "KaopingAggregation"),
         // The HTTP application, storage, embedded PostgreSQL and background services.
@@ -50,6 +56,7 @@ let package = Package(
                 "KaopingForms",
                 "KaopingAggregation",
                 "CQRencode",
+                "CXlsxWriter",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),

@@ -44,17 +44,23 @@ struct ExportResults: AsyncParsableCommand {
         abstract: "The ranking with every group's score and n, grades, veto and quota, as on the results page."
     )
     @OptionGroup var export: ExportOptions
-    @Option(help: "File format: csv.") var format: String = "csv"
+    @Option(help: "File format: csv or xlsx.") var format: String = "csv"
 
     func run() async throws {
-        guard format == "csv" else { fail("unknown format '\(format)': csv", code: 2) }
-        let id = roundID(export.round), english = export.english
-        let csv: String? = try await withRounds(export.options) { rounds, logger in
+        guard format == "csv" || format == "xlsx" else { fail("unknown format '\(format)': csv or xlsx", code: 2) }
+        guard format == "csv" || export.out != "-" else { fail("an xlsx workbook needs --out FILE", code: 2) }
+        let id = roundID(export.round), english = export.english, format = self.format
+        let csv: String?? = try await withRounds(export.options) { rounds, logger in
             let results = ResultsRepository(database: rounds.database, forms: PostgresFormRepository(database: rounds.database))
-            return try await results.current(roundID: id, logger: logger).map { ResultsTable.csv($0.result, english: english) }
+            guard let current = try await results.current(roundID: id, logger: logger) else { return nil }
+            if format == "csv" { return ResultsTable.csv(current.result, english: english) }
+            let path = try await results.workbook(roundID: id, result: current.result, english: english)
+            try? FileManager.default.removeItem(atPath: export.out)
+            try FileManager.default.moveItem(atPath: path, toPath: export.out)
+            return .some(nil)
         }
-        guard let csv else { fail("no round \(export.round)", code: 1) }
-        OutputFile(export.out).write(csv)
+        guard let written = csv else { fail("no round \(export.round)", code: 1) }
+        if let text = written { OutputFile(export.out).write(text) }
     }
 }
 

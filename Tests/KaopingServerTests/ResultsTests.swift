@@ -244,6 +244,16 @@ struct ResultsDownloadTests {
             let english = try await admin.get("/admin/rounds/\(id)/results.csv?lang=en")
             #expect(english.text.dropFirst().hasPrefix("Rank,Branch code,Branch,Organisation,Combined"))
 
+            let workbook = try await admin.get("/admin/rounds/\(id)/results.xlsx")
+            #expect(workbook.status == .ok)
+            #expect(workbook.headers[.contentType] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            let zip = Array(workbook.body.readableBytesView)
+            #expect(Array(zip.prefix(4)) == [0x50, 0x4B, 0x03, 0x04])  // a zip container, as .xlsx is
+            #expect(zip.count > 5_000)
+            #expect(workbook.headers[.contentLength] == String(zip.count))
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter { $0.hasPrefix("kaoping-results-") }
+            #expect(leftovers.isEmpty)  // the temporary file is gone once sent
+
             let answers = try await admin.get("/admin/rounds/\(id)/responses.csv")
             #expect(answers.status == .ok)
             let answerLines = answers.text.dropFirst().components(separatedBy: "\r\n").filter { !$0.isEmpty }

@@ -77,6 +77,33 @@ public struct ResultsRepository: Sendable {
         return forms
     }
 
+    /// Every comment of the round's mixed responses, by branch, group and question, sorted by
+    /// text (never in the order they arrived).
+    public func comments(roundID: UUID) async throws -> [ResultsWorkbook.Comment] {
+        try await database.query(
+            """
+            SELECT b.code, r.rater_group, a.item_key, a.text_value
+            FROM responses r JOIN branches b ON b.id = r.branch_id JOIN answers a ON a.response_id = r.id
+            WHERE r.round_id = \(roundID) AND a.option_key IS NULL AND a.number_value IS NULL
+              AND a.text_value IS NOT NULL AND a.text_value <> ''
+            ORDER BY 1, 2, 3, 4
+            """
+        ).map { row in
+            let (code, group, item, text) = try row.decode((String, String, String, String).self)
+            return ResultsWorkbook.Comment(branchCode: code, group: group, item: item, text: text)
+        }
+    }
+
+    /// Writes the results workbook to a new temporary file and returns its path; the caller
+    /// removes it.
+    public func workbook(roundID: UUID, result: RoundResult, english: Bool) async throws -> String {
+        let forms = try await groupForms(roundID: roundID)
+        let comments = try await comments(roundID: roundID)
+        let path = NSTemporaryDirectory() + "kaoping-results-\(UUID().uuidString).xlsx"
+        try ResultsWorkbook.write(result, forms: forms, comments: comments, english: english, to: path)
+        return path
+    }
+
     /// The code of a viewer's branch.
     public func branchCode(id: UUID) async throws -> String? {
         try await database.query("SELECT code FROM branches WHERE id = \(id)").first?.decode(String.self)

@@ -22,6 +22,7 @@ public struct ResultsController: Sendable {
         router.get("/rounds/{id}/results", use: ranking)
         router.get("/rounds/{id}/diagnostics", use: diagnostics)
         router.get("/rounds/{id}/results.csv", use: resultsCSV)
+        router.get("/rounds/{id}/results.xlsx", use: resultsXLSX)
         router.get("/rounds/{id}/responses.csv", use: responsesCSV)
     }
 
@@ -210,6 +211,32 @@ public struct ResultsController: Sendable {
         let english = request.uri.queryParameters["lang"] == "en"
         let kind = current.provisional ? "provisional" : "final"
         return .csvDownload(ResultsTable.csv(current.result, english: english), filename: "results-\(id.uuidString.prefix(8).lowercased())-\(kind).csv")
+    }
+
+    /// The results as an Excel workbook, written to a temporary file and sent in pieces.
+    @Sendable func resultsXLSX(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (id, _, current) = try await load(context)
+        let english = request.uri.queryParameters["lang"] == "en"
+        let path = try await results.workbook(roundID: id, result: current.result, english: english)
+        let kind = current.provisional ? "provisional" : "final"
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                .contentDisposition: "attachment; filename=\"results-\(id.uuidString.prefix(8).lowercased())-\(kind).xlsx\"",
+                .cacheControl: "no-store",
+            ],
+            body: ResponseBody(contentLength: size) { writer in
+                defer { try? FileManager.default.removeItem(atPath: path) }
+                guard let file = FileHandle(forReadingAtPath: path) else { throw AppError.notFound }
+                defer { try? file.close() }
+                while let data = try file.read(upToCount: 64 * 1024), !data.isEmpty {
+                    try await writer.write(ByteBuffer(bytes: data))
+                }
+                try await writer.finish(nil)
+            }
+        )
     }
 
     /// Every anonymous answer of the round, streamed.

@@ -1,0 +1,82 @@
+import CXlsxWriter
+import Foundation
+
+/// An .xlsx file written by libxlsxwriter in its constant-memory mode: rows go to temporary
+/// files as they are written, so a sheet of a million rows costs no more memory than a short
+/// one. Rows must be written top to bottom.
+final class Spreadsheet {
+    enum Cell {
+        case text(String)
+        case number(Double)
+        case integer(Int)
+        case empty
+    }
+
+    struct WriteError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    private let workbook: UnsafeMutablePointer<lxw_workbook>
+    private let headerFormat: UnsafeMutablePointer<lxw_format>
+    private let decimalFormat: UnsafeMutablePointer<lxw_format>
+    private var closed = false
+
+    init(path: String) throws {
+        var options = lxw_workbook_options(constant_memory: 1, tmpdir: nil, use_zip64: 1)
+        guard let workbook = workbook_new_opt(path, &options) else { throw WriteError(description: "cannot create \(path)") }
+        self.workbook = workbook
+        headerFormat = workbook_add_format(workbook)
+        format_set_bold(headerFormat)
+        format_set_bg_color(headerFormat, 0xE8E8E8)
+        decimalFormat = workbook_add_format(workbook)
+        format_set_num_format(decimalFormat, "0.00")
+    }
+
+    deinit {
+        if !closed { workbook_close(workbook) }
+    }
+
+    /// A sheet with a bold, frozen header row and columns wide enough for their text (Chinese
+    /// characters count double, as they are twice as wide).
+    func addSheet(_ name: String, header: [String], rows: some Sequence<[Cell]>) throws {
+        guard let sheet = workbook_add_worksheet(workbook, name) else { throw WriteError(description: "cannot add sheet \(name)") }
+        var widths = header.map(Self.displayWidth)
+        for (column, title) in header.enumerated() {
+            worksheet_write_string(sheet, 0, lxw_col_t(column), title, headerFormat)
+        }
+        worksheet_freeze_panes(sheet, 1, 0)
+        var rowNumber: UInt32 = 1
+        for row in rows {
+            for (column, cell) in row.enumerated() {
+                let col = lxw_col_t(column)
+                switch cell {
+                case .text(let text):
+                    guard !text.isEmpty else { continue }
+                    worksheet_write_string(sheet, rowNumber, col, text, nil)
+                    if column < widths.count { widths[column] = max(widths[column], Self.displayWidth(text)) }
+                case .number(let value):
+                    worksheet_write_number(sheet, rowNumber, col, value, decimalFormat)
+                    if column < widths.count { widths[column] = max(widths[column], 8) }
+                case .integer(let value):
+                    worksheet_write_number(sheet, rowNumber, col, Double(value), nil)
+                case .empty:
+                    continue
+                }
+            }
+            rowNumber += 1
+        }
+        for (column, width) in widths.enumerated() {
+            worksheet_set_column(sheet, lxw_col_t(column), lxw_col_t(column), Double(min(width, 60) + 2), nil)
+        }
+    }
+
+    func close() throws {
+        closed = true
+        let error = workbook_close(workbook)
+        guard error == LXW_NO_ERROR else { throw WriteError(description: String(cString: lxw_strerror(error))) }
+    }
+
+    static func displayWidth(_ text: String) -> Int {
+        text.unicodeScalars.reduce(0) { $0 + ($1.value >= 0x2E80 ? 2 : 1) }
+    }
+}

@@ -1,0 +1,23 @@
+"""Opens the results workbook with openpyxl and checks it against the CSV of the same round."""
+import csv
+import sys
+
+import openpyxl
+
+workbook_path, csv_path = sys.argv[1], sys.argv[2]
+book = openpyxl.load_workbook(workbook_path)
+expected = ["汇总", "各主体得分", "维度得分", "组织评价表", "意见"]
+assert book.sheetnames == expected, book.sheetnames
+summary = book["汇总"]
+assert summary.freeze_panes == "A2", summary.freeze_panes
+header = [cell.value for cell in summary[1]]
+assert header[:5] == ["名次", "支部编码", "支部名称", "上级组织", "综合得分"], header
+with open(csv_path, encoding="utf-8-sig", newline="") as file:
+    rows = list(csv.reader(file))
+assert rows[0] == header, (rows[0], header)
+for line, row in enumerate(rows[1:], start=2):
+    cells = [cell.value for cell in summary[line]]
+    assert cells[1] == row[1] and cells[2] == row[2], (cells, row)  # codes and Chinese names intact
+    if row[4]:
+        assert abs(cells[4] - float(row[4])) < 1e-9, (cells[4], row[4])  # a number, not text
+print(f"  ok: the workbook opens with sheets {', '.join(book.sheetnames)}; {len(rows) - 1} branch row(s) match the CSV")
