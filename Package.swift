@@ -78,6 +78,7 @@ let package = Package(
             resources: [
                 .copy("Resources/templates"),
                 .copy("Resources/static"),
+                .copy("Resources/openapi.yaml"),
             ]
         ),
         .executableTarget(
@@ -103,6 +104,7 @@ let package = Package(
                 "KaopingServer",
                 "KaopingAggregation",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
     ],

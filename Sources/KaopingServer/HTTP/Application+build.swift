@@ -183,6 +183,12 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
         views: dependencies.views, publicBaseURL: configuration.publicBaseURL
     ).addRoutes(to: adminsOnly)
     let results = ResultsController(results: resultsRepository, rounds: dependencies.rounds, views: dependencies.views)
+    let tokens = APITokenRepository(database: environment.database)
+    let api = APIController(rounds: dependencies.rounds, results: resultsRepository)
+    let apiRoutes = routes.group("/api/v1")
+    api.addPublicRoutes(to: apiRoutes)
+    api.addRoutes(to: apiRoutes.group().add(middleware: APITokenMiddleware(tokens: tokens)))
+    APITokensController(tokens: tokens, audit: dependencies.audit, views: dependencies.views).addRoutes(to: adminsOnly)
     results.addRoutes(to: adminsOnly)
     results.addReportRoutes(to: signedIn.group().add(middleware: RoleMiddleware([.admin, .viewer])))
     SheetsController(sheets: SheetRepository(database: environment.database), forms: dependencies.forms, views: dependencies.views, limits: limits)

@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import KaopingServer
+import Logging
+
+struct TokenCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "token",
+        abstract: "API tokens for /api/v1 (see /api/v1/openapi.yaml).",
+        subcommands: [CreateToken.self, ListTokens.self, RevokeToken.self]
+    )
+}
+
+struct CreateToken: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a token and print it (once; only its hash is kept).")
+    @Option(help: "What the token is for.") var name: String
+    @OptionGroup var options: RoundOptions
+
+    func run() async throws {
+        let name = self.name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...100).contains(name.count) else { fail("--name must be 1 to 100 characters", code: 2) }
+        let token = try await withRounds(options) { rounds, _ in
+            let (id, token) = try await APITokenRepository(database: rounds.database).create(name: name, createdBy: nil)
+            try await PostgresAuditLog(database: rounds.database).record(
+                .init(action: "api.token.created", actorName: "cli", subject: id.uuidString.lowercased(), details: ["name": name])
+            )
+            return token
+        }
+        print(token)
+    }
+}
+
+struct ListTokens: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List tokens (never the tokens themselves).")
+    @OptionGroup var options: RoundOptions
+
+    func run() async throws {
+        let tokens = try await withRounds(options) { rounds, _ in try await APITokenRepository(database: rounds.database).list() }
+        for token in tokens {
+            print("\(token.id.uuidString.lowercased())  \(token.revoked ? "revoked" : "live   ")  \(ChinaTime.format(token.createdAt))  last used \(token.lastUsedOn ?? "never")  \(token.name)")
+        }
+    }
+}
+
+struct RevokeToken: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke a token: requests with it are refused from now on.")
+    @Argument(help: "Token id (from 'kaoping token list').") var id: String
+    @OptionGroup var options: RoundOptions
+
+    func run() async throws {
+        guard let id = UUID(uuidString: id) else { fail("'\(self.id)' is not a token id", code: 2) }
+        let revoked = try await withRounds(options) { rounds, _ in try await APITokenRepository(database: rounds.database).revoke(id: id) }
+        guard revoked else { fail("no live token \(self.id)", code: 1) }
+        print("revoked")
+    }
+}
