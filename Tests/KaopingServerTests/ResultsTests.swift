@@ -254,6 +254,13 @@ struct ResultsDownloadTests {
             let leftovers = try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter { $0.hasPrefix("kaoping-results-") }
             #expect(leftovers.isEmpty)  // the temporary file is gone once sent
 
+            let sheets = try await admin.get("/admin/rounds/\(id)/sheets.csv")
+            #expect(sheets.status == .ok)
+            let sheetLines = sheets.text.dropFirst().components(separatedBy: "\r\n")
+            #expect(sheetLines[0].hasPrefix("支部编码,支部名称,评审人,状态,提交时间（北京时间）,项目,扣分,加分,底线是否达标"))
+            #expect(sheetLines.contains { $0.hasPrefix("b01,\"'=HYPERLINK") && $0.contains(",pingshen,已提交,") && $0.contains(",integration,6.00,,,") })
+            #expect(sheetLines.contains { $0.hasPrefix("b02,财务处党支部,pingshen,已提交,") && $0.contains(",no_violations,,,否,") })
+
             let answers = try await admin.get("/admin/rounds/\(id)/responses.csv")
             #expect(answers.status == .ok)
             let answerLines = answers.text.dropFirst().components(separatedBy: "\r\n").filter { !$0.isEmpty }

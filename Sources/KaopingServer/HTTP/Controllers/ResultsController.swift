@@ -24,6 +24,7 @@ public struct ResultsController: Sendable {
         router.get("/rounds/{id}/results.csv", use: resultsCSV)
         router.get("/rounds/{id}/results.xlsx", use: resultsXLSX)
         router.get("/rounds/{id}/responses.csv", use: responsesCSV)
+        router.get("/rounds/{id}/sheets.csv", use: sheetsCSV)
     }
 
     /// Routes for administrators and for viewers of one branch.
@@ -237,6 +238,15 @@ public struct ResultsController: Sendable {
                 try await writer.finish(nil)
             }
         )
+    }
+
+    /// Every evaluator's score sheet, item by item, with who scored.
+    @Sendable func sheetsCSV(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)), try await rounds.round(id) != nil else {
+            throw AppError.notFound
+        }
+        let csv = try await SheetsExport.csv(roundID: id, database: results.database, english: request.uri.queryParameters["lang"] == "en")
+        return .csvDownload(csv, filename: "sheets-\(id.uuidString.prefix(8).lowercased()).csv")
     }
 
     /// Every anonymous answer of the round, streamed.
