@@ -52,7 +52,7 @@ public enum Aggregation {
 
         var result = SubjectResult(
             code: input.code, name: input.name, parent: input.parent, groups: groups, organisationSheet: sheet,
-            status: .incomplete, combinedBeforeBonus: nil, bonus: 0, combined: nil, bandGrade: nil, grade: nil,
+            status: .incomplete, combinedBeforeBonus: nil, bonus: 0, combined: nil, bandGrade: nil, gradeAfterVeto: nil, grade: nil,
             vetoed: false, droppedByQuota: false, rank: nil
         )
         guard let combined = combine(groups, configuration: configuration) else { return result }
@@ -69,6 +69,7 @@ public enum Aggregation {
             result.vetoed = true
             result.grade = worse(band, configuration.vetoGrade, bands: configuration.bands)
         }
+        result.gradeAfterVeto = result.grade
         return result
     }
 

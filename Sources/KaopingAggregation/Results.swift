@@ -31,6 +31,8 @@ public struct SubjectResult: Codable, Sendable, Equatable {
     public var combined: Double?
     /// The band the combined score falls in.
     public var bandGrade: String?
+    /// After the veto, before the quota.
+    public var gradeAfterVeto: String?
     /// After veto and quota: the grade that stands.
     public var grade: String?
     public var vetoed: Bool

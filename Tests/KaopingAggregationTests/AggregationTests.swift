@@ -56,6 +56,7 @@ struct AggregationTests {
         #expect(Statistics.rounded2(b.combined!) == 93.57)
         #expect(b.bandGrade == "优秀")
         #expect(b.vetoed)
+        #expect(b.gradeAfterVeto == "一般")
         #expect(b.grade == "一般")
         #expect(b.organisationSheet?.failedBaselines == ["b2"])
         // 93.57 ranks above 91.
@@ -203,6 +204,7 @@ struct AggregationTests {
         let grades = Dictionary(uniqueKeysWithValues: result.subjects.map { ($0.code, $0.grade ?? "") })
         #expect(grades == ["a": "优秀", "b": "优秀", "c": "良好", "d": "良好", "e": "良好", "f": "一般"])
         #expect(result.subjects.first { $0.code == "c" }?.droppedByQuota == true)
+        #expect(result.subjects.first { $0.code == "c" }?.gradeAfterVeto == "优秀")
         #expect(result.subjects.first { $0.code == "e" }?.droppedByQuota == false)
         // Without a quota all three keep it.
         #expect(sheetsOnly([("a", 97), ("b", 95), ("c", 95)], quota: nil).subjects.allSatisfy { $0.grade == "优秀" })
