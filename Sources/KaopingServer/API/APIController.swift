@@ -66,16 +66,7 @@ public struct APIController: Sendable {
     }
 
     @Sendable func roundResults(_ request: Request, context: AppRequestContext) async throws -> Response {
-        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)), let round = try await rounds.round(id) else {
-            throw AppError.notFound
-        }
-        let current: (result: RoundResult, provisional: Bool, computedAt: Date)?
-        do {
-            current = try await results.current(roundID: id, logger: context.logger)
-        } catch ResultsRepository.ResultsError.notOpened {
-            throw AppError(status: .notFound, messageKey: "results_not_opened")
-        }
-        guard let current else { throw AppError.notFound }
+        let (round, current) = try await results.requested(context, rounds: rounds)
         return try Self.json(ResultsDocument(round: Self.item(round), provisional: current.provisional, computedAt: current.computedAt, results: current.result))
     }
 

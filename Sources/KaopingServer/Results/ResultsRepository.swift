@@ -20,19 +20,28 @@ public struct ResultsRepository: Sendable {
         self.live = TimedCache(lifetime: liveLifetime, capacity: 16)
     }
 
+    /// A round's results as they stand, and whether they can still change.
+    public struct Current: Sendable {
+        public let result: RoundResult
+        public let provisional: Bool
+        public let computedAt: Date
+    }
+
     /// A round's results: the final snapshot once it has closed, else computed now and marked
     /// provisional.
-    public func current(roundID: UUID, logger: Logger) async throws -> (result: RoundResult, provisional: Bool, computedAt: Date)? {
+    public func current(roundID: UUID, logger: Logger) async throws -> Current? {
         if let row = try await database.query(
             "SELECT results::text, computed_at FROM result_snapshots WHERE round_id = \(roundID) AND kind = 'final'"
         ).first {
             let (json, computedAt) = try row.decode((String, Date).self)
-            if let result = try? JSONDecoder().decode(RoundResult.self, from: Data(json.utf8)) { return (result, false, computedAt) }
+            if let result = try? JSONDecoder().decode(RoundResult.self, from: Data(json.utf8)) {
+                return Current(result: result, provisional: false, computedAt: computedAt)
+            }
         }
-        if let cached = live.value(for: roundID) { return (cached, true, .now) }
+        if let cached = live.value(for: roundID) { return Current(result: cached, provisional: true, computedAt: .now) }
         guard let result = try await compute(roundID: roundID, logger: logger) else { return nil }
         live.store(result, for: roundID)
-        return (result, true, .now)
+        return Current(result: result, provisional: true, computedAt: .now)
     }
 
     /// How a branch's answers are spread over each item's options, and its comments, for the

@@ -288,19 +288,10 @@ public struct ResultsController: Sendable {
         ]
     }
 
-    private func load(_ context: AppRequestContext) async throws -> (UUID, RoundDetails, (result: RoundResult, provisional: Bool, computedAt: Date)) {
-        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)),
-              let round = try await rounds.round(id)
-        else { throw AppError.notFound }
-        let current: (result: RoundResult, provisional: Bool, computedAt: Date)?
-        do {
-            current = try await results.current(roundID: id, logger: context.logger)
-        } catch ResultsRepository.ResultsError.notOpened {
-            throw AppError(status: .notFound, messageKey: "results_not_opened")
-        }
-        guard let current else { throw AppError.notFound }
-        let configuration = try await rounds.configuration(id) ?? RoundConfiguration()
-        return (id, RoundDetails(summary: round, configuration: configuration), current)
+    private func load(_ context: AppRequestContext) async throws -> (UUID, RoundDetails, ResultsRepository.Current) {
+        let (round, current) = try await results.requested(context, rounds: rounds)
+        let configuration = try await rounds.configuration(round.id) ?? RoundConfiguration()
+        return (round.id, RoundDetails(summary: round, configuration: configuration), current)
     }
 
     struct RoundDetails {
@@ -308,7 +299,7 @@ public struct ResultsController: Sendable {
         let configuration: RoundConfiguration
     }
 
-    private func header(_ round: RoundDetails, _ current: (result: RoundResult, provisional: Bool, computedAt: Date), context: AppRequestContext) -> [String: Any] {
+    private func header(_ round: RoundDetails, _ current: ResultsRepository.Current, context: AppRequestContext) -> [String: Any] {
         [
             "id": round.summary.id.uuidString.lowercased(), "title": round.summary.title,
             "provisional": current.provisional, "computedAt": ChinaTime.format(current.computedAt),
