@@ -89,15 +89,25 @@ public struct Database: Sendable {
     /// `true` when the database answers within `timeout`. PostgresNIO keeps retrying an
     /// unreachable server for a long time; readiness must answer quickly instead.
     public func answers<Value: Sendable>(within timeout: Duration, _ probe: @escaping @Sendable () async throws -> Value) async -> Value? {
-        await withTaskGroup(of: Value?.self) { group in
-            group.addTask { try? await probe() }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return nil
+        // Not a task group: a group waits for every child before it returns, and a probe stuck
+        // connecting to a stopped server may not notice cancellation for a long time. The
+        // first of the probe and the timer to finish answers; the probe is cancelled and left
+        // to wind down on its own.
+        let pending = NIOLockedValueBox<CheckedContinuation<Value?, Never>?>(nil)
+        let finish: @Sendable (Value?) -> Void = { value in
+            pending.withLockedValue { continuation in
+                continuation?.resume(returning: value)
+                continuation = nil
             }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
+        }
+        return await withCheckedContinuation { continuation in
+            pending.withLockedValue { $0 = continuation }
+            let work = Task { finish(try? await probe()) }
+            Task {
+                try? await Task.sleep(for: timeout)
+                work.cancel()
+                finish(nil)
+            }
         }
     }
 
