@@ -36,6 +36,10 @@ final class OutputFile: @unchecked Sendable {
     func write(_ text: String) {
         handle.write(Data(text.utf8))
     }
+
+    func write(_ data: Data) {
+        handle.write(data)
+    }
 }
 
 struct ExportResults: AsyncParsableCommand {

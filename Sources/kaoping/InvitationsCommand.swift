@@ -22,6 +22,13 @@ func withInvitations<Result: Sendable>(
     }
 }
 
+/// The base of the links, from `--public-url` if given, else as the server would have it.
+func publicBaseURL(_ options: RoundOptions, override: String?) throws -> String {
+    var flags = options.flags
+    flags["public-url"] = override
+    return try resolveConfiguration(flags).publicBaseURL
+}
+
 struct IssueInvitations: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "issue",
@@ -49,9 +56,7 @@ struct ReissueInvitation: AsyncParsableCommand {
 
     func run() async throws {
         let id = roundID(round), staff = staffNumber
-        var flags = options.flags
-        flags["public-url"] = publicURL
-        let base = try resolveConfiguration(flags).publicBaseURL
+        let base = try publicBaseURL(options, override: publicURL)
         guard let token = try await withInvitations(options, { invitations, logger in
             try await invitations.reissue(roundID: id, staffNumber: staff, logger: logger)
         }) else {
@@ -73,20 +78,9 @@ struct ExportInvitations: AsyncParsableCommand {
 
     func run() async throws {
         let id = roundID(round)
-        var flags = options.flags
-        flags["public-url"] = publicURL
-        let base = try resolveConfiguration(flags).publicBaseURL
+        let base = try publicBaseURL(options, override: publicURL)
         let links = try await withInvitations(options) { invitations, _ in try await invitations.links(roundID: id) }
-        let csv = InvitationCSV.links(links, publicBaseURL: base)
-        if out == "-" {
-            FileHandle.standardOutput.write(Data(csv.utf8))
-        } else {
-            do {
-                try Data(csv.utf8).write(to: URL(fileURLWithPath: out))
-            } catch {
-                fail("cannot write \(out): \(error.localizedDescription)", code: 1)
-            }
-            say("wrote \(links.count) link(s) to \(out)")
-        }
+        OutputFile(out).write(InvitationCSV.links(links, publicBaseURL: base))
+        if out != "-" { say("wrote \(links.count) link(s) to \(out)") }
     }
 }

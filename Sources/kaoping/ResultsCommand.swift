@@ -42,14 +42,6 @@ struct ResultsCommand: AsyncParsableCommand {
             return data
         }
         guard let json else { fail("no round \(round)", code: 1) }
-        if out == "-" {
-            FileHandle.standardOutput.write(json)
-        } else {
-            do {
-                try json.write(to: URL(fileURLWithPath: out))
-            } catch {
-                fail("cannot write \(out): \(error.localizedDescription)", code: 1)
-            }
-        }
+        OutputFile(out).write(json)
     }
 }

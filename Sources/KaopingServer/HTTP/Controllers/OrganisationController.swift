@@ -159,7 +159,7 @@ public struct OrganisationController: Sendable {
         if let row = OrganisationCSV.branchRow(line: 0, entered, problems: &problems) {
             if try await organisation.addBranch(row) {
                 try await record("org.branch.added", subject: row.code, context: context)
-                return .seeOther("/admin/org/branches/\(Self.pathSegment(row.code))?saved=1")
+                return .seeOther("/admin/org/branches/\(URLText.pathSegment(row.code))?saved=1")
             }
             problems.append(ImportProblem(line: 0, kind: .alreadyExists(row.code)))
         }
@@ -179,7 +179,7 @@ public struct OrganisationController: Sendable {
         if let row = OrganisationCSV.branchRow(line: 0, entered, problems: &problems) {
             guard try await organisation.updateBranch(row, active: active) else { throw AppError.notFound }
             try await record(active ? "org.branch.updated" : "org.branch.deactivated", subject: code, context: context)
-            return .seeOther("/admin/org/branches/\(Self.pathSegment(code))?saved=1")
+            return .seeOther("/admin/org/branches/\(URLText.pathSegment(code))?saved=1")
         }
         var edit: [String: Any] = entered
         edit["active"] = active
@@ -198,7 +198,7 @@ public struct OrganisationController: Sendable {
         if let row = OrganisationCSV.memberRow(line: 0, entered, knownBranches: try await organisation.branchCodes(), problems: &problems) {
             if try await organisation.addMember(row) {
                 try await record("org.member.added", subject: row.staffNumber, context: context)
-                return .seeOther("/admin/org/branches/\(Self.pathSegment(code))?saved=1")
+                return .seeOther("/admin/org/branches/\(URLText.pathSegment(code))?saved=1")
             }
             problems.append(ImportProblem(line: 0, kind: .alreadyExists(row.staffNumber)))
         }
@@ -231,7 +231,7 @@ public struct OrganisationController: Sendable {
         if let row = OrganisationCSV.memberRow(line: 0, entered, knownBranches: try await organisation.branchCodes(), problems: &problems) {
             guard try await organisation.updateMember(row, active: active) else { throw AppError.notFound }
             try await record(active ? "org.member.updated" : "org.member.deactivated", subject: staff, context: context)
-            return .seeOther("/admin/org/branches/\(Self.pathSegment(row.branchCode))?saved=1")
+            return .seeOther("/admin/org/branches/\(URLText.pathSegment(row.branchCode))?saved=1")
         }
         var edit: [String: Any] = entered
         edit["active"] = active
@@ -254,9 +254,6 @@ public struct OrganisationController: Sendable {
         problems.map { $0.detail(english: context.language == .english) }
     }
 
-    private static func pathSegment(_ code: String) -> String {
-        code.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? code
-    }
 
     private func record(_ action: String, subject: String, context: AppRequestContext) async throws {
         try await audit.record(.init(action: action, actorUserID: context.user?.id, actorName: context.user?.username ?? "", subject: subject))

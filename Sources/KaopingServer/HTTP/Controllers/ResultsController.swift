@@ -37,7 +37,6 @@ public struct ResultsController: Sendable {
 
     @Sendable func ranking(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (id, round, current) = try await load(context)
-        let english = context.language == .english
         let organisation = request.uri.queryParameters["org"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
         let sort = request.uri.queryParameters["sort"].map(String.init) ?? "rank"
         var subjects = current.result.subjects
@@ -50,7 +49,7 @@ public struct ResultsController: Sendable {
         let base = "/admin/rounds/\(id.uuidString.lowercased())/results"
         func link(sort: String? = nil, page: Int? = nil) -> String {
             var query: [String] = []
-            if let organisation { query.append("org=\(Self.query(organisation))") }
+            if let organisation { query.append("org=\(URLText.query(organisation))") }
             query.append("sort=\(sort ?? "rank")")
             if let page, page > 1 { query.append("page=\(page)") }
             return base + "?" + query.joined(separator: "&")
@@ -89,7 +88,6 @@ public struct ResultsController: Sendable {
             ] as [String: Any]
         }
         values["count"] = subjects.count
-        _ = english
         return try views.page("results", values, context: context)
     }
 
@@ -242,18 +240,14 @@ public struct ResultsController: Sendable {
 
     /// Every evaluator's score sheet, item by item, with who scored.
     @Sendable func sheetsCSV(_ request: Request, context: AppRequestContext) async throws -> Response {
-        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)), try await rounds.round(id) != nil else {
-            throw AppError.notFound
-        }
+        let id = try await existingRound(context)
         let csv = try await SheetsExport.csv(roundID: id, database: results.database, english: request.uri.queryParameters["lang"] == "en")
         return .csvDownload(csv, filename: "sheets-\(id.uuidString.prefix(8).lowercased()).csv")
     }
 
     /// Every anonymous answer of the round, streamed.
     @Sendable func responsesCSV(_ request: Request, context: AppRequestContext) async throws -> Response {
-        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)), try await rounds.round(id) != nil else {
-            throw AppError.notFound
-        }
+        let id = try await existingRound(context)
         let english = request.uri.queryParameters["lang"] == "en"
         let database = results.database, logger = context.logger
         return Response(
@@ -273,6 +267,14 @@ public struct ResultsController: Sendable {
     }
 
     // MARK: Helpers
+
+    /// The id of the round named in the path, if there is such a round.
+    private func existingRound(_ context: AppRequestContext) async throws -> UUID {
+        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)), try await rounds.round(id) != nil else {
+            throw AppError.notFound
+        }
+        return id
+    }
 
     static func sheetValues(_ sheet: SheetResult, form: FormDefinition, english: Bool) -> [String: Any] {
         let deductions: [[String: Any]] = form.items.filter { $0.type == .deduction }.map { item in
@@ -317,15 +319,13 @@ public struct ResultsController: Sendable {
         }
     }
 
+    /// Two decimals as in the downloads; a dash where there is no score.
     static func score(_ value: Double?) -> String {
-        value.map { String(format: "%.2f", Statistics.rounded2($0)) } ?? "–"
+        value == nil ? "–" : ResultsTable.decimal(value)
     }
 
     static func number(_ value: Double) -> String {
         value == value.rounded() ? String(Int(value)) : String(format: "%.2f", value)
     }
 
-    static func query(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
-    }
 }

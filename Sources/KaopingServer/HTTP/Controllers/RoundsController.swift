@@ -151,16 +151,13 @@ public struct RoundsController: Sendable {
         let form = try await request.formData(context: context)
         let reason = (form["reason"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard let text = form["closes"], let closes = ChinaTime.parse(text), closes > .now else {
-            return .seeOther("/admin/rounds/\(id.uuidString.lowercased())?problem=\(Self.query(context.language.text("rounds_bad_time")))")
+            return .seeOther("/admin/rounds/\(id.uuidString.lowercased())?problem=\(URLText.query(context.language.text("rounds_bad_time")))")
         }
         return try await act(id, context) {
             try await rounds.reopen(id, closesAt: closes, reason: reason, actor: actor(context), logger: context.logger)
         }
     }
 
-    private static func query(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
-    }
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try roundID(context)
@@ -216,7 +213,7 @@ public struct RoundsController: Sendable {
         var request = request
         let form = try await request.formData(context: context)
         guard let text = form["closes"], let closes = ChinaTime.parse(text), closes > .now else {
-            return .seeOther("/admin/rounds/\(id.uuidString.lowercased())?problem=\(Self.query(context.language.text("rounds_bad_time")))")
+            return .seeOther("/admin/rounds/\(id.uuidString.lowercased())?problem=\(URLText.query(context.language.text("rounds_bad_time")))")
         }
         return try await act(id, context) { try await rounds.extend(id, closesAt: closes, actor: actor(context), logger: context.logger) }
     }
@@ -226,7 +223,7 @@ public struct RoundsController: Sendable {
         do {
             try await body()
         } catch let error as RoundError {
-            return .seeOther("\(path)?problem=\(Self.query(error.message(english: context.language == .english)))")
+            return .seeOther("\(path)?problem=\(URLText.query(error.message(english: context.language == .english)))")
         }
         return .seeOther(path)
     }
