@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
@@ -47,6 +48,20 @@ let package = Package(
             pkgConfig: "xlsxwriter",
             providers: [.apt(["libxlsxwriter-dev"])]
         ),
+        // The migrations (sql/) and default forms (forms/) as resources of the build, so that an
+        // installed binary finds them wherever it runs. The target sits at the package root only
+        // to reach those two directories; everything else there belongs to other targets.
+        .target(
+            name: "KaopingBundledFiles",
+            path: ".",
+            exclude: [
+                "README.md", "docs", "bench", "Tests",
+                "Sources/KaopingForms", "Sources/KaopingAggregation", "Sources/KaopingServer", "Sources/kaoping",
+                "Sources/CQRencode", "Sources/CXlsxWriter",
+            ],
+            sources: ["Sources/KaopingBundledFiles/BundledFiles.swift"],
+            resources: [.copy("sql"), .copy("forms")]
+        ),
         // The scoring method: pure Swift, no dependencies, no I/O.
         .target(name: "KaopingAggregation"),
         // The HTTP application, storage, embedded PostgreSQL and background services.
@@ -55,6 +70,7 @@ let package = Package(
             dependencies: [
                 "KaopingForms",
                 "KaopingAggregation",
+                "KaopingBundledFiles",
                 "CQRencode",
                 "CXlsxWriter",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -70,6 +86,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "Yams", package: "Yams"),
@@ -87,6 +104,7 @@ let package = Package(
                 "KaopingServer",
                 "KaopingForms",
                 "KaopingAggregation",
+                "KaopingBundledFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

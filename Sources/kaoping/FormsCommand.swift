@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KaopingBundledFiles
 import KaopingForms
 
 struct FormsCommand: AsyncParsableCommand {
@@ -17,11 +18,11 @@ struct CheckForms: AsyncParsableCommand {
         discussion: "Prints every problem as file:line:column: reason and exits with status 1, or prints one line per form."
     )
 
-    @Argument(help: "Directory of form files (default: KAOPING_FORMS_DIR or forms).")
+    @Argument(help: "Directory of form files (default: KAOPING_FORMS_DIR, or the built-in forms).")
     var directory: String?
 
     func run() async throws {
-        let directory = directory ?? ProcessInfo.processInfo.environment["KAOPING_FORMS_DIR"] ?? "forms"
+        let directory = directory ?? ProcessInfo.processInfo.environment["KAOPING_FORMS_DIR"] ?? BundledFiles.formsDirectory
         do {
             let forms = try FormLoader.load(directory: directory)
             if forms.isEmpty {

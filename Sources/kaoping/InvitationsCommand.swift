@@ -26,7 +26,14 @@ func withInvitations<Result: Sendable>(
 func publicBaseURL(_ options: RoundOptions, override: String?) throws -> String {
     var flags = options.flags
     flags["public-url"] = override
-    return try resolveConfiguration(flags).publicBaseURL
+    let base = try resolveConfiguration(flags).publicBaseURL
+    if PublicAddress.isLocalOnly(base) {
+        // A warning, not a refusal: a test round on one machine is a fair use.
+        FileHandle.standardError.write(
+            Data("kaoping: warning: the links point at \(base), which phones outside this machine or network cannot open; pass --public-url https://… (or set KAOPING_PUBLIC_URL) before printing or sending them\n".utf8)
+        )
+    }
+    return base
 }
 
 struct IssueInvitations: AsyncParsableCommand {

@@ -49,7 +49,28 @@ func resolveConfiguration(_ flags: [String: String]) throws -> KaopingConfigurat
 
 func fail(_ message: String, code: Int32 = 2) -> Never {
     FileHandle.standardError.write(Data("kaoping: \(message)\n".utf8))
+    // `exit` skips every `defer`: stop the database this command started before leaving.
+    ClusterStartedByCommand.stop()
     exit(code)
+}
+
+/// The embedded cluster this command started, if any, so that a command that fails half-way
+/// does not leave PostgreSQL running behind it.
+enum ClusterStartedByCommand {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var started: (cluster: EmbeddedPostgres, logger: Logger)?
+
+    static func remember(_ cluster: EmbeddedPostgres?, logger: Logger) {
+        lock.withLock { started = cluster.map { ($0, logger) } }
+    }
+
+    static func stop() {
+        let taken = lock.withLock {
+            defer { started = nil }
+            return started
+        }
+        if let taken { try? taken.cluster.stop(logger: taken.logger) }
+    }
 }
 
 /// Opens the configured database (starting the embedded cluster if needed), brings its schema
@@ -63,9 +84,8 @@ func withMigratedDatabase<Result: Sendable>(
     } catch {
         fail("\(error)", code: 1)
     }
-    defer {
-        if let cluster = prepared.startedCluster { try? cluster.stop(logger: logger) }
-    }
+    ClusterStartedByCommand.remember(prepared.startedCluster, logger: logger)
+    defer { ClusterStartedByCommand.stop() }
     let database = Database(url: prepared.url, poolSize: 2, registry: .init(), logger: logger, quietBackground: true)
     let migrator: Migrator
     do {

@@ -32,6 +32,10 @@ struct ServeCommand: AsyncParsableCommand {
     var maxUploadMiB: String?
     @Option(name: .customLong("public-per-hour"), help: settingHelp("public-per-hour"))
     var publicPerHour: String?
+    @Option(name: .customLong("idle-timeout"), help: settingHelp("idle-timeout"))
+    var idleTimeout: String?
+    @Option(name: .customLong("request-timeout"), help: settingHelp("request-timeout"))
+    var requestTimeout: String?
     @Flag(help: "On an empty database, create a demo office (12 branches, about 150 members), an open round with answers, and accounts; prints how to sign in.")
     var demo = false
     @OptionGroup var database: DatabaseOptions
@@ -49,29 +53,40 @@ struct ServeCommand: AsyncParsableCommand {
         flags["cookie-secure"] = cookieSecure
         flags["trust-forwarded-for"] = trustForwardedFor
         flags["session-hours"] = sessionHours
+        flags["idle-timeout"] = idleTimeout
+        flags["request-timeout"] = requestTimeout
         let configuration = try resolveConfiguration(flags)
         LogSetup.bootstrap(level: configuration.logLevel, format: configuration.logFormat)
         let logger = Logger(label: "kaoping")
 
+        if configuration.databaseURL == nil {
+            do {
+                try DataDirectoryLock.acquire(dataDirectory: configuration.dataDirectory)
+            } catch {
+                fail(error.description, code: 1)
+            }
+        }
         let prepared: DatabaseBootstrap.Prepared
         do {
             prepared = try await DatabaseBootstrap.prepare(configuration, logger: logger)
         } catch {
             fail("\(error)", code: 1)
         }
+        ClusterStartedByCommand.remember(prepared.startedCluster, logger: logger)
         let registry = PrometheusCollectorRegistry()
         let database = Database(url: prepared.url, poolSize: configuration.databasePoolSize, registry: registry, logger: logger)
         let secret = invitationSecret(configuration)
         let demo = self.demo
         var environment = ApplicationEnvironment(
             configuration: configuration, database: database, registry: registry, logger: logger,
-            embeddedCluster: prepared.startedCluster,
+            embeddedCluster: prepared.embeddedCluster,
             onServerRunning: { port in
                 if demo { await Self.seedDemo(configuration: configuration, database: database, secret: secret, logger: logger) }
                 await Self.announce(configuration: configuration, port: port, database: database)
             }
         )
         environment.invitationSecret = secret
+        environment.embeddedClusterStartedHere = prepared.startedCluster != nil
         do {
             let app = try await buildApplication(environment)
             try await app.runService()

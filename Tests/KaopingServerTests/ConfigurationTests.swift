@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Testing
 
@@ -11,8 +12,11 @@ struct ConfigurationTests {
         #expect(configuration.port == 8080)
         #expect(configuration.databaseURL == nil)
         #expect(configuration.dataDirectory == ".kaoping")
-        #expect(configuration.formsDirectory == "forms")
-        #expect(configuration.sqlDirectory == "sql")
+        // The built-in copies of forms/ and sql/, so that the program works from any directory.
+        #expect(configuration.formsDirectory.hasSuffix("/forms"))
+        #expect(configuration.sqlDirectory.hasSuffix("/sql"))
+        #expect(FileManager.default.fileExists(atPath: configuration.sqlDirectory + "/0001_initial.sql"))
+        #expect(FileManager.default.fileExists(atPath: configuration.formsDirectory + "/member-integration.yaml"))
         #expect(configuration.logLevel == .info)
         #expect(configuration.logFormat == .text)
         #expect(configuration.publicBaseURL == "http://127.0.0.1:8080")
@@ -22,14 +26,45 @@ struct ConfigurationTests {
     @Test func flagsWinOverEnvironmentWhichWinsOverDefaults() throws {
         let configuration = try KaopingConfiguration.resolve(
             flags: ["port": "9000"],
-            environment: ["KAOPING_PORT": "9100", "KAOPING_HOST": "0.0.0.0", "KAOPING_LOG_FORMAT": "json", "KAOPING_COOKIE_SECURE": "true"]
+            environment: [
+                "KAOPING_PORT": "9100", "KAOPING_HOST": "0.0.0.0", "KAOPING_LOG_FORMAT": "json", "KAOPING_COOKIE_SECURE": "true",
+                "KAOPING_PUBLIC_URL": "https://kaoping.example.gov.cn/",
+            ]
         )
         #expect(configuration.port == 9000)
         #expect(configuration.host == "0.0.0.0")
         #expect(configuration.logFormat == .json)
         #expect(configuration.cookieSecure)
-        // A wildcard listen address is not a place to send people; the default link uses loopback.
-        #expect(configuration.publicBaseURL == "http://127.0.0.1:9000")
+        #expect(configuration.publicBaseURL == "https://kaoping.example.gov.cn")
+    }
+
+    @Test func listeningBeyondLoopbackNeedsAPublicURL() throws {
+        do {
+            _ = try KaopingConfiguration.resolve(flags: ["host": "0.0.0.0"], environment: [:])
+            Issue.record("a server on 0.0.0.0 without --public-url was accepted")
+        } catch {
+            #expect(error.description.contains("--public-url is not set"))
+            #expect(error.description.hasPrefix("configuration error: --host"))
+            #expect(!error.description.contains("\n"))
+        }
+        let local = try KaopingConfiguration.resolve(flags: ["host": "127.0.0.1", "port": "9000"], environment: [:])
+        #expect(local.publicBaseURL == "http://127.0.0.1:9000")
+    }
+
+    @Test func localOnlyAddressesAreRecognised() {
+        for url in ["http://127.0.0.1:8080", "http://localhost:8080", "http://10.1.2.3", "http://192.168.1.20:8080", "http://172.20.0.5", "http://[::1]:8080", "http://[fd00::1]/"] {
+            #expect(PublicAddress.isLocalOnly(url), "\(url)")
+        }
+        for url in ["https://kaoping.example.gov.cn", "http://203.0.113.7:8080", "http://172.32.0.1", "https://fdic.example.com"] {
+            #expect(!PublicAddress.isLocalOnly(url), "\(url)")
+        }
+    }
+
+    @Test func theReadmeListsEverySetting() throws {
+        let readme = try String(contentsOfFile: TestDatabaseServer.repositoryRoot + "/README.md", encoding: .utf8)
+        for setting in KaopingConfiguration.settings {
+            #expect(readme.contains("`\(setting.flag)`") && readme.contains("`\(setting.environmentVariable)`"), "\(setting.key)")
+        }
     }
 
     @Test func databaseURLIsParsed() throws {

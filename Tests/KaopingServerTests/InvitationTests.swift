@@ -20,7 +20,7 @@ extension TestHarness {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let rounds = RoundRepository(database: database, forms: catalog, audit: PostgresAuditLog(database: database))
-        let round = try await rounds.create(RoundSpec(title: "邀请测试", year: 2026), actor: .commandLine, logger: logger)
+        let round = try await rounds.create(RoundSpec(title: "邀请测试", year: 2026, closesAt: .now + 7 * 86400), actor: .commandLine, logger: logger)
         try await rounds.open(round, actor: .commandLine, logger: logger)
         let invitations = InvitationRepository(database: database, tokens: InvitationTokens(secret: TestApp.invitationSecret))
         #expect(try await invitations.issue(roundID: round, logger: logger) == members)

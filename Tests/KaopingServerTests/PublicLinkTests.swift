@@ -20,7 +20,7 @@ struct PublicLinkTests {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let rounds = RoundRepository(database: harness.database, forms: catalog, audit: PostgresAuditLog(database: harness.database))
-        let id = try await rounds.create(RoundSpec(title: "群众测评", year: 2026, publicCap: cap), actor: .commandLine, logger: logger)
+        let id = try await rounds.create(RoundSpec(title: "群众测评", year: 2026, closesAt: .now + 7 * 86400, publicCap: cap), actor: .commandLine, logger: logger)
         try await rounds.open(id, actor: .commandLine, logger: logger)
         return try await harness.database.query("SELECT public_code FROM round_branches WHERE round_id = \(id)").first!.decode(String.self)
     }

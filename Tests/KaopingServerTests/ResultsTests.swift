@@ -24,7 +24,7 @@ extension TestHarness {
         )
         let catalog = try FormCatalog(directory: TestDatabaseServer.repositoryRoot + "/forms")
         let rounds = RoundRepository(database: database, forms: catalog, audit: PostgresAuditLog(database: database))
-        let round = try await rounds.create(RoundSpec(title: "示例", year: 2026), actor: .commandLine, logger: logger)
+        let round = try await rounds.create(RoundSpec(title: "示例", year: 2026, closesAt: .now + 7 * 86400), actor: .commandLine, logger: logger)
         try await rounds.open(round, actor: .commandLine, logger: logger)
         let evaluator = try await createUser("pingshen", password: "sheets sheets", role: .evaluator)
 

@@ -95,6 +95,10 @@ struct RoundTests {
         try await RoundFixture.with { fixture in
             let id = try await fixture.rounds.create(RoundSpec(title: "测试轮次", year: 2026), actor: .commandLine, logger: fixture.logger)
             #expect(try await fixture.status(id) == "draft")
+            await #expect(throws: RoundError.noClosingTime) {
+                try await fixture.rounds.open(id, actor: .commandLine, logger: fixture.logger)
+            }
+            try await fixture.rounds.extend(id, closesAt: .now + 7 * 86400, actor: .commandLine, logger: fixture.logger)
             #expect(try await fixture.database.query("SELECT count(*)::int FROM round_branches WHERE round_id = \(id)").first!.decode(Int.self) == 2)
             #expect(try await fixture.database.query("SELECT count(*)::int FROM round_groups WHERE round_id = \(id) AND form_version_id IS NULL").first!.decode(Int.self) == 3)
 
@@ -222,7 +226,19 @@ struct RoundTests {
             let list = try await browser.get("/admin/rounds")
             #expect(list.text.contains("<a href=\"\(path)\">2026 年度考评</a></td><td>草稿</td>"))
 
-            #expect(try await browser.post(path + "/open", form: []).location == path)
+            // Without a closing time the round would never end: it cannot be opened.
+            let noClosing = try await browser.get(path + "/open")
+            #expect(try await browser.get(try #require(noClosing.location)).text.contains("这个轮次没有截止时间"))
+            _ = try await browser.post(path + "/extend", form: [("closes", "2099-12-10 18:00")])
+            // The button leads to a page that says what opening does; a bare post is sent there.
+            #expect(try await browser.post(path + "/open", form: []).location == path + "/open")
+            #expect(try await harness.count("SELECT count(*)::int FROM rounds WHERE status = 'open'") == 0)
+            let confirmOpen = try await browser.get(path + "/open")
+            #expect(confirmOpen.status == .ok)
+            #expect(confirmOpen.text.contains("确认立即开始"))
+            #expect(confirmOpen.text.contains("轮次将于 2099-12-10 18:00（北京时间）自动结束。"))
+            #expect(confirmOpen.text.contains("name=\"confirmed\" value=\"yes\""))
+            #expect(try await browser.post(path + "/open", form: [("confirmed", "yes")]).location == path)
             let page = try await browser.get(path)
             #expect(page.text.contains("进行中"))
             #expect(page.text.contains("<td>b01</td><td>办公室党支部</td><td class=\"num\">4</td><td class=\"num\">0</td><td class=\"num\">0%</td>"))
@@ -233,9 +249,14 @@ struct RoundTests {
             _ = try await browser.post(path + "/extend", form: [("closes", "2099-12-20 18:00")])
             #expect(try await browser.get(path).text.contains("截止：2099-12-20 18:00"))
 
-            #expect(try await browser.post(path + "/close", form: []).location == path)
+            let confirmClose = try await browser.get(path + "/close")
+            #expect(confirmClose.text.contains("确认立即结束"))
+            #expect(confirmClose.text.contains("尚未作答的 0 名党员将无法再作答，原定截止时间 2099-12-20 18:00 作废"))
+            #expect(try await browser.post(path + "/close", form: []).location == path + "/close")
+            #expect(try await browser.get(path).text.contains("进行中"))
+            #expect(try await browser.post(path + "/close", form: [("confirmed", "yes")]).location == path)
             #expect(try await browser.get(path).text.contains("已结束"))
-            let again = try await browser.post(path + "/close", form: [])
+            let again = try await browser.post(path + "/close", form: [("confirmed", "yes")])
             #expect(try await browser.get(try #require(again.location)).text.contains("已结束的轮次不能结束"))
             #expect(try await harness.count("SELECT count(*)::int FROM audit_log WHERE action = 'round.closed' AND actor_name = 'admin'") == 1)
 

@@ -1,4 +1,5 @@
 import Foundation
+import KaopingBundledFiles
 import Logging
 
 /// Everything the server and the command-line tools need to know, resolved once at start-up.
@@ -35,6 +36,11 @@ public struct KaopingConfiguration: Sendable, Equatable {
     public var secretFile: String?
     /// Public answers one address may send per branch per hour.
     public var publicAnswersPerHour: Int = 5
+    /// A connection that sends nothing for this long is closed: a request that stalls before
+    /// its head is complete, or a kept-alive connection with no next request.
+    public var idleTimeoutSeconds: Int = 30
+    /// Once a request has started, all of it (head and body) must arrive within this time.
+    public var requestTimeoutSeconds: Int = 120
 
     /// Where the invitation secret lives. Every instance must use the same secret.
     public var resolvedSecretFile: String { secretFile ?? dataDirectory + "/secret" }
@@ -45,8 +51,8 @@ public struct KaopingConfiguration: Sendable, Equatable {
         databaseURL: DatabaseURL? = nil,
         databasePoolSize: Int = 20,
         dataDirectory: String = ".kaoping",
-        formsDirectory: String = "forms",
-        sqlDirectory: String = "sql",
+        formsDirectory: String = BundledFiles.formsDirectory,
+        sqlDirectory: String = BundledFiles.sqlDirectory,
         logLevel: Logger.Level = .info,
         logFormat: LogFormat = .text,
         publicBaseURL: String? = nil,
@@ -110,8 +116,8 @@ extension KaopingConfiguration {
         ),
         .init(key: "database-pool-size", help: "Maximum PostgreSQL connections per instance.", defaultDescription: "20"),
         .init(key: "data-dir", help: "Directory for the embedded database and local state.", defaultDescription: ".kaoping"),
-        .init(key: "forms-dir", help: "Directory of form definition files.", defaultDescription: "forms"),
-        .init(key: "sql-dir", help: "Directory of SQL migrations (NNNN_name.sql).", defaultDescription: "sql"),
+        .init(key: "forms-dir", help: "Directory of form definition files.", defaultDescription: "(built in: forms/ of the source tree)"),
+        .init(key: "sql-dir", help: "Directory of SQL migrations (NNNN_name.sql).", defaultDescription: "(built in: sql/ of the source tree)"),
         .init(key: "log-level", help: "trace, debug, info, notice, warning, error or critical.", defaultDescription: "info"),
         .init(key: "log-format", help: "text, or json for one JSON object per line.", defaultDescription: "text"),
         .init(key: "public-url", help: "Public base URL used in invitation links and QR codes.", defaultDescription: "http://<host>:<port>"),
@@ -123,6 +129,8 @@ extension KaopingConfiguration {
         .init(key: "public-per-hour", help: "Public answers one address may send per branch per hour.", defaultDescription: "5"),
         .init(key: "max-upload-mib", help: "Largest file upload (branch and member lists), in MiB.", defaultDescription: "20"),
         .init(key: "max-text-length", help: "Longest text answer, in characters, where a form item sets no limit.", defaultDescription: "2000"),
+        .init(key: "idle-timeout", help: "Seconds a connection may send nothing (an unfinished request head, an idle keep-alive) before it is closed.", defaultDescription: "30"),
+        .init(key: "request-timeout", help: "Seconds within which a request, once started, must have arrived whole (head and body).", defaultDescription: "120"),
     ]
 
     /// Resolves flags (by setting key, without the leading dashes), then `KAOPING_*` environment
@@ -184,6 +192,8 @@ extension KaopingConfiguration {
         config.maxUploadBytes = (try reader.integer("max-upload-mib", in: 1...1024)).map { $0 * 1024 * 1024 } ?? config.maxUploadBytes
         config.secretFile = try reader.string("secret-file")
         config.publicAnswersPerHour = try reader.integer("public-per-hour", in: 1...100_000) ?? config.publicAnswersPerHour
+        config.idleTimeoutSeconds = try reader.integer("idle-timeout", in: 1...3600) ?? config.idleTimeoutSeconds
+        config.requestTimeoutSeconds = try reader.integer("request-timeout", in: 1...3600) ?? config.requestTimeoutSeconds
         if let url = try reader.value("public-url") {
             let trimmed = url.value.hasSuffix("/") ? String(url.value.dropLast()) : url.value
             guard trimmed.hasPrefix("http://") || trimmed.hasPrefix("https://"), trimmed.count > "https://".count,
@@ -193,7 +203,16 @@ extension KaopingConfiguration {
             }
             config.publicBaseURL = trimmed
         } else {
-            let host = config.host == "0.0.0.0" || config.host == "::" ? "127.0.0.1" : config.host
+            // Listening beyond this machine means people are meant to come: the links and QR codes
+            // handed to them must carry an address they can reach, which only the operator knows.
+            if !PublicAddress.isLoopbackListener(config.host) {
+                let source = flags["host"] != nil ? "--host" : "KAOPING_HOST"
+                throw reader.error(
+                    "public-url", source,
+                    "listens on \(config.host), beyond this machine, but --public-url is not set: invitation links and QR codes would point at an address phones cannot open; set --public-url (KAOPING_PUBLIC_URL) to the address people use, e.g. https://kaoping.example.gov.cn"
+                )
+            }
+            let host = config.host
             config.publicBaseURL = "http://\(host.contains(":") ? "[\(host)]" : host):\(config.port)"
         }
         return config

@@ -16,6 +16,8 @@ public struct Database: Sendable {
     let poolSize: Int
     let inUse: Gauge
     let waitingOrActive: ManagedAtomicCounter
+    /// Longest wait for a connection before a request gives up with `DatabaseUnavailable`.
+    public var leaseTimeout: Duration = .seconds(2)
 
     /// - Parameter quietBackground: keep the pool's own log lines to errors (command-line tools,
     ///   where a warning about the pool starting up is noise).
@@ -56,11 +58,42 @@ public struct Database: Sendable {
         self.waitingOrActive = ManagedAtomicCounter()
     }
 
-    /// Runs `body` with a connection leased from the pool.
+    /// Runs `body` with a connection leased from the pool, or throws `DatabaseUnavailable` when
+    /// no connection can be had within `leaseTimeout`.
+    ///
+    /// PostgresClient keeps a lease waiting while it retries an unreachable server, for up to a
+    /// minute; a person waiting on a page would long have given up. So the lease runs in a child
+    /// task that hands the connection over, and a timer abandons it (cancelling the lease) when
+    /// it takes too long. `body` itself runs here, in the caller's task, with no time limit.
     public func withConnection<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         track(+1)
         defer { track(-1) }
-        return try await client.withConnection { connection in try await body(connection) }
+        let handoff = LeaseHandoff()
+        let client = self.client
+        let leaseTimeout = self.leaseTimeout
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do {
+                    try await client.withConnection { connection in await handoff.deliver(connection) }
+                } catch {
+                    handoff.fail(error)
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: leaseTimeout)
+                if !Task.isCancelled { handoff.fail(DatabaseUnavailable()) }
+            }
+            defer {
+                handoff.release()
+                group.cancelAll()
+            }
+            let connection = try await withTaskCancellationHandler {
+                try await handoff.connection()
+            } onCancel: {
+                handoff.fail(CancellationError())
+            }
+            return try await body(connection)
+        }
     }
 
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
@@ -117,6 +150,91 @@ public struct Database: Sendable {
     }
 
     static let quietLogger = Logger(label: "kaoping.db.quiet", factory: { _ in SwiftLogNoOpLogHandler() })
+}
+
+/// No connection to the database could be had in time: the server is down or unreachable.
+/// Pages answer 503 and say that nothing already acknowledged is lost.
+public struct DatabaseUnavailable: Error, CustomStringConvertible {
+    public init() {}
+    public var description: String { "the database did not answer in time" }
+}
+
+enum DatabaseFailure {
+    /// Whether `error` means the database could not be reached (rather than that a statement
+    /// was wrong): the request may be tried again later, and nothing of it was stored.
+    static func isUnavailable(_ error: any Error) -> Bool {
+        switch error {
+        case is DatabaseUnavailable:
+            return true
+        case let error as PSQLError:
+            return [.connectionError, .serverClosedConnection, .poolClosed, .clientClosedConnection, .uncleanShutdown].contains(error.code)
+                || error.serverInfo?[.sqlState].map { $0.hasPrefix("57P") || $0.hasPrefix("08") } == true
+        case let error as PostgresTransactionError:
+            return [error.beginError, error.commitError, error.closureError].contains { $0.map(isUnavailable) ?? false }
+        default:
+            return false
+        }
+    }
+}
+
+/// Passes a leased connection from the task that holds the lease to the task that uses it, and
+/// tells the lease holder when the user is done.
+private final class LeaseHandoff: Sendable {
+    private struct State {
+        var connection: PostgresConnection?
+        var failure: (any Error)?
+        var waiting: CheckedContinuation<PostgresConnection, any Error>?
+        var holding: CheckedContinuation<Void, Never>?
+        var released = false
+    }
+    private let state = NIOLockedValueBox(State())
+
+    /// Called by the lease holder; returns when the connection may go back to the pool.
+    func deliver(_ connection: PostgresConnection) async {
+        await withCheckedContinuation { (holding: CheckedContinuation<Void, Never>) in
+            let giveBack = state.withLockedValue { state -> Bool in
+                if state.released || state.failure != nil { return true }
+                state.connection = connection
+                state.holding = holding
+                state.waiting?.resume(returning: connection)
+                state.waiting = nil
+                return false
+            }
+            if giveBack { holding.resume() }
+        }
+    }
+
+    /// No connection is coming (an error, the timer, cancellation); ignored once one was delivered.
+    func fail(_ error: any Error) {
+        state.withLockedValue { state in
+            guard state.connection == nil, state.failure == nil else { return }
+            state.failure = error
+            state.waiting?.resume(throwing: error)
+            state.waiting = nil
+        }
+    }
+
+    func connection() async throws -> PostgresConnection {
+        try await withCheckedThrowingContinuation { continuation in
+            state.withLockedValue { state in
+                if let connection = state.connection {
+                    continuation.resume(returning: connection)
+                } else if let failure = state.failure {
+                    continuation.resume(throwing: failure)
+                } else {
+                    state.waiting = continuation
+                }
+            }
+        }
+    }
+
+    func release() {
+        state.withLockedValue { state in
+            state.released = true
+            state.holding?.resume()
+            state.holding = nil
+        }
+    }
 }
 
 /// A lock-protected counter; the pool gauge is updated from many tasks at once.

@@ -1,6 +1,7 @@
 import NIOSSL
 import Foundation
 import Logging
+import NIOCore
 import NIOPosix
 import PostgresNIO
 
@@ -11,10 +12,13 @@ public struct DatabaseBootstrap: Sendable {
         public let url: DatabaseURL
         /// Set when this process started the embedded cluster and should stop it when done.
         public let startedCluster: EmbeddedPostgres?
+        /// The embedded cluster in use, whoever started it; `nil` with `--database-url`.
+        public var embeddedCluster: EmbeddedPostgres? = nil
     }
 
     public static func prepare(_ configuration: KaopingConfiguration, logger: Logger) async throws -> Prepared {
         if let url = configuration.databaseURL {
+            try await checkReachable(url, logger: logger)
             return Prepared(url: url, startedCluster: nil)
         }
         let cluster = EmbeddedPostgres(dataDirectory: configuration.dataDirectory)
@@ -25,7 +29,17 @@ public struct DatabaseBootstrap: Sendable {
             if running.startedHere { try? cluster.stop(logger: logger) }
             throw error
         }
-        return Prepared(url: running.url, startedCluster: running.startedHere ? cluster : nil)
+        return Prepared(url: running.url, startedCluster: running.startedHere ? cluster : nil, embeddedCluster: cluster)
+    }
+
+    /// Connects once, so that a wrong address, password or database name stops start-up within
+    /// seconds with one line, instead of a pool that retries for a minute.
+    public static func checkReachable(_ url: DatabaseURL, logger: Logger, timeout: Duration = .seconds(5)) async throws {
+        do {
+            try await withMaintenanceConnection(url, logger: logger, database: url.database, connectTimeout: timeout) { _ in }
+        } catch {
+            throw DatabaseUnreachable(url: url, error: error)
+        }
     }
 
     /// Connects to the server's `postgres` database and creates `url.database` if it is absent.
@@ -47,7 +61,8 @@ public struct DatabaseBootstrap: Sendable {
 
     /// Runs `body` on a single connection to the server's `postgres` database.
     public static func withMaintenanceConnection<Result: Sendable>(
-        _ url: DatabaseURL, logger: Logger, database: String = "postgres", _ body: (PostgresConnection) async throws -> Result
+        _ url: DatabaseURL, logger: Logger, database: String = "postgres", connectTimeout: Duration = .seconds(10),
+        _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         let maintenance = url.with(database: database)
         var configuration: PostgresConnection.Configuration
@@ -60,6 +75,7 @@ public struct DatabaseBootstrap: Sendable {
                 tls: maintenance.tlsMode == .disable ? .disable : .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
             )
         }
+        configuration.options.connectTimeout = .init(connectTimeout)
         let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
         do {
             let result = try await body(connection)
@@ -73,5 +89,46 @@ public struct DatabaseBootstrap: Sendable {
 
     public static func quoteIdentifier(_ name: String) -> String {
         "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
+
+/// The configured database could not be reached at start-up; the description is the one line
+/// the operator reads.
+public struct DatabaseUnreachable: Error, CustomStringConvertible {
+    public let url: DatabaseURL
+    public let error: any Error
+
+    public var description: String {
+        let place = url.unixSocketDirectory.map { "the socket in \($0)" } ?? "\(url.host):\(url.port)"
+        return "cannot connect to the database \(url.database) at \(place) as \(url.username): \(Self.reason(error))"
+    }
+
+    static func reason(_ error: any Error) -> String {
+        if let error = error as? PSQLError {
+            if let state = error.serverInfo?[.sqlState] {
+                let message = error.serverInfo?[.message] ?? ""
+                switch state {
+                case "28P01", "28000": return "the server refused the user name or password (\(message))"
+                case "3D000": return "no such database (\(message)); create it, or check the name in --database-url"
+                default: return "\(message) (SQLSTATE \(state))"
+                }
+            }
+            if let underlying = error.underlying { return reason(underlying) }
+            if error.code == .connectionError { return "no answer" }
+        }
+        if let error = error as? IOError {
+            switch error.errnoCode {
+            case ECONNREFUSED: return "connection refused (is PostgreSQL running there, and listening on that address and port?)"
+            case ETIMEDOUT: return "timed out"
+            case EHOSTUNREACH, ENETUNREACH: return "the host cannot be reached"
+            default: return String(describing: error)
+            }
+        }
+        if let error = error as? ChannelError, case .connectTimeout = error { return "no answer within the time limit" }
+        if let error = error as? NIOConnectionError {
+            if let first = error.connectionErrors.first { return reason(first.error) }
+            if let dns = error.dnsAAAAError ?? error.dnsAError { return "the host name could not be resolved (\(dns))" }
+        }
+        return String(describing: error)
     }
 }

@@ -42,7 +42,10 @@ public struct EmbeddedPostgres: Sendable {
     // MARK: - Start and stop
 
     /// Initialises the cluster when needed and starts it, or finds it already running.
-    public func start(logger: Logger) throws(EmbeddedPostgresError) -> Running {
+    ///
+    /// - Parameter port: the port to start on; by default a free one. A restart must come back
+    ///   on the port the connection pool already knows.
+    public func start(logger: Logger, port preferredPort: Int? = nil) throws(EmbeddedPostgresError) -> Running {
         let binaries = try PostgresBinaries.locate()
         let runner = CommandRunner(runAsPostgres: geteuid() == 0)
         try prepareStateDirectory(runner: runner)
@@ -71,8 +74,10 @@ public struct EmbeddedPostgres: Sendable {
         }
 
         var lastFailure = ""
-        for _ in 0..<3 {
-            let port = try FreePort.find()
+        for attempt in 0..<3 {
+            let port: Int
+            if let preferredPort { port = preferredPort } else { port = try FreePort.find() }
+            if preferredPort != nil && attempt > 0 { Thread.sleep(forTimeInterval: 0.5) }
             var options = [
                 "-c listen_addresses=127.0.0.1",
                 "-p \(port)",
@@ -106,6 +111,18 @@ public struct EmbeddedPostgres: Sendable {
             throw .stopFailed(reason: result.output.trimmingCharacters(in: .whitespacesAndNewlines))
         }
         logger.info("embedded PostgreSQL stopped", metadata: ["cluster": "\(clusterDirectory)"])
+    }
+
+    /// Whether the postmaster named in `postmaster.pid` is alive. Cheap (no child process), for
+    /// the supervisor's check every second.
+    public func postmasterIsAlive() -> Bool {
+        guard let data = FileManager.default.contents(atPath: clusterDirectory + "/postmaster.pid"),
+              let text = String(data: data, encoding: .utf8),
+              let first = text.split(separator: "\n").first,
+              let pid = pid_t(first.trimmingCharacters(in: .whitespaces)), pid > 0
+        else { return false }
+        // EPERM: the process exists but belongs to another user (the postgres user, when we are root).
+        return kill(pid, 0) == 0 || errno == EPERM
     }
 
     public func isRunning() -> Bool {

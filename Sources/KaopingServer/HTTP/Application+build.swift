@@ -19,8 +19,10 @@ public struct ApplicationEnvironment: Sendable {
     public var database: Database
     public var registry: PrometheusCollectorRegistry
     public var logger: Logger
-    /// The embedded cluster this process started; stopped after everything else at shutdown.
+    /// The embedded cluster in use, if any: supervised while the server runs.
     public var embeddedCluster: EmbeddedPostgres?
+    /// Whether this process started `embeddedCluster`, and so stops it after everything else.
+    public var embeddedClusterStartedHere = false
     public var passwordHasher: PasswordHasher
     /// Runs once the server listens (the CLI prints the address and first steps).
     public var onServerRunning: @Sendable (Int) async -> Void
@@ -85,7 +87,12 @@ public func buildApplication(_ environment: ApplicationEnvironment) async throws
     var services: [any Service] = []
     if let cluster = environment.embeddedCluster {
         // First in, last out: the database stops after the server and the pool.
-        services.append(EmbeddedPostgresService(cluster: cluster, logger: logger))
+        services.append(
+            EmbeddedPostgresService(
+                cluster: cluster, port: database.url.port, startedHere: environment.embeddedClusterStartedHere,
+                registry: environment.registry, logger: logger
+            )
+        )
     }
     services.append(database.client)
     services.append(SessionCleanupService(sessions: sessions, throttle: throttle, migrations: migrations, logger: logger))
@@ -93,6 +100,12 @@ public func buildApplication(_ environment: ApplicationEnvironment) async throws
 
     var app = Application(
         router: router,
+        server: .http1(
+            configuration: .init(
+                additionalChannelHandlers: [RequestDeadlineHandler(deadline: .seconds(Int64(configuration.requestTimeoutSeconds)))],
+                idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds))
+            )
+        ),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
         services: services,
         onServerRunning: { channel in
@@ -140,6 +153,7 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
     router.add(middleware: LanguageMiddleware(secureCookies: configuration.cookieSecure))
     router.add(middleware: ErrorPageMiddleware(views: dependencies.views, routes: catalog))
     router.add(middleware: BodyLimitMiddleware(limit: configuration.maxBodyBytes, uploadLimit: configuration.maxUploadBytes))
+    router.add(middleware: StaticPathMiddleware())
     router.add(middleware: FileMiddleware(Resources.path("static"), urlBasePath: "/static", cacheControl: .init([(MediaType(type: .any), [.public, .maxAge(3600)])]), searchForIndexHtml: false, logger: environment.logger))
     router.add(middleware: CSRFMiddleware(secureCookies: configuration.cookieSecure, routes: catalog))
 

@@ -39,15 +39,38 @@ struct MultipartForm {
         return complete ? parts : nil
     }
 
+    /// Whether the body claims to be multipart at all (its boundary may still be unusable).
+    static func isMultipart(_ contentType: String?) -> Bool {
+        contentType?.lowercased().hasPrefix("multipart/form-data") ?? false
+    }
+
+    /// The boundary of a `multipart/form-data` content type, or `nil` when there is none or it
+    /// is not one RFC 2046 allows. MultipartKit's parser traps on an empty boundary, so nothing
+    /// that is not a valid boundary may ever reach it.
     static func boundary(_ contentType: String?) -> String? {
-        guard let contentType, contentType.lowercased().hasPrefix("multipart/form-data") else { return nil }
+        guard let contentType, isMultipart(contentType) else { return nil }
         for parameter in contentType.split(separator: ";").dropFirst() {
             let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             if pair.count == 2 && pair[0].lowercased() == "boundary" {
-                return pair[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+                var value = Substring(pair[1])
+                if value.count >= 2 && value.hasPrefix("\"") && value.hasSuffix("\"") { value = value.dropFirst().dropLast() }
+                return isValidBoundary(value) ? String(value) : nil
             }
         }
         return nil
+    }
+
+    /// RFC 2046 §5.1.1: 1 to 70 characters from a small set, not ending in a space.
+    static func isValidBoundary(_ value: Substring) -> Bool {
+        guard (1...70).contains(value.utf8.count), value.last != " " else { return false }
+        return value.utf8.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"):
+                return true
+            default:
+                return Array("'()+_,-./:=? ".utf8).contains(byte)
+            }
+        }
     }
 
     func text(_ name: String) -> String? {

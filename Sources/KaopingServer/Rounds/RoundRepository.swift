@@ -38,6 +38,7 @@ public enum RoundError: Error, Equatable, CustomStringConvertible {
     case noBranches
     case formNotAvailable(String)
     case reasonRequired
+    case noClosingTime
 
     public var description: String {
         switch self {
@@ -48,6 +49,7 @@ public enum RoundError: Error, Equatable, CustomStringConvertible {
         case .noBranches: "the round has no branches: import branches first"
         case .formNotAvailable(let form): "the form '\(form)' is not loaded from the forms directory, or is the wrong kind for its group"
         case .reasonRequired: "reopening a closed round needs a reason"
+        case .noClosingTime: "the round has no closing time, so it would never close by itself: set one (extend) before opening it"
         }
     }
 
@@ -66,6 +68,7 @@ public enum RoundError: Error, Equatable, CustomStringConvertible {
         case .noBranches: "这个轮次没有参评支部：请先导入支部"
         case .formNotAvailable(let form): "表单“\(form)”未从表单目录加载，或与评价主体的类型不符"
         case .reasonRequired: "重新开放已结束的轮次必须填写原因"
+        case .noClosingTime: "这个轮次没有截止时间，开始后不会自动结束：请先设定截止时间（延期）再开始"
         }
     }
 }
@@ -155,6 +158,11 @@ public struct RoundRepository: Sendable {
         try await database.transaction(logger: logger) { connection in
             let status = try await Self.lockedStatus(id, connection: connection, logger: logger)
             guard status == "draft" || status == "scheduled" else { throw RoundError.wrongStatus(current: status, action: "opened") }
+            var closes: Date?
+            for try await row in try await connection.query("SELECT closes_at FROM rounds WHERE id = \(id)", logger: logger) {
+                closes = try row.decode(Date?.self)
+            }
+            guard closes != nil else { throw RoundError.noClosingTime }
             try await freezeAndOpen(id, connection: connection, logger: logger)
         }
         try await audit.record(.init(action: "round.opened", actorUserID: actor.userID, actorName: actor.name, subject: id.uuidString.lowercased()))
@@ -212,7 +220,7 @@ public struct RoundRepository: Sendable {
         let due = try await database.query(
             """
             SELECT id, status FROM rounds
-            WHERE (status = 'scheduled' AND opens_at <= now()) OR (status = 'open' AND closes_at <= now())
+            WHERE (status = 'scheduled' AND opens_at <= now() AND closes_at IS NOT NULL) OR (status = 'open' AND closes_at <= now())
             """
         ).map { try $0.decode((UUID, String).self) }
         for (id, _) in due {

@@ -175,6 +175,10 @@ public struct RoundSpec: Sendable, Equatable {
             return date
         }
         if let opens, let closes, closes <= opens { problems.append(Problem("closes must be after opens", "截止时间必须晚于开始时间")) }
+        // A scheduled round would open by itself and then never close.
+        if file.opens != nil && file.closes == nil {
+            problems.append(Problem("a round that opens at a set time needs a closing time (closes)", "设定了开始时间的轮次必须同时设定截止时间"))
+        }
 
         var configuration = RoundConfiguration()
         if let groups = file.groups {

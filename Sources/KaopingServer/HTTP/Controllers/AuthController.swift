@@ -68,8 +68,9 @@ public struct AuthController: Sendable {
         }
         guard !username.isEmpty, !password.isEmpty else { return try refuse("login_missing", status: .unprocessableContent) }
 
-        switch try await throttle.check(username: username, address: address) {
-        case .allowed: break
+        let attempt: Int64
+        switch try await throttle.reserve(username: username, address: address) {
+        case .allowed(let reserved): attempt = reserved
         case .accountLocked:
             try await audit.record(.init(action: "login.throttled", actorName: username, subject: "account", address: address))
             return try refuse("login_throttled_account", status: .tooManyRequests)
@@ -82,11 +83,11 @@ public struct AuthController: Sendable {
         // Check a password even for unknown names, so that timing does not reveal which exist.
         let verified = try await hasher.verify(password, against: user?.passwordHash ?? hasher.decoyHash)
         guard let user, user.active, verified else {
-            try await throttle.record(username: username, address: address, succeeded: false)
+            // The attempt was counted as a failure when it was reserved.
             try await audit.record(.init(action: "login.failed", actorUserID: user?.id, actorName: username, address: address))
             return try refuse("login_failed", status: .unprocessableContent)
         }
-        try await throttle.record(username: username, address: address, succeeded: true)
+        try await throttle.succeeded(attempt)
         try await audit.record(.init(action: "login", actorUserID: user.id, actorName: user.username, address: address))
         context.sessions.createSession(AdminSession(userID: user.id), expiresIn: sessionLifetime)
         context.logger.info("signed in", metadata: ["user": "\(user.username)"])

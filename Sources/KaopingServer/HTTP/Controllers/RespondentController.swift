@@ -103,14 +103,23 @@ public struct RespondentController: Sendable {
         }
         let record = SubmissionRecord(target: target, submissionKey: key, answers: parsed.answers, score: form.score(parsed.answers), form: form)
         let outcome: StoreOutcome
-        switch access {
-        case .publicLink:
-            guard publicRate.allow(address: context.clientAddress(request, trustForwardedFor: trustForwardedFor), branch: target.branchID) else {
-                return try views.page("closed", ["message": context.language.text("public_rate"), "respondent": true], status: .tooManyRequests, context: context)
+        do {
+            switch access {
+            case .publicLink:
+                guard publicRate.allow(address: context.clientAddress(request, trustForwardedFor: trustForwardedFor), branch: target.branchID) else {
+                    return try views.page("closed", ["message": context.language.text("public_rate"), "respondent": true], status: .tooManyRequests, context: context)
+                }
+                outcome = try await responses.storePublicBallot(record, logger: context.logger)
+            case .invitation(_, let token), .usedInvitation(_, let token):
+                outcome = try await responses.storeBallot(record, invitationToken: token, logger: context.logger)
             }
-            outcome = try await responses.storePublicBallot(record, logger: context.logger)
-        case .invitation(_, let token), .usedInvitation(_, let token):
-            outcome = try await responses.storeBallot(record, invitationToken: token, logger: context.logger)
+        } catch where DatabaseFailure.isUnavailable(error) {
+            // Nothing was stored (one statement, one transaction): give the person their answers
+            // back with the same submission key, so that sending again later counts once.
+            context.logger.warning("answers not stored: database unavailable", metadata: ["error": "\(error)"])
+            return try render(
+                form, target: target, submitted: parsed, key: key, path: request.uri.path, status: .serviceUnavailable, unavailable: true, context: context
+            )
         }
         switch outcome {
         case .stored: break
@@ -187,9 +196,10 @@ public struct RespondentController: Sendable {
 
     private func render(
         _ form: FormDefinition, target: RespondentTarget, submitted: ParsedSubmission?, key: String, path: String,
-        status: HTTPResponse.Status, context: AppRequestContext
+        status: HTTPResponse.Status, unavailable: Bool = false, context: AppRequestContext
     ) throws -> Response {
         var values = FormView(form: form, language: context.language, limits: limits).values(submitted: submitted)
+        values["unavailable"] = unavailable
         values["action"] = path
         values["submissionKey"] = key
         values["branchName"] = target.branchName
@@ -197,6 +207,7 @@ public struct RespondentController: Sendable {
         values.merge(Self.respondentValues(slots: false), uniquingKeysWith: { $1 })
         values["draftKey"] = path
         var response = try views.page("form", values, status: status, context: context)
+        if unavailable { response.headers[.retryAfter] = "60" }
         // Each page carries its own submission key: never serve it from a cache.
         response.headers[.cacheControl] = "no-store"
         return response

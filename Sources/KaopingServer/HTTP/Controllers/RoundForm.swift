@@ -12,6 +12,14 @@ struct RoundForm {
     static let gradeRows = 5
 
     /// The spec's defaults, as the page first shows them.
+    /// Fourteen days from now, at 18:00 Beijing time.
+    static func proposedClosing(from now: Date) -> Date {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = ChinaTime.zone
+        let day = calendar.date(byAdding: .day, value: 14, to: now) ?? now
+        return calendar.date(bySettingHour: 18, minute: 0, second: 0, of: day) ?? day
+    }
+
     static func defaults(year: Int) -> RoundForm {
         let configuration = RoundConfiguration()
         var entered: [String: String] = ["year": String(year), "branches": "all"]
@@ -34,6 +42,8 @@ struct RoundForm {
         entered["bonus_cap"] = number(configuration.bonusCap)
         entered["anonymity_threshold"] = String(configuration.anonymityThreshold)
         entered["missing_groups"] = configuration.missingGroups.rawValue
+        // A round without a closing time never closes by itself: propose one, two weeks on.
+        entered["closes"] = ChinaTime.format(Self.proposedClosing(from: .now))
         return RoundForm(entered: entered)
     }
 

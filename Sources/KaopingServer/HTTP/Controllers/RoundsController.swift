@@ -25,7 +25,10 @@ public struct RoundsController: Sendable {
         router.post("/rounds", use: create)
         router.get("/rounds/{id}", use: show)
         router.post("/rounds/{id}/reopen", use: reopen)
+        // Opening and closing at once cannot be undone quietly: a page says what will happen first.
+        router.get("/rounds/{id}/open", use: confirmOpen)
         router.post("/rounds/{id}/open", use: open)
+        router.get("/rounds/{id}/close", use: confirmClose)
         router.post("/rounds/{id}/close", use: close)
         router.post("/rounds/{id}/extend", use: extend)
         router.post("/rounds/{id}/invitations", use: issueInvitations)
@@ -66,9 +69,9 @@ public struct RoundsController: Sendable {
             let url = "\(publicBaseURL)/s/\(link.token)"
             return ["branch": link.branchName, "url": url, "qr": try QRCode.svg(url, title: link.branchName)]
         }
-        return try views.page(
-            "slips", ["title": round.title, "slips": slips, "count": slips.count, "hasSlips": !slips.isEmpty, "print": true], context: context
-        )
+        var values: [String: Any] = ["title": round.title, "slips": slips, "count": slips.count, "hasSlips": !slips.isEmpty, "print": true]
+        values.merge(linkBase) { $1 }
+        return try views.page("slips", values, context: context)
     }
 
     /// An A4 poster for a branch's service window: its public link as a QR code, with instructions.
@@ -78,11 +81,9 @@ public struct RoundsController: Sendable {
               let branch = try await rounds.branch(id, publicCode: code)
         else { throw AppError.notFound }
         let url = "\(publicBaseURL)/p/\(code)"
-        return try views.page(
-            "poster",
-            ["title": round.title, "branch": branch.name, "url": url, "qr": try QRCode.svg(url, title: branch.name), "print": true],
-            context: context
-        )
+        var values: [String: Any] = ["title": round.title, "branch": branch.name, "url": url, "qr": try QRCode.svg(url, title: branch.name), "print": true]
+        values.merge(linkBase) { $1 }
+        return try views.page("poster", values, context: context)
     }
 
     @Sendable func issueInvitations(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -188,6 +189,7 @@ public struct RoundsController: Sendable {
         values["totalPublic"] = totals.publicResponses
         values["voteCheckOK"] = totals.overCounted == 0
         values["pendingCount"] = try await invitations.pendingCount(roundID: id)
+        values.merge(linkBase) { $1 }
         if let problem = request.uri.queryParameters["problem"] { values["problem"] = String(problem) }
         if let assigned = request.uri.queryParameters["assigned"] {
             values["notice"] = context.language.text("rounds_assigned").replacingOccurrences(of: "{n}", with: String(assigned))
@@ -198,14 +200,68 @@ public struct RoundsController: Sendable {
         return try views.page("round", values, context: context)
     }
 
+    @Sendable func confirmOpen(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let id = try roundID(context)
+        guard let round = try await rounds.round(id) else { throw AppError.notFound }
+        let language = context.language
+        guard let closes = round.closesAt else {
+            return .seeOther("\(path(id))?problem=\(URLText.query(RoundError.noClosingTime.message(english: language == .english)))")
+        }
+        let lines = [
+            language.text("rounds_confirm_open_1"), language.text("rounds_confirm_open_2"),
+            language.text("rounds_confirm_open_3").replacingOccurrences(of: "{time}", with: ChinaTime.format(closes)),
+        ]
+        return try confirmation(round, title: "rounds_confirm_open_title", lines: lines, button: "rounds_open_now", action: "open", context: context)
+    }
+
+    @Sendable func confirmClose(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let id = try roundID(context)
+        guard let round = try await rounds.round(id) else { throw AppError.notFound }
+        let language = context.language
+        let pending = try await invitations.pendingCount(roundID: id)
+        let lines = [
+            language.text("rounds_confirm_close_1").replacingOccurrences(of: "{n}", with: String(pending))
+                .replacingOccurrences(of: "{time}", with: round.closesAt.map(ChinaTime.format) ?? "–"),
+            language.text("rounds_confirm_close_2"), language.text("rounds_confirm_close_3"),
+        ]
+        return try confirmation(round, title: "rounds_confirm_close_title", lines: lines, button: "rounds_close_now", action: "close", context: context)
+    }
+
+    private func confirmation(
+        _ round: RoundSummary, title: String, lines: [String], button: String, action: String, context: AppRequestContext
+    ) throws -> Response {
+        let values: [String: Any] = [
+            "id": round.id.uuidString.lowercased(), "title": round.title, "confirmTitle": context.language.text(title),
+            "confirmButton": context.language.text(button), "lines": lines, "action": "\(path(round.id))/\(action)",
+        ]
+        return try views.page("round_confirm", values, context: context)
+    }
+
     @Sendable func open(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try roundID(context)
+        guard try await isConfirmed(request, context) else { return .seeOther("\(path(id))/open") }
         return try await act(id, context) { try await rounds.open(id, actor: actor(context), logger: context.logger) }
     }
 
     @Sendable func close(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try roundID(context)
+        guard try await isConfirmed(request, context) else { return .seeOther("\(path(id))/close") }
         return try await act(id, context) { _ = try await rounds.close(id, actor: actor(context), logger: context.logger) }
+    }
+
+    /// Whether the post came from the confirmation page (a bare post is sent there first).
+    private func isConfirmed(_ request: Request, _ context: AppRequestContext) async throws -> Bool {
+        var request = request
+        return try await request.formData(context: context)["confirmed"] == "yes"
+    }
+
+    private func path(_ id: UUID) -> String {
+        "/admin/rounds/\(id.uuidString.lowercased())"
+    }
+
+    /// The address links and QR codes carry, and whether phones outside can reach it.
+    private var linkBase: [String: Any] {
+        ["linkBase": publicBaseURL, "linkBaseLocal": PublicAddress.isLocalOnly(publicBaseURL)]
     }
 
     @Sendable func extend(_ request: Request, context: AppRequestContext) async throws -> Response {

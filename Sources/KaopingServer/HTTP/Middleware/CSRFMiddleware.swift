@@ -34,7 +34,7 @@ public struct CSRFMiddleware: RouterMiddleware {
             let sent: String?
             if let header = request.headers[.xCSRFToken] {
                 sent = header
-            } else if MultipartForm.boundary(request.headers[.contentType]) != nil {
+            } else if MultipartForm.isMultipart(request.headers[.contentType]) {
                 sent = try await MultipartForm.read(&request, limit: context.maxUploadSize).text(Self.fieldName)
             } else {
                 sent = try await request.formData(context: context)[Self.fieldName]

@@ -54,7 +54,7 @@ public struct ErrorPageMiddleware: RouterMiddleware {
             if failure.status.code >= 500 {
                 context.logger.error(
                     "request failed",
-                    metadata: ["path": "\(request.uri.path)", "status": "\(failure.status.code)", "error": "\(String(reflecting: error))"]
+                    metadata: ["path": "\(LoggedPath.redacting(request.uri.path))", "status": "\(failure.status.code)", "error": "\(String(reflecting: error))"]
                 )
             } else {
                 context.logger.debug("request refused", metadata: ["status": "\(failure.status.code)", "error": "\(String(reflecting: error))"])
@@ -62,6 +62,9 @@ public struct ErrorPageMiddleware: RouterMiddleware {
             var response = render(failure, request: request, context: context)
             if failure.status == .methodNotAllowed {
                 response.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
+            }
+            if failure.status == .serviceUnavailable {
+                response.headers[.retryAfter] = "60"
             }
             return response
         }
@@ -73,7 +76,7 @@ public struct ErrorPageMiddleware: RouterMiddleware {
             return error
         case let error as any HTTPResponseError:
             return AppError(status: error.status)
-        case let error as PSQLError where [.connectionError, .serverClosedConnection, .poolClosed, .clientClosedConnection, .uncleanShutdown].contains(error.code):
+        case let error where DatabaseFailure.isUnavailable(error):
             return .databaseUnavailable
         default:
             return AppError(status: .internalServerError)

@@ -16,7 +16,7 @@ public struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
             "request",
             metadata: [
                 "method": "\(request.method.rawValue)",
-                "path": "\(request.uri.path)",
+                "path": "\(LoggedPath.redacting(request.uri.path))",
                 "status": "\(response.status.code)",
                 "ms": "\((milliseconds * 10).rounded() / 10)",
             ]
