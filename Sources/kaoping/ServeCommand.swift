@@ -126,7 +126,9 @@ struct ServeCommand: AsyncParsableCommand {
             if configuration.dataDirectory != ".kaoping" { options += " --data-dir \(configuration.dataDirectory)" }
             if configuration.databaseURL != nil { options += " --database-url '…'" }
             lines.append("No account exists yet. In another terminal create the first administrator:")
-            lines.append("  swift run kaoping user add --username admin --role admin --generate-password\(options)")
+            // The program's own path: the line works in this terminal's directory, whether this
+            // is `swift run` in the source tree or an installed binary run from anywhere.
+            lines.append("  \(programPath()) user add --username admin --role admin --generate-password\(options)")
         }
         say(lines.joined(separator: "\n"))
     }
@@ -153,6 +155,11 @@ struct MigrateCommand: AsyncParsableCommand {
             fail("\(error)", code: 1)
         }
     }
+}
+
+/// The absolute path of the running program.
+func programPath() -> String {
+    (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
 }
 
 /// Writes a line to standard output at once (print is buffered when output goes to a file).

@@ -179,6 +179,10 @@ enum DatabaseFailure {
 
 /// Passes a leased connection from the task that holds the lease to the task that uses it, and
 /// tells the lease holder when the user is done.
+///
+/// Continuations are always resumed after the lock is released: `fail` also runs as a task's
+/// cancellation handler, under the runtime's own lock on that task, and resuming a task takes
+/// that lock too; doing both under ours would let two threads wait on each other for ever.
 private final class LeaseHandoff: Sendable {
     private struct State {
         var connection: PostgresConnection?
@@ -192,48 +196,48 @@ private final class LeaseHandoff: Sendable {
     /// Called by the lease holder; returns when the connection may go back to the pool.
     func deliver(_ connection: PostgresConnection) async {
         await withCheckedContinuation { (holding: CheckedContinuation<Void, Never>) in
-            let giveBack = state.withLockedValue { state -> Bool in
-                if state.released || state.failure != nil { return true }
+            let (giveBack, waiting) = state.withLockedValue { state -> (Bool, CheckedContinuation<PostgresConnection, any Error>?) in
+                if state.released || state.failure != nil { return (true, nil) }
                 state.connection = connection
                 state.holding = holding
-                state.waiting?.resume(returning: connection)
-                state.waiting = nil
-                return false
+                defer { state.waiting = nil }
+                return (false, state.waiting)
             }
             if giveBack { holding.resume() }
+            waiting?.resume(returning: connection)
         }
     }
 
     /// No connection is coming (an error, the timer, cancellation); ignored once one was delivered.
     func fail(_ error: any Error) {
-        state.withLockedValue { state in
-            guard state.connection == nil, state.failure == nil else { return }
+        let waiting = state.withLockedValue { state -> CheckedContinuation<PostgresConnection, any Error>? in
+            guard state.connection == nil, state.failure == nil else { return nil }
             state.failure = error
-            state.waiting?.resume(throwing: error)
-            state.waiting = nil
+            defer { state.waiting = nil }
+            return state.waiting
         }
+        waiting?.resume(throwing: error)
     }
 
     func connection() async throws -> PostgresConnection {
         try await withCheckedThrowingContinuation { continuation in
-            state.withLockedValue { state in
-                if let connection = state.connection {
-                    continuation.resume(returning: connection)
-                } else if let failure = state.failure {
-                    continuation.resume(throwing: failure)
-                } else {
-                    state.waiting = continuation
-                }
+            let outcome = state.withLockedValue { state -> Result<PostgresConnection, any Error>? in
+                if let connection = state.connection { return .success(connection) }
+                if let failure = state.failure { return .failure(failure) }
+                state.waiting = continuation
+                return nil
             }
+            if let outcome { continuation.resume(with: outcome) }
         }
     }
 
     func release() {
-        state.withLockedValue { state in
+        let holding = state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
             state.released = true
-            state.holding?.resume()
-            state.holding = nil
+            defer { state.holding = nil }
+            return state.holding
         }
+        holding?.resume()
     }
 }
 

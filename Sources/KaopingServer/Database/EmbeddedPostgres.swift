@@ -154,7 +154,9 @@ public struct EmbeddedPostgres: Sendable {
                 attributes: [.posixPermissions: runner.runAsPostgres ? 0o711 : 0o700]
             )
         } catch {
-            throw .dataDirectory(reason: "cannot create \(stateDirectory): \(error.localizedDescription)")
+            // Foundation's error hides the cause; the same steps again give the errno.
+            let reason = DataDirectoryLock.makeDirectories(stateDirectory).map(DataDirectoryLock.reason(errno:)) ?? "\(error)"
+            throw .dataDirectory(reason: "cannot create the data directory \(stateDirectory): \(reason)")
         }
         if runner.runAsPostgres {
             let probe = try runner.run("/usr/bin/test", ["-x", stateDirectory])

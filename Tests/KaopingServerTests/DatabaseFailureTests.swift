@@ -1,0 +1,187 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@testable import KaopingServer
+
+/// The database goes away during a round: nothing acknowledged is lost, nobody waits long, and
+/// the service comes back without a person.
+@Suite("Database failures", .timeLimit(.minutes(3)))
+struct DatabaseFailureTests {
+    static let quiet: Logger = {
+        var logger = Logger(label: "kaoping.tests.failures")
+        logger.logLevel = .critical
+        return logger
+    }()
+
+    @Test func anUnreachableDatabaseFailsFastAndTheRespondentKeepsTheirAnswers() async throws {
+        try await TestApp.run { client, harness in
+            let (round, branch) = try await harness.openRound()
+            let link = try #require(try await harness.memberLinks(round: round, branch: branch).first)
+            var browser = Browser(client)
+            let key = try #require(try await browser.get(link).hidden("_key"))
+            let server = try await TestDatabaseServer.shared.serverURL()
+            let name = DatabaseBootstrap.quoteIdentifier(harness.url.database)
+
+            // The database refuses new connections and loses the ones it had.
+            try await TestDatabaseServer.execute("ALTER DATABASE \(name) ALLOW_CONNECTIONS false", on: server, logger: Self.quiet)
+            try await TestDatabaseServer.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(harness.url.database)' AND pid <> pg_backend_pid()",
+                on: server, logger: Self.quiet
+            )
+            var start = ContinuousClock.now
+            let refused = try await browser.post(link, form: try memberAnswers(option: "3") + [("_key", key)])
+            #expect(ContinuousClock.now - start < .seconds(4))
+            #expect(refused.status == .serviceUnavailable)
+            #expect(refused.headers[.retryAfter] == "60")
+            #expect(refused.text.contains("这份答卷尚未提交"))
+            #expect(refused.text.contains("value=\"3\" checked"))
+            #expect(refused.text.contains("学习与业务结合得好"))
+            #expect(refused.hidden("_key") == key)
+
+            start = ContinuousClock.now
+            var stranger = Browser(client)
+            let page = try await stranger.get("/admin/rounds")
+            #expect(ContinuousClock.now - start < .seconds(4))
+            #expect(page.status == .serviceUnavailable || page.status == .seeOther)
+            let ready = try await client.execute(uri: "/readyz", method: .get)
+            #expect(ready.status == .serviceUnavailable)
+
+            // Back again: the same answers, sent again with the same key, are stored once.
+            try await TestDatabaseServer.execute("ALTER DATABASE \(name) ALLOW_CONNECTIONS true", on: server, logger: Self.quiet)
+            let deadline = ContinuousClock.now + .seconds(20)
+            var stored = false
+            while !stored && ContinuousClock.now < deadline {
+                let again = try await browser.post(link, form: try memberAnswers(option: "3") + [("_key", key)])
+                stored = again.status == .ok
+                if !stored { try await Task.sleep(for: .milliseconds(500)) }
+            }
+            #expect(stored)
+            _ = try await browser.post(link, form: try memberAnswers(option: "3") + [("_key", key)])
+            #expect(try await harness.count("SELECT count(*)::int FROM ballot_box") == 1)
+        }
+    }
+
+    @Test func aKilledEmbeddedDatabaseIsRestartedUnderLoadAndNothingAcknowledgedIsLost() async throws {
+        let directory = NSTemporaryDirectory() + "kaoping-kill-\(UUID().uuidString.prefix(8))"
+        _ = DataDirectoryLock.makeDirectories(directory)
+        chmod(directory, 0o755)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let cluster = EmbeddedPostgres(dataDirectory: directory)
+        let running = try cluster.start(logger: Self.quiet)
+        defer { try? cluster.stop(logger: Self.quiet) }
+        try await DatabaseBootstrap.createDatabaseIfMissing(running.url, logger: Self.quiet)
+
+        try await TestApp.run(
+            database: running.url,
+            configureEnvironment: { environment in
+                environment.embeddedCluster = cluster
+                environment.embeddedClusterStartedHere = true
+            }
+        ) { client, harness in
+            let (round, branch) = try await harness.openRound()
+            let links = try await harness.memberLinks(round: round, branch: branch, count: 160)
+            var keys: [(link: String, key: String, cookies: [String: String])] = []
+            for link in links {
+                var browser = Browser(client)
+                keys.append((link, try #require(try await browser.get(link).hidden("_key")), browser.cookies))
+            }
+            let answers = try memberAnswers()
+            let killed = ContinuousClock.now + .milliseconds(400)
+
+            // Eight respondents at a time; the postmaster dies while they send.
+            let results = try await withThrowingTaskGroup(of: (link: String, status: HTTPResponse.Status, took: Duration).self) { group in
+                var next = 0
+                func send(_ item: (link: String, key: String, cookies: [String: String])) {
+                    group.addTask {
+                        var browser = Browser(client)
+                        browser.cookies = item.cookies
+                        let start = ContinuousClock.now
+                        let status = try await browser.post(item.link, form: answers + [("_key", item.key)]).status
+                        return (item.link, status, ContinuousClock.now - start)
+                    }
+                }
+                for _ in 0..<8 {
+                    send(keys[next])
+                    next += 1
+                }
+                var killDone = false
+                var results: [(link: String, status: HTTPResponse.Status, took: Duration)] = []
+                while let result = try await group.next() {
+                    results.append(result)
+                    if !killDone && ContinuousClock.now >= killed {
+                        killDone = true
+                        let pidText = try String(contentsOfFile: cluster.clusterDirectory + "/postmaster.pid", encoding: .utf8)
+                        let pid = try #require(pid_t(pidText.split(separator: "\n")[0]))
+                        kill(pid, SIGKILL)
+                    }
+                    if next < keys.count {
+                        send(keys[next])
+                        next += 1
+                        // Slow enough that the load spans the outage.
+                        try await Task.sleep(for: .milliseconds(20))
+                    }
+                }
+                return results
+            }
+            let acknowledged = Set(results.filter { $0.status == .ok }.map(\.link))
+            #expect(results.allSatisfy { $0.status == .ok || $0.status == .serviceUnavailable }, "\(results.map(\.status.code))")
+            #expect(results.contains { $0.status == .serviceUnavailable }, "the database was never seen down")
+            let slowest = results.map(\.took).max() ?? .zero
+            #expect(slowest < .seconds(4), "a request waited \(slowest)")
+
+            // Back within ten seconds of the kill, by itself.
+            var ready = false
+            while !ready && ContinuousClock.now < killed + .seconds(10) {
+                ready = try await client.execute(uri: "/readyz", method: .get).status == .ok
+                if !ready { try await Task.sleep(for: .milliseconds(200)) }
+            }
+            #expect(ready, "not ready again within 10 s of the kill")
+            let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            #expect(metrics.contains("kaoping_embedded_postgres_restarts_total 1"))
+
+            // Every acknowledged answer is there: one ballot per used invitation, no more.
+            let stored = try await harness.count("SELECT (SELECT count(*) FROM ballot_box)::int + (SELECT count(*) FROM responses)::int")
+            #expect(stored == acknowledged.count, "\(stored) stored, \(acknowledged.count) acknowledged")
+            #expect(try await harness.count("SELECT count(*)::int FROM invitations WHERE used") == acknowledged.count)
+        }
+    }
+
+    @Test func startUpSaysInOneLineWhatIsWrong() async throws {
+        // An address where nothing listens.
+        let port = try FreePort.find()
+        let url = try DatabaseURL(parsing: "postgres://kaoping:secret@127.0.0.1:\(port)/kaoping")
+        let start = ContinuousClock.now
+        do {
+            try await DatabaseBootstrap.checkReachable(url, logger: Self.quiet)
+            Issue.record("an unreachable database was accepted")
+        } catch {
+            #expect(ContinuousClock.now - start < .seconds(6))
+            #expect("\(error)" == "cannot connect to the database kaoping at 127.0.0.1:\(port) as kaoping: connection refused (is PostgreSQL running there, and listening on that address and port?)")
+        }
+        // A data directory that cannot be made.
+        do {
+            try DataDirectoryLock.acquire(dataDirectory: "/etc/hostname/kaoping")
+            Issue.record("a data directory under a file was accepted")
+        } catch {
+            #expect(error.description == "cannot use the data directory /etc/hostname/kaoping: a part of the path is a file, not a directory")
+        }
+        // A second server on a data directory in use.
+        let directory = NSTemporaryDirectory() + "kaoping-lock-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try DataDirectoryLock.acquire(dataDirectory: directory)
+        do {
+            try DataDirectoryLock.acquire(dataDirectory: directory)
+            Issue.record("a second server took a data directory in use")
+        } catch {
+            #expect(error.description.hasPrefix("another kaoping serve is already running on the data directory"))
+        }
+    }
+}
