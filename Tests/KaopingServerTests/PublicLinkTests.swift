@@ -43,6 +43,10 @@ struct PublicLinkTests {
             let second = try await browser.get("/p/\(code)?again=1")
             #expect(second.text.contains("name=\"_key\""))
 
+            // A resent copy of the first answer (same key) stores nothing and costs no allowance.
+            let resent = try await browser.post("/p/\(code)", form: publicAnswers() + [("_key", try #require(page.hidden("_key")))])
+            #expect(resent.status == .ok)
+
             // Three answers an hour from one address; the fourth is refused.
             for _ in 0..<2 {
                 var other = Browser(client)

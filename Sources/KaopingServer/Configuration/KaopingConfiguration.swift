@@ -34,8 +34,11 @@ public struct KaopingConfiguration: Sendable, Equatable {
     public var maxUploadBytes: Int
     /// File holding the secret invitation tokens are derived from; `nil`: `<data dir>/secret`.
     public var secretFile: String?
-    /// Public answers one address may send per branch per hour.
-    public var publicAnswersPerHour: Int = 5
+    /// Public answers one address may send per branch per hour. Generous on purpose: a service
+    /// hall's shared tablet, or a whole office behind one NAT address, is one address for many
+    /// honest people; the limit only slows one person filling the box, and the branch's public
+    /// cap bounds the rest.
+    public var publicAnswersPerHour: Int = 60
     /// A connection that sends nothing for this long is closed: a request that stalls before
     /// its head is complete, or a kept-alive connection with no next request.
     public var idleTimeoutSeconds: Int = 30
@@ -126,7 +129,7 @@ extension KaopingConfiguration {
         .init(key: "session-hours", help: "Hours an administrator stays signed in.", defaultDescription: "12"),
         .init(key: "max-body-kib", help: "Largest request body accepted, in KiB.", defaultDescription: "256"),
         .init(key: "secret-file", help: "File with the secret invitation links are derived from (created if missing); share it between instances.", defaultDescription: "<data-dir>/secret"),
-        .init(key: "public-per-hour", help: "Public answers one address may send per branch per hour.", defaultDescription: "5"),
+        .init(key: "public-per-hour", help: "Public answers one address may send per branch per hour (one address may be a shared tablet or an office's NAT).", defaultDescription: "60"),
         .init(key: "max-upload-mib", help: "Largest file upload (branch and member lists), in MiB.", defaultDescription: "20"),
         .init(key: "max-text-length", help: "Longest text answer, in characters, where a form item sets no limit.", defaultDescription: "2000"),
         .init(key: "idle-timeout", help: "Seconds a connection may send nothing (an unfinished request head, an idle keep-alive) before it is closed.", defaultDescription: "30"),

@@ -310,7 +310,7 @@ struct CommandRunner {
         let output: String
     }
 
-    func run(_ executable: String, _ arguments: [String]) throws(EmbeddedPostgresError) -> Result {
+    func run(_ executable: String, _ arguments: [String], environment extra: [String: String] = [:]) throws(EmbeddedPostgresError) -> Result {
         var argv: [String]
         if runAsPostgres {
             guard getpwnam("postgres") != nil else { throw .noPostgresUser }
@@ -326,6 +326,7 @@ struct CommandRunner {
         var environment = ProcessInfo.processInfo.environment
         environment["LC_ALL"] = "C.UTF-8"
         environment.removeValue(forKey: "PGDATA")
+        environment.merge(extra) { $1 }
         let status = try Self.spawnAndWait(argv, environment: environment.map { "\($0.key)=\($0.value)" }, outputPath: outputPath)
         let text = FileManager.default.contents(atPath: outputPath).flatMap { String(data: $0, encoding: .utf8) } ?? ""
         return Result(status: status, output: text)

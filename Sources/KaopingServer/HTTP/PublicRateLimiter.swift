@@ -33,4 +33,13 @@ final class PublicRateLimiter: Sendable {
             return true
         }
     }
+
+    /// Gives back the latest allowance of `address` for `branch`: the answer it was taken for
+    /// was a resent copy (same submission key) that stored nothing.
+    func refund(address: String, branch: UUID) {
+        let key = "\(address)|\(branch)"
+        attempts.withLockedValue { attempts in
+            if attempts[key]?.isEmpty == false { attempts[key]?.removeLast() }
+        }
+    }
 }

@@ -15,6 +15,15 @@ public enum InvitationCSV {
         return csv
     }
 
+    /// Each branch's public link (the poster's QR code), for the service windows.
+    public static func publicLinks(_ branches: [RoundRepository.PublicLink], publicBaseURL: String) -> String {
+        var csv = "\u{FEFF}" + CSVWriter.row(["支部编码", "支部名称", "公开链接"])
+        for branch in branches {
+            csv += CSVWriter.row([branch.branchCode, branch.branchName, "\(publicBaseURL)/p/\(branch.publicCode)"])
+        }
+        return csv
+    }
+
     /// Members who have not answered yet, for reminders.
     public static func pending(_ members: [InvitationRepository.PendingMember]) -> String {
         var csv = "\u{FEFF}" + CSVWriter.row(["支部编码", "支部名称", "工号", "姓名", "手机"])

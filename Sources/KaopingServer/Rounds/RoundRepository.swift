@@ -151,6 +151,28 @@ public struct RoundRepository: Sendable {
         return id
     }
 
+    /// A branch's public link in a round: the code in `/p/{code}`.
+    public struct PublicLink: Sendable, Equatable {
+        public let branchCode: String
+        public let branchName: String
+        public let publicCode: String
+    }
+
+    /// The public links of a round's branches, in branch-code order; `nil` for no such round.
+    public func publicLinks(_ id: UUID) async throws -> [PublicLink]? {
+        guard try await round(id) != nil else { return nil }
+        let rows = try await database.query(
+            """
+            SELECT b.code, b.name, rb.public_code FROM round_branches rb JOIN branches b ON b.id = rb.branch_id
+            WHERE rb.round_id = \(id) ORDER BY b.code
+            """
+        )
+        return try rows.map { row in
+            let (code, name, publicCode) = try row.decode((String, String, String).self)
+            return PublicLink(branchCode: code, branchName: name, publicCode: publicCode)
+        }
+    }
+
     // MARK: Life cycle
 
     /// Opens a draft or scheduled round now: freezes its forms and configuration.

@@ -33,7 +33,28 @@ public struct SheetRepository: Sendable {
     }
 
     /// Assigns an evaluator to branches of a round (all of them when `branchCodes` is empty).
+    /// Assigns an evaluator to branches of a round (all of them when `branchCodes` is empty).
+    /// Returns how many assignments are new; an unknown or unsuitable account, or codes that are
+    /// not branches of the round, are refused by name and nothing is assigned.
     public func assign(roundID: UUID, username: String, branchCodes: [String]) async throws -> Int {
+        guard !username.isEmpty else { throw AssignmentProblem.noUser }
+        var account: (role: String, active: Bool)?
+        for row in try await database.query("SELECT role, active FROM users WHERE lower(username) = lower(\(username))") {
+            account = try row.decode((String, Bool).self)
+        }
+        guard let account else { throw AssignmentProblem.unknownUser(username) }
+        guard account.role == "evaluator" else { throw AssignmentProblem.notAnEvaluator(username, role: account.role) }
+        guard account.active else { throw AssignmentProblem.inactiveUser(username) }
+        if !branchCodes.isEmpty {
+            let known = Set(
+                try await database.query(
+                    "SELECT b.code FROM round_branches rb JOIN branches b ON b.id = rb.branch_id WHERE rb.round_id = \(roundID) AND b.code = ANY(\(branchCodes)::text[])"
+                ).map { try $0.decode(String.self) }
+            )
+            var seen = Set<String>()
+            let unknown = branchCodes.filter { !known.contains($0) && seen.insert($0).inserted }
+            guard unknown.isEmpty else { throw AssignmentProblem.unknownBranches(unknown) }
+        }
         let rows = try await database.query(
             """
             INSERT INTO evaluator_assignments (round_id, branch_id, user_id)
@@ -165,6 +186,36 @@ public struct SheetRepository: Sendable {
                 """,
                 logger: logger
             ) {}
+        }
+    }
+}
+
+/// Why an evaluator could not be assigned, said in the administrator's language.
+public enum AssignmentProblem: Error, Equatable {
+    case noUser
+    case unknownUser(String)
+    case notAnEvaluator(String, role: String)
+    case inactiveUser(String)
+    case unknownBranches([String])
+
+    static let chineseRoles = ["admin": "管理员", "viewer": "支部查看", "evaluator": "评审"]
+
+    public func message(english: Bool) -> String {
+        switch self {
+        case .noUser:
+            english ? "Enter the evaluator's username." : "请填写评审账号的用户名。"
+        case .unknownUser(let name):
+            english ? "There is no account '\(name)'." : "没有用户名为“\(name)”的账号。"
+        case .notAnEvaluator(let name, let role):
+            english
+                ? "'\(name)' is an account of role \(role), not an evaluator: only evaluator accounts fill score sheets."
+                : "“\(name)”是\(Self.chineseRoles[role] ?? role)账号，不是评审账号：只有评审账号可以填写组织考评表。"
+        case .inactiveUser(let name):
+            english ? "The account '\(name)' is disabled." : "账号“\(name)”已停用。"
+        case .unknownBranches(let codes):
+            english
+                ? "No branch of this round has the code \(codes.map { "'\($0)'" }.joined(separator: ", ")); nothing was assigned."
+                : "本轮次没有编码为\(codes.map { "“\($0)”" }.joined(separator: "、"))的参评支部；未做任何分配。"
         }
     }
 }

@@ -19,7 +19,7 @@ public struct RespondentController: Sendable {
 
     public init(
         responses: any ResponseRepository, forms: any FormRepository, invitations: InvitationRepository, views: Views,
-        limits: SubmissionLimits, publicAnswersPerHour: Int = 5, trustForwardedFor: Bool = false, secureCookies: Bool = false
+        limits: SubmissionLimits, publicAnswersPerHour: Int = 60, trustForwardedFor: Bool = false, secureCookies: Bool = false
     ) {
         self.publicRate = PublicRateLimiter(limit: publicAnswersPerHour)
         self.trustForwardedFor = trustForwardedFor
@@ -110,6 +110,9 @@ public struct RespondentController: Sendable {
                     return try views.page("closed", ["message": context.language.text("public_rate"), "respondent": true], status: .tooManyRequests, context: context)
                 }
                 outcome = try await responses.storePublicBallot(record, logger: context.logger)
+                if outcome == .alreadyStored {
+                    publicRate.refund(address: context.clientAddress(request, trustForwardedFor: trustForwardedFor), branch: target.branchID)
+                }
             case .invitation(_, let token), .usedInvitation(_, let token):
                 outcome = try await responses.storeBallot(record, invitationToken: token, logger: context.logger)
             }

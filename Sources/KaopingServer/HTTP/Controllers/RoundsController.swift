@@ -45,8 +45,14 @@ public struct RoundsController: Sendable {
         let form = try await request.formData(context: context)
         let username = (form["username"] ?? "").trimmingCharacters(in: .whitespaces)
         let codes = (form["branches"] ?? "").split(whereSeparator: { $0 == "," || $0 == "，" || $0 == " " }).map(String.init)
-        let assigned = try await sheets.assign(roundID: id, username: username, branchCodes: codes)
-        return .seeOther("/admin/rounds/\(id.uuidString.lowercased())?assigned=\(assigned)")
+        let assigned: Int
+        do {
+            assigned = try await sheets.assign(roundID: id, username: username, branchCodes: codes)
+        } catch let problem as AssignmentProblem {
+            return .seeOther("\(path(id))?problem=\(URLText.query(problem.message(english: context.language == .english)))")
+        }
+        // Assigning what was assigned already changes nothing, and the page says so (assigned=0).
+        return .seeOther("\(path(id))?assigned=\(assigned)")
     }
 
     /// Members with a live invitation who have not answered yet, for reminders. Knowing who has
@@ -192,7 +198,9 @@ public struct RoundsController: Sendable {
         values.merge(linkBase) { $1 }
         if let problem = request.uri.queryParameters["problem"] { values["problem"] = String(problem) }
         if let assigned = request.uri.queryParameters["assigned"] {
-            values["notice"] = context.language.text("rounds_assigned").replacingOccurrences(of: "{n}", with: String(assigned))
+            values["notice"] = assigned == "0"
+                ? context.language.text("rounds_assigned_none")
+                : context.language.text("rounds_assigned").replacingOccurrences(of: "{n}", with: String(assigned))
         }
         if let issued = request.uri.queryParameters["issued"] {
             values["notice"] = context.language.text("rounds_issued").replacingOccurrences(of: "{n}", with: String(issued))

@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import KaopingServer
+import Logging
+
+struct BackupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backup",
+        abstract: "Write a consistent backup of the database (pg_dump, custom format); safe while the server runs.",
+        discussion: "Keep the secret file (<data-dir>/secret) too, apart from the backups: invitation links depend on it."
+    )
+    @Option(name: .customLong("out"), help: "The backup file to write.") var out: String
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        let configuration = try resolveConfiguration(database.flags)
+        LogSetup.bootstrap(level: configuration.logLevel, format: configuration.logFormat)
+        let logger = Logger(label: "kaoping")
+        let prepared = await preparedDatabase(configuration, logger: logger)
+        do {
+            try DatabaseBackup.dump(prepared.url, to: out)
+        } catch {
+            fail("\(error)", code: 1)
+        }
+        ClusterStartedByCommand.stop()
+        let size = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
+        say("wrote a backup of \(prepared.url.database) to \(out) (\(size / 1024) KiB); restore it with: kaoping restore \(out)")
+    }
+}
+
+struct RestoreCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "restore",
+        abstract: "Load a backup made by 'kaoping backup' into an empty data directory or database (a non-empty one is refused).",
+        discussion: "Put the secret file of the backed-up installation back as well (--secret-file), or the old invitation links stop working."
+    )
+    @Argument(help: "The backup file.") var file: String
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        let configuration = try resolveConfiguration(database.flags)
+        LogSetup.bootstrap(level: configuration.logLevel, format: configuration.logFormat)
+        let logger = Logger(label: "kaoping")
+        guard FileManager.default.isReadableFile(atPath: file) else { fail("cannot read \(file)", code: 1) }
+        let prepared = await preparedDatabase(configuration, logger: logger)
+        do {
+            try await DatabaseBackup.restore(file, into: prepared.url, logger: logger)
+        } catch {
+            fail("\(error)", code: 1)
+        }
+        ClusterStartedByCommand.stop()
+        say("restored \(file) into \(prepared.url.database); start the server with: kaoping serve")
+    }
+}
+
+/// The configured database, started if it is the embedded one (and stopped again by `fail`
+/// or by the command when it is done).
+func preparedDatabase(_ configuration: KaopingConfiguration, logger: Logger) async -> DatabaseBootstrap.Prepared {
+    do {
+        let prepared = try await DatabaseBootstrap.prepare(configuration, logger: logger)
+        ClusterStartedByCommand.remember(prepared.startedCluster, logger: logger)
+        return prepared
+    } catch {
+        fail("\(error)", code: 1)
+    }
+}
