@@ -12,7 +12,7 @@ struct Kaoping: AsyncParsableCommand {
             KAOPING_DATABASE_URL, …); a flag wins over the environment, which wins over the default. \
             Without --database-url, Kaoping runs its own PostgreSQL cluster in <data-dir>/postgres.
             """,
-        subcommands: [ServeCommand.self, MigrateCommand.self, BackupCommand.self, RestoreCommand.self, UserCommand.self, FormsCommand.self, ImportCommand.self, RoundCommand.self, InvitationsCommand.self, LinksCommand.self, CloseDueCommand.self, ResultsCommand.self, ExportCommand.self, TokenCommand.self],
+        subcommands: [ServeCommand.self, MigrateCommand.self, BackupCommand.self, RestoreCommand.self, UserCommand.self, FormsCommand.self, ImportCommand.self, RoundCommand.self, InvitationsCommand.self, LinksCommand.self, VisitsCommand.self, CloseDueCommand.self, ResultsCommand.self, ExportCommand.self, TokenCommand.self],
         defaultSubcommand: nil
     )
 }

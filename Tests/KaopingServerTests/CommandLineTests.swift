@@ -81,7 +81,7 @@ struct CommandLineTests {
 
     @Test func anOfficesYearFromTheCommandLine() async throws {
         try await Self.withProgram { kaoping in
-            #expect(try kaoping.run(["migrate"]).out.contains("database is up to date: 6 migration(s) applied"))
+            #expect(try kaoping.run(["migrate"]).out.contains("database is up to date: 7 migration(s) applied"))
 
             // Accounts.
             let admin = try kaoping.run(["user", "add", "--username", "admin", "--role", "admin", "--generate-password"])
@@ -213,6 +213,24 @@ struct CommandLineTests {
             #expect(try restored.run(["restore", backup]).out.contains("restored"))
             #expect(try restored.run(["results", round]).out == before)
             #expect(try restored.run(["round", "list"]).out.contains("closed"))
+        }
+    }
+}
+
+extension CommandLineTests {
+    @Test func visitCodesFromTheCommandLine() async throws {
+        try await Self.withProgram { kaoping in
+            try kaoping.run(["import", "branches", try kaoping.write("branches.csv", "支部编码,支部名称\nb01,服务窗口党支部\nb02,办公室党支部\n")])
+            let round = try kaoping.run(["round", "create", "--spec", try kaoping.write("round.yaml", "title: 窗口\nyear: 2026\ncloses: 2099-12-01 18:00\n")])
+                .out.trimmingCharacters(in: .whitespacesAndNewlines)
+            try kaoping.run(["round", "open", round])
+            #expect(try kaoping.run(["visits", "access", round, "--mode", "codes", "--branches", "b01"]).out.contains("1 branch(es) now take public answers by: codes"))
+            #expect(try kaoping.run(["visits", "access", round, "--mode", "codes", "--branches", "b09"], expect: 1).err.contains("'b09'"))
+            #expect(try kaoping.run(["visits", "issue", round, "--count", "4", "--branches", "b01"]).out.contains("made 4 visit code(s): b01 batch 1"))
+            #expect(try kaoping.run(["visits", "issue", round, "--count", "2"]).out.contains("made 4 visit code(s): b01 batch 2, b02 batch 1"))
+            let exported = try kaoping.run(["visits", "export", round, "--branch", "b01", "--public-url", "https://kaoping.example.gov.cn"])
+            #expect(exported.out.hasPrefix("支部编码,支部名称,批次,已使用,评价链接"))
+            #expect(exported.out.components(separatedBy: "https://kaoping.example.gov.cn/v/").count == 7)
         }
     }
 }

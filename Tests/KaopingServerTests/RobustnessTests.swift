@@ -119,7 +119,7 @@ struct RobustnessTests {
             for request in raw {
                 let connection = try RawConnection(port: port)
                 connection.send(request)
-                let answer = connection.readUntilClosed(timeout: 3)
+                let answer = await connection.readUntilClosed(timeout: 3)
                 #expect(!answer.text.hasPrefix("HTTP/1.1 5"), "\(request.prefix(40)): \(answer.text.prefix(80))")
             }
             #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok)
@@ -217,21 +217,21 @@ struct RobustnessTests {
             for _ in 0..<12 where stillOpen {
                 try await Task.sleep(for: .milliseconds(500))
                 stillOpen = trickling.send("a")
-                if stillOpen { stillOpen = !trickling.readUntilClosed(timeout: 0.01).closed }
+                if stillOpen { stillOpen = !(await trickling.readUntilClosed(timeout: 0.01).closed) }
             }
             #expect(!stillOpen, "a client trickling its body kept its connection for 6 s")
-            #expect(stalled.readUntilClosed(timeout: 3).closed)
+            #expect(await stalled.readUntilClosed(timeout: 3).closed)
             // A kept-alive connection with nothing more to say is closed as well.
             let idle = try RawConnection(port: port)
             idle.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-            let answer = idle.readUntilClosed(timeout: 4)
+            let answer = await idle.readUntilClosed(timeout: 4)
             #expect(answer.text.hasPrefix("HTTP/1.1 200"))
             #expect(answer.closed)
             #expect(ContinuousClock.now - start < .seconds(15))
             // The server itself serves on (the test client's own kept-alive connection was cut too).
             let fresh = try RawConnection(port: port)
             fresh.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-            #expect(fresh.readUntilClosed(timeout: 3).text.hasPrefix("HTTP/1.1 200"))
+            #expect(await fresh.readUntilClosed(timeout: 3).text.hasPrefix("HTTP/1.1 200"))
         }
     }
 }

@@ -34,8 +34,21 @@ struct SheetTests {
             _ = try await admin.post("/admin/login", form: [("username", "admin"), ("password", "admin for sheets")])
             #expect(try await admin.post(roundPath + "/evaluators", form: [("username", "zhang"), ("branches", "")]).location == roundPath + "?assigned=2")
             #expect(try await admin.post(roundPath + "/evaluators", form: [("username", "li"), ("branches", "b01")]).location == roundPath + "?assigned=1")
-            // An administrator is not an evaluator: assigning one does nothing.
-            #expect(try await admin.post(roundPath + "/evaluators", form: [("username", "admin"), ("branches", "b01")]).location == roundPath + "?assigned=0")
+            // An administrator is not an evaluator, an unknown name is no one, a code not in the
+            // round is no branch of it: each is refused by name and nothing is assigned.
+            for (form, message) in [
+                ([("username", "admin"), ("branches", "b01")], "“admin”是管理员账号，不是评审账号"),
+                ([("username", "nobody"), ("branches", "b01")], "没有用户名为“nobody”的账号"),
+                ([("username", "li"), ("branches", "b01, b77，b78")], "本轮次没有编码为“b77”、“b78”的参评支部"),
+            ] {
+                let refused = try await admin.post(roundPath + "/evaluators", form: form)
+                #expect(try await admin.get(try #require(refused.location)).text.contains(message))
+            }
+            // The same assignment again changes nothing, and the page says so.
+            let repeated = try await admin.post(roundPath + "/evaluators", form: [("username", "li"), ("branches", "b01")])
+            #expect(repeated.location == roundPath + "?assigned=0")
+            #expect(try await admin.get(try #require(repeated.location)).text.contains("没有新的分配"))
+            #expect(try await harness.count("SELECT count(*)::int FROM evaluator_assignments") == 3)
 
             var zhang = Browser(client)
             _ = try await zhang.post("/admin/login", form: [("username", "zhang"), ("password", "evaluator number one")])

@@ -16,8 +16,13 @@ public struct Database: Sendable {
     let poolSize: Int
     let inUse: Gauge
     let waitingOrActive: ManagedAtomicCounter
-    /// Longest wait for a connection before a request gives up with `DatabaseUnavailable`.
-    public var leaseTimeout: Duration = .seconds(2)
+    let logger: Logger
+    /// How long a request waits for a connection before asking whether the database can be
+    /// reached at all; if it cannot, the request gives up with `DatabaseUnavailable`.
+    public var leaseTimeout: Duration = .milliseconds(1500)
+    /// Longest wait for a connection from a database that answers but is busy.
+    public var busyLeaseTimeout: Duration = .seconds(30)
+    let reachability: ReachabilityProbe
 
     /// - Parameter quietBackground: keep the pool's own log lines to errors (command-line tools,
     ///   where a warning about the pool starting up is noise).
@@ -56,49 +61,90 @@ public struct Database: Sendable {
             labels: []
         ).set(to: Double(poolSize))
         self.waitingOrActive = ManagedAtomicCounter()
+        self.reachability = ReachabilityProbe(url: url, logger: logger)
+        self.logger = logger
     }
 
     /// Runs `body` with a connection leased from the pool, or throws `DatabaseUnavailable` when
-    /// no connection can be had within `leaseTimeout`.
+    /// the database fails to serve it: at once after `leaseTimeout` if the database cannot be
+    /// reached, after `busyLeaseTimeout` if it can but every connection stays busy, and a few
+    /// seconds after the connection under `body` closed if `body` still has not returned.
     ///
     /// PostgresClient keeps a lease waiting while it retries an unreachable server, for up to a
-    /// minute; a person waiting on a page would long have given up. So the lease runs in a child
-    /// task that hands the connection over, and a timer abandons it (cancelling the lease) when
-    /// it takes too long. `body` itself runs here, in the caller's task, with no time limit.
-    public func withConnection<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+    /// minute; and a statement sent just as the server dies has been seen never to return. A
+    /// person waiting on a page must not wait on either. So the lease and `body` run in a task
+    /// of their own, and a watchdog answers the caller when they take too long, cancelling the
+    /// work. Every statement Kaoping runs is safe to see fail this way: nothing half-done is
+    /// committed, and a respondent's retry with the same submission key is stored once.
+    public func withConnection<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
         track(+1)
         defer { track(-1) }
-        let handoff = LeaseHandoff()
+        let outcome = LeaseOutcome<Result>()
         let client = self.client
-        let leaseTimeout = self.leaseTimeout
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                do {
-                    try await client.withConnection { connection in await handoff.deliver(connection) }
-                } catch {
-                    handoff.fail(error)
+        let work = Task {
+            do {
+                let value = try await client.withConnection { connection in
+                    outcome.leased(connection)
+                    return try await body(connection)
                 }
+                outcome.finish(.success(value))
+            } catch {
+                outcome.finish(.failure(error))
             }
-            group.addTask {
-                try? await Task.sleep(for: leaseTimeout)
-                if !Task.isCancelled { handoff.fail(DatabaseUnavailable()) }
-            }
-            defer {
-                handoff.release()
-                group.cancelAll()
-            }
-            let connection = try await withTaskCancellationHandler {
-                try await handoff.connection()
-            } onCancel: {
-                handoff.fail(CancellationError())
-            }
-            return try await body(connection)
         }
+        let watchdog = Task { [leaseTimeout, busyLeaseTimeout, reachability, logger = self.logger] in
+            let start = ContinuousClock.now
+            try? await Task.sleep(for: leaseTimeout)
+            var closedSince: ContinuousClock.Instant?
+            while !Task.isCancelled {
+                switch outcome.phase {
+                case .finished:
+                    return
+                case .waiting:
+                    // A slow lease may only mean a busy pool: give up now only if the database
+                    // cannot be reached; if it can, wait on, up to a limit.
+                    var giveUp = ContinuousClock.now - start >= busyLeaseTimeout
+                    if !giveUp { giveUp = await !reachability.isReachable() }
+                    if giveUp {
+                        outcome.finish(.failure(DatabaseUnavailable()))
+                        work.cancel()
+                        return
+                    }
+                case .leased(let connection):
+                    guard connection.isClosed else { break }
+                    let since = closedSince ?? ContinuousClock.now
+                    closedSince = since
+                    if ContinuousClock.now - since >= .seconds(2) {
+                        logger.error("a statement on a closed database connection did not return; answering the request without it")
+                        outcome.finish(.failure(DatabaseUnavailable()))
+                        work.cancel()
+                        return
+                    }
+                }
+                try? await Task.sleep(for: .milliseconds(500))
+            }
+        }
+        defer { watchdog.cancel() }
+        return try await withTaskCancellationHandler {
+            try await outcome.value()
+        } onCancel: {
+            work.cancel()
+            outcome.finish(.failure(CancellationError()))
+        }
+    }
+
+    /// A connection for work that streams to the caller for a long time (every answer of a
+    /// round, written out as it is read): leased straight from the pool, without the watchdog
+    /// of `withConnection`, because the caller's writer can only be used in the caller's task.
+    public func withStreamingConnection<Result>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        track(+1)
+        defer { track(-1) }
+        return try await client.withConnection { connection in try await body(connection) }
     }
 
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
     /// The error thrown by `body` is rethrown as it was, not wrapped.
-    public func transaction<Result: Sendable>(logger: Logger, _ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+    public func transaction<Result: Sendable>(logger: Logger, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
         try await withConnection { connection in
             do {
                 return try await connection.withTransaction(logger: logger) { connection in try await body(connection) }
@@ -122,16 +168,22 @@ public struct Database: Sendable {
     /// `true` when the database answers within `timeout`. PostgresNIO keeps retrying an
     /// unreachable server for a long time; readiness must answer quickly instead.
     public func answers<Value: Sendable>(within timeout: Duration, _ probe: @escaping @Sendable () async throws -> Value) async -> Value? {
+        await Self.first(within: timeout, probe)
+    }
+
+    /// The value of `probe`, or `nil` if it throws or has not finished within `timeout`.
+    static func first<Value: Sendable>(within timeout: Duration, _ probe: @escaping @Sendable () async throws -> Value) async -> Value? {
         // Not a task group: a group waits for every child before it returns, and a probe stuck
         // connecting to a stopped server may not notice cancellation for a long time. The
         // first of the probe and the timer to finish answers; the probe is cancelled and left
         // to wind down on its own.
         let pending = NIOLockedValueBox<CheckedContinuation<Value?, Never>?>(nil)
         let finish: @Sendable (Value?) -> Void = { value in
-            pending.withLockedValue { continuation in
-                continuation?.resume(returning: value)
-                continuation = nil
+            let continuation = pending.withLockedValue { continuation in
+                defer { continuation = nil }
+                return continuation
             }
+            continuation?.resume(returning: value)
         }
         return await withCheckedContinuation { continuation in
             pending.withLockedValue { $0 = continuation }
@@ -150,6 +202,53 @@ public struct Database: Sendable {
     }
 
     static let quietLogger = Logger(label: "kaoping.db.quiet", factory: { _ in SwiftLogNoOpLogHandler() })
+}
+
+/// Whether a new connection to the database can be made at all, asked when a lease is slow.
+///
+/// One probe at a time, its answer shared for a second, so that a crowd of waiting requests
+/// during an outage makes one connection attempt, not hundreds.
+final class ReachabilityProbe: Sendable {
+    private struct State {
+        var answer: (reachable: Bool, at: ContinuousClock.Instant)?
+        var running: Task<Bool, Never>?
+    }
+    private let state = NIOLockedValueBox(State())
+    let url: DatabaseURL
+    let logger: Logger
+
+    init(url: DatabaseURL, logger: Logger) {
+        self.url = url
+        var quiet = logger
+        quiet.logLevel = .critical
+        self.logger = quiet
+    }
+
+    func isReachable() async -> Bool {
+        let now = ContinuousClock.now
+        let task = state.withLockedValue { state -> Task<Bool, Never> in
+            if let answer = state.answer, now - answer.at < .seconds(1) {
+                return Task { answer.reachable }
+            }
+            if let running = state.running { return running }
+            let url = self.url, logger = self.logger
+            let running = Task { () -> Bool in
+                let reachable = await Database.first(within: .milliseconds(1500)) {
+                    try await DatabaseBootstrap.withMaintenanceConnection(url, logger: logger, database: url.database, connectTimeout: .milliseconds(1500)) {
+                        connection in try await connection.query("SELECT 1", logger: logger).collect().count
+                    }
+                } == 1
+                self.state.withLockedValue { state in
+                    state.answer = (reachable, ContinuousClock.now)
+                    state.running = nil
+                }
+                return reachable
+            }
+            state.running = running
+            return running
+        }
+        return await task.value
+    }
 }
 
 /// No connection to the database could be had in time: the server is down or unreachable.
@@ -177,67 +276,55 @@ enum DatabaseFailure {
     }
 }
 
-/// Passes a leased connection from the task that holds the lease to the task that uses it, and
-/// tells the lease holder when the user is done.
+/// The result of one `withConnection`, set once by whichever comes first: the work, the
+/// watchdog or the caller's cancellation.
 ///
-/// Continuations are always resumed after the lock is released: `fail` also runs as a task's
+/// The continuation is resumed after the lock is released: `finish` also runs as a task's
 /// cancellation handler, under the runtime's own lock on that task, and resuming a task takes
 /// that lock too; doing both under ours would let two threads wait on each other for ever.
-private final class LeaseHandoff: Sendable {
+private final class LeaseOutcome<Value: Sendable>: Sendable {
+    enum Phase {
+        case waiting
+        case leased(PostgresConnection)
+        case finished
+    }
+
     private struct State {
-        var connection: PostgresConnection?
-        var failure: (any Error)?
-        var waiting: CheckedContinuation<PostgresConnection, any Error>?
-        var holding: CheckedContinuation<Void, Never>?
-        var released = false
+        var phase: Phase = .waiting
+        var result: Swift.Result<Value, any Error>?
+        var continuation: CheckedContinuation<Value, any Error>?
     }
     private let state = NIOLockedValueBox(State())
 
-    /// Called by the lease holder; returns when the connection may go back to the pool.
-    func deliver(_ connection: PostgresConnection) async {
-        await withCheckedContinuation { (holding: CheckedContinuation<Void, Never>) in
-            let (giveBack, waiting) = state.withLockedValue { state -> (Bool, CheckedContinuation<PostgresConnection, any Error>?) in
-                if state.released || state.failure != nil { return (true, nil) }
-                state.connection = connection
-                state.holding = holding
-                defer { state.waiting = nil }
-                return (false, state.waiting)
-            }
-            if giveBack { holding.resume() }
-            waiting?.resume(returning: connection)
+    var phase: Phase { state.withLockedValue { $0.phase } }
+
+    func leased(_ connection: PostgresConnection) {
+        state.withLockedValue { state in
+            if case .waiting = state.phase { state.phase = .leased(connection) }
         }
     }
 
-    /// No connection is coming (an error, the timer, cancellation); ignored once one was delivered.
-    func fail(_ error: any Error) {
-        let waiting = state.withLockedValue { state -> CheckedContinuation<PostgresConnection, any Error>? in
-            guard state.connection == nil, state.failure == nil else { return nil }
-            state.failure = error
-            defer { state.waiting = nil }
-            return state.waiting
+    /// Sets the result unless one is set already.
+    func finish(_ result: Swift.Result<Value, any Error>) {
+        let continuation = state.withLockedValue { state -> CheckedContinuation<Value, any Error>? in
+            guard state.result == nil else { return nil }
+            state.result = result
+            state.phase = .finished
+            defer { state.continuation = nil }
+            return state.continuation
         }
-        waiting?.resume(throwing: error)
+        continuation?.resume(with: result)
     }
 
-    func connection() async throws -> PostgresConnection {
+    func value() async throws -> Value {
         try await withCheckedThrowingContinuation { continuation in
-            let outcome = state.withLockedValue { state -> Result<PostgresConnection, any Error>? in
-                if let connection = state.connection { return .success(connection) }
-                if let failure = state.failure { return .failure(failure) }
-                state.waiting = continuation
+            let result = state.withLockedValue { state -> Swift.Result<Value, any Error>? in
+                if let result = state.result { return result }
+                state.continuation = continuation
                 return nil
             }
-            if let outcome { continuation.resume(with: outcome) }
+            if let result { continuation.resume(with: result) }
         }
-    }
-
-    func release() {
-        let holding = state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
-            state.released = true
-            defer { state.holding = nil }
-            return state.holding
-        }
-        holding?.resume()
     }
 }
 

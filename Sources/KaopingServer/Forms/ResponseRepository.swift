@@ -34,7 +34,7 @@ public enum StoreOutcome: Sendable, Equatable {
     case alreadyStored
     /// The round closed between showing the form and receiving it: nothing is stored.
     case roundClosed
-    /// The invitation was used already (from another page): nothing is stored.
+    /// The invitation or visit code was used already (from another page): nothing is stored.
     case invitationUsed
     /// The branch has as many public responses as the round accepts.
     case capReached
@@ -44,12 +44,15 @@ public protocol ResponseRepository: Sendable {
     func target(roundID: UUID, group: RespondentTarget.RaterGroup, branchID: UUID) async throws -> RespondentTarget?
     /// When a round that takes no more answers closed (or is due to), and when it opens if it has not yet.
     func schedule(roundID: UUID) async throws -> (opensAt: Date?, closedAt: Date?)
-    /// The round and branch behind a public link code, if the round has a public group.
-    func publicTarget(code: String) async throws -> RespondentTarget?
+    /// The round and branch behind a public link code, if the round has a public group, and
+    /// how the branch lets the public in.
+    func publicTarget(code: String) async throws -> (target: RespondentTarget, access: PublicAccess)?
     /// Drops an anonymous public ballot into the ballot box, unless the branch's cap is reached.
     func storePublicBallot(_ record: SubmissionRecord, logger: Logger) async throws -> StoreOutcome
     /// Burns the invitation and drops the anonymous ballot into the ballot box, in one statement.
     func storeBallot(_ record: SubmissionRecord, invitationToken: String, logger: Logger) async throws -> StoreOutcome
+    /// Burns the visit code and drops the anonymous public ballot, unless the branch's cap is reached.
+    func storeVisitBallot(_ record: SubmissionRecord, visitCode: String, logger: Logger) async throws -> StoreOutcome
 }
 
 public struct PostgresResponseRepository: ResponseRepository {
@@ -67,7 +70,15 @@ public struct PostgresResponseRepository: ResponseRepository {
     public func target(roundID: UUID, group: RespondentTarget.RaterGroup, branchID: UUID) async throws -> RespondentTarget? {
         let key = "\(roundID)/\(group.rawValue)/\(branchID)"
         if let cached = targets.value(for: key) { return cached }
-        let target = try await lookUpTarget(roundID: roundID, group: group, branchID: branchID)
+        let target: RespondentTarget?
+        do {
+            target = try await lookUpTarget(roundID: roundID, group: group, branchID: branchID)
+        } catch where DatabaseFailure.isUnavailable(error) {
+            // With the database away, the last known target lets a respondent's answers come back
+            // to them on their form; whether the round takes them is decided when they are stored.
+            if let stale = targets.staleValue(for: key) { return stale }
+            throw error
+        }
         targets.store(target, for: key)
         return target
     }
@@ -79,13 +90,59 @@ public struct PostgresResponseRepository: ResponseRepository {
         return try row.decode((Date?, Date?).self)
     }
 
-    public func publicTarget(code: String) async throws -> RespondentTarget? {
+    public func publicTarget(code: String) async throws -> (target: RespondentTarget, access: PublicAccess)? {
         guard code.count <= 32, code.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else { return nil }
         guard let row = try await database.query(
-            "SELECT round_id, branch_id FROM round_branches WHERE public_code = \(code)"
+            "SELECT round_id, branch_id, public_access FROM round_branches WHERE public_code = \(code)"
         ).first else { return nil }
-        let (round, branch) = try row.decode((UUID, UUID).self)
-        return try await target(roundID: round, group: .public, branchID: branch)
+        let (round, branch, access) = try row.decode((UUID, UUID, String).self)
+        guard let target = try await target(roundID: round, group: .public, branchID: branch) else { return nil }
+        return (target, PublicAccess(rawValue: access) ?? .link)
+    }
+
+    public func storeVisitBallot(_ record: SubmissionRecord, visitCode: String, logger: Logger) async throws -> StoreOutcome {
+        let ballot = try Self.ballotJSON(record)
+        let target = record.target
+        let codeHash = ByteBuffer(bytes: InvitationTokens.hash(visitCode))
+        let rows = try await database.query(
+            """
+            WITH open_round AS (
+              SELECT 1 FROM rounds
+              WHERE id = \(target.roundID) AND status = 'open' AND (closes_at IS NULL OR closes_at > now())
+            ), room AS (
+              SELECT 1 FROM round_branches rb
+              WHERE rb.round_id = \(target.roundID) AND rb.branch_id = \(target.branchID)
+                AND (rb.public_cap IS NULL OR rb.public_cap >
+                     (SELECT count(*) FROM responses WHERE round_id = rb.round_id AND branch_id = rb.branch_id AND rater_group = 'public')
+                   + (SELECT count(*) FROM ballot_box WHERE round_id = rb.round_id AND branch_id = rb.branch_id AND rater_group = 'public'))
+            ), claimed AS (
+              INSERT INTO submission_keys (key_hash, round_id, used_on)
+              SELECT sha256(convert_to(\(record.submissionKey), 'UTF8')), \(target.roundID), (now() AT TIME ZONE 'Asia/Shanghai')::date
+              FROM open_round, room
+              ON CONFLICT (key_hash) DO NOTHING
+              RETURNING 1
+            ), burned AS (
+              UPDATE visit_codes SET used = true
+              WHERE code_hash = \(codeHash) AND round_id = \(target.roundID) AND branch_id = \(target.branchID) AND NOT used
+                AND EXISTS (SELECT 1 FROM claimed)
+              RETURNING 1
+            ), dropped AS (
+              INSERT INTO ballot_box (round_id, branch_id, rater_group, form_version_id, submitted_on, ballot)
+              SELECT \(target.roundID), \(target.branchID), 'public', \(target.formVersionID),
+                     (now() AT TIME ZONE 'Asia/Shanghai')::date, \(ballot)::jsonb
+              FROM burned
+              RETURNING 1
+            )
+            SELECT (SELECT count(*) FROM open_round)::int, (SELECT count(*) FROM room)::int,
+                   (SELECT count(*) FROM claimed)::int, (SELECT count(*) FROM dropped)::int
+            """,
+            logger: logger
+        )
+        let (open, room, claimed, dropped) = try rows.first!.decode((Int, Int, Int, Int).self)
+        if open == 0 { return .roundClosed }
+        if room == 0 { return .capReached }
+        if claimed == 0 { return .alreadyStored }
+        return dropped == 1 ? .stored : .invitationUsed
     }
 
     public func storePublicBallot(_ record: SubmissionRecord, logger: Logger) async throws -> StoreOutcome {

@@ -24,6 +24,12 @@ public final class TimedCache<Key: Hashable & Sendable, Value: Sendable>: Sendab
         }
     }
 
+    /// The value stored for `key` even if it has expired (until it is evicted): for answering
+    /// from the last known state while the source cannot be asked.
+    public func staleValue(for key: Key) -> Value? {
+        entries.withLockedValue { $0[key]?.value }
+    }
+
     public func store(_ value: Value, for key: Key) {
         let expires = ContinuousClock.now + lifetime
         entries.withLockedValue { entries in

@@ -80,7 +80,8 @@ public func buildApplication(_ environment: ApplicationEnvironment) async throws
             responses: PostgresResponseRepository(database: database),
             organisation: PostgresOrganisationRepository(database: database),
             rounds: rounds,
-            invitations: InvitationRepository(database: database, tokens: InvitationTokens(secret: environment.invitationSecret))
+            invitations: InvitationRepository(database: database, tokens: InvitationTokens(secret: environment.invitationSecret)),
+            visitCodes: VisitCodeRepository(database: database, tokens: InvitationTokens(secret: environment.invitationSecret))
         )
     )
 
@@ -137,6 +138,7 @@ public struct RouterDependencies: Sendable {
     public var organisation: any OrganisationRepository
     public var rounds: RoundRepository
     public var invitations: InvitationRepository
+    public var visitCodes: VisitCodeRepository
 }
 
 public func buildRouter(environment: ApplicationEnvironment, dependencies: RouterDependencies) throws -> Router<AppRequestContext> {
@@ -165,7 +167,7 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
     let limits = SubmissionLimits(maxTextLength: configuration.maxTextLength)
     RespondentController(
         responses: dependencies.responses, forms: dependencies.forms, invitations: dependencies.invitations,
-        views: dependencies.views, limits: limits, publicAnswersPerHour: configuration.publicAnswersPerHour,
+        visitCodes: dependencies.visitCodes, views: dependencies.views, limits: limits, publicAnswersPerHour: configuration.publicAnswersPerHour,
         trustForwardedFor: configuration.trustForwardedFor, secureCookies: configuration.cookieSecure
     ).addRoutes(to: routes)
 
@@ -193,7 +195,8 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
     OrganisationController(organisation: dependencies.organisation, audit: dependencies.audit, views: dependencies.views)
         .addRoutes(to: adminsOnly)
     RoundsController(
-        rounds: dependencies.rounds, invitations: dependencies.invitations, sheets: SheetRepository(database: environment.database),
+        rounds: dependencies.rounds, invitations: dependencies.invitations, visitCodes: dependencies.visitCodes,
+        sheets: SheetRepository(database: environment.database),
         views: dependencies.views, publicBaseURL: configuration.publicBaseURL
     ).addRoutes(to: adminsOnly)
     let results = ResultsController(results: resultsRepository, rounds: dependencies.rounds, views: dependencies.views)

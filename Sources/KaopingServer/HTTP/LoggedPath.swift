@@ -2,10 +2,11 @@
 ///
 /// An invitation path `/s/{token}` is the member's ballot: whoever reads it can answer in the
 /// member's place, and the log line's time sits beside it. A public path `/p/{code}` is less
-/// secret but still the key to a branch's public form. Both keep their shape and lose the
+/// secret but still the key to a branch's public form; a visit code `/v/{code}` is one person's
+/// one answer. Both keep their shape and lose the
 /// secret, so that the logs still say which kind of page was asked for.
 enum LoggedPath {
-    static let secretPrefixes = ["/s/", "/p/"]
+    static let secretPrefixes = ["/s/", "/p/", "/v/"]
 
     static func redacting(_ path: String) -> String {
         for prefix in secretPrefixes where path.hasPrefix(prefix) {

@@ -24,6 +24,15 @@ public enum InvitationCSV {
         return csv
     }
 
+    /// Visit codes as links, for printing elsewhere (a window's screen, a label printer).
+    public static func visitCodes(_ codes: [VisitCode], publicBaseURL: String) -> String {
+        var csv = "\u{FEFF}" + CSVWriter.row(["支部编码", "支部名称", "批次", "已使用", "评价链接"])
+        for code in codes {
+            csv += CSVWriter.row([code.branchCode, code.branchName, String(code.batch), code.used ? "是" : "否", "\(publicBaseURL)/v/\(code.code)"])
+        }
+        return csv
+    }
+
     /// Members who have not answered yet, for reminders.
     public static func pending(_ members: [InvitationRepository.PendingMember]) -> String {
         var csv = "\u{FEFF}" + CSVWriter.row(["支部编码", "支部名称", "工号", "姓名", "手机"])

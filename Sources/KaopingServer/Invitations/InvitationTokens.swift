@@ -21,6 +21,13 @@ public struct InvitationTokens: Sendable {
         return String(Self.base64URL(Data(mac)).prefix(22))
     }
 
+    /// A visit code (one per person served at a window): the same construction under its own
+    /// label, so that no visit code can ever equal an invitation token.
+    public func visitCode(for id: UUID) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("visit:\(id.uuidString.lowercased())".utf8), using: key)
+        return String(Self.base64URL(Data(mac)).prefix(22))
+    }
+
     public static func hash(_ token: String) -> [UInt8] {
         Array(SHA256.hash(data: Data(token.utf8)))
     }

@@ -20,7 +20,7 @@ public enum ResponsesExport {
         write: (String) async throws -> Void
     ) async throws {
         var chunk = "\u{FEFF}" + CSVWriter.row(header(english: english))
-        try await database.withConnection { connection in
+        try await database.withStreamingConnection { connection in
             let rows = try await connection.query(
                 """
                 SELECT r.id, b.code, r.rater_group, r.submitted_on::text, r.score, a.item_key, a.option_key, a.points, a.number_value, a.text_value

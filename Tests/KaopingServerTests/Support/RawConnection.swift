@@ -39,15 +39,18 @@ final class RawConnection {
     }
 
     /// Reads until the server closes the connection or `timeout` passes; returns what came and
-    /// whether the connection was closed by the server.
-    func readUntilClosed(timeout: TimeInterval) -> (text: String, closed: Bool) {
+    /// whether the connection was closed by the server. Never blocks a thread: the server under
+    /// test runs on the same few threads as the tests.
+    func readUntilClosed(timeout: TimeInterval) async -> (text: String, closed: Bool) {
         var received: [UInt8] = []
         let deadline = Date.now.addingTimeInterval(timeout)
         var buffer = [UInt8](repeating: 0, count: 65536)
         while Date.now < deadline {
             var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-            let remaining = Int32(max(1, deadline.timeIntervalSinceNow * 1000))
-            guard poll(&poller, 1, remaining) > 0 else { continue }
+            guard poll(&poller, 1, 0) > 0 else {
+                try? await Task.sleep(for: .milliseconds(20))
+                continue
+            }
             let count = recv(descriptor, &buffer, buffer.count, 0)
             if count <= 0 { return (String(decoding: received, as: UTF8.self), true) }
             received.append(contentsOf: buffer[0..<count])

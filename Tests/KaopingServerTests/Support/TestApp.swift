@@ -72,8 +72,9 @@ struct TestHarness: Sendable {
     /// Moves the round's waiting ballots into the responses, as the mixer does once k are waiting.
     @discardableResult
     func mixBallots(round: UUID) async throws -> Int {
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
+        var quiet = Logger(label: "test")
+        quiet.logLevel = .critical
+        let logger = quiet
         return try await database.transaction(logger: logger) { connection in
             try await BallotBox.mix(roundID: round, connection: connection, logger: logger)
         }

@@ -10,6 +10,7 @@ public struct RespondentController: Sendable {
     let responses: any ResponseRepository
     let forms: any FormRepository
     let invitations: InvitationRepository
+    let visitCodes: VisitCodeRepository
     let views: Views
     let limits: SubmissionLimits
     let pages = PrerenderedPageCache()
@@ -18,7 +19,8 @@ public struct RespondentController: Sendable {
     let secureCookies: Bool
 
     public init(
-        responses: any ResponseRepository, forms: any FormRepository, invitations: InvitationRepository, views: Views,
+        responses: any ResponseRepository, forms: any FormRepository, invitations: InvitationRepository, visitCodes: VisitCodeRepository,
+        views: Views,
         limits: SubmissionLimits, publicAnswersPerHour: Int = 60, trustForwardedFor: Bool = false, secureCookies: Bool = false
     ) {
         self.publicRate = PublicRateLimiter(limit: publicAnswersPerHour)
@@ -27,6 +29,7 @@ public struct RespondentController: Sendable {
         self.responses = responses
         self.forms = forms
         self.invitations = invitations
+        self.visitCodes = visitCodes
         self.views = views
         self.limits = limits
     }
@@ -38,11 +41,15 @@ public struct RespondentController: Sendable {
         // A branch's public link, printed on the poster at the service window.
         router.get("/p/{code}", use: show)
         router.post("/p/{code}", use: submit)
+        // A one-time visit code, handed to a person served at the window.
+        router.get("/v/{visit}", use: show)
+        router.post("/v/{visit}", use: submit)
     }
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
         let access = try await self.access(context)
         if case .usedInvitation = access { return try invitationUsed(context) }
+        if case .usedVisitCode = access { return try visitCodeUsed(context) }
         if case .publicLink(_, let code) = access, request.cookies[Self.answeredCookie(code)] != nil,
            request.uri.queryParameters["again"] == nil
         {
@@ -115,6 +122,8 @@ public struct RespondentController: Sendable {
                 }
             case .invitation(_, let token), .usedInvitation(_, let token):
                 outcome = try await responses.storeBallot(record, invitationToken: token, logger: context.logger)
+            case .visitCode(_, let code), .usedVisitCode(_, let code):
+                outcome = try await responses.storeVisitBallot(record, visitCode: code, logger: context.logger)
             }
         } catch where DatabaseFailure.isUnavailable(error) {
             // Nothing was stored (one statement, one transaction): give the person their answers
@@ -128,7 +137,9 @@ public struct RespondentController: Sendable {
         case .stored: break
         case .alreadyStored: context.logger.info("repeated submission answered without storing")
         case .roundClosed: return try await closed(target, context)
-        case .invitationUsed: return try invitationUsed(context)
+        case .invitationUsed:
+            if case .visitCode = access { return try visitCodeUsed(context) }
+            return try invitationUsed(context)
         case .capReached:
             return try views.page("closed", ["message": context.language.text("public_cap"), "respondent": true], status: .forbidden, context: context)
         }
@@ -153,18 +164,32 @@ public struct RespondentController: Sendable {
         case invitation(RespondentTarget, token: String)
         case usedInvitation(RespondentTarget, token: String)
         case publicLink(RespondentTarget, code: String)
+        case visitCode(RespondentTarget, code: String)
+        case usedVisitCode(RespondentTarget, code: String)
 
         var target: RespondentTarget {
             switch self {
-            case .invitation(let target, _), .usedInvitation(let target, _), .publicLink(let target, _): target
+            case .invitation(let target, _), .usedInvitation(let target, _), .publicLink(let target, _),
+                .visitCode(let target, _), .usedVisitCode(let target, _):
+                target
             }
         }
     }
 
     private func access(_ context: AppRequestContext, submitting: Bool = false) async throws -> Access {
         if let code = context.parameters.get("code") {
-            guard let target = try await responses.publicTarget(code: code) else { throw AppError.notFound }
-            return .publicLink(target, code: code)
+            guard let found = try await responses.publicTarget(code: code) else { throw AppError.notFound }
+            // This branch's window hands out visit codes instead of the open link.
+            guard found.access.allowsLink else { throw AppError(status: .forbidden, messageKey: "public_codes_only") }
+            return .publicLink(found.target, code: code)
+        }
+        if let code = context.parameters.get("visit") {
+            guard let visit = try await visitCodes.resolve(code: code), visit.accepted,
+                  let target = try await responses.target(roundID: visit.roundID, group: .public, branchID: visit.branchID)
+            else {
+                throw AppError(status: .notFound, messageKey: "visit_code_unknown")
+            }
+            return visit.used ? .usedVisitCode(target, code: code) : .visitCode(target, code: code)
         }
         guard let token = context.parameters.get("token") else { throw AppError.notFound }
         let resolved = submitting ? try await invitations.resolveForSubmission(token: token) : try await invitations.resolve(token: token)
@@ -178,6 +203,10 @@ public struct RespondentController: Sendable {
 
     private func invitationUsed(_ context: AppRequestContext) throws -> Response {
         try views.page("closed", ["message": context.language.text("invitation_used"), "respondent": true], status: .gone, context: context)
+    }
+
+    private func visitCodeUsed(_ context: AppRequestContext) throws -> Response {
+        try views.page("closed", ["message": context.language.text("visit_code_used"), "respondent": true], status: .gone, context: context)
     }
 
     private func definition(_ target: RespondentTarget) async throws -> FormDefinition {

@@ -7,13 +7,18 @@ import Logging
 public struct RoundsController: Sendable {
     let rounds: RoundRepository
     let invitations: InvitationRepository
+    let visitCodes: VisitCodeRepository
     let sheets: SheetRepository
     let views: Views
     let publicBaseURL: String
 
-    public init(rounds: RoundRepository, invitations: InvitationRepository, sheets: SheetRepository, views: Views, publicBaseURL: String) {
+    public init(
+        rounds: RoundRepository, invitations: InvitationRepository, visitCodes: VisitCodeRepository, sheets: SheetRepository, views: Views,
+        publicBaseURL: String
+    ) {
         self.rounds = rounds
         self.invitations = invitations
+        self.visitCodes = visitCodes
         self.sheets = sheets
         self.views = views
         self.publicBaseURL = publicBaseURL
@@ -37,6 +42,60 @@ public struct RoundsController: Sendable {
         router.get("/rounds/{id}/pending.csv", use: pendingCSV)
         router.post("/rounds/{id}/evaluators", use: assignEvaluator)
         router.get("/rounds/{id}/posters/{code}", use: poster)
+        router.post("/rounds/{id}/public-access", use: setPublicAccess)
+        router.post("/rounds/{id}/visit-codes", use: issueVisitCodes)
+        router.get("/rounds/{id}/visit-codes", use: visitCodeSlips)
+    }
+
+    @Sendable func setPublicAccess(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let id = try roundID(context)
+        var request = request
+        let form = try await request.formData(context: context)
+        guard let access = form["access"].flatMap(PublicAccess.init(rawValue:)) else { throw AppError.badRequest }
+        do {
+            let changed = try await visitCodes.setAccess(roundID: id, branchCodes: Self.codes(form["branches"]), access: access)
+            return .seeOther("\(path(id))?accessSet=\(changed)")
+        } catch let problem as VisitCodeProblem {
+            return .seeOther("\(path(id))?problem=\(URLText.query(problem.message(english: context.language == .english)))")
+        }
+    }
+
+    @Sendable func issueVisitCodes(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let id = try roundID(context)
+        var request = request
+        let form = try await request.formData(context: context)
+        do {
+            guard let count = form["count"].flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }) else { throw VisitCodeProblem.badCount }
+            let made = try await visitCodes.issue(roundID: id, branchCodes: Self.codes(form["branches"]), count: count)
+            return .seeOther("\(path(id))?visitCodes=\(made.count)")
+        } catch let problem as VisitCodeProblem {
+            return .seeOther("\(path(id))?problem=\(URLText.query(problem.message(english: context.language == .english)))")
+        }
+    }
+
+    /// Printable slips of visit codes: one branch's batch, or every unused code of the round.
+    @Sendable func visitCodeSlips(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let id = try roundID(context)
+        guard let round = try await rounds.round(id) else { throw AppError.notFound }
+        let branch = request.uri.queryParameters["branch"].map(String.init)
+        let batch = request.uri.queryParameters["batch"].flatMap { Int($0) }
+        let codes = try await visitCodes.codes(roundID: id, branchCode: branch, batch: batch).filter { !$0.used }
+        let slips: [[String: Any]] = try codes.map { code in
+            let url = "\(publicBaseURL)/v/\(code.code)"
+            return ["branch": code.branchName, "url": url, "qr": try QRCode.svg(url, title: code.branchName)]
+        }
+        var values: [String: Any] = [
+            "title": round.title, "slips": slips, "count": slips.count, "hasSlips": !slips.isEmpty, "print": true,
+            "instructions": context.language.text("visits_slips_instructions"), "countLabel": context.language.text("visits_slips_count"),
+            "none": context.language.text("visits_none"),
+        ]
+        values.merge(linkBase) { $1 }
+        return try views.page("slips", values, context: context)
+    }
+
+    /// Branch codes typed in one field, separated by commas or spaces (Chinese commas too).
+    static func codes(_ text: String?) -> [String] {
+        (text ?? "").split(whereSeparator: { $0 == "," || $0 == "，" || $0 == " " || $0 == "、" }).map(String.init)
     }
 
     @Sendable func assignEvaluator(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -44,7 +103,7 @@ public struct RoundsController: Sendable {
         var request = request
         let form = try await request.formData(context: context)
         let username = (form["username"] ?? "").trimmingCharacters(in: .whitespaces)
-        let codes = (form["branches"] ?? "").split(whereSeparator: { $0 == "," || $0 == "，" || $0 == " " }).map(String.init)
+        let codes = Self.codes(form["branches"])
         let assigned: Int
         do {
             assigned = try await sheets.assign(roundID: id, username: username, branchCodes: codes)
@@ -75,7 +134,11 @@ public struct RoundsController: Sendable {
             let url = "\(publicBaseURL)/s/\(link.token)"
             return ["branch": link.branchName, "url": url, "qr": try QRCode.svg(url, title: link.branchName)]
         }
-        var values: [String: Any] = ["title": round.title, "slips": slips, "count": slips.count, "hasSlips": !slips.isEmpty, "print": true]
+        var values: [String: Any] = [
+            "title": round.title, "slips": slips, "count": slips.count, "hasSlips": !slips.isEmpty, "print": true,
+            "instructions": context.language.text("slips_instructions"), "countLabel": context.language.text("slips_count"),
+            "none": context.language.text("slips_none"),
+        ]
         values.merge(linkBase) { $1 }
         return try views.page("slips", values, context: context)
     }
@@ -195,6 +258,20 @@ public struct RoundsController: Sendable {
         values["totalPublic"] = totals.publicResponses
         values["voteCheckOK"] = totals.overCounted == 0
         values["pendingCount"] = try await invitations.pendingCount(roundID: id)
+        let batches = try await visitCodes.batches(roundID: id)
+        values["hasVisitBatches"] = !batches.isEmpty
+        values["visitBatches"] = batches.map { batch -> [String: Any] in
+            [
+                "code": batch.branchCode, "name": batch.branchName, "batch": batch.batch, "count": batch.count, "used": batch.used,
+                "print": "\(path(id))/visit-codes?branch=\(URLText.query(batch.branchCode))&batch=\(batch.batch)",
+            ]
+        }
+        if let made = request.uri.queryParameters["visitCodes"] {
+            values["notice"] = context.language.text("visits_issued").replacingOccurrences(of: "{n}", with: String(made))
+        }
+        if let changed = request.uri.queryParameters["accessSet"] {
+            values["notice"] = context.language.text("visits_access_done").replacingOccurrences(of: "{n}", with: String(changed))
+        }
         values.merge(linkBase) { $1 }
         if let problem = request.uri.queryParameters["problem"] { values["problem"] = String(problem) }
         if let assigned = request.uri.queryParameters["assigned"] {

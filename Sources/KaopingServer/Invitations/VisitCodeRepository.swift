@@ -1,0 +1,163 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// How the public of a branch reaches its form.
+public enum PublicAccess: String, Sendable, CaseIterable, Codable {
+    /// The open link on the poster (`/p/{code}`), limited per address.
+    case link
+    /// Only one-time visit codes (`/v/{code}`), handed out at the window.
+    case codes
+    /// Either.
+    case both
+
+    public var allowsLink: Bool { self != .codes }
+    public var allowsCodes: Bool { self != .link }
+}
+
+/// One printed visit code.
+public struct VisitCode: Sendable, Equatable {
+    public let branchCode: String
+    public let branchName: String
+    public let batch: Int
+    public let code: String
+    public let used: Bool
+}
+
+/// A batch of visit codes, as the round page lists them.
+public struct VisitCodeBatch: Sendable, Equatable {
+    public let branchCode: String
+    public let branchName: String
+    public let batch: Int
+    public let count: Int
+    public let used: Int
+}
+
+public enum VisitCodeProblem: Error, Equatable {
+    case unknownBranches([String])
+    case badCount
+    case noSuchRound
+
+    public func message(english: Bool) -> String {
+        switch self {
+        case .unknownBranches(let codes):
+            english
+                ? "No branch of this round has the code \(codes.map { "'\($0)'" }.joined(separator: ", "))."
+                : "本轮次没有编码为\(codes.map { "“\($0)”" }.joined(separator: "、"))的参评支部。"
+        case .badCount:
+            english ? "The number of codes must be a whole number from 1 to \(VisitCodeRepository.largestBatch)." : "评价码数量必须是 1 到 \(VisitCodeRepository.largestBatch) 之间的整数。"
+        case .noSuchRound:
+            english ? "There is no such round." : "没有这个轮次。"
+        }
+    }
+}
+
+/// Visit codes (好差评-style one-time codes for the people a service window serves) and each
+/// branch's choice between the open public link and the codes.
+public struct VisitCodeRepository: Sendable {
+    public static let largestBatch = 5000
+    let database: Database
+    let tokens: InvitationTokens
+
+    public init(database: Database, tokens: InvitationTokens) {
+        self.database = database
+        self.tokens = tokens
+    }
+
+    /// Sets how the public answers for the given branches (all of the round's when empty).
+    @discardableResult
+    public func setAccess(roundID: UUID, branchCodes: [String], access: PublicAccess) async throws -> Int {
+        try await checkBranches(roundID: roundID, branchCodes)
+        let rows = try await database.query(
+            """
+            UPDATE round_branches rb SET public_access = \(access.rawValue)
+            FROM branches b WHERE b.id = rb.branch_id AND rb.round_id = \(roundID)
+              AND (cardinality(\(branchCodes)::text[]) = 0 OR b.code = ANY(\(branchCodes)::text[]))
+            RETURNING 1
+            """
+        )
+        return rows.count
+    }
+
+    /// Makes a new batch of `count` codes for each given branch; returns the codes made.
+    public func issue(roundID: UUID, branchCodes: [String], count: Int) async throws -> [VisitCode] {
+        guard (1...Self.largestBatch).contains(count) else { throw VisitCodeProblem.badCount }
+        try await checkBranches(roundID: roundID, branchCodes)
+        let branches = try await database.query(
+            """
+            SELECT b.id, b.code, b.name, coalesce((SELECT max(batch) FROM visit_codes v WHERE v.round_id = rb.round_id AND v.branch_id = b.id), 0) + 1
+            FROM round_branches rb JOIN branches b ON b.id = rb.branch_id
+            WHERE rb.round_id = \(roundID) AND (cardinality(\(branchCodes)::text[]) = 0 OR b.code = ANY(\(branchCodes)::text[]))
+            ORDER BY b.code
+            """
+        ).map { try $0.decode((UUID, String, String, Int).self) }
+        var made: [VisitCode] = []
+        for (branchID, code, name, batch) in branches {
+            let ids = (0..<count).map { _ in UUID() }
+            let hashes = ids.map { ByteBuffer(bytes: InvitationTokens.hash(tokens.visitCode(for: $0))) }
+            try await database.query(
+                """
+                INSERT INTO visit_codes (id, round_id, branch_id, batch, code_hash)
+                SELECT id, \(roundID), \(branchID), \(batch), hash FROM unnest(\(ids)::uuid[], \(hashes)::bytea[]) AS t(id, hash)
+                """
+            )
+            made += ids.map { VisitCode(branchCode: code, branchName: name, batch: batch, code: tokens.visitCode(for: $0), used: false) }
+        }
+        return made
+    }
+
+    /// The codes of a round, for printing again (optionally one branch, one batch).
+    public func codes(roundID: UUID, branchCode: String? = nil, batch: Int? = nil) async throws -> [VisitCode] {
+        try await database.query(
+            """
+            SELECT v.id, b.code, b.name, v.batch, v.used FROM visit_codes v JOIN branches b ON b.id = v.branch_id
+            WHERE v.round_id = \(roundID) AND (\(branchCode)::text IS NULL OR b.code = \(branchCode))
+              AND (\(batch)::int IS NULL OR v.batch = \(batch))
+            ORDER BY b.code, v.batch, v.id
+            """
+        ).map { row in
+            let (id, code, name, batch, used) = try row.decode((UUID, String, String, Int, Bool).self)
+            return VisitCode(branchCode: code, branchName: name, batch: batch, code: tokens.visitCode(for: id), used: used)
+        }
+    }
+
+    public func batches(roundID: UUID) async throws -> [VisitCodeBatch] {
+        try await database.query(
+            """
+            SELECT b.code, b.name, v.batch, count(*)::int, count(*) FILTER (WHERE v.used)::int
+            FROM visit_codes v JOIN branches b ON b.id = v.branch_id
+            WHERE v.round_id = \(roundID) GROUP BY b.code, b.name, v.batch ORDER BY b.code, v.batch
+            """
+        ).map { row in
+            let (code, name, batch, count, used) = try row.decode((String, String, Int, Int, Int).self)
+            return VisitCodeBatch(branchCode: code, branchName: name, batch: batch, count: count, used: used)
+        }
+    }
+
+    /// The round and branch of a visit code, whether the branch takes codes, and whether it was used.
+    public func resolve(code: String) async throws -> (roundID: UUID, branchID: UUID, accepted: Bool, used: Bool)? {
+        guard InvitationTokens.isWellFormed(code) else { return nil }
+        let hash = ByteBuffer(bytes: InvitationTokens.hash(code))
+        guard let row = try await database.query(
+            """
+            SELECT v.round_id, v.branch_id, rb.public_access <> 'link', v.used
+            FROM visit_codes v JOIN round_branches rb ON rb.round_id = v.round_id AND rb.branch_id = v.branch_id
+            WHERE v.code_hash = \(hash)
+            """
+        ).first else { return nil }
+        return try row.decode((UUID, UUID, Bool, Bool).self)
+    }
+
+    private func checkBranches(roundID: UUID, _ codes: [String]) async throws {
+        guard try await database.query("SELECT 1 FROM rounds WHERE id = \(roundID)").first != nil else { throw VisitCodeProblem.noSuchRound }
+        guard !codes.isEmpty else { return }
+        let known = Set(
+            try await database.query(
+                "SELECT b.code FROM round_branches rb JOIN branches b ON b.id = rb.branch_id WHERE rb.round_id = \(roundID) AND b.code = ANY(\(codes)::text[])"
+            ).map { try $0.decode(String.self) }
+        )
+        var seen = Set<String>()
+        let unknown = codes.filter { !known.contains($0) && seen.insert($0).inserted }
+        guard unknown.isEmpty else { throw VisitCodeProblem.unknownBranches(unknown) }
+    }
+}
