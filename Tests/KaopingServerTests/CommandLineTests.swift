@@ -3,6 +3,10 @@ import KaopingAggregation
 import Logging
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @testable import KaopingServer
 
 /// The `kaoping` program as an operator runs it, against a real database: every command of the
@@ -232,5 +236,91 @@ extension CommandLineTests {
             #expect(exported.out.hasPrefix("支部编码,支部名称,批次,已使用,评价链接"))
             #expect(exported.out.components(separatedBy: "https://kaoping.example.gov.cn/v/").count == 7)
         }
+    }
+}
+
+extension CommandLineTests {
+    /// `kaoping serve` as a process on its own embedded database: it refuses unsafe or doubled
+    /// starts in one line, brings its database back when it dies, and stops (with the database)
+    /// on SIGTERM; a command that fails leaves no database running behind it.
+    @Test func serveSupervisesItsDatabaseAndStopsCleanly() async throws {
+        let directory = NSTemporaryDirectory() + "kaoping-serve-\(UUID().uuidString.prefix(8))"
+        _ = DataDirectoryLock.makeDirectories(directory)
+        chmod(directory, 0o755)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let data = directory + "/data"
+        let port = try FreePort.find()
+
+        func start(_ arguments: [String]) throws -> (Process, String) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Program.binary)
+            process.arguments = arguments
+            process.currentDirectoryURL = URL(fileURLWithPath: "/")
+            process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("KAOPING_") }
+            let errPath = directory + "/err-\(UUID().uuidString.prefix(6))"
+            FileManager.default.createFile(atPath: errPath, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            return (process, errPath)
+        }
+        func finished(_ process: Process, within seconds: Double) async -> Bool {
+            let deadline = Date.now.addingTimeInterval(seconds)
+            while process.isRunning && Date.now < deadline { try? await Task.sleep(for: .milliseconds(100)) }
+            return !process.isRunning
+        }
+        func ready() async -> Bool {
+            let connection = try? RawConnection(port: port)
+            connection?.send("GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            return await connection?.readUntilClosed(timeout: 2).text.hasPrefix("HTTP/1.1 200") ?? false
+        }
+        let cluster = EmbeddedPostgres(dataDirectory: data)
+
+        // Listening beyond this machine without a public address: refused in one line.
+        let (open, openErr) = try start(["serve", "--host", "0.0.0.0", "--port", "\(port)", "--data-dir", data])
+        #expect(await finished(open, within: 10))
+        #expect(open.terminationStatus != 0)
+        #expect(try String(contentsOfFile: openErr, encoding: .utf8).contains("--public-url is not set"))
+
+        // From the root directory: the migrations and forms come built in.
+        let (server, _) = try start(["serve", "--port", "\(port)", "--data-dir", data, "--log-level", "error"])
+        defer { if server.isRunning { server.terminate() } }
+        var up = false
+        for _ in 0..<120 where !up {
+            up = await ready()
+            if !up { try await Task.sleep(for: .milliseconds(500)) }
+        }
+        #expect(up, "the server did not become ready")
+
+        // A second server on the same data directory refuses in one line.
+        let (second, secondErr) = try start(["serve", "--port", "\(try FreePort.find())", "--data-dir", data])
+        #expect(await finished(second, within: 10))
+        #expect(second.terminationStatus == 1)
+        let refusal = try String(contentsOfFile: secondErr, encoding: .utf8)
+        #expect(refusal.hasPrefix("kaoping: another kaoping serve is already running on the data directory"))
+        #expect(refusal.split(separator: "\n").count == 1)
+
+        // The database dies; the server brings it back by itself.
+        let pidText = try String(contentsOfFile: cluster.clusterDirectory + "/postmaster.pid", encoding: .utf8)
+        kill(try #require(pid_t(pidText.split(separator: "\n")[0])), SIGKILL)
+        let killed = Date.now
+        try await Task.sleep(for: .milliseconds(300))
+        var back = false
+        while !back && Date.now.timeIntervalSince(killed) < 10 {
+            back = await ready()
+            if !back { try await Task.sleep(for: .milliseconds(250)) }
+        }
+        #expect(back, "not ready again within 10 s of the kill")
+
+        // SIGTERM stops the server and the database it runs.
+        server.terminate()
+        #expect(await finished(server, within: 30))
+        #expect(!cluster.isRunning())
+
+        // A command that fails half-way stops the database it started.
+        let (close, _) = try start(["round", "close", UUID().uuidString, "--data-dir", data, "--log-level", "error"])
+        #expect(await finished(close, within: 30))
+        #expect(close.terminationStatus != 0)
+        #expect(!cluster.isRunning())
     }
 }
