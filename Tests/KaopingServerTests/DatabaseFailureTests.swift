@@ -38,7 +38,7 @@ struct DatabaseFailureTests {
             )
             var start = ContinuousClock.now
             let refused = try await browser.post(link, form: try memberAnswers(option: "3") + [("_key", key)])
-            #expect(ContinuousClock.now - start < .seconds(5))
+            #expect(ContinuousClock.now - start < .seconds(8))
             #expect(refused.status == .serviceUnavailable)
             #expect(refused.headers[.retryAfter] == "60")
             #expect(refused.text.contains("这份答卷尚未提交"))
@@ -49,7 +49,7 @@ struct DatabaseFailureTests {
             start = ContinuousClock.now
             var stranger = Browser(client)
             let page = try await stranger.get("/admin/rounds")
-            #expect(ContinuousClock.now - start < .seconds(5))
+            #expect(ContinuousClock.now - start < .seconds(8))
             #expect(page.status == .serviceUnavailable || page.status == .seeOther)
             let ready = try await client.execute(uri: "/readyz", method: .get)
             #expect(ready.status == .serviceUnavailable)
@@ -137,8 +137,10 @@ struct DatabaseFailureTests {
             // restart within the lease's patience) or was told, quickly, to send again.
             #expect(results.count == keys.count)
             let slowest = results.map(\.took).max() ?? .zero
-            // 1.5 s for a lease, 1.5 s to find the database unreachable, and a margin for a busy machine.
-            #expect(slowest < .seconds(5), "a request waited \(slowest)")
+            // 1.5 s for a lease and 1.5 s to find the database unreachable; on two cores shared
+            // with the whole test suite a request has been seen to take 5.5 s. Before the
+            // watchdog such a request waited 60 s or for ever.
+            #expect(slowest < .seconds(8), "a request waited \(slowest)")
 
             // Back within ten seconds of the kill, by itself.
             var ready = false
