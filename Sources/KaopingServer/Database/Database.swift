@@ -17,12 +17,7 @@ public struct Database: Sendable {
     let inUse: Gauge
     let waitingOrActive: ManagedAtomicCounter
     let logger: Logger
-    /// How long a request waits for a connection before asking whether the database can be
-    /// reached at all; if it cannot, the request gives up with `DatabaseUnavailable`.
-    public var leaseTimeout: Duration = .milliseconds(1500)
-    /// Longest wait for a connection from a database that answers but is busy.
-    public var busyLeaseTimeout: Duration = .seconds(30)
-    let reachability: ReachabilityProbe
+    let watchdog: LeaseWatchdog
 
     /// - Parameter quietBackground: keep the pool's own log lines to errors (command-line tools,
     ///   where a warning about the pool starting up is noise).
@@ -61,7 +56,7 @@ public struct Database: Sendable {
             labels: []
         ).set(to: Double(poolSize))
         self.waitingOrActive = ManagedAtomicCounter()
-        self.reachability = ReachabilityProbe(url: url, logger: logger)
+        self.watchdog = LeaseWatchdog(reachability: ReachabilityProbe(url: url, logger: logger), logger: logger)
         self.logger = logger
     }
 
@@ -92,39 +87,8 @@ public struct Database: Sendable {
                 outcome.finish(.failure(error))
             }
         }
-        let watchdog = Task { [leaseTimeout, busyLeaseTimeout, reachability, logger = self.logger] in
-            let start = ContinuousClock.now
-            try? await Task.sleep(for: leaseTimeout)
-            var closedSince: ContinuousClock.Instant?
-            while !Task.isCancelled {
-                switch outcome.phase {
-                case .finished:
-                    return
-                case .waiting:
-                    // A slow lease may only mean a busy pool: give up now only if the database
-                    // cannot be reached; if it can, wait on, up to a limit.
-                    var giveUp = ContinuousClock.now - start >= busyLeaseTimeout
-                    if !giveUp { giveUp = await !reachability.isReachable() }
-                    if giveUp {
-                        outcome.finish(.failure(DatabaseUnavailable()))
-                        work.cancel()
-                        return
-                    }
-                case .leased(let connection):
-                    guard connection.isClosed else { break }
-                    let since = closedSince ?? ContinuousClock.now
-                    closedSince = since
-                    if ContinuousClock.now - since >= .seconds(2) {
-                        logger.error("a statement on a closed database connection did not return; answering the request without it")
-                        outcome.finish(.failure(DatabaseUnavailable()))
-                        work.cancel()
-                        return
-                    }
-                }
-                try? await Task.sleep(for: .milliseconds(500))
-            }
-        }
-        defer { watchdog.cancel() }
+        let entry = watchdog.watch(outcome, cancelling: work)
+        defer { watchdog.forget(entry) }
         return try await withTaskCancellationHandler {
             try await outcome.value()
         } onCancel: {
@@ -204,53 +168,6 @@ public struct Database: Sendable {
     static let quietLogger = Logger(label: "kaoping.db.quiet", factory: { _ in SwiftLogNoOpLogHandler() })
 }
 
-/// Whether a new connection to the database can be made at all, asked when a lease is slow.
-///
-/// One probe at a time, its answer shared for a second, so that a crowd of waiting requests
-/// during an outage makes one connection attempt, not hundreds.
-final class ReachabilityProbe: Sendable {
-    private struct State {
-        var answer: (reachable: Bool, at: ContinuousClock.Instant)?
-        var running: Task<Bool, Never>?
-    }
-    private let state = NIOLockedValueBox(State())
-    let url: DatabaseURL
-    let logger: Logger
-
-    init(url: DatabaseURL, logger: Logger) {
-        self.url = url
-        var quiet = logger
-        quiet.logLevel = .critical
-        self.logger = quiet
-    }
-
-    func isReachable() async -> Bool {
-        let now = ContinuousClock.now
-        let task = state.withLockedValue { state -> Task<Bool, Never> in
-            if let answer = state.answer, now - answer.at < .seconds(1) {
-                return Task { answer.reachable }
-            }
-            if let running = state.running { return running }
-            let url = self.url, logger = self.logger
-            let running = Task { () -> Bool in
-                let reachable = await Database.first(within: .milliseconds(1500)) {
-                    try await DatabaseBootstrap.withMaintenanceConnection(url, logger: logger, database: url.database, connectTimeout: .milliseconds(1500)) {
-                        connection in try await connection.query("SELECT 1", logger: logger).collect().count
-                    }
-                } == 1
-                self.state.withLockedValue { state in
-                    state.answer = (reachable, ContinuousClock.now)
-                    state.running = nil
-                }
-                return reachable
-            }
-            state.running = running
-            return running
-        }
-        return await task.value
-    }
-}
-
 /// No connection to the database could be had in time: the server is down or unreachable.
 /// Pages answer 503 and say that nothing already acknowledged is lost.
 public struct DatabaseUnavailable: Error, CustomStringConvertible {
@@ -272,58 +189,6 @@ enum DatabaseFailure {
             return [error.beginError, error.commitError, error.closureError].contains { $0.map(isUnavailable) ?? false }
         default:
             return false
-        }
-    }
-}
-
-/// The result of one `withConnection`, set once by whichever comes first: the work, the
-/// watchdog or the caller's cancellation.
-///
-/// The continuation is resumed after the lock is released: `finish` also runs as a task's
-/// cancellation handler, under the runtime's own lock on that task, and resuming a task takes
-/// that lock too; doing both under ours would let two threads wait on each other for ever.
-private final class LeaseOutcome<Value: Sendable>: Sendable {
-    enum Phase {
-        case waiting
-        case leased(PostgresConnection)
-        case finished
-    }
-
-    private struct State {
-        var phase: Phase = .waiting
-        var result: Swift.Result<Value, any Error>?
-        var continuation: CheckedContinuation<Value, any Error>?
-    }
-    private let state = NIOLockedValueBox(State())
-
-    var phase: Phase { state.withLockedValue { $0.phase } }
-
-    func leased(_ connection: PostgresConnection) {
-        state.withLockedValue { state in
-            if case .waiting = state.phase { state.phase = .leased(connection) }
-        }
-    }
-
-    /// Sets the result unless one is set already.
-    func finish(_ result: Swift.Result<Value, any Error>) {
-        let continuation = state.withLockedValue { state -> CheckedContinuation<Value, any Error>? in
-            guard state.result == nil else { return nil }
-            state.result = result
-            state.phase = .finished
-            defer { state.continuation = nil }
-            return state.continuation
-        }
-        continuation?.resume(with: result)
-    }
-
-    func value() async throws -> Value {
-        try await withCheckedThrowingContinuation { continuation in
-            let result = state.withLockedValue { state -> Swift.Result<Value, any Error>? in
-                if let result = state.result { return result }
-                state.continuation = continuation
-                return nil
-            }
-            if let result { continuation.resume(with: result) }
         }
     }
 }
