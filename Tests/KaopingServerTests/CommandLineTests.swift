@@ -1,6 +1,7 @@
 import Foundation
 import KaopingAggregation
 import Logging
+import PostgresNIO
 import Testing
 
 #if canImport(Glibc)
@@ -60,6 +61,24 @@ struct CommandLineTests {
             )
             #expect(outcome.status == expected, "kaoping \(arguments.joined(separator: " ")): \(outcome.err)", sourceLocation: sourceLocation)
             return outcome
+        }
+
+        /// Answers from members, as the mixer would have moved them into the responses.
+        func addResponses(round: String, perBranch: Int, score: String) async throws {
+            let database = Database(url: url, poolSize: 2, registry: .init(), logger: Logger(label: "cli-test"))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await database.client.run() }
+                defer { group.cancelAll() }
+                try await database.query(
+                    PostgresQuery(unsafeSQL: """
+                    INSERT INTO responses (round_id, branch_id, rater_group, form_version_id, score, submitted_on)
+                    SELECT r.round_id, r.branch_id, 'members', g.form_version_id, \(score), current_date
+                    FROM round_branches r JOIN round_groups g ON g.round_id = r.round_id AND g.rater_group = 'members',
+                         generate_series(1, \(perBranch)) n
+                    WHERE r.round_id = '\(UUID(uuidString: round)!.uuidString.lowercased())'
+                    """)
+                )
+            }
         }
 
         func write(_ name: String, _ text: String) throws -> String {
@@ -129,19 +148,7 @@ struct CommandLineTests {
             #expect(publicLinks.out.contains("\r\nb02,财务处党支部,https://kaoping.example.gov.cn/p/"))
 
             // Answers arrive (as the server stores them), the round closes, results come out.
-            let database = Database(url: kaoping.url, poolSize: 2, registry: .init(), logger: Logger(label: "cli-test"))
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await database.client.run() }
-                defer { group.cancelAll() }
-                try await database.query(
-                    """
-                    INSERT INTO responses (round_id, branch_id, rater_group, form_version_id, score, submitted_on)
-                    SELECT r.round_id, r.branch_id, 'members', g.form_version_id, 80 + n, current_date
-                    FROM round_branches r JOIN round_groups g ON g.round_id = r.round_id AND g.rater_group = 'members', generate_series(1, 6) n
-                    WHERE r.round_id = \(UUID(uuidString: round)!)
-                    """
-                )
-            }
+            try await kaoping.addResponses(round: round, perBranch: 6, score: "80 + n")
             #expect(try kaoping.run(["close-due"]).out.contains("nothing due"))
             #expect(try kaoping.run(["round", "close", round]).out.contains("closed"))
             #expect(try kaoping.run(["round", "close", round], expect: 1).err.contains("cannot be closed"))
@@ -190,19 +197,7 @@ struct CommandLineTests {
             let spec = try kaoping.write("round.yaml", "title: 备份轮次\nyear: 2026\ncloses: 2099-12-01 18:00\n")
             let round = try kaoping.run(["round", "create", "--spec", spec]).out.trimmingCharacters(in: .whitespacesAndNewlines)
             try kaoping.run(["round", "open", round])
-            let database = Database(url: kaoping.url, poolSize: 2, registry: .init(), logger: Logger(label: "cli-test"))
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await database.client.run() }
-                defer { group.cancelAll() }
-                try await database.query(
-                    """
-                    INSERT INTO responses (round_id, branch_id, rater_group, form_version_id, score, submitted_on)
-                    SELECT r.round_id, r.branch_id, 'members', g.form_version_id, 60 + (n * 7) % 40, current_date
-                    FROM round_branches r JOIN round_groups g ON g.round_id = r.round_id AND g.rater_group = 'members', generate_series(1, 9) n
-                    WHERE r.round_id = \(UUID(uuidString: round)!)
-                    """
-                )
-            }
+            try await kaoping.addResponses(round: round, perBranch: 9, score: "60 + (n * 7) % 40")
             try kaoping.run(["round", "close", round])
             let before = try kaoping.run(["results", round]).out
 

@@ -101,9 +101,20 @@ public struct PostgresResponseRepository: ResponseRepository {
     }
 
     public func storeVisitBallot(_ record: SubmissionRecord, visitCode: String, logger: Logger) async throws -> StoreOutcome {
+        try await storePublic(record, visitCode: visitCode, logger: logger)
+    }
+
+    public func storePublicBallot(_ record: SubmissionRecord, logger: Logger) async throws -> StoreOutcome {
+        try await storePublic(record, visitCode: nil, logger: logger)
+    }
+
+    /// One statement for a public answer: the round is open, the branch has room under its cap,
+    /// the submission key is claimed, the visit code (if the answer came with one) is burned,
+    /// and the ballot dropped into the box; all of it or none.
+    private func storePublic(_ record: SubmissionRecord, visitCode: String?, logger: Logger) async throws -> StoreOutcome {
         let ballot = try Self.ballotJSON(record)
         let target = record.target
-        let codeHash = ByteBuffer(bytes: InvitationTokens.hash(visitCode))
+        let codeHash = visitCode.map { ByteBuffer(bytes: InvitationTokens.hash($0)) }
         let rows = try await database.query(
             """
             WITH open_round AS (
@@ -123,14 +134,16 @@ public struct PostgresResponseRepository: ResponseRepository {
               RETURNING 1
             ), burned AS (
               UPDATE visit_codes SET used = true
-              WHERE code_hash = \(codeHash) AND round_id = \(target.roundID) AND branch_id = \(target.branchID) AND NOT used
+              WHERE \(codeHash)::bytea IS NOT NULL AND code_hash = \(codeHash)::bytea
+                AND round_id = \(target.roundID) AND branch_id = \(target.branchID) AND NOT used
                 AND EXISTS (SELECT 1 FROM claimed)
               RETURNING 1
             ), dropped AS (
               INSERT INTO ballot_box (round_id, branch_id, rater_group, form_version_id, submitted_on, ballot)
               SELECT \(target.roundID), \(target.branchID), 'public', \(target.formVersionID),
                      (now() AT TIME ZONE 'Asia/Shanghai')::date, \(ballot)::jsonb
-              FROM burned
+              FROM claimed
+              WHERE \(codeHash)::bytea IS NULL OR EXISTS (SELECT 1 FROM burned)
               RETURNING 1
             )
             SELECT (SELECT count(*) FROM open_round)::int, (SELECT count(*) FROM room)::int,
@@ -143,43 +156,6 @@ public struct PostgresResponseRepository: ResponseRepository {
         if room == 0 { return .capReached }
         if claimed == 0 { return .alreadyStored }
         return dropped == 1 ? .stored : .invitationUsed
-    }
-
-    public func storePublicBallot(_ record: SubmissionRecord, logger: Logger) async throws -> StoreOutcome {
-        let ballot = try Self.ballotJSON(record)
-        let target = record.target
-        let rows = try await database.query(
-            """
-            WITH open_round AS (
-              SELECT 1 FROM rounds
-              WHERE id = \(target.roundID) AND status = 'open' AND (closes_at IS NULL OR closes_at > now())
-            ), room AS (
-              SELECT 1 FROM round_branches rb
-              WHERE rb.round_id = \(target.roundID) AND rb.branch_id = \(target.branchID)
-                AND (rb.public_cap IS NULL OR rb.public_cap >
-                     (SELECT count(*) FROM responses WHERE round_id = rb.round_id AND branch_id = rb.branch_id AND rater_group = 'public')
-                   + (SELECT count(*) FROM ballot_box WHERE round_id = rb.round_id AND branch_id = rb.branch_id AND rater_group = 'public'))
-            ), claimed AS (
-              INSERT INTO submission_keys (key_hash, round_id, used_on)
-              SELECT sha256(convert_to(\(record.submissionKey), 'UTF8')), \(target.roundID), (now() AT TIME ZONE 'Asia/Shanghai')::date
-              FROM open_round, room
-              ON CONFLICT (key_hash) DO NOTHING
-              RETURNING 1
-            ), dropped AS (
-              INSERT INTO ballot_box (round_id, branch_id, rater_group, form_version_id, submitted_on, ballot)
-              SELECT \(target.roundID), \(target.branchID), 'public', \(target.formVersionID),
-                     (now() AT TIME ZONE 'Asia/Shanghai')::date, \(ballot)::jsonb
-              FROM claimed
-              RETURNING 1
-            )
-            SELECT (SELECT count(*) FROM open_round)::int, (SELECT count(*) FROM room)::int, (SELECT count(*) FROM dropped)::int
-            """,
-            logger: logger
-        )
-        let (open, room, dropped) = try rows.first!.decode((Int, Int, Int).self)
-        if open == 0 { return .roundClosed }
-        if room == 0 { return .capReached }
-        return dropped == 1 ? .stored : .alreadyStored
     }
 
     static func ballotJSON(_ record: SubmissionRecord) throws -> String {

@@ -150,14 +150,7 @@ public struct VisitCodeRepository: Sendable {
 
     private func checkBranches(roundID: UUID, _ codes: [String]) async throws {
         guard try await database.query("SELECT 1 FROM rounds WHERE id = \(roundID)").first != nil else { throw VisitCodeProblem.noSuchRound }
-        guard !codes.isEmpty else { return }
-        let known = Set(
-            try await database.query(
-                "SELECT b.code FROM round_branches rb JOIN branches b ON b.id = rb.branch_id WHERE rb.round_id = \(roundID) AND b.code = ANY(\(codes)::text[])"
-            ).map { try $0.decode(String.self) }
-        )
-        var seen = Set<String>()
-        let unknown = codes.filter { !known.contains($0) && seen.insert($0).inserted }
+        let unknown = try await database.codesNotInRound(codes, roundID: roundID)
         guard unknown.isEmpty else { throw VisitCodeProblem.unknownBranches(unknown) }
     }
 }

@@ -494,3 +494,18 @@ public struct AuditActor: Sendable {
 
     public static let commandLine = AuditActor(userID: nil, name: "cli")
 }
+
+extension Database {
+    /// The codes among `codes` that name no branch of the round, each once, in the order typed:
+    /// what an administrator is told when a form names branches the round does not have.
+    func codesNotInRound(_ codes: [String], roundID: UUID) async throws -> [String] {
+        guard !codes.isEmpty else { return [] }
+        let known = Set(
+            try await query(
+                "SELECT b.code FROM round_branches rb JOIN branches b ON b.id = rb.branch_id WHERE rb.round_id = \(roundID) AND b.code = ANY(\(codes)::text[])"
+            ).map { try $0.decode(String.self) }
+        )
+        var seen = Set<String>()
+        return codes.filter { !known.contains($0) && seen.insert($0).inserted }
+    }
+}

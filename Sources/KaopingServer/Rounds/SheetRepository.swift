@@ -45,16 +45,8 @@ public struct SheetRepository: Sendable {
         guard let account else { throw AssignmentProblem.unknownUser(username) }
         guard account.role == "evaluator" else { throw AssignmentProblem.notAnEvaluator(username, role: account.role) }
         guard account.active else { throw AssignmentProblem.inactiveUser(username) }
-        if !branchCodes.isEmpty {
-            let known = Set(
-                try await database.query(
-                    "SELECT b.code FROM round_branches rb JOIN branches b ON b.id = rb.branch_id WHERE rb.round_id = \(roundID) AND b.code = ANY(\(branchCodes)::text[])"
-                ).map { try $0.decode(String.self) }
-            )
-            var seen = Set<String>()
-            let unknown = branchCodes.filter { !known.contains($0) && seen.insert($0).inserted }
-            guard unknown.isEmpty else { throw AssignmentProblem.unknownBranches(unknown) }
-        }
+        let unknown = try await database.codesNotInRound(branchCodes, roundID: roundID)
+        guard unknown.isEmpty else { throw AssignmentProblem.unknownBranches(unknown) }
         let rows = try await database.query(
             """
             INSERT INTO evaluator_assignments (round_id, branch_id, user_id)
