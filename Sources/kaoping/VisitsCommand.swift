@@ -26,6 +26,11 @@ func withVisitCodes<Result: Sendable>(
     }
 }
 
+/// `--branches b01,b02`: the codes, or none for every branch of the round.
+func branchCodes(_ option: String?) -> [String] {
+    (option ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+}
+
 struct VisitAccess: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "access",
@@ -39,7 +44,7 @@ struct VisitAccess: AsyncParsableCommand {
     func run() async throws {
         let id = roundID(round)
         guard let access = PublicAccess(rawValue: mode) else { fail("--mode must be link, codes or both, not '\(mode)'") }
-        let codes = (branches ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let codes = branchCodes(branches)
         let changed = try await withVisitCodes(options) { try await $0.setAccess(roundID: id, branchCodes: codes, access: access) }
         say("\(changed) branch(es) now take public answers by: \(access.rawValue)")
     }
@@ -57,7 +62,7 @@ struct IssueVisitCodes: AsyncParsableCommand {
 
     func run() async throws {
         let id = roundID(round), count = self.count
-        let codes = (branches ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let codes = branchCodes(branches)
         let made = try await withVisitCodes(options) { try await $0.issue(roundID: id, branchCodes: codes, count: count) }
         let perBranch = Dictionary(grouping: made, by: \.branchCode).map { "\($0.key) batch \($0.value[0].batch)" }.sorted()
         say("made \(made.count) visit code(s): \(perBranch.joined(separator: ", "))")

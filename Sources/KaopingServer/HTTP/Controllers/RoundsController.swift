@@ -80,14 +80,24 @@ public struct RoundsController: Sendable {
         let branch = request.uri.queryParameters["branch"].map(String.init)
         let batch = request.uri.queryParameters["batch"].flatMap { Int($0) }
         let codes = try await visitCodes.codes(roundID: id, branchCode: branch, batch: batch).filter { !$0.used }
-        let slips: [[String: Any]] = try codes.map { code in
-            let url = "\(publicBaseURL)/v/\(code.code)"
-            return ["branch": code.branchName, "url": url, "qr": try QRCode.svg(url, title: code.branchName)]
+        return try slipsPage(
+            round, slips: codes.map { ($0.branchName, "\(publicBaseURL)/v/\($0.code)") },
+            text: (instructions: "visits_slips_instructions", count: "visits_slips_count", none: "visits_none"), context: context
+        )
+    }
+
+    /// A4 pages of cut-out slips, each with its branch, a QR code of its link and the link.
+    private func slipsPage(
+        _ round: RoundSummary, slips: [(branch: String, url: String)], text: (instructions: String, count: String, none: String),
+        context: AppRequestContext
+    ) throws -> Response {
+        let rendered: [[String: Any]] = try slips.map { slip in
+            ["branch": slip.branch, "url": slip.url, "qr": try QRCode.svg(slip.url, title: slip.branch)]
         }
         var values: [String: Any] = [
-            "title": round.title, "slips": slips, "count": slips.count, "hasSlips": !slips.isEmpty, "print": true,
-            "instructions": context.language.text("visits_slips_instructions"), "countLabel": context.language.text("visits_slips_count"),
-            "none": context.language.text("visits_none"),
+            "title": round.title, "slips": rendered, "count": rendered.count, "hasSlips": !rendered.isEmpty, "print": true,
+            "instructions": context.language.text(text.instructions), "countLabel": context.language.text(text.count),
+            "none": context.language.text(text.none),
         ]
         values.merge(linkBase) { $1 }
         return try views.page("slips", values, context: context)
@@ -130,17 +140,10 @@ public struct RoundsController: Sendable {
         guard let round = try await rounds.round(id) else { throw AppError.notFound }
         let branch = request.uri.queryParameters["branch"].map(String.init)
         let links = try await invitations.links(roundID: id, branchCode: branch).filter { !$0.used }
-        let slips: [[String: Any]] = try links.map { link in
-            let url = "\(publicBaseURL)/s/\(link.token)"
-            return ["branch": link.branchName, "url": url, "qr": try QRCode.svg(url, title: link.branchName)]
-        }
-        var values: [String: Any] = [
-            "title": round.title, "slips": slips, "count": slips.count, "hasSlips": !slips.isEmpty, "print": true,
-            "instructions": context.language.text("slips_instructions"), "countLabel": context.language.text("slips_count"),
-            "none": context.language.text("slips_none"),
-        ]
-        values.merge(linkBase) { $1 }
-        return try views.page("slips", values, context: context)
+        return try slipsPage(
+            round, slips: links.map { ($0.branchName, "\(publicBaseURL)/s/\($0.token)") },
+            text: (instructions: "slips_instructions", count: "slips_count", none: "slips_none"), context: context
+        )
     }
 
     /// An A4 poster for a branch's service window: its public link as a QR code, with instructions.
