@@ -52,15 +52,3 @@ struct RestoreCommand: AsyncParsableCommand {
         say("restored \(file) into \(prepared.url.database); start the server with: kaoping serve")
     }
 }
-
-/// The configured database, started if it is the embedded one (and stopped again by `fail`
-/// or by the command when it is done).
-func preparedDatabase(_ configuration: KaopingConfiguration, logger: Logger) async -> DatabaseBootstrap.Prepared {
-    do {
-        let prepared = try await DatabaseBootstrap.prepare(configuration, logger: logger)
-        ClusterStartedByCommand.remember(prepared.startedCluster, logger: logger)
-        return prepared
-    } catch {
-        fail("\(error)", code: 1)
-    }
-}

@@ -73,18 +73,24 @@ enum ClusterStartedByCommand {
     }
 }
 
+/// The configured database, started if it is the embedded one (and stopped again by `fail`,
+/// or by the command when it is done); a problem ends the program with one line.
+func preparedDatabase(_ configuration: KaopingConfiguration, logger: Logger) async -> DatabaseBootstrap.Prepared {
+    do {
+        let prepared = try await DatabaseBootstrap.prepare(configuration, logger: logger)
+        ClusterStartedByCommand.remember(prepared.startedCluster, logger: logger)
+        return prepared
+    } catch {
+        fail("\(error)", code: 1)
+    }
+}
+
 /// Opens the configured database (starting the embedded cluster if needed), brings its schema
 /// up to date, runs `body`, and stops the cluster again if this command started it.
 func withMigratedDatabase<Result: Sendable>(
     _ configuration: KaopingConfiguration, logger: Logger, _ body: @Sendable @escaping (Database) async throws -> Result
 ) async throws -> Result {
-    let prepared: DatabaseBootstrap.Prepared
-    do {
-        prepared = try await DatabaseBootstrap.prepare(configuration, logger: logger)
-    } catch {
-        fail("\(error)", code: 1)
-    }
-    ClusterStartedByCommand.remember(prepared.startedCluster, logger: logger)
+    let prepared = await preparedDatabase(configuration, logger: logger)
     defer { ClusterStartedByCommand.stop() }
     let database = Database(url: prepared.url, poolSize: 2, registry: .init(), logger: logger, quietBackground: true)
     let migrator: Migrator

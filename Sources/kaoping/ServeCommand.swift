@@ -66,13 +66,7 @@ struct ServeCommand: AsyncParsableCommand {
                 fail(error.description, code: 1)
             }
         }
-        let prepared: DatabaseBootstrap.Prepared
-        do {
-            prepared = try await DatabaseBootstrap.prepare(configuration, logger: logger)
-        } catch {
-            fail("\(error)", code: 1)
-        }
-        ClusterStartedByCommand.remember(prepared.startedCluster, logger: logger)
+        let prepared = await preparedDatabase(configuration, logger: logger)
         let registry = PrometheusCollectorRegistry()
         let database = Database(url: prepared.url, poolSize: configuration.databasePoolSize, registry: registry, logger: logger)
         let secret = invitationSecret(configuration)
@@ -91,7 +85,7 @@ struct ServeCommand: AsyncParsableCommand {
             let app = try await buildApplication(environment)
             try await app.runService()
         } catch {
-            if let cluster = prepared.startedCluster, cluster.isRunning() { try? cluster.stop(logger: logger) }
+            // `fail` stops the database this process started.
             fail(StartupFailure.describe(error, configuration: configuration), code: 1)
         }
     }

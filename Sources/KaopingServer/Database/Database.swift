@@ -16,7 +16,6 @@ public struct Database: Sendable {
     let poolSize: Int
     let inUse: Gauge
     let waitingOrActive: ManagedAtomicCounter
-    let logger: Logger
     let watchdog: LeaseWatchdog
 
     /// - Parameter quietBackground: keep the pool's own log lines to errors (command-line tools,
@@ -57,7 +56,6 @@ public struct Database: Sendable {
         ).set(to: Double(poolSize))
         self.waitingOrActive = ManagedAtomicCounter()
         self.watchdog = LeaseWatchdog(reachability: ReachabilityProbe(url: url, logger: logger), logger: logger)
-        self.logger = logger
     }
 
     /// Runs `body` with a connection leased from the pool, or throws `DatabaseUnavailable` when

@@ -17,9 +17,7 @@ import PostgresNIO
 final class LeaseWatchdog: Sendable {
     /// What the watchdog needs of a lease; `LeaseOutcome` of any result type.
     protocol Watched: Sendable {
-        var isWaitingForLease: Bool { get }
-        var leasedConnection: PostgresConnection? { get }
-        var isFinished: Bool { get }
+        var phase: LeasePhase { get }
         func abandon(with error: any Error)
     }
 
@@ -85,8 +83,11 @@ final class LeaseWatchdog: Sendable {
             }
             guard let due else { return }
             var askedReachable: Bool?
-            for (id, entry) in due where !entry.watched.isFinished {
-                if entry.watched.isWaitingForLease {
+            for (id, entry) in due {
+                switch entry.watched.phase {
+                case .finished:
+                    continue
+                case .waiting:
                     // A slow lease may only mean a busy pool: give up now only if the database
                     // cannot be reached; if it can, wait on, up to a limit.
                     var giveUp = now - entry.started >= busyLeaseTimeout
@@ -95,7 +96,7 @@ final class LeaseWatchdog: Sendable {
                         giveUp = askedReachable == false
                     }
                     if giveUp { abandon(id, entry) }
-                } else if let connection = entry.watched.leasedConnection, connection.isClosed {
+                case .leased(let connection) where connection.isClosed:
                     let since = entry.closedSince ?? now
                     if entry.closedSince == nil {
                         state.withLockedValue { $0.entries[id]?.closedSince = since }
@@ -104,6 +105,8 @@ final class LeaseWatchdog: Sendable {
                         logger.error("a statement on a closed database connection did not return; answering the request without it")
                         abandon(id, entry)
                     }
+                case .leased:
+                    continue
                 }
             }
         }
@@ -116,21 +119,13 @@ final class LeaseWatchdog: Sendable {
     }
 }
 
-extension LeaseOutcome: LeaseWatchdog.Watched {
-    var isWaitingForLease: Bool {
-        if case .waiting = phase { return true }
-        return false
-    }
+extension LeaseOutcome: LeaseWatchdog.Watched {}
 
-    var leasedConnection: PostgresConnection? {
-        if case .leased(let connection) = phase { return connection }
-        return nil
-    }
-
-    var isFinished: Bool {
-        if case .finished = phase { return true }
-        return false
-    }
+/// Where one `withConnection` is: waiting for a connection, running on one, or answered.
+enum LeasePhase {
+    case waiting
+    case leased(PostgresConnection)
+    case finished
 }
 
 /// The result of one `withConnection`, set once by whichever comes first: the work, the
@@ -140,20 +135,14 @@ extension LeaseOutcome: LeaseWatchdog.Watched {
 /// cancellation handler, under the runtime's own lock on that task, and resuming a task takes
 /// that lock too; doing both under ours would let two threads wait on each other for ever.
 final class LeaseOutcome<Value: Sendable>: Sendable {
-    enum Phase {
-        case waiting
-        case leased(PostgresConnection)
-        case finished
-    }
-
     private struct State {
-        var phase: Phase = .waiting
+        var phase: LeasePhase = .waiting
         var result: Swift.Result<Value, any Error>?
         var continuation: CheckedContinuation<Value, any Error>?
     }
     private let state = NIOLockedValueBox(State())
 
-    var phase: Phase { state.withLockedValue { $0.phase } }
+    var phase: LeasePhase { state.withLockedValue { $0.phase } }
 
     func leased(_ connection: PostgresConnection) {
         state.withLockedValue { state in
@@ -212,10 +201,12 @@ final class ReachabilityProbe: Sendable {
 
     func isReachable() async -> Bool {
         let now = ContinuousClock.now
+        let known = state.withLockedValue { state -> Result<Bool, Never>? in
+            guard let answer = state.answer, now - answer.at < .seconds(1) else { return nil }
+            return .success(answer.reachable)
+        }
+        if case .success(let reachable) = known { return reachable }
         let task = state.withLockedValue { state -> Task<Bool, Never> in
-            if let answer = state.answer, now - answer.at < .seconds(1) {
-                return Task { answer.reachable }
-            }
             if let running = state.running { return running }
             let url = self.url, logger = self.logger
             let running = Task { () -> Bool in

@@ -113,12 +113,13 @@ public struct RespondentController: Sendable {
         do {
             switch access {
             case .publicLink:
-                guard publicRate.allow(address: context.clientAddress(request, trustForwardedFor: trustForwardedFor), branch: target.branchID) else {
+                let address = context.clientAddress(request, trustForwardedFor: trustForwardedFor)
+                guard publicRate.allow(address: address, branch: target.branchID) else {
                     return try views.page("closed", ["message": context.language.text("public_rate"), "respondent": true], status: .tooManyRequests, context: context)
                 }
                 outcome = try await responses.storePublicBallot(record, logger: context.logger)
                 if outcome == .alreadyStored {
-                    publicRate.refund(address: context.clientAddress(request, trustForwardedFor: trustForwardedFor), branch: target.branchID)
+                    publicRate.refund(address: address, branch: target.branchID)
                 }
             case .invitation(_, let token), .usedInvitation(_, let token):
                 outcome = try await responses.storeBallot(record, invitationToken: token, logger: context.logger)

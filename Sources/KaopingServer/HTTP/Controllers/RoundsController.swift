@@ -52,11 +52,9 @@ public struct RoundsController: Sendable {
         var request = request
         let form = try await request.formData(context: context)
         guard let access = form["access"].flatMap(PublicAccess.init(rawValue:)) else { throw AppError.badRequest }
-        do {
+        return try await visitCodeAction(id, context) {
             let changed = try await visitCodes.setAccess(roundID: id, branchCodes: Self.codes(form["branches"]), access: access)
-            return .seeOther("\(path(id))?accessSet=\(changed)")
-        } catch let problem as VisitCodeProblem {
-            return .seeOther("\(path(id))?problem=\(URLText.query(problem.message(english: context.language == .english)))")
+            return "accessSet=\(changed)"
         }
     }
 
@@ -64,10 +62,17 @@ public struct RoundsController: Sendable {
         let id = try roundID(context)
         var request = request
         let form = try await request.formData(context: context)
-        do {
+        return try await visitCodeAction(id, context) {
             guard let count = form["count"].flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }) else { throw VisitCodeProblem.badCount }
             let made = try await visitCodes.issue(roundID: id, branchCodes: Self.codes(form["branches"]), count: count)
-            return .seeOther("\(path(id))?visitCodes=\(made.count)")
+            return "visitCodes=\(made.count)"
+        }
+    }
+
+    /// Back to the round's page with the notice `body` returns, or with its problem in words.
+    private func visitCodeAction(_ id: UUID, _ context: AppRequestContext, _ body: () async throws -> String) async throws -> Response {
+        do {
+            return .seeOther("\(path(id))?\(try await body())")
         } catch let problem as VisitCodeProblem {
             return .seeOther("\(path(id))?problem=\(URLText.query(problem.message(english: context.language == .english)))")
         }
