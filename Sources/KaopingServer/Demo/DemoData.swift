@@ -67,9 +67,11 @@ public struct DemoData: Sendable {
         let actor = AuditActor(userID: nil, name: "demo")
         let round = try await rounds.create(
             RoundSpec(title: "\(Calendar.current.component(.year, from: .now)) 年度党支部工作考评（演示）", year: Calendar.current.component(.year, from: .now),
-                      opensAt: .now, closesAt: .now + 7 * 24 * 3600, configuration: .init(topGradeQuota: 1.0 / 3.0)),
+                      closesAt: .now + 7 * 24 * 3600, configuration: .init(topGradeQuota: 1.0 / 3.0)),
             actor: actor, logger: logger
         )
+        // Created as a draft and opened here: a round scheduled to open now could be opened first
+        // by the running server's scheduler, and this open would then be refused.
         try await rounds.open(round, actor: actor, logger: logger)
         let invitations = InvitationRepository(database: database, tokens: tokens)
         _ = try await invitations.issue(roundID: round, logger: logger)
