@@ -22,7 +22,9 @@ public enum Aggregation {
             }
         }
         return RoundResult(
-            methodVersion: methodVersion, configurationHash: input.configurationHash, subjects: subjects,
+            methodVersion: methodVersion,
+            configurationHash: input.configurationHash,
+            subjects: subjects,
             diagnostics: diagnostics(input)
         )
     }
@@ -30,7 +32,9 @@ public enum Aggregation {
     // MARK: One subject
 
     static func subject(
-        _ input: SubjectInput, configuration: RoundConfiguration, sheet layout: SheetLayout?,
+        _ input: SubjectInput,
+        configuration: RoundConfiguration,
+        sheet layout: SheetLayout?,
         dimensionKeys: [RoundConfiguration.RaterGroup: [String]]
     ) -> SubjectResult {
         var groups: [String: GroupResult] = [:]
@@ -44,16 +48,32 @@ public enum Aggregation {
                 groups[group.rawValue] = organisationGroup(input.sheets, layout: layout, sheet: result, settings: settings)
             case .members, .public:
                 groups[group.rawValue] = groupResult(
-                    input.responses[group] ?? [], dimensionKeys: dimensionKeys[group] ?? [], settings: settings, eligible: input.eligibleMembers,
-                    usesShare: group == .members, anonymityThreshold: configuration.anonymityThreshold
+                    input.responses[group] ?? [],
+                    dimensionKeys: dimensionKeys[group] ?? [],
+                    settings: settings,
+                    eligible: input.eligibleMembers,
+                    usesShare: group == .members,
+                    anonymityThreshold: configuration.anonymityThreshold
                 )
             }
         }
 
         var result = SubjectResult(
-            code: input.code, name: input.name, parent: input.parent, groups: groups, organisationSheet: sheet,
-            status: .incomplete, combinedBeforeBonus: nil, bonus: 0, combined: nil, bandGrade: nil, gradeAfterVeto: nil, grade: nil,
-            vetoed: false, droppedByQuota: false, rank: nil
+            code: input.code,
+            name: input.name,
+            parent: input.parent,
+            groups: groups,
+            organisationSheet: sheet,
+            status: .incomplete,
+            combinedBeforeBonus: nil,
+            bonus: 0,
+            combined: nil,
+            bandGrade: nil,
+            gradeAfterVeto: nil,
+            grade: nil,
+            vetoed: false,
+            droppedByQuota: false,
+            rank: nil
         )
         guard let combined = combine(groups, configuration: configuration) else { return result }
         // Bonus comes with the organisation's sheet, and only when that sheet counts.
@@ -75,7 +95,8 @@ public enum Aggregation {
 
     /// Weighted mean of the groups that reached quorum (spec §4), before bonus.
     static func combine(_ groups: [String: GroupResult], configuration: RoundConfiguration) -> Double? {
-        var sum = 0.0, weights = 0.0
+        var sum = 0.0
+        var weights = 0.0
         for group in RoundConfiguration.RaterGroup.allCases {
             guard let settings = configuration.groups[group], settings.weight > 0 else { continue }
             guard let result = groups[group.rawValue], result.status == .sufficient, let score = result.score else {
@@ -91,7 +112,11 @@ public enum Aggregation {
     // MARK: Survey groups (spec §2)
 
     static func groupResult(
-        _ responses: [ResponseInput], dimensionKeys: [String] = [], settings: RoundConfiguration.Group, eligible: Int, usesShare: Bool,
+        _ responses: [ResponseInput],
+        dimensionKeys: [String] = [],
+        settings: RoundConfiguration.Group,
+        eligible: Int,
+        usesShare: Bool,
         anonymityThreshold: Int
     ) -> GroupResult {
         let scores = responses.compactMap(\.score).sorted()
@@ -112,9 +137,16 @@ public enum Aggregation {
             quorumMet = quorumMet && Double(n) >= settings.quorum.share * Double(eligible)
         }
         return GroupResult(
-            responses: responses.count, n: n, nTrimmed: kept.count, score: Statistics.mean(kept),
-            standardDeviation: Statistics.sampleStandardDeviation(scores), confidenceLow: interval?.low, confidenceHigh: interval?.high,
-            status: quorumMet && n > 0 ? .sufficient : .insufficient, weight: settings.weight, dimensions: dimensions,
+            responses: responses.count,
+            n: n,
+            nTrimmed: kept.count,
+            score: Statistics.mean(kept),
+            standardDeviation: Statistics.sampleStandardDeviation(scores),
+            confidenceLow: interval?.low,
+            confidenceHigh: interval?.high,
+            status: quorumMet && n > 0 ? .sufficient : .insufficient,
+            weight: settings.weight,
+            dimensions: dimensions,
             satisfactionRate: answeredSatisfaction.isEmpty
                 ? nil : Double(answeredSatisfaction.filter { $0 }.count) / Double(answeredSatisfaction.count),
             straightLinedShare: responses.isEmpty ? nil : Double(responses.filter(\.straightLined).count) / Double(responses.count),
@@ -129,7 +161,8 @@ public enum Aggregation {
     static func sheetResult(_ sheets: [SheetInput], layout: SheetLayout, bonusCap: Double) -> SheetResult? {
         guard !sheets.isEmpty else { return nil }
         let count = Double(sheets.count)
-        var lost: [String: Double] = [:], earned: [String: Double] = [:]
+        var lost: [String: Double] = [:]
+        var earned: [String: Double] = [:]
         let ordered = sheets.sorted { $0.evaluator < $1.evaluator }
         for item in layout.deductions {
             var sum = 0.0
@@ -145,14 +178,19 @@ public enum Aggregation {
         for item in layout.bonuses { bonus += min(max(earned[item.key] ?? 0, 0), item.cap) }
         let failed = layout.baselines.filter { key in sheets.contains { $0.failedBaselines.contains(key) } }
         return SheetResult(
-            evaluators: sheets.count, baseScore: baseScore(lost: lost, layout: layout), bonus: min(bonus, bonusCap),
-            failedBaselines: failed, lost: lost, earned: earned
+            evaluators: sheets.count,
+            baseScore: baseScore(lost: lost, layout: layout),
+            bonus: min(bonus, bonusCap),
+            failedBaselines: failed,
+            lost: lost,
+            earned: earned
         )
     }
 
     /// Σ max(0, max − lost) over deduction items, scaled to 0–100 when the maxima do not sum to 100.
     static func baseScore(lost: [String: Double], layout: SheetLayout) -> Double {
-        var kept = 0.0, maxima = 0.0
+        var kept = 0.0
+        var maxima = 0.0
         for item in layout.deductions {
             kept += max(0, item.maximum - (lost[item.key] ?? 0))
             maxima += item.maximum
@@ -161,16 +199,26 @@ public enum Aggregation {
         return maxima == 100 ? kept : kept * 100 / maxima
     }
 
-    static func organisationGroup(_ sheets: [SheetInput], layout: SheetLayout, sheet: SheetResult?, settings: RoundConfiguration.Group) -> GroupResult {
+    static func organisationGroup(_ sheets: [SheetInput], layout: SheetLayout, sheet: SheetResult?, settings: RoundConfiguration.Group) -> GroupResult
+    {
         // Each evaluator's own base score, for the spread between evaluators.
         let perEvaluator = sheets.map { baseScore(lost: $0.lost, layout: layout) }.sorted()
         let interval = Statistics.confidenceInterval95(perEvaluator)
         let n = sheets.count
         return GroupResult(
-            responses: n, n: n, nTrimmed: n, score: sheet?.baseScore,
-            standardDeviation: Statistics.sampleStandardDeviation(perEvaluator), confidenceLow: interval?.low, confidenceHigh: interval?.high,
-            status: n > 0 && n >= settings.quorum.minimum ? .sufficient : .insufficient, weight: settings.weight,
-            dimensions: [:], satisfactionRate: nil, straightLinedShare: nil, breakdownShown: true
+            responses: n,
+            n: n,
+            nTrimmed: n,
+            score: sheet?.baseScore,
+            standardDeviation: Statistics.sampleStandardDeviation(perEvaluator),
+            confidenceLow: interval?.low,
+            confidenceHigh: interval?.high,
+            status: n > 0 && n >= settings.quorum.minimum ? .sufficient : .insufficient,
+            weight: settings.weight,
+            dimensions: [:],
+            satisfactionRate: nil,
+            straightLinedShare: nil,
+            breakdownShown: true
         )
     }
 
@@ -238,15 +286,16 @@ public enum Aggregation {
         var alpha: [String: Double] = [:]
         let subjects = input.subjects.sorted { $0.code < $1.code }
         for group in RoundConfiguration.RaterGroup.allCases where input.configuration.groups[group] != nil {
-            let units: [[Double]] = switch group {
-            case .organisation:
-                subjects.map { subject in
-                    guard let layout = input.sheet else { return [] }
-                    return subject.sheets.map { sheet in baseScore(lost: sheet.lost, layout: layout) }
+            let units: [[Double]] =
+                switch group {
+                case .organisation:
+                    subjects.map { subject in
+                        guard let layout = input.sheet else { return [] }
+                        return subject.sheets.map { sheet in baseScore(lost: sheet.lost, layout: layout) }
+                    }
+                case .members, .public:
+                    subjects.map { ($0.responses[group] ?? []).compactMap(\.score) }
                 }
-            case .members, .public:
-                subjects.map { ($0.responses[group] ?? []).compactMap(\.score) }
-            }
             if let value = Krippendorff.intervalAlpha(units) { alpha[group.rawValue] = value }
         }
         let low = alpha.filter { $0.value < 0.667 }.keys.sorted()

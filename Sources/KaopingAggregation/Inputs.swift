@@ -11,8 +11,11 @@ public struct RoundInput: Sendable {
     public var subjects: [SubjectInput]
 
     public init(
-        configuration: RoundConfiguration, configurationHash: String, sheet: SheetLayout?,
-        dimensionKeys: [RoundConfiguration.RaterGroup: [String]] = [:], subjects: [SubjectInput]
+        configuration: RoundConfiguration,
+        configurationHash: String,
+        sheet: SheetLayout?,
+        dimensionKeys: [RoundConfiguration.RaterGroup: [String]] = [:],
+        subjects: [SubjectInput]
     ) {
         self.configuration = configuration
         self.configurationHash = configurationHash
@@ -36,8 +39,12 @@ public struct SubjectInput: Sendable {
     public var sheets: [SheetInput]
 
     public init(
-        code: String, name: String, parent: String? = nil, eligibleMembers: Int,
-        responses: [RoundConfiguration.RaterGroup: [ResponseInput]] = [:], sheets: [SheetInput] = []
+        code: String,
+        name: String,
+        parent: String? = nil,
+        eligibleMembers: Int,
+        responses: [RoundConfiguration.RaterGroup: [ResponseInput]] = [:],
+        sheets: [SheetInput] = []
     ) {
         self.code = code
         self.name = name

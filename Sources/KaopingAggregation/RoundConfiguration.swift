@@ -132,7 +132,8 @@ public struct RoundConfiguration: Codable, Sendable, Equatable {
             problems.append(.init("the group weights add up to zero: at least one group must count", "各评价主体的权重之和为零：至少要有一个主体计入得分"))
         }
         for (group, settings) in groups.sorted(by: { $0.key < $1.key }) {
-            let name = group.rawValue, chinese = group.chineseName
+            let name = group.rawValue
+            let chinese = group.chineseName
             if settings.form.isEmpty { problems.append(.init("\(name): no form chosen", "\(chinese)：未选择表单")) }
             if settings.quorum.minimum < 0 { problems.append(.init("\(name): the quorum cannot be negative", "\(chinese)：最低有效份数不能为负数")) }
             if !(0...1).contains(settings.quorum.share) {
@@ -142,20 +143,24 @@ public struct RoundConfiguration: Codable, Sendable, Equatable {
                 problems.append(.init("\(name): trimming cannot be negative", "\(chinese)：去掉的份数不能为负数"))
             } else if settings.trimming.drop > 0 && settings.trimming.from <= 2 * settings.trimming.drop {
                 let drop = settings.trimming.drop
-                problems.append(.init(
-                    "\(name): trimming \(drop) from each end needs more than \(2 * drop) responses to leave any",
-                    "\(chinese)：两端各去掉 \(drop) 份，起始份数必须大于 \(2 * drop)，否则不剩有效份数"
-                ))
+                problems.append(
+                    .init(
+                        "\(name): trimming \(drop) from each end needs more than \(2 * drop) responses to leave any",
+                        "\(chinese)：两端各去掉 \(drop) 份，起始份数必须大于 \(2 * drop)，否则不剩有效份数"
+                    )
+                )
             }
         }
         if bands.isEmpty {
             problems.append(.init("at least one grade band is needed", "至少需要一个等次"))
         } else {
             for (higher, lower) in zip(bands, bands.dropFirst()) where !(higher.minimum > lower.minimum) {
-                problems.append(.init(
-                    "grade bands must go from highest to lowest: \(higher.grade) (\(higher.minimum)) is not above \(lower.grade) (\(lower.minimum))",
-                    "等次必须从高到低排列：\(higher.grade)（\(higher.minimum)）不高于\(lower.grade)（\(lower.minimum)）"
-                ))
+                problems.append(
+                    .init(
+                        "grade bands must go from highest to lowest: \(higher.grade) (\(higher.minimum)) is not above \(lower.grade) (\(lower.minimum))",
+                        "等次必须从高到低排列：\(higher.grade)（\(higher.minimum)）不高于\(lower.grade)（\(lower.minimum)）"
+                    )
+                )
             }
             if bands.contains(where: { !(0...100).contains($0.minimum) }) {
                 problems.append(.init("grade band minimums must be between 0 and 100", "等次的最低分必须在 0 到 100 之间"))

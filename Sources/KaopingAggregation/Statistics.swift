@@ -36,7 +36,8 @@ public enum Statistics {
     /// The p-quantile of Student's t distribution (0.5 < p < 1), by bisection on its CDF.
     public static func studentTQuantile(_ p: Double, degreesOfFreedom df: Double) -> Double {
         precondition(p > 0.5 && p < 1 && df > 0)
-        var low = 0.0, high = 1.0
+        var low = 0.0
+        var high = 1.0
         while studentTCDF(high, df) < p { high *= 2 }
         for _ in 0..<200 {
             let middle = (low + high) / 2

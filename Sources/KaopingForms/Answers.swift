@@ -38,7 +38,8 @@ extension FormDefinition {
     /// zero nor counted.
     public func score(_ answers: [String: Answer]) -> ResponseScore {
         var itemPoints: [String: Double] = [:]
-        var total = 0.0, totalWeight = 0.0
+        var total = 0.0
+        var totalWeight = 0.0
         var byDimension: [String: (sum: Double, weight: Double)] = [:]
         for item in items where item.isScored {
             guard case .option(let key) = answers[item.key], let points = item.option(key)?.points else { continue }
@@ -53,7 +54,7 @@ extension FormDefinition {
         let distinct = Set(itemPoints.values)
         var satisfied: Bool?
         if let key = satisfactionItem, let item = item(key), case .option(let chosen) = answers[key],
-           let option = item.option(chosen), option.points != nil
+            let option = item.option(chosen), option.points != nil
         {
             satisfied = option.satisfied
         }

@@ -86,9 +86,17 @@ public struct FormItem: Codable, Sendable, Hashable {
     public var maximum: Double?
 
     public init(
-        key: String, type: ItemType, label: LocalizedText, help: LocalizedText? = nil, required: Bool = true,
-        weight: Double = 1, dimension: String? = nil, scale: String? = nil, options: [AnswerOption] = [],
-        maxLength: Int? = nil, maximum: Double? = nil
+        key: String,
+        type: ItemType,
+        label: LocalizedText,
+        help: LocalizedText? = nil,
+        required: Bool = true,
+        weight: Double = 1,
+        dimension: String? = nil,
+        scale: String? = nil,
+        options: [AnswerOption] = [],
+        maxLength: Int? = nil,
+        maximum: Double? = nil
     ) {
         self.key = key
         self.type = type

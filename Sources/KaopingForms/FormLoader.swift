@@ -75,12 +75,15 @@ public enum FormLoader {
 
     static func yamlIssue(_ error: YamlError, file: String) -> FormIssue {
         switch error {
-        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _), .composer(let context, let problem, let mark, _):
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
             let detail = context.map { "\($0.text), " } ?? ""
             return FormIssue(file: file, line: mark.line, column: mark.column, message: "not valid YAML: \(detail)\(problem)")
         case .duplicatedKeysInMapping(let duplicates, let context):
             return FormIssue(
-                file: file, line: context.mark.line, column: context.mark.column,
+                file: file,
+                line: context.mark.line,
+                column: context.mark.column,
                 message: "duplicate key \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in one mapping"
             )
         default:
@@ -101,7 +104,15 @@ struct FormReader {
     // MARK: Form
 
     mutating func form(_ root: Node) -> FormDefinition? {
-        guard let fields = mapping(root, allowed: ["id", "version", "kind", "title", "intro", "thanks", "satisfaction", "deduction-total", "dimensions", "scales", "sections"], what: "a form") else {
+        guard
+            let fields = mapping(
+                root,
+                allowed: [
+                    "id", "version", "kind", "title", "intro", "thanks", "satisfaction", "deduction-total", "dimensions", "scales", "sections",
+                ],
+                what: "a form"
+            )
+        else {
             return nil
         }
         let id = key(fields["id"], in: root, field: "id")
@@ -162,7 +173,10 @@ struct FormReader {
             if let total = deductionTotal {
                 let sum = items.filter { $0.type == .deduction }.compactMap(\.maximum).reduce(0, +)
                 if abs(sum - total) > 1e-9 {
-                    issue(node, "the deduction items' maxima add up to \(Self.format(sum)), but this sheet says they must add up to \(Self.format(total))")
+                    issue(
+                        node,
+                        "the deduction items' maxima add up to \(Self.format(sum)), but this sheet says they must add up to \(Self.format(total))"
+                    )
                 }
             }
         }
@@ -172,8 +186,18 @@ struct FormReader {
 
         guard let id, let version, let title else { return nil }
         return FormDefinition(
-            id: id, version: version, kind: kind, title: title, intro: intro, thanks: thanks, dimensions: dimensions,
-            scales: scales, sections: sections, satisfactionItem: satisfaction, deductionTotal: deductionTotal, sourceFile: file
+            id: id,
+            version: version,
+            kind: kind,
+            title: title,
+            intro: intro,
+            thanks: thanks,
+            dimensions: dimensions,
+            scales: scales,
+            sections: sections,
+            satisfactionItem: satisfaction,
+            deductionTotal: deductionTotal,
+            sourceFile: file
         )
     }
 
@@ -182,7 +206,7 @@ struct FormReader {
     mutating func dimension(_ node: Node) -> Dimension? {
         guard let fields = mapping(node, allowed: ["key", "label"], what: "a dimension") else { return nil }
         guard let key = key(fields["key"], in: node, field: "key"),
-              let label = localized(fields["label"], in: node, field: "label", required: true)
+            let label = localized(fields["label"], in: node, field: "label", required: true)
         else { return nil }
         return Dimension(key: key, label: label)
     }
@@ -229,7 +253,11 @@ struct FormReader {
     }
 
     mutating func section(
-        _ node: Node, kind: FormKind, scales: [String: Scale], dimensions: [Dimension], itemLines: inout [String: Int]
+        _ node: Node,
+        kind: FormKind,
+        scales: [String: Scale],
+        dimensions: [Dimension],
+        itemLines: inout [String: Int]
     ) -> FormSection? {
         guard let fields = mapping(node, allowed: ["key", "title", "intro", "dimension", "items"], what: "a section") else { return nil }
         let key = key(fields["key"], in: node, field: "key")
@@ -254,10 +282,13 @@ struct FormReader {
     }
 
     mutating func item(_ node: Node, kind: FormKind, scales: [String: Scale], dimensions: [Dimension]) -> FormItem? {
-        guard let fields = mapping(
-            node, allowed: ["key", "type", "label", "help", "required", "weight", "dimension", "scale", "options", "max-length", "max", "cap"],
-            what: "an item"
-        ) else { return nil }
+        guard
+            let fields = mapping(
+                node,
+                allowed: ["key", "type", "label", "help", "required", "weight", "dimension", "scale", "options", "max-length", "max", "cap"],
+                what: "an item"
+            )
+        else { return nil }
         let key = key(fields["key"], in: node, field: "key")
         let label = localized(fields["label"], in: node, field: "label", required: true)
         let help = localized(fields["help"], in: node, field: "help", required: false)
@@ -279,7 +310,9 @@ struct FormReader {
         if kind == .sheet && type.hasOptions {
             issue(fields["type"], "\(type.rawValue) items belong on surveys; score sheets use deduction, baseline, bonus and text items")
         }
-        for (field, allowedFor) in [("scale", [ItemType.rating]), ("options", [.choice]), ("max-length", [.text, .longText]), ("max", [.deduction]), ("cap", [.bonus])]
+        for (field, allowedFor) in [
+            ("scale", [ItemType.rating]), ("options", [.choice]), ("max-length", [.text, .longText]), ("max", [.deduction]), ("cap", [.bonus]),
+        ]
         where fields[field] != nil && !allowedFor.contains(type) {
             issue(fields[field], "'\(field)' does not apply to \(type.rawValue) items")
         }
@@ -307,7 +340,10 @@ struct FormReader {
                     options = scale.options
                 } else {
                     let defined = scales.keys.sorted().joined(separator: ", ")
-                    issue(scaleNode, "unknown scale '\(scaleNode.string ?? "")'" + (defined.isEmpty ? " (the form defines no scales)" : " (defined: \(defined))"))
+                    issue(
+                        scaleNode,
+                        "unknown scale '\(scaleNode.string ?? "")'" + (defined.isEmpty ? " (the form defines no scales)" : " (defined: \(defined))")
+                    )
                     return nil
                 }
             } else {
@@ -347,8 +383,17 @@ struct FormReader {
         }
         guard let key, let label else { return nil }
         return FormItem(
-            key: key, type: type, label: label, help: help, required: required, weight: weight, dimension: dimension,
-            scale: scaleKey, options: options, maxLength: maxLength, maximum: maximum
+            key: key,
+            type: type,
+            label: label,
+            help: help,
+            required: required,
+            weight: weight,
+            dimension: dimension,
+            scale: scaleKey,
+            options: options,
+            maxLength: maxLength,
+            maximum: maximum
         )
     }
 
@@ -477,9 +522,10 @@ struct FormReader {
     }
 
     static func isKey(_ text: String) -> Bool {
-        (1...64).contains(text.count) && text.unicodeScalars.allSatisfy {
-            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_"
-        }
+        (1...64).contains(text.count)
+            && text.unicodeScalars.allSatisfy {
+                ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_"
+            }
     }
 
     static func format(_ value: Double) -> String {

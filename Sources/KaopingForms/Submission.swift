@@ -59,7 +59,10 @@ extension FormDefinition {
 
     /// Reads posted fields (without the page's own fields such as the CSRF token) against
     /// this form: every item checked, every problem reported.
-    public func parseSubmission(_ fields: [(name: String, value: String)], limits: SubmissionLimits = .init()) throws(MalformedSubmission) -> ParsedSubmission {
+    public func parseSubmission(
+        _ fields: [(name: String, value: String)],
+        limits: SubmissionLimits = .init()
+    ) throws(MalformedSubmission) -> ParsedSubmission {
         var known: Set<String> = []
         for item in items {
             known.insert(Self.answerField(item.key))

@@ -16,15 +16,17 @@ struct BackupCommand: AsyncParsableCommand {
         let configuration = try resolveConfiguration(database.flags)
         LogSetup.bootstrap(level: configuration.logLevel, format: configuration.logFormat)
         let logger = Logger(label: "kaoping")
-        let prepared = await preparedDatabase(configuration, logger: logger)
-        do {
-            try DatabaseBackup.dump(prepared.url, to: out)
-        } catch {
-            fail("\(error)", code: 1)
+        let out = self.out
+        let database = try await withPreparedDatabase(configuration, logger: logger) { prepared in
+            do {
+                try DatabaseBackup.dump(prepared.url, to: out)
+            } catch {
+                throw fail("\(error)", code: 1)
+            }
+            return prepared.url.database
         }
-        ClusterStartedByCommand.stop()
         let size = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
-        say("wrote a backup of \(prepared.url.database) to \(out) (\(size / 1024) KiB); restore it with: kaoping restore \(out)")
+        say("wrote a backup of \(database) to \(out) (\(size / 1024) KiB); restore it with: kaoping restore \(out)")
     }
 }
 
@@ -41,14 +43,16 @@ struct RestoreCommand: AsyncParsableCommand {
         let configuration = try resolveConfiguration(database.flags)
         LogSetup.bootstrap(level: configuration.logLevel, format: configuration.logFormat)
         let logger = Logger(label: "kaoping")
-        guard FileManager.default.isReadableFile(atPath: file) else { fail("cannot read \(file)", code: 1) }
-        let prepared = await preparedDatabase(configuration, logger: logger)
-        do {
-            try await DatabaseBackup.restore(file, into: prepared.url, logger: logger)
-        } catch {
-            fail("\(error)", code: 1)
+        guard FileManager.default.isReadableFile(atPath: file) else { throw fail("cannot read \(file)", code: 1) }
+        let file = self.file
+        let database = try await withPreparedDatabase(configuration, logger: logger) { prepared in
+            do {
+                try await DatabaseBackup.restore(file, into: prepared.url, logger: logger)
+            } catch {
+                throw fail("\(error)", code: 1)
+            }
+            return prepared.url.database
         }
-        ClusterStartedByCommand.stop()
-        say("restored \(file) into \(prepared.url.database); start the server with: kaoping serve")
+        say("restored \(file) into \(database); start the server with: kaoping serve")
     }
 }

@@ -22,13 +22,13 @@ struct ExportOptions: ParsableArguments {
 final class OutputFile: @unchecked Sendable {
     let handle: FileHandle
 
-    init(_ path: String) {
+    init(_ path: String) throws {
         if path == "-" {
             handle = .standardOutput
             return
         }
         guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-            fail("cannot write \(path)", code: 1)
+            throw fail("cannot write \(path)", code: 1)
         }
         self.handle = handle
     }
@@ -51,9 +51,11 @@ struct ExportResults: AsyncParsableCommand {
     @Option(help: "File format: csv or xlsx.") var format: String = "csv"
 
     func run() async throws {
-        guard format == "csv" || format == "xlsx" else { fail("unknown format '\(format)': csv or xlsx", code: 2) }
-        guard format == "csv" || export.out != "-" else { fail("an xlsx workbook needs --out FILE", code: 2) }
-        let id = roundID(export.round), english = export.english, format = self.format
+        guard format == "csv" || format == "xlsx" else { throw fail("unknown format '\(format)': csv or xlsx", code: 2) }
+        guard format == "csv" || export.out != "-" else { throw fail("an xlsx workbook needs --out FILE", code: 2) }
+        let id = try roundID(export.round)
+        let english = export.english
+        let format = self.format
         let csv: String?? = try await withRounds(export.options) { rounds, logger in
             let results = ResultsRepository(database: rounds.database, forms: PostgresFormRepository(database: rounds.database))
             guard let current = try await results.current(roundID: id, logger: logger) else { return nil }
@@ -63,8 +65,8 @@ struct ExportResults: AsyncParsableCommand {
             try FileManager.default.moveItem(atPath: path, toPath: export.out)
             return .some(nil)
         }
-        guard let written = csv else { fail("no round \(export.round)", code: 1) }
-        if let text = written { OutputFile(export.out).write(text) }
+        guard let written = csv else { throw fail("no round \(export.round)", code: 1) }
+        if let text = written { try OutputFile(export.out).write(text) }
     }
 }
 
@@ -76,8 +78,9 @@ struct ExportResponses: AsyncParsableCommand {
     @OptionGroup var export: ExportOptions
 
     func run() async throws {
-        let id = roundID(export.round), english = export.english
-        let output = OutputFile(export.out)
+        let id = try roundID(export.round)
+        let english = export.english
+        let output = try OutputFile(export.out)
         try await withRounds(export.options) { rounds, logger in
             try await ResponsesExport.csv(roundID: id, database: rounds.database, english: english, logger: logger) { chunk in
                 output.write(chunk)

@@ -24,29 +24,36 @@ private func report<Row>(_ preview: ImportPreview<Row>, file: String) {
     FileHandle.standardError.write(Data((note + "\n").utf8))
 }
 
-private func readFile(_ path: String) -> [UInt8] {
-    guard let data = FileManager.default.contents(atPath: path) else { fail("cannot read \(path)", code: 1) }
+private func readFile(_ path: String) throws -> [UInt8] {
+    guard let data = FileManager.default.contents(atPath: path) else { throw fail("cannot read \(path)", code: 1) }
     return Array(data)
 }
 
 /// Reads and checks the file, then imports all of it in one transaction, or reports every bad
 /// row and imports nothing.
 private func runImport<Row: Sendable>(
-    _ kind: String, file: String, options: DatabaseOptions,
+    _ kind: String,
+    file: String,
+    options: DatabaseOptions,
     check: @escaping @Sendable ([UInt8], PostgresOrganisationRepository) async throws -> ImportPreview<Row>,
     apply: @escaping @Sendable ([Row], PostgresOrganisationRepository, Logger) async throws -> ImportSummary
 ) async throws -> (ImportSummary, encoding: String) {
     let configuration = try resolveConfiguration(options.flags)
     LogSetup.bootstrap(level: max(configuration.logLevel, .warning), format: configuration.logFormat)
     let logger = Logger(label: "kaoping")
-    let bytes = readFile(file)
+    let bytes = try readFile(file)
     let outcome: (ImportPreview<Row>, ImportSummary?) = try await withMigratedDatabase(configuration, logger: logger) { database in
         let repository = PostgresOrganisationRepository(database: database)
         let preview = try await check(bytes, repository)
         guard preview.canImport else { return (preview, nil) }
         let summary = try await apply(preview.rows, repository, logger)
         try await PostgresAuditLog(database: database).record(
-            .init(action: "org.import.\(kind)", actorName: "cli", subject: file, details: ["created": "\(summary.created)", "updated": "\(summary.updated)"])
+            .init(
+                action: "org.import.\(kind)",
+                actorName: "cli",
+                subject: file,
+                details: ["created": "\(summary.created)", "updated": "\(summary.updated)"]
+            )
         )
         return (preview, summary)
     }
@@ -70,13 +77,17 @@ struct ImportBranches: AsyncParsableCommand {
 
     func run() async throws {
         let (summary, encoding) = try await runImport(
-            "branches", file: file, options: database,
+            "branches",
+            file: file,
+            options: database,
             check: { bytes, _ in OrganisationCSV.branches(bytes) },
             apply: { rows, repository, logger in try await repository.importBranches(rows, logger: logger) }
         )
-        print(english
-            ? "branches: \(summary.created) created, \(summary.updated) updated (read as \(encoding))"
-            : "支部：新增 \(summary.created) 个，更新 \(summary.updated) 个（文件编码 \(encoding)）")
+        print(
+            english
+                ? "branches: \(summary.created) created, \(summary.updated) updated (read as \(encoding))"
+                : "支部：新增 \(summary.created) 个，更新 \(summary.updated) 个（文件编码 \(encoding)）"
+        )
     }
 }
 
@@ -93,12 +104,16 @@ struct ImportMembers: AsyncParsableCommand {
 
     func run() async throws {
         let (summary, encoding) = try await runImport(
-            "members", file: file, options: database,
+            "members",
+            file: file,
+            options: database,
             check: { bytes, repository in OrganisationCSV.members(bytes, knownBranches: try await repository.branchCodes()) },
             apply: { rows, repository, logger in try await repository.importMembers(rows, logger: logger) }
         )
-        print(english
-            ? "members: \(summary.created) created, \(summary.updated) updated (read as \(encoding))"
-            : "党员：新增 \(summary.created) 名，更新 \(summary.updated) 名（文件编码 \(encoding)）")
+        print(
+            english
+                ? "members: \(summary.created) created, \(summary.updated) updated (read as \(encoding))"
+                : "党员：新增 \(summary.created) 名，更新 \(summary.updated) 名（文件编码 \(encoding)）"
+        )
     }
 }

@@ -13,10 +13,11 @@ struct InvitationsCommand: AsyncParsableCommand {
 
 /// Runs `body` with the invitation repository, using the same secret as the server.
 func withInvitations<Result: Sendable>(
-    _ options: RoundOptions, _ body: @Sendable @escaping (InvitationRepository, Logger) async throws -> Result
+    _ options: RoundOptions,
+    _ body: @Sendable @escaping (InvitationRepository, Logger) async throws -> Result
 ) async throws -> Result {
     let configuration = try resolveConfiguration(options.flags)
-    let secret = invitationSecret(configuration)
+    let secret = try invitationSecret(configuration)
     return try await withRounds(options) { rounds, logger in
         try await body(InvitationRepository(database: rounds.database, tokens: InvitationTokens(secret: secret)), logger)
     }
@@ -30,7 +31,10 @@ func publicBaseURL(_ options: RoundOptions, override: String?) throws -> String 
     if PublicAddress.isLocalOnly(base) {
         // A warning, not a refusal: a test round on one machine is a fair use.
         FileHandle.standardError.write(
-            Data("kaoping: warning: the links point at \(base), which phones outside this machine or network cannot open; pass --public-url https://… (or set KAOPING_PUBLIC_URL) before printing or sending them\n".utf8)
+            Data(
+                "kaoping: warning: the links point at \(base), which phones outside this machine or network cannot open; pass --public-url https://… (or set KAOPING_PUBLIC_URL) before printing or sending them\n"
+                    .utf8
+            )
         )
     }
     return base
@@ -45,7 +49,7 @@ struct IssueInvitations: AsyncParsableCommand {
     @OptionGroup var options: RoundOptions
 
     func run() async throws {
-        let id = roundID(round)
+        let id = try roundID(round)
         let issued = try await withInvitations(options) { invitations, logger in try await invitations.issue(roundID: id, logger: logger) }
         say("issued \(issued) invitation(s); download the links from the round's page in the admin area")
     }
@@ -62,12 +66,18 @@ struct ReissueInvitation: AsyncParsableCommand {
     @OptionGroup var options: RoundOptions
 
     func run() async throws {
-        let id = roundID(round), staff = staffNumber
+        let id = try roundID(round)
+        let staff = staffNumber
         let base = try publicBaseURL(options, override: publicURL)
-        guard let token = try await withInvitations(options, { invitations, logger in
-            try await invitations.reissue(roundID: id, staffNumber: staff, logger: logger)
-        }) else {
-            fail("no new link: the member is not in the round, is inactive, or has already answered", code: 1)
+        guard
+            let token = try await withInvitations(
+                options,
+                { invitations, logger in
+                    try await invitations.reissue(roundID: id, staffNumber: staff, logger: logger)
+                }
+            )
+        else {
+            throw fail("no new link: the member is not in the round, is inactive, or has already answered", code: 1)
         }
         say("\(base)/s/\(token)")
     }
@@ -84,10 +94,10 @@ struct ExportInvitations: AsyncParsableCommand {
     @OptionGroup var options: RoundOptions
 
     func run() async throws {
-        let id = roundID(round)
+        let id = try roundID(round)
         let base = try publicBaseURL(options, override: publicURL)
         let links = try await withInvitations(options) { invitations, _ in try await invitations.links(roundID: id) }
-        OutputFile(out).write(InvitationCSV.links(links, publicBaseURL: base))
+        try OutputFile(out).write(InvitationCSV.links(links, publicBaseURL: base))
         if out != "-" { say("wrote \(links.count) link(s) to \(out)") }
     }
 }

@@ -21,12 +21,12 @@ struct PublicLinks: AsyncParsableCommand {
     @OptionGroup var options: RoundOptions
 
     func run() async throws {
-        let id = roundID(round)
+        let id = try roundID(round)
         let base = try publicBaseURL(options, override: publicURL)
         guard let links = try await withRounds(options, { rounds, _ in try await rounds.publicLinks(id) }) else {
-            fail("no round \(round)", code: 1)
+            throw fail("no round \(round)", code: 1)
         }
-        OutputFile(out).write(InvitationCSV.publicLinks(links, publicBaseURL: base))
+        try OutputFile(out).write(InvitationCSV.publicLinks(links, publicBaseURL: base))
         if out != "-" { say("wrote \(links.count) public link(s) to \(out)") }
     }
 }

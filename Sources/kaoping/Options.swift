@@ -38,80 +38,77 @@ struct DatabaseOptions: ParsableArguments {
     }
 }
 
-/// Resolves the configuration or ends the program with one clear line.
+/// Resolves the configuration, or fails with one clear line.
 func resolveConfiguration(_ flags: [String: String]) throws -> KaopingConfiguration {
     do {
         return try KaopingConfiguration.resolve(flags: flags, environment: ProcessInfo.processInfo.environment)
     } catch {
-        fail(error.description)
+        throw fail(error.description)
     }
 }
 
-func fail(_ message: String, code: Int32 = 2) -> Never {
-    FileHandle.standardError.write(Data("kaoping: \(message)\n".utf8))
-    // `exit` skips every `defer`: stop the database this command started before leaving.
-    ClusterStartedByCommand.stop()
-    exit(code)
+/// A command that cannot go on: the one line the operator reads, and the exit status (2 for a
+/// wrong invocation, 1 for anything else).
+///
+/// Thrown rather than ending the process on the spot, so that every `defer` on the way out
+/// runs: that is what stops the embedded PostgreSQL a failing command started.
+struct CommandFailure: Error {
+    let message: String
+    let status: Int32
 }
 
-/// The embedded cluster this command started, if any, so that a command that fails half-way
-/// does not leave PostgreSQL running behind it.
-enum ClusterStartedByCommand {
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var started: (cluster: EmbeddedPostgres, logger: Logger)?
-
-    static func remember(_ cluster: EmbeddedPostgres?, logger: Logger) {
-        lock.withLock { started = cluster.map { ($0, logger) } }
-    }
-
-    static func stop() {
-        let taken = lock.withLock {
-            defer { started = nil }
-            return started
-        }
-        if let taken { try? taken.cluster.stop(logger: taken.logger) }
-    }
+func fail(_ message: String, code: Int32 = 2) -> CommandFailure {
+    CommandFailure(message: message, status: code)
 }
 
-/// The configured database, started if it is the embedded one (and stopped again by `fail`,
-/// or by the command when it is done); a problem ends the program with one line.
-func preparedDatabase(_ configuration: KaopingConfiguration, logger: Logger) async -> DatabaseBootstrap.Prepared {
+/// Runs `body` with the configured database, starting the embedded cluster if needed and
+/// stopping it again afterwards if this command started it, however `body` ends.
+func withPreparedDatabase<Result>(
+    _ configuration: KaopingConfiguration,
+    logger: Logger,
+    _ body: (DatabaseBootstrap.Prepared) async throws -> Result
+) async throws -> Result {
+    let prepared: DatabaseBootstrap.Prepared
     do {
-        let prepared = try await DatabaseBootstrap.prepare(configuration, logger: logger)
-        ClusterStartedByCommand.remember(prepared.startedCluster, logger: logger)
-        return prepared
+        prepared = try await DatabaseBootstrap.prepare(configuration, logger: logger)
     } catch {
-        fail("\(error)", code: 1)
+        throw fail("\(error)", code: 1)
     }
+    defer {
+        if let cluster = prepared.startedCluster { try? cluster.stopBlocking(logger: logger) }
+    }
+    return try await body(prepared)
 }
 
 /// Opens the configured database (starting the embedded cluster if needed), brings its schema
 /// up to date, runs `body`, and stops the cluster again if this command started it.
 func withMigratedDatabase<Result: Sendable>(
-    _ configuration: KaopingConfiguration, logger: Logger, _ body: @Sendable @escaping (Database) async throws -> Result
+    _ configuration: KaopingConfiguration,
+    logger: Logger,
+    _ body: @Sendable @escaping (Database) async throws -> Result
 ) async throws -> Result {
-    let prepared = await preparedDatabase(configuration, logger: logger)
-    defer { ClusterStartedByCommand.stop() }
-    let database = Database(url: prepared.url, poolSize: 2, registry: .init(), logger: logger, quietBackground: true)
     let migrator: Migrator
     do {
         migrator = try Migrator(directory: configuration.sqlDirectory)
     } catch {
-        fail(error.description, code: 1)
+        throw fail(error.description, code: 1)
     }
-    return try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { await database.client.run() }
-        defer { group.cancelAll() }
-        try await migrator.migrate(database: database, logger: logger)
-        return try await body(database)
+    return try await withPreparedDatabase(configuration, logger: logger) { prepared in
+        let database = Database(url: prepared.url, poolSize: 2, registry: .init(), logger: logger, quietBackground: true)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await database.client.run() }
+            defer { group.cancelAll() }
+            try await migrator.migrate(database: database, logger: logger)
+            return try await body(database)
+        }
     }
 }
 
-/// The invitation secret, created on first use; a problem ends the program with one line.
-func invitationSecret(_ configuration: KaopingConfiguration) -> [UInt8] {
+/// The invitation secret, created on first use; a problem fails with one line.
+func invitationSecret(_ configuration: KaopingConfiguration) throws -> [UInt8] {
     do {
         return try InvitationTokens.loadSecret(path: configuration.resolvedSecretFile)
     } catch {
-        fail("cannot read or create the secret file \(configuration.resolvedSecretFile): \(error.localizedDescription)", code: 1)
+        throw fail("cannot read or create the secret file \(configuration.resolvedSecretFile): \(error.localizedDescription)", code: 1)
     }
 }

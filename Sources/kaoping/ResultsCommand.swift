@@ -19,7 +19,7 @@ struct ResultsCommand: AsyncParsableCommand {
     @OptionGroup var options: RoundOptions
 
     func run() async throws {
-        let id = roundID(round)
+        let id = try roundID(round)
         let timing = self.timing
         let json: Data? = try await withRounds(options) { rounds, logger in
             let results = ResultsRepository(database: rounds.database, forms: PostgresFormRepository(database: rounds.database))
@@ -34,14 +34,16 @@ struct ResultsCommand: AsyncParsableCommand {
             let data = try encoder.encode(result)
             if timing {
                 let responses = input.subjects.reduce(0) { $0 + $1.responses.values.reduce(0) { $0 + $1.count } }
-                FileHandle.standardError.write(Data((
-                    "subjects \(input.subjects.count), responses \(responses): loaded in \(loaded - start), computed in \(computed - loaded), "
-                        + "encoded in \(clock.now - computed)\n"
-                ).utf8))
+                FileHandle.standardError.write(
+                    Data(
+                        ("subjects \(input.subjects.count), responses \(responses): loaded in \(loaded - start), computed in \(computed - loaded), "
+                            + "encoded in \(clock.now - computed)\n").utf8
+                    )
+                )
             }
             return data
         }
-        guard let json else { fail("no round \(round)", code: 1) }
-        OutputFile(out).write(json)
+        guard let json else { throw fail("no round \(round)", code: 1) }
+        try OutputFile(out).write(json)
     }
 }

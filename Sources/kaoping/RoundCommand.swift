@@ -25,7 +25,8 @@ struct RoundOptions: ParsableArguments {
 
 /// Runs `body` with the round repository, the forms loaded and frozen as the server does.
 func withRounds<Result: Sendable>(
-    _ options: RoundOptions, _ body: @Sendable @escaping (RoundRepository, Logger) async throws -> Result
+    _ options: RoundOptions,
+    _ body: @Sendable @escaping (RoundRepository, Logger) async throws -> Result
 ) async throws -> Result {
     let configuration = try resolveConfiguration(options.flags)
     LogSetup.bootstrap(level: max(configuration.logLevel, .warning), format: configuration.logFormat)
@@ -34,7 +35,7 @@ func withRounds<Result: Sendable>(
     do {
         catalog = try FormCatalog(directory: configuration.formsDirectory)
     } catch {
-        fail(error.description, code: 1)
+        throw fail(error.description, code: 1)
     }
     do {
         return try await withMigratedDatabase(configuration, logger: logger) { database in
@@ -43,35 +44,36 @@ func withRounds<Result: Sendable>(
             return try await body(RoundRepository(database: database, forms: catalog, audit: PostgresAuditLog(database: database)), logger)
         }
     } catch let error as RoundError {
-        fail(error.description, code: 1)
+        throw fail(error.description, code: 1)
     }
 }
 
-func roundID(_ text: String) -> UUID {
-    guard let id = UUID(uuidString: text) else { fail("'\(text)' is not a round id (see kaoping round list)") }
+func roundID(_ text: String) throws -> UUID {
+    guard let id = UUID(uuidString: text) else { throw fail("'\(text)' is not a round id (see kaoping round list)") }
     return id
 }
 
-func chinaTime(_ text: String, option: String) -> Date {
-    guard let date = ChinaTime.parse(text) else { fail("\(option) '\(text)' is not a Beijing time like 2026-12-15 18:00") }
+func chinaTime(_ text: String, option: String) throws -> Date {
+    guard let date = ChinaTime.parse(text) else { throw fail("\(option) '\(text)' is not a Beijing time like 2026-12-15 18:00") }
     return date
 }
 
 struct CreateRound: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "create", abstract: "Create a round from a round spec file (see docs/rounds.md).",
+        commandName: "create",
+        abstract: "Create a round from a round spec file (see docs/rounds.md).",
         discussion: "With an opening time the round is scheduled and opens by itself; without one it is a draft for 'kaoping round open'."
     )
     @Option(help: "The round spec (YAML).") var spec: String
     @OptionGroup var options: RoundOptions
 
     func run() async throws {
-        guard let text = try? String(contentsOfFile: spec, encoding: .utf8) else { fail("cannot read \(spec)", code: 1) }
+        guard let text = try? String(contentsOfFile: spec, encoding: .utf8) else { throw fail("cannot read \(spec)", code: 1) }
         let parsed: RoundSpec
         do {
             parsed = try RoundSpec.parse(yaml: text)
         } catch {
-            fail("\(spec): " + error.problems.map(\.english).joined(separator: "\n\(spec): "), code: 1)
+            throw fail("\(spec): " + error.problems.map(\.english).joined(separator: "\n\(spec): "), code: 1)
         }
         let id = try await withRounds(options) { rounds, logger in
             try await rounds.create(parsed, actor: .commandLine, logger: logger)
@@ -90,18 +92,23 @@ struct ListRounds: AsyncParsableCommand {
         for round in rounds {
             let opens = round.opensAt.map(ChinaTime.format) ?? "-"
             let closes = round.closesAt.map(ChinaTime.format) ?? "-"
-            print("\(round.id.uuidString.lowercased())  \(round.status.padding(toLength: 9, withPad: " ", startingAt: 0))  \(opens) → \(closes)  \(round.branches) branches  \(round.title)")
+            print(
+                "\(round.id.uuidString.lowercased())  \(round.status.padding(toLength: 9, withPad: " ", startingAt: 0))  \(opens) → \(closes)  \(round.branches) branches  \(round.title)"
+            )
         }
     }
 }
 
 struct OpenRound: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "open", abstract: "Open a draft or scheduled round now (freezes its forms and configuration).")
+    static let configuration = CommandConfiguration(
+        commandName: "open",
+        abstract: "Open a draft or scheduled round now (freezes its forms and configuration)."
+    )
     @Argument(help: "Round id.") var id: String
     @OptionGroup var options: RoundOptions
 
     func run() async throws {
-        let id = roundID(self.id)
+        let id = try roundID(self.id)
         try await withRounds(options) { rounds, logger in try await rounds.open(id, actor: .commandLine, logger: logger) }
         print("opened")
     }
@@ -113,7 +120,7 @@ struct CloseRound: AsyncParsableCommand {
     @OptionGroup var options: RoundOptions
 
     func run() async throws {
-        let id = roundID(self.id)
+        let id = try roundID(self.id)
         try await withRounds(options) { rounds, logger in _ = try await rounds.close(id, actor: .commandLine, logger: logger) }
         print("closed")
     }
@@ -126,7 +133,8 @@ struct ExtendRound: AsyncParsableCommand {
     @OptionGroup var options: RoundOptions
 
     func run() async throws {
-        let id = roundID(self.id), closes = chinaTime(self.closes, option: "--closes")
+        let id = try roundID(self.id)
+        let closes = try chinaTime(self.closes, option: "--closes")
         try await withRounds(options) { rounds, logger in try await rounds.extend(id, closesAt: closes, actor: .commandLine, logger: logger) }
         print("closes at \(ChinaTime.format(closes)) (Beijing time)")
     }
@@ -140,7 +148,9 @@ struct ReopenRound: AsyncParsableCommand {
     @OptionGroup var options: RoundOptions
 
     func run() async throws {
-        let id = roundID(self.id), closes = chinaTime(self.closes, option: "--closes"), reason = self.reason
+        let id = try roundID(self.id)
+        let closes = try chinaTime(self.closes, option: "--closes")
+        let reason = self.reason
         try await withRounds(options) { rounds, logger in
             try await rounds.reopen(id, closesAt: closes, reason: reason, actor: .commandLine, logger: logger)
         }

@@ -36,7 +36,10 @@ struct ServeCommand: AsyncParsableCommand {
     var idleTimeout: String?
     @Option(name: .customLong("request-timeout"), help: settingHelp("request-timeout"))
     var requestTimeout: String?
-    @Flag(help: "On an empty database, create a demo office (12 branches, about 150 members), an open round with answers, and accounts; prints how to sign in.")
+    @Flag(
+        help:
+            "On an empty database, create a demo office (12 branches, about 150 members), an open round with answers, and accounts; prints how to sign in."
+    )
     var demo = false
     @OptionGroup var database: DatabaseOptions
 
@@ -63,30 +66,33 @@ struct ServeCommand: AsyncParsableCommand {
             do {
                 try DataDirectoryLock.acquire(dataDirectory: configuration.dataDirectory)
             } catch {
-                fail(error.description, code: 1)
+                throw fail(error.description, code: 1)
             }
         }
-        let prepared = await preparedDatabase(configuration, logger: logger)
-        let registry = PrometheusCollectorRegistry()
-        let database = Database(url: prepared.url, poolSize: configuration.databasePoolSize, registry: registry, logger: logger)
-        let secret = invitationSecret(configuration)
         let demo = self.demo
-        var environment = ApplicationEnvironment(
-            configuration: configuration, database: database, registry: registry, logger: logger,
-            embeddedCluster: prepared.embeddedCluster,
-            onServerRunning: { port in
-                if demo { await Self.seedDemo(configuration: configuration, database: database, secret: secret, logger: logger) }
-                await Self.announce(configuration: configuration, port: port, database: database)
+        try await withPreparedDatabase(configuration, logger: logger) { prepared in
+            let secret = try invitationSecret(configuration)
+            let registry = PrometheusCollectorRegistry()
+            let database = Database(url: prepared.url, poolSize: configuration.databasePoolSize, registry: registry, logger: logger)
+            var environment = ApplicationEnvironment(
+                configuration: configuration,
+                database: database,
+                registry: registry,
+                logger: logger,
+                embeddedCluster: prepared.embeddedCluster,
+                onServerRunning: { port in
+                    if demo { await Self.seedDemo(configuration: configuration, database: database, secret: secret, logger: logger) }
+                    await Self.announce(configuration: configuration, port: port, database: database)
+                }
+            )
+            environment.invitationSecret = secret
+            environment.embeddedClusterStartedHere = prepared.startedCluster != nil
+            do {
+                let app = try await buildApplication(environment)
+                try await app.runService()
+            } catch {
+                throw fail(StartupFailure.describe(error, configuration: configuration), code: 1)
             }
-        )
-        environment.invitationSecret = secret
-        environment.embeddedClusterStartedHere = prepared.startedCluster != nil
-        do {
-            let app = try await buildApplication(environment)
-            try await app.runService()
-        } catch {
-            // `fail` stops the database this process started.
-            fail(StartupFailure.describe(error, configuration: configuration), code: 1)
         }
     }
 
@@ -98,13 +104,15 @@ struct ServeCommand: AsyncParsableCommand {
                 say("--demo: the database already has branches; no demo data added")
                 return
             }
-            say("""
+            say(
+                """
                 Demo office created: 12 branches, about 150 members, an open round closing in 7 days, with answers.
                   Administrator:  admin / \(summary.adminPassword)   (shown only now; change it under 修改密码)
                   Evaluator:      pingshen / \(summary.evaluatorPassword)
                   A member's invitation link:  \(summary.memberLink)
                   A branch's public link:      \(summary.publicLink)
-                """)
+                """
+            )
         } catch {
             logger.error("demo data could not be created: \(error)")
         }
@@ -146,7 +154,7 @@ struct MigrateCommand: AsyncParsableCommand {
             }
             print("database is up to date: \(total) migration(s) applied")
         } catch {
-            fail("\(error)", code: 1)
+            throw fail("\(error)", code: 1)
         }
     }
 }

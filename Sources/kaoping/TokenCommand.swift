@@ -18,7 +18,7 @@ struct CreateToken: AsyncParsableCommand {
 
     func run() async throws {
         let name = self.name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...100).contains(name.count) else { fail("--name must be 1 to 100 characters", code: 2) }
+        guard (1...100).contains(name.count) else { throw fail("--name must be 1 to 100 characters", code: 2) }
         let token = try await withRounds(options) { rounds, _ in
             let (id, token) = try await APITokenRepository(database: rounds.database).create(name: name, createdBy: nil)
             try await PostgresAuditLog(database: rounds.database).record(
@@ -37,7 +37,9 @@ struct ListTokens: AsyncParsableCommand {
     func run() async throws {
         let tokens = try await withRounds(options) { rounds, _ in try await APITokenRepository(database: rounds.database).list() }
         for token in tokens {
-            print("\(token.id.uuidString.lowercased())  \(token.revoked ? "revoked" : "live   ")  \(ChinaTime.format(token.createdAt))  last used \(token.lastUsedOn ?? "never")  \(token.name)")
+            print(
+                "\(token.id.uuidString.lowercased())  \(token.revoked ? "revoked" : "live   ")  \(ChinaTime.format(token.createdAt))  last used \(token.lastUsedOn ?? "never")  \(token.name)"
+            )
         }
     }
 }
@@ -48,9 +50,9 @@ struct RevokeToken: AsyncParsableCommand {
     @OptionGroup var options: RoundOptions
 
     func run() async throws {
-        guard let id = UUID(uuidString: id) else { fail("'\(self.id)' is not a token id", code: 2) }
+        guard let id = UUID(uuidString: id) else { throw fail("'\(self.id)' is not a token id", code: 2) }
         let revoked = try await withRounds(options) { rounds, _ in try await APITokenRepository(database: rounds.database).revoke(id: id) }
-        guard revoked else { fail("no live token \(self.id)", code: 1) }
+        guard revoked else { throw fail("no live token \(self.id)", code: 1) }
         print("revoked")
     }
 }

@@ -36,21 +36,30 @@ struct AddUser: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try resolveConfiguration(database.flags)
-        LogSetup.bootstrap(level: min(configuration.logLevel, .warning) == configuration.logLevel ? .warning : configuration.logLevel, format: configuration.logFormat)
+        LogSetup.bootstrap(
+            level: min(configuration.logLevel, .warning) == configuration.logLevel ? .warning : configuration.logLevel,
+            format: configuration.logFormat
+        )
         let logger = Logger(label: "kaoping")
-        guard let role = UserRole(rawValue: role) else { fail("--role must be admin, evaluator or viewer, not '\(self.role)'") }
-        if let problem = AccountRules.validateUsername(username) { fail("--username: \(problem)") }
-        if role == .viewer && branch == nil { fail(AccountError.viewerNeedsBranch.description) }
+        guard let role = UserRole(rawValue: role) else { throw fail("--role must be admin, evaluator or viewer, not '\(self.role)'") }
+        if let problem = AccountRules.validateUsername(username) { throw fail("--username: \(problem)") }
+        if role == .viewer && branch == nil { throw fail(AccountError.viewerNeedsBranch.description) }
 
-        let password = generatePassword ? AccountRules.generatePassword() : readPassword()
-        if let problem = AccountRules.validatePassword(password) { fail(problem.description) }
+        let password = generatePassword ? AccountRules.generatePassword() : try readPassword()
+        if let problem = AccountRules.validatePassword(password) { throw fail(problem.description) }
         let hash = try await PasswordHasher().hash(password)
 
-        let username = self.username, displayName = self.displayName, branch = self.branch
+        let username = self.username
+        let displayName = self.displayName
+        let branch = self.branch
         do {
             let user = try await withMigratedDatabase(configuration, logger: logger) { database in
                 let user = try await PostgresUserRepository(database: database).create(
-                    username: username, displayName: displayName, role: role, branchCode: branch, passwordHash: hash
+                    username: username,
+                    displayName: displayName,
+                    role: role,
+                    branchCode: branch,
+                    passwordHash: hash
                 )
                 try await PostgresAuditLog(database: database).record(
                     .init(action: "user.created", actorName: "cli", subject: user.username, details: ["role": role.rawValue])
@@ -60,25 +69,25 @@ struct AddUser: AsyncParsableCommand {
             print("created \(user.role.rawValue) account '\(user.username)'")
             if generatePassword { print("password: \(password)") }
         } catch let error as AccountError {
-            fail(error.description, code: 1)
+            throw fail(error.description, code: 1)
         } catch {
-            fail("\(error)", code: 1)
+            throw fail("\(error)", code: 1)
         }
     }
 
-    private func readPassword() -> String {
+    private func readPassword() throws -> String {
         if isatty(STDIN_FILENO) != 0 {
             guard let first = getpass("Password for \(username): ").map({ String(cString: $0) }),
-                  let second = getpass("Same password again: ").map({ String(cString: $0) })
-            else { fail("no password given") }
-            guard first == second else { fail("the two passwords differ") }
+                let second = getpass("Same password again: ").map({ String(cString: $0) })
+            else { throw fail("no password given") }
+            guard first == second else { throw fail("the two passwords differ") }
             return first
         }
         let data = FileHandle.standardInput.readDataToEndOfFile()
         let text = String(decoding: data, as: UTF8.self)
         let password = text.hasSuffix("\r\n") ? String(text.dropLast(2)) : text.hasSuffix("\n") ? String(text.dropLast()) : text
         guard !password.isEmpty else {
-            fail("no password on standard input: pipe one in, or use --generate-password")
+            throw fail("no password on standard input: pipe one in, or use --generate-password")
         }
         return password
     }

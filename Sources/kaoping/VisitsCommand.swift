@@ -13,15 +13,16 @@ struct VisitsCommand: AsyncParsableCommand {
 
 /// Runs `body` with the visit-code repository, using the same secret as the server.
 func withVisitCodes<Result: Sendable>(
-    _ options: RoundOptions, _ body: @Sendable @escaping (VisitCodeRepository) async throws -> Result
+    _ options: RoundOptions,
+    _ body: @Sendable @escaping (VisitCodeRepository) async throws -> Result
 ) async throws -> Result {
     let configuration = try resolveConfiguration(options.flags)
-    let secret = invitationSecret(configuration)
+    let secret = try invitationSecret(configuration)
     return try await withRounds(options) { rounds, _ in
         do {
             return try await body(VisitCodeRepository(database: rounds.database, tokens: InvitationTokens(secret: secret)))
         } catch let problem as VisitCodeProblem {
-            fail(problem.message(english: true), code: 1)
+            throw fail(problem.message(english: true), code: 1)
         }
     }
 }
@@ -42,8 +43,8 @@ struct VisitAccess: AsyncParsableCommand {
     @OptionGroup var options: RoundOptions
 
     func run() async throws {
-        let id = roundID(round)
-        guard let access = PublicAccess(rawValue: mode) else { fail("--mode must be link, codes or both, not '\(mode)'") }
+        let id = try roundID(round)
+        guard let access = PublicAccess(rawValue: mode) else { throw fail("--mode must be link, codes or both, not '\(mode)'") }
         let codes = branchCodes(branches)
         let changed = try await withVisitCodes(options) { try await $0.setAccess(roundID: id, branchCodes: codes, access: access) }
         say("\(changed) branch(es) now take public answers by: \(access.rawValue)")
@@ -61,7 +62,8 @@ struct IssueVisitCodes: AsyncParsableCommand {
     @OptionGroup var options: RoundOptions
 
     func run() async throws {
-        let id = roundID(round), count = self.count
+        let id = try roundID(round)
+        let count = self.count
         let codes = branchCodes(branches)
         let made = try await withVisitCodes(options) { try await $0.issue(roundID: id, branchCodes: codes, count: count) }
         let perBranch = Dictionary(grouping: made, by: \.branchCode).map { "\($0.key) batch \($0.value[0].batch)" }.sorted()
@@ -82,10 +84,12 @@ struct ExportVisitCodes: AsyncParsableCommand {
     @OptionGroup var options: RoundOptions
 
     func run() async throws {
-        let id = roundID(round), branch = self.branch, batch = self.batch
+        let id = try roundID(round)
+        let branch = self.branch
+        let batch = self.batch
         let base = try publicBaseURL(options, override: publicURL)
         let codes = try await withVisitCodes(options) { try await $0.codes(roundID: id, branchCode: branch, batch: batch) }
-        OutputFile(out).write(InvitationCSV.visitCodes(codes, publicBaseURL: base))
+        try OutputFile(out).write(InvitationCSV.visitCodes(codes, publicBaseURL: base))
         if out != "-" { say("wrote \(codes.count) visit code(s) to \(out)") }
     }
 }

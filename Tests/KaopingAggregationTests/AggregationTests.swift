@@ -17,12 +17,16 @@ func responses(_ scores: [Double?]) -> [ResponseInput] {
 /// Spec §7: branch A and branch B.
 func workedExample() -> RoundInput {
     let a = SubjectInput(
-        code: "A", name: "支部 A", eligibleMembers: 10,
+        code: "A",
+        name: "支部 A",
+        eligibleMembers: 10,
         responses: [.members: responses([100, 90, 85, 80, 80, 75, 70, 20]), .public: responses(Array(repeating: 75, count: 12))],
         sheets: [SheetInput(evaluator: "e1", lost: ["d1": 4, "d2": 0, "d3": 6], bonus: ["x1": 3, "x2": 4])]
     )
     let b = SubjectInput(
-        code: "B", name: "支部 B", eligibleMembers: 6,
+        code: "B",
+        name: "支部 B",
+        eligibleMembers: 6,
         responses: [.members: responses([90, 95]), .public: responses(Array(repeating: 90, count: 10))],
         sheets: [SheetInput(evaluator: "e1", lost: ["d1": 5], failedBaselines: ["b2"])]
     )
@@ -81,14 +85,26 @@ struct AggregationTests {
         let two = Aggregation.groupResult(responses([80, 80]), settings: members, eligible: 2, usesShare: true, anonymityThreshold: 5)
         #expect(two.status == .insufficient)  // all of them, but fewer than 3
         let publicGroup = RoundConfiguration.defaultGroups[.public]!
-        let nine = Aggregation.groupResult(responses(Array(repeating: 100, count: 9)), settings: publicGroup, eligible: 0, usesShare: false, anonymityThreshold: 5)
+        let nine = Aggregation.groupResult(
+            responses(Array(repeating: 100, count: 9)),
+            settings: publicGroup,
+            eligible: 0,
+            usesShare: false,
+            anonymityThreshold: 5
+        )
         #expect(nine.status == .insufficient)
         #expect(nine.score == 100)  // reported, though it does not count
     }
 
     @Test func unscoredResponsesAreCountedButNotScored() {
         let members = RoundConfiguration.defaultGroups[.members]!
-        let group = Aggregation.groupResult(responses([80, nil, 60, nil, 70]), settings: members, eligible: 5, usesShare: true, anonymityThreshold: 5)
+        let group = Aggregation.groupResult(
+            responses([80, nil, 60, nil, 70]),
+            settings: members,
+            eligible: 5,
+            usesShare: true,
+            anonymityThreshold: 5
+        )
         #expect(group.responses == 5)
         #expect(group.n == 3)
         #expect(group.score == 70)
@@ -119,7 +135,12 @@ struct AggregationTests {
             ResponseInput(score: 70, dimensions: [100, 50], straightLined: true, satisfied: nil),
         ]
         let group = Aggregation.groupResult(
-            input, dimensionKeys: ["thinking", "results"], settings: members, eligible: 3, usesShare: true, anonymityThreshold: 3
+            input,
+            dimensionKeys: ["thinking", "results"],
+            settings: members,
+            eligible: 3,
+            usesShare: true,
+            anonymityThreshold: 3
         )
         #expect(group.dimensions == ["thinking": 75, "results": 75])
         #expect(group.satisfactionRate == 0.5)  // the unscored answer is left out
@@ -129,19 +150,30 @@ struct AggregationTests {
     @Test func deductionFloorsScalingAndBonusCaps() throws {
         let layout = SheetLayout(
             deductions: [.init(key: "d1", maximum: 20), .init(key: "d2", maximum: 30)],
-            baselines: ["b1"], bonuses: [.init(key: "x1", cap: 3), .init(key: "x2", cap: 10)]
+            baselines: ["b1"],
+            bonuses: [.init(key: "x1", cap: 3), .init(key: "x2", cap: 10)]
         )
         // Maxima sum to 50: scaled to 100. A loss beyond the maximum floors the item at 0.
-        let sheet = try #require(Aggregation.sheetResult(
-            [SheetInput(evaluator: "e", lost: ["d1": 25, "d2": 10], bonus: ["x1": 5, "x2": 9])], layout: layout, bonusCap: 10
-        ))
+        let sheet = try #require(
+            Aggregation.sheetResult(
+                [SheetInput(evaluator: "e", lost: ["d1": 25, "d2": 10], bonus: ["x1": 5, "x2": 9])],
+                layout: layout,
+                bonusCap: 10
+            )
+        )
         #expect(sheet.baseScore == 40)  // (0 + 20) · 100 / 50
         #expect(sheet.bonus == 10)  // x1 capped at 3, + 9 = 12, total cap 10
         // Two evaluators are averaged item by item; one failed baseline fails the item.
-        let two = try #require(Aggregation.sheetResult(
-            [SheetInput(evaluator: "e1", lost: ["d1": 2], bonus: ["x1": 2]), SheetInput(evaluator: "e2", lost: ["d1": 4], failedBaselines: ["b1"])],
-            layout: layout, bonusCap: 10
-        ))
+        let two = try #require(
+            Aggregation.sheetResult(
+                [
+                    SheetInput(evaluator: "e1", lost: ["d1": 2], bonus: ["x1": 2]),
+                    SheetInput(evaluator: "e2", lost: ["d1": 4], failedBaselines: ["b1"]),
+                ],
+                layout: layout,
+                bonusCap: 10
+            )
+        )
         #expect(two.lost["d1"] == 3)
         #expect(two.baseScore == 94)  // (17 + 30) · 2
         #expect(two.bonus == 1)
@@ -162,7 +194,9 @@ struct AggregationTests {
 
     @Test func aSubjectWithNothingSufficientHasNoScore() {
         let input = RoundInput(
-            configuration: RoundConfiguration(), configurationHash: "", sheet: exampleSheet,
+            configuration: RoundConfiguration(),
+            configurationHash: "",
+            sheet: exampleSheet,
             subjects: [SubjectInput(code: "C", name: "C", eligibleMembers: 10, responses: [.members: responses([90])])]
         )
         let c = Aggregation.run(input).subjects[0]

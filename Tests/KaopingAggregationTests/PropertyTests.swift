@@ -18,22 +18,34 @@ enum Generated {
     static let memberAnswer = Gen.int(in: 0...4).map { Double($0) * 25 }
     static let publicAnswer = Gen.int(in: 0...2).map { [55.0, 75, 100][$0] }
     static let subject = zip(
-        memberAnswer.array(of: 0...12), publicAnswer.array(of: 0...14), Gen.int(in: 0...40), Gen.int(in: 0...8), Gen.bool(0.2)
+        memberAnswer.array(of: 0...12),
+        publicAnswer.array(of: 0...14),
+        Gen.int(in: 0...40),
+        Gen.int(in: 0...8),
+        Gen.bool(0.2)
     ).map { GeneratedSubject(members: $0, publicAnswers: $1, lost: $2, bonus: $3, failed: $4) }
     static let subjects = subject.array(of: 1...8)
     static let seed = Gen.int(in: 0...1_000_000)
 
     static func input(_ subjects: [GeneratedSubject], configuration: RoundConfiguration = RoundConfiguration()) -> RoundInput {
         RoundInput(
-            configuration: configuration, configurationHash: "h", sheet: exampleSheet,
+            configuration: configuration,
+            configurationHash: "h",
+            sheet: exampleSheet,
             subjects: subjects.enumerated().map { index, subject in
                 SubjectInput(
-                    code: String(format: "b%02d", index), name: "支部 \(index)", eligibleMembers: 10,
+                    code: String(format: "b%02d", index),
+                    name: "支部 \(index)",
+                    eligibleMembers: 10,
                     responses: [.members: responses(subject.members), .public: responses(subject.publicAnswers)],
-                    sheets: [SheetInput(
-                        evaluator: "e", lost: ["d1": Double(subject.lost)], failedBaselines: subject.failed ? ["b1"] : [],
-                        bonus: ["x1": Double(subject.bonus)]
-                    )]
+                    sheets: [
+                        SheetInput(
+                            evaluator: "e",
+                            lost: ["d1": Double(subject.lost)],
+                            failedBaselines: subject.failed ? ["b1"] : [],
+                            bonus: ["x1": Double(subject.bonus)]
+                        )
+                    ]
                 )
             }
         )
@@ -69,7 +81,8 @@ struct PropertyTests {
             for index in shuffled.subjects.indices {
                 shuffled.subjects[index].responses = shuffled.subjects[index].responses.mapValues { $0.shuffled(using: &random) }
             }
-            let first = try? encoded(Aggregation.run(input)), second = try? encoded(Aggregation.run(shuffled))
+            let first = try? encoded(Aggregation.run(input))
+            let second = try? encoded(Aggregation.run(shuffled))
             #expect(first != nil && first == second)
         }
     }

@@ -75,37 +75,45 @@ struct FormLoaderTests {
     }
 
     /// Each documented error, provoked by one change to a valid form: the message and the line.
-    @Test(arguments: [
-        ("id: mini", "id: mini form", 1, "id must be 1 to 64 letters, digits, '-' or '_'"),
-        ("version: 1", "version: one", 2, "version must be a whole number"),
-        ("title: {zh-Hans: 小表, en: Mini}", "title: {en: Mini}", 3, "title has no zh-Hans text"),
-        ("title: {zh-Hans: 小表, en: Mini}", "title: {zh-Hans: 小表, fr: Mini}", 3, "unknown key 'fr'"),
-        ("version: 1", "version: 1\ncolour: red", 3, "unknown key 'colour' in a form"),
-        ("version: 1", "version: 1\nkind: poll", 3, "kind must be survey or sheet"),
-        ("points: 100, satisfied", "points: 120, satisfied", 9, "points must be between 0 and 100, not 120"),
-        ("{key: bad, label: 差, points: 0}", "{key: bad, label: 差}", 10, "option 'bad' has no points"),
-        ("{key: bad, label: 差, points: 0}", "{key: good, label: 差, points: 0}", 10, "option key 'good' is used twice"),
-        ("{key: na, label: 不了解, unscored: true}", "{key: na, label: 不了解, unscored: true, points: 5}", 11, "an unscored option has no points"),
-        ("scale: s, label: 问题一", "scale: t, label: 问题一", 17, "unknown scale 't' (defined: s)"),
-        ("{key: q2, type: rating", "{key: q1, type: rating", 18, "item key 'q1' is already used at line 17"),
-        ("type: long-text", "type: essay", 19, "unknown item type 'essay'"),
-        ("type: long-text, label: 意见", "type: long-text, label: 意见, weight: 2", 19, "weight has no meaning on a long-text item"),
-        ("weight: 2", "weight: 0", 18, "weight must be greater than 0"),
-        ("dimension: d1", "dimension: d9", 15, "unknown dimension 'd9' (declared: d1)"),
-        ("{key: q1, type: rating, scale: s, label: 问题一}", "{key: q1, type: rating, scale: s}", 17, "missing 'label'"),
-        ("{key: q1, type: rating, scale: s, label: 问题一}", "{key: q1, type: rating, label: 问题一}", 17, "rating item 'q1' needs a scale"),
-        ("type: long-text, label: 意见", "type: long-text, label: 意见, max-length: 0", 19, "max-length must be a whole number from 1"),
-        ("type: long-text, label: 意见", "type: deduction, label: 意见, max: 5", 19, "deduction items belong on score sheets"),
-        ("title: 一", "title: 一\n    colour: red", 15, "unknown key 'colour' in a section"),
-        ("- key: one", "- key: one\n    items: []\n  - key: two", 14, "a section needs at least one item"),
-        ("version: 1", "version: 1\nsatisfaction: nothing", 3, "satisfaction names 'nothing', which is not an item of this form"),
-        ("version: 1", "version: 1\nsatisfaction: c", 3, "satisfaction item 'c' needs options marked satisfied: true"),
-        ("version: 1", "version: 1\ndeduction-total: 100", 3, "deduction-total applies to score sheets"),
-        ("version: 1", "version: 1\nversion: 2", 2, "duplicate key 'version'"),
-        ("title: 一", "title: [一", 15, "not valid YAML"),
-        ("{key: q1, type: rating, scale: s, label: 问题一}", "{key: q1, type: rating, scale: s, label: 问题一, options: []}", 17, "'options' does not apply to rating items"),
-        ("{key: na, label: 不了解, unscored: true}", "{key: na, label: 不了解, unscored: true, satisfied: true}", 11, "an unscored option cannot count as satisfied"),
-    ] as [(String, String, Int, String)])
+    @Test(
+        arguments: [
+            ("id: mini", "id: mini form", 1, "id must be 1 to 64 letters, digits, '-' or '_'"),
+            ("version: 1", "version: one", 2, "version must be a whole number"),
+            ("title: {zh-Hans: 小表, en: Mini}", "title: {en: Mini}", 3, "title has no zh-Hans text"),
+            ("title: {zh-Hans: 小表, en: Mini}", "title: {zh-Hans: 小表, fr: Mini}", 3, "unknown key 'fr'"),
+            ("version: 1", "version: 1\ncolour: red", 3, "unknown key 'colour' in a form"),
+            ("version: 1", "version: 1\nkind: poll", 3, "kind must be survey or sheet"),
+            ("points: 100, satisfied", "points: 120, satisfied", 9, "points must be between 0 and 100, not 120"),
+            ("{key: bad, label: 差, points: 0}", "{key: bad, label: 差}", 10, "option 'bad' has no points"),
+            ("{key: bad, label: 差, points: 0}", "{key: good, label: 差, points: 0}", 10, "option key 'good' is used twice"),
+            ("{key: na, label: 不了解, unscored: true}", "{key: na, label: 不了解, unscored: true, points: 5}", 11, "an unscored option has no points"),
+            ("scale: s, label: 问题一", "scale: t, label: 问题一", 17, "unknown scale 't' (defined: s)"),
+            ("{key: q2, type: rating", "{key: q1, type: rating", 18, "item key 'q1' is already used at line 17"),
+            ("type: long-text", "type: essay", 19, "unknown item type 'essay'"),
+            ("type: long-text, label: 意见", "type: long-text, label: 意见, weight: 2", 19, "weight has no meaning on a long-text item"),
+            ("weight: 2", "weight: 0", 18, "weight must be greater than 0"),
+            ("dimension: d1", "dimension: d9", 15, "unknown dimension 'd9' (declared: d1)"),
+            ("{key: q1, type: rating, scale: s, label: 问题一}", "{key: q1, type: rating, scale: s}", 17, "missing 'label'"),
+            ("{key: q1, type: rating, scale: s, label: 问题一}", "{key: q1, type: rating, label: 问题一}", 17, "rating item 'q1' needs a scale"),
+            ("type: long-text, label: 意见", "type: long-text, label: 意见, max-length: 0", 19, "max-length must be a whole number from 1"),
+            ("type: long-text, label: 意见", "type: deduction, label: 意见, max: 5", 19, "deduction items belong on score sheets"),
+            ("title: 一", "title: 一\n    colour: red", 15, "unknown key 'colour' in a section"),
+            ("- key: one", "- key: one\n    items: []\n  - key: two", 14, "a section needs at least one item"),
+            ("version: 1", "version: 1\nsatisfaction: nothing", 3, "satisfaction names 'nothing', which is not an item of this form"),
+            ("version: 1", "version: 1\nsatisfaction: c", 3, "satisfaction item 'c' needs options marked satisfied: true"),
+            ("version: 1", "version: 1\ndeduction-total: 100", 3, "deduction-total applies to score sheets"),
+            ("version: 1", "version: 1\nversion: 2", 2, "duplicate key 'version'"),
+            ("title: 一", "title: [一", 15, "not valid YAML"),
+            (
+                "{key: q1, type: rating, scale: s, label: 问题一}", "{key: q1, type: rating, scale: s, label: 问题一, options: []}", 17,
+                "'options' does not apply to rating items"
+            ),
+            (
+                "{key: na, label: 不了解, unscored: true}", "{key: na, label: 不了解, unscored: true, satisfied: true}", 11,
+                "an unscored option cannot count as satisfied"
+            ),
+        ] as [(String, String, Int, String)]
+    )
     func documentedErrorsAreReportedWithTheirLine(original: String, replacement: String, line: Int, message: String) throws {
         #expect(validSurvey.contains(original), "fixture does not apply: \(original)")
         let broken = validSurvey.replacingOccurrences(of: original, with: replacement)
@@ -132,7 +140,8 @@ struct FormLoaderTests {
     }
 
     @Test func everyProblemIsReportedAtOnce() throws {
-        let broken = validSurvey
+        let broken =
+            validSurvey
             .replacingOccurrences(of: "version: 1", with: "version: 0")
             .replacingOccurrences(of: "points: 0}", with: "points: -1}")
             .replacingOccurrences(of: "scale: s, label: 问题二", with: "scale: x, label: 问题二")

@@ -60,7 +60,8 @@ struct ScoringTests {
 
     @Test func everyProblemIsFound() throws {
         let parsed = try form.parseSubmission(
-            [("q.q2", "excellent"), ("q.c", String(repeating: "字", count: 2001))], limits: .init(maxTextLength: 2000)
+            [("q.q2", "excellent"), ("q.c", String(repeating: "字", count: 2001))],
+            limits: .init(maxTextLength: 2000)
         )
         #expect(parsed.problems.map(\.item) == ["q1", "q2", "c"])
         #expect(parsed.problems.map(\.problem) == [.required, .invalidOption, .tooLong])

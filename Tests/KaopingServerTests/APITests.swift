@@ -22,7 +22,9 @@ struct APITests {
             let tokens = APITokenRepository(database: harness.database)
             let (tokenID, token) = try await tokens.create(name: "人事系统", createdBy: nil)
             #expect(token.hasPrefix("kp_") && token.count == 46)
-            #expect(try await harness.count("SELECT count(*)::int FROM api_tokens WHERE position(convert_to('\(token)', 'UTF8') IN token_hash) > 0") == 0)
+            #expect(
+                try await harness.count("SELECT count(*)::int FROM api_tokens WHERE position(convert_to('\(token)', 'UTF8') IN token_hash) > 0") == 0
+            )
 
             let (refused, error) = try await getJSON(client, "/api/v1/rounds", token: nil)
             #expect(refused == .unauthorized)

@@ -89,13 +89,17 @@ struct AuthTests {
             #expect(missing.status == .forbidden)
             #expect(missing.text.contains("页面已过期"))
             let forged = try await browser.post(
-                "/admin/login", form: [("username", "chen.jie"), ("password", "a fine password")], csrf: .some(String(repeating: "a", count: 64))
+                "/admin/login",
+                form: [("username", "chen.jie"), ("password", "a fine password")],
+                csrf: .some(String(repeating: "a", count: 64))
             )
             #expect(forged.status == .forbidden)
             // A request with no cookie at all (another site's form) is refused too.
             var stranger = Browser(client)
             let crossSite = try await stranger.post(
-                "/admin/login", form: [("username", "chen.jie"), ("password", "a fine password")], csrf: .some(browser.csrfToken)
+                "/admin/login",
+                form: [("username", "chen.jie"), ("password", "a fine password")],
+                csrf: .some(browser.csrfToken)
             )
             #expect(crossSite.status == .forbidden)
             #expect(try await harness.count("SELECT count(*)::int FROM audit_log WHERE action = 'login'") == 0)
@@ -131,7 +135,8 @@ struct AuthTests {
             var laptop = Browser(client)
             var phone = Browser(client)
             for index in 0..<2 {
-                let response = index == 0
+                let response =
+                    index == 0
                     ? try await laptop.post("/admin/login", form: [("username", "sun.li"), ("password", "first password 1")])
                     : try await phone.post("/admin/login", form: [("username", "sun.li"), ("password", "first password 1")])
                 #expect(response.status == .seeOther)
@@ -143,7 +148,8 @@ struct AuthTests {
             #expect(problems.text.contains("两次输入的新密码不一致"))
 
             let changed = try await laptop.post(
-                "/admin/password", form: [("current", "first password 1"), ("new", "second password 2"), ("confirm", "second password 2")]
+                "/admin/password",
+                form: [("current", "first password 1"), ("new", "second password 2"), ("confirm", "second password 2")]
             )
             #expect(changed.status == .ok)
             #expect(changed.text.contains("密码已修改"))

@@ -4,11 +4,11 @@ import Logging
 import PostgresNIO
 import Testing
 
+@testable import KaopingServer
+
 #if canImport(Glibc)
 import Glibc
 #endif
-
-@testable import KaopingServer
 
 /// The `kaoping` program as an operator runs it, against a real database: every command of the
 /// README's table, with its output or its effect checked.
@@ -32,7 +32,12 @@ struct CommandLineTests {
         }
 
         @discardableResult
-        func run(_ arguments: [String], input: String? = nil, expect expected: Int32 = 0, sourceLocation: SourceLocation = #_sourceLocation) throws -> Outcome {
+        func run(
+            _ arguments: [String],
+            input: String? = nil,
+            expect expected: Int32 = 0,
+            sourceLocation: SourceLocation = #_sourceLocation
+        ) async throws -> Outcome {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: Self.binary)
             process.arguments = arguments
@@ -42,7 +47,8 @@ struct CommandLineTests {
             environment["KAOPING_SECRET_FILE"] = directory + "/secret"
             environment["KAOPING_LOG_LEVEL"] = "error"
             process.environment = environment
-            let outPath = directory + "/.out-\(UUID().uuidString)", errPath = directory + "/.err-\(UUID().uuidString)"
+            let outPath = directory + "/.out-\(UUID().uuidString)"
+            let errPath = directory + "/.err-\(UUID().uuidString)"
             FileManager.default.createFile(atPath: outPath, contents: nil)
             FileManager.default.createFile(atPath: errPath, contents: nil)
             process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
@@ -52,7 +58,9 @@ struct CommandLineTests {
             try process.run()
             if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
             try stdin.fileHandleForWriting.close()
-            process.waitUntilExit()
+            // Polled, not `waitUntilExit()`: that blocks a thread of the concurrency pool (two on
+            // a two-core machine) for as long as the program runs, and stalls every other test.
+            while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
             let outcome = Outcome(
                 status: process.terminationStatus,
                 out: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
@@ -70,13 +78,15 @@ struct CommandLineTests {
                 group.addTask { await database.client.run() }
                 defer { group.cancelAll() }
                 try await database.query(
-                    PostgresQuery(unsafeSQL: """
-                    INSERT INTO responses (round_id, branch_id, rater_group, form_version_id, score, submitted_on)
-                    SELECT r.round_id, r.branch_id, 'members', g.form_version_id, \(score), current_date
-                    FROM round_branches r JOIN round_groups g ON g.round_id = r.round_id AND g.rater_group = 'members',
-                         generate_series(1, \(perBranch)) n
-                    WHERE r.round_id = '\(UUID(uuidString: round)!.uuidString.lowercased())'
-                    """)
+                    PostgresQuery(
+                        unsafeSQL: """
+                            INSERT INTO responses (round_id, branch_id, rater_group, form_version_id, score, submitted_on)
+                            SELECT r.round_id, r.branch_id, 'members', g.form_version_id, \(score), current_date
+                            FROM round_branches r JOIN round_groups g ON g.round_id = r.round_id AND g.rater_group = 'members',
+                                 generate_series(1, \(perBranch)) n
+                            WHERE r.round_id = '\(UUID(uuidString: round)!.uuidString.lowercased())'
+                            """
+                    )
                 )
             }
         }
@@ -104,88 +114,106 @@ struct CommandLineTests {
 
     @Test func anOfficesYearFromTheCommandLine() async throws {
         try await Self.withProgram { kaoping in
-            #expect(try kaoping.run(["migrate"]).out.contains("database is up to date: 7 migration(s) applied"))
+            #expect(try await kaoping.run(["migrate"]).out.contains("database is up to date: 7 migration(s) applied"))
 
             // Accounts.
-            let admin = try kaoping.run(["user", "add", "--username", "admin", "--role", "admin", "--generate-password"])
+            let admin = try await kaoping.run(["user", "add", "--username", "admin", "--role", "admin", "--generate-password"])
             #expect(admin.out.contains("created admin account 'admin'"))
             #expect(admin.out.contains("password: "))
-            #expect(try kaoping.run(["user", "add", "--username", "pingshen", "--role", "evaluator"], input: "a long evaluator secret\n").out.contains("created evaluator account"))
-            #expect(try kaoping.run(["user", "add", "--username", "x", "--role", "king", "--generate-password"], expect: 2).err.contains("--role must be admin, evaluator or viewer"))
+            #expect(
+                try await kaoping.run(["user", "add", "--username", "pingshen", "--role", "evaluator"], input: "a long evaluator secret\n").out
+                    .contains(
+                        "created evaluator account"
+                    )
+            )
+            #expect(
+                try await kaoping.run(["user", "add", "--username", "x", "--role", "king", "--generate-password"], expect: 2).err.contains(
+                    "--role must be admin, evaluator or viewer"
+                )
+            )
 
             // The organisation, from files as Excel saves them.
             let branches = try kaoping.write("branches.csv", "\u{FEFF}支部编码,支部名称\r\nb01,办公室党支部\r\nb02,财务处党支部\r\n")
-            #expect(try kaoping.run(["import", "branches", branches]).out.contains("2"))
+            #expect(try await kaoping.run(["import", "branches", branches]).out.contains("2"))
             var members = "工号,姓名,支部编码\r\n"
             for index in 1...6 { members += "100\(index),党员\(index),\(index <= 3 ? "b01" : "b02")\r\n" }
-            #expect(try kaoping.run(["import", "members", try kaoping.write("members.csv", members)]).out.contains("6"))
+            #expect(try await kaoping.run(["import", "members", try kaoping.write("members.csv", members)]).out.contains("6"))
             let broken = try kaoping.write("broken.csv", "工号,姓名,支部编码\r\n,无工号,b01\r\n")
-            let refused = try kaoping.run(["import", "members", broken], expect: 1).err
+            let refused = try await kaoping.run(["import", "members", broken], expect: 1).err
             #expect(refused.contains("broken.csv: 第 2 行") || refused.contains("broken.csv: line 2"), "\(refused)")
 
             // A round, opened, extended, its links handed out.
             let spec = try kaoping.write("round.yaml", "title: 命令行轮次\nyear: 2026\ncloses: 2099-12-01 18:00\n")
-            let round = try kaoping.run(["round", "create", "--spec", spec]).out.trimmingCharacters(in: .whitespacesAndNewlines)
+            let round = try await kaoping.run(["round", "create", "--spec", spec]).out.trimmingCharacters(in: .whitespacesAndNewlines)
             #expect(UUID(uuidString: round) != nil)
-            #expect(try kaoping.run(["round", "list"]).out.contains("draft"))
-            #expect(try kaoping.run(["round", "open", round]).out.contains("opened"))
-            #expect(try kaoping.run(["round", "extend", round, "--closes", "2099-12-20 18:00"]).out.contains("closes at 2099-12-20 18:00"))
-            #expect(try kaoping.run(["round", "list"]).out.contains("open "))
-            #expect(try kaoping.run(["invitations", "issue", round]).out.contains("issued 6 invitation(s)"))
-            let exported = try kaoping.run(["invitations", "export", round, "--out", "-", "--public-url", "https://kaoping.example.gov.cn"])
+            #expect(try await kaoping.run(["round", "list"]).out.contains("draft"))
+            #expect(try await kaoping.run(["round", "open", round]).out.contains("opened"))
+            #expect(try await kaoping.run(["round", "extend", round, "--closes", "2099-12-20 18:00"]).out.contains("closes at 2099-12-20 18:00"))
+            #expect(try await kaoping.run(["round", "list"]).out.contains("open "))
+            #expect(try await kaoping.run(["invitations", "issue", round]).out.contains("issued 6 invitation(s)"))
+            let exported = try await kaoping.run(["invitations", "export", round, "--out", "-", "--public-url", "https://kaoping.example.gov.cn"])
             // Decoding as UTF-8 drops the byte-order mark; the bytes keep it.
             #expect(exported.bytes.starts(with: [0xEF, 0xBB, 0xBF]))
             #expect(exported.out.hasPrefix("支部编码,支部名称,工号,姓名,已填写,链接"))
             #expect(exported.out.components(separatedBy: "https://kaoping.example.gov.cn/s/").count == 7)
             #expect(!exported.err.contains("warning"))
-            let local = try kaoping.run(["invitations", "export", round, "--out", kaoping.directory + "/links.csv"])
+            let local = try await kaoping.run(["invitations", "export", round, "--out", kaoping.directory + "/links.csv"])
             #expect(local.err.contains("warning: the links point at http://127.0.0.1:8080"))
-            let reissued = try kaoping.run(["invitations", "reissue", round, "--staff-number", "1001", "--public-url", "https://kaoping.example.gov.cn"])
+            let reissued = try await kaoping.run([
+                "invitations", "reissue", round, "--staff-number", "1001", "--public-url", "https://kaoping.example.gov.cn",
+            ])
             #expect(reissued.out.hasPrefix("https://kaoping.example.gov.cn/s/"))
-            let publicLinks = try kaoping.run(["links", "public", round, "--public-url", "https://kaoping.example.gov.cn"])
+            let publicLinks = try await kaoping.run(["links", "public", round, "--public-url", "https://kaoping.example.gov.cn"])
             #expect(publicLinks.bytes.starts(with: [0xEF, 0xBB, 0xBF]))
             #expect(publicLinks.out.hasPrefix("支部编码,支部名称,公开链接\r\nb01,办公室党支部,https://kaoping.example.gov.cn/p/"))
             #expect(publicLinks.out.contains("\r\nb02,财务处党支部,https://kaoping.example.gov.cn/p/"))
 
             // Answers arrive (as the server stores them), the round closes, results come out.
             try await kaoping.addResponses(round: round, perBranch: 6, score: "80 + n")
-            #expect(try kaoping.run(["close-due"]).out.contains("nothing due"))
-            #expect(try kaoping.run(["round", "close", round]).out.contains("closed"))
-            #expect(try kaoping.run(["round", "close", round], expect: 1).err.contains("cannot be closed"))
-            let first = try kaoping.run(["results", round]).out
+            #expect(try await kaoping.run(["close-due"]).out.contains("nothing due"))
+            #expect(try await kaoping.run(["round", "close", round]).out.contains("closed"))
+            #expect(try await kaoping.run(["round", "close", round], expect: 1).err.contains("cannot be closed"))
+            let first = try await kaoping.run(["results", round]).out
             #expect(first.contains("\"methodVersion\""))
-            #expect(try kaoping.run(["results", round]).out == first)
-            let resultsCSV = try kaoping.run(["export", "results", round, "--format", "csv", "--out", "-"])
+            #expect(try await kaoping.run(["results", round]).out == first)
+            let resultsCSV = try await kaoping.run(["export", "results", round, "--format", "csv", "--out", "-"])
             #expect(resultsCSV.bytes.starts(with: [0xEF, 0xBB, 0xBF]))
             #expect(resultsCSV.out.contains("b01") && resultsCSV.out.contains("b02"))
-            try kaoping.run(["export", "results", round, "--format", "xlsx", "--out", kaoping.directory + "/results.xlsx"])
+            try await kaoping.run(["export", "results", round, "--format", "xlsx", "--out", kaoping.directory + "/results.xlsx"])
             let workbook = try Data(contentsOf: URL(fileURLWithPath: kaoping.directory + "/results.xlsx"))
             #expect(workbook.prefix(2) == Data("PK".utf8))
-            let responses = try kaoping.run(["export", "responses", round, "--out", "-"]).out
+            let responses = try await kaoping.run(["export", "responses", round, "--out", "-"]).out
             // A header and the twelve answers (CRLF ends a line, as Excel writes it).
             #expect(responses.components(separatedBy: "\r\n").filter { !$0.isEmpty }.count == 13, "\(responses)")
-            #expect(try kaoping.run(["round", "reopen", round, "--closes", "2099-12-31 18:00", "--reason", "补充测评"]).out.contains("reopened until 2099-12-31 18:00"))
+            #expect(
+                try await kaoping.run(["round", "reopen", round, "--closes", "2099-12-31 18:00", "--reason", "补充测评"]).out.contains(
+                    "reopened until 2099-12-31 18:00"
+                )
+            )
 
             // API tokens.
-            let token = try kaoping.run(["token", "create", "--name", "人事系统"]).out.trimmingCharacters(in: .whitespacesAndNewlines)
+            let token = try await kaoping.run(["token", "create", "--name", "人事系统"]).out.trimmingCharacters(in: .whitespacesAndNewlines)
             #expect(token.hasPrefix("kp_"))
-            let listed = try kaoping.run(["token", "list"]).out
+            let listed = try await kaoping.run(["token", "list"]).out
             #expect(listed.contains("live") && listed.contains("人事系统") && !listed.contains(token))
             let tokenID = String(listed.prefix(36))
-            #expect(try kaoping.run(["token", "revoke", tokenID]).out.contains("revoked"))
-            #expect(try kaoping.run(["token", "list"]).out.contains("revoked"))
+            #expect(try await kaoping.run(["token", "revoke", tokenID]).out.contains("revoked"))
+            #expect(try await kaoping.run(["token", "list"]).out.contains("revoked"))
         }
     }
 
     @Test func formsCheckSaysWhereAFormIsBroken() async throws {
         try await Self.withProgram { kaoping in
-            let good = try kaoping.run(["forms", "check", TestDatabaseServer.repositoryRoot + "/forms"]).out
+            let good = try await kaoping.run(["forms", "check", TestDatabaseServer.repositoryRoot + "/forms"]).out
             #expect(good.contains("member-integration v1 · survey"))
             // Without an argument: the forms built into the program.
-            #expect(try kaoping.run(["forms", "check"]).out == good)
+            #expect(try await kaoping.run(["forms", "check"]).out == good)
             try FileManager.default.createDirectory(atPath: kaoping.directory + "/forms", withIntermediateDirectories: true)
-            _ = try kaoping.write("forms/bad.yaml", "id: bad\nversion: 1\nkind: survey\ntitle: x\nsections:\n  - title: s\n    items:\n      - key: q\n        type: rainbow\n")
-            let bad = try kaoping.run(["forms", "check", kaoping.directory + "/forms"], expect: 1)
+            _ = try kaoping.write(
+                "forms/bad.yaml",
+                "id: bad\nversion: 1\nkind: survey\ntitle: x\nsections:\n  - title: s\n    items:\n      - key: q\n        type: rainbow\n"
+            )
+            let bad = try await kaoping.run(["forms", "check", kaoping.directory + "/forms"], expect: 1)
             #expect((bad.out + bad.err).contains("bad.yaml:9:"))
         }
     }
@@ -193,25 +221,25 @@ struct CommandLineTests {
     @Test func aBackupRestoresToIdenticalResults() async throws {
         try await Self.withProgram { kaoping in
             let branches = try kaoping.write("branches.csv", "支部编码,支部名称\nb01,办公室党支部\nb02,财务处党支部\n")
-            try kaoping.run(["import", "branches", branches])
+            try await kaoping.run(["import", "branches", branches])
             let spec = try kaoping.write("round.yaml", "title: 备份轮次\nyear: 2026\ncloses: 2099-12-01 18:00\n")
-            let round = try kaoping.run(["round", "create", "--spec", spec]).out.trimmingCharacters(in: .whitespacesAndNewlines)
-            try kaoping.run(["round", "open", round])
+            let round = try await kaoping.run(["round", "create", "--spec", spec]).out.trimmingCharacters(in: .whitespacesAndNewlines)
+            try await kaoping.run(["round", "open", round])
             try await kaoping.addResponses(round: round, perBranch: 9, score: "60 + (n * 7) % 40")
-            try kaoping.run(["round", "close", round])
-            let before = try kaoping.run(["results", round]).out
+            try await kaoping.run(["round", "close", round])
+            let before = try await kaoping.run(["results", round]).out
 
             let backup = kaoping.directory + "/kaoping.dump"
-            #expect(try kaoping.run(["backup", "--out", backup]).out.contains("wrote a backup of \(kaoping.url.database)"))
+            #expect(try await kaoping.run(["backup", "--out", backup]).out.contains("wrote a backup of \(kaoping.url.database)"))
             // Into the same, non-empty database: refused.
-            #expect(try kaoping.run(["restore", backup], expect: 1).err.contains("is not empty"))
+            #expect(try await kaoping.run(["restore", backup], expect: 1).err.contains("is not empty"))
             // Into a new, empty one: the same results, byte for byte.
             let empty = try await TestDatabaseServer.shared.makeEmptyDatabase()
             defer { Task { await TestDatabaseServer.shared.drop(empty) } }
             let restored = Program(url: empty, directory: kaoping.directory)
-            #expect(try restored.run(["restore", backup]).out.contains("restored"))
-            #expect(try restored.run(["results", round]).out == before)
-            #expect(try restored.run(["round", "list"]).out.contains("closed"))
+            #expect(try await restored.run(["restore", backup]).out.contains("restored"))
+            #expect(try await restored.run(["results", round]).out == before)
+            #expect(try await restored.run(["round", "list"]).out.contains("closed"))
         }
     }
 }
@@ -219,15 +247,25 @@ struct CommandLineTests {
 extension CommandLineTests {
     @Test func visitCodesFromTheCommandLine() async throws {
         try await Self.withProgram { kaoping in
-            try kaoping.run(["import", "branches", try kaoping.write("branches.csv", "支部编码,支部名称\nb01,服务窗口党支部\nb02,办公室党支部\n")])
-            let round = try kaoping.run(["round", "create", "--spec", try kaoping.write("round.yaml", "title: 窗口\nyear: 2026\ncloses: 2099-12-01 18:00\n")])
-                .out.trimmingCharacters(in: .whitespacesAndNewlines)
-            try kaoping.run(["round", "open", round])
-            #expect(try kaoping.run(["visits", "access", round, "--mode", "codes", "--branches", "b01"]).out.contains("1 branch(es) now take public answers by: codes"))
-            #expect(try kaoping.run(["visits", "access", round, "--mode", "codes", "--branches", "b09"], expect: 1).err.contains("'b09'"))
-            #expect(try kaoping.run(["visits", "issue", round, "--count", "4", "--branches", "b01"]).out.contains("made 4 visit code(s): b01 batch 1"))
-            #expect(try kaoping.run(["visits", "issue", round, "--count", "2"]).out.contains("made 4 visit code(s): b01 batch 2, b02 batch 1"))
-            let exported = try kaoping.run(["visits", "export", round, "--branch", "b01", "--public-url", "https://kaoping.example.gov.cn"])
+            try await kaoping.run(["import", "branches", try kaoping.write("branches.csv", "支部编码,支部名称\nb01,服务窗口党支部\nb02,办公室党支部\n")])
+            let round = try await kaoping.run([
+                "round", "create", "--spec", try kaoping.write("round.yaml", "title: 窗口\nyear: 2026\ncloses: 2099-12-01 18:00\n"),
+            ])
+            .out.trimmingCharacters(in: .whitespacesAndNewlines)
+            try await kaoping.run(["round", "open", round])
+            #expect(
+                try await kaoping.run(["visits", "access", round, "--mode", "codes", "--branches", "b01"]).out.contains(
+                    "1 branch(es) now take public answers by: codes"
+                )
+            )
+            #expect(try await kaoping.run(["visits", "access", round, "--mode", "codes", "--branches", "b09"], expect: 1).err.contains("'b09'"))
+            #expect(
+                try await kaoping.run(["visits", "issue", round, "--count", "4", "--branches", "b01"]).out.contains(
+                    "made 4 visit code(s): b01 batch 1"
+                )
+            )
+            #expect(try await kaoping.run(["visits", "issue", round, "--count", "2"]).out.contains("made 4 visit code(s): b01 batch 2, b02 batch 1"))
+            let exported = try await kaoping.run(["visits", "export", round, "--branch", "b01", "--public-url", "https://kaoping.example.gov.cn"])
             #expect(exported.out.hasPrefix("支部编码,支部名称,批次,已使用,评价链接"))
             #expect(exported.out.components(separatedBy: "https://kaoping.example.gov.cn/v/").count == 7)
         }

@@ -52,7 +52,10 @@ struct ConfigurationTests {
     }
 
     @Test func localOnlyAddressesAreRecognised() {
-        for url in ["http://127.0.0.1:8080", "http://localhost:8080", "http://10.1.2.3", "http://192.168.1.20:8080", "http://172.20.0.5", "http://[::1]:8080", "http://[fd00::1]/"] {
+        for url in [
+            "http://127.0.0.1:8080", "http://localhost:8080", "http://10.1.2.3", "http://192.168.1.20:8080", "http://172.20.0.5", "http://[::1]:8080",
+            "http://[fd00::1]/",
+        ] {
             #expect(PublicAddress.isLocalOnly(url), "\(url)")
         }
         for url in ["https://kaoping.example.gov.cn", "http://203.0.113.7:8080", "http://172.32.0.1", "https://fdic.example.com"] {
@@ -69,7 +72,8 @@ struct ConfigurationTests {
 
     @Test func databaseURLIsParsed() throws {
         let configuration = try KaopingConfiguration.resolve(
-            flags: ["database-url": "postgres://kp:s%40cret@db.example:6543/kaoping?sslmode=require"], environment: [:]
+            flags: ["database-url": "postgres://kp:s%40cret@db.example:6543/kaoping?sslmode=require"],
+            environment: [:]
         )
         let url = try #require(configuration.databaseURL)
         #expect(url.host == "db.example")
@@ -86,19 +90,21 @@ struct ConfigurationTests {
         #expect(configuration.publicBaseURL == "https://kp.example.gov.cn")
     }
 
-    @Test(arguments: [
-        (["port": "eighty"], [String: String](), "--port (port) must be a whole number from 1 to 65535, not 'eighty'"),
-        ([:], ["KAOPING_PORT": "70000"], "KAOPING_PORT (port) must be a whole number from 1 to 65535, not '70000'"),
-        ([:], ["KAOPING_PROT": "80"], "KAOPING_PROT is not a known setting"),
-        (["log-level": "loud"], [:], "--log-level (log-level) must be one of"),
-        (["log-format": "xml"], [:], "--log-format (log-format) must be text or json, not 'xml'"),
-        (["cookie-secure": "maybe"], [:], "--cookie-secure (cookie-secure) must be true or false, not 'maybe'"),
-        (["database-url": "mysql://a@b/c"], [:], "--database-url (database-url) must start with postgres://"),
-        (["database-url": "postgres://host/db"], [:], "--database-url (database-url) names no user"),
-        (["database-url": "postgres://u@host"], [:], "--database-url (database-url) names no database"),
-        (["public-url": "kp.example"], [:], "--public-url (public-url) must be an http:// or https:// URL"),
-        (["host": " "], [:], "--host (host) is empty"),
-    ] as [([String: String], [String: String], String)])
+    @Test(
+        arguments: [
+            (["port": "eighty"], [String: String](), "--port (port) must be a whole number from 1 to 65535, not 'eighty'"),
+            ([:], ["KAOPING_PORT": "70000"], "KAOPING_PORT (port) must be a whole number from 1 to 65535, not '70000'"),
+            ([:], ["KAOPING_PROT": "80"], "KAOPING_PROT is not a known setting"),
+            (["log-level": "loud"], [:], "--log-level (log-level) must be one of"),
+            (["log-format": "xml"], [:], "--log-format (log-format) must be text or json, not 'xml'"),
+            (["cookie-secure": "maybe"], [:], "--cookie-secure (cookie-secure) must be true or false, not 'maybe'"),
+            (["database-url": "mysql://a@b/c"], [:], "--database-url (database-url) must start with postgres://"),
+            (["database-url": "postgres://host/db"], [:], "--database-url (database-url) names no user"),
+            (["database-url": "postgres://u@host"], [:], "--database-url (database-url) names no database"),
+            (["public-url": "kp.example"], [:], "--public-url (public-url) must be an http:// or https:// URL"),
+            (["host": " "], [:], "--host (host) is empty"),
+        ] as [([String: String], [String: String], String)]
+    )
     func malformedSettingsGiveOneClearLine(flags: [String: String], environment: [String: String], expected: String) {
         do {
             _ = try KaopingConfiguration.resolve(flags: flags, environment: environment)

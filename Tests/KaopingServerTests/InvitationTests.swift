@@ -38,7 +38,9 @@ struct InvitationTests {
             // Only hashes are stored: no column holds a token.
             let stored = try await harness.database.query("SELECT encode(token_hash, 'hex') FROM invitations").map { try $0.decode(String.self) }
             #expect(stored.allSatisfy { $0.count == 64 })
-            for token in tokens { #expect(try await harness.count("SELECT count(*)::int FROM invitations WHERE token_hash::text LIKE '%\(token)%'") == 0) }
+            for token in tokens {
+                #expect(try await harness.count("SELECT count(*)::int FROM invitations WHERE token_hash::text LIKE '%\(token)%'") == 0)
+            }
 
             var browser = Browser(client)
             let page = try await browser.get("/s/\(tokens[0])")
@@ -158,12 +160,18 @@ struct InvitationTests {
             ).map { try $0.decode(String.self) }
             #expect(!invitationColumns.contains("used_on") && !invitationColumns.contains("used_at"))
             // Submission time is a date only.
-            #expect(try await harness.count("SELECT count(*)::int FROM information_schema.columns WHERE table_name = 'responses' AND data_type LIKE 'timestamp%'") == 0)
+            #expect(
+                try await harness.count(
+                    "SELECT count(*)::int FROM information_schema.columns WHERE table_name = 'responses' AND data_type LIKE 'timestamp%'"
+                ) == 0
+            )
 
             // Transaction ids: responses carry the xmin of the batch they were mixed in; a batch
             // the mixer moved holds at least k = 5, and the rest came with the closing flush.
             // Every used invitation was touched by the last move, so they share one xmin.
-            let batches = try await harness.database.query("SELECT count(*)::int FROM responses GROUP BY xmin::text ORDER BY 1 DESC").map { try $0.decode(Int.self) }
+            let batches = try await harness.database.query("SELECT count(*)::int FROM responses GROUP BY xmin::text ORDER BY 1 DESC").map {
+                try $0.decode(Int.self)
+            }
             #expect(batches.count <= 2 && batches.reduce(0, +) == 8, "\(batches)")
             if batches.count == 2 { #expect(batches[0] >= 5) }
             #expect(try await harness.count("SELECT count(DISTINCT xmin::text)::int FROM invitations WHERE used") == 1)
@@ -171,7 +179,9 @@ struct InvitationTests {
 
             // Order: the responses' physical order is not the order of submission (member i
             // scored lowest-but-i); with 8 responses a match by chance has odds 1 in 40,320.
-            let scoresInStorageOrder = try await harness.database.query("SELECT score FROM responses ORDER BY ctid").map { try $0.decode(Double.self) }
+            let scoresInStorageOrder = try await harness.database.query("SELECT score FROM responses ORDER BY ctid").map {
+                try $0.decode(Double.self)
+            }
             let scoresInSubmissionOrder = scoresInStorageOrder.sorted(by: >)
             #expect(scoresInStorageOrder != scoresInSubmissionOrder)
             let invitationOrder = try await harness.database.query(

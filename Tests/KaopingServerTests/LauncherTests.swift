@@ -32,7 +32,7 @@ struct LauncherTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let cluster = EmbeddedPostgres(dataDirectory: directory, serverSettings: ["fsync": "off"])
 
-        let first = try cluster.start(logger: logger)
+        let first = try await cluster.start(logger: logger)
         #expect(first.startedHere)
         #expect(FileManager.default.fileExists(atPath: directory + "/postgres/PG_VERSION"))
         // The password file is for the owner only.
@@ -43,25 +43,25 @@ struct LauncherTests {
         _ = try await scalar(first.url, "INSERT INTO kept VALUES ('still here')")
 
         // A second start while it runs finds it and leaves it to its owner.
-        let again = try cluster.start(logger: logger)
+        let again = try await cluster.start(logger: logger)
         #expect(!again.startedHere)
         #expect(again.url.port == first.url.port)
 
-        try cluster.stop(logger: logger)
+        try await cluster.stop(logger: logger)
         #expect(!cluster.isRunning())
 
-        let restarted = try cluster.start(logger: logger)
+        let restarted = try await cluster.start(logger: logger)
         #expect(restarted.startedHere)
         #expect(try await scalar(restarted.url, "SELECT note FROM kept") == "still here")
-        try cluster.stop(logger: logger)
+        try await cluster.stop(logger: logger)
     }
 
     @Test func staleProcessIDFileIsHandled() async throws {
         let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let cluster = EmbeddedPostgres(dataDirectory: directory, serverSettings: ["fsync": "off"])
-        _ = try cluster.start(logger: logger)
-        try cluster.stop(logger: logger)
+        _ = try await cluster.start(logger: logger)
+        try await cluster.stop(logger: logger)
 
         // What a power cut leaves: a postmaster.pid naming a process that no longer exists.
         let pidFile = directory + "/postgres/postmaster.pid"
@@ -69,17 +69,17 @@ struct LauncherTests {
             .write(toFile: pidFile, atomically: true, encoding: .utf8)
         #expect(FileManager.default.fileExists(atPath: pidFile))
 
-        let running = try cluster.start(logger: logger)
+        let running = try await cluster.start(logger: logger)
         #expect(running.startedHere)
         #expect(try await scalar(running.url.with(database: "postgres"), "SELECT 'alive'") == "alive")
-        try cluster.stop(logger: logger)
+        try await cluster.stop(logger: logger)
     }
 
     @Test func killedServerIsRecovered() async throws {
         let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let cluster = EmbeddedPostgres(dataDirectory: directory, serverSettings: ["fsync": "off"])
-        _ = try cluster.start(logger: logger)
+        _ = try await cluster.start(logger: logger)
         let pidText = try String(contentsOfFile: directory + "/postgres/postmaster.pid", encoding: .utf8)
         let pid = try #require(pid_t(pidText.split(separator: "\n")[0]))
         kill(pid, SIGKILL)
@@ -87,19 +87,19 @@ struct LauncherTests {
         for _ in 0..<50 where cluster.isRunning() { try await Task.sleep(for: .milliseconds(100)) }
         try await Task.sleep(for: .milliseconds(500))
 
-        let running = try cluster.start(logger: logger)
+        let running = try await cluster.start(logger: logger)
         #expect(running.startedHere)
         #expect(try await scalar(running.url.with(database: "postgres"), "SELECT 'recovered'") == "recovered")
-        try cluster.stop(logger: logger)
+        try await cluster.stop(logger: logger)
     }
 
-    @Test func aDirectoryThatIsNotAClusterIsRefused() throws {
+    @Test func aDirectoryThatIsNotAClusterIsRefused() async throws {
         let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try FileManager.default.createDirectory(atPath: directory + "/postgres", withIntermediateDirectories: true)
         try "not a database".write(toFile: directory + "/postgres/notes.txt", atomically: true, encoding: .utf8)
-        #expect {
-            _ = try EmbeddedPostgres(dataDirectory: directory).start(logger: logger)
+        await #expect {
+            _ = try await EmbeddedPostgres(dataDirectory: directory).start(logger: logger)
         } throws: { error in
             "\(error)".contains("is not a PostgreSQL cluster")
         }

@@ -30,13 +30,13 @@ struct OperationsTests {
         let directory = NSTemporaryDirectory() + "kaoping-ready-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let cluster = EmbeddedPostgres(dataDirectory: directory, serverSettings: ["fsync": "off"])
-        let running = try cluster.start(logger: logger)
-        defer { try? cluster.stop(logger: logger) }
+        let running = try await cluster.start(logger: logger)
+        defer { try? cluster.stopBlocking(logger: logger) }
         try await DatabaseBootstrap.createDatabaseIfMissing(running.url, logger: logger)
 
         try await TestApp.run(database: running.url) { client, _ in
             #expect(try await client.execute(uri: "/readyz", method: .get).status == .ok)
-            try cluster.stop(logger: logger)
+            try await cluster.stop(logger: logger)
             let unready = try await client.execute(uri: "/readyz", method: .get)
             #expect(unready.status == .serviceUnavailable)
             #expect(String(buffer: unready.body).contains("database not reachable"))

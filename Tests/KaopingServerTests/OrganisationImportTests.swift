@@ -102,10 +102,14 @@ extension Browser {
         if csrfToken == nil { _ = try await get("/admin/login") }
         let boundary = "----kaoping\(UUID().uuidString.prefix(8))"
         let body = multipartBody(
-            [("_csrf", Array((csrfToken ?? "").utf8), nil), ("kind", Array(kind.utf8), nil), ("file", file, name)], boundary: boundary
+            [("_csrf", Array((csrfToken ?? "").utf8), nil), ("kind", Array(kind.utf8), nil), ("file", file, name)],
+            boundary: boundary
         )
         return try await send(
-            "/admin/org/import", method: .post, headers: [.contentType: "multipart/form-data; boundary=\(boundary)"], body: body
+            "/admin/org/import",
+            method: .post,
+            headers: [.contentType: "multipart/form-data; boundary=\(boundary)"],
+            body: body
         )
     }
 }
@@ -170,9 +174,16 @@ struct OrganisationImportTests {
             var browser = Browser(client)
             _ = try await browser.post("/admin/login", form: [("username", "admin"), ("password", "one at a time")])
 
-            let added = try await browser.post("/admin/org/branches", form: [("code", " b07 "), ("name", "信息中心党支部"), ("parent", "机关党委"), ("secretary", "")])
+            let added = try await browser.post(
+                "/admin/org/branches",
+                form: [("code", " b07 "), ("name", "信息中心党支部"), ("parent", "机关党委"), ("secretary", "")]
+            )
             #expect(added.location == "/admin/org/branches/b07?saved=1")
-            #expect(try await harness.count("SELECT count(*)::int FROM branches b JOIN organisations o ON o.id = b.organisation_id WHERE b.code = 'b07' AND o.name = '机关党委' AND b.secretary_name IS NULL") == 1)
+            #expect(
+                try await harness.count(
+                    "SELECT count(*)::int FROM branches b JOIN organisations o ON o.id = b.organisation_id WHERE b.code = 'b07' AND o.name = '机关党委' AND b.secretary_name IS NULL"
+                ) == 1
+            )
             // Mistakes come back marked, with what was typed kept; a taken code is refused.
             let bad = try await browser.post("/admin/org/branches", form: [("code", "b 8"), ("name", ""), ("parent", "机关党委")])
             #expect(bad.status == .unprocessableContent)
@@ -184,20 +195,31 @@ struct OrganisationImportTests {
             #expect(taken.text.contains("“b07”已被使用"))
             #expect(try await harness.count("SELECT count(*)::int FROM branches") == 1)
 
-            let member = try await browser.post("/admin/org/branches/b07/members", form: [("staff", "2001"), ("name", "赵敏"), ("phone", "139 0000 1111")])
+            let member = try await browser.post(
+                "/admin/org/branches/b07/members",
+                form: [("staff", "2001"), ("name", "赵敏"), ("phone", "139 0000 1111")]
+            )
             #expect(member.location == "/admin/org/branches/b07?saved=1")
             let badPhone = try await browser.post("/admin/org/branches/b07/members", form: [("staff", "2002"), ("name", "钱进"), ("phone", "call me")])
             #expect(badPhone.status == .unprocessableContent)
             #expect(badPhone.text.contains("“call me”不是有效的电话号码"))
             #expect(badPhone.text.contains("value=\"钱进\""))
-            #expect(try await browser.post("/admin/org/branches/b07/members", form: [("staff", "2001"), ("name", "又一个")]).status == .unprocessableContent)
+            #expect(
+                try await browser.post("/admin/org/branches/b07/members", form: [("staff", "2001"), ("name", "又一个")]).status == .unprocessableContent
+            )
             let page = try await browser.get("/admin/org/branches/b07?saved=1")
             #expect(page.text.contains("已保存。"))
             #expect(page.text.contains("<a href=\"/admin/org/members/2001\">修改</a>"))
 
             // Renaming the branch keeps its code; moving a member is changing their branch code.
-            #expect(try await browser.post("/admin/org/branches/b07", form: [("name", "信息中心第一党支部"), ("parent", ""), ("active", "1")]).status == .seeOther)
-            #expect(try await harness.count("SELECT count(*)::int FROM branches WHERE code = 'b07' AND name = '信息中心第一党支部' AND organisation_id IS NULL AND active") == 1)
+            #expect(
+                try await browser.post("/admin/org/branches/b07", form: [("name", "信息中心第一党支部"), ("parent", ""), ("active", "1")]).status == .seeOther
+            )
+            #expect(
+                try await harness.count(
+                    "SELECT count(*)::int FROM branches WHERE code = 'b07' AND name = '信息中心第一党支部' AND organisation_id IS NULL AND active"
+                ) == 1
+            )
             _ = try await browser.post("/admin/org/branches", form: [("code", "b08"), ("name", "后勤党支部")])
             let edit = try await browser.get("/admin/org/members/2001")
             #expect(edit.text.contains("value=\"赵敏\""))
@@ -205,19 +227,39 @@ struct OrganisationImportTests {
             let unknownBranch = try await browser.post("/admin/org/members/2001", form: [("name", "赵敏"), ("branch", "b99"), ("active", "1")])
             #expect(unknownBranch.status == .unprocessableContent)
             #expect(unknownBranch.text.contains("没有编码为“b99”的支部"))
-            #expect(try await browser.post("/admin/org/members/2001", form: [("name", "赵敏"), ("branch", "b08"), ("active", "1")]).location == "/admin/org/branches/b08?saved=1")
-            #expect(try await harness.count("SELECT count(*)::int FROM members m JOIN branches b ON b.id = m.branch_id WHERE m.staff_number = '2001' AND b.code = 'b08' AND m.phone IS NULL") == 1)
+            #expect(
+                try await browser.post("/admin/org/members/2001", form: [("name", "赵敏"), ("branch", "b08"), ("active", "1")]).location
+                    == "/admin/org/branches/b08?saved=1"
+            )
+            #expect(
+                try await harness.count(
+                    "SELECT count(*)::int FROM members m JOIN branches b ON b.id = m.branch_id WHERE m.staff_number = '2001' AND b.code = 'b08' AND m.phone IS NULL"
+                ) == 1
+            )
 
             // Deactivating a member who has an unused invitation kills the link; they get no new one.
-            let round = try await harness.database.query("INSERT INTO rounds (title, year, status) VALUES ('调离测试', 2026, 'open') RETURNING id").first!.decode(UUID.self)
-            try await harness.database.query("INSERT INTO round_branches (round_id, branch_id, public_code) SELECT \(round), id, 'moved' FROM branches WHERE code = 'b08'")
-            let links = try await harness.memberLinks(round: round, branch: try await harness.database.query("SELECT id FROM branches WHERE code = 'b08'").first!.decode(UUID.self), count: 0)
+            let round = try await harness.database.query("INSERT INTO rounds (title, year, status) VALUES ('调离测试', 2026, 'open') RETURNING id").first!
+                .decode(UUID.self)
+            try await harness.database.query(
+                "INSERT INTO round_branches (round_id, branch_id, public_code) SELECT \(round), id, 'moved' FROM branches WHERE code = 'b08'"
+            )
+            let links = try await harness.memberLinks(
+                round: round,
+                branch: try await harness.database.query("SELECT id FROM branches WHERE code = 'b08'").first!.decode(UUID.self),
+                count: 0
+            )
             #expect(links.count == 1)
             #expect(try await browser.post("/admin/org/members/2001", form: [("name", "赵敏"), ("branch", "b08")]).status == .seeOther)
             #expect(try await harness.count("SELECT count(*)::int FROM members WHERE staff_number = '2001' AND NOT active") == 1)
             #expect(try await harness.count("SELECT count(*)::int FROM invitations WHERE revoked_at IS NOT NULL") == 1)
             #expect(try await browser.get(links[0]).status == .notFound)
-            #expect(try await harness.memberLinks(round: round, branch: try await harness.database.query("SELECT id FROM branches WHERE code = 'b08'").first!.decode(UUID.self), count: 0).isEmpty)
+            #expect(
+                try await harness.memberLinks(
+                    round: round,
+                    branch: try await harness.database.query("SELECT id FROM branches WHERE code = 'b08'").first!.decode(UUID.self),
+                    count: 0
+                ).isEmpty
+            )
             #expect(try await browser.get("/admin/org/branches/b08").text.contains("<span class=\"status\">已停用</span>"))
 
             #expect(try await harness.count("SELECT count(*)::int FROM audit_log WHERE action LIKE 'org.%'") == 6)
@@ -239,7 +281,12 @@ struct OrganisationImportTests {
             _ = try await stranger.get("/admin/login")
             let boundary = "xyz"
             let body = multipartBody([("kind", Array("branches".utf8), nil), ("file", Array("支部编码,支部名称\nb1,甲\n".utf8), "a.csv")], boundary: boundary)
-            let noToken = try await stranger.send("/admin/org/import", method: .post, headers: [.contentType: "multipart/form-data; boundary=\(boundary)"], body: body)
+            let noToken = try await stranger.send(
+                "/admin/org/import",
+                method: .post,
+                headers: [.contentType: "multipart/form-data; boundary=\(boundary)"],
+                body: body
+            )
             #expect(noToken.status == .forbidden)
             #expect(try await harness.count("SELECT count(*)::int FROM org_imports") == 0)
         }

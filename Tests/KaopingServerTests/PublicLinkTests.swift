@@ -20,7 +20,11 @@ struct PublicLinkTests {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let rounds = RoundRepository(database: harness.database, forms: catalog, audit: PostgresAuditLog(database: harness.database))
-        let id = try await rounds.create(RoundSpec(title: "群众测评", year: 2026, closesAt: .now + 7 * 86400, publicCap: cap), actor: .commandLine, logger: logger)
+        let id = try await rounds.create(
+            RoundSpec(title: "群众测评", year: 2026, closesAt: .now + 7 * 86400, publicCap: cap),
+            actor: .commandLine,
+            logger: logger
+        )
         try await rounds.open(id, actor: .commandLine, logger: logger)
         return try await harness.database.query("SELECT public_code FROM round_branches WHERE round_id = \(id)").first!.decode(String.self)
     }
@@ -59,11 +63,14 @@ struct PublicLinkTests {
             #expect(refused.status == .tooManyRequests)
             #expect(refused.text.contains("提交的评价过多"))
 
-            let stored = try await harness.count("SELECT count(*)::int FROM ballot_box WHERE rater_group = 'public'")
+            let stored =
+                try await harness.count("SELECT count(*)::int FROM ballot_box WHERE rater_group = 'public'")
                 + harness.count("SELECT count(*)::int FROM responses WHERE rater_group = 'public'")
             #expect(stored == 3)
             // Nothing about the person is kept with the ballot.
-            let ballots = try await harness.database.query("SELECT ballot::text FROM ballot_box UNION ALL SELECT dimension_scores::text FROM responses").map { try $0.decode(String.self) }
+            let ballots = try await harness.database.query(
+                "SELECT ballot::text FROM ballot_box UNION ALL SELECT dimension_scores::text FROM responses"
+            ).map { try $0.decode(String.self) }
             #expect(!ballots.contains { $0.contains("127.0.0.1") })
             #expect(try await browser.get("/p/nosuchcode").status == .notFound)
         }

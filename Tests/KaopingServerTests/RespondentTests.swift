@@ -38,7 +38,11 @@ struct RespondentTests {
             #expect(page.text.contains("党支部党建与业务融合评价（党员）"))
             #expect(page.text.contains("机关第一党支部"))
             #expect(page.text.contains("<legend><span class=\"num\">1.</span> 支部班子把抓党建和抓业务作为一项工作统筹谋划、统一部署"))
-            #expect(page.text.contains("<label class=\"option\" for=\"input-thinking_one_job-0\"><input type=\"radio\" id=\"input-thinking_one_job-0\" name=\"q.thinking_one_job\" value=\"5\"><span>很好</span></label>"))
+            #expect(
+                page.text.contains(
+                    "<label class=\"option\" for=\"input-thinking_one_job-0\"><input type=\"radio\" id=\"input-thinking_one_job-0\" name=\"q.thinking_one_job\" value=\"5\"><span>很好</span></label>"
+                )
+            )
             #expect(page.text.contains("<script src=\"/static/form-draft.js\" defer></script>"))
             let key = try #require(page.hidden("_key"))
             #expect(key.count == 32)
@@ -149,7 +153,12 @@ struct RespondentTests {
             let csrf = try #require(browser.csrfToken)
 
             func post(_ body: [UInt8]) async throws -> TestResponse {
-                try await browser.send(path, method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(bytes: body))
+                try await browser.send(
+                    path,
+                    method: .post,
+                    headers: [.contentType: "application/x-www-form-urlencoded"],
+                    body: ByteBuffer(bytes: body)
+                )
             }
             let prefix = Array("_csrf=\(csrf)&_key=\(key)&".utf8)
             let unknown = try await post(prefix + Array("q.nonsense=1".utf8))
@@ -228,7 +237,10 @@ struct RespondentTests {
             browser.acceptLanguage = "en-US,en;q=0.9"
             let page = try await browser.get(path)
             #expect(page.text.contains("<html lang=\"en\">"))
-            #expect(page.text.contains("Public satisfaction with the party branch&#39;s work") || page.text.contains("Public satisfaction with the party branch's work"))
+            #expect(
+                page.text.contains("Public satisfaction with the party branch&#39;s work")
+                    || page.text.contains("Public satisfaction with the party branch's work")
+            )
             #expect(page.text.contains("<span>Fairly satisfied</span>"))
             let key = try #require(page.hidden("_key"))
             let missing = try await browser.post(path, form: [("q.attitude", "satisfied"), ("_key", key)])
@@ -280,19 +292,19 @@ struct FormPreviewTests {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try """
-            id: hostile
-            version: 1
-            title: "<script>alert('title')</script>"
-            scales:
-              - key: s
-                options:
-                  - {key: a, label: "<b onmouseover=x>好</b>", points: 100}
-            sections:
-              - key: s1
-                title: "\\"><img src=x onerror=alert(1)>"
-                items:
-                  - {key: q, type: rating, scale: s, label: "Q & A <i>", help: "</p><iframe src=//evil>"}
-            """.write(toFile: directory + "/hostile.yaml", atomically: true, encoding: .utf8)
+        id: hostile
+        version: 1
+        title: "<script>alert('title')</script>"
+        scales:
+          - key: s
+            options:
+              - {key: a, label: "<b onmouseover=x>好</b>", points: 100}
+        sections:
+          - key: s1
+            title: "\\"><img src=x onerror=alert(1)>"
+            items:
+              - {key: q, type: rating, scale: s, label: "Q & A <i>", help: "</p><iframe src=//evil>"}
+        """.write(toFile: directory + "/hostile.yaml", atomically: true, encoding: .utf8)
         try await TestApp.run(configure: { $0.formsDirectory = directory }) { client, harness in
             try await harness.createUser("admin", password: "escape everything")
             var browser = Browser(client)
@@ -322,7 +334,8 @@ struct FormPreviewTests {
         let directory = NSTemporaryDirectory() + "kaoping-broken-forms-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        try "id: broken\nversion: 1\ntitle: 坏表\nsections:\n  - key: s\n    title: 一\n    items:\n      - {key: q, type: rating, scale: none, label: 问}\n"
+        try
+            "id: broken\nversion: 1\ntitle: 坏表\nsections:\n  - key: s\n    title: 一\n    items:\n      - {key: q, type: rating, scale: none, label: 问}\n"
             .write(toFile: directory + "/broken.yaml", atomically: true, encoding: .utf8)
         do {
             try await TestApp.run(configure: { $0.formsDirectory = directory }) { _, _ in

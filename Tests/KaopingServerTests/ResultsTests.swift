@@ -69,13 +69,24 @@ extension TestHarness {
                 RETURNING id
                 """
             ).first!.decode(UUID.self)
-            for (item, points) in lost { try await database.query("INSERT INTO org_sheet_entries (sheet_id, item_key, points_lost) VALUES (\(id), \(item), \(points))") }
-            for (item, points) in earned { try await database.query("INSERT INTO org_sheet_entries (sheet_id, item_key, points_earned) VALUES (\(id), \(item), \(points))") }
+            for (item, points) in lost {
+                try await database.query("INSERT INTO org_sheet_entries (sheet_id, item_key, points_lost) VALUES (\(id), \(item), \(points))")
+            }
+            for (item, points) in earned {
+                try await database.query("INSERT INTO org_sheet_entries (sheet_id, item_key, points_earned) VALUES (\(id), \(item), \(points))")
+            }
             for item in ["org_life_held", "no_violations", "dues_collected"] {
-                try await database.query("INSERT INTO org_sheet_entries (sheet_id, item_key, passed) VALUES (\(id), \(item), \(!failed.contains(item)))")
+                try await database.query(
+                    "INSERT INTO org_sheet_entries (sheet_id, item_key, passed) VALUES (\(id), \(item), \(!failed.contains(item)))"
+                )
             }
         }
-        try await sheet("b01", lost: ["org_life": 4, "integration": 6], earned: ["awards": 3, "innovation": 5, "integration_practice": 1], failed: [])
+        try await sheet(
+            "b01",
+            lost: ["org_life": 4, "integration": 6],
+            earned: ["awards": 3, "innovation": 5, "integration_practice": 1],
+            failed: []
+        )
         try await sheet("b02", lost: ["study": 5], earned: [:], failed: ["no_violations"])
 
         return (round, rounds)
@@ -201,7 +212,11 @@ struct ResultsPageTests {
             // A branch secretary: their branch's report, nothing else.
             let hash = try await TestApp.hasher.hash("secretary of b01")
             _ = try await PostgresUserRepository(database: harness.database).create(
-                username: "shuji", displayName: "", role: .viewer, branchCode: "b01", passwordHash: hash
+                username: "shuji",
+                displayName: "",
+                role: .viewer,
+                branchCode: "b01",
+                passwordHash: hash
             )
             var secretary = Browser(client)
             _ = try await secretary.post("/admin/login", form: [("username", "shuji"), ("password", "secretary of b01")])
@@ -266,7 +281,8 @@ struct ResultsDownloadTests {
             let answerLines = answers.text.dropFirst().components(separatedBy: "\r\n").filter { !$0.isEmpty }
             #expect(answerLines[0] == "答卷编号,支部编码,评价主体,日期,答卷得分,题目,选项,分值,数值,文字")
             #expect(answerLines.count == 1 + 31)  // every stored response; the ballot still in the box is not a response yet
-            #expect(answerLines.dropFirst().allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false)[3].count == 10 })  // a date, no time
+            // A date, no time.
+            #expect(answerLines.dropFirst().allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false)[3].count == 10 })
             #expect(!answers.text.contains("pingshen"))
         }
     }

@@ -33,7 +33,9 @@ struct RoundFixture {
                 "INSERT INTO members (staff_number, name, branch_id) SELECT 'm' || g, '党员' || g, (SELECT id FROM branches WHERE code = 'b01') FROM generate_series(1, 6) g"
             )
             let fixture = RoundFixture(
-                url: url, database: database, rounds: RoundRepository(database: database, forms: catalog, audit: PostgresAuditLog(database: database)),
+                url: url,
+                database: database,
+                rounds: RoundRepository(database: database, forms: catalog, audit: PostgresAuditLog(database: database)),
                 logger: logger
             )
             try await body(fixture)
@@ -49,16 +51,18 @@ struct RoundFixture {
 @Suite("Rounds", .timeLimit(.minutes(2)))
 struct RoundTests {
     @Test func specFilesParseWithDefaultsAndBeijingTimes() throws {
-        let spec = try RoundSpec.parse(yaml: """
-            title: 2026 年度考评
-            year: 2026
-            opens: 2026-12-01 09:00
-            closes: 2026-12-15 18:00
-            branches: [b01, b02]
-            groups:
-              members: {weight: 0.6}
-              public: {form: public-satisfaction, weight: 0.4, quorum: 20}
-            """)
+        let spec = try RoundSpec.parse(
+            yaml: """
+                title: 2026 年度考评
+                year: 2026
+                opens: 2026-12-01 09:00
+                closes: 2026-12-15 18:00
+                branches: [b01, b02]
+                groups:
+                  members: {weight: 0.6}
+                  public: {form: public-satisfaction, weight: 0.4, quorum: 20}
+                """
+        )
         #expect(spec.opensAt == Date(timeIntervalSince1970: 1_796_086_800))  // 2026-12-01 01:00 UTC
         #expect(ChinaTime.format(try #require(spec.closesAt)) == "2026-12-15 18:00")
         #expect(spec.branches == ["b01", "b02"])
@@ -100,21 +104,32 @@ struct RoundTests {
             }
             try await fixture.rounds.extend(id, closesAt: .now + 7 * 86400, actor: .commandLine, logger: fixture.logger)
             #expect(try await fixture.database.query("SELECT count(*)::int FROM round_branches WHERE round_id = \(id)").first!.decode(Int.self) == 2)
-            #expect(try await fixture.database.query("SELECT count(*)::int FROM round_groups WHERE round_id = \(id) AND form_version_id IS NULL").first!.decode(Int.self) == 3)
+            #expect(
+                try await fixture.database.query("SELECT count(*)::int FROM round_groups WHERE round_id = \(id) AND form_version_id IS NULL").first!
+                    .decode(Int.self) == 3
+            )
 
             try await fixture.rounds.open(id, actor: .commandLine, logger: fixture.logger)
             let round = try #require(try await fixture.rounds.round(id))
             #expect(round.status == "open")
             #expect(round.configHash?.count == 64)
-            #expect(try await fixture.database.query("SELECT count(*)::int FROM round_groups WHERE round_id = \(id) AND form_version_id IS NOT NULL").first!.decode(Int.self) == 3)
-            #expect(try await fixture.database.query("SELECT eligible_members FROM round_branches rb JOIN branches b ON b.id = rb.branch_id WHERE b.code = 'b01' AND rb.round_id = \(id)").first!.decode(Int.self) == 6)
+            #expect(
+                try await fixture.database.query("SELECT count(*)::int FROM round_groups WHERE round_id = \(id) AND form_version_id IS NOT NULL")
+                    .first!.decode(Int.self) == 3
+            )
+            #expect(
+                try await fixture.database.query(
+                    "SELECT eligible_members FROM round_branches rb JOIN branches b ON b.id = rb.branch_id WHERE b.code = 'b01' AND rb.round_id = \(id)"
+                ).first!.decode(Int.self) == 6
+            )
             await #expect(throws: RoundError.wrongStatus(current: "open", action: "opened")) {
                 try await fixture.rounds.open(id, actor: .commandLine, logger: fixture.logger)
             }
 
             #expect(try await fixture.rounds.close(id, actor: .commandLine, logger: fixture.logger))
             #expect(try await fixture.status(id) == "closed")
-            let snapshot = try await fixture.database.query("SELECT results::text FROM result_snapshots WHERE round_id = \(id) AND kind = 'final'").map { try $0.decode(String.self) }
+            let snapshot = try await fixture.database.query("SELECT results::text FROM result_snapshots WHERE round_id = \(id) AND kind = 'final'")
+                .map { try $0.decode(String.self) }
             #expect(snapshot.count == 1)
             #expect(snapshot.first?.contains("\"code\": \"b01\"") == true)
             #expect(snapshot.first?.contains("\"methodVersion\": \"v1\"") == true)
@@ -126,8 +141,12 @@ struct RoundTests {
             }
             try await fixture.rounds.reopen(id, closesAt: .now + 3600, reason: "补充测评", actor: .commandLine, logger: fixture.logger)
             #expect(try await fixture.status(id) == "open")
-            #expect(try await fixture.database.query("SELECT count(*)::int FROM result_snapshots WHERE round_id = \(id)").first!.decode(Int.self) == 0)
-            let reason = try await fixture.database.query("SELECT details->>'reason' FROM audit_log WHERE action = 'round.reopened'").first!.decode(String.self)
+            #expect(
+                try await fixture.database.query("SELECT count(*)::int FROM result_snapshots WHERE round_id = \(id)").first!.decode(Int.self) == 0
+            )
+            let reason = try await fixture.database.query("SELECT details->>'reason' FROM audit_log WHERE action = 'round.reopened'").first!.decode(
+                String.self
+            )
             #expect(reason == "补充测评")
         }
     }
@@ -135,7 +154,11 @@ struct RoundTests {
     @Test func creationRefusesUnknownBranchesAndWrongForms() async throws {
         try await RoundFixture.with { fixture in
             await #expect(throws: RoundError.unknownBranches(["b99"])) {
-                _ = try await fixture.rounds.create(RoundSpec(title: "x", year: 2026, branches: ["b01", "b99"]), actor: .commandLine, logger: fixture.logger)
+                _ = try await fixture.rounds.create(
+                    RoundSpec(title: "x", year: 2026, branches: ["b01", "b99"]),
+                    actor: .commandLine,
+                    logger: fixture.logger
+                )
             }
             let configuration: RoundConfiguration = {
                 var configuration = RoundConfiguration()
@@ -143,7 +166,11 @@ struct RoundTests {
                 return configuration
             }()
             await #expect(throws: RoundError.formNotAvailable("member-integration")) {
-                _ = try await fixture.rounds.create(RoundSpec(title: "x", year: 2026, configuration: configuration), actor: .commandLine, logger: fixture.logger)
+                _ = try await fixture.rounds.create(
+                    RoundSpec(title: "x", year: 2026, configuration: configuration),
+                    actor: .commandLine,
+                    logger: fixture.logger
+                )
             }
             let rounds = try await fixture.database.query("SELECT count(*)::int FROM rounds").first!.decode(Int.self)
             #expect(rounds == 0)
@@ -153,10 +180,13 @@ struct RoundTests {
     @Test func dueRoundsOpenAndCloseExactlyOnceWithInstancesRacing() async throws {
         try await RoundFixture.with { fixture in
             let id = try await fixture.rounds.create(
-                RoundSpec(title: "定时", year: 2026, opensAt: .now - 60, closesAt: .now + 3600), actor: .commandLine, logger: fixture.logger
+                RoundSpec(title: "定时", year: 2026, opensAt: .now - 60, closesAt: .now + 3600),
+                actor: .commandLine,
+                logger: fixture.logger
             )
             #expect(try await fixture.status(id) == "scheduled")
-            let rounds = fixture.rounds, logger = fixture.logger
+            let rounds = fixture.rounds
+            let logger = fixture.logger
             let openings = try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<4 { group.addTask { try await rounds.runDue(logger: logger).opened.count } }
                 return try await group.reduce(0, +)
@@ -171,8 +201,12 @@ struct RoundTests {
             }
             #expect(closings == 1)
             #expect(try await fixture.status(id) == "closed")
-            #expect(try await fixture.database.query("SELECT count(*)::int FROM result_snapshots WHERE round_id = \(id)").first!.decode(Int.self) == 1)
-            #expect(try await fixture.database.query("SELECT count(*)::int FROM audit_log WHERE action = 'round.closed'").first!.decode(Int.self) == 1)
+            #expect(
+                try await fixture.database.query("SELECT count(*)::int FROM result_snapshots WHERE round_id = \(id)").first!.decode(Int.self) == 1
+            )
+            #expect(
+                try await fixture.database.query("SELECT count(*)::int FROM audit_log WHERE action = 'round.closed'").first!.decode(Int.self) == 1
+            )
         }
     }
 
@@ -192,7 +226,8 @@ struct RoundTests {
                     status = try await harness.database.query("SELECT status FROM rounds WHERE id = \(round)").first!.decode(String.self)
                 }
                 #expect(status == "closed")
-                let lag = try await harness.database.query("SELECT extract(epoch FROM closed_at - closes_at)::float8 FROM rounds WHERE id = \(round)").first!.decode(Double.self)
+                let lag = try await harness.database.query("SELECT extract(epoch FROM closed_at - closes_at)::float8 FROM rounds WHERE id = \(round)")
+                    .first!.decode(Double.self)
                 #expect(lag >= 0 && lag < 5, "closed \(lag) s after its time")
                 #expect(try await harness.count("SELECT count(*)::int FROM result_snapshots") == 1)
 
@@ -268,7 +303,11 @@ struct RoundTests {
             let reopened = try await browser.get(path)
             #expect(reopened.text.contains("进行中"))
             #expect(!reopened.text.contains("action=\"\(path)/reopen\""))
-            #expect(try await harness.count("SELECT count(*)::int FROM audit_log WHERE action = 'round.reopened' AND actor_name = 'admin' AND details->>'reason' = '两个支部的党员因出差未能参评'") == 1)
+            #expect(
+                try await harness.count(
+                    "SELECT count(*)::int FROM audit_log WHERE action = 'round.reopened' AND actor_name = 'admin' AND details->>'reason' = '两个支部的党员因出差未能参评'"
+                ) == 1
+            )
         }
     }
 
@@ -331,7 +370,9 @@ struct RoundTests {
                 FROM rounds
                 """
             ).first!
-            let (status, opensUTC, threshold, missing, share, hasPublic, codes) = try row.decode((String, String, String, String, String, Bool, String).self)
+            let (status, opensUTC, threshold, missing, share, hasPublic, codes) = try row.decode(
+                (String, String, String, String, String, Bool, String).self
+            )
             #expect(status == "scheduled")
             #expect(opensUTC == "2099-12-01 01:00")  // 09:00 in Beijing
             #expect(threshold == "6")

@@ -32,8 +32,12 @@ struct SheetTests {
 
             var admin = Browser(client)
             _ = try await admin.post("/admin/login", form: [("username", "admin"), ("password", "admin for sheets")])
-            #expect(try await admin.post(roundPath + "/evaluators", form: [("username", "zhang"), ("branches", "")]).location == roundPath + "?assigned=2")
-            #expect(try await admin.post(roundPath + "/evaluators", form: [("username", "li"), ("branches", "b01")]).location == roundPath + "?assigned=1")
+            #expect(
+                try await admin.post(roundPath + "/evaluators", form: [("username", "zhang"), ("branches", "")]).location == roundPath + "?assigned=2"
+            )
+            #expect(
+                try await admin.post(roundPath + "/evaluators", form: [("username", "li"), ("branches", "b01")]).location == roundPath + "?assigned=1"
+            )
             // An administrator is not an evaluator, an unknown name is no one, a code not in the
             // round is no branch of it: each is refused by name and nothing is assigned.
             for (form, message) in [
@@ -85,7 +89,11 @@ struct SheetTests {
             ).map { try $0.decode((String, String).self) }
             #expect(scored.map(\.0) == ["li", "zhang"])
             #expect(scored.allSatisfy { $0.1 == "submitted" })
-            #expect(try await harness.count("SELECT count(*)::int FROM org_sheet_entries WHERE item_key = 'awards' AND points_earned = 1 AND note = '获市级表彰'") == 2)
+            #expect(
+                try await harness.count(
+                    "SELECT count(*)::int FROM org_sheet_entries WHERE item_key = 'awards' AND points_earned = 1 AND note = '获市级表彰'"
+                ) == 2
+            )
             #expect(try await admin.get(roundPath).text.contains("<td class=\"num\">2</td><td><a href"))
 
             // After closing, the sheet can be read but not changed.

@@ -36,7 +36,9 @@ struct VisitCodeTests {
             // The window of b01 hands out codes; its open link is closed to the public.
             let unknown = try await admin.post(path + "/public-access", form: [("access", "codes"), ("branches", "b01, b99")])
             #expect(try await admin.get(try #require(unknown.location)).text.contains("本轮次没有编码为“b99”的参评支部"))
-            #expect(try await admin.post(path + "/public-access", form: [("access", "codes"), ("branches", "b01")]).location == path + "?accessSet=1")
+            #expect(
+                try await admin.post(path + "/public-access", form: [("access", "codes"), ("branches", "b01")]).location == path + "?accessSet=1"
+            )
             var passer = Browser(client)
             let closed = try await passer.get("/p/\(publicCode)")
             #expect(closed.status == .forbidden)
@@ -56,7 +58,10 @@ struct VisitCodeTests {
                 .codes(roundID: round, branchCode: "b01", batch: 1).map(\.code)
             #expect(codes.count == 3)
             for code in codes {
-                #expect(try await harness.count("SELECT count(*)::int FROM visit_codes WHERE position(convert_to('\(code)', 'UTF8') in code_hash) > 0") == 0)
+                #expect(
+                    try await harness.count("SELECT count(*)::int FROM visit_codes WHERE position(convert_to('\(code)', 'UTF8') in code_hash) > 0")
+                        == 0
+                )
             }
 
             // Two people from one address, each with a code: both count, the address limit aside.

@@ -9,7 +9,7 @@ public struct APITokenMiddleware: RouterMiddleware {
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-              try await tokens.verify(String(header.dropFirst("Bearer ".count))) != nil
+            try await tokens.verify(String(header.dropFirst("Bearer ".count))) != nil
         else {
             throw AppError(status: .unauthorized, messageKey: "api_unauthorized")
         }
@@ -32,7 +32,11 @@ public struct APIController: Sendable {
     public func addPublicRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.get("/openapi.yaml") { _, _ -> Response in
             let text = (try? String(contentsOfFile: Resources.path("openapi.yaml"), encoding: .utf8)) ?? ""
-            return Response(status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/yaml; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: text))
+            )
         }
     }
 
@@ -67,13 +71,22 @@ public struct APIController: Sendable {
 
     @Sendable func roundResults(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (round, current) = try await results.requested(context, rounds: rounds)
-        return try Self.json(ResultsDocument(round: Self.item(round), provisional: current.provisional, computedAt: current.computedAt, results: current.result))
+        return try Self.json(
+            ResultsDocument(round: Self.item(round), provisional: current.provisional, computedAt: current.computedAt, results: current.result)
+        )
     }
 
     static func item(_ round: RoundSummary) -> RoundItem {
         RoundItem(
-            id: round.id.uuidString.lowercased(), title: round.title, year: round.year, status: round.status,
-            opensAt: round.opensAt, closesAt: round.closesAt, closedAt: round.closedAt, branches: round.branches, configurationHash: round.configHash
+            id: round.id.uuidString.lowercased(),
+            title: round.title,
+            year: round.year,
+            status: round.status,
+            opensAt: round.opensAt,
+            closesAt: round.closesAt,
+            closedAt: round.closedAt,
+            branches: round.branches,
+            configurationHash: round.configHash
         )
     }
 
@@ -82,7 +95,8 @@ public struct APIController: Sendable {
         encoder.outputFormatting = [.sortedKeys]
         encoder.dateEncodingStrategy = .iso8601
         return Response(
-            status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+            status: .ok,
+            headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
             body: .init(byteBuffer: ByteBuffer(data: try encoder.encode(value)))
         )
     }

@@ -22,7 +22,9 @@ public struct APITokenRepository: Sendable {
     public func create(name: String, createdBy: UUID?) async throws -> (id: UUID, token: String) {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        let token = "kp_" + Data(bytes).base64EncodedString()
+        let token =
+            "kp_"
+            + Data(bytes).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
         let id = try await database.query(
             "INSERT INTO api_tokens (name, token_hash, created_by) VALUES (\(name), \(Self.hash(token)), \(createdBy)) RETURNING id"

@@ -31,7 +31,15 @@ public struct APITokensController: Sendable {
             return try await page(context: context, extra: ["problem": context.language.text("tokens_name_needed")], status: .unprocessableContent)
         }
         let (id, token) = try await tokens.create(name: name, createdBy: context.user?.id)
-        try await audit.record(.init(action: "api.token.created", actorUserID: context.user?.id, actorName: context.user?.username ?? "", subject: id.uuidString.lowercased(), details: ["name": name]))
+        try await audit.record(
+            .init(
+                action: "api.token.created",
+                actorUserID: context.user?.id,
+                actorName: context.user?.username ?? "",
+                subject: id.uuidString.lowercased(),
+                details: ["name": name]
+            )
+        )
         // Shown once, on this response only; the database keeps its hash.
         var response = try await page(context: context, extra: ["newToken": token, "newName": name])
         response.headers[.cacheControl] = "no-store"
@@ -40,7 +48,14 @@ public struct APITokensController: Sendable {
 
     @Sendable func revoke(_ request: Request, context: AppRequestContext) async throws -> Response {
         guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)), try await tokens.revoke(id: id) else { throw AppError.notFound }
-        try await audit.record(.init(action: "api.token.revoked", actorUserID: context.user?.id, actorName: context.user?.username ?? "", subject: id.uuidString.lowercased()))
+        try await audit.record(
+            .init(
+                action: "api.token.revoked",
+                actorUserID: context.user?.id,
+                actorName: context.user?.username ?? "",
+                subject: id.uuidString.lowercased()
+            )
+        )
         return .seeOther("/admin/tokens")
     }
 

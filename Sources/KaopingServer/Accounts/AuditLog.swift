@@ -15,7 +15,14 @@ public struct AuditEntry: Sendable {
     public var address: String?
     public var details: [String: String]
 
-    public init(action: String, actorUserID: UUID? = nil, actorName: String = "", subject: String = "", address: String? = nil, details: [String: String] = [:]) {
+    public init(
+        action: String,
+        actorUserID: UUID? = nil,
+        actorName: String = "",
+        subject: String = "",
+        address: String? = nil,
+        details: [String: String] = [:]
+    ) {
         self.action = action
         self.actorUserID = actorUserID
         self.actorName = actorName

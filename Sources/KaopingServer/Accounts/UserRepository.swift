@@ -65,8 +65,13 @@ public struct PostgresUserRepository: UserRepository {
         let (id, username, displayName, role, branchID, hash, active) =
             try row.decode((UUID, String, String, String, UUID?, String, Bool).self)
         return User(
-            id: id, username: username, displayName: displayName, role: UserRole(rawValue: role) ?? .viewer,
-            branchID: branchID, passwordHash: hash, active: active
+            id: id,
+            username: username,
+            displayName: displayName,
+            role: UserRole(rawValue: role) ?? .viewer,
+            branchID: branchID,
+            passwordHash: hash,
+            active: active
         )
     }
 }

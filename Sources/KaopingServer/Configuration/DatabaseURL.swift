@@ -18,8 +18,13 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
     }
 
     public init(
-        host: String, port: Int = 5432, username: String, password: String?, database: String,
-        tlsMode: TLSMode = .disable, unixSocketDirectory: String? = nil
+        host: String,
+        port: Int = 5432,
+        username: String,
+        password: String?,
+        database: String,
+        tlsMode: TLSMode = .disable,
+        unixSocketDirectory: String? = nil
     ) {
         self.host = host
         self.port = port

@@ -114,7 +114,8 @@ extension KaopingConfiguration {
         .init(key: "port", help: "TCP port of the HTTP server.", defaultDescription: "8080"),
         .init(
             key: "database-url",
-            help: "PostgreSQL URL postgres://user:pass@host:port/db[?sslmode=disable|prefer|require]. Unset: embedded cluster in <data-dir>/postgres.",
+            help:
+                "PostgreSQL URL postgres://user:pass@host:port/db[?sslmode=disable|prefer|require]. Unset: embedded cluster in <data-dir>/postgres.",
             defaultDescription: "(embedded)"
         ),
         .init(key: "database-pool-size", help: "Maximum PostgreSQL connections per instance.", defaultDescription: "20"),
@@ -128,12 +129,28 @@ extension KaopingConfiguration {
         .init(key: "trust-forwarded-for", help: "Take the client address from X-Forwarded-For (behind a proxy only).", defaultDescription: "false"),
         .init(key: "session-hours", help: "Hours an administrator stays signed in.", defaultDescription: "12"),
         .init(key: "max-body-kib", help: "Largest request body accepted, in KiB.", defaultDescription: "256"),
-        .init(key: "secret-file", help: "File with the secret invitation links are derived from (created if missing); share it between instances.", defaultDescription: "<data-dir>/secret"),
-        .init(key: "public-per-hour", help: "Public answers one address may send per branch per hour (one address may be a shared tablet or an office's NAT).", defaultDescription: "60"),
+        .init(
+            key: "secret-file",
+            help: "File with the secret invitation links are derived from (created if missing); share it between instances.",
+            defaultDescription: "<data-dir>/secret"
+        ),
+        .init(
+            key: "public-per-hour",
+            help: "Public answers one address may send per branch per hour (one address may be a shared tablet or an office's NAT).",
+            defaultDescription: "60"
+        ),
         .init(key: "max-upload-mib", help: "Largest file upload (branch and member lists), in MiB.", defaultDescription: "20"),
         .init(key: "max-text-length", help: "Longest text answer, in characters, where a form item sets no limit.", defaultDescription: "2000"),
-        .init(key: "idle-timeout", help: "Seconds a connection may send nothing (an unfinished request head, an idle keep-alive) before it is closed.", defaultDescription: "30"),
-        .init(key: "request-timeout", help: "Seconds within which a request, once started, must have arrived whole (head and body).", defaultDescription: "120"),
+        .init(
+            key: "idle-timeout",
+            help: "Seconds a connection may send nothing (an unfinished request head, an idle keep-alive) before it is closed.",
+            defaultDescription: "30"
+        ),
+        .init(
+            key: "request-timeout",
+            help: "Seconds within which a request, once started, must have arrived whole (head and body).",
+            defaultDescription: "120"
+        ),
     ]
 
     /// Resolves flags (by setting key, without the leading dashes), then `KAOPING_*` environment
@@ -177,7 +194,11 @@ extension KaopingConfiguration {
         config.sqlDirectory = try reader.string("sql-dir") ?? config.sqlDirectory
         if let level = try reader.value("log-level") {
             guard let parsed = Logger.Level(rawValue: level.value.lowercased()) else {
-                throw reader.error("log-level", level.source, "must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), not '\(level.value)'")
+                throw reader.error(
+                    "log-level",
+                    level.source,
+                    "must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), not '\(level.value)'"
+                )
             }
             config.logLevel = parsed
         }
@@ -200,7 +221,7 @@ extension KaopingConfiguration {
         if let url = try reader.value("public-url") {
             let trimmed = url.value.hasSuffix("/") ? String(url.value.dropLast()) : url.value
             guard trimmed.hasPrefix("http://") || trimmed.hasPrefix("https://"), trimmed.count > "https://".count,
-                  !trimmed.contains(" ")
+                !trimmed.contains(" ")
             else {
                 throw reader.error("public-url", url.source, "must be an http:// or https:// URL, not '\(url.value)'")
             }
@@ -211,7 +232,8 @@ extension KaopingConfiguration {
             if !PublicAddress.isLoopbackListener(config.host) {
                 let source = flags["host"] != nil ? "--host" : "KAOPING_HOST"
                 throw reader.error(
-                    "public-url", source,
+                    "public-url",
+                    source,
                     "listens on \(config.host), beyond this machine, but --public-url is not set: invitation links and QR codes would point at an address phones cannot open; set --public-url (KAOPING_PUBLIC_URL) to the address people use, e.g. https://kaoping.example.gov.cn"
                 )
             }

@@ -1,6 +1,6 @@
-import NIOConcurrencyHelpers
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOSSL
 import PostgresNIO
 import Prometheus
@@ -25,7 +25,9 @@ public struct Database: Sendable {
         if let socketDirectory = url.unixSocketDirectory {
             configuration = .init(
                 unixSocketPath: "\(socketDirectory)/.s.PGSQL.\(url.port)",
-                username: url.username, password: url.password, database: url.database
+                username: url.username,
+                password: url.password,
+                database: url.database
             )
         } else {
             let tls: PostgresClient.Configuration.TLS =
@@ -35,8 +37,12 @@ public struct Database: Sendable {
                 case .require: .require(.makeClientConfiguration())
                 }
             configuration = .init(
-                host: url.host, port: url.port, username: url.username, password: url.password,
-                database: url.database, tls: tls
+                host: url.host,
+                port: url.port,
+                username: url.username,
+                password: url.password,
+                database: url.database,
+                tls: tls
             )
         }
         configuration.options.maximumConnections = poolSize
@@ -47,11 +53,23 @@ public struct Database: Sendable {
         self.url = url
         self.poolSize = poolSize
         self.inUse = registry.makeGauge(
-            descriptor: .init(namespace: "kaoping", subsystem: "db", metricName: "connections", unitName: "in_use", helpText: "Database connections leased from the pool right now"),
+            descriptor: .init(
+                namespace: "kaoping",
+                subsystem: "db",
+                metricName: "connections",
+                unitName: "in_use",
+                helpText: "Database connections leased from the pool right now"
+            ),
             labels: []
         )
         registry.makeGauge(
-            descriptor: .init(namespace: "kaoping", subsystem: "db", metricName: "connections", unitName: "max", helpText: "Size of the database connection pool"),
+            descriptor: .init(
+                namespace: "kaoping",
+                subsystem: "db",
+                metricName: "connections",
+                unitName: "max",
+                helpText: "Size of the database connection pool"
+            ),
             labels: []
         ).set(to: Double(poolSize))
         self.waitingOrActive = ManagedAtomicCounter()
@@ -106,7 +124,10 @@ public struct Database: Sendable {
 
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
     /// The error thrown by `body` is rethrown as it was, not wrapped.
-    public func transaction<Result: Sendable>(logger: Logger, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
+    public func transaction<Result: Sendable>(
+        logger: Logger,
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
         try await withConnection { connection in
             do {
                 return try await connection.withTransaction(logger: logger) { connection in try await body(connection) }

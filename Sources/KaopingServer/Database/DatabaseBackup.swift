@@ -36,7 +36,8 @@ public enum DatabaseBackup {
         }
         guard tables == 0 else {
             throw Failure(
-                description: "the database \(url.database) is not empty (\(tables) tables): restore only into a new data directory or an empty database"
+                description:
+                    "the database \(url.database) is not empty (\(tables) tables): restore only into a new data directory or an empty database"
             )
         }
         let binaries = try locate()

@@ -1,8 +1,8 @@
-import NIOSSL
 import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import PostgresNIO
 
 /// Finds the database the configuration names: the given URL, or the embedded cluster, started
@@ -22,11 +22,11 @@ public struct DatabaseBootstrap: Sendable {
             return Prepared(url: url, startedCluster: nil)
         }
         let cluster = EmbeddedPostgres(dataDirectory: configuration.dataDirectory)
-        let running = try cluster.start(logger: logger)
+        let running = try await cluster.start(logger: logger)
         do {
             try await createDatabaseIfMissing(running.url, logger: logger)
         } catch {
-            if running.startedHere { try? cluster.stop(logger: logger) }
+            if running.startedHere { try? await cluster.stop(logger: logger) }
             throw error
         }
         return Prepared(url: running.url, startedCluster: running.startedHere ? cluster : nil, embeddedCluster: cluster)
@@ -61,17 +61,28 @@ public struct DatabaseBootstrap: Sendable {
 
     /// Runs `body` on a single connection to the server's `postgres` database.
     public static func withMaintenanceConnection<Result: Sendable>(
-        _ url: DatabaseURL, logger: Logger, database: String = "postgres", connectTimeout: Duration = .seconds(10),
+        _ url: DatabaseURL,
+        logger: Logger,
+        database: String = "postgres",
+        connectTimeout: Duration = .seconds(10),
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         let maintenance = url.with(database: database)
         var configuration: PostgresConnection.Configuration
         if let socketDirectory = maintenance.unixSocketDirectory {
-            configuration = .init(unixSocketPath: "\(socketDirectory)/.s.PGSQL.\(maintenance.port)", username: maintenance.username, password: maintenance.password, database: maintenance.database)
+            configuration = .init(
+                unixSocketPath: "\(socketDirectory)/.s.PGSQL.\(maintenance.port)",
+                username: maintenance.username,
+                password: maintenance.password,
+                database: maintenance.database
+            )
         } else {
             configuration = .init(
-                host: maintenance.host, port: maintenance.port, username: maintenance.username,
-                password: maintenance.password, database: maintenance.database,
+                host: maintenance.host,
+                port: maintenance.port,
+                username: maintenance.username,
+                password: maintenance.password,
+                database: maintenance.database,
                 tls: maintenance.tlsMode == .disable ? .disable : .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
             )
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOPosix
 
 #if canImport(Glibc)
 import Glibc
@@ -45,7 +46,16 @@ public struct EmbeddedPostgres: Sendable {
     ///
     /// - Parameter port: the port to start on; by default a free one. A restart must come back
     ///   on the port the connection pool already knows.
-    public func start(logger: Logger, port preferredPort: Int? = nil) throws(EmbeddedPostgresError) -> Running {
+    ///
+    /// Runs on NIO's blocking thread pool: it waits on child processes (initdb, pg_ctl) for
+    /// seconds, and a waiting thread of the concurrency pool (two on a two-core machine) stalls
+    /// every task of the process meanwhile.
+    public func start(logger: Logger, port preferredPort: Int? = nil) async throws -> Running {
+        try await NIOThreadPool.singleton.runIfActive { try self.startBlocking(logger: logger, port: preferredPort) }
+    }
+
+    /// `start`, waiting on the calling thread; for code that is not async.
+    public func startBlocking(logger: Logger, port preferredPort: Int? = nil) throws(EmbeddedPostgresError) -> Running {
         let binaries = try PostgresBinaries.locate()
         let runner = CommandRunner(runAsPostgres: geteuid() == 0)
         try prepareStateDirectory(runner: runner)
@@ -68,7 +78,10 @@ public struct EmbeddedPostgres: Sendable {
             let pidFile = clusterDirectory + "/postmaster.pid"
             if FileManager.default.fileExists(atPath: pidFile) {
                 // pg_ctl status found no live process behind the pid file: a crash or a power cut.
-                logger.warning("removing stale postmaster.pid left by a server that is no longer running", metadata: ["cluster": "\(clusterDirectory)"])
+                logger.warning(
+                    "removing stale postmaster.pid left by a server that is no longer running",
+                    metadata: ["cluster": "\(clusterDirectory)"]
+                )
                 try? FileManager.default.removeItem(atPath: pidFile)
             }
         }
@@ -102,7 +115,12 @@ public struct EmbeddedPostgres: Sendable {
     }
 
     /// Stops the cluster (fast shutdown: open transactions are rolled back, data is safe).
-    public func stop(logger: Logger) throws(EmbeddedPostgresError) {
+    public func stop(logger: Logger) async throws {
+        try await NIOThreadPool.singleton.runIfActive { try self.stopBlocking(logger: logger) }
+    }
+
+    /// `stop`, waiting on the calling thread; for `defer` and exit handlers.
+    public func stopBlocking(logger: Logger) throws(EmbeddedPostgresError) {
         let binaries = try PostgresBinaries.locate()
         let runner = CommandRunner(runAsPostgres: geteuid() == 0)
         guard case .running = try status(binaries: binaries, runner: runner) else { return }
@@ -117,9 +135,9 @@ public struct EmbeddedPostgres: Sendable {
     /// the supervisor's check every second.
     public func postmasterIsAlive() -> Bool {
         guard let data = FileManager.default.contents(atPath: clusterDirectory + "/postmaster.pid"),
-              let text = String(data: data, encoding: .utf8),
-              let first = text.split(separator: "\n").first,
-              let pid = pid_t(first.trimmingCharacters(in: .whitespaces)), pid > 0
+            let text = String(data: data, encoding: .utf8),
+            let first = text.split(separator: "\n").first,
+            let pid = pid_t(first.trimmingCharacters(in: .whitespaces)), pid > 0
         else { return false }
         // EPERM: the process exists but belongs to another user (the postgres user, when we are root).
         return kill(pid, 0) == 0 || errno == EPERM
@@ -150,7 +168,8 @@ public struct EmbeddedPostgres: Sendable {
         do {
             // The postgres user must be able to pass through the state directory to reach its cluster.
             try FileManager.default.createDirectory(
-                atPath: stateDirectory, withIntermediateDirectories: true,
+                atPath: stateDirectory,
+                withIntermediateDirectories: true,
                 attributes: [.posixPermissions: runner.runAsPostgres ? 0o711 : 0o700]
             )
         } catch {
@@ -162,7 +181,8 @@ public struct EmbeddedPostgres: Sendable {
             let probe = try runner.run("/usr/bin/test", ["-x", stateDirectory])
             if probe.status != 0 {
                 throw .dataDirectory(
-                    reason: "the postgres system user cannot reach \(stateDirectory); choose a --data-dir outside private directories such as /root (for example /var/lib/kaoping), or make its parent directories searchable (chmod o+x)"
+                    reason:
+                        "the postgres system user cannot reach \(stateDirectory); choose a --data-dir outside private directories such as /root (for example /var/lib/kaoping), or make its parent directories searchable (chmod o+x)"
                 )
             }
         }
@@ -171,7 +191,9 @@ public struct EmbeddedPostgres: Sendable {
     private func initialise(binaries: PostgresBinaries, runner: CommandRunner, logger: Logger) throws(EmbeddedPostgresError) {
         let fileManager = FileManager.default
         if let contents = try? fileManager.contentsOfDirectory(atPath: clusterDirectory), !contents.isEmpty {
-            throw .dataDirectory(reason: "\(clusterDirectory) exists but is not a PostgreSQL cluster (no PG_VERSION); move it away or choose another --data-dir")
+            throw .dataDirectory(
+                reason: "\(clusterDirectory) exists but is not a PostgreSQL cluster (no PG_VERSION); move it away or choose another --data-dir"
+            )
         }
         logger.info("creating the embedded PostgreSQL cluster (first run)", metadata: ["cluster": "\(clusterDirectory)"])
         let password = Self.generatePassword()
@@ -207,8 +229,8 @@ public struct EmbeddedPostgres: Sendable {
 
     private func readPassword() throws(EmbeddedPostgresError) -> String {
         guard let data = FileManager.default.contents(atPath: passwordFile),
-              let password = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
-              !password.isEmpty
+            let password = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
+            !password.isEmpty
         else {
             throw .dataDirectory(reason: "\(passwordFile) is missing or empty; the cluster in \(clusterDirectory) cannot be used without it")
         }
@@ -218,7 +240,7 @@ public struct EmbeddedPostgres: Sendable {
     /// Line 4 of postmaster.pid is the port the running server listens on.
     private func runningPort() -> Int? {
         guard let data = FileManager.default.contents(atPath: clusterDirectory + "/postmaster.pid"),
-              let text = String(data: data, encoding: .utf8)
+            let text = String(data: data, encoding: .utf8)
         else { return nil }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         guard lines.count > 3 else { return nil }
@@ -241,7 +263,8 @@ public struct EmbeddedPostgres: Sendable {
     }
 
     static func absolutePath(_ path: String) -> String {
-        let url = path.hasPrefix("/")
+        let url =
+            path.hasPrefix("/")
             ? URL(fileURLWithPath: path)
             : URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(path)
         return url.standardizedFileURL.path
@@ -284,7 +307,7 @@ struct PostgresBinaries {
             fileManager.isExecutableFile(atPath: directory + "/initdb") && fileManager.isExecutableFile(atPath: directory + "/pg_ctl")
         }
         if let configured = try? CommandRunner(runAsPostgres: false).run("/usr/bin/env", ["pg_config", "--bindir"]),
-           configured.status == 0
+            configured.status == 0
         {
             let directory = configured.output.trimmingCharacters(in: .whitespacesAndNewlines)
             if usable(directory) { return PostgresBinaries(directory: directory) }

@@ -43,8 +43,12 @@ final class LeaseWatchdog: Sendable {
     let tick: Duration
 
     init(
-        reachability: ReachabilityProbe, logger: Logger, leaseTimeout: Duration = .milliseconds(1500),
-        busyLeaseTimeout: Duration = .seconds(30), closedGrace: Duration = .seconds(2), tick: Duration = .milliseconds(250)
+        reachability: ReachabilityProbe,
+        logger: Logger,
+        leaseTimeout: Duration = .milliseconds(1500),
+        busyLeaseTimeout: Duration = .seconds(30),
+        closedGrace: Duration = .seconds(2),
+        tick: Duration = .milliseconds(250)
     ) {
         self.reachability = reachability
         self.logger = logger
@@ -208,13 +212,20 @@ final class ReachabilityProbe: Sendable {
         if case .success(let reachable) = known { return reachable }
         let task = state.withLockedValue { state -> Task<Bool, Never> in
             if let running = state.running { return running }
-            let url = self.url, logger = self.logger
+            let url = self.url
+            let logger = self.logger
             let running = Task { () -> Bool in
-                let reachable = await Database.first(within: .milliseconds(1500)) {
-                    try await DatabaseBootstrap.withMaintenanceConnection(url, logger: logger, database: url.database, connectTimeout: .milliseconds(1500)) {
-                        connection in try await connection.query("SELECT 1", logger: logger).collect().count
-                    }
-                } == 1
+                let reachable =
+                    await Database.first(within: .milliseconds(1500)) {
+                        try await DatabaseBootstrap.withMaintenanceConnection(
+                            url,
+                            logger: logger,
+                            database: url.database,
+                            connectTimeout: .milliseconds(1500)
+                        ) {
+                            connection in try await connection.query("SELECT 1", logger: logger).collect().count
+                        }
+                    } == 1
                 self.state.withLockedValue { state in
                     state.answer = (reachable, ContinuousClock.now)
                     state.running = nil
@@ -227,4 +238,3 @@ final class ReachabilityProbe: Sendable {
         return await task.value
     }
 }
-

@@ -129,7 +129,8 @@ public struct Migrator: Sendable {
         )
         var recorded: [Int: (name: String, checksum: String)] = [:]
         for try await (version, name, checksum) in try await connection.query(
-            "SELECT version, name, checksum FROM schema_migrations", logger: logger
+            "SELECT version, name, checksum FROM schema_migrations",
+            logger: logger
         ).decode((Int, String, String).self) {
             recorded[version] = (name, checksum)
         }

@@ -30,7 +30,10 @@ public struct DemoData: Sendable {
         "综合规划处", "行政审批处", "督查室", "宣传处", "纪检监察室", "离退休干部处",
     ]
     static let surnames = Array("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘")
-    static let givenNames = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "霞", "平", "刚", "桂英", "建华", "文", "华", "红", "志强", "晓东", "海燕", "春梅"]
+    static let givenNames = [
+        "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "霞", "平", "刚", "桂英", "建华", "文", "华", "红", "志强",
+        "晓东", "海燕", "春梅",
+    ]
 
     /// Creates the demo office unless the database already has branches; `nil` when it did.
     public func seedIfEmpty(publicBaseURL: String, logger: Logger) async throws -> Summary? {
@@ -38,13 +41,18 @@ public struct DemoData: Sendable {
         var random = SystemRandomNumberGenerator()
 
         // The organisation: 12 branches under the office's party committee, about 150 members.
-        let organisation = OrganisationCSV.branches(Array((["支部编码,支部名称,上级组织,支部书记"] + Self.branchNames.enumerated().map { index, name in
-            "d\(String(format: "%02d", index + 1)),\(name)党支部,机关党委,\(Self.name(index * 7, &random))"
-        }).joined(separator: "\n").utf8))
+        let organisation = OrganisationCSV.branches(
+            Array(
+                (["支部编码,支部名称,上级组织,支部书记"]
+                    + Self.branchNames.enumerated().map { index, name in
+                        "d\(String(format: "%02d", index + 1)),\(name)党支部,机关党委,\(Self.name(index * 7, &random))"
+                    }).joined(separator: "\n").utf8
+            )
+        )
         let organisationRepository = PostgresOrganisationRepository(database: database)
         _ = try await organisationRepository.importBranches(organisation.rows, logger: logger)
         var memberLines = ["工号,姓名,支部编码,手机"]
-        var staff = 2026001
+        var staff = 2_026_001
         for branch in 1...Self.branchNames.count {
             for _ in 0..<Int.random(in: 9...16, using: &random) {
                 memberLines.append("\(staff),\(Self.name(staff, &random)),d\(String(format: "%02d", branch)),139\(String(format: "%08d", staff))")
@@ -58,17 +66,34 @@ public struct DemoData: Sendable {
         let users = PostgresUserRepository(database: database)
         let adminPassword = AccountRules.generatePassword()
         let evaluatorPassword = AccountRules.generatePassword()
-        _ = try await users.create(username: "admin", displayName: "机关党委管理员", role: .admin, branchCode: nil, passwordHash: try await hasher.hash(adminPassword))
-        _ = try await users.create(username: "pingshen", displayName: "考评组", role: .evaluator, branchCode: nil, passwordHash: try await hasher.hash(evaluatorPassword))
+        _ = try await users.create(
+            username: "admin",
+            displayName: "机关党委管理员",
+            role: .admin,
+            branchCode: nil,
+            passwordHash: try await hasher.hash(adminPassword)
+        )
+        _ = try await users.create(
+            username: "pingshen",
+            displayName: "考评组",
+            role: .evaluator,
+            branchCode: nil,
+            passwordHash: try await hasher.hash(evaluatorPassword)
+        )
 
         // An open round closing in seven days, with invitations for every member.
         let audit = PostgresAuditLog(database: database)
         let rounds = RoundRepository(database: database, forms: catalog, audit: audit)
         let actor = AuditActor(userID: nil, name: "demo")
         let round = try await rounds.create(
-            RoundSpec(title: "\(Calendar.current.component(.year, from: .now)) 年度党支部工作考评（演示）", year: Calendar.current.component(.year, from: .now),
-                      closesAt: .now + 7 * 24 * 3600, configuration: .init(topGradeQuota: 1.0 / 3.0)),
-            actor: actor, logger: logger
+            RoundSpec(
+                title: "\(Calendar.current.component(.year, from: .now)) 年度党支部工作考评（演示）",
+                year: Calendar.current.component(.year, from: .now),
+                closesAt: .now + 7 * 24 * 3600,
+                configuration: .init(topGradeQuota: 1.0 / 3.0)
+            ),
+            actor: actor,
+            logger: logger
         )
         // Created as a draft and opened here: a round scheduled to open now could be opened first
         // by the running server's scheduler, and this open would then be refused.
@@ -92,24 +117,41 @@ public struct DemoData: Sendable {
             let respondent = try await responses.target(roundID: round, group: .members, branchID: target.branchID)!
             let form = try await PostgresFormRepository(database: database).definition(id: respondent.formVersionID)!
             let answers = Self.answers(form, quality: quality[link.branchCode]!, &random)
-            let record = SubmissionRecord(target: respondent, submissionKey: RespondentController.newSubmissionKey(), answers: answers, score: form.score(answers), form: form)
+            let record = SubmissionRecord(
+                target: respondent,
+                submissionKey: RespondentController.newSubmissionKey(),
+                answers: answers,
+                score: form.score(answers),
+                form: form
+            )
             _ = try await responses.storeBallot(record, invitationToken: link.token, logger: logger)
         }
-        let codes = try await database.query("SELECT b.code, rb.public_code, rb.branch_id FROM round_branches rb JOIN branches b ON b.id = rb.branch_id WHERE rb.round_id = \(round)")
-            .map { try $0.decode((String, String, UUID).self) }
+        let codes = try await database.query(
+            "SELECT b.code, rb.public_code, rb.branch_id FROM round_branches rb JOIN branches b ON b.id = rb.branch_id WHERE rb.round_id = \(round)"
+        )
+        .map { try $0.decode((String, String, UUID).self) }
         for (code, _, branchID) in codes {
             let respondent = try await responses.target(roundID: round, group: .public, branchID: branchID)!
             let form = try await PostgresFormRepository(database: database).definition(id: respondent.formVersionID)!
             for _ in 0..<Int.random(in: 8...20, using: &random) {
                 let answers = Self.answers(form, quality: quality[code]!, &random)
-                let record = SubmissionRecord(target: respondent, submissionKey: RespondentController.newSubmissionKey(), answers: answers, score: form.score(answers), form: form)
+                let record = SubmissionRecord(
+                    target: respondent,
+                    submissionKey: RespondentController.newSubmissionKey(),
+                    answers: answers,
+                    score: form.score(answers),
+                    form: form
+                )
                 _ = try await responses.storePublicBallot(record, logger: logger)
             }
         }
         _ = try await BallotBox(database: database).mixFullRounds(logger: logger)
         return Summary(
-            adminPassword: adminPassword, evaluatorPassword: evaluatorPassword, roundID: round,
-            memberLink: "\(publicBaseURL)/s/\(firstUnused ?? links[0].token)", publicLink: "\(publicBaseURL)/p/\(codes[0].1)"
+            adminPassword: adminPassword,
+            evaluatorPassword: evaluatorPassword,
+            roundID: round,
+            memberLink: "\(publicBaseURL)/s/\(firstUnused ?? links[0].token)",
+            publicLink: "\(publicBaseURL)/p/\(codes[0].1)"
         )
     }
 

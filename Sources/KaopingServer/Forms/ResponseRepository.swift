@@ -73,7 +73,7 @@ public struct PostgresResponseRepository: ResponseRepository {
         let target: RespondentTarget?
         do {
             target = try await lookUpTarget(roundID: roundID, group: group, branchID: branchID)
-        } catch where DatabaseFailure.isUnavailable(error) {
+        } catch  where DatabaseFailure.isUnavailable(error) {
             // With the database away, the last known target lets a respondent's answers come back
             // to them on their form; whether the round takes them is decided when they are stored.
             if let stale = targets.staleValue(for: key) { return stale }
@@ -84,17 +84,21 @@ public struct PostgresResponseRepository: ResponseRepository {
     }
 
     public func schedule(roundID: UUID) async throws -> (opensAt: Date?, closedAt: Date?) {
-        guard let row = try await database.query(
-            "SELECT CASE WHEN status IN ('draft', 'scheduled') THEN opens_at END, coalesce(closed_at, closes_at) FROM rounds WHERE id = \(roundID)"
-        ).first else { return (nil, nil) }
+        guard
+            let row = try await database.query(
+                "SELECT CASE WHEN status IN ('draft', 'scheduled') THEN opens_at END, coalesce(closed_at, closes_at) FROM rounds WHERE id = \(roundID)"
+            ).first
+        else { return (nil, nil) }
         return try row.decode((Date?, Date?).self)
     }
 
     public func publicTarget(code: String) async throws -> (target: RespondentTarget, access: PublicAccess)? {
         guard code.count <= 32, code.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else { return nil }
-        guard let row = try await database.query(
-            "SELECT round_id, branch_id, public_access FROM round_branches WHERE public_code = \(code)"
-        ).first else { return nil }
+        guard
+            let row = try await database.query(
+                "SELECT round_id, branch_id, public_access FROM round_branches WHERE public_code = \(code)"
+            ).first
+        else { return nil }
         let (round, branch, access) = try row.decode((UUID, UUID, String).self)
         guard let target = try await target(roundID: round, group: .public, branchID: branch) else { return nil }
         return (target, PublicAccess(rawValue: access) ?? .link)
@@ -219,8 +223,13 @@ public struct PostgresResponseRepository: ResponseRepository {
         guard let row = rows.first else { return nil }
         let (title, open, formVersionID, branchName) = try row.decode((String, Bool, UUID, String).self)
         return RespondentTarget(
-            roundID: roundID, roundTitle: title, roundOpen: open, group: group, branchID: branchID,
-            branchName: branchName, formVersionID: formVersionID
+            roundID: roundID,
+            roundTitle: title,
+            roundOpen: open,
+            group: group,
+            branchID: branchID,
+            branchName: branchName,
+            formVersionID: formVersionID
         )
     }
 

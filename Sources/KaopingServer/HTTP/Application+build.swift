@@ -34,8 +34,12 @@ public struct ApplicationEnvironment: Sendable {
     public var invitationSecret: [UInt8] = []
 
     public init(
-        configuration: KaopingConfiguration, database: Database, registry: PrometheusCollectorRegistry, logger: Logger,
-        embeddedCluster: EmbeddedPostgres? = nil, passwordHasher: PasswordHasher = PasswordHasher(),
+        configuration: KaopingConfiguration,
+        database: Database,
+        registry: PrometheusCollectorRegistry,
+        logger: Logger,
+        embeddedCluster: EmbeddedPostgres? = nil,
+        passwordHasher: PasswordHasher = PasswordHasher(),
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) {
         self.configuration = configuration
@@ -90,14 +94,25 @@ public func buildApplication(_ environment: ApplicationEnvironment) async throws
         // First in, last out: the database stops after the server and the pool.
         services.append(
             EmbeddedPostgresService(
-                cluster: cluster, port: database.url.port, startedHere: environment.embeddedClusterStartedHere,
-                registry: environment.registry, logger: logger
+                cluster: cluster,
+                port: database.url.port,
+                startedHere: environment.embeddedClusterStartedHere,
+                registry: environment.registry,
+                logger: logger
             )
         )
     }
     services.append(database.client)
     services.append(SessionCleanupService(sessions: sessions, throttle: throttle, migrations: migrations, logger: logger))
-    services.append(RoundSchedulerService(rounds: rounds, ballots: BallotBox(database: database, pace: environment.mixPace), migrations: migrations, interval: environment.schedulerInterval, logger: logger))
+    services.append(
+        RoundSchedulerService(
+            rounds: rounds,
+            ballots: BallotBox(database: database, pace: environment.mixPace),
+            migrations: migrations,
+            interval: environment.schedulerInterval,
+            logger: logger
+        )
+    )
 
     var app = Application(
         router: router,
@@ -156,19 +171,35 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
     router.add(middleware: ErrorPageMiddleware(views: dependencies.views, routes: catalog))
     router.add(middleware: BodyLimitMiddleware(limit: configuration.maxBodyBytes, uploadLimit: configuration.maxUploadBytes))
     router.add(middleware: StaticPathMiddleware())
-    router.add(middleware: FileMiddleware(Resources.path("static"), urlBasePath: "/static", cacheControl: .init([(MediaType(type: .any), [.public, .maxAge(3600)])]), searchForIndexHtml: false, logger: environment.logger))
+    router.add(
+        middleware: FileMiddleware(
+            Resources.path("static"),
+            urlBasePath: "/static",
+            cacheControl: .init([(MediaType(type: .any), [.public, .maxAge(3600)])]),
+            searchForIndexHtml: false,
+            logger: environment.logger
+        )
+    )
     router.add(middleware: CSRFMiddleware(secureCookies: configuration.cookieSecure, routes: catalog))
 
     HealthController(
-        database: environment.database, migrations: dependencies.migrations,
-        expectedMigrations: dependencies.expectedMigrations, registry: environment.registry
+        database: environment.database,
+        migrations: dependencies.migrations,
+        expectedMigrations: dependencies.expectedMigrations,
+        registry: environment.registry
     ).addRoutes(to: routes)
     routes.get("/") { _, _ in Response.seeOther("/admin") }
     let limits = SubmissionLimits(maxTextLength: configuration.maxTextLength)
     RespondentController(
-        responses: dependencies.responses, forms: dependencies.forms, invitations: dependencies.invitations,
-        visitCodes: dependencies.visitCodes, views: dependencies.views, limits: limits, publicAnswersPerHour: configuration.publicAnswersPerHour,
-        trustForwardedFor: configuration.trustForwardedFor, secureCookies: configuration.cookieSecure
+        responses: dependencies.responses,
+        forms: dependencies.forms,
+        invitations: dependencies.invitations,
+        visitCodes: dependencies.visitCodes,
+        views: dependencies.views,
+        limits: limits,
+        publicAnswersPerHour: configuration.publicAnswersPerHour,
+        trustForwardedFor: configuration.trustForwardedFor,
+        secureCookies: configuration.cookieSecure
     ).addRoutes(to: routes)
 
     let sessionMiddleware = SessionMiddleware<AppRequestContext>(
@@ -180,9 +211,14 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
         )
     )
     let auth = AuthController(
-        users: dependencies.users, audit: dependencies.audit, throttle: dependencies.throttle,
-        hasher: environment.passwordHasher, sessions: dependencies.sessions, views: dependencies.views,
-        trustForwardedFor: configuration.trustForwardedFor, sessionLifetime: .seconds(configuration.sessionLifetimeHours * 3600)
+        users: dependencies.users,
+        audit: dependencies.audit,
+        throttle: dependencies.throttle,
+        hasher: environment.passwordHasher,
+        sessions: dependencies.sessions,
+        views: dependencies.views,
+        trustForwardedFor: configuration.trustForwardedFor,
+        sessionLifetime: .seconds(configuration.sessionLifetimeHours * 3600)
     )
     let admin = routes.group("/admin").add(middleware: sessionMiddleware)
     auth.addPublicRoutes(to: admin)
@@ -195,9 +231,12 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
     OrganisationController(organisation: dependencies.organisation, audit: dependencies.audit, views: dependencies.views)
         .addRoutes(to: adminsOnly)
     RoundsController(
-        rounds: dependencies.rounds, invitations: dependencies.invitations, visitCodes: dependencies.visitCodes,
+        rounds: dependencies.rounds,
+        invitations: dependencies.invitations,
+        visitCodes: dependencies.visitCodes,
         sheets: SheetRepository(database: environment.database),
-        views: dependencies.views, publicBaseURL: configuration.publicBaseURL
+        views: dependencies.views,
+        publicBaseURL: configuration.publicBaseURL
     ).addRoutes(to: adminsOnly)
     let results = ResultsController(results: resultsRepository, rounds: dependencies.rounds, views: dependencies.views)
     let tokens = APITokenRepository(database: environment.database)

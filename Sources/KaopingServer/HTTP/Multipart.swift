@@ -65,8 +65,8 @@ struct MultipartForm {
                 for line in bytes[position..<headerEnd].split(separator: 13, omittingEmptySubsequences: false) {
                     let line = line.first == 10 ? line.dropFirst() : line
                     guard let colon = line.firstIndex(of: 58), colon > line.startIndex,
-                          line[..<colon].allSatisfy(isTokenByte),
-                          let value = String(validating: line[(colon + 1)...], as: UTF8.self)
+                        line[..<colon].allSatisfy(isTokenByte),
+                        let value = String(validating: line[(colon + 1)...], as: UTF8.self)
                     else { return nil }
                     headers.append((String(decoding: line[..<colon], as: UTF8.self), value.trimmingCharacters(in: .whitespaces)))
                 }

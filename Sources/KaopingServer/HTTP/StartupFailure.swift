@@ -7,9 +7,11 @@ public enum StartupFailure {
         if let error = error as? IOError {
             switch error.errnoCode {
             case EADDRINUSE:
-                return "cannot listen on \(configuration.host):\(configuration.port): the port is already in use by another program; stop it or choose another --port"
+                return
+                    "cannot listen on \(configuration.host):\(configuration.port): the port is already in use by another program; stop it or choose another --port"
             case EACCES:
-                return "cannot listen on \(configuration.host):\(configuration.port): permission denied (ports below 1024 need privileges); choose another --port"
+                return
+                    "cannot listen on \(configuration.host):\(configuration.port): permission denied (ports below 1024 need privileges); choose another --port"
             case EADDRNOTAVAIL:
                 return "cannot listen on \(configuration.host):\(configuration.port): this machine has no such address; check --host"
             default:

@@ -107,7 +107,14 @@ public struct InvitationRepository: Sendable {
             """
         ).map { row in
             let (id, code, name, staff, member, used) = try row.decode((UUID, String, String, String, String, Bool).self)
-            return InvitationLink(branchCode: code, branchName: name, staffNumber: staff, memberName: member, used: used, token: tokens.token(for: id))
+            return InvitationLink(
+                branchCode: code,
+                branchName: name,
+                staffNumber: staff,
+                memberName: member,
+                used: used,
+                token: tokens.token(for: id)
+            )
         }
     }
 
@@ -144,9 +151,11 @@ public struct InvitationRepository: Sendable {
     public func resolve(token: String) async throws -> InvitationTarget? {
         guard InvitationTokens.isWellFormed(token) else { return nil }
         let hash = ByteBuffer(bytes: InvitationTokens.hash(token))
-        guard let row = try await database.query(
-            "SELECT round_id, branch_id, used FROM invitations WHERE token_hash = \(hash) AND revoked_at IS NULL"
-        ).first else { return nil }
+        guard
+            let row = try await database.query(
+                "SELECT round_id, branch_id, used FROM invitations WHERE token_hash = \(hash) AND revoked_at IS NULL"
+            ).first
+        else { return nil }
         let (round, branch, used) = try row.decode((UUID, UUID, Bool).self)
         let target = InvitationTarget(roundID: round, branchID: branch, used: used)
         if !used { opened.store(target, for: token) }

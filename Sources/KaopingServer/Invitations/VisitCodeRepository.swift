@@ -45,7 +45,9 @@ public enum VisitCodeProblem: Error, Equatable {
                 ? "No branch of this round has the code \(codes.map { "'\($0)'" }.joined(separator: ", "))."
                 : "本轮次没有编码为\(codes.map { "“\($0)”" }.joined(separator: "、"))的参评支部。"
         case .badCount:
-            english ? "The number of codes must be a whole number from 1 to \(VisitCodeRepository.largestBatch)." : "评价码数量必须是 1 到 \(VisitCodeRepository.largestBatch) 之间的整数。"
+            english
+                ? "The number of codes must be a whole number from 1 to \(VisitCodeRepository.largestBatch)."
+                : "评价码数量必须是 1 到 \(VisitCodeRepository.largestBatch) 之间的整数。"
         case .noSuchRound:
             english ? "There is no such round." : "没有这个轮次。"
         }
@@ -138,13 +140,15 @@ public struct VisitCodeRepository: Sendable {
     public func resolve(code: String) async throws -> (roundID: UUID, branchID: UUID, accepted: Bool, used: Bool)? {
         guard InvitationTokens.isWellFormed(code) else { return nil }
         let hash = ByteBuffer(bytes: InvitationTokens.hash(code))
-        guard let row = try await database.query(
-            """
-            SELECT v.round_id, v.branch_id, rb.public_access <> 'link', v.used
-            FROM visit_codes v JOIN round_branches rb ON rb.round_id = v.round_id AND rb.branch_id = v.branch_id
-            WHERE v.code_hash = \(hash)
-            """
-        ).first else { return nil }
+        guard
+            let row = try await database.query(
+                """
+                SELECT v.round_id, v.branch_id, rb.public_access <> 'link', v.used
+                FROM visit_codes v JOIN round_branches rb ON rb.round_id = v.round_id AND rb.branch_id = v.branch_id
+                WHERE v.code_hash = \(hash)
+                """
+            ).first
+        else { return nil }
         return try row.decode((UUID, UUID, Bool, Bool).self)
     }
 

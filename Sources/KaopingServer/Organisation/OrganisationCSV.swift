@@ -36,7 +36,8 @@ public struct ImportProblem: Sendable, Equatable {
         case .missingValue(let column):
             text = english ? "\(column) is empty" : "“\(column)”为空"
         case .invalidCode(let column, let value):
-            text = english
+            text =
+                english
                 ? "\(column) '\(value)' may only contain letters, digits, '-', '_' and '.'"
                 : "“\(column)”“\(value)”只能包含字母、数字和 - _ ."
         case .tooLong(let column):
@@ -125,7 +126,9 @@ public enum OrganisationCSV {
     public static func members(_ bytes: [UInt8], knownBranches: Set<String>) -> ImportPreview<MemberRow> {
         read(bytes, columns: memberColumns) { line, value, problems in
             memberRow(line: line, value, knownBranches: knownBranches, problems: &problems)
-        } uniqueKey: { $0.staffNumber }
+        } uniqueKey: {
+            $0.staffNumber
+        }
     }
 
     /// One member from its values (keys `staff`, `name`, `branch`, `phone`).
@@ -151,7 +154,8 @@ public enum OrganisationCSV {
     }
 
     private static func read<Row>(
-        _ bytes: [UInt8], columns: [Column],
+        _ bytes: [UInt8],
+        columns: [Column],
         row makeRow: (Int, [String: String], inout [ImportProblem]) -> Row?,
         uniqueKey: (Row) -> String
     ) -> ImportPreview<Row> {
@@ -165,7 +169,11 @@ public enum OrganisationCSV {
         do {
             records = try CSVParser.parse(decoded.text)
         } catch {
-            return ImportPreview(rows: [], problems: [ImportProblem(line: error.line, kind: .unreadable(error.description))], encoding: decoded.encoding)
+            return ImportPreview(
+                rows: [],
+                problems: [ImportProblem(line: error.line, kind: .unreadable(error.description))],
+                encoding: decoded.encoding
+            )
         }
         guard let header = records.first else {
             return ImportPreview(rows: [], problems: [ImportProblem(line: 1, kind: .emptyFile)], encoding: decoded.encoding)

@@ -79,12 +79,14 @@ public struct PostgresOrganisationRepository: OrganisationRepository {
     /// Creates or updates every row, all in one transaction: a list lands whole or not at all.
     /// Branches are matched by code, so importing a corrected list updates instead of duplicating.
     public func importBranches(_ rows: [BranchRow], logger: Logger) async throws -> ImportSummary {
-        let json = JSONText.array(rows.map { row in
-            JSONText.object([
-                ("code", JSONText.string(row.code)), ("name", JSONText.string(row.name)),
-                ("parent", row.parent.map(JSONText.string) ?? "null"), ("secretary", row.secretary.map(JSONText.string) ?? "null"),
-            ])
-        })
+        let json = JSONText.array(
+            rows.map { row in
+                JSONText.object([
+                    ("code", JSONText.string(row.code)), ("name", JSONText.string(row.name)),
+                    ("parent", row.parent.map(JSONText.string) ?? "null"), ("secretary", row.secretary.map(JSONText.string) ?? "null"),
+                ])
+            }
+        )
         return try await database.transaction(logger: logger) { connection in
             for try await _ in try await connection.query(
                 """
@@ -118,12 +120,14 @@ public struct PostgresOrganisationRepository: OrganisationRepository {
 
     /// Members are matched by staff number; a member who moved is moved to the new branch.
     public func importMembers(_ rows: [MemberRow], logger: Logger) async throws -> ImportSummary {
-        let json = JSONText.array(rows.map { row in
-            JSONText.object([
-                ("staff", JSONText.string(row.staffNumber)), ("name", JSONText.string(row.name)),
-                ("branch", JSONText.string(row.branchCode)), ("phone", row.phone.map(JSONText.string) ?? "null"),
-            ])
-        })
+        let json = JSONText.array(
+            rows.map { row in
+                JSONText.object([
+                    ("staff", JSONText.string(row.staffNumber)), ("name", JSONText.string(row.name)),
+                    ("branch", JSONText.string(row.branchCode)), ("phone", row.phone.map(JSONText.string) ?? "null"),
+                ])
+            }
+        )
         let expected = rows.count
         return try await database.transaction(logger: logger) { connection in
             let inserted = try await connection.query(
@@ -177,12 +181,14 @@ public struct PostgresOrganisationRepository: OrganisationRepository {
 
 extension PostgresOrganisationRepository {
     public func member(staffNumber: String) async throws -> MemberSummary? {
-        guard let row = try await database.query(
-            """
-            SELECT m.id, m.staff_number, m.name, m.phone, m.active, b.code FROM members m JOIN branches b ON b.id = m.branch_id
-            WHERE m.staff_number = \(staffNumber)
-            """
-        ).first else { return nil }
+        guard
+            let row = try await database.query(
+                """
+                SELECT m.id, m.staff_number, m.name, m.phone, m.active, b.code FROM members m JOIN branches b ON b.id = m.branch_id
+                WHERE m.staff_number = \(staffNumber)
+                """
+            ).first
+        else { return nil }
         let (id, staff, name, phone, active, code) = try row.decode((UUID, String, String, String?, Bool, String).self)
         return MemberSummary(id: id, staffNumber: staff, name: name, phone: phone, active: active, branchCode: code)
     }
@@ -255,9 +261,11 @@ extension PostgresOrganisationRepository {
     }
 
     public func upload(id: UUID) async throws -> OrganisationUpload? {
-        guard let row = try await database.query(
-            "SELECT kind, file_name, content, applied_at FROM org_imports WHERE id = \(id)"
-        ).first else { return nil }
+        guard
+            let row = try await database.query(
+                "SELECT kind, file_name, content, applied_at FROM org_imports WHERE id = \(id)"
+            ).first
+        else { return nil }
         let (kind, name, content, applied) = try row.decode((String, String, ByteBuffer, Date?).self)
         guard let parsedKind = OrganisationUpload.Kind(rawValue: kind) else { return nil }
         return OrganisationUpload(kind: parsedKind, fileName: name, content: Array(content.readableBytesView), appliedAt: applied)

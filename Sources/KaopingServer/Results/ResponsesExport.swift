@@ -16,7 +16,11 @@ public enum ResponsesExport {
     /// Calls `write` with successive pieces of the CSV (the first holds the byte-order mark and
     /// the header), each about `chunkSize` bytes.
     public static func csv(
-        roundID: UUID, database: Database, english: Bool, logger: Logger, chunkSize: Int = 64 * 1024,
+        roundID: UUID,
+        database: Database,
+        english: Bool,
+        logger: Logger,
+        chunkSize: Int = 64 * 1024,
         write: (String) async throws -> Void
     ) async throws {
         var chunk = "\u{FEFF}" + CSVWriter.row(header(english: english))

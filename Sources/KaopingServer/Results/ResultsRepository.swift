@@ -154,14 +154,16 @@ public struct ResultsRepository: Sendable {
     static func input(roundID: UUID, forms: any FormRepository, connection: PostgresConnection, logger: Logger) async throws -> RoundInput? {
         var round: (config: String, hash: String)?
         for try await row in try await connection.query(
-            "SELECT config::text, coalesce(config_hash, '') FROM rounds WHERE id = \(roundID)", logger: logger
+            "SELECT config::text, coalesce(config_hash, '') FROM rounds WHERE id = \(roundID)",
+            logger: logger
         ).decode((String, String).self) { round = (row.0, row.1) }
         guard let round else { return nil }
 
         var formVersions: [RoundConfiguration.RaterGroup: UUID] = [:]
         var weights: [RoundConfiguration.RaterGroup: Double] = [:]
         for try await (name, version, weight) in try await connection.query(
-            "SELECT rater_group, form_version_id, weight FROM round_groups WHERE round_id = \(roundID)", logger: logger
+            "SELECT rater_group, form_version_id, weight FROM round_groups WHERE round_id = \(roundID)",
+            logger: logger
         ).decode((String, UUID?, Double).self) {
             guard let group = RoundConfiguration.RaterGroup(rawValue: name) else { continue }
             guard let version else { throw ResultsError.notOpened }
@@ -201,12 +203,18 @@ public struct ResultsRepository: Sendable {
             let keys = dimensionKeys[group] ?? []
             var byBranch = [[ResponseInput]](repeating: [], count: subjects.count)
             for try await (index, score, dimensions, straight, satisfied) in try await connection.query(
-                responsesQuery(roundID: roundID, group: group, dimensionKeys: keys), logger: logger
+                responsesQuery(roundID: roundID, group: group, dimensionKeys: keys),
+                logger: logger
             ).decode((Int32, Double?, [Double], Bool, Bool?).self) {
                 guard Int(index) < byBranch.count else { continue }
-                byBranch[Int(index)].append(ResponseInput(
-                    score: score, dimensions: dimensions.map { $0.isNaN ? nil : $0 }, straightLined: straight, satisfied: satisfied
-                ))
+                byBranch[Int(index)].append(
+                    ResponseInput(
+                        score: score,
+                        dimensions: dimensions.map { $0.isNaN ? nil : $0 },
+                        straightLined: straight,
+                        satisfied: satisfied
+                    )
+                )
             }
             for index in subjects.indices where !byBranch[index].isEmpty {
                 subjects[index].responses[group] = byBranch[index]
@@ -237,7 +245,10 @@ public struct ResultsRepository: Sendable {
         }
 
         return RoundInput(
-            configuration: configuration, configurationHash: round.hash, sheet: sheet, dimensionKeys: dimensionKeys,
+            configuration: configuration,
+            configurationHash: round.hash,
+            sheet: sheet,
+            dimensionKeys: dimensionKeys,
             subjects: subjects
         )
     }
@@ -248,7 +259,8 @@ public struct ResultsRepository: Sendable {
         var binds = PostgresBindings()
         binds.append(roundID)
         binds.append(group.rawValue)
-        var responseDimensions: [String] = [], ballotDimensions: [String] = []
+        var responseDimensions: [String] = []
+        var ballotDimensions: [String] = []
         for key in dimensionKeys {
             binds.append(key)
             let placeholder = "$\(binds.count)"

@@ -8,7 +8,10 @@ import PostgresNIO
 public enum SheetsExport {
     public static func header(english: Bool) -> [String] {
         english
-            ? ["Branch code", "Branch", "Evaluator", "Status", "Submitted (Beijing time)", "Item", "Points lost", "Bonus points", "Passed", "Note", "Remark"]
+            ? [
+                "Branch code", "Branch", "Evaluator", "Status", "Submitted (Beijing time)", "Item", "Points lost", "Bonus points", "Passed", "Note",
+                "Remark",
+            ]
             : ["支部编码", "支部名称", "评审人", "状态", "提交时间（北京时间）", "项目", "扣分", "加分", "底线是否达标", "说明", "总体评语"]
     }
 

@@ -147,7 +147,15 @@ public struct RoundRepository: Sendable {
             ) {}
             return round
         }
-        try await audit.record(.init(action: "round.created", actorUserID: actor.userID, actorName: actor.name, subject: id.uuidString.lowercased(), details: ["title": spec.title]))
+        try await audit.record(
+            .init(
+                action: "round.created",
+                actorUserID: actor.userID,
+                actorName: actor.name,
+                subject: id.uuidString.lowercased(),
+                details: ["title": spec.title]
+            )
+        )
         return id
     }
 
@@ -199,7 +207,11 @@ public struct RoundRepository: Sendable {
             guard status == "open" else { throw RoundError.wrongStatus(current: status, action: "closed") }
             return try await closeLocked(id, connection: connection, logger: logger)
         }
-        if closed { try await audit.record(.init(action: "round.closed", actorUserID: actor.userID, actorName: actor.name, subject: id.uuidString.lowercased())) }
+        if closed {
+            try await audit.record(
+                .init(action: "round.closed", actorUserID: actor.userID, actorName: actor.name, subject: id.uuidString.lowercased())
+            )
+        }
         return closed
     }
 
@@ -207,13 +219,23 @@ public struct RoundRepository: Sendable {
     public func extend(_ id: UUID, closesAt: Date, actor: AuditActor, logger: Logger) async throws {
         try await database.transaction(logger: logger) { connection in
             let status = try await Self.lockedStatus(id, connection: connection, logger: logger)
-            guard status == "open" || status == "scheduled" || status == "draft" else { throw RoundError.wrongStatus(current: status, action: "extended") }
+            guard status == "open" || status == "scheduled" || status == "draft" else {
+                throw RoundError.wrongStatus(current: status, action: "extended")
+            }
             for try await _ in try await connection.query(
                 "UPDATE rounds SET closes_at = \(closesAt), updated_at = now() WHERE id = \(id) AND (opens_at IS NULL OR opens_at < \(closesAt))",
                 logger: logger
             ) {}
         }
-        try await audit.record(.init(action: "round.extended", actorUserID: actor.userID, actorName: actor.name, subject: id.uuidString.lowercased(), details: ["closes": ChinaTime.format(closesAt)]))
+        try await audit.record(
+            .init(
+                action: "round.extended",
+                actorUserID: actor.userID,
+                actorName: actor.name,
+                subject: id.uuidString.lowercased(),
+                details: ["closes": ChinaTime.format(closesAt)]
+            )
+        )
     }
 
     /// Reopens a closed round until `closesAt`; only with a reason, which the audit log keeps.
@@ -223,14 +245,23 @@ public struct RoundRepository: Sendable {
             let status = try await Self.lockedStatus(id, connection: connection, logger: logger)
             guard status == "closed" else { throw RoundError.wrongStatus(current: status, action: "reopened") }
             for try await _ in try await connection.query(
-                "DELETE FROM result_snapshots WHERE round_id = \(id) AND kind = 'final'", logger: logger
+                "DELETE FROM result_snapshots WHERE round_id = \(id) AND kind = 'final'",
+                logger: logger
             ) {}
             for try await _ in try await connection.query(
                 "UPDATE rounds SET status = 'open', closed_at = NULL, closes_at = \(closesAt), updated_at = now() WHERE id = \(id)",
                 logger: logger
             ) {}
         }
-        try await audit.record(.init(action: "round.reopened", actorUserID: actor.userID, actorName: actor.name, subject: id.uuidString.lowercased(), details: ["reason": reason, "closes": ChinaTime.format(closesAt)]))
+        try await audit.record(
+            .init(
+                action: "round.reopened",
+                actorUserID: actor.userID,
+                actorName: actor.name,
+                subject: id.uuidString.lowercased(),
+                details: ["reason": reason, "closes": ChinaTime.format(closesAt)]
+            )
+        )
     }
 
     /// Opens scheduled rounds whose time has come and closes open ones that are due. Safe to
@@ -353,7 +384,15 @@ public struct RoundRepository: Sendable {
             )
         ).map { row in
             let (code, name, eligible, publicCode, members, publicCount, sheets) = try row.decode((String, String, Int, String, Int, Int, Int).self)
-            return BranchProgress(code: code, name: name, eligibleMembers: eligible, publicCode: publicCode, memberResponses: members, publicResponses: publicCount, sheets: sheets)
+            return BranchProgress(
+                code: code,
+                name: name,
+                eligibleMembers: eligible,
+                publicCode: publicCode,
+                memberResponses: members,
+                publicResponses: publicCount,
+                sheets: sheets
+            )
         }
     }
 
@@ -389,7 +428,13 @@ public struct RoundRepository: Sendable {
             )
         ).first!
         let (branches, eligible, members, publicCount, over) = try row.decode((Int, Int, Int, Int, Int).self)
-        return ProgressTotals(branches: branches, eligibleMembers: eligible, memberResponses: members, publicResponses: publicCount, overCounted: over)
+        return ProgressTotals(
+            branches: branches,
+            eligibleMembers: eligible,
+            memberResponses: members,
+            publicResponses: publicCount,
+            overCounted: over
+        )
     }
 
     // MARK: Steps
@@ -459,7 +504,8 @@ public struct RoundRepository: Sendable {
 
     static func lockedStatus(_ id: UUID, connection: PostgresConnection, logger: Logger) async throws -> String {
         var status: String?
-        for try await value in try await connection.query("SELECT status FROM rounds WHERE id = \(id) FOR UPDATE", logger: logger).decode(String.self) {
+        for try await value in try await connection.query("SELECT status FROM rounds WHERE id = \(id) FOR UPDATE", logger: logger).decode(String.self)
+        {
             status = value
         }
         guard let status else { throw RoundError.notFound }
@@ -470,8 +516,16 @@ public struct RoundRepository: Sendable {
         let (id, title, year, status, opens, closes, opened, closed, hash, branches) =
             try row.decode((UUID, String, Int, String, Date?, Date?, Date?, Date?, String?, Int).self)
         return RoundSummary(
-            id: id, title: title, year: year, status: status, opensAt: opens, closesAt: closes, openedAt: opened,
-            closedAt: closed, configHash: hash, branches: branches
+            id: id,
+            title: title,
+            year: year,
+            status: status,
+            opensAt: opens,
+            closesAt: closes,
+            openedAt: opened,
+            closedAt: closed,
+            configHash: hash,
+            branches: branches
         )
     }
 

@@ -15,8 +15,15 @@ public struct RoundSpec: Sendable, Equatable {
     /// Most public responses accepted per branch, if any.
     public var publicCap: Int?
 
-    public init(title: String, year: Int, opensAt: Date? = nil, closesAt: Date? = nil, branches: [String]? = nil,
-                configuration: RoundConfiguration = .init(), publicCap: Int? = nil) {
+    public init(
+        title: String,
+        year: Int,
+        opensAt: Date? = nil,
+        closesAt: Date? = nil,
+        branches: [String]? = nil,
+        configuration: RoundConfiguration = .init(),
+        publicCap: Int? = nil
+    ) {
         self.title = title
         self.year = year
         self.opensAt = opensAt
@@ -43,7 +50,14 @@ public struct RoundSpec: Sendable, Equatable {
             public var trim: Int?
             public var trimFrom: Int?
 
-            public init(form: String? = nil, weight: Double? = nil, quorum: Int? = nil, quorumShare: Double? = nil, trim: Int? = nil, trimFrom: Int? = nil) {
+            public init(
+                form: String? = nil,
+                weight: Double? = nil,
+                quorum: Int? = nil,
+                quorumShare: Double? = nil,
+                trim: Int? = nil,
+                trimFrom: Int? = nil
+            ) {
                 self.form = form
                 self.weight = weight
                 self.quorum = quorum
@@ -123,7 +137,7 @@ public struct RoundSpec: Sendable, Equatable {
             if text.hasSuffix("%") { return Double(text.dropLast()).map { $0 / 100 } }
             let parts = text.split(separator: "/", omittingEmptySubsequences: false)
             if parts.count == 2, let top = Double(parts[0].trimmingCharacters(in: .whitespaces)),
-               let bottom = Double(parts[1].trimmingCharacters(in: .whitespaces)), bottom != 0
+                let bottom = Double(parts[1].trimmingCharacters(in: .whitespaces)), bottom != 0
             {
                 return top / bottom
             }
@@ -166,12 +180,16 @@ public struct RoundSpec: Sendable, Equatable {
         if !(2000...2100).contains(file.year) { problems.append(Problem("year must be between 2000 and 2100", "年度必须在 2000 到 2100 之间")) }
         let opens = file.opens.flatMap { text -> Date? in
             let date = ChinaTime.parse(text)
-            if date == nil { problems.append(Problem("opens '\(text)' is not a time like 2026-12-01 09:00", "开始时间“\(text)”格式不对，应如 2026-12-01 09:00")) }
+            if date == nil {
+                problems.append(Problem("opens '\(text)' is not a time like 2026-12-01 09:00", "开始时间“\(text)”格式不对，应如 2026-12-01 09:00"))
+            }
             return date
         }
         let closes = file.closes.flatMap { text -> Date? in
             let date = ChinaTime.parse(text)
-            if date == nil { problems.append(Problem("closes '\(text)' is not a time like 2026-12-15 18:00", "截止时间“\(text)”格式不对，应如 2026-12-15 18:00")) }
+            if date == nil {
+                problems.append(Problem("closes '\(text)' is not a time like 2026-12-15 18:00", "截止时间“\(text)”格式不对，应如 2026-12-15 18:00"))
+            }
             return date
         }
         if let opens, let closes, closes <= opens { problems.append(Problem("closes must be after opens", "截止时间必须晚于开始时间")) }
@@ -185,7 +203,9 @@ public struct RoundSpec: Sendable, Equatable {
             var chosen: [RoundConfiguration.RaterGroup: RoundConfiguration.Group] = [:]
             for (name, group) in groups {
                 guard let rater = RoundConfiguration.RaterGroup(rawValue: name) else {
-                    problems.append(Problem("unknown rater group '\(name)' (organisation, members or public)", "未知的评价主体“\(name)”（organisation、members 或 public）"))
+                    problems.append(
+                        Problem("unknown rater group '\(name)' (organisation, members or public)", "未知的评价主体“\(name)”（organisation、members 或 public）")
+                    )
                     continue
                 }
                 let defaults = RoundConfiguration.defaultGroups[rater]!
@@ -205,9 +225,12 @@ public struct RoundSpec: Sendable, Equatable {
             if let value = quota.value {
                 configuration.topGradeQuota = value
             } else {
-                problems.append(Problem(
-                    "top-grade-quota '\(quota.text)' is not a share like 0.25, 25% or 1/3", "最高等次比例“\(quota.text)”格式不对，应如 0.25、25% 或 1/3"
-                ))
+                problems.append(
+                    Problem(
+                        "top-grade-quota '\(quota.text)' is not a share like 0.25, 25% or 1/3",
+                        "最高等次比例“\(quota.text)”格式不对，应如 0.25、25% 或 1/3"
+                    )
+                )
             }
         }
         if let threshold = file.anonymityThreshold { configuration.anonymityThreshold = threshold }
@@ -215,19 +238,27 @@ public struct RoundSpec: Sendable, Equatable {
             if let parsed = RoundConfiguration.MissingGroupRule(rawValue: rule) {
                 configuration.missingGroups = parsed
             } else {
-                problems.append(Problem("missing-groups must be renormalise or require, not '\(rule)'", "缺少主体时的规则只能是 renormalise 或 require，不能是“\(rule)”"))
+                problems.append(
+                    Problem("missing-groups must be renormalise or require, not '\(rule)'", "缺少主体时的规则只能是 renormalise 或 require，不能是“\(rule)”")
+                )
             }
         }
         if let cap = file.publicCap, cap < 1 { problems.append(Problem("public-cap must be at least 1", "群众评价份数上限至少为 1")) }
         problems += configuration.problems()
         guard problems.isEmpty else { throw ParseError(problems: problems) }
-        let branches: [String]? = switch file.branches {
-        case .codes(let codes): codes
-        case .all, .none: nil
-        }
+        let branches: [String]? =
+            switch file.branches {
+            case .codes(let codes): codes
+            case .all, .none: nil
+            }
         return RoundSpec(
-            title: file.title, year: file.year, opensAt: opens, closesAt: closes, branches: branches,
-            configuration: configuration, publicCap: file.publicCap
+            title: file.title,
+            year: file.year,
+            opensAt: opens,
+            closesAt: closes,
+            branches: branches,
+            configuration: configuration,
+            publicCap: file.publicCap
         )
     }
 

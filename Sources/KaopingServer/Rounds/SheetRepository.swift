@@ -73,21 +73,35 @@ public struct SheetRepository: Sendable {
             """
         ).map { row in
             let (round, title, open, code, name, status, updated) = try row.decode((UUID, String, Bool, String, String, String?, Date?).self)
-            return SheetAssignment(roundID: round, roundTitle: title, roundOpen: open, branchCode: code, branchName: name, status: status, updatedAt: updated)
+            return SheetAssignment(
+                roundID: round,
+                roundTitle: title,
+                roundOpen: open,
+                branchCode: code,
+                branchName: name,
+                status: status,
+                updatedAt: updated
+            )
         }
     }
 
     /// The round's frozen organisation form and the branch, if the user is assigned to it.
-    public func target(roundID: UUID, branchCode: String, userID: UUID) async throws -> (formVersionID: UUID, branchID: UUID, branchName: String, roundOpen: Bool)? {
-        guard let row = try await database.query(
-            """
-            SELECT g.form_version_id, b.id, b.name, r.status = 'open' AND (r.closes_at IS NULL OR r.closes_at > now())
-            FROM evaluator_assignments a
-            JOIN rounds r ON r.id = a.round_id JOIN branches b ON b.id = a.branch_id
-            JOIN round_groups g ON g.round_id = r.id AND g.rater_group = 'organisation'
-            WHERE a.round_id = \(roundID) AND a.user_id = \(userID) AND b.code = \(branchCode) AND g.form_version_id IS NOT NULL
-            """
-        ).first else { return nil }
+    public func target(
+        roundID: UUID,
+        branchCode: String,
+        userID: UUID
+    ) async throws -> (formVersionID: UUID, branchID: UUID, branchName: String, roundOpen: Bool)? {
+        guard
+            let row = try await database.query(
+                """
+                SELECT g.form_version_id, b.id, b.name, r.status = 'open' AND (r.closes_at IS NULL OR r.closes_at > now())
+                FROM evaluator_assignments a
+                JOIN rounds r ON r.id = a.round_id JOIN branches b ON b.id = a.branch_id
+                JOIN round_groups g ON g.round_id = r.id AND g.rater_group = 'organisation'
+                WHERE a.round_id = \(roundID) AND a.user_id = \(userID) AND b.code = \(branchCode) AND g.form_version_id IS NOT NULL
+                """
+            ).first
+        else { return nil }
         return try row.decode((UUID, UUID, String, Bool).self)
     }
 
@@ -131,8 +145,14 @@ public struct SheetRepository: Sendable {
 
     /// Saves the evaluator's sheet (as a draft or submitted), replacing what was there.
     public func save(
-        roundID: UUID, branchID: UUID, userID: UUID, formVersionID: UUID, form: FormDefinition,
-        answers: [String: Answer], submit: Bool, logger: Logger
+        roundID: UUID,
+        branchID: UUID,
+        userID: UUID,
+        formVersionID: UUID,
+        form: FormDefinition,
+        answers: [String: Answer],
+        submit: Bool,
+        logger: Logger
     ) async throws {
         var entries: [String] = []
         for item in form.items {

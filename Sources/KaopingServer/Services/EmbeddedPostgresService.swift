@@ -24,7 +24,10 @@ public struct EmbeddedPostgresService: Service {
     let restarts: Prometheus.Counter
 
     public init(
-        cluster: EmbeddedPostgres, port: Int, startedHere: Bool, registry: PrometheusCollectorRegistry,
+        cluster: EmbeddedPostgres,
+        port: Int,
+        startedHere: Bool,
+        registry: PrometheusCollectorRegistry,
         logger: Logger,
         checkInterval: Duration = .seconds(1)
     ) {
@@ -35,7 +38,9 @@ public struct EmbeddedPostgresService: Service {
         self.logger = logger
         self.restarts = registry.makeCounter(
             descriptor: .init(
-                namespace: "kaoping", subsystem: "embedded_postgres", metricName: "restarts",
+                namespace: "kaoping",
+                subsystem: "embedded_postgres",
+                metricName: "restarts",
                 unitName: "total",
                 helpText: "Times the embedded PostgreSQL was found dead and started again"
             )
@@ -47,7 +52,7 @@ public struct EmbeddedPostgresService: Service {
         let restarted = await cancelWhenGracefulShutdown { await supervise() }
         guard startedHere || restarted else { return }
         do {
-            try cluster.stop(logger: logger)
+            try await cluster.stop(logger: logger)
         } catch {
             logger.error("\(error)")
         }
@@ -65,14 +70,13 @@ public struct EmbeddedPostgresService: Service {
             }
             logger.error(
                 "embedded PostgreSQL is not running; starting it again",
-                metadata: ["cluster": "\(cluster.clusterDirectory)"])
+                metadata: ["cluster": "\(cluster.clusterDirectory)"]
+            )
             do {
                 let cluster = self.cluster
                 let port = self.port
                 let logger = self.logger
-                _ = try await NIOThreadPool.singleton.runIfActive {
-                    try cluster.start(logger: logger, port: port)
-                }
+                _ = try await cluster.start(logger: logger, port: port)
                 restarts.increment()
                 restarted = true
                 pause = checkInterval
@@ -81,7 +85,8 @@ public struct EmbeddedPostgresService: Service {
                 pause = min(pause * 2, .seconds(30))
                 logger.error(
                     "embedded PostgreSQL could not be restarted; trying again",
-                    metadata: ["in": "\(pause)", "error": "\(error)"])
+                    metadata: ["in": "\(pause)", "error": "\(error)"]
+                )
             }
         }
         return restarted

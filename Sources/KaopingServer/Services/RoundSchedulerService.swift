@@ -20,7 +20,9 @@ public struct RoundSchedulerService: Service {
     }
 
     public func run() async throws {
-        let rounds = self.rounds, ballots = self.ballots, logger = self.logger
+        let rounds = self.rounds
+        let ballots = self.ballots
+        let logger = self.logger
         await PeriodicWork(name: "round scheduling", migrations: migrations, interval: interval, logger: logger).run {
             let (opened, closed) = try await rounds.runDue(logger: logger)
             // Ballots move into the responses once a round has k of them waiting.

@@ -9,7 +9,13 @@ public struct SessionCleanupService: Service {
     let interval: Duration
     let logger: Logger
 
-    public init(sessions: PostgresPersistDriver, throttle: LoginThrottle, migrations: MigrationGate, interval: Duration = .seconds(300), logger: Logger) {
+    public init(
+        sessions: PostgresPersistDriver,
+        throttle: LoginThrottle,
+        migrations: MigrationGate,
+        interval: Duration = .seconds(300),
+        logger: Logger
+    ) {
         self.sessions = sessions
         self.throttle = throttle
         self.migrations = migrations
@@ -18,7 +24,9 @@ public struct SessionCleanupService: Service {
     }
 
     public func run() async throws {
-        let sessions = self.sessions, throttle = self.throttle, logger = self.logger
+        let sessions = self.sessions
+        let throttle = self.throttle
+        let logger = self.logger
         await PeriodicWork(name: "session clean-up", migrations: migrations, interval: interval, logger: logger).run {
             let removed = try await sessions.removeExpired()
             try await throttle.prune()

@@ -21,13 +21,21 @@ struct TestHarness: Sendable {
     func createUser(_ username: String, password: String, role: UserRole = .admin) async throws -> User {
         let hash = try await TestApp.hasher.hash(password)
         return try await PostgresUserRepository(database: database).create(
-            username: username, displayName: "", role: role, branchCode: nil, passwordHash: hash
+            username: username,
+            displayName: "",
+            role: role,
+            branchCode: nil,
+            passwordHash: hash
         )
     }
 
     /// A round that is open now, with one branch taking part and the given group answering
     /// the given form (frozen at start-up), created the way the rounds feature will.
-    func openRound(group: String = "members", form: String = "member-integration", status: String = "open") async throws -> (round: UUID, branch: UUID) {
+    func openRound(
+        group: String = "members",
+        form: String = "member-integration",
+        status: String = "open"
+    ) async throws -> (round: UUID, branch: UUID) {
         let branch = try await database.query(
             "INSERT INTO branches (code, name) VALUES (\(UUID().uuidString.prefix(8).lowercased()), '机关第一党支部') RETURNING id"
         ).first!.decode(UUID.self)
@@ -121,7 +129,11 @@ enum TestApp {
         let registry = PrometheusCollectorRegistry()
         let database = Database(url: url, poolSize: 4, registry: registry, logger: logger)
         var environment = ApplicationEnvironment(
-            configuration: configuration, database: database, registry: registry, logger: logger, passwordHasher: hasher
+            configuration: configuration,
+            database: database,
+            registry: registry,
+            logger: logger,
+            passwordHasher: hasher
         )
         environment.invitationSecret = TestApp.invitationSecret
         configureEnvironment(&environment)
@@ -167,7 +179,10 @@ struct Browser {
         }
         let body = fields.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&")
         return try await send(
-            path, method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: body)
+            path,
+            method: .post,
+            headers: [.contentType: "application/x-www-form-urlencoded"],
+            body: ByteBuffer(string: body)
         )
     }
 
@@ -181,8 +196,10 @@ struct Browser {
         for header in response.headers[values: .setCookie] {
             let parts = header.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
             guard let pair = parts.first, let equals = pair.firstIndex(of: "=") else { continue }
-            let name = String(pair[..<equals]), value = String(pair[pair.index(after: equals)...])
-            let expired = parts.contains { $0.lowercased() == "max-age=0" }
+            let name = String(pair[..<equals])
+            let value = String(pair[pair.index(after: equals)...])
+            let expired =
+                parts.contains { $0.lowercased() == "max-age=0" }
                 || parts.contains { $0.lowercased().hasPrefix("expires=") && Self.isPast(String($0.dropFirst(8))) }
             if expired || value.isEmpty { cookies.removeValue(forKey: name) } else { cookies[name] = value }
         }

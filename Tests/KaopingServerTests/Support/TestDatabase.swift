@@ -23,44 +23,48 @@ actor TestDatabaseServer {
         return logger
     }()
 
-    private var server: DatabaseURL?
+    private var server: Task<DatabaseURL, any Error>?
     private var template: String?
 
-    /// The server's address (its maintenance database).
-    func serverURL() throws -> DatabaseURL {
-        if let server { return server }
-        let url: DatabaseURL
-        if let configured = ProcessInfo.processInfo.environment["KAOPING_TEST_DATABASE_URL"] {
-            url = try DatabaseURL(parsing: configured)
-        } else {
+    /// The server's address (its maintenance database); the first caller starts it, the
+    /// others wait for the same start.
+    func serverURL() async throws -> DatabaseURL {
+        if let server { return try await server.value }
+        let logger = self.logger
+        let starting = Task { () throws -> DatabaseURL in
+            if let configured = ProcessInfo.processInfo.environment["KAOPING_TEST_DATABASE_URL"] {
+                return try DatabaseURL(parsing: configured)
+            }
             let directory = NSTemporaryDirectory() + "kaoping-tests-\(getpid())"
             let cluster = EmbeddedPostgres(
                 dataDirectory: directory,
                 // A throwaway cluster: durability is worth nothing here, speed is.
                 serverSettings: ["fsync": "off", "synchronous_commit": "off", "full_page_writes": "off", "max_connections": "300"]
             )
-            url = try cluster.start(logger: logger).url
+            let url = try await cluster.start(logger: logger).url
             TestClusterCleanup.register(cluster: cluster, directory: directory)
+            return url
         }
-        server = url
-        return url
+        server = starting
+        return try await starting.value
     }
 
     /// A new database with every migration applied, cloned from the template.
     func makeMigratedDatabase() async throws -> DatabaseURL {
-        let server = try serverURL()
+        let server = try await serverURL()
         let template = try await migratedTemplate()
         let name = "kt_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20)
         try await Self.execute(
             "CREATE DATABASE \(DatabaseBootstrap.quoteIdentifier(String(name))) TEMPLATE \(DatabaseBootstrap.quoteIdentifier(template))",
-            on: server, logger: logger
+            on: server,
+            logger: logger
         )
         return server.with(database: String(name))
     }
 
     /// A new database with nothing in it, for migration tests.
     func makeEmptyDatabase() async throws -> DatabaseURL {
-        let server = try serverURL()
+        let server = try await serverURL()
         let name = "ke_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20)
         try await DatabaseBootstrap.createDatabaseIfMissing(server.with(database: String(name)), logger: logger)
         return server.with(database: String(name))
@@ -81,7 +85,7 @@ actor TestDatabaseServer {
     /// template instead of a stale one, and runs against a shared server do not collide.
     private func migratedTemplate() async throws -> String {
         if let template { return template }
-        let server = try serverURL()
+        let server = try await serverURL()
         let migrations = try Migrator.load(directory: Self.sqlDirectory)
         var digest: UInt64 = 14_695_981_039_346_656_037
         for byte in migrations.map({ "\($0.fileName)\n\($0.sql)" }).joined().utf8 {
@@ -105,13 +109,17 @@ extension TestDatabaseServer {
                 exists = true
             }
             if exists { return }
-            _ = try await connection.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(DatabaseBootstrap.quoteIdentifier(name))"), logger: logger)
+            _ = try await connection.query(
+                PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(DatabaseBootstrap.quoteIdentifier(name))"),
+                logger: logger
+            )
             _ = try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(DatabaseBootstrap.quoteIdentifier(name))"), logger: logger)
             try await DatabaseBootstrap.withMaintenanceConnection(server, logger: logger, database: name) { templateConnection in
                 _ = try await Migrator(migrations: migrations).migrate(on: templateConnection, logger: logger)
             }
             _ = try await connection.query(
-                PostgresQuery(unsafeSQL: "ALTER DATABASE \(DatabaseBootstrap.quoteIdentifier(name)) WITH IS_TEMPLATE true"), logger: logger
+                PostgresQuery(unsafeSQL: "ALTER DATABASE \(DatabaseBootstrap.quoteIdentifier(name)) WITH IS_TEMPLATE true"),
+                logger: logger
             )
         }
     }
@@ -128,7 +136,7 @@ enum TestClusterCleanup {
         atexit {
             var logger = Logger(label: "kaoping.tests")
             logger.logLevel = .error
-            try? TestClusterCleanup.cluster?.stop(logger: logger)
+            try? TestClusterCleanup.cluster?.stopBlocking(logger: logger)
             if let directory = TestClusterCleanup.directory { try? FileManager.default.removeItem(atPath: directory) }
         }
     }

@@ -19,7 +19,7 @@ public struct AdminController: Sendable {
 
     @Sendable func home(_ request: Request, context: AppRequestContext) async throws -> Response {
         guard context.user?.role == .viewer, let branch = context.user?.branchID,
-              let code = try await results.branchCode(id: branch)
+            let code = try await results.branchCode(id: branch)
         else {
             return try views.page("admin_home", context: context)
         }

@@ -1,5 +1,5 @@
-import HTTPTypes
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdAuth
 import Logging
@@ -16,8 +16,14 @@ public struct AuthController: Sendable {
     let sessionLifetime: Duration
 
     public init(
-        users: any UserRepository, audit: any AuditLog, throttle: LoginThrottle, hasher: PasswordHasher,
-        sessions: PostgresPersistDriver, views: Views, trustForwardedFor: Bool, sessionLifetime: Duration
+        users: any UserRepository,
+        audit: any AuditLog,
+        throttle: LoginThrottle,
+        hasher: PasswordHasher,
+        sessions: PostgresPersistDriver,
+        views: Views,
+        trustForwardedFor: Bool,
+        sessionLifetime: Duration
     ) {
         self.users = users
         self.audit = audit
@@ -63,7 +69,10 @@ public struct AuthController: Sendable {
 
         func refuse(_ key: String, status: HTTPResponse.Status) throws -> Response {
             try views.page(
-                "login", ["error": context.language.text(key), "username": username, "next": next], status: status, context: context
+                "login",
+                ["error": context.language.text(key), "username": username, "next": next],
+                status: status,
+                context: context
             )
         }
         guard !username.isEmpty, !password.isEmpty else { return try refuse("login_missing", status: .unprocessableContent) }
@@ -97,7 +106,12 @@ public struct AuthController: Sendable {
     @Sendable func logout(_ request: Request, context: AppRequestContext) async throws -> Response {
         if let user = context.user {
             try await audit.record(
-                .init(action: "logout", actorUserID: user.id, actorName: user.username, address: context.clientAddress(request, trustForwardedFor: trustForwardedFor))
+                .init(
+                    action: "logout",
+                    actorUserID: user.id,
+                    actorName: user.username,
+                    address: context.clientAddress(request, trustForwardedFor: trustForwardedFor)
+                )
             )
         }
         context.sessions.clearSession()
@@ -131,7 +145,12 @@ public struct AuthController: Sendable {
         let sessionKey = request.cookies[SessionCookie.name].map { "\(SessionCookie.keyPrefix)\($0.value)" }
         try await sessions.removeAll(userID: user.id, except: sessionKey)
         try await audit.record(
-            .init(action: "password.changed", actorUserID: user.id, actorName: user.username, address: context.clientAddress(request, trustForwardedFor: trustForwardedFor))
+            .init(
+                action: "password.changed",
+                actorUserID: user.id,
+                actorName: user.username,
+                address: context.clientAddress(request, trustForwardedFor: trustForwardedFor)
+            )
         )
         return try views.page("password", ["notice": context.language.text("password_changed")], context: context)
     }

@@ -58,7 +58,13 @@ public struct FormsController: Sendable {
         return form
     }
 
-    private func render(_ form: FormDefinition, submitted: ParsedSubmission?, valid: Bool, status: HTTPResponse.Status, context: AppRequestContext) throws -> Response {
+    private func render(
+        _ form: FormDefinition,
+        submitted: ParsedSubmission?,
+        valid: Bool,
+        status: HTTPResponse.Status,
+        context: AppRequestContext
+    ) throws -> Response {
         var values = FormView(form: form, language: context.language, limits: limits).values(submitted: submitted)
         values["preview"] = true
         values["previewValid"] = valid

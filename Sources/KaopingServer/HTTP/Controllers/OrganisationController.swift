@@ -34,7 +34,10 @@ public struct OrganisationController: Sendable {
     }
 
     private func indexPage(
-        _ request: Request, context: AppRequestContext, entered: [String: Any] = [:], status: HTTPResponse.Status = .ok
+        _ request: Request,
+        context: AppRequestContext,
+        entered: [String: Any] = [:],
+        status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let branches = try await organisation.branches()
         var values: [String: Any] = [
@@ -49,7 +52,7 @@ public struct OrganisationController: Sendable {
             "memberCount": branches.reduce(0) { $0 + $1.members },
         ]
         if let kind = request.uri.queryParameters["imported"], let created = request.uri.queryParameters["created"],
-           let updated = request.uri.queryParameters["updated"]
+            let updated = request.uri.queryParameters["updated"]
         {
             values["notice"] = context.language.text("org_imported_\(kind == "members" ? "members" : "branches")")
                 .replacingOccurrences(of: "{created}", with: String(created))
@@ -64,12 +67,18 @@ public struct OrganisationController: Sendable {
         var request = request
         let form = try await MultipartForm.read(&request, limit: context.maxUploadSize)
         guard let kind = form.text("kind").flatMap(OrganisationUpload.Kind.init(rawValue:)),
-              let content = form.bytes("file"), !content.isEmpty
+            let content = form.bytes("file"), !content.isEmpty
         else {
-            return try views.page("org_upload_problem", ["message": context.language.text("org_upload_missing")], status: .unprocessableContent, context: context)
+            return try views.page(
+                "org_upload_problem",
+                ["message": context.language.text("org_upload_missing")],
+                status: .unprocessableContent,
+                context: context
+            )
         }
         let id = try await organisation.saveUpload(
-            OrganisationUpload(kind: kind, fileName: form.fileName("file") ?? "", content: content), by: context.user?.id
+            OrganisationUpload(kind: kind, fileName: form.fileName("file") ?? "", content: content),
+            by: context.user?.id
         )
         return .seeOther("/admin/org/imports/\(id)")
     }
@@ -117,8 +126,11 @@ public struct OrganisationController: Sendable {
             }
             try await audit.record(
                 .init(
-                    action: "org.import.\(upload.kind.rawValue)", actorUserID: context.user?.id, actorName: context.user?.username ?? "",
-                    subject: upload.fileName, details: ["created": "\(summary.created)", "updated": "\(summary.updated)"]
+                    action: "org.import.\(upload.kind.rawValue)",
+                    actorUserID: context.user?.id,
+                    actorName: context.user?.username ?? "",
+                    subject: upload.fileName,
+                    details: ["created": "\(summary.created)", "updated": "\(summary.updated)"]
                 )
             )
             return .seeOther("/admin/org?imported=\(upload.kind.rawValue)&created=\(summary.created)&updated=\(summary.updated)")
@@ -133,10 +145,13 @@ public struct OrganisationController: Sendable {
     }
 
     private func branchPage(
-        _ request: Request, context: AppRequestContext, entered: [String: Any] = [:], status: HTTPResponse.Status = .ok
+        _ request: Request,
+        context: AppRequestContext,
+        entered: [String: Any] = [:],
+        status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         guard let code = context.parameters.get("code"),
-              let branch = try await organisation.branches().first(where: { $0.code == code })
+            let branch = try await organisation.branches().first(where: { $0.code == code })
         else { throw AppError.notFound }
         let members = try await organisation.members(branchCode: code)
         var values: [String: Any] = [
@@ -164,7 +179,10 @@ public struct OrganisationController: Sendable {
             problems.append(ImportProblem(line: 0, kind: .alreadyExists(row.code)))
         }
         return try await indexPage(
-            request, context: context, entered: ["add": entered, "addProblems": Self.messages(problems, context), "hasAddProblems": true], status: .unprocessableContent
+            request,
+            context: context,
+            entered: ["add": entered, "addProblems": Self.messages(problems, context), "hasAddProblems": true],
+            status: .unprocessableContent
         )
     }
 
@@ -184,7 +202,10 @@ public struct OrganisationController: Sendable {
         var edit: [String: Any] = entered
         edit["active"] = active
         return try await branchPage(
-            request, context: context, entered: ["edit": edit, "editProblems": Self.messages(problems, context), "hasEditProblems": true], status: .unprocessableContent
+            request,
+            context: context,
+            entered: ["edit": edit, "editProblems": Self.messages(problems, context), "hasEditProblems": true],
+            status: .unprocessableContent
         )
     }
 
@@ -203,7 +224,10 @@ public struct OrganisationController: Sendable {
             problems.append(ImportProblem(line: 0, kind: .alreadyExists(row.staffNumber)))
         }
         return try await branchPage(
-            request, context: context, entered: ["add": entered, "addProblems": Self.messages(problems, context), "hasAddProblems": true], status: .unprocessableContent
+            request,
+            context: context,
+            entered: ["add": entered, "addProblems": Self.messages(problems, context), "hasAddProblems": true],
+            status: .unprocessableContent
         )
     }
 
@@ -236,7 +260,8 @@ public struct OrganisationController: Sendable {
         var edit: [String: Any] = entered
         edit["active"] = active
         let values: [String: Any] = [
-            "staff": staff, "name": member.name, "branchCode": member.branchCode, "edit": edit, "problems": Self.messages(problems, context), "hasProblems": true,
+            "staff": staff, "name": member.name, "branchCode": member.branchCode, "edit": edit, "problems": Self.messages(problems, context),
+            "hasProblems": true,
         ]
         return try views.page("org_member", values, status: .unprocessableContent, context: context)
     }
@@ -253,7 +278,6 @@ public struct OrganisationController: Sendable {
     private static func messages(_ problems: [ImportProblem], _ context: AppRequestContext) -> [String] {
         problems.map { $0.detail(english: context.language == .english) }
     }
-
 
     private func record(_ action: String, subject: String, context: AppRequestContext) async throws {
         try await audit.record(.init(action: action, actorUserID: context.user?.id, actorName: context.user?.username ?? "", subject: subject))

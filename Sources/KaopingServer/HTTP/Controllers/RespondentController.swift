@@ -19,9 +19,15 @@ public struct RespondentController: Sendable {
     let secureCookies: Bool
 
     public init(
-        responses: any ResponseRepository, forms: any FormRepository, invitations: InvitationRepository, visitCodes: VisitCodeRepository,
+        responses: any ResponseRepository,
+        forms: any FormRepository,
+        invitations: InvitationRepository,
+        visitCodes: VisitCodeRepository,
         views: Views,
-        limits: SubmissionLimits, publicAnswersPerHour: Int = 60, trustForwardedFor: Bool = false, secureCookies: Bool = false
+        limits: SubmissionLimits,
+        publicAnswersPerHour: Int = 60,
+        trustForwardedFor: Bool = false,
+        secureCookies: Bool = false
     ) {
         self.publicRate = PublicRateLimiter(limit: publicAnswersPerHour)
         self.trustForwardedFor = trustForwardedFor
@@ -51,10 +57,12 @@ public struct RespondentController: Sendable {
         if case .usedInvitation = access { return try invitationUsed(context) }
         if case .usedVisitCode = access { return try visitCodeUsed(context) }
         if case .publicLink(_, let code) = access, request.cookies[Self.answeredCookie(code)] != nil,
-           request.uri.queryParameters["again"] == nil
+            request.uri.queryParameters["again"] == nil
         {
             return try views.page(
-                "closed", ["message": context.language.text("public_already"), "again": "/p/\(code)?again=1", "respondent": true], context: context
+                "closed",
+                ["message": context.language.text("public_already"), "again": "/p/\(code)?again=1", "respondent": true],
+                context: context
             )
         }
         let target = access.target
@@ -106,7 +114,15 @@ public struct RespondentController: Sendable {
             throw AppError.malformedBody
         }
         guard parsed.isValid else {
-            return try render(form, target: target, submitted: parsed, key: key, path: request.uri.path, status: .unprocessableContent, context: context)
+            return try render(
+                form,
+                target: target,
+                submitted: parsed,
+                key: key,
+                path: request.uri.path,
+                status: .unprocessableContent,
+                context: context
+            )
         }
         let record = SubmissionRecord(target: target, submissionKey: key, answers: parsed.answers, score: form.score(parsed.answers), form: form)
         let outcome: StoreOutcome
@@ -115,7 +131,12 @@ public struct RespondentController: Sendable {
             case .publicLink:
                 let address = context.clientAddress(request, trustForwardedFor: trustForwardedFor)
                 guard publicRate.allow(address: address, branch: target.branchID) else {
-                    return try views.page("closed", ["message": context.language.text("public_rate"), "respondent": true], status: .tooManyRequests, context: context)
+                    return try views.page(
+                        "closed",
+                        ["message": context.language.text("public_rate"), "respondent": true],
+                        status: .tooManyRequests,
+                        context: context
+                    )
                 }
                 outcome = try await responses.storePublicBallot(record, logger: context.logger)
                 if outcome == .alreadyStored {
@@ -126,12 +147,19 @@ public struct RespondentController: Sendable {
             case .visitCode(_, let code), .usedVisitCode(_, let code):
                 outcome = try await responses.storeVisitBallot(record, visitCode: code, logger: context.logger)
             }
-        } catch where DatabaseFailure.isUnavailable(error) {
+        } catch  where DatabaseFailure.isUnavailable(error) {
             // Nothing was stored (one statement, one transaction): give the person their answers
             // back with the same submission key, so that sending again later counts once.
             context.logger.warning("answers not stored: database unavailable", metadata: ["error": "\(error)"])
             return try render(
-                form, target: target, submitted: parsed, key: key, path: request.uri.path, status: .serviceUnavailable, unavailable: true, context: context
+                form,
+                target: target,
+                submitted: parsed,
+                key: key,
+                path: request.uri.path,
+                status: .serviceUnavailable,
+                unavailable: true,
+                context: context
             )
         }
         switch outcome {
@@ -142,7 +170,12 @@ public struct RespondentController: Sendable {
             if case .visitCode = access { return try visitCodeUsed(context) }
             return try invitationUsed(context)
         case .capReached:
-            return try views.page("closed", ["message": context.language.text("public_cap"), "respondent": true], status: .forbidden, context: context)
+            return try views.page(
+                "closed",
+                ["message": context.language.text("public_cap"), "respondent": true],
+                status: .forbidden,
+                context: context
+            )
         }
         let page = try pages.page("thanks/\(target.formVersionID)/\(context.language.rawValue)") {
             var values = Self.respondentValues(slots: true)
@@ -152,7 +185,17 @@ public struct RespondentController: Sendable {
         var response = HTMLPage(html: page.fill([.csrf: context.csrfToken, .draftKey: request.uri.path])).response
         if case .publicLink(_, let code) = access {
             // A soft limit: this browser is told next time that it has answered already.
-            response.setCookie(Cookie(name: Self.answeredCookie(code), value: "1", maxAge: 90 * 24 * 3600, path: "/p/\(code)", secure: secureCookies, httpOnly: true, sameSite: .lax))
+            response.setCookie(
+                Cookie(
+                    name: Self.answeredCookie(code),
+                    value: "1",
+                    maxAge: 90 * 24 * 3600,
+                    path: "/p/\(code)",
+                    secure: secureCookies,
+                    httpOnly: true,
+                    sameSite: .lax
+                )
+            )
         }
         return response
     }
@@ -186,7 +229,7 @@ public struct RespondentController: Sendable {
         }
         if let code = context.parameters.get("visit") {
             guard let visit = try await visitCodes.resolve(code: code), visit.accepted,
-                  let target = try await responses.target(roundID: visit.roundID, group: .public, branchID: visit.branchID)
+                let target = try await responses.target(roundID: visit.roundID, group: .public, branchID: visit.branchID)
             else {
                 throw AppError(status: .notFound, messageKey: "visit_code_unknown")
             }
@@ -195,7 +238,7 @@ public struct RespondentController: Sendable {
         guard let token = context.parameters.get("token") else { throw AppError.notFound }
         let resolved = submitting ? try await invitations.resolveForSubmission(token: token) : try await invitations.resolve(token: token)
         guard let invitation = resolved,
-              let target = try await responses.target(roundID: invitation.roundID, group: .members, branchID: invitation.branchID)
+            let target = try await responses.target(roundID: invitation.roundID, group: .members, branchID: invitation.branchID)
         else {
             throw AppError(status: .notFound, messageKey: "invitation_unknown")
         }
@@ -228,8 +271,14 @@ public struct RespondentController: Sendable {
     }
 
     private func render(
-        _ form: FormDefinition, target: RespondentTarget, submitted: ParsedSubmission?, key: String, path: String,
-        status: HTTPResponse.Status, unavailable: Bool = false, context: AppRequestContext
+        _ form: FormDefinition,
+        target: RespondentTarget,
+        submitted: ParsedSubmission?,
+        key: String,
+        path: String,
+        status: HTTPResponse.Status,
+        unavailable: Bool = false,
+        context: AppRequestContext
     ) throws -> Response {
         var values = FormView(form: form, language: context.language, limits: limits).values(submitted: submitted)
         values["unavailable"] = unavailable

@@ -67,10 +67,11 @@ public struct ResultsController: Sendable {
             ]
             for group in Self.groups {
                 let result = subject.groups[group.rawValue]
-                row[group.rawValue] = [
-                    "score": Self.score(result?.score), "n": result?.n ?? 0,
-                    "insufficient": result?.status == .insufficient, "present": result != nil,
-                ] as [String: Any]
+                row[group.rawValue] =
+                    [
+                        "score": Self.score(result?.score), "n": result?.n ?? 0,
+                        "insufficient": result?.status == .insufficient, "present": result != nil,
+                    ] as [String: Any]
             }
             return row
         }
@@ -82,10 +83,11 @@ public struct ResultsController: Sendable {
             present[group.rawValue] = round.configuration.groups[group] != nil
         }
         if pages > 1 {
-            values["pager"] = [
-                "page": page, "pages": pages,
-                "previous": page > 1 ? link(sort: sort, page: page - 1) : "", "next": page < pages ? link(sort: sort, page: page + 1) : "",
-            ] as [String: Any]
+            values["pager"] =
+                [
+                    "page": page, "pages": pages,
+                    "previous": page > 1 ? link(sort: sort, page: page - 1) : "", "next": page < pages ? link(sort: sort, page: page + 1) : "",
+                ] as [String: Any]
         }
         values["count"] = subjects.count
         return try views.page("results", values, context: context)
@@ -185,7 +187,9 @@ public struct ResultsController: Sendable {
         var flagged: [[String: Any]] = []
         for subject in current.result.subjects {
             for group in [RoundConfiguration.RaterGroup.members, .public] {
-                guard let result = subject.groups[group.rawValue], let share = result.straightLinedShare, result.responses >= 5, share >= 0.3 else { continue }
+                guard let result = subject.groups[group.rawValue], let share = result.straightLinedShare, result.responses >= 5, share >= 0.3 else {
+                    continue
+                }
                 flagged.append([
                     "code": subject.code, "name": subject.name, "group": context.language.text("group_\(group.rawValue)"),
                     "share": String(format: "%.0f%%", share * 100), "responses": result.responses, "sort": share,
@@ -209,7 +213,10 @@ public struct ResultsController: Sendable {
         let (id, _, current) = try await load(context)
         let english = request.uri.queryParameters["lang"] == "en"
         let kind = current.provisional ? "provisional" : "final"
-        return .csvDownload(ResultsTable.csv(current.result, english: english), filename: "results-\(id.uuidString.prefix(8).lowercased())-\(kind).csv")
+        return .csvDownload(
+            ResultsTable.csv(current.result, english: english),
+            filename: "results-\(id.uuidString.prefix(8).lowercased())-\(kind).csv"
+        )
     }
 
     /// The results as an Excel workbook, written to a temporary file and sent in pieces.
@@ -249,7 +256,8 @@ public struct ResultsController: Sendable {
     @Sendable func responsesCSV(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try await existingRound(context)
         let english = request.uri.queryParameters["lang"] == "en"
-        let database = results.database, logger = context.logger
+        let database = results.database
+        let logger = context.logger
         return Response(
             status: .ok,
             headers: [

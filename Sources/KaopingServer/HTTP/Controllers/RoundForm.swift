@@ -87,7 +87,9 @@ struct RoundForm {
         draft.closes = entered["closes"]
         var groups: [String: RoundSpec.Draft.Group] = [:]
         for group in Self.groups where entered["\(group.rawValue)_use"] != nil {
-            let prefix = group.rawValue, english = prefix, chinese = group.chineseName
+            let prefix = group.rawValue
+            let english = prefix
+            let chinese = group.chineseName
             groups[prefix] = RoundSpec.Draft.Group(
                 form: entered["\(prefix)_form"],
                 weight: decimal("\(prefix)_weight", "\(english) weight", "\(chinese)权重"),
@@ -134,7 +136,9 @@ struct RoundForm {
     /// Values for the template, with the typed text kept.
     func values(forms: [FormDefinition], english: Bool) -> [String: Any] {
         var values: [String: Any] = [:]
-        for key in ["title", "year", "opens", "closes", "veto_grade", "bonus_cap", "top_grade_quota", "anonymity_threshold", "public_cap", "branch_codes"] {
+        for key in [
+            "title", "year", "opens", "closes", "veto_grade", "bonus_cap", "top_grade_quota", "anonymity_threshold", "public_cap", "branch_codes",
+        ] {
             values[key] = entered[key] ?? ""
         }
         // A datetime-local field shows only "2026-12-01T09:00".

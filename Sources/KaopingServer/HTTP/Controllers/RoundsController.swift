@@ -13,7 +13,11 @@ public struct RoundsController: Sendable {
     let publicBaseURL: String
 
     public init(
-        rounds: RoundRepository, invitations: InvitationRepository, visitCodes: VisitCodeRepository, sheets: SheetRepository, views: Views,
+        rounds: RoundRepository,
+        invitations: InvitationRepository,
+        visitCodes: VisitCodeRepository,
+        sheets: SheetRepository,
+        views: Views,
         publicBaseURL: String
     ) {
         self.rounds = rounds
@@ -86,14 +90,18 @@ public struct RoundsController: Sendable {
         let batch = request.uri.queryParameters["batch"].flatMap { Int($0) }
         let codes = try await visitCodes.codes(roundID: id, branchCode: branch, batch: batch).filter { !$0.used }
         return try slipsPage(
-            round, slips: codes.map { ($0.branchName, "\(publicBaseURL)/v/\($0.code)") },
-            text: (instructions: "visits_slips_instructions", count: "visits_slips_count", none: "visits_none"), context: context
+            round,
+            slips: codes.map { ($0.branchName, "\(publicBaseURL)/v/\($0.code)") },
+            text: (instructions: "visits_slips_instructions", count: "visits_slips_count", none: "visits_none"),
+            context: context
         )
     }
 
     /// A4 pages of cut-out slips, each with its branch, a QR code of its link and the link.
     private func slipsPage(
-        _ round: RoundSummary, slips: [(branch: String, url: String)], text: (instructions: String, count: String, none: String),
+        _ round: RoundSummary,
+        slips: [(branch: String, url: String)],
+        text: (instructions: String, count: String, none: String),
         context: AppRequestContext
     ) throws -> Response {
         let rendered: [[String: Any]] = try slips.map { slip in
@@ -146,8 +154,10 @@ public struct RoundsController: Sendable {
         let branch = request.uri.queryParameters["branch"].map(String.init)
         let links = try await invitations.links(roundID: id, branchCode: branch).filter { !$0.used }
         return try slipsPage(
-            round, slips: links.map { ($0.branchName, "\(publicBaseURL)/s/\($0.token)") },
-            text: (instructions: "slips_instructions", count: "slips_count", none: "slips_none"), context: context
+            round,
+            slips: links.map { ($0.branchName, "\(publicBaseURL)/s/\($0.token)") },
+            text: (instructions: "slips_instructions", count: "slips_count", none: "slips_none"),
+            context: context
         )
     }
 
@@ -155,10 +165,12 @@ public struct RoundsController: Sendable {
     @Sendable func poster(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try roundID(context)
         guard let round = try await rounds.round(id), let code = context.parameters.get("code"),
-              let branch = try await rounds.branch(id, publicCode: code)
+            let branch = try await rounds.branch(id, publicCode: code)
         else { throw AppError.notFound }
         let url = "\(publicBaseURL)/p/\(code)"
-        var values: [String: Any] = ["title": round.title, "branch": branch.name, "url": url, "qr": try QRCode.svg(url, title: branch.name), "print": true]
+        var values: [String: Any] = [
+            "title": round.title, "branch": branch.name, "url": url, "qr": try QRCode.svg(url, title: branch.name), "print": true,
+        ]
         values.merge(linkBase) { $1 }
         return try views.page("poster", values, context: context)
     }
@@ -215,7 +227,10 @@ public struct RoundsController: Sendable {
     }
 
     private func roundForm(
-        _ form: RoundForm, problems: [String], status: HTTPResponse.Status = .unprocessableContent, context: AppRequestContext
+        _ form: RoundForm,
+        problems: [String],
+        status: HTTPResponse.Status = .unprocessableContent,
+        context: AppRequestContext
     ) throws -> Response {
         var values = form.values(forms: rounds.forms.forms, english: context.language == .english)
         values["problems"] = problems
@@ -236,7 +251,6 @@ public struct RoundsController: Sendable {
         }
     }
 
-
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try roundID(context)
         guard let round = try await rounds.round(id) else { throw AppError.notFound }
@@ -248,10 +262,11 @@ public struct RoundsController: Sendable {
         var values = values(round, context)
         let pages = max((totals.branches + pageSize - 1) / pageSize, 1)
         if pages > 1 {
-            values["pager"] = [
-                "page": page, "pages": pages,
-                "previous": page > 1 ? "?page=\(page - 1)" : "", "next": page < pages ? "?page=\(page + 1)" : "",
-            ] as [String: Any]
+            values["pager"] =
+                [
+                    "page": page, "pages": pages,
+                    "previous": page > 1 ? "?page=\(page - 1)" : "", "next": page < pages ? "?page=\(page + 1)" : "",
+                ] as [String: Any]
         }
         values["branches"] = progress.map { branch -> [String: Any] in
             [
@@ -283,7 +298,8 @@ public struct RoundsController: Sendable {
         values.merge(linkBase) { $1 }
         if let problem = request.uri.queryParameters["problem"] { values["problem"] = String(problem) }
         if let assigned = request.uri.queryParameters["assigned"] {
-            values["notice"] = assigned == "0"
+            values["notice"] =
+                assigned == "0"
                 ? context.language.text("rounds_assigned_none")
                 : context.language.text("rounds_assigned").replacingOccurrences(of: "{n}", with: String(assigned))
         }
@@ -317,11 +333,23 @@ public struct RoundsController: Sendable {
                 .replacingOccurrences(of: "{time}", with: round.closesAt.map(ChinaTime.format) ?? "–"),
             language.text("rounds_confirm_close_2"), language.text("rounds_confirm_close_3"),
         ]
-        return try confirmation(round, title: "rounds_confirm_close_title", lines: lines, button: "rounds_close_now", action: "close", context: context)
+        return try confirmation(
+            round,
+            title: "rounds_confirm_close_title",
+            lines: lines,
+            button: "rounds_close_now",
+            action: "close",
+            context: context
+        )
     }
 
     private func confirmation(
-        _ round: RoundSummary, title: String, lines: [String], button: String, action: String, context: AppRequestContext
+        _ round: RoundSummary,
+        title: String,
+        lines: [String],
+        button: String,
+        action: String,
+        context: AppRequestContext
     ) throws -> Response {
         let values: [String: Any] = [
             "id": round.id.uuidString.lowercased(), "title": round.title, "confirmTitle": context.language.text(title),

@@ -47,8 +47,17 @@ public struct SheetsController: Sendable {
         let (round, code, target, form, user) = try await resolve(context)
         let stored = try await sheets.sheet(roundID: round, branchID: target.branchID, userID: user.id)
         let values = stored.map { ParsedSubmission(answers: [:], values: $0.values, problems: []) }
-        return try render(form, round: round, code: code, branchName: target.branchName, open: target.roundOpen,
-                          submitted: values, status: stored?.status, httpStatus: .ok, context: context)
+        return try render(
+            form,
+            round: round,
+            code: code,
+            branchName: target.branchName,
+            open: target.roundOpen,
+            submitted: values,
+            status: stored?.status,
+            httpStatus: .ok,
+            context: context
+        )
     }
 
     @Sendable func save(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -67,31 +76,55 @@ public struct SheetsController: Sendable {
         if !submit { parsed.problems.removeAll { $0.problem == .required } }
         guard parsed.isValid else {
             let stored = try await sheets.sheet(roundID: round, branchID: target.branchID, userID: user.id)
-            return try render(form, round: round, code: code, branchName: target.branchName, open: true,
-                              submitted: parsed, status: stored?.status, httpStatus: .unprocessableContent, context: context)
+            return try render(
+                form,
+                round: round,
+                code: code,
+                branchName: target.branchName,
+                open: true,
+                submitted: parsed,
+                status: stored?.status,
+                httpStatus: .unprocessableContent,
+                context: context
+            )
         }
         try await sheets.save(
-            roundID: round, branchID: target.branchID, userID: user.id, formVersionID: target.formVersionID, form: form,
-            answers: parsed.answers, submit: submit, logger: context.logger
+            roundID: round,
+            branchID: target.branchID,
+            userID: user.id,
+            formVersionID: target.formVersionID,
+            form: form,
+            answers: parsed.answers,
+            submit: submit,
+            logger: context.logger
         )
         return .seeOther("/admin/sheets?saved=\(submit ? "submit" : "draft")")
     }
 
-    private func resolve(_ context: AppRequestContext) async throws
+    private func resolve(
+        _ context: AppRequestContext
+    ) async throws
         -> (UUID, String, (formVersionID: UUID, branchID: UUID, branchName: String, roundOpen: Bool), FormDefinition, User)
     {
         guard let user = context.user,
-              let round = context.parameters.get("round").flatMap(UUID.init(uuidString:)),
-              let code = context.parameters.get("branch"),
-              let target = try await sheets.target(roundID: round, branchCode: code, userID: user.id),
-              let form = try await forms.definition(id: target.formVersionID)
+            let round = context.parameters.get("round").flatMap(UUID.init(uuidString:)),
+            let code = context.parameters.get("branch"),
+            let target = try await sheets.target(roundID: round, branchCode: code, userID: user.id),
+            let form = try await forms.definition(id: target.formVersionID)
         else { throw AppError.notFound }
         return (round, code, target, form, user)
     }
 
     private func render(
-        _ form: FormDefinition, round: UUID, code: String, branchName: String, open: Bool, submitted: ParsedSubmission?,
-        status: String?, httpStatus: HTTPResponse.Status, context: AppRequestContext
+        _ form: FormDefinition,
+        round: UUID,
+        code: String,
+        branchName: String,
+        open: Bool,
+        submitted: ParsedSubmission?,
+        status: String?,
+        httpStatus: HTTPResponse.Status,
+        context: AppRequestContext
     ) throws -> Response {
         var values = FormView(form: form, language: context.language, limits: limits).values(submitted: submitted)
         values["action"] = "/admin/sheets/\(round.uuidString.lowercased())/\(code)"

@@ -15,7 +15,9 @@ public struct AuthenticationMiddleware: RouterMiddleware {
         guard let session = context.sessions.session, let user = try await users.find(id: session.userID), user.active else {
             if context.sessions.session != nil { context.sessions.clearSession() }
             let target = request.method == .get ? request.uri.path : "/admin"
-            let query = target == "/admin" ? "" : "?next=\(target.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(["&", "=", "?", "+"])) ?? "")"
+            let query =
+                target == "/admin"
+                ? "" : "?next=\(target.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(["&", "=", "?", "+"])) ?? "")"
             return .seeOther("/admin/login\(query)")
         }
         var context = context

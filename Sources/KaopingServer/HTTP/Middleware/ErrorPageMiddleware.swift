@@ -22,7 +22,11 @@ public struct AppError: Error, HTTPResponseError, Equatable {
 
     /// Used only if an error escapes `ErrorPageMiddleware`, which should not happen.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "\(status.code)\n")))
+        Response(
+            status: status,
+            headers: [.contentType: "text/plain; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: "\(status.code)\n"))
+        )
     }
 }
 
@@ -54,7 +58,10 @@ public struct ErrorPageMiddleware: RouterMiddleware {
             if failure.status.code >= 500 {
                 context.logger.error(
                     "request failed",
-                    metadata: ["path": "\(LoggedPath.redacting(request.uri.path))", "status": "\(failure.status.code)", "error": "\(String(reflecting: error))"]
+                    metadata: [
+                        "path": "\(LoggedPath.redacting(request.uri.path))", "status": "\(failure.status.code)",
+                        "error": "\(String(reflecting: error))",
+                    ]
                 )
             } else {
                 context.logger.debug("request refused", metadata: ["status": "\(failure.status.code)", "error": "\(String(reflecting: error))"])
@@ -85,14 +92,19 @@ public struct ErrorPageMiddleware: RouterMiddleware {
 
     private func render(_ failure: AppError, request: Request, context: Context) -> Response {
         let message = context.language.text(failure.messageKey)
-        let knownMessage = context.language.strings[failure.messageKey] != nil
+        let knownMessage =
+            context.language.strings[failure.messageKey] != nil
             ? message : context.language.text(failure.status.code >= 500 ? "error_500" : "error_400")
         if request.uri.path.hasPrefix("/api/") {
             let body: [String: [String: String]] = [
                 "error": ["status": String(failure.status.code), "message": knownMessage, "requestId": context.id]
             ]
             let json = (try? JSONEncoder().encode(body)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-            return Response(status: failure.status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: json)))
+            return Response(
+                status: failure.status,
+                headers: [.contentType: "application/json; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: json))
+            )
         }
         let values: [String: Any] = [
             "status": failure.status.code,
@@ -103,6 +115,10 @@ public struct ErrorPageMiddleware: RouterMiddleware {
         if let page = try? views.page("error", values, status: failure.status, context: context) {
             return page
         }
-        return Response(status: failure.status, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "\(failure.status.code) \(knownMessage)\n")))
+        return Response(
+            status: failure.status,
+            headers: [.contentType: "text/plain; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: "\(failure.status.code) \(knownMessage)\n"))
+        )
     }
 }

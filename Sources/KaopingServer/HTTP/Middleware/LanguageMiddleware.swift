@@ -22,7 +22,15 @@ public struct LanguageMiddleware: RouterMiddleware {
         var response = try await next(request, context)
         if let query, let chosen = Language(code: query) {
             response.setCookie(
-                Cookie(name: "kp_lang", value: chosen.rawValue, maxAge: 365 * 24 * 3600, path: "/", secure: secureCookies, httpOnly: true, sameSite: .lax)
+                Cookie(
+                    name: "kp_lang",
+                    value: chosen.rawValue,
+                    maxAge: 365 * 24 * 3600,
+                    path: "/",
+                    secure: secureCookies,
+                    httpOnly: true,
+                    sameSite: .lax
+                )
             )
         }
         return response

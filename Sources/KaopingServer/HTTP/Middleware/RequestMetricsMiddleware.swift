@@ -14,8 +14,10 @@ public struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddlewar
     }
 
     static var buckets: [Duration] {
-        [.milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
-         .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10)]
+        [
+            .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+            .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+        ]
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -40,11 +42,23 @@ public struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddlewar
             ("status", String(status.code)),
         ]
         registry.makeCounter(
-            descriptor: .init(namespace: "kaoping", subsystem: "http", metricName: "requests", unitName: "total", helpText: "HTTP requests by route, method and status"),
+            descriptor: .init(
+                namespace: "kaoping",
+                subsystem: "http",
+                metricName: "requests",
+                unitName: "total",
+                helpText: "HTTP requests by route, method and status"
+            ),
             labels: labels
         ).increment()
         registry.makeDurationHistogram(
-            descriptor: .init(namespace: "kaoping", subsystem: "http", metricName: "request_duration", unitName: "seconds", helpText: "HTTP request durations"),
+            descriptor: .init(
+                namespace: "kaoping",
+                subsystem: "http",
+                metricName: "request_duration",
+                unitName: "seconds",
+                helpText: "HTTP request durations"
+            ),
             labels: labels,
             buckets: Self.buckets
         ).record(ContinuousClock.now - start)

@@ -13,8 +13,12 @@ enum Charts {
 
     /// Horizontal bars on a 0–100 scale, one row per bar.
     static func bars(_ bars: [Bar], title: String) -> String {
-        let labelWidth = 150.0, plotWidth = 300.0, valueWidth = 60.0, row = 28.0
-        let width = labelWidth + plotWidth + valueWidth, height = row * Double(bars.count) + 24
+        let labelWidth = 150.0
+        let plotWidth = 300.0
+        let valueWidth = 60.0
+        let row = 28.0
+        let width = labelWidth + plotWidth + valueWidth
+        let height = row * Double(bars.count) + 24
         var svg = """
             <svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 \(Int(width)) \(Int(height))" \
             width="\(Int(width))" height="\(Int(height))" role="img" aria-label="\(HTMLEscape.escape(title))">
@@ -27,7 +31,8 @@ enum Charts {
         }
         for (index, bar) in bars.enumerated() {
             let y = Double(index) * row
-            svg += "<text x=\"\(labelWidth - 8)\" y=\"\(y + 18)\" font-size=\"12\" text-anchor=\"end\" fill=\"#111\">\(HTMLEscape.escape(bar.label))</text>"
+            svg +=
+                "<text x=\"\(labelWidth - 8)\" y=\"\(y + 18)\" font-size=\"12\" text-anchor=\"end\" fill=\"#111\">\(HTMLEscape.escape(bar.label))</text>"
             guard let value = bar.value else {
                 svg += "<text x=\"\(labelWidth + 4)\" y=\"\(y + 18)\" font-size=\"12\" fill=\"#444\">–</text>"
                 continue

@@ -22,7 +22,7 @@ struct PrerenderedPage: Sendable {
         var slots: [Slot] = []
         var rest = Substring(rendered)
         while let start = rest.firstIndex(of: "\u{E000}"), let end = rest[start...].firstIndex(of: "\u{E001}"),
-              let slot = Slot(rawValue: String(rest[rest.index(after: start)..<end]))
+            let slot = Slot(rawValue: String(rest[rest.index(after: start)..<end]))
         {
             literals.append(String(rest[..<start]))
             slots.append(slot)

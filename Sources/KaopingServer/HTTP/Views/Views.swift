@@ -23,7 +23,12 @@ public struct Views: Sendable {
         return html
     }
 
-    public func page(_ template: String, _ values: [String: Any] = [:], status: HTTPResponse.Status = .ok, context: AppRequestContext) throws -> Response {
+    public func page(
+        _ template: String,
+        _ values: [String: Any] = [:],
+        status: HTTPResponse.Status = .ok,
+        context: AppRequestContext
+    ) throws -> Response {
         HTMLPage(html: try render(template, values, context: context), status: status).response
     }
 
@@ -35,13 +40,14 @@ public struct Views: Sendable {
             "year": Calendar(identifier: .gregorian).component(.year, from: .now),
         ]
         if let user = context.user {
-            values["user"] = [
-                "username": user.username,
-                "displayName": user.displayName.isEmpty ? user.username : user.displayName,
-                "role": context.language.text("role_\(user.role.rawValue)"),
-                "isAdmin": user.role == .admin,
-                "isEvaluator": user.role == .evaluator,
-            ] as [String: Any]
+            values["user"] =
+                [
+                    "username": user.username,
+                    "displayName": user.displayName.isEmpty ? user.username : user.displayName,
+                    "role": context.language.text("role_\(user.role.rawValue)"),
+                    "isAdmin": user.role == .admin,
+                    "isEvaluator": user.role == .evaluator,
+                ] as [String: Any]
         }
         return values
     }
