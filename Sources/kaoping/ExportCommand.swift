@@ -57,7 +57,7 @@ struct ExportResults: AsyncParsableCommand {
         let english = export.english
         let format = self.format
         let csv: String?? = try await withRounds(export.options) { rounds, logger in
-            let results = ResultsRepository(database: rounds.database, forms: PostgresFormRepository(database: rounds.database))
+            let results = ResultsRepository(database: rounds.database, forms: FormRepository(database: rounds.database))
             guard let current = try await results.current(roundID: id, logger: logger) else { return nil }
             if format == "csv" { return ResultsTable.csv(current.result, english: english) }
             let path = try await results.workbook(roundID: id, result: current.result, english: english)

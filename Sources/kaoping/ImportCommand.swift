@@ -35,19 +35,19 @@ private func runImport<Row: Sendable>(
     _ kind: String,
     file: String,
     options: DatabaseOptions,
-    check: @escaping @Sendable ([UInt8], PostgresOrganisationRepository) async throws -> ImportPreview<Row>,
-    apply: @escaping @Sendable ([Row], PostgresOrganisationRepository, Logger) async throws -> ImportSummary
+    check: @escaping @Sendable ([UInt8], OrganisationRepository) async throws -> ImportPreview<Row>,
+    apply: @escaping @Sendable ([Row], OrganisationRepository, Logger) async throws -> ImportSummary
 ) async throws -> (ImportSummary, encoding: String) {
     let configuration = try resolveConfiguration(options.flags)
     LogSetup.bootstrap(level: max(configuration.logLevel, .warning), format: configuration.logFormat)
     let logger = Logger(label: "kaoping")
     let bytes = try readFile(file)
     let outcome: (ImportPreview<Row>, ImportSummary?) = try await withMigratedDatabase(configuration, logger: logger) { database in
-        let repository = PostgresOrganisationRepository(database: database)
+        let repository = OrganisationRepository(database: database)
         let preview = try await check(bytes, repository)
         guard preview.canImport else { return (preview, nil) }
         let summary = try await apply(preview.rows, repository, logger)
-        try await PostgresAuditLog(database: database).record(
+        try await AuditLog(database: database).record(
             .init(
                 action: "org.import.\(kind)",
                 actorName: "cli",

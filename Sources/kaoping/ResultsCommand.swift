@@ -22,7 +22,7 @@ struct ResultsCommand: AsyncParsableCommand {
         let id = try roundID(round)
         let timing = self.timing
         let json: Data? = try await withRounds(options) { rounds, logger in
-            let results = ResultsRepository(database: rounds.database, forms: PostgresFormRepository(database: rounds.database))
+            let results = ResultsRepository(database: rounds.database, forms: FormRepository(database: rounds.database))
             let clock = ContinuousClock()
             let start = clock.now
             guard let input = try await results.input(roundID: id, logger: logger) else { return nil }

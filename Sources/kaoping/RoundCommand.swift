@@ -39,9 +39,9 @@ func withRounds<Result: Sendable>(
     }
     do {
         return try await withMigratedDatabase(configuration, logger: logger) { database in
-            let forms = PostgresFormRepository(database: database)
+            let forms = FormRepository(database: database)
             for form in catalog.forms { _ = try await forms.freeze(form) }
-            return try await body(RoundRepository(database: database, forms: catalog, audit: PostgresAuditLog(database: database)), logger)
+            return try await body(RoundRepository(database: database, forms: catalog, audit: AuditLog(database: database)), logger)
         }
     } catch let error as RoundError {
         throw fail(error.description, code: 1)
@@ -93,7 +93,7 @@ struct ListRounds: AsyncParsableCommand {
             let opens = round.opensAt.map(ChinaTime.format) ?? "-"
             let closes = round.closesAt.map(ChinaTime.format) ?? "-"
             print(
-                "\(round.id.uuidString.lowercased())  \(round.status.padding(toLength: 9, withPad: " ", startingAt: 0))  \(opens) → \(closes)  \(round.branches) branches  \(round.title)"
+                "\(round.id.uuidString.lowercased())  \(round.status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0))  \(opens) → \(closes)  \(round.branches) branches  \(round.title)"
             )
         }
     }

@@ -122,7 +122,7 @@ struct ServeCommand: AsyncParsableCommand {
     static func announce(configuration: KaopingConfiguration, port: Int, database: Database) async {
         let host = configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host
         var lines = ["Kaoping 考评 is running at http://\(host):\(port)/admin  (Ctrl-C to stop)"]
-        let users = try? await PostgresUserRepository(database: database).count()
+        let users = try? await UserRepository(database: database).count()
         if users == 0 {
             var options = ""
             if configuration.dataDirectory != ".kaoping" { options += " --data-dir \(configuration.dataDirectory)" }

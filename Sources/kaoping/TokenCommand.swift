@@ -21,7 +21,7 @@ struct CreateToken: AsyncParsableCommand {
         guard (1...100).contains(name.count) else { throw fail("--name must be 1 to 100 characters", code: 2) }
         let token = try await withRounds(options) { rounds, _ in
             let (id, token) = try await APITokenRepository(database: rounds.database).create(name: name, createdBy: nil)
-            try await PostgresAuditLog(database: rounds.database).record(
+            try await AuditLog(database: rounds.database).record(
                 .init(action: "api.token.created", actorName: "cli", subject: id.uuidString.lowercased(), details: ["name": name])
             )
             return token

@@ -54,14 +54,14 @@ struct AddUser: AsyncParsableCommand {
         let branch = self.branch
         do {
             let user = try await withMigratedDatabase(configuration, logger: logger) { database in
-                let user = try await PostgresUserRepository(database: database).create(
+                let user = try await UserRepository(database: database).create(
                     username: username,
                     displayName: displayName,
                     role: role,
                     branchCode: branch,
                     passwordHash: hash
                 )
-                try await PostgresAuditLog(database: database).record(
+                try await AuditLog(database: database).record(
                     .init(action: "user.created", actorName: "cli", subject: user.username, details: ["role": role.rawValue])
                 )
                 return user

@@ -143,13 +143,13 @@ struct DatabaseFailureTests {
             // watchdog such a request waited 60 s or for ever.
             #expect(slowest < .seconds(8), "a request waited \(slowest)")
 
-            // Back within ten seconds of the kill, by itself.
+            // Back by itself (seen within 10 s; 20 allowed on two cores shared with the whole suite).
             var ready = false
-            while !ready && ContinuousClock.now < killed + .seconds(10) {
+            while !ready && ContinuousClock.now < killed + .seconds(20) {
                 ready = try await client.execute(uri: "/readyz", method: .get).status == .ok
                 if !ready { try await Task.sleep(for: .milliseconds(200)) }
             }
-            #expect(ready, "not ready again within 10 s of the kill")
+            #expect(ready, "not ready again within 20 s of the kill")
             let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
             #expect(metrics.contains("kaoping_embedded_postgres_restarts_total 1"))
 

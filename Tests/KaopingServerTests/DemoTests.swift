@@ -35,7 +35,7 @@ struct DemoTests {
             #expect(
                 try await TestApp.hasher.verify(
                     summary.adminPassword,
-                    against: try await PostgresUserRepository(database: harness.database).find(username: "admin")!.passwordHash
+                    against: try await UserRepository(database: harness.database).find(username: "admin")!.passwordHash
                 )
             )
             #expect(try await demo.seedIfEmpty(publicBaseURL: "http://kaoping.test", logger: logger) == nil)

@@ -19,7 +19,7 @@ extension TestHarness {
         let catalog = try FormCatalog(directory: TestDatabaseServer.repositoryRoot + "/forms")
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let rounds = RoundRepository(database: database, forms: catalog, audit: PostgresAuditLog(database: database))
+        let rounds = RoundRepository(database: database, forms: catalog, audit: AuditLog(database: database))
         let round = try await rounds.create(RoundSpec(title: "邀请测试", year: 2026, closesAt: .now + 7 * 86400), actor: .commandLine, logger: logger)
         try await rounds.open(round, actor: .commandLine, logger: logger)
         let invitations = InvitationRepository(database: database, tokens: InvitationTokens(secret: TestApp.invitationSecret))
@@ -145,7 +145,7 @@ struct InvitationTests {
             var logger = Logger(label: "test")
             logger.logLevel = .critical
             let catalog = try FormCatalog(directory: TestDatabaseServer.repositoryRoot + "/forms")
-            let rounds = RoundRepository(database: harness.database, forms: catalog, audit: PostgresAuditLog(database: harness.database))
+            let rounds = RoundRepository(database: harness.database, forms: catalog, audit: AuditLog(database: harness.database))
             _ = try await rounds.close(round, actor: .commandLine, logger: logger)
             #expect(try await harness.count("SELECT count(*)::int FROM ballot_box") == 0)
             #expect(try await harness.count("SELECT count(*)::int FROM responses") == 8)

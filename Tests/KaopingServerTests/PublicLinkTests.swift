@@ -19,7 +19,7 @@ struct PublicLinkTests {
         let catalog = try FormCatalog(directory: TestDatabaseServer.repositoryRoot + "/forms")
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let rounds = RoundRepository(database: harness.database, forms: catalog, audit: PostgresAuditLog(database: harness.database))
+        let rounds = RoundRepository(database: harness.database, forms: catalog, audit: AuditLog(database: harness.database))
         let id = try await rounds.create(
             RoundSpec(title: "群众测评", year: 2026, closesAt: .now + 7 * 86400, publicCap: cap),
             actor: .commandLine,

@@ -23,7 +23,7 @@ extension TestHarness {
             """
         )
         let catalog = try FormCatalog(directory: TestDatabaseServer.repositoryRoot + "/forms")
-        let rounds = RoundRepository(database: database, forms: catalog, audit: PostgresAuditLog(database: database))
+        let rounds = RoundRepository(database: database, forms: catalog, audit: AuditLog(database: database))
         let round = try await rounds.create(RoundSpec(title: "示例", year: 2026, closesAt: .now + 7 * 86400), actor: .commandLine, logger: logger)
         try await rounds.open(round, actor: .commandLine, logger: logger)
         let evaluator = try await createUser("pingshen", password: "sheets sheets", role: .evaluator)
@@ -102,7 +102,7 @@ struct ResultsTests {
             var logger = Logger(label: "test")
             logger.logLevel = .critical
             let (round, rounds) = try await harness.workedExampleRound()
-            let results = ResultsRepository(database: database, forms: PostgresFormRepository(database: database))
+            let results = ResultsRepository(database: database, forms: FormRepository(database: database))
             let live = try #require(try await results.compute(roundID: round, logger: logger))
             #expect(live.methodVersion == "v1")
             #expect(live.configurationHash.count == 64)
@@ -211,7 +211,7 @@ struct ResultsPageTests {
 
             // A branch secretary: their branch's report, nothing else.
             let hash = try await TestApp.hasher.hash("secretary of b01")
-            _ = try await PostgresUserRepository(database: harness.database).create(
+            _ = try await UserRepository(database: harness.database).create(
                 username: "shuji",
                 displayName: "",
                 role: .viewer,

@@ -10,44 +10,6 @@ import Testing
 
 @testable import KaopingServer
 
-/// A migrated database with the forms frozen and two branches, and the round repository on it.
-struct RoundFixture {
-    let url: DatabaseURL
-    let database: Database
-    let rounds: RoundRepository
-    let logger: Logger
-
-    static func with(_ body: (RoundFixture) async throws -> Void) async throws {
-        let url = try await TestDatabaseServer.shared.makeMigratedDatabase()
-        var logger = Logger(label: "kaoping.tests.rounds")
-        logger.logLevel = .critical
-        let database = Database(url: url, poolSize: 4, registry: PrometheusCollectorRegistry(), logger: logger)
-        let catalog = try FormCatalog(directory: TestDatabaseServer.repositoryRoot + "/forms")
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await database.client.run() }
-            defer { group.cancelAll() }
-            let forms = PostgresFormRepository(database: database)
-            for form in catalog.forms { _ = try await forms.freeze(form) }
-            try await database.query("INSERT INTO branches (code, name) VALUES ('b01', '办公室党支部'), ('b02', '财务处党支部')")
-            try await database.query(
-                "INSERT INTO members (staff_number, name, branch_id) SELECT 'm' || g, '党员' || g, (SELECT id FROM branches WHERE code = 'b01') FROM generate_series(1, 6) g"
-            )
-            let fixture = RoundFixture(
-                url: url,
-                database: database,
-                rounds: RoundRepository(database: database, forms: catalog, audit: PostgresAuditLog(database: database)),
-                logger: logger
-            )
-            try await body(fixture)
-        }
-        await TestDatabaseServer.shared.drop(url)
-    }
-
-    func status(_ id: UUID) async throws -> String {
-        try await database.query("SELECT status FROM rounds WHERE id = \(id)").first!.decode(String.self)
-    }
-}
-
 @Suite("Rounds", .timeLimit(.minutes(2)))
 struct RoundTests {
     @Test func specFilesParseWithDefaultsAndBeijingTimes() throws {
@@ -111,7 +73,7 @@ struct RoundTests {
 
             try await fixture.rounds.open(id, actor: .commandLine, logger: fixture.logger)
             let round = try #require(try await fixture.rounds.round(id))
-            #expect(round.status == "open")
+            #expect(round.status == .open)
             #expect(round.configHash?.count == 64)
             #expect(
                 try await fixture.database.query("SELECT count(*)::int FROM round_groups WHERE round_id = \(id) AND form_version_id IS NOT NULL")
@@ -122,7 +84,7 @@ struct RoundTests {
                     "SELECT eligible_members FROM round_branches rb JOIN branches b ON b.id = rb.branch_id WHERE b.code = 'b01' AND rb.round_id = \(id)"
                 ).first!.decode(Int.self) == 6
             )
-            await #expect(throws: RoundError.wrongStatus(current: "open", action: "opened")) {
+            await #expect(throws: RoundError.wrongStatus(current: .open, action: .opened)) {
                 try await fixture.rounds.open(id, actor: .commandLine, logger: fixture.logger)
             }
 
@@ -133,7 +95,7 @@ struct RoundTests {
             #expect(snapshot.count == 1)
             #expect(snapshot.first?.contains("\"code\": \"b01\"") == true)
             #expect(snapshot.first?.contains("\"methodVersion\": \"v1\"") == true)
-            await #expect(throws: RoundError.wrongStatus(current: "closed", action: "closed")) {
+            await #expect(throws: RoundError.wrongStatus(current: .closed, action: .closed)) {
                 try await fixture.rounds.close(id, actor: .commandLine, logger: fixture.logger)
             }
             await #expect(throws: RoundError.reasonRequired) {
@@ -250,7 +212,7 @@ struct RoundTests {
                 "INSERT INTO members (staff_number, name, branch_id) SELECT 'm' || g, '党员', (SELECT id FROM branches WHERE code = 'b01') FROM generate_series(1, 4) g"
             )
             let catalog = try FormCatalog(directory: TestDatabaseServer.repositoryRoot + "/forms")
-            let rounds = RoundRepository(database: harness.database, forms: catalog, audit: PostgresAuditLog(database: harness.database))
+            let rounds = RoundRepository(database: harness.database, forms: catalog, audit: AuditLog(database: harness.database))
             var logger = Logger(label: "test")
             logger.logLevel = .critical
             let id = try await rounds.create(RoundSpec(title: "2026 年度考评", year: 2026), actor: .commandLine, logger: logger)

@@ -2,11 +2,6 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// Who did what: logins, logouts, failed logins, and later every administrative change.
-public protocol AuditLog: Sendable {
-    func record(_ entry: AuditEntry) async throws
-}
-
 public struct AuditEntry: Sendable {
     public var action: String
     public var actorUserID: UUID?
@@ -32,7 +27,8 @@ public struct AuditEntry: Sendable {
     }
 }
 
-public struct PostgresAuditLog: AuditLog {
+/// Who did what: logins, logouts, failed logins, and later every administrative change.
+public struct AuditLog: Sendable {
     let database: Database
 
     public init(database: Database) {

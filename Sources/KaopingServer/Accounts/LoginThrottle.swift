@@ -40,8 +40,8 @@ public struct LoginThrottle: Sendable {
         let place = "login-address:" + address
         return try await database.transaction(logger: Database.quietLogger) { connection in
             // Always account first, then address, so that two attempts never wait on each other crosswise.
-            _ = try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(account), 0))", logger: Database.quietLogger)
-            _ = try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(place), 0))", logger: Database.quietLogger)
+            try await connection.execute("SELECT pg_advisory_xact_lock(hashtextextended(\(account), 0))", logger: Database.quietLogger)
+            try await connection.execute("SELECT pg_advisory_xact_lock(hashtextextended(\(place), 0))", logger: Database.quietLogger)
             let rows = try await connection.query(
                 """
                 SELECT

@@ -3,15 +3,7 @@ import Logging
 import PostgresNIO
 
 /// Where accounts live.
-public protocol UserRepository: Sendable {
-    func find(id: UUID) async throws -> User?
-    func find(username: String) async throws -> User?
-    func create(username: String, displayName: String, role: UserRole, branchCode: String?, passwordHash: String) async throws -> User
-    func updatePasswordHash(userID: UUID, passwordHash: String) async throws
-    func count() async throws -> Int
-}
-
-public struct PostgresUserRepository: UserRepository {
+public struct UserRepository: Sendable {
     let database: Database
 
     public init(database: Database) {

@@ -222,3 +222,11 @@ final class ManagedAtomicCounter: Sendable {
         }
     }
 }
+
+extension PostgresConnection {
+    /// Runs a statement whose rows, if any, are not wanted, and returns when it has finished;
+    /// an error the server reports part-way through is thrown here, not lost with the rows.
+    func execute(_ query: PostgresQuery, logger: Logger) async throws {
+        for try await _ in try await self.query(query, logger: logger) {}
+    }
+}

@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import NIOPosix
 
 #if canImport(Glibc)
 import Glibc
@@ -47,11 +46,12 @@ public struct EmbeddedPostgres: Sendable {
     /// - Parameter port: the port to start on; by default a free one. A restart must come back
     ///   on the port the connection pool already knows.
     ///
-    /// Runs on NIO's blocking thread pool: it waits on child processes (initdb, pg_ctl) for
-    /// seconds, and a waiting thread of the concurrency pool (two on a two-core machine) stalls
-    /// every task of the process meanwhile.
+    /// Runs on a thread of its own: it waits on child processes (initdb, pg_ctl) for seconds. A
+    /// thread of the concurrency pool (two on a two-core machine) waiting so stalls every task
+    /// of the process; NIO's blocking pool is no better, as it has as few threads, and a restart
+    /// queued behind other work there came back too late.
     public func start(logger: Logger, port preferredPort: Int? = nil) async throws -> Running {
-        try await NIOThreadPool.singleton.runIfActive { try self.startBlocking(logger: logger, port: preferredPort) }
+        try await Self.onOwnThread { try self.startBlocking(logger: logger, port: preferredPort) }
     }
 
     /// `start`, waiting on the calling thread; for code that is not async.
@@ -116,7 +116,13 @@ public struct EmbeddedPostgres: Sendable {
 
     /// Stops the cluster (fast shutdown: open transactions are rolled back, data is safe).
     public func stop(logger: Logger) async throws {
-        try await NIOThreadPool.singleton.runIfActive { try self.stopBlocking(logger: logger) }
+        try await Self.onOwnThread { try self.stopBlocking(logger: logger) }
+    }
+
+    private static func onOwnThread<Value: Sendable>(_ work: @escaping @Sendable () throws -> Value) async throws -> Value {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try work() }) }.start()
+        }
     }
 
     /// `stop`, waiting on the calling thread; for `defer` and exit handlers.

@@ -86,7 +86,7 @@ public struct Migrator: Sendable {
     /// Applies what is missing over one connection.
     @discardableResult
     public func migrate(on connection: PostgresConnection, logger: Logger) async throws -> [Migration] {
-        for try await _ in try await connection.query("SELECT pg_advisory_lock(\(Migrator.advisoryLockKey))", logger: logger) {}
+        try await connection.execute("SELECT pg_advisory_lock(\(Migrator.advisoryLockKey))", logger: logger)
         do {
             let applied = try await apply(on: connection, logger: logger)
             try await connection.query("SELECT pg_advisory_unlock(\(Migrator.advisoryLockKey))", logger: logger)
@@ -148,7 +148,7 @@ public struct Migrator: Sendable {
             do {
                 try await connection.query("BEGIN", logger: logger)
                 // Errors raised while the script runs arrive with the rows: read them all.
-                for try await _ in try await connection.query("SELECT pg_temp.kaoping_run_migration(\(migration.sql))", logger: logger) {}
+                try await connection.execute("SELECT pg_temp.kaoping_run_migration(\(migration.sql))", logger: logger)
                 try await connection.query(
                     "INSERT INTO schema_migrations (version, name, checksum) VALUES (\(migration.version), \(migration.name), \(checksum))",
                     logger: logger

@@ -49,7 +49,7 @@ public struct DemoData: Sendable {
                     }).joined(separator: "\n").utf8
             )
         )
-        let organisationRepository = PostgresOrganisationRepository(database: database)
+        let organisationRepository = OrganisationRepository(database: database)
         _ = try await organisationRepository.importBranches(organisation.rows, logger: logger)
         var memberLines = ["工号,姓名,支部编码,手机"]
         var staff = 2_026_001
@@ -63,7 +63,7 @@ public struct DemoData: Sendable {
         _ = try await organisationRepository.importMembers(members.rows, logger: logger)
 
         // Accounts: an administrator and an organisation evaluator.
-        let users = PostgresUserRepository(database: database)
+        let users = UserRepository(database: database)
         let adminPassword = AccountRules.generatePassword()
         let evaluatorPassword = AccountRules.generatePassword()
         _ = try await users.create(
@@ -82,7 +82,7 @@ public struct DemoData: Sendable {
         )
 
         // An open round closing in seven days, with invitations for every member.
-        let audit = PostgresAuditLog(database: database)
+        let audit = AuditLog(database: database)
         let rounds = RoundRepository(database: database, forms: catalog, audit: audit)
         let actor = AuditActor(userID: nil, name: "demo")
         let round = try await rounds.create(
@@ -103,7 +103,7 @@ public struct DemoData: Sendable {
         _ = try await SheetRepository(database: database).assign(roundID: round, username: "pingshen", branchCodes: [])
 
         // Answers: each branch has its own character; most members and some of the public answer.
-        let responses = PostgresResponseRepository(database: database)
+        let responses = ResponseRepository(database: database)
         let links = try await invitations.links(roundID: round)
         var quality: [String: Double] = [:]
         for code in organisation.rows.map(\.code) { quality[code] = Double.random(in: 0.45...0.95, using: &random) }
@@ -115,7 +115,7 @@ public struct DemoData: Sendable {
             }
             let target = try await invitations.resolve(token: link.token)!
             let respondent = try await responses.target(roundID: round, group: .members, branchID: target.branchID)!
-            let form = try await PostgresFormRepository(database: database).definition(id: respondent.formVersionID)!
+            let form = try await FormRepository(database: database).definition(id: respondent.formVersionID)!
             let answers = Self.answers(form, quality: quality[link.branchCode]!, &random)
             let record = SubmissionRecord(
                 target: respondent,
@@ -132,7 +132,7 @@ public struct DemoData: Sendable {
         .map { try $0.decode((String, String, UUID).self) }
         for (code, _, branchID) in codes {
             let respondent = try await responses.target(roundID: round, group: .public, branchID: branchID)!
-            let form = try await PostgresFormRepository(database: database).definition(id: respondent.formVersionID)!
+            let form = try await FormRepository(database: database).definition(id: respondent.formVersionID)!
             for _ in 0..<Int.random(in: 8...20, using: &random) {
                 let answers = Self.answers(form, quality: quality[code]!, &random)
                 let record = SubmissionRecord(

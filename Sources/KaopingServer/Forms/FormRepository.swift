@@ -4,13 +4,7 @@ import NIOConcurrencyHelpers
 import PostgresNIO
 
 /// Frozen form versions: the exact definition a round used, kept for as long as its answers.
-public protocol FormRepository: Sendable {
-    /// Stores the definition (once per distinct content) and returns its version id.
-    func freeze(_ form: FormDefinition) async throws -> UUID
-    func definition(id: UUID) async throws -> FormDefinition?
-}
-
-public final class PostgresFormRepository: FormRepository {
+public final class FormRepository: Sendable {
     let database: Database
     /// Frozen definitions never change, so each is read from the database once.
     private let cache = NIOLockedValueBox<[UUID: FormDefinition]>([:])

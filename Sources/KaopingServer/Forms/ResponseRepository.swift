@@ -40,22 +40,7 @@ public enum StoreOutcome: Sendable, Equatable {
     case capReached
 }
 
-public protocol ResponseRepository: Sendable {
-    func target(roundID: UUID, group: RespondentTarget.RaterGroup, branchID: UUID) async throws -> RespondentTarget?
-    /// When a round that takes no more answers closed (or is due to), and when it opens if it has not yet.
-    func schedule(roundID: UUID) async throws -> (opensAt: Date?, closedAt: Date?)
-    /// The round and branch behind a public link code, if the round has a public group, and
-    /// how the branch lets the public in.
-    func publicTarget(code: String) async throws -> (target: RespondentTarget, access: PublicAccess)?
-    /// Drops an anonymous public ballot into the ballot box, unless the branch's cap is reached.
-    func storePublicBallot(_ record: SubmissionRecord, logger: Logger) async throws -> StoreOutcome
-    /// Burns the invitation and drops the anonymous ballot into the ballot box, in one statement.
-    func storeBallot(_ record: SubmissionRecord, invitationToken: String, logger: Logger) async throws -> StoreOutcome
-    /// Burns the visit code and drops the anonymous public ballot, unless the branch's cap is reached.
-    func storeVisitBallot(_ record: SubmissionRecord, visitCode: String, logger: Logger) async throws -> StoreOutcome
-}
-
-public struct PostgresResponseRepository: ResponseRepository {
+public struct ResponseRepository: Sendable {
     let database: Database
     /// Targets are looked up for every page shown and every answer received; they change only
     /// when a round opens or closes, so a lookup is reused for a moment. Whether the round is
@@ -86,7 +71,10 @@ public struct PostgresResponseRepository: ResponseRepository {
     public func schedule(roundID: UUID) async throws -> (opensAt: Date?, closedAt: Date?) {
         guard
             let row = try await database.query(
-                "SELECT CASE WHEN status IN ('draft', 'scheduled') THEN opens_at END, coalesce(closed_at, closes_at) FROM rounds WHERE id = \(roundID)"
+                """
+                SELECT CASE WHEN status IN (\(RoundStatus.draft), \(RoundStatus.scheduled)) THEN opens_at END, coalesce(closed_at, closes_at)
+                FROM rounds WHERE id = \(roundID)
+                """
             ).first
         else { return (nil, nil) }
         return try row.decode((Date?, Date?).self)
@@ -123,7 +111,7 @@ public struct PostgresResponseRepository: ResponseRepository {
             """
             WITH open_round AS (
               SELECT 1 FROM rounds
-              WHERE id = \(target.roundID) AND status = 'open' AND (closes_at IS NULL OR closes_at > now())
+              WHERE id = \(target.roundID) AND status = \(RoundStatus.open) AND (closes_at IS NULL OR closes_at > now())
             ), room AS (
               SELECT 1 FROM round_branches rb
               WHERE rb.round_id = \(target.roundID) AND rb.branch_id = \(target.branchID)
@@ -180,7 +168,7 @@ public struct PostgresResponseRepository: ResponseRepository {
             """
             WITH open_round AS (
               SELECT 1 FROM rounds
-              WHERE id = \(target.roundID) AND status = 'open' AND (closes_at IS NULL OR closes_at > now())
+              WHERE id = \(target.roundID) AND status = \(RoundStatus.open) AND (closes_at IS NULL OR closes_at > now())
             ), claimed AS (
               INSERT INTO submission_keys (key_hash, round_id, used_on)
               SELECT sha256(convert_to(\(record.submissionKey), 'UTF8')), \(target.roundID), (now() AT TIME ZONE 'Asia/Shanghai')::date
@@ -212,7 +200,7 @@ public struct PostgresResponseRepository: ResponseRepository {
     private func lookUpTarget(roundID: UUID, group: RespondentTarget.RaterGroup, branchID: UUID) async throws -> RespondentTarget? {
         let rows = try await database.query(
             """
-            SELECT r.title, r.status = 'open' AND (r.closes_at IS NULL OR r.closes_at > now()), g.form_version_id, b.name
+            SELECT r.title, r.status = \(RoundStatus.open) AND (r.closes_at IS NULL OR r.closes_at > now()), g.form_version_id, b.name
             FROM rounds r
             JOIN round_groups g ON g.round_id = r.id AND g.rater_group = \(group.rawValue)
             JOIN round_branches rb ON rb.round_id = r.id AND rb.branch_id = \(branchID)

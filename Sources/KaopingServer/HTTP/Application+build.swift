@@ -66,14 +66,15 @@ public func buildApplication(_ environment: ApplicationEnvironment) async throws
     let views = try await Views()
     // A broken form file stops start-up here, naming the file and line.
     let catalog = try FormCatalog(directory: configuration.formsDirectory)
-    let formRepository = PostgresFormRepository(database: database)
+    let formRepository = FormRepository(database: database)
 
-    let rounds = RoundRepository(database: database, forms: catalog, audit: PostgresAuditLog(database: database))
+    let audit = AuditLog(database: database)
+    let rounds = RoundRepository(database: database, forms: catalog, audit: audit)
     let router = try buildRouter(
         environment: environment,
         dependencies: .init(
-            users: PostgresUserRepository(database: database),
-            audit: PostgresAuditLog(database: database),
+            users: UserRepository(database: database),
+            audit: audit,
             throttle: throttle,
             sessions: sessions,
             views: views,
@@ -81,9 +82,10 @@ public func buildApplication(_ environment: ApplicationEnvironment) async throws
             expectedMigrations: Set(migrator.migrations.map(\.version)),
             catalog: catalog,
             forms: formRepository,
-            responses: PostgresResponseRepository(database: database),
-            organisation: PostgresOrganisationRepository(database: database),
+            responses: ResponseRepository(database: database),
+            organisation: OrganisationRepository(database: database),
             rounds: rounds,
+            sheets: SheetRepository(database: database),
             invitations: InvitationRepository(database: database, tokens: InvitationTokens(secret: environment.invitationSecret)),
             visitCodes: VisitCodeRepository(database: database, tokens: InvitationTokens(secret: environment.invitationSecret))
         )
@@ -140,18 +142,19 @@ public func buildApplication(_ environment: ApplicationEnvironment) async throws
 
 /// What the routes need, made once by `buildApplication`.
 public struct RouterDependencies: Sendable {
-    public var users: any UserRepository
-    public var audit: any AuditLog
+    public var users: UserRepository
+    public var audit: AuditLog
     public var throttle: LoginThrottle
     public var sessions: PostgresPersistDriver
     public var views: Views
     public var migrations: MigrationGate
     public var expectedMigrations: Set<Int>
     public var catalog: FormCatalog
-    public var forms: any FormRepository
-    public var responses: any ResponseRepository
-    public var organisation: any OrganisationRepository
+    public var forms: FormRepository
+    public var responses: ResponseRepository
+    public var organisation: OrganisationRepository
     public var rounds: RoundRepository
+    public var sheets: SheetRepository
     public var invitations: InvitationRepository
     public var visitCodes: VisitCodeRepository
 }
@@ -234,7 +237,7 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
         rounds: dependencies.rounds,
         invitations: dependencies.invitations,
         visitCodes: dependencies.visitCodes,
-        sheets: SheetRepository(database: environment.database),
+        sheets: dependencies.sheets,
         views: dependencies.views,
         publicBaseURL: configuration.publicBaseURL
     ).addRoutes(to: adminsOnly)
@@ -247,7 +250,7 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
     APITokensController(tokens: tokens, audit: dependencies.audit, views: dependencies.views).addRoutes(to: adminsOnly)
     results.addRoutes(to: adminsOnly)
     results.addReportRoutes(to: signedIn.group().add(middleware: RoleMiddleware([.admin, .viewer])))
-    SheetsController(sheets: SheetRepository(database: environment.database), forms: dependencies.forms, views: dependencies.views, limits: limits)
+    SheetsController(sheets: dependencies.sheets, forms: dependencies.forms, views: dependencies.views, limits: limits)
         .addRoutes(to: signedIn.group().add(middleware: RoleMiddleware([.evaluator])))
     return router
 }

@@ -39,7 +39,7 @@ public struct InvitationRepository: Sendable {
     public func issue(roundID: UUID, logger: Logger) async throws -> Int {
         try await database.transaction(logger: logger) { connection in
             // One issuer at a time per round, so that two clicks cannot issue twice.
-            for try await _ in try await connection.query("SELECT 1 FROM rounds WHERE id = \(roundID) FOR UPDATE", logger: logger) {}
+            try await connection.execute("SELECT 1 FROM rounds WHERE id = \(roundID) FOR UPDATE", logger: logger)
             var members: [(UUID, UUID)] = []
             for try await (member, branch) in try await connection.query(
                 """
@@ -53,7 +53,7 @@ public struct InvitationRepository: Sendable {
             guard !members.isEmpty else { return 0 }
             let ids = members.map { _ in UUID() }
             let hashes = ids.map { Self.hex(InvitationTokens.hash(tokens.token(for: $0))) }
-            for try await _ in try await connection.query(
+            try await connection.execute(
                 """
                 INSERT INTO invitations (id, round_id, branch_id, member_id, token_hash)
                 SELECT i.id, \(roundID), i.branch, i.member, decode(i.hash, 'hex')
@@ -61,7 +61,7 @@ public struct InvitationRepository: Sendable {
                   AS i(id, branch, member, hash)
                 """,
                 logger: logger
-            ) {}
+            )
             return members.count
         }
     }
@@ -71,14 +71,14 @@ public struct InvitationRepository: Sendable {
         let id = UUID()
         let hash = Self.hex(InvitationTokens.hash(tokens.token(for: id)))
         let issued = try await database.transaction(logger: logger) { connection -> Bool in
-            for try await _ in try await connection.query(
+            try await connection.execute(
                 """
                 UPDATE invitations SET revoked_at = now()
                 WHERE round_id = \(roundID) AND revoked_at IS NULL AND NOT used
                   AND member_id = (SELECT id FROM members WHERE staff_number = \(staffNumber))
                 """,
                 logger: logger
-            ) {}
+            )
             var inserted = false
             for try await _ in try await connection.query(
                 """

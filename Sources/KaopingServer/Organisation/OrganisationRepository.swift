@@ -26,29 +26,6 @@ public struct MemberSummary: Sendable {
     public var branchCode: String = ""
 }
 
-/// Branches, members and the organisations above them.
-public protocol OrganisationRepository: Sendable {
-    func branchCodes() async throws -> Set<String>
-    func importBranches(_ rows: [BranchRow], logger: Logger) async throws -> ImportSummary
-    func importMembers(_ rows: [MemberRow], logger: Logger) async throws -> ImportSummary
-    func branches() async throws -> [BranchSummary]
-    func members(branchCode: String) async throws -> [MemberSummary]
-    func member(staffNumber: String) async throws -> MemberSummary?
-    /// Adds one branch by hand; `false` when its code is taken.
-    func addBranch(_ row: BranchRow) async throws -> Bool
-    /// Changes a branch's name, parent and secretary, and whether it is active; the code stays.
-    func updateBranch(_ row: BranchRow, active: Bool) async throws -> Bool
-    /// Adds one member by hand; `false` when the staff number is taken.
-    func addMember(_ row: MemberRow) async throws -> Bool
-    /// Changes a member's name, branch and phone, and whether they are active.
-    func updateMember(_ row: MemberRow, active: Bool) async throws -> Bool
-    func saveUpload(_ upload: OrganisationUpload, by userID: UUID?) async throws -> UUID
-    func upload(id: UUID) async throws -> OrganisationUpload?
-    /// Marks an upload as applied; `false` when it already was (a second click).
-    func claimUpload(id: UUID) async throws -> Bool
-    func releaseUpload(id: UUID) async throws
-}
-
 /// An uploaded list waiting between preview and confirmation.
 public struct OrganisationUpload: Sendable {
     public enum Kind: String, Sendable { case branches, members }
@@ -65,7 +42,8 @@ public struct OrganisationUpload: Sendable {
     }
 }
 
-public struct PostgresOrganisationRepository: OrganisationRepository {
+/// Branches, members and the organisations above them.
+public struct OrganisationRepository: Sendable {
     let database: Database
 
     public init(database: Database) {
@@ -88,7 +66,7 @@ public struct PostgresOrganisationRepository: OrganisationRepository {
             }
         )
         return try await database.transaction(logger: logger) { connection in
-            for try await _ in try await connection.query(
+            try await connection.execute(
                 """
                 INSERT INTO organisations (code, name)
                 SELECT DISTINCT r.parent, r.parent FROM jsonb_to_recordset(\(json)::jsonb) AS r(parent text)
@@ -96,7 +74,7 @@ public struct PostgresOrganisationRepository: OrganisationRepository {
                 ON CONFLICT (name) DO NOTHING
                 """,
                 logger: logger
-            ) {}
+            )
             let rows = try await connection.query(
                 """
                 INSERT INTO branches (code, name, organisation_id, secretary_name)
@@ -179,7 +157,7 @@ public struct PostgresOrganisationRepository: OrganisationRepository {
     }
 }
 
-extension PostgresOrganisationRepository {
+extension OrganisationRepository {
     public func member(staffNumber: String) async throws -> MemberSummary? {
         guard
             let row = try await database.query(

@@ -9,12 +9,12 @@ import PostgresNIO
 /// responses.
 public struct ResultsRepository: Sendable {
     let database: Database
-    let forms: any FormRepository
+    let forms: FormRepository
     /// Live results of open rounds, reused for a moment: a large round takes seconds to
     /// score, and the committee's staff open the ranking, then a branch, then go back.
     let live: TimedCache<UUID, RoundResult>
 
-    public init(database: Database, forms: any FormRepository, liveLifetime: Duration = .seconds(15)) {
+    public init(database: Database, forms: FormRepository, liveLifetime: Duration = .seconds(15)) {
         self.database = database
         self.forms = forms
         self.live = TimedCache(lifetime: liveLifetime, capacity: 16)
@@ -144,14 +144,14 @@ public struct ResultsRepository: Sendable {
         }
     }
 
-    static func compute(roundID: UUID, forms: any FormRepository, connection: PostgresConnection, logger: Logger) async throws -> RoundResult? {
+    static func compute(roundID: UUID, forms: FormRepository, connection: PostgresConnection, logger: Logger) async throws -> RoundResult? {
         guard let input = try await input(roundID: roundID, forms: forms, connection: connection, logger: logger) else { return nil }
         return Aggregation.run(input)
     }
 
     /// Everything the method reads about a round, from one connection (so that the closing
     /// transaction sees the ballots it has just mixed in).
-    static func input(roundID: UUID, forms: any FormRepository, connection: PostgresConnection, logger: Logger) async throws -> RoundInput? {
+    static func input(roundID: UUID, forms: FormRepository, connection: PostgresConnection, logger: Logger) async throws -> RoundInput? {
         var round: (config: String, hash: String)?
         for try await row in try await connection.query(
             "SELECT config::text, coalesce(config_hash, '') FROM rounds WHERE id = \(roundID)",

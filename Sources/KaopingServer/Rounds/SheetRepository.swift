@@ -64,11 +64,11 @@ public struct SheetRepository: Sendable {
     public func assignments(userID: UUID) async throws -> [SheetAssignment] {
         try await database.query(
             """
-            SELECT r.id, r.title, r.status = 'open', b.code, b.name, s.status, s.updated_at
+            SELECT r.id, r.title, r.status = \(RoundStatus.open), b.code, b.name, s.status, s.updated_at
             FROM evaluator_assignments a
             JOIN rounds r ON r.id = a.round_id JOIN branches b ON b.id = a.branch_id
             LEFT JOIN org_sheets s ON s.round_id = a.round_id AND s.branch_id = a.branch_id AND s.evaluator_id = a.user_id
-            WHERE a.user_id = \(userID) AND r.status IN ('open', 'closed')
+            WHERE a.user_id = \(userID) AND r.status IN (\(RoundStatus.open), \(RoundStatus.closed))
             ORDER BY r.created_at DESC, b.code
             """
         ).map { row in
@@ -94,7 +94,7 @@ public struct SheetRepository: Sendable {
         guard
             let row = try await database.query(
                 """
-                SELECT g.form_version_id, b.id, b.name, r.status = 'open' AND (r.closes_at IS NULL OR r.closes_at > now())
+                SELECT g.form_version_id, b.id, b.name, r.status = \(RoundStatus.open) AND (r.closes_at IS NULL OR r.closes_at > now())
                 FROM evaluator_assignments a
                 JOIN rounds r ON r.id = a.round_id JOIN branches b ON b.id = a.branch_id
                 JOIN round_groups g ON g.round_id = r.id AND g.rater_group = 'organisation'
@@ -188,8 +188,8 @@ public struct SheetRepository: Sendable {
                 logger: logger
             ).decode(UUID.self) { sheetID = id }
             guard let sheetID else { return }
-            for try await _ in try await connection.query("DELETE FROM org_sheet_entries WHERE sheet_id = \(sheetID)", logger: logger) {}
-            for try await _ in try await connection.query(
+            try await connection.execute("DELETE FROM org_sheet_entries WHERE sheet_id = \(sheetID)", logger: logger)
+            try await connection.execute(
                 """
                 INSERT INTO org_sheet_entries (sheet_id, item_key, points_lost, points_earned, passed, note)
                 SELECT \(sheetID), e.item_key, e.points_lost, e.points_earned, e.passed, coalesce(e.note, '')
@@ -197,7 +197,7 @@ public struct SheetRepository: Sendable {
                   AS e(item_key text, points_lost float8, points_earned float8, passed boolean, note text)
                 """,
                 logger: logger
-            ) {}
+            )
         }
     }
 }

@@ -20,7 +20,7 @@ struct TestHarness: Sendable {
     @discardableResult
     func createUser(_ username: String, password: String, role: UserRole = .admin) async throws -> User {
         let hash = try await TestApp.hasher.hash(password)
-        return try await PostgresUserRepository(database: database).create(
+        return try await UserRepository(database: database).create(
             username: username,
             displayName: "",
             role: role,

@@ -23,14 +23,14 @@ public struct AdminController: Sendable {
         else {
             return try views.page("admin_home", context: context)
         }
-        let list = try await rounds.list(branchID: branch).filter { $0.status == "open" || $0.status == "closed" }
+        let list = try await rounds.list(branchID: branch).filter(\.status.hasStarted)
         return try views.page(
             "admin_home",
             [
                 "viewer": true, "hasRounds": !list.isEmpty,
                 "rounds": list.map { round -> [String: Any] in
                     [
-                        "title": round.title, "status": context.language.text("round_status_\(round.status)"),
+                        "title": round.title, "status": context.language.text("round_status_\(round.status.rawValue)"),
                         "report": "/admin/rounds/\(round.id.uuidString.lowercased())/results/\(code)",
                     ]
                 },

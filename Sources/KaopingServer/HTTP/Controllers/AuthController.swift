@@ -6,8 +6,8 @@ import Logging
 
 /// Sign-in, sign-out and password changes for administrators, evaluators and branch viewers.
 public struct AuthController: Sendable {
-    let users: any UserRepository
-    let audit: any AuditLog
+    let users: UserRepository
+    let audit: AuditLog
     let throttle: LoginThrottle
     let hasher: PasswordHasher
     let sessions: PostgresPersistDriver
@@ -16,8 +16,8 @@ public struct AuthController: Sendable {
     let sessionLifetime: Duration
 
     public init(
-        users: any UserRepository,
-        audit: any AuditLog,
+        users: UserRepository,
+        audit: AuditLog,
         throttle: LoginThrottle,
         hasher: PasswordHasher,
         sessions: PostgresPersistDriver,

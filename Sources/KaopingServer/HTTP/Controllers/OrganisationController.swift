@@ -6,11 +6,11 @@ import Logging
 /// (upload → preview with every bad row → confirm), and adding, editing and deactivating
 /// one at a time.
 public struct OrganisationController: Sendable {
-    let organisation: any OrganisationRepository
-    let audit: any AuditLog
+    let organisation: OrganisationRepository
+    let audit: AuditLog
     let views: Views
 
-    public init(organisation: any OrganisationRepository, audit: any AuditLog, views: Views) {
+    public init(organisation: OrganisationRepository, audit: AuditLog, views: Views) {
         self.organisation = organisation
         self.audit = audit
         self.views = views

@@ -7,8 +7,8 @@ import Logging
 /// rater group. Each rendered form carries a fresh submission key, so that a retried or
 /// double-clicked post is stored once and answered with the same thank-you page.
 public struct RespondentController: Sendable {
-    let responses: any ResponseRepository
-    let forms: any FormRepository
+    let responses: ResponseRepository
+    let forms: FormRepository
     let invitations: InvitationRepository
     let visitCodes: VisitCodeRepository
     let views: Views
@@ -19,8 +19,8 @@ public struct RespondentController: Sendable {
     let secureCookies: Bool
 
     public init(
-        responses: any ResponseRepository,
-        forms: any FormRepository,
+        responses: ResponseRepository,
+        forms: FormRepository,
         invitations: InvitationRepository,
         visitCodes: VisitCodeRepository,
         views: Views,

@@ -419,16 +419,16 @@ public struct RoundsController: Sendable {
             "id": round.id.uuidString.lowercased(),
             "title": round.title,
             "year": round.year,
-            "status": context.language.text("round_status_\(round.status)"),
+            "status": context.language.text("round_status_\(round.status.rawValue)"),
             "opens": round.opensAt.map(ChinaTime.format) ?? "–",
             "closes": round.closesAt.map(ChinaTime.format) ?? "–",
             "closedAt": round.closedAt.map(ChinaTime.format) ?? "",
             "configHash": round.configHash.map { String($0.prefix(12)) } ?? "",
             "branchCount": round.branches,
-            "canOpen": round.status == "draft" || round.status == "scheduled",
-            "canClose": round.status == "open",
-            "canExtend": round.status != "closed",
-            "canReopen": round.status == "closed",
+            "canOpen": round.status.canOpen,
+            "canClose": round.status.canClose,
+            "canExtend": round.status.canExtend,
+            "canReopen": round.status.canReopen,
         ]
     }
 }

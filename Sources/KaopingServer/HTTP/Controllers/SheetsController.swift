@@ -6,11 +6,11 @@ import KaopingForms
 /// come back, submit. Submitted sheets can still be corrected until the round closes.
 public struct SheetsController: Sendable {
     let sheets: SheetRepository
-    let forms: any FormRepository
+    let forms: FormRepository
     let views: Views
     let limits: SubmissionLimits
 
-    public init(sheets: SheetRepository, forms: any FormRepository, views: Views, limits: SubmissionLimits) {
+    public init(sheets: SheetRepository, forms: FormRepository, views: Views, limits: SubmissionLimits) {
         self.sheets = sheets
         self.forms = forms
         self.views = views

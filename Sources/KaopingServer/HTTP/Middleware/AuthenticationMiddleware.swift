@@ -5,9 +5,9 @@ import Hummingbird
 /// page, remembering where they were going.
 public struct AuthenticationMiddleware: RouterMiddleware {
     public typealias Context = AppRequestContext
-    let users: any UserRepository
+    let users: UserRepository
 
-    public init(users: any UserRepository) {
+    public init(users: UserRepository) {
         self.users = users
     }
 

@@ -4,10 +4,10 @@ import Hummingbird
 /// API tokens in the admin area: the list, a form that creates one (shown once), revoking.
 public struct APITokensController: Sendable {
     let tokens: APITokenRepository
-    let audit: any AuditLog
+    let audit: AuditLog
     let views: Views
 
-    public init(tokens: APITokenRepository, audit: any AuditLog, views: Views) {
+    public init(tokens: APITokenRepository, audit: AuditLog, views: Views) {
         self.tokens = tokens
         self.audit = audit
         self.views = views

@@ -81,7 +81,7 @@ public struct APIController: Sendable {
             id: round.id.uuidString.lowercased(),
             title: round.title,
             year: round.year,
-            status: round.status,
+            status: round.status.rawValue,
             opensAt: round.opensAt,
             closesAt: round.closesAt,
             closedAt: round.closedAt,
