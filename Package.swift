@@ -92,6 +92,7 @@ let package = Package(
             ],
             resources: [
                 .copy("Resources/templates"),
+                .copy("Resources/locales"),
                 .copy("Resources/static"),
                 .copy("Resources/openapi.yaml"),
             ]

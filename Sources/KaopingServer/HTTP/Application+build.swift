@@ -66,6 +66,8 @@ public func buildApplication(_ environment: ApplicationEnvironment) async throws
     let views = try await Views()
     // A broken form file stops start-up here, naming the file and line.
     let catalog = try FormCatalog(directory: configuration.formsDirectory)
+    // So does a broken interface text file, naming the file, line and key.
+    try TextCatalogue.check()
     let formRepository = FormRepository(database: database)
 
     let audit = AuditLog(database: database)

@@ -37,16 +37,4 @@ public enum Language: String, Sendable, CaseIterable {
         default: return nil
         }
     }
-
-    /// The text catalogue for templates (`{{t.key}}`).
-    public var strings: [String: String] {
-        switch self {
-        case .chinese: Strings.chinese
-        case .english: Strings.english
-        }
-    }
-
-    public func text(_ key: String) -> String {
-        strings[key] ?? Strings.chinese[key] ?? key
-    }
 }

@@ -54,9 +54,10 @@ public struct OrganisationController: Sendable {
         if let kind = request.uri.queryParameters["imported"], let created = request.uri.queryParameters["created"],
             let updated = request.uri.queryParameters["updated"]
         {
-            values["notice"] = context.language.text("org_imported_\(kind == "members" ? "members" : "branches")")
-                .replacingOccurrences(of: "{created}", with: String(created))
-                .replacingOccurrences(of: "{updated}", with: String(updated))
+            values["notice"] = context.language.text(
+                kind == "members" ? "org_imported_members" : "org_imported_branches",
+                ["created": String(created), "updated": String(updated)]
+            )
         }
         if request.uri.queryParameters["saved"] != nil { values["notice"] = context.language.text("org_saved") }
         values.merge(entered, uniquingKeysWith: { $1 })

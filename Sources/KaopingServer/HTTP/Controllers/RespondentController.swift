@@ -263,9 +263,9 @@ public struct RespondentController: Sendable {
         let schedule = try await responses.schedule(roundID: target.roundID)
         var message = context.language.text("respond_closed")
         if let opens = schedule.opensAt, opens > .now {
-            message = context.language.text("respond_not_yet").replacingOccurrences(of: "{time}", with: ChinaTime.format(opens))
+            message = context.language.text("respond_not_yet", ["time": ChinaTime.format(opens)])
         } else if let closed = schedule.closedAt, closed <= .now {
-            message = context.language.text("respond_closed_at").replacingOccurrences(of: "{time}", with: ChinaTime.format(closed))
+            message = context.language.text("respond_closed_at", ["time": ChinaTime.format(closed)])
         }
         return try views.page("closed", ["message": message, "respondent": true], status: .forbidden, context: context)
     }

@@ -290,10 +290,10 @@ public struct RoundsController: Sendable {
             ]
         }
         if let made = request.uri.queryParameters["visitCodes"] {
-            values["notice"] = context.language.text("visits_issued").replacingOccurrences(of: "{n}", with: String(made))
+            values["notice"] = context.language.text("visits_issued", ["n": made])
         }
         if let changed = request.uri.queryParameters["accessSet"] {
-            values["notice"] = context.language.text("visits_access_done").replacingOccurrences(of: "{n}", with: String(changed))
+            values["notice"] = context.language.text("visits_access_done", ["n": changed])
         }
         values.merge(linkBase) { $1 }
         if let problem = request.uri.queryParameters["problem"] { values["problem"] = String(problem) }
@@ -301,10 +301,10 @@ public struct RoundsController: Sendable {
             values["notice"] =
                 assigned == "0"
                 ? context.language.text("rounds_assigned_none")
-                : context.language.text("rounds_assigned").replacingOccurrences(of: "{n}", with: String(assigned))
+                : context.language.text("rounds_assigned", ["n": assigned])
         }
         if let issued = request.uri.queryParameters["issued"] {
-            values["notice"] = context.language.text("rounds_issued").replacingOccurrences(of: "{n}", with: String(issued))
+            values["notice"] = context.language.text("rounds_issued", ["n": issued])
         }
         return try views.page("round", values, context: context)
     }
@@ -318,7 +318,7 @@ public struct RoundsController: Sendable {
         }
         let lines = [
             language.text("rounds_confirm_open_1"), language.text("rounds_confirm_open_2"),
-            language.text("rounds_confirm_open_3").replacingOccurrences(of: "{time}", with: ChinaTime.format(closes)),
+            language.text("rounds_confirm_open_3", ["time": ChinaTime.format(closes)]),
         ]
         return try confirmation(round, title: "rounds_confirm_open_title", lines: lines, button: "rounds_open_now", action: "open", context: context)
     }
@@ -329,8 +329,7 @@ public struct RoundsController: Sendable {
         let language = context.language
         let pending = try await invitations.pendingCount(roundID: id)
         let lines = [
-            language.text("rounds_confirm_close_1").replacingOccurrences(of: "{n}", with: String(pending))
-                .replacingOccurrences(of: "{time}", with: round.closesAt.map(ChinaTime.format) ?? "–"),
+            language.text("rounds_confirm_close_1", ["n": pending, "time": round.closesAt.map(ChinaTime.format) ?? "–"]),
             language.text("rounds_confirm_close_2"), language.text("rounds_confirm_close_3"),
         ]
         return try confirmation(

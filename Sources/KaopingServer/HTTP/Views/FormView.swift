@@ -91,7 +91,7 @@ struct FormView {
         if item.type.isText {
             let limit = item.maxLength ?? limits.maxTextLength
             values["maxLength"] = limit
-            values["limitText"] = language.text("form_limit").replacingOccurrences(of: "{n}", with: String(limit))
+            values["limitText"] = language.text("form_limit", ["n": limit])
         }
         if item.type.isScoreSheetItem {
             let maximum = Self.format(item.maximum ?? 100)
@@ -101,10 +101,10 @@ struct FormView {
             values["note"] = sent[noteField] ?? ""
             switch item.type {
             case .deduction:
-                values["pointsText"] = language.text("form_max_points").replacingOccurrences(of: "{max}", with: maximum)
+                values["pointsText"] = language.text("form_max_points", ["max": maximum])
                 values["noteLabel"] = language.text("form_note_deduction")
             case .bonus:
-                values["pointsText"] = language.text("form_bonus_points").replacingOccurrences(of: "{max}", with: maximum)
+                values["pointsText"] = language.text("form_bonus_points", ["max": maximum])
                 values["noteLabel"] = language.text("form_note_bonus")
             default:
                 values["noteLabel"] = language.text("form_note_baseline")
