@@ -54,13 +54,13 @@ struct ExportResults: AsyncParsableCommand {
         guard format == "csv" || format == "xlsx" else { throw fail("unknown format '\(format)': csv or xlsx", code: 2) }
         guard format == "csv" || export.out != "-" else { throw fail("an xlsx workbook needs --out FILE", code: 2) }
         let id = try roundID(export.round)
-        let english = export.english
+        let language: Language = export.english ? .english : .chinese
         let format = self.format
         let csv: String?? = try await withRounds(export.options) { rounds, logger in
             let results = ResultsRepository(database: rounds.database, forms: FormRepository(database: rounds.database))
             guard let current = try await results.current(roundID: id, logger: logger) else { return nil }
-            if format == "csv" { return ResultsTable.csv(current.result, english: english) }
-            let path = try await results.workbook(roundID: id, result: current.result, english: english)
+            if format == "csv" { return ResultsTable.csv(current.result, language: language) }
+            let path = try await results.workbook(roundID: id, result: current.result, language: language)
             try? FileManager.default.removeItem(atPath: export.out)
             try FileManager.default.moveItem(atPath: path, toPath: export.out)
             return .some(nil)
@@ -79,10 +79,10 @@ struct ExportResponses: AsyncParsableCommand {
 
     func run() async throws {
         let id = try roundID(export.round)
-        let english = export.english
+        let language: Language = export.english ? .english : .chinese
         let output = try OutputFile(export.out)
         try await withRounds(export.options) { rounds, logger in
-            try await ResponsesExport.csv(roundID: id, database: rounds.database, english: english, logger: logger) { chunk in
+            try await ResponsesExport.csv(roundID: id, database: rounds.database, language: language, logger: logger) { chunk in
                 output.write(chunk)
             }
         }

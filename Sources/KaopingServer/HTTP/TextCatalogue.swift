@@ -1,4 +1,5 @@
 import Foundation
+import KaopingForms
 import Yams
 
 /// The interface text of every language, one file per language in `Resources/locales/`
@@ -146,5 +147,12 @@ extension Language {
             text = text.replacingOccurrences(of: "{\(name)}", with: value.description)
         }
         return text
+    }
+}
+
+extension LocalizedText {
+    /// A form's own text (from its YAML file) in `language`; Chinese where it has no English.
+    func text(_ language: Language) -> String {
+        text(english: language == .english)
     }
 }

@@ -7,10 +7,13 @@ import PostgresNIO
 /// time of day. Streamed from the database in chunks, so memory stays flat however large
 /// the round.
 public enum ResponsesExport {
-    public static func header(english: Bool) -> [String] {
-        english
-            ? ["Response", "Branch code", "Group", "Date", "Response score", "Item", "Option", "Points", "Number", "Text"]
-            : ["答卷编号", "支部编码", "评价主体", "日期", "答卷得分", "题目", "选项", "分值", "数值", "文字"]
+    static let columns = [
+        "col_response", "col_branch_code", "col_group", "col_date", "col_response_score", "col_answer_item", "col_option", "col_points",
+        "col_number", "col_text",
+    ]
+
+    public static func header(_ language: Language) -> [String] {
+        columns.map { language.text($0) }
     }
 
     /// Calls `write` with successive pieces of the CSV (the first holds the byte-order mark and
@@ -18,12 +21,12 @@ public enum ResponsesExport {
     public static func csv(
         roundID: UUID,
         database: Database,
-        english: Bool,
+        language: Language,
         logger: Logger,
         chunkSize: Int = 64 * 1024,
         write: (String) async throws -> Void
     ) async throws {
-        var chunk = "\u{FEFF}" + CSVWriter.row(header(english: english))
+        var chunk = "\u{FEFF}" + CSVWriter.row(header(language))
         try await database.withStreamingConnection { connection in
             let rows = try await connection.query(
                 """

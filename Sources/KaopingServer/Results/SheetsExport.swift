@@ -6,17 +6,17 @@ import PostgresNIO
 /// the members' and the public's answers these are not anonymous: who scored what is part of
 /// the record.
 public enum SheetsExport {
-    public static func header(english: Bool) -> [String] {
-        english
-            ? [
-                "Branch code", "Branch", "Evaluator", "Status", "Submitted (Beijing time)", "Item", "Points lost", "Bonus points", "Passed", "Note",
-                "Remark",
-            ]
-            : ["支部编码", "支部名称", "评审人", "状态", "提交时间（北京时间）", "项目", "扣分", "加分", "底线是否达标", "说明", "总体评语"]
+    static let columns = [
+        "col_branch_code", "col_branch", "col_evaluator", "col_status", "col_submitted_at", "col_item", "col_points_lost", "col_bonus_points",
+        "col_passed", "col_note", "col_remark",
+    ]
+
+    public static func header(_ language: Language) -> [String] {
+        columns.map { language.text($0) }
     }
 
-    public static func csv(roundID: UUID, database: Database, english: Bool) async throws -> String {
-        var csv = "\u{FEFF}" + CSVWriter.row(header(english: english))
+    public static func csv(roundID: UUID, database: Database, language: Language) async throws -> String {
+        var csv = "\u{FEFF}" + CSVWriter.row(header(language))
         for row in try await database.query(
             """
             SELECT b.code, b.name, u.username, s.status, s.submitted_at, e.item_key, e.points_lost, e.points_earned, e.passed,
@@ -29,8 +29,8 @@ public enum SheetsExport {
         ) {
             let (code, name, evaluator, status, submitted, item, lost, earned, passed, note, remark) =
                 try row.decode((String, String, String, String, Date?, String?, Double?, Double?, Bool?, String, String).self)
-            let statusText = status == "submitted" ? (english ? "submitted" : "已提交") : (english ? "draft" : "草稿")
-            let passedText = passed.map { $0 ? (english ? "yes" : "是") : (english ? "no" : "否") } ?? ""
+            let statusText = language.text(status == "submitted" ? "value_submitted" : "value_draft")
+            let passedText = passed.map { language.text($0 ? "value_yes" : "value_no") } ?? ""
             csv += CSVWriter.row([
                 code, name, evaluator, statusText, submitted.map(ChinaTime.format) ?? "", item ?? "",
                 lost.map(ResultsTable.decimal) ?? "", earned.map(ResultsTable.decimal) ?? "", passedText, note, remark,

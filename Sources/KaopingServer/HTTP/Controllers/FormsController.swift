@@ -21,11 +21,11 @@ public struct FormsController: Sendable {
     }
 
     @Sendable func index(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let english = context.language == .english
+        let language = context.language
         let forms: [[String: Any]] = catalog.forms.map { form in
             [
                 "id": form.id,
-                "title": form.title.text(english: english),
+                "title": form.title.text(language),
                 "kind": context.language.text("forms_kind_\(form.kind.rawValue)"),
                 "version": form.version,
                 "items": FormSummary(form).line.split(separator: "·").dropFirst(3).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? "",

@@ -179,7 +179,7 @@ public struct RespondentController: Sendable {
         }
         let page = try pages.page("thanks/\(target.formVersionID)/\(context.language.rawValue)") {
             var values = Self.respondentValues(slots: true)
-            values["message"] = form.thanks?.text(english: context.language == .english) ?? context.language.text("thanks_default")
+            values["message"] = form.thanks?.text(context.language) ?? context.language.text("thanks_default")
             return try views.render("thanks", values, context: context)
         }
         var response = HTMLPage(html: page.fill([.csrf: context.csrfToken, .draftKey: request.uri.path])).response

@@ -103,7 +103,7 @@ public struct ResultsController: Sendable {
         }
         let (id, round, current) = try await load(context)
         guard let subject = current.result.subjects.first(where: { $0.code == code }) else { throw AppError.notFound }
-        let english = context.language == .english
+        let language = context.language
         let forms = try await results.groupForms(roundID: id)
         let details = try await results.details(roundID: id, branchCode: code)
         var values = header(round, current, context: context)
@@ -137,7 +137,7 @@ public struct ResultsController: Sendable {
             ]
             guard group != .organisation, result.breakdownShown, let form else { return row }
             let dimensions = form.dimensions.map { dimension in
-                Charts.Bar(label: dimension.label.text(english: english), value: result.dimensions[dimension.key])
+                Charts.Bar(label: dimension.label.text(language), value: result.dimensions[dimension.key])
             }
             if !dimensions.isEmpty {
                 row["chart"] = Charts.bars(dimensions, title: context.language.text("results_dimensions"))
@@ -147,12 +147,12 @@ public struct ResultsController: Sendable {
                 let itemCounts = counts[item.key] ?? [:]
                 let total = itemCounts.values.reduce(0, +)
                 return [
-                    "label": item.label.text(english: english),
+                    "label": item.label.text(language),
                     "options": item.options.map { option -> [String: Any] in
                         let count = itemCounts[option.key] ?? 0
                         let percent = total > 0 ? Int((Double(count) * 100 / Double(total)).rounded(.toNearestOrAwayFromZero)) : 0
                         return [
-                            "label": option.label.text(english: english), "count": count,
+                            "label": option.label.text(language), "count": count,
                             "share": total > 0 ? "\(percent)%" : "–", "width": percent,
                         ]
                     },
@@ -161,12 +161,12 @@ public struct ResultsController: Sendable {
             let comments = details.comments[group.rawValue] ?? [:]
             row["comments"] = form.items.filter { $0.type == .longText || $0.type == .text }.compactMap { item -> [String: Any]? in
                 guard let texts = comments[item.key], !texts.isEmpty else { return nil }
-                return ["label": item.label.text(english: english), "texts": texts]
+                return ["label": item.label.text(language), "texts": texts]
             }
             return row
         }
         if let sheet = subject.organisationSheet, let form = forms["organisation"] {
-            values["sheet"] = Self.sheetValues(sheet, form: form, english: english)
+            values["sheet"] = Self.sheetValues(sheet, form: form, language: language)
         }
         return try views.page("result_branch", values, context: context)
     }
@@ -211,10 +211,9 @@ public struct ResultsController: Sendable {
     /// The ranking as CSV for Excel; `?lang=en` for English headers.
     @Sendable func resultsCSV(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (id, _, current) = try await load(context)
-        let english = request.uri.queryParameters["lang"] == "en"
         let kind = current.provisional ? "provisional" : "final"
         return .csvDownload(
-            ResultsTable.csv(current.result, english: english),
+            ResultsTable.csv(current.result, language: Self.downloadLanguage(request)),
             filename: "results-\(id.uuidString.prefix(8).lowercased())-\(kind).csv"
         )
     }
@@ -222,8 +221,7 @@ public struct ResultsController: Sendable {
     /// The results as an Excel workbook, written to a temporary file and sent in pieces.
     @Sendable func resultsXLSX(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (id, _, current) = try await load(context)
-        let english = request.uri.queryParameters["lang"] == "en"
-        let path = try await results.workbook(roundID: id, result: current.result, english: english)
+        let path = try await results.workbook(roundID: id, result: current.result, language: Self.downloadLanguage(request))
         let kind = current.provisional ? "provisional" : "final"
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
         return Response(
@@ -248,14 +246,14 @@ public struct ResultsController: Sendable {
     /// Every evaluator's score sheet, item by item, with who scored.
     @Sendable func sheetsCSV(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try await existingRound(context)
-        let csv = try await SheetsExport.csv(roundID: id, database: results.database, english: request.uri.queryParameters["lang"] == "en")
+        let csv = try await SheetsExport.csv(roundID: id, database: results.database, language: Self.downloadLanguage(request))
         return .csvDownload(csv, filename: "sheets-\(id.uuidString.prefix(8).lowercased()).csv")
     }
 
     /// Every anonymous answer of the round, streamed.
     @Sendable func responsesCSV(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try await existingRound(context)
-        let english = request.uri.queryParameters["lang"] == "en"
+        let language = Self.downloadLanguage(request)
         let database = results.database
         let logger = context.logger
         return Response(
@@ -266,7 +264,7 @@ public struct ResultsController: Sendable {
                 .cacheControl: "no-store",
             ],
             body: ResponseBody { writer in
-                try await ResponsesExport.csv(roundID: id, database: database, english: english, logger: logger) { chunk in
+                try await ResponsesExport.csv(roundID: id, database: database, language: language, logger: logger) { chunk in
                     try await writer.write(ByteBuffer(string: chunk))
                 }
                 try await writer.finish(nil)
@@ -276,6 +274,12 @@ public struct ResultsController: Sendable {
 
     // MARK: Helpers
 
+    /// Downloads are Chinese unless `?lang=en` asks for English headers, whatever the page's
+    /// language: the committee's copy is the Chinese one.
+    static func downloadLanguage(_ request: Request) -> Language {
+        request.uri.queryParameters["lang"] == "en" ? .english : .chinese
+    }
+
     /// The id of the round named in the path, if there is such a round.
     private func existingRound(_ context: AppRequestContext) async throws -> UUID {
         guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)), try await rounds.round(id) != nil else {
@@ -284,14 +288,14 @@ public struct ResultsController: Sendable {
         return id
     }
 
-    static func sheetValues(_ sheet: SheetResult, form: FormDefinition, english: Bool) -> [String: Any] {
+    static func sheetValues(_ sheet: SheetResult, form: FormDefinition, language: Language) -> [String: Any] {
         let deductions: [[String: Any]] = form.items.filter { $0.type == .deduction }.map { item in
-            ["label": item.label.text(english: english), "maximum": number(item.maximum ?? 0), "lost": number(sheet.lost[item.key] ?? 0)]
+            ["label": item.label.text(language), "maximum": number(item.maximum ?? 0), "lost": number(sheet.lost[item.key] ?? 0)]
         }
         let bonuses: [[String: Any]] = form.items.filter { $0.type == .bonus }.map { item in
-            ["label": item.label.text(english: english), "cap": number(item.maximum ?? 0), "earned": number(sheet.earned[item.key] ?? 0)]
+            ["label": item.label.text(language), "cap": number(item.maximum ?? 0), "earned": number(sheet.earned[item.key] ?? 0)]
         }
-        let failed: [String] = form.items.filter { sheet.failedBaselines.contains($0.key) }.map { $0.label.text(english: english) }
+        let failed: [String] = form.items.filter { sheet.failedBaselines.contains($0.key) }.map { $0.label.text(language) }
         return [
             "evaluators": sheet.evaluators, "base": score(sheet.baseScore), "bonus": score(sheet.bonus),
             "deductions": deductions, "bonuses": bonuses, "failed": failed, "hasFailed": !failed.isEmpty,

@@ -7,8 +7,6 @@ struct FormView {
     let language: Language
     let limits: SubmissionLimits
 
-    var english: Bool { language == .english }
-
     /// - Parameters:
     ///   - submitted: what was posted (shown again), or `nil` for a fresh form.
     func values(submitted: ParsedSubmission?) -> [String: Any] {
@@ -22,23 +20,23 @@ struct FormView {
                 number += 1
                 items.append(self.item(item, number: number, sent: sent, problem: problems[item.key]))
             }
-            var values: [String: Any] = ["title": section.title.text(english: english), "items": items]
-            if let intro = section.intro { values["intro"] = intro.text(english: english) }
+            var values: [String: Any] = ["title": section.title.text(language), "items": items]
+            if let intro = section.intro { values["intro"] = intro.text(language) }
             sections.append(values)
         }
         let problemList: [[String: Any]] = (submitted?.problems ?? []).compactMap { entry in
             guard let item = form.item(entry.item) else { return nil }
-            return ["anchor": "item-\(item.key)", "label": item.label.text(english: english), "message": message(entry.problem)]
+            return ["anchor": "item-\(item.key)", "label": item.label.text(language), "message": message(entry.problem)]
         }
         var values: [String: Any] = [
-            "formTitle": form.title.text(english: english),
+            "formTitle": form.title.text(language),
             "sections": sections,
             "problems": problemList,
             "hasProblems": !problemList.isEmpty,
             "isSurvey": form.kind == .survey,
             "fresh": submitted == nil,
         ]
-        if let intro = form.intro { values["formIntro"] = intro.text(english: english) }
+        if let intro = form.intro { values["formIntro"] = intro.text(language) }
         return values
     }
 
@@ -56,7 +54,7 @@ struct FormView {
             "inputId": "input-\(item.key)",
             "field": field,
             "number": number,
-            "label": item.label.text(english: english),
+            "label": item.label.text(language),
             "required": item.required,
             "value": value,
             "isChoice": item.type.hasOptions,
@@ -66,7 +64,7 @@ struct FormView {
             "isBaseline": item.type == .baseline,
         ]
         if let help = item.help {
-            values["help"] = help.text(english: english)
+            values["help"] = help.text(language)
             values["hasHelp"] = true
             values["helpId"] = "help-\(item.key)"
             describedBy.append("help-\(item.key)")
@@ -82,7 +80,7 @@ struct FormView {
                 [
                     "optionId": "input-\(item.key)-\(index)",
                     "value": option.key,
-                    "label": option.label.text(english: english),
+                    "label": option.label.text(language),
                     "checked": option.key == value,
                     "unscored": option.points == nil,
                 ]
