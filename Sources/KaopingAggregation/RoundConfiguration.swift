@@ -105,92 +105,68 @@ public struct RoundConfiguration: Codable, Sendable, Equatable {
         Band(grade: "优秀", minimum: 90), Band(grade: "良好", minimum: 80), Band(grade: "一般", minimum: 60), Band(grade: "较差", minimum: 0),
     ]
 
-    /// One thing wrong with a configuration, said in both interface languages.
+    /// One thing wrong with a configuration, named by a key of the server's text catalogue
+    /// with the values for its placeholders: the library holds no interface text, the server
+    /// says it in the administrator's language. A `group` value is a rater group's raw name.
     public struct Problem: Sendable, Equatable, CustomStringConvertible {
-        public let english: String
-        public let chinese: String
+        public let key: String
+        public let values: [String: String]
 
-        public init(_ english: String, _ chinese: String) {
-            self.english = english
-            self.chinese = chinese
+        public init(_ key: String, _ values: [String: String] = [:]) {
+            self.key = key
+            self.values = values
         }
 
-        public var description: String { english }
-
-        public func text(english useEnglish: Bool) -> String { useEnglish ? english : chinese }
+        public var description: String {
+            ([key] + values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }).joined(separator: " ")
+        }
     }
 
     /// Every problem with the configuration, in words an administrator can act on. An empty
     /// list means the round can use it.
     public func problems() -> [Problem] {
         var problems: [Problem] = []
-        if groups.isEmpty { problems.append(.init("a round needs at least one rater group", "至少需要一个评价主体")) }
+        if groups.isEmpty { problems.append(.init("config_no_groups")) }
         let totalWeight = groups.values.reduce(0) { $0 + $1.weight }
         if groups.values.contains(where: { $0.weight < 0 || !$0.weight.isFinite }) {
-            problems.append(.init("group weights must be 0 or more", "各评价主体的权重不能为负数"))
+            problems.append(.init("config_negative_weight"))
         } else if !groups.isEmpty && totalWeight <= 0 {
-            problems.append(.init("the group weights add up to zero: at least one group must count", "各评价主体的权重之和为零：至少要有一个主体计入得分"))
+            problems.append(.init("config_zero_weights"))
         }
         for (group, settings) in groups.sorted(by: { $0.key < $1.key }) {
-            let name = group.rawValue
-            let chinese = group.chineseName
-            if settings.form.isEmpty { problems.append(.init("\(name): no form chosen", "\(chinese)：未选择表单")) }
-            if settings.quorum.minimum < 0 { problems.append(.init("\(name): the quorum cannot be negative", "\(chinese)：最低有效份数不能为负数")) }
-            if !(0...1).contains(settings.quorum.share) {
-                problems.append(.init("\(name): the quorum share must be between 0 and 1", "\(chinese)：最低参评比例必须在 0 到 1 之间"))
-            }
+            let named = ["group": group.rawValue]
+            if settings.form.isEmpty { problems.append(.init("config_no_form", named)) }
+            if settings.quorum.minimum < 0 { problems.append(.init("config_negative_quorum", named)) }
+            if !(0...1).contains(settings.quorum.share) { problems.append(.init("config_quorum_share", named)) }
             if settings.trimming.drop < 0 || settings.trimming.from < 0 {
-                problems.append(.init("\(name): trimming cannot be negative", "\(chinese)：去掉的份数不能为负数"))
+                problems.append(.init("config_negative_trimming", named))
             } else if settings.trimming.drop > 0 && settings.trimming.from <= 2 * settings.trimming.drop {
                 let drop = settings.trimming.drop
-                problems.append(
-                    .init(
-                        "\(name): trimming \(drop) from each end needs more than \(2 * drop) responses to leave any",
-                        "\(chinese)：两端各去掉 \(drop) 份，起始份数必须大于 \(2 * drop)，否则不剩有效份数"
-                    )
-                )
+                problems.append(.init("config_trimming_too_early", named.merging(["drop": "\(drop)", "needed": "\(2 * drop)"]) { $1 }))
             }
         }
         if bands.isEmpty {
-            problems.append(.init("at least one grade band is needed", "至少需要一个等次"))
+            problems.append(.init("config_no_bands"))
         } else {
             for (higher, lower) in zip(bands, bands.dropFirst()) where !(higher.minimum > lower.minimum) {
                 problems.append(
                     .init(
-                        "grade bands must go from highest to lowest: \(higher.grade) (\(higher.minimum)) is not above \(lower.grade) (\(lower.minimum))",
-                        "等次必须从高到低排列：\(higher.grade)（\(higher.minimum)）不高于\(lower.grade)（\(lower.minimum)）"
+                        "config_bands_order",
+                        [
+                            "higher": higher.grade, "higher_minimum": "\(higher.minimum)", "lower": lower.grade,
+                            "lower_minimum": "\(lower.minimum)",
+                        ]
                     )
                 )
             }
-            if bands.contains(where: { !(0...100).contains($0.minimum) }) {
-                problems.append(.init("grade band minimums must be between 0 and 100", "等次的最低分必须在 0 到 100 之间"))
-            }
-            if bands.last?.minimum != 0 {
-                problems.append(.init("the lowest grade band must start at 0 so that every score gets a grade", "最低一档等次必须从 0 分起，才能让每个分数都有等次"))
-            }
-            if Set(bands.map(\.grade)).count != bands.count { problems.append(.init("each grade band needs its own name", "等次名称不能重复")) }
-            if !bands.contains(where: { $0.grade == vetoGrade }) {
-                problems.append(.init("the veto grade '\(vetoGrade)' is not one of the grade bands", "否决后等次“\(vetoGrade)”不在等次之中"))
-            }
+            if bands.contains(where: { !(0...100).contains($0.minimum) }) { problems.append(.init("config_band_range")) }
+            if bands.last?.minimum != 0 { problems.append(.init("config_lowest_band")) }
+            if Set(bands.map(\.grade)).count != bands.count { problems.append(.init("config_band_names")) }
+            if !bands.contains(where: { $0.grade == vetoGrade }) { problems.append(.init("config_veto_grade", ["grade": vetoGrade])) }
         }
-        if !(0...100).contains(bonusCap) { problems.append(.init("the bonus cap must be between 0 and 100", "加分上限必须在 0 到 100 之间")) }
-        if let quota = topGradeQuota, !(quota > 0 && quota <= 1) {
-            problems.append(.init("the top-grade quota must be a share above 0 and at most 1", "最高等次比例必须大于 0 且不超过 1"))
-        }
-        if anonymityThreshold < 3 {
-            problems.append(.init("the anonymity threshold cannot be below 3, or single raters could be identified", "匿名阈值不能小于 3，否则可能识别出个人"))
-        }
+        if !(0...100).contains(bonusCap) { problems.append(.init("config_bonus_cap")) }
+        if let quota = topGradeQuota, !(quota > 0 && quota <= 1) { problems.append(.init("config_quota")) }
+        if anonymityThreshold < 3 { problems.append(.init("config_anonymity")) }
         return problems
-    }
-}
-
-extension RoundConfiguration.RaterGroup {
-    /// The group's name as the offices say it.
-    public var chineseName: String {
-        switch self {
-        case .organisation: "组织评价"
-        case .members: "党员评价"
-        case .public: "群众评价"
-        }
     }
 }

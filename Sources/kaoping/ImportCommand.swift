@@ -12,15 +12,15 @@ struct ImportCommand: AsyncParsableCommand {
 }
 
 /// Messages in Chinese when the terminal's language is Chinese, else English.
-private var english: Bool {
-    let language = ProcessInfo.processInfo.environment["LC_ALL"] ?? ProcessInfo.processInfo.environment["LANG"] ?? ""
-    return !language.lowercased().hasPrefix("zh")
+private var language: Language {
+    let locale = ProcessInfo.processInfo.environment["LC_ALL"] ?? ProcessInfo.processInfo.environment["LANG"] ?? ""
+    return locale.lowercased().hasPrefix("zh") ? .chinese : .english
 }
 
 private func report<Row>(_ preview: ImportPreview<Row>, file: String) {
-    let lines = preview.problems.map { "\(file): \($0.message(english: english))" }
+    let lines = preview.problems.map { "\(file): \($0.message(language))" }
     FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
-    let note = english ? "nothing was imported: fix these rows and import the file again" : "未导入任何数据：请修改以上各行后重新导入"
+    let note = language.text("import_nothing_imported")
     FileHandle.standardError.write(Data((note + "\n").utf8))
 }
 
@@ -84,9 +84,7 @@ struct ImportBranches: AsyncParsableCommand {
             apply: { rows, repository, logger in try await repository.importBranches(rows, logger: logger) }
         )
         print(
-            english
-                ? "branches: \(summary.created) created, \(summary.updated) updated (read as \(encoding))"
-                : "支部：新增 \(summary.created) 个，更新 \(summary.updated) 个（文件编码 \(encoding)）"
+            language.text("import_done_branches", ["created": summary.created, "updated": summary.updated, "encoding": encoding])
         )
     }
 }
@@ -111,9 +109,7 @@ struct ImportMembers: AsyncParsableCommand {
             apply: { rows, repository, logger in try await repository.importMembers(rows, logger: logger) }
         )
         print(
-            english
-                ? "members: \(summary.created) created, \(summary.updated) updated (read as \(encoding))"
-                : "党员：新增 \(summary.created) 名，更新 \(summary.updated) 名（文件编码 \(encoding)）"
+            language.text("import_done_members", ["created": summary.created, "updated": summary.updated, "encoding": encoding])
         )
     }
 }

@@ -73,7 +73,7 @@ struct CreateRound: AsyncParsableCommand {
         do {
             parsed = try RoundSpec.parse(yaml: text)
         } catch {
-            throw fail("\(spec): " + error.problems.map(\.english).joined(separator: "\n\(spec): "), code: 1)
+            throw fail("\(spec): " + error.problems.map { $0.text(.english) }.joined(separator: "\n\(spec): "), code: 1)
         }
         let id = try await withRounds(options) { rounds, logger in
             try await rounds.create(parsed, actor: .commandLine, logger: logger)

@@ -22,7 +22,7 @@ func withVisitCodes<Result: Sendable>(
         do {
             return try await body(VisitCodeRepository(database: rounds.database, tokens: InvitationTokens(secret: secret)))
         } catch let problem as VisitCodeProblem {
-            throw fail(problem.message(english: true), code: 1)
+            throw fail(problem.message(.english), code: 1)
         }
     }
 }

@@ -59,7 +59,7 @@ struct OrganisationCSVTests {
         #expect(!preview.canImport)
         #expect(preview.rows.map(\.staffNumber) == ["1001"])
         #expect(preview.problems.map(\.line) == [3, 4, 5, 6, 7, 8, 9])
-        let messages = preview.problems.map { $0.message(english: false) }
+        let messages = preview.problems.map { $0.message(.chinese) }
         #expect(messages[0] == "第 3 行：“工号”为空")
         #expect(messages[1] == "第 4 行：“姓名”为空")
         #expect(messages[2].hasPrefix("第 5 行：“工号”“10 04”只能包含"))
@@ -67,7 +67,7 @@ struct OrganisationCSVTests {
         #expect(messages[4] == "第 7 行：“call me”不是有效的电话号码")
         #expect(messages[5] == "第 8 行：“1001”与第 2 行重复")
         #expect(messages[6] == "第 9 行：“姓名”超过 100 个字符")
-        #expect(preview.problems[3].message(english: true) == "line 6: no branch has the code 'b99'; import the branches first")
+        #expect(preview.problems[3].message(.english) == "line 6: no branch has the code 'b99'; import the branches first")
     }
 
     @Test func missingColumnsEmptyFilesAndUnreadableFiles() {

@@ -46,14 +46,15 @@ struct RoundTests {
         do {
             _ = try RoundSpec.parse(yaml: "title: x\nyear: 2026\nopens: 2026-12-02 09:00\ncloses: 2026-12-01 09:00\ngroups:\n  judges: {}\n")
         } catch {
-            #expect(error.problems.map(\.english).contains("closes must be after opens"))
-            #expect(error.problems.map(\.chinese).contains("截止时间必须晚于开始时间"))
-            #expect(error.problems.map(\.english).contains("unknown rater group 'judges' (organisation, members or public)"))
+            #expect(error.problems.map { $0.text(.english) }.contains("closes must be after opens"))
+            #expect(error.problems.map { $0.text(.chinese) }.contains("截止时间必须晚于开始时间"))
+            #expect(error.problems.map { $0.text(.english) }.contains("unknown rater group 'judges' (organisation, members or public)"))
         }
         do {
             _ = try RoundSpec.parse(yaml: "year: 2026\n")
         } catch {
-            #expect(error.problems.map(\.english) == ["missing 'title'"])
+            #expect(error.problems.map { $0.text(.english) } == ["missing 'title'"])
+            #expect(error.problems.map { $0.text(.chinese) } == ["文件格式有误：missing 'title'"])
         }
     }
 

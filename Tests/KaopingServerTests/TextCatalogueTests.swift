@@ -47,8 +47,13 @@ struct TextCatalogueTests {
             used += try Self.matches(#"\{\{[#^/&]?t\.([A-Za-z0-9_]+)\}\}"#, in: text).map { ($0, path) }
         }
         for (path, text) in try Self.files(under: Self.sources, ending: ".swift") {
-            used += try Self.matches(#"language\.text\("([a-z0-9_]+)"[,)]"#, in: text).map { ($0, path) }
             used += try Self.matches(#"messageKey: "([a-z0-9_]+)""#, in: text).map { ($0, path) }
+            // Keys given to language.text(…) or to a catalogue-named problem, also as either
+            // side of a choice: every key-shaped literal there that is not a placeholder's name.
+            for line in text.split(separator: "\n") where line.contains("text(") || line.contains("Problem(") || line.contains(".init(\"") {
+                used += try Self.matches(#"(?:text\(|Problem\(|\.init\(|\? |: )"([a-z][a-z0-9]*_[a-z0-9_]*[a-z0-9])"(?!:)"#, in: String(line))
+                    .map { ($0, path) }
+            }
         }
         #expect(used.count > 400)
         for (key, place) in used {

@@ -1,4 +1,5 @@
 import Foundation
+import KaopingAggregation
 import KaopingForms
 import Yams
 
@@ -140,6 +141,11 @@ extension Language {
         strings[key] ?? key
     }
 
+    /// Each of `items` in quotation marks, in a list: “b01”、“b02” or 'b01', 'b02'.
+    public func quotedList(_ items: [String]) -> String {
+        items.map { text("quoted", ["text": $0]) }.joined(separator: text("list_comma"))
+    }
+
     /// The text for `key` with its `{name}` placeholders filled in from `values`.
     public func text(_ key: String, _ values: KeyValuePairs<String, any CustomStringConvertible>) -> String {
         var text = self.text(key)
@@ -154,5 +160,18 @@ extension LocalizedText {
     /// A form's own text (from its YAML file) in `language`; Chinese where it has no English.
     func text(_ language: Language) -> String {
         text(english: language == .english)
+    }
+}
+
+extension RoundConfiguration.Problem {
+    /// The problem in `language`: its key's text with the values filled in, a rater group by
+    /// its name in that language.
+    public func text(_ language: Language) -> String {
+        var text = language.text(key)
+        for (name, value) in values {
+            let shown = name == "group" ? language.text("group_\(value)") : value
+            text = text.replacingOccurrences(of: "{\(name)}", with: shown)
+        }
+        return text
     }
 }

@@ -38,18 +38,11 @@ public enum VisitCodeProblem: Error, Equatable {
     case badCount
     case noSuchRound
 
-    public func message(english: Bool) -> String {
+    public func message(_ language: Language) -> String {
         switch self {
-        case .unknownBranches(let codes):
-            english
-                ? "No branch of this round has the code \(codes.map { "'\($0)'" }.joined(separator: ", "))."
-                : "本轮次没有编码为\(codes.map { "“\($0)”" }.joined(separator: "、"))的参评支部。"
-        case .badCount:
-            english
-                ? "The number of codes must be a whole number from 1 to \(VisitCodeRepository.largestBatch)."
-                : "评价码数量必须是 1 到 \(VisitCodeRepository.largestBatch) 之间的整数。"
-        case .noSuchRound:
-            english ? "There is no such round." : "没有这个轮次。"
+        case .unknownBranches(let codes): language.text("visit_error_unknown_branches", ["codes": language.quotedList(codes)])
+        case .badCount: language.text("visit_error_bad_count", ["max": VisitCodeRepository.largestBatch])
+        case .noSuchRound: language.text("visit_error_no_round")
         }
     }
 }

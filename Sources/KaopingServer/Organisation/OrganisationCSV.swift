@@ -19,39 +19,24 @@ public struct ImportProblem: Sendable, Equatable {
     public let kind: Kind
 
     /// The problem with its line, for a file.
-    public func message(english: Bool) -> String {
-        english ? "line \(line): \(detail(english: english))" : "第 \(line) 行：\(detail(english: english))"
+    public func message(_ language: Language) -> String {
+        language.text("import_line", ["line": line, "problem": detail(language)])
     }
 
     /// The problem alone, for a field of a form in the admin area.
-    public func detail(english: Bool) -> String {
-        let text: String
+    public func detail(_ language: Language) -> String {
         switch kind {
-        case .unreadable(let reason):
-            text = english ? "the file cannot be read: \(reason)" : "文件无法读取：\(reason)"
-        case .emptyFile:
-            text = english ? "the file has no rows below the header" : "文件在标题行之下没有数据"
-        case .missingColumn(let column):
-            text = english ? "the header has no column \(column)" : "标题行缺少“\(column)”列"
-        case .missingValue(let column):
-            text = english ? "\(column) is empty" : "“\(column)”为空"
-        case .invalidCode(let column, let value):
-            text =
-                english
-                ? "\(column) '\(value)' may only contain letters, digits, '-', '_' and '.'"
-                : "“\(column)”“\(value)”只能包含字母、数字和 - _ ."
-        case .tooLong(let column):
-            text = english ? "\(column) is longer than 100 characters" : "“\(column)”超过 100 个字符"
-        case .duplicate(let value, let first):
-            text = english ? "'\(value)' already appears on line \(first)" : "“\(value)”与第 \(first) 行重复"
-        case .unknownBranch(let code):
-            text = english ? "no branch has the code '\(code)'; import the branches first" : "没有编码为“\(code)”的支部，请先导入支部"
-        case .invalidPhone(let value):
-            text = english ? "'\(value)' is not a phone number" : "“\(value)”不是有效的电话号码"
-        case .alreadyExists(let value):
-            text = english ? "'\(value)' is already in use; edit the existing entry instead" : "“\(value)”已被使用，请修改已有的条目"
+        case .unreadable(let reason): language.text("import_unreadable", ["reason": reason])
+        case .emptyFile: language.text("import_empty")
+        case .missingColumn(let column): language.text("import_missing_column", ["column": column])
+        case .missingValue(let column): language.text("import_missing_value", ["column": column])
+        case .invalidCode(let column, let value): language.text("import_invalid_code", ["column": column, "value": value])
+        case .tooLong(let column): language.text("import_too_long", ["column": column])
+        case .duplicate(let value, let first): language.text("import_duplicate", ["value": value, "first": first])
+        case .unknownBranch(let code): language.text("import_unknown_branch", ["code": code])
+        case .invalidPhone(let value): language.text("import_invalid_phone", ["value": value])
+        case .alreadyExists(let value): language.text("import_already_exists", ["value": value])
         }
-        return text
     }
 }
 

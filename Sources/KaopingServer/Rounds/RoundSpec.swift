@@ -37,7 +37,7 @@ public struct RoundSpec: Sendable, Equatable {
 
     public struct ParseError: Error, Equatable, CustomStringConvertible {
         public let problems: [Problem]
-        public var description: String { problems.map(\.english).joined(separator: "\n") }
+        public var description: String { problems.map { $0.text(.english) }.joined(separator: "\n") }
     }
 
     /// A round as written in a spec file or entered in the admin area, not yet checked.
@@ -165,7 +165,7 @@ public struct RoundSpec: Sendable, Equatable {
             draft = try YAMLDecoder().decode(Draft.self, from: yaml)
         } catch {
             let reason = describe(error)
-            throw ParseError(problems: [Problem(reason, "文件格式有误：\(reason)")])
+            throw ParseError(problems: [Problem("spec_unreadable", ["reason": reason])])
         }
         return try build(draft)
     }
@@ -174,28 +174,28 @@ public struct RoundSpec: Sendable, Equatable {
     public static func build(_ file: Draft) throws(ParseError) -> RoundSpec {
         var problems: [Problem] = []
         if let kind = file.kind, kind != "branch-evaluation" {
-            problems.append(Problem("kind must be branch-evaluation, not '\(kind)'", "类型只能是 branch-evaluation，不能是“\(kind)”"))
+            problems.append(Problem("spec_kind", ["kind": kind]))
         }
-        if file.title.trimmingCharacters(in: .whitespaces).isEmpty { problems.append(Problem("title is empty", "名称为空")) }
-        if !(2000...2100).contains(file.year) { problems.append(Problem("year must be between 2000 and 2100", "年度必须在 2000 到 2100 之间")) }
+        if file.title.trimmingCharacters(in: .whitespaces).isEmpty { problems.append(Problem("spec_no_title")) }
+        if !(2000...2100).contains(file.year) { problems.append(Problem("spec_year")) }
         let opens = file.opens.flatMap { text -> Date? in
             let date = ChinaTime.parse(text)
             if date == nil {
-                problems.append(Problem("opens '\(text)' is not a time like 2026-12-01 09:00", "开始时间“\(text)”格式不对，应如 2026-12-01 09:00"))
+                problems.append(Problem("spec_opens", ["text": text]))
             }
             return date
         }
         let closes = file.closes.flatMap { text -> Date? in
             let date = ChinaTime.parse(text)
             if date == nil {
-                problems.append(Problem("closes '\(text)' is not a time like 2026-12-15 18:00", "截止时间“\(text)”格式不对，应如 2026-12-15 18:00"))
+                problems.append(Problem("spec_closes", ["text": text]))
             }
             return date
         }
-        if let opens, let closes, closes <= opens { problems.append(Problem("closes must be after opens", "截止时间必须晚于开始时间")) }
+        if let opens, let closes, closes <= opens { problems.append(Problem("spec_closes_before_opens")) }
         // A scheduled round would open by itself and then never close.
         if file.opens != nil && file.closes == nil {
-            problems.append(Problem("a round that opens at a set time needs a closing time (closes)", "设定了开始时间的轮次必须同时设定截止时间"))
+            problems.append(Problem("spec_opens_without_closes"))
         }
 
         var configuration = RoundConfiguration()
@@ -203,9 +203,7 @@ public struct RoundSpec: Sendable, Equatable {
             var chosen: [RoundConfiguration.RaterGroup: RoundConfiguration.Group] = [:]
             for (name, group) in groups {
                 guard let rater = RoundConfiguration.RaterGroup(rawValue: name) else {
-                    problems.append(
-                        Problem("unknown rater group '\(name)' (organisation, members or public)", "未知的评价主体“\(name)”（organisation、members 或 public）")
-                    )
+                    problems.append(Problem("spec_unknown_group", ["name": name]))
                     continue
                 }
                 let defaults = RoundConfiguration.defaultGroups[rater]!
@@ -225,12 +223,7 @@ public struct RoundSpec: Sendable, Equatable {
             if let value = quota.value {
                 configuration.topGradeQuota = value
             } else {
-                problems.append(
-                    Problem(
-                        "top-grade-quota '\(quota.text)' is not a share like 0.25, 25% or 1/3",
-                        "最高等次比例“\(quota.text)”格式不对，应如 0.25、25% 或 1/3"
-                    )
-                )
+                problems.append(Problem("spec_quota", ["text": quota.text]))
             }
         }
         if let threshold = file.anonymityThreshold { configuration.anonymityThreshold = threshold }
@@ -238,12 +231,10 @@ public struct RoundSpec: Sendable, Equatable {
             if let parsed = RoundConfiguration.MissingGroupRule(rawValue: rule) {
                 configuration.missingGroups = parsed
             } else {
-                problems.append(
-                    Problem("missing-groups must be renormalise or require, not '\(rule)'", "缺少主体时的规则只能是 renormalise 或 require，不能是“\(rule)”")
-                )
+                problems.append(Problem("spec_missing_groups", ["rule": rule]))
             }
         }
-        if let cap = file.publicCap, cap < 1 { problems.append(Problem("public-cap must be at least 1", "群众评价份数上限至少为 1")) }
+        if let cap = file.publicCap, cap < 1 { problems.append(Problem("spec_public_cap")) }
         problems += configuration.problems()
         guard problems.isEmpty else { throw ParseError(problems: problems) }
         let branches: [String]? =

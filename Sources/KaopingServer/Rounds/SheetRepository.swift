@@ -210,24 +210,14 @@ public enum AssignmentProblem: Error, Equatable {
     case inactiveUser(String)
     case unknownBranches([String])
 
-    static let chineseRoles = ["admin": "管理员", "viewer": "支部查看", "evaluator": "评审"]
-
-    public func message(english: Bool) -> String {
+    public func message(_ language: Language) -> String {
         switch self {
-        case .noUser:
-            english ? "Enter the evaluator's username." : "请填写评审账号的用户名。"
-        case .unknownUser(let name):
-            english ? "There is no account '\(name)'." : "没有用户名为“\(name)”的账号。"
+        case .noUser: language.text("assign_error_no_user")
+        case .unknownUser(let name): language.text("assign_error_unknown_user", ["name": name])
         case .notAnEvaluator(let name, let role):
-            english
-                ? "'\(name)' is an account of role \(role), not an evaluator: only evaluator accounts fill score sheets."
-                : "“\(name)”是\(Self.chineseRoles[role] ?? role)账号，不是评审账号：只有评审账号可以填写组织考评表。"
-        case .inactiveUser(let name):
-            english ? "The account '\(name)' is disabled." : "账号“\(name)”已停用。"
-        case .unknownBranches(let codes):
-            english
-                ? "No branch of this round has the code \(codes.map { "'\($0)'" }.joined(separator: ", ")); nothing was assigned."
-                : "本轮次没有编码为\(codes.map { "“\($0)”" }.joined(separator: "、"))的参评支部；未做任何分配。"
+            language.text("assign_error_not_evaluator", ["name": name, "role": language.text("assign_error_role_\(role)")])
+        case .inactiveUser(let name): language.text("assign_error_inactive", ["name": name])
+        case .unknownBranches(let codes): language.text("assign_error_unknown_branches", ["codes": language.quotedList(codes)])
         }
     }
 }

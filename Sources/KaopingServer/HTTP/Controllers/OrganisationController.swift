@@ -86,7 +86,7 @@ public struct OrganisationController: Sendable {
 
     @Sendable func preview(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (id, upload) = try await self.upload(context)
-        let english = context.language == .english
+        let language = context.language
         var values: [String: Any] = [
             "id": id.uuidString.lowercased(), "fileName": upload.fileName,
             "kindLabel": context.language.text("org_kind_\(upload.kind.rawValue)"),
@@ -95,12 +95,12 @@ public struct OrganisationController: Sendable {
         switch upload.kind {
         case .branches:
             let preview = OrganisationCSV.branches(upload.content)
-            values.merge(summary(preview, english: english), uniquingKeysWith: { $1 })
+            values.merge(summary(preview, language: language), uniquingKeysWith: { $1 })
             values["sample"] = preview.rows.prefix(20).map { ["a": $0.code, "b": $0.name, "c": $0.parent ?? "", "d": $0.secretary ?? ""] }
             values["columns"] = ["code", "name", "parent", "secretary"].map { context.language.text("org_col_\($0)") }
         case .members:
             let preview = OrganisationCSV.members(upload.content, knownBranches: try await organisation.branchCodes())
-            values.merge(summary(preview, english: english), uniquingKeysWith: { $1 })
+            values.merge(summary(preview, language: language), uniquingKeysWith: { $1 })
             values["sample"] = preview.rows.prefix(20).map { ["a": $0.staffNumber, "b": $0.name, "c": $0.branchCode, "d": $0.phone ?? ""] }
             values["columns"] = ["staff", "person", "code", "phone"].map { context.language.text("org_col_\($0)") }
         }
@@ -277,7 +277,7 @@ public struct OrganisationController: Sendable {
     }
 
     private static func messages(_ problems: [ImportProblem], _ context: AppRequestContext) -> [String] {
-        problems.map { $0.detail(english: context.language == .english) }
+        problems.map { $0.detail(context.language) }
     }
 
     private func record(_ action: String, subject: String, context: AppRequestContext) async throws {
@@ -291,11 +291,11 @@ public struct OrganisationController: Sendable {
         return (id, upload)
     }
 
-    private func summary<Row>(_ preview: ImportPreview<Row>, english: Bool) -> [String: Any] {
+    private func summary<Row>(_ preview: ImportPreview<Row>, language: Language) -> [String: Any] {
         [
             "rowCount": preview.rows.count,
             "problemCount": preview.problems.count,
-            "problems": preview.problems.map { ["message": $0.message(english: english)] },
+            "problems": preview.problems.map { ["message": $0.message(language)] },
             "hasProblems": !preview.problems.isEmpty,
             "canImport": preview.canImport,
             "encoding": preview.encoding?.rawValue ?? "?",

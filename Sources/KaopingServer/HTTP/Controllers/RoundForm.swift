@@ -61,70 +61,70 @@ struct RoundForm {
     }
 
     /// The draft the page describes, or what is wrong with the fields themselves (numbers
-    /// that are not numbers); the draft's own rules are checked by `RoundSpec.build`.
-    func draft() -> (RoundSpec.Draft?, [RoundSpec.Problem]) {
-        var problems: [RoundSpec.Problem] = []
-        func integer(_ key: String, _ english: String, _ chinese: String) -> Int? {
+    /// that are not numbers), said in `language`; the draft's own rules are checked by
+    /// `RoundSpec.build`.
+    func draft(_ language: Language) -> (RoundSpec.Draft?, [String]) {
+        var problems: [String] = []
+        func integer(_ key: String, _ field: String) -> Int? {
             guard let text = entered[key] else { return nil }
             guard let value = Int(text) else {
-                problems.append(.init("\(english): '\(text)' is not a whole number", "\(chinese)：“\(text)”不是整数"))
+                problems.append(language.text("round_problem_not_integer", ["field": field, "text": text]))
                 return nil
             }
             return value
         }
-        func decimal(_ key: String, _ english: String, _ chinese: String) -> Double? {
+        func decimal(_ key: String, _ field: String) -> Double? {
             guard let text = entered[key] else { return nil }
             guard let value = Double(text.replacingOccurrences(of: "％", with: "").replacingOccurrences(of: "%", with: "")), value.isFinite else {
-                problems.append(.init("\(english): '\(text)' is not a number", "\(chinese)：“\(text)”不是数字"))
+                problems.append(language.text("round_problem_not_number", ["field": field, "text": text]))
                 return nil
             }
             return text.contains("%") || text.contains("％") ? value / 100 : value
         }
-        let year = integer("year", "year", "年度")
+        let year = integer("year", language.text("round_field_year"))
         var draft = RoundSpec.Draft(title: entered["title"] ?? "", year: year ?? 0)
-        if entered["year"] == nil { problems.append(.init("year is empty", "年度为空")) }
+        if entered["year"] == nil { problems.append(language.text("round_problem_no_year")) }
         draft.opens = entered["opens"]
         draft.closes = entered["closes"]
         var groups: [String: RoundSpec.Draft.Group] = [:]
         for group in Self.groups where entered["\(group.rawValue)_use"] != nil {
             let prefix = group.rawValue
-            let english = prefix
-            let chinese = group.chineseName
+            let named: KeyValuePairs<String, any CustomStringConvertible> = ["group": language.text("group_\(prefix)")]
             groups[prefix] = RoundSpec.Draft.Group(
                 form: entered["\(prefix)_form"],
-                weight: decimal("\(prefix)_weight", "\(english) weight", "\(chinese)权重"),
-                quorum: integer("\(prefix)_quorum", "\(english) quorum", "\(chinese)最低有效份数"),
-                quorumShare: decimal("\(prefix)_quorum_share", "\(english) quorum share", "\(chinese)最低参评比例"),
-                trim: integer("\(prefix)_trim", "\(english) trimming", "\(chinese)两端各去掉份数"),
-                trimFrom: integer("\(prefix)_trim_from", "\(english) trimming from", "\(chinese)去掉极值的起始份数")
+                weight: decimal("\(prefix)_weight", language.text("round_field_weight", named)),
+                quorum: integer("\(prefix)_quorum", language.text("round_field_quorum", named)),
+                quorumShare: decimal("\(prefix)_quorum_share", language.text("round_field_quorum_share", named)),
+                trim: integer("\(prefix)_trim", language.text("round_field_trim", named)),
+                trimFrom: integer("\(prefix)_trim_from", language.text("round_field_trim_from", named))
             )
         }
         draft.groups = groups
         var grades: [RoundSpec.Draft.Grade] = []
         for index in 0..<Self.gradeRows {
             let name = entered["grade\(index)_name"]
-            let minimum = decimal("grade\(index)_min", "grade \(index + 1) minimum", "第 \(index + 1) 个等次的最低分")
+            let minimum = decimal("grade\(index)_min", language.text("round_field_grade_min", ["n": index + 1]))
             switch (name, minimum) {
             case (let name?, let minimum?): grades.append(.init(grade: name, min: minimum))
             case (nil, nil): continue
             default:
                 if entered["grade\(index)_min"] == nil || name == nil {
-                    problems.append(.init("grade \(index + 1) needs both a name and a minimum", "第 \(index + 1) 个等次需要同时填写名称和最低分"))
+                    problems.append(language.text("round_problem_grade_incomplete", ["n": index + 1]))
                 }
             }
         }
         draft.grades = grades
         draft.vetoGrade = entered["veto_grade"]
-        draft.bonusCap = decimal("bonus_cap", "bonus cap", "加分上限")
+        draft.bonusCap = decimal("bonus_cap", language.text("round_field_bonus_cap"))
         draft.topGradeQuota = entered["top_grade_quota"].map(RoundSpec.Share.init)
-        draft.anonymityThreshold = integer("anonymity_threshold", "anonymity threshold", "匿名阈值")
+        draft.anonymityThreshold = integer("anonymity_threshold", language.text("round_field_anonymity"))
         draft.missingGroups = entered["missing_groups"]
-        draft.publicCap = integer("public_cap", "public cap", "群众评价份数上限")
+        draft.publicCap = integer("public_cap", language.text("round_field_public_cap"))
         if entered["branches"] == "codes" {
             let codes = (entered["branch_codes"] ?? "")
                 .split(whereSeparator: { ",，;；、 \n\r\t".contains($0) }).map(String.init)
             if codes.isEmpty {
-                problems.append(.init("list the branch codes, or choose every active branch", "请填写参评支部的编码，或选择全部在用支部"))
+                problems.append(language.text("round_problem_no_codes"))
             }
             draft.branches = .codes(codes)
         } else {
@@ -134,7 +134,7 @@ struct RoundForm {
     }
 
     /// Values for the template, with the typed text kept.
-    func values(forms: [FormDefinition], english: Bool) -> [String: Any] {
+    func values(forms: [FormDefinition], language: Language) -> [String: Any] {
         var values: [String: Any] = [:]
         for key in [
             "title", "year", "opens", "closes", "veto_grade", "bonus_cap", "top_grade_quota", "anonymity_threshold", "public_cap", "branch_codes",
@@ -153,10 +153,10 @@ struct RoundForm {
             let wantsSheet = group == .organisation
             return [
                 "key": prefix,
-                "label": english ? Self.englishName(group) : group.chineseName,
+                "label": language.text("round_group_\(prefix)"),
                 "use": entered["\(prefix)_use"] != nil,
                 "forms": forms.filter { ($0.kind == .sheet) == wantsSheet }.map { form -> [String: Any] in
-                    ["id": form.id, "title": form.title.text(english: english), "selected": form.id == chosen]
+                    ["id": form.id, "title": form.title.text(language), "selected": form.id == chosen]
                 },
                 "weight": entered["\(prefix)_weight"] ?? "",
                 "quorum": entered["\(prefix)_quorum"] ?? "",
@@ -174,14 +174,6 @@ struct RoundForm {
         values["allBranches"] = entered["branches"] != "codes"
         values["someBranches"] = entered["branches"] == "codes"
         return values
-    }
-
-    static func englishName(_ group: RoundConfiguration.RaterGroup) -> String {
-        switch group {
-        case .organisation: "Organisation (superior committee)"
-        case .members: "Members"
-        case .public: "Public"
-        }
     }
 
     static func number(_ value: Double) -> String {

@@ -78,7 +78,7 @@ public struct RoundsController: Sendable {
         do {
             return .seeOther("\(path(id))?\(try await body())")
         } catch let problem as VisitCodeProblem {
-            return .seeOther("\(path(id))?problem=\(URLText.query(problem.message(english: context.language == .english)))")
+            return .seeOther("\(path(id))?problem=\(URLText.query(problem.message(context.language)))")
         }
     }
 
@@ -131,7 +131,7 @@ public struct RoundsController: Sendable {
         do {
             assigned = try await sheets.assign(roundID: id, username: username, branchCodes: codes)
         } catch let problem as AssignmentProblem {
-            return .seeOther("\(path(id))?problem=\(URLText.query(problem.message(english: context.language == .english)))")
+            return .seeOther("\(path(id))?problem=\(URLText.query(problem.message(context.language)))")
         }
         // Assigning what was assigned already changes nothing, and the page says so (assigned=0).
         return .seeOther("\(path(id))?assigned=\(assigned)")
@@ -209,20 +209,20 @@ public struct RoundsController: Sendable {
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Response {
         var request = request
         let form = RoundForm(try await request.formData(context: context))
-        let english = context.language == .english
-        let (draft, fieldProblems) = form.draft()
-        guard let draft else { return try roundForm(form, problems: fieldProblems.map { $0.text(english: english) }, context: context) }
+        let language = context.language
+        let (draft, fieldProblems) = form.draft(language)
+        guard let draft else { return try roundForm(form, problems: fieldProblems, context: context) }
         let spec: RoundSpec
         do {
             spec = try RoundSpec.build(draft)
         } catch {
-            return try roundForm(form, problems: error.problems.map { $0.text(english: english) }, context: context)
+            return try roundForm(form, problems: error.problems.map { $0.text(language) }, context: context)
         }
         do {
             let id = try await rounds.create(spec, actor: actor(context), logger: context.logger)
             return .seeOther("/admin/rounds/\(id.uuidString.lowercased())")
         } catch let error as RoundError {
-            return try roundForm(form, problems: [error.message(english: english)], context: context)
+            return try roundForm(form, problems: [error.message(language)], context: context)
         }
     }
 
@@ -232,7 +232,7 @@ public struct RoundsController: Sendable {
         status: HTTPResponse.Status = .unprocessableContent,
         context: AppRequestContext
     ) throws -> Response {
-        var values = form.values(forms: rounds.forms.forms, english: context.language == .english)
+        var values = form.values(forms: rounds.forms.forms, language: context.language)
         values["problems"] = problems
         values["hasProblems"] = !problems.isEmpty
         return try views.page("round_new", values, status: status, context: context)
@@ -314,7 +314,7 @@ public struct RoundsController: Sendable {
         guard let round = try await rounds.round(id) else { throw AppError.notFound }
         let language = context.language
         guard let closes = round.closesAt else {
-            return .seeOther("\(path(id))?problem=\(URLText.query(RoundError.noClosingTime.message(english: language == .english)))")
+            return .seeOther("\(path(id))?problem=\(URLText.query(RoundError.noClosingTime.message(language)))")
         }
         let lines = [
             language.text("rounds_confirm_open_1"), language.text("rounds_confirm_open_2"),
@@ -399,7 +399,7 @@ public struct RoundsController: Sendable {
         do {
             try await body()
         } catch let error as RoundError {
-            return .seeOther("\(path)?problem=\(URLText.query(error.message(english: context.language == .english)))")
+            return .seeOther("\(path)?problem=\(URLText.query(error.message(context.language)))")
         }
         return .seeOther(path)
     }
