@@ -42,8 +42,18 @@ struct AuthTests {
             #expect(try await browser.get("/admin").status == .seeOther)
             #expect(try await harness.count("SELECT count(*)::int FROM sessions") == 0)
 
+            // Signed out, a page of the admin area sends the person to sign in and then back to it.
+            let deep = try await browser.get("/admin/rounds/new")
+            #expect(deep.location == "/admin/login?next=%2Fadmin%2Frounds%2Fnew")
+            #expect(try await browser.get(try #require(deep.location)).text.contains("name=\"next\" value=\"/admin/rounds/new\""))
+            let back = try await browser.post(
+                "/admin/login",
+                form: [("username", "zhang.wei"), ("password", "correct horse battery"), ("next", "/admin/rounds/new")]
+            )
+            #expect(back.location == "/admin/rounds/new")
+
             let actions = try await harness.database.query("SELECT action FROM audit_log ORDER BY id").map { try $0.decode(String.self) }
-            #expect(actions == ["login", "logout"])
+            #expect(actions == ["login", "logout", "login"])
         }
     }
 

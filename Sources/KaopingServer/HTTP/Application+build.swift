@@ -179,7 +179,7 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
     router.add(
         middleware: FileMiddleware(
             Resources.path("static"),
-            urlBasePath: "/static",
+            urlBasePath: SiteURL.staticFiles.path,
             cacheControl: .init([(MediaType(type: .any), [.public, .maxAge(3600)])]),
             searchForIndexHtml: false,
             logger: environment.logger
@@ -193,7 +193,7 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
         expectedMigrations: dependencies.expectedMigrations,
         registry: environment.registry
     ).addRoutes(to: routes)
-    routes.get("/") { _, _ in Response.seeOther("/admin") }
+    routes.get(SiteURL.root.route) { _, _ in Response.seeOther(SiteURL.admin) }
     let limits = SubmissionLimits(maxTextLength: configuration.maxTextLength)
     RespondentController(
         responses: dependencies.responses,
@@ -210,7 +210,7 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
     let sessionMiddleware = SessionMiddleware<AppRequestContext>(
         storage: dependencies.sessions,
         configuration: .init(
-            sessionCookieParameters: .init(name: SessionCookie.name, path: "/admin", secure: configuration.cookieSecure, sameSite: .lax),
+            sessionCookieParameters: .init(name: SessionCookie.name, path: SiteURL.adminPrefix, secure: configuration.cookieSecure, sameSite: .lax),
             keyPrefix: SessionCookie.keyPrefix,
             defaultSessionExpiration: .seconds(configuration.sessionLifetimeHours * 3600)
         )
@@ -225,7 +225,7 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
         trustForwardedFor: configuration.trustForwardedFor,
         sessionLifetime: .seconds(configuration.sessionLifetimeHours * 3600)
     )
-    let admin = routes.group("/admin").add(middleware: sessionMiddleware)
+    let admin = routes.group().add(middleware: sessionMiddleware)
     auth.addPublicRoutes(to: admin)
     let signedIn = admin.group().add(middleware: AuthenticationMiddleware(users: dependencies.users))
     auth.addRoutes(to: signedIn)
@@ -246,7 +246,7 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
     let results = ResultsController(results: resultsRepository, rounds: dependencies.rounds, views: dependencies.views)
     let tokens = APITokenRepository(database: environment.database)
     let api = APIController(rounds: dependencies.rounds, results: resultsRepository)
-    let apiRoutes = routes.group("/api/v1")
+    let apiRoutes = routes.group()
     api.addPublicRoutes(to: apiRoutes)
     api.addRoutes(to: apiRoutes.group().add(middleware: APITokenMiddleware(tokens: tokens)))
     APITokensController(tokens: tokens, audit: dependencies.audit, views: dependencies.views).addRoutes(to: adminsOnly)

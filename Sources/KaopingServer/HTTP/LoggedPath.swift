@@ -6,7 +6,7 @@
 /// one answer. Both keep their shape and lose the
 /// secret, so that the logs still say which kind of page was asked for.
 enum LoggedPath {
-    static let secretPrefixes = ["/s/", "/p/", "/v/"]
+    static let secretPrefixes = [SiteURL.invitation(token: ""), .publicLink(code: ""), .visitCode(code: "")].map(\.path)
 
     static func redacting(_ path: String) -> String {
         for prefix in secretPrefixes where path.hasPrefix(prefix) {

@@ -30,7 +30,7 @@ public struct APIController: Sendable {
 
     /// The description is public, like any API reference.
     public func addPublicRoutes(to router: some RouterMethods<AppRequestContext>) {
-        router.get("/openapi.yaml") { _, _ -> Response in
+        router.get(SiteURL.apiOpenAPI.route) { _, _ -> Response in
             let text = (try? String(contentsOfFile: Resources.path("openapi.yaml"), encoding: .utf8)) ?? ""
             return Response(
                 status: .ok,
@@ -41,8 +41,8 @@ public struct APIController: Sendable {
     }
 
     public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
-        router.get("/rounds", use: list)
-        router.get("/rounds/{id}/results", use: roundResults)
+        router.get(SiteURL.apiRounds.route, use: list)
+        router.get(SiteURL.apiRoundResults(SiteURL.id).route, use: roundResults)
     }
 
     struct RoundItem: Encodable {

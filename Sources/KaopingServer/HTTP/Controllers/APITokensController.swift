@@ -14,9 +14,9 @@ public struct APITokensController: Sendable {
     }
 
     public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
-        router.get("/tokens", use: index)
-        router.post("/tokens", use: create)
-        router.post("/tokens/{id}/revoke", use: revoke)
+        router.get(SiteURL.tokens.route, use: index)
+        router.post(SiteURL.tokens.route, use: create)
+        router.post(SiteURL.tokenRevoke(SiteURL.id).route, use: revoke)
     }
 
     @Sendable func index(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -14,7 +14,7 @@ public struct AdminController: Sendable {
     }
 
     public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
-        router.get("", use: home)
+        router.get(SiteURL.admin.route, use: home)
     }
 
     @Sendable func home(_ request: Request, context: AppRequestContext) async throws -> Response {

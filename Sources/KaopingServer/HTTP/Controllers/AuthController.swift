@@ -37,15 +37,15 @@ public struct AuthController: Sendable {
 
     /// Routes reachable without signing in.
     public func addPublicRoutes(to router: some RouterMethods<AppRequestContext>) {
-        router.get("/login", use: showLogin)
-        router.post("/login", use: login)
+        router.get(SiteURL.login.route, use: showLogin)
+        router.post(SiteURL.login.route, use: login)
     }
 
     /// Routes for signed-in users.
     public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
-        router.post("/logout", use: logout)
-        router.get("/password", use: showPasswordForm)
-        router.post("/password", use: changePassword)
+        router.post(SiteURL.logout.route, use: logout)
+        router.get(SiteURL.password.route, use: showPasswordForm)
+        router.post(SiteURL.password.route, use: changePassword)
     }
 
     // MARK: Sign in
@@ -115,7 +115,7 @@ public struct AuthController: Sendable {
             )
         }
         context.sessions.clearSession()
-        return .seeOther("/admin/login?bye=1")
+        return .seeOther(.login, ["bye": "1"])
     }
 
     // MARK: Password
@@ -157,8 +157,10 @@ public struct AuthController: Sendable {
 
     /// Only paths inside the admin area: never an open redirect to another site.
     static func safeNext(_ next: String?) -> String {
-        guard let next, next.hasPrefix("/admin"), !next.hasPrefix("//"), !next.contains("\\"), !next.hasPrefix("/admin/login") else {
-            return "/admin"
+        guard let next, next.hasPrefix(SiteURL.adminPrefix), !next.hasPrefix("//"), !next.contains("\\"),
+            !next.hasPrefix(SiteURL.login.path)
+        else {
+            return SiteURL.admin.path
         }
         return next
     }

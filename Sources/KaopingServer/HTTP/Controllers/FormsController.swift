@@ -15,9 +15,9 @@ public struct FormsController: Sendable {
     }
 
     public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
-        router.get("/forms", use: index)
-        router.get("/forms/{formId}", use: preview)
-        router.post("/forms/{formId}", use: tryPreview)
+        router.get(SiteURL.forms.route, use: index)
+        router.get(SiteURL.form(SiteURL.formID).route, use: preview)
+        router.post(SiteURL.form(SiteURL.formID).route, use: tryPreview)
     }
 
     @Sendable func index(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -17,9 +17,9 @@ public struct HealthController: Sendable {
     }
 
     public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
-        router.get("/healthz", use: healthz)
-        router.get("/readyz", use: readyz)
-        router.get("/metrics", use: metrics)
+        router.get(SiteURL.healthz.route, use: healthz)
+        router.get(SiteURL.readyz.route, use: readyz)
+        router.get(SiteURL.metrics.route, use: metrics)
     }
 
     /// The process is alive and serving HTTP; says nothing about the database.

@@ -17,16 +17,16 @@ public struct OrganisationController: Sendable {
     }
 
     public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
-        router.get("/org", use: index)
-        router.post("/org/import", use: upload)
-        router.get("/org/imports/{id}", use: preview)
-        router.post("/org/imports/{id}/apply", use: apply)
-        router.get("/org/branches/{code}", use: branch)
-        router.post("/org/branches", use: addBranch)
-        router.post("/org/branches/{code}", use: editBranch)
-        router.post("/org/branches/{code}/members", use: addMember)
-        router.get("/org/members/{staff}", use: member)
-        router.post("/org/members/{staff}", use: editMember)
+        router.get(SiteURL.organisation.route, use: index)
+        router.post(SiteURL.organisationImport.route, use: upload)
+        router.get(SiteURL.organisationImportPreview(SiteURL.id).route, use: preview)
+        router.post(SiteURL.organisationImportApply(SiteURL.id).route, use: apply)
+        router.get(SiteURL.branch(SiteURL.code).route, use: branch)
+        router.post(SiteURL.branches.route, use: addBranch)
+        router.post(SiteURL.branch(SiteURL.code).route, use: editBranch)
+        router.post(SiteURL.branchMembers(SiteURL.code).route, use: addMember)
+        router.get(SiteURL.member(SiteURL.staff).route, use: member)
+        router.post(SiteURL.member(SiteURL.staff).route, use: editMember)
     }
 
     @Sendable func index(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -42,14 +42,14 @@ public struct RespondentController: Sendable {
 
     public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         // A member's invitation link: anonymous once used, see docs/privacy.md.
-        router.get("/s/{token}", use: show)
-        router.post("/s/{token}", use: submit)
+        router.get(SiteURL.invitation(token: SiteURL.token).route, use: show)
+        router.post(SiteURL.invitation(token: SiteURL.token).route, use: submit)
         // A branch's public link, printed on the poster at the service window.
-        router.get("/p/{code}", use: show)
-        router.post("/p/{code}", use: submit)
+        router.get(SiteURL.publicLink(code: SiteURL.code).route, use: show)
+        router.post(SiteURL.publicLink(code: SiteURL.code).route, use: submit)
         // A one-time visit code, handed to a person served at the window.
-        router.get("/v/{visit}", use: show)
-        router.post("/v/{visit}", use: submit)
+        router.get(SiteURL.visitCode(code: SiteURL.visit).route, use: show)
+        router.post(SiteURL.visitCode(code: SiteURL.visit).route, use: submit)
     }
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {

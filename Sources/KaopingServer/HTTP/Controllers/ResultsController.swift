@@ -19,17 +19,17 @@ public struct ResultsController: Sendable {
 
     /// Routes for administrators only.
     public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
-        router.get("/rounds/{id}/results", use: ranking)
-        router.get("/rounds/{id}/diagnostics", use: diagnostics)
-        router.get("/rounds/{id}/results.csv", use: resultsCSV)
-        router.get("/rounds/{id}/results.xlsx", use: resultsXLSX)
-        router.get("/rounds/{id}/responses.csv", use: responsesCSV)
-        router.get("/rounds/{id}/sheets.csv", use: sheetsCSV)
+        router.get(SiteURL.results(SiteURL.id).route, use: ranking)
+        router.get(SiteURL.diagnostics(SiteURL.id).route, use: diagnostics)
+        router.get(SiteURL.resultsCSV(SiteURL.id).route, use: resultsCSV)
+        router.get(SiteURL.resultsXLSX(SiteURL.id).route, use: resultsXLSX)
+        router.get(SiteURL.responsesCSV(SiteURL.id).route, use: responsesCSV)
+        router.get(SiteURL.sheetsCSV(SiteURL.id).route, use: sheetsCSV)
     }
 
     /// Routes for administrators and for viewers of one branch.
     public func addReportRoutes(to router: some RouterMethods<AppRequestContext>) {
-        router.get("/rounds/{id}/results/{code}", use: report)
+        router.get(SiteURL.branchReport(SiteURL.id, branchCode: SiteURL.code).route, use: report)
     }
 
     static let groups = RoundConfiguration.RaterGroup.allCases

@@ -18,9 +18,9 @@ public struct SheetsController: Sendable {
     }
 
     public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
-        router.get("/sheets", use: index)
-        router.get("/sheets/{round}/{branch}", use: show)
-        router.post("/sheets/{round}/{branch}", use: save)
+        router.get(SiteURL.sheets.route, use: index)
+        router.get(SiteURL.sheet(round: SiteURL.roundParameter, branch: SiteURL.branchParameter).route, use: show)
+        router.post(SiteURL.sheet(round: SiteURL.roundParameter, branch: SiteURL.branchParameter).route, use: save)
     }
 
     @Sendable func index(_ request: Request, context: AppRequestContext) async throws -> Response {

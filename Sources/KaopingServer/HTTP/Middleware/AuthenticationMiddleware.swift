@@ -14,11 +14,8 @@ public struct AuthenticationMiddleware: RouterMiddleware {
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let session = context.sessions.session, let user = try await users.find(id: session.userID), user.active else {
             if context.sessions.session != nil { context.sessions.clearSession() }
-            let target = request.method == .get ? request.uri.path : "/admin"
-            let query =
-                target == "/admin"
-                ? "" : "?next=\(target.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(["&", "=", "?", "+"])) ?? "")"
-            return .seeOther("/admin/login\(query)")
+            let target = request.method == .get ? request.uri.path : SiteURL.admin.path
+            return .seeOther(.login, target == SiteURL.admin.path ? [:] : ["next": target])
         }
         var context = context
         context.user = user

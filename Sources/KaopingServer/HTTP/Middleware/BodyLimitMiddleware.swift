@@ -7,7 +7,7 @@ public struct BodyLimitMiddleware: RouterMiddleware {
     let uploadLimit: Int
 
     /// File uploads (organisation lists) may be larger than anything a form sends.
-    static let uploadPaths = ["/admin/org/import"]
+    static let uploadPaths = [SiteURL.organisationImport.path]
 
     public init(limit: Int, uploadLimit: Int) {
         self.limit = limit

@@ -110,7 +110,7 @@ public struct ErrorPageMiddleware: RouterMiddleware {
             "status": failure.status.code,
             "message": knownMessage,
             "requestId": context.id,
-            "home": request.uri.path.hasPrefix("/admin") ? "/admin" : "/",
+            "home": request.uri.path.hasPrefix(SiteURL.adminPrefix) ? SiteURL.admin.path : SiteURL.root.path,
         ]
         if let page = try? views.page("error", values, status: failure.status, context: context) {
             return page

@@ -1,0 +1,187 @@
+import Foundation
+import Hummingbird
+
+/// Every page, action and download of the site, as a value. The routes are registered from it
+/// and every link, form action and redirect is built from it, so that the two cannot drift
+/// apart: a path is written once, here.
+///
+/// A case's path parameters are text; to register a route, give each parameter its
+/// placeholder (`SiteURL.round(SiteURL.id)` is the pattern `/admin/rounds/{id}`), and to link
+/// to a page, give the value (`SiteURL.round(id)` with a round's id).
+public enum SiteURL: Sendable, Hashable {
+    // Everyone.
+    case root
+    case invitation(token: String)
+    case publicLink(code: String)
+    case visitCode(code: String)
+    case healthz, readyz, metrics
+    case staticFiles
+
+    // Signing in and out.
+    case admin
+    case login
+    case logout
+    case password
+
+    // Rounds.
+    case rounds
+    case newRound
+    case round(String)
+    case roundAction(String, RoundPageAction)
+    case invitationsCSV(String)
+    case pendingCSV(String)
+    case slips(String)
+    case visitCodeSlips(String)
+    case poster(String, publicCode: String)
+
+    // Results.
+    case results(String)
+    case diagnostics(String)
+    case resultsCSV(String)
+    case resultsXLSX(String)
+    case responsesCSV(String)
+    case sheetsCSV(String)
+    case branchReport(String, branchCode: String)
+
+    // The organisation.
+    case organisation
+    case organisationImport
+    case organisationImportPreview(String)
+    case organisationImportApply(String)
+    case branches
+    case branch(String)
+    case branchMembers(String)
+    case member(String)
+
+    // Score sheets, forms, tokens.
+    case sheets
+    case sheet(round: String, branch: String)
+    case forms
+    case form(String)
+    case tokens
+    case tokenRevoke(String)
+
+    // The JSON API.
+    case apiOpenAPI
+    case apiRounds
+    case apiRoundResults(String)
+
+    /// What a round's page can ask to be done to the round (each a POST, some with a GET that
+    /// asks for confirmation first).
+    public enum RoundPageAction: String, Sendable, Hashable {
+        case open, close, extend, reopen, invitations, evaluators
+        case publicAccess = "public-access"
+        case visitCodes = "visit-codes"
+    }
+
+    // MARK: Placeholders for registering routes
+
+    public static let id = "{id}"
+    public static let code = "{code}"
+    public static let token = "{token}"
+    public static let visit = "{visit}"
+    public static let staff = "{staff}"
+    public static let formID = "{formId}"
+    public static let roundParameter = "{round}"
+    public static let branchParameter = "{branch}"
+
+    /// Where the admin area starts: its session cookie is scoped to it, and the return address
+    /// after signing in must lie inside it.
+    public static let adminPrefix = "/admin"
+
+    // MARK: Paths
+
+    /// The path, each value percent-encoded as a path segment (a branch code may hold any
+    /// character an administrator typed).
+    public var path: String {
+        switch self {
+        case .root: "/"
+        case .invitation(let token): "/s/\(Self.segment(token))"
+        case .publicLink(let code): "/p/\(Self.segment(code))"
+        case .visitCode(let code): "/v/\(Self.segment(code))"
+        case .healthz: "/healthz"
+        case .readyz: "/readyz"
+        case .metrics: "/metrics"
+        case .staticFiles: "/static"
+
+        case .admin: Self.adminPrefix
+        case .login: "/admin/login"
+        case .logout: "/admin/logout"
+        case .password: "/admin/password"
+
+        case .rounds: "/admin/rounds"
+        case .newRound: "/admin/rounds/new"
+        case .round(let id): "/admin/rounds/\(Self.segment(id))"
+        case .roundAction(let id, let action): "\(SiteURL.round(id).path)/\(action.rawValue)"
+        case .invitationsCSV(let id): "\(SiteURL.round(id).path)/invitations.csv"
+        case .pendingCSV(let id): "\(SiteURL.round(id).path)/pending.csv"
+        case .slips(let id): "\(SiteURL.round(id).path)/slips"
+        case .visitCodeSlips(let id): "\(SiteURL.round(id).path)/visit-codes"
+        case .poster(let id, let code): "\(SiteURL.round(id).path)/posters/\(Self.segment(code))"
+
+        case .results(let id): "\(SiteURL.round(id).path)/results"
+        case .diagnostics(let id): "\(SiteURL.round(id).path)/diagnostics"
+        case .resultsCSV(let id): "\(SiteURL.round(id).path)/results.csv"
+        case .resultsXLSX(let id): "\(SiteURL.round(id).path)/results.xlsx"
+        case .responsesCSV(let id): "\(SiteURL.round(id).path)/responses.csv"
+        case .sheetsCSV(let id): "\(SiteURL.round(id).path)/sheets.csv"
+        case .branchReport(let id, let code): "\(SiteURL.results(id).path)/\(Self.segment(code))"
+
+        case .organisation: "/admin/org"
+        case .organisationImport: "/admin/org/import"
+        case .organisationImportPreview(let id): "/admin/org/imports/\(Self.segment(id))"
+        case .organisationImportApply(let id): "\(SiteURL.organisationImportPreview(id).path)/apply"
+        case .branches: "/admin/org/branches"
+        case .branch(let code): "/admin/org/branches/\(Self.segment(code))"
+        case .branchMembers(let code): "\(SiteURL.branch(code).path)/members"
+        case .member(let staff): "/admin/org/members/\(Self.segment(staff))"
+
+        case .sheets: "/admin/sheets"
+        case .sheet(let round, let branch): "/admin/sheets/\(Self.segment(round))/\(Self.segment(branch))"
+        case .forms: "/admin/forms"
+        case .form(let id): "/admin/forms/\(Self.segment(id))"
+        case .tokens: "/admin/tokens"
+        case .tokenRevoke(let id): "/admin/tokens/\(Self.segment(id))/revoke"
+
+        case .apiOpenAPI: "/api/v1/openapi.yaml"
+        case .apiRounds: "/api/v1/rounds"
+        case .apiRoundResults(let id): "/api/v1/rounds/\(Self.segment(id))/results"
+        }
+    }
+
+    /// The path with a query, each value percent-encoded.
+    public func path(_ query: KeyValuePairs<String, String>) -> String {
+        guard !query.isEmpty else { return path }
+        return path + "?" + query.map { "\($0.key)=\(URLText.query($0.value))" }.joined(separator: "&")
+    }
+
+    /// The route pattern for registering this kind of URL (its parameters are placeholders).
+    public var route: RouterPath { RouterPath(path) }
+
+    /// The full address for people outside (in links handed out, QR codes, CSV files).
+    public func absolute(base: String) -> String { base + path }
+
+    // MARK: Typed values
+
+    public static func round(_ id: UUID) -> SiteURL { .round(id.lowercased) }
+    public static func roundAction(_ id: UUID, _ action: RoundPageAction) -> SiteURL { .roundAction(id.lowercased, action) }
+    public static func results(_ id: UUID) -> SiteURL { .results(id.lowercased) }
+    public static func branchReport(_ id: UUID, branchCode: String) -> SiteURL { .branchReport(id.lowercased, branchCode: branchCode) }
+
+    /// A placeholder stays as it is, so that the path is a route pattern.
+    private static func segment(_ value: String) -> String {
+        value.hasPrefix("{") && value.hasSuffix("}") ? value : URLText.pathSegment(value)
+    }
+}
+
+extension UUID {
+    /// The form every URL and every log line uses.
+    var lowercased: String { uuidString.lowercased() }
+}
+
+extension Response {
+    /// A 303 redirect to a page of the site.
+    static func seeOther(_ url: SiteURL, _ query: KeyValuePairs<String, String> = [:]) -> Response {
+        .seeOther(url.path(query))
+    }
+}
