@@ -79,7 +79,7 @@ struct ReissueInvitation: AsyncParsableCommand {
         else {
             throw fail("no new link: the member is not in the round, is inactive, or has already answered", code: 1)
         }
-        say("\(base)/s/\(token)")
+        say(SiteURL.invitation(token: token).absolute(base: base))
     }
 }
 

@@ -150,8 +150,8 @@ public struct DemoData: Sendable {
             adminPassword: adminPassword,
             evaluatorPassword: evaluatorPassword,
             roundID: round,
-            memberLink: "\(publicBaseURL)/s/\(firstUnused ?? links[0].token)",
-            publicLink: "\(publicBaseURL)/p/\(codes[0].1)"
+            memberLink: SiteURL.invitation(token: firstUnused ?? links[0].token).absolute(base: publicBaseURL),
+            publicLink: SiteURL.publicLink(code: codes[0].1).absolute(base: publicBaseURL)
         )
     }
 

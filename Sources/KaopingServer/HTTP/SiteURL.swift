@@ -88,6 +88,8 @@ public enum SiteURL: Sendable, Hashable {
     /// Where the admin area starts: its session cookie is scoped to it, and the return address
     /// after signing in must lie inside it.
     public static let adminPrefix = "/admin"
+    /// Where the JSON API starts: its errors are JSON, and it takes tokens, not CSRF fields.
+    public static let apiPrefix = "/api/"
 
     // MARK: Paths
 
@@ -143,16 +145,21 @@ public enum SiteURL: Sendable, Hashable {
         case .tokens: "/admin/tokens"
         case .tokenRevoke(let id): "/admin/tokens/\(Self.segment(id))/revoke"
 
-        case .apiOpenAPI: "/api/v1/openapi.yaml"
-        case .apiRounds: "/api/v1/rounds"
-        case .apiRoundResults(let id): "/api/v1/rounds/\(Self.segment(id))/results"
+        case .apiOpenAPI: "\(Self.apiPrefix)v1/openapi.yaml"
+        case .apiRounds: "\(Self.apiPrefix)v1/rounds"
+        case .apiRoundResults(let id): "\(SiteURL.apiRounds.path)/\(Self.segment(id))/results"
         }
     }
 
     /// The path with a query, each value percent-encoded.
     public func path(_ query: KeyValuePairs<String, String>) -> String {
+        path(query.map { ($0.key, $0.value) })
+    }
+
+    /// The path with a query made up as it goes, in order.
+    public func path(_ query: [(String, String)]) -> String {
         guard !query.isEmpty else { return path }
-        return path + "?" + query.map { "\($0.key)=\(URLText.query($0.value))" }.joined(separator: "&")
+        return path + "?" + query.map { "\($0.0)=\(URLText.query($0.1))" }.joined(separator: "&")
     }
 
     /// The route pattern for registering this kind of URL (its parameters are placeholders).

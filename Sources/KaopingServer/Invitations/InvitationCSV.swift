@@ -9,7 +9,7 @@ public enum InvitationCSV {
         for link in links {
             csv += CSVWriter.row([
                 link.branchCode, link.branchName, link.staffNumber, link.memberName, link.used ? "是" : "否",
-                "\(publicBaseURL)/s/\(link.token)",
+                SiteURL.invitation(token: link.token).absolute(base: publicBaseURL),
             ])
         }
         return csv
@@ -19,7 +19,7 @@ public enum InvitationCSV {
     public static func publicLinks(_ branches: [RoundRepository.PublicLink], publicBaseURL: String) -> String {
         var csv = "\u{FEFF}" + CSVWriter.row(["支部编码", "支部名称", "公开链接"])
         for branch in branches {
-            csv += CSVWriter.row([branch.branchCode, branch.branchName, "\(publicBaseURL)/p/\(branch.publicCode)"])
+            csv += CSVWriter.row([branch.branchCode, branch.branchName, SiteURL.publicLink(code: branch.publicCode).absolute(base: publicBaseURL)])
         }
         return csv
     }
@@ -28,7 +28,10 @@ public enum InvitationCSV {
     public static func visitCodes(_ codes: [VisitCode], publicBaseURL: String) -> String {
         var csv = "\u{FEFF}" + CSVWriter.row(["支部编码", "支部名称", "批次", "已使用", "评价链接"])
         for code in codes {
-            csv += CSVWriter.row([code.branchCode, code.branchName, String(code.batch), code.used ? "是" : "否", "\(publicBaseURL)/v/\(code.code)"])
+            csv += CSVWriter.row([
+                code.branchCode, code.branchName, String(code.batch), code.used ? "是" : "否",
+                SiteURL.visitCode(code: code.code).absolute(base: publicBaseURL),
+            ])
         }
         return csv
     }

@@ -56,7 +56,7 @@ public struct APITokensController: Sendable {
                 subject: id.uuidString.lowercased()
             )
         )
-        return .seeOther("/admin/tokens")
+        return .seeOther(.tokens)
     }
 
     private func page(context: AppRequestContext, extra: [String: Any] = [:], status: HTTPResponse.Status = .ok) async throws -> Response {

@@ -31,7 +31,7 @@ public struct AdminController: Sendable {
                 "rounds": list.map { round -> [String: Any] in
                     [
                         "title": round.title, "status": context.language.text("round_status_\(round.status.rawValue)"),
-                        "report": "/admin/rounds/\(round.id.uuidString.lowercased())/results/\(code)",
+                        "report": SiteURL.branchReport(round.id, branchCode: code).path,
                     ]
                 },
             ],

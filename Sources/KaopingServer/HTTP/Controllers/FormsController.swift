@@ -68,7 +68,7 @@ public struct FormsController: Sendable {
         var values = FormView(form: form, language: context.language, limits: limits).values(submitted: submitted)
         values["preview"] = true
         values["previewValid"] = valid
-        values["action"] = "/admin/forms/\(form.id)"
+        values["action"] = SiteURL.form(form.id).path
         values["anonymous"] = form.kind == .survey
         return try views.page("form", values, status: status, context: context)
     }

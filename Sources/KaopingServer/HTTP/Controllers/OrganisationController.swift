@@ -81,7 +81,7 @@ public struct OrganisationController: Sendable {
             OrganisationUpload(kind: kind, fileName: form.fileName("file") ?? "", content: content),
             by: context.user?.id
         )
-        return .seeOther("/admin/org/imports/\(id)")
+        return .seeOther(.organisationImportPreview(id.lowercased))
     }
 
     @Sendable func preview(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -111,7 +111,7 @@ public struct OrganisationController: Sendable {
     @Sendable func apply(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (id, upload) = try await self.upload(context)
         guard try await organisation.claimUpload(id: id) else {
-            return .seeOther("/admin/org/imports/\(id.uuidString.lowercased())")
+            return .seeOther(.organisationImportPreview(id.lowercased))
         }
         do {
             let summary: ImportSummary
@@ -134,7 +134,10 @@ public struct OrganisationController: Sendable {
                     details: ["created": "\(summary.created)", "updated": "\(summary.updated)"]
                 )
             )
-            return .seeOther("/admin/org?imported=\(upload.kind.rawValue)&created=\(summary.created)&updated=\(summary.updated)")
+            return .seeOther(
+                .organisation,
+                ["imported": upload.kind.rawValue, "created": String(summary.created), "updated": String(summary.updated)]
+            )
         } catch {
             try? await organisation.releaseUpload(id: id)
             throw error
@@ -175,7 +178,7 @@ public struct OrganisationController: Sendable {
         if let row = OrganisationCSV.branchRow(line: 0, entered, problems: &problems) {
             if try await organisation.addBranch(row) {
                 try await record("org.branch.added", subject: row.code, context: context)
-                return .seeOther("/admin/org/branches/\(URLText.pathSegment(row.code))?saved=1")
+                return .seeOther(.branch(row.code), ["saved": "1"])
             }
             problems.append(ImportProblem(line: 0, kind: .alreadyExists(row.code)))
         }
@@ -198,7 +201,7 @@ public struct OrganisationController: Sendable {
         if let row = OrganisationCSV.branchRow(line: 0, entered, problems: &problems) {
             guard try await organisation.updateBranch(row, active: active) else { throw AppError.notFound }
             try await record(active ? "org.branch.updated" : "org.branch.deactivated", subject: code, context: context)
-            return .seeOther("/admin/org/branches/\(URLText.pathSegment(code))?saved=1")
+            return .seeOther(.branch(code), ["saved": "1"])
         }
         var edit: [String: Any] = entered
         edit["active"] = active
@@ -220,7 +223,7 @@ public struct OrganisationController: Sendable {
         if let row = OrganisationCSV.memberRow(line: 0, entered, knownBranches: try await organisation.branchCodes(), problems: &problems) {
             if try await organisation.addMember(row) {
                 try await record("org.member.added", subject: row.staffNumber, context: context)
-                return .seeOther("/admin/org/branches/\(URLText.pathSegment(code))?saved=1")
+                return .seeOther(.branch(code), ["saved": "1"])
             }
             problems.append(ImportProblem(line: 0, kind: .alreadyExists(row.staffNumber)))
         }
@@ -256,7 +259,7 @@ public struct OrganisationController: Sendable {
         if let row = OrganisationCSV.memberRow(line: 0, entered, knownBranches: try await organisation.branchCodes(), problems: &problems) {
             guard try await organisation.updateMember(row, active: active) else { throw AppError.notFound }
             try await record(active ? "org.member.updated" : "org.member.deactivated", subject: staff, context: context)
-            return .seeOther("/admin/org/branches/\(URLText.pathSegment(row.branchCode))?saved=1")
+            return .seeOther(.branch(row.branchCode), ["saved": "1"])
         }
         var edit: [String: Any] = entered
         edit["active"] = active

@@ -61,7 +61,10 @@ public struct RespondentController: Sendable {
         {
             return try views.page(
                 "closed",
-                ["message": context.language.text("public_already"), "again": "/p/\(code)?again=1", "respondent": true],
+                [
+                    "message": context.language.text("public_already"), "again": SiteURL.publicLink(code: code).path(["again": "1"]),
+                    "respondent": true,
+                ],
                 context: context
             )
         }
@@ -190,7 +193,7 @@ public struct RespondentController: Sendable {
                     name: Self.answeredCookie(code),
                     value: "1",
                     maxAge: 90 * 24 * 3600,
-                    path: "/p/\(code)",
+                    path: SiteURL.publicLink(code: code).path,
                     secure: secureCookies,
                     httpOnly: true,
                     sameSite: .lax

@@ -46,13 +46,12 @@ public struct ResultsController: Sendable {
         let page = max(request.uri.queryParameters["page"].flatMap { Int($0) } ?? 1, 1)
         let pages = max((subjects.count + Self.pageSize - 1) / Self.pageSize, 1)
         let shown = subjects.dropFirst((page - 1) * Self.pageSize).prefix(Self.pageSize)
-        let base = "/admin/rounds/\(id.uuidString.lowercased())/results"
         func link(sort: String? = nil, page: Int? = nil) -> String {
-            var query: [String] = []
-            if let organisation { query.append("org=\(URLText.query(organisation))") }
-            query.append("sort=\(sort ?? "rank")")
-            if let page, page > 1 { query.append("page=\(page)") }
-            return base + "?" + query.joined(separator: "&")
+            var query: [(String, String)] = []
+            if let organisation { query.append(("org", organisation)) }
+            query.append(("sort", sort ?? "rank"))
+            if let page, page > 1 { query.append(("page", String(page))) }
+            return SiteURL.results(id).path(query)
         }
         var values = header(round, current, context: context)
         values["rows"] = shown.map { subject -> [String: Any] in
@@ -63,7 +62,7 @@ public struct ResultsController: Sendable {
                 "gradeChanged": subject.grade != subject.bandGrade && subject.grade != nil,
                 "incomplete": subject.status == .incomplete, "vetoed": subject.vetoed, "quota": subject.droppedByQuota,
                 "failed": (subject.organisationSheet?.failedBaselines ?? []).joined(separator: "、"),
-                "report": "\(base)/\(subject.code)",
+                "report": SiteURL.branchReport(id, branchCode: subject.code).path,
             ]
             for group in Self.groups {
                 let result = subject.groups[group.rawValue]

@@ -58,7 +58,7 @@ public struct RoundsController: Sendable {
         guard let access = form["access"].flatMap(PublicAccess.init(rawValue:)) else { throw AppError.badRequest }
         return try await visitCodeAction(id, context) {
             let changed = try await visitCodes.setAccess(roundID: id, branchCodes: Self.codes(form["branches"]), access: access)
-            return "accessSet=\(changed)"
+            return ("accessSet", String(changed))
         }
     }
 
@@ -69,16 +69,21 @@ public struct RoundsController: Sendable {
         return try await visitCodeAction(id, context) {
             guard let count = form["count"].flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }) else { throw VisitCodeProblem.badCount }
             let made = try await visitCodes.issue(roundID: id, branchCodes: Self.codes(form["branches"]), count: count)
-            return "visitCodes=\(made.count)"
+            return ("visitCodes", String(made.count))
         }
     }
 
     /// Back to the round's page with the notice `body` returns, or with its problem in words.
-    private func visitCodeAction(_ id: UUID, _ context: AppRequestContext, _ body: () async throws -> String) async throws -> Response {
+    private func visitCodeAction(
+        _ id: UUID,
+        _ context: AppRequestContext,
+        _ body: () async throws -> (notice: String, value: String)
+    ) async throws -> Response {
         do {
-            return .seeOther("\(path(id))?\(try await body())")
+            let (notice, value) = try await body()
+            return .seeOther(SiteURL.round(id).path([notice: value]))
         } catch let problem as VisitCodeProblem {
-            return .seeOther("\(path(id))?problem=\(URLText.query(problem.message(context.language)))")
+            return .seeOther(.round(id), ["problem": problem.message(context.language)])
         }
     }
 
@@ -91,7 +96,7 @@ public struct RoundsController: Sendable {
         let codes = try await visitCodes.codes(roundID: id, branchCode: branch, batch: batch).filter { !$0.used }
         return try slipsPage(
             round,
-            slips: codes.map { ($0.branchName, "\(publicBaseURL)/v/\($0.code)") },
+            slips: codes.map { ($0.branchName, SiteURL.visitCode(code: $0.code).absolute(base: publicBaseURL)) },
             text: (instructions: "visits_slips_instructions", count: "visits_slips_count", none: "visits_none"),
             context: context
         )
@@ -131,10 +136,10 @@ public struct RoundsController: Sendable {
         do {
             assigned = try await sheets.assign(roundID: id, username: username, branchCodes: codes)
         } catch let problem as AssignmentProblem {
-            return .seeOther("\(path(id))?problem=\(URLText.query(problem.message(context.language)))")
+            return .seeOther(.round(id), ["problem": problem.message(context.language)])
         }
         // Assigning what was assigned already changes nothing, and the page says so (assigned=0).
-        return .seeOther("\(path(id))?assigned=\(assigned)")
+        return .seeOther(.round(id), ["assigned": String(assigned)])
     }
 
     /// Members with a live invitation who have not answered yet, for reminders. Knowing who has
@@ -155,7 +160,7 @@ public struct RoundsController: Sendable {
         let links = try await invitations.links(roundID: id, branchCode: branch).filter { !$0.used }
         return try slipsPage(
             round,
-            slips: links.map { ($0.branchName, "\(publicBaseURL)/s/\($0.token)") },
+            slips: links.map { ($0.branchName, SiteURL.invitation(token: $0.token).absolute(base: publicBaseURL)) },
             text: (instructions: "slips_instructions", count: "slips_count", none: "slips_none"),
             context: context
         )
@@ -167,7 +172,7 @@ public struct RoundsController: Sendable {
         guard let round = try await rounds.round(id), let code = context.parameters.get("code"),
             let branch = try await rounds.branch(id, publicCode: code)
         else { throw AppError.notFound }
-        let url = "\(publicBaseURL)/p/\(code)"
+        let url = SiteURL.publicLink(code: code).absolute(base: publicBaseURL)
         var values: [String: Any] = [
             "title": round.title, "branch": branch.name, "url": url, "qr": try QRCode.svg(url, title: branch.name), "print": true,
         ]
@@ -179,7 +184,7 @@ public struct RoundsController: Sendable {
         let id = try roundID(context)
         guard try await rounds.round(id) != nil else { throw AppError.notFound }
         let issued = try await invitations.issue(roundID: id, logger: context.logger)
-        return .seeOther("/admin/rounds/\(id.uuidString.lowercased())?issued=\(issued)")
+        return .seeOther(.round(id), ["issued": String(issued)])
     }
 
     /// The links for mail merge: UTF-8 with a byte-order mark (so that Excel on Chinese
@@ -220,7 +225,7 @@ public struct RoundsController: Sendable {
         }
         do {
             let id = try await rounds.create(spec, actor: actor(context), logger: context.logger)
-            return .seeOther("/admin/rounds/\(id.uuidString.lowercased())")
+            return .seeOther(.round(id))
         } catch let error as RoundError {
             return try roundForm(form, problems: [error.message(language)], context: context)
         }
@@ -244,7 +249,7 @@ public struct RoundsController: Sendable {
         let form = try await request.formData(context: context)
         let reason = (form["reason"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard let text = form["closes"], let closes = ChinaTime.parse(text), closes > .now else {
-            return .seeOther("/admin/rounds/\(id.uuidString.lowercased())?problem=\(URLText.query(context.language.text("rounds_bad_time")))")
+            return .seeOther(.round(id), ["problem": context.language.text("rounds_bad_time")])
         }
         return try await act(id, context) {
             try await rounds.reopen(id, closesAt: closes, reason: reason, actor: actor(context), logger: context.logger)
@@ -286,7 +291,7 @@ public struct RoundsController: Sendable {
         values["visitBatches"] = batches.map { batch -> [String: Any] in
             [
                 "code": batch.branchCode, "name": batch.branchName, "batch": batch.batch, "count": batch.count, "used": batch.used,
-                "print": "\(path(id))/visit-codes?branch=\(URLText.query(batch.branchCode))&batch=\(batch.batch)",
+                "print": SiteURL.visitCodeSlips(id.lowercased).path(["branch": batch.branchCode, "batch": String(batch.batch)]),
             ]
         }
         if let made = request.uri.queryParameters["visitCodes"] {
@@ -314,13 +319,13 @@ public struct RoundsController: Sendable {
         guard let round = try await rounds.round(id) else { throw AppError.notFound }
         let language = context.language
         guard let closes = round.closesAt else {
-            return .seeOther("\(path(id))?problem=\(URLText.query(RoundError.noClosingTime.message(language)))")
+            return .seeOther(.round(id), ["problem": RoundError.noClosingTime.message(language)])
         }
         let lines = [
             language.text("rounds_confirm_open_1"), language.text("rounds_confirm_open_2"),
             language.text("rounds_confirm_open_3", ["time": ChinaTime.format(closes)]),
         ]
-        return try confirmation(round, title: "rounds_confirm_open_title", lines: lines, button: "rounds_open_now", action: "open", context: context)
+        return try confirmation(round, title: "rounds_confirm_open_title", lines: lines, button: "rounds_open_now", action: .open, context: context)
     }
 
     @Sendable func confirmClose(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -337,7 +342,7 @@ public struct RoundsController: Sendable {
             title: "rounds_confirm_close_title",
             lines: lines,
             button: "rounds_close_now",
-            action: "close",
+            action: .close,
             context: context
         )
     }
@@ -347,25 +352,25 @@ public struct RoundsController: Sendable {
         title: String,
         lines: [String],
         button: String,
-        action: String,
+        action: SiteURL.RoundPageAction,
         context: AppRequestContext
     ) throws -> Response {
         let values: [String: Any] = [
             "id": round.id.uuidString.lowercased(), "title": round.title, "confirmTitle": context.language.text(title),
-            "confirmButton": context.language.text(button), "lines": lines, "action": "\(path(round.id))/\(action)",
+            "confirmButton": context.language.text(button), "lines": lines, "action": SiteURL.roundAction(round.id, action).path,
         ]
         return try views.page("round_confirm", values, context: context)
     }
 
     @Sendable func open(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try roundID(context)
-        guard try await isConfirmed(request, context) else { return .seeOther("\(path(id))/open") }
+        guard try await isConfirmed(request, context) else { return .seeOther(.roundAction(id, .open)) }
         return try await act(id, context) { try await rounds.open(id, actor: actor(context), logger: context.logger) }
     }
 
     @Sendable func close(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try roundID(context)
-        guard try await isConfirmed(request, context) else { return .seeOther("\(path(id))/close") }
+        guard try await isConfirmed(request, context) else { return .seeOther(.roundAction(id, .close)) }
         return try await act(id, context) { _ = try await rounds.close(id, actor: actor(context), logger: context.logger) }
     }
 
@@ -373,10 +378,6 @@ public struct RoundsController: Sendable {
     private func isConfirmed(_ request: Request, _ context: AppRequestContext) async throws -> Bool {
         var request = request
         return try await request.formData(context: context)["confirmed"] == "yes"
-    }
-
-    private func path(_ id: UUID) -> String {
-        "/admin/rounds/\(id.uuidString.lowercased())"
     }
 
     /// The address links and QR codes carry, and whether phones outside can reach it.
@@ -389,19 +390,18 @@ public struct RoundsController: Sendable {
         var request = request
         let form = try await request.formData(context: context)
         guard let text = form["closes"], let closes = ChinaTime.parse(text), closes > .now else {
-            return .seeOther("/admin/rounds/\(id.uuidString.lowercased())?problem=\(URLText.query(context.language.text("rounds_bad_time")))")
+            return .seeOther(.round(id), ["problem": context.language.text("rounds_bad_time")])
         }
         return try await act(id, context) { try await rounds.extend(id, closesAt: closes, actor: actor(context), logger: context.logger) }
     }
 
     private func act(_ id: UUID, _ context: AppRequestContext, _ body: () async throws -> Void) async throws -> Response {
-        let path = "/admin/rounds/\(id.uuidString.lowercased())"
         do {
             try await body()
         } catch let error as RoundError {
-            return .seeOther("\(path)?problem=\(URLText.query(error.message(context.language)))")
+            return .seeOther(.round(id), ["problem": error.message(context.language)])
         }
-        return .seeOther(path)
+        return .seeOther(.round(id))
     }
 
     private func actor(_ context: AppRequestContext) -> AuditActor {

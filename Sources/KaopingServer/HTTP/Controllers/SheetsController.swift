@@ -98,7 +98,7 @@ public struct SheetsController: Sendable {
             submit: submit,
             logger: context.logger
         )
-        return .seeOther("/admin/sheets?saved=\(submit ? "submit" : "draft")")
+        return .seeOther(.sheets, ["saved": submit ? "submit" : "draft"])
     }
 
     private func resolve(
@@ -127,7 +127,7 @@ public struct SheetsController: Sendable {
         context: AppRequestContext
     ) throws -> Response {
         var values = FormView(form: form, language: context.language, limits: limits).values(submitted: submitted)
-        values["action"] = "/admin/sheets/\(round.uuidString.lowercased())/\(code)"
+        values["action"] = SiteURL.sheet(round: round.lowercased, branch: code).path
         values["branchName"] = branchName
         values["sheetMode"] = open
         values["readOnly"] = !open

@@ -30,7 +30,7 @@ public struct CSRFMiddleware: RouterMiddleware {
 
         let unsafe = ![.get, .head, .options].contains(request.method)
         // Requests no route takes are left for the router to answer 404 or 405.
-        if unsafe && !request.uri.path.hasPrefix("/api/") && routes.methods(matching: request.uri.path).contains(request.method) {
+        if unsafe && !request.uri.path.hasPrefix(SiteURL.apiPrefix) && routes.methods(matching: request.uri.path).contains(request.method) {
             let sent: String?
             if let header = request.headers[.xCSRFToken] {
                 sent = header

@@ -95,7 +95,7 @@ public struct ErrorPageMiddleware: RouterMiddleware {
         let knownMessage =
             context.language.strings[failure.messageKey] != nil
             ? message : context.language.text(failure.status.code >= 500 ? "error_500" : "error_400")
-        if request.uri.path.hasPrefix("/api/") {
+        if request.uri.path.hasPrefix(SiteURL.apiPrefix) {
             let body: [String: [String: String]] = [
                 "error": ["status": String(failure.status.code), "message": knownMessage, "requestId": context.id]
             ]

@@ -6,11 +6,13 @@ import Hummingbird
 /// at an encoded NUL: `/static/kaoping.css%00.html` would serve the style sheet as HTML. Our
 /// static files have plain ASCII names, so anything else under `/static/` is simply not found.
 public struct StaticPathMiddleware<Context: RequestContext>: RouterMiddleware {
+    static var prefix: String { SiteURL.staticFiles.path + "/" }
+
     public init() {}
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
-        if path.hasPrefix("/static/") && !Self.isPlainFileName(path.dropFirst("/static/".count)) {
+        if path.hasPrefix(Self.prefix) && !Self.isPlainFileName(path.dropFirst(Self.prefix.count)) {
             throw AppError(status: .notFound)
         }
         return try await next(request, context)
