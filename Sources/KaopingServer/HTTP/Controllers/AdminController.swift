@@ -21,21 +21,9 @@ public struct AdminController: Sendable {
         guard context.user?.role == .viewer, let branch = context.user?.branchID,
             let code = try await results.branchCode(id: branch)
         else {
-            return try views.page("admin_home", context: context)
+            return try views.page("admin_home", HomePage.general, context: context)
         }
         let list = try await rounds.list(branchID: branch).filter(\.status.hasStarted)
-        return try views.page(
-            "admin_home",
-            [
-                "viewer": true, "hasRounds": !list.isEmpty,
-                "rounds": list.map { round -> [String: Any] in
-                    [
-                        "title": round.title, "status": context.language.text("round_status_\(round.status.rawValue)"),
-                        "report": SiteURL.branchReport(round.id, branchCode: code).path,
-                    ]
-                },
-            ],
-            context: context
-        )
+        return try views.page("admin_home", HomePage(viewerOf: code, rounds: list, language: context.language), context: context)
     }
 }

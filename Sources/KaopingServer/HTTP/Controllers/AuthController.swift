@@ -54,9 +54,9 @@ public struct AuthController: Sendable {
         if context.sessions.session != nil {
             return .seeOther(Self.safeNext(request.uri.queryParameters["next"].map(String.init)))
         }
-        var values: [String: Any] = ["next": request.uri.queryParameters["next"].map(String.init) ?? ""]
-        if request.uri.queryParameters["bye"] != nil { values["notice"] = context.language.text("logged_out") }
-        return try views.page("login", values, context: context)
+        var page = LoginPage(next: request.uri.queryParameters["next"].map(String.init) ?? "")
+        if request.uri.queryParameters["bye"] != nil { page.notice = context.language.text("logged_out") }
+        return try views.page("login", page, context: context)
     }
 
     @Sendable func login(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -70,7 +70,7 @@ public struct AuthController: Sendable {
         func refuse(_ key: String, status: HTTPResponse.Status) throws -> Response {
             try views.page(
                 "login",
-                ["error": context.language.text(key), "username": username, "next": next],
+                LoginPage(next: next, username: username, error: context.language.text(key)),
                 status: status,
                 context: context
             )
@@ -121,7 +121,7 @@ public struct AuthController: Sendable {
     // MARK: Password
 
     @Sendable func showPasswordForm(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try views.page("password", context: context)
+        try views.page("password", PasswordPage(), context: context)
     }
 
     @Sendable func changePassword(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -138,8 +138,12 @@ public struct AuthController: Sendable {
         if new != confirm { problems.append("password_mismatch") }
         if problems.isEmpty && new == current { problems.append("password_same") }
         guard problems.isEmpty else {
-            let messages = problems.map { ["message": context.language.text($0)] }
-            return try views.page("password", ["problems": messages, "hasProblems": true], status: .unprocessableContent, context: context)
+            return try views.page(
+                "password",
+                PasswordPage(problems: problems.map { context.language.text($0) }),
+                status: .unprocessableContent,
+                context: context
+            )
         }
         try await users.updatePasswordHash(userID: user.id, passwordHash: try await hasher.hash(new))
         let sessionKey = request.cookies[SessionCookie.name].map { "\(SessionCookie.keyPrefix)\($0.value)" }
@@ -152,7 +156,7 @@ public struct AuthController: Sendable {
                 address: context.clientAddress(request, trustForwardedFor: trustForwardedFor)
             )
         )
-        return try views.page("password", ["notice": context.language.text("password_changed")], context: context)
+        return try views.page("password", PasswordPage(notice: context.language.text("password_changed")), context: context)
     }
 
     /// Only paths inside the admin area: never an open redirect to another site.

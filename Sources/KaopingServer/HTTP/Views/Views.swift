@@ -13,43 +13,93 @@ public struct Views: Sendable {
         self.library = try await MustacheLibrary(directory: directory)
     }
 
-    /// Renders `template` with `values` merged over the base values of `context`.
-    public func render(_ template: String, _ values: [String: Any] = [:], context: AppRequestContext) throws -> String {
-        var object = Views.baseValues(context: context)
-        for (key, value) in values { object[key] = value }
-        guard let html = library.render(object, withTemplate: template) else {
+    /// Renders `template` with a page model: the model's stored properties, then the frame
+    /// every page has (`PageFrame`), are what the template's names refer to.
+    public func render<Model>(_ template: String, _ model: Model, context: AppRequestContext) throws -> String {
+        let page = RenderedPage(model: model, frame: PageFrame(context: context))
+        guard let html = library.render(page, withTemplate: template) else {
             throw ViewError.missingTemplate(template)
         }
         return html
     }
 
-    public func page(
+    public func page<Model>(
         _ template: String,
-        _ values: [String: Any] = [:],
+        _ model: Model,
         status: HTTPResponse.Status = .ok,
         context: AppRequestContext
     ) throws -> Response {
-        HTMLPage(html: try render(template, values, context: context), status: status).response
+        HTMLPage(html: try render(template, model, context: context), status: status).response
+    }
+}
+
+/// What every page shows besides its own content: the language and its texts, the CSRF token
+/// for its forms, the signed-in account, and the links of the header and the navigation.
+struct PageFrame {
+    let lang: String
+    let t: [String: String]
+    let csrf: String
+    let year: Int
+    let user: SignedInUser?
+    let links = FrameLinks()
+
+    init(context: AppRequestContext) {
+        lang = context.language.rawValue
+        t = context.language.strings
+        csrf = context.csrfToken
+        year = Calendar(identifier: .gregorian).component(.year, from: .now)
+        user = context.user.map { SignedInUser($0, language: context.language) }
+    }
+}
+
+/// The signed-in account as the header shows it.
+struct SignedInUser {
+    let username: String
+    let displayName: String
+    let role: String
+    let isAdmin: Bool
+    let isEvaluator: Bool
+
+    init(_ user: User, language: Language) {
+        username = user.username
+        displayName = user.displayName.isEmpty ? user.username : user.displayName
+        role = language.text("role_\(user.role.rawValue)")
+        isAdmin = user.role == .admin
+        isEvaluator = user.role == .evaluator
+    }
+}
+
+/// The links of the header and the navigation (`{{links.rounds}}`).
+struct FrameLinks {
+    let home = SiteURL.admin.path
+    let rounds = SiteURL.rounds.path
+    let sheets = SiteURL.sheets.path
+    let organisation = SiteURL.organisation.path
+    let forms = SiteURL.forms.path
+    let tokens = SiteURL.tokens.path
+    let password = SiteURL.password.path
+    let logout = SiteURL.logout.path
+    let staticFiles = SiteURL.staticFiles.path
+}
+
+/// A page model inside the frame: a name is looked up in the model first, then in the frame.
+///
+/// Models are plain structs whose stored properties the templates name; computed properties
+/// are invisible to the template (it reads through `Mirror`), so models store what they show.
+struct RenderedPage<Model>: MustacheParent {
+    let model: Model
+    let frame: PageFrame
+
+    func child(named name: String) -> Any? {
+        Self.value(name, in: model) ?? Self.value(name, in: frame)
     }
 
-    static func baseValues(context: AppRequestContext) -> [String: Any] {
-        var values: [String: Any] = [
-            "lang": context.language.rawValue,
-            "t": context.language.strings,
-            "csrf": context.csrfToken,
-            "year": Calendar(identifier: .gregorian).component(.year, from: .now),
-        ]
-        if let user = context.user {
-            values["user"] =
-                [
-                    "username": user.username,
-                    "displayName": user.displayName.isEmpty ? user.username : user.displayName,
-                    "role": context.language.text("role_\(user.role.rawValue)"),
-                    "isAdmin": user.role == .admin,
-                    "isEvaluator": user.role == .evaluator,
-                ] as [String: Any]
-        }
-        return values
+    private static func value(_ name: String, in object: Any) -> Any? {
+        if let parent = object as? MustacheParent { return parent.child(named: name) }
+        guard let child = Mirror(reflecting: object).children.first(where: { $0.label == name }) else { return nil }
+        let mirror = Mirror(reflecting: child.value)
+        guard mirror.displayStyle == .optional else { return child.value }
+        return mirror.children.first?.value
     }
 }
 

@@ -1,0 +1,24 @@
+import Foundation
+
+/// The sign-in page, empty or with why the last try was refused and what was typed.
+struct LoginPage {
+    let action = SiteURL.login.path
+    let next: String
+    var username = ""
+    var notice: String?
+    var error: String?
+}
+
+/// The page for changing one's password: the form, what was wrong, or that it was done.
+struct PasswordPage {
+    let action = SiteURL.password.path
+    let notice: String?
+    let problems: [String]
+    let hasProblems: Bool
+
+    init(notice: String? = nil, problems: [String] = []) {
+        self.notice = notice
+        self.problems = problems
+        self.hasProblems = !problems.isEmpty
+    }
+}
