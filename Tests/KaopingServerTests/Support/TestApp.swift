@@ -193,6 +193,12 @@ struct Browser {
         }
         if let acceptLanguage { headers[.acceptLanguage] = acceptLanguage }
         let response = try await client.execute(uri: path, method: method, headers: headers, body: body)
+        // Every link and form of every page the tests see leads somewhere: a name a template
+        // uses but its page model lacks renders as nothing.
+        if response.headers[.contentType]?.hasPrefix("text/html") == true {
+            let html = String(buffer: response.body)
+            #expect(!html.contains("href=\"\"") && !html.contains("action=\"\"") && !html.contains("src=\"\""), "an empty link on \(path)")
+        }
         for header in response.headers[values: .setCookie] {
             let parts = header.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
             guard let pair = parts.first, let equals = pair.firstIndex(of: "=") else { continue }

@@ -109,16 +109,18 @@ public struct RoundsController: Sendable {
         text: (instructions: String, count: String, none: String),
         context: AppRequestContext
     ) throws -> Response {
-        let rendered: [[String: Any]] = try slips.map { slip in
-            ["branch": slip.branch, "url": slip.url, "qr": try QRCode.svg(slip.url, title: slip.branch)]
-        }
-        var values: [String: Any] = [
-            "title": round.title, "slips": rendered, "count": rendered.count, "hasSlips": !rendered.isEmpty, "print": true,
-            "instructions": context.language.text(text.instructions), "countLabel": context.language.text(text.count),
-            "none": context.language.text(text.none),
-        ]
-        values.merge(linkBase) { $1 }
-        return try views.page("slips", values, context: context)
+        let language = context.language
+        let page = SlipsPage(
+            title: round.title,
+            slips: try slips.map { slip in
+                SlipsPage.Slip(branch: slip.branch, url: slip.url, qr: try QRCode.svg(slip.url, title: slip.branch))
+            },
+            instructions: language.text(text.instructions),
+            countLabel: language.text(text.count),
+            none: language.text(text.none),
+            linkBase: LinkBase(publicBaseURL)
+        )
+        return try views.page("slips", page, context: context)
     }
 
     /// Branch codes typed in one field, separated by commas or spaces (Chinese commas too).
@@ -173,11 +175,16 @@ public struct RoundsController: Sendable {
             let branch = try await rounds.branch(id, publicCode: code)
         else { throw AppError.notFound }
         let url = SiteURL.publicLink(code: code).absolute(base: publicBaseURL)
-        var values: [String: Any] = [
-            "title": round.title, "branch": branch.name, "url": url, "qr": try QRCode.svg(url, title: branch.name), "print": true,
-        ]
-        values.merge(linkBase) { $1 }
-        return try views.page("poster", values, context: context)
+        let base = LinkBase(publicBaseURL)
+        let page = PosterPage(
+            title: round.title,
+            branch: branch.name,
+            url: url,
+            qr: try QRCode.svg(url, title: branch.name),
+            linkBase: base.linkBase,
+            linkBaseLocal: base.linkBaseLocal
+        )
+        return try views.page("poster", page, context: context)
     }
 
     @Sendable func issueInvitations(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -197,12 +204,7 @@ public struct RoundsController: Sendable {
     }
 
     @Sendable func index(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let list = try await rounds.list()
-        return try views.page(
-            "rounds",
-            ["rounds": list.map { values($0, context) }, "hasRounds": !list.isEmpty],
-            context: context
-        )
+        try views.page("rounds", RoundsPage(try await rounds.list(), language: context.language), context: context)
     }
 
     @Sendable func newRound(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -261,57 +263,32 @@ public struct RoundsController: Sendable {
         guard let round = try await rounds.round(id) else { throw AppError.notFound }
         // Large rounds (a province has tens of thousands of branches) are shown a page at a time.
         let pageSize = 200
-        let page = max(request.uri.queryParameters["page"].flatMap { Int($0) } ?? 1, 1)
-        let progress = try await rounds.progress(id, limit: pageSize, offset: (page - 1) * pageSize)
+        let pageNumber = max(request.uri.queryParameters["page"].flatMap { Int($0) } ?? 1, 1)
+        let progress = try await rounds.progress(id, limit: pageSize, offset: (pageNumber - 1) * pageSize)
         let totals = try await rounds.progressTotals(id)
-        var values = values(round, context)
-        let pages = max((totals.branches + pageSize - 1) / pageSize, 1)
-        if pages > 1 {
-            values["pager"] =
-                [
-                    "page": page, "pages": pages,
-                    "previous": page > 1 ? "?page=\(page - 1)" : "", "next": page < pages ? "?page=\(page + 1)" : "",
-                ] as [String: Any]
+        let language = context.language
+        let query = request.uri.queryParameters
+        var notice: String?
+        if let made = query["visitCodes"] { notice = language.text("visits_issued", ["n": made]) }
+        if let changed = query["accessSet"] { notice = language.text("visits_access_done", ["n": changed]) }
+        if let assigned = query["assigned"] {
+            notice = assigned == "0" ? language.text("rounds_assigned_none") : language.text("rounds_assigned", ["n": assigned])
         }
-        values["branches"] = progress.map { branch -> [String: Any] in
-            [
-                "code": branch.code, "name": branch.name, "eligible": branch.eligibleMembers, "publicCode": branch.publicCode,
-                "members": branch.memberResponses, "public": branch.publicResponses, "sheets": branch.sheets,
-                "rate": branch.memberRate.map { String(format: "%.0f%%", $0 * 100) } ?? "–",
-                "overCount": branch.memberResponses > branch.eligibleMembers,
-            ]
-        }
-        values["totalMembers"] = totals.memberResponses
-        values["totalEligible"] = totals.eligibleMembers
-        values["totalPublic"] = totals.publicResponses
-        values["voteCheckOK"] = totals.overCounted == 0
-        values["pendingCount"] = try await invitations.pendingCount(roundID: id)
-        let batches = try await visitCodes.batches(roundID: id)
-        values["hasVisitBatches"] = !batches.isEmpty
-        values["visitBatches"] = batches.map { batch -> [String: Any] in
-            [
-                "code": batch.branchCode, "name": batch.branchName, "batch": batch.batch, "count": batch.count, "used": batch.used,
-                "print": SiteURL.visitCodeSlips(id.lowercased).path(["branch": batch.branchCode, "batch": String(batch.batch)]),
-            ]
-        }
-        if let made = request.uri.queryParameters["visitCodes"] {
-            values["notice"] = context.language.text("visits_issued", ["n": made])
-        }
-        if let changed = request.uri.queryParameters["accessSet"] {
-            values["notice"] = context.language.text("visits_access_done", ["n": changed])
-        }
-        values.merge(linkBase) { $1 }
-        if let problem = request.uri.queryParameters["problem"] { values["problem"] = String(problem) }
-        if let assigned = request.uri.queryParameters["assigned"] {
-            values["notice"] =
-                assigned == "0"
-                ? context.language.text("rounds_assigned_none")
-                : context.language.text("rounds_assigned", ["n": assigned])
-        }
-        if let issued = request.uri.queryParameters["issued"] {
-            values["notice"] = context.language.text("rounds_issued", ["n": issued])
-        }
-        return try views.page("round", values, context: context)
+        if let issued = query["issued"] { notice = language.text("rounds_issued", ["n": issued]) }
+        let page = RoundPage(
+            round: round,
+            progress: progress,
+            totals: totals,
+            page: pageNumber,
+            pages: max((totals.branches + pageSize - 1) / pageSize, 1),
+            pendingCount: try await invitations.pendingCount(roundID: id),
+            batches: try await visitCodes.batches(roundID: id),
+            linkBase: LinkBase(publicBaseURL),
+            notice: notice,
+            problem: query["problem"].map(String.init),
+            language: language
+        )
+        return try views.page("round", page, context: context)
     }
 
     @Sendable func confirmOpen(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -355,11 +332,15 @@ public struct RoundsController: Sendable {
         action: SiteURL.RoundPageAction,
         context: AppRequestContext
     ) throws -> Response {
-        let values: [String: Any] = [
-            "id": round.id.uuidString.lowercased(), "title": round.title, "confirmTitle": context.language.text(title),
-            "confirmButton": context.language.text(button), "lines": lines, "action": SiteURL.roundAction(round.id, action).path,
-        ]
-        return try views.page("round_confirm", values, context: context)
+        let page = RoundConfirmPage(
+            title: round.title,
+            confirmTitle: context.language.text(title),
+            confirmButton: context.language.text(button),
+            lines: lines,
+            action: SiteURL.roundAction(round.id, action).path,
+            cancel: SiteURL.round(round.id).path
+        )
+        return try views.page("round_confirm", page, context: context)
     }
 
     @Sendable func open(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -378,11 +359,6 @@ public struct RoundsController: Sendable {
     private func isConfirmed(_ request: Request, _ context: AppRequestContext) async throws -> Bool {
         var request = request
         return try await request.formData(context: context)["confirmed"] == "yes"
-    }
-
-    /// The address links and QR codes carry, and whether phones outside can reach it.
-    private var linkBase: [String: Any] {
-        ["linkBase": publicBaseURL, "linkBaseLocal": PublicAddress.isLocalOnly(publicBaseURL)]
     }
 
     @Sendable func extend(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -411,23 +387,5 @@ public struct RoundsController: Sendable {
     private func roundID(_ context: AppRequestContext) throws -> UUID {
         guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw AppError.notFound }
         return id
-    }
-
-    private func values(_ round: RoundSummary, _ context: AppRequestContext) -> [String: Any] {
-        [
-            "id": round.id.uuidString.lowercased(),
-            "title": round.title,
-            "year": round.year,
-            "status": context.language.text("round_status_\(round.status.rawValue)"),
-            "opens": round.opensAt.map(ChinaTime.format) ?? "–",
-            "closes": round.closesAt.map(ChinaTime.format) ?? "–",
-            "closedAt": round.closedAt.map(ChinaTime.format) ?? "",
-            "configHash": round.configHash.map { String($0.prefix(12)) } ?? "",
-            "branchCount": round.branches,
-            "canOpen": round.status.canOpen,
-            "canClose": round.status.canClose,
-            "canExtend": round.status.canExtend,
-            "canReopen": round.status.canReopen,
-        ]
     }
 }

@@ -41,7 +41,7 @@ struct PageFrame {
     let csrf: String
     let year: Int
     let user: SignedInUser?
-    let links = FrameLinks()
+    let siteLinks = FrameLinks()
 
     init(context: AppRequestContext) {
         lang = context.language.rawValue
@@ -69,7 +69,8 @@ struct SignedInUser {
     }
 }
 
-/// The links of the header and the navigation (`{{links.rounds}}`).
+/// The links of the header and the navigation (`{{siteLinks.rounds}}`; a distinct name, so that
+/// a page model's own `links` cannot hide them).
 struct FrameLinks {
     let home = SiteURL.admin.path
     let rounds = SiteURL.rounds.path

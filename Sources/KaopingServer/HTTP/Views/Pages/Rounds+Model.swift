@@ -1,0 +1,255 @@
+import Foundation
+
+/// The list of rounds, newest first.
+struct RoundsPage {
+    struct Row {
+        let title: String
+        let status: String
+        let opens: String
+        let closes: String
+        let branchCount: Int
+        let link: String
+    }
+
+    let rounds: [Row]
+    let hasRounds: Bool
+    let newRound = SiteURL.newRound.path
+
+    init(_ rounds: [RoundSummary], language: Language) {
+        self.rounds = rounds.map { round in
+            Row(
+                title: round.title,
+                status: language.text("round_status_\(round.status.rawValue)"),
+                opens: round.opensAt.map(ChinaTime.format) ?? "–",
+                closes: round.closesAt.map(ChinaTime.format) ?? "–",
+                branchCount: round.branches,
+                link: SiteURL.round(round.id).path
+            )
+        }
+        self.hasRounds = !rounds.isEmpty
+    }
+}
+
+/// Where the links handed out point, and whether phones outside can reach it: shown above
+/// everything that prints links or QR codes (`link_base` partial).
+struct LinkBase {
+    let linkBase: String
+    let linkBaseLocal: Bool
+
+    init(_ publicBaseURL: String) {
+        linkBase = publicBaseURL
+        linkBaseLocal = PublicAddress.isLocalOnly(publicBaseURL)
+    }
+}
+
+/// One round's page: its schedule and state with the buttons that change it, invitations,
+/// visit codes, evaluators, and each branch's progress.
+struct RoundPage {
+    /// Every address the page links to or posts to.
+    struct Links {
+        let results: String
+        let diagnostics: String
+        let open: String
+        let close: String
+        let extend: String
+        let reopen: String
+        let issueInvitations: String
+        let invitationsCSV: String
+        let pendingCSV: String
+        let publicAccess: String
+        let visitCodes: String
+        let evaluators: String
+
+        init(_ id: UUID) {
+            results = SiteURL.results(id).path
+            diagnostics = SiteURL.diagnostics(id.lowercased).path
+            open = SiteURL.roundAction(id, .open).path
+            close = SiteURL.roundAction(id, .close).path
+            extend = SiteURL.roundAction(id, .extend).path
+            reopen = SiteURL.roundAction(id, .reopen).path
+            issueInvitations = SiteURL.roundAction(id, .invitations).path
+            invitationsCSV = SiteURL.invitationsCSV(id.lowercased).path
+            pendingCSV = SiteURL.pendingCSV(id.lowercased).path
+            publicAccess = SiteURL.roundAction(id, .publicAccess).path
+            visitCodes = SiteURL.roundAction(id, .visitCodes).path
+            evaluators = SiteURL.roundAction(id, .evaluators).path
+        }
+    }
+
+    struct BranchRow {
+        let code: String
+        let name: String
+        let eligible: Int
+        let members: Int
+        let rate: String
+        let `public`: Int
+        let sheets: Int
+        let overCount: Bool
+        let slips: String
+        let poster: String
+    }
+
+    struct VisitBatchRow {
+        let code: String
+        let name: String
+        let batch: Int
+        let count: Int
+        let used: Int
+        let print: String
+    }
+
+    struct Pager {
+        let page: Int
+        let pages: Int
+        let previous: String?
+        let next: String?
+    }
+
+    let title: String
+    let status: String
+    let opens: String
+    let closes: String
+    let closedAt: String?
+    let configHash: String?
+    let canOpen: Bool
+    let canClose: Bool
+    let canExtend: Bool
+    let canReopen: Bool
+    let links: Links
+    let linkBase: String
+    let linkBaseLocal: Bool
+    let notice: String?
+    let problem: String?
+    let pendingCount: Int
+    let visitBatches: [VisitBatchRow]
+    let hasVisitBatches: Bool
+    let totalMembers: Int
+    let totalEligible: Int
+    let totalPublic: Int
+    let voteCheckOK: Bool
+    let branches: [BranchRow]
+    let pager: Pager?
+
+    init(
+        round: RoundSummary,
+        progress: [BranchProgress],
+        totals: RoundRepository.ProgressTotals,
+        page: Int,
+        pages: Int,
+        pendingCount: Int,
+        batches: [VisitCodeBatch],
+        linkBase: LinkBase,
+        notice: String?,
+        problem: String?,
+        language: Language
+    ) {
+        let id = round.id
+        title = round.title
+        status = language.text("round_status_\(round.status.rawValue)")
+        opens = round.opensAt.map(ChinaTime.format) ?? "–"
+        closes = round.closesAt.map(ChinaTime.format) ?? "–"
+        closedAt = round.closedAt.map(ChinaTime.format)
+        configHash = round.configHash.map { String($0.prefix(12)) }
+        canOpen = round.status.canOpen
+        canClose = round.status.canClose
+        canExtend = round.status.canExtend
+        canReopen = round.status.canReopen
+        links = Links(id)
+        self.linkBase = linkBase.linkBase
+        linkBaseLocal = linkBase.linkBaseLocal
+        self.notice = notice
+        self.problem = problem
+        self.pendingCount = pendingCount
+        visitBatches = batches.map { batch in
+            VisitBatchRow(
+                code: batch.branchCode,
+                name: batch.branchName,
+                batch: batch.batch,
+                count: batch.count,
+                used: batch.used,
+                print: SiteURL.visitCodeSlips(id.lowercased).path(["branch": batch.branchCode, "batch": String(batch.batch)])
+            )
+        }
+        hasVisitBatches = !batches.isEmpty
+        totalMembers = totals.memberResponses
+        totalEligible = totals.eligibleMembers
+        totalPublic = totals.publicResponses
+        voteCheckOK = totals.overCounted == 0
+        branches = progress.map { branch in
+            BranchRow(
+                code: branch.code,
+                name: branch.name,
+                eligible: branch.eligibleMembers,
+                members: branch.memberResponses,
+                rate: branch.memberRate.map { String(format: "%.0f%%", $0 * 100) } ?? "–",
+                public: branch.publicResponses,
+                sheets: branch.sheets,
+                overCount: branch.memberResponses > branch.eligibleMembers,
+                slips: SiteURL.slips(id.lowercased).path(["branch": branch.code]),
+                poster: SiteURL.poster(id.lowercased, publicCode: branch.publicCode).path
+            )
+        }
+        let here = SiteURL.round(id)
+        pager =
+            pages > 1
+            ? Pager(
+                page: page,
+                pages: pages,
+                previous: page > 1 ? here.path(["page": String(page - 1)]) : nil,
+                next: page < pages ? here.path(["page": String(page + 1)]) : nil
+            ) : nil
+    }
+}
+
+/// "Open the round now?" and "Close the round now?": what will happen, and the one button.
+struct RoundConfirmPage {
+    let title: String
+    let confirmTitle: String
+    let confirmButton: String
+    let lines: [String]
+    let action: String
+    let cancel: String
+}
+
+/// A4 pages of cut-out slips, each with its branch, a QR code of its link and the link.
+struct SlipsPage {
+    struct Slip {
+        let branch: String
+        let url: String
+        let qr: String
+    }
+
+    let title: String
+    let slips: [Slip]
+    let count: Int
+    let hasSlips: Bool
+    let instructions: String
+    let countLabel: String
+    let none: String
+    let linkBase: String
+    let linkBaseLocal: Bool
+    let print = true
+
+    init(title: String, slips: [Slip], instructions: String, countLabel: String, none: String, linkBase: LinkBase) {
+        self.title = title
+        self.slips = slips
+        self.count = slips.count
+        self.hasSlips = !slips.isEmpty
+        self.instructions = instructions
+        self.countLabel = countLabel
+        self.none = none
+        self.linkBase = linkBase.linkBase
+        self.linkBaseLocal = linkBase.linkBaseLocal
+    }
+}
+
+/// An A4 poster for a branch's service window: its public link as a QR code.
+struct PosterPage {
+    let title: String
+    let branch: String
+    let url: String
+    let qr: String
+    let linkBase: String
+    let linkBaseLocal: Bool
+    let print = true
+}
