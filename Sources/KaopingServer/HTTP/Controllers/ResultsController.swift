@@ -43,9 +43,9 @@ public struct ResultsController: Sendable {
         let parents = Set(subjects.compactMap(\.parent)).sorted()
         if let organisation { subjects = subjects.filter { $0.parent == organisation } }
         subjects = Self.sorted(subjects, by: sort)
-        let page = max(request.uri.queryParameters["page"].flatMap { Int($0) } ?? 1, 1)
+        let pageNumber = max(request.uri.queryParameters["page"].flatMap { Int($0) } ?? 1, 1)
         let pages = max((subjects.count + Self.pageSize - 1) / Self.pageSize, 1)
-        let shown = subjects.dropFirst((page - 1) * Self.pageSize).prefix(Self.pageSize)
+        let shown = subjects.dropFirst((pageNumber - 1) * Self.pageSize).prefix(Self.pageSize)
         func link(sort: String? = nil, page: Int? = nil) -> String {
             var query: [(String, String)] = []
             if let organisation { query.append(("org", organisation)) }
@@ -53,43 +53,57 @@ public struct ResultsController: Sendable {
             if let page, page > 1 { query.append(("page", String(page))) }
             return SiteURL.results(id).path(query)
         }
-        var values = header(round, current, context: context)
-        values["rows"] = shown.map { subject -> [String: Any] in
-            var row: [String: Any] = [
-                "rank": subject.rank.map(String.init) ?? "–", "code": subject.code, "name": subject.name, "parent": subject.parent ?? "",
-                "combined": Self.score(subject.combined), "bonus": subject.bonus > 0 ? Self.score(subject.bonus) : "",
-                "grade": subject.grade ?? "–", "band": subject.bandGrade ?? "",
-                "gradeChanged": subject.grade != subject.bandGrade && subject.grade != nil,
-                "incomplete": subject.status == .incomplete, "vetoed": subject.vetoed, "quota": subject.droppedByQuota,
-                "failed": (subject.organisationSheet?.failedBaselines ?? []).joined(separator: "、"),
-                "report": SiteURL.branchReport(id, branchCode: subject.code).path,
-            ]
-            for group in Self.groups {
-                let result = subject.groups[group.rawValue]
-                row[group.rawValue] =
-                    [
-                        "score": Self.score(result?.score), "n": result?.n ?? 0,
-                        "insufficient": result?.status == .insufficient, "present": result != nil,
-                    ] as [String: Any]
-            }
-            return row
+        func cell(_ subject: SubjectResult, _ group: RoundConfiguration.RaterGroup) -> ResultsPage.GroupCell {
+            let result = subject.groups[group.rawValue]
+            return .init(score: Shown.score(result?.score), n: result?.n ?? 0, insufficient: result?.status == .insufficient)
         }
-        values["hasRows"] = !shown.isEmpty
-        values["organisations"] = parents.map { ["name": $0, "selected": $0 == organisation] as [String: Any] }
-        values["hasOrganisations"] = !parents.isEmpty
-        values["sortLinks"] = ["rank", "code", "organisation", "members", "public"].reduce(into: [String: String]()) { $0[$1] = link(sort: $1) }
-        values["groupsPresent"] = Self.groups.reduce(into: [String: Bool]()) { present, group in
-            present[group.rawValue] = round.configuration.groups[group] != nil
+        let rows = shown.map { subject in
+            ResultsPage.Row(
+                rank: subject.rank.map(String.init) ?? "–",
+                code: subject.code,
+                name: subject.name,
+                parent: subject.parent,
+                combined: Shown.score(subject.combined),
+                bonus: subject.bonus > 0 ? Shown.score(subject.bonus) : "",
+                grade: subject.grade ?? "–",
+                band: subject.bandGrade ?? "",
+                gradeChanged: subject.grade != subject.bandGrade && subject.grade != nil,
+                incomplete: subject.status == .incomplete,
+                vetoed: subject.vetoed,
+                quota: subject.droppedByQuota,
+                failed: (subject.organisationSheet?.failedBaselines ?? []).joined(separator: "、"),
+                report: SiteURL.branchReport(id, branchCode: subject.code).path,
+                organisation: cell(subject, .organisation),
+                members: cell(subject, .members),
+                public: cell(subject, .public)
+            )
         }
-        if pages > 1 {
-            values["pager"] =
-                [
-                    "page": page, "pages": pages,
-                    "previous": page > 1 ? link(sort: sort, page: page - 1) : "", "next": page < pages ? link(sort: sort, page: page + 1) : "",
-                ] as [String: Any]
-        }
-        values["count"] = subjects.count
-        return try views.page("results", values, context: context)
+        let groups = round.configuration.groups
+        let page = ResultsPage(
+            header: ResultsHeader(round: round.summary, current: current),
+            rows: Array(rows),
+            hasRows: !rows.isEmpty,
+            count: subjects.count,
+            organisations: parents.map { .init(name: $0, selected: $0 == organisation) },
+            hasOrganisations: !parents.isEmpty,
+            filterAction: SiteURL.results(id).path,
+            sortLinks: .init(
+                rank: link(sort: "rank"),
+                code: link(sort: "code"),
+                organisation: link(sort: "organisation"),
+                members: link(sort: "members"),
+                public: link(sort: "public")
+            ),
+            groupsPresent: .init(organisation: groups[.organisation] != nil, members: groups[.members] != nil, public: groups[.public] != nil),
+            pager: pages > 1
+                ? .init(
+                    page: pageNumber,
+                    pages: pages,
+                    previous: pageNumber > 1 ? link(sort: sort, page: pageNumber - 1) : nil,
+                    next: pageNumber < pages ? link(sort: sort, page: pageNumber + 1) : nil
+                ) : nil
+        )
+        return try views.page("results", page, context: context)
     }
 
     @Sendable func report(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -105,104 +119,108 @@ public struct ResultsController: Sendable {
         let language = context.language
         let forms = try await results.groupForms(roundID: id)
         let details = try await results.details(roundID: id, branchCode: code)
-        var values = header(round, current, context: context)
-        values["code"] = subject.code
-        values["name"] = subject.name
-        values["parent"] = subject.parent ?? ""
-        values["rank"] = subject.rank.map(String.init) ?? "–"
-        values["combined"] = Self.score(subject.combined)
-        values["combinedBeforeBonus"] = Self.score(subject.combinedBeforeBonus)
-        values["bonus"] = Self.score(subject.bonus)
-        values["grade"] = subject.grade ?? "–"
-        values["band"] = subject.bandGrade ?? "–"
-        values["vetoed"] = subject.vetoed
-        values["quota"] = subject.droppedByQuota
-        values["incomplete"] = subject.status == .incomplete
-        values["threshold"] = round.configuration.anonymityThreshold
-        values["isAdmin"] = context.user?.role == .admin
-        values["groups"] = Self.groups.compactMap { group -> [String: Any]? in
+        let groups = Self.groups.compactMap { group -> BranchReportPage.Group? in
             guard let result = subject.groups[group.rawValue] else { return nil }
-            let form = forms[group.rawValue]
-            var row: [String: Any] = [
-                "label": context.language.text("group_\(group.rawValue)"),
-                "weight": Self.number(result.weight), "responses": result.responses, "n": result.n, "nTrimmed": result.nTrimmed,
-                "score": Self.score(result.score), "sd": Self.score(result.standardDeviation),
-                "ci": result.confidenceLow.map { "\(Self.score($0))–\(Self.score(result.confidenceHigh))" } ?? "–",
-                "insufficient": result.status == .insufficient,
-                "satisfaction": result.satisfactionRate.map { String(format: "%.1f%%", $0 * 100) } ?? "",
-                "straight": result.straightLinedShare.map { String(format: "%.1f%%", $0 * 100) } ?? "",
-                "survey": group != .organisation,
-                "shown": result.breakdownShown,
-            ]
-            guard group != .organisation, result.breakdownShown, let form else { return row }
-            let dimensions = form.dimensions.map { dimension in
+            let form = group == .organisation || !result.breakdownShown ? nil : forms[group.rawValue]
+            let counts = details.counts[group.rawValue] ?? [:]
+            let comments = details.comments[group.rawValue] ?? [:]
+            let dimensions = (form?.dimensions ?? []).map { dimension in
                 Charts.Bar(label: dimension.label.text(language), value: result.dimensions[dimension.key])
             }
-            if !dimensions.isEmpty {
-                row["chart"] = Charts.bars(dimensions, title: context.language.text("results_dimensions"))
-            }
-            let counts = details.counts[group.rawValue] ?? [:]
-            row["items"] = form.items.filter(\.isScored).map { item -> [String: Any] in
-                let itemCounts = counts[item.key] ?? [:]
-                let total = itemCounts.values.reduce(0, +)
-                return [
-                    "label": item.label.text(language),
-                    "options": item.options.map { option -> [String: Any] in
-                        let count = itemCounts[option.key] ?? 0
-                        let percent = total > 0 ? Int((Double(count) * 100 / Double(total)).rounded(.toNearestOrAwayFromZero)) : 0
-                        return [
-                            "label": option.label.text(language), "count": count,
-                            "share": total > 0 ? "\(percent)%" : "–", "width": percent,
-                        ]
-                    },
-                ]
-            }
-            let comments = details.comments[group.rawValue] ?? [:]
-            row["comments"] = form.items.filter { $0.type == .longText || $0.type == .text }.compactMap { item -> [String: Any]? in
-                guard let texts = comments[item.key], !texts.isEmpty else { return nil }
-                return ["label": item.label.text(language), "texts": texts]
-            }
-            return row
+            return BranchReportPage.Group(
+                label: language.text("group_\(group.rawValue)"),
+                weight: Shown.number(result.weight),
+                responses: result.responses,
+                n: result.n,
+                nTrimmed: result.nTrimmed,
+                score: Shown.score(result.score),
+                sd: Shown.score(result.standardDeviation),
+                ci: result.confidenceLow.map { "\(Shown.score($0))–\(Shown.score(result.confidenceHigh))" } ?? "–",
+                insufficient: result.status == .insufficient,
+                satisfaction: Shown.percent(result.satisfactionRate),
+                survey: group != .organisation,
+                shown: result.breakdownShown,
+                chart: dimensions.isEmpty ? nil : Charts.bars(dimensions, title: language.text("results_dimensions")),
+                items: (form?.items ?? []).filter(\.isScored).map { item in
+                    let itemCounts = counts[item.key] ?? [:]
+                    let total = itemCounts.values.reduce(0, +)
+                    return BranchReportPage.Item(
+                        label: item.label.text(language),
+                        options: item.options.map { option in
+                            let count = itemCounts[option.key] ?? 0
+                            let percent = total > 0 ? Int((Double(count) * 100 / Double(total)).rounded(.toNearestOrAwayFromZero)) : 0
+                            return .init(label: option.label.text(language), count: count, share: total > 0 ? "\(percent)%" : "–", width: percent)
+                        }
+                    )
+                },
+                comments: (form?.items ?? []).filter { $0.type == .longText || $0.type == .text }.compactMap { item in
+                    guard let texts = comments[item.key], !texts.isEmpty else { return nil }
+                    return .init(label: item.label.text(language), texts: texts)
+                }
+            )
         }
-        if let sheet = subject.organisationSheet, let form = forms["organisation"] {
-            values["sheet"] = Self.sheetValues(sheet, form: form, language: language)
-        }
-        return try views.page("result_branch", values, context: context)
+        let page = BranchReportPage(
+            header: ResultsHeader(round: round.summary, current: current),
+            code: subject.code,
+            name: subject.name,
+            parent: subject.parent,
+            rank: subject.rank.map(String.init) ?? "–",
+            combined: Shown.score(subject.combined),
+            combinedBeforeBonus: Shown.score(subject.combinedBeforeBonus),
+            bonus: Shown.score(subject.bonus),
+            grade: subject.grade ?? "–",
+            band: subject.bandGrade ?? "–",
+            vetoed: subject.vetoed,
+            quota: subject.droppedByQuota,
+            incomplete: subject.status == .incomplete,
+            threshold: round.configuration.anonymityThreshold,
+            isAdmin: context.user?.role == .admin,
+            groups: groups,
+            sheet: subject.organisationSheet.flatMap { sheet in forms["organisation"].map { SheetSummary(sheet, form: $0, language: language) } }
+        )
+        return try views.page("result_branch", page, context: context)
     }
 
     @Sendable func diagnostics(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (_, round, current) = try await load(context)
-        var values = header(round, current, context: context)
         let diagnostics = current.result.diagnostics
-        values["alpha"] = Self.groups.compactMap { group -> [String: Any]? in
+        let language = context.language
+        let alpha = Self.groups.compactMap { group -> DiagnosticsPage.Alpha? in
             guard round.configuration.groups[group] != nil else { return nil }
-            let alpha = diagnostics.alpha[group.rawValue]
-            return [
-                "label": context.language.text("group_\(group.rawValue)"),
-                "value": alpha.map { String(format: "%.3f", $0) } ?? "–",
-                "low": diagnostics.lowAgreement.contains(group.rawValue),
-            ]
+            return .init(
+                label: language.text("group_\(group.rawValue)"),
+                value: diagnostics.alpha[group.rawValue].map { String(format: "%.3f", $0) } ?? "–",
+                low: diagnostics.lowAgreement.contains(group.rawValue)
+            )
         }
-        var flagged: [[String: Any]] = []
+        var flagged: [(share: Double, row: DiagnosticsPage.Flagged)] = []
         for subject in current.result.subjects {
             for group in [RoundConfiguration.RaterGroup.members, .public] {
                 guard let result = subject.groups[group.rawValue], let share = result.straightLinedShare, result.responses >= 5, share >= 0.3 else {
                     continue
                 }
-                flagged.append([
-                    "code": subject.code, "name": subject.name, "group": context.language.text("group_\(group.rawValue)"),
-                    "share": String(format: "%.0f%%", share * 100), "responses": result.responses, "sort": share,
-                ])
+                let row = DiagnosticsPage.Flagged(
+                    code: subject.code,
+                    name: subject.name,
+                    group: language.text("group_\(group.rawValue)"),
+                    share: Shown.percent(share, decimals: 0),
+                    responses: result.responses,
+                    report: SiteURL.branchReport(round.summary.id, branchCode: subject.code).path
+                )
+                flagged.append((share, row))
             }
         }
-        flagged.sort { ($0["sort"] as! Double) > ($1["sort"] as! Double) }
-        values["flagged"] = Array(flagged.prefix(200))
-        values["hasFlagged"] = !flagged.isEmpty
-        values["flaggedCount"] = flagged.count
-        let insufficient = current.result.subjects.filter { subject in subject.groups.values.contains { $0.status == .insufficient } }
-        values["insufficientCount"] = insufficient.count
-        values["incompleteCount"] = current.result.subjects.filter { $0.status == .incomplete }.count
-        return try views.page("diagnostics", values, context: context)
+        flagged.sort { $0.share > $1.share }
+        let page = DiagnosticsPage(
+            header: ResultsHeader(round: round.summary, current: current),
+            alpha: alpha,
+            insufficientCount: current.result.subjects.filter { subject in subject.groups.values.contains { $0.status == .insufficient } }.count,
+            incompleteCount: current.result.subjects.filter { $0.status == .incomplete }.count,
+            flagged: flagged.prefix(200).map(\.row),
+            hasFlagged: !flagged.isEmpty,
+            flaggedCount: flagged.count
+        )
+        return try views.page("diagnostics", page, context: context)
     }
 
     // MARK: Downloads
@@ -287,20 +305,6 @@ public struct ResultsController: Sendable {
         return id
     }
 
-    static func sheetValues(_ sheet: SheetResult, form: FormDefinition, language: Language) -> [String: Any] {
-        let deductions: [[String: Any]] = form.items.filter { $0.type == .deduction }.map { item in
-            ["label": item.label.text(language), "maximum": number(item.maximum ?? 0), "lost": number(sheet.lost[item.key] ?? 0)]
-        }
-        let bonuses: [[String: Any]] = form.items.filter { $0.type == .bonus }.map { item in
-            ["label": item.label.text(language), "cap": number(item.maximum ?? 0), "earned": number(sheet.earned[item.key] ?? 0)]
-        }
-        let failed: [String] = form.items.filter { sheet.failedBaselines.contains($0.key) }.map { $0.label.text(language) }
-        return [
-            "evaluators": sheet.evaluators, "base": score(sheet.baseScore), "bonus": score(sheet.bonus),
-            "deductions": deductions, "bonuses": bonuses, "failed": failed, "hasFailed": !failed.isEmpty,
-        ]
-    }
-
     private func load(_ context: AppRequestContext) async throws -> (UUID, RoundDetails, ResultsRepository.Current) {
         let (round, current) = try await results.requested(context, rounds: rounds)
         let configuration = try await rounds.configuration(round.id) ?? RoundConfiguration()
@@ -312,14 +316,6 @@ public struct ResultsController: Sendable {
         let configuration: RoundConfiguration
     }
 
-    private func header(_ round: RoundDetails, _ current: ResultsRepository.Current, context: AppRequestContext) -> [String: Any] {
-        [
-            "id": round.summary.id.uuidString.lowercased(), "title": round.summary.title,
-            "provisional": current.provisional, "computedAt": ChinaTime.format(current.computedAt),
-            "method": current.result.methodVersion, "configHash": String(current.result.configurationHash.prefix(12)),
-        ]
-    }
-
     static func sorted(_ subjects: [SubjectResult], by key: String) -> [SubjectResult] {
         func score(_ subject: SubjectResult, _ group: String) -> Double { subject.groups[group]?.score ?? -1 }
         switch key {
@@ -329,14 +325,4 @@ public struct ResultsController: Sendable {
         default: return subjects  // already in rank order
         }
     }
-
-    /// Two decimals as in the downloads; a dash where there is no score.
-    static func score(_ value: Double?) -> String {
-        value == nil ? "–" : ResultsTable.decimal(value)
-    }
-
-    static func number(_ value: Double) -> String {
-        value == value.rounded() ? String(Int(value)) : String(format: "%.2f", value)
-    }
-
 }

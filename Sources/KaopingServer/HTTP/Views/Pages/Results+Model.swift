@@ -1,0 +1,252 @@
+import Foundation
+import KaopingAggregation
+import KaopingForms
+
+/// What the results pages share: which round, whether the figures are final, how they were
+/// computed, and where the pages and downloads of the round's results are. The templates read
+/// it inside `{{#header}}…{{/header}}`.
+struct ResultsHeader {
+    struct Links {
+        let round: String
+        let results: String
+        let diagnostics: String
+        let xlsx: String
+        let xlsxEnglish: String
+        let csv: String
+        let csvEnglish: String
+        let responses: String
+        let sheets: String
+
+        init(_ id: UUID) {
+            let key = id.lowercased
+            round = SiteURL.round(id).path
+            results = SiteURL.results(id).path
+            diagnostics = SiteURL.diagnostics(key).path
+            xlsx = SiteURL.resultsXLSX(key).path
+            xlsxEnglish = SiteURL.resultsXLSX(key).path(["lang": "en"])
+            csv = SiteURL.resultsCSV(key).path
+            csvEnglish = SiteURL.resultsCSV(key).path(["lang": "en"])
+            responses = SiteURL.responsesCSV(key).path
+            sheets = SiteURL.sheetsCSV(key).path
+        }
+    }
+
+    let title: String
+    let provisional: Bool
+    let computedAt: String
+    let method: String
+    let configHash: String
+    let links: Links
+
+    init(round: RoundSummary, current: ResultsRepository.Current) {
+        title = round.title
+        provisional = current.provisional
+        computedAt = ChinaTime.format(current.computedAt)
+        method = current.result.methodVersion
+        configHash = String(current.result.configurationHash.prefix(12))
+        links = Links(round.id)
+    }
+}
+
+/// Figures as the pages show them: two decimals as in the downloads, a dash for no score.
+enum Shown {
+    static func score(_ value: Double?) -> String {
+        value == nil ? "–" : ResultsTable.decimal(value)
+    }
+
+    static func number(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(format: "%.2f", value)
+    }
+
+    static func percent(_ share: Double?, decimals: Int = 1) -> String {
+        share.map { String(format: "%.\(decimals)f%%", $0 * 100) } ?? ""
+    }
+}
+
+/// The ranking: every branch's combined score, group scores, grade and flags, a page at a time,
+/// sortable and filtered by superior organisation.
+struct ResultsPage {
+    struct GroupCell {
+        let score: String
+        let n: Int
+        let insufficient: Bool
+    }
+
+    struct Row {
+        let rank: String
+        let code: String
+        let name: String
+        let parent: String?
+        let combined: String
+        let bonus: String
+        let grade: String
+        let band: String
+        let gradeChanged: Bool
+        let incomplete: Bool
+        let vetoed: Bool
+        let quota: Bool
+        let failed: String
+        let report: String
+        let organisation: GroupCell
+        let members: GroupCell
+        let `public`: GroupCell
+    }
+
+    struct Organisation {
+        let name: String
+        let selected: Bool
+    }
+
+    struct SortLinks {
+        let rank: String
+        let code: String
+        let organisation: String
+        let members: String
+        let `public`: String
+    }
+
+    struct GroupsPresent {
+        let organisation: Bool
+        let members: Bool
+        let `public`: Bool
+    }
+
+    struct Pager {
+        let page: Int
+        let pages: Int
+        let previous: String?
+        let next: String?
+    }
+
+    let header: ResultsHeader
+    let rows: [Row]
+    let hasRows: Bool
+    let count: Int
+    let organisations: [Organisation]
+    let hasOrganisations: Bool
+    let filterAction: String
+    let sortLinks: SortLinks
+    let groupsPresent: GroupsPresent
+    let pager: Pager?
+}
+
+/// One branch's report: its scores, each group's figures and answers (above the anonymity
+/// threshold), and the organisation's score sheet.
+struct BranchReportPage {
+    struct Option {
+        let label: String
+        let count: Int
+        let share: String
+        let width: Int
+    }
+
+    struct Item {
+        let label: String
+        let options: [Option]
+    }
+
+    struct Comments {
+        let label: String
+        let texts: [String]
+    }
+
+    struct Group {
+        let label: String
+        let weight: String
+        let responses: Int
+        let n: Int
+        let nTrimmed: Int
+        let score: String
+        let sd: String
+        let ci: String
+        let insufficient: Bool
+        let satisfaction: String
+        let survey: Bool
+        let shown: Bool
+        let chart: String?
+        let items: [Item]
+        let comments: [Comments]
+    }
+
+    let header: ResultsHeader
+    let code: String
+    let name: String
+    let parent: String?
+    let rank: String
+    let combined: String
+    let combinedBeforeBonus: String
+    let bonus: String
+    let grade: String
+    let band: String
+    let vetoed: Bool
+    let quota: Bool
+    let incomplete: Bool
+    let threshold: Int
+    let isAdmin: Bool
+    let groups: [Group]
+    let sheet: SheetSummary?
+}
+
+/// The organisation's score sheets of one branch, combined.
+struct SheetSummary {
+    struct Deduction {
+        let label: String
+        let maximum: String
+        let lost: String
+    }
+
+    struct Bonus {
+        let label: String
+        let cap: String
+        let earned: String
+    }
+
+    let evaluators: Int
+    let base: String
+    let bonus: String
+    let deductions: [Deduction]
+    let bonuses: [Bonus]
+    let failed: [String]
+    let hasFailed: Bool
+
+    init(_ sheet: SheetResult, form: FormDefinition, language: Language) {
+        evaluators = sheet.evaluators
+        base = Shown.score(sheet.baseScore)
+        bonus = Shown.score(sheet.bonus)
+        deductions = form.items.filter { $0.type == .deduction }.map { item in
+            Deduction(label: item.label.text(language), maximum: Shown.number(item.maximum ?? 0), lost: Shown.number(sheet.lost[item.key] ?? 0))
+        }
+        bonuses = form.items.filter { $0.type == .bonus }.map { item in
+            Bonus(label: item.label.text(language), cap: Shown.number(item.maximum ?? 0), earned: Shown.number(sheet.earned[item.key] ?? 0))
+        }
+        failed = form.items.filter { sheet.failedBaselines.contains($0.key) }.map { $0.label.text(language) }
+        hasFailed = !failed.isEmpty
+    }
+}
+
+/// Checks on the round's data: agreement between raters, groups below quorum, and answer sets
+/// that look mechanical (the same option everywhere).
+struct DiagnosticsPage {
+    struct Alpha {
+        let label: String
+        let value: String
+        let low: Bool
+    }
+
+    struct Flagged {
+        let code: String
+        let name: String
+        let group: String
+        let share: String
+        let responses: Int
+        let report: String
+    }
+
+    let header: ResultsHeader
+    let alpha: [Alpha]
+    let insufficientCount: Int
+    let incompleteCount: Int
+    let flagged: [Flagged]
+    let hasFlagged: Bool
+    let flaggedCount: Int
+}
