@@ -20,7 +20,7 @@ public struct APITokensController: Sendable {
     }
 
     @Sendable func index(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try await page(context: context)
+        try views.page("tokens", TokensPage(try await tokens.list()), context: context)
     }
 
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -28,7 +28,8 @@ public struct APITokensController: Sendable {
         let form = try await request.formData(context: context)
         let name = (form["name"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...100).contains(name.count) else {
-            return try await page(context: context, extra: ["problem": context.language.text("tokens_name_needed")], status: .unprocessableContent)
+            let page = TokensPage(try await tokens.list(), problem: context.language.text("tokens_name_needed"))
+            return try views.page("tokens", page, status: .unprocessableContent, context: context)
         }
         let (id, token) = try await tokens.create(name: name, createdBy: context.user?.id)
         try await audit.record(
@@ -41,7 +42,7 @@ public struct APITokensController: Sendable {
             )
         )
         // Shown once, on this response only; the database keeps its hash.
-        var response = try await page(context: context, extra: ["newToken": token, "newName": name])
+        var response = try views.page("tokens", TokensPage(try await tokens.list(), newToken: token, newName: name), context: context)
         response.headers[.cacheControl] = "no-store"
         return response
     }
@@ -57,20 +58,5 @@ public struct APITokensController: Sendable {
             )
         )
         return .seeOther(.tokens)
-    }
-
-    private func page(context: AppRequestContext, extra: [String: Any] = [:], status: HTTPResponse.Status = .ok) async throws -> Response {
-        let list = try await tokens.list()
-        var values: [String: Any] = [
-            "tokens": list.map { token -> [String: Any] in
-                [
-                    "id": token.id.uuidString.lowercased(), "name": token.name, "created": ChinaTime.format(token.createdAt),
-                    "used": token.lastUsedOn ?? "–", "revoked": token.revoked,
-                ]
-            },
-            "hasTokens": !list.isEmpty,
-        ]
-        values.merge(extra, uniquingKeysWith: { $1 })
-        return try views.page("tokens", values, status: status, context: context)
     }
 }

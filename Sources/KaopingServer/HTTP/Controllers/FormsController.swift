@@ -21,18 +21,7 @@ public struct FormsController: Sendable {
     }
 
     @Sendable func index(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let language = context.language
-        let forms: [[String: Any]] = catalog.forms.map { form in
-            [
-                "id": form.id,
-                "title": form.title.text(language),
-                "kind": context.language.text("forms_kind_\(form.kind.rawValue)"),
-                "version": form.version,
-                "items": FormSummary(form).line.split(separator: "·").dropFirst(3).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? "",
-                "file": (form.sourceFile as NSString?)?.lastPathComponent ?? "",
-            ]
-        }
-        return try views.page("forms_index", ["forms": forms], context: context)
+        try views.page("forms_index", FormsIndexPage(catalog.forms, language: context.language), context: context)
     }
 
     @Sendable func preview(_ request: Request, context: AppRequestContext) async throws -> Response {

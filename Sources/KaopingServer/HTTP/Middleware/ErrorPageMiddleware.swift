@@ -106,13 +106,13 @@ public struct ErrorPageMiddleware: RouterMiddleware {
                 body: .init(byteBuffer: ByteBuffer(string: json))
             )
         }
-        let values: [String: Any] = [
-            "status": failure.status.code,
-            "message": knownMessage,
-            "requestId": context.id,
-            "home": request.uri.path.hasPrefix(SiteURL.adminPrefix) ? SiteURL.admin.path : SiteURL.root.path,
-        ]
-        if let page = try? views.page("error", values, status: failure.status, context: context) {
+        let page = ErrorPage(
+            status: failure.status.code,
+            message: knownMessage,
+            requestId: context.id,
+            home: request.uri.path.hasPrefix(SiteURL.adminPrefix) ? SiteURL.admin.path : SiteURL.root.path
+        )
+        if let page = try? views.page("error", page, status: failure.status, context: context) {
             return page
         }
         return Response(

@@ -22,3 +22,12 @@ struct PasswordPage {
         self.hasProblems = !problems.isEmpty
     }
 }
+
+/// Something went wrong: the status, what it means in the person's language, the request's
+/// reference for the log, and the way back.
+struct ErrorPage {
+    let status: Int
+    let message: String
+    let requestId: String
+    let home: String
+}
