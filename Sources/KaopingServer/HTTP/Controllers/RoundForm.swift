@@ -133,49 +133,6 @@ struct RoundForm {
         return (problems.isEmpty ? draft : nil, problems)
     }
 
-    /// Values for the template, with the typed text kept.
-    func values(forms: [FormDefinition], language: Language) -> [String: Any] {
-        var values: [String: Any] = [:]
-        for key in [
-            "title", "year", "opens", "closes", "veto_grade", "bonus_cap", "top_grade_quota", "anonymity_threshold", "public_cap", "branch_codes",
-        ] {
-            values[key] = entered[key] ?? ""
-        }
-        // A datetime-local field shows only "2026-12-01T09:00".
-        for key in ["opens", "closes"] {
-            if let text = entered[key], let date = ChinaTime.parse(text) {
-                values[key] = ChinaTime.format(date).replacingOccurrences(of: " ", with: "T")
-            }
-        }
-        values["groups"] = Self.groups.map { group -> [String: Any] in
-            let prefix = group.rawValue
-            let chosen = entered["\(prefix)_form"]
-            let wantsSheet = group == .organisation
-            return [
-                "key": prefix,
-                "label": language.text("round_group_\(prefix)"),
-                "use": entered["\(prefix)_use"] != nil,
-                "forms": forms.filter { ($0.kind == .sheet) == wantsSheet }.map { form -> [String: Any] in
-                    ["id": form.id, "title": form.title.text(language), "selected": form.id == chosen]
-                },
-                "weight": entered["\(prefix)_weight"] ?? "",
-                "quorum": entered["\(prefix)_quorum"] ?? "",
-                "quorumShare": entered["\(prefix)_quorum_share"] ?? "",
-                "trim": entered["\(prefix)_trim"] ?? "",
-                "trimFrom": entered["\(prefix)_trim_from"] ?? "",
-                "isMembers": group == .members,
-            ]
-        }
-        values["grades"] = (0..<Self.gradeRows).map { index -> [String: Any] in
-            ["index": index, "number": index + 1, "name": entered["grade\(index)_name"] ?? "", "min": entered["grade\(index)_min"] ?? ""]
-        }
-        values["renormalise"] = entered["missing_groups"] != "require"
-        values["require"] = entered["missing_groups"] == "require"
-        values["allBranches"] = entered["branches"] != "codes"
-        values["someBranches"] = entered["branches"] == "codes"
-        return values
-    }
-
     static func number(_ value: Double) -> String {
         value == value.rounded() ? String(Int(value)) : String(value)
     }

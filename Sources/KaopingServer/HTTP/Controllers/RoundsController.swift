@@ -239,10 +239,8 @@ public struct RoundsController: Sendable {
         status: HTTPResponse.Status = .unprocessableContent,
         context: AppRequestContext
     ) throws -> Response {
-        var values = form.values(forms: rounds.forms.forms, language: context.language)
-        values["problems"] = problems
-        values["hasProblems"] = !problems.isEmpty
-        return try views.page("round_new", values, status: status, context: context)
+        let page = NewRoundPage(form, forms: rounds.forms.forms, problems: problems, language: context.language)
+        return try views.page("round_new", page, status: status, context: context)
     }
 
     @Sendable func reopen(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -26,21 +26,10 @@ public struct SheetsController: Sendable {
     @Sendable func index(_ request: Request, context: AppRequestContext) async throws -> Response {
         guard let user = context.user else { throw AppError.forbidden }
         let assignments = try await sheets.assignments(userID: user.id)
-        var values: [String: Any] = [
-            "assignments": assignments.map { assignment -> [String: Any] in
-                [
-                    "round": assignment.roundID.uuidString.lowercased(), "roundTitle": assignment.roundTitle,
-                    "code": assignment.branchCode, "name": assignment.branchName,
-                    "status": context.language.text("sheet_status_\(assignment.status ?? "none")"),
-                    "updated": assignment.updatedAt.map(ChinaTime.format) ?? "",
-                ]
-            },
-            "hasAssignments": !assignments.isEmpty,
-        ]
-        if let saved = request.uri.queryParameters["saved"] {
-            values["notice"] = context.language.text(saved == "submit" ? "sheet_submitted" : "sheet_saved")
+        let notice = request.uri.queryParameters["saved"].map { saved in
+            context.language.text(saved == "submit" ? "sheet_submitted" : "sheet_saved")
         }
-        return try views.page("sheets", values, context: context)
+        return try views.page("sheets", SheetsPage(assignments, notice: notice, language: context.language), context: context)
     }
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -1,4 +1,5 @@
 import Foundation
+import KaopingForms
 
 /// The list of rounds, newest first.
 struct RoundsPage {
@@ -252,4 +253,102 @@ struct PosterPage {
     let linkBase: String
     let linkBaseLocal: Bool
     let print = true
+}
+
+/// The "new round" page: every field of a round spec, as typed (or as the defaults propose),
+/// and what is wrong with it.
+struct NewRoundPage {
+    struct FormChoice {
+        let id: String
+        let title: String
+        let selected: Bool
+    }
+
+    struct Group {
+        let key: String
+        let label: String
+        let use: Bool
+        let forms: [FormChoice]
+        let weight: String
+        let quorum: String
+        let quorumShare: String
+        let trim: String
+        let trimFrom: String
+        let isMembers: Bool
+    }
+
+    struct Grade {
+        let index: Int
+        let number: Int
+        let name: String
+        let min: String
+    }
+
+    let action = SiteURL.rounds.path
+    let title: String
+    let year: String
+    let opens: String
+    let closes: String
+    let vetoGrade: String
+    let bonusCap: String
+    let topGradeQuota: String
+    let anonymityThreshold: String
+    let publicCap: String
+    let branchCodes: String
+    let groups: [Group]
+    let grades: [Grade]
+    let renormalise: Bool
+    let require: Bool
+    let allBranches: Bool
+    let someBranches: Bool
+    let problems: [String]
+    let hasProblems: Bool
+
+    init(_ form: RoundForm, forms: [FormDefinition], problems: [String], language: Language) {
+        let entered = form.entered
+        func field(_ key: String) -> String { entered[key] ?? "" }
+        // A datetime-local field shows only "2026-12-01T09:00".
+        func moment(_ key: String) -> String {
+            guard let text = entered[key], let date = ChinaTime.parse(text) else { return field(key) }
+            return ChinaTime.format(date).replacingOccurrences(of: " ", with: "T")
+        }
+        title = field("title")
+        year = field("year")
+        opens = moment("opens")
+        closes = moment("closes")
+        vetoGrade = field("veto_grade")
+        bonusCap = field("bonus_cap")
+        topGradeQuota = field("top_grade_quota")
+        anonymityThreshold = field("anonymity_threshold")
+        publicCap = field("public_cap")
+        branchCodes = field("branch_codes")
+        groups = RoundForm.groups.map { group in
+            let prefix = group.rawValue
+            let chosen = entered["\(prefix)_form"]
+            let wantsSheet = group == .organisation
+            return Group(
+                key: prefix,
+                label: language.text("round_group_\(prefix)"),
+                use: entered["\(prefix)_use"] != nil,
+                forms: forms.filter { ($0.kind == .sheet) == wantsSheet }.map { form in
+                    FormChoice(id: form.id, title: form.title.text(language), selected: form.id == chosen)
+                },
+                weight: field("\(prefix)_weight"),
+                quorum: field("\(prefix)_quorum"),
+                quorumShare: field("\(prefix)_quorum_share"),
+                trim: field("\(prefix)_trim"),
+                trimFrom: field("\(prefix)_trim_from"),
+                isMembers: group == .members
+            )
+        }
+        grades = (0..<RoundForm.gradeRows).map { index in
+            Grade(index: index, number: index + 1, name: field("grade\(index)_name"), min: field("grade\(index)_min"))
+        }
+        renormalise = entered["missing_groups"] != "require"
+        require = entered["missing_groups"] == "require"
+        allBranches = entered["branches"] != "codes"
+        someBranches = entered["branches"] == "codes"
+        self.problems = problems
+        hasProblems = !problems.isEmpty
+    }
 }
