@@ -36,32 +36,21 @@ public struct OrganisationController: Sendable {
     private func indexPage(
         _ request: Request,
         context: AppRequestContext,
-        entered: [String: Any] = [:],
+        add: OrganisationPage.NewBranch = .init(),
+        addProblems: [String] = [],
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
-        let branches = try await organisation.branches()
-        var values: [String: Any] = [
-            "branches": branches.map { branch -> [String: Any] in
-                [
-                    "code": branch.code, "name": branch.name, "organisation": branch.organisation ?? "",
-                    "secretary": branch.secretary ?? "", "members": branch.members, "inactive": !branch.active,
-                ]
-            },
-            "hasBranches": !branches.isEmpty,
-            "branchCount": branches.count,
-            "memberCount": branches.reduce(0) { $0 + $1.members },
-        ]
-        if let kind = request.uri.queryParameters["imported"], let created = request.uri.queryParameters["created"],
-            let updated = request.uri.queryParameters["updated"]
-        {
-            values["notice"] = context.language.text(
+        let query = request.uri.queryParameters
+        var notice: String?
+        if let kind = query["imported"], let created = query["created"], let updated = query["updated"] {
+            notice = context.language.text(
                 kind == "members" ? "org_imported_members" : "org_imported_branches",
                 ["created": String(created), "updated": String(updated)]
             )
         }
-        if request.uri.queryParameters["saved"] != nil { values["notice"] = context.language.text("org_saved") }
-        values.merge(entered, uniquingKeysWith: { $1 })
-        return try views.page("org", values, status: status, context: context)
+        if query["saved"] != nil { notice = context.language.text("org_saved") }
+        let page = OrganisationPage(try await organisation.branches(), notice: notice, add: add, addProblems: addProblems)
+        return try views.page("org", page, status: status, context: context)
     }
 
     @Sendable func upload(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -72,7 +61,7 @@ public struct OrganisationController: Sendable {
         else {
             return try views.page(
                 "org_upload_problem",
-                ["message": context.language.text("org_upload_missing")],
+                UploadProblemPage(message: context.language.text("org_upload_missing")),
                 status: .unprocessableContent,
                 context: context
             )
@@ -87,25 +76,31 @@ public struct OrganisationController: Sendable {
     @Sendable func preview(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (id, upload) = try await self.upload(context)
         let language = context.language
-        var values: [String: Any] = [
-            "id": id.uuidString.lowercased(), "fileName": upload.fileName,
-            "kindLabel": context.language.text("org_kind_\(upload.kind.rawValue)"),
-            "applied": upload.appliedAt != nil,
-        ]
+        let page: ImportPreviewPage
         switch upload.kind {
         case .branches:
             let preview = OrganisationCSV.branches(upload.content)
-            values.merge(summary(preview, language: language), uniquingKeysWith: { $1 })
-            values["sample"] = preview.rows.prefix(20).map { ["a": $0.code, "b": $0.name, "c": $0.parent ?? "", "d": $0.secretary ?? ""] }
-            values["columns"] = ["code", "name", "parent", "secretary"].map { context.language.text("org_col_\($0)") }
+            page = ImportPreviewPage(
+                upload,
+                id: id,
+                preview: preview,
+                columns: ["code", "name", "parent", "secretary"].map { language.text("org_col_\($0)") },
+                sample: preview.rows.prefix(20).map { .init(a: $0.code, b: $0.name, c: $0.parent ?? "", d: $0.secretary ?? "") },
+                language: language
+            )
         case .members:
             let preview = OrganisationCSV.members(upload.content, knownBranches: try await organisation.branchCodes())
-            values.merge(summary(preview, language: language), uniquingKeysWith: { $1 })
-            values["sample"] = preview.rows.prefix(20).map { ["a": $0.staffNumber, "b": $0.name, "c": $0.branchCode, "d": $0.phone ?? ""] }
-            values["columns"] = ["staff", "person", "code", "phone"].map { context.language.text("org_col_\($0)") }
+            page = ImportPreviewPage(
+                upload,
+                id: id,
+                preview: preview,
+                columns: ["staff", "person", "code", "phone"].map { language.text("org_col_\($0)") },
+                sample: preview.rows.prefix(20).map { .init(a: $0.staffNumber, b: $0.name, c: $0.branchCode, d: $0.phone ?? "") },
+                language: language
+            )
         }
-        let status: HTTPResponse.Status = (values["canImport"] as? Bool) == true || upload.appliedAt != nil ? .ok : .unprocessableContent
-        return try views.page("org_import", values, status: status, context: context)
+        let status: HTTPResponse.Status = page.canImport || page.applied ? .ok : .unprocessableContent
+        return try views.page("org_import", page, status: status, context: context)
     }
 
     @Sendable func apply(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -151,23 +146,25 @@ public struct OrganisationController: Sendable {
     private func branchPage(
         _ request: Request,
         context: AppRequestContext,
-        entered: [String: Any] = [:],
+        edit: BranchPage.Edit? = nil,
+        editProblems: [String] = [],
+        add: BranchPage.NewMember = .init(),
+        addProblems: [String] = [],
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         guard let code = context.parameters.get("code"),
             let branch = try await organisation.branches().first(where: { $0.code == code })
         else { throw AppError.notFound }
-        let members = try await organisation.members(branchCode: code)
-        var values: [String: Any] = [
-            "code": branch.code, "name": branch.name, "organisation": branch.organisation ?? "", "secretary": branch.secretary ?? "",
-            "inactive": !branch.active,
-            "edit": ["name": branch.name, "parent": branch.organisation ?? "", "secretary": branch.secretary ?? "", "active": branch.active],
-            "members": members.map { ["staff": $0.staffNumber, "name": $0.name, "phone": $0.phone ?? "", "inactive": !$0.active] as [String: Any] },
-            "hasMembers": !members.isEmpty, "memberCount": members.count,
-        ]
-        if request.uri.queryParameters["saved"] != nil { values["notice"] = context.language.text("org_saved") }
-        values.merge(entered, uniquingKeysWith: { $1 })
-        return try views.page("org_branch", values, status: status, context: context)
+        let page = BranchPage(
+            branch,
+            members: try await organisation.members(branchCode: code),
+            notice: request.uri.queryParameters["saved"] != nil ? context.language.text("org_saved") : nil,
+            edit: edit,
+            editProblems: editProblems,
+            add: add,
+            addProblems: addProblems
+        )
+        return try views.page("org_branch", page, status: status, context: context)
     }
 
     @Sendable func addBranch(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -185,7 +182,13 @@ public struct OrganisationController: Sendable {
         return try await indexPage(
             request,
             context: context,
-            entered: ["add": entered, "addProblems": Self.messages(problems, context), "hasAddProblems": true],
+            add: .init(
+                code: entered["code"] ?? "",
+                name: entered["name"] ?? "",
+                parent: entered["parent"] ?? "",
+                secretary: entered["secretary"] ?? ""
+            ),
+            addProblems: Self.messages(problems, context),
             status: .unprocessableContent
         )
     }
@@ -203,12 +206,11 @@ public struct OrganisationController: Sendable {
             try await record(active ? "org.branch.updated" : "org.branch.deactivated", subject: code, context: context)
             return .seeOther(.branch(code), ["saved": "1"])
         }
-        var edit: [String: Any] = entered
-        edit["active"] = active
         return try await branchPage(
             request,
             context: context,
-            entered: ["edit": edit, "editProblems": Self.messages(problems, context), "hasEditProblems": true],
+            edit: .init(name: entered["name"] ?? "", parent: entered["parent"] ?? "", secretary: entered["secretary"] ?? "", active: active),
+            editProblems: Self.messages(problems, context),
             status: .unprocessableContent
         )
     }
@@ -230,7 +232,8 @@ public struct OrganisationController: Sendable {
         return try await branchPage(
             request,
             context: context,
-            entered: ["add": entered, "addProblems": Self.messages(problems, context), "hasAddProblems": true],
+            add: .init(staff: entered["staff"] ?? "", name: entered["name"] ?? "", phone: entered["phone"] ?? ""),
+            addProblems: Self.messages(problems, context),
             status: .unprocessableContent
         )
     }
@@ -239,11 +242,7 @@ public struct OrganisationController: Sendable {
         guard let staff = context.parameters.get("staff"), let member = try await organisation.member(staffNumber: staff) else {
             throw AppError.notFound
         }
-        let values: [String: Any] = [
-            "staff": member.staffNumber, "name": member.name, "branchCode": member.branchCode,
-            "edit": ["name": member.name, "branch": member.branchCode, "phone": member.phone ?? "", "active": member.active] as [String: Any],
-        ]
-        return try views.page("org_member", values, context: context)
+        return try views.page("org_member", MemberPage(member), context: context)
     }
 
     @Sendable func editMember(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -261,13 +260,12 @@ public struct OrganisationController: Sendable {
             try await record(active ? "org.member.updated" : "org.member.deactivated", subject: staff, context: context)
             return .seeOther(.branch(row.branchCode), ["saved": "1"])
         }
-        var edit: [String: Any] = entered
-        edit["active"] = active
-        let values: [String: Any] = [
-            "staff": staff, "name": member.name, "branchCode": member.branchCode, "edit": edit, "problems": Self.messages(problems, context),
-            "hasProblems": true,
-        ]
-        return try views.page("org_member", values, status: .unprocessableContent, context: context)
+        let page = MemberPage(
+            member,
+            edit: .init(name: entered["name"] ?? "", branch: entered["branch"] ?? "", phone: entered["phone"] ?? "", active: active),
+            problems: Self.messages(problems, context)
+        )
+        return try views.page("org_member", page, status: .unprocessableContent, context: context)
     }
 
     /// The trimmed, non-empty values of the named fields.
@@ -292,16 +290,5 @@ public struct OrganisationController: Sendable {
             throw AppError.notFound
         }
         return (id, upload)
-    }
-
-    private func summary<Row>(_ preview: ImportPreview<Row>, language: Language) -> [String: Any] {
-        [
-            "rowCount": preview.rows.count,
-            "problemCount": preview.problems.count,
-            "problems": preview.problems.map { ["message": $0.message(language)] },
-            "hasProblems": !preview.problems.isEmpty,
-            "canImport": preview.canImport,
-            "encoding": preview.encoding?.rawValue ?? "?",
-        ]
     }
 }
