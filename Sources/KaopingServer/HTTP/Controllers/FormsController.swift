@@ -54,11 +54,11 @@ public struct FormsController: Sendable {
         status: HTTPResponse.Status,
         context: AppRequestContext
     ) throws -> Response {
-        var values = FormView(form: form, language: context.language, limits: limits).values(submitted: submitted)
-        values["preview"] = true
-        values["previewValid"] = valid
-        values["action"] = SiteURL.form(form.id).path
-        values["anonymous"] = form.kind == .survey
-        return try views.page("form", values, status: status, context: context)
+        var page = FormView(form: form, language: context.language, limits: limits).page(submitted: submitted)
+        page.preview = true
+        page.previewValid = valid
+        page.action = SiteURL.form(form.id).path
+        page.anonymous = form.kind == .survey
+        return try views.page("form", page, status: status, context: context)
     }
 }

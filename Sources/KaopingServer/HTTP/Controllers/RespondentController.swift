@@ -59,14 +59,8 @@ public struct RespondentController: Sendable {
         if case .publicLink(_, let code) = access, request.cookies[Self.answeredCookie(code)] != nil,
             request.uri.queryParameters["again"] == nil
         {
-            return try views.page(
-                "closed",
-                [
-                    "message": context.language.text("public_already"), "again": SiteURL.publicLink(code: code).path(["again": "1"]),
-                    "respondent": true,
-                ],
-                context: context
-            )
+            let page = ClosedPage(message: context.language.text("public_already"), again: SiteURL.publicLink(code: code).path(["again": "1"]))
+            return try views.page("closed", page, context: context)
         }
         let target = access.target
         guard target.roundOpen else { return try await closed(target, context) }
@@ -74,9 +68,9 @@ public struct RespondentController: Sendable {
         // A fresh form is the same for everyone but for a few values: render it once per form
         // version and language, then fill in those values.
         let page = try pages.page("form/\(target.formVersionID)/\(context.language.rawValue)") {
-            var values = FormView(form: form, language: context.language, limits: limits).values(submitted: nil)
-            values.merge(Self.respondentValues(slots: true), uniquingKeysWith: { $1 })
-            return try views.render("form", values, context: context)
+            var page = FormView(form: form, language: context.language, limits: limits).page(submitted: nil)
+            page.respondent(slots: true)
+            return try views.render("form", page, context: context)
         }
         let html = page.fill([
             .csrf: context.csrfToken, .submissionKey: Self.newSubmissionKey(), .action: request.uri.path,
@@ -85,20 +79,6 @@ public struct RespondentController: Sendable {
         var response = HTMLPage(html: html).response
         response.headers[.cacheControl] = "no-store"
         return response
-    }
-
-    /// Values every respondent page shares; with `slots`, placeholders for the per-request ones.
-    static func respondentValues(slots: Bool) -> [String: Any] {
-        var values: [String: Any] = ["anonymous": true, "respondent": true, "script": "form-draft.js"]
-        if slots {
-            values["csrf"] = PrerenderedPage.Slot.csrf.marker
-            values["submissionKey"] = PrerenderedPage.Slot.submissionKey.marker
-            values["action"] = PrerenderedPage.Slot.action.marker
-            values["branchName"] = PrerenderedPage.Slot.branchName.marker
-            values["roundTitle"] = PrerenderedPage.Slot.roundTitle.marker
-            values["draftKey"] = PrerenderedPage.Slot.draftKey.marker
-        }
-        return values
     }
 
     @Sendable func submit(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -173,17 +153,11 @@ public struct RespondentController: Sendable {
             if case .visitCode = access { return try visitCodeUsed(context) }
             return try invitationUsed(context)
         case .capReached:
-            return try views.page(
-                "closed",
-                ["message": context.language.text("public_cap"), "respondent": true],
-                status: .forbidden,
-                context: context
-            )
+            return try views.page("closed", ClosedPage(message: context.language.text("public_cap")), status: .forbidden, context: context)
         }
         let page = try pages.page("thanks/\(target.formVersionID)/\(context.language.rawValue)") {
-            var values = Self.respondentValues(slots: true)
-            values["message"] = form.thanks?.text(context.language) ?? context.language.text("thanks_default")
-            return try views.render("thanks", values, context: context)
+            let page = ThanksPage(message: form.thanks?.text(context.language) ?? context.language.text("thanks_default"))
+            return try views.render("thanks", page, context: context)
         }
         var response = HTMLPage(html: page.fill([.csrf: context.csrfToken, .draftKey: request.uri.path])).response
         if case .publicLink(_, let code) = access {
@@ -249,11 +223,11 @@ public struct RespondentController: Sendable {
     }
 
     private func invitationUsed(_ context: AppRequestContext) throws -> Response {
-        try views.page("closed", ["message": context.language.text("invitation_used"), "respondent": true], status: .gone, context: context)
+        try views.page("closed", ClosedPage(message: context.language.text("invitation_used")), status: .gone, context: context)
     }
 
     private func visitCodeUsed(_ context: AppRequestContext) throws -> Response {
-        try views.page("closed", ["message": context.language.text("visit_code_used"), "respondent": true], status: .gone, context: context)
+        try views.page("closed", ClosedPage(message: context.language.text("visit_code_used")), status: .gone, context: context)
     }
 
     private func definition(_ target: RespondentTarget) async throws -> FormDefinition {
@@ -270,7 +244,7 @@ public struct RespondentController: Sendable {
         } else if let closed = schedule.closedAt, closed <= .now {
             message = context.language.text("respond_closed_at", ["time": ChinaTime.format(closed)])
         }
-        return try views.page("closed", ["message": message, "respondent": true], status: .forbidden, context: context)
+        return try views.page("closed", ClosedPage(message: message), status: .forbidden, context: context)
     }
 
     private func render(
@@ -283,15 +257,15 @@ public struct RespondentController: Sendable {
         unavailable: Bool = false,
         context: AppRequestContext
     ) throws -> Response {
-        var values = FormView(form: form, language: context.language, limits: limits).values(submitted: submitted)
-        values["unavailable"] = unavailable
-        values["action"] = path
-        values["submissionKey"] = key
-        values["branchName"] = target.branchName
-        values["roundTitle"] = target.roundTitle
-        values.merge(Self.respondentValues(slots: false), uniquingKeysWith: { $1 })
-        values["draftKey"] = path
-        var response = try views.page("form", values, status: status, context: context)
+        var page = FormView(form: form, language: context.language, limits: limits).page(submitted: submitted)
+        page.respondent(slots: false)
+        page.unavailable = unavailable
+        page.action = path
+        page.submissionKey = key
+        page.branchName = target.branchName
+        page.roundTitle = target.roundTitle
+        page.draftKey = path
+        var response = try views.page("form", page, status: status, context: context)
         if unavailable { response.headers[.retryAfter] = "60" }
         // Each page carries its own submission key: never serve it from a cache.
         response.headers[.cacheControl] = "no-store"

@@ -115,12 +115,12 @@ public struct SheetsController: Sendable {
         httpStatus: HTTPResponse.Status,
         context: AppRequestContext
     ) throws -> Response {
-        var values = FormView(form: form, language: context.language, limits: limits).values(submitted: submitted)
-        values["action"] = SiteURL.sheet(round: round.lowercased, branch: code).path
-        values["branchName"] = branchName
-        values["sheetMode"] = open
-        values["readOnly"] = !open
-        values["sheetStatus"] = context.language.text("sheet_status_\(status ?? "none")")
-        return try views.page("form", values, status: httpStatus, context: context)
+        var page = FormView(form: form, language: context.language, limits: limits).page(submitted: submitted)
+        page.action = SiteURL.sheet(round: round.lowercased, branch: code).path
+        page.branchName = branchName
+        page.sheetMode = open
+        page.readOnly = !open
+        page.sheetStatus = context.language.text("sheet_status_\(status ?? "none")")
+        return try views.page("form", page, status: httpStatus, context: context)
     }
 }

@@ -96,7 +96,6 @@ struct RenderedPage<Model>: MustacheParent {
     }
 
     private static func value(_ name: String, in object: Any) -> Any? {
-        if let parent = object as? MustacheParent { return parent.child(named: name) }
         guard let child = Mirror(reflecting: object).children.first(where: { $0.label == name }) else { return nil }
         let mirror = Mirror(reflecting: child.value)
         guard mirror.displayStyle == .optional else { return child.value }
