@@ -116,7 +116,7 @@ public struct RespondentController: Sendable {
                 guard publicRate.allow(address: address, branch: target.branchID) else {
                     return try views.page(
                         "closed",
-                        ["message": context.language.text("public_rate"), "respondent": true],
+                        ClosedPage(message: context.language.text("public_rate")),
                         status: .tooManyRequests,
                         context: context
                     )

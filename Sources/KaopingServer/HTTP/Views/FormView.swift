@@ -4,7 +4,7 @@ import KaopingForms
 /// A form on a page (a respondent's, an evaluator's score sheet, an administrator's preview):
 /// the form's own content, what was sent (shown again) and what was wrong with it, and how
 /// this page uses it.
-struct FormPage {
+struct FormPage: PageModel {
     struct Option {
         let optionId: String
         let value: String

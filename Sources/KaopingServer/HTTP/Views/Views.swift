@@ -15,7 +15,7 @@ public struct Views: Sendable {
 
     /// Renders `template` with a page model: the model's stored properties, then the frame
     /// every page has (`PageFrame`), are what the template's names refer to.
-    public func render<Model>(_ template: String, _ model: Model, context: AppRequestContext) throws -> String {
+    func render<Model: PageModel>(_ template: String, _ model: Model, context: AppRequestContext) throws -> String {
         let page = RenderedPage(model: model, frame: PageFrame(context: context))
         guard let html = library.render(page, withTemplate: template) else {
             throw ViewError.missingTemplate(template)
@@ -23,7 +23,7 @@ public struct Views: Sendable {
         return html
     }
 
-    public func page<Model>(
+    func page<Model: PageModel>(
         _ template: String,
         _ model: Model,
         status: HTTPResponse.Status = .ok,
@@ -32,6 +32,10 @@ public struct Views: Sendable {
         HTMLPage(html: try render(template, model, context: context), status: status).response
     }
 }
+
+/// The data of one page, a struct whose stored properties its template names (`Views/Pages/`).
+/// Only such types render: a page cannot be handed a loose dictionary.
+protocol PageModel {}
 
 /// What every page shows besides its own content: the language and its texts, the CSRF token
 /// for its forms, the signed-in account, and the links of the header and the navigation.
@@ -87,7 +91,7 @@ struct FrameLinks {
 ///
 /// Models are plain structs whose stored properties the templates name; computed properties
 /// are invisible to the template (it reads through `Mirror`), so models store what they show.
-struct RenderedPage<Model>: MustacheParent {
+struct RenderedPage<Model: PageModel>: MustacheParent {
     let model: Model
     let frame: PageFrame
 

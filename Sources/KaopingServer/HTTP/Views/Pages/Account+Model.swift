@@ -1,7 +1,7 @@
 import Foundation
 
 /// The sign-in page, empty or with why the last try was refused and what was typed.
-struct LoginPage {
+struct LoginPage: PageModel {
     let action = SiteURL.login.path
     let next: String
     var username = ""
@@ -10,7 +10,7 @@ struct LoginPage {
 }
 
 /// The page for changing one's password: the form, what was wrong, or that it was done.
-struct PasswordPage {
+struct PasswordPage: PageModel {
     let action = SiteURL.password.path
     let notice: String?
     let problems: [String]
@@ -25,7 +25,7 @@ struct PasswordPage {
 
 /// Something went wrong: the status, what it means in the person's language, the request's
 /// reference for the log, and the way back.
-struct ErrorPage {
+struct ErrorPage: PageModel {
     let status: Int
     let message: String
     let requestId: String

@@ -2,7 +2,7 @@ import Foundation
 import KaopingForms
 
 /// The forms the server loaded, each with a link to preview and try it.
-struct FormsIndexPage {
+struct FormsIndexPage: PageModel {
     struct Row {
         let title: String
         let kind: String

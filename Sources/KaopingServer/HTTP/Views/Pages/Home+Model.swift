@@ -2,7 +2,7 @@ import Foundation
 
 /// The admin area's first page: next steps for administrators and evaluators, and for a
 /// branch's viewer the reports of the rounds their branch took part in.
-struct HomePage {
+struct HomePage: PageModel {
     struct RoundLink {
         let title: String
         let status: String

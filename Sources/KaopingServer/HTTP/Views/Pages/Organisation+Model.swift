@@ -2,7 +2,7 @@ import Foundation
 
 /// The organisation: every branch with its members count, the upload of branch and member
 /// lists, and the form for one more branch (with what was typed, when it was refused).
-struct OrganisationPage {
+struct OrganisationPage: PageModel {
     struct BranchRow {
         let code: String
         let name: String
@@ -55,7 +55,7 @@ struct OrganisationPage {
 }
 
 /// One branch: its details to edit, its members, and the form for one more member.
-struct BranchPage {
+struct BranchPage: PageModel {
     struct Edit {
         var name: String
         var parent: String
@@ -136,7 +136,7 @@ struct BranchPage {
 }
 
 /// One member's details to edit, and what was wrong with the last try.
-struct MemberPage {
+struct MemberPage: PageModel {
     struct Edit {
         var name: String
         var branch: String
@@ -164,7 +164,7 @@ struct MemberPage {
 }
 
 /// An uploaded list before it is imported: what was read, every bad row, and a sample.
-struct ImportPreviewPage {
+struct ImportPreviewPage: PageModel {
     struct SampleRow {
         let a: String
         let b: String
@@ -210,7 +210,7 @@ struct ImportPreviewPage {
 }
 
 /// An upload that could not be read at all (no file, no kind).
-struct UploadProblemPage {
+struct UploadProblemPage: PageModel {
     let message: String
     let back = SiteURL.organisation.path
 }

@@ -20,7 +20,7 @@ extension FormPage {
 
 /// After an answer is stored: the form's thanks. Rendered once per form and language; the
 /// CSRF token and the draft to clear are filled in per request.
-struct ThanksPage {
+struct ThanksPage: PageModel {
     let message: String
     let csrf = PrerenderedPage.Slot.csrf.marker
     let draftKey = PrerenderedPage.Slot.draftKey.marker
@@ -30,7 +30,7 @@ struct ThanksPage {
 
 /// Why a respondent cannot answer (not open, closed, used, full), and for a shared device the
 /// way to answer once more.
-struct ClosedPage {
+struct ClosedPage: PageModel {
     let message: String
     var again: String?
     let respondent = true

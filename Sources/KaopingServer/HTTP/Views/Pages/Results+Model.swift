@@ -65,7 +65,7 @@ enum Shown {
 
 /// The ranking: every branch's combined score, group scores, grade and flags, a page at a time,
 /// sortable and filtered by superior organisation.
-struct ResultsPage {
+struct ResultsPage: PageModel {
     struct GroupCell {
         let score: String
         let n: Int
@@ -132,7 +132,7 @@ struct ResultsPage {
 
 /// One branch's report: its scores, each group's figures and answers (above the anonymity
 /// threshold), and the organisation's score sheet.
-struct BranchReportPage {
+struct BranchReportPage: PageModel {
     struct Option {
         let label: String
         let count: Int
@@ -226,7 +226,7 @@ struct SheetSummary {
 
 /// Checks on the round's data: agreement between raters, groups below quorum, and answer sets
 /// that look mechanical (the same option everywhere).
-struct DiagnosticsPage {
+struct DiagnosticsPage: PageModel {
     struct Alpha {
         let label: String
         let value: String

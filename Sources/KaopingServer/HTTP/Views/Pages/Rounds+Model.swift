@@ -2,7 +2,7 @@ import Foundation
 import KaopingForms
 
 /// The list of rounds, newest first.
-struct RoundsPage {
+struct RoundsPage: PageModel {
     struct Row {
         let title: String
         let status: String
@@ -45,7 +45,7 @@ struct LinkBase {
 
 /// One round's page: its schedule and state with the buttons that change it, invitations,
 /// visit codes, evaluators, and each branch's progress.
-struct RoundPage {
+struct RoundPage: PageModel {
     /// Every address the page links to or posts to.
     struct Links {
         let results: String
@@ -203,7 +203,7 @@ struct RoundPage {
 }
 
 /// "Open the round now?" and "Close the round now?": what will happen, and the one button.
-struct RoundConfirmPage {
+struct RoundConfirmPage: PageModel {
     let title: String
     let confirmTitle: String
     let confirmButton: String
@@ -213,7 +213,7 @@ struct RoundConfirmPage {
 }
 
 /// A4 pages of cut-out slips, each with its branch, a QR code of its link and the link.
-struct SlipsPage {
+struct SlipsPage: PageModel {
     struct Slip {
         let branch: String
         let url: String
@@ -245,7 +245,7 @@ struct SlipsPage {
 }
 
 /// An A4 poster for a branch's service window: its public link as a QR code.
-struct PosterPage {
+struct PosterPage: PageModel {
     let title: String
     let branch: String
     let url: String
@@ -257,7 +257,7 @@ struct PosterPage {
 
 /// The "new round" page: every field of a round spec, as typed (or as the defaults propose),
 /// and what is wrong with it.
-struct NewRoundPage {
+struct NewRoundPage: PageModel {
     struct FormChoice {
         let id: String
         let title: String

@@ -1,7 +1,7 @@
 import Foundation
 
 /// An evaluator's score sheets: each branch assigned to them in each round, with its state.
-struct SheetsPage {
+struct SheetsPage: PageModel {
     struct Row {
         let roundTitle: String
         let name: String

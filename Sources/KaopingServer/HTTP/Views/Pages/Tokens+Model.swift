@@ -1,7 +1,7 @@
 import Foundation
 
 /// API tokens: the list, the form for a new one, and a new token shown once.
-struct TokensPage {
+struct TokensPage: PageModel {
     struct Row {
         let name: String
         let created: String
