@@ -95,13 +95,7 @@ public struct ResultsController: Sendable {
                 public: link(sort: "public")
             ),
             groupsPresent: .init(organisation: groups[.organisation] != nil, members: groups[.members] != nil, public: groups[.public] != nil),
-            pager: pages > 1
-                ? .init(
-                    page: pageNumber,
-                    pages: pages,
-                    previous: pageNumber > 1 ? link(sort: sort, page: pageNumber - 1) : nil,
-                    next: pageNumber < pages ? link(sort: sort, page: pageNumber + 1) : nil
-                ) : nil
+            pager: Pager(page: pageNumber, pages: pages) { link(sort: sort, page: $0) }
         )
         return try views.page("results", page, context: context)
     }

@@ -111,13 +111,6 @@ struct ResultsPage: PageModel {
         let `public`: Bool
     }
 
-    struct Pager {
-        let page: Int
-        let pages: Int
-        let previous: String?
-        let next: String?
-    }
-
     let header: ResultsHeader
     let rows: [Row]
     let hasRows: Bool

@@ -99,13 +99,6 @@ struct RoundPage: PageModel {
         let print: String
     }
 
-    struct Pager {
-        let page: Int
-        let pages: Int
-        let previous: String?
-        let next: String?
-    }
-
     let title: String
     let status: String
     let opens: String
@@ -191,14 +184,7 @@ struct RoundPage: PageModel {
             )
         }
         let here = SiteURL.round(id)
-        pager =
-            pages > 1
-            ? Pager(
-                page: page,
-                pages: pages,
-                previous: page > 1 ? here.path(["page": String(page - 1)]) : nil,
-                next: page < pages ? here.path(["page": String(page + 1)]) : nil
-            ) : nil
+        pager = Pager(page: page, pages: pages) { here.path(["page": String($0)]) }
     }
 }
 
