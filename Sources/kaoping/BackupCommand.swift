@@ -19,7 +19,7 @@ struct BackupCommand: AsyncParsableCommand {
         let out = self.out
         let database = try await withPreparedDatabase(configuration, logger: logger) { prepared in
             do {
-                try DatabaseBackup.dump(prepared.url, to: out)
+                try await DatabaseBackup.dump(prepared.url, to: out)
             } catch {
                 throw fail("\(error)", code: 1)
             }

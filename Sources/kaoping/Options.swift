@@ -75,7 +75,7 @@ func withPreparedDatabase<Result>(
         throw fail("\(error)", code: 1)
     }
     defer {
-        if let cluster = prepared.startedCluster { try? cluster.stopBlocking(logger: logger) }
+        if let cluster = prepared.startedCluster { cluster.stopNow() }
     }
     return try await body(prepared)
 }

@@ -353,12 +353,12 @@ extension CommandLineTests {
         // SIGTERM stops the server and the database it runs.
         server.terminate()
         #expect(await finished(server, within: 30))
-        #expect(!cluster.isRunning())
+        #expect(await !cluster.isRunning())
 
         // A command that fails half-way stops the database it started.
         let (close, _) = try start(["round", "close", UUID().uuidString, "--data-dir", data, "--log-level", "error"])
         #expect(await finished(close, within: 30))
         #expect(close.terminationStatus != 0)
-        #expect(!cluster.isRunning())
+        #expect(await !cluster.isRunning())
     }
 }

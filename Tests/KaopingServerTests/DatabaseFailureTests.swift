@@ -77,7 +77,7 @@ struct DatabaseFailureTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let cluster = EmbeddedPostgres(dataDirectory: directory)
         let running = try await cluster.start(logger: Self.quiet)
-        defer { try? cluster.stopBlocking(logger: Self.quiet) }
+        defer { cluster.stopNow() }
         try await DatabaseBootstrap.createDatabaseIfMissing(running.url, logger: Self.quiet)
 
         try await TestApp.run(

@@ -48,7 +48,7 @@ struct LauncherTests {
         #expect(again.url.port == first.url.port)
 
         try await cluster.stop(logger: logger)
-        #expect(!cluster.isRunning())
+        #expect(await !cluster.isRunning())
 
         let restarted = try await cluster.start(logger: logger)
         #expect(restarted.startedHere)
@@ -84,7 +84,7 @@ struct LauncherTests {
         let pid = try #require(pid_t(pidText.split(separator: "\n")[0]))
         kill(pid, SIGKILL)
         // Children notice the postmaster's death and exit on their own within a moment.
-        for _ in 0..<50 where cluster.isRunning() { try await Task.sleep(for: .milliseconds(100)) }
+        for _ in 0..<50 where await cluster.isRunning() { try await Task.sleep(for: .milliseconds(100)) }
         try await Task.sleep(for: .milliseconds(500))
 
         let running = try await cluster.start(logger: logger)

@@ -31,7 +31,7 @@ struct OperationsTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let cluster = EmbeddedPostgres(dataDirectory: directory, serverSettings: ["fsync": "off"])
         let running = try await cluster.start(logger: logger)
-        defer { try? cluster.stopBlocking(logger: logger) }
+        defer { cluster.stopNow() }
         try await DatabaseBootstrap.createDatabaseIfMissing(running.url, logger: logger)
 
         try await TestApp.run(database: running.url) { client, _ in

@@ -15,9 +15,9 @@ public enum DatabaseBackup {
     }
 
     /// Writes a backup of the database at `url` to `file`.
-    public static func dump(_ url: DatabaseURL, to file: String) throws {
-        let binaries = try locate()
-        let result = try run(binaries.path("pg_dump"), ["--format=custom", "--file=\(file)"] + connectionArguments(url), url: url)
+    public static func dump(_ url: DatabaseURL, to file: String) async throws {
+        let binaries = try await locate()
+        let result = try await run(binaries.path("pg_dump"), ["--format=custom", "--file=\(file)"] + connectionArguments(url), url: url)
         guard result.status == 0 else {
             throw Failure(description: "pg_dump failed: \(result.output.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
@@ -40,9 +40,9 @@ public enum DatabaseBackup {
                     "the database \(url.database) is not empty (\(tables) tables): restore only into a new data directory or an empty database"
             )
         }
-        let binaries = try locate()
+        let binaries = try await locate()
         let arguments = ["--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction"] + connectionArguments(url) + [file]
-        let result = try run(binaries.path("pg_restore"), arguments, url: url)
+        let result = try await run(binaries.path("pg_restore"), arguments, url: url)
         guard result.status == 0 else {
             throw Failure(description: "pg_restore failed: \(result.output.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
@@ -52,20 +52,20 @@ public enum DatabaseBackup {
         ["--host=\(url.unixSocketDirectory ?? url.host)", "--port=\(url.port)", "--username=\(url.username)", "--dbname=\(url.database)"]
     }
 
-    private static func locate() throws -> PostgresBinaries {
+    private static func locate() async throws -> PostgresBinaries {
         do {
-            return try PostgresBinaries.locate()
+            return try await PostgresBinaries.locate()
         } catch {
             throw Failure(description: "\(error)")
         }
     }
 
-    private static func run(_ program: String, _ arguments: [String], url: DatabaseURL) throws -> CommandRunner.Result {
+    private static func run(_ program: String, _ arguments: [String], url: DatabaseURL) async throws -> CommandRunner.Result {
         var environment = ["PGSSLMODE": url.unixSocketDirectory == nil ? url.tlsMode.rawValue : "disable", "PGCONNECT_TIMEOUT": "10"]
         // The password goes through the environment of the child only, never its arguments.
         environment["PGPASSWORD"] = url.password
         do {
-            return try CommandRunner(runAsPostgres: false).run(program, arguments, environment: environment)
+            return try await CommandRunner(runAsPostgres: false).run(program, arguments, environment: environment)
         } catch {
             throw Failure(description: "\(error)")
         }

@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import Subprocess
+import SystemPackage
 
 #if canImport(Glibc)
 import Glibc
@@ -45,29 +47,19 @@ public struct EmbeddedPostgres: Sendable {
     ///
     /// - Parameter port: the port to start on; by default a free one. A restart must come back
     ///   on the port the connection pool already knows.
-    ///
-    /// Runs on a thread of its own: it waits on child processes (initdb, pg_ctl) for seconds. A
-    /// thread of the concurrency pool (two on a two-core machine) waiting so stalls every task
-    /// of the process; NIO's blocking pool is no better, as it has as few threads, and a restart
-    /// queued behind other work there came back too late.
-    public func start(logger: Logger, port preferredPort: Int? = nil) async throws -> Running {
-        try await Self.onOwnThread { try self.startBlocking(logger: logger, port: preferredPort) }
-    }
-
-    /// `start`, waiting on the calling thread; for code that is not async.
-    public func startBlocking(logger: Logger, port preferredPort: Int? = nil) throws(EmbeddedPostgresError) -> Running {
-        let binaries = try PostgresBinaries.locate()
+    public func start(logger: Logger, port preferredPort: Int? = nil) async throws(EmbeddedPostgresError) -> Running {
+        let binaries = try await PostgresBinaries.locate()
         let runner = CommandRunner(runAsPostgres: geteuid() == 0)
-        try prepareStateDirectory(runner: runner)
-        let lock = try FileLock(path: lockFile)
+        try await prepareStateDirectory(runner: runner)
+        let lock = try await FileLock.acquire(path: lockFile)
         defer { lock.release() }
 
         if !FileManager.default.fileExists(atPath: clusterDirectory + "/PG_VERSION") {
-            try initialise(binaries: binaries, runner: runner, logger: logger)
+            try await initialise(binaries: binaries, runner: runner, logger: logger)
         }
         let password = try readPassword()
 
-        switch try status(binaries: binaries, runner: runner) {
+        switch try await status(binaries: binaries, runner: runner) {
         case .running:
             guard let port = runningPort() else {
                 throw .startFailed(reason: "a server is running on \(clusterDirectory) but its postmaster.pid names no port")
@@ -90,7 +82,7 @@ public struct EmbeddedPostgres: Sendable {
         for attempt in 0..<3 {
             let port: Int
             if let preferredPort { port = preferredPort } else { port = try FreePort.find() }
-            if preferredPort != nil && attempt > 0 { Thread.sleep(forTimeInterval: 0.5) }
+            if preferredPort != nil && attempt > 0 { try? await Task.sleep(for: .milliseconds(500)) }
             var options = [
                 "-c listen_addresses=127.0.0.1",
                 "-p \(port)",
@@ -100,7 +92,7 @@ public struct EmbeddedPostgres: Sendable {
             for (name, value) in serverSettings.sorted(by: { $0.key < $1.key }) {
                 options.append("-c \(name)=\(value)")
             }
-            let result = try runner.run(
+            let result = try await runner.run(
                 binaries.path("pg_ctl"),
                 ["-D", clusterDirectory, "-l", serverLogFile, "-w", "-t", "60", "-o", options.joined(separator: " "), "start"]
             )
@@ -115,44 +107,48 @@ public struct EmbeddedPostgres: Sendable {
     }
 
     /// Stops the cluster (fast shutdown: open transactions are rolled back, data is safe).
-    public func stop(logger: Logger) async throws {
-        try await Self.onOwnThread { try self.stopBlocking(logger: logger) }
-    }
-
-    private static func onOwnThread<Value: Sendable>(_ work: @escaping @Sendable () throws -> Value) async throws -> Value {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try work() }) }.start()
-        }
-    }
-
-    /// `stop`, waiting on the calling thread; for `defer` and exit handlers.
-    public func stopBlocking(logger: Logger) throws(EmbeddedPostgresError) {
-        let binaries = try PostgresBinaries.locate()
+    public func stop(logger: Logger) async throws(EmbeddedPostgresError) {
+        let binaries = try await PostgresBinaries.locate()
         let runner = CommandRunner(runAsPostgres: geteuid() == 0)
-        guard case .running = try status(binaries: binaries, runner: runner) else { return }
-        let result = try runner.run(binaries.path("pg_ctl"), ["-D", clusterDirectory, "-m", "fast", "-w", "-t", "60", "stop"])
+        guard case .running = try await status(binaries: binaries, runner: runner) else { return }
+        let result = try await runner.run(binaries.path("pg_ctl"), ["-D", clusterDirectory, "-m", "fast", "-w", "-t", "60", "stop"])
         guard result.status == 0 else {
             throw .stopFailed(reason: result.output.trimmingCharacters(in: .whitespacesAndNewlines))
         }
         logger.info("embedded PostgreSQL stopped", metadata: ["cluster": "\(clusterDirectory)"])
     }
 
+    /// Stops the cluster from code that cannot wait asynchronously (a `defer`, an exit handler):
+    /// the fast-shutdown signal `pg_ctl stop -m fast` sends (SIGINT to the postmaster), then up
+    /// to `timeout` for the postmaster to be gone. No child process is needed.
+    public func stopNow(timeout: Duration = .seconds(60)) {
+        guard let pid = postmasterPID(), kill(pid, SIGINT) == 0 else { return }
+        let deadline = ContinuousClock.now + timeout
+        while postmasterIsAlive() && ContinuousClock.now < deadline { usleep(50_000) }
+    }
+
     /// Whether the postmaster named in `postmaster.pid` is alive. Cheap (no child process), for
     /// the supervisor's check every second.
     public func postmasterIsAlive() -> Bool {
-        guard let data = FileManager.default.contents(atPath: clusterDirectory + "/postmaster.pid"),
-            let text = String(data: data, encoding: .utf8),
-            let first = text.split(separator: "\n").first,
-            let pid = pid_t(first.trimmingCharacters(in: .whitespaces)), pid > 0
-        else { return false }
+        guard let pid = postmasterPID() else { return false }
         // EPERM: the process exists but belongs to another user (the postgres user, when we are root).
         return kill(pid, 0) == 0 || errno == EPERM
     }
 
-    public func isRunning() -> Bool {
-        guard let binaries = try? PostgresBinaries.locate() else { return false }
+    /// Line 1 of postmaster.pid.
+    private func postmasterPID() -> pid_t? {
+        guard let data = FileManager.default.contents(atPath: clusterDirectory + "/postmaster.pid"),
+            let text = String(data: data, encoding: .utf8),
+            let first = text.split(separator: "\n").first,
+            let pid = pid_t(first.trimmingCharacters(in: .whitespaces)), pid > 0
+        else { return nil }
+        return pid
+    }
+
+    public func isRunning() async -> Bool {
+        guard let binaries = try? await PostgresBinaries.locate() else { return false }
         let runner = CommandRunner(runAsPostgres: geteuid() == 0)
-        if case .running = try? status(binaries: binaries, runner: runner) { return true }
+        if case .running = try? await status(binaries: binaries, runner: runner) { return true }
         return false
     }
 
@@ -160,8 +156,8 @@ public struct EmbeddedPostgres: Sendable {
 
     private enum ClusterStatus { case running, stopped }
 
-    private func status(binaries: PostgresBinaries, runner: CommandRunner) throws(EmbeddedPostgresError) -> ClusterStatus {
-        let result = try runner.run(binaries.path("pg_ctl"), ["-D", clusterDirectory, "status"])
+    private func status(binaries: PostgresBinaries, runner: CommandRunner) async throws(EmbeddedPostgresError) -> ClusterStatus {
+        let result = try await runner.run(binaries.path("pg_ctl"), ["-D", clusterDirectory, "status"])
         switch result.status {
         case 0: return .running
         case 3: return .stopped
@@ -170,7 +166,7 @@ public struct EmbeddedPostgres: Sendable {
         }
     }
 
-    private func prepareStateDirectory(runner: CommandRunner) throws(EmbeddedPostgresError) {
+    private func prepareStateDirectory(runner: CommandRunner) async throws(EmbeddedPostgresError) {
         do {
             // The postgres user must be able to pass through the state directory to reach its cluster.
             try FileManager.default.createDirectory(
@@ -184,7 +180,7 @@ public struct EmbeddedPostgres: Sendable {
             throw .dataDirectory(reason: "cannot create the data directory \(stateDirectory): \(reason)")
         }
         if runner.runAsPostgres {
-            let probe = try runner.run("/usr/bin/test", ["-x", stateDirectory])
+            let probe = try await runner.run("/usr/bin/test", ["-x", stateDirectory])
             if probe.status != 0 {
                 throw .dataDirectory(
                     reason:
@@ -194,7 +190,7 @@ public struct EmbeddedPostgres: Sendable {
         }
     }
 
-    private func initialise(binaries: PostgresBinaries, runner: CommandRunner, logger: Logger) throws(EmbeddedPostgresError) {
+    private func initialise(binaries: PostgresBinaries, runner: CommandRunner, logger: Logger) async throws(EmbeddedPostgresError) {
         let fileManager = FileManager.default
         if let contents = try? fileManager.contentsOfDirectory(atPath: clusterDirectory), !contents.isEmpty {
             throw .dataDirectory(
@@ -219,7 +215,7 @@ public struct EmbeddedPostgres: Sendable {
             throw .dataDirectory(reason: "cannot prepare \(clusterDirectory): \(error.localizedDescription)")
         }
         defer { try? fileManager.removeItem(atPath: temporaryPasswordFile) }
-        let result = try runner.run(
+        let result = try await runner.run(
             binaries.path("initdb"),
             [
                 "-D", clusterDirectory, "-U", Self.superuser, "--auth=scram-sha-256",
@@ -307,12 +303,12 @@ struct PostgresBinaries {
 
     func path(_ program: String) -> String { directory + "/" + program }
 
-    static func locate() throws(EmbeddedPostgresError) -> PostgresBinaries {
+    static func locate() async throws(EmbeddedPostgresError) -> PostgresBinaries {
         let fileManager = FileManager.default
         func usable(_ directory: String) -> Bool {
             fileManager.isExecutableFile(atPath: directory + "/initdb") && fileManager.isExecutableFile(atPath: directory + "/pg_ctl")
         }
-        if let configured = try? CommandRunner(runAsPostgres: false).run("/usr/bin/env", ["pg_config", "--bindir"]),
+        if let configured = try? await CommandRunner(runAsPostgres: false).run("/usr/bin/env", ["pg_config", "--bindir"]),
             configured.status == 0
         {
             let directory = configured.output.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -339,7 +335,13 @@ struct CommandRunner {
         let output: String
     }
 
-    func run(_ executable: String, _ arguments: [String], environment extra: [String: String] = [:]) throws(EmbeddedPostgresError) -> Result {
+    /// Runs a program to its end with its output (and errors) collected.
+    ///
+    /// The output goes to a file, not a pipe, and swift-subprocess gives the child no other
+    /// descriptor of ours: `pg_ctl start` leaves a server running that would inherit them and
+    /// hold them open (a pipe's end of output would never come; a listening socket of ours would
+    /// stay open in the postmaster).
+    func run(_ executable: String, _ arguments: [String], environment extra: [String: String] = [:]) async throws(EmbeddedPostgresError) -> Result {
         var argv: [String]
         if runAsPostgres {
             guard getpwnam("postgres") != nil else { throw .noPostgresUser }
@@ -347,57 +349,35 @@ struct CommandRunner {
         } else {
             argv = [executable] + arguments
         }
-        // Output goes to a file, not a pipe, and the child gets no other descriptor of ours:
-        // `pg_ctl start` leaves a server running that would inherit them and hold them open,
-        // so that waiting for "end of output" (as Foundation's Process does) never finishes.
         let outputPath = NSTemporaryDirectory() + "kaoping-cmd-\(UUID().uuidString).out"
         defer { unlink(outputPath) }
+        let output = open(outputPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard output >= 0 else { throw .command(reason: "cannot write \(outputPath) (errno \(errno))") }
         var environment = ProcessInfo.processInfo.environment
         environment["LC_ALL"] = "C.UTF-8"
         environment.removeValue(forKey: "PGDATA")
         environment.merge(extra) { $1 }
-        let status = try Self.spawnAndWait(argv, environment: environment.map { "\($0.key)=\($0.value)" }, outputPath: outputPath)
+        let status: Int32
+        do {
+            let result = try await Subprocess.run(
+                .path(FilePath(argv[0])),
+                arguments: Arguments(Array(argv.dropFirst())),
+                environment: .custom(
+                    Dictionary(uniqueKeysWithValues: environment.compactMap { key, value in Environment.Key(rawValue: key).map { ($0, value) } })
+                ),
+                input: .none,
+                output: .fileDescriptor(FileDescriptor(rawValue: output), closeAfterSpawningProcess: true),
+                error: .combinedWithOutput
+            )
+            switch result.terminationStatus {
+            case .exited(let code): status = code
+            case .signaled(let signal): status = 128 + signal
+            }
+        } catch {
+            throw .command(reason: "cannot run \(argv[0]): \(error)")
+        }
         let text = FileManager.default.contents(atPath: outputPath).flatMap { String(data: $0, encoding: .utf8) } ?? ""
         return Result(status: status, output: text)
-    }
-
-    /// The server that `pg_ctl start` leaves behind must not inherit our sockets or files.
-    private static func markDescriptorsCloseOnExec() {
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return }
-        for entry in entries {
-            guard let descriptor = Int32(entry), descriptor > 2 else { continue }
-            let flags = fcntl(descriptor, F_GETFD)
-            if flags >= 0 && flags & FD_CLOEXEC == 0 { _ = fcntl(descriptor, F_SETFD, flags | FD_CLOEXEC) }
-        }
-    }
-
-    private static func spawnAndWait(_ argv: [String], environment: [String], outputPath: String) throws(EmbeddedPostgresError) -> Int32 {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        Self.markDescriptorsCloseOnExec()
-
-        var cArguments = argv.map { strdup($0) } + [nil]
-        var cEnvironment = environment.map { strdup($0) } + [nil]
-        defer {
-            for pointer in cArguments { free(pointer) }
-            for pointer in cEnvironment { free(pointer) }
-        }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, argv[0], &actions, nil, &cArguments, &cEnvironment)
-        guard spawned == 0 else {
-            throw .command(reason: "cannot run \(argv[0]) (error \(spawned))")
-        }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { throw .command(reason: "lost track of \(argv[0]) (errno \(errno))") }
-        }
-        // WIFEXITED / WEXITSTATUS, which Swift does not import as macros.
-        if status & 0x7f == 0 { return (status >> 8) & 0xff }
-        return 128 + (status & 0x7f)
     }
 
     func chownToPostgres(_ path: String) throws(EmbeddedPostgresError) {
@@ -412,14 +392,20 @@ struct CommandRunner {
 struct FileLock {
     let descriptor: Int32
 
-    init(path: String) throws(EmbeddedPostgresError) {
+    /// Waits (asynchronously, trying again every tenth of a second) while another process
+    /// holds the lock: it is starting the cluster, which takes seconds at most.
+    static func acquire(path: String, patience: Duration = .seconds(120)) async throws(EmbeddedPostgresError) -> FileLock {
         let descriptor = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw .dataDirectory(reason: "cannot open lock file \(path) (errno \(errno))") }
-        guard flock(descriptor, LOCK_EX) == 0 else {
-            close(descriptor)
-            throw .dataDirectory(reason: "cannot lock \(path) (errno \(errno))")
+        let deadline = ContinuousClock.now + patience
+        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK || errno == EINTR, ContinuousClock.now < deadline else {
+                close(descriptor)
+                throw .dataDirectory(reason: "cannot lock \(path) (errno \(errno))")
+            }
+            try? await Task.sleep(for: .milliseconds(100))
         }
-        self.descriptor = descriptor
+        return FileLock(descriptor: descriptor)
     }
 
     func release() {

@@ -136,7 +136,7 @@ enum TestClusterCleanup {
         atexit {
             var logger = Logger(label: "kaoping.tests")
             logger.logLevel = .error
-            try? TestClusterCleanup.cluster?.stopBlocking(logger: logger)
+            TestClusterCleanup.cluster?.stopNow()
             if let directory = TestClusterCleanup.directory { try? FileManager.default.removeItem(atPath: directory) }
         }
     }
