@@ -8,34 +8,57 @@ func settingHelp(_ key: String) -> ArgumentHelp {
     return ArgumentHelp("\(setting.help) [\(setting.environmentVariable); default: \(setting.defaultDescription)]")
 }
 
-/// The options of every command that uses the database.
-struct DatabaseOptions: ParsableArguments {
-    @Option(name: .customLong("database-url"), help: settingHelp("database-url"))
-    var databaseURL: String?
-    @Option(name: .customLong("data-dir"), help: settingHelp("data-dir"))
-    var dataDir: String?
-    @Option(name: .customLong("sql-dir"), help: settingHelp("sql-dir"))
-    var sqlDir: String?
-    @Option(name: .customLong("database-pool-size"), help: settingHelp("database-pool-size"))
-    var databasePoolSize: String?
-    @Option(name: .customLong("log-level"), help: settingHelp("log-level"))
-    var logLevel: String?
-    @Option(name: .customLong("log-format"), help: settingHelp("log-format"))
-    var logFormat: String?
-    @Option(name: .customLong("secret-file"), help: settingHelp("secret-file"))
-    var secretFile: String?
+/// Options that are settings (`KaopingConfiguration.settings`). Each is declared once, as a
+/// property named after its setting in camelCase, which is also how ArgumentParser names the
+/// flag (`databasePoolSize` is `--database-pool-size`); `flags` reads every one that was given,
+/// those of nested option groups included, keyed as `KaopingConfiguration.resolve` wants them.
+protocol SettingOptions: ParsableArguments {}
 
+extension SettingOptions {
     var flags: [String: String] {
         var flags: [String: String] = [:]
-        flags["database-url"] = databaseURL
-        flags["data-dir"] = dataDir
-        flags["sql-dir"] = sqlDir
-        flags["database-pool-size"] = databasePoolSize
-        flags["log-level"] = logLevel
-        flags["log-format"] = logFormat
-        flags["secret-file"] = secretFile
+        for child in Mirror(reflecting: self).children {
+            guard let label = child.label, label.hasPrefix("_") else { continue }
+            if let option = child.value as? Option<String?> {
+                if let value = option.wrappedValue { flags[settingKey(String(label.dropFirst()))] = value }
+            } else if let group = child.value as? any NestedSettingOptions {
+                flags.merge(group.flags) { $1 }
+            }
+        }
         return flags
     }
+}
+
+/// `databasePoolSize` → `database-pool-size`.
+func settingKey(_ property: String) -> String {
+    var key = ""
+    for character in property {
+        if character.isUppercase {
+            key += "-" + character.lowercased()
+        } else {
+            key.append(character)
+        }
+    }
+    return key
+}
+
+protocol NestedSettingOptions {
+    var flags: [String: String] { get }
+}
+
+extension OptionGroup: NestedSettingOptions where Value: SettingOptions {
+    var flags: [String: String] { wrappedValue.flags }
+}
+
+/// The settings of every command that uses the database.
+struct DatabaseOptions: SettingOptions {
+    @Option(help: settingHelp("database-url")) var databaseUrl: String?
+    @Option(help: settingHelp("data-dir")) var dataDir: String?
+    @Option(help: settingHelp("sql-dir")) var sqlDir: String?
+    @Option(help: settingHelp("database-pool-size")) var databasePoolSize: String?
+    @Option(help: settingHelp("log-level")) var logLevel: String?
+    @Option(help: settingHelp("log-format")) var logFormat: String?
+    @Option(help: settingHelp("secret-file")) var secretFile: String?
 }
 
 /// Resolves the configuration, or fails with one clear line.

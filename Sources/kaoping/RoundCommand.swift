@@ -11,16 +11,9 @@ struct RoundCommand: AsyncParsableCommand {
     )
 }
 
-struct RoundOptions: ParsableArguments {
-    @Option(name: .customLong("forms-dir"), help: settingHelp("forms-dir"))
-    var formsDir: String?
+struct RoundOptions: SettingOptions {
+    @Option(help: settingHelp("forms-dir")) var formsDir: String?
     @OptionGroup var database: DatabaseOptions
-
-    var flags: [String: String] {
-        var flags = database.flags
-        flags["forms-dir"] = formsDir
-        return flags
-    }
 }
 
 /// Runs `body` with the round repository, the forms loaded and frozen as the server does.

@@ -10,55 +10,15 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Run the HTTP server (applies pending migrations first)."
     )
 
-    @Option(name: .customLong("host"), help: settingHelp("host"))
-    var host: String?
-    @Option(name: .customLong("port"), help: settingHelp("port"))
-    var port: String?
-    @Option(name: .customLong("forms-dir"), help: settingHelp("forms-dir"))
-    var formsDir: String?
-    @Option(name: .customLong("public-url"), help: settingHelp("public-url"))
-    var publicURL: String?
-    @Option(name: .customLong("cookie-secure"), help: settingHelp("cookie-secure"))
-    var cookieSecure: String?
-    @Option(name: .customLong("trust-forwarded-for"), help: settingHelp("trust-forwarded-for"))
-    var trustForwardedFor: String?
-    @Option(name: .customLong("session-hours"), help: settingHelp("session-hours"))
-    var sessionHours: String?
-    @Option(name: .customLong("max-body-kib"), help: settingHelp("max-body-kib"))
-    var maxBodyKiB: String?
-    @Option(name: .customLong("max-text-length"), help: settingHelp("max-text-length"))
-    var maxTextLength: String?
-    @Option(name: .customLong("max-upload-mib"), help: settingHelp("max-upload-mib"))
-    var maxUploadMiB: String?
-    @Option(name: .customLong("public-per-hour"), help: settingHelp("public-per-hour"))
-    var publicPerHour: String?
-    @Option(name: .customLong("idle-timeout"), help: settingHelp("idle-timeout"))
-    var idleTimeout: String?
-    @Option(name: .customLong("request-timeout"), help: settingHelp("request-timeout"))
-    var requestTimeout: String?
+    @OptionGroup var settings: ServeSettings
     @Flag(
         help:
             "On an empty database, create a demo office (12 branches, about 150 members), an open round with answers, and accounts; prints how to sign in."
     )
     var demo = false
-    @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        var flags = database.flags
-        flags["max-body-kib"] = maxBodyKiB
-        flags["max-text-length"] = maxTextLength
-        flags["max-upload-mib"] = maxUploadMiB
-        flags["public-per-hour"] = publicPerHour
-        flags["host"] = host
-        flags["port"] = port
-        flags["forms-dir"] = formsDir
-        flags["public-url"] = publicURL
-        flags["cookie-secure"] = cookieSecure
-        flags["trust-forwarded-for"] = trustForwardedFor
-        flags["session-hours"] = sessionHours
-        flags["idle-timeout"] = idleTimeout
-        flags["request-timeout"] = requestTimeout
-        let configuration = try resolveConfiguration(flags)
+        let configuration = try resolveConfiguration(settings.flags)
         LogSetup.bootstrap(level: configuration.logLevel, format: configuration.logFormat)
         let logger = Logger(label: "kaoping")
 
@@ -167,4 +127,22 @@ func programPath() -> String {
 /// Writes a line to standard output at once (print is buffered when output goes to a file).
 func say(_ text: String) {
     FileHandle.standardOutput.write(Data((text + "\n").utf8))
+}
+
+/// The settings of the server, beyond those of every command that uses the database.
+struct ServeSettings: SettingOptions {
+    @Option(help: settingHelp("host")) var host: String?
+    @Option(help: settingHelp("port")) var port: String?
+    @Option(help: settingHelp("forms-dir")) var formsDir: String?
+    @Option(help: settingHelp("public-url")) var publicUrl: String?
+    @Option(help: settingHelp("cookie-secure")) var cookieSecure: String?
+    @Option(help: settingHelp("trust-forwarded-for")) var trustForwardedFor: String?
+    @Option(help: settingHelp("session-hours")) var sessionHours: String?
+    @Option(help: settingHelp("max-body-kib")) var maxBodyKib: String?
+    @Option(help: settingHelp("max-text-length")) var maxTextLength: String?
+    @Option(help: settingHelp("max-upload-mib")) var maxUploadMib: String?
+    @Option(help: settingHelp("public-per-hour")) var publicPerHour: String?
+    @Option(help: settingHelp("idle-timeout")) var idleTimeout: String?
+    @Option(help: settingHelp("request-timeout")) var requestTimeout: String?
+    @OptionGroup var database: DatabaseOptions
 }

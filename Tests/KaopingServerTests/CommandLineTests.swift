@@ -362,3 +362,23 @@ extension CommandLineTests {
         #expect(await !cluster.isRunning())
     }
 }
+
+extension CommandLineTests {
+    /// Every setting is a flag of `serve`, named and explained from the one settings table, and
+    /// a flag given reaches the configuration, nested option groups included.
+    @Test func everySettingIsAFlagOfServeAndReachesTheConfiguration() async throws {
+        try await Self.withProgram { kaoping in
+            let help = try await kaoping.run(["serve", "--help"]).out
+            for setting in KaopingConfiguration.settings {
+                #expect(help.contains("\(setting.flag) <"), "serve --help lacks \(setting.flag)")
+                #expect(help.contains(setting.environmentVariable), "serve --help lacks \(setting.environmentVariable)")
+            }
+            let pool = try await kaoping.run(["serve", "--database-pool-size", "0"], expect: 2).err
+            #expect(pool == "kaoping: configuration error: --database-pool-size (database-pool-size) must be a whole number from 1 to 500, not '0'\n")
+            let port = try await kaoping.run(["serve", "--port", "99999"], expect: 2).err
+            #expect(port.contains("--port (port) must be a whole number from 1 to 65535"))
+            let forms = try await kaoping.run(["round", "list", "--forms-dir", "/nonexistent"], expect: 1).err
+            #expect(forms.contains("/nonexistent"))
+        }
+    }
+}

@@ -96,61 +96,155 @@ public struct ConfigurationError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// One row of the settings table: its names in each source, its default and what it means.
+/// One row of the settings table: its names in each source, its default, what it means, and
+/// how a value given for it is read into the configuration. Each setting is written here once:
+/// `resolve`, the command line's help and the README's table all come from this list.
 public struct ConfigurationSetting: Sendable {
     public let key: String
     public let help: String
     public let defaultDescription: String
+    let apply: @Sendable (inout KaopingConfiguration, SettingValue) throws(ConfigurationError) -> Void
+
     public var flag: String { "--\(key)" }
     public var environmentVariable: String {
         "KAOPING_" + key.uppercased().replacingOccurrences(of: "-", with: "_")
     }
+
+    init(
+        _ key: String,
+        _ help: String,
+        default defaultDescription: String,
+        apply: @escaping @Sendable (inout KaopingConfiguration, SettingValue) throws(ConfigurationError) -> Void
+    ) {
+        self.key = key
+        self.help = help
+        self.defaultDescription = defaultDescription
+        self.apply = apply
+    }
+}
+
+/// A value given for a setting, with where it came from (`--port`, `KAOPING_PORT`), read as
+/// the setting needs it; a value that does not fit fails with one line naming both.
+struct SettingValue {
+    let key: String
+    let text: String
+    let source: String
+
+    func error(_ reason: String) -> ConfigurationError {
+        ConfigurationError(setting: key, source: source, reason: reason)
+    }
+
+    func integer(in range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+        guard let number = Int(text), range.contains(number) else {
+            throw error("must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(text)'")
+        }
+        return number
+    }
+
+    func boolean() throws(ConfigurationError) -> Bool {
+        switch text.lowercased() {
+        case "true", "1", "yes", "on": return true
+        case "false", "0", "no", "off": return false
+        default: throw error("must be true or false, not '\(text)'")
+        }
+    }
 }
 
 extension KaopingConfiguration {
-    /// The complete list of settings. The README's configuration table is written from it.
+    /// The complete list of settings, in the order they are read.
     public static let settings: [ConfigurationSetting] = [
-        .init(key: "host", help: "Address the HTTP server listens on.", defaultDescription: "127.0.0.1"),
-        .init(key: "port", help: "TCP port of the HTTP server.", defaultDescription: "8080"),
+        .init("host", "Address the HTTP server listens on.", default: "127.0.0.1") { $0.host = $1.text },
+        .init("port", "TCP port of the HTTP server.", default: "8080") { config, value throws(ConfigurationError) in
+            config.port = try value.integer(in: 1...65535)
+        },
         .init(
-            key: "database-url",
-            help:
-                "PostgreSQL URL postgres://user:pass@host:port/db[?sslmode=disable|prefer|require]. Unset: embedded cluster in <data-dir>/postgres.",
-            defaultDescription: "(embedded)"
-        ),
-        .init(key: "database-pool-size", help: "Maximum PostgreSQL connections per instance.", defaultDescription: "20"),
-        .init(key: "data-dir", help: "Directory for the embedded database and local state.", defaultDescription: ".kaoping"),
-        .init(key: "forms-dir", help: "Directory of form definition files.", defaultDescription: "(built in: forms/ of the source tree)"),
-        .init(key: "sql-dir", help: "Directory of SQL migrations (NNNN_name.sql).", defaultDescription: "(built in: sql/ of the source tree)"),
-        .init(key: "log-level", help: "trace, debug, info, notice, warning, error or critical.", defaultDescription: "info"),
-        .init(key: "log-format", help: "text, or json for one JSON object per line.", defaultDescription: "text"),
-        .init(key: "public-url", help: "Public base URL used in invitation links and QR codes.", defaultDescription: "http://<host>:<port>"),
-        .init(key: "cookie-secure", help: "Mark cookies Secure (set true when served over HTTPS).", defaultDescription: "false"),
-        .init(key: "trust-forwarded-for", help: "Take the client address from X-Forwarded-For (behind a proxy only).", defaultDescription: "false"),
-        .init(key: "session-hours", help: "Hours an administrator stays signed in.", defaultDescription: "12"),
-        .init(key: "max-body-kib", help: "Largest request body accepted, in KiB.", defaultDescription: "256"),
+            "database-url",
+            "PostgreSQL URL postgres://user:pass@host:port/db[?sslmode=disable|prefer|require]. Unset: embedded cluster in <data-dir>/postgres.",
+            default: "(embedded)"
+        ) { config, value throws(ConfigurationError) in
+            do throws(DatabaseURL.ParseError) {
+                config.databaseURL = try DatabaseURL(parsing: value.text)
+            } catch {
+                throw value.error(error.reason)
+            }
+        },
+        .init("database-pool-size", "Maximum PostgreSQL connections per instance.", default: "20") { config, value throws(ConfigurationError) in
+            config.databasePoolSize = try value.integer(in: 1...500)
+        },
+        .init("data-dir", "Directory for the embedded database and local state.", default: ".kaoping") { $0.dataDirectory = $1.text },
+        .init("forms-dir", "Directory of form definition files.", default: "(built in: forms/ of the source tree)") { $0.formsDirectory = $1.text },
+        .init("sql-dir", "Directory of SQL migrations (NNNN_name.sql).", default: "(built in: sql/ of the source tree)") {
+            $0.sqlDirectory = $1.text
+        },
+        .init("log-level", "trace, debug, info, notice, warning, error or critical.", default: "info") { config, value throws(ConfigurationError) in
+            guard let level = Logger.Level(rawValue: value.text.lowercased()) else {
+                throw value.error("must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), not '\(value.text)'")
+            }
+            config.logLevel = level
+        },
+        .init("log-format", "text, or json for one JSON object per line.", default: "text") { config, value throws(ConfigurationError) in
+            guard let format = LogFormat(rawValue: value.text.lowercased()) else {
+                throw value.error("must be text or json, not '\(value.text)'")
+            }
+            config.logFormat = format
+        },
+        .init("public-url", "Public base URL used in invitation links and QR codes.", default: "http://<host>:<port>") {
+            config,
+            value throws(ConfigurationError) in
+            let trimmed = value.text.hasSuffix("/") ? String(value.text.dropLast()) : value.text
+            guard trimmed.hasPrefix("http://") || trimmed.hasPrefix("https://"), trimmed.count > "https://".count, !trimmed.contains(" ") else {
+                throw value.error("must be an http:// or https:// URL, not '\(value.text)'")
+            }
+            config.publicBaseURL = trimmed
+        },
+        .init("cookie-secure", "Mark cookies Secure (set true when served over HTTPS).", default: "false") {
+            config,
+            value throws(ConfigurationError) in
+            config.cookieSecure = try value.boolean()
+        },
+        .init("trust-forwarded-for", "Take the client address from X-Forwarded-For (behind a proxy only).", default: "false") {
+            config,
+            value throws(ConfigurationError) in
+            config.trustForwardedFor = try value.boolean()
+        },
+        .init("session-hours", "Hours an administrator stays signed in.", default: "12") { config, value throws(ConfigurationError) in
+            config.sessionLifetimeHours = try value.integer(in: 1...24 * 30)
+        },
+        .init("max-body-kib", "Largest request body accepted, in KiB.", default: "256") { config, value throws(ConfigurationError) in
+            config.maxBodyBytes = try value.integer(in: 16...65536) * 1024
+        },
         .init(
-            key: "secret-file",
-            help: "File with the secret invitation links are derived from (created if missing); share it between instances.",
-            defaultDescription: "<data-dir>/secret"
-        ),
+            "secret-file",
+            "File with the secret invitation links are derived from (created if missing); share it between instances.",
+            default: "<data-dir>/secret"
+        ) { $0.secretFile = $1.text },
         .init(
-            key: "public-per-hour",
-            help: "Public answers one address may send per branch per hour (one address may be a shared tablet or an office's NAT).",
-            defaultDescription: "60"
-        ),
-        .init(key: "max-upload-mib", help: "Largest file upload (branch and member lists), in MiB.", defaultDescription: "20"),
-        .init(key: "max-text-length", help: "Longest text answer, in characters, where a form item sets no limit.", defaultDescription: "2000"),
+            "public-per-hour",
+            "Public answers one address may send per branch per hour (one address may be a shared tablet or an office's NAT).",
+            default: "60"
+        ) { config, value throws(ConfigurationError) in
+            config.publicAnswersPerHour = try value.integer(in: 1...100_000)
+        },
+        .init("max-upload-mib", "Largest file upload (branch and member lists), in MiB.", default: "20") { config, value throws(ConfigurationError) in
+            config.maxUploadBytes = try value.integer(in: 1...1024) * 1024 * 1024
+        },
+        .init("max-text-length", "Longest text answer, in characters, where a form item sets no limit.", default: "2000") {
+            config,
+            value throws(ConfigurationError) in
+            config.maxTextLength = try value.integer(in: 10...100_000)
+        },
         .init(
-            key: "idle-timeout",
-            help: "Seconds a connection may send nothing (an unfinished request head, an idle keep-alive) before it is closed.",
-            defaultDescription: "30"
-        ),
-        .init(
-            key: "request-timeout",
-            help: "Seconds within which a request, once started, must have arrived whole (head and body).",
-            defaultDescription: "120"
-        ),
+            "idle-timeout",
+            "Seconds a connection may send nothing (an unfinished request head, an idle keep-alive) before it is closed.",
+            default: "30"
+        ) { config, value throws(ConfigurationError) in
+            config.idleTimeoutSeconds = try value.integer(in: 1...3600)
+        },
+        .init("request-timeout", "Seconds within which a request, once started, must have arrived whole (head and body).", default: "120") {
+            config,
+            value throws(ConfigurationError) in
+            config.requestTimeoutSeconds = try value.integer(in: 1...3600)
+        },
     ]
 
     /// Resolves flags (by setting key, without the leading dashes), then `KAOPING_*` environment
@@ -160,15 +254,14 @@ extension KaopingConfiguration {
     ///   - flags: values given on the command line, keyed by setting key (`"port"`).
     ///   - environment: the process environment; unknown `KAOPING_*` variables are rejected so
     ///     that a typo does not silently fall back to a default.
-    ///   - allowedKeys: the settings this command understands; others are ignored when they come
-    ///     from the environment (a `migrate` run does not care about `KAOPING_PORT`).
+    ///   - ignoredEnvironment: `KAOPING_*` variables that are not settings (the tests' own).
     public static func resolve(
         flags: [String: String],
         environment: [String: String],
         ignoring ignoredEnvironment: Set<String> = ["KAOPING_TEST_DATABASE_URL"]
     ) throws(ConfigurationError) -> KaopingConfiguration {
-        let known = Dictionary(uniqueKeysWithValues: settings.map { ($0.key, $0) })
-        for key in flags.keys where known[key] == nil {
+        let known = Set(settings.map(\.key))
+        for key in flags.keys.sorted() where !known.contains(key) {
             throw ConfigurationError(setting: "", source: "--\(key)", reason: "is not a known setting")
         }
         let knownVariables = Set(settings.map(\.environmentVariable))
@@ -177,121 +270,35 @@ extension KaopingConfiguration {
             throw ConfigurationError(setting: "", source: name, reason: "is not a known setting (see kaoping --help)")
         }
 
-        var reader = SettingReader(flags: flags, environment: environment, known: known)
         var config = KaopingConfiguration()
-        config.host = try reader.string("host") ?? config.host
-        config.port = try reader.integer("port", in: 1...65535) ?? config.port
-        if let url = try reader.value("database-url") {
-            do {
-                config.databaseURL = try DatabaseURL(parsing: url.value)
-            } catch {
-                throw reader.error("database-url", url.source, error.reason)
+        var given: Set<String> = []
+        for setting in settings {
+            let value: SettingValue
+            if let flag = flags[setting.key] {
+                value = SettingValue(key: setting.key, text: flag, source: setting.flag)
+            } else if let variable = environment[setting.environmentVariable] {
+                value = SettingValue(key: setting.key, text: variable, source: setting.environmentVariable)
+            } else {
+                continue
             }
+            if value.text.trimmingCharacters(in: .whitespaces).isEmpty { throw value.error("is empty") }
+            try setting.apply(&config, value)
+            given.insert(setting.key)
         }
-        config.databasePoolSize = try reader.integer("database-pool-size", in: 1...500) ?? config.databasePoolSize
-        config.dataDirectory = try reader.string("data-dir") ?? config.dataDirectory
-        config.formsDirectory = try reader.string("forms-dir") ?? config.formsDirectory
-        config.sqlDirectory = try reader.string("sql-dir") ?? config.sqlDirectory
-        if let level = try reader.value("log-level") {
-            guard let parsed = Logger.Level(rawValue: level.value.lowercased()) else {
-                throw reader.error(
-                    "log-level",
-                    level.source,
-                    "must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), not '\(level.value)'"
-                )
-            }
-            config.logLevel = parsed
-        }
-        if let format = try reader.value("log-format") {
-            guard let parsed = LogFormat(rawValue: format.value.lowercased()) else {
-                throw reader.error("log-format", format.source, "must be text or json, not '\(format.value)'")
-            }
-            config.logFormat = parsed
-        }
-        config.cookieSecure = try reader.boolean("cookie-secure") ?? config.cookieSecure
-        config.trustForwardedFor = try reader.boolean("trust-forwarded-for") ?? config.trustForwardedFor
-        config.sessionLifetimeHours = try reader.integer("session-hours", in: 1...24 * 30) ?? config.sessionLifetimeHours
-        config.maxBodyBytes = (try reader.integer("max-body-kib", in: 16...65536)).map { $0 * 1024 } ?? config.maxBodyBytes
-        config.maxTextLength = try reader.integer("max-text-length", in: 10...100_000) ?? config.maxTextLength
-        config.maxUploadBytes = (try reader.integer("max-upload-mib", in: 1...1024)).map { $0 * 1024 * 1024 } ?? config.maxUploadBytes
-        config.secretFile = try reader.string("secret-file")
-        config.publicAnswersPerHour = try reader.integer("public-per-hour", in: 1...100_000) ?? config.publicAnswersPerHour
-        config.idleTimeoutSeconds = try reader.integer("idle-timeout", in: 1...3600) ?? config.idleTimeoutSeconds
-        config.requestTimeoutSeconds = try reader.integer("request-timeout", in: 1...3600) ?? config.requestTimeoutSeconds
-        if let url = try reader.value("public-url") {
-            let trimmed = url.value.hasSuffix("/") ? String(url.value.dropLast()) : url.value
-            guard trimmed.hasPrefix("http://") || trimmed.hasPrefix("https://"), trimmed.count > "https://".count,
-                !trimmed.contains(" ")
-            else {
-                throw reader.error("public-url", url.source, "must be an http:// or https:// URL, not '\(url.value)'")
-            }
-            config.publicBaseURL = trimmed
-        } else {
+        if !given.contains("public-url") {
             // Listening beyond this machine means people are meant to come: the links and QR codes
             // handed to them must carry an address they can reach, which only the operator knows.
             if !PublicAddress.isLoopbackListener(config.host) {
-                let source = flags["host"] != nil ? "--host" : "KAOPING_HOST"
-                throw reader.error(
-                    "public-url",
-                    source,
-                    "listens on \(config.host), beyond this machine, but --public-url is not set: invitation links and QR codes would point at an address phones cannot open; set --public-url (KAOPING_PUBLIC_URL) to the address people use, e.g. https://kaoping.example.gov.cn"
+                throw ConfigurationError(
+                    setting: "public-url",
+                    source: flags["host"] != nil ? "--host" : "KAOPING_HOST",
+                    reason:
+                        "listens on \(config.host), beyond this machine, but --public-url is not set: invitation links and QR codes would point at an address phones cannot open; set --public-url (KAOPING_PUBLIC_URL) to the address people use, e.g. https://kaoping.example.gov.cn"
                 )
             }
             let host = config.host
             config.publicBaseURL = "http://\(host.contains(":") ? "[\(host)]" : host):\(config.port)"
         }
         return config
-    }
-}
-
-private struct SettingReader {
-    let flags: [String: String]
-    let environment: [String: String]
-    let known: [String: ConfigurationSetting]
-
-    struct Found {
-        let value: String
-        let source: String
-    }
-
-    func error(_ key: String, _ source: String, _ reason: String) -> ConfigurationError {
-        ConfigurationError(setting: key, source: source, reason: reason)
-    }
-
-    mutating func value(_ key: String) throws(ConfigurationError) -> Found? {
-        let setting = known[key]!
-        let found: Found?
-        if let flag = flags[key] {
-            found = Found(value: flag, source: setting.flag)
-        } else if let variable = environment[setting.environmentVariable] {
-            found = Found(value: variable, source: setting.environmentVariable)
-        } else {
-            found = nil
-        }
-        if let found, found.value.trimmingCharacters(in: .whitespaces).isEmpty {
-            throw error(key, found.source, "is empty")
-        }
-        return found
-    }
-
-    mutating func string(_ key: String) throws(ConfigurationError) -> String? {
-        try value(key)?.value
-    }
-
-    mutating func integer(_ key: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
-        guard let found = try value(key) else { return nil }
-        guard let number = Int(found.value), range.contains(number) else {
-            throw error(key, found.source, "must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(found.value)'")
-        }
-        return number
-    }
-
-    mutating func boolean(_ key: String) throws(ConfigurationError) -> Bool? {
-        guard let found = try value(key) else { return nil }
-        switch found.value.lowercased() {
-        case "true", "1", "yes", "on": return true
-        case "false", "0", "no", "off": return false
-        default: throw error(key, found.source, "must be true or false, not '\(found.value)'")
-        }
     }
 }
