@@ -34,4 +34,17 @@ struct SiteURLTests {
         }
         #expect(found.isEmpty, "paths outside SiteURL: \(found.joined(separator: ", "))")
     }
+
+    /// Nor does a template: every link and form action comes from its page model.
+    @Test func noTemplateWritesAPath() throws {
+        let templates = TestDatabaseServer.repositoryRoot + "/Sources/KaopingServer/Resources/templates"
+        let pattern = try NSRegularExpression(pattern: #"(href|action|src)="/"#)
+        var found: [String] = []
+        for file in try FileManager.default.contentsOfDirectory(atPath: templates) where file.hasSuffix(".mustache") {
+            let text = try String(contentsOfFile: templates + "/" + file, encoding: .utf8)
+            if pattern.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil { found.append(file) }
+        }
+        #expect(found.isEmpty, "paths written in templates: \(found.sorted().joined(separator: ", "))")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: templates).count > 20)
+    }
 }
