@@ -7,7 +7,7 @@ struct ImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Import branch or member lists from CSV (UTF-8 with or without BOM, or GB18030 as Excel saves it).",
-        subcommands: [ImportBranches.self, ImportMembers.self]
+        subcommands: [ImportBranches.self, ImportMembers.self, ImportUnits.self, ImportPerformance.self]
     )
 }
 
@@ -35,18 +35,17 @@ private func runImport<Row: Sendable>(
     _ kind: String,
     file: String,
     options: DatabaseOptions,
-    check: @escaping @Sendable ([UInt8], OrganisationRepository) async throws -> ImportPreview<Row>,
-    apply: @escaping @Sendable ([Row], OrganisationRepository, Logger) async throws -> ImportSummary
+    check: @escaping @Sendable ([UInt8], Database) async throws -> ImportPreview<Row>,
+    apply: @escaping @Sendable ([Row], Database, Logger) async throws -> ImportSummary
 ) async throws -> (ImportSummary, encoding: String) {
     let configuration = try resolveConfiguration(options.flags)
     LogSetup.bootstrap(level: max(configuration.logLevel, .warning), format: configuration.logFormat)
     let logger = Logger(label: "kaoping")
     let bytes = try readFile(file)
     let outcome: (ImportPreview<Row>, ImportSummary?) = try await withMigratedDatabase(configuration, logger: logger) { database in
-        let repository = OrganisationRepository(database: database)
-        let preview = try await check(bytes, repository)
+        let preview = try await check(bytes, database)
         guard preview.canImport else { return (preview, nil) }
-        let summary = try await apply(preview.rows, repository, logger)
+        let summary = try await apply(preview.rows, database, logger)
         try await AuditLog(database: database).record(
             .init(
                 action: "org.import.\(kind)",
@@ -81,7 +80,7 @@ struct ImportBranches: AsyncParsableCommand {
             file: file,
             options: database,
             check: { bytes, _ in OrganisationCSV.branches(bytes) },
-            apply: { rows, repository, logger in try await repository.importBranches(rows, logger: logger) }
+            apply: { rows, database, logger in try await OrganisationRepository(database: database).importBranches(rows, logger: logger) }
         )
         print(
             language.text("import_done_branches", ["created": summary.created, "updated": summary.updated, "encoding": encoding])
@@ -105,11 +104,94 @@ struct ImportMembers: AsyncParsableCommand {
             "members",
             file: file,
             options: database,
-            check: { bytes, repository in OrganisationCSV.members(bytes, knownBranches: try await repository.branchCodes()) },
-            apply: { rows, repository, logger in try await repository.importMembers(rows, logger: logger) }
+            check: { bytes, database in
+                OrganisationCSV.members(bytes, knownBranches: try await OrganisationRepository(database: database).branchCodes())
+            },
+            apply: { rows, database, logger in try await OrganisationRepository(database: database).importMembers(rows, logger: logger) }
         )
         print(
             language.text("import_done_members", ["created": summary.created, "updated": summary.updated, "encoding": encoding])
+        )
+    }
+}
+
+struct ImportUnits: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "units",
+        abstract: "Import business units (columns 单位编码/unit code, 单位名称/name, 支部编码/branch code, and optionally 人数/headcount).",
+        discussion: """
+            A branch may cover several units; a unit's headcount weights its performance score in its branch's \
+            business score (docs/integration.md). Units are matched by code: importing again updates them, and a unit \
+            given another branch has moved. The whole file is imported, or nothing.
+            """
+    )
+
+    @Argument(help: "The CSV file.")
+    var file: String
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        let (summary, encoding) = try await runImport(
+            "units",
+            file: file,
+            options: database,
+            check: { bytes, database in
+                OrganisationCSV.units(bytes, knownBranches: try await OrganisationRepository(database: database).branchCodes())
+            },
+            apply: { rows, database, logger in try await PerformanceRepository(database: database).importUnits(rows, logger: logger) }
+        )
+        print(language.text("import_done_units", ["created": summary.created, "updated": summary.updated, "encoding": encoding]))
+    }
+}
+
+struct ImportPerformance: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "performance",
+        abstract: "Import a year's performance results per unit (columns 单位编码/unit code, 得分/score 0–100 and/or 等次/grade).",
+        discussion: """
+            Other columns are kept as indicators under their headers. Importing a year again stores a new version; \
+            the earlier ones are kept. The whole file is imported, or nothing.
+            """
+    )
+
+    @Argument(help: "The CSV file.")
+    var file: String
+    @Option(help: "The year the results are for.") var year: Int
+    @Option(help: "Where the results come from (for the record), e.g. 2026 年度机关绩效考评.") var source: String = ""
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        guard (2000...2100).contains(year) else { throw fail("--year must be between 2000 and 2100, not \(year)") }
+        let configuration = try resolveConfiguration(database.flags)
+        LogSetup.bootstrap(level: max(configuration.logLevel, .warning), format: configuration.logFormat)
+        let logger = Logger(label: "kaoping")
+        let bytes = try readFile(file)
+        let (year, source, file) = (self.year, self.source, self.file)
+        let outcome: (ImportPreview<PerformanceRow>, PerformanceRepository.Load?) = try await withMigratedDatabase(configuration, logger: logger) {
+            database in
+            let repository = PerformanceRepository(database: database)
+            let preview = OrganisationCSV.performance(bytes, knownUnits: try await repository.unitCodes())
+            guard preview.canImport else { return (preview, nil) }
+            let fileName = URL(fileURLWithPath: file).lastPathComponent
+            let load = try await repository.importResults(
+                year: year,
+                preview.rows,
+                source: source,
+                fileName: fileName,
+                actor: .commandLine,
+                logger: logger
+            )
+            return (preview, load)
+        }
+        guard let load = outcome.1 else {
+            report(outcome.0, file: file)
+            throw ExitCode(1)
+        }
+        print(
+            language.text(
+                "import_done_performance",
+                ["year": load.year, "version": load.version, "count": load.units, "encoding": outcome.0.encoding?.rawValue ?? "?"]
+            )
         )
     }
 }

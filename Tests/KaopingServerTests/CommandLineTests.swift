@@ -36,6 +36,7 @@ struct CommandLineTests {
             _ arguments: [String],
             input: String? = nil,
             expect expected: Int32 = 0,
+            environment extra: [String: String] = [:],
             sourceLocation: SourceLocation = #_sourceLocation
         ) async throws -> Outcome {
             let process = Process()
@@ -46,6 +47,7 @@ struct CommandLineTests {
             environment["KAOPING_DATABASE_URL"] = "postgres://\(url.username):\(url.password ?? "")@\(url.host):\(url.port)/\(url.database)"
             environment["KAOPING_SECRET_FILE"] = directory + "/secret"
             environment["KAOPING_LOG_LEVEL"] = "error"
+            environment.merge(extra) { $1 }
             process.environment = environment
             let outPath = directory + "/.out-\(UUID().uuidString)"
             let errPath = directory + "/.err-\(UUID().uuidString)"
@@ -114,7 +116,7 @@ struct CommandLineTests {
 
     @Test func anOfficesYearFromTheCommandLine() async throws {
         try await Self.withProgram { kaoping in
-            #expect(try await kaoping.run(["migrate"]).out.contains("database is up to date: 7 migration(s) applied"))
+            #expect(try await kaoping.run(["migrate"]).out.contains("database is up to date: 8 migration(s) applied"))
 
             // Accounts.
             let admin = try await kaoping.run(["user", "add", "--username", "admin", "--role", "admin", "--generate-password"])
@@ -379,6 +381,87 @@ extension CommandLineTests {
             #expect(port.contains("--port (port) must be a whole number from 1 to 65535"))
             let forms = try await kaoping.run(["round", "list", "--forms-dir", "/nonexistent"], expect: 1).err
             #expect(forms.contains("/nonexistent"))
+        }
+    }
+}
+
+extension CommandLineTests {
+    /// Units and their performance results from files as the offices have them: a branch's
+    /// business score weighted by headcount, a year loaded again as a new version with the old
+    /// one kept, units that move between branches, and bad rows named by line with nothing stored.
+    @Test func unitsAndPerformanceResultsFromTheCommandLine() async throws {
+        try await Self.withProgram { kaoping in
+            try await kaoping.run(["import", "branches", try kaoping.write("branches.csv", "支部编码,支部名称\nb01,办公室党支部\nb02,业务党支部\n")])
+            let units = try kaoping.write("units.csv", "\u{FEFF}单位编码,单位名称,支部编码,人数\r\nu1,办公室,b01,30\r\nu2,财务处,b01,10\r\nu3,业务一处,b02,\r\n")
+            #expect(
+                try await kaoping.run(["import", "units", units], environment: ["LANG": "en_US.UTF-8"]).out.contains("units: 3 created, 0 updated")
+            )
+
+            // Any other column is kept as an indicator; the unit's name is not one.
+            let first = try kaoping.write("2025.csv", "单位编码,单位名称,得分,等次,重点工作完成率\nu1,办公室,90,优秀,98%\nu2,财务处,60,合格,80%\nu3,业务一处,75,良好,\n")
+            let loaded = try await kaoping.run(
+                ["import", "performance", first, "--year", "2025", "--source", "2025 年度绩效考评"],
+                environment: ["LANG": "en_US.UTF-8"]
+            )
+            #expect(loaded.out.contains("performance results for 2025: version 1, 3 units"))
+
+            try await kaoping.withDatabase { database in
+                let performance = PerformanceRepository(database: database)
+                // b01: (90 × 30 + 60 × 10) / 40; b02 has one unit, without a headcount.
+                #expect(try await performance.businessScores(year: 2025) == ["b01": 82.5, "b02": 75])
+                let indicators = try await database.query(
+                    "SELECT r.indicators::text FROM performance_results r JOIN units u ON u.id = r.unit_id WHERE u.code = 'u1'"
+                ).first?.decode(String.self)
+                #expect(indicators == #"{"重点工作完成率": "98%"}"#)
+            }
+
+            // The same year again is a new version; the first stays as it was.
+            let corrected = try kaoping.write("2025b.csv", "单位编码,得分\nu1,90\nu2,70\nu3,75\n")
+            #expect(
+                try await kaoping.run(["import", "performance", corrected, "--year", "2025"], environment: ["LANG": "en_US.UTF-8"]).out.contains(
+                    "version 2"
+                )
+            )
+            // u3 moves to b01 for the next year; its 2025 result stays with b02.
+            try await kaoping.run(["import", "units", try kaoping.write("units2.csv", "单位编码,单位名称,支部编码,人数\nu3,业务一处,b01,20\n")])
+            try await kaoping.run(["import", "performance", try kaoping.write("2026.csv", "单位编码,得分\nu1,80\nu2,80\nu3,50\n"), "--year", "2026"])
+            try await kaoping.withDatabase { database in
+                let performance = PerformanceRepository(database: database)
+                #expect(try await performance.businessScores(year: 2025) == ["b01": 85, "b02": 75])
+                #expect(try await performance.businessScores(year: 2025, version: 1) == ["b01": 82.5, "b02": 75])
+                #expect(try await performance.loads(year: 2025).map(\.version) == [2, 1])
+                // 2026: (80 × 30 + 80 × 10 + 50 × 20) / 60.
+                let b01 = try #require(try await performance.businessScores(year: 2026)["b01"])
+                #expect(abs(b01 - 70) < 1e-9)
+                let audit = try await database.query("SELECT count(*)::int FROM audit_log WHERE action = 'performance.imported'").first!.decode(
+                    Int.self
+                )
+                #expect(audit == 3)
+            }
+
+            // Every bad row is named by its line, and nothing of the file is stored.
+            let bad = try kaoping.write("bad.csv", "单位编码,得分,等次\nu1,120,\nu9,80,\nu2,,\nu1,80,\n")
+            let refused = try await kaoping.run(["import", "performance", bad, "--year", "2027"], expect: 1, environment: ["LANG": "en_US.UTF-8"])
+            #expect(refused.err.contains("line 2: 得分 '120' is not a valid number"))
+            #expect(refused.err.contains("line 3: no unit has the code 'u9'"))
+            #expect(refused.err.contains("line 4: give a score or a grade"))
+            #expect(refused.err.contains("nothing was imported"))
+            try await kaoping.withDatabase { database in
+                let loads = try await PerformanceRepository(database: database).loads(year: 2027)
+                #expect(loads.isEmpty)
+            }
+        }
+    }
+}
+
+extension CommandLineTests.Program {
+    /// Runs `body` with the program's database, as the server would open it.
+    func withDatabase(_ body: @Sendable (Database) async throws -> Void) async throws {
+        let database = Database(url: url, poolSize: 2, registry: .init(), logger: Logger(label: "cli-test"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await database.client.run() }
+            defer { group.cancelAll() }
+            try await body(database)
         }
     }
 }

@@ -13,6 +13,9 @@ public struct ImportProblem: Sendable, Equatable {
         case unknownBranch(String)
         case invalidPhone(String)
         case alreadyExists(String)
+        case invalidNumber(String, String)
+        case unknownUnit(String)
+        case noScoreOrGrade
     }
 
     public let line: Int
@@ -36,6 +39,9 @@ public struct ImportProblem: Sendable, Equatable {
         case .unknownBranch(let code): language.text("import_unknown_branch", ["code": code])
         case .invalidPhone(let value): language.text("import_invalid_phone", ["value": value])
         case .alreadyExists(let value): language.text("import_already_exists", ["value": value])
+        case .invalidNumber(let column, let value): language.text("import_invalid_number", ["column": column, "value": value])
+        case .unknownUnit(let code): language.text("import_unknown_unit", ["code": code])
+        case .noScoreOrGrade: language.text("import_no_score_or_grade")
         }
     }
 }
@@ -54,6 +60,24 @@ public struct MemberRow: Sendable, Equatable {
     public let name: String
     public let branchCode: String
     public let phone: String?
+}
+
+/// A business unit (处室, 科室) and the branch that covers it.
+public struct UnitRow: Sendable, Equatable {
+    public let line: Int
+    public let code: String
+    public let name: String
+    public let branchCode: String
+    public let headcount: Int?
+}
+
+/// One unit's performance result for a year, with whatever indicator columns the file had.
+public struct PerformanceRow: Sendable, Equatable {
+    public let line: Int
+    public let unitCode: String
+    public let score: Double?
+    public let grade: String?
+    public let indicators: [String: String]
 }
 
 /// What an uploaded list holds: the good rows, every problem, and how the file was read.
@@ -89,6 +113,79 @@ public enum OrganisationCSV {
         Column(key: "branch", label: "支部编码", headers: ["支部编码", "支部代码", "所在支部编码", "branch code", "branch_code", "branch"], required: true),
         Column(key: "phone", label: "手机", headers: ["手机", "手机号", "手机号码", "电话", "phone", "mobile"], required: false),
     ]
+
+    static let unitColumns = [
+        Column(
+            key: "code",
+            label: "单位编码",
+            headers: ["单位编码", "处室编码", "科室编码", "部门编码", "unit code", "unit_code", "code"],
+            required: true
+        ),
+        Column(key: "name", label: "单位名称", headers: ["单位名称", "处室名称", "科室名称", "部门名称", "名称", "unit name", "unit_name", "name"], required: true),
+        Column(key: "branch", label: "支部编码", headers: ["支部编码", "支部代码", "所在支部编码", "branch code", "branch_code", "branch"], required: true),
+        Column(key: "headcount", label: "人数", headers: ["人数", "编制人数", "在编人数", "headcount"], required: false),
+    ]
+
+    static let performanceColumns = [
+        Column(key: "unit", label: "单位编码", headers: ["单位编码", "处室编码", "科室编码", "部门编码", "unit code", "unit_code", "unit"], required: true),
+        Column(key: "score", label: "得分", headers: ["得分", "绩效得分", "考核得分", "考评得分", "score"], required: false),
+        Column(key: "grade", label: "等次", headers: ["等次", "等级", "考核等次", "考评等次", "grade"], required: false),
+        // A unit's name may come along; it is not an indicator.
+        Column(key: "name", label: "单位名称", headers: ["单位名称", "处室名称", "科室名称", "部门名称", "unit name", "unit_name"], required: false),
+    ]
+
+    /// - Parameter knownBranches: codes of the branches already in the database.
+    public static func units(_ bytes: [UInt8], knownBranches: Set<String>) -> ImportPreview<UnitRow> {
+        read(bytes, columns: unitColumns) { line, value, problems in
+            var rowProblems: [ImportProblem] = []
+            let unit = Self.code(value["code"], column: "单位编码", line: line, problems: &rowProblems)
+            let name = Self.text(value["name"], column: "单位名称", line: line, required: true, problems: &rowProblems)
+            let branch = Self.code(value["branch"], column: "支部编码", line: line, problems: &rowProblems)
+            if let branch, !knownBranches.contains(branch) {
+                rowProblems.append(ImportProblem(line: line, kind: .unknownBranch(branch)))
+            }
+            var headcount: Int?
+            if let given = value["headcount"], !given.isEmpty {
+                headcount = Int(given).flatMap { $0 >= 0 ? $0 : nil }
+                if headcount == nil { rowProblems.append(ImportProblem(line: line, kind: .invalidNumber("人数", given))) }
+            }
+            problems += rowProblems
+            guard let unit, let name, let branch, rowProblems.isEmpty else { return nil }
+            return UnitRow(line: line, code: unit, name: name, branchCode: branch, headcount: headcount)
+        } uniqueKey: {
+            $0.code
+        }
+    }
+
+    /// Performance results as the performance office exports them: a unit code, a score (0–100)
+    /// and/or a grade, and any other columns, kept as indicators under their headers.
+    /// - Parameter knownUnits: codes of the units already in the database.
+    public static func performance(_ bytes: [UInt8], knownUnits: Set<String>) -> ImportPreview<PerformanceRow> {
+        read(bytes, columns: performanceColumns, keepingOtherColumns: true) { line, value, problems in
+            var rowProblems: [ImportProblem] = []
+            let unit = Self.code(value["unit"], column: "单位编码", line: line, problems: &rowProblems)
+            if let unit, !knownUnits.contains(unit) { rowProblems.append(ImportProblem(line: line, kind: .unknownUnit(unit))) }
+            var score: Double?
+            if let given = value["score"], !given.isEmpty {
+                score = Double(given).flatMap { (0...100).contains($0) ? $0 : nil }
+                if score == nil { rowProblems.append(ImportProblem(line: line, kind: .invalidNumber("得分", given))) }
+            }
+            let grade = Self.text(value["grade"], column: "等次", line: line, required: false, problems: &rowProblems)
+            if value["score"]?.isEmpty ?? true, grade == nil { rowProblems.append(ImportProblem(line: line, kind: .noScoreOrGrade)) }
+            var indicators: [String: String] = [:]
+            for (key, text) in value where key.hasPrefix(otherColumnPrefix) && !text.isEmpty {
+                indicators[String(key.dropFirst(otherColumnPrefix.count))] = text
+            }
+            problems += rowProblems
+            guard let unit, rowProblems.isEmpty else { return nil }
+            return PerformanceRow(line: line, unitCode: unit, score: score, grade: grade, indicators: indicators)
+        } uniqueKey: {
+            $0.unitCode
+        }
+    }
+
+    /// Where `read` puts the value of a column it does not know, under its header as written.
+    static let otherColumnPrefix = "\u{1}"
 
     public static func branches(_ bytes: [UInt8]) -> ImportPreview<BranchRow> {
         read(bytes, columns: branchColumns, row: branchRow) { $0.code }
@@ -141,6 +238,7 @@ public enum OrganisationCSV {
     private static func read<Row>(
         _ bytes: [UInt8],
         columns: [Column],
+        keepingOtherColumns: Bool = false,
         row makeRow: (Int, [String: String], inout [ImportProblem]) -> Row?,
         uniqueKey: (Row) -> String
     ) -> ImportPreview<Row> {
@@ -183,6 +281,13 @@ public enum OrganisationCSV {
             var values: [String: String] = [:]
             for (key, index) in positions where index < record.fields.count {
                 values[key] = record.fields[index].trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            if keepingOtherColumns {
+                let known = Set(positions.values)
+                for (index, field) in record.fields.enumerated() where !known.contains(index) && index < header.fields.count {
+                    let name = header.fields[index].trimmingCharacters(in: .whitespacesAndNewlines)
+                    if !name.isEmpty { values[otherColumnPrefix + name] = field.trimmingCharacters(in: .whitespacesAndNewlines) }
+                }
             }
             guard let row = makeRow(record.line, values, &problems) else { continue }
             let key = uniqueKey(row)

@@ -1,0 +1,169 @@
+import Foundation
+import KaopingAggregation
+import Logging
+import PostgresNIO
+
+/// Business units (处室, 科室) and their annual performance results (绩效), read beside the
+/// party-building results (`docs/integration.md`).
+public struct PerformanceRepository: Sendable {
+    let database: Database
+
+    public init(database: Database) {
+        self.database = database
+    }
+
+    public func unitCodes() async throws -> Set<String> {
+        Set(try await database.query("SELECT code FROM units").map { try $0.decode(String.self) })
+    }
+
+    /// Creates or updates every unit, all in one transaction, matched by code: a unit imported
+    /// again with another branch has moved to it.
+    public func importUnits(_ rows: [UnitRow], logger: Logger) async throws -> ImportSummary {
+        let json = JSONText.array(
+            rows.map { row in
+                JSONText.object([
+                    ("code", JSONText.string(row.code)), ("name", JSONText.string(row.name)), ("branch", JSONText.string(row.branchCode)),
+                    ("headcount", row.headcount.map { String($0) } ?? "null"),
+                ])
+            }
+        )
+        let expected = rows.count
+        return try await database.transaction(logger: logger) { connection in
+            let written = try await connection.query(
+                """
+                INSERT INTO units (code, name, branch_id, headcount)
+                SELECT r.code, r.name, b.id, r.headcount
+                FROM jsonb_to_recordset(\(json)::jsonb) AS r(code text, name text, branch text, headcount integer)
+                JOIN branches b ON b.code = r.branch
+                ON CONFLICT (code) DO UPDATE SET
+                  name = EXCLUDED.name, branch_id = EXCLUDED.branch_id, headcount = EXCLUDED.headcount, active = true, updated_at = now()
+                RETURNING (xmax = 0)
+                """,
+                logger: logger
+            )
+            var summary = ImportSummary(created: 0, updated: 0)
+            for try await isNew in written.decode(Bool.self) {
+                if isNew { summary.created += 1 } else { summary.updated += 1 }
+            }
+            // A branch that vanished between the check and the import would drop rows silently.
+            guard summary.created + summary.updated == expected else { throw OrganisationError.branchesChanged }
+            return summary
+        }
+    }
+
+    /// One load of a year's results.
+    public struct Load: Sendable, Equatable {
+        public let year: Int
+        public let version: Int
+        public let units: Int
+    }
+
+    /// Stores a year's results as its next version (the first is 1); earlier versions stay as
+    /// they were. Each result keeps the branch and headcount its unit has now, because units
+    /// move between branches from year to year. The audit log records who loaded what.
+    public func importResults(
+        year: Int,
+        _ rows: [PerformanceRow],
+        source: String,
+        fileName: String,
+        actor: AuditActor,
+        logger: Logger
+    ) async throws -> Load {
+        let json = JSONText.array(
+            rows.map { row in
+                JSONText.object([
+                    ("unit", JSONText.string(row.unitCode)), ("score", row.score.map(JSONText.number) ?? "null"),
+                    ("grade", row.grade.map(JSONText.string) ?? "null"),
+                    ("indicators", JSONText.object(row.indicators.sorted { $0.key < $1.key }.map { ($0.key, JSONText.string($0.value)) })),
+                ])
+            }
+        )
+        let expected = rows.count
+        let load = try await database.transaction(logger: logger) { connection -> Load in
+            // Two loads of one year at once must not both become the same version.
+            try await connection.execute("SELECT pg_advisory_xact_lock(hashtextextended('performance', \(year)))", logger: logger)
+            var version = 1
+            for try await latest in try await connection.query(
+                "SELECT coalesce(max(version), 0) + 1 FROM performance_loads WHERE year = \(year)",
+                logger: logger
+            ).decode(Int.self) { version = latest }
+            var loadID: UUID?
+            for try await id in try await connection.query(
+                """
+                INSERT INTO performance_loads (year, version, source, file_name, loaded_by, loaded_by_name)
+                VALUES (\(year), \(version), \(source), \(fileName), \(actor.userID), \(actor.name))
+                RETURNING id
+                """,
+                logger: logger
+            ).decode(UUID.self) { loadID = id }
+            var stored = 0
+            for try await count in try await connection.query(
+                """
+                WITH written AS (
+                  INSERT INTO performance_results (load_id, unit_id, branch_id, headcount, score, grade, indicators)
+                  SELECT \(loadID!), u.id, u.branch_id, u.headcount, r.score, r.grade, coalesce(r.indicators, '{}')
+                  FROM jsonb_to_recordset(\(json)::jsonb) AS r(unit text, score float8, grade text, indicators jsonb)
+                  JOIN units u ON u.code = r.unit
+                  RETURNING 1
+                )
+                SELECT count(*)::int FROM written
+                """,
+                logger: logger
+            ).decode(Int.self) { stored = count }
+            guard stored == expected else { throw PerformanceError.unitsChanged }
+            return Load(year: year, version: version, units: stored)
+        }
+        try await AuditLog(database: database).record(
+            .init(
+                action: "performance.imported",
+                actorUserID: actor.userID,
+                actorName: actor.name,
+                subject: fileName,
+                details: ["year": "\(load.year)", "version": "\(load.version)", "units": "\(load.units)", "source": source]
+            )
+        )
+        return load
+    }
+
+    /// The versions loaded for a year, newest first.
+    public func loads(year: Int) async throws -> [Load] {
+        try await database.query(
+            """
+            SELECT l.year, l.version, (SELECT count(*)::int FROM performance_results r WHERE r.load_id = l.id)
+            FROM performance_loads l WHERE l.year = \(year) ORDER BY l.version DESC
+            """
+        ).map { row in
+            let (year, version, units) = try row.decode((Int, Int, Int).self)
+            return Load(year: year, version: version, units: units)
+        }
+    }
+
+    /// Each branch's business score for a year, from its units' scores in the newest version
+    /// (or the one given), weighted by headcount as `Integration.businessScore` says; branches
+    /// whose units have no score are absent.
+    public func businessScores(year: Int, version: Int? = nil) async throws -> [String: Double] {
+        let rows = try await database.query(
+            """
+            SELECT b.code, r.score, r.headcount
+            FROM performance_results r
+            JOIN performance_loads l ON l.id = r.load_id
+            JOIN branches b ON b.id = r.branch_id
+            WHERE l.year = \(year) AND r.score IS NOT NULL
+              AND l.version = coalesce(\(version), (SELECT max(version) FROM performance_loads WHERE year = \(year)))
+            """
+        )
+        var units: [String: [Integration.UnitScore]] = [:]
+        for row in rows {
+            let (code, score, headcount) = try row.decode((String, Double, Int?).self)
+            units[code, default: []].append(.init(score: score, headcount: headcount))
+        }
+        return units.compactMapValues(Integration.businessScore)
+    }
+}
+
+public enum PerformanceError: Error, CustomStringConvertible {
+    /// A unit named in the file was removed between the check and the import.
+    case unitsChanged
+
+    public var description: String { "the units changed while the results were being imported; import the file again" }
+}
