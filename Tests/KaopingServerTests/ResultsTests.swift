@@ -287,3 +287,66 @@ struct ResultsDownloadTests {
         }
     }
 }
+
+extension ResultsTests {
+    /// Party building beside business results: nothing to show until the year's performance
+    /// results are in, then the scatter, the coefficients with their caution, the quadrants and
+    /// the branches whose ranks differ, each linked to its report.
+    @Test func partyBuildingBesideBusinessResults() async throws {
+        try await TestApp.run { client, harness in
+            let (round, _) = try await harness.workedExampleRound()
+            let id = round.uuidString.lowercased()
+            try await harness.createUser("admin", password: "results for the committee")
+            var admin = Browser(client)
+            _ = try await admin.post("/admin/login", form: [("username", "admin"), ("password", "results for the committee")])
+            let results = try await admin.get("/admin/rounds/\(id)/results").text
+            #expect(results.contains("<a href=\"/admin/rounds/\(id)/integration\">党建与业务</a>"))
+
+            let empty = try await admin.get("/admin/rounds/\(id)/integration")
+            #expect(empty.status == .ok)
+            #expect(empty.text.contains("还没有导入 2026 年度的绩效结果"))
+            #expect(!empty.text.contains("<svg"))
+
+            var quiet = Logger(label: "test")
+            quiet.logLevel = .critical
+            let performance = PerformanceRepository(database: harness.database)
+            _ = try await performance.importUnits(
+                [
+                    UnitRow(line: 2, code: "u1", name: "办公室", branchCode: "b01", headcount: 30),
+                    UnitRow(line: 3, code: "u2", name: "财务处", branchCode: "b01", headcount: 10),
+                    UnitRow(line: 4, code: "u3", name: "业务一处", branchCode: "b02", headcount: nil),
+                ],
+                logger: quiet
+            )
+            _ = try await performance.importResults(
+                year: 2026,
+                [
+                    PerformanceRow(line: 2, unitCode: "u1", score: 90, grade: nil, indicators: [:]),
+                    PerformanceRow(line: 3, unitCode: "u2", score: 60, grade: nil, indicators: [:]),
+                    PerformanceRow(line: 4, unitCode: "u3", score: 70, grade: nil, indicators: [:]),
+                ],
+                source: "",
+                fileName: "2026.csv",
+                actor: .commandLine,
+                logger: quiet
+            )
+            // b01: business 82.5 (weighted), party 91.00; b02: business 70, party 93.57.
+            let page = try await admin.get("/admin/rounds/\(id)/integration").text
+            #expect(page.contains("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart scatter\""))
+            #expect(page.contains("<a href=\"/admin/rounds/\(id)/results/b01\"><circle"))
+            #expect(page.contains("斯皮尔曼等级相关 ρ <strong>-1.00</strong></td><td class=\"num\">–</td><td class=\"num\">2</td>"))
+            #expect(page.contains("提示：支部数少于 10 个"))
+            #expect(page.contains("虚线为中位数：业务 76.25，党建 92.29"))
+            #expect(page.contains("<li>重业务轻党建：1</li>"))
+            #expect(page.contains("<li>党建悬浮：1</li>"))
+            #expect(page.contains("<li>融合共进：0</li>"))
+            #expect(
+                page.contains(
+                    "<td><a href=\"/admin/rounds/\(id)/results/b01\">b01</a></td><td>办公室党支部</td><td class=\"num\">2</td><td class=\"num\">1</td><td class=\"num\">+1</td><td>重业务轻党建</td>"
+                )
+            )
+            let english = try await admin.get("/admin/rounds/\(id)/integration?lang=en").text
+            #expect(english.contains("Business over party building"))
+        }
+    }
+}

@@ -37,6 +37,7 @@ public enum SiteURL: Sendable, Hashable {
     // Results.
     case results(String)
     case diagnostics(String)
+    case integration(String)
     case resultsCSV(String)
     case resultsXLSX(String)
     case responsesCSV(String)
@@ -123,6 +124,7 @@ public enum SiteURL: Sendable, Hashable {
 
         case .results(let id): "\(SiteURL.round(id).path)/results"
         case .diagnostics(let id): "\(SiteURL.round(id).path)/diagnostics"
+        case .integration(let id): "\(SiteURL.round(id).path)/integration"
         case .resultsCSV(let id): "\(SiteURL.round(id).path)/results.csv"
         case .resultsXLSX(let id): "\(SiteURL.round(id).path)/results.xlsx"
         case .responsesCSV(let id): "\(SiteURL.round(id).path)/responses.csv"

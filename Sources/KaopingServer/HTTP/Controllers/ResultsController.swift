@@ -21,6 +21,7 @@ public struct ResultsController: Sendable {
     public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.get(SiteURL.results(SiteURL.id).route, use: ranking)
         router.get(SiteURL.diagnostics(SiteURL.id).route, use: diagnostics)
+        router.get(SiteURL.integration(SiteURL.id).route, use: integration)
         router.get(SiteURL.resultsCSV(SiteURL.id).route, use: resultsCSV)
         router.get(SiteURL.resultsXLSX(SiteURL.id).route, use: resultsXLSX)
         router.get(SiteURL.responsesCSV(SiteURL.id).route, use: responsesCSV)
@@ -215,6 +216,119 @@ public struct ResultsController: Sendable {
             flaggedCount: flagged.count
         )
         return try views.page("diagnostics", page, context: context)
+    }
+
+    /// Party building beside business results: the two-skins diagnostic (docs/integration.md).
+    /// The business scores are those of the round's year, newest version.
+    @Sendable func integration(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (id, round, current) = try await load(context)
+        let language = context.language
+        let year = round.summary.year
+        let business = try await PerformanceRepository(database: results.database).businessScores(year: year)
+        let header = ResultsHeader(round: round.summary, current: current)
+        let intro = language.text("integration_intro", ["year": year])
+        let scored = current.result.subjects.filter { $0.combined != nil }
+        let paired = scored.filter { business[$0.code] != nil }
+        guard paired.count >= 2 else {
+            let page = IntegrationPage(
+                header: header,
+                intro: intro,
+                none: language.text("integration_none", ["year": year]),
+                hasData: false,
+                chart: nil,
+                lines: nil,
+                coefficients: [],
+                caution: false,
+                quadrants: [],
+                gaps: [],
+                hasGaps: false,
+                excluded: [],
+                hasExcluded: false,
+                dimensions: [],
+                hasDimensions: false
+            )
+            return try views.page("integration", page, context: context)
+        }
+        let businessScores = paired.map { business[$0.code]! }
+        let partyScores = paired.map { $0.combined! }
+        let businessLine = Integration.median(businessScores) ?? 50
+        let partyLine = Integration.median(partyScores) ?? 50
+        func quadrant(_ index: Int) -> Integration.Quadrant {
+            Integration.quadrant(business: businessScores[index], party: partyScores[index], businessLine: businessLine, partyLine: partyLine)
+        }
+        func coefficient(_ label: String, _ correlation: Integration.Correlation?) -> IntegrationPage.Coefficient? {
+            guard let correlation else { return nil }
+            let interval = correlation.low.map { "\(String(format: "%.2f", $0))–\(String(format: "%.2f", correlation.high ?? $0))" } ?? "–"
+            return .init(label: label, value: String(format: "%.2f", correlation.coefficient), interval: interval, n: correlation.n)
+        }
+        let spearman = Integration.spearman(businessScores, partyScores)
+        let coefficients = [
+            coefficient(language.text("integration_spearman"), spearman),
+            coefficient(language.text("integration_pearson"), Integration.pearsonCorrelation(businessScores, partyScores)),
+        ].compactMap { $0 }
+        let gaps = Integration.rankGaps(business: businessScores, party: partyScores)
+        let flagged = gaps.indices.filter { gaps[$0].flagged }.sorted { abs(gaps[$0].gap) > abs(gaps[$1].gap) }
+        // Dimensions only where the round shows them (at or above the anonymity threshold).
+        let memberForm = try await results.groupForms(roundID: id)["members"]
+        let dimensions = (memberForm?.dimensions ?? []).compactMap { dimension -> IntegrationPage.Coefficient? in
+            let pairs = paired.compactMap { subject -> (Double, Double)? in
+                guard let group = subject.groups["members"], group.breakdownShown, let value = group.dimensions[dimension.key] else { return nil }
+                return (business[subject.code]!, value)
+            }
+            return coefficient(dimension.label.text(language), Integration.spearman(pairs.map(\.0), pairs.map(\.1)))
+        }
+        let excluded = scored.filter { business[$0.code] == nil }.map { IntegrationPage.Excluded(code: $0.code, name: $0.name) }
+        let page = IntegrationPage(
+            header: header,
+            intro: intro,
+            none: nil,
+            hasData: true,
+            chart: Charts.scatter(
+                paired.map { subject in
+                    Charts.Point(
+                        label: "\(subject.code) \(subject.name)",
+                        x: business[subject.code]!,
+                        y: subject.combined!,
+                        link: SiteURL.branchReport(id, branchCode: subject.code).path
+                    )
+                },
+                xLine: businessLine,
+                yLine: partyLine,
+                xLabel: language.text("integration_axis_business"),
+                yLabel: language.text("integration_axis_party"),
+                corners: (
+                    language.text("quadrant_joined"), language.text("quadrant_businessOnly"), language.text("quadrant_partyOnly"),
+                    language.text("quadrant_bothLow")
+                ),
+                title: language.text("integration_title")
+            ),
+            lines: language.text(
+                "integration_lines",
+                ["business": Shown.score(businessLine), "party": Shown.score(partyLine)]
+            ),
+            coefficients: coefficients,
+            caution: spearman?.needsCaution ?? true,
+            quadrants: Integration.Quadrant.allCases.map { kind in
+                .init(name: language.text("quadrant_\(kind.rawValue)"), count: paired.indices.filter { quadrant($0) == kind }.count)
+            },
+            gaps: flagged.map { index in
+                IntegrationPage.Gap(
+                    code: paired[index].code,
+                    name: paired[index].name,
+                    partyRank: gaps[index].partyRank,
+                    businessRank: gaps[index].businessRank,
+                    gap: gaps[index].gap > 0 ? "+\(gaps[index].gap)" : "\(gaps[index].gap)",
+                    quadrant: language.text("quadrant_\(quadrant(index).rawValue)"),
+                    report: SiteURL.branchReport(id, branchCode: paired[index].code).path
+                )
+            },
+            hasGaps: !flagged.isEmpty,
+            excluded: excluded,
+            hasExcluded: !excluded.isEmpty,
+            dimensions: dimensions,
+            hasDimensions: !dimensions.isEmpty
+        )
+        return try views.page("integration", page, context: context)
     }
 
     // MARK: Downloads

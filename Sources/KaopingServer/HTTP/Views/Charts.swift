@@ -52,7 +52,67 @@ enum Charts {
         return svg + "</svg>"
     }
 
-    private static func format(_ value: Double) -> String {
+    static func format(_ value: Double) -> String {
         String(format: "%.1f", value)
+    }
+}
+
+extension Charts {
+    struct Point {
+        let label: String
+        let x: Double
+        let y: Double
+        let link: String
+    }
+
+    /// Points on two 0–100 axes with dashed lines at `xLine` and `yLine`, the four quadrants
+    /// named in their corners, and each point a link (its label shown on hover and to screen
+    /// readers). Drawn in black and grey, so that it prints.
+    static func scatter(
+        _ points: [Point],
+        xLine: Double,
+        yLine: Double,
+        xLabel: String,
+        yLabel: String,
+        corners: (topRight: String, bottomRight: String, topLeft: String, bottomLeft: String),
+        title: String
+    ) -> String {
+        let margin = 44.0
+        let plot = 400.0
+        let size = plot + margin * 2
+        func x(_ value: Double) -> Double { margin + plot * min(max(value, 0), 100) / 100 }
+        func y(_ value: Double) -> Double { margin + plot * (1 - min(max(value, 0), 100) / 100) }
+        var svg = """
+            <svg xmlns="http://www.w3.org/2000/svg" class="chart scatter" viewBox="0 0 \(Int(size)) \(Int(size))" \
+            width="\(Int(size))" height="\(Int(size))" role="img" aria-label="\(HTMLEscape.escape(title))">
+            """
+        svg += "<title>\(HTMLEscape.escape(title))</title>"
+        svg += "<rect x=\"\(margin)\" y=\"\(margin)\" width=\"\(plot)\" height=\"\(plot)\" fill=\"none\" stroke=\"#888\" stroke-width=\"0.5\"/>"
+        for tick in stride(from: 0.0, through: 100.0, by: 25.0) {
+            svg +=
+                "<text x=\"\(format(x(tick)))\" y=\"\(format(size - margin + 16))\" font-size=\"10\" text-anchor=\"middle\" fill=\"#444\">\(Int(tick))</text>"
+            svg +=
+                "<text x=\"\(format(margin - 6))\" y=\"\(format(y(tick) + 3))\" font-size=\"10\" text-anchor=\"end\" fill=\"#444\">\(Int(tick))</text>"
+        }
+        let dashed = "stroke=\"#333\" stroke-width=\"1\" stroke-dasharray=\"4 3\""
+        svg += "<line x1=\"\(format(x(xLine)))\" y1=\"\(margin)\" x2=\"\(format(x(xLine)))\" y2=\"\(margin + plot)\" \(dashed)/>"
+        svg += "<line x1=\"\(margin)\" y1=\"\(format(y(yLine)))\" x2=\"\(margin + plot)\" y2=\"\(format(y(yLine)))\" \(dashed)/>"
+        let cornerStyle = "font-size=\"12\" fill=\"#555\""
+        svg +=
+            "<text x=\"\(margin + plot - 4)\" y=\"\(margin + 14)\" text-anchor=\"end\" \(cornerStyle)>\(HTMLEscape.escape(corners.topRight))</text>"
+        svg +=
+            "<text x=\"\(margin + plot - 4)\" y=\"\(margin + plot - 6)\" text-anchor=\"end\" \(cornerStyle)>\(HTMLEscape.escape(corners.bottomRight))</text>"
+        svg += "<text x=\"\(margin + 4)\" y=\"\(margin + 14)\" \(cornerStyle)>\(HTMLEscape.escape(corners.topLeft))</text>"
+        svg += "<text x=\"\(margin + 4)\" y=\"\(margin + plot - 6)\" \(cornerStyle)>\(HTMLEscape.escape(corners.bottomLeft))</text>"
+        svg +=
+            "<text x=\"\(margin + plot / 2)\" y=\"\(size - 8)\" font-size=\"12\" text-anchor=\"middle\" fill=\"#111\">\(HTMLEscape.escape(xLabel))</text>"
+        svg +=
+            "<text x=\"14\" y=\"\(margin + plot / 2)\" font-size=\"12\" text-anchor=\"middle\" fill=\"#111\" transform=\"rotate(-90 14 \(margin + plot / 2))\">\(HTMLEscape.escape(yLabel))</text>"
+        for point in points {
+            svg +=
+                "<a href=\"\(HTMLEscape.escape(point.link))\"><circle cx=\"\(format(x(point.x)))\" cy=\"\(format(y(point.y)))\" r=\"4\" fill=\"#111\">"
+            svg += "<title>\(HTMLEscape.escape(point.label))</title></circle></a>"
+        }
+        return svg + "</svg>"
     }
 }

@@ -10,6 +10,7 @@ struct ResultsHeader {
         let round: String
         let results: String
         let diagnostics: String
+        let integration: String
         let xlsx: String
         let xlsxEnglish: String
         let csv: String
@@ -22,6 +23,7 @@ struct ResultsHeader {
             round = SiteURL.round(id).path
             results = SiteURL.results(id).path
             diagnostics = SiteURL.diagnostics(key).path
+            integration = SiteURL.integration(key).path
             xlsx = SiteURL.resultsXLSX(key).path
             xlsxEnglish = SiteURL.resultsXLSX(key).path(["lang": "en"])
             csv = SiteURL.resultsCSV(key).path
@@ -242,4 +244,52 @@ struct DiagnosticsPage: PageModel {
     let flagged: [Flagged]
     let hasFlagged: Bool
     let flaggedCount: Int
+}
+
+/// Party building beside business results for a round (`docs/integration.md`): the scatter of
+/// branches, how far the two orders agree, the branches whose ranks differ most, and which
+/// member dimension tracks the business results.
+struct IntegrationPage: PageModel {
+    struct Coefficient {
+        let label: String
+        let value: String
+        let interval: String
+        let n: Int
+    }
+
+    struct QuadrantCount {
+        let name: String
+        let count: Int
+    }
+
+    struct Gap {
+        let code: String
+        let name: String
+        let partyRank: Int
+        let businessRank: Int
+        let gap: String
+        let quadrant: String
+        let report: String
+    }
+
+    struct Excluded {
+        let code: String
+        let name: String
+    }
+
+    let header: ResultsHeader
+    let intro: String
+    let none: String?
+    let hasData: Bool
+    let chart: String?
+    let lines: String?
+    let coefficients: [Coefficient]
+    let caution: Bool
+    let quadrants: [QuadrantCount]
+    let gaps: [Gap]
+    let hasGaps: Bool
+    let excluded: [Excluded]
+    let hasExcluded: Bool
+    let dimensions: [Coefficient]
+    let hasDimensions: Bool
 }
