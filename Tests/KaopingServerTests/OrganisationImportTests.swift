@@ -98,13 +98,14 @@ func multipartBody(_ fields: [(name: String, value: [UInt8], fileName: String?)]
 }
 
 extension Browser {
-    mutating func upload(kind: String, file: [UInt8], name: String = "list.csv") async throws -> TestResponse {
+    mutating func upload(kind: String, file: [UInt8], name: String = "list.csv", year: String? = nil) async throws -> TestResponse {
         if csrfToken == nil { _ = try await get("/admin/login") }
         let boundary = "----kaoping\(UUID().uuidString.prefix(8))"
-        let body = multipartBody(
-            [("_csrf", Array((csrfToken ?? "").utf8), nil), ("kind", Array(kind.utf8), nil), ("file", file, name)],
-            boundary: boundary
-        )
+        var fields: [(name: String, value: [UInt8], fileName: String?)] = [
+            ("_csrf", Array((csrfToken ?? "").utf8), nil), ("kind", Array(kind.utf8), nil), ("file", file, name),
+        ]
+        if let year { fields.append(("year", Array(year.utf8), nil)) }
+        let body = multipartBody(fields, boundary: boundary)
         return try await send(
             "/admin/org/import",
             method: .post,
@@ -289,6 +290,41 @@ struct OrganisationImportTests {
             )
             #expect(noToken.status == .forbidden)
             #expect(try await harness.count("SELECT count(*)::int FROM org_imports") == 0)
+        }
+    }
+
+    /// Units and a year's performance results are uploaded, previewed and confirmed like the
+    /// other lists; a performance file needs its year, and loading a year again is a new version.
+    @Test func unitsAndPerformanceResultsThroughTheAdminArea() async throws {
+        try await TestApp.run { client, harness in
+            try await harness.createUser("admin", password: "organisation lists")
+            var browser = Browser(client)
+            _ = try await browser.post("/admin/login", form: [("username", "admin"), ("password", "organisation lists")])
+            let branches = try #require(try await browser.upload(kind: "branches", file: Array("支部编码,支部名称\nb01,办公室党支部\n".utf8)).location)
+            _ = try await browser.post(branches + "/apply", form: [])
+
+            let units = "单位编码,单位名称,支部编码,人数\nu1,办公室,b01,30\nu2,财务处,b01,10\n"
+            let unitsPreview = try #require(try await browser.upload(kind: "units", file: Array(units.utf8)).location)
+            let preview = try await browser.get(unitsPreview).text
+            #expect(preview.contains("<td>u1</td><td>办公室</td><td>b01</td><td>30</td>"))
+            #expect(try await browser.post(unitsPreview + "/apply", form: []).location == "/admin/org?imported=units&created=2&updated=0")
+            #expect(try await browser.get("/admin/org?imported=units&created=2&updated=0").text.contains("单位已导入：新增 2 个，更新 0 个。"))
+
+            let results = Array("单位编码,得分,等次,重点工作\nu1,90,优秀,完成\nu2,60,合格,\n".utf8)
+            let noYear = try await browser.upload(kind: "performance", file: results)
+            #expect(noYear.status == .unprocessableContent)
+            #expect(noYear.text.contains("导入绩效结果需要填写年度"))
+
+            let resultsPreview = try #require(try await browser.upload(kind: "performance", file: results, year: "2026").location)
+            #expect(try await browser.get(resultsPreview).text.contains("<td>u1</td><td>90</td><td>优秀</td><td>重点工作：完成</td>"))
+            let applied = try await browser.post(resultsPreview + "/apply", form: [])
+            #expect(applied.location == "/admin/org?imported=performance&year=2026&version=1&units=2")
+            #expect(try await browser.get(try #require(applied.location)).text.contains("2026 年度绩效结果已导入：第 1 版，2 个单位。"))
+            let again = try #require(try await browser.upload(kind: "performance", file: results, year: "2026").location)
+            #expect(try await browser.post(again + "/apply", form: []).location == "/admin/org?imported=performance&year=2026&version=2&units=2")
+            #expect(try await PerformanceRepository(database: harness.database).businessScores(year: 2026) == ["b01": 82.5])
+            let audit = try await harness.count("SELECT count(*)::int FROM audit_log WHERE action = 'performance.imported' AND actor_name = 'admin'")
+            #expect(audit == 2)
         }
     }
 }

@@ -233,8 +233,13 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
     AdminController(views: dependencies.views, rounds: dependencies.rounds, results: resultsRepository).addRoutes(to: signedIn)
     let adminsOnly = signedIn.group().add(middleware: RoleMiddleware([.admin]))
     FormsController(catalog: dependencies.catalog, views: dependencies.views, limits: limits).addRoutes(to: adminsOnly)
-    OrganisationController(organisation: dependencies.organisation, audit: dependencies.audit, views: dependencies.views)
-        .addRoutes(to: adminsOnly)
+    OrganisationController(
+        organisation: dependencies.organisation,
+        performance: PerformanceRepository(database: environment.database),
+        audit: dependencies.audit,
+        views: dependencies.views
+    )
+    .addRoutes(to: adminsOnly)
     RoundsController(
         rounds: dependencies.rounds,
         invitations: dependencies.invitations,

@@ -28,17 +28,20 @@ public struct MemberSummary: Sendable {
 
 /// An uploaded list waiting between preview and confirmation.
 public struct OrganisationUpload: Sendable {
-    public enum Kind: String, Sendable { case branches, members }
+    public enum Kind: String, Sendable { case branches, members, units, performance }
     public let kind: Kind
     public let fileName: String
     public let content: [UInt8]
     public var appliedAt: Date?
+    /// The year a performance file is for.
+    public var year: Int?
 
-    public init(kind: Kind, fileName: String, content: [UInt8], appliedAt: Date? = nil) {
+    public init(kind: Kind, fileName: String, content: [UInt8], appliedAt: Date? = nil, year: Int? = nil) {
         self.kind = kind
         self.fileName = fileName
         self.content = content
         self.appliedAt = appliedAt
+        self.year = year
     }
 }
 
@@ -232,8 +235,8 @@ extension OrganisationRepository {
         let content = ByteBuffer(bytes: upload.content)
         return try await database.query(
             """
-            INSERT INTO org_imports (kind, file_name, content, uploaded_by)
-            VALUES (\(upload.kind.rawValue), \(upload.fileName), \(content), \(userID)) RETURNING id
+            INSERT INTO org_imports (kind, file_name, content, uploaded_by, year)
+            VALUES (\(upload.kind.rawValue), \(upload.fileName), \(content), \(userID), \(upload.year)) RETURNING id
             """
         ).first!.decode(UUID.self)
     }
@@ -241,12 +244,12 @@ extension OrganisationRepository {
     public func upload(id: UUID) async throws -> OrganisationUpload? {
         guard
             let row = try await database.query(
-                "SELECT kind, file_name, content, applied_at FROM org_imports WHERE id = \(id)"
+                "SELECT kind, file_name, content, applied_at, year FROM org_imports WHERE id = \(id)"
             ).first
         else { return nil }
-        let (kind, name, content, applied) = try row.decode((String, String, ByteBuffer, Date?).self)
+        let (kind, name, content, applied, year) = try row.decode((String, String, ByteBuffer, Date?, Int?).self)
         guard let parsedKind = OrganisationUpload.Kind(rawValue: kind) else { return nil }
-        return OrganisationUpload(kind: parsedKind, fileName: name, content: Array(content.readableBytesView), appliedAt: applied)
+        return OrganisationUpload(kind: parsedKind, fileName: name, content: Array(content.readableBytesView), appliedAt: applied, year: year)
     }
 
     public func claimUpload(id: UUID) async throws -> Bool {

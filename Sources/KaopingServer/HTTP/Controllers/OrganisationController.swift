@@ -7,11 +7,13 @@ import Logging
 /// one at a time.
 public struct OrganisationController: Sendable {
     let organisation: OrganisationRepository
+    let performance: PerformanceRepository
     let audit: AuditLog
     let views: Views
 
-    public init(organisation: OrganisationRepository, audit: AuditLog, views: Views) {
+    public init(organisation: OrganisationRepository, performance: PerformanceRepository, audit: AuditLog, views: Views) {
         self.organisation = organisation
+        self.performance = performance
         self.audit = audit
         self.views = views
     }
@@ -43,10 +45,16 @@ public struct OrganisationController: Sendable {
         let query = request.uri.queryParameters
         var notice: String?
         if let kind = query["imported"], let created = query["created"], let updated = query["updated"] {
-            notice = context.language.text(
-                kind == "members" ? "org_imported_members" : "org_imported_branches",
-                ["created": String(created), "updated": String(updated)]
-            )
+            let key =
+                switch kind {
+                case "members": "org_imported_members"
+                case "units": "org_imported_units"
+                default: "org_imported_branches"
+                }
+            notice = context.language.text(key, ["created": String(created), "updated": String(updated)])
+        }
+        if query["imported"] == "performance", let year = query["year"], let version = query["version"], let units = query["units"] {
+            notice = context.language.text("org_imported_performance", ["year": String(year), "version": String(version), "n": String(units)])
         }
         if query["saved"] != nil { notice = context.language.text("org_saved") }
         let page = OrganisationPage(try await organisation.branches(), notice: notice, add: add, addProblems: addProblems)
@@ -66,8 +74,17 @@ public struct OrganisationController: Sendable {
                 context: context
             )
         }
+        let year = form.text("year").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }.flatMap { (2000...2100).contains($0) ? $0 : nil }
+        guard kind != .performance || year != nil else {
+            return try views.page(
+                "org_upload_problem",
+                UploadProblemPage(message: context.language.text("org_year_needed")),
+                status: .unprocessableContent,
+                context: context
+            )
+        }
         let id = try await organisation.saveUpload(
-            OrganisationUpload(kind: kind, fileName: form.fileName("file") ?? "", content: content),
+            OrganisationUpload(kind: kind, fileName: form.fileName("file") ?? "", content: content, year: kind == .performance ? year : nil),
             by: context.user?.id
         )
         return .seeOther(.organisationImportPreview(id.lowercased))
@@ -98,6 +115,33 @@ public struct OrganisationController: Sendable {
                 sample: preview.rows.prefix(20).map { .init(a: $0.staffNumber, b: $0.name, c: $0.branchCode, d: $0.phone ?? "") },
                 language: language
             )
+        case .units:
+            let preview = OrganisationCSV.units(upload.content, knownBranches: try await organisation.branchCodes())
+            page = ImportPreviewPage(
+                upload,
+                id: id,
+                preview: preview,
+                columns: ["unit", "name", "code", "headcount"].map { language.text("org_col_\($0)") },
+                sample: preview.rows.prefix(20).map { .init(a: $0.code, b: $0.name, c: $0.branchCode, d: $0.headcount.map(String.init) ?? "") },
+                language: language
+            )
+        case .performance:
+            let preview = OrganisationCSV.performance(upload.content, knownUnits: try await performance.unitCodes())
+            page = ImportPreviewPage(
+                upload,
+                id: id,
+                preview: preview,
+                columns: ["unit", "score", "grade", "indicators"].map { language.text("org_col_\($0)") },
+                sample: preview.rows.prefix(20).map { row in
+                    .init(
+                        a: row.unitCode,
+                        b: row.score.map(Shown.number) ?? "",
+                        c: row.grade ?? "",
+                        d: row.indicators.sorted { $0.key < $1.key }.map { "\($0.key)：\($0.value)" }.joined(separator: "；")
+                    )
+                },
+                language: language
+            )
         }
         let status: HTTPResponse.Status = page.canImport || page.applied ? .ok : .unprocessableContent
         return try views.page("org_import", page, status: status, context: context)
@@ -119,6 +163,26 @@ public struct OrganisationController: Sendable {
                 let preview = OrganisationCSV.members(upload.content, knownBranches: try await organisation.branchCodes())
                 guard preview.canImport else { throw AppError(status: .unprocessableContent) }
                 summary = try await organisation.importMembers(preview.rows, logger: context.logger)
+            case .units:
+                let preview = OrganisationCSV.units(upload.content, knownBranches: try await organisation.branchCodes())
+                guard preview.canImport else { throw AppError(status: .unprocessableContent) }
+                summary = try await performance.importUnits(preview.rows, logger: context.logger)
+            case .performance:
+                let preview = OrganisationCSV.performance(upload.content, knownUnits: try await performance.unitCodes())
+                guard preview.canImport, let year = upload.year else { throw AppError(status: .unprocessableContent) }
+                // The performance import keeps its own audit entry (year and version).
+                let load = try await performance.importResults(
+                    year: year,
+                    preview.rows,
+                    source: "",
+                    fileName: upload.fileName,
+                    actor: AuditActor(userID: context.user?.id, name: context.user?.username ?? ""),
+                    logger: context.logger
+                )
+                return .seeOther(
+                    .organisation,
+                    ["imported": "performance", "year": String(load.year), "version": String(load.version), "units": String(load.units)]
+                )
             }
             try await audit.record(
                 .init(

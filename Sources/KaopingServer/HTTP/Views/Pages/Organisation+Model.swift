@@ -31,6 +31,8 @@ struct OrganisationPage: PageModel {
     let hasAddProblems: Bool
     let importAction = SiteURL.organisationImport.path
     let addAction = SiteURL.branches.path
+    /// Proposed for a performance file: last year, whose results come out early in this one.
+    let year = Calendar(identifier: .gregorian).dateComponents(in: ChinaTime.zone, from: .now).year.map { $0 - 1 } ?? 2025
 
     init(_ branches: [BranchSummary], notice: String?, add: NewBranch = NewBranch(), addProblems: [String] = []) {
         self.branches = branches.map { branch in
