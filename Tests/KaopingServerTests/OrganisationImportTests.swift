@@ -327,4 +327,46 @@ struct OrganisationImportTests {
             #expect(audit == 2)
         }
     }
+
+    /// Units one at a time: added (what was typed comes back with the problem when refused),
+    /// moved to another branch, given a headcount, and deactivated.
+    @Test func unitsOneAtATime() async throws {
+        try await TestApp.run { client, harness in
+            try await harness.createUser("admin", password: "organisation lists")
+            var browser = Browser(client)
+            _ = try await browser.post("/admin/login", form: [("username", "admin"), ("password", "organisation lists")])
+            let branches = try #require(try await browser.upload(kind: "branches", file: Array("支部编码,支部名称\nb01,办公室党支部\nb02,业务党支部\n".utf8)).location)
+            _ = try await browser.post(branches + "/apply", form: [])
+            #expect(try await browser.get("/admin/org").text.contains("还没有单位"))
+
+            let refused = try await browser.post("/admin/org/units", form: [("code", "u1"), ("name", "办公室"), ("branch", "b09"), ("headcount", "-3")])
+            #expect(refused.status == .unprocessableContent)
+            #expect(refused.text.contains("没有编码为“b09”的支部"))
+            #expect(refused.text.contains("“人数”“-3”不是有效的数值"))
+            #expect(refused.text.contains("value=\"办公室\""))
+
+            let added = try await browser.post("/admin/org/units", form: [("code", "u1"), ("name", "办公室"), ("branch", "b01"), ("headcount", "12")])
+            #expect(added.location == "/admin/org?saved=1")
+            let list = try await browser.get("/admin/org").text
+            #expect(list.contains("<td><a href=\"/admin/org/units/u1\">u1</a></td><td>办公室</td><td>b01</td><td class=\"num\">12</td>"))
+            #expect(
+                try await browser.post("/admin/org/units", form: [("code", "u1"), ("name", "又一个"), ("branch", "b01")]).status == .unprocessableContent
+            )
+
+            let page = try await browser.get("/admin/org/units/u1")
+            #expect(page.text.contains("value=\"b01\""))
+            let moved = try await browser.post(
+                "/admin/org/units/u1",
+                form: [("name", "办公室"), ("branch", "b02"), ("headcount", "15"), ("active", "1")]
+            )
+            #expect(moved.location == "/admin/org?saved=1")
+            let unit = try #require(try await PerformanceRepository(database: harness.database).unit(code: "u1"))
+            #expect(unit.branchCode == "b02" && unit.headcount == 15 && unit.active)
+            _ = try await browser.post("/admin/org/units/u1", form: [("name", "办公室"), ("branch", "b02")])
+            let inactive = try #require(try await PerformanceRepository(database: harness.database).unit(code: "u1"))
+            #expect(!inactive.active && inactive.headcount == nil)
+            #expect(try await harness.count("SELECT count(*)::int FROM audit_log WHERE action LIKE 'org.unit.%'") == 3)
+            #expect(try await browser.get("/admin/org/units/u9").status == .notFound)
+        }
+    }
 }

@@ -53,6 +53,8 @@ public enum SiteURL: Sendable, Hashable {
     case branch(String)
     case branchMembers(String)
     case member(String)
+    case units
+    case unit(String)
 
     // Score sheets, forms, tokens.
     case sheets
@@ -139,6 +141,8 @@ public enum SiteURL: Sendable, Hashable {
         case .branch(let code): "/admin/org/branches/\(Self.segment(code))"
         case .branchMembers(let code): "\(SiteURL.branch(code).path)/members"
         case .member(let staff): "/admin/org/members/\(Self.segment(staff))"
+        case .units: "/admin/org/units"
+        case .unit(let code): "/admin/org/units/\(Self.segment(code))"
 
         case .sheets: "/admin/sheets"
         case .sheet(let round, let branch): "/admin/sheets/\(Self.segment(round))/\(Self.segment(branch))"

@@ -137,24 +137,30 @@ public enum OrganisationCSV {
     /// - Parameter knownBranches: codes of the branches already in the database.
     public static func units(_ bytes: [UInt8], knownBranches: Set<String>) -> ImportPreview<UnitRow> {
         read(bytes, columns: unitColumns) { line, value, problems in
-            var rowProblems: [ImportProblem] = []
-            let unit = Self.code(value["code"], column: "单位编码", line: line, problems: &rowProblems)
-            let name = Self.text(value["name"], column: "单位名称", line: line, required: true, problems: &rowProblems)
-            let branch = Self.code(value["branch"], column: "支部编码", line: line, problems: &rowProblems)
-            if let branch, !knownBranches.contains(branch) {
-                rowProblems.append(ImportProblem(line: line, kind: .unknownBranch(branch)))
-            }
-            var headcount: Int?
-            if let given = value["headcount"], !given.isEmpty {
-                headcount = Int(given).flatMap { $0 >= 0 ? $0 : nil }
-                if headcount == nil { rowProblems.append(ImportProblem(line: line, kind: .invalidNumber("人数", given))) }
-            }
-            problems += rowProblems
-            guard let unit, let name, let branch, rowProblems.isEmpty else { return nil }
-            return UnitRow(line: line, code: unit, name: name, branchCode: branch, headcount: headcount)
+            unitRow(line: line, value, knownBranches: knownBranches, problems: &problems)
         } uniqueKey: {
             $0.code
         }
+    }
+
+    /// One unit from its values (keys `code`, `name`, `branch`, `headcount`), checked the same
+    /// way whether it comes from a file or from the form in the admin area.
+    static func unitRow(line: Int, _ value: [String: String], knownBranches: Set<String>, problems: inout [ImportProblem]) -> UnitRow? {
+        var rowProblems: [ImportProblem] = []
+        let unit = code(value["code"], column: "单位编码", line: line, problems: &rowProblems)
+        let name = text(value["name"], column: "单位名称", line: line, required: true, problems: &rowProblems)
+        let branch = code(value["branch"], column: "支部编码", line: line, problems: &rowProblems)
+        if let branch, !knownBranches.contains(branch) {
+            rowProblems.append(ImportProblem(line: line, kind: .unknownBranch(branch)))
+        }
+        var headcount: Int?
+        if let given = value["headcount"], !given.isEmpty {
+            headcount = Int(given).flatMap { $0 >= 0 ? $0 : nil }
+            if headcount == nil { rowProblems.append(ImportProblem(line: line, kind: .invalidNumber("人数", given))) }
+        }
+        problems += rowProblems
+        guard let unit, let name, let branch, rowProblems.isEmpty else { return nil }
+        return UnitRow(line: line, code: unit, name: name, branchCode: branch, headcount: headcount)
     }
 
     /// Performance results as the performance office exports them: a unit code, a score (0–100)

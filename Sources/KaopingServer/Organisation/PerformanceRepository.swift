@@ -51,6 +51,58 @@ public struct PerformanceRepository: Sendable {
         }
     }
 
+    /// A unit as the organisation page lists it.
+    public struct UnitSummary: Sendable, Equatable {
+        public let code: String
+        public let name: String
+        public let branchCode: String
+        public let headcount: Int?
+        public let active: Bool
+    }
+
+    public func units() async throws -> [UnitSummary] {
+        try await unitSummaries(code: nil)
+    }
+
+    public func unit(code: String) async throws -> UnitSummary? {
+        try await unitSummaries(code: code).first
+    }
+
+    private func unitSummaries(code: String?) async throws -> [UnitSummary] {
+        try await database.query(
+            """
+            SELECT u.code, u.name, b.code, u.headcount, u.active FROM units u JOIN branches b ON b.id = u.branch_id
+            WHERE \(code)::text IS NULL OR u.code = \(code) ORDER BY u.code
+            """
+        ).map { row in
+            let (code, name, branch, headcount, active) = try row.decode((String, String, String, Int?, Bool).self)
+            return UnitSummary(code: code, name: name, branchCode: branch, headcount: headcount, active: active)
+        }
+    }
+
+    /// Adds one unit; `false` if its code is taken.
+    public func addUnit(_ row: UnitRow) async throws -> Bool {
+        try await database.query(
+            """
+            INSERT INTO units (code, name, branch_id, headcount)
+            SELECT \(row.code), \(row.name), id, \(row.headcount) FROM branches WHERE code = \(row.branchCode)
+            ON CONFLICT (code) DO NOTHING RETURNING 1
+            """
+        ).first != nil
+    }
+
+    /// Changes one unit (a new branch moves it); `false` if there is no such unit or branch.
+    public func updateUnit(_ row: UnitRow, active: Bool) async throws -> Bool {
+        try await database.query(
+            """
+            UPDATE units SET name = \(row.name), headcount = \(row.headcount), active = \(active), updated_at = now(),
+                   branch_id = (SELECT id FROM branches WHERE code = \(row.branchCode))
+            WHERE code = \(row.code) AND EXISTS (SELECT 1 FROM branches WHERE code = \(row.branchCode))
+            RETURNING 1
+            """
+        ).first != nil
+    }
+
     /// One load of a year's results.
     public struct Load: Sendable, Equatable {
         public let year: Int

@@ -29,6 +29,9 @@ public struct OrganisationController: Sendable {
         router.post(SiteURL.branchMembers(SiteURL.code).route, use: addMember)
         router.get(SiteURL.member(SiteURL.staff).route, use: member)
         router.post(SiteURL.member(SiteURL.staff).route, use: editMember)
+        router.post(SiteURL.units.route, use: addUnit)
+        router.get(SiteURL.unit(SiteURL.code).route, use: unit)
+        router.post(SiteURL.unit(SiteURL.code).route, use: editUnit)
     }
 
     @Sendable func index(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -40,6 +43,8 @@ public struct OrganisationController: Sendable {
         context: AppRequestContext,
         add: OrganisationPage.NewBranch = .init(),
         addProblems: [String] = [],
+        addUnit: OrganisationPage.NewUnit = .init(),
+        unitProblems: [String] = [],
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let query = request.uri.queryParameters
@@ -57,7 +62,15 @@ public struct OrganisationController: Sendable {
             notice = context.language.text("org_imported_performance", ["year": String(year), "version": String(version), "n": String(units)])
         }
         if query["saved"] != nil { notice = context.language.text("org_saved") }
-        let page = OrganisationPage(try await organisation.branches(), notice: notice, add: add, addProblems: addProblems)
+        let page = OrganisationPage(
+            try await organisation.branches(),
+            units: try await performance.units(),
+            notice: notice,
+            add: add,
+            addProblems: addProblems,
+            addUnit: addUnit,
+            unitProblems: unitProblems
+        )
         return try views.page("org", page, status: status, context: context)
     }
 
@@ -330,6 +343,58 @@ public struct OrganisationController: Sendable {
             problems: Self.messages(problems, context)
         )
         return try views.page("org_member", page, status: .unprocessableContent, context: context)
+    }
+
+    @Sendable func addUnit(_ request: Request, context: AppRequestContext) async throws -> Response {
+        var request = request
+        let form = try await request.formData(context: context)
+        let entered = Self.fields(form, ["code", "name", "branch", "headcount"])
+        var problems: [ImportProblem] = []
+        if let row = OrganisationCSV.unitRow(line: 0, entered, knownBranches: try await organisation.branchCodes(), problems: &problems) {
+            if try await performance.addUnit(row) {
+                try await record("org.unit.added", subject: row.code, context: context)
+                return .seeOther(.organisation, ["saved": "1"])
+            }
+            problems.append(ImportProblem(line: 0, kind: .alreadyExists(row.code)))
+        }
+        return try await indexPage(
+            request,
+            context: context,
+            addUnit: .init(
+                code: entered["code"] ?? "",
+                name: entered["name"] ?? "",
+                branch: entered["branch"] ?? "",
+                headcount: entered["headcount"] ?? ""
+            ),
+            unitProblems: Self.messages(problems, context),
+            status: .unprocessableContent
+        )
+    }
+
+    @Sendable func unit(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let code = context.parameters.get("code"), let unit = try await performance.unit(code: code) else { throw AppError.notFound }
+        return try views.page("org_unit", UnitPage(unit), context: context)
+    }
+
+    @Sendable func editUnit(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let code = context.parameters.get("code"), let unit = try await performance.unit(code: code) else { throw AppError.notFound }
+        var request = request
+        let form = try await request.formData(context: context)
+        var entered = Self.fields(form, ["name", "branch", "headcount"])
+        entered["code"] = code
+        let active = form["active"] != nil
+        var problems: [ImportProblem] = []
+        if let row = OrganisationCSV.unitRow(line: 0, entered, knownBranches: try await organisation.branchCodes(), problems: &problems) {
+            guard try await performance.updateUnit(row, active: active) else { throw AppError.notFound }
+            try await record(active ? "org.unit.updated" : "org.unit.deactivated", subject: code, context: context)
+            return .seeOther(.organisation, ["saved": "1"])
+        }
+        let page = UnitPage(
+            unit,
+            edit: .init(name: entered["name"] ?? "", branch: entered["branch"] ?? "", headcount: entered["headcount"] ?? "", active: active),
+            problems: Self.messages(problems, context)
+        )
+        return try views.page("org_unit", page, status: .unprocessableContent, context: context)
     }
 
     /// The trimmed, non-empty values of the named fields.

@@ -21,6 +21,23 @@ struct OrganisationPage: PageModel {
         var secretary = ""
     }
 
+    struct UnitRowModel {
+        let code: String
+        let name: String
+        let branch: String
+        let headcount: String
+        let inactive: Bool
+        let link: String
+    }
+
+    /// A new unit as typed.
+    struct NewUnit {
+        var code = ""
+        var name = ""
+        var branch = ""
+        var headcount = ""
+    }
+
     let branches: [BranchRow]
     let hasBranches: Bool
     let branchCount: Int
@@ -29,12 +46,40 @@ struct OrganisationPage: PageModel {
     let add: NewBranch
     let addProblems: [String]
     let hasAddProblems: Bool
+    let units: [UnitRowModel]
+    let hasUnits: Bool
+    let addUnit: NewUnit
+    let unitProblems: [String]
+    let hasUnitProblems: Bool
+    let addUnitAction = SiteURL.units.path
     let importAction = SiteURL.organisationImport.path
     let addAction = SiteURL.branches.path
     /// Proposed for a performance file: last year, whose results come out early in this one.
     let year = Calendar(identifier: .gregorian).dateComponents(in: ChinaTime.zone, from: .now).year.map { $0 - 1 } ?? 2025
 
-    init(_ branches: [BranchSummary], notice: String?, add: NewBranch = NewBranch(), addProblems: [String] = []) {
+    init(
+        _ branches: [BranchSummary],
+        units: [PerformanceRepository.UnitSummary],
+        notice: String?,
+        add: NewBranch = NewBranch(),
+        addProblems: [String] = [],
+        addUnit: NewUnit = NewUnit(),
+        unitProblems: [String] = []
+    ) {
+        self.units = units.map { unit in
+            UnitRowModel(
+                code: unit.code,
+                name: unit.name,
+                branch: unit.branchCode,
+                headcount: unit.headcount.map(String.init) ?? "",
+                inactive: !unit.active,
+                link: SiteURL.unit(unit.code).path
+            )
+        }
+        hasUnits = !units.isEmpty
+        self.addUnit = addUnit
+        self.unitProblems = unitProblems
+        hasUnitProblems = !unitProblems.isEmpty
         self.branches = branches.map { branch in
             BranchRow(
                 code: branch.code,
@@ -215,4 +260,31 @@ struct ImportPreviewPage: PageModel {
 struct UploadProblemPage: PageModel {
     let message: String
     let back = SiteURL.organisation.path
+}
+
+/// One business unit's details to edit: its name, the branch that covers it, its headcount.
+struct UnitPage: PageModel {
+    struct Edit {
+        var name: String
+        var branch: String
+        var headcount: String
+        var active: Bool
+    }
+
+    let code: String
+    let name: String
+    let edit: Edit
+    let problems: [String]
+    let hasProblems: Bool
+    let action: String
+    let back = SiteURL.organisation.path
+
+    init(_ unit: PerformanceRepository.UnitSummary, edit: Edit? = nil, problems: [String] = []) {
+        code = unit.code
+        name = unit.name
+        self.edit = edit ?? Edit(name: unit.name, branch: unit.branchCode, headcount: unit.headcount.map(String.init) ?? "", active: unit.active)
+        self.problems = problems
+        hasProblems = !problems.isEmpty
+        action = SiteURL.unit(unit.code).path
+    }
 }
