@@ -176,4 +176,28 @@ public enum Integration {
             return RankGap(partyRank: partyRank, businessRank: businessRank, gap: gap, flagged: Double(abs(gap)) >= threshold)
         }
     }
+
+    /// Where one branch stands among the branches that have both scores.
+    public struct Standing: Sendable, Equatable {
+        public let quadrant: Quadrant
+        public let rank: RankGap
+    }
+
+    /// The quadrant (lines at the medians) and rank gap of every branch that has both a business
+    /// and a party-building score, by branch code; empty with fewer than two such branches.
+    public static func standings(business: [String: Double], party: [String: Double]) -> [String: Standing] {
+        let codes = party.keys.filter { business[$0] != nil }.sorted()
+        guard codes.count >= 2 else { return [:] }
+        let businessScores = codes.map { business[$0]! }
+        let partyScores = codes.map { party[$0]! }
+        let businessLine = median(businessScores)!
+        let partyLine = median(partyScores)!
+        let gaps = rankGaps(business: businessScores, party: partyScores)
+        var standings: [String: Standing] = [:]
+        for (index, code) in codes.enumerated() {
+            let placed = quadrant(business: businessScores[index], party: partyScores[index], businessLine: businessLine, partyLine: partyLine)
+            standings[code] = Standing(quadrant: placed, rank: gaps[index])
+        }
+        return standings
+    }
 }

@@ -302,6 +302,7 @@ extension ResultsTests {
             let results = try await admin.get("/admin/rounds/\(id)/results").text
             #expect(results.contains("<a href=\"/admin/rounds/\(id)/integration\">党建与业务</a>"))
 
+            #expect(!(try await admin.get("/admin/rounds/\(id)/results/b01").text.contains("与业务对照")))
             let empty = try await admin.get("/admin/rounds/\(id)/integration")
             #expect(empty.status == .ok)
             #expect(empty.text.contains("还没有导入 2026 年度的绩效结果"))
@@ -347,6 +348,9 @@ extension ResultsTests {
             )
             let english = try await admin.get("/admin/rounds/\(id)/integration?lang=en").text
             #expect(english.contains("Business over party building"))
+            // The branch's report says where it stands.
+            let report = try await admin.get("/admin/rounds/\(id)/results/b01?lang=zh").text
+            #expect(report.contains("与业务对照（2026 年度绩效）：业务得分 82.50，位于“重业务轻党建”象限；党建排名第 2，业务排名第 1，差距 +1。"))
         }
     }
 }

@@ -154,6 +154,19 @@ public struct ResultsController: Sendable {
                 }
             )
         }
+        let year = round.summary.year
+        let business = try await PerformanceRepository(database: results.database).businessScores(year: year)
+        let party = Dictionary(uniqueKeysWithValues: current.result.subjects.compactMap { subject in subject.combined.map { (subject.code, $0) } })
+        let integration = Integration.standings(business: business, party: party)[code].map { standing in
+            language.text(
+                "report_integration",
+                [
+                    "year": year, "business": Shown.score(business[code]), "quadrant": language.text("quadrant_\(standing.quadrant.rawValue)"),
+                    "party_rank": standing.rank.partyRank, "business_rank": standing.rank.businessRank,
+                    "gap": standing.rank.gap > 0 ? "+\(standing.rank.gap)" : "\(standing.rank.gap)",
+                ]
+            )
+        }
         let page = BranchReportPage(
             header: ResultsHeader(round: round.summary, current: current),
             code: subject.code,
@@ -171,7 +184,8 @@ public struct ResultsController: Sendable {
             threshold: round.configuration.anonymityThreshold,
             isAdmin: context.user?.role == .admin,
             groups: groups,
-            sheet: subject.organisationSheet.flatMap { sheet in forms["organisation"].map { SheetSummary(sheet, form: $0, language: language) } }
+            sheet: subject.organisationSheet.flatMap { sheet in forms["organisation"].map { SheetSummary(sheet, form: $0, language: language) } },
+            integration: integration
         )
         return try views.page("result_branch", page, context: context)
     }

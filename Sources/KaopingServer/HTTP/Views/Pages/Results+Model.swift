@@ -180,6 +180,8 @@ struct BranchReportPage: PageModel {
     let isAdmin: Bool
     let groups: [Group]
     let sheet: SheetSummary?
+    /// Where the branch stands beside the business results of the round's year, if it has one.
+    let integration: String?
 }
 
 /// The organisation's score sheets of one branch, combined.
