@@ -183,21 +183,28 @@ public enum Integration {
         public let rank: RankGap
     }
 
-    /// The quadrant (lines at the medians) and rank gap of every branch that has both a business
-    /// and a party-building score, by branch code; empty with fewer than two such branches.
-    public static func standings(business: [String: Double], party: [String: Double]) -> [String: Standing] {
+    /// The branches that have both a business and a party-building score: the quadrant lines
+    /// (the medians) and where each branch stands, by branch code.
+    public struct Standings: Sendable, Equatable {
+        public let businessLine: Double
+        public let partyLine: Double
+        public let byCode: [String: Standing]
+    }
+
+    /// The standings of the branches with both scores; `nil` with fewer than two such branches.
+    public static func standings(business: [String: Double], party: [String: Double]) -> Standings? {
         let codes = party.keys.filter { business[$0] != nil }.sorted()
-        guard codes.count >= 2 else { return [:] }
+        guard codes.count >= 2 else { return nil }
         let businessScores = codes.map { business[$0]! }
         let partyScores = codes.map { party[$0]! }
         let businessLine = median(businessScores)!
         let partyLine = median(partyScores)!
         let gaps = rankGaps(business: businessScores, party: partyScores)
-        var standings: [String: Standing] = [:]
+        var byCode: [String: Standing] = [:]
         for (index, code) in codes.enumerated() {
             let placed = quadrant(business: businessScores[index], party: partyScores[index], businessLine: businessLine, partyLine: partyLine)
-            standings[code] = Standing(quadrant: placed, rank: gaps[index])
+            byCode[code] = Standing(quadrant: placed, rank: gaps[index])
         }
-        return standings
+        return Standings(businessLine: businessLine, partyLine: partyLine, byCode: byCode)
     }
 }

@@ -91,15 +91,14 @@ struct IntegrationTests {
         #expect(Integration.businessScore([]) == nil)
     }
 
-    @Test func standingsOfTheBranchesWithBothScores() {
-        let standings = Integration.standings(
-            business: ["b01": 82.5, "b02": 70, "b03": 90],
-            party: ["b01": 91, "b02": 93.57, "b04": 80]
-        )
+    @Test func standingsOfTheBranchesWithBothScores() throws {
+        let standings = try #require(
+            Integration.standings(business: ["b01": 82.5, "b02": 70, "b03": 90], party: ["b01": 91, "b02": 93.57, "b04": 80])
+        ).byCode
         // b03 has no party score and b04 no business score: only b01 and b02 stand.
         #expect(Set(standings.keys) == ["b01", "b02"])
         #expect(standings["b01"] == .init(quadrant: .businessOnly, rank: .init(partyRank: 2, businessRank: 1, gap: 1, flagged: true)))
         #expect(standings["b02"]?.quadrant == .partyOnly)
-        #expect(Integration.standings(business: ["b01": 80], party: ["b01": 90]).isEmpty)
+        #expect(Integration.standings(business: ["b01": 80], party: ["b01": 90]) == nil)
     }
 }

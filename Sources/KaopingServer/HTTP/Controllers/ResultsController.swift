@@ -8,11 +8,13 @@ import Logging
 /// diagnostics. Branch secretaries (viewers) see their own branch's report and nothing else.
 public struct ResultsController: Sendable {
     let results: ResultsRepository
+    let performance: PerformanceRepository
     let rounds: RoundRepository
     let views: Views
 
     public init(results: ResultsRepository, rounds: RoundRepository, views: Views) {
         self.results = results
+        self.performance = PerformanceRepository(database: results.database)
         self.rounds = rounds
         self.views = views
     }
@@ -155,15 +157,13 @@ public struct ResultsController: Sendable {
             )
         }
         let year = round.summary.year
-        let business = try await PerformanceRepository(database: results.database).businessScores(year: year)
-        let party = Dictionary(uniqueKeysWithValues: current.result.subjects.compactMap { subject in subject.combined.map { (subject.code, $0) } })
-        let integration = Integration.standings(business: business, party: party)[code].map { standing in
+        let business = try await performance.businessScores(year: year)
+        let integration = Integration.standings(business: business, party: Self.partyScores(current.result))?.byCode[code].map { standing in
             language.text(
                 "report_integration",
                 [
                     "year": year, "business": Shown.score(business[code]), "quadrant": language.text("quadrant_\(standing.quadrant.rawValue)"),
-                    "party_rank": standing.rank.partyRank, "business_rank": standing.rank.businessRank,
-                    "gap": standing.rank.gap > 0 ? "+\(standing.rank.gap)" : "\(standing.rank.gap)",
+                    "party_rank": standing.rank.partyRank, "business_rank": standing.rank.businessRank, "gap": Shown.signed(standing.rank.gap),
                 ]
             )
         }
@@ -238,38 +238,18 @@ public struct ResultsController: Sendable {
         let (id, round, current) = try await load(context)
         let language = context.language
         let year = round.summary.year
-        let business = try await PerformanceRepository(database: results.database).businessScores(year: year)
+        let business = try await performance.businessScores(year: year)
         let header = ResultsHeader(round: round.summary, current: current)
         let intro = language.text("integration_intro", ["year": year])
         let scored = current.result.subjects.filter { $0.combined != nil }
         let paired = scored.filter { business[$0.code] != nil }
-        guard paired.count >= 2 else {
-            let page = IntegrationPage(
-                header: header,
-                intro: intro,
-                none: language.text("integration_none", ["year": year]),
-                hasData: false,
-                chart: nil,
-                lines: nil,
-                coefficients: [],
-                caution: false,
-                quadrants: [],
-                gaps: [],
-                hasGaps: false,
-                excluded: [],
-                hasExcluded: false,
-                dimensions: [],
-                hasDimensions: false
-            )
+        guard let standings = Integration.standings(business: business, party: Self.partyScores(current.result)) else {
+            let page = IntegrationPage.nothingYet(header: header, intro: intro, none: language.text("integration_none", ["year": year]))
             return try views.page("integration", page, context: context)
         }
         let businessScores = paired.map { business[$0.code]! }
         let partyScores = paired.map { $0.combined! }
-        let businessLine = Integration.median(businessScores) ?? 50
-        let partyLine = Integration.median(partyScores) ?? 50
-        func quadrant(_ index: Int) -> Integration.Quadrant {
-            Integration.quadrant(business: businessScores[index], party: partyScores[index], businessLine: businessLine, partyLine: partyLine)
-        }
+        func standing(_ subject: SubjectResult) -> Integration.Standing { standings.byCode[subject.code]! }
         func coefficient(_ label: String, _ correlation: Integration.Correlation?) -> IntegrationPage.Coefficient? {
             guard let correlation else { return nil }
             let interval = correlation.low.map { "\(String(format: "%.2f", $0))–\(String(format: "%.2f", correlation.high ?? $0))" } ?? "–"
@@ -280,8 +260,7 @@ public struct ResultsController: Sendable {
             coefficient(language.text("integration_spearman"), spearman),
             coefficient(language.text("integration_pearson"), Integration.pearsonCorrelation(businessScores, partyScores)),
         ].compactMap { $0 }
-        let gaps = Integration.rankGaps(business: businessScores, party: partyScores)
-        let flagged = gaps.indices.filter { gaps[$0].flagged }.sorted { abs(gaps[$0].gap) > abs(gaps[$1].gap) }
+        let flagged = paired.filter { standing($0).rank.flagged }.sorted { abs(standing($0).rank.gap) > abs(standing($1).rank.gap) }
         // Dimensions only where the round shows them (at or above the anonymity threshold).
         let memberForm = try await results.groupForms(roundID: id)["members"]
         let dimensions = (memberForm?.dimensions ?? []).compactMap { dimension -> IntegrationPage.Coefficient? in
@@ -306,8 +285,8 @@ public struct ResultsController: Sendable {
                         link: SiteURL.branchReport(id, branchCode: subject.code).path
                     )
                 },
-                xLine: businessLine,
-                yLine: partyLine,
+                xLine: standings.businessLine,
+                yLine: standings.partyLine,
                 xLabel: language.text("integration_axis_business"),
                 yLabel: language.text("integration_axis_party"),
                 corners: (
@@ -318,22 +297,22 @@ public struct ResultsController: Sendable {
             ),
             lines: language.text(
                 "integration_lines",
-                ["business": Shown.score(businessLine), "party": Shown.score(partyLine)]
+                ["business": Shown.score(standings.businessLine), "party": Shown.score(standings.partyLine)]
             ),
             coefficients: coefficients,
             caution: spearman?.needsCaution ?? true,
             quadrants: Integration.Quadrant.allCases.map { kind in
-                .init(name: language.text("quadrant_\(kind.rawValue)"), count: paired.indices.filter { quadrant($0) == kind }.count)
+                .init(name: language.text("quadrant_\(kind.rawValue)"), count: standings.byCode.values.filter { $0.quadrant == kind }.count)
             },
-            gaps: flagged.map { index in
+            gaps: flagged.map { subject in
                 IntegrationPage.Gap(
-                    code: paired[index].code,
-                    name: paired[index].name,
-                    partyRank: gaps[index].partyRank,
-                    businessRank: gaps[index].businessRank,
-                    gap: gaps[index].gap > 0 ? "+\(gaps[index].gap)" : "\(gaps[index].gap)",
-                    quadrant: language.text("quadrant_\(quadrant(index).rawValue)"),
-                    report: SiteURL.branchReport(id, branchCode: paired[index].code).path
+                    code: subject.code,
+                    name: subject.name,
+                    partyRank: standing(subject).rank.partyRank,
+                    businessRank: standing(subject).rank.businessRank,
+                    gap: Shown.signed(standing(subject).rank.gap),
+                    quadrant: language.text("quadrant_\(standing(subject).quadrant.rawValue)"),
+                    report: SiteURL.branchReport(id, branchCode: subject.code).path
                 )
             },
             hasGaps: !flagged.isEmpty,
@@ -412,6 +391,11 @@ public struct ResultsController: Sendable {
     }
 
     // MARK: Helpers
+
+    /// Each branch's combined (party-building) score, by code, for reading beside its business.
+    static func partyScores(_ result: RoundResult) -> [String: Double] {
+        Dictionary(uniqueKeysWithValues: result.subjects.compactMap { subject in subject.combined.map { (subject.code, $0) } })
+    }
 
     /// Downloads are Chinese unless `?lang=en` asks for English headers, whatever the page's
     /// language: the committee's copy is the Chinese one.

@@ -60,6 +60,11 @@ enum Shown {
         value == value.rounded() ? String(Int(value)) : String(format: "%.2f", value)
     }
 
+    /// A rank gap as read: "+2", "0", "-1".
+    static func signed(_ value: Int) -> String {
+        value > 0 ? "+\(value)" : "\(value)"
+    }
+
     static func percent(_ share: Double?, decimals: Int = 1) -> String {
         share.map { String(format: "%.\(decimals)f%%", $0 * 100) } ?? ""
     }
@@ -294,4 +299,25 @@ struct IntegrationPage: PageModel {
     let hasExcluded: Bool
     let dimensions: [Coefficient]
     let hasDimensions: Bool
+
+    /// The page before the year's performance results are in.
+    static func nothingYet(header: ResultsHeader, intro: String, none: String) -> IntegrationPage {
+        IntegrationPage(
+            header: header,
+            intro: intro,
+            none: none,
+            hasData: false,
+            chart: nil,
+            lines: nil,
+            coefficients: [],
+            caution: false,
+            quadrants: [],
+            gaps: [],
+            hasGaps: false,
+            excluded: [],
+            hasExcluded: false,
+            dimensions: [],
+            hasDimensions: false
+        )
+    }
 }
