@@ -39,36 +39,24 @@ struct CommandLineTests {
             environment extra: [String: String] = [:],
             sourceLocation: SourceLocation = #_sourceLocation
         ) async throws -> Outcome {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: Self.binary)
-            process.arguments = arguments
-            process.currentDirectoryURL = URL(fileURLWithPath: directory)
             var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("KAOPING_") }
             environment["KAOPING_DATABASE_URL"] = "postgres://\(url.username):\(url.password ?? "")@\(url.host):\(url.port)/\(url.database)"
             environment["KAOPING_SECRET_FILE"] = directory + "/secret"
             environment["KAOPING_LOG_LEVEL"] = "error"
             environment.merge(extra) { $1 }
-            process.environment = environment
-            let outPath = directory + "/.out-\(UUID().uuidString)"
-            let errPath = directory + "/.err-\(UUID().uuidString)"
-            FileManager.default.createFile(atPath: outPath, contents: nil)
-            FileManager.default.createFile(atPath: errPath, contents: nil)
-            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-            let stdin = Pipe()
-            process.standardInput = stdin
-            try process.run()
-            if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
-            try stdin.fileHandleForWriting.close()
-            // Polled, not `waitUntilExit()`: that blocks a thread of the concurrency pool (two on
-            // a two-core machine) for as long as the program runs, and stalls every other test.
-            while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
-            let outcome = Outcome(
-                status: process.terminationStatus,
-                out: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
-                err: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "",
-                bytes: Array(FileManager.default.contents(atPath: outPath) ?? Data())
+            let program = try await ChildProgram.start(
+                Self.binary,
+                arguments,
+                environment: environment,
+                workingDirectory: directory,
+                input: input,
+                outputDirectory: directory
             )
+            let status = await program.exitStatus()
+            let bytes = program.output
+            // As a text editor shows it: without the byte-order mark the CSV downloads start with.
+            let text = String(decoding: bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? bytes.dropFirst(3) : bytes[...], as: UTF8.self)
+            let outcome = Outcome(status: status, out: text, err: program.errors, bytes: bytes)
             #expect(outcome.status == expected, "kaoping \(arguments.joined(separator: " ")): \(outcome.err)", sourceLocation: sourceLocation)
             return outcome
         }
@@ -116,7 +104,7 @@ struct CommandLineTests {
 
     @Test func anOfficesYearFromTheCommandLine() async throws {
         try await Self.withProgram { kaoping in
-            #expect(try await kaoping.run(["migrate"]).out.contains("database is up to date: 9 migration(s) applied"))
+            #expect(try await kaoping.run(["migrate"]).out.contains("database is up to date: 10 migration(s) applied"))
 
             // Accounts.
             let admin = try await kaoping.run(["user", "add", "--username", "admin", "--role", "admin", "--generate-password"])
@@ -286,28 +274,14 @@ extension CommandLineTests {
         let data = directory + "/data"
         let port = try FreePort.find()
 
-        func start(_ arguments: [String]) throws -> (Process, String) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: Program.binary)
-            process.arguments = arguments
-            process.currentDirectoryURL = URL(fileURLWithPath: "/")
-            process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("KAOPING_") }
-            let errPath = directory + "/err-\(UUID().uuidString.prefix(6))"
-            FileManager.default.createFile(atPath: errPath, contents: nil)
-            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            return (process, errPath)
-        }
-        /// Whether the program ended within the time; if not, it is stopped, so that its exit
-        /// status can be read either way (reading it from a running process traps).
-        func finished(_ process: Process, within seconds: Double) async -> Bool {
-            let deadline = Date.now.addingTimeInterval(seconds)
-            while process.isRunning && Date.now < deadline { try? await Task.sleep(for: .milliseconds(100)) }
-            guard process.isRunning else { return true }
-            kill(process.processIdentifier, SIGKILL)
-            while process.isRunning { try? await Task.sleep(for: .milliseconds(100)) }
-            return false
+        func start(_ arguments: [String]) async throws -> ChildProgram {
+            try await ChildProgram.start(
+                Program.binary,
+                arguments,
+                environment: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("KAOPING_") },
+                workingDirectory: "/",
+                outputDirectory: directory
+            )
         }
         func ready() async -> Bool {
             let connection = try? RawConnection(port: port)
@@ -317,14 +291,14 @@ extension CommandLineTests {
         let cluster = EmbeddedPostgres(dataDirectory: data)
 
         // Listening beyond this machine without a public address: refused in one line.
-        let (open, openErr) = try start(["serve", "--host", "0.0.0.0", "--port", "\(port)", "--data-dir", data])
-        #expect(await finished(open, within: 30))
-        #expect(open.terminationStatus != 0)
-        #expect(try String(contentsOfFile: openErr, encoding: .utf8).contains("--public-url is not set"))
+        let open = try await start(["serve", "--host", "0.0.0.0", "--port", "\(port)", "--data-dir", data])
+        #expect(await open.finished(within: 30))
+        #expect(open.status != 0)
+        #expect(open.errors.contains("--public-url is not set"))
 
         // From the root directory: the migrations and forms come built in.
-        let (server, _) = try start(["serve", "--port", "\(port)", "--data-dir", data, "--log-level", "error"])
-        defer { if server.isRunning { server.terminate() } }
+        let server = try await start(["serve", "--port", "\(port)", "--data-dir", data, "--log-level", "error"])
+        defer { server.send(SIGTERM) }
         var up = false
         for _ in 0..<120 where !up {
             up = await ready()
@@ -333,10 +307,10 @@ extension CommandLineTests {
         #expect(up, "the server did not become ready")
 
         // A second server on the same data directory refuses in one line.
-        let (second, secondErr) = try start(["serve", "--port", "\(try FreePort.find())", "--data-dir", data])
-        #expect(await finished(second, within: 30))
-        #expect(second.terminationStatus == 1)
-        let refusal = try String(contentsOfFile: secondErr, encoding: .utf8)
+        let second = try await start(["serve", "--port", "\(try FreePort.find())", "--data-dir", data])
+        #expect(await second.finished(within: 30))
+        #expect(second.status == 1)
+        let refusal = second.errors
         #expect(refusal.hasPrefix("kaoping: another kaoping serve is already running on the data directory"))
         #expect(refusal.split(separator: "\n").count == 1)
 
@@ -353,14 +327,14 @@ extension CommandLineTests {
         #expect(back, "not ready again within 10 s of the kill")
 
         // SIGTERM stops the server and the database it runs.
-        server.terminate()
-        #expect(await finished(server, within: 30))
+        server.send(SIGTERM)
+        #expect(await server.finished(within: 30))
         #expect(await !cluster.isRunning())
 
         // A command that fails half-way stops the database it started.
-        let (close, _) = try start(["round", "close", UUID().uuidString, "--data-dir", data, "--log-level", "error"])
-        #expect(await finished(close, within: 30))
-        #expect(close.terminationStatus != 0)
+        let close = try await start(["round", "close", UUID().uuidString, "--data-dir", data, "--log-level", "error"])
+        #expect(await close.finished(within: 30))
+        #expect(close.status != 0)
         #expect(await !cluster.isRunning())
     }
 }
