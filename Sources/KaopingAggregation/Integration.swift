@@ -192,13 +192,18 @@ public enum Integration {
     }
 
     /// The standings of the branches with both scores; `nil` with fewer than two such branches.
-    public static func standings(business: [String: Double], party: [String: Double]) -> Standings? {
+    /// The quadrant lines are the medians unless the round sets them (`lines`).
+    public static func standings(
+        business: [String: Double],
+        party: [String: Double],
+        lines: (business: Double?, party: Double?) = (nil, nil)
+    ) -> Standings? {
         let codes = party.keys.filter { business[$0] != nil }.sorted()
         guard codes.count >= 2 else { return nil }
         let businessScores = codes.map { business[$0]! }
         let partyScores = codes.map { party[$0]! }
-        let businessLine = median(businessScores)!
-        let partyLine = median(partyScores)!
+        let businessLine = lines.business ?? median(businessScores)!
+        let partyLine = lines.party ?? median(partyScores)!
         let gaps = rankGaps(business: businessScores, party: partyScores)
         var byCode: [String: Standing] = [:]
         for (index, code) in codes.enumerated() {

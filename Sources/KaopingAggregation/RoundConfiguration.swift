@@ -76,6 +76,12 @@ public struct RoundConfiguration: Codable, Sendable, Equatable {
     public var topGradeQuota: Double?
     public var anonymityThreshold: Int
     public var missingGroups: MissingGroupRule
+    /// How the round is read with the office's performance results; `nil` for the standard
+    /// settings (and left out of the stored configuration, so that older rounds keep their hash).
+    public var integration: IntegrationSettings?
+
+    /// The integration settings in force.
+    public var integrationSettings: IntegrationSettings { integration ?? .standard }
 
     public init(
         groups: [RaterGroup: Group] = RoundConfiguration.defaultGroups,
@@ -84,7 +90,8 @@ public struct RoundConfiguration: Codable, Sendable, Equatable {
         bonusCap: Double = 10,
         topGradeQuota: Double? = nil,
         anonymityThreshold: Int = 5,
-        missingGroups: MissingGroupRule = .renormalise
+        missingGroups: MissingGroupRule = .renormalise,
+        integration: IntegrationSettings? = nil
     ) {
         self.groups = groups
         self.bands = bands
@@ -93,6 +100,7 @@ public struct RoundConfiguration: Codable, Sendable, Equatable {
         self.topGradeQuota = topGradeQuota
         self.anonymityThreshold = anonymityThreshold
         self.missingGroups = missingGroups
+        self.integration = integration
     }
 
     public static let defaultGroups: [RaterGroup: Group] = [
@@ -167,6 +175,7 @@ public struct RoundConfiguration: Codable, Sendable, Equatable {
         if !(0...100).contains(bonusCap) { problems.append(.init("config_bonus_cap")) }
         if let quota = topGradeQuota, !(quota > 0 && quota <= 1) { problems.append(.init("config_quota")) }
         if anonymityThreshold < 3 { problems.append(.init("config_anonymity")) }
+        problems += integrationSettings.problems()
         return problems
     }
 }

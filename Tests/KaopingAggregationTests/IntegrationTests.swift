@@ -102,3 +102,105 @@ struct IntegrationTests {
         #expect(Integration.standings(business: ["b01": 80], party: ["b01": 90]) == nil)
     }
 }
+
+@Suite("Integrated sheet")
+struct IntegratedSheetTests {
+    static func subject(_ code: String, combined: Double?, grade: String?, failed: [String] = []) -> SubjectResult {
+        SubjectResult(
+            code: code,
+            name: "支部\(code)",
+            parent: nil,
+            groups: [:],
+            organisationSheet: SheetResult(evaluators: 1, baseScore: 90, bonus: 0, failedBaselines: failed, lost: [:], earned: [:]),
+            status: combined == nil ? .incomplete : .complete,
+            combinedBeforeBonus: combined,
+            bonus: 0,
+            combined: combined,
+            bandGrade: grade,
+            gradeAfterVeto: grade,
+            grade: grade,
+            vetoed: !failed.isEmpty,
+            droppedByQuota: false,
+            rank: nil
+        )
+    }
+
+    static let result = RoundResult(
+        methodVersion: "v1",
+        configurationHash: "x",
+        subjects: [
+            subject("b1", combined: 91, grade: "优秀"), subject("b2", combined: 80, grade: "一般", failed: ["no_violations"]),
+            subject("b3", combined: nil, grade: nil),
+        ],
+        diagnostics: Diagnostics(alpha: [:], lowAgreement: [])
+    )
+
+    static let units = [
+        UnitPerformance(code: "u2", name: "财务处", branchCode: "b1", headcount: 10, score: 60, grade: nil),
+        UnitPerformance(code: "u1", name: "办公室", branchCode: "b1", headcount: 30, score: 90, grade: "优秀"),
+        UnitPerformance(code: "u3", name: "业务一处", branchCode: "b2", headcount: nil, score: 70, grade: nil),
+        UnitPerformance(code: "u4", name: "业务二处", branchCode: "b2", headcount: 5, score: nil, grade: "良好"),
+        UnitPerformance(code: "u5", name: "后勤处", branchCode: "b3", headcount: 8, score: 95, grade: nil),
+    ]
+
+    @Test func scoresGradesRanksAndTheAwardsVeto() {
+        let sheet = IntegratedSheet.make(
+            result: Self.result,
+            units: Self.units,
+            performanceYear: 2025,
+            performanceVersion: 2,
+            settings: IntegrationSettings(partyWeight: 0.2),
+            bands: RoundConfiguration.defaultBands
+        )
+        #expect(sheet.units.map(\.code) == ["u1", "u2", "u3", "u4", "u5"])
+        let u1 = sheet.units[0]
+        #expect(abs(u1.integratedScore! - 90.2) < 1e-9)  // 0.8 × 90 + 0.2 × 91
+        #expect(u1.integratedGrade == "优秀" && u1.partyGrade == "优秀" && u1.businessGrade == "优秀" && !u1.awardsBarred)
+        #expect(abs(sheet.units[1].integratedScore! - 66.2) < 1e-9 && sheet.units[1].integratedGrade == "一般")
+        // A failed baseline bars the staff of every unit of the branch.
+        #expect(sheet.units[2].awardsBarred && sheet.units[2].failedBaselines == ["no_violations"])
+        #expect(sheet.units[3].awardsBarred && sheet.units[3].integratedScore == nil && sheet.units[3].businessGrade == "良好")
+        // A branch without a party-building score has no integrated score and no rank.
+        #expect(sheet.units[4].integratedScore == nil && sheet.units[4].rank == nil)
+        #expect(sheet.units.compactMap(\.rank) == [1, 3, 2])
+
+        let b1 = sheet.branches[0]
+        #expect(abs(b1.businessScore! - 82.5) < 1e-9)  // (30 × 90 + 10 × 60) / 40
+        #expect(abs(b1.integratedScore! - 84.2) < 1e-9 && b1.integratedGrade == "良好" && b1.headcount == 40)
+        // u4 has a grade but no score: b2's business score is u3's alone.
+        let b2 = sheet.branches[1]
+        #expect(b2.businessScore == 70 && abs(b2.integratedScore! - 72) < 1e-9 && b2.awardsBarred && b2.rank == 2)
+        #expect(sheet.branches[2].businessScore == 95 && sheet.branches[2].integratedScore == nil)
+
+        let lenient = IntegratedSheet.make(
+            result: Self.result,
+            units: Self.units,
+            performanceYear: 2025,
+            performanceVersion: 2,
+            settings: IntegrationSettings(partyWeight: 0.5, baselineBarsAwards: false),
+            bands: RoundConfiguration.defaultBands
+        )
+        #expect(!lenient.units.contains(where: \.awardsBarred) && !lenient.branches.contains(where: \.awardsBarred))
+        #expect(abs(lenient.branches[0].integratedScore! - 86.75) < 1e-9)
+    }
+
+    @Test func settingsOutOfRangeAreProblemsOfTheConfiguration() {
+        var configuration = RoundConfiguration()
+        #expect(configuration.problems().isEmpty && configuration.integrationSettings == .standard)
+        configuration.integration = IntegrationSettings(performanceYear: 1999, partyWeight: 1.5, businessLine: 120)
+        #expect(configuration.problems().map(\.key) == ["config_performance_year", "config_party_weight", "config_quadrant_line"])
+    }
+
+    @Test func quadrantLinesSetByTheRoundReplaceTheMedians() {
+        let business = ["a": 60.0, "b": 70, "c": 80, "d": 90]
+        let party = ["a": 95.0, "b": 85, "c": 75, "d": 65]
+        let medians = Integration.standings(business: business, party: party)!
+        #expect(medians.businessLine == 75 && medians.byCode["c"]!.quadrant == .businessOnly)
+        let set = Integration.standings(business: business, party: party, lines: (85, 70))!
+        #expect(set.businessLine == 85 && set.partyLine == 70)
+        #expect(
+            set.byCode["c"]!.quadrant == .partyOnly && set.byCode["d"]!.quadrant == .businessOnly && set.byCode["b"]!.quadrant == .partyOnly
+                && set.byCode["a"]!.quadrant == .partyOnly
+        )
+    }
+}

@@ -370,3 +370,40 @@ struct OrganisationImportTests {
         }
     }
 }
+
+extension OrganisationImportTests {
+    /// A performance file saved as an Excel workbook reads like the same file as CSV: numbers
+    /// as Excel shows them, empty cells skipped, indicator columns kept, and problems at the row
+    /// number Excel shows.
+    @Test func performanceResultsFromAnExcelWorkbook() throws {
+        let path = NSTemporaryDirectory() + "kaoping-test-\(UUID().uuidString).xlsx"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let book = try Spreadsheet(path: path)
+        try book.addSheet(
+            "2025年度绩效",
+            header: ["单位名称", "单位编码", "得分", "等次", "重点任务完成率"],
+            rows: [
+                [.text("办公室"), .text("u1"), .number(91.5), .text("优秀"), .text("98%")],
+                [.text("财务处"), .text("u2"), .number(0.1 + 0.2 + 80), .empty, .empty],
+                [.text("业务一处"), .text("u3"), .empty, .text("良好"), .number(0.95)],
+                [.text("不存在"), .text("u9"), .number(101), .empty, .empty],
+            ]
+        )
+        try book.addSheet("说明", header: ["此表不读"], rows: [[.text("x")]])
+        try book.close()
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+
+        let preview = OrganisationCSV.performance(bytes, knownUnits: ["u1", "u2", "u3"])
+        #expect(preview.encoding == .workbook)
+        #expect(preview.rows.map(\.unitCode) == ["u1", "u2", "u3"])
+        #expect(preview.rows[0].score == 91.5 && preview.rows[0].grade == "优秀" && preview.rows[0].indicators == ["重点任务完成率": "98%"])
+        #expect(preview.rows[1].score == 80.3 && preview.rows[1].indicators.isEmpty)
+        #expect(preview.rows[2].score == nil && preview.rows[2].grade == "良好" && preview.rows[2].indicators == ["重点任务完成率": "0.95"])
+        #expect(preview.problems.map(\.line) == [5, 5])
+        #expect(preview.problems.map(\.kind) == [.unknownUnit("u9"), .invalidNumber("得分", "101")])
+
+        // Not a workbook after all: said in one problem, at line 1.
+        let broken = OrganisationCSV.units(Array(bytes.prefix(200)), knownBranches: [])
+        #expect(broken.rows.isEmpty && broken.problems.count == 1 && broken.problems[0].line == 1)
+    }
+}

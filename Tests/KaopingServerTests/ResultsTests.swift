@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import KaopingAggregation
 import Logging
 import PostgresNIO
@@ -351,6 +352,133 @@ extension ResultsTests {
             // The branch's report says where it stands.
             let report = try await admin.get("/admin/rounds/\(id)/results/b01?lang=zh").text
             #expect(report.contains("与业务对照（2026 年度绩效）：业务得分 82.50，位于“重业务轻党建”象限；党建排名第 2，业务排名第 1，差距 +1。"))
+        }
+    }
+}
+
+extension ResultsTests {
+    /// The sheet the performance office asks for: computed while the round is open, frozen at
+    /// close with the year's newest results, kept when a later version arrives until someone
+    /// adopts it (audited), and the same figures on the page, in the CSV, in the workbook and
+    /// through the API; the stored sheet is what its two inputs give, byte for byte.
+    @Test func theIntegratedSheetFromOpenToFrozenAndAdopted() async throws {
+        try await TestApp.run { client, harness in
+            var quiet = Logger(label: "test")
+            quiet.logLevel = .critical
+            let (round, rounds) = try await harness.workedExampleRound()
+            let id = round.uuidString.lowercased()
+            try await harness.createUser("admin", password: "results for the committee")
+            var admin = Browser(client)
+            _ = try await admin.post("/admin/login", form: [("username", "admin"), ("password", "results for the committee")])
+            let (_, token) = try await APITokenRepository(database: harness.database).create(name: "绩效系统", createdBy: nil)
+            func api() async throws -> (HTTPResponse.Status, [String: Any]) {
+                let response = try await client.execute(
+                    uri: "/api/v1/rounds/\(id)/integration",
+                    method: .get,
+                    headers: [.authorization: "Bearer \(token)"],
+                    body: nil
+                )
+                return (response.status, (try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]) ?? [:])
+            }
+
+            #expect(try await admin.get("/admin/rounds/\(id)/integrated").text.contains("2026 年度尚未导入业务绩效结果"))
+            #expect(try await api().0 == .notFound)
+            #expect(try await admin.get("/admin/rounds/\(id)/integrated.csv").status == .notFound)
+
+            let performance = PerformanceRepository(database: harness.database)
+            _ = try await performance.importUnits(
+                [
+                    UnitRow(line: 2, code: "u1", name: "办公室", branchCode: "b01", headcount: 30),
+                    UnitRow(line: 3, code: "u2", name: "财务处", branchCode: "b01", headcount: 10),
+                    UnitRow(line: 4, code: "u3", name: "业务一处", branchCode: "b02", headcount: nil),
+                ],
+                logger: quiet
+            )
+            func load(_ u1: Double) async throws {
+                _ = try await performance.importResults(
+                    year: 2026,
+                    [
+                        PerformanceRow(line: 2, unitCode: "u1", score: u1, grade: nil, indicators: [:]),
+                        PerformanceRow(line: 3, unitCode: "u2", score: 60, grade: nil, indicators: [:]),
+                        PerformanceRow(line: 4, unitCode: "u3", score: 70, grade: "良好", indicators: [:]),
+                    ],
+                    source: "绩效办",
+                    fileName: "2026.csv",
+                    actor: .commandLine,
+                    logger: quiet
+                )
+            }
+            try await load(90)
+
+            // Open: provisional. b01 business 82.50 (weighted), party 91.00 → 0.8 × 82.5 + 0.2 × 91 = 84.20.
+            let open = try await admin.get("/admin/rounds/\(id)/integrated").text
+            #expect(open.contains("本轮尚未结束，数据为临时结果"))
+            #expect(open.contains("读取 2026 年度绩效结果第 1 版，党建占综合得分的比重为 0.20"))
+            #expect(
+                open.contains(
+                    "<td class=\"num\">82.50</td><td class=\"num\">91.00</td><td>优秀</td><td class=\"num\"><strong>84.20</strong></td><td>良好</td>"
+                )
+            )
+            // b02 failed a baseline item: its units' staff are barred from awards.
+            #expect(open.contains("<td>u3</td><td>业务一处</td>"))
+            #expect(open.components(separatedBy: "<strong class=\"flag\">是</strong>").count == 3)  // b02 and u3
+            #expect(try await api().1["provisional"] as? Bool == true)
+
+            // Closing freezes it with version 1.
+            #expect(try await rounds.close(round, actor: .commandLine, logger: quiet))
+            #expect(try await harness.count("SELECT count(*)::int FROM integrated_sheets WHERE round_id = '\(id)' AND performance_version = 1") == 1)
+            let frozen = try await admin.get("/admin/rounds/\(id)/integrated").text
+            #expect(frozen.contains("本轮已结束，以上数据随本轮固定"))
+            let (status, document) = try await api()
+            #expect(status == .ok && document["provisional"] as? Bool == false)
+            let integration = try #require(document["integration"] as? [String: Any])
+            #expect(integration["performanceVersion"] as? Int == 1 && integration["partyWeight"] as? Double == 0.2)
+            let apiUnits = try #require(integration["units"] as? [[String: Any]])
+            #expect(apiUnits.map { $0["code"] as? String } == ["u1", "u2", "u3"])
+            #expect((apiUnits[0]["integratedScore"] as? Double).map { abs($0 - 90.2) < 1e-9 } == true)
+            #expect(apiUnits[2]["awardsBarred"] as? Bool == true && apiUnits[2]["businessGrade"] as? String == "良好")
+
+            // A second version of the year: the frozen sheet stays until it is adopted.
+            try await load(50)
+            let kept = try await admin.get("/admin/rounds/\(id)/integrated").text
+            #expect(kept.contains("<strong>90.20</strong>"))
+            #expect(kept.contains("2026 年度绩效结果已有更新的第 2 版"))
+            let adopted = try await admin.post("/admin/rounds/\(id)/integrated", form: [])
+            #expect(adopted.status == .seeOther)
+            let after = try await admin.get(try #require(adopted.headers[.location])).text
+            #expect(after.contains("已采用新版本绩效结果重新固定") && after.contains("<strong>58.20</strong>") && !after.contains("更新的第"))
+            #expect(try await harness.count("SELECT count(*)::int FROM audit_log WHERE action = 'integration.frozen' AND actor_name = 'admin'") == 1)
+
+            // The stored sheet is its two inputs, byte for byte.
+            let stored = try await harness.database.query("SELECT sheet::text FROM integrated_sheets WHERE round_id = \(round)").first!
+                .decode(String.self)
+            let final = try await harness.database.query("SELECT results::text FROM result_snapshots WHERE round_id = \(round) AND kind = 'final'")
+                .first!.decode(String.self)
+            let units = try #require(try await performance.unitResults(year: 2026, version: 2, logger: quiet))
+            let recomputed = IntegratedSheet.make(
+                result: try JSONDecoder().decode(RoundResult.self, from: Data(final.utf8)),
+                units: units.units,
+                performanceYear: 2026,
+                performanceVersion: units.version,
+                settings: .standard,
+                bands: RoundConfiguration.defaultBands
+            )
+            #expect(
+                try RoundRepository.json(recomputed) == RoundRepository.json(try JSONDecoder().decode(IntegratedSheet.self, from: Data(stored.utf8)))
+            )
+
+            // The same figures in the CSV and in the workbook's own sheet.
+            let csv = try await admin.get("/admin/rounds/\(id)/integrated.csv").text
+            let lines = csv.components(separatedBy: "\r\n")
+            #expect(lines[0] == "\u{FEFF}层级,编码,名称,支部编码,支部名称,人数,业务绩效得分,业务绩效等次,党建综合得分,党建等次,综合得分,综合等次,综合排名,不得评先评优,未达底线项目,绩效年度,绩效版本,党建比重")
+            #expect(lines.contains("单位,u1,办公室,b01,办公室党支部,30,50.00,,91.00,优秀,58.20,较差,3,,,2026,2,0.20"))
+            #expect(lines.contains { $0.hasPrefix("支部,b02,财务处党支部,b02,财务处党支部,,70.00,一般,93.57,") && $0.contains(",是,no_violations,2026,2,0.20") })
+            let workbook = try await admin.get("/admin/rounds/\(id)/results.xlsx")
+            let sheets = try XLSXReader.sheets(Array(workbook.body.readableBytesView))
+            let integrated = try #require(sheets.first { $0.name == "党建与业务综合" })
+            #expect(integrated.rows.count == 6)
+            #expect(integrated.rows[1].cells.prefix(7) == ["单位", "u1", "办公室", "b01", "办公室党支部", "30", "50"])
+            #expect(integrated.rows[1].cells[10] == "58.2")
         }
     }
 }

@@ -43,6 +43,22 @@ struct RoundTests {
         let guide = try String(contentsOfFile: TestDatabaseServer.repositoryRoot + "/docs/rounds.md", encoding: .utf8)
         let example = try #require(guide.components(separatedBy: "```yaml\n").dropFirst().first?.components(separatedBy: "```").first)
         #expect(try RoundSpec.parse(yaml: example).configuration.topGradeQuota == 1.0 / 3.0)
+        #expect(
+            try RoundSpec.parse(yaml: example).configuration.integration
+                == IntegrationSettings(performanceYear: 2026, partyWeight: 0.2, baselineBarsAwards: true, businessLine: 80, partyLine: 85)
+        )
+        // Integration settings as people write them, and named when wrong.
+        let integration = try RoundSpec.parse(yaml: "title: x\nyear: 2026\nintegration: {party-weight: 25%, baseline-bars-awards: false}\n")
+        #expect(integration.configuration.integration == IntegrationSettings(partyWeight: 0.25, baselineBarsAwards: false))
+        #expect(try RoundSpec.parse(yaml: "title: x\nyear: 2026\n").configuration.integration == nil)
+        do {
+            _ = try RoundSpec.parse(yaml: "title: x\nyear: 2026\nintegration: {party-weight: 2, performance-year: 1990, party-line: -1}\n")
+            Issue.record("a share of 2 was accepted")
+        } catch {
+            #expect(
+                error.problems.map { $0.text(.chinese) } == ["绩效年度须在 2000 至 2100 之间", "党建占综合得分的比重须在 0 至 1 之间", "象限分界线须在 0 至 100 之间"]
+            )
+        }
         do {
             _ = try RoundSpec.parse(yaml: "title: x\nyear: 2026\nopens: 2026-12-02 09:00\ncloses: 2026-12-01 09:00\ngroups:\n  judges: {}\n")
         } catch {

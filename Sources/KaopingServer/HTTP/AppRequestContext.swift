@@ -26,3 +26,8 @@ public struct AppRequestContext: SessionRequestContext, RemoteAddressRequestCont
     /// Largest body a handler reads; set from the configuration by `BodyLimitMiddleware`.
     public var maxUploadSize: Int
 }
+
+extension AppRequestContext {
+    /// The signed-in person, as the audit log names them.
+    var auditActor: AuditActor { AuditActor(userID: user?.id, name: user?.username ?? "") }
+}

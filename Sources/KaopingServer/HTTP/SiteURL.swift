@@ -38,6 +38,8 @@ public enum SiteURL: Sendable, Hashable {
     case results(String)
     case diagnostics(String)
     case integration(String)
+    case integratedSheet(String)
+    case integratedCSV(String)
     case resultsCSV(String)
     case resultsXLSX(String)
     case responsesCSV(String)
@@ -68,6 +70,7 @@ public enum SiteURL: Sendable, Hashable {
     case apiOpenAPI
     case apiRounds
     case apiRoundResults(String)
+    case apiRoundIntegration(String)
 
     /// What a round's page can ask to be done to the round (each a POST, some with a GET that
     /// asks for confirmation first).
@@ -127,6 +130,8 @@ public enum SiteURL: Sendable, Hashable {
         case .results(let id): "\(SiteURL.round(id).path)/results"
         case .diagnostics(let id): "\(SiteURL.round(id).path)/diagnostics"
         case .integration(let id): "\(SiteURL.round(id).path)/integration"
+        case .integratedSheet(let id): "\(SiteURL.round(id).path)/integrated"
+        case .integratedCSV(let id): "\(SiteURL.round(id).path)/integrated.csv"
         case .resultsCSV(let id): "\(SiteURL.round(id).path)/results.csv"
         case .resultsXLSX(let id): "\(SiteURL.round(id).path)/results.xlsx"
         case .responsesCSV(let id): "\(SiteURL.round(id).path)/responses.csv"
@@ -154,6 +159,7 @@ public enum SiteURL: Sendable, Hashable {
         case .apiOpenAPI: "\(Self.apiPrefix)v1/openapi.yaml"
         case .apiRounds: "\(Self.apiPrefix)v1/rounds"
         case .apiRoundResults(let id): "\(SiteURL.apiRounds.path)/\(Self.segment(id))/results"
+        case .apiRoundIntegration(let id): "\(SiteURL.apiRounds.path)/\(Self.segment(id))/integration"
         }
     }
 

@@ -15,6 +15,8 @@ public enum CSVText {
         case utf8 = "UTF-8"
         case utf8WithBOM = "UTF-8 (BOM)"
         case gb18030 = "GB18030"
+        /// Not text at all: an Excel workbook, read by `XLSXReader`.
+        case workbook = "Excel (.xlsx)"
     }
 
     public struct DecodeError: Error, Equatable, CustomStringConvertible {

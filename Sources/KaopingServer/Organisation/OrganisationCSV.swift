@@ -248,24 +248,13 @@ public enum OrganisationCSV {
         row makeRow: (Int, [String: String], inout [ImportProblem]) -> Row?,
         uniqueKey: (Row) -> String
     ) -> ImportPreview<Row> {
-        let decoded: (text: String, encoding: CSVText.Encoding)
-        do {
-            decoded = try CSVText.decode(bytes)
-        } catch {
-            return ImportPreview(rows: [], problems: [ImportProblem(line: 1, kind: .unreadable(error.description))], encoding: nil)
-        }
-        let records: [CSVParser.Record]
-        do {
-            records = try CSVParser.parse(decoded.text)
-        } catch {
-            return ImportPreview(
-                rows: [],
-                problems: [ImportProblem(line: error.line, kind: .unreadable(error.description))],
-                encoding: decoded.encoding
-            )
+        let (records, encoding): ([CSVParser.Record], CSVText.Encoding)
+        switch Self.records(bytes) {
+        case .success(let read): (records, encoding) = read
+        case .failure(let problem): return ImportPreview(rows: [], problems: [problem.problem], encoding: problem.encoding)
         }
         guard let header = records.first else {
-            return ImportPreview(rows: [], problems: [ImportProblem(line: 1, kind: .emptyFile)], encoding: decoded.encoding)
+            return ImportPreview(rows: [], problems: [ImportProblem(line: 1, kind: .emptyFile)], encoding: encoding)
         }
         var positions: [String: Int] = [:]
         var problems: [ImportProblem] = []
@@ -277,9 +266,9 @@ public enum OrganisationCSV {
                 problems.append(ImportProblem(line: header.line, kind: .missingColumn(column.label)))
             }
         }
-        guard problems.isEmpty else { return ImportPreview(rows: [], problems: problems, encoding: decoded.encoding) }
+        guard problems.isEmpty else { return ImportPreview(rows: [], problems: problems, encoding: encoding) }
         if records.count == 1 {
-            return ImportPreview(rows: [], problems: [ImportProblem(line: header.line, kind: .emptyFile)], encoding: decoded.encoding)
+            return ImportPreview(rows: [], problems: [ImportProblem(line: header.line, kind: .emptyFile)], encoding: encoding)
         }
         var rows: [Row] = []
         var seen: [String: Int] = [:]
@@ -304,7 +293,36 @@ public enum OrganisationCSV {
             seen[key] = record.line
             rows.append(row)
         }
-        return ImportPreview(rows: rows, problems: problems, encoding: decoded.encoding)
+        return ImportPreview(rows: rows, problems: problems, encoding: encoding)
+    }
+
+    struct Unreadable: Error {
+        let problem: ImportProblem
+        let encoding: CSVText.Encoding?
+    }
+
+    /// The rows of an uploaded list: the first sheet of an Excel workbook, or CSV text in UTF-8
+    /// (with or without a byte-order mark) or GB18030.
+    static func records(_ bytes: [UInt8]) -> Result<([CSVParser.Record], CSVText.Encoding), Unreadable> {
+        if XLSXReader.looksLikeWorkbook(bytes) {
+            do {
+                let rows = try XLSXReader.sheets(bytes).first?.rows ?? []
+                return .success((rows.map { CSVParser.Record(line: $0.number, fields: $0.cells) }, .workbook))
+            } catch {
+                return .failure(Unreadable(problem: ImportProblem(line: 1, kind: .unreadable(error.description)), encoding: .workbook))
+            }
+        }
+        let decoded: (text: String, encoding: CSVText.Encoding)
+        do {
+            decoded = try CSVText.decode(bytes)
+        } catch {
+            return .failure(Unreadable(problem: ImportProblem(line: 1, kind: .unreadable(error.description)), encoding: nil))
+        }
+        do {
+            return .success((try CSVParser.parse(decoded.text), decoded.encoding))
+        } catch {
+            return .failure(Unreadable(problem: ImportProblem(line: error.line, kind: .unreadable(error.description)), encoding: decoded.encoding))
+        }
     }
 
     private static func code(_ value: String?, column: String, line: Int, problems: inout [ImportProblem]) -> String? {

@@ -163,6 +163,21 @@ public struct PerformanceRepository: Sendable {
                 logger: logger
             ).decode(Int.self) { stored = count }
             guard stored == expected else { throw PerformanceError.unitsChanged }
+            // Closed rounds read with this year that had no business results yet get their
+            // integrated sheet now; those that have one keep it until someone adopts this version.
+            var waiting: [UUID] = []
+            for try await round in try await connection.query(
+                """
+                SELECT r.id FROM rounds r JOIN result_snapshots s ON s.round_id = r.id AND s.kind = 'final'
+                WHERE r.status = \(RoundStatus.closed)
+                  AND coalesce((r.config -> 'integration' ->> 'performanceYear')::int, r.year) = \(year)
+                  AND NOT EXISTS (SELECT 1 FROM integrated_sheets i WHERE i.round_id = r.id)
+                """,
+                logger: logger
+            ).decode(UUID.self) { waiting.append(round) }
+            for round in waiting {
+                try await IntegratedSheets.freeze(roundID: round, version: version, connection: connection, logger: logger)
+            }
             return Load(year: year, version: version, units: stored)
         }
         try await AuditLog(database: database).record(
@@ -210,6 +225,46 @@ public struct PerformanceRepository: Sendable {
             units[code, default: []].append(.init(score: score, headcount: headcount))
         }
         return units.compactMapValues(Integration.businessScore)
+    }
+}
+
+extension PerformanceRepository {
+    /// A year's unit results in one version (the newest unless one is given), with the branch
+    /// each unit belonged to when they were loaded; `nil` when the year has none.
+    static func unitResults(
+        year: Int,
+        version: Int? = nil,
+        connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> (version: Int, units: [UnitPerformance])? {
+        var chosen: Int?
+        for try await latest in try await connection.query(
+            "SELECT max(version) FROM performance_loads WHERE year = \(year) AND (\(version)::int IS NULL OR version = \(version))",
+            logger: logger
+        ).decode(Int?.self) { chosen = latest }
+        guard let chosen else { return nil }
+        var units: [UnitPerformance] = []
+        for try await (code, name, branch, headcount, score, grade) in try await connection.query(
+            """
+            SELECT u.code, u.name, b.code, r.headcount, r.score, r.grade
+            FROM performance_results r
+            JOIN performance_loads l ON l.id = r.load_id
+            JOIN units u ON u.id = r.unit_id
+            JOIN branches b ON b.id = r.branch_id
+            WHERE l.year = \(year) AND l.version = \(chosen)
+            ORDER BY b.code, u.code
+            """,
+            logger: logger
+        ).decode((String, String, String, Int?, Double?, String?).self) {
+            units.append(UnitPerformance(code: code, name: name, branchCode: branch, headcount: headcount, score: score, grade: grade))
+        }
+        return (chosen, units)
+    }
+
+    public func unitResults(year: Int, version: Int? = nil, logger: Logger) async throws -> (version: Int, units: [UnitPerformance])? {
+        try await database.withConnection { connection in
+            try await Self.unitResults(year: year, version: version, connection: connection, logger: logger)
+        }
     }
 }
 

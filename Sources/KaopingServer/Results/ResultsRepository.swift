@@ -105,11 +105,11 @@ public struct ResultsRepository: Sendable {
 
     /// Writes the results workbook to a new temporary file and returns its path; the caller
     /// removes it.
-    public func workbook(roundID: UUID, result: RoundResult, language: Language) async throws -> String {
+    public func workbook(roundID: UUID, result: RoundResult, integrated: IntegratedSheet? = nil, language: Language) async throws -> String {
         let forms = try await groupForms(roundID: roundID)
         let comments = try await comments(roundID: roundID)
         let path = NSTemporaryDirectory() + "kaoping-results-\(UUID().uuidString).xlsx"
-        try ResultsWorkbook.write(result, forms: forms, comments: comments, language: language, to: path)
+        try ResultsWorkbook.write(result, forms: forms, comments: comments, integrated: integrated, language: language, to: path)
         return path
     }
 

@@ -22,6 +22,7 @@ public enum ResultsWorkbook {
         _ result: RoundResult,
         forms: [String: FormDefinition],
         comments: [Comment],
+        integrated: IntegratedSheet? = nil,
         language: Language,
         to path: String
     ) throws {
@@ -111,6 +112,20 @@ public enum ResultsWorkbook {
             ]
         }
         try book.addSheet(language.text("sheet_comments"), header: commentHeader, rows: commentRows)
+
+        if let integrated {
+            try book.addSheet(
+                language.text("sheet_integrated"),
+                header: IntegratedTable.header(language),
+                rows: IntegratedTable.rows(integrated, language: language).lazy.map { row in
+                    row.enumerated().map { column, text -> Spreadsheet.Cell in
+                        if IntegratedTable.integers.contains(column), let value = Int(text) { return .integer(value) }
+                        if IntegratedTable.decimals.contains(column), let value = Double(text) { return .number(value) }
+                        return .text(text)
+                    }
+                }
+            )
+        }
         try book.close()
     }
 

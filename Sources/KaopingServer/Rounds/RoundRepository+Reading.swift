@@ -48,7 +48,13 @@ extension RoundRepository {
         guard let json = try await database.query("SELECT config::text FROM rounds WHERE id = \(id)").first?.decode(String.self) else {
             return nil
         }
-        return (try? JSONDecoder().decode(RoundConfiguration.self, from: Data(json.utf8))) ?? RoundConfiguration()
+        return Self.configuration(json: json)
+    }
+
+    /// A stored configuration; one the method cannot read (an empty object, as rounds made
+    /// before their settings had all been decided) is the standard one.
+    static func configuration(json: String) -> RoundConfiguration {
+        (try? JSONDecoder().decode(RoundConfiguration.self, from: Data(json.utf8))) ?? RoundConfiguration()
     }
 
     /// One round, or all of them (or a branch's) newest first.

@@ -286,6 +286,8 @@ public struct RoundRepository: Sendable {
             """,
             logger: logger
         )
+        // With the year's business results, if they are in: the integrated sheet is frozen too.
+        try await IntegratedSheets.freeze(roundID: id, version: nil, connection: connection, logger: logger)
         return true
     }
 

@@ -81,6 +81,36 @@ public struct RoundSpec: Sendable, Equatable {
                 self.min = min
             }
         }
+        /// How the round is read with the office's performance results.
+        public struct Integration: Decodable, Sendable {
+            public var performanceYear: Int?
+            /// A share: 0.2, "20%" or "1/5".
+            public var partyWeight: Share?
+            public var baselineBarsAwards: Bool?
+            public var businessLine: Double?
+            public var partyLine: Double?
+
+            public init(
+                performanceYear: Int? = nil,
+                partyWeight: Share? = nil,
+                baselineBarsAwards: Bool? = nil,
+                businessLine: Double? = nil,
+                partyLine: Double? = nil
+            ) {
+                self.performanceYear = performanceYear
+                self.partyWeight = partyWeight
+                self.baselineBarsAwards = baselineBarsAwards
+                self.businessLine = businessLine
+                self.partyLine = partyLine
+            }
+            enum CodingKeys: String, CodingKey {
+                case performanceYear = "performance-year"
+                case partyWeight = "party-weight"
+                case baselineBarsAwards = "baseline-bars-awards"
+                case businessLine = "business-line"
+                case partyLine = "party-line"
+            }
+        }
         public var title: String
         public var year: Int
         public var kind: String?
@@ -96,6 +126,7 @@ public struct RoundSpec: Sendable, Equatable {
         public var anonymityThreshold: Int?
         public var missingGroups: String?
         public var publicCap: Int?
+        public var integration: Integration?
 
         public init(title: String, year: Int) {
             self.title = title
@@ -109,6 +140,7 @@ public struct RoundSpec: Sendable, Equatable {
             case anonymityThreshold = "anonymity-threshold"
             case missingGroups = "missing-groups"
             case publicCap = "public-cap"
+            case integration
         }
     }
 
@@ -235,6 +267,21 @@ public struct RoundSpec: Sendable, Equatable {
             }
         }
         if let cap = file.publicCap, cap < 1 { problems.append(Problem("spec_public_cap")) }
+        if let given = file.integration {
+            var settings = IntegrationSettings.standard
+            if let year = given.performanceYear { settings.performanceYear = year }
+            if let weight = given.partyWeight {
+                if let value = weight.value {
+                    settings.partyWeight = value
+                } else {
+                    problems.append(Problem("spec_party_weight", ["text": weight.text]))
+                }
+            }
+            if let bars = given.baselineBarsAwards { settings.baselineBarsAwards = bars }
+            settings.businessLine = given.businessLine
+            settings.partyLine = given.partyLine
+            configuration.integration = settings
+        }
         problems += configuration.problems()
         guard problems.isEmpty else { throw ParseError(problems: problems) }
         let branches: [String]? =

@@ -43,6 +43,7 @@ public struct APIController: Sendable {
     public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.get(SiteURL.apiRounds.route, use: list)
         router.get(SiteURL.apiRoundResults(SiteURL.id).route, use: roundResults)
+        router.get(SiteURL.apiRoundIntegration(SiteURL.id).route, use: roundIntegration)
     }
 
     struct RoundItem: Encodable {
@@ -63,6 +64,29 @@ public struct APIController: Sendable {
         let provisional: Bool
         let computedAt: Date
         let results: RoundResult
+    }
+
+    struct IntegrationDocument: Encodable {
+        let round: RoundItem
+        /// True while the round is open; false once the sheet is frozen with the closed round.
+        let provisional: Bool
+        let integration: IntegratedSheet
+    }
+
+    /// The integrated sheet (docs/integration.md); 404 while the year has no performance results.
+    @Sendable func roundIntegration(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (round, current) = try await results.requested(context, rounds: rounds)
+        let configuration = try await rounds.configuration(round.id) ?? RoundConfiguration()
+        guard
+            let sheet = try await IntegratedSheets(database: results.database, results: results).current(
+                roundID: round.id,
+                roundYear: round.year,
+                configuration: configuration,
+                results: current,
+                logger: context.logger
+            )
+        else { throw AppError(status: .notFound, messageKey: "api_no_performance") }
+        return try Self.json(IntegrationDocument(round: Self.item(round), provisional: sheet.provisional, integration: sheet.sheet))
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -189,7 +189,7 @@ public struct OrganisationController: Sendable {
                     preview.rows,
                     source: "",
                     fileName: upload.fileName,
-                    actor: AuditActor(userID: context.user?.id, name: context.user?.username ?? ""),
+                    actor: context.auditActor,
                     logger: context.logger
                 )
                 return .seeOther(

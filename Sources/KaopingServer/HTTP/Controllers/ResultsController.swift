@@ -9,12 +9,14 @@ import Logging
 public struct ResultsController: Sendable {
     let results: ResultsRepository
     let performance: PerformanceRepository
+    let integrated: IntegratedSheets
     let rounds: RoundRepository
     let views: Views
 
     public init(results: ResultsRepository, rounds: RoundRepository, views: Views) {
         self.results = results
         self.performance = PerformanceRepository(database: results.database)
+        self.integrated = IntegratedSheets(database: results.database, results: results)
         self.rounds = rounds
         self.views = views
     }
@@ -24,6 +26,9 @@ public struct ResultsController: Sendable {
         router.get(SiteURL.results(SiteURL.id).route, use: ranking)
         router.get(SiteURL.diagnostics(SiteURL.id).route, use: diagnostics)
         router.get(SiteURL.integration(SiteURL.id).route, use: integration)
+        router.get(SiteURL.integratedSheet(SiteURL.id).route, use: integratedSheet)
+        router.post(SiteURL.integratedSheet(SiteURL.id).route, use: adoptPerformanceVersion)
+        router.get(SiteURL.integratedCSV(SiteURL.id).route, use: integratedCSV)
         router.get(SiteURL.resultsCSV(SiteURL.id).route, use: resultsCSV)
         router.get(SiteURL.resultsXLSX(SiteURL.id).route, use: resultsXLSX)
         router.get(SiteURL.responsesCSV(SiteURL.id).route, use: responsesCSV)
@@ -156,9 +161,9 @@ public struct ResultsController: Sendable {
                 }
             )
         }
-        let year = round.summary.year
+        let year = IntegratedSheets.performanceYear(round.configuration, roundYear: round.summary.year)
         let business = try await performance.businessScores(year: year)
-        let integration = Integration.standings(business: business, party: Self.partyScores(current.result))?.byCode[code].map { standing in
+        let integration = Self.standings(business: business, current.result, round.configuration)?.byCode[code].map { standing in
             language.text(
                 "report_integration",
                 [
@@ -237,13 +242,13 @@ public struct ResultsController: Sendable {
     @Sendable func integration(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (id, round, current) = try await load(context)
         let language = context.language
-        let year = round.summary.year
+        let year = IntegratedSheets.performanceYear(round.configuration, roundYear: round.summary.year)
         let business = try await performance.businessScores(year: year)
         let header = ResultsHeader(round: round.summary, current: current)
         let intro = language.text("integration_intro", ["year": year])
         let scored = current.result.subjects.filter { $0.combined != nil }
         let paired = scored.filter { business[$0.code] != nil }
-        guard let standings = Integration.standings(business: business, party: Self.partyScores(current.result)) else {
+        guard let standings = Self.standings(business: business, current.result, round.configuration) else {
             let page = IntegrationPage.nothingYet(header: header, intro: intro, none: language.text("integration_none", ["year": year]))
             return try views.page("integration", page, context: context)
         }
@@ -296,7 +301,8 @@ public struct ResultsController: Sendable {
                 title: language.text("integration_title")
             ),
             lines: language.text(
-                "integration_lines",
+                round.configuration.integrationSettings.businessLine == nil && round.configuration.integrationSettings.partyLine == nil
+                    ? "integration_lines" : "integration_lines_set",
                 ["business": Shown.score(standings.businessLine), "party": Shown.score(standings.partyLine)]
             ),
             coefficients: coefficients,
@@ -324,6 +330,92 @@ public struct ResultsController: Sendable {
         return try views.page("integration", page, context: context)
     }
 
+    /// The integrated sheet the performance office asks for (docs/integration.md).
+    @Sendable func integratedSheet(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (id, round, current) = try await load(context)
+        let language = context.language
+        let header = ResultsHeader(round: round.summary, current: current)
+        let settings = round.configuration.integrationSettings
+        let weight = Shown.number(settings.partyWeight)
+        let sheet = try await integrated.current(
+            roundID: id,
+            roundYear: round.summary.year,
+            configuration: round.configuration,
+            results: current,
+            logger: context.logger
+        )
+        func row(_ row: IntegratedSheet.Row) -> IntegratedSheetPage.Row {
+            IntegratedSheetPage.Row(
+                code: row.code,
+                name: row.name,
+                branchCode: row.branchCode,
+                branchName: row.branchName,
+                business: Shown.score(row.businessScore),
+                businessGrade: row.businessGrade ?? "–",
+                party: Shown.score(row.partyScore),
+                partyGrade: row.partyGrade ?? "–",
+                integrated: Shown.score(row.integratedScore),
+                integratedGrade: row.integratedGrade ?? "–",
+                rank: row.rank.map(String.init) ?? "–",
+                barred: row.awardsBarred,
+                report: SiteURL.branchReport(id, branchCode: row.branchCode).path
+            )
+        }
+        let year = sheet?.sheet.performanceYear ?? IntegratedSheets.performanceYear(round.configuration, roundYear: round.summary.year)
+        let page = IntegratedSheetPage(
+            header: header,
+            intro: language.text(
+                "integrated_intro",
+                ["year": year, "version": sheet?.sheet.performanceVersion.map(String.init) ?? "–", "weight": weight]
+            ),
+            formula: language.text("integrated_formula", ["weight": weight]),
+            none: sheet == nil ? language.text("integrated_none", ["year": year]) : nil,
+            hasSheet: sheet != nil,
+            frozen: sheet?.frozen ?? false,
+            newer: sheet?.newerVersion.map { language.text("integrated_newer", ["year": year, "version": $0]) },
+            adopt: sheet?.newerVersion.map { language.text("integrated_adopt", ["version": $0]) },
+            adoptAction: SiteURL.integratedSheet(id.lowercased).path,
+            adopted: request.uri.queryParameters["adopted"] != nil,
+            branches: (sheet?.sheet.branches ?? []).map(row),
+            units: (sheet?.sheet.units ?? []).map(row),
+            hasUnits: !(sheet?.sheet.units ?? []).isEmpty
+        )
+        return try views.page("integrated", page, context: context)
+    }
+
+    /// Freezes a closed round's integrated sheet again with the newest version of its year's
+    /// performance results: a decision someone takes, so it is in the audit log.
+    @Sendable func adoptPerformanceVersion(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let id = try await existingRound(context)
+        guard try await rounds.round(id)?.status == .closed else { throw AppError.notFound }
+        try await integrated.freeze(
+            roundID: id,
+            version: nil,
+            actor: context.auditActor,
+            logger: context.logger
+        )
+        return .seeOther(.integratedSheet(id.lowercased), ["adopted": "1"])
+    }
+
+    /// The integrated sheet as CSV for Excel; `?lang=en` for English headers.
+    @Sendable func integratedCSV(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (id, round, current) = try await load(context)
+        guard
+            let sheet = try await integrated.current(
+                roundID: id,
+                roundYear: round.summary.year,
+                configuration: round.configuration,
+                results: current,
+                logger: context.logger
+            )
+        else { throw AppError.notFound }
+        let kind = sheet.provisional ? "provisional" : "final"
+        return .csvDownload(
+            IntegratedTable.csv(sheet.sheet, language: Self.downloadLanguage(request)),
+            filename: "integrated-\(id.uuidString.prefix(8).lowercased())-\(kind).csv"
+        )
+    }
+
     // MARK: Downloads
 
     /// The ranking as CSV for Excel; `?lang=en` for English headers.
@@ -338,8 +430,20 @@ public struct ResultsController: Sendable {
 
     /// The results as an Excel workbook, written to a temporary file and sent in pieces.
     @Sendable func resultsXLSX(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (id, _, current) = try await load(context)
-        let path = try await results.workbook(roundID: id, result: current.result, language: Self.downloadLanguage(request))
+        let (id, round, current) = try await load(context)
+        let sheet = try await integrated.current(
+            roundID: id,
+            roundYear: round.summary.year,
+            configuration: round.configuration,
+            results: current,
+            logger: context.logger
+        )
+        let path = try await results.workbook(
+            roundID: id,
+            result: current.result,
+            integrated: sheet?.sheet,
+            language: Self.downloadLanguage(request)
+        )
         let kind = current.provisional ? "provisional" : "final"
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
         return Response(
@@ -395,6 +499,12 @@ public struct ResultsController: Sendable {
     /// Each branch's combined (party-building) score, by code, for reading beside its business.
     static func partyScores(_ result: RoundResult) -> [String: Double] {
         Dictionary(uniqueKeysWithValues: result.subjects.compactMap { subject in subject.combined.map { (subject.code, $0) } })
+    }
+
+    /// Where each branch stands, with the quadrant lines the round sets (else the medians).
+    static func standings(business: [String: Double], _ result: RoundResult, _ configuration: RoundConfiguration) -> Integration.Standings? {
+        let settings = configuration.integrationSettings
+        return Integration.standings(business: business, party: partyScores(result), lines: (settings.businessLine, settings.partyLine))
     }
 
     /// Downloads are Chinese unless `?lang=en` asks for English headers, whatever the page's

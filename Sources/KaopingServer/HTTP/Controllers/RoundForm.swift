@@ -42,6 +42,9 @@ struct RoundForm {
         entered["bonus_cap"] = number(configuration.bonusCap)
         entered["anonymity_threshold"] = String(configuration.anonymityThreshold)
         entered["missing_groups"] = configuration.missingGroups.rawValue
+        let integration = configuration.integrationSettings
+        entered["integration_weight"] = number(integration.partyWeight)
+        if integration.baselineBarsAwards { entered["integration_veto"] = "1" }
         // A round without a closing time never closes by itself: propose one, two weeks on.
         entered["closes"] = ChinaTime.format(Self.proposedClosing(from: .now))
         return RoundForm(entered: entered)
@@ -120,6 +123,13 @@ struct RoundForm {
         draft.anonymityThreshold = integer("anonymity_threshold", language.text("round_field_anonymity"))
         draft.missingGroups = entered["missing_groups"]
         draft.publicCap = integer("public_cap", language.text("round_field_public_cap"))
+        draft.integration = RoundSpec.Draft.Integration(
+            performanceYear: integer("integration_year", language.text("round_field_integration_year")),
+            partyWeight: entered["integration_weight"].map(RoundSpec.Share.init),
+            baselineBarsAwards: entered["integration_veto"] != nil,
+            businessLine: decimal("integration_business_line", language.text("round_field_integration_business_line")),
+            partyLine: decimal("integration_party_line", language.text("round_field_integration_party_line"))
+        )
         if entered["branches"] == "codes" {
             let codes = (entered["branch_codes"] ?? "")
                 .split(whereSeparator: { ",，;；、 \n\r\t".contains($0) }).map(String.init)

@@ -226,7 +226,7 @@ public struct RoundsController: Sendable {
             return try roundForm(form, problems: error.problems.map { $0.text(language) }, context: context)
         }
         do {
-            let id = try await rounds.create(spec, actor: actor(context), logger: context.logger)
+            let id = try await rounds.create(spec, actor: context.auditActor, logger: context.logger)
             return .seeOther(.round(id))
         } catch let error as RoundError {
             return try roundForm(form, problems: [error.message(language)], context: context)
@@ -252,7 +252,7 @@ public struct RoundsController: Sendable {
             return .seeOther(.round(id), ["problem": context.language.text("rounds_bad_time")])
         }
         return try await act(id, context) {
-            try await rounds.reopen(id, closesAt: closes, reason: reason, actor: actor(context), logger: context.logger)
+            try await rounds.reopen(id, closesAt: closes, reason: reason, actor: context.auditActor, logger: context.logger)
         }
     }
 
@@ -344,13 +344,13 @@ public struct RoundsController: Sendable {
     @Sendable func open(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try roundID(context)
         guard try await isConfirmed(request, context) else { return .seeOther(.roundAction(id, .open)) }
-        return try await act(id, context) { try await rounds.open(id, actor: actor(context), logger: context.logger) }
+        return try await act(id, context) { try await rounds.open(id, actor: context.auditActor, logger: context.logger) }
     }
 
     @Sendable func close(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try roundID(context)
         guard try await isConfirmed(request, context) else { return .seeOther(.roundAction(id, .close)) }
-        return try await act(id, context) { _ = try await rounds.close(id, actor: actor(context), logger: context.logger) }
+        return try await act(id, context) { _ = try await rounds.close(id, actor: context.auditActor, logger: context.logger) }
     }
 
     /// Whether the post came from the confirmation page (a bare post is sent there first).
@@ -366,7 +366,7 @@ public struct RoundsController: Sendable {
         guard let text = form["closes"], let closes = ChinaTime.parse(text), closes > .now else {
             return .seeOther(.round(id), ["problem": context.language.text("rounds_bad_time")])
         }
-        return try await act(id, context) { try await rounds.extend(id, closesAt: closes, actor: actor(context), logger: context.logger) }
+        return try await act(id, context) { try await rounds.extend(id, closesAt: closes, actor: context.auditActor, logger: context.logger) }
     }
 
     private func act(_ id: UUID, _ context: AppRequestContext, _ body: () async throws -> Void) async throws -> Response {
@@ -376,10 +376,6 @@ public struct RoundsController: Sendable {
             return .seeOther(.round(id), ["problem": error.message(context.language)])
         }
         return .seeOther(.round(id))
-    }
-
-    private func actor(_ context: AppRequestContext) -> AuditActor {
-        AuditActor(userID: context.user?.id, name: context.user?.username ?? "")
     }
 
     private func roundID(_ context: AppRequestContext) throws -> UUID {

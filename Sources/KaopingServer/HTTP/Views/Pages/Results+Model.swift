@@ -11,6 +11,8 @@ struct ResultsHeader {
         let results: String
         let diagnostics: String
         let integration: String
+        let integrated: String
+        let integratedCSV: String
         let xlsx: String
         let xlsxEnglish: String
         let csv: String
@@ -24,6 +26,8 @@ struct ResultsHeader {
             results = SiteURL.results(id).path
             diagnostics = SiteURL.diagnostics(key).path
             integration = SiteURL.integration(key).path
+            integrated = SiteURL.integratedSheet(key).path
+            integratedCSV = SiteURL.integratedCSV(key).path
             xlsx = SiteURL.resultsXLSX(key).path
             xlsxEnglish = SiteURL.resultsXLSX(key).path(["lang": "en"])
             csv = SiteURL.resultsCSV(key).path
@@ -320,4 +324,38 @@ struct IntegrationPage: PageModel {
             hasDimensions: false
         )
     }
+}
+
+/// The integrated sheet for the performance office: units and branches with their business,
+/// party-building and integrated results, and whether awards are barred.
+struct IntegratedSheetPage: PageModel {
+    struct Row {
+        let code: String
+        let name: String
+        let branchCode: String
+        let branchName: String
+        let business: String
+        let businessGrade: String
+        let party: String
+        let partyGrade: String
+        let integrated: String
+        let integratedGrade: String
+        let rank: String
+        let barred: Bool
+        let report: String
+    }
+
+    let header: ResultsHeader
+    let intro: String
+    let formula: String
+    let none: String?
+    let hasSheet: Bool
+    let frozen: Bool
+    let newer: String?
+    let adopt: String?
+    let adoptAction: String
+    let adopted: Bool
+    let branches: [Row]
+    let units: [Row]
+    let hasUnits: Bool
 }

@@ -280,6 +280,11 @@ struct NewRoundPage: PageModel {
     let topGradeQuota: String
     let anonymityThreshold: String
     let publicCap: String
+    let integrationYear: String
+    let integrationWeight: String
+    let integrationVeto: Bool
+    let integrationBusinessLine: String
+    let integrationPartyLine: String
     let branchCodes: String
     let groups: [Group]
     let grades: [Grade]
@@ -307,6 +312,11 @@ struct NewRoundPage: PageModel {
         topGradeQuota = field("top_grade_quota")
         anonymityThreshold = field("anonymity_threshold")
         publicCap = field("public_cap")
+        integrationYear = field("integration_year")
+        integrationWeight = field("integration_weight")
+        integrationVeto = entered["integration_veto"] != nil
+        integrationBusinessLine = field("integration_business_line")
+        integrationPartyLine = field("integration_party_line")
         branchCodes = field("branch_codes")
         groups = RoundForm.groups.map { group in
             let prefix = group.rawValue
