@@ -56,7 +56,7 @@ struct APITests {
             let description = try #require(try Yams.load(yaml: String(buffer: yaml.body)) as? [String: Any])
             #expect((description["openapi"] as? String)?.hasPrefix("3.") == true)
             let paths = try #require(description["paths"] as? [String: Any])
-            #expect(Set(paths.keys) == ["/rounds", "/rounds/{id}/results", "/rounds/{id}/integration", "/openapi.yaml"])
+            #expect(Set(paths.keys) == ["/rounds", "/rounds/{id}/results", "/rounds/{id}/integration", "/branches/{code}/history", "/openapi.yaml"])
             let schemas = try #require((description["components"] as? [String: Any])?["schemas"] as? [String: [String: Any]])
             func check(_ object: [String: Any], against name: String) {
                 guard let schema = schemas[name], let properties = schema["properties"] as? [String: Any] else {

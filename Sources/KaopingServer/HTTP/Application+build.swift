@@ -240,6 +240,7 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
         views: dependencies.views
     )
     .addRoutes(to: adminsOnly)
+    BranchHistoryController(database: environment.database, views: dependencies.views).addRoutes(to: adminsOnly)
     RoundsController(
         rounds: dependencies.rounds,
         invitations: dependencies.invitations,

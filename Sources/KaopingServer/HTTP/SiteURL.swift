@@ -40,6 +40,7 @@ public enum SiteURL: Sendable, Hashable {
     case integration(String)
     case integratedSheet(String)
     case integratedCSV(String)
+    case watchList(String)
     case resultsCSV(String)
     case resultsXLSX(String)
     case responsesCSV(String)
@@ -54,6 +55,9 @@ public enum SiteURL: Sendable, Hashable {
     case branches
     case branch(String)
     case branchMembers(String)
+    case branchHistory(String)
+    case branchAssessments(String)
+    case branchAssessment(String, id: String)
     case member(String)
     case units
     case unit(String)
@@ -71,6 +75,7 @@ public enum SiteURL: Sendable, Hashable {
     case apiRounds
     case apiRoundResults(String)
     case apiRoundIntegration(String)
+    case apiBranchHistory(String)
 
     /// What a round's page can ask to be done to the round (each a POST, some with a GET that
     /// asks for confirmation first).
@@ -132,6 +137,7 @@ public enum SiteURL: Sendable, Hashable {
         case .integration(let id): "\(SiteURL.round(id).path)/integration"
         case .integratedSheet(let id): "\(SiteURL.round(id).path)/integrated"
         case .integratedCSV(let id): "\(SiteURL.round(id).path)/integrated.csv"
+        case .watchList(let id): "\(SiteURL.round(id).path)/watch"
         case .resultsCSV(let id): "\(SiteURL.round(id).path)/results.csv"
         case .resultsXLSX(let id): "\(SiteURL.round(id).path)/results.xlsx"
         case .responsesCSV(let id): "\(SiteURL.round(id).path)/responses.csv"
@@ -145,6 +151,9 @@ public enum SiteURL: Sendable, Hashable {
         case .branches: "/admin/org/branches"
         case .branch(let code): "/admin/org/branches/\(Self.segment(code))"
         case .branchMembers(let code): "\(SiteURL.branch(code).path)/members"
+        case .branchHistory(let code): "\(SiteURL.branch(code).path)/history"
+        case .branchAssessments(let code): "\(SiteURL.branch(code).path)/assessments"
+        case .branchAssessment(let code, let id): "\(SiteURL.branchAssessments(code).path)/\(Self.segment(id))"
         case .member(let staff): "/admin/org/members/\(Self.segment(staff))"
         case .units: "/admin/org/units"
         case .unit(let code): "/admin/org/units/\(Self.segment(code))"
@@ -160,6 +169,7 @@ public enum SiteURL: Sendable, Hashable {
         case .apiRounds: "\(Self.apiPrefix)v1/rounds"
         case .apiRoundResults(let id): "\(SiteURL.apiRounds.path)/\(Self.segment(id))/results"
         case .apiRoundIntegration(let id): "\(SiteURL.apiRounds.path)/\(Self.segment(id))/integration"
+        case .apiBranchHistory(let code): "\(Self.apiPrefix)v1/branches/\(Self.segment(code))/history"
         }
     }
 

@@ -44,6 +44,7 @@ public struct APIController: Sendable {
         router.get(SiteURL.apiRounds.route, use: list)
         router.get(SiteURL.apiRoundResults(SiteURL.id).route, use: roundResults)
         router.get(SiteURL.apiRoundIntegration(SiteURL.id).route, use: roundIntegration)
+        router.get(SiteURL.apiBranchHistory(SiteURL.code).route, use: branchHistory)
     }
 
     struct RoundItem: Encodable {
@@ -87,6 +88,66 @@ public struct APIController: Sendable {
             )
         else { throw AppError(status: .notFound, messageKey: "api_no_performance") }
         return try Self.json(IntegrationDocument(round: Self.item(round), provisional: sheet.provisional, integration: sheet.sheet))
+    }
+
+    struct HistoryDocument: Encodable {
+        struct Year: Encodable {
+            let round: String
+            let record: BranchRecord.Year
+            /// The change of the combined score from the year before.
+            let change: Double?
+            let rankShare: Double?
+        }
+        struct Assessment: Encodable {
+            let firstYear: Int
+            let lastYear: Int
+            let level: String
+            let judgement: String
+            let author: String
+            let createdAt: Date
+            let updatedAt: Date
+        }
+        let branch: [String: String]
+        let years: [Year]
+        let trend: String?
+        /// Points a year over the last three years.
+        let slope: Double?
+        let watch: String?
+        let assessments: [Assessment]
+    }
+
+    /// A branch's record over the years and the committee's qualitative assessments.
+    @Sendable func branchHistory(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let code = context.parameters.get("code"),
+            let branch = try await OrganisationRepository(database: results.database).branches().first(where: { $0.code == code })
+        else { throw AppError.notFound }
+        let repository = BranchHistoryRepository(database: results.database)
+        let history = try await repository.years(code: code)
+        let changes = BranchRecord.changes(history.years)
+        let trend = BranchRecord.trend(history.years)
+        let grades = try await repository.grades(of: history.rounds.last)
+        return try Self.json(
+            HistoryDocument(
+                branch: ["code": branch.code, "name": branch.name],
+                years: history.years.enumerated().map { index, year in
+                    .init(round: history.rounds[index].uuidString.lowercased(), record: year, change: changes[index], rankShare: year.rankShare)
+                },
+                trend: trend?.trend.rawValue,
+                slope: trend?.slope,
+                watch: BranchRecord.watch(history.years, grades: grades)?.rawValue,
+                assessments: try await repository.assessments(code: code).map { assessment in
+                    .init(
+                        firstYear: assessment.firstYear,
+                        lastYear: assessment.lastYear,
+                        level: assessment.level.rawValue,
+                        judgement: assessment.judgement,
+                        author: assessment.author,
+                        createdAt: assessment.createdAt,
+                        updatedAt: assessment.updatedAt
+                    )
+                }
+            )
+        )
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {

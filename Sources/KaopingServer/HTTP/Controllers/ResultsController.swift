@@ -29,6 +29,7 @@ public struct ResultsController: Sendable {
         router.get(SiteURL.integratedSheet(SiteURL.id).route, use: integratedSheet)
         router.post(SiteURL.integratedSheet(SiteURL.id).route, use: adoptPerformanceVersion)
         router.get(SiteURL.integratedCSV(SiteURL.id).route, use: integratedCSV)
+        router.get(SiteURL.watchList(SiteURL.id).route, use: watchList)
         router.get(SiteURL.resultsCSV(SiteURL.id).route, use: resultsCSV)
         router.get(SiteURL.resultsXLSX(SiteURL.id).route, use: resultsXLSX)
         router.get(SiteURL.responsesCSV(SiteURL.id).route, use: responsesCSV)
@@ -414,6 +415,37 @@ public struct ResultsController: Sendable {
             IntegratedTable.csv(sheet.sheet, language: Self.downloadLanguage(request)),
             filename: "integrated-\(id.uuidString.prefix(8).lowercased())-\(kind).csv"
         )
+    }
+
+    /// The committee's lists: candidates for rectification and for commendation, by the
+    /// closed rounds up to this round's year.
+    @Sendable func watchList(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (_, round, current) = try await load(context)
+        let language = context.language
+        let names = Dictionary(current.result.subjects.map { ($0.code, $0.name) }, uniquingKeysWith: { first, _ in first })
+        let grades = round.configuration.bands.map(\.grade)
+        let listed = try await BranchHistoryRepository(database: results.database).watchList(
+            upToYear: round.summary.year,
+            codes: Set(names.keys),
+            grades: grades
+        )
+        func entries(_ kind: BranchRecord.Watch) -> [WatchListPage.Entry] {
+            listed.filter { $0.watch == kind }.map { .init(code: $0.code, name: names[$0.code] ?? "", history: SiteURL.branchHistory($0.code).path) }
+        }
+        let rectification = entries(.rectification)
+        let commendation = entries(.commendation)
+        let page = WatchListPage(
+            header: ResultsHeader(round: round.summary, current: current),
+            rectification: rectification,
+            commendation: commendation,
+            hasRectification: !rectification.isEmpty,
+            hasCommendation: !commendation.isEmpty,
+            explanation: language.text(
+                "watch_explanation",
+                ["year": round.summary.year, "lowest": grades.last ?? "", "top": grades.first ?? ""]
+            )
+        )
+        return try views.page("watch", page, context: context)
     }
 
     // MARK: Downloads

@@ -116,3 +116,87 @@ extension Charts {
         return svg + "</svg>"
     }
 }
+
+extension Charts {
+    /// One line of a line chart: a value per year, `nil` where there is none (the line breaks).
+    struct Series {
+        let name: String
+        let values: [Double?]
+    }
+
+    /// Lines over the years on a 0–100 axis. Series are told apart without colour (solid,
+    /// dashed, dotted lines; circle, square, triangle markers) so that the chart prints in grey;
+    /// years marked in `marks` (a form that changed) get a dotted vertical line and a note.
+    static func lines(_ series: [Series], years: [Int], marks: Set<Int> = [], markLabel: String = "", title: String) -> String {
+        let left = 40.0
+        let top = 16.0
+        let plotWidth = max(Double(years.count - 1), 1) * 110
+        let plotHeight = 220.0
+        let legendHeight = 18.0 * Double(series.count)
+        let width = left + plotWidth + 40
+        let height = top + plotHeight + 30 + legendHeight
+        func x(_ index: Int) -> Double { years.count == 1 ? left + plotWidth / 2 : left + plotWidth * Double(index) / Double(years.count - 1) }
+        func y(_ value: Double) -> Double { top + plotHeight * (1 - min(max(value, 0), 100) / 100) }
+        let dashes = ["", " stroke-dasharray=\"6 4\"", " stroke-dasharray=\"2 3\"", " stroke-dasharray=\"8 3 2 3\""]
+        func marker(_ kind: Int, _ cx: Double, _ cy: Double) -> String {
+            switch kind % 3 {
+            case 0: return "<circle cx=\"\(format(cx))\" cy=\"\(format(cy))\" r=\"3.5\" fill=\"#111\"/>"
+            case 1: return "<rect x=\"\(format(cx - 3.5))\" y=\"\(format(cy - 3.5))\" width=\"7\" height=\"7\" fill=\"#fff\" stroke=\"#111\"/>"
+            default:
+                return
+                    "<path d=\"M\(format(cx)) \(format(cy - 4.5)) L\(format(cx + 4)) \(format(cy + 3)) L\(format(cx - 4)) \(format(cy + 3)) Z\" fill=\"#555\"/>"
+            }
+        }
+        var svg = """
+            <svg xmlns="http://www.w3.org/2000/svg" class="chart lines" viewBox="0 0 \(Int(width)) \(Int(height))" \
+            width="\(Int(width))" height="\(Int(height))" role="img" aria-label="\(HTMLEscape.escape(title))">
+            """
+        svg += "<title>\(HTMLEscape.escape(title))</title>"
+        for tick in stride(from: 0.0, through: 100.0, by: 20.0) {
+            svg +=
+                "<line x1=\"\(left)\" y1=\"\(format(y(tick)))\" x2=\"\(format(left + plotWidth))\" y2=\"\(format(y(tick)))\" stroke=\"#ddd\" stroke-width=\"0.5\"/>"
+            svg +=
+                "<text x=\"\(format(left - 6))\" y=\"\(format(y(tick) + 3))\" font-size=\"10\" text-anchor=\"end\" fill=\"#444\">\(Int(tick))</text>"
+        }
+        for (index, year) in years.enumerated() {
+            svg +=
+                "<text x=\"\(format(x(index)))\" y=\"\(format(top + plotHeight + 16))\" font-size=\"11\" text-anchor=\"middle\" fill=\"#222\">\(year)</text>"
+            if marks.contains(year) {
+                svg +=
+                    "<line x1=\"\(format(x(index)))\" y1=\"\(top)\" x2=\"\(format(x(index)))\" y2=\"\(top + plotHeight)\" stroke=\"#777\" stroke-dasharray=\"1 3\"/>"
+                svg +=
+                    "<text x=\"\(format(x(index) + 3))\" y=\"\(top + 10)\" font-size=\"10\" fill=\"#555\">\(HTMLEscape.escape(markLabel))</text>"
+            }
+        }
+        for (number, line) in series.enumerated() {
+            var path = ""
+            var pen = false
+            for (index, value) in line.values.enumerated() {
+                guard let value else {
+                    pen = false
+                    continue
+                }
+                path += "\(pen ? "L" : "M")\(format(x(index))) \(format(y(value))) "
+                pen = true
+            }
+            if !path.isEmpty {
+                svg +=
+                    "<path d=\"\(path.trimmingCharacters(in: .whitespaces))\" fill=\"none\" stroke=\"#111\" stroke-width=\"1.5\"\(dashes[number % dashes.count])/>"
+            }
+            for (index, value) in line.values.enumerated() {
+                guard let value else { continue }
+                svg += marker(number, x(index), y(value)).replacingOccurrences(
+                    of: "/>",
+                    with:
+                        "><title>\(HTMLEscape.escape("\(line.name) \(years[index])：\(format(value))"))</title></\(number % 3 == 0 ? "circle" : number % 3 == 1 ? "rect" : "path")>"
+                )
+            }
+            let legendY = top + plotHeight + 34 + 18 * Double(number)
+            svg +=
+                "<line x1=\"\(left)\" y1=\"\(format(legendY - 4))\" x2=\"\(left + 30)\" y2=\"\(format(legendY - 4))\" stroke=\"#111\" stroke-width=\"1.5\"\(dashes[number % dashes.count])/>"
+            svg += marker(number, left + 15, legendY - 4)
+            svg += "<text x=\"\(left + 38)\" y=\"\(format(legendY))\" font-size=\"11\" fill=\"#111\">\(HTMLEscape.escape(line.name))</text>"
+        }
+        return svg + "</svg>"
+    }
+}

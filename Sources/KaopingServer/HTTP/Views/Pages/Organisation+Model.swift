@@ -142,6 +142,7 @@ struct BranchPage: PageModel {
     let notice: String?
     let editAction: String
     let addMemberAction: String
+    let history: String
     let back = SiteURL.organisation.path
 
     init(
@@ -155,6 +156,7 @@ struct BranchPage: PageModel {
     ) {
         code = branch.code
         name = branch.name
+        history = SiteURL.branchHistory(branch.code).path
         organisation = branch.organisation ?? ""
         secretary = branch.secretary
         inactive = !branch.active

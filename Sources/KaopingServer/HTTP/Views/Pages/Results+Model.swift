@@ -13,6 +13,7 @@ struct ResultsHeader {
         let integration: String
         let integrated: String
         let integratedCSV: String
+        let watch: String
         let xlsx: String
         let xlsxEnglish: String
         let csv: String
@@ -28,6 +29,7 @@ struct ResultsHeader {
             integration = SiteURL.integration(key).path
             integrated = SiteURL.integratedSheet(key).path
             integratedCSV = SiteURL.integratedCSV(key).path
+            watch = SiteURL.watchList(key).path
             xlsx = SiteURL.resultsXLSX(key).path
             xlsxEnglish = SiteURL.resultsXLSX(key).path(["lang": "en"])
             csv = SiteURL.resultsCSV(key).path
@@ -67,6 +69,12 @@ enum Shown {
     /// A rank gap as read: "+2", "0", "-1".
     static func signed(_ value: Int) -> String {
         value > 0 ? "+\(value)" : "\(value)"
+    }
+
+    /// A change of score as read: "+2.10", "-0.50".
+    static func signedScore(_ value: Double) -> String {
+        let text = ResultsTable.decimal(value)
+        return value > 0 && text != "0.00" ? "+" + text : text
     }
 
     static func percent(_ share: Double?, decimals: Int = 1) -> String {

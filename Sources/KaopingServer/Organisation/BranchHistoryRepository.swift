@@ -1,0 +1,271 @@
+import Foundation
+import KaopingAggregation
+import Logging
+import PostgresNIO
+
+/// A branch's record over the years: its closed rounds, read from their frozen results (a
+/// branch is the same branch across years by its code), and the committee's long-term
+/// qualitative assessments (`docs/integration.md`).
+public struct BranchHistoryRepository: Sendable {
+    let database: Database
+
+    public init(database: Database) {
+        self.database = database
+    }
+
+    /// The committee's judgement of a branch over several years.
+    public enum Level: String, Sendable, CaseIterable, PostgresCodable {
+        case good, fairlyGood, fair, poor
+    }
+
+    public struct Assessment: Sendable, Equatable {
+        public let id: UUID
+        public let firstYear: Int
+        public let lastYear: Int
+        public let level: Level
+        public let judgement: String
+        public let author: String
+        public let createdAt: Date
+        public let updatedAt: Date
+    }
+
+    /// Every closed round the branch took part in, oldest first. Each year's figures are the
+    /// round's frozen ones; the business score is the frozen integrated sheet's if there is one,
+    /// else that of the newest results of the round's performance year.
+    public struct History: Sendable {
+        public var years: [BranchRecord.Year]
+        /// The round of each year, in the same order.
+        public var rounds: [UUID]
+        /// The member form of the newest year, whose dimension labels the page shows.
+        public var memberForm: UUID?
+    }
+
+    public func years(code: String) async throws -> History {
+        let rows = try await database.query(
+            """
+            SELECT r.year, r.title, r.config::text,
+                   jsonb_path_query_first(s.results, '$.subjects[*] ? (@.code == $code)', jsonb_build_object('code', \(code)))::text,
+                   jsonb_array_length(jsonb_path_query_array(s.results, '$.subjects[*] ? (@.rank != null)')),
+                   (SELECT v.checksum FROM round_groups g JOIN form_versions v ON v.id = g.form_version_id
+                    WHERE g.round_id = r.id AND g.rater_group = 'members'),
+                   (SELECT g.form_version_id FROM round_groups g WHERE g.round_id = r.id AND g.rater_group = 'members'),
+                   (SELECT (b->>'businessScore')::float8 FROM integrated_sheets i,
+                           jsonb_path_query_first(i.sheet, '$.branches[*] ? (@.code == $code)', jsonb_build_object('code', \(code))) b
+                    WHERE i.round_id = r.id),
+                   r.id
+            FROM rounds r JOIN result_snapshots s ON s.round_id = r.id AND s.kind = 'final'
+            WHERE r.status = \(RoundStatus.closed)
+              AND jsonb_path_exists(s.results, '$.subjects[*] ? (@.code == $code)', jsonb_build_object('code', \(code)))
+            ORDER BY r.year, r.closed_at
+            """
+        )
+        var years: [BranchRecord.Year] = []
+        var missingBusiness: [(index: Int, year: Int)] = []
+        var latestMemberForm: UUID?
+        var rounds: [UUID] = []
+        let decoder = JSONDecoder()
+        for row in rows {
+            let (year, title, configJSON, subjectJSON, ranked, memberForm, memberFormVersion, frozenBusiness, roundID) = try row.decode(
+                (Int, String, String, String?, Int, String?, UUID?, Double?, UUID).self
+            )
+            guard let subjectJSON, let subject = try? decoder.decode(SubjectResult.self, from: Data(subjectJSON.utf8)) else { continue }
+            let members = subject.groups["members"]
+            let configuration = RoundRepository.configuration(json: configJSON)
+            let entry = BranchRecord.Year(
+                year: year,
+                roundTitle: title,
+                combined: subject.combined,
+                grade: subject.grade,
+                rank: subject.rank,
+                ranked: ranked,
+                belowQuorum: subject.status == .incomplete,
+                groups: subject.groups.compactMapValues(\.score),
+                dimensions: members?.breakdownShown == true ? members?.dimensions ?? [:] : [:],
+                businessScore: frozenBusiness,
+                memberForm: memberForm
+            )
+            if frozenBusiness == nil {
+                missingBusiness.append((years.count, IntegratedSheets.performanceYear(configuration, roundYear: year)))
+            }
+            years.append(entry)
+            rounds.append(roundID)
+            latestMemberForm = memberFormVersion ?? latestMemberForm
+        }
+        let performance = PerformanceRepository(database: database)
+        for (index, year) in missingBusiness {
+            years[index].businessScore = try await performance.businessScore(year: year, branchCode: code)
+        }
+        return History(years: years, rounds: rounds, memberForm: latestMemberForm)
+    }
+
+    /// The grades of a round (the branch's newest), highest first: what "top" and "lowest" mean.
+    public func grades(of round: UUID?) async throws -> [String] {
+        guard let round, let json = try await database.query("SELECT config::text FROM rounds WHERE id = \(round)").first?.decode(String.self)
+        else { return RoundConfiguration.defaultBands.map(\.grade) }
+        return RoundRepository.configuration(json: json).bands.map(\.grade)
+    }
+
+    public func assessments(code: String) async throws -> [Assessment] {
+        try await database.query(
+            """
+            SELECT a.id, a.first_year, a.last_year, a.level, a.judgement, a.author_name, a.created_at, a.updated_at
+            FROM branch_assessments a JOIN branches b ON b.id = a.branch_id
+            WHERE b.code = \(code) ORDER BY a.last_year DESC, a.created_at DESC
+            """
+        ).map { row in
+            let (id, first, last, level, judgement, author, created, updated) = try row.decode(
+                (UUID, Int, Int, Level, String, String, Date, Date).self
+            )
+            return Assessment(
+                id: id,
+                firstYear: first,
+                lastYear: last,
+                level: level,
+                judgement: judgement,
+                author: author,
+                createdAt: created,
+                updatedAt: updated
+            )
+        }
+    }
+
+    /// What a person entered for an assessment, checked before it is stored.
+    public struct AssessmentDraft: Sendable {
+        public var firstYear: Int?
+        public var lastYear: Int?
+        public var level: Level?
+        public var judgement: String
+
+        public init(firstYear: Int?, lastYear: Int?, level: Level?, judgement: String) {
+            self.firstYear = firstYear
+            self.lastYear = lastYear
+            self.level = level
+            self.judgement = judgement
+        }
+
+        /// Keys of the text catalogue, one per problem.
+        public var problems: [String] {
+            var problems: [String] = []
+            if let first = firstYear, let last = lastYear {
+                if !(2000...2100).contains(first) || !(2000...2100).contains(last) {
+                    problems.append("assessment_year_range")
+                } else if last < first {
+                    problems.append("assessment_years_order")
+                }
+            } else {
+                problems.append("assessment_years_missing")
+            }
+            if level == nil { problems.append("assessment_level_missing") }
+            let text = judgement.trimmingCharacters(in: .whitespacesAndNewlines)
+            if text.isEmpty { problems.append("assessment_judgement_missing") }
+            if text.count > 4000 { problems.append("assessment_judgement_long") }
+            return problems
+        }
+    }
+
+    /// Adds an assessment (`id` nil) or changes one of the branch's; `false` if there is no
+    /// such branch or assessment. The audit log keeps what it said before.
+    public func save(_ draft: AssessmentDraft, id: UUID?, code: String, actor: AuditActor) async throws -> Bool {
+        guard draft.problems.isEmpty, let first = draft.firstYear, let last = draft.lastYear, let level = draft.level else { return false }
+        let judgement = draft.judgement.trimmingCharacters(in: .whitespacesAndNewlines)
+        var before: [String: String] = [:]
+        let saved: UUID?
+        if let id {
+            guard
+                let row = try await database.query(
+                    """
+                    SELECT a.first_year, a.last_year, a.level, a.judgement FROM branch_assessments a JOIN branches b ON b.id = a.branch_id
+                    WHERE a.id = \(id) AND b.code = \(code)
+                    """
+                ).first
+            else { return false }
+            let (oldFirst, oldLast, oldLevel, oldJudgement) = try row.decode((Int, Int, String, String).self)
+            before = ["before_years": "\(oldFirst)-\(oldLast)", "before_level": oldLevel, "before_judgement": oldJudgement]
+            saved = try await database.query(
+                """
+                UPDATE branch_assessments SET first_year = \(first), last_year = \(last), level = \(level), judgement = \(judgement),
+                  updated_at = now()
+                WHERE id = \(id) RETURNING id
+                """
+            ).first?.decode(UUID.self)
+        } else {
+            saved = try await database.query(
+                """
+                INSERT INTO branch_assessments (branch_id, first_year, last_year, level, judgement, author_id, author_name)
+                SELECT id, \(first), \(last), \(level), \(judgement), \(actor.userID), \(actor.name) FROM branches WHERE code = \(code)
+                RETURNING id
+                """
+            ).first?.decode(UUID.self)
+        }
+        guard let saved else { return false }
+        try await AuditLog(database: database).record(
+            .init(
+                action: id == nil ? "assessment.created" : "assessment.changed",
+                actorUserID: actor.userID,
+                actorName: actor.name,
+                subject: code,
+                details: before.merging([
+                    "id": saved.uuidString.lowercased(), "years": "\(first)-\(last)", "level": level.rawValue, "judgement": judgement,
+                ]) {
+                    $1
+                }
+            )
+        )
+        return true
+    }
+
+    /// The branches of a round on the committee's lists, by the closed rounds up to the
+    /// round's year (the round itself once closed), read straight from the frozen results.
+    public func watchList(upToYear year: Int, codes: Set<String>, grades: [String]) async throws -> [(code: String, watch: BranchRecord.Watch)] {
+        let rows = try await database.query(
+            """
+            SELECT subject->>'code', r.year, subject->>'grade', subject->>'status'
+            FROM rounds r JOIN result_snapshots s ON s.round_id = r.id AND s.kind = 'final',
+                 jsonb_array_elements(s.results -> 'subjects') subject
+            WHERE r.status = \(RoundStatus.closed) AND r.year BETWEEN \(year - 2) AND \(year)
+            ORDER BY 1, r.year, r.closed_at
+            """
+        )
+        var byCode: [String: [BranchRecord.Year]] = [:]
+        for row in rows {
+            let (code, roundYear, grade, status) = try row.decode((String, Int, String?, String).self)
+            guard codes.contains(code) else { continue }
+            byCode[code, default: []].append(
+                BranchRecord.Year(
+                    year: roundYear,
+                    roundTitle: "",
+                    combined: nil,
+                    grade: grade,
+                    rank: nil,
+                    ranked: 0,
+                    belowQuorum: status == "incomplete",
+                    groups: [:],
+                    dimensions: [:],
+                    businessScore: nil,
+                    memberForm: nil
+                )
+            )
+        }
+        return byCode.keys.sorted().compactMap { code in BranchRecord.watch(byCode[code]!, grades: grades).map { (code, $0) } }
+    }
+}
+
+extension PerformanceRepository {
+    /// One branch's business score for a year, from the newest results (`Integration.businessScore`).
+    public func businessScore(year: Int, branchCode: String) async throws -> Double? {
+        let units = try await database.query(
+            """
+            SELECT r.score, r.headcount
+            FROM performance_results r
+            JOIN performance_loads l ON l.id = r.load_id
+            JOIN branches b ON b.id = r.branch_id
+            WHERE l.year = \(year) AND b.code = \(branchCode) AND r.score IS NOT NULL
+              AND l.version = (SELECT max(version) FROM performance_loads WHERE year = \(year))
+            """
+        ).map { row in
+            let (score, headcount) = try row.decode((Double, Int?).self)
+            return Integration.UnitScore(score: score, headcount: headcount)
+        }
+        return Integration.businessScore(units)
+    }
+}
