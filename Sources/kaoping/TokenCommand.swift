@@ -14,15 +14,22 @@ struct TokenCommand: AsyncParsableCommand {
 struct CreateToken: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a token and print it (once; only its hash is kept).")
     @Option(help: "What the token is for.") var name: String
+    @Flag(help: "Let the token also post performance results (POST /api/v1/performance); tokens only read otherwise.") var write = false
     @OptionGroup var options: RoundOptions
 
     func run() async throws {
         let name = self.name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...100).contains(name.count) else { throw fail("--name must be 1 to 100 characters", code: 2) }
         let token = try await withRounds(options) { rounds, _ in
-            let (id, token) = try await APITokenRepository(database: rounds.database).create(name: name, createdBy: nil)
+            let scope: APIScope = write ? .write : .read
+            let (id, token) = try await APITokenRepository(database: rounds.database).create(name: name, scope: scope, createdBy: nil)
             try await AuditLog(database: rounds.database).record(
-                .init(action: "api.token.created", actorName: "cli", subject: id.uuidString.lowercased(), details: ["name": name])
+                .init(
+                    action: "api.token.created",
+                    actorName: "cli",
+                    subject: id.uuidString.lowercased(),
+                    details: ["name": name, "scope": scope.rawValue]
+                )
             )
             return token
         }
@@ -38,7 +45,7 @@ struct ListTokens: AsyncParsableCommand {
         let tokens = try await withRounds(options) { rounds, _ in try await APITokenRepository(database: rounds.database).list() }
         for token in tokens {
             print(
-                "\(token.id.uuidString.lowercased())  \(token.revoked ? "revoked" : "live   ")  \(ChinaTime.format(token.createdAt))  last used \(token.lastUsedOn ?? "never")  \(token.name)"
+                "\(token.id.uuidString.lowercased())  \(token.revoked ? "revoked" : "live   ")  \(token.scope.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0))  \(ChinaTime.format(token.createdAt))  last used \(token.lastUsedOn ?? "never")  \(token.name)"
             )
         }
     }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import Testing
 import Yams
 
@@ -56,7 +57,11 @@ struct APITests {
             let description = try #require(try Yams.load(yaml: String(buffer: yaml.body)) as? [String: Any])
             #expect((description["openapi"] as? String)?.hasPrefix("3.") == true)
             let paths = try #require(description["paths"] as? [String: Any])
-            #expect(Set(paths.keys) == ["/rounds", "/rounds/{id}/results", "/rounds/{id}/integration", "/branches/{code}/history", "/openapi.yaml"])
+            #expect(
+                Set(paths.keys) == [
+                    "/rounds", "/rounds/{id}/results", "/rounds/{id}/integration", "/branches/{code}/history", "/performance", "/openapi.yaml",
+                ]
+            )
             let schemas = try #require((description["components"] as? [String: Any])?["schemas"] as? [String: [String: Any]])
             func check(_ object: [String: Any], against name: String) {
                 guard let schema = schemas[name], let properties = schema["properties"] as? [String: Any] else {
@@ -94,7 +99,7 @@ struct APITests {
             let token = try #require(created.text.range(of: "<code class=\"token\">").map { String(created.text[$0.upperBound...].prefix(46)) })
             #expect(token.hasPrefix("kp_"))
             let list = try await admin.get("/admin/tokens")
-            #expect(list.text.contains("组织部数据平台"))
+            #expect(list.text.contains("<td>组织部数据平台</td><td>只读</td>"))
             #expect(!list.text.contains(token))  // never shown again
             let (status, _) = try await APITests().getJSON(client, "/api/v1/rounds", token: token)
             #expect(status == .ok)
@@ -103,6 +108,89 @@ struct APITests {
             #expect(try await APITests().getJSON(client, "/api/v1/rounds", token: token).0 == .unauthorized)
             #expect(try await harness.count("SELECT count(*)::int FROM audit_log WHERE action LIKE 'api.token.%'") == 2)
             #expect(try await admin.post("/admin/tokens", form: [("name", " ")]).status == .unprocessableContent)
+            #expect(try await admin.post("/admin/tokens", form: [("name", "绩效系统"), ("write", "1")]).status == .ok)
+            #expect(try await admin.get("/admin/tokens").text.contains("<td>绩效系统</td><td>读取并写入绩效结果</td>"))
+            #expect(try await harness.count("SELECT count(*)::int FROM api_tokens WHERE scope = 'write' AND name = '绩效系统'") == 1)
+        }
+    }
+}
+
+extension APITests {
+    func post(_ client: any TestClientProtocol, _ path: String, token: String, json: String) async throws -> (HTTPResponse.Status, [String: Any]) {
+        let response = try await client.execute(
+            uri: path,
+            method: .post,
+            headers: [.authorization: "Bearer \(token)", .contentType: "application/json"],
+            body: ByteBuffer(string: json)
+        )
+        return (response.status, (try? JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]) ?? [:])
+    }
+
+    /// The performance office's system posts a year's results with a write token: checked like
+    /// a file, all or nothing, a new version each time, in the audit log under the token's name;
+    /// a read-only token is refused, and the results reach the round's pages.
+    @Test func performanceResultsPostedWithAWriteToken() async throws {
+        try await TestApp.run { client, harness in
+            let (round, _) = try await harness.workedExampleRound()
+            var quiet = Logger(label: "test")
+            quiet.logLevel = .critical
+            _ = try await PerformanceRepository(database: harness.database).importUnits(
+                [
+                    UnitRow(line: 2, code: "u1", name: "办公室", branchCode: "b01", headcount: 30),
+                    UnitRow(line: 3, code: "u2", name: "财务处", branchCode: "b02", headcount: 10),
+                ],
+                logger: quiet
+            )
+            let tokens = APITokenRepository(database: harness.database)
+            let (_, reader) = try await tokens.create(name: "只读", createdBy: nil)
+            let (_, writer) = try await tokens.create(name: "绩效系统", scope: .write, createdBy: nil)
+            let good = """
+                {"year": 2026, "source": "2026 年度机关绩效考评", "results": [
+                  {"unit": "u1", "score": 91.5, "grade": "优秀", "indicators": {"重点任务": "98%", "督查": 3}},
+                  {"unit": "u2", "score": "72"}]}
+                """
+
+            let (refused, message) = try await post(client, "/api/v1/performance", token: reader, json: good)
+            #expect(refused == .forbidden)
+            #expect((message["error"] as? [String: Any])?["message"] as? String == "该 API 令牌只能读取；写入需要具有写入权限的令牌。")
+            #expect(try await post(client, "/api/v1/performance", token: "kp_" + String(repeating: "A", count: 43), json: good).0 == .unauthorized)
+            #expect(try await harness.count("SELECT count(*)::int FROM performance_loads") == 0)
+
+            // Every bad entry named, nothing stored.
+            let (bad, problems) = try await post(
+                client,
+                "/api/v1/performance",
+                token: writer,
+                json:
+                    #"{"year": 2026, "results": [{"unit": "u1", "score": 101}, {"unit": "u9", "score": 80}, {"unit": "u2"}, {"unit": "u1", "score": 50}]}"#
+            )
+            #expect(bad == .unprocessableContent)
+            let listed = (problems["problems"] as? [[String: Any]] ?? []).map { "\($0["entry"]!) \($0["message"]!)" }
+            #expect(listed.count == 3)
+            #expect(listed[0].hasPrefix("1 ") && listed[1].hasPrefix("2 ") && listed[2].hasPrefix("3 "))
+            #expect(listed[1].contains("u9"))
+            #expect(try await post(client, "/api/v1/performance", token: writer, json: "not json").0 == .unprocessableContent)
+            #expect(try await post(client, "/api/v1/performance", token: writer, json: #"{"year": 1999, "results": []}"#).0 == .unprocessableContent)
+            #expect(try await harness.count("SELECT count(*)::int FROM performance_loads") == 0)
+
+            let (created, load) = try await post(client, "/api/v1/performance", token: writer, json: good)
+            #expect(created == .created)
+            #expect(load["year"] as? Int == 2026 && load["version"] as? Int == 1 && load["units"] as? Int == 2)
+            #expect(try await post(client, "/api/v1/performance", token: writer, json: good).1["version"] as? Int == 2)
+            let indicators = try await harness.database.query(
+                "SELECT indicators::text FROM performance_results r JOIN units u ON u.id = r.unit_id WHERE u.code = 'u1' LIMIT 1"
+            ).first!.decode(String.self)
+            #expect(indicators == #"{"督查": "3", "重点任务": "98%"}"#)
+            #expect(
+                try await harness.count(
+                    "SELECT count(*)::int FROM audit_log WHERE action = 'performance.imported' AND actor_name = 'api: 绩效系统' AND details->>'source' = '2026 年度机关绩效考评'"
+                ) == 2
+            )
+            // The posted results reach the round's integrated sheet.
+            let (status, sheet) = try await getJSON(client, "/api/v1/rounds/\(round.uuidString.lowercased())/integration", token: reader)
+            #expect(status == .ok)
+            let units = ((sheet as? [String: Any])?["integration"] as? [String: Any])?["units"] as? [[String: Any]]
+            #expect(units?.first?["businessScore"] as? Double == 91.5)
         }
     }
 }

@@ -104,7 +104,7 @@ struct CommandLineTests {
 
     @Test func anOfficesYearFromTheCommandLine() async throws {
         try await Self.withProgram { kaoping in
-            #expect(try await kaoping.run(["migrate"]).out.contains("database is up to date: 11 migration(s) applied"))
+            #expect(try await kaoping.run(["migrate"]).out.contains("database is up to date: 12 migration(s) applied"))
 
             // Accounts.
             let admin = try await kaoping.run(["user", "add", "--username", "admin", "--role", "admin", "--generate-password"])
@@ -189,6 +189,8 @@ struct CommandLineTests {
             let tokenID = String(listed.prefix(36))
             #expect(try await kaoping.run(["token", "revoke", tokenID]).out.contains("revoked"))
             #expect(try await kaoping.run(["token", "list"]).out.contains("revoked"))
+            _ = try await kaoping.run(["token", "create", "--name", "绩效系统", "--write"])
+            #expect(try await kaoping.run(["token", "list"]).out.contains("live     write  "))
         }
     }
 

@@ -2,9 +2,17 @@ import Crypto
 import Foundation
 import PostgresNIO
 
+/// What a token may do. Writing includes reading.
+public enum APIScope: String, Sendable, CaseIterable, PostgresCodable {
+    case read, write
+
+    func allows(_ needed: APIScope) -> Bool { self == .write || needed == .read }
+}
+
 public struct APIToken: Sendable {
     public let id: UUID
     public let name: String
+    public let scope: APIScope
     public let createdAt: Date
     public let lastUsedOn: String?
     public let revoked: Bool
@@ -19,7 +27,7 @@ public struct APITokenRepository: Sendable {
     }
 
     /// Creates a token and returns it with its id; the token is not kept anywhere.
-    public func create(name: String, createdBy: UUID?) async throws -> (id: UUID, token: String) {
+    public func create(name: String, scope: APIScope = .read, createdBy: UUID?) async throws -> (id: UUID, token: String) {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let token =
@@ -27,17 +35,20 @@ public struct APITokenRepository: Sendable {
             + Data(bytes).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
         let id = try await database.query(
-            "INSERT INTO api_tokens (name, token_hash, created_by) VALUES (\(name), \(Self.hash(token)), \(createdBy)) RETURNING id"
+            """
+            INSERT INTO api_tokens (name, token_hash, created_by, scope) VALUES (\(name), \(Self.hash(token)), \(createdBy), \(scope))
+            RETURNING id
+            """
         ).first!.decode(UUID.self)
         return (id, token)
     }
 
     public func list() async throws -> [APIToken] {
         try await database.query(
-            "SELECT id, name, created_at, last_used_on::text, revoked_at IS NOT NULL FROM api_tokens ORDER BY created_at DESC"
+            "SELECT id, name, scope, created_at, last_used_on::text, revoked_at IS NOT NULL FROM api_tokens ORDER BY created_at DESC"
         ).map { row in
-            let (id, name, created, used, revoked) = try row.decode((UUID, String, Date, String?, Bool).self)
-            return APIToken(id: id, name: name, createdAt: created, lastUsedOn: used, revoked: revoked)
+            let (id, name, scope, created, used, revoked) = try row.decode((UUID, String, APIScope, Date, String?, Bool).self)
+            return APIToken(id: id, name: name, scope: scope, createdAt: created, lastUsedOn: used, revoked: revoked)
         }
     }
 
@@ -46,21 +57,21 @@ public struct APITokenRepository: Sendable {
         !(try await database.query("UPDATE api_tokens SET revoked_at = now() WHERE id = \(id) AND revoked_at IS NULL RETURNING 1").isEmpty)
     }
 
-    /// The live token a request presents, noting the day it was used.
-    public func verify(_ token: String) async throws -> UUID? {
+    /// The live token a request presents and what it may do, noting the day it was used.
+    public func verify(_ token: String) async throws -> (id: UUID, name: String, scope: APIScope)? {
         guard token.hasPrefix("kp_"), token.count == 46 else { return nil }
         return try await database.query(
             """
             WITH token AS (
-              SELECT id FROM api_tokens WHERE token_hash = \(Self.hash(token)) AND revoked_at IS NULL
+              SELECT id, name, scope FROM api_tokens WHERE token_hash = \(Self.hash(token)) AND revoked_at IS NULL
             ), touched AS (
               UPDATE api_tokens SET last_used_on = (now() AT TIME ZONE 'Asia/Shanghai')::date
               WHERE id IN (SELECT id FROM token) AND last_used_on IS DISTINCT FROM (now() AT TIME ZONE 'Asia/Shanghai')::date
               RETURNING 1
             )
-            SELECT id FROM token
+            SELECT id, name, scope FROM token
             """
-        ).first?.decode(UUID.self)
+        ).first?.decode((UUID, String, APIScope).self)
     }
 
     static func hash(_ token: String) -> ByteBuffer {

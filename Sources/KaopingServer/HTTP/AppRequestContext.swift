@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import HummingbirdAuth
 import NIOCore
@@ -12,6 +13,8 @@ public struct AppRequestContext: SessionRequestContext, RemoteAddressRequestCont
     public var language: Language
     /// The token every state-changing form must echo back (see `CSRFMiddleware`).
     public var csrfToken: String
+    /// The API token a request under /api presented, set by `APITokenMiddleware`.
+    public var apiToken: (id: UUID, name: String)?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
@@ -20,6 +23,7 @@ public struct AppRequestContext: SessionRequestContext, RemoteAddressRequestCont
         self.user = nil
         self.language = .chinese
         self.csrfToken = ""
+        self.apiToken = nil
         self.maxUploadSize = 256 * 1024
     }
 
@@ -28,6 +32,9 @@ public struct AppRequestContext: SessionRequestContext, RemoteAddressRequestCont
 }
 
 extension AppRequestContext {
-    /// The signed-in person, as the audit log names them.
-    var auditActor: AuditActor { AuditActor(userID: user?.id, name: user?.username ?? "") }
+    /// The signed-in person, or the API token, as the audit log names them.
+    var auditActor: AuditActor {
+        if user == nil, let apiToken { return AuditActor(userID: nil, name: "api: \(apiToken.name)") }
+        return AuditActor(userID: user?.id, name: user?.username ?? "")
+    }
 }

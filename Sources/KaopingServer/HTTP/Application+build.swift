@@ -255,6 +255,7 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
     let apiRoutes = routes.group()
     api.addPublicRoutes(to: apiRoutes)
     api.addRoutes(to: apiRoutes.group().add(middleware: APITokenMiddleware(tokens: tokens)))
+    api.addWriteRoutes(to: apiRoutes.group().add(middleware: APITokenMiddleware(tokens: tokens, needs: .write)))
     APITokensController(tokens: tokens, audit: dependencies.audit, views: dependencies.views).addRoutes(to: adminsOnly)
     results.addRoutes(to: adminsOnly)
     results.addReportRoutes(to: signedIn.group().add(middleware: RoleMiddleware([.admin, .viewer])))

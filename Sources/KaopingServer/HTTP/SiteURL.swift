@@ -76,6 +76,7 @@ public enum SiteURL: Sendable, Hashable {
     case apiRoundResults(String)
     case apiRoundIntegration(String)
     case apiBranchHistory(String)
+    case apiPerformance
 
     /// What a round's page can ask to be done to the round (each a POST, some with a GET that
     /// asks for confirmation first).
@@ -169,6 +170,7 @@ public enum SiteURL: Sendable, Hashable {
         case .apiRounds: "\(Self.apiPrefix)v1/rounds"
         case .apiRoundResults(let id): "\(SiteURL.apiRounds.path)/\(Self.segment(id))/results"
         case .apiRoundIntegration(let id): "\(SiteURL.apiRounds.path)/\(Self.segment(id))/integration"
+        case .apiPerformance: "\(Self.apiPrefix)v1/performance"
         case .apiBranchHistory(let code): "\(Self.apiPrefix)v1/branches/\(Self.segment(code))/history"
         }
     }

@@ -168,26 +168,32 @@ public enum OrganisationCSV {
     /// - Parameter knownUnits: codes of the units already in the database.
     public static func performance(_ bytes: [UInt8], knownUnits: Set<String>) -> ImportPreview<PerformanceRow> {
         read(bytes, columns: performanceColumns, keepingOtherColumns: true) { line, value, problems in
-            var rowProblems: [ImportProblem] = []
-            let unit = Self.code(value["unit"], column: "单位编码", line: line, problems: &rowProblems)
-            if let unit, !knownUnits.contains(unit) { rowProblems.append(ImportProblem(line: line, kind: .unknownUnit(unit))) }
-            var score: Double?
-            if let given = value["score"], !given.isEmpty {
-                score = Double(given).flatMap { (0...100).contains($0) ? $0 : nil }
-                if score == nil { rowProblems.append(ImportProblem(line: line, kind: .invalidNumber("得分", given))) }
-            }
-            let grade = Self.text(value["grade"], column: "等次", line: line, required: false, problems: &rowProblems)
-            if value["score"]?.isEmpty ?? true, grade == nil { rowProblems.append(ImportProblem(line: line, kind: .noScoreOrGrade)) }
-            var indicators: [String: String] = [:]
-            for (key, text) in value where key.hasPrefix(otherColumnPrefix) && !text.isEmpty {
-                indicators[String(key.dropFirst(otherColumnPrefix.count))] = text
-            }
-            problems += rowProblems
-            guard let unit, rowProblems.isEmpty else { return nil }
-            return PerformanceRow(line: line, unitCode: unit, score: score, grade: grade, indicators: indicators)
+            performanceRow(line: line, value, knownUnits: knownUnits, problems: &problems)
         } uniqueKey: {
             $0.unitCode
         }
+    }
+
+    /// One unit's result from its values (keys `unit`, `score`, `grade`, and indicators under
+    /// `otherColumnPrefix` + their name), checked the same way from a file or from the API.
+    static func performanceRow(line: Int, _ value: [String: String], knownUnits: Set<String>, problems: inout [ImportProblem]) -> PerformanceRow? {
+        var rowProblems: [ImportProblem] = []
+        let unit = Self.code(value["unit"], column: "单位编码", line: line, problems: &rowProblems)
+        if let unit, !knownUnits.contains(unit) { rowProblems.append(ImportProblem(line: line, kind: .unknownUnit(unit))) }
+        var score: Double?
+        if let given = value["score"], !given.isEmpty {
+            score = Double(given).flatMap { (0...100).contains($0) ? $0 : nil }
+            if score == nil { rowProblems.append(ImportProblem(line: line, kind: .invalidNumber("得分", given))) }
+        }
+        let grade = Self.text(value["grade"], column: "等次", line: line, required: false, problems: &rowProblems)
+        if value["score"]?.isEmpty ?? true, grade == nil { rowProblems.append(ImportProblem(line: line, kind: .noScoreOrGrade)) }
+        var indicators: [String: String] = [:]
+        for (key, text) in value where key.hasPrefix(otherColumnPrefix) && !text.isEmpty {
+            indicators[String(key.dropFirst(otherColumnPrefix.count))] = text
+        }
+        problems += rowProblems
+        guard let unit, rowProblems.isEmpty else { return nil }
+        return PerformanceRow(line: line, unitCode: unit, score: score, grade: grade, indicators: indicators)
     }
 
     /// Where `read` puts the value of a column it does not know, under its header as written.

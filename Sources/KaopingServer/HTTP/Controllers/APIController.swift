@@ -3,16 +3,26 @@ import Hummingbird
 import KaopingAggregation
 
 /// Requests under `/api/v1` carry `Authorization: Bearer kp_…`, a token an administrator made.
+/// A read-only token is refused where writing is needed.
 public struct APITokenMiddleware: RouterMiddleware {
     public typealias Context = AppRequestContext
     let tokens: APITokenRepository
+    let needs: APIScope
+
+    public init(tokens: APITokenRepository, needs: APIScope = .read) {
+        self.tokens = tokens
+        self.needs = needs
+    }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-            try await tokens.verify(String(header.dropFirst("Bearer ".count))) != nil
+            let token = try await tokens.verify(String(header.dropFirst("Bearer ".count)))
         else {
             throw AppError(status: .unauthorized, messageKey: "api_unauthorized")
         }
+        guard token.scope.allows(needs) else { throw AppError(status: .forbidden, messageKey: "api_read_only") }
+        var context = context
+        context.apiToken = (token.id, token.name)
         return try await next(request, context)
     }
 }
@@ -38,6 +48,11 @@ public struct APIController: Sendable {
                 body: .init(byteBuffer: ByteBuffer(string: text))
             )
         }
+    }
+
+    /// Routes that change data: tokens with the write scope only.
+    public func addWriteRoutes(to router: some RouterMethods<AppRequestContext>) {
+        router.post(SiteURL.apiPerformance.route, use: postPerformance)
     }
 
     public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
@@ -148,6 +163,79 @@ public struct APIController: Sendable {
                 }
             )
         )
+    }
+
+    struct PerformanceProblem: Encodable {
+        /// 1 for the first entry of `results`.
+        let entry: Int
+        let message: String
+    }
+
+    /// A year's performance results as the performance office's system sends them: the same
+    /// rules as a file (every problem named by entry, all or nothing), stored as the year's next
+    /// version, recorded in the audit log under the token's name.
+    @Sendable func postPerformance(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let body = try await request.body.collect(upTo: max(context.maxUploadSize, 8 * 1024 * 1024))
+        let language = context.language
+        func refuse(_ problems: [PerformanceProblem]) throws -> Response {
+            var response = try Self.json(["problems": problems])
+            response.status = .unprocessableContent
+            return response
+        }
+        guard let document = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any] else {
+            return try refuse([.init(entry: 0, message: language.text("api_performance_not_json"))])
+        }
+        guard let year = document["year"] as? Int, (2000...2100).contains(year) else {
+            return try refuse([.init(entry: 0, message: language.text("api_performance_year"))])
+        }
+        guard let entries = document["results"] as? [Any], !entries.isEmpty else {
+            return try refuse([.init(entry: 0, message: language.text("api_performance_no_results"))])
+        }
+        func text(_ value: Any?) -> String? {
+            switch value {
+            case let text as String: return text.trimmingCharacters(in: .whitespacesAndNewlines)
+            case let number as NSNumber: return number.stringValue
+            default: return nil
+            }
+        }
+        let performance = PerformanceRepository(database: results.database)
+        let known = try await performance.unitCodes()
+        var rows: [PerformanceRow] = []
+        var problems: [ImportProblem] = []
+        var seen: [String: Int] = [:]
+        for (index, entry) in entries.enumerated() {
+            let number = index + 1
+            let fields = entry as? [String: Any] ?? [:]
+            var values: [String: String] = [:]
+            values["unit"] = text(fields["unit"])
+            values["score"] = text(fields["score"])
+            values["grade"] = text(fields["grade"])
+            for (name, value) in fields["indicators"] as? [String: Any] ?? [:] {
+                values[OrganisationCSV.otherColumnPrefix + name] = text(value) ?? ""
+            }
+            guard let row = OrganisationCSV.performanceRow(line: number, values, knownUnits: known, problems: &problems) else { continue }
+            if let first = seen[row.unitCode] {
+                problems.append(ImportProblem(line: number, kind: .duplicate(row.unitCode, firstLine: first)))
+                continue
+            }
+            seen[row.unitCode] = number
+            rows.append(row)
+        }
+        guard problems.isEmpty else {
+            return try refuse(problems.map { PerformanceProblem(entry: $0.line, message: $0.detail(language)) })
+        }
+        let source = text(document["source"]) ?? ""
+        let load = try await performance.importResults(
+            year: year,
+            rows,
+            source: source,
+            fileName: "api",
+            actor: context.auditActor,
+            logger: context.logger
+        )
+        var response = try Self.json(["year": load.year, "version": load.version, "units": load.units])
+        response.status = .created
+        return response
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -31,14 +31,15 @@ public struct APITokensController: Sendable {
             let page = TokensPage(try await tokens.list(), problem: context.language.text("tokens_name_needed"))
             return try views.page("tokens", page, status: .unprocessableContent, context: context)
         }
-        let (id, token) = try await tokens.create(name: name, createdBy: context.user?.id)
+        let scope: APIScope = form["write"] != nil ? .write : .read
+        let (id, token) = try await tokens.create(name: name, scope: scope, createdBy: context.user?.id)
         try await audit.record(
             .init(
                 action: "api.token.created",
                 actorUserID: context.user?.id,
                 actorName: context.user?.username ?? "",
                 subject: id.uuidString.lowercased(),
-                details: ["name": name]
+                details: ["name": name, "scope": scope.rawValue]
             )
         )
         // Shown once, on this response only; the database keeps its hash.

@@ -4,6 +4,7 @@ import Foundation
 struct TokensPage: PageModel {
     struct Row {
         let name: String
+        let writes: Bool
         let created: String
         let used: String
         let revoked: Bool
@@ -22,6 +23,7 @@ struct TokensPage: PageModel {
         self.tokens = tokens.map { token in
             Row(
                 name: token.name,
+                writes: token.scope == .write,
                 created: ChinaTime.format(token.createdAt),
                 used: token.lastUsedOn ?? "–",
                 revoked: token.revoked,
