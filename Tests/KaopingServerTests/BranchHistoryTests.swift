@@ -168,6 +168,14 @@ struct BranchHistoryTests {
             )
             #expect(wrong.status == .notFound)
 
+            // The round's report says the trend; its workbook carries the assessment covering its year.
+            let report = try await admin.get("/admin/rounds/\(rounds[2].uuidString.lowercased())/results/b01").text
+            #expect(report.contains("近三年趋势：平稳（每年 -0.88 分）。 <a class=\"no-print\" href=\"/admin/org/branches/b01/history\">历年考评记录</a>"))
+            let workbook = try await admin.get("/admin/rounds/\(rounds[2].uuidString.lowercased())/results.xlsx")
+            let sheet = try #require(try XLSXReader.sheets(Array(workbook.body.readableBytesView)).first { $0.name == "长期定性评价" })
+            #expect(sheet.rows.count == 2)
+            #expect(Array(sheet.rows[1].cells.prefix(7)) == ["b01", "办公室党支部", "2024", "2026", "较好", "结合较紧密。", "admin"])
+
             // b02: the lowest grade, then below quorum; no round in 2024.
             let b02 = try await admin.get("/admin/org/branches/b02/history").text
             #expect(b02.contains("该支部连续两年为最低等次或未达法定份数，列为整顿候选。"))

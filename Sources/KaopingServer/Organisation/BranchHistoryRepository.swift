@@ -129,6 +129,34 @@ public struct BranchHistoryRepository: Sendable {
         }
     }
 
+    /// Every branch's assessments whose period includes the year, by branch code, for the downloads.
+    public func assessments(covering year: Int) async throws -> [(code: String, assessment: Assessment)] {
+        try await database.query(
+            """
+            SELECT b.code, a.id, a.first_year, a.last_year, a.level, a.judgement, a.author_name, a.created_at, a.updated_at
+            FROM branch_assessments a JOIN branches b ON b.id = a.branch_id
+            WHERE \(year) BETWEEN a.first_year AND a.last_year ORDER BY b.code, a.last_year DESC, a.created_at DESC
+            """
+        ).map { row in
+            let (code, id, first, last, level, judgement, author, created, updated) = try row.decode(
+                (String, UUID, Int, Int, Level, String, String, Date, Date).self
+            )
+            return (
+                code,
+                Assessment(
+                    id: id,
+                    firstYear: first,
+                    lastYear: last,
+                    level: level,
+                    judgement: judgement,
+                    author: author,
+                    createdAt: created,
+                    updatedAt: updated
+                )
+            )
+        }
+    }
+
     /// What a person entered for an assessment, checked before it is stored.
     public struct AssessmentDraft: Sendable {
         public var firstYear: Int?

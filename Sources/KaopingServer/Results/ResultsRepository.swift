@@ -108,8 +108,22 @@ public struct ResultsRepository: Sendable {
     public func workbook(roundID: UUID, result: RoundResult, integrated: IntegratedSheet? = nil, language: Language) async throws -> String {
         let forms = try await groupForms(roundID: roundID)
         let comments = try await comments(roundID: roundID)
+        let year = try await database.query("SELECT year FROM rounds WHERE id = \(roundID)").first?.decode(Int.self)
+        let codes = Set(result.subjects.map(\.code))
+        var assessments: [(code: String, assessment: BranchHistoryRepository.Assessment)] = []
+        if let year {
+            assessments = try await BranchHistoryRepository(database: database).assessments(covering: year).filter { codes.contains($0.code) }
+        }
         let path = NSTemporaryDirectory() + "kaoping-results-\(UUID().uuidString).xlsx"
-        try ResultsWorkbook.write(result, forms: forms, comments: comments, integrated: integrated, language: language, to: path)
+        try ResultsWorkbook.write(
+            result,
+            forms: forms,
+            comments: comments,
+            integrated: integrated,
+            assessments: assessments,
+            language: language,
+            to: path
+        )
         return path
     }
 

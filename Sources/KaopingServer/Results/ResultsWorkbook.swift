@@ -23,6 +23,7 @@ public enum ResultsWorkbook {
         forms: [String: FormDefinition],
         comments: [Comment],
         integrated: IntegratedSheet? = nil,
+        assessments: [(code: String, assessment: BranchHistoryRepository.Assessment)] = [],
         language: Language,
         to path: String
     ) throws {
@@ -123,6 +124,24 @@ public enum ResultsWorkbook {
                         if IntegratedTable.decimals.contains(column), let value = Double(text) { return .number(value) }
                         return .text(text)
                     }
+                }
+            )
+        }
+        if !assessments.isEmpty {
+            let names = Dictionary(result.subjects.map { ($0.code, $0.name) }, uniquingKeysWith: { first, _ in first })
+            try book.addSheet(
+                language.text("sheet_assessments"),
+                header: header([
+                    "col_branch_code", "col_branch", "history_first_year", "history_last_year", "history_level", "history_judgement", "col_author",
+                    "col_written",
+                ]),
+                rows: assessments.map { entry -> [Spreadsheet.Cell] in
+                    let assessment = entry.assessment
+                    return [
+                        .text(entry.code), .text(names[entry.code] ?? ""), .integer(assessment.firstYear), .integer(assessment.lastYear),
+                        .text(language.text("level_\(assessment.level.rawValue)")), .text(assessment.judgement), .text(assessment.author),
+                        .text(ChinaTime.format(assessment.updatedAt)),
+                    ]
                 }
             )
         }

@@ -173,6 +173,24 @@ public struct ResultsController: Sendable {
                 ]
             )
         }
+        // The trend of the years before this round and this round's score.
+        let earlier = try await BranchHistoryRepository(database: results.database).years(code: code).years.filter { $0.year < round.summary.year }
+        let thisYear = BranchRecord.Year(
+            year: round.summary.year,
+            roundTitle: round.summary.title,
+            combined: subject.combined,
+            grade: subject.grade,
+            rank: subject.rank,
+            ranked: 0,
+            belowQuorum: subject.status == .incomplete,
+            groups: [:],
+            dimensions: [:],
+            businessScore: nil,
+            memberForm: nil
+        )
+        let trend = BranchRecord.trend(earlier + [thisYear]).map { found in
+            language.text("history_trend", ["trend": language.text("trend_\(found.trend.rawValue)"), "slope": Shown.signedScore(found.slope)])
+        }
         let page = BranchReportPage(
             header: ResultsHeader(round: round.summary, current: current),
             code: subject.code,
@@ -191,7 +209,9 @@ public struct ResultsController: Sendable {
             isAdmin: context.user?.role == .admin,
             groups: groups,
             sheet: subject.organisationSheet.flatMap { sheet in forms["organisation"].map { SheetSummary(sheet, form: $0, language: language) } },
-            integration: integration
+            integration: integration,
+            trend: trend,
+            history: context.user?.role == .admin ? SiteURL.branchHistory(code).path : nil
         )
         return try views.page("result_branch", page, context: context)
     }

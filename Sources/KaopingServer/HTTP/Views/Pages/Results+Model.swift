@@ -199,6 +199,8 @@ struct BranchReportPage: PageModel {
     let sheet: SheetSummary?
     /// Where the branch stands beside the business results of the round's year, if it has one.
     let integration: String?
+    let trend: String?
+    let history: String?
 }
 
 /// The organisation's score sheets of one branch, combined.
