@@ -74,7 +74,7 @@ struct ServeCommand: AsyncParsableCommand {
                 """
             )
         } catch {
-            logger.error("demo data could not be created: \(error)")
+            logger.error("demo data could not be created: \(String(reflecting: error))")
         }
     }
 

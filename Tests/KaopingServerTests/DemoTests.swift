@@ -27,9 +27,25 @@ struct DemoTests {
             // Never more member answers than members: the vote check holds.
             #expect(
                 try await harness.count(
-                    "SELECT count(*)::int FROM round_branches rb WHERE (SELECT count(*) FROM responses r WHERE r.branch_id = rb.branch_id AND r.rater_group = 'members') > rb.eligible_members"
+                    "SELECT count(*)::int FROM round_branches rb WHERE (SELECT count(*) FROM responses r WHERE r.round_id = rb.round_id AND r.branch_id = rb.branch_id AND r.rater_group = 'members') > rb.eligible_members"
                 ) == 0
             )
+            // Three earlier years closed, with results frozen beside the business results of their year.
+            #expect(try await harness.count("SELECT count(*)::int FROM rounds WHERE status = 'closed'") == 3)
+            #expect(try await harness.count("SELECT count(*)::int FROM result_snapshots WHERE kind = 'final'") == 3)
+            #expect(try await harness.count("SELECT count(*)::int FROM integrated_sheets") == 3)
+            #expect(try await harness.count("SELECT count(DISTINCT year)::int FROM performance_loads") == 4)
+            #expect(try await harness.count("SELECT count(*)::int FROM units") > 12)
+            // The evaluator's sheets are in: no branch is short of its organisation evaluation.
+            #expect(try await harness.count("SELECT count(*)::int FROM org_sheets WHERE status = 'submitted'") == 48)
+            #expect(try await harness.count("SELECT count(*)::int FROM branch_assessments") == 3)
+            let lists = try await BranchHistoryRepository(database: harness.database).watchList(
+                upToYear: Calendar(identifier: .gregorian).dateComponents(in: ChinaTime.zone, from: .now).year!,
+                codes: Set((1...12).map { "d" + String(format: "%02d", $0) }),
+                grades: ["优秀", "良好", "一般", "较差"]
+            )
+            #expect(lists.contains { $0.code == "d01" && $0.watch == .commendation })
+            #expect(lists.contains { $0.code == "d12" && $0.watch == .rectification })
             #expect(summary.memberLink.hasPrefix("http://kaoping.test/s/"))
             #expect(summary.publicLink.hasPrefix("http://kaoping.test/p/"))
             #expect(

@@ -1,4 +1,5 @@
 import Foundation
+import KaopingAggregation
 import KaopingForms
 import Logging
 import PostgresNIO
@@ -66,14 +67,14 @@ public struct DemoData: Sendable {
         let users = UserRepository(database: database)
         let adminPassword = AccountRules.generatePassword()
         let evaluatorPassword = AccountRules.generatePassword()
-        _ = try await users.create(
+        let admin = try await users.create(
             username: "admin",
             displayName: "机关党委管理员",
             role: .admin,
             branchCode: nil,
             passwordHash: try await hasher.hash(adminPassword)
         )
-        _ = try await users.create(
+        let evaluator = try await users.create(
             username: "pingshen",
             displayName: "考评组",
             role: .evaluator,
@@ -81,32 +82,145 @@ public struct DemoData: Sendable {
             passwordHash: try await hasher.hash(evaluatorPassword)
         )
 
-        // An open round closing in seven days, with invitations for every member.
+        // Each branch has its own character, which drifts from year to year; two of them run
+        // their party work apart from their business (两张皮), so the diagnostic has something to show.
+        let codes = organisation.rows.map(\.code)
+        let thisYear = Calendar(identifier: .gregorian).dateComponents(in: ChinaTime.zone, from: .now).year ?? 2026
+        let years = [thisYear - 3, thisYear - 2, thisYear - 1, thisYear]
+        var quality: [String: [Double]] = [:]
+        var business: [String: Double] = [:]
+        for (index, code) in codes.enumerated() {
+            // The first branch is strong every year, the last weak: the committee's lists have
+            // someone on them. The fourth is good at party work and weak in its business (党建悬浮),
+            // the ninth the other way round (重业务轻党建).
+            let fixed: [Int: (party: Double, business: Double)] = [0: (0.96, 0.9), codes.count - 1: (0.42, 0.5), 3: (0.9, 0.4), 8: (0.55, 0.95)]
+            let base = fixed[index]?.party ?? Double.random(in: 0.5...0.92, using: &random)
+            let drift = fixed[index] == nil ? Double.random(in: -0.05...0.05, using: &random) : 0
+            quality[code] = years.indices.map { min(max(base + drift * Double($0 - years.count + 1), 0.4), 0.97) }
+            business[code] = fixed[index]?.business ?? min(max(base + Double.random(in: -0.25...0.25, using: &random), 0.35), 0.97)
+        }
+
+        // Business units and three years of performance results, as the performance office exports them.
+        var unitLines = ["单位编码,单位名称,支部编码,人数"]
+        for (index, code) in codes.enumerated() {
+            let name = Self.branchNames[index]
+            // 财务处 is a joint branch (联合支部) covering three sections.
+            let sections = index == 2 ? ["综合科", "预算科", "会计核算科"] : index % 3 == 0 ? ["一科", "二科"] : [""]
+            for (number, section) in sections.enumerated() {
+                unitLines.append("u\(code.dropFirst())\(number + 1),\(name)\(section),\(code),\(Int.random(in: 6...28, using: &random))")
+            }
+        }
+        let units = OrganisationCSV.units(Array(unitLines.joined(separator: "\n").utf8), knownBranches: Set(codes))
+        let performance = PerformanceRepository(database: database)
+        _ = try await performance.importUnits(units.rows, logger: logger)
+        let actor = AuditActor(userID: nil, name: "demo")
+        for (index, year) in years.enumerated() {
+            let rows = units.rows.map { unit -> PerformanceRow in
+                let score = min(52 + 40 * business[unit.branchCode]! + Double(index) / 2 + Double.random(in: -4...4, using: &random), 100)
+                let rounded = (score * 10).rounded() / 10
+                let grade = rounded >= 90 ? "优秀" : rounded >= 80 ? "良好" : rounded >= 60 ? "合格" : "基本合格"
+                let indicators = ["重点任务完成率": "\(Int(min(70 + 30 * business[unit.branchCode]!, 100)))%"]
+                return PerformanceRow(line: 0, unitCode: unit.code, score: rounded, grade: grade, indicators: indicators)
+            }
+            _ = try await performance.importResults(
+                year: year,
+                rows,
+                source: "\(year) 年度机关绩效考评",
+                fileName: "绩效考评结果-\(year).xlsx",
+                actor: actor,
+                logger: logger
+            )
+        }
+
+        // Three earlier years, evaluated and closed, then this year's round, open for seven days.
         let audit = AuditLog(database: database)
         let rounds = RoundRepository(database: database, forms: catalog, audit: audit)
-        let actor = AuditActor(userID: nil, name: "demo")
-        let round = try await rounds.create(
-            RoundSpec(
-                title: "\(Calendar.current.component(.year, from: .now)) 年度党支部工作考评（演示）",
-                year: Calendar.current.component(.year, from: .now),
-                closesAt: .now + 7 * 24 * 3600,
-                configuration: .init(topGradeQuota: 1.0 / 3.0)
-            ),
-            actor: actor,
-            logger: logger
-        )
-        // Created as a draft and opened here: a round scheduled to open now could be opened first
-        // by the running server's scheduler, and this open would then be refused.
-        try await rounds.open(round, actor: actor, logger: logger)
         let invitations = InvitationRepository(database: database, tokens: tokens)
-        _ = try await invitations.issue(roundID: round, logger: logger)
-        _ = try await SheetRepository(database: database).assign(roundID: round, username: "pingshen", branchCodes: [])
+        var openRound: (id: UUID, firstUnused: String?, links: [InvitationLink], publicCode: String)?
+        for (index, year) in years.enumerated() {
+            let current = index == years.count - 1
+            let closing = current ? Date.now + 7 * 24 * 3600 : Date.now + 3600
+            let round = try await rounds.create(
+                RoundSpec(
+                    title: "\(year) 年度党支部工作考评（演示）",
+                    year: year,
+                    closesAt: closing,
+                    configuration: .init(topGradeQuota: 1.0 / 3.0, integration: IntegrationSettings(partyWeight: 0.2))
+                ),
+                actor: actor,
+                logger: logger
+            )
+            // Created as a draft and opened here: a round scheduled to open now could be opened
+            // first by the running server's scheduler, and this open would then be refused.
+            try await rounds.open(round, actor: actor, logger: logger)
+            _ = try await invitations.issue(roundID: round, logger: logger)
+            _ = try await SheetRepository(database: database).assign(roundID: round, username: "pingshen", branchCodes: [])
+            let filled = try await fill(
+                round: round,
+                quality: quality.mapValues { $0[index] },
+                evaluator: evaluator.id,
+                random: &random,
+                logger: logger
+            )
+            if !current {
+                _ = try await rounds.close(round, actor: actor, logger: logger)
+                // As if it had run in December of its year.
+                try await database.query(
+                    """
+                    UPDATE rounds SET
+                      opened_at = make_timestamptz(\(year)::int, 12, 1, 9, 0, 0, 'Asia/Shanghai'),
+                      opens_at = make_timestamptz(\(year)::int, 12, 1, 9, 0, 0, 'Asia/Shanghai'),
+                      closes_at = make_timestamptz(\(year)::int, 12, 20, 18, 0, 0, 'Asia/Shanghai'),
+                      closed_at = make_timestamptz(\(year)::int, 12, 20, 18, 0, 0, 'Asia/Shanghai')
+                    WHERE id = \(round)
+                    """
+                )
+            } else {
+                openRound = (round, filled.firstUnused, filled.links, filled.publicCode)
+            }
+        }
 
-        // Answers: each branch has its own character; most members and some of the public answer.
+        // The committee's long-term judgement of a few branches.
+        let history = BranchHistoryRepository(database: database)
+        let ranked = codes.sorted { quality[$0]!.last! > quality[$1]!.last! }
+        let judgements: [(String, BranchHistoryRepository.Level, String)] = [
+            (ranked[0], .good, "支部把党建工作融入业务工作，连续几年考评靠前，“三会一课”扎实，党员在重点任务中带头作用明显。"),
+            (codes[3], .fairlyGood, "组织生活规范，但党建与业务“两张皮”现象仍然存在，党建活动与处室重点工作结合不够。"),
+            (ranked.last!, .fair, "近年组织生活不够经常，党员教育管理有待加强，建议上级党组织加强指导。"),
+        ]
+        for (code, level, judgement) in judgements {
+            _ = try await history.save(
+                .init(firstYear: years[0], lastYear: years[years.count - 2], level: level, judgement: judgement),
+                id: nil,
+                code: code,
+                actor: AuditActor(userID: admin.id, name: "admin")
+            )
+        }
+
+        let current = openRound!
+        return Summary(
+            adminPassword: adminPassword,
+            evaluatorPassword: evaluatorPassword,
+            roundID: current.id,
+            memberLink: SiteURL.invitation(token: current.firstUnused ?? current.links[0].token).absolute(base: publicBaseURL),
+            publicLink: SiteURL.publicLink(code: current.publicCode).absolute(base: publicBaseURL)
+        )
+    }
+
+    /// A round's answers: most members answer through their links, some of the public through
+    /// the branch's poster, and the evaluator fills every branch's score sheet; all leaning
+    /// towards each branch's quality that year.
+    private func fill(
+        round: UUID,
+        quality: [String: Double],
+        evaluator: UUID,
+        random: inout SystemRandomNumberGenerator,
+        logger: Logger
+    ) async throws -> (firstUnused: String?, links: [InvitationLink], publicCode: String) {
+        let invitations = InvitationRepository(database: database, tokens: tokens)
         let responses = ResponseRepository(database: database)
+        let forms = FormRepository(database: database)
         let links = try await invitations.links(roundID: round)
-        var quality: [String: Double] = [:]
-        for code in organisation.rows.map(\.code) { quality[code] = Double.random(in: 0.45...0.95, using: &random) }
         var firstUnused: String?
         for link in links {
             guard Double.random(in: 0...1, using: &random) < 0.8 else {
@@ -115,7 +229,7 @@ public struct DemoData: Sendable {
             }
             let target = try await invitations.resolve(token: link.token)!
             let respondent = try await responses.target(roundID: round, group: .members, branchID: target.branchID)!
-            let form = try await FormRepository(database: database).definition(id: respondent.formVersionID)!
+            let form = try await forms.definition(id: respondent.formVersionID)!
             let answers = Self.answers(form, quality: quality[link.branchCode]!, &random)
             let record = SubmissionRecord(
                 target: respondent,
@@ -126,14 +240,18 @@ public struct DemoData: Sendable {
             )
             _ = try await responses.storeBallot(record, invitationToken: link.token, logger: logger)
         }
-        let codes = try await database.query(
-            "SELECT b.code, rb.public_code, rb.branch_id FROM round_branches rb JOIN branches b ON b.id = rb.branch_id WHERE rb.round_id = \(round)"
+        let branches = try await database.query(
+            """
+            SELECT b.code, rb.public_code, rb.branch_id FROM round_branches rb JOIN branches b ON b.id = rb.branch_id
+            WHERE rb.round_id = \(round) ORDER BY b.code
+            """
         )
         .map { try $0.decode((String, String, UUID).self) }
-        for (code, _, branchID) in codes {
+        let sheetRepository = SheetRepository(database: database)
+        for (code, _, branchID) in branches {
             let respondent = try await responses.target(roundID: round, group: .public, branchID: branchID)!
-            let form = try await FormRepository(database: database).definition(id: respondent.formVersionID)!
-            for _ in 0..<Int.random(in: 8...20, using: &random) {
+            let form = try await forms.definition(id: respondent.formVersionID)!
+            for _ in 0..<Int.random(in: 10...20, using: &random) {
                 let answers = Self.answers(form, quality: quality[code]!, &random)
                 let record = SubmissionRecord(
                     target: respondent,
@@ -144,15 +262,46 @@ public struct DemoData: Sendable {
                 )
                 _ = try await responses.storePublicBallot(record, logger: logger)
             }
+            guard let target = try await sheetRepository.target(roundID: round, branchCode: code, userID: evaluator),
+                let sheetForm = try await forms.definition(id: target.formVersionID)
+            else { continue }
+            try await sheetRepository.save(
+                roundID: round,
+                branchID: branchID,
+                userID: evaluator,
+                formVersionID: target.formVersionID,
+                form: sheetForm,
+                answers: Self.sheetAnswers(sheetForm, quality: quality[code]!, &random),
+                submit: true,
+                logger: logger
+            )
         }
         _ = try await BallotBox(database: database).mixFullRounds(logger: logger)
-        return Summary(
-            adminPassword: adminPassword,
-            evaluatorPassword: evaluatorPassword,
-            roundID: round,
-            memberLink: SiteURL.invitation(token: firstUnused ?? links[0].token).absolute(base: publicBaseURL),
-            publicLink: SiteURL.publicLink(code: codes[0].1).absolute(base: publicBaseURL)
-        )
+        return (firstUnused, links, branches[0].1)
+    }
+
+    /// The evaluator's sheet for a branch of the given quality: fewer points lost and more
+    /// bonus the better it is; a weak branch may fail a baseline item.
+    static func sheetAnswers(_ form: FormDefinition, quality: Double, _ random: inout SystemRandomNumberGenerator) -> [String: Answer] {
+        var answers: [String: Answer] = [:]
+        for item in form.items {
+            switch item.type {
+            case .deduction:
+                let maximum = item.maximum ?? 10
+                let lost = (maximum * (1 - quality) * Double.random(in: 0.4...1.1, using: &random) * 2).rounded() / 2
+                answers[item.key] = .points(min(max(lost, 0), maximum), note: lost > 0 ? "部分工作记录不完整" : "")
+            case .baseline:
+                let failed = quality < 0.55 && item.key == "dues_collected" && Double.random(in: 0...1, using: &random) < 0.5
+                answers[item.key] = .baseline(passed: !failed, note: failed ? "党费未按时足额收缴" : "")
+            case .bonus:
+                let maximum = item.maximum ?? 2
+                let earned = (maximum * quality * Double.random(in: 0...1, using: &random) * 2).rounded() / 2
+                answers[item.key] = .points(min(earned, maximum), note: earned > 0 ? "获上级表彰或创新做法" : "")
+            default:
+                break
+            }
+        }
+        return answers
     }
 
     static func name(_ seed: Int, _ random: inout SystemRandomNumberGenerator) -> String {

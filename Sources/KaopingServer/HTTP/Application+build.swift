@@ -240,7 +240,6 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
         views: dependencies.views
     )
     .addRoutes(to: adminsOnly)
-    BranchHistoryController(database: environment.database, views: dependencies.views).addRoutes(to: adminsOnly)
     RoundsController(
         rounds: dependencies.rounds,
         invitations: dependencies.invitations,
@@ -250,6 +249,7 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
         publicBaseURL: configuration.publicBaseURL
     ).addRoutes(to: adminsOnly)
     let results = ResultsController(results: resultsRepository, rounds: dependencies.rounds, views: dependencies.views)
+    BranchHistoryController(database: environment.database, results: resultsRepository, views: dependencies.views).addRoutes(to: adminsOnly)
     let tokens = APITokenRepository(database: environment.database)
     let api = APIController(rounds: dependencies.rounds, results: resultsRepository)
     let apiRoutes = routes.group()

@@ -98,6 +98,33 @@ public struct BranchHistoryRepository: Sendable {
         return History(years: years, rounds: rounds, memberForm: latestMemberForm)
     }
 
+    /// A round still open that the branch takes part in.
+    public struct OpenRound: Sendable {
+        public let id: UUID
+        public let year: Int
+        public let title: String
+        public let performanceYear: Int
+        public let memberForm: String?
+        public let memberFormVersion: UUID?
+    }
+
+    public func openRounds(code: String) async throws -> [OpenRound] {
+        try await database.query(
+            """
+            SELECT r.id, r.year, r.title, r.config::text, v.checksum, v.id
+            FROM rounds r JOIN round_branches rb ON rb.round_id = r.id JOIN branches b ON b.id = rb.branch_id
+            LEFT JOIN round_groups g ON g.round_id = r.id AND g.rater_group = 'members'
+            LEFT JOIN form_versions v ON v.id = g.form_version_id
+            WHERE b.code = \(code) AND r.status = \(RoundStatus.open)
+            ORDER BY r.year, r.opened_at
+            """
+        ).map { row in
+            let (id, year, title, config, checksum, version) = try row.decode((UUID, Int, String, String, String?, UUID?).self)
+            let performanceYear = IntegratedSheets.performanceYear(RoundRepository.configuration(json: config), roundYear: year)
+            return OpenRound(id: id, year: year, title: title, performanceYear: performanceYear, memberForm: checksum, memberFormVersion: version)
+        }
+    }
+
     /// The grades of a round (the branch's newest), highest first: what "top" and "lowest" mean.
     public func grades(of round: UUID?) async throws -> [String] {
         guard let round, let json = try await database.query("SELECT config::text FROM rounds WHERE id = \(round)").first?.decode(String.self)
@@ -242,15 +269,16 @@ public struct BranchHistoryRepository: Sendable {
         return true
     }
 
-    /// The branches of a round on the committee's lists, by the closed rounds up to the
-    /// round's year (the round itself once closed), read straight from the frozen results.
+    /// The branches of a round on the committee's lists, by the last closed rounds up to the
+    /// round's year (the round itself once closed; for an open round, the years before it),
+    /// read straight from the frozen results.
     public func watchList(upToYear year: Int, codes: Set<String>, grades: [String]) async throws -> [(code: String, watch: BranchRecord.Watch)] {
         let rows = try await database.query(
             """
             SELECT subject->>'code', r.year, subject->>'grade', subject->>'status'
             FROM rounds r JOIN result_snapshots s ON s.round_id = r.id AND s.kind = 'final',
                  jsonb_array_elements(s.results -> 'subjects') subject
-            WHERE r.status = \(RoundStatus.closed) AND r.year BETWEEN \(year - 2) AND \(year)
+            WHERE r.status = \(RoundStatus.closed) AND r.year BETWEEN \(year - 3) AND \(year)
             ORDER BY 1, r.year, r.closed_at
             """
         )

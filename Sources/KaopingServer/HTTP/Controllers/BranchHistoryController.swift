@@ -9,12 +9,14 @@ public struct BranchHistoryController: Sendable {
     let history: BranchHistoryRepository
     let organisation: OrganisationRepository
     let forms: FormRepository
+    let results: ResultsRepository
     let views: Views
 
-    public init(database: Database, views: Views) {
+    public init(database: Database, results: ResultsRepository, views: Views) {
         self.history = BranchHistoryRepository(database: database)
         self.organisation = OrganisationRepository(database: database)
         self.forms = FormRepository(database: database)
+        self.results = results
         self.views = views
     }
 
@@ -74,7 +76,37 @@ public struct BranchHistoryController: Sendable {
             throw AppError.notFound
         }
         let language = context.language
-        let record = try await history.years(code: code)
+        var record = try await history.years(code: code)
+        // A round still open is shown after the closed ones, its figures provisional; it counts
+        // for nothing else (trend and lists read closed rounds only).
+        let closedYears = record.years
+        var provisional: Set<Int> = []
+        for round in try await history.openRounds(code: code) {
+            guard let current = try? await results.current(roundID: round.id, logger: context.logger),
+                let subject = current.result.subjects.first(where: { $0.code == code })
+            else { continue }
+            provisional.insert(record.years.count)
+            record.years.append(
+                BranchRecord.Year(
+                    year: round.year,
+                    roundTitle: round.title,
+                    combined: subject.combined,
+                    grade: subject.grade,
+                    rank: subject.rank,
+                    ranked: current.result.subjects.filter { $0.rank != nil }.count,
+                    belowQuorum: subject.status == .incomplete,
+                    groups: subject.groups.compactMapValues(\.score),
+                    dimensions: subject.groups["members"].flatMap { $0.breakdownShown ? $0.dimensions : nil } ?? [:],
+                    businessScore: try await PerformanceRepository(database: results.database).businessScore(
+                        year: round.performanceYear,
+                        branchCode: code
+                    ),
+                    memberForm: round.memberForm
+                )
+            )
+            record.rounds.append(round.id)
+            record.memberForm = round.memberFormVersion ?? record.memberForm
+        }
         let years = record.years
         var memberForm: FormDefinition?
         if let version = record.memberForm { memberForm = try await forms.definition(id: version) }
@@ -99,7 +131,8 @@ public struct BranchHistoryController: Sendable {
                 groups: Self.groups.map { Shown.score(year.groups[$0]) },
                 dimensions: dimensions.map { Shown.score(year.dimensions[$0.key]) },
                 business: Shown.score(year.businessScore),
-                formChanged: formChanged[index]
+                formChanged: formChanged[index],
+                provisional: provisional.contains(index)
             )
         }
         let marks = Set(zip(shownYears, formChanged).filter(\.1).map(\.0))
@@ -110,7 +143,7 @@ public struct BranchHistoryController: Sendable {
                 [
                     Charts.Series(name: language.text("history_series_combined"), values: years.map(\.combined)),
                     Charts.Series(name: language.text("history_series_business"), values: years.map(\.businessScore)),
-                ] + Self.groups.map { group in Charts.Series(name: language.text("group_\(group)"), values: years.map { $0.groups[group] }) },
+                ],
                 years: shownYears,
                 marks: marks,
                 markLabel: language.text("history_form_changed"),
@@ -127,11 +160,11 @@ public struct BranchHistoryController: Sendable {
                 markLabel: language.text("history_form_changed"),
                 title: language.text("history_dimension_chart")
             ) : nil
-        let trend = BranchRecord.trend(years).map { found in
+        let trend = BranchRecord.trend(closedYears).map { found in
             language.text("history_trend", ["trend": language.text("trend_\(found.trend.rawValue)"), "slope": Shown.signedScore(found.slope)])
         }
-        let grades = try await history.grades(of: record.rounds.last)
-        let watch = BranchRecord.watch(years, grades: grades).map { language.text("watch_\($0.rawValue)_branch") }
+        let grades = try await history.grades(of: record.rounds.prefix(closedYears.count).last)
+        let watch = BranchRecord.watch(closedYears, grades: grades).map { language.text("watch_\($0.rawValue)_branch") }
         func levels(_ chosen: BranchHistoryRepository.Level?) -> [BranchHistoryPage.LevelChoice] {
             BranchHistoryRepository.Level.allCases.map {
                 .init(value: $0.rawValue, label: language.text("level_\($0.rawValue)"), selected: $0 == chosen)

@@ -397,8 +397,8 @@ public struct ResultsController: Sendable {
             adopt: sheet?.newerVersion.map { language.text("integrated_adopt", ["version": $0]) },
             adoptAction: SiteURL.integratedSheet(id.lowercased).path,
             adopted: request.uri.queryParameters["adopted"] != nil,
-            branches: (sheet?.sheet.branches ?? []).map(row),
-            units: (sheet?.sheet.units ?? []).map(row),
+            branches: Self.byIntegratedRank(sheet?.sheet.branches ?? []).map(row),
+            units: Self.byIntegratedRank(sheet?.sheet.units ?? []).map(row),
             hasUnits: !(sheet?.sheet.units ?? []).isEmpty
         )
         return try views.page("integrated", page, context: context)
@@ -551,6 +551,11 @@ public struct ResultsController: Sendable {
     /// Each branch's combined (party-building) score, by code, for reading beside its business.
     static func partyScores(_ result: RoundResult) -> [String: Double] {
         Dictionary(uniqueKeysWithValues: result.subjects.compactMap { subject in subject.combined.map { (subject.code, $0) } })
+    }
+
+    /// Best integrated score first; rows without one last, in their order.
+    static func byIntegratedRank(_ rows: [IntegratedSheet.Row]) -> [IntegratedSheet.Row] {
+        rows.enumerated().sorted { ($0.element.rank ?? .max, $0.offset) < ($1.element.rank ?? .max, $1.offset) }.map(\.element)
     }
 
     /// Where each branch stands, with the quadrant lines the round sets (else the medians).

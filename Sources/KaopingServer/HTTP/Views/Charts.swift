@@ -124,19 +124,24 @@ extension Charts {
         let values: [Double?]
     }
 
-    /// Lines over the years on a 0–100 axis. Series are told apart without colour (solid,
-    /// dashed, dotted lines; circle, square, triangle markers) so that the chart prints in grey;
-    /// years marked in `marks` (a form that changed) get a dotted vertical line and a note.
+    /// Lines over the years on a 0–100 scale, the axis starting at the tens below the lowest
+    /// value (so that a few points' change is visible; the axis says where it starts). Series are
+    /// told apart without colour (solid, dashed, dotted lines; circle, square, triangle markers)
+    /// so that the chart prints in grey; years marked in `marks` (a form that changed) get a
+    /// dotted vertical line and a note.
     static func lines(_ series: [Series], years: [Int], marks: Set<Int> = [], markLabel: String = "", title: String) -> String {
         let left = 40.0
         let top = 16.0
-        let plotWidth = max(Double(years.count - 1), 1) * 110
+        let plotWidth = max(Double(years.count - 1) * 110, 480)
         let plotHeight = 220.0
         let legendHeight = 18.0 * Double(series.count)
         let width = left + plotWidth + 40
         let height = top + plotHeight + 30 + legendHeight
+        let lowest = series.flatMap { $0.values.compactMap { $0 } }.min() ?? 0
+        let floor = max(((lowest - 5) / 10).rounded(.down) * 10, 0)
+        let step = 100 - floor > 50 ? 20.0 : 10.0
         func x(_ index: Int) -> Double { years.count == 1 ? left + plotWidth / 2 : left + plotWidth * Double(index) / Double(years.count - 1) }
-        func y(_ value: Double) -> Double { top + plotHeight * (1 - min(max(value, 0), 100) / 100) }
+        func y(_ value: Double) -> Double { top + plotHeight * (1 - (min(max(value, floor), 100) - floor) / (100 - floor)) }
         let dashes = ["", " stroke-dasharray=\"6 4\"", " stroke-dasharray=\"2 3\"", " stroke-dasharray=\"8 3 2 3\""]
         func marker(_ kind: Int, _ cx: Double, _ cy: Double) -> String {
             switch kind % 3 {
@@ -152,7 +157,7 @@ extension Charts {
             width="\(Int(width))" height="\(Int(height))" role="img" aria-label="\(HTMLEscape.escape(title))">
             """
         svg += "<title>\(HTMLEscape.escape(title))</title>"
-        for tick in stride(from: 0.0, through: 100.0, by: 20.0) {
+        for tick in stride(from: floor, through: 100.0, by: step) {
             svg +=
                 "<line x1=\"\(left)\" y1=\"\(format(y(tick)))\" x2=\"\(format(left + plotWidth))\" y2=\"\(format(y(tick)))\" stroke=\"#ddd\" stroke-width=\"0.5\"/>"
             svg +=

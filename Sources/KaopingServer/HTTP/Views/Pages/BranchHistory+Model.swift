@@ -15,6 +15,7 @@ struct BranchHistoryPage: PageModel {
         let dimensions: [String]
         let business: String
         let formChanged: Bool
+        let provisional: Bool
     }
 
     struct LevelChoice {
