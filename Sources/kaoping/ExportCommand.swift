@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KaopingAggregation
 import KaopingServer
 import Logging
 
@@ -60,7 +61,18 @@ struct ExportResults: AsyncParsableCommand {
             let results = ResultsRepository(database: rounds.database, forms: FormRepository(database: rounds.database))
             guard let current = try await results.current(roundID: id, logger: logger) else { return nil }
             if format == "csv" { return ResultsTable.csv(current.result, language: language) }
-            let path = try await results.workbook(roundID: id, result: current.result, language: language)
+            // With the integrated sheet, when the round's performance year has results.
+            var integrated: IntegratedSheet?
+            if let round = try await rounds.round(id), let configuration = try await rounds.configuration(id) {
+                integrated = try await IntegratedSheets(database: rounds.database, results: results).current(
+                    roundID: id,
+                    roundYear: round.year,
+                    configuration: configuration,
+                    results: current,
+                    logger: logger
+                )?.sheet
+            }
+            let path = try await results.workbook(roundID: id, result: current.result, integrated: integrated, language: language)
             try? FileManager.default.removeItem(atPath: export.out)
             try FileManager.default.moveItem(atPath: path, toPath: export.out)
             return .some(nil)

@@ -82,6 +82,11 @@ struct BranchHistoryTests {
                 VALUES (\(id), 'final', 'v1', 'h', \(try RoundRepository.json(result))::jsonb)
                 """
             )
+            // As the close does after storing the snapshot.
+            let logger = quiet
+            try await database.withConnection { connection in
+                try await BranchHistoryRepository.record(roundID: id, connection: connection, logger: logger)
+            }
             ids.append(id)
         }
         // The 2025 and 2026 rounds' members answered a changed form.

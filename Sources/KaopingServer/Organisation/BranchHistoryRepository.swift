@@ -43,20 +43,13 @@ public struct BranchHistoryRepository: Sendable {
     public func years(code: String) async throws -> History {
         let rows = try await database.query(
             """
-            SELECT r.year, r.title, r.config::text,
-                   jsonb_path_query_first(s.results, '$.subjects[*] ? (@.code == $code)', jsonb_build_object('code', \(code)))::text,
-                   jsonb_array_length(jsonb_path_query_array(s.results, '$.subjects[*] ? (@.rank != null)')),
-                   (SELECT v.checksum FROM round_groups g JOIN form_versions v ON v.id = g.form_version_id
-                    WHERE g.round_id = r.id AND g.rater_group = 'members'),
-                   (SELECT g.form_version_id FROM round_groups g WHERE g.round_id = r.id AND g.rater_group = 'members'),
-                   (SELECT (b->>'businessScore')::float8 FROM integrated_sheets i,
-                           jsonb_path_query_first(i.sheet, '$.branches[*] ? (@.code == $code)', jsonb_build_object('code', \(code))) b
-                    WHERE i.round_id = r.id),
-                   r.id
-            FROM rounds r JOIN result_snapshots s ON s.round_id = r.id AND s.kind = 'final'
-            WHERE r.status = \(RoundStatus.closed)
-              AND jsonb_path_exists(s.results, '$.subjects[*] ? (@.code == $code)', jsonb_build_object('code', \(code)))
-            ORDER BY r.year, r.closed_at
+            SELECT y.year, r.title, r.config::text, y.subject::text, y.ranked, v.checksum, v.id, y.business_score, r.id
+            FROM branch_years y
+            JOIN rounds r ON r.id = y.round_id
+            LEFT JOIN round_groups g ON g.round_id = r.id AND g.rater_group = 'members'
+            LEFT JOIN form_versions v ON v.id = g.form_version_id
+            WHERE y.branch_code = \(code) AND r.status = \(RoundStatus.closed)
+            ORDER BY y.year, r.closed_at
             """
         )
         var years: [BranchRecord.Year] = []
@@ -66,9 +59,9 @@ public struct BranchHistoryRepository: Sendable {
         let decoder = JSONDecoder()
         for row in rows {
             let (year, title, configJSON, subjectJSON, ranked, memberForm, memberFormVersion, frozenBusiness, roundID) = try row.decode(
-                (Int, String, String, String?, Int, String?, UUID?, Double?, UUID).self
+                (Int, String, String, String, Int, String?, UUID?, Double?, UUID).self
             )
-            guard let subjectJSON, let subject = try? decoder.decode(SubjectResult.self, from: Data(subjectJSON.utf8)) else { continue }
+            guard let subject = try? decoder.decode(SubjectResult.self, from: Data(subjectJSON.utf8)) else { continue }
             let members = subject.groups["members"]
             let configuration = RoundRepository.configuration(json: configJSON)
             let entry = BranchRecord.Year(
@@ -96,6 +89,26 @@ public struct BranchHistoryRepository: Sendable {
             years[index].businessScore = try await performance.businessScore(year: year, branchCode: code)
         }
         return History(years: years, rounds: rounds, memberForm: latestMemberForm)
+    }
+
+    /// Stores each branch's final result of a round that has just closed, in its transaction.
+    static func record(roundID: UUID, connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.execute(
+            """
+            WITH snapshot AS (
+              SELECT s.round_id, r.year, s.results FROM result_snapshots s JOIN rounds r ON r.id = s.round_id
+              WHERE s.round_id = \(roundID) AND s.kind = 'final'
+            ), counted AS (
+              SELECT count(*) FILTER (WHERE jsonb_typeof(y -> 'rank') = 'number')::int AS ranked
+              FROM snapshot, jsonb_array_elements(snapshot.results -> 'subjects') y
+            )
+            INSERT INTO branch_years (round_id, branch_code, year, subject, ranked)
+            SELECT snapshot.round_id, x.subject ->> 'code', snapshot.year, x.subject, counted.ranked
+            FROM snapshot CROSS JOIN counted CROSS JOIN jsonb_array_elements(snapshot.results -> 'subjects') AS x(subject)
+            ON CONFLICT (round_id, branch_code) DO NOTHING
+            """,
+            logger: logger
+        )
     }
 
     /// A round still open that the branch takes part in.
@@ -275,11 +288,10 @@ public struct BranchHistoryRepository: Sendable {
     public func watchList(upToYear year: Int, codes: Set<String>, grades: [String]) async throws -> [(code: String, watch: BranchRecord.Watch)] {
         let rows = try await database.query(
             """
-            SELECT subject->>'code', r.year, subject->>'grade', subject->>'status'
-            FROM rounds r JOIN result_snapshots s ON s.round_id = r.id AND s.kind = 'final',
-                 jsonb_array_elements(s.results -> 'subjects') subject
-            WHERE r.status = \(RoundStatus.closed) AND r.year BETWEEN \(year - 3) AND \(year)
-            ORDER BY 1, r.year, r.closed_at
+            SELECT y.branch_code, y.year, y.subject ->> 'grade', y.subject ->> 'status'
+            FROM branch_years y JOIN rounds r ON r.id = y.round_id
+            WHERE r.status = \(RoundStatus.closed) AND y.year BETWEEN \(year - 3) AND \(year)
+            ORDER BY 1, y.year, r.closed_at
             """
         )
         var byCode: [String: [BranchRecord.Year]] = [:]

@@ -134,11 +134,21 @@ public struct OrganisationRepository: Sendable {
     }
 
     public func branches() async throws -> [BranchSummary] {
+        try await branchSummaries(code: nil)
+    }
+
+    /// One branch, found by its code.
+    public func branch(code: String) async throws -> BranchSummary? {
+        try await branchSummaries(code: code).first
+    }
+
+    private func branchSummaries(code: String?) async throws -> [BranchSummary] {
         try await database.query(
             """
             SELECT b.id, b.code, b.name, o.name, b.secretary_name, b.active,
                    (SELECT count(*)::int FROM members m WHERE m.branch_id = b.id AND m.active)
             FROM branches b LEFT JOIN organisations o ON o.id = b.organisation_id
+            WHERE \(code)::text IS NULL OR b.code = \(code)
             ORDER BY o.name NULLS FIRST, b.code
             """
         ).map { row in

@@ -92,7 +92,7 @@ private final class WorkbookParser: NSObject, XMLParserDelegate {
         let delegate = WorkbookParser()
         let parser = XMLParser(data: data)
         parser.delegate = delegate
-        parser.parse()
+        _ = parser.parse()
         return delegate.sheets.map { (name: $0.0, relationship: $0.1) }
     }
 
@@ -113,7 +113,7 @@ private final class RelationshipsParser: NSObject, XMLParserDelegate {
         let delegate = RelationshipsParser()
         let parser = XMLParser(data: data)
         parser.delegate = delegate
-        parser.parse()
+        _ = parser.parse()
         return delegate.targets
     }
 
@@ -135,7 +135,7 @@ private final class SharedStringsParser: NSObject, XMLParserDelegate {
         let delegate = SharedStringsParser()
         let parser = XMLParser(data: data)
         parser.delegate = delegate
-        parser.parse()
+        _ = parser.parse()
         return delegate.strings
     }
 
@@ -181,7 +181,7 @@ private final class SheetParser: NSObject, XMLParserDelegate {
         let delegate = SheetParser(shared: shared)
         let parser = XMLParser(data: data)
         parser.delegate = delegate
-        parser.parse()
+        _ = parser.parse()
         return delegate.rows
     }
 

@@ -65,10 +65,28 @@ public struct IntegratedSheets: Sendable {
         return Current(sheet: sheet, frozen: false, newerVersion: nil, provisional: true)
     }
 
+    struct StoredKey: Hashable, Sendable {
+        let round: UUID
+        let computedAt: Date
+    }
+
+    /// Frozen sheets as decoded, by round and the time they were stored: a province's sheet is
+    /// tens of thousands of rows, read by every view of it; adopting a version stores anew.
+    static let decoded = TimedCache<StoredKey, IntegratedSheet>(lifetime: .seconds(3600), capacity: 8)
+
     func stored(roundID: UUID) async throws -> IntegratedSheet? {
+        guard
+            let computedAt = try await database.query("SELECT computed_at FROM integrated_sheets WHERE round_id = \(roundID)").first?.decode(
+                Date.self
+            )
+        else { return nil }
+        let key = StoredKey(round: roundID, computedAt: computedAt)
+        if let sheet = Self.decoded.value(for: key) { return sheet }
         guard let json = try await database.query("SELECT sheet::text FROM integrated_sheets WHERE round_id = \(roundID)").first?.decode(String.self)
         else { return nil }
-        return try JSONDecoder().decode(IntegratedSheet.self, from: Data(json.utf8))
+        let sheet = try JSONDecoder().decode(IntegratedSheet.self, from: Data(json.utf8))
+        Self.decoded.store(sheet, for: key)
+        return sheet
     }
 
     /// Stores a closed round's sheet with the given version of its year's results (the newest
@@ -125,6 +143,15 @@ public struct IntegratedSheets: Sendable {
             VALUES (\(roundID), \(year), \(chosen), \(json)::jsonb)
             ON CONFLICT (round_id) DO UPDATE SET performance_year = excluded.performance_year,
               performance_version = excluded.performance_version, sheet = excluded.sheet, computed_at = now()
+            """,
+            logger: logger
+        )
+        // The branches' business scores beside their year in the record over the years.
+        try await connection.execute(
+            """
+            UPDATE branch_years y SET business_score = (b ->> 'businessScore')::float8
+            FROM jsonb_array_elements(\(json)::jsonb -> 'branches') b
+            WHERE y.round_id = \(roundID) AND y.branch_code = b ->> 'code'
             """,
             logger: logger
         )

@@ -13,11 +13,21 @@ public struct ResultsRepository: Sendable {
     /// Live results of open rounds, reused for a moment: a large round takes seconds to
     /// score, and the committee's staff open the ranking, then a branch, then go back.
     let live: TimedCache<UUID, RoundResult>
+    /// Final results as decoded from their snapshot, by round and the time the snapshot was
+    /// stored (a reopened round's next close stores another): a province's snapshot is tens of
+    /// megabytes of JSON, read by every page of the round.
+    let final: TimedCache<FinalKey, Current>
+
+    struct FinalKey: Hashable, Sendable {
+        let round: UUID
+        let computedAt: Date
+    }
 
     public init(database: Database, forms: FormRepository, liveLifetime: Duration = .seconds(15)) {
         self.database = database
         self.forms = forms
         self.live = TimedCache(lifetime: liveLifetime, capacity: 16)
+        self.final = TimedCache(lifetime: .seconds(3600), capacity: 8)
     }
 
     /// A round's results as they stand, and whether they can still change.
@@ -30,12 +40,19 @@ public struct ResultsRepository: Sendable {
     /// A round's results: the final snapshot once it has closed, else computed now and marked
     /// provisional.
     public func current(roundID: UUID, logger: Logger) async throws -> Current? {
-        if let row = try await database.query(
-            "SELECT results::text, computed_at FROM result_snapshots WHERE round_id = \(roundID) AND kind = 'final'"
-        ).first {
-            let (json, computedAt) = try row.decode((String, Date).self)
-            if let result = try? JSONDecoder().decode(RoundResult.self, from: Data(json.utf8)) {
-                return Current(result: result, provisional: false, computedAt: computedAt)
+        if let stored = try await database.query(
+            "SELECT computed_at FROM result_snapshots WHERE round_id = \(roundID) AND kind = 'final'"
+        ).first?.decode(Date.self) {
+            let key = FinalKey(round: roundID, computedAt: stored)
+            if let cached = final.value(for: key) { return cached }
+            if let row = try await database.query(
+                "SELECT results::text FROM result_snapshots WHERE round_id = \(roundID) AND kind = 'final'"
+            ).first,
+                let result = try? JSONDecoder().decode(RoundResult.self, from: Data(try row.decode(String.self).utf8))
+            {
+                let current = Current(result: result, provisional: false, computedAt: stored)
+                final.store(current, for: key)
+                return current
             }
         }
         if let cached = live.value(for: roundID) { return Current(result: cached, provisional: true, computedAt: .now) }

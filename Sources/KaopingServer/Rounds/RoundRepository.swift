@@ -155,6 +155,9 @@ public struct RoundRepository: Sendable {
                 "DELETE FROM result_snapshots WHERE round_id = \(id) AND kind = 'final'",
                 logger: logger
             )
+            // Its integrated sheet and its branches' year are stored again at the next close.
+            try await connection.execute("DELETE FROM integrated_sheets WHERE round_id = \(id)", logger: logger)
+            try await connection.execute("DELETE FROM branch_years WHERE round_id = \(id)", logger: logger)
             try await connection.execute(
                 "UPDATE rounds SET status = \(RoundStatus.open), closed_at = NULL, closes_at = \(closesAt), updated_at = now() WHERE id = \(id)",
                 logger: logger
@@ -286,6 +289,7 @@ public struct RoundRepository: Sendable {
             """,
             logger: logger
         )
+        try await BranchHistoryRepository.record(roundID: id, connection: connection, logger: logger)
         // With the year's business results, if they are in: the integrated sheet is frozen too.
         try await IntegratedSheets.freeze(roundID: id, version: nil, connection: connection, logger: logger)
         return true

@@ -134,7 +134,7 @@ public struct APIController: Sendable {
     /// A branch's record over the years and the committee's qualitative assessments.
     @Sendable func branchHistory(_ request: Request, context: AppRequestContext) async throws -> Response {
         guard let code = context.parameters.get("code"),
-            let branch = try await OrganisationRepository(database: results.database).branches().first(where: { $0.code == code })
+            let branch = try await OrganisationRepository(database: results.database).branch(code: code)
         else { throw AppError.notFound }
         let repository = BranchHistoryRepository(database: results.database)
         let history = try await repository.years(code: code)

@@ -72,7 +72,7 @@ public struct BranchHistoryController: Sendable {
         draft: BranchHistoryRepository.AssessmentDraft? = nil,
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
-        guard let code = context.parameters.get("code"), let branch = try await organisation.branches().first(where: { $0.code == code }) else {
+        guard let code = context.parameters.get("code"), let branch = try await organisation.branch(code: code) else {
             throw AppError.notFound
         }
         let language = context.language

@@ -230,7 +230,7 @@ public struct OrganisationController: Sendable {
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         guard let code = context.parameters.get("code"),
-            let branch = try await organisation.branches().first(where: { $0.code == code })
+            let branch = try await organisation.branch(code: code)
         else { throw AppError.notFound }
         let page = BranchPage(
             branch,

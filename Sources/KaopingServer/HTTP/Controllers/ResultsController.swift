@@ -43,6 +43,8 @@ public struct ResultsController: Sendable {
 
     static let groups = RoundConfiguration.RaterGroup.allCases
     static let pageSize = 200
+    /// Lists within a page stop here; the downloads have everything.
+    static let listedAtMost = 200
 
     @Sendable func ranking(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (id, round, current) = try await load(context)
@@ -264,18 +266,73 @@ public struct ResultsController: Sendable {
         let (id, round, current) = try await load(context)
         let language = context.language
         let year = IntegratedSheets.performanceYear(round.configuration, roundYear: round.summary.year)
+        // A closed round's page changes only when its year's results are loaded again: it is
+        // computed once per version (a province's takes a few hundred milliseconds).
+        let version = try await performance.loads(year: year).first?.version
+        let key = IntegrationPageKey(round: id, computedAt: current.computedAt, performanceVersion: version, language: language)
+        if !current.provisional, let page = Self.integrationPages.value(for: key) {
+            return try views.page("integration", page, context: context)
+        }
+        let page = try await integrationPage(id: id, round: round, current: current, year: year, language: language)
+        if !current.provisional { Self.integrationPages.store(page, for: key) }
+        return try views.page("integration", page, context: context)
+    }
+
+    struct IntegrationPageKey: Hashable, Sendable {
+        let round: UUID
+        let computedAt: Date
+        let performanceVersion: Int?
+        let language: Language
+    }
+
+    static let integrationPages = TimedCache<IntegrationPageKey, IntegrationPage>(lifetime: .seconds(3600), capacity: 8)
+
+    private func integrationPage(
+        id: UUID,
+        round: RoundDetails,
+        current: ResultsRepository.Current,
+        year: Int,
+        language: Language
+    ) async throws -> IntegrationPage {
         let business = try await performance.businessScores(year: year)
         let header = ResultsHeader(round: round.summary, current: current)
         let intro = language.text("integration_intro", ["year": year])
-        let scored = current.result.subjects.filter { $0.combined != nil }
-        let paired = scored.filter { business[$0.code] != nil }
-        guard let standings = Self.standings(business: business, current.result, round.configuration) else {
-            let page = IntegrationPage.nothingYet(header: header, intro: intro, none: language.text("integration_none", ["year": year]))
-            return try views.page("integration", page, context: context)
+        // One light row per branch with both scores, in the results' order: a province has tens
+        // of thousands, and copying whole results or looking codes up again adds up.
+        struct Pair {
+            let code: String
+            let name: String
+            let business: Double
+            let party: Double
+            let standing: Integration.Standing
+            let dimensions: [String: Double]?
         }
-        let businessScores = paired.map { business[$0.code]! }
-        let partyScores = paired.map { $0.combined! }
-        func standing(_ subject: SubjectResult) -> Integration.Standing { standings.byCode[subject.code]! }
+        guard let standings = Self.standings(business: business, current.result, round.configuration) else {
+            return IntegrationPage.nothingYet(header: header, intro: intro, none: language.text("integration_none", ["year": year]))
+        }
+        var paired: [Pair] = []
+        var excluded: [IntegrationPage.Excluded] = []
+        for subject in current.result.subjects {
+            guard let party = subject.combined else { continue }
+            guard let score = business[subject.code], let standing = standings.byCode[subject.code] else {
+                excluded.append(.init(code: subject.code, name: subject.name))
+                continue
+            }
+            // Dimensions only where the round shows them (at or above the anonymity threshold).
+            let members = subject.groups["members"]
+            paired.append(
+                Pair(
+                    code: subject.code,
+                    name: subject.name,
+                    business: score,
+                    party: party,
+                    standing: standing,
+                    dimensions: members?.breakdownShown == true ? members?.dimensions : nil
+                )
+            )
+        }
+        let businessScores = paired.map(\.business)
+        let partyScores = paired.map(\.party)
         func coefficient(_ label: String, _ correlation: Integration.Correlation?) -> IntegrationPage.Coefficient? {
             guard let correlation else { return nil }
             let interval = correlation.low.map { "\(String(format: "%.2f", $0))–\(String(format: "%.2f", correlation.high ?? $0))" } ?? "–"
@@ -286,29 +343,25 @@ public struct ResultsController: Sendable {
             coefficient(language.text("integration_spearman"), spearman),
             coefficient(language.text("integration_pearson"), Integration.pearsonCorrelation(businessScores, partyScores)),
         ].compactMap { $0 }
-        let flagged = paired.filter { standing($0).rank.flagged }.sorted { abs(standing($0).rank.gap) > abs(standing($1).rank.gap) }
-        // Dimensions only where the round shows them (at or above the anonymity threshold).
+        let flagged = paired.filter(\.standing.rank.flagged).sorted { abs($0.standing.rank.gap) > abs($1.standing.rank.gap) }
         let memberForm = try await results.groupForms(roundID: id)["members"]
         let dimensions = (memberForm?.dimensions ?? []).compactMap { dimension -> IntegrationPage.Coefficient? in
-            let pairs = paired.compactMap { subject -> (Double, Double)? in
-                guard let group = subject.groups["members"], group.breakdownShown, let value = group.dimensions[dimension.key] else { return nil }
-                return (business[subject.code]!, value)
-            }
+            let pairs = paired.compactMap { pair -> (Double, Double)? in pair.dimensions?[dimension.key].map { (pair.business, $0) } }
             return coefficient(dimension.label.text(language), Integration.spearman(pairs.map(\.0), pairs.map(\.1)))
         }
-        let excluded = scored.filter { business[$0.code] == nil }.map { IntegrationPage.Excluded(code: $0.code, name: $0.name) }
-        let page = IntegrationPage(
+        let counts = Dictionary(grouping: standings.byCode.values, by: \.quadrant).mapValues(\.count)
+        return IntegrationPage(
             header: header,
             intro: intro,
             none: nil,
             hasData: true,
             chart: Charts.scatter(
-                paired.map { subject in
+                paired.map { pair in
                     Charts.Point(
-                        label: "\(subject.code) \(subject.name)",
-                        x: business[subject.code]!,
-                        y: subject.combined!,
-                        link: SiteURL.branchReport(id, branchCode: subject.code).path
+                        label: "\(pair.code) \(pair.name)",
+                        x: pair.business,
+                        y: pair.party,
+                        link: SiteURL.branchReport(id, branchCode: pair.code).path
                     )
                 },
                 xLine: standings.businessLine,
@@ -329,26 +382,29 @@ public struct ResultsController: Sendable {
             coefficients: coefficients,
             caution: spearman?.needsCaution ?? true,
             quadrants: Integration.Quadrant.allCases.map { kind in
-                .init(name: language.text("quadrant_\(kind.rawValue)"), count: standings.byCode.values.filter { $0.quadrant == kind }.count)
+                .init(name: language.text("quadrant_\(kind.rawValue)"), count: counts[kind] ?? 0)
             },
-            gaps: flagged.map { subject in
+            gaps: flagged.prefix(Self.listedAtMost).map { pair in
                 IntegrationPage.Gap(
-                    code: subject.code,
-                    name: subject.name,
-                    partyRank: standing(subject).rank.partyRank,
-                    businessRank: standing(subject).rank.businessRank,
-                    gap: Shown.signed(standing(subject).rank.gap),
-                    quadrant: language.text("quadrant_\(standing(subject).quadrant.rawValue)"),
-                    report: SiteURL.branchReport(id, branchCode: subject.code).path
+                    code: pair.code,
+                    name: pair.name,
+                    partyRank: pair.standing.rank.partyRank,
+                    businessRank: pair.standing.rank.businessRank,
+                    gap: Shown.signed(pair.standing.rank.gap),
+                    quadrant: language.text("quadrant_\(pair.standing.quadrant.rawValue)"),
+                    report: SiteURL.branchReport(id, branchCode: pair.code).path
                 )
             },
             hasGaps: !flagged.isEmpty,
-            excluded: excluded,
+            gapsCut: flagged.count > Self.listedAtMost
+                ? language.text("integration_gaps_cut", ["shown": Self.listedAtMost, "n": flagged.count]) : nil,
+            excluded: Array(excluded.prefix(Self.listedAtMost)),
             hasExcluded: !excluded.isEmpty,
+            excludedCut: excluded.count > Self.listedAtMost
+                ? language.text("integration_excluded_cut", ["shown": Self.listedAtMost, "n": excluded.count]) : nil,
             dimensions: dimensions,
             hasDimensions: !dimensions.isEmpty
         )
-        return try views.page("integration", page, context: context)
     }
 
     /// The integrated sheet the performance office asks for (docs/integration.md).
@@ -383,6 +439,13 @@ public struct ResultsController: Sendable {
             )
         }
         let year = sheet?.sheet.performanceYear ?? IntegratedSheets.performanceYear(round.configuration, roundYear: round.summary.year)
+        // A province's sheet has tens of thousands of rows: the page shows them 200 at a time.
+        func pages(_ count: Int) -> Int { max((count + Self.pageSize - 1) / Self.pageSize, 1) }
+        let branchPage = min(max(request.uri.queryParameters["branches"].flatMap { Int($0) } ?? 1, 1), pages(sheet?.sheet.branches.count ?? 0))
+        let unitPage = min(max(request.uri.queryParameters["units"].flatMap { Int($0) } ?? 1, 1), pages(sheet?.sheet.units.count ?? 0))
+        func link(branch: Int, unit: Int) -> String {
+            SiteURL.integratedSheet(id.lowercased).path([("branches", String(branch)), ("units", String(unit))])
+        }
         let page = IntegratedSheetPage(
             header: header,
             intro: language.text(
@@ -397,8 +460,10 @@ public struct ResultsController: Sendable {
             adopt: sheet?.newerVersion.map { language.text("integrated_adopt", ["version": $0]) },
             adoptAction: SiteURL.integratedSheet(id.lowercased).path,
             adopted: request.uri.queryParameters["adopted"] != nil,
-            branches: Self.byIntegratedRank(sheet?.sheet.branches ?? []).map(row),
-            units: Self.byIntegratedRank(sheet?.sheet.units ?? []).map(row),
+            branches: Self.byIntegratedRank(sheet?.sheet.branches ?? []).dropFirst((branchPage - 1) * Self.pageSize).prefix(Self.pageSize).map(row),
+            branchPager: Pager(page: branchPage, pages: pages(sheet?.sheet.branches.count ?? 0)) { link(branch: $0, unit: unitPage) },
+            units: Self.byIntegratedRank(sheet?.sheet.units ?? []).dropFirst((unitPage - 1) * Self.pageSize).prefix(Self.pageSize).map(row),
+            unitPager: Pager(page: unitPage, pages: pages(sheet?.sheet.units.count ?? 0)) { link(branch: branchPage, unit: $0) },
             hasUnits: !(sheet?.sheet.units ?? []).isEmpty
         )
         return try views.page("integrated", page, context: context)

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import KaopingAggregation
 import Logging
 
 /// Rounds in the admin area: the list, and each round's schedule, groups and live progress,
@@ -282,6 +283,7 @@ public struct RoundsController: Sendable {
             pendingCount: try await invitations.pendingCount(roundID: id),
             batches: try await visitCodes.batches(roundID: id),
             linkBase: LinkBase(publicBaseURL),
+            configuration: try await rounds.configuration(id) ?? RoundConfiguration(),
             notice: notice,
             problem: query["problem"].map(String.init),
             language: language

@@ -52,8 +52,12 @@ enum Charts {
         return svg + "</svg>"
     }
 
+    /// One decimal, for coordinates. Written by hand because `String(format:)` is slow on
+    /// Linux, and a scatter of a province's branches writes fifty thousand of them.
     static func format(_ value: Double) -> String {
-        String(format: "%.1f", value)
+        let tenths = Int((value * 10).rounded())
+        let sign = tenths < 0 ? "-" : ""
+        return "\(sign)\(abs(tenths) / 10).\(abs(tenths) % 10)"
     }
 }
 

@@ -309,8 +309,11 @@ struct IntegrationPage: PageModel {
     let quadrants: [QuadrantCount]
     let gaps: [Gap]
     let hasGaps: Bool
+    /// "The 200 largest of 1,234", when there are more than the page lists.
+    let gapsCut: String?
     let excluded: [Excluded]
     let hasExcluded: Bool
+    let excludedCut: String?
     let dimensions: [Coefficient]
     let hasDimensions: Bool
 
@@ -328,8 +331,10 @@ struct IntegrationPage: PageModel {
             quadrants: [],
             gaps: [],
             hasGaps: false,
+            gapsCut: nil,
             excluded: [],
             hasExcluded: false,
+            excludedCut: nil,
             dimensions: [],
             hasDimensions: false
         )
@@ -366,6 +371,8 @@ struct IntegratedSheetPage: PageModel {
     let adoptAction: String
     let adopted: Bool
     let branches: [Row]
+    let branchPager: Pager?
     let units: [Row]
+    let unitPager: Pager?
     let hasUnits: Bool
 }

@@ -1,4 +1,5 @@
 import Foundation
+import KaopingAggregation
 import KaopingForms
 
 /// The list of rounds, newest first.
@@ -50,6 +51,8 @@ struct RoundPage: PageModel {
     struct Links {
         let results: String
         let diagnostics: String
+        let integration: String
+        let integrated: String
         let open: String
         let close: String
         let extend: String
@@ -64,6 +67,8 @@ struct RoundPage: PageModel {
         init(_ id: UUID) {
             results = SiteURL.results(id).path
             diagnostics = SiteURL.diagnostics(id.lowercased).path
+            integration = SiteURL.integration(id.lowercased).path
+            integrated = SiteURL.integratedSheet(id.lowercased).path
             open = SiteURL.roundAction(id, .open).path
             close = SiteURL.roundAction(id, .close).path
             extend = SiteURL.roundAction(id, .extend).path
@@ -105,6 +110,8 @@ struct RoundPage: PageModel {
     let closes: String
     let closedAt: String?
     let configHash: String?
+    /// How the round is read with the performance results, in a sentence.
+    let integrationSettings: String
     let canOpen: Bool
     let canClose: Bool
     let canExtend: Bool
@@ -133,11 +140,20 @@ struct RoundPage: PageModel {
         pendingCount: Int,
         batches: [VisitCodeBatch],
         linkBase: LinkBase,
+        configuration: RoundConfiguration,
         notice: String?,
         problem: String?,
         language: Language
     ) {
         let id = round.id
+        let settings = configuration.integrationSettings
+        integrationSettings = language.text(
+            "rounds_integration_summary",
+            [
+                "year": settings.performanceYear ?? round.year, "weight": Shown.number(settings.partyWeight),
+                "veto": language.text(settings.baselineBarsAwards ? "value_yes" : "value_no"),
+            ]
+        )
         title = round.title
         status = language.text("round_status_\(round.status.rawValue)")
         opens = round.opensAt.map(ChinaTime.format) ?? "–"
