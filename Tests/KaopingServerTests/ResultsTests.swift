@@ -426,6 +426,24 @@ extension ResultsTests {
 
             // Closing freezes it with version 1.
             #expect(try await rounds.close(round, actor: .commandLine, logger: quiet))
+            // The warming service computes the closed round's diagnostic in both languages.
+            let warming = ResultsController(
+                results: ResultsRepository(database: harness.database, forms: FormRepository(database: harness.database)),
+                rounds: rounds,
+                views: try await Views()
+            )
+            try await warming.warm(roundID: round, logger: quiet)
+            let closed = try #require(
+                try await ResultsRepository(database: harness.database, forms: FormRepository(database: harness.database)).current(
+                    roundID: round,
+                    logger: quiet
+                )
+            )
+            #expect(!closed.provisional)
+            for language in Language.allCases {
+                let key = ResultsController.IntegrationPageKey(round: round, computedAt: closed.computedAt, performanceVersion: 1, language: language)
+                #expect(ResultsController.integrationPages.value(for: key)?.hasData == true)
+            }
             #expect(try await harness.count("SELECT count(*)::int FROM integrated_sheets WHERE round_id = '\(id)' AND performance_version = 1") == 1)
             let frozen = try await admin.get("/admin/rounds/\(id)/integrated").text
             #expect(frozen.contains("本轮已结束，以上数据随本轮固定"))

@@ -118,6 +118,15 @@ public func buildApplication(_ environment: ApplicationEnvironment) async throws
         )
     )
 
+    services.append(
+        ResultsWarmingService(
+            database: database,
+            results: ResultsController(results: ResultsRepository(database: database, forms: formRepository), rounds: rounds, views: views),
+            migrations: migrations,
+            logger: logger
+        )
+    )
+
     var app = Application(
         router: router,
         server: .http1(

@@ -15,8 +15,10 @@ public struct ResultsRepository: Sendable {
     let live: TimedCache<UUID, RoundResult>
     /// Final results as decoded from their snapshot, by round and the time the snapshot was
     /// stored (a reopened round's next close stores another): a province's snapshot is tens of
-    /// megabytes of JSON, read by every page of the round.
-    let final: TimedCache<FinalKey, Current>
+    /// megabytes of JSON, read by every page of the round. Shared by every repository of the
+    /// process, so that the pages find what `ResultsWarmingService` has read.
+    static let final = TimedCache<FinalKey, Current>(lifetime: .seconds(3600), capacity: 3)
+    var final: TimedCache<FinalKey, Current> { Self.final }
 
     struct FinalKey: Hashable, Sendable {
         let round: UUID
@@ -27,7 +29,6 @@ public struct ResultsRepository: Sendable {
         self.database = database
         self.forms = forms
         self.live = TimedCache(lifetime: liveLifetime, capacity: 16)
-        self.final = TimedCache(lifetime: .seconds(3600), capacity: 8)
     }
 
     /// A round's results as they stand, and whether they can still change.

@@ -278,6 +278,25 @@ public struct ResultsController: Sendable {
         return try views.page("integration", page, context: context)
     }
 
+    /// Reads a closed round's results and computes its diagnostic in both languages, unless
+    /// they are ready, so that nobody waits for them (`ResultsWarmingService`).
+    public func warm(roundID: UUID, logger: Logger) async throws {
+        guard let summary = try await rounds.round(roundID), summary.status == .closed,
+            let current = try await results.current(roundID: roundID, logger: logger), !current.provisional
+        else { return }
+        let round = RoundDetails(summary: summary, configuration: try await rounds.configuration(roundID) ?? RoundConfiguration())
+        let year = IntegratedSheets.performanceYear(round.configuration, roundYear: summary.year)
+        let version = try await performance.loads(year: year).first?.version
+        for language in Language.allCases {
+            let key = IntegrationPageKey(round: roundID, computedAt: current.computedAt, performanceVersion: version, language: language)
+            guard Self.integrationPages.value(for: key) == nil else { continue }
+            Self.integrationPages.store(
+                try await integrationPage(id: roundID, round: round, current: current, year: year, language: language),
+                for: key
+            )
+        }
+    }
+
     struct IntegrationPageKey: Hashable, Sendable {
         let round: UUID
         let computedAt: Date

@@ -1,0 +1,39 @@
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+
+/// Keeps the newest closed rounds' results read and their diagnostics computed. For a province
+/// (25,000 branches) reading a round's final snapshot takes about a second, and so would the
+/// first person to open its pages after a start or a close; this pays it in the background.
+public struct ResultsWarmingService: Service {
+    let database: Database
+    let results: ResultsController
+    let migrations: MigrationGate
+    let interval: Duration
+    let logger: Logger
+
+    /// How many of the newest closed rounds are kept ready (each costs memory in proportion to
+    /// its branches: about 70 MB for a province).
+    static let rounds = 2
+
+    public init(database: Database, results: ResultsController, migrations: MigrationGate, interval: Duration = .seconds(30), logger: Logger) {
+        self.database = database
+        self.results = results
+        self.migrations = migrations
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let database = self.database
+        let results = self.results
+        let logger = self.logger
+        await PeriodicWork(name: "results warming", migrations: migrations, interval: interval, logger: logger).run {
+            let newest = try await database.query(
+                "SELECT id FROM rounds WHERE status = \(RoundStatus.closed) ORDER BY closed_at DESC NULLS LAST LIMIT \(Self.rounds)"
+            ).map { try $0.decode(UUID.self) }
+            for round in newest { try await results.warm(roundID: round, logger: logger) }
+        }
+    }
+}
