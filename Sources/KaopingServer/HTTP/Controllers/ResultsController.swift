@@ -278,8 +278,8 @@ public struct ResultsController: Sendable {
         return try views.page("integration", page, context: context)
     }
 
-    /// Reads a closed round's results and computes its diagnostic in both languages, unless
-    /// they are ready, so that nobody waits for them (`ResultsWarmingService`).
+    /// Reads a closed round's results and integrated sheet and computes its diagnostic in both
+    /// languages, unless they are ready, so that nobody waits for them (`ResultsWarmingService`).
     public func warm(roundID: UUID, logger: Logger) async throws {
         guard let summary = try await rounds.round(roundID), summary.status == .closed,
             let current = try await results.current(roundID: roundID, logger: logger), !current.provisional
@@ -287,6 +287,10 @@ public struct ResultsController: Sendable {
         let round = RoundDetails(summary: summary, configuration: try await rounds.configuration(roundID) ?? RoundConfiguration())
         let year = IntegratedSheets.performanceYear(round.configuration, roundYear: summary.year)
         let version = try await performance.loads(year: year).first?.version
+        // Its frozen integrated sheet, decoded and kept.
+        _ = try await integrated.current(
+            roundID: roundID, roundYear: summary.year, configuration: round.configuration, results: current, logger: logger
+        )
         for language in Language.allCases {
             let key = IntegrationPageKey(round: roundID, computedAt: current.computedAt, performanceVersion: version, language: language)
             guard Self.integrationPages.value(for: key) == nil else { continue }
