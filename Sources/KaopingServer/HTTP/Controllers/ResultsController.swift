@@ -289,7 +289,11 @@ public struct ResultsController: Sendable {
         let version = try await performance.loads(year: year).first?.version
         // Its frozen integrated sheet, decoded and kept.
         _ = try await integrated.current(
-            roundID: roundID, roundYear: summary.year, configuration: round.configuration, results: current, logger: logger
+            roundID: roundID,
+            roundYear: summary.year,
+            configuration: round.configuration,
+            results: current,
+            logger: logger
         )
         for language in Language.allCases {
             let key = IntegrationPageKey(round: roundID, computedAt: current.computedAt, performanceVersion: version, language: language)
