@@ -146,17 +146,28 @@ public struct BranchHistoryRepository: Sendable {
     }
 
     public func assessments(code: String) async throws -> [Assessment] {
+        try await assessmentRows(code: code, covering: nil).map(\.assessment)
+    }
+
+    /// Every branch's assessments whose period includes the year, by branch code, for the downloads.
+    public func assessments(covering year: Int) async throws -> [(code: String, assessment: Assessment)] {
+        try await assessmentRows(code: nil, covering: year)
+    }
+
+    private func assessmentRows(code: String?, covering year: Int?) async throws -> [(code: String, assessment: Assessment)] {
         try await database.query(
             """
-            SELECT a.id, a.first_year, a.last_year, a.level, a.judgement, a.author_name, a.created_at, a.updated_at
+            SELECT b.code, a.id, a.first_year, a.last_year, a.level, a.judgement, a.author_name, a.created_at, a.updated_at
             FROM branch_assessments a JOIN branches b ON b.id = a.branch_id
-            WHERE b.code = \(code) ORDER BY a.last_year DESC, a.created_at DESC
+            WHERE (\(code)::text IS NULL OR b.code = \(code))
+              AND (\(year)::int IS NULL OR \(year) BETWEEN a.first_year AND a.last_year)
+            ORDER BY b.code, a.last_year DESC, a.created_at DESC
             """
         ).map { row in
-            let (id, first, last, level, judgement, author, created, updated) = try row.decode(
-                (UUID, Int, Int, Level, String, String, Date, Date).self
+            let (code, id, first, last, level, judgement, author, created, updated) = try row.decode(
+                (String, UUID, Int, Int, Level, String, String, Date, Date).self
             )
-            return Assessment(
+            let assessment = Assessment(
                 id: id,
                 firstYear: first,
                 lastYear: last,
@@ -166,34 +177,7 @@ public struct BranchHistoryRepository: Sendable {
                 createdAt: created,
                 updatedAt: updated
             )
-        }
-    }
-
-    /// Every branch's assessments whose period includes the year, by branch code, for the downloads.
-    public func assessments(covering year: Int) async throws -> [(code: String, assessment: Assessment)] {
-        try await database.query(
-            """
-            SELECT b.code, a.id, a.first_year, a.last_year, a.level, a.judgement, a.author_name, a.created_at, a.updated_at
-            FROM branch_assessments a JOIN branches b ON b.id = a.branch_id
-            WHERE \(year) BETWEEN a.first_year AND a.last_year ORDER BY b.code, a.last_year DESC, a.created_at DESC
-            """
-        ).map { row in
-            let (code, id, first, last, level, judgement, author, created, updated) = try row.decode(
-                (String, UUID, Int, Int, Level, String, String, Date, Date).self
-            )
-            return (
-                code,
-                Assessment(
-                    id: id,
-                    firstYear: first,
-                    lastYear: last,
-                    level: level,
-                    judgement: judgement,
-                    author: author,
-                    createdAt: created,
-                    updatedAt: updated
-                )
-            )
+            return (code, assessment)
         }
     }
 

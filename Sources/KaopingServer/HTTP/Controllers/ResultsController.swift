@@ -288,13 +288,7 @@ public struct ResultsController: Sendable {
         let year = IntegratedSheets.performanceYear(round.configuration, roundYear: summary.year)
         let version = try await performance.loads(year: year).first?.version
         // Its frozen integrated sheet, decoded and kept.
-        _ = try await integrated.current(
-            roundID: roundID,
-            roundYear: summary.year,
-            configuration: round.configuration,
-            results: current,
-            logger: logger
-        )
+        _ = try await integratedSheet(roundID, round, current, logger: logger)
         for language in Language.allCases {
             let key = IntegrationPageKey(round: roundID, computedAt: current.computedAt, performanceVersion: version, language: language)
             guard Self.integrationPages.value(for: key) == nil else { continue }
@@ -441,13 +435,7 @@ public struct ResultsController: Sendable {
         let header = ResultsHeader(round: round.summary, current: current)
         let settings = round.configuration.integrationSettings
         let weight = Shown.number(settings.partyWeight)
-        let sheet = try await integrated.current(
-            roundID: id,
-            roundYear: round.summary.year,
-            configuration: round.configuration,
-            results: current,
-            logger: context.logger
-        )
+        let sheet = try await integratedSheet(id, round, current, logger: context.logger)
         func row(_ row: IntegratedSheet.Row) -> IntegratedSheetPage.Row {
             IntegratedSheetPage.Row(
                 code: row.code,
@@ -514,13 +502,7 @@ public struct ResultsController: Sendable {
     @Sendable func integratedCSV(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (id, round, current) = try await load(context)
         guard
-            let sheet = try await integrated.current(
-                roundID: id,
-                roundYear: round.summary.year,
-                configuration: round.configuration,
-                results: current,
-                logger: context.logger
-            )
+            let sheet = try await integratedSheet(id, round, current, logger: context.logger)
         else { throw AppError.notFound }
         let kind = sheet.provisional ? "provisional" : "final"
         return .csvDownload(
@@ -575,13 +557,7 @@ public struct ResultsController: Sendable {
     /// The results as an Excel workbook, written to a temporary file and sent in pieces.
     @Sendable func resultsXLSX(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (id, round, current) = try await load(context)
-        let sheet = try await integrated.current(
-            roundID: id,
-            roundYear: round.summary.year,
-            configuration: round.configuration,
-            results: current,
-            logger: context.logger
-        )
+        let sheet = try await integratedSheet(id, round, current, logger: context.logger)
         let path = try await results.workbook(
             roundID: id,
             result: current.result,
@@ -643,6 +619,22 @@ public struct ResultsController: Sendable {
     /// Each branch's combined (party-building) score, by code, for reading beside its business.
     static func partyScores(_ result: RoundResult) -> [String: Double] {
         Dictionary(uniqueKeysWithValues: result.subjects.compactMap { subject in subject.combined.map { (subject.code, $0) } })
+    }
+
+    /// The round's integrated sheet with its own performance year and settings.
+    private func integratedSheet(
+        _ id: UUID,
+        _ round: RoundDetails,
+        _ current: ResultsRepository.Current,
+        logger: Logger
+    ) async throws -> IntegratedSheets.Current? {
+        try await integrated.current(
+            roundID: id,
+            roundYear: round.summary.year,
+            configuration: round.configuration,
+            results: current,
+            logger: logger
+        )
     }
 
     /// Best integrated score first; rows without one last, in their order.
