@@ -93,10 +93,10 @@ public struct DemoData: Sendable {
             // The first branch is strong every year, the last weak: the committee's lists have
             // someone on them. The fourth is good at party work and weak in its business (党建悬浮),
             // the ninth the other way round (重业务轻党建).
-            let fixed: [Int: (party: Double, business: Double)] = [0: (0.96, 0.9), codes.count - 1: (0.42, 0.5), 3: (0.9, 0.4), 8: (0.55, 0.95)]
+            let fixed: [Int: (party: Double, business: Double)] = [0: (0.96, 0.9), codes.count - 1: (0.3, 0.5), 3: (0.9, 0.4), 8: (0.55, 0.95)]
             let base = fixed[index]?.party ?? Double.random(in: 0.5...0.92, using: &random)
             let drift = fixed[index] == nil ? Double.random(in: -0.05...0.05, using: &random) : 0
-            quality[code] = years.indices.map { min(max(base + drift * Double($0 - years.count + 1), 0.4), 0.97) }
+            quality[code] = years.indices.map { min(max(base + drift * Double($0 - years.count + 1), 0.25), 0.97) }
             business[code] = fixed[index]?.business ?? min(max(base + Double.random(in: -0.25...0.25, using: &random), 0.35), 0.97)
         }
 
