@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import KaopingForms
 import Logging
 import Testing
 
@@ -87,6 +88,48 @@ struct PublicLinkTests {
             let capped = try await second.post("/p/\(code)", form: publicAnswers() + [("_key", other)])
             #expect(capped.status == .forbidden)
             #expect(capped.text.contains("已达到本轮的份数上限"))
+        }
+    }
+}
+
+extension PublicLinkTests {
+    /// Twenty answers at once against a cap of five: exactly five are kept, whatever the timing.
+    @Test func theCapHoldsUnderConcurrentAnswers() async throws {
+        try await TestApp.run { _, harness in
+            let code = try await round(harness, cap: 5)
+            let responses = ResponseRepository(database: harness.database)
+            let (target, _) = try #require(try await responses.publicTarget(code: code))
+            let form = try #require(try await FormRepository(database: harness.database).definition(id: target.formVersionID))
+            var answers: [String: Answer] = [:]
+            for item in form.items where item.type.hasOptions { answers[item.key] = .option(item.options[0].key) }
+            let record = answers
+            var logger = Logger(label: "test")
+            logger.logLevel = .critical
+            let quiet = logger
+            let outcomes = try await withThrowingTaskGroup(of: StoreOutcome.self) { group in
+                for _ in 0..<20 {
+                    group.addTask {
+                        try await responses.storePublicBallot(
+                            SubmissionRecord(
+                                target: target,
+                                submissionKey: RespondentController.newSubmissionKey(),
+                                answers: record,
+                                score: form.score(record),
+                                form: form
+                            ),
+                            logger: quiet
+                        )
+                    }
+                }
+                return try await group.reduce(into: [StoreOutcome]()) { $0.append($1) }
+            }
+            #expect(outcomes.filter { $0 == .stored }.count == 5)
+            #expect(outcomes.filter { $0 == .capReached }.count == 15)
+            // Waiting in the box, or already mixed into the responses by the server's scheduler.
+            let kept = try await harness.count(
+                "SELECT ((SELECT count(*) FROM ballot_box WHERE rater_group = 'public') + (SELECT count(*) FROM responses WHERE rater_group = 'public'))::int"
+            )
+            #expect(kept == 5)
         }
     }
 }

@@ -103,47 +103,64 @@ public struct ResponseRepository: Sendable {
     /// One statement for a public answer: the round is open, the branch has room under its cap,
     /// the submission key is claimed, the visit code (if the answer came with one) is burned,
     /// and the ballot dropped into the box; all of it or none.
+    ///
+    /// A branch with a cap is locked first, in the same transaction: the statement counts the
+    /// ballots in its own snapshot, so two answers counted at once would both see room for one.
+    /// After the lock, the statement's snapshot includes every answer committed before it.
+    /// Branches without a cap take no lock.
     private func storePublic(_ record: SubmissionRecord, visitCode: String?, logger: Logger) async throws -> StoreOutcome {
         let ballot = try Self.ballotJSON(record)
         let target = record.target
         let codeHash = visitCode.map { ByteBuffer(bytes: InvitationTokens.hash($0)) }
-        let rows = try await database.query(
-            """
-            WITH open_round AS (
-              SELECT 1 FROM rounds
-              WHERE id = \(target.roundID) AND status = \(RoundStatus.open) AND (closes_at IS NULL OR closes_at > now())
-            ), room AS (
-              SELECT 1 FROM round_branches rb
-              WHERE rb.round_id = \(target.roundID) AND rb.branch_id = \(target.branchID)
-                AND (rb.public_cap IS NULL OR rb.public_cap >
-                     (SELECT count(*) FROM responses WHERE round_id = rb.round_id AND branch_id = rb.branch_id AND rater_group = 'public')
-                   + (SELECT count(*) FROM ballot_box WHERE round_id = rb.round_id AND branch_id = rb.branch_id AND rater_group = 'public'))
-            ), claimed AS (
-              INSERT INTO submission_keys (key_hash, round_id, used_on)
-              SELECT sha256(convert_to(\(record.submissionKey), 'UTF8')), \(target.roundID), (now() AT TIME ZONE 'Asia/Shanghai')::date
-              FROM open_round, room
-              ON CONFLICT (key_hash) DO NOTHING
-              RETURNING 1
-            ), burned AS (
-              UPDATE visit_codes SET used = true
-              WHERE \(codeHash)::bytea IS NOT NULL AND code_hash = \(codeHash)::bytea
-                AND round_id = \(target.roundID) AND branch_id = \(target.branchID) AND NOT used
-                AND EXISTS (SELECT 1 FROM claimed)
-              RETURNING 1
-            ), dropped AS (
-              INSERT INTO ballot_box (round_id, branch_id, rater_group, form_version_id, submitted_on, ballot)
-              SELECT \(target.roundID), \(target.branchID), 'public', \(target.formVersionID),
-                     (now() AT TIME ZONE 'Asia/Shanghai')::date, \(ballot)::jsonb
-              FROM claimed
-              WHERE \(codeHash)::bytea IS NULL OR EXISTS (SELECT 1 FROM burned)
-              RETURNING 1
+        let counts = try await database.transaction(logger: logger) { connection -> (Int, Int, Int, Int) in
+            try await connection.execute(
+                """
+                SELECT 1 FROM round_branches
+                WHERE round_id = \(target.roundID) AND branch_id = \(target.branchID) AND public_cap IS NOT NULL
+                FOR UPDATE
+                """,
+                logger: logger
             )
-            SELECT (SELECT count(*) FROM open_round)::int, (SELECT count(*) FROM room)::int,
-                   (SELECT count(*) FROM claimed)::int, (SELECT count(*) FROM dropped)::int
-            """,
-            logger: logger
-        )
-        let (open, room, claimed, dropped) = try rows.first!.decode((Int, Int, Int, Int).self)
+            var counts = (0, 0, 0, 0)
+            for try await row in try await connection.query(
+                """
+                WITH open_round AS (
+                  SELECT 1 FROM rounds
+                  WHERE id = \(target.roundID) AND status = \(RoundStatus.open) AND (closes_at IS NULL OR closes_at > now())
+                ), room AS (
+                  SELECT 1 FROM round_branches rb
+                  WHERE rb.round_id = \(target.roundID) AND rb.branch_id = \(target.branchID)
+                    AND (rb.public_cap IS NULL OR rb.public_cap >
+                         (SELECT count(*) FROM responses WHERE round_id = rb.round_id AND branch_id = rb.branch_id AND rater_group = 'public')
+                       + (SELECT count(*) FROM ballot_box WHERE round_id = rb.round_id AND branch_id = rb.branch_id AND rater_group = 'public'))
+                ), claimed AS (
+                  INSERT INTO submission_keys (key_hash, round_id, used_on)
+                  SELECT sha256(convert_to(\(record.submissionKey), 'UTF8')), \(target.roundID), (now() AT TIME ZONE 'Asia/Shanghai')::date
+                  FROM open_round, room
+                  ON CONFLICT (key_hash) DO NOTHING
+                  RETURNING 1
+                ), burned AS (
+                  UPDATE visit_codes SET used = true
+                  WHERE \(codeHash)::bytea IS NOT NULL AND code_hash = \(codeHash)::bytea
+                    AND round_id = \(target.roundID) AND branch_id = \(target.branchID) AND NOT used
+                    AND EXISTS (SELECT 1 FROM claimed)
+                  RETURNING 1
+                ), dropped AS (
+                  INSERT INTO ballot_box (round_id, branch_id, rater_group, form_version_id, submitted_on, ballot)
+                  SELECT \(target.roundID), \(target.branchID), 'public', \(target.formVersionID),
+                         (now() AT TIME ZONE 'Asia/Shanghai')::date, \(ballot)::jsonb
+                  FROM claimed
+                  WHERE \(codeHash)::bytea IS NULL OR EXISTS (SELECT 1 FROM burned)
+                  RETURNING 1
+                )
+                SELECT (SELECT count(*) FROM open_round)::int, (SELECT count(*) FROM room)::int,
+                       (SELECT count(*) FROM claimed)::int, (SELECT count(*) FROM dropped)::int
+                """,
+                logger: logger
+            ).decode((Int, Int, Int, Int).self) { counts = row }
+            return counts
+        }
+        let (open, room, claimed, dropped) = counts
         if open == 0 { return .roundClosed }
         if room == 0 { return .capReached }
         if claimed == 0 { return .alreadyStored }
