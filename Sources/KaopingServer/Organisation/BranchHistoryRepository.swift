@@ -301,23 +301,3 @@ public struct BranchHistoryRepository: Sendable {
         return byCode.keys.sorted().compactMap { code in BranchRecord.watch(byCode[code]!, grades: grades).map { (code, $0) } }
     }
 }
-
-extension PerformanceRepository {
-    /// One branch's business score for a year, from the newest results (`Integration.businessScore`).
-    public func businessScore(year: Int, branchCode: String) async throws -> Double? {
-        let units = try await database.query(
-            """
-            SELECT r.score, r.headcount
-            FROM performance_results r
-            JOIN performance_loads l ON l.id = r.load_id
-            JOIN branches b ON b.id = r.branch_id
-            WHERE l.year = \(year) AND b.code = \(branchCode) AND r.score IS NOT NULL
-              AND l.version = (SELECT max(version) FROM performance_loads WHERE year = \(year))
-            """
-        ).map { row in
-            let (score, headcount) = try row.decode((Double, Int?).self)
-            return Integration.UnitScore(score: score, headcount: headcount)
-        }
-        return Integration.businessScore(units)
-    }
-}

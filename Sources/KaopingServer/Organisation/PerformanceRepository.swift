@@ -207,15 +207,15 @@ public struct PerformanceRepository: Sendable {
 
     /// Each branch's business score for a year, from its units' scores in the newest version
     /// (or the one given), weighted by headcount as `Integration.businessScore` says; branches
-    /// whose units have no score are absent.
-    public func businessScores(year: Int, version: Int? = nil) async throws -> [String: Double] {
+    /// whose units have no score are absent. `branchCode` keeps to one branch.
+    public func businessScores(year: Int, version: Int? = nil, branchCode: String? = nil) async throws -> [String: Double] {
         let rows = try await database.query(
             """
             SELECT b.code, r.score, r.headcount
             FROM performance_results r
             JOIN performance_loads l ON l.id = r.load_id
             JOIN branches b ON b.id = r.branch_id
-            WHERE l.year = \(year) AND r.score IS NOT NULL
+            WHERE l.year = \(year) AND r.score IS NOT NULL AND (\(branchCode)::text IS NULL OR b.code = \(branchCode))
               AND l.version = coalesce(\(version), (SELECT max(version) FROM performance_loads WHERE year = \(year)))
             """
         )
@@ -225,6 +225,16 @@ public struct PerformanceRepository: Sendable {
             units[code, default: []].append(.init(score: score, headcount: headcount))
         }
         return units.compactMapValues(Integration.businessScore)
+    }
+
+    /// One branch's business score for a year, from the newest results.
+    public func businessScore(year: Int, branchCode: String) async throws -> Double? {
+        try await businessScores(year: year, branchCode: branchCode)[branchCode]
+    }
+
+    /// The newest version loaded for a year; `nil` when none was.
+    public func newestVersion(year: Int) async throws -> Int? {
+        try await database.query("SELECT max(version) FROM performance_loads WHERE year = \(year)").first?.decode(Int?.self)
     }
 }
 

@@ -59,6 +59,15 @@ enum XLSXReader {
         return sheets
     }
 
+    /// Runs one part of the workbook through a parser's delegate and hands the delegate back.
+    /// A part that is not well-formed XML yields what was read before the fault.
+    static func read<Delegate: NSObject & XMLParserDelegate>(_ data: Data, with delegate: Delegate) -> Delegate {
+        let parser = XMLParser(data: data)
+        parser.delegate = delegate
+        _ = parser.parse()
+        return delegate
+    }
+
     /// The zero-based column of a cell reference such as "AB12".
     static func column(_ reference: String) -> Int? {
         var column = 0
@@ -89,10 +98,7 @@ private final class WorkbookParser: NSObject, XMLParserDelegate {
     var sheets: [(String, String)] = []
 
     static func parse(_ data: Data) -> [(name: String, relationship: String)] {
-        let delegate = WorkbookParser()
-        let parser = XMLParser(data: data)
-        parser.delegate = delegate
-        _ = parser.parse()
+        let delegate = XLSXReader.read(data, with: WorkbookParser())
         return delegate.sheets.map { (name: $0.0, relationship: $0.1) }
     }
 
@@ -110,10 +116,7 @@ private final class RelationshipsParser: NSObject, XMLParserDelegate {
     var targets: [String: String] = [:]
 
     static func parse(_ data: Data) -> [String: String] {
-        let delegate = RelationshipsParser()
-        let parser = XMLParser(data: data)
-        parser.delegate = delegate
-        _ = parser.parse()
+        let delegate = XLSXReader.read(data, with: RelationshipsParser())
         return delegate.targets
     }
 
@@ -132,10 +135,7 @@ private final class SharedStringsParser: NSObject, XMLParserDelegate {
     var inPhonetic = false
 
     static func parse(_ data: Data) -> [String] {
-        let delegate = SharedStringsParser()
-        let parser = XMLParser(data: data)
-        parser.delegate = delegate
-        _ = parser.parse()
+        let delegate = XLSXReader.read(data, with: SharedStringsParser())
         return delegate.strings
     }
 
@@ -178,10 +178,7 @@ private final class SheetParser: NSObject, XMLParserDelegate {
     }
 
     static func parse(_ data: Data, shared: [String]) -> [(number: Int, cells: [String])] {
-        let delegate = SheetParser(shared: shared)
-        let parser = XMLParser(data: data)
-        parser.delegate = delegate
-        _ = parser.parse()
+        let delegate = XLSXReader.read(data, with: SheetParser(shared: shared))
         return delegate.rows
     }
 

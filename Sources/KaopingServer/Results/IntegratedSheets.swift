@@ -42,7 +42,7 @@ public struct IntegratedSheets: Sendable {
         let year = Self.performanceYear(configuration, roundYear: roundYear)
         if !current.provisional {
             let stored = try await stored(roundID: roundID)
-            let newest = try await database.query("SELECT max(version) FROM performance_loads WHERE year = \(year)").first?.decode(Int?.self)
+            let newest = try await PerformanceRepository(database: database).newestVersion(year: year)
             if let stored {
                 let newer = newest.flatMap { $0 > (stored.performanceVersion ?? 0) ? $0 : nil }
                 return Current(sheet: stored, frozen: true, newerVersion: newer, provisional: false)

@@ -268,7 +268,7 @@ public struct ResultsController: Sendable {
         let year = IntegratedSheets.performanceYear(round.configuration, roundYear: round.summary.year)
         // A closed round's page changes only when its year's results are loaded again: it is
         // computed once per version (a province's takes a few hundred milliseconds).
-        let version = try await performance.loads(year: year).first?.version
+        let version = try await performance.newestVersion(year: year)
         let key = IntegrationPageKey(round: id, computedAt: current.computedAt, performanceVersion: version, language: language)
         if !current.provisional, let page = Self.integrationPages.value(for: key) {
             return try views.page("integration", page, context: context)
@@ -286,7 +286,7 @@ public struct ResultsController: Sendable {
         else { return }
         let round = RoundDetails(summary: summary, configuration: try await rounds.configuration(roundID) ?? RoundConfiguration())
         let year = IntegratedSheets.performanceYear(round.configuration, roundYear: summary.year)
-        let version = try await performance.loads(year: year).first?.version
+        let version = try await performance.newestVersion(year: year)
         // Its frozen integrated sheet, decoded and kept.
         _ = try await integratedSheet(roundID, round, current, logger: logger)
         for language in Language.allCases {

@@ -147,13 +147,17 @@ extension Charts {
         func x(_ index: Int) -> Double { years.count == 1 ? left + plotWidth / 2 : left + plotWidth * Double(index) / Double(years.count - 1) }
         func y(_ value: Double) -> Double { top + plotHeight * (1 - (min(max(value, floor), 100) - floor) / (100 - floor)) }
         let dashes = ["", " stroke-dasharray=\"6 4\"", " stroke-dasharray=\"2 3\"", " stroke-dasharray=\"8 3 2 3\""]
-        func marker(_ kind: Int, _ cx: Double, _ cy: Double) -> String {
+        /// A series' marker (circle, square, triangle), with its value for hover and screen readers.
+        func marker(_ kind: Int, _ cx: Double, _ cy: Double, title: String? = nil) -> String {
+            let label = title.map { "<title>\(HTMLEscape.escape($0))</title>" } ?? ""
             switch kind % 3 {
-            case 0: return "<circle cx=\"\(format(cx))\" cy=\"\(format(cy))\" r=\"3.5\" fill=\"#111\"/>"
-            case 1: return "<rect x=\"\(format(cx - 3.5))\" y=\"\(format(cy - 3.5))\" width=\"7\" height=\"7\" fill=\"#fff\" stroke=\"#111\"/>"
+            case 0: return "<circle cx=\"\(format(cx))\" cy=\"\(format(cy))\" r=\"3.5\" fill=\"#111\">\(label)</circle>"
+            case 1:
+                return
+                    "<rect x=\"\(format(cx - 3.5))\" y=\"\(format(cy - 3.5))\" width=\"7\" height=\"7\" fill=\"#fff\" stroke=\"#111\">\(label)</rect>"
             default:
                 return
-                    "<path d=\"M\(format(cx)) \(format(cy - 4.5)) L\(format(cx + 4)) \(format(cy + 3)) L\(format(cx - 4)) \(format(cy + 3)) Z\" fill=\"#555\"/>"
+                    "<path d=\"M\(format(cx)) \(format(cy - 4.5)) L\(format(cx + 4)) \(format(cy + 3)) L\(format(cx - 4)) \(format(cy + 3)) Z\" fill=\"#555\">\(label)</path>"
             }
         }
         var svg = """
@@ -194,11 +198,7 @@ extension Charts {
             }
             for (index, value) in line.values.enumerated() {
                 guard let value else { continue }
-                svg += marker(number, x(index), y(value)).replacingOccurrences(
-                    of: "/>",
-                    with:
-                        "><title>\(HTMLEscape.escape("\(line.name) \(years[index])：\(format(value))"))</title></\(number % 3 == 0 ? "circle" : number % 3 == 1 ? "rect" : "path")>"
-                )
+                svg += marker(number, x(index), y(value), title: "\(line.name) \(years[index])：\(format(value))")
             }
             let legendY = top + plotHeight + 34 + 18 * Double(number)
             svg +=
