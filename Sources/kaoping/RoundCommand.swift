@@ -30,11 +30,14 @@ func withRounds<Result: Sendable>(
     } catch {
         throw fail(error.description, code: 1)
     }
+    let secret = try invitationSecret(configuration)
     do {
         return try await withMigratedDatabase(configuration, logger: logger) { database in
             let forms = FormRepository(database: database)
             for form in catalog.forms { _ = try await forms.freeze(form) }
-            return try await body(RoundRepository(database: database, forms: catalog, audit: AuditLog(database: database)), logger)
+            // Closing a round opens the ballots still waiting in the box: the secret seals them.
+            let seal = BallotSeal(secret: secret)
+            return try await body(RoundRepository(database: database, forms: catalog, audit: AuditLog(database: database), seal: seal), logger)
         }
     } catch let error as RoundError {
         throw fail(error.description, code: 1)

@@ -59,7 +59,7 @@ struct ServeCommand: AsyncParsableCommand {
     static func seedDemo(configuration: KaopingConfiguration, database: Database, secret: [UInt8], logger: Logger) async {
         do {
             let catalog = try FormCatalog(directory: configuration.formsDirectory)
-            let demo = DemoData(database: database, catalog: catalog, tokens: InvitationTokens(secret: secret), hasher: PasswordHasher())
+            let demo = DemoData(database: database, catalog: catalog, secret: secret, hasher: PasswordHasher())
             guard let summary = try await demo.seedIfEmpty(publicBaseURL: configuration.publicBaseURL, logger: logger) else {
                 say("--demo: the database already has branches; no demo data added")
                 return

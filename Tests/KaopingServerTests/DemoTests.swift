@@ -12,7 +12,7 @@ struct DemoTests {
             let demo = DemoData(
                 database: harness.database,
                 catalog: catalog,
-                tokens: InvitationTokens(secret: TestApp.invitationSecret),
+                secret: TestApp.invitationSecret,
                 hasher: TestApp.hasher
             )
             var logger = Logger(label: "test")

@@ -19,7 +19,7 @@ extension TestHarness {
         let catalog = try FormCatalog(directory: TestDatabaseServer.repositoryRoot + "/forms")
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let rounds = RoundRepository(database: database, forms: catalog, audit: AuditLog(database: database))
+        let rounds = RoundRepository(database: database, forms: catalog, audit: AuditLog(database: database), seal: TestApp.ballotSeal)
         let round = try await rounds.create(RoundSpec(title: "邀请测试", year: 2026, closesAt: .now + 7 * 86400), actor: .commandLine, logger: logger)
         try await rounds.open(round, actor: .commandLine, logger: logger)
         let invitations = InvitationRepository(database: database, tokens: InvitationTokens(secret: TestApp.invitationSecret))
@@ -145,7 +145,12 @@ struct InvitationTests {
             var logger = Logger(label: "test")
             logger.logLevel = .critical
             let catalog = try FormCatalog(directory: TestDatabaseServer.repositoryRoot + "/forms")
-            let rounds = RoundRepository(database: harness.database, forms: catalog, audit: AuditLog(database: harness.database))
+            let rounds = RoundRepository(
+                database: harness.database,
+                forms: catalog,
+                audit: AuditLog(database: harness.database),
+                seal: TestApp.ballotSeal
+            )
             _ = try await rounds.close(round, actor: .commandLine, logger: logger)
             #expect(try await harness.count("SELECT count(*)::int FROM ballot_box") == 0)
             #expect(try await harness.count("SELECT count(*)::int FROM responses") == 8)
@@ -168,13 +173,13 @@ struct InvitationTests {
 
             // Transaction ids: responses carry the xmin of the batch they were mixed in; a batch
             // the mixer moved holds at least k = 5, and the rest came with the closing flush.
-            // Every used invitation was touched by the last move, so they share one xmin.
+            // No response was written by a transaction that burned an invitation.
             let batches = try await harness.database.query("SELECT count(*)::int FROM responses GROUP BY xmin::text ORDER BY 1 DESC").map {
                 try $0.decode(Int.self)
             }
             #expect(batches.count <= 2 && batches.reduce(0, +) == 8, "\(batches)")
             if batches.count == 2 { #expect(batches[0] >= 5) }
-            #expect(try await harness.count("SELECT count(DISTINCT xmin::text)::int FROM invitations WHERE used") == 1)
+            #expect(try await harness.count("SELECT count(*)::int FROM responses WHERE xmin::text IN (SELECT xmin::text FROM invitations)") == 0)
             #expect(try await harness.count("SELECT count(DISTINCT xmin::text)::int FROM answers") == batches.count)
 
             // Order: the responses' physical order is not the order of submission (member i
@@ -188,6 +193,96 @@ struct InvitationTests {
                 "SELECT m.staff_number FROM invitations i JOIN members m ON m.id = i.member_id ORDER BY i.ctid"
             ).map { try $0.decode(String.self) }
             #expect(invitationOrder.count == 8)
+        }
+    }
+}
+
+@Suite("The ballot mixer", .timeLimit(.minutes(2)))
+struct BallotMixerTests {
+    /// Submits one member's answers through their link.
+    static func answer(_ client: any TestClientProtocol, token: String) async throws {
+        var browser = Browser(client)
+        let key = try #require(try await browser.get("/s/\(token)").hidden("_key"))
+        #expect(try await browser.post("/s/\(token)", form: try memberAnswers() + [("_key", key)]).status == .ok)
+    }
+
+    /// The mixer moves nothing below the round's k (here 7, so a mixer that used the default 5
+    /// would fail), waits its pace between two mixes of a round, and only closing moves a
+    /// smaller rest. Two mixers at once (two instances) move a batch once.
+    @Test func neverFewerThanKAndNotBeforeItsPace() async throws {
+        // The app's own mixer looks once at start-up and then not for an hour: this test drives its own.
+        try await TestApp.run(configureEnvironment: { $0.schedulerInterval = .seconds(3600) }) { client, harness in
+            let (round, tokens) = try await harness.roundWithInvitations(members: 16)
+            try await harness.database.query("UPDATE rounds SET config = jsonb_set(config, '{anonymityThreshold}', '7') WHERE id = \(round)")
+            var logger = Logger(label: "test")
+            logger.logLevel = .critical
+            let pace = Duration.seconds(2)
+            let mixer = BallotBox(database: harness.database, seal: TestApp.ballotSeal, pace: pace)
+            let otherInstance = BallotBox(database: harness.database, seal: TestApp.ballotSeal, pace: pace)
+            func waiting() async throws -> Int { try await harness.count("SELECT count(*)::int FROM ballot_box") }
+
+            for token in tokens[0..<6] { try await Self.answer(client, token: token) }
+            #expect(try await mixer.mixFullRounds(logger: logger) == 0)
+            #expect(try await waiting() == 6)
+
+            try await Self.answer(client, token: tokens[6])
+            async let first = mixer.mixFullRounds(logger: logger)
+            async let second = otherInstance.mixFullRounds(logger: logger)
+            #expect(try await first + second == 7)
+            #expect(try await waiting() == 0)
+            #expect(try await harness.count("SELECT count(DISTINCT xmin::text)::int FROM responses") == 1)
+
+            // Seven more at once: the pace holds them back, then they move together.
+            for token in tokens[7..<14] { try await Self.answer(client, token: token) }
+            let mixedAt = ContinuousClock.now
+            #expect(try await mixer.mixFullRounds(logger: logger) == 0)
+            #expect(try await waiting() == 7)
+            try await Task.sleep(until: mixedAt + pace + .milliseconds(300))
+            #expect(try await mixer.mixFullRounds(logger: logger) == 7)
+
+            // Two more wait past the pace: below k they stay until the round closes.
+            for token in tokens[14..<16] { try await Self.answer(client, token: token) }
+            try await Task.sleep(for: pace + .milliseconds(300))
+            #expect(try await mixer.mixFullRounds(logger: logger) == 0)
+            #expect(try await waiting() == 2)
+            let catalog = try FormCatalog(directory: TestDatabaseServer.repositoryRoot + "/forms")
+            let rounds = RoundRepository(
+                database: harness.database,
+                forms: catalog,
+                audit: AuditLog(database: harness.database),
+                seal: TestApp.ballotSeal
+            )
+            #expect(try await rounds.close(round, actor: .commandLine, logger: logger))
+            #expect(try await waiting() == 0)
+            let batches = try await harness.database.query("SELECT count(*)::int FROM responses GROUP BY xmin::text ORDER BY 1").map {
+                try $0.decode(Int.self)
+            }
+            #expect(batches == [2, 7, 7])
+        }
+    }
+
+    /// A ballot sealed under another secret is not lost and not skipped: closing refuses, names
+    /// the cause, and leaves the ballot waiting for the right secret.
+    @Test func aBallotSealedUnderAnotherSecretStopsTheCloseAndStaysInTheBox() async throws {
+        try await TestApp.run { client, harness in
+            let (round, tokens) = try await harness.roundWithInvitations(members: 1)
+            try await BallotMixerTests.answer(client, token: tokens[0])
+            var logger = Logger(label: "test")
+            logger.logLevel = .critical
+            let catalog = try FormCatalog(directory: TestDatabaseServer.repositoryRoot + "/forms")
+            let otherSecret = BallotSeal(secret: Array("another secret of thirty-two b!!".utf8))
+            let wrong = RoundRepository(database: harness.database, forms: catalog, audit: AuditLog(database: harness.database), seal: otherSecret)
+            await #expect(throws: BallotSealError.self) { try await wrong.close(round, actor: .commandLine, logger: logger) }
+            #expect(try await harness.count("SELECT count(*)::int FROM ballot_box") == 1)
+            #expect(try await harness.count("SELECT count(*)::int FROM rounds WHERE status = 'open'") == 1)
+            let right = RoundRepository(
+                database: harness.database,
+                forms: catalog,
+                audit: AuditLog(database: harness.database),
+                seal: TestApp.ballotSeal
+            )
+            #expect(try await right.close(round, actor: .commandLine, logger: logger))
+            #expect(try await harness.count("SELECT count(*)::int FROM responses") == 1)
         }
     }
 }

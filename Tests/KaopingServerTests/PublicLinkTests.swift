@@ -20,7 +20,12 @@ struct PublicLinkTests {
         let catalog = try FormCatalog(directory: TestDatabaseServer.repositoryRoot + "/forms")
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let rounds = RoundRepository(database: harness.database, forms: catalog, audit: AuditLog(database: harness.database))
+        let rounds = RoundRepository(
+            database: harness.database,
+            forms: catalog,
+            audit: AuditLog(database: harness.database),
+            seal: TestApp.ballotSeal
+        )
         let id = try await rounds.create(
             RoundSpec(title: "群众测评", year: 2026, closesAt: .now + 7 * 86400, publicCap: cap),
             actor: .commandLine,
@@ -70,9 +75,12 @@ struct PublicLinkTests {
             #expect(stored == 3)
             // Nothing about the person is kept with the ballot.
             let ballots = try await harness.database.query(
-                "SELECT ballot::text FROM ballot_box UNION ALL SELECT dimension_scores::text FROM responses"
+                "SELECT encode(sealed, 'escape') FROM ballot_box UNION ALL SELECT dimension_scores::text FROM responses"
             ).map { try $0.decode(String.self) }
-            #expect(!ballots.contains { $0.contains("127.0.0.1") })
+            #expect(!ballots.isEmpty && !ballots.contains { $0.contains("127.0.0.1") })
+            // Waiting ballots are sealed: no answer reads in the box.
+            #expect(try await harness.count("SELECT count(*)::int FROM ballot_box WHERE ballot IS NOT NULL") == 0)
+            #expect(try await harness.count("SELECT count(*)::int FROM ballot_box WHERE position('score' in encode(sealed, 'escape')) > 0") == 0)
             #expect(try await browser.get("/p/nosuchcode").status == .notFound)
         }
     }
@@ -97,7 +105,7 @@ extension PublicLinkTests {
     @Test func theCapHoldsUnderConcurrentAnswers() async throws {
         try await TestApp.run { _, harness in
             let code = try await round(harness, cap: 5)
-            let responses = ResponseRepository(database: harness.database)
+            let responses = ResponseRepository(database: harness.database, seal: TestApp.ballotSeal)
             let (target, _) = try #require(try await responses.publicTarget(code: code))
             let form = try #require(try await FormRepository(database: harness.database).definition(id: target.formVersionID))
             var answers: [String: Answer] = [:]

@@ -11,7 +11,8 @@ extension TestHarness {
     /// The worked example of the scoring method (two branches), stored the way the server
     /// stores answers: an open round, responses (one public ballot still in the box) and
     /// evaluator sheets.
-    func workedExampleRound() async throws -> (round: UUID, rounds: RoundRepository) {
+    /// The worked example; one public ballot is left sealed in the box unless `mixed`.
+    func workedExampleRound(mixed: Bool = true) async throws -> (round: UUID, rounds: RoundRepository) {
         let database = self.database
         var logger = Logger(label: "test")
         logger.logLevel = .critical
@@ -24,7 +25,7 @@ extension TestHarness {
             """
         )
         let catalog = try FormCatalog(directory: TestDatabaseServer.repositoryRoot + "/forms")
-        let rounds = RoundRepository(database: database, forms: catalog, audit: AuditLog(database: database))
+        let rounds = RoundRepository(database: database, forms: catalog, audit: AuditLog(database: database), seal: TestApp.ballotSeal)
         let round = try await rounds.create(RoundSpec(title: "示例", year: 2026, closesAt: .now + 7 * 86400), actor: .commandLine, logger: logger)
         try await rounds.open(round, actor: .commandLine, logger: logger)
         let evaluator = try await createUser("pingshen", password: "sheets sheets", role: .evaluator)
@@ -33,12 +34,13 @@ extension TestHarness {
             for score in scores {
                 let satisfiedJSON = satisfied.map { $0 ? "true" : "false" } ?? "null"
                 if inBox {
+                    let ballot =
+                        "{\"score\":\(score),\"dimensions\":{\"thinking\":\(score)},\"straightLined\":false,\"satisfied\":\(satisfiedJSON),\"answers\":[]}"
+                    let sealed = ByteBuffer(bytes: try TestApp.ballotSeal.seal(ballot, roundID: round, group: group))
                     try await database.query(
                         """
-                        INSERT INTO ballot_box (round_id, branch_id, rater_group, form_version_id, submitted_on, ballot)
-                        SELECT \(round), b.id, \(group), g.form_version_id, current_date,
-                               jsonb_build_object('score', \(score)::float8, 'dimensions', jsonb_build_object('thinking', \(score)::float8),
-                                                  'straightLined', false, 'satisfied', \(satisfiedJSON)::jsonb, 'answers', '[]'::jsonb)
+                        INSERT INTO ballot_box (round_id, branch_id, rater_group, form_version_id, submitted_on, sealed)
+                        SELECT \(round), b.id, \(group), g.form_version_id, current_date, \(sealed)
                         FROM branches b, round_groups g WHERE b.code = \(branch) AND g.round_id = \(round) AND g.rater_group = \(group)
                         """
                     )
@@ -57,7 +59,7 @@ extension TestHarness {
         try await respond("b01", "members", [100, 90, 85, 80, 80, 75, 70, 20])
         try await respond("b01", "public", Array(repeating: 75, count: 8), satisfied: true)
         try await respond("b01", "public", Array(repeating: 75, count: 3), satisfied: false)
-        try await respond("b01", "public", [75], satisfied: false, inBox: true)  // not mixed yet: still counts
+        try await respond("b01", "public", [75], satisfied: false, inBox: true)  // sealed, waiting for the mixer
         try await respond("b02", "members", [90, 95])
         try await respond("b02", "public", Array(repeating: 90, count: 10))
 
@@ -89,7 +91,7 @@ extension TestHarness {
             failed: []
         )
         try await sheet("b02", lost: ["study": 5], earned: [:], failed: ["no_violations"])
-
+        if mixed { try await mixBallots(round: round) }
         return (round, rounds)
     }
 }
@@ -102,8 +104,12 @@ struct ResultsTests {
             let database = harness.database
             var logger = Logger(label: "test")
             logger.logLevel = .critical
-            let (round, rounds) = try await harness.workedExampleRound()
+            let (round, rounds) = try await harness.workedExampleRound(mixed: false)
             let results = ResultsRepository(database: database, forms: FormRepository(database: database))
+            // A ballot waiting in the box counts from its mix on: results move by whole batches.
+            let waiting = try #require(try await results.compute(roundID: round, logger: logger))
+            #expect(waiting.subjects.first { $0.code == "b01" }?.groups["public"]?.responses == 11)
+            #expect(try await harness.mixBallots(round: round) == 1)
             let live = try #require(try await results.compute(roundID: round, logger: logger))
             #expect(live.methodVersion == "v1")
             #expect(live.configurationHash.count == 64)
@@ -123,7 +129,7 @@ struct ResultsTests {
             #expect(b.organisationSheet?.failedBaselines == ["no_violations"])
             #expect(live.subjects.map(\.code) == ["b02", "b01"])
 
-            // Closing mixes the last ballot in and freezes the same figures, once.
+            // Closing freezes the same figures, once.
             #expect(try await rounds.close(round, actor: .commandLine, logger: logger))
             let stored = try await database.query(
                 "SELECT results::text, method_version, config_hash FROM result_snapshots WHERE round_id = \(round) AND kind = 'final'"
@@ -281,7 +287,7 @@ struct ResultsDownloadTests {
             #expect(answers.status == .ok)
             let answerLines = answers.text.dropFirst().components(separatedBy: "\r\n").filter { !$0.isEmpty }
             #expect(answerLines[0] == "答卷编号,支部编码,评价主体,日期,答卷得分,题目,选项,分值,数值,文字")
-            #expect(answerLines.count == 1 + 31)  // every stored response; the ballot still in the box is not a response yet
+            #expect(answerLines.count == 1 + 32)  // every stored response
             // A date, no time.
             #expect(answerLines.dropFirst().allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false)[3].count == 10 })
             #expect(!answers.text.contains("pingshen"))

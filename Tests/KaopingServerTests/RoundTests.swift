@@ -229,7 +229,12 @@ struct RoundTests {
                 "INSERT INTO members (staff_number, name, branch_id) SELECT 'm' || g, '党员', (SELECT id FROM branches WHERE code = 'b01') FROM generate_series(1, 4) g"
             )
             let catalog = try FormCatalog(directory: TestDatabaseServer.repositoryRoot + "/forms")
-            let rounds = RoundRepository(database: harness.database, forms: catalog, audit: AuditLog(database: harness.database))
+            let rounds = RoundRepository(
+                database: harness.database,
+                forms: catalog,
+                audit: AuditLog(database: harness.database),
+                seal: TestApp.ballotSeal
+            )
             var logger = Logger(label: "test")
             logger.logLevel = .critical
             let id = try await rounds.create(RoundSpec(title: "2026 年度考评", year: 2026), actor: .commandLine, logger: logger)

@@ -25,7 +25,12 @@ struct SheetTests {
             let catalog = try FormCatalog(directory: TestDatabaseServer.repositoryRoot + "/forms")
             var logger = Logger(label: "test")
             logger.logLevel = .critical
-            let rounds = RoundRepository(database: harness.database, forms: catalog, audit: AuditLog(database: harness.database))
+            let rounds = RoundRepository(
+                database: harness.database,
+                forms: catalog,
+                audit: AuditLog(database: harness.database),
+                seal: TestApp.ballotSeal
+            )
             let round = try await rounds.create(RoundSpec(title: "组织考评", year: 2026, closesAt: .now + 7 * 86400), actor: .commandLine, logger: logger)
             try await rounds.open(round, actor: .commandLine, logger: logger)
             let roundPath = "/admin/rounds/\(round.uuidString.lowercased())"

@@ -15,7 +15,12 @@ struct VisitCodeTests {
         let catalog = try FormCatalog(directory: TestDatabaseServer.repositoryRoot + "/forms")
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let rounds = RoundRepository(database: harness.database, forms: catalog, audit: AuditLog(database: harness.database))
+        let rounds = RoundRepository(
+            database: harness.database,
+            forms: catalog,
+            audit: AuditLog(database: harness.database),
+            seal: TestApp.ballotSeal
+        )
         let id = try await rounds.create(RoundSpec(title: "窗口测评", year: 2026, closesAt: .now + 7 * 86400), actor: .commandLine, logger: logger)
         try await rounds.open(id, actor: .commandLine, logger: logger)
         let code = try await harness.database.query(

@@ -17,12 +17,14 @@ public struct DemoData: Sendable {
     let database: Database
     let catalog: FormCatalog
     let tokens: InvitationTokens
+    let seal: BallotSeal
     let hasher: PasswordHasher
 
-    public init(database: Database, catalog: FormCatalog, tokens: InvitationTokens, hasher: PasswordHasher) {
+    public init(database: Database, catalog: FormCatalog, secret: [UInt8], hasher: PasswordHasher) {
         self.database = database
         self.catalog = catalog
-        self.tokens = tokens
+        self.tokens = InvitationTokens(secret: secret)
+        self.seal = BallotSeal(secret: secret)
         self.hasher = hasher
     }
 
@@ -134,7 +136,7 @@ public struct DemoData: Sendable {
 
         // Three earlier years, evaluated and closed, then this year's round, open for seven days.
         let audit = AuditLog(database: database)
-        let rounds = RoundRepository(database: database, forms: catalog, audit: audit)
+        let rounds = RoundRepository(database: database, forms: catalog, audit: audit, seal: seal)
         let invitations = InvitationRepository(database: database, tokens: tokens)
         var openRound: (id: UUID, firstUnused: String?, links: [InvitationLink], publicCode: String)?
         for (index, year) in years.enumerated() {
@@ -218,7 +220,7 @@ public struct DemoData: Sendable {
         logger: Logger
     ) async throws -> (firstUnused: String?, links: [InvitationLink], publicCode: String) {
         let invitations = InvitationRepository(database: database, tokens: tokens)
-        let responses = ResponseRepository(database: database)
+        let responses = ResponseRepository(database: database, seal: seal)
         let forms = FormRepository(database: database)
         let links = try await invitations.links(roundID: round)
         var firstUnused: String?
@@ -276,7 +278,7 @@ public struct DemoData: Sendable {
                 logger: logger
             )
         }
-        _ = try await BallotBox(database: database).mixFullRounds(logger: logger)
+        _ = try await BallotBox(database: database, seal: seal).mixFullRounds(logger: logger)
         return (firstUnused, links, branches[0].1)
     }
 

@@ -42,13 +42,16 @@ public enum StoreOutcome: Sendable, Equatable {
 
 public struct ResponseRepository: Sendable {
     let database: Database
+    /// Ballots are sealed before they leave the server (`BallotSeal`).
+    let seal: BallotSeal
     /// Targets are looked up for every page shown and every answer received; they change only
     /// when a round opens or closes, so a lookup is reused for a moment. Whether the round is
     /// still open is checked again, in the database, by the statement that stores an answer.
     let targets: TimedCache<String, RespondentTarget?>
 
-    public init(database: Database, targetLifetime: Duration = .seconds(2)) {
+    public init(database: Database, seal: BallotSeal, targetLifetime: Duration = .seconds(2)) {
         self.database = database
+        self.seal = seal
         self.targets = TimedCache(lifetime: targetLifetime)
     }
 
@@ -109,8 +112,8 @@ public struct ResponseRepository: Sendable {
     /// After the lock, the statement's snapshot includes every answer committed before it.
     /// Branches without a cap take no lock.
     private func storePublic(_ record: SubmissionRecord, visitCode: String?, logger: Logger) async throws -> StoreOutcome {
-        let ballot = try Self.ballotJSON(record)
         let target = record.target
+        let ballot = ByteBuffer(bytes: try seal.seal(try Self.ballotJSON(record), roundID: target.roundID, group: "public"))
         let codeHash = visitCode.map { ByteBuffer(bytes: InvitationTokens.hash($0)) }
         let counts = try await database.transaction(logger: logger) { connection -> (Int, Int, Int, Int) in
             try await connection.execute(
@@ -146,9 +149,9 @@ public struct ResponseRepository: Sendable {
                     AND EXISTS (SELECT 1 FROM claimed)
                   RETURNING 1
                 ), dropped AS (
-                  INSERT INTO ballot_box (round_id, branch_id, rater_group, form_version_id, submitted_on, ballot)
+                  INSERT INTO ballot_box (round_id, branch_id, rater_group, form_version_id, submitted_on, sealed)
                   SELECT \(target.roundID), \(target.branchID), 'public', \(target.formVersionID),
-                         (now() AT TIME ZONE 'Asia/Shanghai')::date, \(ballot)::jsonb
+                         (now() AT TIME ZONE 'Asia/Shanghai')::date, \(ballot)::bytea
                   FROM claimed
                   WHERE \(codeHash)::bytea IS NULL OR EXISTS (SELECT 1 FROM burned)
                   RETURNING 1
@@ -178,8 +181,8 @@ public struct ResponseRepository: Sendable {
     }
 
     public func storeBallot(_ record: SubmissionRecord, invitationToken: String, logger: Logger) async throws -> StoreOutcome {
-        let ballot = try Self.ballotJSON(record)
         let target = record.target
+        let ballot = ByteBuffer(bytes: try seal.seal(try Self.ballotJSON(record), roundID: target.roundID, group: "members"))
         let tokenHash = ByteBuffer(bytes: InvitationTokens.hash(invitationToken))
         let rows = try await database.query(
             """
@@ -198,9 +201,9 @@ public struct ResponseRepository: Sendable {
                 AND EXISTS (SELECT 1 FROM claimed)
               RETURNING branch_id
             ), dropped AS (
-              INSERT INTO ballot_box (round_id, branch_id, rater_group, form_version_id, submitted_on, ballot)
+              INSERT INTO ballot_box (round_id, branch_id, rater_group, form_version_id, submitted_on, sealed)
               SELECT \(target.roundID), burned.branch_id, 'members', \(target.formVersionID),
-                     (now() AT TIME ZONE 'Asia/Shanghai')::date, \(ballot)::jsonb
+                     (now() AT TIME ZONE 'Asia/Shanghai')::date, \(ballot)::bytea
               FROM burned
               RETURNING 1
             )

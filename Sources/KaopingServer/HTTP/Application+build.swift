@@ -30,7 +30,8 @@ public struct ApplicationEnvironment: Sendable {
     public var schedulerInterval: Duration = .seconds(1)
     /// Shortest time between two mixes of one round's ballot box.
     public var mixPace: Duration = .seconds(30)
-    /// The secret invitation tokens are derived from (see `InvitationTokens`).
+    /// The secret invitation tokens and the ballot key are derived from (see `InvitationTokens`
+    /// and `BallotSeal`).
     public var invitationSecret: [UInt8] = []
 
     public init(
@@ -71,7 +72,8 @@ public func buildApplication(_ environment: ApplicationEnvironment) async throws
     let formRepository = FormRepository(database: database)
 
     let audit = AuditLog(database: database)
-    let rounds = RoundRepository(database: database, forms: catalog, audit: audit)
+    let seal = BallotSeal(secret: environment.invitationSecret)
+    let rounds = RoundRepository(database: database, forms: catalog, audit: audit, seal: seal)
     let router = try buildRouter(
         environment: environment,
         dependencies: .init(
@@ -84,7 +86,7 @@ public func buildApplication(_ environment: ApplicationEnvironment) async throws
             expectedMigrations: Set(migrator.migrations.map(\.version)),
             catalog: catalog,
             forms: formRepository,
-            responses: ResponseRepository(database: database),
+            responses: ResponseRepository(database: database, seal: seal),
             organisation: OrganisationRepository(database: database),
             rounds: rounds,
             sheets: SheetRepository(database: database),
@@ -111,7 +113,7 @@ public func buildApplication(_ environment: ApplicationEnvironment) async throws
     services.append(
         RoundSchedulerService(
             rounds: rounds,
-            ballots: BallotBox(database: database, pace: environment.mixPace),
+            ballots: BallotBox(database: database, seal: seal, pace: environment.mixPace),
             migrations: migrations,
             interval: environment.schedulerInterval,
             logger: logger

@@ -2,79 +2,165 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// Anonymous ballots wait in the ballot box and move into the responses in shuffled batches.
+/// Anonymous ballots wait in the ballot box, sealed, and move into the responses in shuffled
+/// batches of at least k.
 ///
-/// A ballot is written in the same transaction that burns its invitation, so the two rows share
-/// a transaction id (`xmin`) while the ballot waits. Moving a batch of at least k ballots in one
-/// transaction, in random order and under fresh random ids, gives every response of the batch
-/// the same `xmin` and no order; touching the round's used invitations in the same transaction
-/// gives them all one `xmin` too. After that nothing ties a response to an invitation.
+/// A ballot is written in the same transaction that burns its invitation, and the write-ahead
+/// log keeps that transaction; the ballot is therefore sealed (`BallotSeal`), and only the
+/// mixer, which holds the server secret, opens it. A mix opens a batch, shuffles it with the
+/// system's secure generator and writes it as responses under fresh random ids in one
+/// transaction, touching nothing but the batch: the ballot box rows it deletes and the
+/// responses it writes. What the database files then tell about a member's ballot is which
+/// batch it went into (docs/privacy.md), and a mix costs the batch, whatever the round's size.
 public struct BallotBox: Sendable {
     let database: Database
-    /// The shortest time between two mixes of one round. A mix touches every used invitation
-    /// of the round, so its cost grows with the round; pacing keeps a busy round of 100,000
-    /// members from rewriting them every second. Ballots wait at most about this long once k
-    /// have arrived.
+    let seal: BallotSeal
+    /// The shortest time between two mixes of one round: ballots wait at most about this long
+    /// once k have arrived, and a busy round's batches are larger than k.
     let pace: Duration
+    /// The most ballots one mix moves, so that a box that filled while the mixer was away is
+    /// emptied in steps of bounded memory and time. The rest waits for the next mix.
+    static let largestBatch = 5000
 
-    public init(database: Database, pace: Duration = .seconds(30)) {
+    public init(database: Database, seal: BallotSeal, pace: Duration = .seconds(30)) {
         self.database = database
+        self.seal = seal
         self.pace = pace
     }
 
-    /// Mixes the ballots of every round that has at least its anonymity threshold waiting and
-    /// was not mixed within the pace.
+    /// Mixes the ballots of every open round that has at least its anonymity threshold waiting
+    /// and was not mixed within the pace.
     public func mixFullRounds(logger: Logger) async throws -> Int {
-        let pace = Double(pace.components.seconds) + Double(pace.components.attoseconds) / 1e18
         let due = try await database.query(
             """
             SELECT b.round_id FROM ballot_box b JOIN rounds r ON r.id = b.round_id
-            WHERE r.last_mixed_at IS NULL OR r.last_mixed_at <= now() - make_interval(secs => \(pace))
+            WHERE r.status = \(RoundStatus.open) AND (r.last_mixed_at IS NULL OR r.last_mixed_at <= now() - make_interval(secs => \(paceSeconds)))
             GROUP BY b.round_id, r.config
             HAVING count(*) >= greatest(coalesce((r.config->>'anonymityThreshold')::int, 5), 3)
             """
         ).map { try $0.decode(UUID.self) }
         var moved = 0
         for round in due {
-            moved += try await database.transaction(logger: logger) { connection in
-                try await Self.mix(roundID: round, connection: connection, logger: logger)
-            }
+            let started = ContinuousClock.now
+            let count = try await mix(roundID: round, logger: logger)
+            guard count > 0 else { continue }
+            moved += count
+            let elapsed = (ContinuousClock.now - started).components
+            let milliseconds = Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15
+            logger.info(
+                "ballots mixed into responses",
+                metadata: ["round": "\(round)", "ballots": "\(count)", "ms": "\(Int(milliseconds.rounded()))"]
+            )
         }
         return moved
     }
 
-    /// Moves all of a round's waiting ballots into the responses; used by the mixer and at close.
-    static func mix(roundID: UUID, connection: PostgresConnection, logger: Logger) async throws -> Int {
+    /// One mix of a round, if it is still due once its row is locked: at least k ballots, at
+    /// most `largestBatch`. Another instance's mixer may have taken the batch meanwhile; then
+    /// nothing moves.
+    func mix(roundID: UUID, logger: Logger) async throws -> Int {
+        let seal = self.seal
+        let pace = paceSeconds
+        do {
+            return try await database.transaction(logger: logger) { connection in
+                // NO KEY UPDATE: it serialises mixers and closing, and lets new ballots in (their
+                // foreign key takes a KEY SHARE lock on the round).
+                var threshold: Int?
+                for try await value in try await connection.query(
+                    """
+                    SELECT greatest(coalesce((config->>'anonymityThreshold')::int, 5), 3) FROM rounds
+                    WHERE id = \(roundID) AND status = \(RoundStatus.open)
+                      AND (last_mixed_at IS NULL OR last_mixed_at <= now() - make_interval(secs => \(pace)))
+                    FOR NO KEY UPDATE
+                    """,
+                    logger: logger
+                ).decode(Int.self) { threshold = value }
+                guard let threshold else { return 0 }
+                return try await Self.move(
+                    roundID: roundID,
+                    seal: seal,
+                    batch: .atLeast(threshold, atMost: Self.largestBatch),
+                    connection: connection,
+                    logger: logger
+                )
+            }
+        } catch is TooFewBallots {
+            return 0
+        }
+    }
+
+    /// Moves every ballot still waiting for the round, whatever their number; at close, in the
+    /// closing transaction.
+    static func flush(roundID: UUID, seal: BallotSeal, connection: PostgresConnection, logger: Logger) async throws -> Int {
+        try await move(roundID: roundID, seal: seal, batch: .all, connection: connection, logger: logger)
+    }
+
+    enum Batch {
+        case all
+        case atLeast(Int, atMost: Int)
+    }
+
+    private struct TooFewBallots: Error {}
+
+    private static func move(roundID: UUID, seal: BallotSeal, batch: Batch, connection: PostgresConnection, logger: Logger) async throws -> Int {
+        let limit: Int? =
+            switch batch {
+            case .all: nil
+            case .atLeast(_, let most): most
+            }
+        var entries: [String] = []
+        for try await (branch, group, formVersion, submittedOn, sealed, plain) in try await connection.query(
+            """
+            DELETE FROM ballot_box WHERE id IN (
+              SELECT id FROM ballot_box WHERE round_id = \(roundID) LIMIT \(limit ?? Int(Int32.max))
+            )
+            RETURNING branch_id, rater_group, form_version_id, to_char(submitted_on, 'YYYY-MM-DD'), sealed, ballot::text
+            """,
+            logger: logger
+        ).decode((UUID, String, UUID, String, ByteBuffer?, String?).self) {
+            // Ballots that waited in plaintext from before sealing existed move as they are.
+            let ballot = try sealed.map { try seal.open(Array($0.readableBytesView), roundID: roundID, group: group) } ?? plain ?? "{}"
+            entries.append(
+                "{\"branch_id\":\"\(branch.uuidString.lowercased())\",\"rater_group\":\"\(group)\",\"form_version_id\":\"\(formVersion.uuidString.lowercased())\",\"submitted_on\":\"\(submittedOn)\",\"ballot\":\(ballot)}"
+            )
+        }
+        if case .atLeast(let fewest, _) = batch, entries.count < fewest { throw TooFewBallots() }
+        guard !entries.isEmpty else { return 0 }
+        var generator = SystemRandomNumberGenerator()
+        entries.shuffle(using: &generator)
+        let batchJSON = "[" + entries.joined(separator: ",") + "]"
         var moved = 0
         for try await count in try await connection.query(
             """
-            WITH moved AS (
-              DELETE FROM ballot_box WHERE round_id = \(roundID) RETURNING *
-            ), shuffled AS MATERIALIZED (
-              SELECT gen_random_uuid() AS response_id, moved.* FROM moved ORDER BY random()
+            WITH batch AS MATERIALIZED (
+              SELECT gen_random_uuid() AS response_id, b.*
+              FROM jsonb_array_elements(\(batchJSON)::jsonb) WITH ORDINALITY AS e(entry, position),
+                   jsonb_to_record(e.entry) AS b(branch_id uuid, rater_group text, form_version_id uuid, submitted_on date, ballot jsonb)
+              ORDER BY e.position
             ), inserted AS (
               INSERT INTO responses (id, round_id, branch_id, rater_group, form_version_id, submitted_on, score, dimension_scores, straight_lined, satisfied)
-              SELECT response_id, round_id, branch_id, rater_group, form_version_id, submitted_on,
+              SELECT response_id, \(roundID), branch_id, rater_group, form_version_id, submitted_on,
                      (ballot->>'score')::float8, coalesce(ballot->'dimensions', '{}'::jsonb), coalesce((ballot->>'straightLined')::boolean, false),
                      (ballot->>'satisfied')::boolean
-              FROM shuffled
+              FROM batch
               RETURNING 1
             ), answered AS (
               INSERT INTO answers (response_id, item_key, option_key, number_value, text_value, points)
               SELECT s.response_id, a.item_key, a.option_key, a.number_value, a.text_value, a.points
-              FROM shuffled s, jsonb_to_recordset(s.ballot->'answers')
+              FROM batch s, jsonb_to_recordset(s.ballot->'answers')
                 AS a(item_key text, option_key text, number_value float8, text_value text, points float8)
               RETURNING 1
-            ), touched AS (
-              UPDATE invitations SET used = used WHERE round_id = \(roundID) AND used RETURNING 1
             ), paced AS (
               UPDATE rounds SET last_mixed_at = now() WHERE id = \(roundID) RETURNING 1
             )
-            SELECT (SELECT count(*)::int FROM inserted) + 0 * (SELECT count(*) FROM answered) + 0 * (SELECT count(*) FROM touched)
-                   + 0 * (SELECT count(*) FROM paced)
+            SELECT (SELECT count(*)::int FROM inserted) + 0 * (SELECT count(*) FROM answered) + 0 * (SELECT count(*) FROM paced)
             """,
             logger: logger
         ).decode(Int.self) { moved = count }
         return moved
+    }
+
+    private var paceSeconds: Double {
+        Double(pace.components.seconds) + Double(pace.components.attoseconds) / 1e18
     }
 }

@@ -285,19 +285,20 @@ public struct ResultsRepository: Sendable {
         )
     }
 
-    /// Responses and the ballots still waiting in the box, each with its dimension scores in
-    /// the order of `dimensionKeys` (NaN where a dimension was not scored).
+    /// The round's mixed responses, each with its dimension scores in the order of
+    /// `dimensionKeys` (NaN where a dimension was not scored).
+    ///
+    /// Ballots still waiting in the box are sealed and count from their mix on: results then
+    /// move by whole batches of at least k, so watching them while one person answers shows
+    /// nothing of that person's answers (docs/privacy.md).
     static func responsesQuery(roundID: UUID, group: RoundConfiguration.RaterGroup, dimensionKeys: [String]) -> PostgresQuery {
         var binds = PostgresBindings()
         binds.append(roundID)
         binds.append(group.rawValue)
         var responseDimensions: [String] = []
-        var ballotDimensions: [String] = []
         for key in dimensionKeys {
             binds.append(key)
-            let placeholder = "$\(binds.count)"
-            responseDimensions.append("coalesce((dimension_scores->>\(placeholder))::float8, 'NaN')")
-            ballotDimensions.append("coalesce((ballot->'dimensions'->>\(placeholder))::float8, 'NaN')")
+            responseDimensions.append("coalesce((dimension_scores->>$\(binds.count))::float8, 'NaN')")
         }
         return PostgresQuery(
             unsafeSQL: """
@@ -305,15 +306,9 @@ public struct ResultsRepository: Sendable {
                   SELECT branch_id, (row_number() OVER (ORDER BY branch_id) - 1)::int AS position
                   FROM round_branches WHERE round_id = $1
                 )
-                SELECT n.position, a.score, a.dimensions, a.straight_lined, a.satisfied
-                FROM (
-                  SELECT branch_id, score, ARRAY[\(responseDimensions.joined(separator: ", "))]::float8[] AS dimensions, straight_lined, satisfied
-                  FROM responses WHERE round_id = $1 AND rater_group = $2
-                  UNION ALL
-                  SELECT branch_id, (ballot->>'score')::float8, ARRAY[\(ballotDimensions.joined(separator: ", "))]::float8[],
-                         coalesce((ballot->>'straightLined')::boolean, false), (ballot->>'satisfied')::boolean
-                  FROM ballot_box WHERE round_id = $1 AND rater_group = $2
-                ) a JOIN numbered n ON n.branch_id = a.branch_id
+                SELECT n.position, a.score, ARRAY[\(responseDimensions.joined(separator: ", "))]::float8[], a.straight_lined, a.satisfied
+                FROM responses a JOIN numbered n ON n.branch_id = a.branch_id
+                WHERE a.round_id = $1 AND a.rater_group = $2
                 """,
             binds: binds
         )

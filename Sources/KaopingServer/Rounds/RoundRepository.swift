@@ -11,11 +11,14 @@ public struct RoundRepository: Sendable {
     let audit: AuditLog
     /// Frozen form versions, for scoring a round at close.
     let frozenForms: FormRepository
+    /// Opens the ballots still waiting in the box when the round closes.
+    let seal: BallotSeal
 
-    public init(database: Database, forms: FormCatalog, audit: AuditLog, frozenForms: (FormRepository)? = nil) {
+    public init(database: Database, forms: FormCatalog, audit: AuditLog, seal: BallotSeal, frozenForms: (FormRepository)? = nil) {
         self.database = database
         self.forms = forms
         self.audit = audit
+        self.seal = seal
         self.frozenForms = frozenForms ?? FormRepository(database: database)
     }
 
@@ -272,7 +275,7 @@ public struct RoundRepository: Sendable {
         ) { stamped = true }
         guard stamped else { return false }
         // Ballots still waiting in the box join the responses, shuffled, whatever their number.
-        _ = try await BallotBox.mix(roundID: id, connection: connection, logger: logger)
+        _ = try await BallotBox.flush(roundID: id, seal: seal, connection: connection, logger: logger)
         // The final results, computed in this transaction from everything it has just mixed
         // in, stored once (docs/scoring.md).
         guard let result = try await ResultsRepository.compute(roundID: id, forms: frozenForms, connection: connection, logger: logger) else {

@@ -26,8 +26,7 @@ public struct RoundSchedulerService: Service {
         await PeriodicWork(name: "round scheduling", migrations: migrations, interval: interval, logger: logger).run {
             let (opened, closed) = try await rounds.runDue(logger: logger)
             // Ballots move into the responses once a round has k of them waiting.
-            let mixed = try await ballots.mixFullRounds(logger: logger)
-            if mixed > 0 { logger.debug("mixed ballots into responses", metadata: ["count": "\(mixed)"]) }
+            _ = try await ballots.mixFullRounds(logger: logger)
             for id in opened { logger.info("round opened on schedule", metadata: ["round": "\(id)"]) }
             for id in closed { logger.info("round closed on schedule", metadata: ["round": "\(id)"]) }
         }

@@ -84,7 +84,7 @@ struct TestHarness: Sendable {
         quiet.logLevel = .critical
         let logger = quiet
         return try await database.transaction(logger: logger) { connection in
-            try await BallotBox.mix(roundID: round, connection: connection, logger: logger)
+            try await BallotBox.flush(roundID: round, seal: TestApp.ballotSeal, connection: connection, logger: logger)
         }
     }
 
@@ -96,6 +96,7 @@ struct TestHarness: Sendable {
 enum TestApp {
     static let hasher = PasswordHasher(cost: 4)
     static let invitationSecret: [UInt8] = Array("a test secret that is 32 bytes!!".utf8)
+    static let ballotSeal = BallotSeal(secret: invitationSecret)
 
     static func configuration(for url: DatabaseURL) -> KaopingConfiguration {
         var configuration = KaopingConfiguration(port: 0, databaseURL: url)

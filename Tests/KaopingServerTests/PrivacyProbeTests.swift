@@ -1,0 +1,111 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Testing
+
+@testable import KaopingServer
+
+/// Reads the database the way its owner, a backup or a copy of the write-ahead log could, after
+/// a round answered through invitation links (docs/privacy.md, "Tested").
+@Suite("What the database files tell", .timeLimit(.minutes(3)))
+struct PrivacyProbeTests {
+    @Test func noBallotLiesBesideItsInvitationInTablesFilesOrTheWriteAheadLog() async throws {
+        try await TestApp.run { client, harness in
+            let database = harness.database
+            let start = try await database.query("SELECT pg_current_wal_insert_lsn()::text").first!.decode(String.self)
+            let (round, tokens) = try await harness.roundWithInvitations(members: 12)
+            // Every member writes a comment nobody else could: the probe looks for these bytes.
+            let tag = "probe-" + UUID().uuidString.prefix(8).lowercased()
+            let comments = tokens.indices.map { "\(tag)-\(String(format: "%02d", $0))" }
+            for (index, token) in tokens.enumerated() {
+                var browser = Browser(client)
+                let key = try #require(try await browser.get("/s/\(token)").hidden("_key"))
+                let thanks = try await browser.post("/s/\(token)", form: try memberAnswers(comment: comments[index]) + [("_key", key)])
+                #expect(thanks.status == .ok)
+            }
+            // What waits in the box is sealed.
+            #expect(try await harness.count("SELECT count(*)::int FROM ballot_box WHERE ballot IS NOT NULL") == 0)
+            #expect(try await harness.count("SELECT count(*)::int FROM ballot_box WHERE position(convert_to('\(tag)', 'UTF8') in sealed) > 0") == 0)
+
+            var logger = Logger(label: "test")
+            logger.logLevel = .critical
+            let catalog = try FormCatalog(directory: TestDatabaseServer.repositoryRoot + "/forms")
+            let rounds = RoundRepository(database: database, forms: catalog, audit: AuditLog(database: database), seal: TestApp.ballotSeal)
+            #expect(try await rounds.close(round, actor: .commandLine, logger: logger))
+            #expect(try await harness.count("SELECT count(*)::int FROM responses") == 12)
+
+            // Everything written so far, on disk: tables and log.
+            try await database.query("CHECKPOINT")
+            let end = try await database.query("SELECT pg_current_wal_flush_lsn()::text").first!.decode(String.self)
+            let dataDirectory = try await database.query("SELECT current_setting('data_directory')").first!.decode(String.self)
+            let (segmentSize, pageSize) = try await database.query(
+                "SELECT setting::bigint, current_setting('wal_block_size')::bigint FROM pg_settings WHERE name = 'wal_segment_size'"
+            ).first!.decode((Int, Int).self)
+            let databaseOID = try await harness.count("SELECT oid::int FROM pg_database WHERE datname = current_database()")
+            func relation(_ table: String) async throws -> String {
+                "/\(databaseOID)/\(try await harness.count("SELECT pg_relation_filenode('\(table)')::int"))"
+            }
+            let invitations = try await relation("invitations")
+            let ballotBox = try await relation("ballot_box")
+
+            // 1. The write-ahead log. The transactions that burned an invitation also dropped the
+            // ballot into the box (the probe sees those inserts), and no byte of any of their
+            // records holds an answer. The mixer's transactions do hold the answers, as plain
+            // responses: the same search finds them there.
+            var log = try await WriteAheadLog.read(
+                dataDirectory: dataDirectory,
+                from: start,
+                to: end,
+                segmentSize: UInt64(segmentSize),
+                pageSize: UInt64(pageSize)
+            )
+            let burning = Set(log.records.filter { $0.relations.contains { $0.hasSuffix(invitations) } && $0.transaction != 0 }.map(\.transaction))
+            let ballotDrops = log.records.filter { burning.contains($0.transaction) && $0.relations.contains { $0.hasSuffix(ballotBox) } }
+            #expect(ballotDrops.count >= 12, "the log shows the ballots dropped beside the invitations")
+            let needle = Data(tag.utf8)
+            var answersBesideAnInvitation = 0
+            var answersElsewhere = 0
+            for record in log.records where record.transaction != 0 {
+                guard try log.bytes(of: record).range(of: needle) != nil else { continue }
+                if burning.contains(record.transaction) { answersBesideAnInvitation += 1 } else { answersElsewhere += 1 }
+            }
+            #expect(answersBesideAnInvitation == 0)
+            #expect(answersElsewhere >= 1, "the search finds the answers where they are written in plain")
+
+            // 2. Every table: the comments are in the answers and nowhere else.
+            let tables = try await database.query(
+                "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"
+            ).map { try $0.decode(String.self) }
+            #expect(tables.contains("ballot_box") && tables.contains("invitations"))
+            for table in tables {
+                let holding = try await harness.count("SELECT count(*)::int FROM \"\(table)\" t WHERE t::text LIKE '%\(tag)%'")
+                #expect(holding == (table == "answers" ? 12 : 0), "\(table)")
+            }
+
+            // 3. The files themselves, dead rows included: the box's file and the invitations'
+            // hold no answer; the answers' file holds all of them.
+            func file(_ table: String) async throws -> Data {
+                let path = try await database.query("SELECT pg_relation_filepath(\(table))").first!.decode(String.self)
+                return try #require(FileManager.default.contents(atPath: dataDirectory + "/" + path))
+            }
+            #expect(try await file("ballot_box").range(of: needle) == nil)
+            #expect(try await file("invitations").range(of: needle) == nil)
+            let answersFile = try await file("answers")
+            #expect(comments.allSatisfy { answersFile.range(of: Data($0.utf8)) != nil })
+
+            // 4. System columns. A response was written by a mix, never by the transaction that
+            // burned an invitation; every mix but the closing one moved at least k = 5; the
+            // responses' physical order is not the order of answering.
+            #expect(try await harness.count("SELECT count(*)::int FROM responses WHERE xmin::text IN (SELECT xmin::text FROM invitations)") == 0)
+            let batches = try await database.query("SELECT count(*)::int FROM responses GROUP BY xmin::text ORDER BY 1").map {
+                try $0.decode(Int.self)
+            }
+            #expect(batches.reduce(0, +) == 12 && batches.dropFirst().allSatisfy { $0 >= 5 }, "\(batches)")
+            let storedOrder = try await database.query(
+                "SELECT a.text_value FROM responses r JOIN answers a ON a.response_id = r.id AND a.item_key = 'works_well' ORDER BY r.ctid"
+            ).map { try $0.decode(String.self) }
+            #expect(Set(storedOrder) == Set(comments))
+            #expect(storedOrder != comments)
+        }
+    }
+}
