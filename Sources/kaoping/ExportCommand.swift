@@ -93,10 +93,15 @@ struct ExportResponses: AsyncParsableCommand {
         let id = try roundID(export.round)
         let language: Language = export.english ? .english : .chinese
         let output = try OutputFile(export.out)
-        try await withRounds(export.options) { rounds, logger in
-            try await ResponsesExport.csv(roundID: id, database: rounds.database, language: language, logger: logger) { chunk in
+        let found = try await withRounds(export.options) { rounds, logger in
+            let results = ResultsRepository(database: rounds.database, forms: FormRepository(database: rounds.database))
+            guard let current = try await results.current(roundID: id, logger: logger) else { return false }
+            try await ResponsesExport.csv(roundID: id, result: current.result, database: rounds.database, language: language, logger: logger) {
+                chunk in
                 output.write(chunk)
             }
+            return true
         }
+        guard found else { throw fail("no round \(export.round)", code: 1) }
     }
 }

@@ -27,7 +27,8 @@ struct ResultsCommand: AsyncParsableCommand {
             let start = clock.now
             guard let input = try await results.input(roundID: id, logger: logger) else { return nil }
             let loaded = clock.now
-            let result = Aggregation.run(input)
+            // What leaves the server has the anonymity threshold applied, here as on every page.
+            let result = Aggregation.run(input).disclosed
             let computed = clock.now
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]

@@ -208,7 +208,8 @@ struct BallotMixerTests {
 
     /// The mixer moves nothing below the round's k (here 7, so a mixer that used the default 5
     /// would fail), waits its pace between two mixes of a round, and only closing moves a
-    /// smaller rest. Two mixers at once (two instances) move a batch once.
+    /// smaller rest. Two mixers at once (two instances) move a batch once. Time is moved by
+    /// moving the round's last mix back, so that a slow machine cannot pass the pace by itself.
     @Test func neverFewerThanKAndNotBeforeItsPace() async throws {
         // The app's own mixer looks once at start-up and then not for an hour: this test drives its own.
         try await TestApp.run(configureEnvironment: { $0.schedulerInterval = .seconds(3600) }) { client, harness in
@@ -216,10 +217,12 @@ struct BallotMixerTests {
             try await harness.database.query("UPDATE rounds SET config = jsonb_set(config, '{anonymityThreshold}', '7') WHERE id = \(round)")
             var logger = Logger(label: "test")
             logger.logLevel = .critical
-            let pace = Duration.seconds(2)
-            let mixer = BallotBox(database: harness.database, seal: TestApp.ballotSeal, pace: pace)
-            let otherInstance = BallotBox(database: harness.database, seal: TestApp.ballotSeal, pace: pace)
+            let mixer = BallotBox(database: harness.database, seal: TestApp.ballotSeal, pace: .seconds(30))
+            let otherInstance = BallotBox(database: harness.database, seal: TestApp.ballotSeal, pace: .seconds(30))
             func waiting() async throws -> Int { try await harness.count("SELECT count(*)::int FROM ballot_box") }
+            func paceGoesBy() async throws {
+                try await harness.database.query("UPDATE rounds SET last_mixed_at = last_mixed_at - interval '30 seconds' WHERE id = \(round)")
+            }
 
             for token in tokens[0..<6] { try await Self.answer(client, token: token) }
             #expect(try await mixer.mixFullRounds(logger: logger) == 0)
@@ -231,18 +234,18 @@ struct BallotMixerTests {
             #expect(try await first + second == 7)
             #expect(try await waiting() == 0)
             #expect(try await harness.count("SELECT count(DISTINCT xmin::text)::int FROM responses") == 1)
+            #expect(try await harness.count("SELECT count(*)::int FROM rounds WHERE last_mixed_at > now() - interval '10 seconds'") == 1)
 
             // Seven more at once: the pace holds them back, then they move together.
             for token in tokens[7..<14] { try await Self.answer(client, token: token) }
-            let mixedAt = ContinuousClock.now
             #expect(try await mixer.mixFullRounds(logger: logger) == 0)
             #expect(try await waiting() == 7)
-            try await Task.sleep(until: mixedAt + pace + .milliseconds(300))
+            try await paceGoesBy()
             #expect(try await mixer.mixFullRounds(logger: logger) == 7)
 
             // Two more wait past the pace: below k they stay until the round closes.
             for token in tokens[14..<16] { try await Self.answer(client, token: token) }
-            try await Task.sleep(for: pace + .milliseconds(300))
+            try await paceGoesBy()
             #expect(try await mixer.mixFullRounds(logger: logger) == 0)
             #expect(try await waiting() == 2)
             let catalog = try FormCatalog(directory: TestDatabaseServer.repositoryRoot + "/forms")

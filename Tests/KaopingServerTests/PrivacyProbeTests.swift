@@ -12,7 +12,12 @@ struct PrivacyProbeTests {
     @Test func noBallotLiesBesideItsInvitationInTablesFilesOrTheWriteAheadLog() async throws {
         try await TestApp.run { client, harness in
             let database = harness.database
-            let start = try await database.query("SELECT pg_current_wal_insert_lsn()::text").first!.decode(String.self)
+            // A replication slot keeps the cluster from recycling this test's log while other
+            // tests checkpoint; it goes when the test ends.
+            let slot = "probe_" + UUID().uuidString.prefix(8).lowercased()
+            let start = try await database.query("SELECT lsn::text FROM pg_create_physical_replication_slot(\(slot), true)").first!.decode(
+                String.self
+            )
             let (round, tokens) = try await harness.roundWithInvitations(members: 12)
             // Every member writes a comment nobody else could: the probe looks for these bytes.
             let tag = "probe-" + UUID().uuidString.prefix(8).lowercased()
@@ -106,6 +111,7 @@ struct PrivacyProbeTests {
             ).map { try $0.decode(String.self) }
             #expect(Set(storedOrder) == Set(comments))
             #expect(storedOrder != comments)
+            try await database.query("SELECT pg_drop_replication_slot(\(slot))")
         }
     }
 }

@@ -61,7 +61,7 @@ public struct BranchHistoryRepository: Sendable {
             let (year, title, configJSON, subjectJSON, ranked, memberForm, memberFormVersion, frozenBusiness, roundID) = try row.decode(
                 (Int, String, String, String, Int, String?, UUID?, Double?, UUID).self
             )
-            guard let subject = try? decoder.decode(SubjectResult.self, from: Data(subjectJSON.utf8)) else { continue }
+            guard let subject = (try? decoder.decode(SubjectResult.self, from: Data(subjectJSON.utf8)))?.disclosed else { continue }
             let members = subject.groups["members"]
             let configuration = RoundRepository.configuration(json: configJSON)
             let entry = BranchRecord.Year(
@@ -73,7 +73,7 @@ public struct BranchHistoryRepository: Sendable {
                 ranked: ranked,
                 belowQuorum: subject.status == .incomplete,
                 groups: subject.groups.compactMapValues(\.score),
-                dimensions: members?.breakdownShown == true ? members?.dimensions ?? [:] : [:],
+                dimensions: members?.dimensions ?? [:],
                 businessScore: frozenBusiness,
                 memberForm: memberForm
             )

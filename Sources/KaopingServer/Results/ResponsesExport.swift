@@ -1,11 +1,13 @@
 import Foundation
+import KaopingAggregation
 import Logging
 import PostgresNIO
 
 /// The raw anonymous answers of a round as CSV, one line per answer: a response's random id,
 /// its branch, rater group and date, and the answer. Nothing that identifies a person, no
-/// time of day. Streamed from the database in chunks, so memory stays flat however large
-/// the round.
+/// time of day; a branch's group below the anonymity threshold is left out whole
+/// (`RoundResult.groupsWithBreakdown`). Streamed from the database in chunks, so memory stays
+/// flat however large the round.
 public enum ResponsesExport {
     static let columns = [
         "col_response", "col_branch_code", "col_group", "col_date", "col_response_score", "col_answer_item", "col_option", "col_points",
@@ -20,6 +22,7 @@ public enum ResponsesExport {
     /// the header), each about `chunkSize` bytes.
     public static func csv(
         roundID: UUID,
+        result: RoundResult,
         database: Database,
         language: Language,
         logger: Logger,
@@ -27,12 +30,13 @@ public enum ResponsesExport {
         write: (String) async throws -> Void
     ) async throws {
         var chunk = "\u{FEFF}" + CSVWriter.row(header(language))
+        let shown = result.groupsWithBreakdown.sorted()
         try await database.withStreamingConnection { connection in
             let rows = try await connection.query(
                 """
                 SELECT r.id, b.code, r.rater_group, r.submitted_on::text, r.score, a.item_key, a.option_key, a.points, a.number_value, a.text_value
                 FROM responses r JOIN branches b ON b.id = r.branch_id LEFT JOIN answers a ON a.response_id = r.id
-                WHERE r.round_id = \(roundID)
+                WHERE r.round_id = \(roundID) AND b.code || '/' || r.rater_group = ANY(\(shown))
                 ORDER BY b.code, r.rater_group, r.id, a.item_key
                 """,
                 logger: logger

@@ -31,7 +31,8 @@ public struct ResultsRepository: Sendable {
         self.live = TimedCache(lifetime: liveLifetime, capacity: 16)
     }
 
-    /// A round's results as they stand, and whether they can still change.
+    /// A round's results as they stand, and whether they can still change. The result is the
+    /// one every output shows: with the anonymity threshold applied (`RoundResult.disclosed`).
     public struct Current: Sendable {
         public let result: RoundResult
         public let provisional: Bool
@@ -51,13 +52,13 @@ public struct ResultsRepository: Sendable {
             ).first,
                 let result = try? JSONDecoder().decode(RoundResult.self, from: Data(try row.decode(String.self).utf8))
             {
-                let current = Current(result: result, provisional: false, computedAt: stored)
+                let current = Current(result: result.disclosed, provisional: false, computedAt: stored)
                 final.store(current, for: key)
                 return current
             }
         }
         if let cached = live.value(for: roundID) { return Current(result: cached, provisional: true, computedAt: .now) }
-        guard let result = try await compute(roundID: roundID, logger: logger) else { return nil }
+        guard let result = try await compute(roundID: roundID, logger: logger)?.disclosed else { return nil }
         live.store(result, for: roundID)
         return Current(result: result, provisional: true, computedAt: .now)
     }

@@ -98,11 +98,7 @@ public enum ResultsWorkbook {
         }
         try book.addSheet(language.text("sheet_org_sheets"), header: sheetHeader, rows: sheetRows)
 
-        let shown = Set(
-            result.subjects.flatMap { subject in
-                subject.groups.filter { $0.value.breakdownShown }.map { "\(subject.code)/\($0.key)" }
-            }
-        )
+        let shown = result.groupsWithBreakdown
         let names = Dictionary(uniqueKeysWithValues: result.subjects.map { ($0.code, $0.name) })
         let commentHeader = header(["col_branch_code", "col_branch", "col_group", "col_question", "col_comment"])
         let commentRows = comments.lazy.filter { shown.contains("\($0.branchCode)/\($0.group)") }.map { comment -> [Spreadsheet.Cell] in

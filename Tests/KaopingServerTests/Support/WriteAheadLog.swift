@@ -47,6 +47,7 @@ struct WriteAheadLog {
             }
             records.append(Record(transaction: transaction, lsn: halves[0] << 32 | halves[1], length: total, relations: relations))
         }
+        guard !records.isEmpty else { throw WriteAheadLogError.unreadable(String(result.output.suffix(2000))) }
         return WriteAheadLog(directory: directory, records: records, segmentSize: segmentSize, pageSize: pageSize)
     }
 
@@ -92,4 +93,5 @@ struct WriteAheadLog {
 
 enum WriteAheadLogError: Error {
     case segmentMissing(String)
+    case unreadable(String)
 }

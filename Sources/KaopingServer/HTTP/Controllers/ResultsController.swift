@@ -594,7 +594,7 @@ public struct ResultsController: Sendable {
 
     /// Every anonymous answer of the round, streamed.
     @Sendable func responsesCSV(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let id = try await existingRound(context)
+        let (id, _, current) = try await load(context)
         let language = Self.downloadLanguage(request)
         let database = results.database
         let logger = context.logger
@@ -606,7 +606,8 @@ public struct ResultsController: Sendable {
                 .cacheControl: "no-store",
             ],
             body: ResponseBody { writer in
-                try await ResponsesExport.csv(roundID: id, database: database, language: language, logger: logger) { chunk in
+                try await ResponsesExport.csv(roundID: id, result: current.result, database: database, language: language, logger: logger) {
+                    chunk in
                     try await writer.write(ByteBuffer(string: chunk))
                 }
                 try await writer.finish(nil)
