@@ -27,7 +27,10 @@ struct WriteAheadLog {
         let directory = dataDirectory + "/pg_wal"
         // The last record may be cut at `end`: pg_waldump then says so and stops with an error,
         // after listing every whole record before it.
-        let result = try await runner.run(binaries.path("pg_waldump"), ["--path", directory, "--start", start, "--end", end])
+        // Named, the first segment also tells pg_waldump the segment size; otherwise it reads
+        // the first file it finds, which may be a fresh one still full of zeros.
+        let first = try Self.segmentName(of: start, directory: directory, segmentSize: segmentSize)
+        let result = try await runner.run(binaries.path("pg_waldump"), ["--path", directory, "--start", start, "--end", end, first])
         var records: [Record] = []
         for line in result.output.split(separator: "\n") where line.hasPrefix("rmgr:") {
             guard let transaction = Self.field(line, after: "tx:", until: ",").flatMap({ UInt64($0) }),
@@ -49,6 +52,17 @@ struct WriteAheadLog {
         }
         guard !records.isEmpty else { throw WriteAheadLogError.unreadable(String(result.output.suffix(2000))) }
         return WriteAheadLog(directory: directory, records: records, segmentSize: segmentSize, pageSize: pageSize)
+    }
+
+    private static func segmentName(of lsn: String, directory: String, segmentSize: UInt64) throws -> String {
+        let halves = lsn.split(separator: "/").compactMap { UInt64($0, radix: 16) }
+        guard halves.count == 2 else { throw WriteAheadLogError.unreadable("position \(lsn)") }
+        let number = (halves[0] << 32 | halves[1]) / segmentSize
+        let perLog = 0x1_0000_0000 / segmentSize
+        let suffix = String(format: "%08X%08X", UInt32(number / perLog), UInt32(number % perLog))
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.count == 24 && $0.hasSuffix(suffix) }
+        guard let name = names.sorted().last else { throw WriteAheadLogError.segmentMissing(suffix) }
+        return name
     }
 
     private static func field(_ line: Substring, after label: String, until end: Character) -> String? {
@@ -80,12 +94,13 @@ struct WriteAheadLog {
 
     private mutating func segmentData(_ number: UInt64) throws -> Data {
         if let cached = segments[number] { return cached }
-        let perLog = 0x1_0000_0000 / segmentSize
-        let suffix = String(format: "%08X%08X", UInt32(number / perLog), UInt32(number % perLog))
-        let names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.count == 24 && $0.hasSuffix(suffix) }
-        guard let name = names.sorted().last, let data = FileManager.default.contents(atPath: directory + "/" + name) else {
-            throw WriteAheadLogError.segmentMissing(suffix)
-        }
+        let position = number * segmentSize
+        let name = try Self.segmentName(
+            of: "\(String(position >> 32, radix: 16))/\(String(position & 0xFFFF_FFFF, radix: 16))",
+            directory: directory,
+            segmentSize: segmentSize
+        )
+        guard let data = FileManager.default.contents(atPath: directory + "/" + name) else { throw WriteAheadLogError.segmentMissing(name) }
         segments[number] = data
         return data
     }
