@@ -57,8 +57,10 @@ struct PrivacyProbeTests {
             // ballot into the box (the probe sees those inserts), and no byte of any of their
             // records holds an answer. The mixer's transactions do hold the answers, as plain
             // responses: the same search finds them there.
+            // Only this test's database: other tests write to the same log meanwhile.
             var log = try await WriteAheadLog.read(
                 dataDirectory: dataDirectory,
+                databaseOID: databaseOID,
                 from: start,
                 to: end,
                 segmentSize: UInt64(segmentSize),

@@ -20,19 +20,29 @@ struct WriteAheadLog {
     let pageSize: UInt64
     private var segments: [UInt64: Data] = [:]
 
-    /// Lists the records between two positions with the installation's own `pg_waldump`.
-    static func read(dataDirectory: String, from start: String, to end: String, segmentSize: UInt64, pageSize: UInt64) async throws -> WriteAheadLog {
+    /// Lists the records between two positions that change blocks of one database, with the
+    /// installation's own `pg_waldump`.
+    static func read(
+        dataDirectory: String,
+        databaseOID: Int,
+        from start: String,
+        to end: String,
+        segmentSize: UInt64,
+        pageSize: UInt64
+    ) async throws -> WriteAheadLog {
         let binaries = try await PostgresBinaries.locate()
         let runner = CommandRunner(runAsPostgres: getuid() == 0)
         let directory = dataDirectory + "/pg_wal"
         // The last record may be cut at `end`: pg_waldump then says so and stops with an error,
         // after listing every whole record before it.
-        // Named, the first segment also tells pg_waldump the segment size; otherwise it reads
+        // Named, the first segment tells pg_waldump the segment size; otherwise it reads
         // the first file it finds, which may be a fresh one still full of zeros.
         let first = try Self.segmentName(of: start, directory: directory, segmentSize: segmentSize)
-        let result = try await runner.run(binaries.path("pg_waldump"), ["--path", directory, "--start", start, "--end", end, first])
+        let last = try Self.segmentName(of: end, directory: directory, segmentSize: segmentSize)
+        let result = try await runner.run(binaries.path("pg_waldump"), ["--path", directory, "--start", start, "--end", end, first, last])
         var records: [Record] = []
-        for line in result.output.split(separator: "\n") where line.hasPrefix("rmgr:") {
+        let database = "/\(databaseOID)/"
+        for line in result.output.split(separator: "\n") where line.hasPrefix("rmgr:") && line.contains(database) {
             guard let transaction = Self.field(line, after: "tx:", until: ",").flatMap({ UInt64($0) }),
                 let lsnText = Self.field(line, after: "lsn:", until: ","),
                 let total = Self.field(line, after: "len (rec/tot):", until: ",")?.split(separator: "/").last.flatMap({
