@@ -286,6 +286,12 @@ struct BallotMixerTests {
             )
             #expect(try await right.close(round, actor: .commandLine, logger: logger))
             #expect(try await harness.count("SELECT count(*)::int FROM responses") == 1)
+
+            // Answers go with their responses (a trigger, not a foreign key: docs/design.md).
+            #expect(try await harness.count("SELECT count(*)::int FROM answers") > 0)
+            try await harness.database.query("DELETE FROM result_snapshots WHERE round_id = \(round)")
+            try await harness.database.query("DELETE FROM responses WHERE round_id = \(round)")
+            #expect(try await harness.count("SELECT count(*)::int FROM answers") == 0)
         }
     }
 }
