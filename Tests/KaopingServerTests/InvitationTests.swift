@@ -295,3 +295,36 @@ struct BallotMixerTests {
         }
     }
 }
+
+@Suite("Sealed ballot content")
+struct BallotContentTests {
+    @Test func theBinaryFormReadsBackExactlyAndJSONFromEarlierVersionsStillReads() throws {
+        let content = BallotContent(
+            score: 87.5,
+            dimensions: [("thinking", 90), ("results", 82.25)],
+            straightLined: false,
+            satisfied: nil,
+            answers: [
+                .init(item: "overall", option: "4", points: 75),
+                .init(item: "works_well", text: "学习与业务结合得好，\"引号\"\n换行"),
+                .init(item: "study", number: 3.5, text: "扣分说明"),
+                .init(item: "no_violations", option: "fail"),
+            ]
+        )
+        #expect(try BallotContent(decoding: content.encoded()) == content)
+        var satisfied = content
+        satisfied.satisfied = true
+        satisfied.score = nil
+        #expect(try BallotContent(decoding: satisfied.encoded()) == satisfied)
+        // Cut short, or another version: refused, never half read.
+        #expect(throws: BallotContentError.self) { try BallotContent(decoding: Array(content.encoded().dropLast())) }
+        #expect(throws: BallotContentError.self) { try BallotContent(decoding: [9] + content.encoded().dropFirst()) }
+
+        let json =
+            #"{"answers":[{"item_key":"overall","option_key":"4","points":75},{"item_key":"works_well","text_value":"好"}],"#
+            + #""score":87.5,"dimensions":{"thinking":90},"straightLined":false,"satisfied":true}"#
+        let read = try BallotContent(decoding: Array(json.utf8))
+        #expect(read.score == 87.5 && read.satisfied == true && read.dimensions.map(\.key) == ["thinking"])
+        #expect(read.answers == [.init(item: "overall", option: "4", points: 75), .init(item: "works_well", text: "好")])
+    }
+}

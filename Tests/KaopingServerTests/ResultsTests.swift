@@ -36,7 +36,8 @@ extension TestHarness {
                 if inBox {
                     let ballot =
                         "{\"score\":\(score),\"dimensions\":{\"thinking\":\(score)},\"straightLined\":false,\"satisfied\":\(satisfiedJSON),\"answers\":[]}"
-                    let sealed = ByteBuffer(bytes: try TestApp.ballotSeal.seal(ballot, roundID: round, group: group))
+                    // Sealed as JSON, as the first version of sealed ballots did: the mixer still reads it.
+                    let sealed = ByteBuffer(bytes: try TestApp.ballotSeal.seal(Array(ballot.utf8), roundID: round, group: group))
                     try await database.query(
                         """
                         INSERT INTO ballot_box (round_id, branch_id, rater_group, form_version_id, submitted_on, sealed)

@@ -113,7 +113,7 @@ public struct ResponseRepository: Sendable {
     /// Branches without a cap take no lock.
     private func storePublic(_ record: SubmissionRecord, visitCode: String?, logger: Logger) async throws -> StoreOutcome {
         let target = record.target
-        let ballot = ByteBuffer(bytes: try seal.seal(try Self.ballotJSON(record), roundID: target.roundID, group: "public"))
+        let ballot = ByteBuffer(bytes: try seal.seal(BallotContent(record).encoded(), roundID: target.roundID, group: "public"))
         let codeHash = visitCode.map { ByteBuffer(bytes: InvitationTokens.hash($0)) }
         let counts = try await database.transaction(logger: logger) { connection -> (Int, Int, Int, Int) in
             try await connection.execute(
@@ -170,19 +170,9 @@ public struct ResponseRepository: Sendable {
         return dropped == 1 ? .stored : .invitationUsed
     }
 
-    static func ballotJSON(_ record: SubmissionRecord) throws -> String {
-        JSONText.object([
-            ("answers", try answerRows(record)),
-            ("score", record.score.score.map(JSONText.number) ?? "null"),
-            ("dimensions", JSONText.object(record.score.dimensionScores.sorted { $0.key < $1.key }.map { ($0.key, JSONText.number($0.value)) })),
-            ("straightLined", record.score.straightLined ? "true" : "false"),
-            ("satisfied", record.score.satisfied.map { $0 ? "true" : "false" } ?? "null"),
-        ])
-    }
-
     public func storeBallot(_ record: SubmissionRecord, invitationToken: String, logger: Logger) async throws -> StoreOutcome {
         let target = record.target
-        let ballot = ByteBuffer(bytes: try seal.seal(try Self.ballotJSON(record), roundID: target.roundID, group: "members"))
+        let ballot = ByteBuffer(bytes: try seal.seal(BallotContent(record).encoded(), roundID: target.roundID, group: "members"))
         let tokenHash = ByteBuffer(bytes: InvitationTokens.hash(invitationToken))
         let rows = try await database.query(
             """
@@ -239,44 +229,6 @@ public struct ResponseRepository: Sendable {
             branchName: branchName,
             formVersionID: formVersionID
         )
-    }
-
-    /// The answers as a JSON array for `jsonb_to_recordset`, written by hand into one string:
-    /// this runs for every submission, and a general-purpose encoder (or building the pieces
-    /// and joining them) costs more than the database insert.
-    static func answerRows(_ record: SubmissionRecord) throws -> String {
-        var json = "["
-        json.reserveCapacity(64 * record.answers.count)
-        var first = true
-        for item in record.form.items {
-            guard let answer = record.answers[item.key] else { continue }
-            json += first ? "{\"item_key\":" : ",{\"item_key\":"
-            first = false
-            JSONText.append(item.key, to: &json)
-            switch answer {
-            case .option(let key):
-                json += ",\"option_key\":"
-                JSONText.append(key, to: &json)
-                if let points = record.score.itemPoints[item.key] { json += ",\"points\":" + JSONText.number(points) }
-            case .text(let text):
-                json += ",\"text_value\":"
-                JSONText.append(text, to: &json)
-            case .points(let value, let note):
-                json += ",\"number_value\":" + JSONText.number(value)
-                if !note.isEmpty {
-                    json += ",\"text_value\":"
-                    JSONText.append(note, to: &json)
-                }
-            case .baseline(let passed, let note):
-                json += passed ? ",\"option_key\":\"pass\"" : ",\"option_key\":\"fail\""
-                if !note.isEmpty {
-                    json += ",\"text_value\":"
-                    JSONText.append(note, to: &json)
-                }
-            }
-            json += "}"
-        }
-        return json + "]"
     }
 }
 

@@ -102,13 +102,26 @@ public struct BallotBox: Sendable {
 
     private struct TooFewBallots: Error {}
 
-    private static func move(roundID: UUID, seal: BallotSeal, batch: Batch, connection: PostgresConnection, logger: Logger) async throws -> Int {
+    private static func move(
+        roundID: UUID,
+        seal: BallotSeal,
+        batch minimum: Batch,
+        connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> Int {
         let limit: Int? =
-            switch batch {
+            switch minimum {
             case .all: nil
             case .atLeast(_, let most): most
             }
-        var entries: [String] = []
+        struct Waiting {
+            let branch: UUID
+            let group: String
+            let formVersion: UUID
+            let submittedOn: String
+            let content: BallotContent
+        }
+        var batch: [Waiting] = []
         for try await (branch, group, formVersion, submittedOn, sealed, plain) in try await connection.query(
             """
             DELETE FROM ballot_box WHERE id IN (
@@ -119,36 +132,61 @@ public struct BallotBox: Sendable {
             logger: logger
         ).decode((UUID, String, UUID, String, ByteBuffer?, String?).self) {
             // Ballots that waited in plaintext from before sealing existed move as they are.
-            let ballot = try sealed.map { try seal.open(Array($0.readableBytesView), roundID: roundID, group: group) } ?? plain ?? "{}"
-            entries.append(
-                "{\"branch_id\":\"\(branch.uuidString.lowercased())\",\"rater_group\":\"\(group)\",\"form_version_id\":\"\(formVersion.uuidString.lowercased())\",\"submitted_on\":\"\(submittedOn)\",\"ballot\":\(ballot)}"
-            )
+            let content =
+                if let sealed {
+                    try BallotContent(decoding: try seal.open(Array(sealed.readableBytesView), roundID: roundID, group: group))
+                } else {
+                    try BallotContent(json: Array((plain ?? "{}").utf8))
+                }
+            batch.append(Waiting(branch: branch, group: group, formVersion: formVersion, submittedOn: submittedOn, content: content))
         }
-        if case .atLeast(let fewest, _) = batch, entries.count < fewest { throw TooFewBallots() }
-        guard !entries.isEmpty else { return 0 }
+        if case .atLeast(let fewest, _) = minimum, batch.count < fewest { throw TooFewBallots() }
+        guard !batch.isEmpty else { return 0 }
         var generator = SystemRandomNumberGenerator()
-        entries.shuffle(using: &generator)
-        let batchJSON = "[" + entries.joined(separator: ",") + "]"
+        batch.shuffle(using: &generator)
+
+        // Column by column, as binary arrays: the database reads them without parsing text.
+        // Absent values travel as NaN or the empty string and come back as NULL.
+        var answerPosition: [Int64] = []
+        var answerItem: [String] = []
+        var answerOption: [String] = []
+        var answerNumber: [Double] = []
+        var answerText: [String] = []
+        var answerPoints: [Double] = []
+        for (position, ballot) in batch.enumerated() {
+            for answer in ballot.content.answers {
+                answerPosition.append(Int64(position + 1))
+                answerItem.append(answer.item)
+                answerOption.append(answer.option ?? "")
+                answerNumber.append(answer.number ?? .nan)
+                answerText.append(answer.text ?? "")
+                answerPoints.append(answer.points ?? .nan)
+            }
+        }
+        let dimensions = batch.map { ballot in
+            JSONText.object(ballot.content.dimensions.map { ($0.key, JSONText.number($0.value)) })
+        }
         var moved = 0
         for try await count in try await connection.query(
             """
             WITH batch AS MATERIALIZED (
               SELECT gen_random_uuid() AS response_id, b.*
-              FROM jsonb_array_elements(\(batchJSON)::jsonb) WITH ORDINALITY AS e(entry, position),
-                   jsonb_to_record(e.entry) AS b(branch_id uuid, rater_group text, form_version_id uuid, submitted_on date, ballot jsonb)
-              ORDER BY e.position
+              FROM unnest(\(batch.map(\.branch)), \(batch.map(\.group)), \(batch.map(\.formVersion)), \(batch.map(\.submittedOn)),
+                          \(batch.map { $0.content.score ?? .nan }), \(dimensions), \(batch.map(\.content.straightLined)),
+                          \(batch.map { $0.content.satisfied.map { $0 ? "yes" : "no" } ?? "" }))
+                WITH ORDINALITY AS b(branch_id, rater_group, form_version_id, submitted_on, score, dimensions, straight_lined, satisfied, position)
             ), inserted AS (
               INSERT INTO responses (id, round_id, branch_id, rater_group, form_version_id, submitted_on, score, dimension_scores, straight_lined, satisfied)
-              SELECT response_id, \(roundID), branch_id, rater_group, form_version_id, submitted_on,
-                     (ballot->>'score')::float8, coalesce(ballot->'dimensions', '{}'::jsonb), coalesce((ballot->>'straightLined')::boolean, false),
-                     (ballot->>'satisfied')::boolean
-              FROM batch
+              SELECT response_id, \(roundID), branch_id, rater_group, form_version_id, submitted_on::date, nullif(score, 'NaN'), dimensions::jsonb,
+                     straight_lined, CASE satisfied WHEN 'yes' THEN true WHEN 'no' THEN false END
+              FROM batch ORDER BY position
               RETURNING 1
             ), answered AS (
               INSERT INTO answers (response_id, item_key, option_key, number_value, text_value, points)
-              SELECT s.response_id, a.item_key, a.option_key, a.number_value, a.text_value, a.points
-              FROM batch s, jsonb_to_recordset(s.ballot->'answers')
-                AS a(item_key text, option_key text, number_value float8, text_value text, points float8)
+              SELECT b.response_id, a.item_key, nullif(a.option_key, ''), nullif(a.number_value, 'NaN'), nullif(a.text_value, ''), nullif(a.points, 'NaN')
+              FROM unnest(\(answerPosition), \(answerItem), \(answerOption), \(answerNumber), \(answerText), \(answerPoints))
+                AS a(position, item_key, option_key, number_value, text_value, points)
+              JOIN batch b ON b.position = a.position
               RETURNING 1
             ), paced AS (
               UPDATE rounds SET last_mixed_at = now() WHERE id = \(roundID) RETURNING 1

@@ -21,18 +21,17 @@ public struct BallotSeal: Sendable {
         )
     }
 
-    /// The ballot's JSON as nonce ‖ ciphertext ‖ tag; a fresh random nonce each time.
-    public func seal(_ ballot: String, roundID: UUID, group: String) throws -> [UInt8] {
-        let box = try AES.GCM.seal(Data(ballot.utf8), using: key, authenticating: Self.context(roundID: roundID, group: group))
+    /// The ballot's content as nonce ‖ ciphertext ‖ tag; a fresh random nonce each time.
+    public func seal(_ ballot: [UInt8], roundID: UUID, group: String) throws -> [UInt8] {
+        let box = try AES.GCM.seal(ballot, using: key, authenticating: Self.context(roundID: roundID, group: group))
         guard let combined = box.combined else { throw BallotSealError.cannotOpen }
         return Array(combined)
     }
 
-    public func open(_ sealed: [UInt8], roundID: UUID, group: String) throws(BallotSealError) -> String {
+    public func open(_ sealed: [UInt8], roundID: UUID, group: String) throws(BallotSealError) -> [UInt8] {
         do {
             let box = try AES.GCM.SealedBox(combined: sealed)
-            let plain = try AES.GCM.open(box, using: key, authenticating: Self.context(roundID: roundID, group: group))
-            return String(decoding: plain, as: UTF8.self)
+            return Array(try AES.GCM.open(box, using: key, authenticating: Self.context(roundID: roundID, group: group)))
         } catch {
             throw .cannotOpen
         }
