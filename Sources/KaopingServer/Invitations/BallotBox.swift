@@ -170,11 +170,11 @@ public struct BallotBox: Sendable {
         for try await count in try await connection.query(
             """
             WITH batch AS MATERIALIZED (
-              SELECT gen_random_uuid() AS response_id, b.*
-              FROM unnest(\(batch.map(\.branch)), \(batch.map(\.group)), \(batch.map(\.formVersion)), \(batch.map(\.submittedOn)),
+              SELECT b.*
+              FROM unnest(\(Self.responseIDs(batch.count)), \(batch.map(\.branch)), \(batch.map(\.group)), \(batch.map(\.formVersion)), \(batch.map(\.submittedOn)),
                           \(batch.map { $0.content.score ?? .nan }), \(dimensions), \(batch.map(\.content.straightLined)),
                           \(batch.map { $0.content.satisfied.map { $0 ? "yes" : "no" } ?? "" }))
-                WITH ORDINALITY AS b(branch_id, rater_group, form_version_id, submitted_on, score, dimensions, straight_lined, satisfied, position)
+                WITH ORDINALITY AS b(response_id, branch_id, rater_group, form_version_id, submitted_on, score, dimensions, straight_lined, satisfied, position)
             ), inserted AS (
               INSERT INTO responses (id, round_id, branch_id, rater_group, form_version_id, submitted_on, score, dimension_scores, straight_lined, satisfied)
               SELECT response_id, \(roundID), branch_id, rater_group, form_version_id, submitted_on::date, nullif(score, 'NaN'), dimensions::jsonb,
@@ -196,6 +196,29 @@ public struct BallotBox: Sendable {
             logger: logger
         ).decode(Int.self) { moved = count }
         return moved
+    }
+
+    /// Fresh random ids (version 4) for a batch's responses that share their first eight bytes,
+    /// drawn anew for each batch: the batch's responses then sit together in the primary key
+    /// indexes instead of each touching a page of its own (a third of a mix's time in a round of
+    /// 500,000 responses). The shared half tells only which batch a response came in, which the
+    /// rows' transaction id and physical order tell already (docs/privacy.md).
+    static func responseIDs(_ count: Int) -> [UUID] {
+        var generator = SystemRandomNumberGenerator()
+        let batch = generator.next() as UInt64
+        return (0..<count).map { _ in
+            var bytes = [UInt8](repeating: 0, count: 16)
+            withUnsafeBytes(of: batch.bigEndian) { bytes.replaceSubrange(0..<8, with: $0) }
+            withUnsafeBytes(of: (generator.next() as UInt64).bigEndian) { bytes.replaceSubrange(8..<16, with: $0) }
+            bytes[6] = bytes[6] & 0x0F | 0x40
+            bytes[8] = bytes[8] & 0x3F | 0x80
+            return UUID(
+                uuid: (
+                    bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                    bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+                )
+            )
+        }
     }
 
     private var paceSeconds: Double {
