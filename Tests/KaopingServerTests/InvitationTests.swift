@@ -328,3 +328,32 @@ struct BallotContentTests {
         #expect(read.answers == [.init(item: "overall", option: "4", points: 75), .init(item: "works_well", text: "好")])
     }
 }
+
+extension InvitationTests {
+    /// Thirty members answer at the same moment, five of them twice (a double click): every
+    /// ballot is stored once, each member sees their thanks, and the links are all burned.
+    @Test func membersAnsweringAtOnceAreEachCountedOnce() async throws {
+        try await TestApp.run(configureEnvironment: { $0.schedulerInterval = .seconds(3600) }) { client, harness in
+            let (_, tokens) = try await harness.roundWithInvitations(members: 30)
+            var forms: [(String, String)] = []
+            for token in tokens {
+                var browser = Browser(client)
+                forms.append((token, try #require(try await browser.get("/s/\(token)").hidden("_key"))))
+            }
+            let posts = forms + forms.prefix(5)
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for (token, key) in posts {
+                    group.addTask {
+                        var browser = Browser(client)
+                        return try await browser.post("/s/\(token)", form: try memberAnswers() + [("_key", key)]).status
+                    }
+                }
+                return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
+            }
+            #expect(statuses.count == 35 && statuses.allSatisfy { $0 == .ok }, "\(statuses.map(\.code))")
+            #expect(try await harness.count("SELECT count(*)::int FROM ballot_box") == 30)
+            #expect(try await harness.count("SELECT count(*)::int FROM invitations WHERE used") == 30)
+            #expect(try await harness.count("SELECT count(*)::int FROM submission_keys") == 30)
+        }
+    }
+}

@@ -346,3 +346,50 @@ struct FormPreviewTests {
         }
     }
 }
+
+@Suite("Ballots written together")
+struct BallotBatcherTests {
+    actor Writes {
+        var batches: [[Int]] = []
+        func record(_ batch: [Int]) { batches.append(batch) }
+    }
+
+    /// While one batch is being written, the ballots that arrive wait and go together in the
+    /// next; a key appears once per batch; every ballot gets its own outcome.
+    @Test func ballotsThatArriveDuringAWriteGoTogetherAndAKeyOncePerBatch() async throws {
+        let writes = Writes()
+        let batcher = BallotBatcher<Int, String>(writers: 1, largestBatch: 64, keys: { ["\($0 % 100)"] }) { batch in
+            await writes.record(batch)
+            try await Task.sleep(for: .milliseconds(200))
+            return batch.map { "stored \($0)" }
+        }
+        let first = Task { try await batcher.store(0) }
+        try await Task.sleep(for: .milliseconds(50))
+        // Nine ballots while the first is written, one of them with the first's key (100 % 100).
+        let outcomes = try await withThrowingTaskGroup(of: (Int, String).self) { group in
+            for ballot in [1, 2, 3, 4, 5, 6, 7, 8, 101] { group.addTask { (ballot, try await batcher.store(ballot)) } }
+            return try await group.reduce(into: [Int: String]()) { $0[$1.0] = $1.1 }
+        }
+        #expect(try await first.value == "stored 0")
+        #expect(outcomes.count == 9 && outcomes.allSatisfy { $0.value == "stored \($0.key)" })
+        let batches = await writes.batches
+        #expect(batches.first == [0])
+        #expect(batches.count == 3, "\(batches)")
+        #expect(batches.dropFirst().allSatisfy { batch in Set(batch.map { $0 % 100 }).count == batch.count })
+        #expect(batches.flatMap { $0 }.sorted() == [0, 1, 2, 3, 4, 5, 6, 7, 8, 101])
+    }
+
+    /// A batch whose transaction fails tells every ballot in it so: nobody is told "stored".
+    @Test func aFailedBatchFailsEveryBallotInIt() async throws {
+        struct Down: Error {}
+        let batcher = BallotBatcher<Int, String>(writers: 1, largestBatch: 64, keys: { ["\($0)"] }) { _ in
+            try await Task.sleep(for: .milliseconds(50))
+            throw Down()
+        }
+        let results = await withTaskGroup(of: Bool.self) { group in
+            for ballot in 0..<5 { group.addTask { (try? await batcher.store(ballot)) == nil } }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(results == Array(repeating: true, count: 5))
+    }
+}

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import KaopingForms
 import Logging
@@ -49,9 +50,18 @@ public struct ResponseRepository: Sendable {
     /// still open is checked again, in the database, by the statement that stores an answer.
     let targets: TimedCache<String, RespondentTarget?>
 
-    public init(database: Database, seal: BallotSeal, targetLifetime: Duration = .seconds(2)) {
+    /// Member ballots are written in batches (`BallotBatcher`).
+    let memberBallots: BallotBatcher<MemberBallot, StoreOutcome>
+
+    public init(database: Database, seal: BallotSeal, targetLifetime: Duration = .seconds(2), ballotWriters: Int = 2) {
         self.database = database
         self.seal = seal
+        self.memberBallots = BallotBatcher(
+            writers: ballotWriters,
+            largestBatch: 64,
+            keys: { ["key:" + Hex.string($0.keyHash), "link:" + Hex.string($0.tokenHash)] },
+            write: { batch in try await Self.storeMemberBallots(batch, database: database) }
+        )
         self.targets = TimedCache(lifetime: targetLifetime)
     }
 
@@ -170,41 +180,73 @@ public struct ResponseRepository: Sendable {
         return dropped == 1 ? .stored : .invitationUsed
     }
 
+    /// A member's ballot through their invitation, sealed, waiting to be written with the
+    /// ballots that arrive with it.
+    struct MemberBallot: Sendable {
+        let roundID: UUID
+        let formVersionID: UUID
+        let keyHash: [UInt8]
+        let tokenHash: [UInt8]
+        let sealed: [UInt8]
+    }
+
     public func storeBallot(_ record: SubmissionRecord, invitationToken: String, logger: Logger) async throws -> StoreOutcome {
         let target = record.target
-        let ballot = ByteBuffer(bytes: try seal.seal(BallotContent(record).encoded(), roundID: target.roundID, group: "members"))
-        let tokenHash = ByteBuffer(bytes: InvitationTokens.hash(invitationToken))
+        return try await memberBallots.store(
+            MemberBallot(
+                roundID: target.roundID,
+                formVersionID: target.formVersionID,
+                keyHash: Array(SHA256.hash(data: Data(record.submissionKey.utf8))),
+                tokenHash: InvitationTokens.hash(invitationToken),
+                sealed: try seal.seal(BallotContent(record).encoded(), roundID: target.roundID, group: "members")
+            )
+        )
+    }
+
+    /// One statement for a batch of member ballots, each checked as it would be alone: its round
+    /// is open, its submission key is claimed, its invitation is burned, and its sealed ballot
+    /// dropped into the box; all of the batch or none of it.
+    static func storeMemberBallots(_ batch: [MemberBallot], database: Database) async throws -> [StoreOutcome] {
         let rows = try await database.query(
             """
-            WITH open_round AS (
-              SELECT 1 FROM rounds
-              WHERE id = \(target.roundID) AND status = \(RoundStatus.open) AND (closes_at IS NULL OR closes_at > now())
+            WITH input AS (
+              SELECT * FROM unnest(\(batch.map { ByteBuffer(bytes: $0.keyHash) }), \(batch.map { ByteBuffer(bytes: $0.tokenHash) }),
+                                   \(batch.map(\.roundID)), \(batch.map(\.formVersionID)), \(batch.map { ByteBuffer(bytes: $0.sealed) }))
+                WITH ORDINALITY AS i(key_hash, token_hash, round_id, form_version_id, sealed, position)
+            ), open_input AS (
+              SELECT i.* FROM input i JOIN rounds r ON r.id = i.round_id
+              WHERE r.status = \(RoundStatus.open) AND (r.closes_at IS NULL OR r.closes_at > now())
             ), claimed AS (
               INSERT INTO submission_keys (key_hash, round_id, used_on)
-              SELECT sha256(convert_to(\(record.submissionKey), 'UTF8')), \(target.roundID), (now() AT TIME ZONE 'Asia/Shanghai')::date
-              FROM open_round
+              SELECT key_hash, round_id, (now() AT TIME ZONE 'Asia/Shanghai')::date FROM open_input
               ON CONFLICT (key_hash) DO NOTHING
-              RETURNING 1
+              RETURNING key_hash
             ), burned AS (
-              UPDATE invitations SET used = true
-              WHERE token_hash = \(tokenHash) AND round_id = \(target.roundID) AND NOT used AND revoked_at IS NULL
-                AND EXISTS (SELECT 1 FROM claimed)
-              RETURNING branch_id
+              UPDATE invitations v SET used = true
+              FROM open_input i
+              WHERE v.token_hash = i.token_hash AND v.round_id = i.round_id AND NOT v.used AND v.revoked_at IS NULL
+                AND i.key_hash IN (SELECT key_hash FROM claimed)
+              RETURNING v.token_hash, v.branch_id
             ), dropped AS (
               INSERT INTO ballot_box (round_id, branch_id, rater_group, form_version_id, submitted_on, sealed)
-              SELECT \(target.roundID), burned.branch_id, 'members', \(target.formVersionID),
-                     (now() AT TIME ZONE 'Asia/Shanghai')::date, \(ballot)::bytea
-              FROM burned
+              SELECT i.round_id, b.branch_id, 'members', i.form_version_id, (now() AT TIME ZONE 'Asia/Shanghai')::date, i.sealed
+              FROM open_input i JOIN burned b ON b.token_hash = i.token_hash
               RETURNING 1
             )
-            SELECT (SELECT count(*) FROM open_round)::int, (SELECT count(*) FROM claimed)::int, (SELECT count(*) FROM dropped)::int
-            """,
-            logger: logger
+            SELECT i.position::int,
+                   EXISTS (SELECT 1 FROM open_input o WHERE o.position = i.position),
+                   EXISTS (SELECT 1 FROM claimed c WHERE c.key_hash = i.key_hash),
+                   EXISTS (SELECT 1 FROM burned b WHERE b.token_hash = i.token_hash) AND (SELECT count(*) FROM dropped) >= 0
+            FROM input i ORDER BY i.position
+            """
         )
-        let (open, claimed, dropped) = try rows.first!.decode((Int, Int, Int).self)
-        if open == 0 { return .roundClosed }
-        if claimed == 0 { return .alreadyStored }
-        return dropped == 1 ? .stored : .invitationUsed
+        var outcomes = [StoreOutcome](repeating: .roundClosed, count: batch.count)
+        for row in rows {
+            let (position, open, claimed, dropped) = try row.decode((Int, Bool, Bool, Bool).self)
+            guard (1...batch.count).contains(position) else { continue }
+            outcomes[position - 1] = !open ? .roundClosed : !claimed ? .alreadyStored : dropped ? .stored : .invitationUsed
+        }
+        return outcomes
     }
 
     private func lookUpTarget(roundID: UUID, group: RespondentTarget.RaterGroup, branchID: UUID) async throws -> RespondentTarget? {
