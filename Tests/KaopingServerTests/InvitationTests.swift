@@ -357,3 +357,23 @@ extension InvitationTests {
         }
     }
 }
+
+extension BallotMixerTests {
+    /// More than a batch waiting: one pass takes full batches until fewer than a batch remain,
+    /// and never a last one below k.
+    @Test func aFullBoxIsEmptiedInBatchesInOnePass() async throws {
+        try await TestApp.run(configureEnvironment: { $0.schedulerInterval = .seconds(3600) }) { client, harness in
+            let (_, tokens) = try await harness.roundWithInvitations(members: 20)
+            for token in tokens { try await Self.answer(client, token: token) }
+            var logger = Logger(label: "test")
+            logger.logLevel = .critical
+            let mixer = BallotBox(database: harness.database, seal: TestApp.ballotSeal, largestBatch: 8)
+            #expect(try await mixer.mixFullRounds(logger: logger) == 16)
+            #expect(try await harness.count("SELECT count(*)::int FROM ballot_box") == 4)
+            let batches = try await harness.database.query("SELECT count(*)::int FROM responses GROUP BY xmin::text").map {
+                try $0.decode(Int.self)
+            }
+            #expect(batches == [8, 8])
+        }
+    }
+}

@@ -18,14 +18,15 @@ public struct BallotBox: Sendable {
     /// The shortest time between two mixes of one round: ballots wait at most about this long
     /// once k have arrived, and a busy round's batches are larger than k.
     let pace: Duration
-    /// The most ballots one mix moves, so that a box that filled while the mixer was away is
-    /// emptied in steps of bounded memory and time. The rest waits for the next mix.
-    static let largestBatch = 5000
+    /// The most ballots one mix moves, so that a full box is emptied in steps of bounded memory
+    /// and time; a round with more waiting is mixed again at once, until fewer remain.
+    let largestBatch: Int
 
-    public init(database: Database, seal: BallotSeal, pace: Duration = .seconds(30)) {
+    public init(database: Database, seal: BallotSeal, pace: Duration = .seconds(30), largestBatch: Int = 5000) {
         self.database = database
         self.seal = seal
         self.pace = pace
+        self.largestBatch = largestBatch
     }
 
     /// Mixes the ballots of every open round that has at least its anonymity threshold waiting
@@ -42,7 +43,15 @@ public struct BallotBox: Sendable {
         var moved = 0
         for round in due {
             let started = ContinuousClock.now
-            let count = try await mix(roundID: round, logger: logger)
+            // A busy round can gather more than one batch's worth within the pace: the mixer
+            // keeps taking full batches, so the box never grows from one pace to the next.
+            var count = 0
+            var last = try await mix(roundID: round, paced: true, logger: logger)
+            count += last
+            while last == largestBatch {
+                last = try await mix(roundID: round, paced: false, logger: logger)
+                count += last
+            }
             guard count > 0 else { continue }
             moved += count
             let elapsed = (ContinuousClock.now - started).components
@@ -55,12 +64,13 @@ public struct BallotBox: Sendable {
         return moved
     }
 
-    /// One mix of a round, if it is still due once its row is locked: at least k ballots, at
-    /// most `largestBatch`. Another instance's mixer may have taken the batch meanwhile; then
-    /// nothing moves.
-    func mix(roundID: UUID, logger: Logger) async throws -> Int {
+    /// One mix of a round, if it is still due once its row is locked (`paced`: not mixed within
+    /// the pace): at least k ballots, at most `largestBatch`. Another instance's mixer may have
+    /// taken the batch meanwhile; then nothing moves.
+    func mix(roundID: UUID, paced: Bool, logger: Logger) async throws -> Int {
         let seal = self.seal
-        let pace = paceSeconds
+        let pace = paced ? paceSeconds : 0
+        let largestBatch = self.largestBatch
         do {
             return try await database.transaction(logger: logger) { connection in
                 // NO KEY UPDATE: it serialises mixers and closing, and lets new ballots in (their
@@ -79,7 +89,7 @@ public struct BallotBox: Sendable {
                 return try await Self.move(
                     roundID: roundID,
                     seal: seal,
-                    batch: .atLeast(threshold, atMost: Self.largestBatch),
+                    batch: .atLeast(threshold, atMost: largestBatch),
                     connection: connection,
                     logger: logger
                 )
