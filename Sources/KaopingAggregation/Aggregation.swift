@@ -150,7 +150,7 @@ public enum Aggregation {
             satisfactionRate: answeredSatisfaction.isEmpty
                 ? nil : Double(answeredSatisfaction.filter { $0 }.count) / Double(answeredSatisfaction.count),
             straightLinedShare: responses.isEmpty ? nil : Double(responses.filter(\.straightLined).count) / Double(responses.count),
-            breakdownShown: n >= anonymityThreshold
+            breakdownShown: Disclosure.showsBreakdown(scoredResponses: n, threshold: anonymityThreshold)
         )
     }
 

@@ -6,6 +6,13 @@
 /// and with the other groups' means it gives this mean back anyway) and loses everything finer:
 /// dimension scores, spread, satisfaction, straight-lining, and — by `groupsWithBreakdown` — its
 /// answers' distribution, comments and rows in the answers export.
+public enum Disclosure {
+    /// The rule itself: a survey group's breakdown is shown from k scored responses on.
+    public static func showsBreakdown(scoredResponses: Int, threshold: Int) -> Bool {
+        scoredResponses >= threshold
+    }
+}
+
 extension GroupResult {
     public var disclosed: GroupResult {
         guard !breakdownShown else { return self }

@@ -94,10 +94,14 @@ struct ExportResponses: AsyncParsableCommand {
         let language: Language = export.english ? .english : .chinese
         let output = try OutputFile(export.out)
         let found = try await withRounds(export.options) { rounds, logger in
-            let results = ResultsRepository(database: rounds.database, forms: FormRepository(database: rounds.database))
-            guard let current = try await results.current(roundID: id, logger: logger) else { return false }
-            try await ResponsesExport.csv(roundID: id, result: current.result, database: rounds.database, language: language, logger: logger) {
-                chunk in
+            guard let configuration = try await rounds.configuration(id) else { return false }
+            try await ResponsesExport.csv(
+                roundID: id,
+                threshold: configuration.anonymityThreshold,
+                database: rounds.database,
+                language: language,
+                logger: logger
+            ) { chunk in
                 output.write(chunk)
             }
             return true

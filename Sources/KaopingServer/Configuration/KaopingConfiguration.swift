@@ -215,7 +215,7 @@ extension KaopingConfiguration {
         },
         .init(
             "secret-file",
-            "File with the secret invitation links are derived from (created if missing); share it between instances.",
+            "File with the secret invitation links and the ballot-sealing key are derived from (created if missing); share it between instances.",
             default: "<data-dir>/secret"
         ) { $0.secretFile = $1.text },
         .init(

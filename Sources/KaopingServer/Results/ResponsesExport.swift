@@ -6,8 +6,9 @@ import PostgresNIO
 /// The raw anonymous answers of a round as CSV, one line per answer: a response's random id,
 /// its branch, rater group and date, and the answer. Nothing that identifies a person, no
 /// time of day; a branch's group below the anonymity threshold is left out whole
-/// (`RoundResult.groupsWithBreakdown`). Streamed from the database in chunks, so memory stays
-/// flat however large the round.
+/// (`Disclosure.showsBreakdown`, counted in the database rather than by computing the results,
+/// so that the download needs no more memory for a million responses than for ten). Streamed
+/// from the database in chunks, so memory stays flat however large the round.
 public enum ResponsesExport {
     static let columns = [
         "col_response", "col_branch_code", "col_group", "col_date", "col_response_score", "col_answer_item", "col_option", "col_points",
@@ -22,7 +23,7 @@ public enum ResponsesExport {
     /// the header), each about `chunkSize` bytes.
     public static func csv(
         roundID: UUID,
-        result: RoundResult,
+        threshold: Int,
         database: Database,
         language: Language,
         logger: Logger,
@@ -30,7 +31,17 @@ public enum ResponsesExport {
         write: (String) async throws -> Void
     ) async throws {
         var chunk = "\u{FEFF}" + CSVWriter.row(header(language))
-        let shown = result.groupsWithBreakdown.sorted()
+        var shown: [String] = []
+        for row in try await database.query(
+            """
+            SELECT b.code, r.rater_group, count(r.score)::int FROM responses r JOIN branches b ON b.id = r.branch_id
+            WHERE r.round_id = \(roundID) GROUP BY 1, 2
+            """,
+            logger: logger
+        ) {
+            let (code, group, scored) = try row.decode((String, String, Int).self)
+            if Disclosure.showsBreakdown(scoredResponses: scored, threshold: threshold) { shown.append("\(code)/\(group)") }
+        }
         try await database.withStreamingConnection { connection in
             let rows = try await connection.query(
                 """

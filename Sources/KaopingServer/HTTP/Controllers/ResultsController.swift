@@ -594,7 +594,8 @@ public struct ResultsController: Sendable {
 
     /// Every anonymous answer of the round, streamed.
     @Sendable func responsesCSV(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (id, _, current) = try await load(context)
+        let id = try await existingRound(context)
+        let threshold = try await rounds.configuration(id)?.anonymityThreshold ?? RoundConfiguration().anonymityThreshold
         let language = Self.downloadLanguage(request)
         let database = results.database
         let logger = context.logger
@@ -606,7 +607,7 @@ public struct ResultsController: Sendable {
                 .cacheControl: "no-store",
             ],
             body: ResponseBody { writer in
-                try await ResponsesExport.csv(roundID: id, result: current.result, database: database, language: language, logger: logger) {
+                try await ResponsesExport.csv(roundID: id, threshold: threshold, database: database, language: language, logger: logger) {
                     chunk in
                     try await writer.write(ByteBuffer(string: chunk))
                 }
