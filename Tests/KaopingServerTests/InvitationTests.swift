@@ -144,13 +144,7 @@ struct InvitationTests {
             // the round flushes whatever is left.
             var logger = Logger(label: "test")
             logger.logLevel = .critical
-            let catalog = try FormCatalog(directory: TestDatabaseServer.repositoryRoot + "/forms")
-            let rounds = RoundRepository(
-                database: harness.database,
-                forms: catalog,
-                audit: AuditLog(database: harness.database),
-                seal: TestApp.ballotSeal
-            )
+            let rounds = try harness.roundRepository()
             _ = try await rounds.close(round, actor: .commandLine, logger: logger)
             #expect(try await harness.count("SELECT count(*)::int FROM ballot_box") == 0)
             #expect(try await harness.count("SELECT count(*)::int FROM responses") == 8)
@@ -248,13 +242,7 @@ struct BallotMixerTests {
             try await paceGoesBy()
             #expect(try await mixer.mixFullRounds(logger: logger) == 0)
             #expect(try await waiting() == 2)
-            let catalog = try FormCatalog(directory: TestDatabaseServer.repositoryRoot + "/forms")
-            let rounds = RoundRepository(
-                database: harness.database,
-                forms: catalog,
-                audit: AuditLog(database: harness.database),
-                seal: TestApp.ballotSeal
-            )
+            let rounds = try harness.roundRepository()
             #expect(try await rounds.close(round, actor: .commandLine, logger: logger))
             #expect(try await waiting() == 0)
             let batches = try await harness.database.query("SELECT count(*)::int FROM responses GROUP BY xmin::text ORDER BY 1").map {

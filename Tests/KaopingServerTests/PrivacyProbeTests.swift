@@ -34,8 +34,7 @@ struct PrivacyProbeTests {
 
             var logger = Logger(label: "test")
             logger.logLevel = .critical
-            let catalog = try FormCatalog(directory: TestDatabaseServer.repositoryRoot + "/forms")
-            let rounds = RoundRepository(database: database, forms: catalog, audit: AuditLog(database: database), seal: TestApp.ballotSeal)
+            let rounds = try harness.roundRepository()
             #expect(try await rounds.close(round, actor: .commandLine, logger: logger))
             #expect(try await harness.count("SELECT count(*)::int FROM responses") == 12)
 

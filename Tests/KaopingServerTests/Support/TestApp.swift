@@ -88,6 +88,12 @@ struct TestHarness: Sendable {
         }
     }
 
+    /// The rounds as the server keeps them, with the forms in `forms/` and the test secret.
+    func roundRepository() throws -> RoundRepository {
+        let catalog = try FormCatalog(directory: TestDatabaseServer.repositoryRoot + "/forms")
+        return RoundRepository(database: database, forms: catalog, audit: AuditLog(database: database), seal: TestApp.ballotSeal)
+    }
+
     func count(_ sql: String) async throws -> Int {
         try await database.query(PostgresQuery(unsafeSQL: sql)).first!.decode(Int.self)
     }
