@@ -70,6 +70,35 @@ struct OrganisationCSVTests {
         #expect(preview.problems[3].message(.english) == "line 6: no branch has the code 'b99'; import the branches first")
     }
 
+    /// As Excel saves a list: rows of bare commas where formatted rows were emptied, and long
+    /// numbers in a General column written as "1.38001E+10".
+    @Test func excelHabitsBlankRowsAndScientificNotation() {
+        let members = """
+            工号,姓名,支部编码,手机
+            1001,张伟,b01,13800138000
+            ,,,
+            1002,李娜,b01,1.38001E+10
+             , , , 
+            2.01901E+11,王强,b01,
+            1004,赵敏,b01,139 0013 9000
+
+            """
+        let preview = OrganisationCSV.members(Array(members.utf8), knownBranches: ["b01"])
+        #expect(preview.rows.map(\.staffNumber) == ["1001", "1004"])
+        #expect(preview.problems.map(\.line) == [4, 6])
+        #expect(
+            preview.problems.first?.message(.chinese)
+                == "第 4 行：“手机”“1.38001E+10”是 Excel 以科学计数法显示的长数字，文件里已经没有原来的号码。请在 Excel 中选中这一列，设置单元格格式为“文本”，重新输入号码后再保存；或直接上传 .xlsx 文件"
+        )
+        #expect(
+            preview.problems.last?.message(.english).hasPrefix("line 6: 工号 '2.01901E+11' is a long number Excel showed in scientific notation")
+                == true
+        )
+        // A file of nothing but blank rows has nothing to import.
+        #expect(OrganisationCSV.branches(Array("支部编码,支部名称\n,\n,\n".utf8)).problems == [ImportProblem(line: 1, kind: .emptyFile)])
+        #expect(OrganisationCSV.isExcelScientific("1E+11") && !OrganisationCSV.isExcelScientific("1E11") && !OrganisationCSV.isExcelScientific("E+5"))
+    }
+
     @Test func missingColumnsEmptyFilesAndUnreadableFiles() {
         let noColumn = OrganisationCSV.members(Array("工号,姓名\n1,张\n".utf8), knownBranches: [])
         #expect(noColumn.problems == [ImportProblem(line: 1, kind: .missingColumn("支部编码"))])

@@ -16,6 +16,9 @@ public struct ImportProblem: Sendable, Equatable {
         case invalidNumber(String, String)
         case unknownUnit(String)
         case noScoreOrGrade
+        /// A long number that Excel showed, and then saved, in scientific notation (1.38001E+10):
+        /// its digits are gone from the file.
+        case excelScientific(String, String)
     }
 
     public let line: Int
@@ -42,6 +45,7 @@ public struct ImportProblem: Sendable, Equatable {
         case .invalidNumber(let column, let value): language.text("import_invalid_number", ["column": column, "value": value])
         case .unknownUnit(let code): language.text("import_unknown_unit", ["code": code])
         case .noScoreOrGrade: language.text("import_no_score_or_grade")
+        case .excelScientific(let column, let value): language.text("import_excel_scientific", ["column": column, "value": value])
         }
     }
 }
@@ -235,7 +239,9 @@ public enum OrganisationCSV {
             rowProblems.append(ImportProblem(line: line, kind: .unknownBranch(branch)))
         }
         let phone = text(value["phone"], column: "手机", line: line, required: false, problems: &rowProblems)
-        if let given = phone {
+        if let given = phone, Self.isExcelScientific(given) {
+            rowProblems.append(ImportProblem(line: line, kind: .excelScientific("手机", given)))
+        } else if let given = phone {
             let digits = given.filter(\.isNumber)
             let allowed = given.allSatisfy { $0.isNumber || " +-()".contains($0) }
             if !allowed || !(5...15).contains(digits.count) {
@@ -279,6 +285,8 @@ public enum OrganisationCSV {
         var rows: [Row] = []
         var seen: [String: Int] = [:]
         for record in records.dropFirst() {
+            // Excel saves rows it once formatted as empty lines of commas (",,,"): not rows at all.
+            if record.fields.allSatisfy({ $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }) { continue }
             var values: [String: String] = [:]
             for (key, index) in positions where index < record.fields.count {
                 values[key] = record.fields[index].trimmingCharacters(in: .whitespacesAndNewlines)
@@ -299,6 +307,7 @@ public enum OrganisationCSV {
             seen[key] = record.line
             rows.append(row)
         }
+        if rows.isEmpty && problems.isEmpty { problems.append(ImportProblem(line: header.line, kind: .emptyFile)) }
         return ImportPreview(rows: rows, problems: problems, encoding: encoding)
     }
 
@@ -336,6 +345,10 @@ public enum OrganisationCSV {
             problems.append(ImportProblem(line: line, kind: .missingValue(column)))
             return nil
         }
+        if isExcelScientific(value) {
+            problems.append(ImportProblem(line: line, kind: .excelScientific(column, value)))
+            return nil
+        }
         let allowed = value.unicodeScalars.allSatisfy {
             ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0)
         }
@@ -344,6 +357,17 @@ public enum OrganisationCSV {
             return nil
         }
         return value
+    }
+
+    /// "1.38001E+10", "1E+11": how Excel shows a long number in a General column, and writes it
+    /// to CSV that way.
+    static func isExcelScientific(_ value: String) -> Bool {
+        let parts = value.uppercased().split(separator: "E+", omittingEmptySubsequences: false)
+        guard parts.count == 2, let mantissa = parts.first, let exponent = parts.last, !exponent.isEmpty, exponent.allSatisfy(\.isASCII),
+            exponent.allSatisfy(\.isNumber)
+        else { return false }
+        let digits = mantissa.split(separator: ".", omittingEmptySubsequences: false)
+        return (1...2).contains(digits.count) && digits.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }
     }
 
     private static func text(_ value: String?, column: String, line: Int, required: Bool, problems: inout [ImportProblem]) -> String? {
