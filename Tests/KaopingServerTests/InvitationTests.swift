@@ -252,28 +252,24 @@ struct BallotMixerTests {
         }
     }
 
-    /// A ballot sealed under another secret is not lost and not skipped: closing refuses, names
-    /// the cause, and leaves the ballot waiting for the right secret.
+    /// Ballots sealed under another secret are not lost and not skipped: the mixer leaves them
+    /// (and goes on with other rounds), closing refuses and names the cause, and they wait for
+    /// the right secret.
     @Test func aBallotSealedUnderAnotherSecretStopsTheCloseAndStaysInTheBox() async throws {
-        try await TestApp.run { client, harness in
-            let (round, tokens) = try await harness.roundWithInvitations(members: 1)
-            try await BallotMixerTests.answer(client, token: tokens[0])
+        try await TestApp.run(configureEnvironment: { $0.schedulerInterval = .seconds(3600) }) { client, harness in
+            let (round, tokens) = try await harness.roundWithInvitations(members: 5)
+            for token in tokens { try await BallotMixerTests.answer(client, token: token) }
             var logger = Logger(label: "test")
             logger.logLevel = .critical
             let catalog = try FormCatalog(directory: TestDatabaseServer.repositoryRoot + "/forms")
             let otherSecret = BallotSeal(secret: Array("another secret of thirty-two b!!".utf8))
+            #expect(try await BallotBox(database: harness.database, seal: otherSecret).mixFullRounds(logger: logger) == 0)
             let wrong = RoundRepository(database: harness.database, forms: catalog, audit: AuditLog(database: harness.database), seal: otherSecret)
             await #expect(throws: BallotSealError.self) { try await wrong.close(round, actor: .commandLine, logger: logger) }
-            #expect(try await harness.count("SELECT count(*)::int FROM ballot_box") == 1)
+            #expect(try await harness.count("SELECT count(*)::int FROM ballot_box") == 5)
             #expect(try await harness.count("SELECT count(*)::int FROM rounds WHERE status = 'open'") == 1)
-            let right = RoundRepository(
-                database: harness.database,
-                forms: catalog,
-                audit: AuditLog(database: harness.database),
-                seal: TestApp.ballotSeal
-            )
-            #expect(try await right.close(round, actor: .commandLine, logger: logger))
-            #expect(try await harness.count("SELECT count(*)::int FROM responses") == 1)
+            #expect(try await harness.roundRepository().close(round, actor: .commandLine, logger: logger))
+            #expect(try await harness.count("SELECT count(*)::int FROM responses") == 5)
 
             // Answers go with their responses (a trigger, not a foreign key: docs/design.md).
             #expect(try await harness.count("SELECT count(*)::int FROM answers") > 0)

@@ -46,11 +46,16 @@ public struct BallotBox: Sendable {
             // A busy round can gather more than one batch's worth within the pace: the mixer
             // keeps taking full batches, so the box never grows from one pace to the next.
             var count = 0
-            var last = try await mix(roundID: round, paced: true, logger: logger)
-            count += last
-            while last == largestBatch {
-                last = try await mix(roundID: round, paced: false, logger: logger)
+            do {
+                var last = try await mix(roundID: round, paced: true, logger: logger)
                 count += last
+                while last == largestBatch {
+                    last = try await mix(roundID: round, paced: false, logger: logger)
+                    count += last
+                }
+            } catch let error as BallotSealError {
+                // One round's ballots that this secret cannot open must not hold up the others.
+                logger.error("ballots not mixed", metadata: ["round": "\(round)", "reason": "\(error)"])
             }
             guard count > 0 else { continue }
             moved += count
