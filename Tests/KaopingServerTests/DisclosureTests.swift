@@ -23,8 +23,7 @@ struct DisclosureTests {
             SELECT c || g, '党员', b.id FROM (VALUES ('b01'), ('b02')) v(c) JOIN branches b ON b.code = v.c, generate_series(1, 8) g
             """
         )
-        let catalog = try FormCatalog(directory: TestDatabaseServer.repositoryRoot + "/forms")
-        let rounds = RoundRepository(database: database, forms: catalog, audit: AuditLog(database: database), seal: TestApp.ballotSeal)
+        let rounds = try harness.roundRepository()
         let round = try await rounds.create(RoundSpec(title: "门槛", year: 2026, closesAt: .now + 86400), actor: .commandLine, logger: logger)
         try await rounds.open(round, actor: .commandLine, logger: logger)
         for (code, count, dimension) in [("b01", 4, 33.33), ("b02", 5, 44.44)] {

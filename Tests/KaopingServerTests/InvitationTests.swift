@@ -285,7 +285,7 @@ struct BallotContentTests {
     @Test func theBinaryFormReadsBackExactlyAndJSONFromEarlierVersionsStillReads() throws {
         let content = BallotContent(
             score: 87.5,
-            dimensions: [("thinking", 90), ("results", 82.25)],
+            dimensions: [.init(key: "thinking", value: 90), .init(key: "results", value: 82.25)],
             straightLined: false,
             satisfied: nil,
             answers: [

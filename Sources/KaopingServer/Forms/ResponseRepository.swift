@@ -236,15 +236,16 @@ public struct ResponseRepository: Sendable {
             SELECT i.position::int,
                    EXISTS (SELECT 1 FROM open_input o WHERE o.position = i.position),
                    EXISTS (SELECT 1 FROM claimed c WHERE c.key_hash = i.key_hash),
-                   EXISTS (SELECT 1 FROM burned b WHERE b.token_hash = i.token_hash) AND (SELECT count(*) FROM dropped) >= 0
+                   EXISTS (SELECT 1 FROM burned b WHERE b.token_hash = i.token_hash)
             FROM input i ORDER BY i.position
             """
         )
         var outcomes = [StoreOutcome](repeating: .roundClosed, count: batch.count)
         for row in rows {
-            let (position, open, claimed, dropped) = try row.decode((Int, Bool, Bool, Bool).self)
+            // A burned invitation's ballot is in the box: the same statement dropped it there.
+            let (position, open, claimed, burned) = try row.decode((Int, Bool, Bool, Bool).self)
             guard (1...batch.count).contains(position) else { continue }
-            outcomes[position - 1] = !open ? .roundClosed : !claimed ? .alreadyStored : dropped ? .stored : .invitationUsed
+            outcomes[position - 1] = !open ? .roundClosed : !claimed ? .alreadyStored : burned ? .stored : .invitationUsed
         }
         return outcomes
     }

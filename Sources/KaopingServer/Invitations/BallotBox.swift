@@ -94,7 +94,7 @@ public struct BallotBox: Sendable {
                 return try await Self.move(
                     roundID: roundID,
                     seal: seal,
-                    batch: .atLeast(threshold, atMost: largestBatch),
+                    taking: .atLeast(threshold, atMost: largestBatch),
                     connection: connection,
                     logger: logger
                 )
@@ -107,10 +107,10 @@ public struct BallotBox: Sendable {
     /// Moves every ballot still waiting for the round, whatever their number; at close, in the
     /// closing transaction.
     static func flush(roundID: UUID, seal: BallotSeal, connection: PostgresConnection, logger: Logger) async throws -> Int {
-        try await move(roundID: roundID, seal: seal, batch: .all, connection: connection, logger: logger)
+        try await move(roundID: roundID, seal: seal, taking: .all, connection: connection, logger: logger)
     }
 
-    enum Batch {
+    enum BatchSize {
         case all
         case atLeast(Int, atMost: Int)
     }
@@ -120,12 +120,12 @@ public struct BallotBox: Sendable {
     private static func move(
         roundID: UUID,
         seal: BallotSeal,
-        batch minimum: Batch,
+        taking size: BatchSize,
         connection: PostgresConnection,
         logger: Logger
     ) async throws -> Int {
         let limit: Int? =
-            switch minimum {
+            switch size {
             case .all: nil
             case .atLeast(_, let most): most
             }
@@ -155,7 +155,7 @@ public struct BallotBox: Sendable {
                 }
             batch.append(Waiting(branch: branch, group: group, formVersion: formVersion, submittedOn: submittedOn, content: content))
         }
-        if case .atLeast(let fewest, _) = minimum, batch.count < fewest { throw TooFewBallots() }
+        if case .atLeast(let fewest, _) = size, batch.count < fewest { throw TooFewBallots() }
         guard !batch.isEmpty else { return 0 }
         var generator = SystemRandomNumberGenerator()
         batch.shuffle(using: &generator)

@@ -16,22 +16,21 @@ struct BallotContent: Equatable {
         var points: Double?
     }
 
+    struct Dimension: Equatable {
+        var key: String
+        var value: Double
+    }
+
     var score: Double?
-    var dimensions: [(key: String, value: Double)]
+    var dimensions: [Dimension]
     var straightLined: Bool
     var satisfied: Bool?
     var answers: [Answer]
 
-    static func == (lhs: BallotContent, rhs: BallotContent) -> Bool {
-        lhs.score == rhs.score && lhs.dimensions.map(\.key) == rhs.dimensions.map(\.key)
-            && lhs.dimensions.map(\.value) == rhs.dimensions.map(\.value) && lhs.straightLined == rhs.straightLined
-            && lhs.satisfied == rhs.satisfied && lhs.answers == rhs.answers
-    }
-
     /// The answers in the form's order, with the points each scored option earned.
     init(_ record: SubmissionRecord) {
         score = record.score.score
-        dimensions = record.score.dimensionScores.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        dimensions = record.score.dimensionScores.sorted { $0.key < $1.key }.map { Dimension(key: $0.key, value: $0.value) }
         straightLined = record.score.straightLined
         satisfied = record.score.satisfied
         answers = record.form.items.compactMap { item in
@@ -46,7 +45,7 @@ struct BallotContent: Equatable {
         }
     }
 
-    init(score: Double?, dimensions: [(key: String, value: Double)], straightLined: Bool, satisfied: Bool?, answers: [Answer]) {
+    init(score: Double?, dimensions: [Dimension], straightLined: Bool, satisfied: Bool?, answers: [Answer]) {
         self.score = score
         self.dimensions = dimensions
         self.straightLined = straightLined
@@ -69,9 +68,9 @@ struct BallotContent: Equatable {
         out.append(straightLined ? 1 : 0)
         out.append(satisfied.map { $0 ? 1 : 0 } ?? 2)
         Self.put(UInt32(dimensions.count), &out)
-        for (key, value) in dimensions {
-            Self.put(key, &out)
-            Self.put(value, &out)
+        for dimension in dimensions {
+            Self.put(dimension.key, &out)
+            Self.put(dimension.value, &out)
         }
         Self.put(UInt32(answers.count), &out)
         for answer in answers {
@@ -104,8 +103,8 @@ struct BallotContent: Equatable {
             case 1: true
             default: nil
             }
-        var dimensions: [(key: String, value: Double)] = []
-        for _ in 0..<(try reader.count()) { dimensions.append((try reader.requiredString(), try reader.requiredNumber())) }
+        var dimensions: [Dimension] = []
+        for _ in 0..<(try reader.count()) { dimensions.append(Dimension(key: try reader.requiredString(), value: try reader.requiredNumber())) }
         var answers: [Answer] = []
         for _ in 0..<(try reader.count()) {
             answers.append(
@@ -128,8 +127,9 @@ struct BallotContent: Equatable {
         guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else { throw .malformed }
         func number(_ value: Any?) -> Double? { (value as? NSNumber)?.doubleValue }
         score = number(object["score"])
-        dimensions = ((object["dimensions"] as? [String: Any]) ?? [:]).compactMap { key, value in number(value).map { (key, $0) } }
-            .sorted { $0.key < $1.key }
+        dimensions = ((object["dimensions"] as? [String: Any]) ?? [:]).compactMap { key, value in number(value).map { Dimension(key: key, value: $0) }
+        }
+        .sorted { $0.key < $1.key }
         straightLined = (object["straightLined"] as? Bool) ?? false
         satisfied = object["satisfied"] as? Bool
         answers = ((object["answers"] as? [[String: Any]]) ?? []).compactMap { entry in
