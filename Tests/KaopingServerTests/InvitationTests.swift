@@ -328,8 +328,10 @@ extension InvitationTests {
             let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
                 for (token, key) in posts {
                     group.addTask {
-                        var browser = Browser(client)
-                        return try await browser.post("/s/\(token)", form: try memberAnswers() + [("_key", key)]).status
+                        try await client.onOwnConnection { connection in
+                            var browser = Browser(connection)
+                            return try await browser.post("/s/\(token)", form: try memberAnswers() + [("_key", key)]).status
+                        }
                     }
                 }
                 return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }

@@ -127,7 +127,7 @@ func multipartBody(_ fields: [(name: String, value: [UInt8], fileName: String?)]
 }
 
 extension Browser {
-    mutating func upload(kind: String, file: [UInt8], name: String = "list.csv", year: String? = nil) async throws -> TestResponse {
+    mutating func upload(kind: String, file: [UInt8], name: String = "list.csv", year: String? = nil) async throws -> Reply {
         if csrfToken == nil { _ = try await get("/admin/login") }
         let boundary = "----kaoping\(UUID().uuidString.prefix(8))"
         var fields: [(name: String, value: [UInt8], fileName: String?)] = [

@@ -157,12 +157,16 @@ struct RobustnessTests {
             var first = Browser(client)
             _ = try await first.get("/admin/login")
             let cookies = first.cookies
+            try await harness.openEveryPooledConnection()
             let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
                 for guess in 0..<40 {
                     group.addTask {
-                        var browser = Browser(client)
-                        browser.cookies = cookies
-                        return try await browser.post("/admin/login", form: [("username", "target"), ("password", "guess number \(guess)")]).status
+                        try await client.onOwnConnection { connection in
+                            var browser = Browser(connection)
+                            browser.cookies = cookies
+                            return try await browser.post("/admin/login", form: [("username", "target"), ("password", "guess number \(guess)")])
+                                .status
+                        }
                     }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }

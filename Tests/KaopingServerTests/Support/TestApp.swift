@@ -94,6 +94,18 @@ struct TestHarness: Sendable {
         return RoundRepository(database: database, forms: catalog, audit: AuditLog(database: database), seal: TestApp.ballotSeal)
     }
 
+    /// Opens every connection of the server's pool, which opens them only as they are needed:
+    /// otherwise the first requests of a burst run one by one on the first connection while the
+    /// others are still being opened, and a race between them never gets its chance.
+    func openEveryPooledConnection() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<database.poolSize {
+                group.addTask { try await database.query("SELECT pg_sleep(0.2)") }
+            }
+            try await group.waitForAll()
+        }
+    }
+
     func count(_ sql: String) async throws -> Int {
         try await database.query(PostgresQuery(unsafeSQL: sql)).first!.decode(Int.self)
     }
@@ -158,22 +170,32 @@ enum TestApp {
 
 /// A test client that behaves like a browser: keeps cookies, sends the CSRF token with forms.
 struct Browser {
-    let client: any TestClientProtocol
+    /// The test's shared client, or a connection of this browser's own.
+    enum Connection {
+        case shared(any TestClientProtocol)
+        case own(TestClient)
+    }
+    let connection: Connection
     var cookies: [String: String] = [:]
     var acceptLanguage: String?
 
     init(_ client: any TestClientProtocol) {
-        self.client = client
+        self.connection = .shared(client)
+    }
+
+    /// A browser on a connection of its own (`onOwnConnection`).
+    init(_ connection: TestClient) {
+        self.connection = .own(connection)
     }
 
     var csrfToken: String? { cookies[CSRFMiddleware.cookieName] }
 
-    mutating func get(_ path: String, headers: HTTPFields = [:]) async throws -> TestResponse {
+    mutating func get(_ path: String, headers: HTTPFields = [:]) async throws -> Reply {
         try await send(path, method: .get, headers: headers, body: nil)
     }
 
     /// Posts a form; the CSRF token from the cookie is added unless `csrf` says otherwise.
-    mutating func post(_ path: String, form: [(String, String)], csrf: String?? = .none) async throws -> TestResponse {
+    mutating func post(_ path: String, form: [(String, String)], csrf: String?? = .none) async throws -> Reply {
         var fields = form
         switch csrf {
         case .none:
@@ -193,13 +215,22 @@ struct Browser {
         )
     }
 
-    mutating func send(_ path: String, method: HTTPRequest.Method, headers: HTTPFields = [:], body: ByteBuffer?) async throws -> TestResponse {
+    mutating func send(_ path: String, method: HTTPRequest.Method, headers: HTTPFields = [:], body: ByteBuffer?) async throws -> Reply {
         var headers = headers
         if !cookies.isEmpty {
             headers[.cookie] = cookies.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")
         }
         if let acceptLanguage { headers[.acceptLanguage] = acceptLanguage }
-        let response = try await client.execute(uri: path, method: method, headers: headers, body: body)
+        let response: Reply
+        switch connection {
+        case .shared(let client):
+            let reply = try await client.execute(uri: path, method: method, headers: headers, body: body)
+            response = Reply(status: reply.status, headers: reply.headers, body: reply.body)
+        case .own(let client):
+            headers[.connection] = "keep-alive"
+            let reply = try await client.execute(.init(path, method: method, authority: "localhost", headers: headers, body: body))
+            response = Reply(status: reply.status, headers: reply.headers, body: reply.body ?? ByteBuffer())
+        }
         // Every link and form of every page the tests see leads somewhere: a name a template
         // uses but its page model lacks renders as nothing.
         if response.headers[.contentType]?.hasPrefix("text/html") == true {
@@ -231,9 +262,4 @@ struct Browser {
         guard let date = formatter.date(from: httpDate) else { return false }
         return date < Date.now
     }
-}
-
-extension TestResponse {
-    var text: String { String(buffer: body) }
-    var location: String? { headers[.location] }
 }
