@@ -17,6 +17,17 @@ public struct User: Sendable, Equatable {
     public let branchID: UUID?
     public let passwordHash: String
     public let active: Bool
+    /// Set when an administrator chose the password (a new account, a reset): the person
+    /// changes it before they can do anything else.
+    public let mustChangePassword: Bool
+}
+
+/// An account as the accounts page lists it.
+public struct AccountListing: Sendable {
+    public let user: User
+    public let branchCode: String?
+    public let branchName: String?
+    public let lastSignIn: Date?
 }
 
 /// Rules for usernames and passwords, shared by the CLI and the web pages.
@@ -29,6 +40,17 @@ public enum AccountRules {
         }
         guard (2...64).contains(username.count), allowed else { return .invalidUsername }
         return nil
+    }
+
+    /// A username for a branch's viewer account made from the branch code: the characters a
+    /// username may hold, the rest as "-", so `secretary-b01` for b01.
+    public static func viewerUsername(branchCode: String) -> String {
+        let kept = String(
+            branchCode.unicodeScalars.map { scalar in
+                CharacterSet.alphanumerics.contains(scalar) || "._-@".unicodeScalars.contains(scalar) ? Character(scalar) : "-"
+            }
+        )
+        return String(("secretary-" + kept).prefix(64))
     }
 
     public static func validatePassword(_ password: String) -> AccountError? {
@@ -51,6 +73,7 @@ public enum AccountError: Error, Equatable, CustomStringConvertible {
     case viewerNeedsBranch
     case unknownBranch(String)
     case unknownUser(String)
+    case lastAdministrator
 
     public var description: String {
         switch self {
@@ -60,6 +83,7 @@ public enum AccountError: Error, Equatable, CustomStringConvertible {
         case .viewerNeedsBranch: "a viewer account needs --branch CODE: viewers see one branch only"
         case .unknownBranch(let code): "no branch has the code '\(code)'"
         case .unknownUser(let name): "no user is called '\(name)'"
+        case .lastAdministrator: "the last active administrator cannot be disabled"
         }
     }
 }

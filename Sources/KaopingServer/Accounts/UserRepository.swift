@@ -10,7 +10,7 @@ public struct UserRepository: Sendable {
         self.database = database
     }
 
-    private static let columns = "id, username, display_name, role, branch_id, password_hash, active"
+    private static let columns = "id, username, display_name, role, branch_id, password_hash, active, must_change_password"
 
     public func find(id: UUID) async throws -> User? {
         try await database.query("SELECT \(unescaped: Self.columns) FROM users WHERE id = \(id)").first.map(Self.user)
@@ -21,7 +21,14 @@ public struct UserRepository: Sendable {
             .first.map(Self.user)
     }
 
-    public func create(username: String, displayName: String, role: UserRole, branchCode: String?, passwordHash: String) async throws -> User {
+    public func create(
+        username: String,
+        displayName: String,
+        role: UserRole,
+        branchCode: String?,
+        passwordHash: String,
+        mustChangePassword: Bool = false
+    ) async throws -> User {
         if let problem = AccountRules.validateUsername(username) { throw problem }
         if role == .viewer && branchCode == nil { throw AccountError.viewerNeedsBranch }
         var branchID: UUID?
@@ -33,8 +40,8 @@ public struct UserRepository: Sendable {
         }
         let rows = try await database.query(
             """
-            INSERT INTO users (username, display_name, role, branch_id, password_hash)
-            VALUES (\(username), \(displayName), \(role.rawValue), \(branchID), \(passwordHash))
+            INSERT INTO users (username, display_name, role, branch_id, password_hash, must_change_password)
+            VALUES (\(username), \(displayName), \(role.rawValue), \(branchID), \(passwordHash), \(mustChangePassword))
             ON CONFLICT DO NOTHING
             RETURNING \(unescaped: Self.columns)
             """
@@ -43,10 +50,102 @@ public struct UserRepository: Sendable {
         return try Self.user(row)
     }
 
+    /// The person's own new password: it no longer needs changing.
     public func updatePasswordHash(userID: UUID, passwordHash: String) async throws {
         try await database.query(
-            "UPDATE users SET password_hash = \(passwordHash), password_changed_at = now() WHERE id = \(userID)"
+            """
+            UPDATE users SET password_hash = \(passwordHash), password_changed_at = now(), must_change_password = false
+            WHERE id = \(userID)
+            """
         )
+    }
+
+    /// A password an administrator chose (a reset): to be changed at the next sign-in.
+    /// Returns the account, or nil if there is none with that id.
+    public func resetPassword(userID: UUID, passwordHash: String) async throws -> User? {
+        try await database.query(
+            """
+            UPDATE users SET password_hash = \(passwordHash), password_changed_at = now(), must_change_password = true
+            WHERE id = \(userID)
+            RETURNING \(unescaped: Self.columns)
+            """
+        ).first.map(Self.user)
+    }
+
+    /// Disables or enables an account. A disabled account is signed out at its next request
+    /// (`AuthenticationMiddleware` reads it each time). The last active administrator stays:
+    /// the check and the change are one statement, so two administrators disabling each other
+    /// at once cannot both succeed.
+    public func setActive(userID: UUID, active: Bool) async throws -> User? {
+        if !active {
+            // Serialise changes to administrators' state, so that the count below is current.
+            return try await database.transaction(logger: Database.quietLogger) { connection in
+                try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended('users:active-admins', 0))", logger: Database.quietLogger)
+                let rows = try await connection.query(
+                    """
+                    UPDATE users SET active = false
+                    WHERE id = \(userID)
+                      AND (role <> 'admin' OR (SELECT count(*) FROM users WHERE role = 'admin' AND active AND id <> \(userID)) > 0)
+                    RETURNING \(unescaped: Self.columns)
+                    """,
+                    logger: Database.quietLogger
+                )
+                var updated: User?
+                for try await row in rows { updated = try Self.user(row) }
+                if updated == nil {
+                    var exists = false
+                    for try await _ in try await connection.query("SELECT 1 FROM users WHERE id = \(userID)", logger: Database.quietLogger) {
+                        exists = true
+                    }
+                    if exists { throw AccountError.lastAdministrator }
+                }
+                return updated
+            }
+        }
+        return try await database.query("UPDATE users SET active = true WHERE id = \(userID) RETURNING \(unescaped: Self.columns)")
+            .first.map(Self.user)
+    }
+
+    /// Every account, administrators first, with its branch and when it last signed in.
+    public func list() async throws -> [AccountListing] {
+        try await database.query(
+            """
+            SELECT u.id, u.username, u.display_name, u.role, u.branch_id, u.password_hash, u.active, u.must_change_password,
+                   b.code, b.name,
+                   (SELECT max(a.at) FROM audit_log a WHERE a.actor_user_id = u.id AND a.action = 'login')
+            FROM users u LEFT JOIN branches b ON b.id = u.branch_id
+            ORDER BY u.active DESC, CASE u.role WHEN 'admin' THEN 0 WHEN 'evaluator' THEN 1 ELSE 2 END, b.code NULLS FIRST, lower(u.username)
+            """
+        ).map { row in
+            let user = try Self.user(row)
+            let (_, _, _, _, _, _, _, _, code, name, last) =
+                try row.decode((UUID, String, String, String, UUID?, String, Bool, Bool, String?, String?, Date?).self)
+            return AccountListing(user: user, branchCode: code, branchName: name, lastSignIn: last)
+        }
+    }
+
+    /// Active branches that have no active viewer account yet, in code order: the ones a bulk
+    /// creation of secretaries' accounts offers.
+    public func branchesWithoutViewer() async throws -> [(code: String, name: String)] {
+        try await database.query(
+            """
+            SELECT b.code, b.name FROM branches b
+            WHERE b.active AND NOT EXISTS (SELECT 1 FROM users u WHERE u.branch_id = b.id AND u.role = 'viewer' AND u.active)
+            ORDER BY b.code
+            """
+        ).map { try $0.decode((String, String).self) }
+    }
+
+    /// A username not taken yet: `base`, else `base-2`, `base-3`, …
+    public func freeUsername(_ base: String) async throws -> String {
+        let taken = Set(
+            try await database.query("SELECT lower(username) FROM users WHERE lower(username) LIKE lower(\(base)) || '%'")
+                .map { try $0.decode(String.self) }
+        )
+        if !taken.contains(base.lowercased()) { return base }
+        var suffix = 2
+        while taken.contains("\(base)-\(suffix)".lowercased()) { suffix += 1 }
+        return "\(base)-\(suffix)"
     }
 
     public func count() async throws -> Int {
@@ -54,8 +153,8 @@ public struct UserRepository: Sendable {
     }
 
     private static func user(_ row: PostgresRow) throws -> User {
-        let (id, username, displayName, role, branchID, hash, active) =
-            try row.decode((UUID, String, String, String, UUID?, String, Bool).self)
+        let (id, username, displayName, role, branchID, hash, active, mustChange) =
+            try row.decode((UUID, String, String, String, UUID?, String, Bool, Bool).self)
         return User(
             id: id,
             username: username,
@@ -63,7 +162,8 @@ public struct UserRepository: Sendable {
             role: UserRole(rawValue: role) ?? .viewer,
             branchID: branchID,
             passwordHash: hash,
-            active: active
+            active: active,
+            mustChangePassword: mustChange
         )
     }
 }

@@ -256,6 +256,7 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
         invitations: dependencies.invitations,
         visitCodes: dependencies.visitCodes,
         sheets: dependencies.sheets,
+        audit: dependencies.audit,
         views: dependencies.views,
         publicBaseURL: configuration.publicBaseURL
     ).addRoutes(to: adminsOnly)
@@ -268,6 +269,15 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
     api.addRoutes(to: apiRoutes.group().add(middleware: APITokenMiddleware(tokens: tokens)))
     api.addWriteRoutes(to: apiRoutes.group().add(middleware: APITokenMiddleware(tokens: tokens, needs: .write)))
     APITokensController(tokens: tokens, audit: dependencies.audit, views: dependencies.views).addRoutes(to: adminsOnly)
+    AccountsController(
+        users: dependencies.users,
+        organisation: dependencies.organisation,
+        hasher: environment.passwordHasher,
+        sessions: dependencies.sessions,
+        audit: dependencies.audit,
+        views: dependencies.views,
+        publicBaseURL: configuration.publicBaseURL
+    ).addRoutes(to: adminsOnly)
     results.addRoutes(to: adminsOnly)
     results.addReportRoutes(to: signedIn.group().add(middleware: RoleMiddleware([.admin, .viewer])))
     SheetsController(sheets: dependencies.sheets, forms: dependencies.forms, views: dependencies.views, limits: limits)

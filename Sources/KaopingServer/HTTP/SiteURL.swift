@@ -62,6 +62,11 @@ public enum SiteURL: Sendable, Hashable {
     case units
     case unit(String)
 
+    // Accounts.
+    case accounts
+    case secretaryAccounts
+    case accountAction(String, AccountAction)
+
     // Score sheets, forms, tokens.
     case sheets
     case sheet(round: String, branch: String)
@@ -82,8 +87,15 @@ public enum SiteURL: Sendable, Hashable {
     /// asks for confirmation first).
     public enum RoundPageAction: String, Sendable, Hashable {
         case open, close, extend, reopen, invitations, evaluators
+        case removeEvaluator = "remove-evaluator"
         case publicAccess = "public-access"
         case visitCodes = "visit-codes"
+    }
+
+    /// What the accounts page can do to one account (each a POST).
+    public enum AccountAction: String, Sendable, Hashable {
+        case disable, enable
+        case resetPassword = "reset-password"
     }
 
     // MARK: Placeholders for registering routes
@@ -158,6 +170,10 @@ public enum SiteURL: Sendable, Hashable {
         case .member(let staff): "/admin/org/members/\(Self.segment(staff))"
         case .units: "/admin/org/units"
         case .unit(let code): "/admin/org/units/\(Self.segment(code))"
+
+        case .accounts: "/admin/accounts"
+        case .secretaryAccounts: "/admin/accounts/secretaries"
+        case .accountAction(let id, let action): "/admin/accounts/\(Self.segment(id))/\(action.rawValue)"
 
         case .sheets: "/admin/sheets"
         case .sheet(let round, let branch): "/admin/sheets/\(Self.segment(round))/\(Self.segment(branch))"

@@ -14,6 +14,28 @@ public struct SheetAssignment: Sendable {
     public let updatedAt: Date?
 }
 
+/// An evaluator assigned to a branch of a round, as the round page lists it.
+public struct RoundAssignment: Sendable {
+    public let userID: UUID
+    public let username: String
+    public let displayName: String
+    public let active: Bool
+    public let branchCode: String
+    public let branchName: String
+    /// "draft", "submitted", or nil when the evaluator has not opened the sheet.
+    public let sheetStatus: String?
+}
+
+/// What taking an evaluator off a branch did.
+public enum UnassignOutcome: Sendable, Equatable {
+    /// Removed, with the sheet's state before ("draft", "submitted" or nil).
+    case removed(sheet: String?)
+    case notAssigned
+    case roundClosed
+    /// A submitted sheet would go with it, and the administrator has not said it may.
+    case submittedSheet
+}
+
 /// One evaluator's sheet as stored: the posted field values, to show again.
 public struct StoredSheet: Sendable {
     public let status: String
@@ -32,7 +54,6 @@ public struct SheetRepository: Sendable {
         self.database = database
     }
 
-    /// Assigns an evaluator to branches of a round (all of them when `branchCodes` is empty).
     /// Assigns an evaluator to branches of a round (all of them when `branchCodes` is empty).
     /// Returns how many assignments are new; an unknown or unsuitable account, or codes that are
     /// not branches of the round, are refused by name and nothing is assigned.
@@ -59,6 +80,73 @@ public struct SheetRepository: Sendable {
             """
         )
         return rows.count
+    }
+
+    /// Who evaluates which branch in a round, with the state of each one's sheet, by branch.
+    public func assignments(roundID: UUID) async throws -> [RoundAssignment] {
+        try await database.query(
+            """
+            SELECT u.id, u.username, u.display_name, u.active, b.code, b.name, s.status
+            FROM evaluator_assignments a
+            JOIN users u ON u.id = a.user_id JOIN branches b ON b.id = a.branch_id
+            LEFT JOIN org_sheets s ON s.round_id = a.round_id AND s.branch_id = a.branch_id AND s.evaluator_id = a.user_id
+            WHERE a.round_id = \(roundID)
+            ORDER BY b.code, lower(u.username)
+            """
+        ).map { row in
+            let (userID, username, displayName, active, code, name, status) = try row.decode(
+                (UUID, String, String, Bool, String, String, String?).self
+            )
+            return RoundAssignment(
+                userID: userID,
+                username: username,
+                displayName: displayName,
+                active: active,
+                branchCode: code,
+                branchName: name,
+                sheetStatus: status
+            )
+        }
+    }
+
+    /// Takes an evaluator off a branch of a round, with their sheet for it: a sheet whose
+    /// evaluator is no longer assigned would still count in the results. A submitted sheet goes
+    /// only when `discardingSubmitted` says the administrator agreed; a closed round's
+    /// assignments stay, since its results are final.
+    public func unassign(roundID: UUID, userID: UUID, branchCode: String, discardingSubmitted: Bool) async throws -> UnassignOutcome {
+        try await database.transaction(logger: Database.quietLogger) { connection in
+            var state: (status: String, sheet: String?)?
+            for try await row in try await connection.query(
+                """
+                SELECT r.status, s.status
+                FROM evaluator_assignments a JOIN rounds r ON r.id = a.round_id JOIN branches b ON b.id = a.branch_id
+                LEFT JOIN org_sheets s ON s.round_id = a.round_id AND s.branch_id = a.branch_id AND s.evaluator_id = a.user_id
+                WHERE a.round_id = \(roundID) AND a.user_id = \(userID) AND b.code = \(branchCode)
+                FOR UPDATE OF a
+                """,
+                logger: Database.quietLogger
+            ) {
+                state = try row.decode((String, String?).self)
+            }
+            guard let state else { return .notAssigned }
+            if state.status == RoundStatus.closed.rawValue { return .roundClosed }
+            if state.sheet == "submitted" && !discardingSubmitted { return .submittedSheet }
+            try await connection.query(
+                """
+                DELETE FROM org_sheets s USING branches b
+                WHERE s.round_id = \(roundID) AND s.evaluator_id = \(userID) AND s.branch_id = b.id AND b.code = \(branchCode)
+                """,
+                logger: Database.quietLogger
+            )
+            try await connection.query(
+                """
+                DELETE FROM evaluator_assignments a USING branches b
+                WHERE a.round_id = \(roundID) AND a.user_id = \(userID) AND a.branch_id = b.id AND b.code = \(branchCode)
+                """,
+                logger: Database.quietLogger
+            )
+            return .removed(sheet: state.sheet)
+        }
     }
 
     public func assignments(userID: UUID) async throws -> [SheetAssignment] {

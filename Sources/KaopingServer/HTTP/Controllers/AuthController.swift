@@ -121,7 +121,8 @@ public struct AuthController: Sendable {
     // MARK: Password
 
     @Sendable func showPasswordForm(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try views.page("password", PasswordPage(), context: context)
+        let firstTime = context.user?.mustChangePassword == true
+        return try views.page("password", PasswordPage(notice: firstTime ? context.language.text("password_first_time") : nil), context: context)
     }
 
     @Sendable func changePassword(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -140,7 +141,10 @@ public struct AuthController: Sendable {
         guard problems.isEmpty else {
             return try views.page(
                 "password",
-                PasswordPage(problems: problems.map { context.language.text($0) }),
+                PasswordPage(
+                    notice: user.mustChangePassword ? context.language.text("password_first_time") : nil,
+                    problems: problems.map { context.language.text($0) }
+                ),
                 status: .unprocessableContent,
                 context: context
             )
@@ -156,7 +160,11 @@ public struct AuthController: Sendable {
                 address: context.clientAddress(request, trustForwardedFor: trustForwardedFor)
             )
         )
-        return try views.page("password", PasswordPage(notice: context.language.text("password_changed")), context: context)
+        return try views.page(
+            "password",
+            PasswordPage(notice: context.language.text("password_changed"), home: user.mustChangePassword ? SiteURL.admin.path : nil),
+            context: context
+        )
     }
 
     /// Only paths inside the admin area: never an open redirect to another site.

@@ -10,6 +10,7 @@ public struct RoundsController: Sendable {
     let invitations: InvitationRepository
     let visitCodes: VisitCodeRepository
     let sheets: SheetRepository
+    let audit: AuditLog
     let views: Views
     let publicBaseURL: String
 
@@ -18,6 +19,7 @@ public struct RoundsController: Sendable {
         invitations: InvitationRepository,
         visitCodes: VisitCodeRepository,
         sheets: SheetRepository,
+        audit: AuditLog,
         views: Views,
         publicBaseURL: String
     ) {
@@ -25,6 +27,7 @@ public struct RoundsController: Sendable {
         self.invitations = invitations
         self.visitCodes = visitCodes
         self.sheets = sheets
+        self.audit = audit
         self.views = views
         self.publicBaseURL = publicBaseURL
     }
@@ -46,6 +49,7 @@ public struct RoundsController: Sendable {
         router.get(SiteURL.slips(SiteURL.id).route, use: slips)
         router.get(SiteURL.pendingCSV(SiteURL.id).route, use: pendingCSV)
         router.post(SiteURL.roundAction(SiteURL.id, .evaluators).route, use: assignEvaluator)
+        router.post(SiteURL.roundAction(SiteURL.id, .removeEvaluator).route, use: removeEvaluator)
         router.get(SiteURL.poster(SiteURL.id, publicCode: SiteURL.code).route, use: poster)
         router.post(SiteURL.roundAction(SiteURL.id, .publicAccess).route, use: setPublicAccess)
         router.post(SiteURL.roundAction(SiteURL.id, .visitCodes).route, use: issueVisitCodes)
@@ -143,6 +147,33 @@ public struct RoundsController: Sendable {
         }
         // Assigning what was assigned already changes nothing, and the page says so (assigned=0).
         return .seeOther(.round(id), ["assigned": String(assigned)])
+    }
+
+    @Sendable func removeEvaluator(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let id = try roundID(context)
+        var request = request
+        let form = try await request.formData(context: context)
+        guard let userID = form["user"].flatMap(UUID.init(uuidString:)), let code = form["branch"], !code.isEmpty else { throw AppError.badRequest }
+        let language = context.language
+        switch try await sheets.unassign(roundID: id, userID: userID, branchCode: code, discardingSubmitted: form["discard"] == "1") {
+        case .removed(let sheet):
+            try await audit.record(
+                .init(
+                    action: "round.evaluator_removed",
+                    actorUserID: context.user?.id,
+                    actorName: context.user?.username ?? "",
+                    subject: id.lowercased,
+                    details: ["user": userID.lowercased, "branch": code, "sheet": sheet ?? "none"]
+                )
+            )
+            return .seeOther(.round(id), ["unassigned": code])
+        case .notAssigned:
+            return .seeOther(.round(id), ["problem": language.text("rounds_unassign_not_assigned")])
+        case .roundClosed:
+            return .seeOther(.round(id), ["problem": language.text("rounds_unassign_closed")])
+        case .submittedSheet:
+            return .seeOther(.round(id), ["problem": language.text("rounds_unassign_submitted", ["code": code])])
+        }
     }
 
     /// Members with a live invitation who have not answered yet, for reminders. Knowing who has
@@ -274,6 +305,7 @@ public struct RoundsController: Sendable {
             notice = assigned == "0" ? language.text("rounds_assigned_none") : language.text("rounds_assigned", ["n": assigned])
         }
         if let issued = query["issued"] { notice = language.text("rounds_issued", ["n": issued]) }
+        if let code = query["unassigned"] { notice = language.text("rounds_unassigned", ["code": code]) }
         let page = RoundPage(
             round: round,
             progress: progress,
@@ -284,6 +316,7 @@ public struct RoundsController: Sendable {
             batches: try await visitCodes.batches(roundID: id),
             linkBase: LinkBase(publicBaseURL),
             configuration: try await rounds.configuration(id) ?? RoundConfiguration(),
+            assignments: try await sheets.assignments(roundID: id),
             notice: notice,
             problem: query["problem"].map(String.init),
             language: language

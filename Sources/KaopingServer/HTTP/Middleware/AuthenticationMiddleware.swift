@@ -17,6 +17,13 @@ public struct AuthenticationMiddleware: RouterMiddleware {
             let target = request.method == .get ? request.uri.path : SiteURL.admin.path
             return .seeOther(.login, target == SiteURL.admin.path ? [:] : ["next": target])
         }
+        // A password someone else chose (a one-time password on a printed sheet) is changed
+        // before anything else is done with it.
+        if user.mustChangePassword && request.uri.path != SiteURL.password.path && request.uri.path != SiteURL.logout.path {
+            var response = Response.seeOther(.password)
+            response.headers[.cacheControl] = "no-store"
+            return response
+        }
         var context = context
         context.user = user
         var response = try await next(request, context)

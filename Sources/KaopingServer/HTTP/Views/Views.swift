@@ -82,6 +82,7 @@ struct FrameLinks {
     let organisation = SiteURL.organisation.path
     let forms = SiteURL.forms.path
     let tokens = SiteURL.tokens.path
+    let accounts = SiteURL.accounts.path
     let password = SiteURL.password.path
     let logout = SiteURL.logout.path
     let staticFiles = SiteURL.staticFiles.path

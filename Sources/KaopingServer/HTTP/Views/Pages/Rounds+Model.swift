@@ -63,6 +63,7 @@ struct RoundPage: PageModel {
         let publicAccess: String
         let visitCodes: String
         let evaluators: String
+        let removeEvaluator: String
 
         init(_ id: UUID) {
             results = SiteURL.results(id).path
@@ -79,6 +80,7 @@ struct RoundPage: PageModel {
             publicAccess = SiteURL.roundAction(id, .publicAccess).path
             visitCodes = SiteURL.roundAction(id, .visitCodes).path
             evaluators = SiteURL.roundAction(id, .evaluators).path
+            removeEvaluator = SiteURL.roundAction(id, .removeEvaluator).path
         }
     }
 
@@ -93,6 +95,17 @@ struct RoundPage: PageModel {
         let overCount: Bool
         let slips: String
         let poster: String
+    }
+
+    struct AssignmentRow {
+        let evaluator: String
+        let username: String
+        let userID: String
+        let active: Bool
+        let code: String
+        let name: String
+        let sheet: String
+        let submitted: Bool
     }
 
     struct VisitBatchRow {
@@ -130,6 +143,10 @@ struct RoundPage: PageModel {
     let voteCheckOK: Bool
     let branches: [BranchRow]
     let pager: Pager?
+    let assignments: [AssignmentRow]
+    let hasAssignments: Bool
+    /// A closed round's assignments stay as they were.
+    let canUnassign: Bool
 
     init(
         round: RoundSummary,
@@ -141,11 +158,26 @@ struct RoundPage: PageModel {
         batches: [VisitCodeBatch],
         linkBase: LinkBase,
         configuration: RoundConfiguration,
+        assignments: [RoundAssignment],
         notice: String?,
         problem: String?,
         language: Language
     ) {
         let id = round.id
+        self.assignments = assignments.map { assignment in
+            AssignmentRow(
+                evaluator: assignment.displayName.isEmpty ? assignment.username : assignment.displayName,
+                username: assignment.username,
+                userID: assignment.userID.lowercased,
+                active: assignment.active,
+                code: assignment.branchCode,
+                name: assignment.branchName,
+                sheet: language.text("rounds_sheet_\(assignment.sheetStatus ?? "none")"),
+                submitted: assignment.sheetStatus == "submitted"
+            )
+        }
+        hasAssignments = !assignments.isEmpty
+        canUnassign = round.status != .closed
         let settings = configuration.integrationSettings
         integrationSettings = language.text(
             "rounds_integration_summary",

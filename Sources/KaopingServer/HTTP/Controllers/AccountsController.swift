@@ -1,0 +1,232 @@
+import Foundation
+import Hummingbird
+
+/// Accounts in the admin area: the list, creating one account or a viewer account for every
+/// branch secretary at once, disabling and enabling, and resetting a password.
+///
+/// Every password an administrator hands out is generated, shown once on a printable sheet and
+/// must be changed at the first sign-in: an administrator never chooses or learns a password
+/// that stays in use.
+public struct AccountsController: Sendable {
+    let users: UserRepository
+    let organisation: OrganisationRepository
+    let hasher: PasswordHasher
+    let sessions: PostgresPersistDriver
+    let audit: AuditLog
+    let views: Views
+    let publicBaseURL: String
+
+    public init(
+        users: UserRepository,
+        organisation: OrganisationRepository,
+        hasher: PasswordHasher,
+        sessions: PostgresPersistDriver,
+        audit: AuditLog,
+        views: Views,
+        publicBaseURL: String
+    ) {
+        self.users = users
+        self.organisation = organisation
+        self.hasher = hasher
+        self.sessions = sessions
+        self.audit = audit
+        self.views = views
+        self.publicBaseURL = publicBaseURL
+    }
+
+    public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
+        router.get(SiteURL.accounts.route, use: index)
+        router.post(SiteURL.accounts.route, use: create)
+        router.post(SiteURL.secretaryAccounts.route, use: createSecretaries)
+        router.post(SiteURL.accountAction(SiteURL.id, .disable).route, use: disable)
+        router.post(SiteURL.accountAction(SiteURL.id, .enable).route, use: enable)
+        router.post(SiteURL.accountAction(SiteURL.id, .resetPassword).route, use: resetPassword)
+    }
+
+    // MARK: The list
+
+    @Sendable func index(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let query = request.uri.queryParameters
+        var notice: String?
+        if let name = query["disabled"].map(String.init) { notice = context.language.text("accounts_disabled", ["name": name]) }
+        if let name = query["enabled"].map(String.init) { notice = context.language.text("accounts_enabled", ["name": name]) }
+        return try await page(context: context, notice: notice)
+    }
+
+    private func page(
+        context: AppRequestContext,
+        status: HTTPResponse.Status = .ok,
+        notice: String? = nil,
+        problem: String? = nil,
+        entered: AccountsPage.Entered = .init()
+    ) async throws -> Response {
+        let model = AccountsPage(
+            accounts: try await users.list(),
+            signedIn: context.user?.id,
+            branches: try await organisation.branches().filter(\.active),
+            withoutViewer: try await users.branchesWithoutViewer(),
+            language: context.language,
+            notice: notice,
+            problem: problem,
+            entered: entered
+        )
+        return try views.page("accounts", model, status: status, context: context)
+    }
+
+    // MARK: Creating
+
+    @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Response {
+        var request = request
+        let form = try await request.formData(context: context)
+        let entered = AccountsPage.Entered(
+            username: (form["username"] ?? "").trimmingCharacters(in: .whitespaces),
+            displayName: (form["displayName"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines),
+            role: form["role"] ?? "",
+            branch: (form["branch"] ?? "").trimmingCharacters(in: .whitespaces)
+        )
+        func refuse(_ problem: String) async throws -> Response {
+            try await page(context: context, status: .unprocessableContent, problem: problem, entered: entered)
+        }
+        guard let role = UserRole(rawValue: entered.role) else { return try await refuse(context.language.text("accounts_error_role")) }
+        if AccountRules.validateUsername(entered.username) != nil {
+            return try await refuse(context.language.text("accounts_error_username"))
+        }
+        if role == .viewer && entered.branch.isEmpty { return try await refuse(context.language.text("accounts_error_branch_needed")) }
+        let password = AccountRules.generatePassword()
+        let user: User
+        do {
+            user = try await users.create(
+                username: entered.username,
+                displayName: entered.displayName,
+                role: role,
+                branchCode: role == .viewer ? entered.branch : nil,
+                passwordHash: try await hasher.hash(password),
+                mustChangePassword: true
+            )
+        } catch AccountError.usernameTaken(let name) {
+            return try await refuse(context.language.text("accounts_error_taken", ["name": name]))
+        } catch AccountError.unknownBranch(let code) {
+            return try await refuse(context.language.text("accounts_error_unknown_branch", ["code": code]))
+        }
+        try await record("user.created", user, context: context, details: ["role": role.rawValue])
+        let branch = try await branchName(of: user)
+        return try credentials([Credential(user: user, password: password, branch: branch)], context: context)
+    }
+
+    /// A viewer account for each chosen branch, named after its code, with a one-time password.
+    @Sendable func createSecretaries(_ request: Request, context: AppRequestContext) async throws -> Response {
+        var request = request
+        let form = try await request.formData(context: context)
+        let chosen = Set(form.all("branch"))
+        let branches = try await users.branchesWithoutViewer().filter { chosen.contains($0.code) }
+        guard !branches.isEmpty else {
+            return try await page(context: context, status: .unprocessableContent, problem: context.language.text("accounts_error_no_branches"))
+        }
+        // Hashing is the slow part (bcrypt); the passwords are hashed side by side.
+        let passwords = branches.map { _ in AccountRules.generatePassword() }
+        let hasher = self.hasher
+        let hashes = try await withThrowingTaskGroup(of: (Int, String).self) { group in
+            for (index, password) in passwords.enumerated() { group.addTask { (index, try await hasher.hash(password)) } }
+            return try await group.reduce(into: [Int: String]()) { $0[$1.0] = $1.1 }
+        }
+        let secretaries = Dictionary(try await organisation.branches().map { ($0.code, $0.secretary) }, uniquingKeysWith: { first, _ in first })
+        var issued: [Credential] = []
+        for (index, branch) in branches.enumerated() {
+            let secretary = (secretaries[branch.code] ?? nil).flatMap { $0.isEmpty ? nil : $0 }
+            let username = try await users.freeUsername(AccountRules.viewerUsername(branchCode: branch.code))
+            let user = try await users.create(
+                username: username,
+                displayName: secretary ?? context.language.text("accounts_secretary_name", ["branch": branch.name]),
+                role: .viewer,
+                branchCode: branch.code,
+                passwordHash: hashes[index]!,
+                mustChangePassword: true
+            )
+            try await record("user.created", user, context: context, details: ["role": UserRole.viewer.rawValue, "branch": branch.code])
+            issued.append(Credential(user: user, password: passwords[index], branch: branch.name))
+        }
+        return try credentials(issued, context: context)
+    }
+
+    // MARK: Changing
+
+    @Sendable func disable(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let id = try accountID(context)
+        guard id != context.user?.id else {
+            return try await page(context: context, status: .conflict, problem: context.language.text("accounts_error_self"))
+        }
+        let user: User
+        do {
+            guard let updated = try await users.setActive(userID: id, active: false) else { throw AppError.notFound }
+            user = updated
+        } catch AccountError.lastAdministrator {
+            return try await page(context: context, status: .conflict, problem: context.language.text("accounts_error_last_admin"))
+        }
+        try await sessions.removeAll(userID: user.id, except: nil)
+        try await record("user.disabled", user, context: context)
+        return .seeOther(.accounts, ["disabled": user.username])
+    }
+
+    @Sendable func enable(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let user = try await users.setActive(userID: try accountID(context), active: true) else { throw AppError.notFound }
+        try await record("user.enabled", user, context: context)
+        return .seeOther(.accounts, ["enabled": user.username])
+    }
+
+    /// A new one-time password; the account's sessions end, so whoever held the old one is out.
+    @Sendable func resetPassword(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let id = try accountID(context)
+        guard id != context.user?.id else {
+            return try await page(context: context, status: .conflict, problem: context.language.text("accounts_error_reset_self"))
+        }
+        let password = AccountRules.generatePassword()
+        guard let user = try await users.resetPassword(userID: id, passwordHash: try await hasher.hash(password)) else { throw AppError.notFound }
+        try await sessions.removeAll(userID: user.id, except: nil)
+        try await record("user.password_reset", user, context: context)
+        return try credentials([Credential(user: user, password: password, branch: try await branchName(of: user))], context: context)
+    }
+
+    // MARK: Helpers
+
+    private func accountID(_ context: AppRequestContext) throws -> UUID {
+        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw AppError.notFound }
+        return id
+    }
+
+    private func branchName(of user: User) async throws -> String? {
+        guard let branchID = user.branchID else { return nil }
+        return try await organisation.branches().first { $0.id == branchID }?.name
+    }
+
+    /// The printable sheet of one-time passwords: shown on this response only, never stored.
+    private func credentials(_ issued: [Credential], context: AppRequestContext) throws -> Response {
+        let model = CredentialsPage(
+            issued: issued,
+            signIn: SiteURL.login.absolute(base: publicBaseURL),
+            issuedAt: ChinaTime.format(.now),
+            language: context.language
+        )
+        var response = try views.page("account_credentials", model, context: context)
+        response.headers[.cacheControl] = "no-store"
+        return response
+    }
+
+    private func record(_ action: String, _ user: User, context: AppRequestContext, details: [String: String] = [:]) async throws {
+        try await audit.record(
+            .init(
+                action: action,
+                actorUserID: context.user?.id,
+                actorName: context.user?.username ?? "",
+                subject: user.username,
+                details: details
+            )
+        )
+    }
+}
+
+/// An account with the one-time password just given to it.
+struct Credential {
+    let user: User
+    let password: String
+    let branch: String?
+}
