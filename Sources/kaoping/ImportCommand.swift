@@ -79,7 +79,9 @@ struct ImportBranches: AsyncParsableCommand {
             "branches",
             file: file,
             options: database,
-            check: { bytes, _ in OrganisationCSV.branches(bytes) },
+            check: { bytes, database in
+                OrganisationCSV.branches(bytes, existing: try await OrganisationRepository(database: database).branchCodes())
+            },
             apply: { rows, database, logger in try await OrganisationRepository(database: database).importBranches(rows, logger: logger) }
         )
         print(
@@ -105,7 +107,12 @@ struct ImportMembers: AsyncParsableCommand {
             file: file,
             options: database,
             check: { bytes, database in
-                OrganisationCSV.members(bytes, knownBranches: try await OrganisationRepository(database: database).branchCodes())
+                let organisation = OrganisationRepository(database: database)
+                return OrganisationCSV.members(
+                    bytes,
+                    knownBranches: try await organisation.branchCodes(),
+                    knownStaff: try await organisation.staffNumbers()
+                )
             },
             apply: { rows, database, logger in try await OrganisationRepository(database: database).importMembers(rows, logger: logger) }
         )

@@ -99,6 +99,49 @@ struct OrganisationCSVTests {
         #expect(OrganisationCSV.isExcelScientific("1E+11") && !OrganisationCSV.isExcelScientific("1E11") && !OrganisationCSV.isExcelScientific("E+5"))
     }
 
+    @Test func codesAndNumbersExcelStrippedOfTheirLeadingZeros() {
+        let members = """
+            工号,姓名,支部编码,手机
+            00123,张伟,001,13800138000
+            124,李娜,1,13800138001
+            123,王强,001,
+            00125,赵敏,001,2112345678
+            00126,钱进,001,010-12345678
+
+            """
+        let preview = OrganisationCSV.members(Array(members.utf8), knownBranches: ["001"], knownStaff: ["00123"])
+        #expect(preview.rows.map(\.staffNumber) == ["00123", "00126"])
+        #expect(
+            preview.problems.map(\.kind) == [
+                .leadingZerosLost("支部编码", "1", matching: "001"),
+                .leadingZerosLost("工号", "123", matching: "00123"),
+                .leadingZerosLost("手机", "2112345678", matching: nil),
+            ]
+        )
+        #expect(preview.problems.map(\.line) == [3, 4, 5])
+        #expect(preview.problems[0].message(.chinese).contains("“支部编码”“1”看起来是被 Excel 去掉了开头的 0 的“001”"))
+        #expect(preview.problems[2].message(.english).contains("landline area codes start with 0"))
+
+        // A branch list with 7 for the known 007 would add a second branch: refused by name.
+        let branches = OrganisationCSV.branches(Array("支部编码,支部名称\n7,第七支部\n8,第八支部\n".utf8), existing: ["007"])
+        #expect(branches.rows.map(\.code) == ["8"])
+        #expect(branches.problems.map(\.kind) == [.leadingZerosLost("支部编码", "7", matching: "007")])
+        // Units and performance results point at known codes the same way.
+        #expect(
+            OrganisationCSV.units(Array("单位编码,单位名称,支部编码\nD01,办公室,7\n".utf8), knownBranches: ["007"]).problems.map(\.kind)
+                == [.leadingZerosLost("支部编码", "7", matching: "007")]
+        )
+        #expect(
+            OrganisationCSV.performance(Array("单位编码,得分\n42,90\n".utf8), knownUnits: ["0042"]).problems.map(\.kind)
+                == [.leadingZerosLost("单位编码", "42", matching: "0042")]
+        )
+        // Codes that merely are numbers stay fine, and unknown ones stay unknown.
+        #expect(
+            OrganisationCSV.units(Array("单位编码,单位名称,支部编码\nD01,办公室,9\n".utf8), knownBranches: ["007"]).problems.map(\.kind) == [.unknownBranch("9")]
+        )
+        #expect(!OrganisationCSV.isLandlineWithoutItsZero("13800138000") && !OrganisationCSV.isLandlineWithoutItsZero("02112345678"))
+    }
+
     @Test func missingColumnsEmptyFilesAndUnreadableFiles() {
         let noColumn = OrganisationCSV.members(Array("工号,姓名\n1,张\n".utf8), knownBranches: [])
         #expect(noColumn.problems == [ImportProblem(line: 1, kind: .missingColumn("支部编码"))])
@@ -295,6 +338,54 @@ struct OrganisationImportTests {
             #expect(try await harness.count("SELECT count(*)::int FROM audit_log WHERE action LIKE 'org.%'") == 6)
             #expect(try await browser.get("/admin/org/members/9999").status == .notFound)
             #expect(try await browser.post("/admin/org/branches/b99", form: [("name", "无")]).status == .notFound)
+        }
+    }
+
+    @Test func templatesDownloadAndComeBackAsTheyWereFilledIn() async throws {
+        try await TestApp.run { client, harness in
+            try await harness.createUser("admin", password: "organisation lists")
+            var browser = Browser(client)
+            _ = try await browser.post("/admin/login", form: [("username", "admin"), ("password", "organisation lists")])
+            let page = try await browser.get("/admin/org")
+            #expect(
+                page.text.contains("href=\"/admin/org/templates/members.xlsx\"") && page.text.contains("href=\"/admin/org/templates/branches.csv\"")
+            )
+
+            let csv = try await browser.get("/admin/org/templates/members.csv")
+            #expect(csv.status == .ok && csv.headers[.contentType] == "text/csv; charset=utf-8")
+            #expect(csv.text == "\u{FEFF}工号,姓名,支部编码,手机\r\n00123,李华,001,13800138000\r\n")
+            #expect(
+                csv.headers[.contentDisposition]
+                    == "attachment; filename=\"members-template.csv\"; filename*=UTF-8''%E5%85%9A%E5%91%98%E5%90%8D%E5%8D%95%E6%A8%A1%E6%9D%BF.csv"
+            )
+            for kind in ["branches", "members", "units", "performance"] {
+                let workbook = try await browser.get("/admin/org/templates/\(kind).xlsx")
+                #expect(workbook.status == .ok, "\(kind)")
+                #expect(workbook.headers[.contentType] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                let rows = try XLSXReader.sheets(Array(buffer: workbook.body)).first?.rows ?? []
+                let template = ImportTemplate.of(try #require(OrganisationUpload.Kind(rawValue: kind)))
+                #expect(rows.count == 2 && rows[0].cells == template.header && rows[1].cells == template.example, "\(kind)")
+            }
+            #expect(try await browser.get("/admin/org/templates/secrets.xlsx").status == .notFound)
+            #expect(try await browser.get("/admin/org/templates/members.exe").status == .notFound)
+
+            // The templates, filled in as they come, import: leading zeros and all.
+            for kind in ["branches", "members"] {
+                let workbook = try await browser.get("/admin/org/templates/\(kind).xlsx")
+                let uploaded = try await browser.upload(kind: kind, file: Array(buffer: workbook.body), name: "\(kind).xlsx")
+                let preview = try #require(uploaded.location)
+                #expect(try await browser.post(preview + "/apply", form: []).location?.contains("created=1") == true, "\(kind)")
+            }
+            #expect(
+                try await harness.count(
+                    "SELECT count(*)::int FROM members m JOIN branches b ON b.id = m.branch_id WHERE m.staff_number = '00123' AND b.code = '001' AND m.phone = '13800138000'"
+                ) == 1
+            )
+            // The same list after a round through Excel's General format: the zeros are gone,
+            // and the preview says so instead of adding a second member.
+            let stripped = try await browser.upload(kind: "members", file: Array("工号,姓名,支部编码,手机\r\n123,李华,1,13800138000\r\n".utf8))
+            let problems = try await browser.get(try #require(stripped.location))
+            #expect(problems.text.contains("看起来是被 Excel 去掉了开头的 0 的“00123”") && problems.text.contains("的“001”"))
         }
     }
 

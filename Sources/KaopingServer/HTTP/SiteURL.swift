@@ -52,6 +52,8 @@ public enum SiteURL: Sendable, Hashable {
     case organisationImport
     case organisationImportPreview(String)
     case organisationImportApply(String)
+    /// A blank list to fill in: `members.xlsx`, `branches.csv`, …
+    case importTemplate(file: String)
     case branches
     case branch(String)
     case branchMembers(String)
@@ -161,6 +163,7 @@ public enum SiteURL: Sendable, Hashable {
         case .organisationImport: "/admin/org/import"
         case .organisationImportPreview(let id): "/admin/org/imports/\(Self.segment(id))"
         case .organisationImportApply(let id): "\(SiteURL.organisationImportPreview(id).path)/apply"
+        case .importTemplate(let file): "/admin/org/templates/\(Self.segment(file))"
         case .branches: "/admin/org/branches"
         case .branch(let code): "/admin/org/branches/\(Self.segment(code))"
         case .branchMembers(let code): "\(SiteURL.branch(code).path)/members"

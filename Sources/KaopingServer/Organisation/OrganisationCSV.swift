@@ -19,6 +19,9 @@ public struct ImportProblem: Sendable, Equatable {
         /// A long number that Excel showed, and then saved, in scientific notation (1.38001E+10):
         /// its digits are gone from the file.
         case excelScientific(String, String)
+        /// A code or number Excel took for a number and dropped its leading zeros from; the
+        /// code it matches once they are back, when one is known.
+        case leadingZerosLost(String, String, matching: String?)
     }
 
     public let line: Int
@@ -46,6 +49,9 @@ public struct ImportProblem: Sendable, Equatable {
         case .unknownUnit(let code): language.text("import_unknown_unit", ["code": code])
         case .noScoreOrGrade: language.text("import_no_score_or_grade")
         case .excelScientific(let column, let value): language.text("import_excel_scientific", ["column": column, "value": value])
+        case .leadingZerosLost(let column, let value, let matching?):
+            language.text("import_leading_zeros_known", ["column": column, "value": value, "known": matching])
+        case .leadingZerosLost(let column, let value, nil): language.text("import_leading_zeros", ["column": column, "value": value])
         }
     }
 }
@@ -140,8 +146,9 @@ public enum OrganisationCSV {
 
     /// - Parameter knownBranches: codes of the branches already in the database.
     public static func units(_ bytes: [UInt8], knownBranches: Set<String>) -> ImportPreview<UnitRow> {
-        read(bytes, columns: unitColumns) { line, value, problems in
-            unitRow(line: line, value, knownBranches: knownBranches, problems: &problems)
+        let stripped = ZeroStrippedCodes(knownBranches)
+        return read(bytes, columns: unitColumns) { line, value, problems in
+            unitRow(line: line, value, knownBranches: knownBranches, stripped: stripped, problems: &problems)
         } uniqueKey: {
             $0.code
         }
@@ -149,13 +156,23 @@ public enum OrganisationCSV {
 
     /// One unit from its values (keys `code`, `name`, `branch`, `headcount`), checked the same
     /// way whether it comes from a file or from the form in the admin area.
-    static func unitRow(line: Int, _ value: [String: String], knownBranches: Set<String>, problems: inout [ImportProblem]) -> UnitRow? {
+    static func unitRow(
+        line: Int,
+        _ value: [String: String],
+        knownBranches: Set<String>,
+        stripped: ZeroStrippedCodes? = nil,
+        problems: inout [ImportProblem]
+    ) -> UnitRow? {
         var rowProblems: [ImportProblem] = []
         let unit = code(value["code"], column: "单位编码", line: line, problems: &rowProblems)
         let name = text(value["name"], column: "单位名称", line: line, required: true, problems: &rowProblems)
         let branch = code(value["branch"], column: "支部编码", line: line, problems: &rowProblems)
         if let branch, !knownBranches.contains(branch) {
-            rowProblems.append(ImportProblem(line: line, kind: .unknownBranch(branch)))
+            rowProblems.append(
+                unknownReference(branch, column: "支部编码", line: line, stripped: stripped ?? ZeroStrippedCodes(knownBranches)) {
+                    .unknownBranch($0)
+                }
+            )
         }
         var headcount: Int?
         if let given = value["headcount"], !given.isEmpty {
@@ -171,8 +188,9 @@ public enum OrganisationCSV {
     /// and/or a grade, and any other columns, kept as indicators under their headers.
     /// - Parameter knownUnits: codes of the units already in the database.
     public static func performance(_ bytes: [UInt8], knownUnits: Set<String>) -> ImportPreview<PerformanceRow> {
-        read(bytes, columns: performanceColumns, keepingOtherColumns: true) { line, value, problems in
-            performanceRow(line: line, value, knownUnits: knownUnits, problems: &problems)
+        let stripped = ZeroStrippedCodes(knownUnits)
+        return read(bytes, columns: performanceColumns, keepingOtherColumns: true) { line, value, problems in
+            performanceRow(line: line, value, knownUnits: knownUnits, stripped: stripped, problems: &problems)
         } uniqueKey: {
             $0.unitCode
         }
@@ -180,10 +198,22 @@ public enum OrganisationCSV {
 
     /// One unit's result from its values (keys `unit`, `score`, `grade`, and indicators under
     /// `otherColumnPrefix` + their name), checked the same way from a file or from the API.
-    static func performanceRow(line: Int, _ value: [String: String], knownUnits: Set<String>, problems: inout [ImportProblem]) -> PerformanceRow? {
+    static func performanceRow(
+        line: Int,
+        _ value: [String: String],
+        knownUnits: Set<String>,
+        stripped: ZeroStrippedCodes? = nil,
+        problems: inout [ImportProblem]
+    ) -> PerformanceRow? {
         var rowProblems: [ImportProblem] = []
         let unit = Self.code(value["unit"], column: "单位编码", line: line, problems: &rowProblems)
-        if let unit, !knownUnits.contains(unit) { rowProblems.append(ImportProblem(line: line, kind: .unknownUnit(unit))) }
+        if let unit, !knownUnits.contains(unit) {
+            rowProblems.append(
+                unknownReference(unit, column: "单位编码", line: line, stripped: stripped ?? ZeroStrippedCodes(knownUnits)) {
+                    .unknownUnit($0)
+                }
+            )
+        }
         var score: Double?
         if let given = value["score"], !given.isEmpty {
             score = Double(given).flatMap { (0...100).contains($0) ? $0 : nil }
@@ -203,8 +233,20 @@ public enum OrganisationCSV {
     /// Where `read` puts the value of a column it does not know, under its header as written.
     static let otherColumnPrefix = "\u{1}"
 
-    public static func branches(_ bytes: [UInt8]) -> ImportPreview<BranchRow> {
-        read(bytes, columns: branchColumns, row: branchRow) { $0.code }
+    /// - Parameter existing: codes of the branches already in the database, to recognise a code
+    ///   Excel stripped of its leading zeros (7 for 007) instead of adding it as a new branch.
+    public static func branches(_ bytes: [UInt8], existing: Set<String> = []) -> ImportPreview<BranchRow> {
+        let stripped = ZeroStrippedCodes(existing)
+        return read(bytes, columns: branchColumns) { line, value, problems in
+            guard let row = branchRow(line: line, value, problems: &problems) else { return nil }
+            if !existing.contains(row.code), let original = stripped.original(of: row.code) {
+                problems.append(ImportProblem(line: line, kind: .leadingZerosLost("支部编码", row.code, matching: original)))
+                return nil
+            }
+            return row
+        } uniqueKey: {
+            $0.code
+        }
     }
 
     /// One branch from its values (keys `code`, `name`, `parent`, `secretary`), checked the same
@@ -221,26 +263,48 @@ public enum OrganisationCSV {
     }
 
     /// - Parameter knownBranches: codes of the branches already in the database.
-    public static func members(_ bytes: [UInt8], knownBranches: Set<String>) -> ImportPreview<MemberRow> {
-        read(bytes, columns: memberColumns) { line, value, problems in
-            memberRow(line: line, value, knownBranches: knownBranches, problems: &problems)
+    /// - Parameter knownStaff: staff numbers of the members already in the database, to
+    ///   recognise one Excel stripped of its leading zeros.
+    public static func members(_ bytes: [UInt8], knownBranches: Set<String>, knownStaff: Set<String> = []) -> ImportPreview<MemberRow> {
+        let strippedBranches = ZeroStrippedCodes(knownBranches)
+        let strippedStaff = ZeroStrippedCodes(knownStaff)
+        return read(bytes, columns: memberColumns) { line, value, problems in
+            var zerosLost: ImportProblem?
+            if let staff = value["staff"], !knownStaff.contains(staff), let original = strippedStaff.original(of: staff) {
+                zerosLost = ImportProblem(line: line, kind: .leadingZerosLost("工号", staff, matching: original))
+            }
+            if let zerosLost { problems.append(zerosLost) }
+            let row = memberRow(line: line, value, knownBranches: knownBranches, stripped: strippedBranches, problems: &problems)
+            return zerosLost == nil ? row : nil
         } uniqueKey: {
             $0.staffNumber
         }
     }
 
     /// One member from its values (keys `staff`, `name`, `branch`, `phone`).
-    static func memberRow(line: Int, _ value: [String: String], knownBranches: Set<String>, problems: inout [ImportProblem]) -> MemberRow? {
+    static func memberRow(
+        line: Int,
+        _ value: [String: String],
+        knownBranches: Set<String>,
+        stripped: ZeroStrippedCodes? = nil,
+        problems: inout [ImportProblem]
+    ) -> MemberRow? {
         var rowProblems: [ImportProblem] = []
         let staff = code(value["staff"], column: "工号", line: line, problems: &rowProblems)
         let name = text(value["name"], column: "姓名", line: line, required: true, problems: &rowProblems)
         let branch = code(value["branch"], column: "支部编码", line: line, problems: &rowProblems)
         if let branch, !knownBranches.contains(branch) {
-            rowProblems.append(ImportProblem(line: line, kind: .unknownBranch(branch)))
+            rowProblems.append(
+                unknownReference(branch, column: "支部编码", line: line, stripped: stripped ?? ZeroStrippedCodes(knownBranches)) {
+                    .unknownBranch($0)
+                }
+            )
         }
         let phone = text(value["phone"], column: "手机", line: line, required: false, problems: &rowProblems)
         if let given = phone, Self.isExcelScientific(given) {
             rowProblems.append(ImportProblem(line: line, kind: .excelScientific("手机", given)))
+        } else if let given = phone, Self.isLandlineWithoutItsZero(given) {
+            rowProblems.append(ImportProblem(line: line, kind: .leadingZerosLost("手机", given, matching: nil)))
         } else if let given = phone {
             let digits = given.filter(\.isNumber)
             let allowed = given.allSatisfy { $0.isNumber || " +-()".contains($0) }
@@ -359,6 +423,29 @@ public enum OrganisationCSV {
         return value
     }
 
+    /// A code that names nothing known: unknown, or, if it is a known code without its leading
+    /// zeros, what Excel did to it.
+    private static func unknownReference(
+        _ value: String,
+        column: String,
+        line: Int,
+        stripped: ZeroStrippedCodes,
+        unknown: (String) -> ImportProblem.Kind
+    ) -> ImportProblem {
+        if let original = stripped.original(of: value) {
+            return ImportProblem(line: line, kind: .leadingZerosLost(column, value, matching: original))
+        }
+        return ImportProblem(line: line, kind: unknown(value))
+    }
+
+    /// A Chinese number written as digits alone is a mobile (11 digits from 1) or a landline
+    /// with its area code (from 0). Nine to eleven digits from 2 to 9 are a landline whose 0
+    /// Excel removed: 2112345678 was 021-12345678.
+    static func isLandlineWithoutItsZero(_ value: String) -> Bool {
+        guard (9...11).contains(value.count), value.allSatisfy({ $0.isASCII && $0.isNumber }), let first = value.first else { return false }
+        return ("2"..."9").contains(first)
+    }
+
     /// "1.38001E+10", "1E+11": how Excel shows a long number in a General column, and writes it
     /// to CSV that way.
     static func isExcelScientific(_ value: String) -> Bool {
@@ -380,5 +467,24 @@ public enum OrganisationCSV {
             return nil
         }
         return value
+    }
+}
+
+/// Known codes that start with zeros, by what Excel leaves of them when it takes them for
+/// numbers (007 → 7), to tell a stripped code from an unknown one.
+struct ZeroStrippedCodes {
+    private var byStripped: [String: String] = [:]
+
+    init(_ codes: some Sequence<String>) {
+        for code in codes where code.first == "0" && code.allSatisfy({ $0.isASCII && $0.isNumber }) {
+            let stripped = String(code.drop { $0 == "0" })
+            if !stripped.isEmpty { byStripped[stripped] = code }
+        }
+    }
+
+    /// The known code `value` was before Excel removed its leading zeros, if there is one.
+    func original(of value: String) -> String? {
+        guard value.first != "0", value.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        return byStripped[value]
     }
 }

@@ -53,6 +53,11 @@ public struct OrganisationRepository: Sendable {
         self.database = database
     }
 
+    /// Every member's staff number, to recognise one a spreadsheet stripped of its zeros.
+    public func staffNumbers() async throws -> Set<String> {
+        Set(try await database.query("SELECT staff_number FROM members").map { try $0.decode(String.self) })
+    }
+
     public func branchCodes() async throws -> Set<String> {
         Set(try await database.query("SELECT code FROM branches").map { try $0.decode(String.self) })
     }

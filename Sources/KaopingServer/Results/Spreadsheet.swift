@@ -19,6 +19,7 @@ final class Spreadsheet {
     private let workbook: UnsafeMutablePointer<lxw_workbook>
     private let headerFormat: UnsafeMutablePointer<lxw_format>
     private let decimalFormat: UnsafeMutablePointer<lxw_format>
+    private let textFormat: UnsafeMutablePointer<lxw_format>
     private var closed = false
 
     init(path: String) throws {
@@ -30,15 +31,21 @@ final class Spreadsheet {
         format_set_bg_color(headerFormat, 0xE8E8E8)
         decimalFormat = workbook_add_format(workbook)
         format_set_num_format(decimalFormat, "0.00")
+        textFormat = workbook_add_format(workbook)
+        format_set_num_format(textFormat, "@")
     }
 
     deinit {
         if !closed { workbook_close(workbook) }
     }
 
-    /// A sheet with a bold, frozen header row and columns wide enough for their text (Chinese
-    /// characters count double, as they are twice as wide).
-    func addSheet(_ name: String, header: [String], rows: some Sequence<[Cell]>) throws {
+    /// A sheet with a bold, frozen header row with filters, columns wide enough for their text
+    /// (Chinese characters count double, as they are twice as wide), and set up to print on A4
+    /// landscape, as wide as one page, with the header on every page.
+    ///
+    /// - Parameter textColumns: columns formatted as Text, so that what is typed into them later
+    ///   (a code such as 001, a phone number) stays as typed.
+    func addSheet(_ name: String, header: [String], rows: some Sequence<[Cell]>, textColumns: Set<Int> = []) throws {
         guard let sheet = workbook_add_worksheet(workbook, name) else { throw WriteError(description: "cannot add sheet \(name)") }
         var widths = header.map(Self.displayWidth)
         for (column, title) in header.enumerated() {
@@ -52,7 +59,7 @@ final class Spreadsheet {
                 switch cell {
                 case .text(let text):
                     guard !text.isEmpty else { continue }
-                    worksheet_write_string(sheet, rowNumber, col, text, nil)
+                    worksheet_write_string(sheet, rowNumber, col, text, textColumns.contains(column) ? textFormat : nil)
                     if column < widths.count { widths[column] = max(widths[column], Self.displayWidth(text)) }
                 case .number(let value):
                     worksheet_write_number(sheet, rowNumber, col, value, decimalFormat)
@@ -66,8 +73,16 @@ final class Spreadsheet {
             rowNumber += 1
         }
         for (column, width) in widths.enumerated() {
-            worksheet_set_column(sheet, lxw_col_t(column), lxw_col_t(column), Double(min(width, 60) + 2), nil)
+            let format = textColumns.contains(column) ? textFormat : nil
+            worksheet_set_column(sheet, lxw_col_t(column), lxw_col_t(column), Double(min(width, 60) + 2), format)
         }
+        if !header.isEmpty {
+            worksheet_autofilter(sheet, 0, 0, max(rowNumber - 1, 1), lxw_col_t(header.count - 1))
+        }
+        worksheet_set_landscape(sheet)
+        worksheet_set_paper(sheet, 9)  // A4
+        worksheet_fit_to_pages(sheet, 1, 0)
+        worksheet_repeat_rows(sheet, 0, 0)
     }
 
     func close() throws {

@@ -21,6 +21,7 @@ public struct OrganisationController: Sendable {
     public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.get(SiteURL.organisation.route, use: index)
         router.post(SiteURL.organisationImport.route, use: upload)
+        router.get(SiteURL.importTemplate(file: "{file}").route, use: template)
         router.get(SiteURL.organisationImportPreview(SiteURL.id).route, use: preview)
         router.post(SiteURL.organisationImportApply(SiteURL.id).route, use: apply)
         router.get(SiteURL.branch(SiteURL.code).route, use: branch)
@@ -103,13 +104,38 @@ public struct OrganisationController: Sendable {
         return .seeOther(.organisationImportPreview(id.lowercased))
     }
 
+    /// A blank list with its headers and an example row, as a workbook or CSV.
+    @Sendable func template(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let file = context.parameters.get("file") ?? ""
+        let parts = file.split(separator: ".", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let kind = OrganisationUpload.Kind(rawValue: parts[0]), ["csv", "xlsx"].contains(parts[1]) else {
+            throw AppError.notFound
+        }
+        let template = ImportTemplate.of(kind)
+        let name = template.fileName(extension: parts[1])
+        let disposition = Response.attachment(name.display, fallback: name.fallback)
+        if parts[1] == "csv" {
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: disposition],
+                body: .init(byteBuffer: ByteBuffer(string: template.csv))
+            )
+        }
+        let bytes = try template.workbook()
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", .contentDisposition: disposition],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes))
+        )
+    }
+
     @Sendable func preview(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (id, upload) = try await self.upload(context)
         let language = context.language
         let page: ImportPreviewPage
         switch upload.kind {
         case .branches:
-            let preview = OrganisationCSV.branches(upload.content)
+            let preview = OrganisationCSV.branches(upload.content, existing: try await organisation.branchCodes())
             page = ImportPreviewPage(
                 upload,
                 id: id,
@@ -119,7 +145,11 @@ public struct OrganisationController: Sendable {
                 language: language
             )
         case .members:
-            let preview = OrganisationCSV.members(upload.content, knownBranches: try await organisation.branchCodes())
+            let preview = OrganisationCSV.members(
+                upload.content,
+                knownBranches: try await organisation.branchCodes(),
+                knownStaff: try await organisation.staffNumbers()
+            )
             page = ImportPreviewPage(
                 upload,
                 id: id,
@@ -169,11 +199,15 @@ public struct OrganisationController: Sendable {
             let summary: ImportSummary
             switch upload.kind {
             case .branches:
-                let preview = OrganisationCSV.branches(upload.content)
+                let preview = OrganisationCSV.branches(upload.content, existing: try await organisation.branchCodes())
                 guard preview.canImport else { throw AppError(status: .unprocessableContent) }
                 summary = try await organisation.importBranches(preview.rows, logger: context.logger)
             case .members:
-                let preview = OrganisationCSV.members(upload.content, knownBranches: try await organisation.branchCodes())
+                let preview = OrganisationCSV.members(
+                    upload.content,
+                    knownBranches: try await organisation.branchCodes(),
+                    knownStaff: try await organisation.staffNumbers()
+                )
                 guard preview.canImport else { throw AppError(status: .unprocessableContent) }
                 summary = try await organisation.importMembers(preview.rows, logger: context.logger)
             case .units:

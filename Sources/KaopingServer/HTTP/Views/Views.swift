@@ -150,6 +150,13 @@ extension Response {
     }
 
     /// A CSV file to save, never cached: invitation lists hold live links.
+    /// `attachment` with the name people should see (Chinese, say), and a plain ASCII one for
+    /// clients that do not read RFC 6266's `filename*`.
+    static func attachment(_ display: String, fallback: String) -> String {
+        let encoded = display.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-._~"))) ?? fallback
+        return "attachment; filename=\"\(fallback)\"; filename*=UTF-8''\(encoded)"
+    }
+
     static func csvDownload(_ csv: String, filename: String) -> Response {
         Response(
             status: .ok,

@@ -2,6 +2,25 @@ import Foundation
 
 /// The organisation: every branch with its members count, the upload of branch and member
 /// lists, and the form for one more branch (with what was typed, when it was refused).
+/// The two downloads of one kind's template.
+struct TemplateLinks {
+    let xlsx: String
+    let csv: String
+
+    init(_ kind: OrganisationUpload.Kind) {
+        xlsx = SiteURL.importTemplate(file: kind.rawValue + ".xlsx").path
+        csv = SiteURL.importTemplate(file: kind.rawValue + ".csv").path
+    }
+}
+
+/// The templates of every kind of list.
+struct TemplateDownloads {
+    let branches = TemplateLinks(.branches)
+    let members = TemplateLinks(.members)
+    let units = TemplateLinks(.units)
+    let performance = TemplateLinks(.performance)
+}
+
 struct OrganisationPage: PageModel {
     struct BranchRow {
         let code: String
@@ -53,6 +72,8 @@ struct OrganisationPage: PageModel {
     let hasUnitProblems: Bool
     let addUnitAction = SiteURL.units.path
     let importAction = SiteURL.organisationImport.path
+    /// A blank list to download for each kind, as a workbook and as CSV.
+    let templates = TemplateDownloads()
     let addAction = SiteURL.branches.path
     /// Proposed for a performance file: last year, whose results come out early in this one.
     let year = Calendar(identifier: .gregorian).dateComponents(in: ChinaTime.zone, from: .now).year.map { $0 - 1 } ?? 2025
