@@ -156,6 +156,12 @@ public enum Aggregation {
 
     // MARK: Organisation sheet (spec §3)
 
+    /// One evaluator's sheet scored on its own, the way the method scores the branch's sheets:
+    /// what the evaluator sees add up as they fill it in.
+    public static func singleSheet(_ sheet: SheetInput, layout: SheetLayout, bonusCap: Double) -> SheetResult {
+        sheetResult([sheet], layout: layout, bonusCap: bonusCap)!
+    }
+
     /// Several evaluators' entries are averaged item by item; a baseline fails when any
     /// evaluator failed it.
     static func sheetResult(_ sheets: [SheetInput], layout: SheetLayout, bonusCap: Double) -> SheetResult? {

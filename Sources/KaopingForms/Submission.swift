@@ -99,7 +99,7 @@ extension FormDefinition {
                     answers[item.key] = .text(value)
                 }
             case .deduction, .bonus:
-                guard let number = Double(value), number.isFinite else {
+                guard let number = Double(Self.halfWidthNumber(value)), number.isFinite else {
                     problems.append((item.key, .notANumber))
                     continue
                 }
@@ -117,6 +117,26 @@ extension FormDefinition {
             }
         }
         return ParsedSubmission(answers: answers, values: values, problems: problems)
+    }
+}
+
+extension FormDefinition {
+    /// A number as typed with a Chinese input method: full-width digits, point and signs
+    /// (５．５, －１) become their ASCII forms; anything else is left for the check to refuse.
+    public static func halfWidthNumber(_ text: String) -> String {
+        String(
+            String.UnicodeScalarView(
+                text.unicodeScalars.map { scalar in
+                    switch scalar.value {
+                    case 0xFF10...0xFF19: Unicode.Scalar(scalar.value - 0xFF10 + 0x30)!
+                    case 0xFF0E, 0x3002: "."  // ． and 。, which some input methods give for the point
+                    case 0xFF0D: "-"
+                    case 0xFF0B: "+"
+                    default: scalar
+                    }
+                }
+            )
+        )
     }
 }
 

@@ -100,4 +100,15 @@ struct ScoringTests {
         #expect(problems["discipline"] == .required)
         #expect(problems["innovation"] == nil)  // bonus items are optional
     }
+
+    @Test func fullWidthDigitsFromAChineseInputMethodAreNumbers() throws {
+        let sheet = try #require(try FormLoader.load(directory: formsDirectory).first { $0.id == "organisation-sheet" })
+        let parsed = try sheet.parseSubmission([("q.org_life", "２．５"), ("q.study", "３"), ("q.awards", "１。５"), ("q.discipline", "２x")])
+        #expect(parsed.answers["org_life"] == .points(2.5, note: ""))
+        #expect(parsed.answers["study"] == .points(3, note: ""))
+        #expect(parsed.answers["awards"] == .points(1.5, note: ""))
+        #expect(Dictionary(uniqueKeysWithValues: parsed.problems.map { ($0.item, $0.problem) })["discipline"] == .notANumber)
+        #expect(parsed.values["q.org_life"] == "２．５")  // shown again as typed
+        #expect(FormDefinition.halfWidthNumber("－１２３４５６７８９０") == "-1234567890")
+    }
 }

@@ -78,10 +78,43 @@ struct SheetTests {
             let incomplete = try await zhang.post(sheetPath, form: [("q.org_life", "3"), ("_action", "submit")])
             #expect(incomplete.status == .unprocessableContent)
             #expect(incomplete.text.contains("此题为必答题"))
-            // An out-of-range value is refused even in a draft.
-            #expect(try await zhang.post(sheetPath, form: [("q.org_life", "40"), ("_action", "save")]).status == .unprocessableContent)
+            // A draft with a value out of range is saved all the same, as typed, with the
+            // problem marked; the valid values are kept as entries.
+            let flawed = try await zhang.post(sheetPath, form: [("q.org_life", "40"), ("q.study", "１．５"), ("_action", "save")])
+            #expect(flawed.status == .ok)
+            #expect(flawed.text.contains("草稿已保存，但有 1 处需要改正"))
+            #expect(flawed.text.contains("name=\"q.org_life\" value=\"40\"") && flawed.text.contains("aria-invalid=\"true\""))
+            #expect(
+                try await harness.count("SELECT count(*)::int FROM org_sheet_entries WHERE item_key = 'study' AND points_lost = 1.5") == 1
+            )
+            let reopened = try await zhang.get(sheetPath)
+            #expect(reopened.text.contains("name=\"q.org_life\" value=\"40\"") && reopened.text.contains("草稿已保存，但有 1 处需要改正"))
+            // The running total counts what is valid: 1.5 lost of 100.
+            #expect(reopened.text.contains("当前合计：扣分 1.50 分，基本分 98.50（满分 100）；加分 0（封顶 10）"))
+            #expect(reopened.text.contains("sheet-total.js") && reopened.text.contains("data-points=\"deduction\" data-max=\"25\""))
+            // Moving between the branches of the round.
+            #expect(reopened.text.contains("rel=\"next\" href=\"/admin/sheets/\(round.uuidString.lowercased())/b02\""))
+            #expect(!reopened.text.contains("rel=\"prev\""))
+            // Corrected (in full-width digits, as a Chinese input method types them), the draft
+            // no longer holds anything as typed.
+            #expect(try await zhang.post(sheetPath, form: [("q.org_life", "３"), ("_action", "save")]).location == "/admin/sheets?saved=draft")
+            #expect(try await harness.count("SELECT count(*)::int FROM org_sheets WHERE draft_values IS NOT NULL") == 0)
+            #expect(try await harness.count("SELECT count(*)::int FROM org_sheet_entries WHERE item_key = 'org_life' AND points_lost = 3") == 1)
 
             #expect(try await zhang.post(sheetPath, form: fullSheet() + [("_action", "submit")]).location == "/admin/sheets?saved=submit")
+            // Once submitted, one button saves changes, checked as strictly as a submission.
+            let submitted = try await zhang.get(sheetPath)
+            #expect(submitted.text.contains(">保存修改</button>") && !submitted.text.contains(">保存草稿</button>"))
+            #expect(submitted.text.contains("保存后立即替换原来提交的评分"))
+            let entries = "SELECT count(*)::int FROM org_sheet_entries e JOIN org_sheets s ON s.id = e.sheet_id WHERE s.status = 'submitted'"
+            let before = try await harness.count(entries)
+            #expect(before >= 9)
+            let halfDone = try await zhang.post(sheetPath, form: [("q.org_life", "3"), ("_action", "save")])
+            #expect(halfDone.status == .unprocessableContent)
+            #expect(try await harness.count(entries) == before)
+            // The list: one section per round, with how many are submitted.
+            let sections = try await zhang.get("/admin/sheets")
+            #expect(sections.text.contains("<h2>组织考评</h2>") && sections.text.contains("已提交 1 / 2 个支部"))
             var li = Browser(client)
             _ = try await li.post("/admin/login", form: [("username", "li"), ("password", "evaluator number two")])
             #expect(try await li.post(sheetPath, form: fullSheet() + [("_action", "submit")]).location == "/admin/sheets?saved=submit")

@@ -280,7 +280,7 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
     ).addRoutes(to: adminsOnly)
     results.addRoutes(to: adminsOnly)
     results.addReportRoutes(to: signedIn.group().add(middleware: RoleMiddleware([.admin, .viewer])))
-    SheetsController(sheets: dependencies.sheets, forms: dependencies.forms, views: dependencies.views, limits: limits)
+    SheetsController(sheets: dependencies.sheets, forms: dependencies.forms, rounds: dependencies.rounds, views: dependencies.views, limits: limits)
         .addRoutes(to: signedIn.group().add(middleware: RoleMiddleware([.evaluator])))
     return router
 }

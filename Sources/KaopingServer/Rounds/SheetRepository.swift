@@ -40,6 +40,8 @@ public enum UnassignOutcome: Sendable, Equatable {
 public struct StoredSheet: Sendable {
     public let status: String
     public let values: [String: String]
+    /// A draft's values as typed, when some of them could not be stored as entries.
+    public let draftValues: [String: String]?
     public let evaluator: String
     public let updatedAt: Date
 }
@@ -80,6 +82,17 @@ public struct SheetRepository: Sendable {
             """
         )
         return rows.count
+    }
+
+    /// The branches an evaluator scores in a round, in code order: for moving to the next sheet.
+    public func assignedBranches(roundID: UUID, userID: UUID) async throws -> [(code: String, name: String)] {
+        try await database.query(
+            """
+            SELECT b.code, b.name FROM evaluator_assignments a JOIN branches b ON b.id = a.branch_id
+            WHERE a.round_id = \(roundID) AND a.user_id = \(userID)
+            ORDER BY b.code
+            """
+        ).map { try $0.decode((String, String).self) }
     }
 
     /// Who evaluates which branch in a round, with the state of each one's sheet, by branch.
@@ -201,7 +214,8 @@ public struct SheetRepository: Sendable {
     public func sheets(roundID: UUID, branchID: UUID, userID: UUID? = nil) async throws -> [StoredSheet] {
         let rows = try await database.query(
             """
-            SELECT s.id, s.status, s.updated_at, u.username, e.item_key, e.points_lost, e.points_earned, e.passed, e.note, s.remark
+            SELECT s.id, s.status, s.updated_at, u.username, e.item_key, e.points_lost, e.points_earned, e.passed, e.note, s.remark,
+                   s.draft_values::text
             FROM org_sheets s JOIN users u ON u.id = s.evaluator_id
             LEFT JOIN org_sheet_entries e ON e.sheet_id = s.id
             WHERE s.round_id = \(roundID) AND s.branch_id = \(branchID) AND (\(userID)::uuid IS NULL OR s.evaluator_id = \(userID))
@@ -209,13 +223,14 @@ public struct SheetRepository: Sendable {
             """
         )
         var order: [UUID] = []
-        var sheets: [UUID: (status: String, updated: Date, evaluator: String, values: [String: String])] = [:]
+        var sheets: [UUID: (status: String, updated: Date, evaluator: String, values: [String: String], draft: [String: String]?)] = [:]
         for row in rows {
-            let (id, status, updated, evaluator, key, lost, earned, passed, note, remark) =
-                try row.decode((UUID, String, Date, String, String?, Double?, Double?, Bool?, String?, String).self)
+            let (id, status, updated, evaluator, key, lost, earned, passed, note, remark, draft) =
+                try row.decode((UUID, String, Date, String, String?, Double?, Double?, Bool?, String?, String, String?).self)
             if sheets[id] == nil {
                 order.append(id)
-                sheets[id] = (status, updated, evaluator, remark.isEmpty ? [:] : ["q.remark": remark])
+                let typed = draft.flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) }
+                sheets[id] = (status, updated, evaluator, remark.isEmpty ? [:] : ["q.remark": remark], typed)
             }
             guard let key else { continue }
             if let value = lost ?? earned { sheets[id]!.values[FormDefinition.answerField(key)] = FormView.format(value) }
@@ -227,7 +242,13 @@ public struct SheetRepository: Sendable {
         }
         return order.map { id in
             let sheet = sheets[id]!
-            return StoredSheet(status: sheet.status, values: sheet.values, evaluator: sheet.evaluator, updatedAt: sheet.updated)
+            return StoredSheet(
+                status: sheet.status,
+                values: sheet.values,
+                draftValues: sheet.draft,
+                evaluator: sheet.evaluator,
+                updatedAt: sheet.updated
+            )
         }
     }
 
@@ -240,8 +261,10 @@ public struct SheetRepository: Sendable {
         form: FormDefinition,
         answers: [String: Answer],
         submit: Bool,
+        draftValues: [String: String]? = nil,
         logger: Logger
     ) async throws {
+        let typed = draftValues.map { String(decoding: (try? JSONEncoder().encode($0)) ?? Data("{}".utf8), as: UTF8.self) }
         var entries: [String] = []
         for item in form.items {
             guard let answer = answers[item.key] else { continue }
@@ -266,11 +289,12 @@ public struct SheetRepository: Sendable {
             var sheetID: UUID?
             for try await id in try await connection.query(
                 """
-                INSERT INTO org_sheets (round_id, branch_id, evaluator_id, form_version_id, status, submitted_at)
-                VALUES (\(roundID), \(branchID), \(userID), \(formVersionID), \(status), CASE WHEN \(submit) THEN now() END)
+                INSERT INTO org_sheets (round_id, branch_id, evaluator_id, form_version_id, status, submitted_at, draft_values)
+                VALUES (\(roundID), \(branchID), \(userID), \(formVersionID), \(status), CASE WHEN \(submit) THEN now() END, \(typed)::jsonb)
                 ON CONFLICT (round_id, branch_id, evaluator_id) DO UPDATE SET
                   status = CASE WHEN org_sheets.status = 'submitted' THEN 'submitted' ELSE EXCLUDED.status END,
-                  submitted_at = coalesce(EXCLUDED.submitted_at, org_sheets.submitted_at), updated_at = now()
+                  submitted_at = coalesce(EXCLUDED.submitted_at, org_sheets.submitted_at), updated_at = now(),
+                  draft_values = EXCLUDED.draft_values
                 RETURNING id
                 """,
                 logger: logger

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import KaopingAggregation
 import KaopingForms
 
 /// Organisation evaluators fill a score sheet for each branch they are assigned: save a draft,
@@ -7,12 +8,14 @@ import KaopingForms
 public struct SheetsController: Sendable {
     let sheets: SheetRepository
     let forms: FormRepository
+    let rounds: RoundRepository
     let views: Views
     let limits: SubmissionLimits
 
-    public init(sheets: SheetRepository, forms: FormRepository, views: Views, limits: SubmissionLimits) {
+    public init(sheets: SheetRepository, forms: FormRepository, rounds: RoundRepository, views: Views, limits: SubmissionLimits) {
         self.sheets = sheets
         self.forms = forms
+        self.rounds = rounds
         self.views = views
         self.limits = limits
     }
@@ -35,16 +38,31 @@ public struct SheetsController: Sendable {
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (round, code, target, form, user) = try await resolve(context)
         let stored = try await sheets.sheet(roundID: round, branchID: target.branchID, userID: user.id)
-        let values = stored.map { ParsedSubmission(answers: [:], values: $0.values, problems: []) }
-        return try render(
+        var shown: ParsedSubmission?
+        var notice: String?
+        if let typed = stored?.draftValues, var parsed = try? form.parseSubmission(typed.map { ($0.key, $0.value) }, limits: limits) {
+            // A draft saved with problems: shown as typed, the problems marked.
+            parsed.problems.removeAll { $0.problem == .required }
+            notice = context.language.text("sheet_draft_has_problems", ["n": parsed.problems.count])
+            shown = parsed
+        } else if let stored {
+            shown = ParsedSubmission(
+                answers: (try? form.parseSubmission(stored.values.map { ($0.key, $0.value) }, limits: limits))?.answers ?? [:],
+                values: stored.values,
+                problems: []
+            )
+        }
+        return try await render(
             form,
             round: round,
             code: code,
             branchName: target.branchName,
             open: target.roundOpen,
-            submitted: values,
+            submitted: shown,
             status: stored?.status,
+            notice: notice,
             httpStatus: .ok,
+            user: user,
             context: context
         )
     }
@@ -54,18 +72,20 @@ public struct SheetsController: Sendable {
         guard target.roundOpen else { throw AppError(status: .forbidden, messageKey: "sheet_closed") }
         var request = request
         let data = try await request.formData(context: context)
-        let submit = data["_action"] == "submit"
+        let stored = try await sheets.sheet(roundID: round, branchID: target.branchID, userID: user.id)
+        // A submitted sheet counts in the results as it is: a change to it is checked as
+        // strictly as a submission, never saved half-done.
+        let submit = data["_action"] == "submit" || stored?.status == "submitted"
         var parsed: ParsedSubmission
         do {
             parsed = try form.parseSubmission(data.answerFields, limits: limits)
         } catch {
             throw AppError.malformedBody
         }
-        // A draft may leave items empty; what it does contain must still be valid.
+        // A draft may leave items empty.
         if !submit { parsed.problems.removeAll { $0.problem == .required } }
-        guard parsed.isValid else {
-            let stored = try await sheets.sheet(roundID: round, branchID: target.branchID, userID: user.id)
-            return try render(
+        if !parsed.isValid && submit {
+            return try await render(
                 form,
                 round: round,
                 code: code,
@@ -73,10 +93,14 @@ public struct SheetsController: Sendable {
                 open: true,
                 submitted: parsed,
                 status: stored?.status,
+                notice: nil,
                 httpStatus: .unprocessableContent,
+                user: user,
                 context: context
             )
         }
+        // A draft with a value out of range or not a number is saved all the same: what is
+        // right as entries, and everything as typed, shown again with the problems marked.
         try await sheets.save(
             roundID: round,
             branchID: target.branchID,
@@ -85,8 +109,24 @@ public struct SheetsController: Sendable {
             form: form,
             answers: parsed.answers,
             submit: submit,
+            draftValues: parsed.isValid ? nil : parsed.values,
             logger: context.logger
         )
+        if !parsed.isValid {
+            return try await render(
+                form,
+                round: round,
+                code: code,
+                branchName: target.branchName,
+                open: true,
+                submitted: parsed,
+                status: "draft",
+                notice: context.language.text("sheet_draft_has_problems", ["n": parsed.problems.count]),
+                httpStatus: .ok,
+                user: user,
+                context: context
+            )
+        }
         return .seeOther(.sheets, ["saved": submit ? "submit" : "draft"])
     }
 
@@ -112,15 +152,58 @@ public struct SheetsController: Sendable {
         open: Bool,
         submitted: ParsedSubmission?,
         status: String?,
+        notice: String?,
         httpStatus: HTTPResponse.Status,
+        user: User,
         context: AppRequestContext
-    ) throws -> Response {
-        var page = FormView(form: form, language: context.language, limits: limits).page(submitted: submitted)
+    ) async throws -> Response {
+        let language = context.language
+        var page = FormView(form: form, language: language, limits: limits).page(submitted: submitted)
         page.action = SiteURL.sheet(round: round.lowercased, branch: code).path
         page.branchName = branchName
         page.sheetMode = open
         page.readOnly = !open
-        page.sheetStatus = context.language.text("sheet_status_\(status ?? "none")")
+        page.sheetStatus = language.text("sheet_status_\(status ?? "none")")
+        page.sheetSubmitted = status == "submitted"
+        page.sheetNotice = notice
+        let bonusCap = try await rounds.configuration(round)?.bonusCap ?? RoundConfiguration().bonusCap
+        page.sheetTotal = Self.total(form, answers: submitted?.answers ?? [:], bonusCap: bonusCap, language: language)
+        if open { page.script = "sheet-total.js" }
+        let branches = try await sheets.assignedBranches(roundID: round, userID: user.id)
+        if let index = branches.firstIndex(where: { $0.code == code }) {
+            let link = { (branch: (code: String, name: String)) in
+                SheetLink(link: SiteURL.sheet(round: round.lowercased, branch: branch.code).path, name: branch.name)
+            }
+            page.previousSheet = index > 0 ? link(branches[index - 1]) : nil
+            page.nextSheet = index + 1 < branches.count ? link(branches[index + 1]) : nil
+        }
         return try views.page("form", page, status: httpStatus, context: context)
+    }
+
+    /// The sheet's base score and bonus so far, from the values that are valid.
+    static func total(_ form: FormDefinition, answers: [String: Answer], bonusCap: Double, language: Language) -> SheetTotal {
+        let layout = ResultsRepository.layout(form)
+        var input = SheetInput(evaluator: "")
+        for item in form.items {
+            switch answers[item.key] {
+            case .points(let value, _) where item.type == .deduction: input.lost[item.key] = value
+            case .points(let value, _) where item.type == .bonus: input.bonus[item.key] = value
+            case .baseline(false, _): input.failedBaselines.insert(item.key)
+            default: break
+            }
+        }
+        let result = Aggregation.singleSheet(input, layout: layout, bonusCap: bonusCap)
+        let lost = input.lost.values.reduce(0, +)
+        return SheetTotal(
+            text: language.text(
+                "sheet_total_template",
+                [
+                    "lost": Shown.number(lost), "base": Shown.number(result.baseScore), "bonus": Shown.number(result.bonus),
+                    "cap": Shown.number(bonusCap),
+                ]
+            ),
+            bonusCap: FormView.format(bonusCap),
+            deductionMaxima: FormView.format(layout.deductions.map(\.maximum).reduce(0, +))
+        )
     }
 }

@@ -42,6 +42,8 @@ struct FormPage: PageModel {
         let note: String?
         let noteLabel: String?
         let pointsText: String?
+        /// "deduction" or "bonus" for points items: the running total reads these inputs.
+        let pointsKind: String?
         let maximum: String?
     }
 
@@ -83,6 +85,25 @@ struct FormPage: PageModel {
     var sheetMode = false
     var readOnly = false
     var sheetStatus: String?
+    /// A submitted sheet is corrected with one button, checked as strictly as a submission.
+    var sheetSubmitted = false
+    var sheetNotice: String?
+    var sheetTotal: SheetTotal?
+    var previousSheet: SheetLink?
+    var nextSheet: SheetLink?
+}
+
+/// The sheet's score so far, as the method computes it, and what the live total needs.
+struct SheetTotal {
+    let text: String
+    let bonusCap: String
+    let deductionMaxima: String
+}
+
+/// Another branch's sheet of the same round.
+struct SheetLink {
+    let link: String
+    let name: String
 }
 
 /// Turns a form definition, and what was sent, into the page's `FormPage`.
@@ -198,6 +219,7 @@ struct FormView {
             note: noteField.map { sent[$0] ?? "" },
             noteLabel: noteLabel,
             pointsText: pointsText,
+            pointsKind: item.type == .deduction ? "deduction" : item.type == .bonus ? "bonus" : nil,
             maximum: maximum
         )
     }
