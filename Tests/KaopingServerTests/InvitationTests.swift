@@ -58,7 +58,7 @@ struct InvitationTests {
             // The used link says so and shows no form; another page with a new key stores nothing.
             let reused = try await browser.get("/s/\(tokens[0])")
             #expect(reused.status == .gone)
-            #expect(reused.text.contains("这个链接已经使用过"))
+            #expect(reused.text.contains("这个链接已经使用过") && reused.text.contains("<h1>感谢参与</h1>"))
             let forged = try await browser.post("/s/\(tokens[0])", form: try memberAnswers() + [("_key", RespondentController.newSubmissionKey())])
             #expect(forged.status == .gone)
             #expect(try await harness.count("SELECT count(*)::int FROM ballot_box") + harness.count("SELECT count(*)::int FROM responses") == 1)

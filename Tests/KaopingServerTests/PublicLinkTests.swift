@@ -57,17 +57,22 @@ struct PublicLinkTests {
             let resent = try await browser.post("/p/\(code)", form: publicAnswers() + [("_key", try #require(page.hidden("_key")))])
             #expect(resent.status == .ok)
 
-            // Three answers an hour from one address; the fourth is refused.
+            // Three answers an hour from one address. Once they are in, the form is not even
+            // shown; one loaded before is refused when sent. Each refusal is counted.
+            var late = Browser(client)
+            let lateKey = try #require(try await late.get("/p/\(code)").hidden("_key"))
             for _ in 0..<2 {
                 var other = Browser(client)
                 let key = try #require(try await other.get("/p/\(code)").hidden("_key"))
                 #expect(try await other.post("/p/\(code)", form: publicAnswers() + [("_key", key)]).status == .ok)
             }
             var fourth = Browser(client)
-            let key = try #require(try await fourth.get("/p/\(code)").hidden("_key"))
-            let refused = try await fourth.post("/p/\(code)", form: publicAnswers() + [("_key", key)])
+            let shown = try await fourth.get("/p/\(code)")
+            #expect(shown.status == .tooManyRequests && shown.hidden("_key") == nil && shown.text.contains("提交的评价过多"))
+            let refused = try await late.post("/p/\(code)", form: publicAnswers() + [("_key", lateKey)])
             #expect(refused.status == .tooManyRequests)
             #expect(refused.text.contains("提交的评价过多"))
+            #expect(try await harness.count("SELECT sum(public_refusals)::int FROM round_branches") == 2)
 
             let stored =
                 try await harness.count("SELECT count(*)::int FROM ballot_box WHERE rater_group = 'public'")
@@ -81,7 +86,11 @@ struct PublicLinkTests {
             // Waiting ballots are sealed: no answer reads in the box.
             #expect(try await harness.count("SELECT count(*)::int FROM ballot_box WHERE ballot IS NOT NULL") == 0)
             #expect(try await harness.count("SELECT count(*)::int FROM ballot_box WHERE position('score' in encode(sealed, 'escape')) > 0") == 0)
-            #expect(try await browser.get("/p/nosuchcode").status == .notFound)
+            // A wrong link: a plain page for the public, no code, no reference, no way to the admin area.
+            let wrong = try await browser.get("/p/nosuchcode")
+            #expect(wrong.status == .notFound)
+            #expect(wrong.text.contains("这个链接无效或已作废") && wrong.text.contains("无法打开"))
+            #expect(!wrong.text.contains("404") && !wrong.text.contains("/admin") && !wrong.text.contains("<code>"))
         }
     }
 

@@ -213,6 +213,12 @@ struct RespondentTests {
             let closed = try await browser.get(link)
             #expect(closed.status == .forbidden)
             #expect(closed.text.contains("本轮考评当前不接受填写"))
+            // Closed on a known date: the member is told when, and nothing about answers not
+            // saved, since they sent none.
+            try await harness.database.query("UPDATE rounds SET closed_at = '2025-12-15 10:00:00+00' WHERE id = \(round)")
+            let closedOn = try await browser.get(link)
+            #expect(closedOn.text.contains("本轮考评已于 2025-12-15 18:00（北京时间）结束，不再接受填写。感谢您的关注。"))
+            #expect(!closedOn.text.contains("未被保存") && !closedOn.text.contains("/admin"))
             // No public group in this round: its public link leads nowhere.
             #expect(try await browser.get(try await harness.publicLink(round: round, branch: branch)).status == .notFound)
             #expect(try await browser.get("/p/nosuchcode").status == .notFound)

@@ -81,6 +81,13 @@ public struct ResponseRepository: Sendable {
         return target
     }
 
+    /// Counts a public answer turned away, for the round page.
+    public func countPublicRefusal(roundID: UUID, branchID: UUID) async throws {
+        try await database.query(
+            "UPDATE round_branches SET public_refusals = public_refusals + 1 WHERE round_id = \(roundID) AND branch_id = \(branchID)"
+        )
+    }
+
     public func schedule(roundID: UUID) async throws -> (opensAt: Date?, closedAt: Date?) {
         guard
             let row = try await database.query(

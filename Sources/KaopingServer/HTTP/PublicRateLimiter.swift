@@ -34,6 +34,16 @@ final class PublicRateLimiter: Sendable {
         }
     }
 
+    /// Whether an answer from `address` for `branch` would be within the limit now, without
+    /// counting one: asked before the form is shown.
+    func wouldAllow(address: String, branch: UUID) -> Bool {
+        let key = "\(address)|\(branch)"
+        let now = ContinuousClock.now
+        return attempts.withLockedValue { attempts in
+            (attempts[key] ?? []).filter { now - $0 < window }.count < limit
+        }
+    }
+
     /// Gives back the latest allowance of `address` for `branch`: the answer it was taken for
     /// was a resent copy (same submission key) that stored nothing.
     func refund(address: String, branch: UUID) {

@@ -205,6 +205,12 @@ public enum SiteURL: Sendable, Hashable {
         return path + "?" + query.map { "\($0.0)=\(URLText.query($0.1))" }.joined(separator: "&")
     }
 
+    /// Whether `path` is a respondent's page (an invitation, a public link, a visit code), whose
+    /// errors are told in the respondents' plain words.
+    public static func isRespondentPath(_ path: String) -> Bool {
+        ["/s/", "/p/", "/v/"].contains { path.hasPrefix($0) }
+    }
+
     /// The route pattern for registering this kind of URL (its parameters are placeholders).
     public var route: RouterPath { RouterPath(path) }
 

@@ -22,6 +22,8 @@ public struct BranchProgress: Sendable {
     public let publicCode: String
     public let memberResponses: Int
     public let publicResponses: Int
+    /// Public answers turned away: too many from one address, or the cap reached.
+    public let publicRefusals: Int
     public let sheets: Int
 
     /// Share of eligible members who answered, 0–1; `nil` when nobody is eligible.
@@ -98,7 +100,7 @@ extension RoundRepository {
                       SELECT branch_id, count(*) AS n FROM org_sheets WHERE round_id = $1 AND status = 'submitted' GROUP BY branch_id
                     )
                     SELECT b.code, b.name, rb.eligible_members, rb.public_code,
-                           coalesce(c.members, 0)::int, coalesce(c.public, 0)::int, coalesce(s.n, 0)::int
+                           coalesce(c.members, 0)::int, coalesce(c.public, 0)::int, rb.public_refusals, coalesce(s.n, 0)::int
                     FROM round_branches rb JOIN branches b ON b.id = rb.branch_id
                     LEFT JOIN counted c ON c.branch_id = rb.branch_id
                     LEFT JOIN sheets s ON s.branch_id = rb.branch_id
@@ -107,7 +109,8 @@ extension RoundRepository {
                 binds: binds
             )
         ).map { row in
-            let (code, name, eligible, publicCode, members, publicCount, sheets) = try row.decode((String, String, Int, String, Int, Int, Int).self)
+            let (code, name, eligible, publicCode, members, publicCount, refusals, sheets) =
+                try row.decode((String, String, Int, String, Int, Int, Int, Int).self)
             return BranchProgress(
                 code: code,
                 name: name,
@@ -115,6 +118,7 @@ extension RoundRepository {
                 publicCode: publicCode,
                 memberResponses: members,
                 publicResponses: publicCount,
+                publicRefusals: refusals,
                 sheets: sheets
             )
         }
@@ -132,6 +136,7 @@ extension RoundRepository {
         public let eligibleMembers: Int
         public let memberResponses: Int
         public let publicResponses: Int
+        public let publicRefusals: Int
         /// Branches with more member answers than eligible members (the vote check fails).
         public let overCounted: Int
     }
@@ -144,19 +149,21 @@ extension RoundRepository {
                 unsafeSQL: """
                     WITH \(Self.answerCounts)
                     SELECT count(*)::int, coalesce(sum(rb.eligible_members), 0)::int, coalesce(sum(c.members), 0)::int,
-                           coalesce(sum(c.public), 0)::int, count(*) FILTER (WHERE coalesce(c.members, 0) > rb.eligible_members)::int
+                           coalesce(sum(c.public), 0)::int, coalesce(sum(rb.public_refusals), 0)::int,
+                           count(*) FILTER (WHERE coalesce(c.members, 0) > rb.eligible_members)::int
                     FROM round_branches rb LEFT JOIN counted c ON c.branch_id = rb.branch_id
                     WHERE rb.round_id = $1
                     """,
                 binds: binds
             )
         ).first!
-        let (branches, eligible, members, publicCount, over) = try row.decode((Int, Int, Int, Int, Int).self)
+        let (branches, eligible, members, publicCount, refusals, over) = try row.decode((Int, Int, Int, Int, Int, Int).self)
         return ProgressTotals(
             branches: branches,
             eligibleMembers: eligible,
             memberResponses: members,
             publicResponses: publicCount,
+            publicRefusals: refusals,
             overCounted: over
         )
     }

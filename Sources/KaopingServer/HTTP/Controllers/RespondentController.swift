@@ -59,11 +59,21 @@ public struct RespondentController: Sendable {
         if case .publicLink(_, let code) = access, request.cookies[Self.answeredCookie(code)] != nil,
             request.uri.queryParameters["again"] == nil
         {
-            let page = ClosedPage(message: context.language.text("public_already"), again: SiteURL.publicLink(code: code).path(["again": "1"]))
+            let page = ClosedPage(
+                heading: context.language.text("respond_thanks_title"),
+                message: context.language.text("public_already"),
+                again: SiteURL.publicLink(code: code).path(["again": "1"])
+            )
             return try views.page("closed", page, context: context)
         }
         let target = access.target
-        guard target.roundOpen else { return try await closed(target, context) }
+        guard target.roundOpen else { return try await closed(target, context, submitting: false) }
+        // The per-address limit, before anyone fills in a form that could not be stored.
+        if case .publicLink = access,
+            !publicRate.wouldAllow(address: context.clientAddress(request, trustForwardedFor: trustForwardedFor), branch: target.branchID)
+        {
+            return try await publicRefused(target, reason: "public_rate", status: .tooManyRequests, context: context)
+        }
         let form = try await definition(target)
         // A fresh form is the same for everyone but for a few values: render it once per form
         // version and language, then fill in those values.
@@ -84,7 +94,7 @@ public struct RespondentController: Sendable {
     @Sendable func submit(_ request: Request, context: AppRequestContext) async throws -> Response {
         let access = try await self.access(context, submitting: true)
         let target = access.target
-        guard target.roundOpen else { return try await closed(target, context) }
+        guard target.roundOpen else { return try await closed(target, context, submitting: true) }
         let form = try await definition(target)
         var request = request
         let data = try await request.formData(context: context)
@@ -114,12 +124,7 @@ public struct RespondentController: Sendable {
             case .publicLink:
                 let address = context.clientAddress(request, trustForwardedFor: trustForwardedFor)
                 guard publicRate.allow(address: address, branch: target.branchID) else {
-                    return try views.page(
-                        "closed",
-                        ClosedPage(message: context.language.text("public_rate")),
-                        status: .tooManyRequests,
-                        context: context
-                    )
+                    return try await publicRefused(target, reason: "public_rate", status: .tooManyRequests, context: context)
                 }
                 outcome = try await responses.storePublicBallot(record, logger: context.logger)
                 if outcome == .alreadyStored {
@@ -148,12 +153,12 @@ public struct RespondentController: Sendable {
         switch outcome {
         case .stored: break
         case .alreadyStored: context.logger.info("repeated submission answered without storing")
-        case .roundClosed: return try await closed(target, context)
+        case .roundClosed: return try await closed(target, context, submitting: true)
         case .invitationUsed:
             if case .visitCode = access { return try visitCodeUsed(context) }
             return try invitationUsed(context)
         case .capReached:
-            return try views.page("closed", ClosedPage(message: context.language.text("public_cap")), status: .forbidden, context: context)
+            return try await publicRefused(target, reason: "public_cap", status: .forbidden, context: context)
         }
         let page = try pages.page("thanks/\(target.formVersionID)/\(context.language.rawValue)") {
             let page = ThanksPage(message: form.thanks?.text(context.language) ?? context.language.text("thanks_default"))
@@ -223,11 +228,26 @@ public struct RespondentController: Sendable {
     }
 
     private func invitationUsed(_ context: AppRequestContext) throws -> Response {
-        try views.page("closed", ClosedPage(message: context.language.text("invitation_used")), status: .gone, context: context)
+        let page = ClosedPage(heading: context.language.text("respond_thanks_title"), message: context.language.text("invitation_used"))
+        return try views.page("closed", page, status: .gone, context: context)
     }
 
     private func visitCodeUsed(_ context: AppRequestContext) throws -> Response {
-        try views.page("closed", ClosedPage(message: context.language.text("visit_code_used")), status: .gone, context: context)
+        let page = ClosedPage(heading: context.language.text("respond_thanks_title"), message: context.language.text("visit_code_used"))
+        return try views.page("closed", page, status: .gone, context: context)
+    }
+
+    /// A public answer turned away (too many from one address, or the branch's cap reached),
+    /// counted for the round page; nothing about the person is kept.
+    private func publicRefused(
+        _ target: RespondentTarget,
+        reason: String,
+        status: HTTPResponse.Status,
+        context: AppRequestContext
+    ) async throws -> Response {
+        try await responses.countPublicRefusal(roundID: target.roundID, branchID: target.branchID)
+        let page = ClosedPage(heading: context.language.text("respond_closed_title"), message: context.language.text(reason))
+        return try views.page("closed", page, status: status, context: context)
     }
 
     private func definition(_ target: RespondentTarget) async throws -> FormDefinition {
@@ -235,16 +255,18 @@ public struct RespondentController: Sendable {
         return form
     }
 
-    /// Says when the round closed (or when it opens), in Beijing time, and stores nothing.
-    private func closed(_ target: RespondentTarget, _ context: AppRequestContext) async throws -> Response {
+    /// Says when the round closed (or when it opens), in Beijing time, and stores nothing. Only
+    /// someone who sent answers is told that they were not saved.
+    private func closed(_ target: RespondentTarget, _ context: AppRequestContext, submitting: Bool) async throws -> Response {
         let schedule = try await responses.schedule(roundID: target.roundID)
         var message = context.language.text("respond_closed")
         if let opens = schedule.opensAt, opens > .now {
             message = context.language.text("respond_not_yet", ["time": ChinaTime.format(opens)])
         } else if let closed = schedule.closedAt, closed <= .now {
-            message = context.language.text("respond_closed_at", ["time": ChinaTime.format(closed)])
+            message = context.language.text(submitting ? "respond_closed_at" : "respond_closed_on", ["time": ChinaTime.format(closed)])
         }
-        return try views.page("closed", ClosedPage(message: message), status: .forbidden, context: context)
+        let page = ClosedPage(heading: context.language.text("respond_closed_title"), message: message)
+        return try views.page("closed", page, status: .forbidden, context: context)
     }
 
     private func render(

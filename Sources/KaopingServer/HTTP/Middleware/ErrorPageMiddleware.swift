@@ -106,6 +106,13 @@ public struct ErrorPageMiddleware: RouterMiddleware {
                 body: .init(byteBuffer: ByteBuffer(string: json))
             )
         }
+        // Members and the public on a link that leads nowhere get a plain page in the
+        // respondents' frame: no status code, no reference, no way into the admin area.
+        if SiteURL.isRespondentPath(request.uri.path) && failure.status.code < 500 {
+            let message = failure.messageKey == "error_404" ? context.language.text("respond_link_unknown") : knownMessage
+            let page = ClosedPage(heading: context.language.text("respond_problem_title"), message: message)
+            if let response = try? views.page("closed", page, status: failure.status, context: context) { return response }
+        }
         let page = ErrorPage(
             status: failure.status.code,
             message: knownMessage,

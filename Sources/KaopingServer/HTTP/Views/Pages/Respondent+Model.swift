@@ -31,6 +31,8 @@ struct ThanksPage: PageModel {
 /// Why a respondent cannot answer (not open, closed, used, full), and for a shared device the
 /// way to answer once more.
 struct ClosedPage: PageModel {
+    /// What the page says at the top: that the round is closed, that the answer arrived, …
+    let heading: String
     let message: String
     var again: String?
     let respondent = true

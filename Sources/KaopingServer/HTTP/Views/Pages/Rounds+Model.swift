@@ -91,6 +91,7 @@ struct RoundPage: PageModel {
         let members: Int
         let rate: String
         let `public`: Int
+        let refused: Int
         let sheets: Int
         let overCount: Bool
         let slips: String
@@ -140,6 +141,7 @@ struct RoundPage: PageModel {
     let totalMembers: Int
     let totalEligible: Int
     let totalPublic: Int
+    let totalRefused: Int
     let voteCheckOK: Bool
     let branches: [BranchRow]
     let pager: Pager?
@@ -216,6 +218,7 @@ struct RoundPage: PageModel {
         totalMembers = totals.memberResponses
         totalEligible = totals.eligibleMembers
         totalPublic = totals.publicResponses
+        totalRefused = totals.publicRefusals
         voteCheckOK = totals.overCounted == 0
         branches = progress.map { branch in
             BranchRow(
@@ -225,6 +228,7 @@ struct RoundPage: PageModel {
                 members: branch.memberResponses,
                 rate: branch.memberRate.map { String(format: "%.0f%%", $0 * 100) } ?? "–",
                 public: branch.publicResponses,
+                refused: branch.publicRefusals,
                 sheets: branch.sheets,
                 overCount: branch.memberResponses > branch.eligibleMembers,
                 slips: SiteURL.slips(id.lowercased).path(["branch": branch.code]),
