@@ -116,8 +116,26 @@ struct InvitationTests {
             #expect(slips.status == .ok)
             #expect(slips.text.components(separatedBy: "<div class=\"slip\">").count - 1 == 5)
             #expect(slips.text.components(separatedBy: "<svg xmlns=\"http://www.w3.org/2000/svg\"").count - 1 == 5)
-            for token in tokens { #expect(slips.text.contains("/s/\(token)</p>")) }
             #expect(!slips.text.contains("党员1<"))
+            #expect(slips.text.contains("data-print") && slips.text.contains("branch-slips"))
+            // Each slip has a short code to type instead of scanning; typed in lower case and
+            // without its dash, it leads to that member's link.
+            let codes = slips.text.components(separatedBy: "<p class=\"slip-code\"><code>").dropFirst().map { String($0.prefix(11)) }
+            #expect(codes.count == 5 && Set(codes).count == 5 && codes.allSatisfy { $0.count == 11 && $0.dropFirst(5).first == "-" })
+            var member = Browser(client)
+            #expect(try await member.get("/s").text.contains("输入评价码"))
+            let typed = try await member.post("/s", form: [("code", codes[0].lowercased().replacingOccurrences(of: "-", with: " "))])
+            #expect(typed.status == .seeOther)
+            let link = try #require(typed.location)
+            #expect(link.hasPrefix("/s/") && link.count == 25)
+            #expect(try await member.get(link).hidden("_key") != nil)
+            // Ten wrong codes an hour from one address; then even a right one waits.
+            for _ in 0..<10 {
+                let wrong = try await member.post("/s", form: [("code", "22222-22222")])
+                #expect(wrong.status == .unprocessableContent && wrong.text.contains("没有找到这个评价码"))
+            }
+            let throttled = try await member.post("/s", form: [("code", codes[1])])
+            #expect(throttled.status == .tooManyRequests && throttled.text.contains("输入错误的次数过多"))
             let code = try await harness.database.query("SELECT public_code FROM round_branches").first!.decode(String.self)
             let poster = try await browser.get(path + "/posters/\(code)")
             #expect(poster.status == .ok)

@@ -1,7 +1,8 @@
 import Foundation
 import NIOConcurrencyHelpers
 
-/// Limits how many public answers one address sends per branch per hour.
+/// Limits how many times one address does something per hour: public answers per branch, or
+/// wrong short codes typed.
 ///
 /// Kept in memory, deliberately: a table of addresses and times written next to the ballot box
 /// would sit one transaction id away from each ballot, and could name who answered what. With
@@ -19,7 +20,11 @@ final class PublicRateLimiter: Sendable {
 
     /// Records an answer from `address` for `branch` if it is within the limit.
     func allow(address: String, branch: UUID) -> Bool {
-        let key = "\(address)|\(branch)"
+        allow(key: "\(address)|\(branch)")
+    }
+
+    /// Records an attempt under `key` (an address, with what it is for) if within the limit.
+    func allow(key: String) -> Bool {
         let now = ContinuousClock.now
         return attempts.withLockedValue { attempts in
             if attempts.count > 100_000 { attempts = attempts.filter { $0.value.contains { now - $0 < window } } }
@@ -37,7 +42,10 @@ final class PublicRateLimiter: Sendable {
     /// Whether an answer from `address` for `branch` would be within the limit now, without
     /// counting one: asked before the form is shown.
     func wouldAllow(address: String, branch: UUID) -> Bool {
-        let key = "\(address)|\(branch)"
+        wouldAllow(key: "\(address)|\(branch)")
+    }
+
+    func wouldAllow(key: String) -> Bool {
         let now = ContinuousClock.now
         return attempts.withLockedValue { attempts in
             (attempts[key] ?? []).filter { now - $0 < window }.count < limit

@@ -12,6 +12,8 @@ public enum SiteURL: Sendable, Hashable {
     // Everyone.
     case root
     case invitation(token: String)
+    /// Where a member types the short code from their slip instead of scanning it.
+    case codeEntry
     case publicLink(code: String)
     case visitCode(code: String)
     case healthz, readyz, metrics
@@ -125,6 +127,7 @@ public enum SiteURL: Sendable, Hashable {
         switch self {
         case .root: "/"
         case .invitation(let token): "/s/\(Self.segment(token))"
+        case .codeEntry: "/s"
         case .publicLink(let code): "/p/\(Self.segment(code))"
         case .visitCode(let code): "/v/\(Self.segment(code))"
         case .healthz: "/healthz"
@@ -208,7 +211,7 @@ public enum SiteURL: Sendable, Hashable {
     /// Whether `path` is a respondent's page (an invitation, a public link, a visit code), whose
     /// errors are told in the respondents' plain words.
     public static func isRespondentPath(_ path: String) -> Bool {
-        ["/s/", "/p/", "/v/"].contains { path.hasPrefix($0) }
+        path == SiteURL.codeEntry.path || ["/s/", "/p/", "/v/"].contains { path.hasPrefix($0) }
     }
 
     /// The route pattern for registering this kind of URL (its parameters are placeholders).

@@ -10,6 +10,8 @@ public struct InvitationLink: Sendable {
     public let memberName: String
     public let used: Bool
     public let token: String
+    /// The code to type instead (`shortCode(for:)`), shown on the slips.
+    public let shortCode: String
 }
 
 /// What a token leads to.
@@ -113,9 +115,38 @@ public struct InvitationRepository: Sendable {
                 staffNumber: staff,
                 memberName: member,
                 used: used,
-                token: tokens.token(for: id)
+                token: tokens.token(for: id),
+                shortCode: tokens.shortCode(for: id)
             )
         }
+    }
+
+    /// Stores the short codes' hashes of the round's live invitations that have none yet, so
+    /// that the codes printed on the slips can be typed in.
+    public func storeShortCodes(roundID: UUID) async throws {
+        let missing = try await database.query(
+            "SELECT id FROM invitations WHERE round_id = \(roundID) AND revoked_at IS NULL AND short_code_hash IS NULL"
+        ).map { try $0.decode(UUID.self) }
+        guard !missing.isEmpty else { return }
+        let hashes = missing.map { id in
+            ByteBuffer(bytes: InvitationTokens.hash(InvitationTokens.normalisedShortCode(tokens.shortCode(for: id))!))
+        }
+        try await database.query(
+            """
+            UPDATE invitations i SET short_code_hash = c.hash
+            FROM unnest(\(missing)::uuid[], \(hashes)::bytea[]) AS c(id, hash)
+            WHERE i.id = c.id AND i.short_code_hash IS NULL
+            """
+        )
+    }
+
+    /// The invitation link a typed short code stands for, if it is a live one.
+    public func token(shortCode typed: String) async throws -> String? {
+        guard let code = InvitationTokens.normalisedShortCode(typed) else { return nil }
+        let hash = InvitationTokens.hash(code)
+        return try await database.query(
+            "SELECT id FROM invitations WHERE short_code_hash = \(ByteBuffer(bytes: hash)) AND revoked_at IS NULL"
+        ).first.map { tokens.token(for: try $0.decode(UUID.self)) }
     }
 
     public struct PendingMember: Sendable {

@@ -15,6 +15,8 @@ public struct RespondentController: Sendable {
     let limits: SubmissionLimits
     let pages = PrerenderedPageCache()
     let publicRate: PublicRateLimiter
+    /// Wrong short codes per address: ten an hour.
+    let codeGuesses = PublicRateLimiter(limit: 10)
     let trustForwardedFor: Bool
     let secureCookies: Bool
 
@@ -42,6 +44,8 @@ public struct RespondentController: Sendable {
 
     public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         // A member's invitation link: anonymous once used, see docs/privacy.md.
+        router.get(SiteURL.codeEntry.route, use: showCodeEntry)
+        router.post(SiteURL.codeEntry.route, use: enterCode)
         router.get(SiteURL.invitation(token: SiteURL.token).route, use: show)
         router.post(SiteURL.invitation(token: SiteURL.token).route, use: submit)
         // A branch's public link, printed on the poster at the service window.
@@ -51,6 +55,33 @@ public struct RespondentController: Sendable {
         router.get(SiteURL.visitCode(code: SiteURL.visit).route, use: show)
         router.post(SiteURL.visitCode(code: SiteURL.visit).route, use: submit)
     }
+
+    // MARK: A short code typed in
+
+    @Sendable func showCodeEntry(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try views.page("code_entry", CodeEntryPage(), context: context)
+    }
+
+    /// Leads a typed short code to its invitation. Wrong codes are counted per address and
+    /// stop at ten an hour, which keeps guessing hopeless (see `InvitationTokens.shortCode`).
+    @Sendable func enterCode(_ request: Request, context: AppRequestContext) async throws -> Response {
+        var request = request
+        let form = try await request.formData(context: context)
+        let typed = (form["code"] ?? "").trimmingCharacters(in: .whitespaces)
+        let guesses = "code|" + context.clientAddress(request, trustForwardedFor: trustForwardedFor)
+        guard codeGuesses.wouldAllow(key: guesses) else {
+            let page = CodeEntryPage(code: typed, problem: context.language.text("code_entry_throttled"))
+            return try views.page("code_entry", page, status: .tooManyRequests, context: context)
+        }
+        if let token = try await invitations.token(shortCode: typed) {
+            return .seeOther(.invitation(token: token))
+        }
+        _ = codeGuesses.allow(key: guesses)
+        let page = CodeEntryPage(code: typed, problem: context.language.text("code_entry_unknown"))
+        return try views.page("code_entry", page, status: .unprocessableContent, context: context)
+    }
+
+    // MARK: The forms
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
         let access = try await self.access(context)

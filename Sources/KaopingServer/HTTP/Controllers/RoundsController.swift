@@ -101,7 +101,7 @@ public struct RoundsController: Sendable {
         let codes = try await visitCodes.codes(roundID: id, branchCode: branch, batch: batch).filter { !$0.used }
         return try slipsPage(
             round,
-            slips: codes.map { ($0.branchName, SiteURL.visitCode(code: $0.code).absolute(base: publicBaseURL)) },
+            slips: codes.map { ($0.branchName, SiteURL.visitCode(code: $0.code).absolute(base: publicBaseURL), nil) },
             text: (instructions: "visits_slips_instructions", count: "visits_slips_count", none: "visits_none"),
             context: context
         )
@@ -110,7 +110,7 @@ public struct RoundsController: Sendable {
     /// A4 pages of cut-out slips, each with its branch, a QR code of its link and the link.
     private func slipsPage(
         _ round: RoundSummary,
-        slips: [(branch: String, url: String)],
+        slips: [(branch: String, url: String, code: String?)],
         text: (instructions: String, count: String, none: String),
         context: AppRequestContext
     ) throws -> Response {
@@ -118,8 +118,10 @@ public struct RoundsController: Sendable {
         let page = SlipsPage(
             title: round.title,
             slips: try slips.map { slip in
-                SlipsPage.Slip(branch: slip.branch, url: slip.url, qr: try QRCode.svg(slip.url, title: slip.branch))
+                SlipsPage.Slip(branch: slip.branch, url: slip.url, qr: try QRCode.svg(slip.url, title: slip.branch), code: slip.code)
             },
+            deadline: round.closesAt.map { language.text("slips_deadline", ["time": ChinaTime.format($0)]) },
+            codeEntry: language.text("slips_code_entry", ["address": SiteURL.codeEntry.absolute(base: publicBaseURL)]),
             instructions: language.text(text.instructions),
             countLabel: language.text(text.count),
             none: language.text(text.none),
@@ -191,10 +193,12 @@ public struct RoundsController: Sendable {
         let id = try roundID(context)
         guard let round = try await rounds.round(id) else { throw AppError.notFound }
         let branch = request.uri.queryParameters["branch"].map(String.init)
+        // The short codes printed here must be found when typed in.
+        try await invitations.storeShortCodes(roundID: id)
         let links = try await invitations.links(roundID: id, branchCode: branch).filter { !$0.used }
         return try slipsPage(
             round,
-            slips: links.map { ($0.branchName, SiteURL.invitation(token: $0.token).absolute(base: publicBaseURL)) },
+            slips: links.map { ($0.branchName, SiteURL.invitation(token: $0.token).absolute(base: publicBaseURL), $0.shortCode) },
             text: (instructions: "slips_instructions", count: "slips_count", none: "slips_none"),
             context: context
         )

@@ -37,3 +37,11 @@ struct ClosedPage: PageModel {
     var again: String?
     let respondent = true
 }
+
+/// Where a member types the short code printed on their slip.
+struct CodeEntryPage: PageModel {
+    var code = ""
+    var problem: String?
+    let action = SiteURL.codeEntry.path
+    let respondent = true
+}

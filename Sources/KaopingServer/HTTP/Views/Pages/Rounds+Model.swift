@@ -256,24 +256,54 @@ struct SlipsPage: PageModel {
         let branch: String
         let url: String
         let qr: String
+        /// The short code to type instead of scanning (invitation slips).
+        let code: String?
+    }
+
+    /// One branch's slips: each branch starts on a new sheet of paper.
+    struct Branch {
+        let name: String
+        let slips: [Slip]
     }
 
     let title: String
-    let slips: [Slip]
+    let branches: [Branch]
     let count: Int
     let hasSlips: Bool
+    let deadline: String?
+    let codeEntry: String
     let instructions: String
     let countLabel: String
     let none: String
     let linkBase: String
     let linkBaseLocal: Bool
     let print = true
+    let script = "print.js"
 
-    init(title: String, slips: [Slip], instructions: String, countLabel: String, none: String, linkBase: LinkBase) {
+    init(
+        title: String,
+        slips: [Slip],
+        deadline: String?,
+        codeEntry: String,
+        instructions: String,
+        countLabel: String,
+        none: String,
+        linkBase: LinkBase
+    ) {
         self.title = title
-        self.slips = slips
+        var branches: [Branch] = []
+        for slip in slips {
+            if branches.last?.name == slip.branch {
+                branches[branches.count - 1] = Branch(name: slip.branch, slips: branches[branches.count - 1].slips + [slip])
+            } else {
+                branches.append(Branch(name: slip.branch, slips: [slip]))
+            }
+        }
+        self.branches = branches
         self.count = slips.count
         self.hasSlips = !slips.isEmpty
+        self.deadline = deadline
+        self.codeEntry = codeEntry
         self.instructions = instructions
         self.countLabel = countLabel
         self.none = none
