@@ -180,6 +180,15 @@ struct ResultsPageTests {
             try await harness.createUser("admin", password: "results for the committee")
             var admin = Browser(client)
             _ = try await admin.post("/admin/login", form: [("username", "admin"), ("password", "results for the committee")])
+            // The answers download: questions and answers in words, the codes beside them.
+            let answerLines = try await admin.get("/admin/rounds/\(id)/responses.csv").text.components(separatedBy: "\r\n")
+            #expect(
+                answerLines.contains {
+                    $0.contains(",b01,") && $0.contains(",党员评价,") && $0.contains(",支部班子把抓党建和抓业务作为一项工作统筹谋划、统一部署,很好,")
+                        && $0.hasSuffix(",thinking_one_job,5")
+                }
+            )
+            #expect(answerLines.contains { $0.contains(",学习<b>结合</b>业务,,works_well,") })
 
             let ranking = try await admin.get("/admin/rounds/\(id)/results")
             #expect(ranking.status == .ok)
@@ -287,10 +296,13 @@ struct ResultsDownloadTests {
             let answers = try await admin.get("/admin/rounds/\(id)/responses.csv")
             #expect(answers.status == .ok)
             let answerLines = answers.text.dropFirst().components(separatedBy: "\r\n").filter { !$0.isEmpty }
-            #expect(answerLines[0] == "答卷编号,支部编码,评价主体,日期,答卷得分,题目,选项,分值,数值,文字")
+            #expect(answerLines[0] == "答卷编号,支部编码,支部名称,评价主体,日期,答卷得分,题目,回答,分值,题目代码,选项代码")
             #expect(answerLines.count == 1 + 30)  // every stored response but b02's two members, below k
             // A date, no time.
-            #expect(answerLines.dropFirst().allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false)[3].count == 10 })
+            #expect(answerLines.dropFirst().allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false)[4].count == 10 })
+            // Named as the round is, with an ASCII name for clients that cannot take it.
+            #expect(answers.headers[.contentDisposition]?.contains("filename=\"responses-") == true)
+            #expect(answers.headers[.contentDisposition]?.contains("filename*=UTF-8''") == true)
             #expect(!answers.text.contains("pingshen"))
         }
     }

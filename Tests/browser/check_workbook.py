@@ -20,4 +20,13 @@ for line, row in enumerate(rows[1:], start=2):
     assert cells[1] == row[1] and cells[2] == row[2], (cells, row)  # codes and Chinese names intact
     if row[4]:
         assert abs(cells[4] - float(row[4])) < 1e-9, (cells[4], row[4])  # a number, not text
+# Every sheet: a frozen header with filters, printed A4 landscape one page wide, the header on every page.
+for sheet in book.worksheets:
+    assert sheet.freeze_panes == "A2", (sheet.title, sheet.freeze_panes)
+    assert sheet.auto_filter.ref and sheet.auto_filter.ref.startswith("A1:"), (sheet.title, sheet.auto_filter.ref)
+    assert sheet.page_setup.orientation == "landscape", (sheet.title, sheet.page_setup.orientation)
+    assert str(sheet.page_setup.paperSize) == "9", (sheet.title, sheet.page_setup.paperSize)
+    assert sheet.page_setup.fitToWidth in (1, "1", None) and sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
+    assert sheet.print_title_rows == "1:1", (sheet.title, sheet.print_title_rows)
+print(f"  ok: every sheet has a frozen header with filters and prints A4 landscape, one page wide, header repeated")
 print(f"  ok: the workbook opens with sheets {', '.join(book.sheetnames)}; {len(rows) - 1} branch row(s) match the CSV")

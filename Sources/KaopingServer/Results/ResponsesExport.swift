@@ -1,18 +1,20 @@
 import Foundation
 import KaopingAggregation
+import KaopingForms
 import Logging
 import PostgresNIO
 
 /// The raw anonymous answers of a round as CSV, one line per answer: a response's random id,
-/// its branch, rater group and date, and the answer. Nothing that identifies a person, no
+/// its branch, rater group and date, and the answer as a person reads it (the question, the
+/// option's label or the text), with the item and option codes in columns of their own. Nothing that identifies a person, no
 /// time of day; a branch's group below the anonymity threshold is left out whole
 /// (`Disclosure.showsBreakdown`, counted in the database rather than by computing the results,
 /// so that the download needs no more memory for a million responses than for ten). Streamed
 /// from the database in chunks, so memory stays flat however large the round.
 public enum ResponsesExport {
     static let columns = [
-        "col_response", "col_branch_code", "col_group", "col_date", "col_response_score", "col_answer_item", "col_option", "col_points",
-        "col_number", "col_text",
+        "col_response", "col_branch_code", "col_branch", "col_group", "col_date", "col_response_score", "col_question", "col_answer",
+        "col_points", "col_answer_item", "col_option",
     ]
 
     public static func header(_ language: Language) -> [String] {
@@ -31,6 +33,17 @@ public enum ResponsesExport {
         write: (String) async throws -> Void
     ) async throws {
         var chunk = "\u{FEFF}" + CSVWriter.row(header(language))
+        let english = language == .english
+        // The questions and option labels of every form the round's responses answered.
+        var questions: [UUID: [String: FormItem]] = [:]
+        let formRepository = FormRepository(database: database)
+        for row in try await database.query("SELECT form_version_id FROM round_groups WHERE round_id = \(roundID) AND form_version_id IS NOT NULL") {
+            let id = try row.decode(UUID.self)
+            if let form = try await formRepository.definition(id: id) {
+                questions[id] = Dictionary(form.items.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+            }
+        }
+        let groupNames = Dictionary(uniqueKeysWithValues: ["organisation", "members", "public"].map { ($0, language.text("group_\($0)")) })
         var shown: [String] = []
         for row in try await database.query(
             """
@@ -45,19 +58,23 @@ public enum ResponsesExport {
         try await database.withStreamingConnection { connection in
             let rows = try await connection.query(
                 """
-                SELECT r.id, b.code, r.rater_group, r.submitted_on::text, r.score, a.item_key, a.option_key, a.points, a.number_value, a.text_value
+                SELECT r.id, b.code, b.name, r.rater_group, r.form_version_id, r.submitted_on::text, r.score,
+                       a.item_key, a.option_key, a.points, a.number_value, a.text_value
                 FROM responses r JOIN branches b ON b.id = r.branch_id LEFT JOIN answers a ON a.response_id = r.id
                 WHERE r.round_id = \(roundID) AND b.code || '/' || r.rater_group = ANY(\(shown))
                 ORDER BY b.code, r.rater_group, r.id, a.item_key
                 """,
                 logger: logger
             )
-            for try await (id, code, group, date, score, item, option, points, number, text) in rows.decode(
-                (UUID, String, String, String, Double?, String?, String?, Double?, Double?, String?).self
+            for try await (id, code, name, group, form, date, score, item, option, points, number, text) in rows.decode(
+                (UUID, String, String, String, UUID, String, Double?, String?, String?, Double?, Double?, String?).self
             ) {
+                let question = item.flatMap { questions[form]?[$0] }
+                let answer =
+                    option.map { key in question?.option(key)?.label.text(english: english) ?? key } ?? text ?? number.map(ResultsTable.decimal) ?? ""
                 chunk += CSVWriter.row([
-                    id.uuidString.lowercased(), code, group, date, score.map(ResultsTable.decimal) ?? "", item ?? "", option ?? "",
-                    points.map(ResultsTable.decimal) ?? "", number.map(ResultsTable.decimal) ?? "", text ?? "",
+                    id.uuidString.lowercased(), code, name, groupNames[group] ?? group, date, score.map(ResultsTable.decimal) ?? "",
+                    question?.label.text(english: english) ?? item ?? "", answer, points.map(ResultsTable.decimal) ?? "", item ?? "", option ?? "",
                 ])
                 if chunk.utf8.count >= chunkSize {
                     try await write(chunk)

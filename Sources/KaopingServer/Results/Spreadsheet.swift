@@ -1,5 +1,6 @@
 import CXlsxWriter
 import Foundation
+import KaopingAggregation
 
 /// An .xlsx file written by libxlsxwriter in its constant-memory mode: rows go to temporary
 /// files as they are written, so a sheet of a million rows costs no more memory than a short
@@ -62,7 +63,9 @@ final class Spreadsheet {
                     worksheet_write_string(sheet, rowNumber, col, text, textColumns.contains(column) ? textFormat : nil)
                     if column < widths.count { widths[column] = max(widths[column], Self.displayWidth(text)) }
                 case .number(let value):
-                    worksheet_write_number(sheet, rowNumber, col, value, decimalFormat)
+                    // The value as shown (two decimals), so that sums done by hand in Excel
+                    // agree with the pages and the CSV.
+                    worksheet_write_number(sheet, rowNumber, col, Statistics.rounded2(value), decimalFormat)
                     if column < widths.count { widths[column] = max(widths[column], 8) }
                 case .integer(let value):
                     worksheet_write_number(sheet, rowNumber, col, Double(value), nil)

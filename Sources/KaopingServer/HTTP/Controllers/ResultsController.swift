@@ -505,9 +505,15 @@ public struct ResultsController: Sendable {
             let sheet = try await integratedSheet(id, round, current, logger: context.logger)
         else { throw AppError.notFound }
         let kind = sheet.provisional ? "provisional" : "final"
+        let language = Self.downloadLanguage(request)
         return .csvDownload(
-            IntegratedTable.csv(sheet.sheet, language: Self.downloadLanguage(request)),
-            filename: "integrated-\(id.uuidString.prefix(8).lowercased())-\(kind).csv"
+            IntegratedTable.csv(sheet.sheet, language: language),
+            disposition: Response.roundDownload(
+                title: round.summary.title,
+                parts: [language.text("download_integrated"), language.text("download_\(kind)")],
+                suffix: "csv",
+                fallback: "integrated-\(id.uuidString.prefix(8).lowercased())-\(kind)"
+            )
         )
     }
 
@@ -546,11 +552,17 @@ public struct ResultsController: Sendable {
 
     /// The ranking as CSV for Excel; `?lang=en` for English headers.
     @Sendable func resultsCSV(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (id, _, current) = try await load(context)
+        let (id, round, current) = try await load(context)
         let kind = current.provisional ? "provisional" : "final"
+        let language = Self.downloadLanguage(request)
         return .csvDownload(
-            ResultsTable.csv(current.result, language: Self.downloadLanguage(request)),
-            filename: "results-\(id.uuidString.prefix(8).lowercased())-\(kind).csv"
+            ResultsTable.csv(current.result, language: language),
+            disposition: Response.roundDownload(
+                title: round.summary.title,
+                parts: [language.text("download_results"), language.text("download_\(kind)")],
+                suffix: "csv",
+                fallback: "results-\(id.uuidString.prefix(8).lowercased())-\(kind)"
+            )
         )
     }
 
@@ -565,12 +577,18 @@ public struct ResultsController: Sendable {
             language: Self.downloadLanguage(request)
         )
         let kind = current.provisional ? "provisional" : "final"
+        let language = Self.downloadLanguage(request)
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
         return Response(
             status: .ok,
             headers: [
                 .contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                .contentDisposition: "attachment; filename=\"results-\(id.uuidString.prefix(8).lowercased())-\(kind).xlsx\"",
+                .contentDisposition: Response.roundDownload(
+                    title: round.summary.title,
+                    parts: [language.text("download_results"), language.text("download_\(kind)")],
+                    suffix: "xlsx",
+                    fallback: "results-\(id.uuidString.prefix(8).lowercased())-\(kind)"
+                ),
                 .cacheControl: "no-store",
             ],
             body: ResponseBody(contentLength: size) { writer in
@@ -588,8 +606,17 @@ public struct ResultsController: Sendable {
     /// Every evaluator's score sheet, item by item, with who scored.
     @Sendable func sheetsCSV(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try await existingRound(context)
-        let csv = try await SheetsExport.csv(roundID: id, database: results.database, language: Self.downloadLanguage(request))
-        return .csvDownload(csv, filename: "sheets-\(id.uuidString.prefix(8).lowercased()).csv")
+        let language = Self.downloadLanguage(request)
+        let csv = try await SheetsExport.csv(roundID: id, database: results.database, language: language)
+        return .csvDownload(
+            csv,
+            disposition: Response.roundDownload(
+                title: try await rounds.round(id)?.title ?? "",
+                parts: [language.text("download_sheets")],
+                suffix: "csv",
+                fallback: "sheets-\(id.uuidString.prefix(8).lowercased())"
+            )
+        )
     }
 
     /// Every anonymous answer of the round, streamed.
@@ -603,7 +630,12 @@ public struct ResultsController: Sendable {
             status: .ok,
             headers: [
                 .contentType: "text/csv; charset=utf-8",
-                .contentDisposition: "attachment; filename=\"responses-\(id.uuidString.prefix(8).lowercased()).csv\"",
+                .contentDisposition: Response.roundDownload(
+                    title: try await rounds.round(id)?.title ?? "",
+                    parts: [language.text("download_answers")],
+                    suffix: "csv",
+                    fallback: "responses-\(id.uuidString.prefix(8).lowercased())"
+                ),
                 .cacheControl: "no-store",
             ],
             body: ResponseBody { writer in

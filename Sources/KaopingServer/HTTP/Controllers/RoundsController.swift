@@ -184,7 +184,15 @@ public struct RoundsController: Sendable {
         let id = try roundID(context)
         guard try await rounds.round(id) != nil else { throw AppError.notFound }
         let csv = InvitationCSV.pending(try await invitations.pending(roundID: id))
-        return .csvDownload(csv, filename: "pending-\(id.uuidString.prefix(8).lowercased()).csv")
+        return .csvDownload(
+            csv,
+            disposition: Response.roundDownload(
+                title: try await rounds.round(id)?.title ?? "",
+                parts: [context.language.text("download_pending")],
+                suffix: "csv",
+                fallback: "pending-\(id.uuidString.prefix(8).lowercased())"
+            )
+        )
     }
 
     /// Printable A4 pages of cut-out slips, each with the branch, a QR code of one member's link
@@ -236,7 +244,15 @@ public struct RoundsController: Sendable {
         let id = try roundID(context)
         guard try await rounds.round(id) != nil else { throw AppError.notFound }
         let csv = InvitationCSV.links(try await invitations.links(roundID: id), publicBaseURL: publicBaseURL)
-        return .csvDownload(csv, filename: "invitations-\(id.uuidString.prefix(8).lowercased()).csv")
+        return .csvDownload(
+            csv,
+            disposition: Response.roundDownload(
+                title: try await rounds.round(id)?.title ?? "",
+                parts: [context.language.text("download_invitations")],
+                suffix: "csv",
+                fallback: "invitations-\(id.uuidString.prefix(8).lowercased())"
+            )
+        )
     }
 
     @Sendable func index(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -157,12 +157,27 @@ extension Response {
         return "attachment; filename=\"\(fallback)\"; filename*=UTF-8''\(encoded)"
     }
 
+    /// How a round's download is named: its title, what it holds and, for results, whether
+    /// they are final, as in 2026年度党支部工作考评-结果-定稿.xlsx; `fallback` (ASCII) for
+    /// clients that cannot take the name.
+    static func roundDownload(title: String, parts: [String], suffix: String, fallback: String) -> String {
+        let unsafe = CharacterSet(charactersIn: "/\\:*?\"<>|").union(.controlCharacters)
+        let cleanTitle = String(String.UnicodeScalarView(title.unicodeScalars.map { unsafe.contains($0) ? "-" : $0 }))
+            .trimmingCharacters(in: .whitespaces)
+        let name = ([cleanTitle.isEmpty ? "kaoping" : cleanTitle] + parts).joined(separator: "-") + "." + suffix
+        return attachment(name, fallback: fallback + "." + suffix)
+    }
+
     static func csvDownload(_ csv: String, filename: String) -> Response {
+        csvDownload(csv, disposition: "attachment; filename=\"\(filename)\"")
+    }
+
+    static func csvDownload(_ csv: String, disposition: String) -> Response {
         Response(
             status: .ok,
             headers: [
                 .contentType: "text/csv; charset=utf-8",
-                .contentDisposition: "attachment; filename=\"\(filename)\"",
+                .contentDisposition: disposition,
                 .cacheControl: "no-store",
             ],
             body: .init(byteBuffer: ByteBuffer(string: csv))
