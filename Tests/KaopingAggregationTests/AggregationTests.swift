@@ -68,6 +68,22 @@ struct AggregationTests {
         #expect(b.rank == 1 && a.rank == 2)
     }
 
+    @Test func theWeightsUsedAddUpToTheCombinedScore() throws {
+        let result = Aggregation.run(workedExample())
+        let a = try #require(result.subjects.first { $0.code == "A" })
+        #expect(a.weightsUsed.map(\.group) == ["organisation", "members", "public"])
+        #expect(a.groupsLeftOut.isEmpty)
+        // B's members are below quorum: organisation and public carry 0.5/0.7 and 0.2/0.7.
+        let b = try #require(result.subjects.first { $0.code == "B" })
+        #expect(b.weightsUsed.map(\.group) == ["organisation", "public"])
+        #expect(abs(b.weightsUsed[0].share - 0.5 / 0.7) < 1e-12 && abs(b.weightsUsed[1].share - 0.2 / 0.7) < 1e-12)
+        #expect(b.groupsLeftOut == ["members"])
+        for subject in [a, b] {
+            let byHand = subject.weightsUsed.reduce(0) { $0 + $1.share * $1.score }
+            #expect(abs(byHand - (subject.combinedBeforeBonus ?? -1)) < 1e-9)
+        }
+    }
+
     @Test func trimmingStartsAtItsThreshold() {
         let trimming = RoundConfiguration.Trimming(drop: 1, from: 7)
         #expect(Array(Statistics.trimmed([1, 2, 3, 4, 5, 6], trimming)) == [1, 2, 3, 4, 5, 6])

@@ -201,6 +201,10 @@ struct ResultsPageTests {
             #expect(table.contains("<span class=\"flag\">否决</span>"))
             #expect(table.contains("80.00 (8)"))
             #expect(table.contains("92.50 (2) <span class=\"flag\">不足</span>"))  // reported, not counted
+            // b02's combined score rests on two groups only, and the page says which and why.
+            #expect(table.contains("<span class=\"flag\" title=\"仅依据组织评价、群众评价\">部分主体</span>"))
+            #expect(table.contains("<dl class=\"legend small\">") && table.contains("其权重按比例分给计入的主体"))
+            #expect(table.contains("没有综合得分、等次和名次"))
             let byCode = try await admin.get("/admin/rounds/\(id)/results?sort=code").text
             #expect(byCode.range(of: ">b01<")!.lowerBound < byCode.range(of: ">b02<")!.lowerBound)
 
@@ -220,6 +224,11 @@ struct ResultsPageTests {
             #expect(small.contains("答卷数少于匿名阈值"))
             #expect(!small.contains("不该出现的意见"))
             #expect(small.contains("未达底线要求："))
+            // The weights actually used, and the sum that gives the combined score.
+            #expect(small.contains("计算所用权重</strong>：组织评价 71.4%、群众评价 28.6%（党员评价未计入"))
+            #expect(small.contains("<code>71.4% × 95.00 + 28.6% × 90.00 = 93.57</code>"))
+            #expect(page.contains("组织评价 50%、党员评价 30%、群众评价 20%"))
+            #expect(page.contains("= 84.00；加分 7.00，综合得分 91.00</code>"))
 
             let diagnostics = try await admin.get("/admin/rounds/\(id)/diagnostics")
             #expect(diagnostics.status == .ok)

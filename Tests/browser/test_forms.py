@@ -237,10 +237,24 @@ def slip_to_thanks():
         image = os.path.join(tempfile.mkdtemp(), "qr.png")
         qr.screenshot(image)
         decoded = subprocess.run(["zbarimg", "--quiet", "--raw", image], capture_output=True, text=True, check=True).stdout.strip()
-        printed = slips[0].find_element(By.CSS_SELECTOR, ".slip-url").text.strip()
-        check(decoded == printed, f"the QR code decodes to the printed link ({decoded})")
+        check("/s/" in decoded, f"the QR code decodes to an invitation link ({decoded})")
+        check("前填写" in slips[0].text, "the slip shows the deadline")
+        typed_code = slips[1].find_element(By.CSS_SELECTOR, ".slip-code code").text.strip()
+        check(len(typed_code) == 11 and typed_code[5] == "-", f"the slip shows a code to type ({typed_code})")
     finally:
         admin.quit()
+
+    # A member who does not scan types the second slip's code instead, lower case, without the dash.
+    typist = browser("zh-CN")
+    try:
+        typist.get(f"{BASE}/s")
+        typist.find_element(By.ID, "code").send_keys(typed_code.lower().replace("-", ""))
+        submit(typist)
+        WebDriverWait(typist, 15).until(lambda d: "/s/" in d.current_url)
+        check("机关第二党支部" in typist.find_element(By.TAG_NAME, "body").text, "the typed code opens the branch's form")
+        check(typist.current_url != decoded, "a different slip's link than the scanned one")
+    finally:
+        typist.quit()
 
     member = browser("zh-CN")
     try:

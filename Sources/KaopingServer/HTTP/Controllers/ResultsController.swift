@@ -68,6 +68,7 @@ public struct ResultsController: Sendable {
             let result = subject.groups[group.rawValue]
             return .init(score: Shown.score(result?.score), n: result?.n ?? 0, insufficient: result?.status == .insufficient)
         }
+        let language = context.language
         let rows = shown.map { subject in
             ResultsPage.Row(
                 rank: subject.rank.map(String.init) ?? "–",
@@ -80,6 +81,12 @@ public struct ResultsController: Sendable {
                 band: subject.bandGrade ?? "",
                 gradeChanged: subject.grade != subject.bandGrade && subject.grade != nil,
                 incomplete: subject.status == .incomplete,
+                partial: subject.groupsLeftOut.isEmpty
+                    ? nil
+                    : language.text(
+                        "results_partial_note",
+                        ["groups": subject.weightsUsed.map { language.text("group_\($0.group)") }.joined(separator: language.text("group_separator"))]
+                    ),
                 vetoed: subject.vetoed,
                 quota: subject.droppedByQuota,
                 failed: (subject.organisationSheet?.failedBaselines ?? []).joined(separator: "、"),
@@ -207,6 +214,7 @@ public struct ResultsController: Sendable {
             vetoed: subject.vetoed,
             quota: subject.droppedByQuota,
             incomplete: subject.status == .incomplete,
+            weights: Self.weightsExplained(subject, language: language),
             threshold: round.configuration.anonymityThreshold,
             isAdmin: context.user?.role == .admin,
             groups: groups,
@@ -216,6 +224,26 @@ public struct ResultsController: Sendable {
             history: context.user?.role == .admin ? SiteURL.branchHistory(code).path : nil
         )
         return try views.page("result_branch", page, context: context)
+    }
+
+    /// The weights the combined score used and the sum that gives it, to check by hand:
+    /// "62.5% × 90.00 + 37.5% × 80.00 = 86.25; + bonus 1.00 = 87.25".
+    static func weightsExplained(_ subject: SubjectResult, language: Language) -> BranchReportPage.Weights? {
+        let used = subject.weightsUsed
+        guard !used.isEmpty, let before = subject.combinedBeforeBonus else { return nil }
+        let percent = { (share: Double) in String(format: "%.1f%%", share * 100).replacingOccurrences(of: ".0%", with: "%") }
+        let terms = used.map { "\(percent($0.share)) × \(Shown.score($0.score))" }.joined(separator: " + ")
+        var sum = "\(terms) = \(Shown.score(before))"
+        if subject.bonus > 0, let combined = subject.combined {
+            sum += language.text("results_sum_bonus", ["bonus": Shown.score(subject.bonus), "combined": Shown.score(combined)])
+        }
+        let left = subject.groupsLeftOut.map { language.text("group_\($0)") }
+        return BranchReportPage.Weights(
+            shares: used.map { language.text("results_weight_share", ["group": language.text("group_\($0.group)"), "share": percent($0.share)]) }
+                .joined(separator: language.text("group_separator")),
+            sum: sum,
+            leftOut: left.isEmpty ? nil : language.text("results_left_out", ["groups": left.joined(separator: language.text("group_separator"))])
+        )
     }
 
     @Sendable func diagnostics(_ request: Request, context: AppRequestContext) async throws -> Response {

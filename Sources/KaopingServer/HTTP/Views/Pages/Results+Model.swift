@@ -102,6 +102,8 @@ struct ResultsPage: PageModel {
         let band: String
         let gradeChanged: Bool
         let incomplete: Bool
+        /// The combined score rests on some groups only: which ones, in words.
+        let partial: String?
         let vetoed: Bool
         let quota: Bool
         let failed: String
@@ -162,6 +164,13 @@ struct BranchReportPage: PageModel {
         let texts: [String]
     }
 
+    /// How the combined score was made up, to check by hand.
+    struct Weights {
+        let shares: String
+        let sum: String
+        let leftOut: String?
+    }
+
     struct Group {
         let label: String
         let weight: String
@@ -193,6 +202,7 @@ struct BranchReportPage: PageModel {
     let vetoed: Bool
     let quota: Bool
     let incomplete: Bool
+    let weights: Weights?
     let threshold: Int
     let isAdmin: Bool
     let groups: [Group]
