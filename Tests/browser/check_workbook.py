@@ -27,6 +27,6 @@ for sheet in book.worksheets:
     assert sheet.page_setup.orientation == "landscape", (sheet.title, sheet.page_setup.orientation)
     assert str(sheet.page_setup.paperSize) == "9", (sheet.title, sheet.page_setup.paperSize)
     assert sheet.page_setup.fitToWidth in (1, "1", None) and sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
-    assert sheet.print_title_rows == "1:1", (sheet.title, sheet.print_title_rows)
+    assert sheet.print_title_rows in ("1:1", "$1:$1"), (sheet.title, sheet.print_title_rows)
 print(f"  ok: every sheet has a frozen header with filters and prints A4 landscape, one page wide, header repeated")
 print(f"  ok: the workbook opens with sheets {', '.join(book.sheetnames)}; {len(rows) - 1} branch row(s) match the CSV")
