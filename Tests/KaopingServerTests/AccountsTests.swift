@@ -287,3 +287,48 @@ struct AccountsTests {
         }
     }
 }
+
+/// The start page shows each role its work.
+@Suite("Home pages", .timeLimit(.minutes(2)))
+struct HomePageTests {
+    @Test func administratorsSeeWhatTheRunningRoundsNeedAndEvaluatorsTheirSheets() async throws {
+        try await TestApp.run { client, harness in
+            try await harness.createUser("chief", password: "the chief's password")
+            try await harness.createUser("zhang", password: "evaluator number one", role: .evaluator)
+            var admin = Browser(client)
+            _ = try await admin.signIn("chief", "the chief's password")
+            // Nothing running: the first steps and a way to start.
+            let empty = try await admin.get("/admin")
+            #expect(empty.text.contains("开始使用") && empty.text.contains("href=\"/admin/rounds/new\""))
+
+            let (round, _) = try await harness.openRound(group: "organisation", form: "organisation-sheet")
+            // Closing late today, Beijing time.
+            try await harness.database.query(
+                """
+                UPDATE rounds SET closes_at = (date_trunc('day', now() AT TIME ZONE 'Asia/Shanghai') + interval '23 hours 59 minutes')
+                  AT TIME ZONE 'Asia/Shanghai' WHERE id = \(round)
+                """
+            )
+            let home = try await admin.get("/admin")
+            #expect(home.text.contains("2026 年度党支部考评") && home.text.contains("href=\"/admin/rounds/\(round.lowercased)\""))
+            #expect(home.text.contains("党员已评 0 / 10"))
+            #expect(home.text.contains("1 个支部尚未分配组织考评人员"))
+            #expect(home.text.contains("23:59 截止"))
+
+            let roundPath = "/admin/rounds/\(round.lowercased)"
+            #expect(
+                try await admin.post(roundPath + "/evaluators", form: [("username", "zhang"), ("branches", "")]).location == roundPath + "?assigned=1"
+            )
+            let assigned = try await admin.get("/admin")
+            #expect(!assigned.text.contains("尚未分配组织考评人员") && assigned.text.contains("还有 1 份组织考评表未提交"))
+            #expect(try await admin.get(roundPath).text.contains("<strong class=\"big\">0%</strong>"))
+
+            // The evaluator's start page lists the sheet to fill.
+            var zhang = Browser(client)
+            _ = try await zhang.signIn("zhang", "evaluator number one")
+            let evaluatorHome = try await zhang.get("/admin")
+            #expect(evaluatorHome.text.contains("待填写的组织考评表") && evaluatorHome.text.contains("已提交 0 / 1"))
+            #expect(evaluatorHome.text.contains("href=\"/admin/sheets/\(round.lowercased)/"))
+        }
+    }
+}

@@ -241,7 +241,8 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
     let signedIn = admin.group().add(middleware: AuthenticationMiddleware(users: dependencies.users))
     auth.addRoutes(to: signedIn)
     let resultsRepository = ResultsRepository(database: environment.database, forms: dependencies.forms)
-    AdminController(views: dependencies.views, rounds: dependencies.rounds, results: resultsRepository).addRoutes(to: signedIn)
+    AdminController(views: dependencies.views, rounds: dependencies.rounds, results: resultsRepository, sheets: dependencies.sheets)
+        .addRoutes(to: signedIn)
     let adminsOnly = signedIn.group().add(middleware: RoleMiddleware([.admin]))
     FormsController(catalog: dependencies.catalog, views: dependencies.views, limits: limits).addRoutes(to: adminsOnly)
     OrganisationController(

@@ -32,6 +32,65 @@ public struct BranchProgress: Sendable {
 
 /// What the pages and commands read of rounds: summaries, configuration, progress, links.
 extension RoundRepository {
+    /// A round that is running or about to, as an administrator's home page sums it up.
+    public struct Agenda: Sendable {
+        public let id: UUID
+        public let title: String
+        public let status: RoundStatus
+        public let closesAt: Date?
+        public let branches: Int
+        public let eligibleMembers: Int
+        public let memberResponses: Int
+        public let publicResponses: Int
+        /// Whether the round has an organisation group, which needs evaluators.
+        public let needsEvaluators: Bool
+        /// Branches with at least one evaluator assigned.
+        public let branchesWithEvaluators: Int
+        public let assignments: Int
+        public let submittedSheets: Int
+    }
+
+    /// Rounds being prepared, scheduled or open, soonest closing first.
+    public func agenda() async throws -> [Agenda] {
+        try await database.query(
+            """
+            SELECT r.id, r.title, r.status, r.closes_at,
+                   (SELECT count(*)::int FROM round_branches WHERE round_id = r.id),
+                   (SELECT coalesce(sum(eligible_members), 0)::int FROM round_branches WHERE round_id = r.id),
+                   (SELECT count(*)::int FROM responses WHERE round_id = r.id AND rater_group = 'members')
+                     + (SELECT count(*)::int FROM ballot_box WHERE round_id = r.id AND rater_group = 'members'),
+                   (SELECT count(*)::int FROM responses WHERE round_id = r.id AND rater_group = 'public')
+                     + (SELECT count(*)::int FROM ballot_box WHERE round_id = r.id AND rater_group = 'public'),
+                   EXISTS (SELECT 1 FROM round_groups WHERE round_id = r.id AND rater_group = 'organisation'),
+                   (SELECT count(DISTINCT branch_id)::int FROM evaluator_assignments WHERE round_id = r.id),
+                   (SELECT count(*)::int FROM evaluator_assignments WHERE round_id = r.id),
+                   (SELECT count(*)::int FROM org_sheets s JOIN evaluator_assignments a
+                      ON a.round_id = s.round_id AND a.branch_id = s.branch_id AND a.user_id = s.evaluator_id
+                    WHERE s.round_id = r.id AND s.status = 'submitted')
+            FROM rounds r
+            WHERE r.status IN (\(RoundStatus.draft), \(RoundStatus.scheduled), \(RoundStatus.open))
+            ORDER BY r.closes_at NULLS LAST, r.created_at
+            """
+        ).map { row in
+            let (id, title, status, closes, branches, eligible, members, publicCount, needs, covered, assignments, submitted) =
+                try row.decode((UUID, String, RoundStatus, Date?, Int, Int, Int, Int, Bool, Int, Int, Int).self)
+            return Agenda(
+                id: id,
+                title: title,
+                status: status,
+                closesAt: closes,
+                branches: branches,
+                eligibleMembers: eligible,
+                memberResponses: members,
+                publicResponses: publicCount,
+                needsEvaluators: needs,
+                branchesWithEvaluators: covered,
+                assignments: assignments,
+                submittedSheets: submitted
+            )
+        }
+    }
+
     public func list() async throws -> [RoundSummary] {
         try await summaries(nil)
     }

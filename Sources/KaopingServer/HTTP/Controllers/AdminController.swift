@@ -1,16 +1,19 @@
 import Hummingbird
 
-/// The admin area's start page. A branch secretary (viewer) finds the rounds their branch
-/// takes part in here, with a link to the branch's report.
+/// The admin area's start page, with each role's work: administrators the running rounds and
+/// what they still need, evaluators the sheets left to fill, a branch secretary (viewer) the
+/// rounds their branch takes part in with a link to the branch's report.
 public struct AdminController: Sendable {
     let views: Views
     let rounds: RoundRepository
     let results: ResultsRepository
+    let sheets: SheetRepository
 
-    public init(views: Views, rounds: RoundRepository, results: ResultsRepository) {
+    public init(views: Views, rounds: RoundRepository, results: ResultsRepository, sheets: SheetRepository) {
         self.views = views
         self.rounds = rounds
         self.results = results
+        self.sheets = sheets
     }
 
     public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
@@ -18,12 +21,20 @@ public struct AdminController: Sendable {
     }
 
     @Sendable func home(_ request: Request, context: AppRequestContext) async throws -> Response {
-        guard context.user?.role == .viewer, let branch = context.user?.branchID,
-            let code = try await results.branchCode(id: branch)
-        else {
-            return try views.page("admin_home", HomePage.general, context: context)
+        guard let user = context.user else { throw AppError.forbidden }
+        let language = context.language
+        switch user.role {
+        case .viewer:
+            guard let branch = user.branchID, let code = try await results.branchCode(id: branch) else {
+                return try views.page("admin_home", HomePage(), context: context)
+            }
+            let list = try await rounds.list(branchID: branch).filter(\.status.hasStarted)
+            return try views.page("admin_home", HomePage(viewerOf: code, rounds: list, language: language), context: context)
+        case .evaluator:
+            let assigned = try await sheets.assignments(userID: user.id).filter(\.roundOpen)
+            return try views.page("admin_home", HomePage(evaluatorWith: assigned, language: language), context: context)
+        case .admin:
+            return try views.page("admin_home", HomePage(administratorWith: try await rounds.agenda(), language: language), context: context)
         }
-        let list = try await rounds.list(branchID: branch).filter(\.status.hasStarted)
-        return try views.page("admin_home", HomePage(viewerOf: code, rounds: list, language: context.language), context: context)
     }
 }

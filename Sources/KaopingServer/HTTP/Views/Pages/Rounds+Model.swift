@@ -142,6 +142,9 @@ struct RoundPage: PageModel {
     let totalEligible: Int
     let totalPublic: Int
     let totalRefused: Int
+    /// The members who answered, of those eligible, over the whole round: "62%".
+    let overallRate: String
+    let refresh: String
     let voteCheckOK: Bool
     let branches: [BranchRow]
     let pager: Pager?
@@ -219,6 +222,10 @@ struct RoundPage: PageModel {
         totalEligible = totals.eligibleMembers
         totalPublic = totals.publicResponses
         totalRefused = totals.publicRefusals
+        overallRate =
+            totals.eligibleMembers > 0
+            ? String(format: "%.0f%%", Double(totals.memberResponses) / Double(totals.eligibleMembers) * 100) : "–"
+        refresh = SiteURL.round(id).path + "#progress"
         voteCheckOK = totals.overCounted == 0
         branches = progress.map { branch in
             BranchRow(
