@@ -194,7 +194,7 @@ struct ResultsPageTests {
             #expect(ranking.status == .ok)
             let table = ranking.text
             #expect(table.contains("轮次尚未结束：以下为按目前已收到答卷计算的临时结果"))
-            #expect(table.contains("<td>1</td><td><a href=\"/admin/rounds/\(id)/results/b02\">b02</a></td>"))
+            #expect(table.contains("<td data-label=\"名次\">1</td><td data-label=\"支部编码\"><a href=\"/admin/rounds/\(id)/results/b02\">b02</a></td>"))
             #expect(table.contains("<strong>93.57</strong>"))
             #expect(table.contains("<strong>91.00</strong>"))
             #expect(table.contains("<strong>一般</strong> <span class=\"muted small\">（优秀）</span>"))

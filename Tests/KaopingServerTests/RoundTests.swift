@@ -260,7 +260,11 @@ struct RoundTests {
             #expect(try await browser.post(path + "/open", form: [("confirmed", "yes")]).location == path)
             let page = try await browser.get(path)
             #expect(page.text.contains("进行中"))
-            #expect(page.text.contains("<td>b01</td><td>办公室党支部</td><td class=\"num\">4</td><td class=\"num\">0</td><td class=\"num\">0%</td>"))
+            #expect(
+                page.text.contains(
+                    "<td data-label=\"支部编码\">b01</td><td data-label=\"支部名称\">办公室党支部</td><td class=\"num\" data-label=\"应评党员\">4</td><td class=\"num\" data-label=\"党员已评\">0</td><td class=\"num\" data-label=\"参评率\">0%</td>"
+                )
+            )
             #expect(page.text.contains("票数核对：各支部党员答卷数均未超过应评人数。"))
 
             let badTime = try await browser.post(path + "/extend", form: [("closes", "next week")])

@@ -273,6 +273,62 @@ def slip_to_thanks():
         member.quit()
 
 
+def sign_in(driver, username, password):
+    driver.get(f"{BASE}/admin/login")
+    driver.find_element(By.ID, "username").send_keys(username)
+    driver.find_element(By.ID, "password").send_keys(password)
+    submit(driver)
+
+
+def admin_pages_and_a_secretary_account():
+    """The admin pages fit a 375 px phone; an administrator gives the branch secretary an account
+    in the browser, and the secretary signs in with the one-time password and chooses their own."""
+    round_id = os.environ["BROWSER_SLIP_ROUND"]
+    admin = browser("zh-CN")
+    try:
+        sign_in(admin, "admin", os.environ["BROWSER_ADMIN_PASSWORD"])
+        pages = [("home", "/admin"), ("round", f"/admin/rounds/{round_id}"), ("ranking", f"/admin/rounds/{round_id}/results"),
+                 ("report", f"/admin/rounds/{round_id}/results/slip01"), ("accounts", "/admin/accounts")]
+        for name, path in pages:
+            admin.get(f"{BASE}{path}")
+            width = admin.execute_script("return document.documentElement.scrollWidth")
+            full_page_screenshot(admin, f"admin-{name}.png")
+            check(width <= 375, f"{name}: no sideways scrolling at 375 px ({width})")
+        admin.get(f"{BASE}/admin/accounts")
+        # Only the slip round's branch; the other forms' test branches stay without accounts.
+        for box in admin.find_elements(By.CSS_SELECTOR, "form[action='/admin/accounts/secretaries'] input[name=branch]"):
+            if box.get_attribute("value") != "slip01" and box.is_selected():
+                box.click()
+        admin.find_element(By.CSS_SELECTOR, "form[action='/admin/accounts/secretaries'] button[type=submit]").click()
+        WebDriverWait(admin, 15).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".credential-slip"))
+        username = admin.find_element(By.CSS_SELECTOR, ".credential-slip dd code").text.strip()
+        password = admin.find_element(By.CSS_SELECTOR, ".credential-slip code.token").text.strip()
+        check(username == "secretary-slip01", f"a viewer account for the branch ({username})")
+        check("王芳" in admin.find_element(By.TAG_NAME, "body").text, "named after the secretary in the branch list")
+        check(admin.find_element(By.CSS_SELECTOR, "button[data-print]").is_displayed(), "a print button")
+        full_page_screenshot(admin, "account-slips.png")
+    finally:
+        admin.quit()
+
+    secretary = browser("zh-CN")
+    try:
+        sign_in(secretary, username, password)
+        check(secretary.current_url.endswith("/admin/password"), "the one-time password leads to choosing a new one")
+        secretary.find_element(By.ID, "current").send_keys(password)
+        secretary.find_element(By.ID, "new").send_keys("secretary's own password")
+        secretary.find_element(By.ID, "confirm").send_keys("secretary's own password")
+        submit(secretary)
+        secretary.find_element(By.LINK_TEXT, "进入首页").click()
+        WebDriverWait(secretary, 15).until(lambda d: "浏览器测试轮次" in d.find_element(By.TAG_NAME, "body").text)
+        check(True, "the secretary's home page lists the branch's round")
+        secretary.find_element(By.PARTIAL_LINK_TEXT, "浏览器测试轮次").click()
+        WebDriverWait(secretary, 15).until(lambda d: "/results/slip01" in d.current_url)
+        width = secretary.execute_script("return document.documentElement.scrollWidth")
+        check(width <= 375, f"the branch report on a phone, no sideways scrolling ({width})")
+    finally:
+        secretary.quit()
+
+
 def main():
     print("member form, Chinese")
     fill_member_form("zh-CN", "zh")
@@ -287,6 +343,8 @@ def main():
     preview_organisation_sheet("en-US", "en")
     print("invitation slip, QR code, member form")
     slip_to_thanks()
+    print("admin pages on a phone, and a branch secretary's account")
+    admin_pages_and_a_secretary_account()
     print("browser tests passed")
 
 

@@ -89,7 +89,7 @@ public struct ResultsController: Sendable {
                     ),
                 vetoed: subject.vetoed,
                 quota: subject.droppedByQuota,
-                failed: (subject.organisationSheet?.failedBaselines ?? []).joined(separator: "、"),
+                failed: (subject.organisationSheet?.failedBaselines ?? []).joined(separator: language.text("group_separator")),
                 report: SiteURL.branchReport(id, branchCode: subject.code).path,
                 organisation: cell(subject, .organisation),
                 members: cell(subject, .members),
