@@ -219,6 +219,11 @@ struct ResultsPageTests {
             #expect(page.contains("<td>很好</td><td class=\"num\">5</td><td class=\"num\">63%</td>"))
             #expect(page.contains("<td>一般</td><td class=\"num\">3</td><td class=\"num\">38%</td>"))
             #expect(page.contains("计分方法 v1"))
+            // The summary for the meeting: the scores and how they were made, not the distributions.
+            #expect(page.contains("href=\"/admin/rounds/\(id)/results/b01?view=summary\""))
+            let summary = try await admin.get("/admin/rounds/\(id)/results/b01?view=summary").text
+            #expect(summary.contains("<strong class=\"big\">91.00</strong>") && summary.contains("计算所用权重"))
+            #expect(!summary.contains("<td>很好</td>") && !summary.contains("学习&lt;b&gt;结合") && summary.contains("data-print"))
             // b02 has 2 member answers, under the threshold of 5: no comments, a notice.
             let small = try await admin.get("/admin/rounds/\(id)/results/b02").text
             #expect(small.contains("答卷数少于匿名阈值"))

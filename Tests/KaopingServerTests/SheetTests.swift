@@ -133,6 +133,15 @@ struct SheetTests {
                 ) == 2
             )
             #expect(try await admin.get(roundPath).text.contains("<td class=\"num\" data-label=\"考评表\">2</td>"))
+            // The evaluators' notes and remarks reach the branch's report (without their names)
+            // and the workbook.
+            let report = try await admin.get(roundPath + "/results/b01").text
+            #expect(report.contains("<h2>评审说明</h2>") && report.contains("<dd>获市级表彰</dd>") && report.contains("<dd>全年工作扎实</dd>"))
+            #expect(!report.contains("zhang") && !report.contains(">li<"))
+            let workbook = try await admin.get(roundPath + "/results.xlsx")
+            let notes = try #require(try XLSXReader.sheets(Array(workbook.body.readableBytesView)).first { $0.name == "评审说明" })
+            #expect(notes.rows.contains { $0.cells.first == "b01" && $0.cells.last == "获市级表彰" })
+            #expect(notes.rows.contains { $0.cells.first == "b01" && $0.cells.last == "全年工作扎实" })
 
             // After closing, the sheet can be read but not changed.
             _ = try await rounds.close(round, actor: .commandLine, logger: logger)

@@ -122,11 +122,28 @@ public struct ResultsRepository: Sendable {
         }
     }
 
+    /// The evaluators' notes and remarks on the round's submitted sheets (without their names:
+    /// the reports go to branch secretaries), by branch and item.
+    public func sheetNotes(roundID: UUID, branchCode: String? = nil) async throws -> [ResultsWorkbook.SheetNote] {
+        try await database.query(
+            """
+            SELECT b.code, e.item_key, e.note
+            FROM org_sheets s JOIN branches b ON b.id = s.branch_id JOIN org_sheet_entries e ON e.sheet_id = s.id
+            WHERE s.round_id = \(roundID) AND s.status = 'submitted' AND e.note <> '' AND (\(branchCode)::text IS NULL OR b.code = \(branchCode))
+            ORDER BY 1, 2, 3
+            """
+        ).map { row in
+            let (code, item, note) = try row.decode((String, String, String).self)
+            return ResultsWorkbook.SheetNote(branchCode: code, item: item, text: note)
+        }
+    }
+
     /// Writes the results workbook to a new temporary file and returns its path; the caller
     /// removes it.
     public func workbook(roundID: UUID, result: RoundResult, integrated: IntegratedSheet? = nil, language: Language) async throws -> String {
         let forms = try await groupForms(roundID: roundID)
         let comments = try await comments(roundID: roundID)
+        let notes = try await sheetNotes(roundID: roundID)
         let year = try await database.query("SELECT year FROM rounds WHERE id = \(roundID)").first?.decode(Int.self)
         let codes = Set(result.subjects.map(\.code))
         var assessments: [(code: String, assessment: BranchHistoryRepository.Assessment)] = []
@@ -138,6 +155,7 @@ public struct ResultsRepository: Sendable {
             result,
             forms: forms,
             comments: comments,
+            sheetNotes: notes,
             integrated: integrated,
             assessments: assessments,
             language: language,

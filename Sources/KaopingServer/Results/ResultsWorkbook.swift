@@ -14,6 +14,13 @@ public enum ResultsWorkbook {
         public let text: String
     }
 
+    /// An evaluator's note on an item of a submitted sheet, or a remark (a text item).
+    public struct SheetNote: Sendable {
+        public let branchCode: String
+        public let item: String
+        public let text: String
+    }
+
     /// Column kinds of the summary table, by position in `ResultsTable.header`.
     static let summaryIntegers: Set<Int> = [0, 8, 11, 14]
     static let summaryDecimals: Set<Int> = [4, 5, 6, 7, 10, 13]
@@ -22,6 +29,7 @@ public enum ResultsWorkbook {
         _ result: RoundResult,
         forms: [String: FormDefinition],
         comments: [Comment],
+        sheetNotes: [SheetNote] = [],
         integrated: IntegratedSheet? = nil,
         assessments: [(code: String, assessment: BranchHistoryRepository.Assessment)] = [],
         language: Language,
@@ -109,6 +117,17 @@ public enum ResultsWorkbook {
             ]
         }
         try book.addSheet(language.text("sheet_comments"), header: commentHeader, rows: commentRows)
+
+        if !sheetNotes.isEmpty {
+            try book.addSheet(
+                language.text("sheet_org_notes"),
+                header: header(["col_branch_code", "col_branch", "col_item", "col_note"]),
+                rows: sheetNotes.map { note -> [Spreadsheet.Cell] in
+                    let item = forms["organisation"]?.item(note.item)?.label.text(language) ?? note.item
+                    return [.text(note.branchCode), .text(names[note.branchCode] ?? ""), .text(item), .text(note.text)]
+                }
+            )
+        }
 
         if let integrated {
             try book.addSheet(

@@ -200,6 +200,12 @@ public struct ResultsController: Sendable {
         let trend = BranchRecord.trend(earlier + [thisYear]).map { found in
             language.text("history_trend", ["trend": language.text("trend_\(found.trend.rawValue)"), "slope": Shown.signedScore(found.slope)])
         }
+        let notes = try await results.sheetNotes(roundID: round.summary.id, branchCode: subject.code).map { note in
+            BranchReportPage.Note(
+                item: forms["organisation"]?.item(note.item)?.label.text(english: language == .english) ?? note.item,
+                text: note.text
+            )
+        }
         let page = BranchReportPage(
             header: ResultsHeader(round: round.summary, current: current),
             code: subject.code,
@@ -219,6 +225,11 @@ public struct ResultsController: Sendable {
             isAdmin: context.user?.role == .admin,
             groups: groups,
             sheet: subject.organisationSheet.flatMap { sheet in forms["organisation"].map { SheetSummary(sheet, form: $0, language: language) } },
+            notes: notes,
+            hasNotes: !notes.isEmpty,
+            summaryOnly: request.uri.queryParameters["view"] == "summary",
+            summaryLink: SiteURL.branchReport(id, branchCode: code).path(["view": "summary"]),
+            fullLink: SiteURL.branchReport(id, branchCode: code).path,
             integration: integration,
             trend: trend,
             history: context.user?.role == .admin ? SiteURL.branchHistory(code).path : nil

@@ -164,6 +164,11 @@ struct BranchReportPage: PageModel {
         let texts: [String]
     }
 
+    struct Note {
+        let item: String
+        let text: String
+    }
+
     /// How the combined score was made up, to check by hand.
     struct Weights {
         let shares: String
@@ -207,6 +212,15 @@ struct BranchReportPage: PageModel {
     let isAdmin: Bool
     let groups: [Group]
     let sheet: SheetSummary?
+    /// The evaluators' notes and remarks, without their names.
+    let notes: [Note]
+    let hasNotes: Bool
+    /// The one- or two-page summary for the meeting: scores, weights, the sheet and its notes,
+    /// without the answer distributions and comments of the full report.
+    let summaryOnly: Bool
+    let summaryLink: String
+    let fullLink: String
+    let script = "print.js"
     /// Where the branch stands beside the business results of the round's year, if it has one.
     let integration: String?
     let trend: String?
