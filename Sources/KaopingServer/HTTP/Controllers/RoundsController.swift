@@ -130,6 +130,19 @@ public struct RoundsController: Sendable {
         return try views.page("slips", page, context: context)
     }
 
+    /// A CSV download named after the round and what it holds.
+    private func roundCSV(_ round: RoundSummary, _ csv: String, part: String, fallback: String, context: AppRequestContext) -> Response {
+        .csvDownload(
+            csv,
+            disposition: Response.roundDownload(
+                title: round.title,
+                parts: [context.language.text(part)],
+                suffix: "csv",
+                fallback: "\(fallback)-\(round.id.uuidString.prefix(8).lowercased())"
+            )
+        )
+    }
+
     /// Branch codes typed in one field, separated by commas or spaces (Chinese commas too).
     static func codes(_ text: String?) -> [String] {
         (text ?? "").split(whereSeparator: { $0 == "," || $0 == "，" || $0 == " " || $0 == "、" }).map(String.init)
@@ -182,17 +195,9 @@ public struct RoundsController: Sendable {
     /// answered is allowed; what they answered is not stored with them.
     @Sendable func pendingCSV(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try roundID(context)
-        guard try await rounds.round(id) != nil else { throw AppError.notFound }
+        guard let round = try await rounds.round(id) else { throw AppError.notFound }
         let csv = InvitationCSV.pending(try await invitations.pending(roundID: id))
-        return .csvDownload(
-            csv,
-            disposition: Response.roundDownload(
-                title: try await rounds.round(id)?.title ?? "",
-                parts: [context.language.text("download_pending")],
-                suffix: "csv",
-                fallback: "pending-\(id.uuidString.prefix(8).lowercased())"
-            )
-        )
+        return roundCSV(round, csv, part: "download_pending", fallback: "pending", context: context)
     }
 
     /// Printable A4 pages of cut-out slips, each with the branch, a QR code of one member's link
@@ -242,17 +247,9 @@ public struct RoundsController: Sendable {
     /// Windows reads it), CRLF line ends, cells that could start a formula neutralised.
     @Sendable func invitationsCSV(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try roundID(context)
-        guard try await rounds.round(id) != nil else { throw AppError.notFound }
+        guard let round = try await rounds.round(id) else { throw AppError.notFound }
         let csv = InvitationCSV.links(try await invitations.links(roundID: id), publicBaseURL: publicBaseURL)
-        return .csvDownload(
-            csv,
-            disposition: Response.roundDownload(
-                title: try await rounds.round(id)?.title ?? "",
-                parts: [context.language.text("download_invitations")],
-                suffix: "csv",
-                fallback: "invitations-\(id.uuidString.prefix(8).lowercased())"
-            )
-        )
+        return roundCSV(round, csv, part: "download_invitations", fallback: "invitations", context: context)
     }
 
     @Sendable func index(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -84,20 +84,23 @@ public struct SheetsController: Sendable {
         }
         // A draft may leave items empty.
         if !submit { parsed.problems.removeAll { $0.problem == .required } }
-        if !parsed.isValid && submit {
-            return try await render(
+        func again(status: String?, notice: String?, httpStatus: HTTPResponse.Status) async throws -> Response {
+            try await render(
                 form,
                 round: round,
                 code: code,
                 branchName: target.branchName,
                 open: true,
                 submitted: parsed,
-                status: stored?.status,
-                notice: nil,
-                httpStatus: .unprocessableContent,
+                status: status,
+                notice: notice,
+                httpStatus: httpStatus,
                 user: user,
                 context: context
             )
+        }
+        if !parsed.isValid && submit {
+            return try await again(status: stored?.status, notice: nil, httpStatus: .unprocessableContent)
         }
         // A draft with a value out of range or not a number is saved all the same: what is
         // right as entries, and everything as typed, shown again with the problems marked.
@@ -113,19 +116,8 @@ public struct SheetsController: Sendable {
             logger: context.logger
         )
         if !parsed.isValid {
-            return try await render(
-                form,
-                round: round,
-                code: code,
-                branchName: target.branchName,
-                open: true,
-                submitted: parsed,
-                status: "draft",
-                notice: context.language.text("sheet_draft_has_problems", ["n": parsed.problems.count]),
-                httpStatus: .ok,
-                user: user,
-                context: context
-            )
+            let notice = context.language.text("sheet_draft_has_problems", ["n": parsed.problems.count])
+            return try await again(status: "draft", notice: notice, httpStatus: .ok)
         }
         return .seeOther(.sheets, ["saved": submit ? "submit" : "draft"])
     }
