@@ -83,6 +83,27 @@ def desktop_browser(width=1366):
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 
 
+def print_to_pdf(driver, name):
+    """The page as the browser prints it, with the page size its stylesheet asks for."""
+    import base64
+    result = driver.execute_cdp_cmd("Page.printToPDF", {"preferCSSPageSize": True, "printBackground": False})
+    data = base64.b64decode(result["data"])
+    with open(os.path.join(ARTIFACTS, name), "wb") as file:
+        file.write(data)
+    return data
+
+
+def pdf_pages(data):
+    import re
+    return len(re.findall(rb"/Type\s*/Page[^s]", data))
+
+
+def pdf_landscape(data):
+    import re
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", data)
+    return bool(boxes) and all(float(width) > float(height) for width, height in boxes)
+
+
 def full_page_screenshot(driver, name):
     """The whole page, not just the visible part, as a phone would show it scrolled."""
     import base64
@@ -421,6 +442,14 @@ def excel_habits_and_the_evaluator_sheet():
         width = desk.execute_script("return document.documentElement.scrollWidth")
         check(width <= 1366, f"the ranking fits a 1366 px screen ({width})")
         desk.save_screenshot(os.path.join(ARTIFACTS, "ranking-1366.png"))
+        # Printed as the browser prints it: the ranking on A4 landscape, a branch's summary in
+        # one or two pages.
+        ranking_pdf = print_to_pdf(desk, "ranking.pdf")
+        check(pdf_landscape(ranking_pdf), "the ranking prints on landscape pages")
+        desk.get(f"{BASE}/admin/rounds/{round_id}/results/slip01?view=summary")
+        summary_pdf = print_to_pdf(desk, "branch-summary.pdf")
+        pages = pdf_pages(summary_pdf)
+        check(1 <= pages <= 2, f"a branch's summary prints on one or two pages ({pages})")
     finally:
         desk.quit()
 
