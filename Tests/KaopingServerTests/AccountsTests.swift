@@ -302,6 +302,9 @@ struct HomePageTests {
             #expect(empty.text.contains("开始使用") && empty.text.contains("href=\"/admin/rounds/new\""))
 
             let (round, _) = try await harness.openRound(group: "organisation", form: "organisation-sheet")
+            // No closing time yet: said in words, not a label with a dash.
+            let unset = try await admin.get("/admin/rounds/\(round.lowercased)").text
+            #expect(unset.contains("尚未设定截止时间") && !unset.contains("截止时间：–"))
             // Closing late today, Beijing time.
             try await harness.database.query(
                 """

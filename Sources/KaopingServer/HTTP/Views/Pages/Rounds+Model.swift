@@ -120,8 +120,9 @@ struct RoundPage: PageModel {
 
     let title: String
     let status: String
-    let opens: String
-    let closes: String
+    /// Shown only when set: no label without a value.
+    let opens: String?
+    let closes: String?
     let closedAt: String?
     let configHash: String?
     /// How the round is read with the performance results, in a sentence.
@@ -193,8 +194,8 @@ struct RoundPage: PageModel {
         )
         title = round.title
         status = language.text("round_status_\(round.status.rawValue)")
-        opens = round.opensAt.map(ChinaTime.format) ?? "–"
-        closes = round.closesAt.map(ChinaTime.format) ?? "–"
+        opens = round.opensAt.map(ChinaTime.format)
+        closes = round.closesAt.map(ChinaTime.format)
         closedAt = round.closedAt.map(ChinaTime.format)
         configHash = round.configHash.map { String($0.prefix(12)) }
         canOpen = round.status.canOpen
