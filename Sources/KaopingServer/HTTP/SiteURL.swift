@@ -109,6 +109,7 @@ public enum SiteURL: Sendable, Hashable {
     public static let token = "{token}"
     public static let visit = "{visit}"
     public static let staff = "{staff}"
+    public static let file = "{file}"
     public static let formID = "{formId}"
     public static let roundParameter = "{round}"
     public static let branchParameter = "{branch}"

@@ -142,6 +142,11 @@ public struct OrganisationRepository: Sendable {
         try await branchSummaries(code: nil)
     }
 
+    /// A branch's name, found by its id.
+    public func branchName(id: UUID) async throws -> String? {
+        try await database.query("SELECT name FROM branches WHERE id = \(id)").first?.decode(String.self)
+    }
+
     /// One branch, found by its code.
     public func branch(code: String) async throws -> BranchSummary? {
         try await branchSummaries(code: code).first

@@ -195,7 +195,7 @@ public struct AccountsController: Sendable {
 
     private func branchName(of user: User) async throws -> String? {
         guard let branchID = user.branchID else { return nil }
-        return try await organisation.branches().first { $0.id == branchID }?.name
+        return try await organisation.branchName(id: branchID)
     }
 
     /// The printable sheet of one-time passwords: shown on this response only, never stored.

@@ -21,7 +21,7 @@ public struct OrganisationController: Sendable {
     public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.get(SiteURL.organisation.route, use: index)
         router.post(SiteURL.organisationImport.route, use: upload)
-        router.get(SiteURL.importTemplate(file: "{file}").route, use: template)
+        router.get(SiteURL.importTemplate(file: SiteURL.file).route, use: template)
         router.get(SiteURL.organisationImportPreview(SiteURL.id).route, use: preview)
         router.post(SiteURL.organisationImportApply(SiteURL.id).route, use: apply)
         router.get(SiteURL.branch(SiteURL.code).route, use: branch)
