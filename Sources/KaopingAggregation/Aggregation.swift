@@ -48,7 +48,7 @@ public enum Aggregation {
                 groups[group.rawValue] = organisationGroup(input.sheets, layout: layout, sheet: result, settings: settings)
             case .members, .public:
                 groups[group.rawValue] = groupResult(
-                    input.responses[group] ?? [],
+                    input.responses[group] ?? .empty,
                     dimensionKeys: dimensionKeys[group] ?? [],
                     settings: settings,
                     eligible: input.eligibleMembers,
@@ -112,44 +112,38 @@ public enum Aggregation {
     // MARK: Survey groups (spec §2)
 
     static func groupResult(
-        _ responses: [ResponseInput],
+        _ tally: ResponseTally,
         dimensionKeys: [String] = [],
         settings: RoundConfiguration.Group,
         eligible: Int,
         usesShare: Bool,
         anonymityThreshold: Int
     ) -> GroupResult {
-        let scores = responses.compactMap(\.score).sorted()
-        let kept = Statistics.trimmed(scores, settings.trimming)
-        let interval = Statistics.confidenceInterval95(scores)
+        let scores = tally.scores
+        let kept = scores.trimmed(settings.trimming)
+        let interval = scores.confidenceInterval95
         var dimensions: [String: Double] = [:]
-        for (position, key) in dimensionKeys.enumerated() {
-            var values: [Double] = []
-            for response in responses where position < response.dimensions.count {
-                if let value = response.dimensions[position] { values.append(value) }
-            }
-            dimensions[key] = Statistics.mean(Statistics.trimmed(values.sorted(), settings.trimming))
+        for (position, key) in dimensionKeys.enumerated() where position < tally.dimensions.count {
+            dimensions[key] = tally.dimensions[position].trimmed(settings.trimming).mean
         }
-        let answeredSatisfaction = responses.compactMap(\.satisfied)
         let n = scores.count
         var quorumMet = n >= settings.quorum.minimum
         if usesShare && settings.quorum.share > 0 && eligible > 0 {
             quorumMet = quorumMet && Double(n) >= settings.quorum.share * Double(eligible)
         }
         return GroupResult(
-            responses: responses.count,
+            responses: tally.responses,
             n: n,
-            nTrimmed: kept.count,
-            score: Statistics.mean(kept),
-            standardDeviation: Statistics.sampleStandardDeviation(scores),
+            nTrimmed: kept.kept,
+            score: kept.mean,
+            standardDeviation: scores.sampleStandardDeviation,
             confidenceLow: interval?.low,
             confidenceHigh: interval?.high,
             status: quorumMet && n > 0 ? .sufficient : .insufficient,
             weight: settings.weight,
             dimensions: dimensions,
-            satisfactionRate: answeredSatisfaction.isEmpty
-                ? nil : Double(answeredSatisfaction.filter { $0 }.count) / Double(answeredSatisfaction.count),
-            straightLinedShare: responses.isEmpty ? nil : Double(responses.filter(\.straightLined).count) / Double(responses.count),
+            satisfactionRate: tally.satisfactionAnswered == 0 ? nil : Double(tally.satisfied) / Double(tally.satisfactionAnswered),
+            straightLinedShare: tally.responses == 0 ? nil : Double(tally.straightLined) / Double(tally.responses),
             breakdownShown: Disclosure.showsBreakdown(scoredResponses: n, threshold: anonymityThreshold)
         )
     }
@@ -208,15 +202,15 @@ public enum Aggregation {
     static func organisationGroup(_ sheets: [SheetInput], layout: SheetLayout, sheet: SheetResult?, settings: RoundConfiguration.Group) -> GroupResult
     {
         // Each evaluator's own base score, for the spread between evaluators.
-        let perEvaluator = sheets.map { baseScore(lost: $0.lost, layout: layout) }.sorted()
-        let interval = Statistics.confidenceInterval95(perEvaluator)
+        let perEvaluator = evaluatorScores(sheets, layout: layout)
+        let interval = perEvaluator.confidenceInterval95
         let n = sheets.count
         return GroupResult(
             responses: n,
             n: n,
             nTrimmed: n,
             score: sheet?.baseScore,
-            standardDeviation: Statistics.sampleStandardDeviation(perEvaluator),
+            standardDeviation: perEvaluator.sampleStandardDeviation,
             confidenceLow: interval?.low,
             confidenceHigh: interval?.high,
             status: n > 0 && n >= settings.quorum.minimum ? .sufficient : .insufficient,
@@ -226,6 +220,10 @@ public enum Aggregation {
             straightLinedShare: nil,
             breakdownShown: true
         )
+    }
+
+    static func evaluatorScores(_ sheets: [SheetInput], layout: SheetLayout) -> ScoreTally {
+        ScoreTally(sheets.map { baseScore(lost: $0.lost, layout: layout) }, extremes: 0, withSpread: true)
     }
 
     // MARK: Grades and ranks (spec §5)
@@ -292,15 +290,12 @@ public enum Aggregation {
         var alpha: [String: Double] = [:]
         let subjects = input.subjects.sorted { $0.code < $1.code }
         for group in RoundConfiguration.RaterGroup.allCases where input.configuration.groups[group] != nil {
-            let units: [[Double]] =
+            let units: [ScoreTally] =
                 switch group {
                 case .organisation:
-                    subjects.map { subject in
-                        guard let layout = input.sheet else { return [] }
-                        return subject.sheets.map { sheet in baseScore(lost: sheet.lost, layout: layout) }
-                    }
+                    input.sheet.map { layout in subjects.map { evaluatorScores($0.sheets, layout: layout) } } ?? []
                 case .members, .public:
-                    subjects.map { ($0.responses[group] ?? []).compactMap(\.score) }
+                    subjects.compactMap { $0.responses[group]?.scores }
                 }
             if let value = Krippendorff.intervalAlpha(units) { alpha[group.rawValue] = value }
         }

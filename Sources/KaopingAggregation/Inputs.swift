@@ -33,8 +33,8 @@ public struct SubjectInput: Sendable {
     public var parent: String?
     /// Members who could answer (for the quorum share).
     public var eligibleMembers: Int
-    /// Survey responses by rater group (members, public).
-    public var responses: [RoundConfiguration.RaterGroup: [ResponseInput]]
+    /// Survey responses by rater group (members, public), tallied.
+    public var responses: [RoundConfiguration.RaterGroup: ResponseTally]
     /// Submitted organisation sheets, one per evaluator.
     public var sheets: [SheetInput]
 
@@ -43,19 +43,38 @@ public struct SubjectInput: Sendable {
         name: String,
         parent: String? = nil,
         eligibleMembers: Int,
-        responses: [RoundConfiguration.RaterGroup: [ResponseInput]] = [:],
+        tallies: [RoundConfiguration.RaterGroup: ResponseTally],
         sheets: [SheetInput] = []
     ) {
         self.code = code
         self.name = name
         self.parent = parent
         self.eligibleMembers = eligibleMembers
-        self.responses = responses
+        self.responses = tallies
         self.sheets = sheets
+    }
+
+    /// A subject with its responses one by one, tallied here.
+    public init(
+        code: String,
+        name: String,
+        parent: String? = nil,
+        eligibleMembers: Int,
+        responses: [RoundConfiguration.RaterGroup: [ResponseInput]] = [:],
+        sheets: [SheetInput] = []
+    ) {
+        self.init(
+            code: code,
+            name: name,
+            parent: parent,
+            eligibleMembers: eligibleMembers,
+            tallies: responses.mapValues { ResponseTally($0) },
+            sheets: sheets
+        )
     }
 }
 
-/// One anonymous response, already scored by its form (spec §1).
+/// One anonymous response, already scored by its form (spec §1), before it is tallied.
 public struct ResponseInput: Sendable, Equatable {
     /// `nil` when the response scored no item.
     public var score: Double?

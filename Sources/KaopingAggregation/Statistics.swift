@@ -1,38 +1,8 @@
 import Foundation
 
-/// The few statistics the method needs, written out so that every figure is reproducible to
-/// the bit: sums run in a fixed order over sorted values.
+/// The few statistics the method needs beside its exact sums (`ScoreTally`), written out so
+/// that every figure is reproducible to the bit.
 public enum Statistics {
-    /// Sorted values with `drop` removed from each end when there are at least `from` of them.
-    public static func trimmed(_ sortedValues: [Double], _ trimming: RoundConfiguration.Trimming) -> ArraySlice<Double> {
-        guard trimming.drop > 0, sortedValues.count >= trimming.from, sortedValues.count > 2 * trimming.drop else {
-            return sortedValues[...]
-        }
-        return sortedValues[trimming.drop..<(sortedValues.count - trimming.drop)]
-    }
-
-    public static func mean<C: Collection>(_ values: C) -> Double? where C.Element == Double {
-        guard !values.isEmpty else { return nil }
-        var sum = 0.0
-        for value in values { sum += value }
-        return sum / Double(values.count)
-    }
-
-    /// Sample standard deviation (n − 1); `nil` below two values.
-    public static func sampleStandardDeviation<C: Collection>(_ values: C) -> Double? where C.Element == Double {
-        guard values.count >= 2, let mean = mean(values) else { return nil }
-        var squares = 0.0
-        for value in values { squares += (value - mean) * (value - mean) }
-        return (squares / Double(values.count - 1)).squareRoot()
-    }
-
-    /// The two-sided 95% confidence interval of the mean (Student t); `nil` below two values.
-    public static func confidenceInterval95<C: Collection>(_ values: C) -> (low: Double, high: Double)? where C.Element == Double {
-        guard let mean = mean(values), let sd = sampleStandardDeviation(values) else { return nil }
-        let half = studentTQuantile(0.975, degreesOfFreedom: Double(values.count - 1)) * sd / Double(values.count).squareRoot()
-        return (mean - half, mean + half)
-    }
-
     /// The p-quantile of Student's t distribution (0.5 < p < 1), by bisection on its CDF.
     public static func studentTQuantile(_ p: Double, degreesOfFreedom df: Double) -> Double {
         precondition(p > 0.5 && p < 1 && df > 0)

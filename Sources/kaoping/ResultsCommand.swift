@@ -34,7 +34,7 @@ struct ResultsCommand: AsyncParsableCommand {
             encoder.outputFormatting = [.sortedKeys]
             let data = try encoder.encode(result)
             if timing {
-                let responses = input.subjects.reduce(0) { $0 + $1.responses.values.reduce(0) { $0 + $1.count } }
+                let responses = input.subjects.reduce(0) { $0 + $1.responses.values.reduce(0) { $0 + $1.responses } }
                 FileHandle.standardError.write(
                     Data(
                         ("subjects \(input.subjects.count), responses \(responses): loaded in \(loaded - start), computed in \(computed - loaded), "

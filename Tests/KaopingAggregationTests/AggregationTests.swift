@@ -14,20 +14,31 @@ func responses(_ scores: [Double?]) -> [ResponseInput] {
     scores.map { ResponseInput(score: $0) }
 }
 
+func tally(_ scores: [Double?]) -> ResponseTally {
+    ResponseTally(responses(scores))
+}
+
+/// Spec §7: the responses of branch A and of branch B.
+func workedExampleResponses(_ branch: String) -> [RoundConfiguration.RaterGroup: [ResponseInput]] {
+    branch == "A"
+        ? [.members: responses([100, 90, 85, 80, 80, 75, 70, 20]), .public: responses(Array(repeating: 75, count: 12))]
+        : [.members: responses([90, 95]), .public: responses(Array(repeating: 90, count: 10))]
+}
+
 /// Spec §7: branch A and branch B.
 func workedExample() -> RoundInput {
     let a = SubjectInput(
         code: "A",
         name: "支部 A",
         eligibleMembers: 10,
-        responses: [.members: responses([100, 90, 85, 80, 80, 75, 70, 20]), .public: responses(Array(repeating: 75, count: 12))],
+        responses: workedExampleResponses("A"),
         sheets: [SheetInput(evaluator: "e1", lost: ["d1": 4, "d2": 0, "d3": 6], bonus: ["x1": 3, "x2": 4])]
     )
     let b = SubjectInput(
         code: "B",
         name: "支部 B",
         eligibleMembers: 6,
-        responses: [.members: responses([90, 95]), .public: responses(Array(repeating: 90, count: 10))],
+        responses: workedExampleResponses("B"),
         sheets: [SheetInput(evaluator: "e1", lost: ["d1": 5], failedBaselines: ["b2"])]
     )
     return RoundInput(configuration: RoundConfiguration(), configurationHash: "abc123", sheet: exampleSheet, subjects: [a, b])
@@ -85,24 +96,46 @@ struct AggregationTests {
     }
 
     @Test func trimmingStartsAtItsThreshold() {
+        func trimmed(_ values: [Double], _ trimming: RoundConfiguration.Trimming, extremes: Int = 2) -> (Int, Double?) {
+            let result = ScoreTally(values.shuffled(), extremes: extremes, withSpread: false).trimmed(trimming)
+            return (result.kept, result.mean)
+        }
         let trimming = RoundConfiguration.Trimming(drop: 1, from: 7)
-        #expect(Array(Statistics.trimmed([1, 2, 3, 4, 5, 6], trimming)) == [1, 2, 3, 4, 5, 6])
-        #expect(Array(Statistics.trimmed([1, 2, 3, 4, 5, 6, 7], trimming)) == [2, 3, 4, 5, 6])
-        #expect(Array(Statistics.trimmed([1, 2, 3, 4, 5, 6, 7], .none)) == [1, 2, 3, 4, 5, 6, 7])
-        #expect(Array(Statistics.trimmed([1, 2, 3, 4, 5, 6, 7, 8], .init(drop: 2, from: 8))) == [3, 4, 5, 6])
+        #expect(trimmed([1, 2, 3, 4, 5, 6], trimming) == (6, 3.5))
+        #expect(trimmed([1, 2, 3, 4, 5, 6, 7], trimming) == (5, 4))
+        #expect(trimmed([1, 2, 3, 4, 5, 6, 70], trimming, extremes: 1) == (5, 4))
+        #expect(trimmed([1, 2, 3, 4, 5, 6, 7], .none) == (7, 4))
+        #expect(trimmed([1, 2, 3, 4, 5, 6, 7, 100], .init(drop: 2, from: 8)) == (4, 4.5))
+        #expect(trimmed([], trimming) == (0, nil))
+    }
+
+    @Test func talliesAreExactInAnyOrder() {
+        // Thirds and tenths are not exact in binary: summed in different orders as doubles they
+        // differ in the last bits; as fixed steps they cannot.
+        let values = (0..<1000).map { Double($0 % 300) / 3 + 0.1 }
+        let forwards = ScoreTally(values, extremes: 1, withSpread: true)
+        let backwards = ScoreTally(values.reversed(), extremes: 1, withSpread: true)
+        #expect(forwards == backwards)
+        #expect(forwards.lowest == [0.1] && forwards.highest == [Double(299) / 3 + 0.1])
+        let exactMean = values.reduce(0, +) / 1000
+        #expect(abs(forwards.mean! - exactMean) < 1e-9)
+        // The same sum in the other direction: the database's sum of the same steps.
+        #expect(forwards.sum == values.reversed().reduce(Int128(0)) { $0 + ScoreTally.meanSteps($1) })
+        // Equal values have no spread at all, not a rounding error's worth.
+        #expect(ScoreTally(Array(repeating: 100.0 / 3, count: 9), extremes: 0, withSpread: true).sampleStandardDeviation == 0)
     }
 
     @Test func quorumByCountAndByShare() {
         let members = RoundConfiguration.defaultGroups[.members]!
-        let three = Aggregation.groupResult(responses([80, 80, 80]), settings: members, eligible: 6, usesShare: true, anonymityThreshold: 5)
+        let three = Aggregation.groupResult(tally([80, 80, 80]), settings: members, eligible: 6, usesShare: true, anonymityThreshold: 5)
         #expect(three.status == .sufficient)  // 3 of 6 is half
-        let threeOfSeven = Aggregation.groupResult(responses([80, 80, 80]), settings: members, eligible: 7, usesShare: true, anonymityThreshold: 5)
+        let threeOfSeven = Aggregation.groupResult(tally([80, 80, 80]), settings: members, eligible: 7, usesShare: true, anonymityThreshold: 5)
         #expect(threeOfSeven.status == .insufficient)  // 3 of 7 is under half
-        let two = Aggregation.groupResult(responses([80, 80]), settings: members, eligible: 2, usesShare: true, anonymityThreshold: 5)
+        let two = Aggregation.groupResult(tally([80, 80]), settings: members, eligible: 2, usesShare: true, anonymityThreshold: 5)
         #expect(two.status == .insufficient)  // all of them, but fewer than 3
         let publicGroup = RoundConfiguration.defaultGroups[.public]!
         let nine = Aggregation.groupResult(
-            responses(Array(repeating: 100, count: 9)),
+            tally(Array(repeating: 100, count: 9)),
             settings: publicGroup,
             eligible: 0,
             usesShare: false,
@@ -115,7 +148,7 @@ struct AggregationTests {
     @Test func unscoredResponsesAreCountedButNotScored() {
         let members = RoundConfiguration.defaultGroups[.members]!
         let group = Aggregation.groupResult(
-            responses([80, nil, 60, nil, 70]),
+            tally([80, nil, 60, nil, 70]),
             settings: members,
             eligible: 5,
             usesShare: true,
@@ -129,7 +162,7 @@ struct AggregationTests {
 
     @Test func spreadAndConfidenceInterval() throws {
         let members = RoundConfiguration.defaultGroups[.members]!
-        let group = Aggregation.groupResult(responses([70, 80, 90]), settings: members, eligible: 3, usesShare: true, anonymityThreshold: 3)
+        let group = Aggregation.groupResult(tally([70, 80, 90]), settings: members, eligible: 3, usesShare: true, anonymityThreshold: 3)
         #expect(group.standardDeviation == 10)
         // t(0.975, 2) = 4.302653; half-width 4.302653 · 10 / √3
         #expect(abs(try #require(group.confidenceLow) - (80 - 24.8414)) < 1e-3)
@@ -151,7 +184,7 @@ struct AggregationTests {
             ResponseInput(score: 70, dimensions: [100, 50], straightLined: true, satisfied: nil),
         ]
         let group = Aggregation.groupResult(
-            input,
+            ResponseTally(input),
             dimensionKeys: ["thinking", "results"],
             settings: members,
             eligible: 3,
@@ -276,7 +309,7 @@ struct AggregationTests {
         var shuffled = workedExample()
         shuffled.subjects.reverse()
         for index in shuffled.subjects.indices {
-            shuffled.subjects[index].responses = shuffled.subjects[index].responses.mapValues { $0.reversed() }
+            shuffled.subjects[index].responses = workedExampleResponses(shuffled.subjects[index].code).mapValues { ResponseTally($0.reversed()) }
         }
         let first = try encoder.encode(Aggregation.run(workedExample()))
         #expect(try encoder.encode(Aggregation.run(workedExample())) == first)

@@ -75,12 +75,15 @@ struct PropertyTests {
     @Test func theOrderOfSubjectsAndResponsesDoesNotMatter() async {
         await propertyCheck(input: Generated.subjects, Generated.seed) { subjects, seed in
             let input = Generated.input(subjects)
-            var shuffled = input
             var random = SplitMix(state: UInt64(seed))
-            shuffled.subjects.shuffle(using: &random)
-            for index in shuffled.subjects.indices {
-                shuffled.subjects[index].responses = shuffled.subjects[index].responses.mapValues { $0.shuffled(using: &random) }
+            let answersShuffled = subjects.map { subject in
+                var subject = subject
+                subject.members.shuffle(using: &random)
+                subject.publicAnswers.shuffle(using: &random)
+                return subject
             }
+            var shuffled = Generated.input(answersShuffled)
+            shuffled.subjects.shuffle(using: &random)
             let first = try? encoded(Aggregation.run(input))
             let second = try? encoded(Aggregation.run(shuffled))
             #expect(first != nil && first == second)
@@ -108,11 +111,11 @@ struct PropertyTests {
         let answers = Generated.memberAnswer.array(of: 1...15)
         await propertyCheck(input: answers, Gen.int(in: 0...100), Gen.int(in: 1...4)) { scores, pick, steps in
             let settings = RoundConfiguration.defaultGroups[.members]!
-            let before = Aggregation.groupResult(responses(scores), settings: settings, eligible: 0, usesShare: true, anonymityThreshold: 5)
+            let before = Aggregation.groupResult(tally(scores), settings: settings, eligible: 0, usesShare: true, anonymityThreshold: 5)
             var raised = scores
             let index = pick % scores.count
             raised[index] = min(100, raised[index] + Double(steps) * 25)
-            let after = Aggregation.groupResult(responses(raised), settings: settings, eligible: 0, usesShare: true, anonymityThreshold: 5)
+            let after = Aggregation.groupResult(tally(raised), settings: settings, eligible: 0, usesShare: true, anonymityThreshold: 5)
             #expect(after.score! >= before.score! - 1e-12)
         }
     }

@@ -104,7 +104,7 @@ struct CommandLineTests {
 
     @Test func anOfficesYearFromTheCommandLine() async throws {
         try await Self.withProgram { kaoping in
-            #expect(try await kaoping.run(["migrate"]).out.contains("database is up to date: 20 migration(s) applied"))
+            #expect(try await kaoping.run(["migrate"]).out.contains("database is up to date: 21 migration(s) applied"))
 
             // Accounts.
             let admin = try await kaoping.run(["user", "add", "--username", "admin", "--role", "admin", "--generate-password"])

@@ -31,7 +31,7 @@ struct DisclosureTests {
                 let response = try await database.query(
                     """
                     INSERT INTO responses (round_id, branch_id, rater_group, form_version_id, submitted_on, score, dimension_scores)
-                    SELECT \(round), b.id, 'members', g.form_version_id, current_date, \(70.0 + Double(index)), jsonb_build_object('thinking', \(dimension))
+                    SELECT \(round), b.id, 'members', g.form_version_id, current_date, \(70.0 + Double(index)), ARRAY[\(dimension)]::float8[]
                     FROM branches b, round_groups g WHERE b.code = \(code) AND g.round_id = \(round) AND g.rater_group = 'members'
                     RETURNING id
                     """

@@ -142,6 +142,31 @@ struct MigrationTests {
         }
     }
 
+    @Test func dimensionScoresStoredAsAnObjectBecomeNumbersInTheFormsOrder() async throws {
+        let all = try Migrator.load(directory: TestDatabaseServer.sqlDirectory)
+        try await withEmptyDatabase { database in
+            _ = try await Migrator(migrations: all.filter { $0.version < 21 }).migrate(database: database, logger: logger)
+            try await database.query(
+                """
+                WITH f AS (
+                  INSERT INTO form_versions (form_key, version, checksum, definition)
+                  VALUES ('m', 1, 'c', '{"dimensions": [{"key": "thinking"}, {"key": "results"}, {"key": "style"}]}') RETURNING id
+                ), plain AS (
+                  INSERT INTO form_versions (form_key, version, checksum, definition) VALUES ('p', 1, 'c', '{}') RETURNING id
+                ), r AS (INSERT INTO rounds (title, year) VALUES ('t', 2026) RETURNING id),
+                b AS (INSERT INTO branches (code, name) VALUES ('b01', 'b') RETURNING id)
+                INSERT INTO responses (round_id, branch_id, rater_group, form_version_id, submitted_on, score, dimension_scores)
+                SELECT r.id, b.id, 'members', f.id, current_date, 80, '{"style": 50, "thinking": 87.5}'::jsonb FROM r, b, f
+                UNION ALL SELECT r.id, b.id, 'public', plain.id, current_date, 70, '{}'::jsonb FROM r, b, plain
+                """
+            )
+            _ = try await Migrator(migrations: all).migrate(database: database, logger: logger)
+            let rows = try await database.query("SELECT dimension_scores::text FROM responses ORDER BY score DESC").map { try $0.decode(String.self) }
+            // The form's order, NULL for the dimension the response did not score.
+            #expect(rows == ["{87.5,NULL,50}", "{}"])
+        }
+    }
+
     @Test func theProjectSchemaApplies() async throws {
         let url = try await TestDatabaseServer.shared.makeMigratedDatabase()
         defer { Task { await TestDatabaseServer.shared.drop(url) } }

@@ -50,7 +50,7 @@ struct RespondentTests {
             #expect(try await harness.mixBallots(round: round) == 1)
             #expect(try await harness.count("SELECT count(*)::int FROM responses") == 1)
             let row = try await harness.database.query(
-                "SELECT score, rater_group, submitted_on::text, straight_lined, (dimension_scores->>'thinking')::float8 FROM responses"
+                "SELECT score, rater_group, submitted_on::text, straight_lined, dimension_scores[1] FROM responses"
             ).first!
             let (score, group, day, straight, thinking) = try row.decode((Double?, String, String, Bool, Double?).self)
             #expect(score == 75)

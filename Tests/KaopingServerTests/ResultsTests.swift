@@ -49,7 +49,7 @@ extension TestHarness {
                     try await database.query(
                         """
                         INSERT INTO responses (round_id, branch_id, rater_group, form_version_id, submitted_on, score, dimension_scores, straight_lined, satisfied)
-                        SELECT \(round), b.id, \(group), g.form_version_id, current_date, \(score), jsonb_build_object('thinking', \(score)::float8),
+                        SELECT \(round), b.id, \(group), g.form_version_id, current_date, \(score), ARRAY[\(score)]::float8[],
                                \(score == 100), \(satisfied)
                         FROM branches b, round_groups g WHERE b.code = \(branch) AND g.round_id = \(round) AND g.rater_group = \(group)
                         """
@@ -155,6 +155,48 @@ struct ResultsTests {
 
 @Suite("Results in the admin area", .timeLimit(.minutes(2)))
 struct ResultsPageTests {
+    /// The database tallies a branch's responses into exactly what the library makes of the same
+    /// responses: the method then cannot tell where its input came from.
+    @Test func theDatabaseTalliesBitForBitAsTheLibraryDoes() async throws {
+        try await TestApp.run { _, harness in
+            let database = harness.database
+            var logger = Logger(label: "test")
+            logger.logLevel = .critical
+            let (round, _) = try await harness.workedExampleRound()
+            // Scores no sum of doubles gets exact (thirds, tenths), unscored dimensions, an
+            // unscored response, satisfaction and straight-lining, in b01's members.
+            var added: [ResponseInput] = []
+            for index in 0..<40 {
+                let score: Double? = index == 7 ? nil : Double(index * 37 % 101) / 3 + 0.1
+                let dimensions: [Double?] = [score.map { $0 / 2 }, index % 3 == 0 ? nil : 100.0 / 7 * Double(index % 7), 44.44, nil]
+                let straight = index % 5 == 0
+                let satisfied: Bool? = index % 4 == 0 ? nil : index % 4 == 1
+                added.append(ResponseInput(score: score, dimensions: dimensions, straightLined: straight, satisfied: satisfied))
+                try await database.query(
+                    """
+                    INSERT INTO responses (round_id, branch_id, rater_group, form_version_id, submitted_on, score, dimension_scores, straight_lined, satisfied)
+                    SELECT \(round), b.id, 'members', g.form_version_id, current_date, \(score), \(dimensions.map { $0 ?? .nan })::float8[],
+                           \(straight), \(satisfied)
+                    FROM branches b, round_groups g WHERE b.code = 'b01' AND g.round_id = \(round) AND g.rater_group = 'members'
+                    """
+                )
+            }
+            try await database.query("UPDATE responses SET dimension_scores = array_replace(dimension_scores, 'NaN', NULL)")
+            // The worked example's own eight member responses of b01 (thinking = score; 100 straight-lined).
+            let stored = [100.0, 90, 85, 80, 80, 75, 70, 20].map { ResponseInput(score: $0, dimensions: [$0], straightLined: $0 == 100) } + added
+            for drop in [0, 1, 2, 3] {
+                let query = TallyQuery(roundID: round, group: .members, dimensions: 4, drop: drop)
+                var tallies: [ResponseTally] = []
+                for row in try await database.query(query.sql) { tallies.append(try query.decode(row).tally) }
+                let b01 = try #require(tallies.first { $0.responses == 48 })
+                var expected = ResponseTally(stored.shuffled(), extremes: drop)
+                // The library tallies the dimensions a response has; the database every one of the form's.
+                while expected.dimensions.count < 4 { expected.dimensions.append(ScoreTally([], extremes: drop, withSpread: false)) }
+                #expect(b01 == expected, "drop \(drop)")
+            }
+        }
+    }
+
     @Test func rankingReportAndDiagnosticsAndABranchSecretarySeesOnlyTheirBranch() async throws {
         try await TestApp.run { client, harness in
             let (round, _) = try await harness.workedExampleRound()

@@ -190,11 +190,14 @@ public struct BallotBox: Sendable {
                           \(batch.map { $0.content.score ?? .nan }), \(dimensions), \(batch.map(\.content.straightLined)),
                           \(batch.map { $0.content.satisfied.map { $0 ? "yes" : "no" } ?? "" }))
                 WITH ORDINALITY AS b(response_id, branch_id, rater_group, form_version_id, submitted_on, score, dimensions, straight_lined, satisfied, position)
+            ), forms AS (
+              SELECT id, definition FROM form_versions WHERE id IN (SELECT DISTINCT form_version_id FROM batch)
             ), inserted AS (
               INSERT INTO responses (id, round_id, branch_id, rater_group, form_version_id, submitted_on, score, dimension_scores, straight_lined, satisfied)
-              SELECT response_id, \(roundID), branch_id, rater_group, form_version_id, submitted_on::date, nullif(score, 'NaN'), dimensions::jsonb,
-                     straight_lined, CASE satisfied WHEN 'yes' THEN true WHEN 'no' THEN false END
-              FROM batch ORDER BY position
+              SELECT b.response_id, \(roundID), b.branch_id, b.rater_group, b.form_version_id, b.submitted_on::date, nullif(b.score, 'NaN'),
+                     dimension_values(b.dimensions::jsonb, f.definition),
+                     b.straight_lined, CASE b.satisfied WHEN 'yes' THEN true WHEN 'no' THEN false END
+              FROM batch b LEFT JOIN forms f ON f.id = b.form_version_id ORDER BY b.position
               RETURNING 1
             ), answered AS (
               INSERT INTO answers (response_id, item_key, option_key, number_value, text_value, points)

@@ -5,8 +5,8 @@ import Logging
 import PostgresNIO
 
 /// Reads a round's answers from PostgreSQL into the scoring method's inputs (docs/scoring.md)
-/// and runs it. Rows are streamed and kept in compact form: a round can hold a million
-/// responses.
+/// and runs it. The database tallies the responses per branch (`TallyQuery`): a round can hold
+/// a million responses, and the method needs only their exact sums and extremes.
 public struct ResultsRepository: Sendable {
     let database: Database
     let forms: FormRepository
@@ -251,24 +251,16 @@ public struct ResultsRepository: Sendable {
         }
 
         for group in [RoundConfiguration.RaterGroup.members, .public] where formVersions[group] != nil {
-            let keys = dimensionKeys[group] ?? []
-            var byBranch = [[ResponseInput]](repeating: [], count: subjects.count)
-            for try await (index, score, dimensions, straight, satisfied) in try await connection.query(
-                responsesQuery(roundID: roundID, group: group, dimensionKeys: keys),
-                logger: logger
-            ).decode((Int32, Double?, [Double], Bool, Bool?).self) {
-                guard Int(index) < byBranch.count else { continue }
-                byBranch[Int(index)].append(
-                    ResponseInput(
-                        score: score,
-                        dimensions: dimensions.map { $0.isNaN ? nil : $0 },
-                        straightLined: straight,
-                        satisfied: satisfied
-                    )
-                )
-            }
-            for index in subjects.indices where !byBranch[index].isEmpty {
-                subjects[index].responses[group] = byBranch[index]
+            let query = TallyQuery(
+                roundID: roundID,
+                group: group,
+                dimensions: dimensionKeys[group]?.count ?? 0,
+                drop: configuration.groups[group]?.trimming.drop ?? 0
+            )
+            for try await row in try await connection.query(query.sql, logger: logger) {
+                let (index, tally) = try query.decode(row)
+                guard index < subjects.count else { continue }
+                subjects[index].responses[group] = tally
             }
         }
 
@@ -301,35 +293,6 @@ public struct ResultsRepository: Sendable {
             sheet: sheet,
             dimensionKeys: dimensionKeys,
             subjects: subjects
-        )
-    }
-
-    /// The round's mixed responses, each with its dimension scores in the order of
-    /// `dimensionKeys` (NaN where a dimension was not scored).
-    ///
-    /// Ballots still waiting in the box are sealed and count from their mix on: results then
-    /// move by whole batches of at least k, so watching them while one person answers shows
-    /// nothing of that person's answers (docs/privacy.md).
-    static func responsesQuery(roundID: UUID, group: RoundConfiguration.RaterGroup, dimensionKeys: [String]) -> PostgresQuery {
-        var binds = PostgresBindings()
-        binds.append(roundID)
-        binds.append(group.rawValue)
-        var responseDimensions: [String] = []
-        for key in dimensionKeys {
-            binds.append(key)
-            responseDimensions.append("coalesce((dimension_scores->>$\(binds.count))::float8, 'NaN')")
-        }
-        return PostgresQuery(
-            unsafeSQL: """
-                WITH numbered AS (
-                  SELECT branch_id, (row_number() OVER (ORDER BY branch_id) - 1)::int AS position
-                  FROM round_branches WHERE round_id = $1
-                )
-                SELECT n.position, a.score, ARRAY[\(responseDimensions.joined(separator: ", "))]::float8[], a.straight_lined, a.satisfied
-                FROM responses a JOIN numbered n ON n.branch_id = a.branch_id
-                WHERE a.round_id = $1 AND a.rater_group = $2
-                """,
-            binds: binds
         )
     }
 

@@ -1,0 +1,114 @@
+import Foundation
+import KaopingAggregation
+import PostgresNIO
+
+/// One rater group's responses of a round, tallied per branch by PostgreSQL into what the
+/// method reads (`ResponseTally`): counts, exact sums of each score in fixed steps, and the
+/// values trimming drops. The database sums the same whole steps as `ScoreTally` does, so the
+/// tally is the one the library would make from the responses, bit for bit.
+///
+/// Ballots still waiting in the box are sealed and count from their mix on: results then move
+/// by whole batches of at least k, so watching them while one person answers shows nothing of
+/// that person's answers (docs/privacy.md).
+struct TallyQuery {
+    let roundID: UUID
+    let group: RoundConfiguration.RaterGroup
+    /// How many dimension scores the group's form gives, in `dimension_scores` order.
+    let dimensions: Int
+    /// How many values trimming drops from each end, so how many extremes to fetch.
+    let drop: Int
+
+    var sql: PostgresQuery {
+        var columns = [
+            "count(*)::int", "(count(*) FILTER (WHERE straight_lined))::int", "(count(*) FILTER (WHERE satisfied))::int",
+            "count(satisfied)::int",
+        ]
+        columns += tally("score", spread: true)
+        for position in 0..<dimensions { columns += tally("dimension_scores[\(position + 1)]", spread: false) }
+        var binds = PostgresBindings()
+        binds.append(roundID)
+        binds.append(group.rawValue)
+        // Branches are numbered in one fixed order; subjects are looked up by that number,
+        // which spares a UUID decode and a dictionary lookup per row.
+        return PostgresQuery(
+            unsafeSQL: """
+                WITH numbered AS (
+                  SELECT branch_id, (row_number() OVER (ORDER BY branch_id) - 1)::int AS position
+                  FROM round_branches WHERE round_id = $1
+                ), tallied AS (
+                  SELECT branch_id, \(columns.joined(separator: ", "))
+                  FROM responses WHERE round_id = $1 AND rater_group = $2
+                  GROUP BY branch_id
+                )
+                SELECT n.position, t.* FROM tallied t JOIN numbered n ON n.branch_id = t.branch_id
+                """,
+            binds: binds
+        )
+    }
+
+    /// The columns of one score's tally: count, sum of steps (as text: it can pass 64 bits),
+    /// perhaps the spread's sums, the smallest and the largest values.
+    private func tally(_ value: String, spread: Bool) -> [String] {
+        let meanSteps = "(\(value) * \(Int64(ScoreTally.meanScale))::float8)::int8"
+        let spreadSteps = "(\(value) * \(Int64(ScoreTally.spreadScale))::float8)::int8"
+        var columns = ["count(\(value))::int", "coalesce(sum(\(meanSteps)), 0)::text"]
+        if spread {
+            columns += ["coalesce(sum(\(spreadSteps)), 0)::text", "coalesce(sum(\(spreadSteps) * \(spreadSteps)), 0)::text"]
+        }
+        switch drop {
+        case ..<1:
+            columns += ["'{}'::float8[]", "'{}'::float8[]"]
+        case 1:
+            // The common case, one value from each end: min and max, without sorting.
+            columns += ["array_remove(ARRAY[min(\(value))], NULL)", "array_remove(ARRAY[max(\(value))], NULL)"]
+        default:
+            columns += [
+                "coalesce((array_agg(\(value) ORDER BY \(value)) FILTER (WHERE \(value) IS NOT NULL))[1:\(drop)], '{}')",
+                "coalesce((array_agg(\(value) ORDER BY \(value) DESC) FILTER (WHERE \(value) IS NOT NULL))[1:\(drop)], '{}')",
+            ]
+        }
+        return columns
+    }
+
+    struct MalformedTally: Error {}
+
+    /// A row of `sql`: the branch's number and its tally.
+    func decode(_ row: PostgresRow) throws -> (index: Int, tally: ResponseTally) {
+        let cells = row.makeRandomAccess()
+        var column = 0
+        func next<T: PostgresDecodable>(_ type: T.Type) throws -> T {
+            defer { column += 1 }
+            return try cells[column].decode(T.self)
+        }
+        func steps() throws -> Int128 {
+            guard let value = Int128(try next(String.self)) else { throw MalformedTally() }
+            return value
+        }
+        func score(spread: Bool) throws -> ScoreTally {
+            let count = try next(Int.self)
+            let sum = try steps()
+            let sums = spread ? ScoreTally.Spread(sum: try steps(), squares: try steps()) : nil
+            return ScoreTally(count: count, sum: sum, spread: sums, lowest: try next([Double].self), highest: try next([Double].self))
+        }
+        let index = try next(Int.self)
+        _ = try next(UUID.self)
+        let responses = try next(Int.self)
+        let straightLined = try next(Int.self)
+        let satisfied = try next(Int.self)
+        let satisfactionAnswered = try next(Int.self)
+        let scores = try score(spread: true)
+        var dimensions: [ScoreTally] = []
+        for _ in 0..<self.dimensions { dimensions.append(try score(spread: false)) }
+        return (
+            index,
+            ResponseTally(
+                responses: responses,
+                scores: scores,
+                dimensions: dimensions,
+                straightLined: straightLined,
+                satisfied: satisfied,
+                satisfactionAnswered: satisfactionAnswered
+            )
+        )
+    }
+}
