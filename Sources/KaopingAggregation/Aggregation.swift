@@ -7,11 +7,34 @@ public enum Aggregation {
     public static let methodVersion = "v1"
 
     public static func run(_ input: RoundInput) -> RoundResult {
-        let configuration = input.configuration
-        var subjects = input.subjects.sorted { $0.code < $1.code }.map { subject in
-            self.subject(subject, configuration: configuration, sheet: input.sheet, dimensionKeys: input.dimensionKeys)
+        finish(input, subjects: input.subjects.map { subject(of: input, $0) }, diagnostics: diagnostics(input))
+    }
+
+    /// The same result as `run`, with the subjects scored in `parts` pieces side by side: each
+    /// subject's figures depend on that subject alone, and the pieces are put back in order
+    /// before grades and ranks, so the bytes are those of `run`.
+    public static func run(_ input: RoundInput, parts: Int) async -> RoundResult {
+        let size = max(1, (input.subjects.count + max(parts, 1) - 1) / max(parts, 1))
+        let pieces = stride(from: 0, to: input.subjects.count, by: size).map { $0..<min($0 + size, input.subjects.count) }
+        return await withTaskGroup(of: (Int, [SubjectResult]).self) { group in
+            for (index, range) in pieces.enumerated() {
+                group.addTask { (index, input.subjects[range].map { subject(of: input, $0) }) }
+            }
+            let agreement = diagnostics(input)
+            var scored = [[SubjectResult]](repeating: [], count: pieces.count)
+            for await (index, results) in group { scored[index] = results }
+            return finish(input, subjects: scored.flatMap { $0 }, diagnostics: agreement)
         }
-        applyQuota(&subjects, configuration: configuration)
+    }
+
+    private static func subject(of input: RoundInput, _ subject: SubjectInput) -> SubjectResult {
+        self.subject(subject, configuration: input.configuration, sheet: input.sheet, dimensionKeys: input.dimensionKeys)
+    }
+
+    /// Grades, quota and ranks over the scored subjects, in the result's order.
+    private static func finish(_ input: RoundInput, subjects scored: [SubjectResult], diagnostics: Diagnostics) -> RoundResult {
+        var subjects = scored.sorted { $0.code < $1.code }
+        applyQuota(&subjects, configuration: input.configuration)
         rank(&subjects)
         subjects.sort { lhs, rhs in
             switch (lhs.rank, rhs.rank) {
@@ -25,7 +48,7 @@ public enum Aggregation {
             methodVersion: methodVersion,
             configurationHash: input.configurationHash,
             subjects: subjects,
-            diagnostics: diagnostics(input)
+            diagnostics: diagnostics
         )
     }
 

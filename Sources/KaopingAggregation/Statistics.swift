@@ -1,8 +1,21 @@
 import Foundation
+import Synchronization
 
 /// The few statistics the method needs beside its exact sums (`ScoreTally`), written out so
 /// that every figure is reproducible to the bit.
 public enum Statistics {
+    /// The 0.975 quantile of Student's t for whole degrees of freedom, the one every confidence
+    /// interval needs: found by bisection once per degree of freedom and kept, instead of once
+    /// per group — a round has tens of thousands of groups, of a few hundred sizes.
+    public static func studentT975(degreesOfFreedom df: Int) -> Double {
+        if let known = t975.withLock({ $0[df] }) { return known }
+        let value = studentTQuantile(0.975, degreesOfFreedom: Double(df))
+        t975.withLock { $0[df] = value }
+        return value
+    }
+
+    private static let t975 = Mutex<[Int: Double]>([:])
+
     /// The p-quantile of Student's t distribution (0.5 < p < 1), by bisection on its CDF.
     public static func studentTQuantile(_ p: Double, degreesOfFreedom df: Double) -> Double {
         precondition(p > 0.5 && p < 1 && df > 0)

@@ -68,17 +68,24 @@ public struct ScoreTally: Sendable, Equatable {
     /// A value in `meanScale` steps, rounded to the nearest (ties to even) as PostgreSQL's
     /// `(value * 1000000000::float8)::bigint` does.
     public static func meanSteps(_ value: Double) -> Int128 {
-        Int128((value * meanScale).rounded(.toNearestOrEven))
+        Int128(Int64((value * meanScale).rounded(.toNearestOrEven)))
     }
 
     /// A value in `spreadScale` steps, as `(value * 10000000::float8)::bigint`.
     public static func spreadSteps(_ value: Double) -> Int128 {
-        Int128((value * spreadScale).rounded(.toNearestOrEven))
+        Int128(Int64((value * spreadScale).rounded(.toNearestOrEven)))
+    }
+
+    /// Converts through 64 bits where the number fits, which is the common case and much
+    /// cheaper than the general conversion from 128 bits.
+    static func double(_ value: Int128) -> Double {
+        if let narrow = Int64(exactly: value) { return Double(narrow) }
+        return Double(value)
     }
 
     public var mean: Double? {
         // One division of two exact numbers: the mean of whole steps, correctly rounded.
-        count > 0 ? Double(sum) / (Double(count) * Self.meanScale) : nil
+        count > 0 ? Self.double(sum) / (Double(count) * Self.meanScale) : nil
     }
 
     /// How many values trimming keeps and their mean (spec §2): `drop` taken from each end when
@@ -90,7 +97,7 @@ public struct ScoreTally: Sendable, Equatable {
         for value in lowest.prefix(trimming.drop) { kept -= Self.meanSteps(value) }
         for value in highest.prefix(trimming.drop) { kept -= Self.meanSteps(value) }
         let remaining = count - 2 * trimming.drop
-        return (remaining, Double(kept) / (Double(remaining) * Self.meanScale))
+        return (remaining, Self.double(kept) / (Double(remaining) * Self.meanScale))
     }
 
     /// Σ (value − mean)², exact up to the final division; `nil` without a spread or values.
@@ -98,7 +105,7 @@ public struct ScoreTally: Sendable, Equatable {
         guard let spread, count > 0 else { return nil }
         // n·Σx² − (Σx)² is an exact integer, and never negative.
         let scaled = Int128(count) * spread.squares - spread.sum * spread.sum
-        return Double(scaled) / (Double(count) * Self.spreadScale * Self.spreadScale)
+        return Self.double(scaled) / (Double(count) * Self.spreadScale * Self.spreadScale)
     }
 
     /// Sample standard deviation (n − 1); `nil` below two values.
@@ -110,7 +117,7 @@ public struct ScoreTally: Sendable, Equatable {
     /// The two-sided 95% confidence interval of the untrimmed mean (Student t); `nil` below two values.
     public var confidenceInterval95: (low: Double, high: Double)? {
         guard let mean, let sd = sampleStandardDeviation else { return nil }
-        let half = Statistics.studentTQuantile(0.975, degreesOfFreedom: Double(count - 1)) * sd / Double(count).squareRoot()
+        let half = Statistics.studentT975(degreesOfFreedom: count - 1) * sd / Double(count).squareRoot()
         return (mean - half, mean + half)
     }
 }

@@ -28,7 +28,7 @@ struct ResultsCommand: AsyncParsableCommand {
             guard let input = try await results.input(roundID: id, logger: logger) else { return nil }
             let loaded = clock.now
             // What leaves the server has the anonymity threshold applied, here as on every page.
-            let result = Aggregation.run(input).disclosed
+            let result = await Aggregation.run(input, parts: ProcessInfo.processInfo.activeProcessorCount).disclosed
             let computed = clock.now
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]

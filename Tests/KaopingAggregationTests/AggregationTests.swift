@@ -171,8 +171,10 @@ struct AggregationTests {
     }
 
     @Test func studentTQuantilesMatchTheTables() {
+        #expect(Statistics.studentT975(degreesOfFreedom: 2500) == Statistics.studentTQuantile(0.975, degreesOfFreedom: 2500))
         for (df, expected) in [(1.0, 12.7062), (2, 4.3027), (5, 2.5706), (10, 2.2281), (30, 2.0423), (100, 1.9840)] {
             #expect(abs(Statistics.studentTQuantile(0.975, degreesOfFreedom: df) - expected) < 5e-4, "df \(df)")
+            #expect(Statistics.studentT975(degreesOfFreedom: Int(df)) == Statistics.studentTQuantile(0.975, degreesOfFreedom: df))
         }
     }
 

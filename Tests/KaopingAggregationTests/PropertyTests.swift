@@ -90,6 +90,15 @@ struct PropertyTests {
         }
     }
 
+    @Test func scoringInPiecesGivesTheSameBytes() async throws {
+        await propertyCheck(input: Generated.subjects, Gen.int(in: 1...5)) { subjects, parts in
+            let input = Generated.input(subjects)
+            let whole = try? encoded(Aggregation.run(input))
+            let pieces = try? encoded(await Aggregation.run(input, parts: parts))
+            #expect(whole != nil && whole == pieces)
+        }
+    }
+
     @Test func scalingAllWeightsChangesNothing() async {
         await propertyCheck(input: Generated.subjects, Gen.int(in: 1...1000)) { subjects, factor in
             let plain = Aggregation.run(Generated.input(subjects))

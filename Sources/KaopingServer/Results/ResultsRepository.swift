@@ -197,7 +197,7 @@ public struct ResultsRepository: Sendable {
 
     static func compute(roundID: UUID, forms: FormRepository, connection: PostgresConnection, logger: Logger) async throws -> RoundResult? {
         guard let input = try await input(roundID: roundID, forms: forms, connection: connection, logger: logger) else { return nil }
-        return Aggregation.run(input)
+        return await Aggregation.run(input, parts: ProcessInfo.processInfo.activeProcessorCount)
     }
 
     /// Everything the method reads about a round, from one connection (so that the closing
@@ -265,25 +265,31 @@ public struct ResultsRepository: Sendable {
         }
 
         if sheet != nil {
-            var sheets: [UUID: [String: SheetInput]] = [:]
-            for try await (branch, evaluator, item, lost, earned, passed) in try await connection.query(
+            // One row per submitted sheet, its entries gathered into arrays by the database:
+            // a province's sheets are a quarter of a million entries.
+            for try await (branch, evaluator, lostItems, lost, earnedItems, earned, failed) in try await connection.query(
                 """
-                SELECT s.branch_id, u.username, e.item_key, e.points_lost, e.points_earned, e.passed
+                SELECT s.branch_id, u.username,
+                       coalesce(array_agg(e.item_key) FILTER (WHERE e.points_lost IS NOT NULL), '{}'),
+                       coalesce(array_agg(e.points_lost) FILTER (WHERE e.points_lost IS NOT NULL), '{}'),
+                       coalesce(array_agg(e.item_key) FILTER (WHERE e.points_earned IS NOT NULL), '{}'),
+                       coalesce(array_agg(e.points_earned) FILTER (WHERE e.points_earned IS NOT NULL), '{}'),
+                       coalesce(array_agg(e.item_key) FILTER (WHERE e.passed = false), '{}')
                 FROM org_sheets s JOIN users u ON u.id = s.evaluator_id LEFT JOIN org_sheet_entries e ON e.sheet_id = s.id
                 WHERE s.round_id = \(roundID) AND s.status = 'submitted'
+                GROUP BY s.id, s.branch_id, u.username
                 """,
                 logger: logger
-            ).decode((UUID, String, String?, Double?, Double?, Bool?).self) {
-                var entry = sheets[branch, default: [:]][evaluator] ?? SheetInput(evaluator: evaluator)
-                if let item {
-                    if let lost { entry.lost[item] = lost }
-                    if let earned { entry.bonus[item] = earned }
-                    if passed == false { entry.failedBaselines.insert(item) }
-                }
-                sheets[branch, default: [:]][evaluator] = entry
-            }
-            for (branch, byEvaluator) in sheets {
-                if let index = position[branch] { subjects[index].sheets = Array(byEvaluator.values) }
+            ).decode((UUID, String, [String], [Double], [String], [Double], [String]).self) {
+                guard let index = position[branch] else { continue }
+                subjects[index].sheets.append(
+                    SheetInput(
+                        evaluator: evaluator,
+                        lost: Dictionary(zip(lostItems, lost), uniquingKeysWith: { first, _ in first }),
+                        failedBaselines: Set(failed),
+                        bonus: Dictionary(zip(earnedItems, earned), uniquingKeysWith: { first, _ in first })
+                    )
+                )
             }
         }
 

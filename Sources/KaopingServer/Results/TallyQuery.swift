@@ -46,14 +46,15 @@ struct TallyQuery {
         )
     }
 
-    /// The columns of one score's tally: count, sum of steps (as text: it can pass 64 bits),
-    /// perhaps the spread's sums, the smallest and the largest values.
+    /// The columns of one score's tally: count, sum of steps (64 bits hold the steps of 90
+    /// million scores), perhaps the spread's sums (the squares as text: they pass 64 bits), the
+    /// smallest and the largest values.
     private func tally(_ value: String, spread: Bool) -> [String] {
         let meanSteps = "(\(value) * \(Int64(ScoreTally.meanScale))::float8)::int8"
         let spreadSteps = "(\(value) * \(Int64(ScoreTally.spreadScale))::float8)::int8"
-        var columns = ["count(\(value))::int", "coalesce(sum(\(meanSteps)), 0)::text"]
+        var columns = ["count(\(value))::int", "coalesce(sum(\(meanSteps)), 0)::int8"]
         if spread {
-            columns += ["coalesce(sum(\(spreadSteps)), 0)::text", "coalesce(sum(\(spreadSteps) * \(spreadSteps)), 0)::text"]
+            columns += ["coalesce(sum(\(spreadSteps)), 0)::int8", "coalesce(sum(\(spreadSteps) * \(spreadSteps)), 0)::text"]
         }
         switch drop {
         case ..<1:
@@ -74,20 +75,24 @@ struct TallyQuery {
 
     /// A row of `sql`: the branch's number and its tally.
     func decode(_ row: PostgresRow) throws -> (index: Int, tally: ResponseTally) {
-        let cells = row.makeRandomAccess()
-        var column = 0
+        // Cell after cell, in the order of `sql`: cheaper than random access, which copies
+        // the row's cells into an array first.
+        var cells = row.makeIterator()
         func next<T: PostgresDecodable>(_ type: T.Type) throws -> T {
-            defer { column += 1 }
-            return try cells[column].decode(T.self)
+            guard let cell = cells.next() else { throw MalformedTally() }
+            return try cell.decode(T.self)
         }
         func steps() throws -> Int128 {
+            Int128(try next(Int64.self))
+        }
+        func wideSteps() throws -> Int128 {
             guard let value = Int128(try next(String.self)) else { throw MalformedTally() }
             return value
         }
         func score(spread: Bool) throws -> ScoreTally {
             let count = try next(Int.self)
             let sum = try steps()
-            let sums = spread ? ScoreTally.Spread(sum: try steps(), squares: try steps()) : nil
+            let sums = spread ? ScoreTally.Spread(sum: try steps(), squares: try wideSteps()) : nil
             return ScoreTally(count: count, sum: sum, spread: sums, lowest: try next([Double].self), highest: try next([Double].self))
         }
         let index = try next(Int.self)
