@@ -35,6 +35,17 @@ struct OrganisationCSVTests {
         #expect(preview.rows == [BranchRow(line: 2, code: "b01", name: "Office branch", parent: nil, secretary: nil)])
     }
 
+    @Test func writtenFieldsAreQuotedAndDisarmedByTheirBytes() {
+        #expect(CSVWriter.field("办公室党支部") == "办公室党支部")
+        #expect(CSVWriter.field("甲,乙") == "\"甲,乙\"")
+        #expect(CSVWriter.field("说\"好\"") == "\"说\"\"好\"\"\"")
+        // "\r\n" is one character in Swift: it must still be seen as a line break.
+        #expect(CSVWriter.field("第一行\r\n第二行") == "\"第一行\r\n第二行\"")
+        #expect(CSVWriter.field("=1+1") == "'=1+1")
+        #expect(CSVWriter.field("-5") == "'-5")
+        #expect(CSVWriter.row(["a", "@x", ""]) == "a,'@x,\r\n")
+    }
+
     @Test func quotedFieldsMayHoldLineBreaksAndLinesAreCountedRight() {
         let text = "支部编码,支部名称\nb01,\"两行\n名称\"\nb02,\nb03,正常\n"
         let preview = OrganisationCSV.branches(Array(text.utf8))

@@ -17,6 +17,8 @@ public enum ResponsesExport {
         "col_points", "col_answer_item", "col_option",
     ]
 
+    struct ShortRow: Error {}
+
     public static func header(_ language: Language) -> [String] {
         columns.map { language.text($0) }
     }
@@ -66,15 +68,46 @@ public enum ResponsesExport {
                 """,
                 logger: logger
             )
-            for try await (id, code, name, group, form, date, score, item, option, points, number, text) in rows.decode(
-                (UUID, String, String, String, UUID, String, Double?, String?, String?, Double?, Double?, String?).self
-            ) {
+            // A response's score repeats on each of its lines and points take a few values:
+            // each is formatted once, not once a line.
+            var lastResponse: (id: UUID, text: String, score: String)?
+            var formattedPoints: [Double: String] = [:]
+            // Cell after cell rather than as a tuple of twelve: the generic tuple decoding
+            // costs more than the line it feeds, fourteen million times.
+            for try await row in rows {
+                var cells = row.makeIterator()
+                func next<T: PostgresDecodable>(_ type: T.Type) throws -> T {
+                    guard let cell = cells.next() else { throw ShortRow() }
+                    return try cell.decode(T.self)
+                }
+                let id = try next(UUID.self)
+                let code = try next(String.self)
+                let name = try next(String.self)
+                let group = try next(String.self)
+                let form = try next(UUID.self)
+                let date = try next(String.self)
+                let score = try next(Double?.self)
+                let item = try next(String?.self)
+                let option = try next(String?.self)
+                let points = try next(Double?.self)
+                let number = try next(Double?.self)
+                let text = try next(String?.self)
                 let question = item.flatMap { questions[form]?[$0] }
                 let answer =
                     option.map { key in question?.option(key)?.label.text(english: english) ?? key } ?? text ?? number.map(ResultsTable.decimal) ?? ""
+                if lastResponse?.id != id { lastResponse = (id, id.uuidString.lowercased(), score.map(ResultsTable.decimal) ?? "") }
+                var pointsText = ""
+                if let points {
+                    if let known = formattedPoints[points] {
+                        pointsText = known
+                    } else {
+                        pointsText = ResultsTable.decimal(points)
+                        if formattedPoints.count < 1_000 { formattedPoints[points] = pointsText }
+                    }
+                }
                 chunk += CSVWriter.row([
-                    id.uuidString.lowercased(), code, name, groupNames[group] ?? group, date, score.map(ResultsTable.decimal) ?? "",
-                    question?.label.text(english: english) ?? item ?? "", answer, points.map(ResultsTable.decimal) ?? "", item ?? "", option ?? "",
+                    lastResponse?.text ?? "", code, name, groupNames[group] ?? group, date, lastResponse?.score ?? "",
+                    question?.label.text(english: english) ?? item ?? "", answer, pointsText, item ?? "", option ?? "",
                 ])
                 if chunk.utf8.count >= chunkSize {
                     try await write(chunk)
