@@ -58,6 +58,8 @@ struct RespondentTests {
             #expect(day.count == 10)  // a date, not a time
             #expect(straight)  // every scored item got the same answer
             #expect(thinking == 75)
+            // Every dimension of the member form, in the form's order (thinking, capability, style, results).
+            #expect(try await harness.database.query("SELECT dimension_scores::text FROM responses").first?.decode(String.self) == "{75,75,75,75}")
             #expect(try await harness.count("SELECT count(*)::int FROM answers") == 19)
             #expect(try await harness.count("SELECT count(*)::int FROM answers WHERE item_key = 'works_well' AND text_value = '学习与业务结合得好'") == 1)
 

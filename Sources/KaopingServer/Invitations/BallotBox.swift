@@ -178,8 +178,20 @@ public struct BallotBox: Sendable {
                 answerPoints.append(answer.points ?? .nan)
             }
         }
+        // Dimension scores go in as arrays in the order of each form's dimensions (NULL where a
+        // ballot scored none of a dimension), read from the stored definitions the batch uses.
+        var dimensionKeys: [UUID: [String]] = [:]
+        for try await (id, keys) in try await connection.query(
+            """
+            SELECT id, ARRAY(SELECT d.dimension ->> 'key' FROM jsonb_array_elements(coalesce(definition -> 'dimensions', '[]'::jsonb))
+                             WITH ORDINALITY AS d(dimension, position) ORDER BY d.position)
+            FROM form_versions WHERE id = ANY(\(Array(Set(batch.map(\.formVersion)))))
+            """,
+            logger: logger
+        ).decode((UUID, [String]).self) { dimensionKeys[id] = keys }
         let dimensions = batch.map { ballot in
-            JSONText.object(ballot.content.dimensions.map { ($0.key, JSONText.number($0.value)) })
+            let scored = Dictionary(ballot.content.dimensions.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+            return "{" + (dimensionKeys[ballot.formVersion] ?? []).map { scored[$0].map { "\($0)" } ?? "NULL" }.joined(separator: ",") + "}"
         }
         var moved = 0
         for try await count in try await connection.query(
@@ -190,14 +202,11 @@ public struct BallotBox: Sendable {
                           \(batch.map { $0.content.score ?? .nan }), \(dimensions), \(batch.map(\.content.straightLined)),
                           \(batch.map { $0.content.satisfied.map { $0 ? "yes" : "no" } ?? "" }))
                 WITH ORDINALITY AS b(response_id, branch_id, rater_group, form_version_id, submitted_on, score, dimensions, straight_lined, satisfied, position)
-            ), forms AS (
-              SELECT id, definition FROM form_versions WHERE id IN (SELECT DISTINCT form_version_id FROM batch)
             ), inserted AS (
               INSERT INTO responses (id, round_id, branch_id, rater_group, form_version_id, submitted_on, score, dimension_scores, straight_lined, satisfied)
               SELECT b.response_id, \(roundID), b.branch_id, b.rater_group, b.form_version_id, b.submitted_on::date, nullif(b.score, 'NaN'),
-                     dimension_values(b.dimensions::jsonb, f.definition),
-                     b.straight_lined, CASE b.satisfied WHEN 'yes' THEN true WHEN 'no' THEN false END
-              FROM batch b LEFT JOIN forms f ON f.id = b.form_version_id ORDER BY b.position
+                     b.dimensions::float8[], b.straight_lined, CASE b.satisfied WHEN 'yes' THEN true WHEN 'no' THEN false END
+              FROM batch b ORDER BY b.position
               RETURNING 1
             ), answered AS (
               INSERT INTO answers (response_id, item_key, option_key, number_value, text_value, points)

@@ -269,15 +269,15 @@ public struct ResultsRepository: Sendable {
             // a province's sheets are a quarter of a million entries.
             for try await (branch, evaluator, lostItems, lost, earnedItems, earned, failed) in try await connection.query(
                 """
-                SELECT s.branch_id, u.username,
+                SELECT s.branch_id, (SELECT username FROM users WHERE id = s.evaluator_id),
                        coalesce(array_agg(e.item_key) FILTER (WHERE e.points_lost IS NOT NULL), '{}'),
                        coalesce(array_agg(e.points_lost) FILTER (WHERE e.points_lost IS NOT NULL), '{}'),
                        coalesce(array_agg(e.item_key) FILTER (WHERE e.points_earned IS NOT NULL), '{}'),
                        coalesce(array_agg(e.points_earned) FILTER (WHERE e.points_earned IS NOT NULL), '{}'),
                        coalesce(array_agg(e.item_key) FILTER (WHERE e.passed = false), '{}')
-                FROM org_sheets s JOIN users u ON u.id = s.evaluator_id LEFT JOIN org_sheet_entries e ON e.sheet_id = s.id
+                FROM org_sheets s LEFT JOIN org_sheet_entries e ON e.sheet_id = s.id
                 WHERE s.round_id = \(roundID) AND s.status = 'submitted'
-                GROUP BY s.id, s.branch_id, u.username
+                GROUP BY s.id
                 """,
                 logger: logger
             ).decode((UUID, String, [String], [Double], [String], [Double], [String]).self) {
