@@ -107,18 +107,28 @@ public struct ResultsRepository: Sendable {
 
     /// Every comment of the round's mixed responses, by branch, group and question, sorted by
     /// text (never in the order they arrived).
-    public func comments(roundID: UUID) async throws -> [ResultsWorkbook.Comment] {
-        try await database.query(
-            """
-            SELECT b.code, r.rater_group, a.item_key, a.text_value
-            FROM responses r JOIN branches b ON b.id = r.branch_id JOIN answers a ON a.response_id = r.id
-            WHERE r.round_id = \(roundID) AND a.option_key IS NULL AND a.number_value IS NULL
-              AND a.text_value IS NOT NULL AND a.text_value <> ''
-            ORDER BY 1, 2, 3, 4
-            """
-        ).map { row in
-            let (code, group, item, text) = try row.decode((String, String, String, String).self)
-            return ResultsWorkbook.Comment(branchCode: code, group: group, item: item, text: text)
+    /// The round's comments, read as they are written out, on a connection of their own.
+    func withComments<Result>(
+        roundID: UUID,
+        _ body: (_ comments: AsyncThrowingMapSequence<PostgresRowSequence, ResultsWorkbook.Comment>) async throws -> Result
+    ) async throws -> Result {
+        try await database.withStreamingConnection { connection in
+            let rows = try await connection.query(
+                """
+                SELECT b.code, r.rater_group, a.item_key, a.text_value
+                FROM responses r JOIN branches b ON b.id = r.branch_id JOIN answers a ON a.response_id = r.id
+                WHERE r.round_id = \(roundID) AND a.option_key IS NULL AND a.number_value IS NULL
+                  AND a.text_value IS NOT NULL AND a.text_value <> ''
+                ORDER BY 1, 2, 3, 4
+                """,
+                logger: Logger(label: "kaoping.results")
+            )
+            return try await body(
+                rows.map { row in
+                    let (code, group, item, text) = try row.decode((String, String, String, String).self)
+                    return ResultsWorkbook.Comment(branchCode: code, group: group, item: item, text: text)
+                }
+            )
         }
     }
 
@@ -142,7 +152,6 @@ public struct ResultsRepository: Sendable {
     /// removes it.
     public func workbook(roundID: UUID, result: RoundResult, integrated: IntegratedSheet? = nil, language: Language) async throws -> String {
         let forms = try await groupForms(roundID: roundID)
-        let comments = try await comments(roundID: roundID)
         let notes = try await sheetNotes(roundID: roundID)
         let year = try await database.query("SELECT year FROM rounds WHERE id = \(roundID)").first?.decode(Int.self)
         let codes = Set(result.subjects.map(\.code))
@@ -151,16 +160,20 @@ public struct ResultsRepository: Sendable {
             assessments = try await BranchHistoryRepository(database: database).assessments(covering: year).filter { codes.contains($0.code) }
         }
         let path = NSTemporaryDirectory() + "kaoping-results-\(UUID().uuidString).xlsx"
-        try ResultsWorkbook.write(
-            result,
-            forms: forms,
-            comments: comments,
-            sheetNotes: notes,
-            integrated: integrated,
-            assessments: assessments,
-            language: language,
-            to: path
-        )
+        // Every comment of the round streams into its sheet: a province's are hundreds of
+        // thousands.
+        try await withComments(roundID: roundID) { comments in
+            try await ResultsWorkbook.write(
+                result,
+                forms: forms,
+                comments: comments,
+                sheetNotes: notes,
+                integrated: integrated,
+                assessments: assessments,
+                language: language,
+                to: path
+            )
+        }
         return path
     }
 

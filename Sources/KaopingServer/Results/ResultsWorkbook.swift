@@ -28,13 +28,13 @@ public enum ResultsWorkbook {
     public static func write(
         _ result: RoundResult,
         forms: [String: FormDefinition],
-        comments: [Comment],
+        comments: some AsyncSequence<Comment, any Error>,
         sheetNotes: [SheetNote] = [],
         integrated: IntegratedSheet? = nil,
         assessments: [(code: String, assessment: BranchHistoryRepository.Assessment)] = [],
         language: Language,
         to path: String
-    ) throws {
+    ) async throws {
         let book = try Spreadsheet(path: path)
         let groupName: (String) -> String = { key in
             language.text(key == "organisation" || key == "members" ? "group_\(key)" : "group_public")
@@ -109,14 +109,14 @@ public enum ResultsWorkbook {
         let shown = result.groupsWithBreakdown
         let names = Dictionary(uniqueKeysWithValues: result.subjects.map { ($0.code, $0.name) })
         let commentHeader = header(["col_branch_code", "col_branch", "col_group", "col_question", "col_comment"])
-        let commentRows = comments.lazy.filter { shown.contains("\($0.branchCode)/\($0.group)") }.map { comment -> [Spreadsheet.Cell] in
+        let commentRows = comments.filter { shown.contains("\($0.branchCode)/\($0.group)") }.map { comment -> [Spreadsheet.Cell] in
             let question = forms[comment.group]?.item(comment.item)?.label.text(language) ?? comment.item
             return [
                 .text(comment.branchCode), .text(names[comment.branchCode] ?? ""), .text(groupName(comment.group)), .text(question),
                 .text(comment.text),
             ]
         }
-        try book.addSheet(language.text("sheet_comments"), header: commentHeader, rows: commentRows)
+        try await book.addSheet(language.text("sheet_comments"), header: commentHeader, rows: commentRows)
 
         if !sheetNotes.isEmpty {
             try book.addSheet(

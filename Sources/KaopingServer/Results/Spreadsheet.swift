@@ -47,21 +47,42 @@ final class Spreadsheet {
     /// - Parameter textColumns: columns formatted as Text, so that what is typed into them later
     ///   (a code such as 001, a phone number) stays as typed.
     func addSheet(_ name: String, header: [String], rows: some Sequence<[Cell]>, textColumns: Set<Int> = []) throws {
-        guard let sheet = workbook_add_worksheet(workbook, name) else { throw WriteError(description: "cannot add sheet \(name)") }
-        var widths = header.map(Self.displayWidth)
-        for (column, title) in header.enumerated() {
-            worksheet_write_string(sheet, 0, lxw_col_t(column), title, headerFormat)
-        }
-        worksheet_freeze_panes(sheet, 1, 0)
+        var sheet = try beginSheet(name, header: header, textColumns: textColumns)
+        for row in rows { sheet.write(row) }
+        sheet.finish()
+    }
+
+    /// The same, with rows that arrive as they are read (from the database), so that a sheet of
+    /// every comment of a round never holds them all.
+    func addSheet(
+        _ name: String,
+        header: [String],
+        rows: some AsyncSequence<[Cell], any Error>,
+        textColumns: Set<Int> = []
+    ) async throws {
+        var sheet = try beginSheet(name, header: header, textColumns: textColumns)
+        for try await row in rows { sheet.write(row) }
+        sheet.finish()
+    }
+
+    /// One sheet being written, row after row; `finish` sizes the columns and sets up printing.
+    struct SheetWriter {
+        let sheet: UnsafeMutablePointer<lxw_worksheet>
+        let header: [String]
+        let textColumns: Set<Int>
+        let decimalFormat: UnsafeMutablePointer<lxw_format>
+        let textFormat: UnsafeMutablePointer<lxw_format>
+        var widths: [Int]
         var rowNumber: UInt32 = 1
-        for row in rows {
+
+        mutating func write(_ row: [Cell]) {
             for (column, cell) in row.enumerated() {
                 let col = lxw_col_t(column)
                 switch cell {
                 case .text(let text):
                     guard !text.isEmpty else { continue }
                     worksheet_write_string(sheet, rowNumber, col, text, textColumns.contains(column) ? textFormat : nil)
-                    if column < widths.count { widths[column] = max(widths[column], Self.displayWidth(text)) }
+                    if column < widths.count { widths[column] = max(widths[column], Spreadsheet.displayWidth(text)) }
                 case .number(let value):
                     // The value as shown (two decimals), so that sums done by hand in Excel
                     // agree with the pages and the CSV.
@@ -75,17 +96,36 @@ final class Spreadsheet {
             }
             rowNumber += 1
         }
-        for (column, width) in widths.enumerated() {
-            let format = textColumns.contains(column) ? textFormat : nil
-            worksheet_set_column(sheet, lxw_col_t(column), lxw_col_t(column), Double(min(width, 60) + 2), format)
+
+        func finish() {
+            for (column, width) in widths.enumerated() {
+                let format = textColumns.contains(column) ? textFormat : nil
+                worksheet_set_column(sheet, lxw_col_t(column), lxw_col_t(column), Double(min(width, 60) + 2), format)
+            }
+            if !header.isEmpty {
+                worksheet_autofilter(sheet, 0, 0, max(rowNumber - 1, 1), lxw_col_t(header.count - 1))
+            }
+            worksheet_set_landscape(sheet)
+            worksheet_set_paper(sheet, 9)  // A4
+            worksheet_fit_to_pages(sheet, 1, 0)
+            worksheet_repeat_rows(sheet, 0, 0)
         }
-        if !header.isEmpty {
-            worksheet_autofilter(sheet, 0, 0, max(rowNumber - 1, 1), lxw_col_t(header.count - 1))
+    }
+
+    private func beginSheet(_ name: String, header: [String], textColumns: Set<Int>) throws -> SheetWriter {
+        guard let sheet = workbook_add_worksheet(workbook, name) else { throw WriteError(description: "cannot add sheet \(name)") }
+        for (column, title) in header.enumerated() {
+            worksheet_write_string(sheet, 0, lxw_col_t(column), title, headerFormat)
         }
-        worksheet_set_landscape(sheet)
-        worksheet_set_paper(sheet, 9)  // A4
-        worksheet_fit_to_pages(sheet, 1, 0)
-        worksheet_repeat_rows(sheet, 0, 0)
+        worksheet_freeze_panes(sheet, 1, 0)
+        return SheetWriter(
+            sheet: sheet,
+            header: header,
+            textColumns: textColumns,
+            decimalFormat: decimalFormat,
+            textFormat: textFormat,
+            widths: header.map(Self.displayWidth)
+        )
     }
 
     func close() throws {
