@@ -19,10 +19,10 @@ final class RawConnection {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else {
-            close(descriptor)
-            throw RawConnectionError.connect
-        }
+        // No close here: a class whose initializer throws once every property is set is
+        // deinitialised, and `deinit` closes the socket. Closing it here as well closed it
+        // twice, and the second close could take a descriptor the server had opened since.
+        guard connected == 0 else { throw RawConnectionError.connect }
     }
 
     deinit { close(descriptor) }
