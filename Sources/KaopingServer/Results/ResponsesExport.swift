@@ -17,8 +17,6 @@ public enum ResponsesExport {
         "col_points", "col_answer_item", "col_option",
     ]
 
-    struct ShortRow: Error {}
-
     public static func header(_ language: Language) -> [String] {
         columns.map { language.text($0) }
     }
@@ -72,26 +70,20 @@ public enum ResponsesExport {
             // each is formatted once, not once a line.
             var lastResponse: (id: UUID, text: String, score: String)?
             var formattedPoints: [Double: String] = [:]
-            // Cell after cell rather than as a tuple of twelve: the generic tuple decoding
-            // costs more than the line it feeds, fourteen million times.
             for try await row in rows {
-                var cells = row.makeIterator()
-                func next<T: PostgresDecodable>(_ type: T.Type) throws -> T {
-                    guard let cell = cells.next() else { throw ShortRow() }
-                    return try cell.decode(T.self)
-                }
-                let id = try next(UUID.self)
-                let code = try next(String.self)
-                let name = try next(String.self)
-                let group = try next(String.self)
-                let form = try next(UUID.self)
-                let date = try next(String.self)
-                let score = try next(Double?.self)
-                let item = try next(String?.self)
-                let option = try next(String?.self)
-                let points = try next(Double?.self)
-                let number = try next(Double?.self)
-                let text = try next(String?.self)
+                var cells = RowCells(row)
+                let id = try cells.next(UUID.self)
+                let code = try cells.next(String.self)
+                let name = try cells.next(String.self)
+                let group = try cells.next(String.self)
+                let form = try cells.next(UUID.self)
+                let date = try cells.next(String.self)
+                let score = try cells.next(Double?.self)
+                let item = try cells.next(String?.self)
+                let option = try cells.next(String?.self)
+                let points = try cells.next(Double?.self)
+                let number = try cells.next(Double?.self)
+                let text = try cells.next(String?.self)
                 let question = item.flatMap { questions[form]?[$0] }
                 let answer =
                     option.map { key in question?.option(key)?.label.text(english: english) ?? key } ?? text ?? number.map(ResultsTable.decimal) ?? ""

@@ -75,13 +75,8 @@ struct TallyQuery {
 
     /// A row of `sql`: the branch's number and its tally.
     func decode(_ row: PostgresRow) throws -> (index: Int, tally: ResponseTally) {
-        // Cell after cell, in the order of `sql`: cheaper than random access, which copies
-        // the row's cells into an array first.
-        var cells = row.makeIterator()
-        func next<T: PostgresDecodable>(_ type: T.Type) throws -> T {
-            guard let cell = cells.next() else { throw MalformedTally() }
-            return try cell.decode(T.self)
-        }
+        var cells = RowCells(row)
+        func next<T: PostgresDecodable>(_ type: T.Type) throws -> T { try cells.next(T.self) }
         func steps() throws -> Int128 {
             Int128(try next(Int64.self))
         }

@@ -543,15 +543,16 @@ public struct ResultsController: Sendable {
         guard
             let sheet = try await integratedSheet(id, round, current, logger: context.logger)
         else { throw AppError.notFound }
-        let kind = sheet.provisional ? "provisional" : "final"
         let language = Self.downloadLanguage(request)
         return .csvDownload(
             IntegratedTable.csv(sheet.sheet, language: language),
-            disposition: Response.roundDownload(
+            disposition: Self.resultsDisposition(
+                id,
                 title: round.summary.title,
-                parts: [language.text("download_integrated"), language.text("download_\(kind)")],
+                what: "integrated",
+                provisional: sheet.provisional,
                 suffix: "csv",
-                fallback: "integrated-\(id.uuidString.prefix(8).lowercased())-\(kind)"
+                language: language
             )
         )
     }
@@ -592,16 +593,36 @@ public struct ResultsController: Sendable {
     /// The ranking as CSV for Excel; `?lang=en` for English headers.
     @Sendable func resultsCSV(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (id, round, current) = try await load(context)
-        let kind = current.provisional ? "provisional" : "final"
         let language = Self.downloadLanguage(request)
         return .csvDownload(
             ResultsTable.csv(current.result, language: language),
-            disposition: Response.roundDownload(
+            disposition: Self.resultsDisposition(
+                id,
                 title: round.summary.title,
-                parts: [language.text("download_results"), language.text("download_\(kind)")],
+                what: "results",
+                provisional: current.provisional,
                 suffix: "csv",
-                fallback: "results-\(id.uuidString.prefix(8).lowercased())-\(kind)"
+                language: language
             )
+        )
+    }
+
+    /// A results download's name: the round's title, what it holds, and whether the figures
+    /// are final (`download_results` + `download_final`, with an ASCII fallback).
+    static func resultsDisposition(
+        _ id: UUID,
+        title: String,
+        what: String,
+        provisional: Bool,
+        suffix: String,
+        language: Language
+    ) -> String {
+        let kind = provisional ? "provisional" : "final"
+        return Response.roundDownload(
+            title: title,
+            parts: [language.text("download_\(what)"), language.text("download_\(kind)")],
+            suffix: suffix,
+            fallback: "\(what)-\(id.uuidString.prefix(8).lowercased())-\(kind)"
         )
     }
 
@@ -609,24 +630,20 @@ public struct ResultsController: Sendable {
     @Sendable func resultsXLSX(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (id, round, current) = try await load(context)
         let sheet = try await integratedSheet(id, round, current, logger: context.logger)
-        let path = try await results.workbook(
-            roundID: id,
-            result: current.result,
-            integrated: sheet?.sheet,
-            language: Self.downloadLanguage(request)
-        )
-        let kind = current.provisional ? "provisional" : "final"
         let language = Self.downloadLanguage(request)
+        let path = try await results.workbook(roundID: id, result: current.result, integrated: sheet?.sheet, language: language)
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
         return Response(
             status: .ok,
             headers: [
                 .contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                .contentDisposition: Response.roundDownload(
+                .contentDisposition: Self.resultsDisposition(
+                    id,
                     title: round.summary.title,
-                    parts: [language.text("download_results"), language.text("download_\(kind)")],
+                    what: "results",
+                    provisional: current.provisional,
                     suffix: "xlsx",
-                    fallback: "results-\(id.uuidString.prefix(8).lowercased())-\(kind)"
+                    language: language
                 ),
                 .cacheControl: "no-store",
             ],
