@@ -7,34 +7,32 @@ public enum Aggregation {
     public static let methodVersion = "v1"
 
     public static func run(_ input: RoundInput) -> RoundResult {
-        finish(input, subjects: input.subjects.map { subject(of: input, $0) }, diagnostics: diagnostics(input))
-    }
-
-    /// The same result as `run`, with the subjects scored in `parts` pieces side by side: each
-    /// subject's figures depend on that subject alone, and the pieces are put back in order
-    /// before grades and ranks, so the bytes are those of `run`.
-    public static func run(_ input: RoundInput, parts: Int) async -> RoundResult {
-        let size = max(1, (input.subjects.count + max(parts, 1) - 1) / max(parts, 1))
-        let pieces = stride(from: 0, to: input.subjects.count, by: size).map { $0..<min($0 + size, input.subjects.count) }
-        return await withTaskGroup(of: (Int, [SubjectResult]).self) { group in
-            for (index, range) in pieces.enumerated() {
-                group.addTask { (index, input.subjects[range].map { subject(of: input, $0) }) }
+        var scoring = RoundScoring(
+            configuration: input.configuration,
+            configurationHash: input.configurationHash,
+            sheet: input.sheet,
+            dimensionKeys: input.dimensionKeys,
+            subjects: input.subjects.map {
+                RoundScoring.Subject(code: $0.code, name: $0.name, parent: $0.parent, eligibleMembers: $0.eligibleMembers)
             }
-            let agreement = diagnostics(input)
-            var scored = [[SubjectResult]](repeating: [], count: pieces.count)
-            for await (index, results) in group { scored[index] = results }
-            return finish(input, subjects: scored.flatMap { $0 }, diagnostics: agreement)
+        )
+        for (index, subject) in input.subjects.enumerated() {
+            for (group, tally) in subject.responses { scoring.add(tally, of: group, toSubject: index) }
+            scoring.add(subject.sheets, toSubject: index)
         }
-    }
-
-    private static func subject(of input: RoundInput, _ subject: SubjectInput) -> SubjectResult {
-        self.subject(subject, configuration: input.configuration, sheet: input.sheet, dimensionKeys: input.dimensionKeys)
+        return (consume scoring).result()
     }
 
     /// Grades, quota and ranks over the scored subjects, in the result's order.
-    private static func finish(_ input: RoundInput, subjects scored: [SubjectResult], diagnostics: Diagnostics) -> RoundResult {
-        var subjects = scored.sorted { $0.code < $1.code }
-        applyQuota(&subjects, configuration: input.configuration)
+    static func finish(
+        configuration: RoundConfiguration,
+        configurationHash: String,
+        subjects: consuming [SubjectResult],
+        diagnostics: Diagnostics
+    ) -> RoundResult {
+        // Sorted where they lie: a province's subjects are megabytes.
+        subjects.sort { $0.code < $1.code }
+        applyQuota(&subjects, configuration: configuration)
         rank(&subjects)
         subjects.sort { lhs, rhs in
             switch (lhs.rank, rhs.rank) {
@@ -46,7 +44,7 @@ public enum Aggregation {
         }
         return RoundResult(
             methodVersion: methodVersion,
-            configurationHash: input.configurationHash,
+            configurationHash: configurationHash,
             subjects: subjects,
             diagnostics: diagnostics
         )
@@ -54,53 +52,13 @@ public enum Aggregation {
 
     // MARK: One subject
 
-    static func subject(
-        _ input: SubjectInput,
-        configuration: RoundConfiguration,
-        sheet layout: SheetLayout?,
-        dimensionKeys: [RoundConfiguration.RaterGroup: [String]]
-    ) -> SubjectResult {
-        var groups: [String: GroupResult] = [:]
-        var sheet: SheetResult?
-        for (group, settings) in configuration.groups.sorted(by: { $0.key < $1.key }) {
-            switch group {
-            case .organisation:
-                guard let layout else { continue }
-                let result = sheetResult(input.sheets, layout: layout, bonusCap: configuration.bonusCap)
-                sheet = result
-                groups[group.rawValue] = organisationGroup(input.sheets, layout: layout, sheet: result, settings: settings)
-            case .members, .public:
-                groups[group.rawValue] = groupResult(
-                    input.responses[group] ?? .empty,
-                    dimensionKeys: dimensionKeys[group] ?? [],
-                    settings: settings,
-                    eligible: input.eligibleMembers,
-                    usesShare: group == .members,
-                    anonymityThreshold: configuration.anonymityThreshold
-                )
-            }
-        }
-
-        var result = SubjectResult(
-            code: input.code,
-            name: input.name,
-            parent: input.parent,
-            groups: groups,
-            organisationSheet: sheet,
-            status: .incomplete,
-            combinedBeforeBonus: nil,
-            bonus: 0,
-            combined: nil,
-            bandGrade: nil,
-            gradeAfterVeto: nil,
-            grade: nil,
-            vetoed: false,
-            droppedByQuota: false,
-            rank: nil
-        )
-        guard let combined = combine(groups, configuration: configuration) else { return result }
+    /// A subject whose groups are all scored: its combined score, bonus, band and veto (spec §4, §5).
+    static func complete(_ result: inout SubjectResult, configuration: RoundConfiguration) {
+        guard let combined = combine(result.groups, configuration: configuration) else { return }
         // Bonus comes with the organisation's sheet, and only when that sheet counts.
-        let bonus = groups[RoundConfiguration.RaterGroup.organisation.rawValue]?.status == .sufficient ? (sheet?.bonus ?? 0) : 0
+        let sheet = result.organisationSheet
+        let organisation = result.groups[RoundConfiguration.RaterGroup.organisation.rawValue]
+        let bonus = organisation?.status == .sufficient ? (sheet?.bonus ?? 0) : 0
         result.status = .complete
         result.combinedBeforeBonus = combined
         result.bonus = bonus
@@ -113,11 +71,10 @@ public enum Aggregation {
             result.grade = worse(band, configuration.vetoGrade, bands: configuration.bands)
         }
         result.gradeAfterVeto = result.grade
-        return result
     }
 
     /// Weighted mean of the groups that reached quorum (spec §4), before bonus.
-    static func combine(_ groups: [String: GroupResult], configuration: RoundConfiguration) -> Double? {
+    static func combine(_ groups: NamedValues<GroupResult>, configuration: RoundConfiguration) -> Double? {
         var sum = 0.0
         var weights = 0.0
         for group in RoundConfiguration.RaterGroup.allCases {
@@ -145,7 +102,7 @@ public enum Aggregation {
         let scores = tally.scores
         let kept = scores.trimmed(settings.trimming)
         let interval = scores.confidenceInterval95
-        var dimensions: [String: Double] = [:]
+        var dimensions = NamedValues<Double>(minimumCapacity: dimensionKeys.count)
         for (position, key) in dimensionKeys.enumerated() where position < tally.dimensions.count {
             dimensions[key] = tally.dimensions[position].trimmed(settings.trimming).mean
         }
@@ -184,8 +141,8 @@ public enum Aggregation {
     static func sheetResult(_ sheets: [SheetInput], layout: SheetLayout, bonusCap: Double) -> SheetResult? {
         guard !sheets.isEmpty else { return nil }
         let count = Double(sheets.count)
-        var lost: [String: Double] = [:]
-        var earned: [String: Double] = [:]
+        var lost = NamedValues<Double>(minimumCapacity: layout.deductions.count)
+        var earned = NamedValues<Double>(minimumCapacity: layout.bonuses.count)
         let ordered = sheets.sorted { $0.evaluator < $1.evaluator }
         for item in layout.deductions {
             var sum = 0.0
@@ -202,7 +159,7 @@ public enum Aggregation {
         let failed = layout.baselines.filter { key in sheets.contains { $0.failedBaselines.contains(key) } }
         return SheetResult(
             evaluators: sheets.count,
-            baseScore: baseScore(lost: lost, layout: layout),
+            baseScore: baseScore(layout: layout) { lost[$0] },
             bonus: min(bonus, bonusCap),
             failedBaselines: failed,
             lost: lost,
@@ -211,11 +168,11 @@ public enum Aggregation {
     }
 
     /// Σ max(0, max − lost) over deduction items, scaled to 0–100 when the maxima do not sum to 100.
-    static func baseScore(lost: [String: Double], layout: SheetLayout) -> Double {
+    static func baseScore(layout: SheetLayout, lost: (String) -> Double?) -> Double {
         var kept = 0.0
         var maxima = 0.0
         for item in layout.deductions {
-            kept += max(0, item.maximum - (lost[item.key] ?? 0))
+            kept += max(0, item.maximum - (lost(item.key) ?? 0))
             maxima += item.maximum
         }
         guard maxima > 0 else { return 0 }
@@ -246,7 +203,7 @@ public enum Aggregation {
     }
 
     static func evaluatorScores(_ sheets: [SheetInput], layout: SheetLayout) -> ScoreTally {
-        ScoreTally(sheets.map { baseScore(lost: $0.lost, layout: layout) }, extremes: 0, withSpread: true)
+        ScoreTally(sheets.map { baseScore(layout: layout) { [lost = $0.lost] in lost[$0] } }, extremes: 0, withSpread: true)
     }
 
     // MARK: Grades and ranks (spec §5)
@@ -305,24 +262,5 @@ public enum Aggregation {
             }
             subjects[index].rank = currentRank
         }
-    }
-
-    // MARK: Diagnostics (spec §6)
-
-    static func diagnostics(_ input: RoundInput) -> Diagnostics {
-        var alpha: [String: Double] = [:]
-        let subjects = input.subjects.sorted { $0.code < $1.code }
-        for group in RoundConfiguration.RaterGroup.allCases where input.configuration.groups[group] != nil {
-            let units: [ScoreTally] =
-                switch group {
-                case .organisation:
-                    input.sheet.map { layout in subjects.map { evaluatorScores($0.sheets, layout: layout) } } ?? []
-                case .members, .public:
-                    subjects.compactMap { $0.responses[group]?.scores }
-                }
-            if let value = Krippendorff.intervalAlpha(units) { alpha[group.rawValue] = value }
-        }
-        let low = alpha.filter { $0.value < 0.667 }.keys.sorted()
-        return Diagnostics(alpha: alpha, lowAgreement: low)
     }
 }

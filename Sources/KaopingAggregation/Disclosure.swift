@@ -15,31 +15,47 @@ public enum Disclosure {
 
 extension GroupResult {
     public var disclosed: GroupResult {
-        guard !breakdownShown else { return self }
         var shown = self
-        shown.standardDeviation = nil
-        shown.confidenceLow = nil
-        shown.confidenceHigh = nil
-        shown.dimensions = [:]
-        shown.satisfactionRate = nil
-        shown.straightLinedShare = nil
+        shown.disclose()
         return shown
+    }
+
+    public mutating func disclose() {
+        guard !breakdownShown else { return }
+        standardDeviation = nil
+        confidenceLow = nil
+        confidenceHigh = nil
+        dimensions = [:]
+        satisfactionRate = nil
+        straightLinedShare = nil
     }
 }
 
 extension SubjectResult {
     public var disclosed: SubjectResult {
         var shown = self
-        shown.groups = groups.mapValues(\.disclosed)
+        shown.disclose()
         return shown
+    }
+
+    /// In place, so that a result nobody else holds is not copied: a province's is tens of
+    /// megabytes.
+    public mutating func disclose() {
+        // Names first: changing the dictionary while iterating it would copy it.
+        let hidden = groups.compactMap { $0.value.breakdownShown ? nil : $0.key }
+        for name in hidden { groups[name]?.disclose() }
     }
 }
 
 extension RoundResult {
     public var disclosed: RoundResult {
         var shown = self
-        shown.subjects = subjects.map(\.disclosed)
+        shown.disclose()
         return shown
+    }
+
+    public mutating func disclose() {
+        for index in subjects.indices { subjects[index].disclose() }
     }
 
     /// The branch code and group ("b01/members") of every group whose answers, comments and

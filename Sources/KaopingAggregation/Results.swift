@@ -21,7 +21,7 @@ public struct SubjectResult: Codable, Sendable, Equatable {
     public var name: String
     public var parent: String?
     /// By rater group name: `organisation`, `members`, `public`.
-    public var groups: [String: GroupResult]
+    public var groups: NamedValues<GroupResult>
     public var organisationSheet: SheetResult?
     public var status: Status
     /// Weighted combination of the groups that count, before bonus (0–100).
@@ -59,7 +59,7 @@ public struct GroupResult: Codable, Sendable, Equatable {
     public var confidenceHigh: Double?
     public var status: Status
     public var weight: Double
-    public var dimensions: [String: Double]
+    public var dimensions: NamedValues<Double>
     public var satisfactionRate: Double?
     /// Share of responses flagged as straight-lined (spec §6).
     public var straightLinedShare: Double?
@@ -75,8 +75,8 @@ public struct SheetResult: Codable, Sendable, Equatable {
     public var bonus: Double
     public var failedBaselines: [String]
     /// Average points lost per deduction item, and earned per bonus item.
-    public var lost: [String: Double]
-    public var earned: [String: Double]
+    public var lost: NamedValues<Double>
+    public var earned: NamedValues<Double>
 }
 
 public struct Diagnostics: Codable, Sendable, Equatable {

@@ -25,19 +25,20 @@ struct ResultsCommand: AsyncParsableCommand {
             let results = ResultsRepository(database: rounds.database, forms: FormRepository(database: rounds.database))
             let clock = ContinuousClock()
             let start = clock.now
-            guard let input = try await results.input(roundID: id, logger: logger) else { return nil }
-            let loaded = clock.now
             // What leaves the server has the anonymity threshold applied, here as on every page.
-            let result = await Aggregation.run(input, parts: ProcessInfo.processInfo.activeProcessorCount).disclosed
+            guard var result = try await results.compute(roundID: id, logger: logger) else { return nil }
+            result.disclose()
             let computed = clock.now
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             let data = try encoder.encode(result)
             if timing {
-                let responses = input.subjects.reduce(0) { $0 + $1.responses.values.reduce(0) { $0 + $1.responses } }
+                let responses = result.subjects.reduce(0) { sum, subject in
+                    sum + (subject.groups["members"]?.responses ?? 0) + (subject.groups["public"]?.responses ?? 0)
+                }
                 FileHandle.standardError.write(
                     Data(
-                        ("subjects \(input.subjects.count), responses \(responses): loaded in \(loaded - start), computed in \(computed - loaded), "
+                        ("subjects \(result.subjects.count), responses \(responses): loaded and computed in \(computed - start), "
                             + "encoded in \(clock.now - computed)\n").utf8
                     )
                 )

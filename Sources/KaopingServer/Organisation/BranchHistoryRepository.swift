@@ -73,7 +73,7 @@ public struct BranchHistoryRepository: Sendable {
                 ranked: ranked,
                 belowQuorum: subject.status == .incomplete,
                 groups: subject.groups.compactMapValues(\.score),
-                dimensions: members?.dimensions ?? [:],
+                dimensions: members?.dimensions.dictionary ?? [:],
                 businessScore: frozenBusiness,
                 memberForm: memberForm
             )

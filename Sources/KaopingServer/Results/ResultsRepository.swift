@@ -50,15 +50,17 @@ public struct ResultsRepository: Sendable {
             if let row = try await database.query(
                 "SELECT results::text FROM result_snapshots WHERE round_id = \(roundID) AND kind = 'final'"
             ).first,
-                let result = try? JSONDecoder().decode(RoundResult.self, from: Data(try row.decode(String.self).utf8))
+                var result = try? JSONDecoder().decode(RoundResult.self, from: Data(try row.decode(String.self).utf8))
             {
-                let current = Current(result: result.disclosed, provisional: false, computedAt: stored)
+                result.disclose()
+                let current = Current(result: result, provisional: false, computedAt: stored)
                 final.store(current, for: key)
                 return current
             }
         }
         if let cached = live.value(for: roundID) { return Current(result: cached, provisional: true, computedAt: .now) }
-        guard let result = try await compute(roundID: roundID, logger: logger)?.disclosed else { return nil }
+        guard var result = try await compute(roundID: roundID, logger: logger) else { return nil }
+        result.disclose()
         live.store(result, for: roundID)
         return Current(result: result, provisional: true, computedAt: .now)
     }
@@ -194,28 +196,18 @@ public struct ResultsRepository: Sendable {
         case notOpened
     }
 
-    /// The round's results as they stand (provisional while it is open).
+    /// The round's results as they stand (provisional while it is open), before the anonymity
+    /// threshold is applied.
     public func compute(roundID: UUID, logger: Logger) async throws -> RoundResult? {
         try await database.withConnection { connection in
             try await Self.compute(roundID: roundID, forms: forms, connection: connection, logger: logger)
         }
     }
 
-    /// The method's inputs for a round, as they stand.
-    public func input(roundID: UUID, logger: Logger) async throws -> RoundInput? {
-        try await database.withConnection { connection in
-            try await Self.input(roundID: roundID, forms: forms, connection: connection, logger: logger)
-        }
-    }
-
+    /// Scores a round from one connection (so that the closing transaction sees the ballots it
+    /// has just mixed in). Each branch's tally is scored as its row arrives and let go: the
+    /// method never holds the round's inputs and its result at once.
     static func compute(roundID: UUID, forms: FormRepository, connection: PostgresConnection, logger: Logger) async throws -> RoundResult? {
-        guard let input = try await input(roundID: roundID, forms: forms, connection: connection, logger: logger) else { return nil }
-        return await Aggregation.run(input, parts: ProcessInfo.processInfo.activeProcessorCount)
-    }
-
-    /// Everything the method reads about a round, from one connection (so that the closing
-    /// transaction sees the ballots it has just mixed in).
-    static func input(roundID: UUID, forms: FormRepository, connection: PostgresConnection, logger: Logger) async throws -> RoundInput? {
         var round: (config: String, hash: String)?
         for try await row in try await connection.query(
             "SELECT config::text, coalesce(config_hash, '') FROM rounds WHERE id = \(roundID)",
@@ -247,22 +239,27 @@ public struct ResultsRepository: Sendable {
             }
         }
 
-        // Branches in one fixed order; responses refer to them by position, which spares a
-        // million UUID decodes and dictionary lookups.
-        var subjects: [SubjectInput] = []
-        var position: [UUID: Int] = [:]
-        for try await (id, code, name, parent, eligible) in try await connection.query(
+        // Branches in one fixed order; tallies and sheets refer to them by position, which
+        // spares a UUID decode and a dictionary lookup per row.
+        var subjects: [RoundScoring.Subject] = []
+        for try await (code, name, parent, eligible) in try await connection.query(
             """
-            SELECT rb.branch_id, b.code, b.name, o.name, rb.eligible_members
+            SELECT b.code, b.name, o.name, rb.eligible_members
             FROM round_branches rb JOIN branches b ON b.id = rb.branch_id LEFT JOIN organisations o ON o.id = b.organisation_id
             WHERE rb.round_id = \(roundID) ORDER BY rb.branch_id
             """,
             logger: logger
-        ).decode((UUID, String, String, String?, Int).self) {
-            position[id] = subjects.count
-            subjects.append(SubjectInput(code: code, name: name, parent: parent, eligibleMembers: eligible))
+        ).decode((String, String, String?, Int).self) {
+            subjects.append(RoundScoring.Subject(code: code, name: name, parent: parent, eligibleMembers: eligible))
         }
-
+        var scoring = RoundScoring(
+            configuration: configuration,
+            configurationHash: round.hash,
+            sheet: sheet,
+            dimensionKeys: dimensionKeys,
+            subjects: subjects
+        )
+        subjects = []
         for group in [RoundConfiguration.RaterGroup.members, .public] where formVersions[group] != nil {
             let query = TallyQuery(
                 roundID: roundID,
@@ -272,30 +269,42 @@ public struct ResultsRepository: Sendable {
             )
             for try await row in try await connection.query(query.sql, logger: logger) {
                 let (index, tally) = try query.decode(row)
-                guard index < subjects.count else { continue }
-                subjects[index].responses[group] = tally
+                guard index < scoring.count else { continue }
+                scoring.add(tally, of: group, toSubject: index)
             }
         }
 
         if sheet != nil {
-            // One row per submitted sheet, its entries gathered into arrays by the database:
-            // a province's sheets are a quarter of a million entries.
-            for try await (branch, evaluator, lostItems, lost, earnedItems, earned, failed) in try await connection.query(
+            // One row per submitted sheet, its entries gathered into arrays by the database (a
+            // province's sheets are a quarter of a million entries), a branch's sheets together.
+            var branchSheets: [SheetInput] = []
+            var branch: Int?
+            for try await (index, evaluator, lostItems, lost, earnedItems, earned, failed) in try await connection.query(
                 """
-                SELECT s.branch_id, (SELECT username FROM users WHERE id = s.evaluator_id),
+                WITH numbered AS (
+                  SELECT branch_id, (row_number() OVER (ORDER BY branch_id) - 1)::int AS position
+                  FROM round_branches WHERE round_id = \(roundID)
+                )
+                SELECT n.position, (SELECT username FROM users WHERE id = s.evaluator_id),
                        coalesce(array_agg(e.item_key) FILTER (WHERE e.points_lost IS NOT NULL), '{}'),
                        coalesce(array_agg(e.points_lost) FILTER (WHERE e.points_lost IS NOT NULL), '{}'),
                        coalesce(array_agg(e.item_key) FILTER (WHERE e.points_earned IS NOT NULL), '{}'),
                        coalesce(array_agg(e.points_earned) FILTER (WHERE e.points_earned IS NOT NULL), '{}'),
                        coalesce(array_agg(e.item_key) FILTER (WHERE e.passed = false), '{}')
-                FROM org_sheets s LEFT JOIN org_sheet_entries e ON e.sheet_id = s.id
+                FROM org_sheets s JOIN numbered n ON n.branch_id = s.branch_id LEFT JOIN org_sheet_entries e ON e.sheet_id = s.id
                 WHERE s.round_id = \(roundID) AND s.status = 'submitted'
-                GROUP BY s.id
+                GROUP BY s.id, n.position
+                ORDER BY n.position
                 """,
                 logger: logger
-            ).decode((UUID, String, [String], [Double], [String], [Double], [String]).self) {
-                guard let index = position[branch] else { continue }
-                subjects[index].sheets.append(
+            ).decode((Int, String, [String], [Double], [String], [Double], [String]).self) {
+                guard index < scoring.count else { continue }
+                if let branch, branch != index {
+                    scoring.add(branchSheets, toSubject: branch)
+                    branchSheets = []
+                }
+                branch = index
+                branchSheets.append(
                     SheetInput(
                         evaluator: evaluator,
                         lost: Dictionary(zip(lostItems, lost), uniquingKeysWith: { first, _ in first }),
@@ -304,15 +313,10 @@ public struct ResultsRepository: Sendable {
                     )
                 )
             }
+            if let branch { scoring.add(branchSheets, toSubject: branch) }
         }
 
-        return RoundInput(
-            configuration: configuration,
-            configurationHash: round.hash,
-            sheet: sheet,
-            dimensionKeys: dimensionKeys,
-            subjects: subjects
-        )
+        return (consume scoring).result()
     }
 
     /// The round's stored configuration; a round without one (made by hand in the database)

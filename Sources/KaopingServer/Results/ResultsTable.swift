@@ -16,8 +16,9 @@ public enum ResultsTable {
         columns.map { language.text($0) }
     }
 
-    public static func rows(_ result: RoundResult, language: Language) -> [[String]] {
-        result.subjects.map { subject in
+    /// Made as they are read: a province's table would be 25,000 rows of 25 strings at once.
+    public static func rows(_ result: RoundResult, language: Language) -> LazyMapSequence<[SubjectResult], [String]> {
+        result.subjects.lazy.map { subject in
             func group(_ name: String) -> [String] {
                 guard let group = subject.groups[name] else { return ["", "", ""] }
                 let status = language.text(group.status == .sufficient ? "value_counted" : "value_below_quorum")

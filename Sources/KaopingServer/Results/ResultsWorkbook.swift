@@ -44,7 +44,7 @@ public enum ResultsWorkbook {
         try book.addSheet(
             language.text("sheet_summary"),
             header: ResultsTable.header(language),
-            rows: ResultsTable.rows(result, language: language).lazy.map { row in
+            rows: ResultsTable.rows(result, language: language).map { row in
                 row.enumerated().map { column, text -> Spreadsheet.Cell in
                     if summaryIntegers.contains(column), let value = Int(text) { return .integer(value) }
                     if summaryDecimals.contains(column), let value = Double(text) { return .number(value) }

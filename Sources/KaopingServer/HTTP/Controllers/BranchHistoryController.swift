@@ -96,7 +96,7 @@ public struct BranchHistoryController: Sendable {
                     ranked: current.result.subjects.filter { $0.rank != nil }.count,
                     belowQuorum: subject.status == .incomplete,
                     groups: subject.groups.compactMapValues(\.score),
-                    dimensions: subject.groups["members"].flatMap { $0.breakdownShown ? $0.dimensions : nil } ?? [:],
+                    dimensions: subject.groups["members"].flatMap { $0.breakdownShown ? $0.dimensions.dictionary : nil } ?? [:],
                     businessScore: try await PerformanceRepository(database: results.database).businessScore(
                         year: round.performanceYear,
                         branchCode: code

@@ -387,7 +387,7 @@ public struct ResultsController: Sendable {
                     business: score,
                     party: party,
                     standing: standing,
-                    dimensions: members?.breakdownShown == true ? members?.dimensions : nil
+                    dimensions: members?.breakdownShown == true ? members?.dimensions.dictionary : nil
                 )
             )
         }

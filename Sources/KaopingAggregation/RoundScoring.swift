@@ -1,0 +1,148 @@
+/// The scoring method fed piece by piece: a branch's group is scored the moment its tally (or
+/// its sheets) arrive, and only the scores are kept. A province's round holds 25,000 branches'
+/// tallies; held all at once next to the result they would take as much memory again as the
+/// result itself, and a server builds the live results while its staff download them.
+///
+/// `Aggregation.run` is this with the pieces taken from a `RoundInput`: the same pieces give
+/// the same result, bit for bit, in whatever order they come.
+public struct RoundScoring: Sendable {
+    /// A branch as the method needs to know it before any answer: who it is and how many
+    /// members could answer.
+    public struct Subject: Sendable {
+        public var code: String
+        public var name: String
+        public var parent: String?
+        public var eligibleMembers: Int
+
+        public init(code: String, name: String, parent: String? = nil, eligibleMembers: Int) {
+            self.code = code
+            self.name = name
+            self.parent = parent
+            self.eligibleMembers = eligibleMembers
+        }
+    }
+
+    public let configuration: RoundConfiguration
+    public let configurationHash: String
+    public let sheet: SheetLayout?
+    public let dimensionKeys: [RoundConfiguration.RaterGroup: [String]]
+
+    /// Each subject's result as far as its pieces have come, groups filled in as they arrive.
+    private var scored: [SubjectResult]
+    private var eligible: [Int]
+    /// Each group's agreement (spec §6): the exact sums over its units as they arrive, and
+    /// each subject's disagreement within, to be added up in code order at the end.
+    private var agreement: [RoundConfiguration.RaterGroup: Krippendorff.Pool]
+    private var disagreements: [RoundConfiguration.RaterGroup: [Double]]
+
+    public init(
+        configuration: RoundConfiguration,
+        configurationHash: String,
+        sheet: SheetLayout?,
+        dimensionKeys: [RoundConfiguration.RaterGroup: [String]] = [:],
+        subjects: [Subject]
+    ) {
+        self.configuration = configuration
+        self.configurationHash = configurationHash
+        self.sheet = sheet
+        self.dimensionKeys = dimensionKeys
+        let groups = configuration.groups.count
+        scored = subjects.map { subject in
+            SubjectResult(
+                code: subject.code,
+                name: subject.name,
+                parent: subject.parent,
+                groups: NamedValues(minimumCapacity: groups),
+                organisationSheet: nil,
+                status: .incomplete,
+                combinedBeforeBonus: nil,
+                bonus: 0,
+                combined: nil,
+                bandGrade: nil,
+                gradeAfterVeto: nil,
+                grade: nil,
+                vetoed: false,
+                droppedByQuota: false,
+                rank: nil
+            )
+        }
+        eligible = subjects.map(\.eligibleMembers)
+        agreement = [:]
+        disagreements = [:]
+        for group in configuration.groups.keys {
+            agreement[group] = Krippendorff.Pool()
+            // Zero for a subject that adds nothing: adding zero leaves a sum's bits as they are.
+            disagreements[group] = Array(repeating: 0, count: subjects.count)
+        }
+    }
+
+    /// The number of subjects, which `add` refers to by position.
+    public var count: Int { scored.count }
+
+    /// Scores one survey group of the subject at `index` from its tally. A group the round does
+    /// not have is ignored, as the method ignores answers of a group it does not weigh.
+    public mutating func add(_ tally: ResponseTally, of group: RoundConfiguration.RaterGroup, toSubject index: Int) {
+        guard group != .organisation, let settings = configuration.groups[group] else { return }
+        scored[index].groups[group.rawValue] = Aggregation.groupResult(
+            tally,
+            dimensionKeys: dimensionKeys[group] ?? [],
+            settings: settings,
+            eligible: eligible[index],
+            usesShare: group == .members,
+            anonymityThreshold: configuration.anonymityThreshold
+        )
+        addUnit(tally.scores, of: group, subject: index)
+    }
+
+    /// Scores the organisation group of the subject at `index` from all its submitted sheets.
+    public mutating func add(_ sheets: [SheetInput], toSubject index: Int) {
+        guard let layout = sheet, let settings = configuration.groups[.organisation] else { return }
+        let result = Aggregation.sheetResult(sheets, layout: layout, bonusCap: configuration.bonusCap)
+        scored[index].organisationSheet = result
+        scored[index].groups[RoundConfiguration.RaterGroup.organisation.rawValue] = Aggregation.organisationGroup(
+            sheets,
+            layout: layout,
+            sheet: result,
+            settings: settings
+        )
+        addUnit(Aggregation.evaluatorScores(sheets, layout: layout), of: .organisation, subject: index)
+    }
+
+    private mutating func addUnit(_ unit: ScoreTally, of group: RoundConfiguration.RaterGroup, subject index: Int) {
+        if let disagreement = agreement[group]?.addValues(of: unit) { disagreements[group]?[index] = disagreement }
+    }
+
+    /// The round's result: groups that received nothing scored as empty, then combined
+    /// scores, grades, quota, ranks and agreement.
+    public consuming func result() -> RoundResult {
+        for index in scored.indices {
+            for (group, settings) in configuration.groups where scored[index].groups[group.rawValue] == nil {
+                switch group {
+                case .organisation:
+                    guard let layout = sheet else { continue }
+                    scored[index].groups[group.rawValue] = Aggregation.organisationGroup([], layout: layout, sheet: nil, settings: settings)
+                case .members, .public:
+                    add(.empty, of: group, toSubject: index)
+                }
+            }
+            Aggregation.complete(&scored[index], configuration: configuration)
+        }
+        let byCode = scored.indices.sorted { scored[$0].code < scored[$1].code }
+        var alpha: [String: Double] = [:]
+        for (group, var pool) in agreement where group != .organisation || sheet != nil {
+            guard let within = disagreements[group] else { continue }
+            for index in byCode { pool.addDisagreement(within[index]) }
+            if let value = pool.alpha { alpha[group.rawValue] = value }
+        }
+        let diagnostics = Diagnostics(alpha: alpha, lowAgreement: alpha.filter { $0.value < 0.667 }.keys.sorted())
+        disagreements = [:]
+        var subjects: [SubjectResult] = []
+        swap(&subjects, &scored)
+        return Aggregation.finish(
+            configuration: configuration,
+            configurationHash: configurationHash,
+            subjects: consume subjects,
+            diagnostics: diagnostics
+        )
+    }
+}
