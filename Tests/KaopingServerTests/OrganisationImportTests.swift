@@ -46,6 +46,20 @@ struct OrganisationCSVTests {
         #expect(CSVWriter.row(["a", "@x", ""]) == "a,'@x,\r\n")
     }
 
+    @Test func streamedCSVComesInPiecesThatAddUpToTheWholeTable() {
+        let rows = (1...500).map { ["b\($0)", "第\($0)党支部", "=\($0)"] }
+        var pieces = CSVPieces(header: ["编码", "名称", "值"], size: 1_000)
+        var sent: [String] = []
+        for row in rows {
+            if let piece = pieces.append(row) { sent.append(piece) }
+        }
+        if let piece = pieces.rest() { sent.append(piece) }
+        #expect(pieces.rest() == nil)
+        #expect(sent.count > 10)
+        #expect(sent.dropLast().allSatisfy { $0.utf8.count >= 1_000 && $0.utf8.count < 1_100 })
+        #expect(sent.joined() == "\u{FEFF}" + CSVWriter.row(["编码", "名称", "值"]) + rows.map(CSVWriter.row).joined())
+    }
+
     @Test func quotedFieldsMayHoldLineBreaksAndLinesAreCountedRight() {
         let text = "支部编码,支部名称\nb01,\"两行\n名称\"\nb02,\nb03,正常\n"
         let preview = OrganisationCSV.branches(Array(text.utf8))

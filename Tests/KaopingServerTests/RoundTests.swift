@@ -27,6 +27,9 @@ struct RoundTests {
         )
         #expect(spec.opensAt == Date(timeIntervalSince1970: 1_796_086_800))  // 2026-12-01 01:00 UTC
         #expect(ChinaTime.format(try #require(spec.closesAt)) == "2026-12-15 18:00")
+        // Beijing time, single-digit months and hours padded, and the summer time China kept until 1991.
+        #expect(ChinaTime.format(Date(timeIntervalSince1970: 1_767_200_340)) == "2026-01-01 00:59")
+        #expect(ChinaTime.format(Date(timeIntervalSince1970: 584_560_800)) == "1988-07-11 03:00")
         #expect(spec.branches == ["b01", "b02"])
         #expect(spec.configuration.groups.count == 2)
         #expect(spec.configuration.groups[.members]?.form == "member-integration")

@@ -28,3 +28,30 @@ enum CSVWriter {
         byte == UInt8(ascii: ",") || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r")
     }
 }
+
+/// CSV rows gathered into pieces of about `size` bytes, each handed back as it fills: what a
+/// streamed download sends, so that an export of any size holds one piece at a time.
+struct CSVPieces {
+    private var piece: String
+    private let size: Int
+
+    /// The first piece starts with the byte-order mark Excel needs to read UTF-8, and `header`.
+    init(header: [String], size: Int = 64 * 1024) {
+        piece = "\u{FEFF}" + CSVWriter.row(header)
+        self.size = size
+    }
+
+    /// Adds a row; returns a piece to send when one is full.
+    mutating func append(_ fields: [String]) -> String? {
+        piece += CSVWriter.row(fields)
+        guard piece.utf8.count >= size else { return nil }
+        defer { piece = "" }
+        return piece
+    }
+
+    /// What is left to send, if anything.
+    mutating func rest() -> String? {
+        defer { piece = "" }
+        return piece.isEmpty ? nil : piece
+    }
+}

@@ -32,7 +32,7 @@ public enum ResponsesExport {
         chunkSize: Int = 64 * 1024,
         write: (String) async throws -> Void
     ) async throws {
-        var chunk = "\u{FEFF}" + CSVWriter.row(header(language))
+        var csv = CSVPieces(header: header(language), size: chunkSize)
         let english = language == .english
         // The questions and option labels of every form the round's responses answered.
         var questions: [UUID: [String: FormItem]] = [:]
@@ -97,16 +97,14 @@ public enum ResponsesExport {
                         if formattedPoints.count < 1_000 { formattedPoints[points] = pointsText }
                     }
                 }
-                chunk += CSVWriter.row([
+                if let piece = csv.append([
                     lastResponse?.text ?? "", code, name, groupNames[group] ?? group, date, lastResponse?.score ?? "",
                     question?.label.text(english: english) ?? item ?? "", answer, pointsText, item ?? "", option ?? "",
-                ])
-                if chunk.utf8.count >= chunkSize {
-                    try await write(chunk)
-                    chunk = ""
+                ]) {
+                    try await write(piece)
                 }
             }
         }
-        if !chunk.isEmpty { try await write(chunk) }
+        if let piece = csv.rest() { try await write(piece) }
     }
 }

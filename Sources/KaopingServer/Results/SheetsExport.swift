@@ -15,27 +15,53 @@ public enum SheetsExport {
         columns.map { language.text($0) }
     }
 
-    public static func csv(roundID: UUID, database: Database, language: Language) async throws -> String {
-        var csv = "\u{FEFF}" + CSVWriter.row(header(language))
-        for row in try await database.query(
-            """
-            SELECT b.code, b.name, u.username, s.status, s.submitted_at, e.item_key, e.points_lost, e.points_earned, e.passed,
-                   coalesce(e.note, ''), s.remark
-            FROM org_sheets s JOIN branches b ON b.id = s.branch_id JOIN users u ON u.id = s.evaluator_id
-            LEFT JOIN org_sheet_entries e ON e.sheet_id = s.id
-            WHERE s.round_id = \(roundID)
-            ORDER BY b.code, u.username, e.item_key
-            """
-        ) {
-            let (code, name, evaluator, status, submitted, item, lost, earned, passed, note, remark) =
-                try row.decode((String, String, String, String, Date?, String?, Double?, Double?, Bool?, String, String).self)
-            let statusText = language.text(status == "submitted" ? "value_submitted" : "value_draft")
-            let passedText = passed.map { language.text($0 ? "value_yes" : "value_no") } ?? ""
-            csv += CSVWriter.row([
-                code, name, evaluator, statusText, submitted.map(ChinaTime.format) ?? "", item ?? "",
-                lost.map(ResultsTable.decimal) ?? "", earned.map(ResultsTable.decimal) ?? "", passedText, note, remark,
-            ])
+    /// Calls `write` with successive pieces of the CSV, streamed from the database: a province's
+    /// sheets are a quarter of a million lines.
+    public static func csv(
+        roundID: UUID,
+        database: Database,
+        language: Language,
+        logger: Logger,
+        write: (String) async throws -> Void
+    ) async throws {
+        var csv = CSVPieces(header: header(language))
+        let submitted = language.text("value_submitted")
+        let draft = language.text("value_draft")
+        let yes = language.text("value_yes")
+        let no = language.text("value_no")
+        try await database.withStreamingConnection { connection in
+            for try await row in try await connection.query(
+                """
+                SELECT b.code, b.name, u.username, s.status, s.submitted_at, e.item_key, e.points_lost, e.points_earned, e.passed,
+                       coalesce(e.note, ''), s.remark
+                FROM org_sheets s JOIN branches b ON b.id = s.branch_id JOIN users u ON u.id = s.evaluator_id
+                LEFT JOIN org_sheet_entries e ON e.sheet_id = s.id
+                WHERE s.round_id = \(roundID)
+                ORDER BY b.code, u.username, e.item_key
+                """,
+                logger: logger
+            ) {
+                var cells = RowCells(row)
+                let code = try cells.next(String.self)
+                let name = try cells.next(String.self)
+                let evaluator = try cells.next(String.self)
+                let status = try cells.next(String.self)
+                let submittedAt = try cells.next(Date?.self)
+                let item = try cells.next(String?.self)
+                let lost = try cells.next(Double?.self)
+                let earned = try cells.next(Double?.self)
+                let passed = try cells.next(Bool?.self)
+                let note = try cells.next(String.self)
+                let remark = try cells.next(String.self)
+                if let piece = csv.append([
+                    code, name, evaluator, status == "submitted" ? submitted : draft, submittedAt.map(ChinaTime.format) ?? "", item ?? "",
+                    lost.map(ResultsTable.decimal) ?? "", earned.map(ResultsTable.decimal) ?? "", passed.map { $0 ? yes : no } ?? "", note,
+                    remark,
+                ]) {
+                    try await write(piece)
+                }
+            }
         }
-        return csv
+        if let piece = csv.rest() { try await write(piece) }
     }
 }

@@ -663,16 +663,18 @@ public struct ResultsController: Sendable {
     @Sendable func sheetsCSV(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try await existingRound(context)
         let language = Self.downloadLanguage(request)
-        let csv = try await SheetsExport.csv(roundID: id, database: results.database, language: language)
+        let database = results.database
+        let logger = context.logger
         return .csvDownload(
-            csv,
             disposition: Response.roundDownload(
                 title: try await rounds.round(id)?.title ?? "",
                 parts: [language.text("download_sheets")],
                 suffix: "csv",
                 fallback: "sheets-\(id.uuidString.prefix(8).lowercased())"
             )
-        )
+        ) { write in
+            try await SheetsExport.csv(roundID: id, database: database, language: language, logger: logger, write: write)
+        }
     }
 
     /// Every anonymous answer of the round, streamed.
@@ -682,26 +684,16 @@ public struct ResultsController: Sendable {
         let language = Self.downloadLanguage(request)
         let database = results.database
         let logger = context.logger
-        return Response(
-            status: .ok,
-            headers: [
-                .contentType: "text/csv; charset=utf-8",
-                .contentDisposition: Response.roundDownload(
-                    title: try await rounds.round(id)?.title ?? "",
-                    parts: [language.text("download_answers")],
-                    suffix: "csv",
-                    fallback: "responses-\(id.uuidString.prefix(8).lowercased())"
-                ),
-                .cacheControl: "no-store",
-            ],
-            body: ResponseBody { writer in
-                try await ResponsesExport.csv(roundID: id, threshold: threshold, database: database, language: language, logger: logger) {
-                    chunk in
-                    try await writer.write(ByteBuffer(string: chunk))
-                }
-                try await writer.finish(nil)
-            }
-        )
+        return .csvDownload(
+            disposition: Response.roundDownload(
+                title: try await rounds.round(id)?.title ?? "",
+                parts: [language.text("download_answers")],
+                suffix: "csv",
+                fallback: "responses-\(id.uuidString.prefix(8).lowercased())"
+            )
+        ) { write in
+            try await ResponsesExport.csv(roundID: id, threshold: threshold, database: database, language: language, logger: logger, write: write)
+        }
     }
 
     // MARK: Helpers

@@ -172,6 +172,25 @@ extension Response {
         csvDownload(csv, disposition: "attachment; filename=\"\(filename)\"")
     }
 
+    /// A CSV download sent in pieces as `produce` makes them, for tables too large to hold.
+    static func csvDownload(
+        disposition: String,
+        _ produce: @escaping @Sendable (_ write: (String) async throws -> Void) async throws -> Void
+    ) -> Response {
+        Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/csv; charset=utf-8",
+                .contentDisposition: disposition,
+                .cacheControl: "no-store",
+            ],
+            body: ResponseBody { writer in
+                try await produce { piece in try await writer.write(ByteBuffer(string: piece)) }
+                try await writer.finish(nil)
+            }
+        )
+    }
+
     static func csvDownload(_ csv: String, disposition: String) -> Response {
         Response(
             status: .ok,
