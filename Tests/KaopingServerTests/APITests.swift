@@ -6,6 +6,7 @@ import Logging
 import Testing
 import Yams
 
+@testable import KaopingAggregation
 @testable import KaopingServer
 
 @Suite("JSON API", .timeLimit(.minutes(2)))
@@ -87,6 +88,55 @@ struct APITests {
             #expect(try await getJSON(client, "/api/v1/rounds", token: token).0 == .unauthorized)
             #expect(try await getJSON(client, "/api/v1/rounds/\(UUID())/results", token: nil).0 == .unauthorized)
         }
+    }
+
+    /// The results document is sent branch by branch; its bytes must be those of the document
+    /// encoded whole, or a field added to the results would silently go missing from the API.
+    @Test func theResultsDocumentInPiecesIsTheDocumentEncodedWhole() async throws {
+        let input = RoundInput(
+            configuration: RoundConfiguration(),
+            configurationHash: "hash/with \"quotes\"",
+            sheet: SheetLayout(deductions: [.init(key: "d1", maximum: 100)], baselines: ["b1"], bonuses: [.init(key: "x1", cap: 5)]),
+            dimensionKeys: [.members: ["thinking"]],
+            subjects: (1...30).map { (index: Int) -> SubjectInput in
+                let members: [ResponseInput] = (0..<(index % 9)).map { (answer: Int) -> ResponseInput in
+                    let value = 60.0 + 4.0 * Double(answer)
+                    return ResponseInput(score: value, dimensions: [value + 5])
+                }
+                let visitors: [ResponseInput] = (0..<(index % 13)).map { (answer: Int) -> ResponseInput in
+                    ResponseInput(score: 55.0 + 3.0 * Double(answer), satisfied: answer % 2 == 0)
+                }
+                return SubjectInput(
+                    code: "b\(index)",
+                    name: "第\(index)党支部/机关",
+                    eligibleMembers: 8,
+                    responses: [.members: members, .public: visitors],
+                    sheets: [SheetInput(evaluator: "e", lost: ["d1": Double(index % 7)], failedBaselines: index == 4 ? ["b1"] : [])]
+                )
+            }
+        )
+        var result = Aggregation.run(input)
+        result.disclose()
+        let document = APIController.ResultsDocument(
+            round: .init(
+                id: "r",
+                title: "2026 年度",
+                year: 2026,
+                status: "open",
+                opensAt: Date(timeIntervalSince1970: 1_796_086_800),
+                closesAt: nil,
+                closedAt: nil,
+                branches: 30,
+                configurationHash: "hash"
+            ),
+            provisional: true,
+            computedAt: Date(timeIntervalSince1970: 1_796_090_000),
+            results: result
+        )
+        var pieces: [Data] = []
+        try await APIController.pieces(of: document, size: 2_000) { pieces.append($0) }
+        #expect(pieces.count > 3)
+        #expect(pieces.reduce(Data(), +) == (try APIController.encoder.encode(document)))
     }
 
     @Test func administratorsCreateATokenThatIsShownOnceAndRevokeIt() async throws {

@@ -244,9 +244,54 @@ public struct APIController: Sendable {
 
     @Sendable func roundResults(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (round, current) = try await results.requested(context, rounds: rounds)
-        return try Self.json(
-            ResultsDocument(round: Self.item(round), provisional: current.provisional, computedAt: current.computedAt, results: current.result)
+        let document = ResultsDocument(
+            round: Self.item(round),
+            provisional: current.provisional,
+            computedAt: current.computedAt,
+            results: current.result
         )
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+            body: ResponseBody { writer in
+                try await Self.pieces(of: document) { piece in try await writer.write(ByteBuffer(data: piece)) }
+                try await writer.finish(nil)
+            }
+        )
+    }
+
+    /// The results document in pieces of about `size` bytes, one branch after another: the
+    /// bytes `json` makes of it whole (keys sorted; a test holds them equal), without holding a
+    /// province's 28 MB document and the encoder's tree of it, which grew the server by 237 MB.
+    static func pieces(of document: ResultsDocument, size: Int = 64 * 1024, write: (Data) async throws -> Void) async throws {
+        let encoder = Self.encoder
+        var piece = Data()
+        func raw(_ text: String) { piece.append(contentsOf: text.utf8) }
+        func add(_ value: some Encodable) throws { piece.append(try encoder.encode(value)) }
+        let result = document.results
+        raw("{\"computedAt\":")
+        try add(document.computedAt)
+        raw(",\"provisional\":")
+        try add(document.provisional)
+        raw(",\"results\":{\"configurationHash\":")
+        try add(result.configurationHash)
+        raw(",\"diagnostics\":")
+        try add(result.diagnostics)
+        raw(",\"methodVersion\":")
+        try add(result.methodVersion)
+        raw(",\"subjects\":[")
+        for (position, subject) in result.subjects.enumerated() {
+            if position > 0 { raw(",") }
+            try add(subject)
+            if piece.count >= size {
+                try await write(piece)
+                piece = Data()
+            }
+        }
+        raw("]},\"round\":")
+        try add(document.round)
+        raw("}")
+        try await write(piece)
     }
 
     static func item(_ round: RoundSummary) -> RoundItem {
@@ -263,11 +308,15 @@ public struct APIController: Sendable {
         )
     }
 
-    static func json(_ value: some Encodable) throws -> Response {
+    static var encoder: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.dateEncodingStrategy = .iso8601
-        return Response(
+        return encoder
+    }
+
+    static func json(_ value: some Encodable) throws -> Response {
+        Response(
             status: .ok,
             headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
             body: .init(byteBuffer: ByteBuffer(data: try encoder.encode(value)))
