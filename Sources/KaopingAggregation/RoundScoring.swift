@@ -79,6 +79,20 @@ public struct RoundScoring: Sendable {
     /// The number of subjects, which `add` refers to by position.
     public var count: Int { scored.count }
 
+    /// One piece of a round's answers, as a reader hands them over: a subject's tally of one
+    /// survey group, or all of a subject's submitted sheets. Each comes once per subject.
+    public enum Piece: Sendable {
+        case tally(ResponseTally, of: RoundConfiguration.RaterGroup, subject: Int)
+        case sheets([SheetInput], subject: Int)
+    }
+
+    public mutating func add(_ piece: Piece) {
+        switch piece {
+        case let .tally(tally, group, index): add(tally, of: group, toSubject: index)
+        case let .sheets(sheets, index): add(sheets, toSubject: index)
+        }
+    }
+
     /// Scores one survey group of the subject at `index` from its tally. A group the round does
     /// not have is ignored, as the method ignores answers of a group it does not weigh.
     public mutating func add(_ tally: ResponseTally, of group: RoundConfiguration.RaterGroup, toSubject index: Int) {

@@ -95,14 +95,10 @@ struct PropertyTests {
             let input = Generated.input(subjects)
             // Every subject's tallies and sheets as separate pieces, dealt in a random order: the
             // server adds one group of every branch, then the next, then the sheets.
-            enum Piece {
-                case tally(Int, RoundConfiguration.RaterGroup, ResponseTally)
-                case sheets(Int, [SheetInput])
-            }
-            var pieces: [Piece] = []
+            var pieces: [RoundScoring.Piece] = []
             for (index, subject) in input.subjects.enumerated() {
-                pieces += subject.responses.map { .tally(index, $0.key, $0.value) }
-                pieces.append(.sheets(index, subject.sheets))
+                pieces += subject.responses.map { .tally($0.value, of: $0.key, subject: index) }
+                pieces.append(.sheets(subject.sheets, subject: index))
             }
             var random = SplitMix(state: UInt64(seed))
             pieces.shuffle(using: &random)
@@ -112,12 +108,7 @@ struct PropertyTests {
                 sheet: input.sheet,
                 subjects: input.subjects.map { RoundScoring.Subject(code: $0.code, name: $0.name, eligibleMembers: $0.eligibleMembers) }
             )
-            for piece in pieces {
-                switch piece {
-                case let .tally(index, group, tally): scoring.add(tally, of: group, toSubject: index)
-                case let .sheets(index, sheets): scoring.add(sheets, toSubject: index)
-                }
-            }
+            for piece in pieces { scoring.add(piece) }
             let whole = try? encoded(Aggregation.run(input))
             let streamed = try? encoded(scoring.result())
             #expect(whole != nil && whole == streamed)

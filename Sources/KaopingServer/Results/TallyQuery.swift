@@ -28,19 +28,11 @@ struct TallyQuery {
         var binds = PostgresBindings()
         binds.append(roundID)
         binds.append(group.rawValue)
-        // Branches are numbered in one fixed order; subjects are looked up by that number,
-        // which spares a UUID decode and a dictionary lookup per row.
         return PostgresQuery(
             unsafeSQL: """
-                WITH numbered AS (
-                  SELECT branch_id, (row_number() OVER (ORDER BY branch_id) - 1)::int AS position
-                  FROM round_branches WHERE round_id = $1
-                ), tallied AS (
-                  SELECT branch_id, \(columns.joined(separator: ", "))
-                  FROM responses WHERE round_id = $1 AND rater_group = $2
-                  GROUP BY branch_id
-                )
-                SELECT n.position, t.* FROM tallied t JOIN numbered n ON n.branch_id = t.branch_id
+                SELECT branch_id, \(columns.joined(separator: ", "))
+                FROM responses WHERE round_id = $1 AND rater_group = $2
+                GROUP BY branch_id
                 """,
             binds: binds
         )
@@ -73,8 +65,8 @@ struct TallyQuery {
 
     struct MalformedTally: Error {}
 
-    /// A row of `sql`: the branch's number and its tally.
-    func decode(_ row: PostgresRow) throws -> (index: Int, tally: ResponseTally) {
+    /// A row of `sql`: the branch and its tally.
+    func decode(_ row: PostgresRow) throws -> (branch: UUID, tally: ResponseTally) {
         var cells = RowCells(row)
         func next<T: PostgresDecodable>(_ type: T.Type) throws -> T { try cells.next(T.self) }
         func steps() throws -> Int128 {
@@ -90,8 +82,7 @@ struct TallyQuery {
             let sums = spread ? ScoreTally.Spread(sum: try steps(), squares: try wideSteps()) : nil
             return ScoreTally(count: count, sum: sum, spread: sums, lowest: try next([Double].self), highest: try next([Double].self))
         }
-        let index = try next(Int.self)
-        _ = try next(UUID.self)
+        let branch = try next(UUID.self)
         let responses = try next(Int.self)
         let straightLined = try next(Int.self)
         let satisfied = try next(Int.self)
@@ -100,7 +91,7 @@ struct TallyQuery {
         var dimensions: [ScoreTally] = []
         for _ in 0..<self.dimensions { dimensions.append(try score(spread: false)) }
         return (
-            index,
+            branch,
             ResponseTally(
                 responses: responses,
                 scores: scores,
