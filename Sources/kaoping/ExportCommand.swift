@@ -28,10 +28,12 @@ final class OutputFile: @unchecked Sendable {
             handle = .standardOutput
             return
         }
-        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-            throw fail("cannot write \(path)", code: 1)
-        }
-        self.handle = handle
+        // Opened where it is, not replaced: creating the file anew writes a copy and renames it
+        // over the path, which turned `--out /dev/null` into a regular file and would replace a
+        // link with a file of its own.
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard descriptor >= 0 else { throw fail("cannot write \(path)", code: 1) }
+        handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
     }
 
     func write(_ text: String) {

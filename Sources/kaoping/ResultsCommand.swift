@@ -29,9 +29,7 @@ struct ResultsCommand: AsyncParsableCommand {
             guard var result = try await results.compute(roundID: id, logger: logger) else { return nil }
             result.disclose()
             let computed = clock.now
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            let data = try encoder.encode(result)
+            let data = try await ResultsJSON.data(result)
             if timing {
                 let responses = result.subjects.reduce(0) { sum, subject in
                     sum + (subject.groups["members"]?.responses ?? 0) + (subject.groups["public"]?.responses ?? 0)

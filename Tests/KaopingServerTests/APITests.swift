@@ -137,6 +137,10 @@ struct APITests {
         try await APIController.pieces(of: document, size: 2_000) { pieces.append($0) }
         #expect(pieces.count > 3)
         #expect(pieces.reduce(Data(), +) == (try APIController.encoder.encode(document)))
+        // The stored snapshot and `kaoping results` write the result alone, sorted the same way.
+        let sorted = JSONEncoder()
+        sorted.outputFormatting = [.sortedKeys]
+        #expect(try await ResultsJSON.data(result) == (try sorted.encode(result)))
     }
 
     @Test func administratorsCreateATokenThatIsShownOnceAndRevokeIt() async throws {

@@ -166,6 +166,13 @@ struct CommandLineTests {
             let first = try await kaoping.run(["results", round]).out
             #expect(first.contains("\"methodVersion\""))
             #expect(try await kaoping.run(["results", round]).out == first)
+            // A file given by a link is written through the link, not replaced by a new file.
+            let target = kaoping.directory + "/results-target.json"
+            let link = kaoping.directory + "/results-link.json"
+            try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
+            try await kaoping.run(["results", round, "--out", link])
+            #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == target)
+            #expect(try String(contentsOfFile: target, encoding: .utf8) == first)
             let resultsCSV = try await kaoping.run(["export", "results", round, "--format", "csv", "--out", "-"])
             #expect(resultsCSV.bytes.starts(with: [0xEF, 0xBB, 0xBF]))
             #expect(resultsCSV.out.contains("b01") && resultsCSV.out.contains("b02"))

@@ -281,9 +281,7 @@ public struct RoundRepository: Sendable {
         guard let result = try await ResultsRepository.compute(roundID: id, forms: frozenForms, connection: connection, logger: logger) else {
             return true
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let json = String(decoding: try encoder.encode(result), as: UTF8.self)
+        let json = try await ResultsJSON.text(result)
         try await connection.execute(
             """
             INSERT INTO result_snapshots (round_id, kind, method_version, config_hash, results)

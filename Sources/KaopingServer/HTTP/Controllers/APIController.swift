@@ -260,37 +260,20 @@ public struct APIController: Sendable {
         )
     }
 
-    /// The results document in pieces of about `size` bytes, one branch after another: the
-    /// bytes `json` makes of it whole (keys sorted; a test holds them equal), without holding a
-    /// province's 28 MB document and the encoder's tree of it, which grew the server by 237 MB.
+    /// The results document in pieces of about `size` bytes, one branch after another
+    /// (`ResultsJSON`): the bytes `json` makes of it whole, without holding a province's 28 MB
+    /// document and the encoder's tree of it, which grew the server by 237 MB.
     static func pieces(of document: ResultsDocument, size: Int = 64 * 1024, write: (Data) async throws -> Void) async throws {
         let encoder = Self.encoder
-        var piece = Data()
-        func raw(_ text: String) { piece.append(contentsOf: text.utf8) }
-        func add(_ value: some Encodable) throws { piece.append(try encoder.encode(value)) }
-        let result = document.results
-        raw("{\"computedAt\":")
-        try add(document.computedAt)
-        raw(",\"provisional\":")
-        try add(document.provisional)
-        raw(",\"results\":{\"configurationHash\":")
-        try add(result.configurationHash)
-        raw(",\"diagnostics\":")
-        try add(result.diagnostics)
-        raw(",\"methodVersion\":")
-        try add(result.methodVersion)
-        raw(",\"subjects\":[")
-        for (position, subject) in result.subjects.enumerated() {
-            if position > 0 { raw(",") }
-            try add(subject)
-            if piece.count >= size {
-                try await write(piece)
-                piece = Data()
-            }
-        }
-        raw("]},\"round\":")
-        try add(document.round)
-        raw("}")
+        var piece = Data(#"{"computedAt":"#.utf8)
+        piece.append(try encoder.encode(document.computedAt))
+        piece.append(contentsOf: #","provisional":"#.utf8)
+        piece.append(try encoder.encode(document.provisional))
+        piece.append(contentsOf: #","results":"#.utf8)
+        try await ResultsJSON.write(document.results, encoder: encoder, to: &piece, size: size, send: write)
+        piece.append(contentsOf: #","round":"#.utf8)
+        piece.append(try encoder.encode(document.round))
+        piece.append(UInt8(ascii: "}"))
         try await write(piece)
     }
 
@@ -308,12 +291,7 @@ public struct APIController: Sendable {
         )
     }
 
-    static var encoder: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
-        return encoder
-    }
+    static var encoder: JSONEncoder { ResultsJSON.encoder }
 
     static func json(_ value: some Encodable) throws -> Response {
         Response(
