@@ -659,20 +659,11 @@ public struct ResultsController: Sendable {
         )
     }
 
-    /// Every evaluator's score sheet, item by item, with who scored.
+    /// Every evaluator's score sheet, item by item, with who scored, streamed.
     @Sendable func sheetsCSV(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try await existingRound(context)
-        let language = Self.downloadLanguage(request)
-        let database = results.database
-        let logger = context.logger
-        return .csvDownload(
-            disposition: Response.roundDownload(
-                title: try await rounds.round(id)?.title ?? "",
-                parts: [language.text("download_sheets")],
-                suffix: "csv",
-                fallback: "sheets-\(id.uuidString.prefix(8).lowercased())"
-            )
-        ) { write in
+        let (database, logger) = (results.database, context.logger)
+        return try await streamedCSV(id, request: request, part: "download_sheets", fallback: "sheets") { language, write in
             try await SheetsExport.csv(roundID: id, database: database, language: language, logger: logger, write: write)
         }
     }
@@ -681,19 +672,29 @@ public struct ResultsController: Sendable {
     @Sendable func responsesCSV(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try await existingRound(context)
         let threshold = try await rounds.configuration(id)?.anonymityThreshold ?? RoundConfiguration().anonymityThreshold
+        let (database, logger) = (results.database, context.logger)
+        return try await streamedCSV(id, request: request, part: "download_answers", fallback: "responses") { language, write in
+            try await ResponsesExport.csv(roundID: id, threshold: threshold, database: database, language: language, logger: logger, write: write)
+        }
+    }
+
+    /// A round's table streamed as CSV, named after the round and what it holds.
+    private func streamedCSV(
+        _ id: UUID,
+        request: Request,
+        part: String,
+        fallback: String,
+        produce: @escaping @Sendable (Language, _ write: (String) async throws -> Void) async throws -> Void
+    ) async throws -> Response {
         let language = Self.downloadLanguage(request)
-        let database = results.database
-        let logger = context.logger
         return .csvDownload(
             disposition: Response.roundDownload(
                 title: try await rounds.round(id)?.title ?? "",
-                parts: [language.text("download_answers")],
+                parts: [language.text(part)],
                 suffix: "csv",
-                fallback: "responses-\(id.uuidString.prefix(8).lowercased())"
+                fallback: "\(fallback)-\(id.uuidString.prefix(8).lowercased())"
             )
-        ) { write in
-            try await ResponsesExport.csv(roundID: id, threshold: threshold, database: database, language: language, logger: logger, write: write)
-        }
+        ) { write in try await produce(language, write) }
     }
 
     // MARK: Helpers

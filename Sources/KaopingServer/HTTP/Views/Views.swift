@@ -179,11 +179,7 @@ extension Response {
     ) -> Response {
         Response(
             status: .ok,
-            headers: [
-                .contentType: "text/csv; charset=utf-8",
-                .contentDisposition: disposition,
-                .cacheControl: "no-store",
-            ],
+            headers: csvHeaders(disposition),
             body: ResponseBody { writer in
                 try await produce { piece in try await writer.write(ByteBuffer(string: piece)) }
                 try await writer.finish(nil)
@@ -192,14 +188,10 @@ extension Response {
     }
 
     static func csvDownload(_ csv: String, disposition: String) -> Response {
-        Response(
-            status: .ok,
-            headers: [
-                .contentType: "text/csv; charset=utf-8",
-                .contentDisposition: disposition,
-                .cacheControl: "no-store",
-            ],
-            body: .init(byteBuffer: ByteBuffer(string: csv))
-        )
+        Response(status: .ok, headers: csvHeaders(disposition), body: .init(byteBuffer: ByteBuffer(string: csv)))
+    }
+
+    private static func csvHeaders(_ disposition: String) -> HTTPFields {
+        [.contentType: "text/csv; charset=utf-8", .contentDisposition: disposition, .cacheControl: "no-store"]
     }
 }
