@@ -14,12 +14,6 @@ public enum Disclosure {
 }
 
 extension GroupResult {
-    public var disclosed: GroupResult {
-        var shown = self
-        shown.disclose()
-        return shown
-    }
-
     public mutating func disclose() {
         guard !breakdownShown else { return }
         standardDeviation = nil
@@ -32,28 +26,16 @@ extension GroupResult {
 }
 
 extension SubjectResult {
-    public var disclosed: SubjectResult {
-        var shown = self
-        shown.disclose()
-        return shown
-    }
-
     /// In place, so that a result nobody else holds is not copied: a province's is tens of
     /// megabytes.
     public mutating func disclose() {
-        // Names first: changing the dictionary while iterating it would copy it.
+        // Names first: changing the groups while iterating them would copy them.
         let hidden = groups.compactMap { $0.value.breakdownShown ? nil : $0.key }
         for name in hidden { groups[name]?.disclose() }
     }
 }
 
 extension RoundResult {
-    public var disclosed: RoundResult {
-        var shown = self
-        shown.disclose()
-        return shown
-    }
-
     public mutating func disclose() {
         for index in subjects.indices { subjects[index].disclose() }
     }

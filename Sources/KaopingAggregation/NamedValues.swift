@@ -53,13 +53,6 @@ public struct NamedValues<Value> {
     public var keys: [String] { entries.map(\.key) }
     public var values: [Value] { entries.map(\.value) }
 
-    public func mapValues<T>(_ transform: (Value) throws -> T) rethrows -> NamedValues<T> {
-        var mapped = NamedValues<T>(minimumCapacity: entries.count)
-        // Already in order: appended, not searched for.
-        for entry in entries { mapped.entries.append((key: entry.key, value: try transform(entry.value))) }
-        return mapped
-    }
-
     public func compactMapValues<T>(_ transform: (Value) throws -> T?) rethrows -> [String: T] {
         var mapped: [String: T] = [:]
         for entry in entries { mapped[entry.key] = try transform(entry.value) }

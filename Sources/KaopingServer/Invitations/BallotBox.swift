@@ -15,6 +15,8 @@ import PostgresNIO
 public struct BallotBox: Sendable {
     let database: Database
     let seal: BallotSeal
+    /// The stored form versions, for each one's dimensions in the order the results read them.
+    let forms: FormRepository
     /// The shortest time between two mixes of one round: ballots wait at most about this long
     /// once k have arrived, and a busy round's batches are larger than k.
     let pace: Duration
@@ -25,6 +27,7 @@ public struct BallotBox: Sendable {
     public init(database: Database, seal: BallotSeal, pace: Duration = .seconds(30), largestBatch: Int = 5000) {
         self.database = database
         self.seal = seal
+        self.forms = FormRepository(database: database)
         self.pace = pace
         self.largestBatch = largestBatch
     }
@@ -73,7 +76,7 @@ public struct BallotBox: Sendable {
     /// the pace): at least k ballots, at most `largestBatch`. Another instance's mixer may have
     /// taken the batch meanwhile; then nothing moves.
     func mix(roundID: UUID, paced: Bool, logger: Logger) async throws -> Int {
-        let seal = self.seal
+        let (seal, forms) = (self.seal, self.forms)
         let pace = paced ? paceSeconds : 0
         let largestBatch = self.largestBatch
         do {
@@ -94,6 +97,7 @@ public struct BallotBox: Sendable {
                 return try await Self.move(
                     roundID: roundID,
                     seal: seal,
+                    forms: forms,
                     taking: .atLeast(threshold, atMost: largestBatch),
                     connection: connection,
                     logger: logger
@@ -106,8 +110,14 @@ public struct BallotBox: Sendable {
 
     /// Moves every ballot still waiting for the round, whatever their number; at close, in the
     /// closing transaction.
-    static func flush(roundID: UUID, seal: BallotSeal, connection: PostgresConnection, logger: Logger) async throws -> Int {
-        try await move(roundID: roundID, seal: seal, taking: .all, connection: connection, logger: logger)
+    static func flush(
+        roundID: UUID,
+        seal: BallotSeal,
+        forms: FormRepository,
+        connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> Int {
+        try await move(roundID: roundID, seal: seal, forms: forms, taking: .all, connection: connection, logger: logger)
     }
 
     enum BatchSize {
@@ -120,6 +130,7 @@ public struct BallotBox: Sendable {
     private static func move(
         roundID: UUID,
         seal: BallotSeal,
+        forms: FormRepository,
         taking size: BatchSize,
         connection: PostgresConnection,
         logger: Logger
@@ -179,16 +190,11 @@ public struct BallotBox: Sendable {
             }
         }
         // Dimension scores go in as arrays in the order of each form's dimensions (NULL where a
-        // ballot scored none of a dimension), read from the stored definitions the batch uses.
+        // ballot scored none of a dimension): the stored versions' order, as the results read it.
         var dimensionKeys: [UUID: [String]] = [:]
-        for try await (id, keys) in try await connection.query(
-            """
-            SELECT id, ARRAY(SELECT d.dimension ->> 'key' FROM jsonb_array_elements(coalesce(definition -> 'dimensions', '[]'::jsonb))
-                             WITH ORDINALITY AS d(dimension, position) ORDER BY d.position)
-            FROM form_versions WHERE id = ANY(\(Array(Set(batch.map(\.formVersion)))))
-            """,
-            logger: logger
-        ).decode((UUID, [String]).self) { dimensionKeys[id] = keys }
+        for version in Set(batch.map(\.formVersion)) {
+            dimensionKeys[version] = try await forms.definition(id: version)?.dimensions.map(\.key) ?? []
+        }
         let dimensions = batch.map { ballot in
             let scored = Dictionary(ballot.content.dimensions.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
             return "{" + (dimensionKeys[ballot.formVersion] ?? []).map { scored[$0].map { "\($0)" } ?? "NULL" }.joined(separator: ",") + "}"

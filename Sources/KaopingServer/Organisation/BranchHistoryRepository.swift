@@ -61,7 +61,8 @@ public struct BranchHistoryRepository: Sendable {
             let (year, title, configJSON, subjectJSON, ranked, memberForm, memberFormVersion, frozenBusiness, roundID) = try row.decode(
                 (Int, String, String, String, Int, String?, UUID?, Double?, UUID).self
             )
-            guard let subject = (try? decoder.decode(SubjectResult.self, from: Data(subjectJSON.utf8)))?.disclosed else { continue }
+            guard var subject = try? decoder.decode(SubjectResult.self, from: Data(subjectJSON.utf8)) else { continue }
+            subject.disclose()
             let members = subject.groups["members"]
             let configuration = RoundRepository.configuration(json: configJSON)
             let entry = BranchRecord.Year(

@@ -32,7 +32,7 @@ public struct ResultsRepository: Sendable {
     }
 
     /// A round's results as they stand, and whether they can still change. The result is the
-    /// one every output shows: with the anonymity threshold applied (`RoundResult.disclosed`).
+    /// one every output shows: with the anonymity threshold applied (`RoundResult.disclose()`).
     public struct Current: Sendable {
         public let result: RoundResult
         public let provisional: Bool
