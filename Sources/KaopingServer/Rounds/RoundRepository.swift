@@ -275,7 +275,7 @@ public struct RoundRepository: Sendable {
         ) { stamped = true }
         guard stamped else { return false }
         // Ballots still waiting in the box join the responses, shuffled, whatever their number.
-        _ = try await BallotBox.flush(roundID: id, seal: seal, forms: frozenForms, connection: connection, logger: logger)
+        _ = try await BallotBox.flush(roundID: id, seal: seal, connection: connection, logger: logger)
         // The final results, computed in this transaction from everything it has just mixed
         // in, stored once (docs/scoring.md).
         guard let result = try await ResultsRepository.compute(roundID: id, forms: frozenForms, connection: connection, logger: logger) else {

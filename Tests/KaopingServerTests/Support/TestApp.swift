@@ -83,9 +83,8 @@ struct TestHarness: Sendable {
         var quiet = Logger(label: "test")
         quiet.logLevel = .critical
         let logger = quiet
-        let forms = FormRepository(database: database)
         return try await database.transaction(logger: logger) { connection in
-            try await BallotBox.flush(roundID: round, seal: TestApp.ballotSeal, forms: forms, connection: connection, logger: logger)
+            try await BallotBox.flush(roundID: round, seal: TestApp.ballotSeal, connection: connection, logger: logger)
         }
     }
 
