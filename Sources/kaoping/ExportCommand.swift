@@ -59,21 +59,13 @@ struct ExportResults: AsyncParsableCommand {
         let id = try roundID(export.round)
         let language: Language = export.english ? .english : .chinese
         let format = self.format
-        let csv: String?? = try await withRounds(export.options) { rounds, logger in
-            let results = ResultsRepository(database: rounds.database, forms: FormRepository(database: rounds.database))
-            guard let current = try await results.current(roundID: id, logger: logger) else { return nil }
+        let csv: String?? = try await withServices(export.options) { services, logger in
+            let results = services.resultsRepository
+            guard let round = try await services.results.round(id), let current = try await services.results.current(round, logger: logger)
+            else { return nil }
             if format == "csv" { return ResultsTable.csv(current.result, language: language) }
             // With the integrated sheet, when the round's performance year has results.
-            var integrated: IntegratedSheet?
-            if let round = try await rounds.round(id), let configuration = try await rounds.configuration(id) {
-                integrated = try await IntegratedSheets(database: rounds.database, results: results).current(
-                    roundID: id,
-                    roundYear: round.year,
-                    configuration: configuration,
-                    results: current,
-                    logger: logger
-                )?.sheet
-            }
+            let integrated = try await services.results.integratedSheet(round, current, logger: logger)?.sheet
             let path = try await results.workbook(roundID: id, result: current.result, integrated: integrated, language: language)
             try? FileManager.default.removeItem(atPath: export.out)
             try FileManager.default.moveItem(atPath: path, toPath: export.out)
@@ -95,12 +87,13 @@ struct ExportResponses: AsyncParsableCommand {
         let id = try roundID(export.round)
         let language: Language = export.english ? .english : .chinese
         let output = try OutputFile(export.out)
-        let found = try await withRounds(export.options) { rounds, logger in
-            guard let configuration = try await rounds.configuration(id) else { return false }
+        let found = try await withServices(export.options) { services, logger in
+            guard let configuration = try await services.rounds.configuration(id) else { return false }
             try await ResponsesExport.csv(
                 roundID: id,
                 threshold: configuration.anonymityThreshold,
-                database: rounds.database,
+                database: services.database,
+                forms: services.forms,
                 language: language,
                 logger: logger
             ) { chunk in

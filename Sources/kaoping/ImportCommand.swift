@@ -17,8 +17,8 @@ private var language: Language {
     return locale.lowercased().hasPrefix("zh") ? .chinese : .english
 }
 
-private func report<Row>(_ preview: ImportPreview<Row>, file: String) {
-    let lines = preview.problems.map { "\(file): \($0.message(language))" }
+private func report(_ problems: [ImportProblem], file: String) {
+    let lines = problems.map { "\(file): \($0.message(language))" }
     FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
     let note = language.text("import_nothing_imported")
     FileHandle.standardError.write(Data((note + "\n").utf8))
@@ -31,36 +31,27 @@ private func readFile(_ path: String) throws -> [UInt8] {
 
 /// Reads and checks the file, then imports all of it in one transaction, or reports every bad
 /// row and imports nothing.
-private func runImport<Row: Sendable>(
-    _ kind: String,
-    file: String,
-    options: DatabaseOptions,
-    check: @escaping @Sendable ([UInt8], Database) async throws -> ImportPreview<Row>,
-    apply: @escaping @Sendable ([Row], Database, Logger) async throws -> ImportSummary
-) async throws -> (ImportSummary, encoding: String) {
+private func runImport(_ file: ImportService.File, path: String, options: DatabaseOptions) async throws -> (ImportService.Outcome, encoding: String) {
     let configuration = try resolveConfiguration(options.flags)
     LogSetup.bootstrap(level: max(configuration.logLevel, .warning), format: configuration.logFormat)
     let logger = Logger(label: "kaoping")
-    let bytes = try readFile(file)
-    let outcome: (ImportPreview<Row>, ImportSummary?) = try await withMigratedDatabase(configuration, logger: logger) { database in
-        let preview = try await check(bytes, database)
-        guard preview.canImport else { return (preview, nil) }
-        let summary = try await apply(preview.rows, database, logger)
-        try await AuditLog(database: database).record(
-            .init(
-                action: "org.import.\(kind)",
-                actorName: "cli",
-                subject: file,
-                details: ["created": "\(summary.created)", "updated": "\(summary.updated)"]
-            )
-        )
-        return (preview, summary)
+    let (preview, outcome) = try await withServices(configuration, logger: logger) { services in
+        try await services.imports.apply(file, actor: .commandLine, logger: logger)
     }
-    guard let summary = outcome.1 else {
-        report(outcome.0, file: file)
+    guard let outcome else {
+        report(preview.problems, file: path)
         throw ExitCode(1)
     }
-    return (summary, outcome.0.encoding?.rawValue ?? "?")
+    return (outcome, preview.encoding?.rawValue ?? "?")
+}
+
+/// A list's import, and the counts it reports.
+private func importList(_ kind: OrganisationUpload.Kind, path: String, options: DatabaseOptions) async throws -> (ImportSummary, encoding: String) {
+    let file = ImportService.File(kind: kind, content: try readFile(path), fileName: path)
+    guard case (.list(let summary), let encoding) = try await runImport(file, path: path, options: options) else {
+        throw fail("unexpected import outcome", code: 1)
+    }
+    return (summary, encoding)
 }
 
 struct ImportBranches: AsyncParsableCommand {
@@ -75,15 +66,7 @@ struct ImportBranches: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        let (summary, encoding) = try await runImport(
-            "branches",
-            file: file,
-            options: database,
-            check: { bytes, database in
-                OrganisationCSV.branches(bytes, existing: try await OrganisationRepository(database: database).branchCodes())
-            },
-            apply: { rows, database, logger in try await OrganisationRepository(database: database).importBranches(rows, logger: logger) }
-        )
+        let (summary, encoding) = try await importList(.branches, path: file, options: database)
         print(
             language.text("import_done_branches", ["created": summary.created, "updated": summary.updated, "encoding": encoding])
         )
@@ -102,20 +85,7 @@ struct ImportMembers: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        let (summary, encoding) = try await runImport(
-            "members",
-            file: file,
-            options: database,
-            check: { bytes, database in
-                let organisation = OrganisationRepository(database: database)
-                return OrganisationCSV.members(
-                    bytes,
-                    knownBranches: try await organisation.branchCodes(),
-                    knownStaff: try await organisation.staffNumbers()
-                )
-            },
-            apply: { rows, database, logger in try await OrganisationRepository(database: database).importMembers(rows, logger: logger) }
-        )
+        let (summary, encoding) = try await importList(.members, path: file, options: database)
         print(
             language.text("import_done_members", ["created": summary.created, "updated": summary.updated, "encoding": encoding])
         )
@@ -138,15 +108,7 @@ struct ImportUnits: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        let (summary, encoding) = try await runImport(
-            "units",
-            file: file,
-            options: database,
-            check: { bytes, database in
-                OrganisationCSV.units(bytes, knownBranches: try await OrganisationRepository(database: database).branchCodes())
-            },
-            apply: { rows, database, logger in try await PerformanceRepository(database: database).importUnits(rows, logger: logger) }
-        )
+        let (summary, encoding) = try await importList(.units, path: file, options: database)
         print(language.text("import_done_units", ["created": summary.created, "updated": summary.updated, "encoding": encoding]))
     }
 }
@@ -169,35 +131,14 @@ struct ImportPerformance: AsyncParsableCommand {
 
     func run() async throws {
         guard (2000...2100).contains(year) else { throw fail("--year must be between 2000 and 2100, not \(year)") }
-        let configuration = try resolveConfiguration(database.flags)
-        LogSetup.bootstrap(level: max(configuration.logLevel, .warning), format: configuration.logFormat)
-        let logger = Logger(label: "kaoping")
-        let bytes = try readFile(file)
-        let (year, source, file) = (self.year, self.source, self.file)
-        let outcome: (ImportPreview<PerformanceRow>, PerformanceRepository.Load?) = try await withMigratedDatabase(configuration, logger: logger) {
-            database in
-            let repository = PerformanceRepository(database: database)
-            let preview = OrganisationCSV.performance(bytes, knownUnits: try await repository.unitCodes())
-            guard preview.canImport else { return (preview, nil) }
-            let fileName = URL(fileURLWithPath: file).lastPathComponent
-            let load = try await repository.importResults(
-                year: year,
-                preview.rows,
-                source: source,
-                fileName: fileName,
-                actor: .commandLine,
-                logger: logger
-            )
-            return (preview, load)
-        }
-        guard let load = outcome.1 else {
-            report(outcome.0, file: file)
-            throw ExitCode(1)
-        }
+        let fileName = URL(fileURLWithPath: file).lastPathComponent
+        let upload = ImportService.File(kind: .performance, content: try readFile(file), fileName: fileName, year: year, source: source)
+        let (outcome, encoding) = try await runImport(upload, path: file, options: database)
+        guard case .performance(let load) = outcome else { throw fail("unexpected import outcome", code: 1) }
         print(
             language.text(
                 "import_done_performance",
-                ["year": load.year, "version": load.version, "count": load.units, "encoding": outcome.0.encoding?.rawValue ?? "?"]
+                ["year": load.year, "version": load.version, "count": load.units, "encoding": encoding]
             )
         )
     }

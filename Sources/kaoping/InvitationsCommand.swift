@@ -16,11 +16,7 @@ func withInvitations<Result: Sendable>(
     _ options: RoundOptions,
     _ body: @Sendable @escaping (InvitationRepository, Logger) async throws -> Result
 ) async throws -> Result {
-    let configuration = try resolveConfiguration(options.flags)
-    let secret = try invitationSecret(configuration)
-    return try await withRounds(options) { rounds, logger in
-        try await body(InvitationRepository(database: rounds.database, tokens: InvitationTokens(secret: secret)), logger)
-    }
+    try await withServices(options) { services, logger in try await body(services.invitations, logger) }
 }
 
 /// The base of the links, from `--public-url` if given, else as the server would have it.

@@ -127,6 +127,26 @@ func withMigratedDatabase<Result: Sendable>(
     }
 }
 
+/// Runs `body` with the office's services over the configured database, brought up to date
+/// (`withMigratedDatabase`), made by the same function the server uses.
+func withServices<Result: Sendable>(
+    _ configuration: KaopingConfiguration,
+    logger: Logger,
+    _ body: @Sendable @escaping (KaopingServices) async throws -> Result
+) async throws -> Result {
+    let catalog: FormCatalog
+    do {
+        catalog = try FormCatalog(directory: configuration.formsDirectory)
+    } catch {
+        throw fail(error.description, code: 1)
+    }
+    // Closing a round opens the ballots still waiting in the box: the secret seals them.
+    let secret = try invitationSecret(configuration)
+    return try await withMigratedDatabase(configuration, logger: logger) { database in
+        try await body(KaopingServices.make(database: database, catalog: catalog, invitationSecret: secret, logger: logger))
+    }
+}
+
 /// The invitation secret, created on first use; a problem fails with one line.
 func invitationSecret(_ configuration: KaopingConfiguration) throws -> [UInt8] {
     do {

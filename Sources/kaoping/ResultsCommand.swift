@@ -21,8 +21,8 @@ struct ResultsCommand: AsyncParsableCommand {
     func run() async throws {
         let id = try roundID(round)
         let timing = self.timing
-        let json: Data? = try await withRounds(options) { rounds, logger in
-            let results = ResultsRepository(database: rounds.database, forms: FormRepository(database: rounds.database))
+        let json: Data? = try await withServices(options) { services, logger in
+            let results = services.resultsRepository
             let clock = ContinuousClock()
             let start = clock.now
             // What leaves the server has the anonymity threshold applied, here as on every page.

@@ -16,32 +16,30 @@ struct RoundOptions: SettingOptions {
     @OptionGroup var database: DatabaseOptions
 }
 
+/// Runs `body` with the office's services, the forms loaded and frozen as the server does.
+func withServices<Result: Sendable>(
+    _ options: RoundOptions,
+    _ body: @Sendable @escaping (KaopingServices, Logger) async throws -> Result
+) async throws -> Result {
+    let configuration = try resolveConfiguration(options.flags)
+    LogSetup.bootstrap(level: max(configuration.logLevel, .warning), format: configuration.logFormat)
+    let logger = Logger(label: "kaoping")
+    do {
+        return try await withServices(configuration, logger: logger) { services in
+            try await services.freezeForms()
+            return try await body(services, logger)
+        }
+    } catch let error as RoundError {
+        throw fail(error.description, code: 1)
+    }
+}
+
 /// Runs `body` with the round repository, the forms loaded and frozen as the server does.
 func withRounds<Result: Sendable>(
     _ options: RoundOptions,
     _ body: @Sendable @escaping (RoundRepository, Logger) async throws -> Result
 ) async throws -> Result {
-    let configuration = try resolveConfiguration(options.flags)
-    LogSetup.bootstrap(level: max(configuration.logLevel, .warning), format: configuration.logFormat)
-    let logger = Logger(label: "kaoping")
-    let catalog: FormCatalog
-    do {
-        catalog = try FormCatalog(directory: configuration.formsDirectory)
-    } catch {
-        throw fail(error.description, code: 1)
-    }
-    let secret = try invitationSecret(configuration)
-    do {
-        return try await withMigratedDatabase(configuration, logger: logger) { database in
-            let forms = FormRepository(database: database)
-            for form in catalog.forms { _ = try await forms.freeze(form) }
-            // Closing a round opens the ballots still waiting in the box: the secret seals them.
-            let seal = BallotSeal(secret: secret)
-            return try await body(RoundRepository(database: database, forms: catalog, audit: AuditLog(database: database), seal: seal), logger)
-        }
-    } catch let error as RoundError {
-        throw fail(error.description, code: 1)
-    }
+    try await withServices(options) { services, logger in try await body(services.rounds, logger) }
 }
 
 func roundID(_ text: String) throws -> UUID {

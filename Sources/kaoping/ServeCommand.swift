@@ -40,9 +40,9 @@ struct ServeCommand: AsyncParsableCommand {
                 registry: registry,
                 logger: logger,
                 embeddedCluster: prepared.embeddedCluster,
-                onServerRunning: { port in
-                    if demo { await Self.seedDemo(configuration: configuration, database: database, secret: secret, logger: logger) }
-                    await Self.announce(configuration: configuration, port: port, database: database)
+                onServerRunning: { port, services in
+                    if demo { await Self.seedDemo(configuration: configuration, services: services, logger: logger) }
+                    await Self.announce(configuration: configuration, port: port, users: services.users)
                 }
             )
             environment.invitationSecret = secret
@@ -56,10 +56,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
-    static func seedDemo(configuration: KaopingConfiguration, database: Database, secret: [UInt8], logger: Logger) async {
+    static func seedDemo(configuration: KaopingConfiguration, services: KaopingServices, logger: Logger) async {
         do {
-            let catalog = try FormCatalog(directory: configuration.formsDirectory)
-            let demo = DemoData(database: database, catalog: catalog, secret: secret, hasher: PasswordHasher())
+            let demo = DemoData(services: services, hasher: PasswordHasher())
             guard let summary = try await demo.seedIfEmpty(publicBaseURL: configuration.publicBaseURL, logger: logger) else {
                 say("--demo: the database already has branches; no demo data added")
                 return
@@ -79,11 +78,10 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     /// The first lines a newcomer reads: where to go, and how to get in.
-    static func announce(configuration: KaopingConfiguration, port: Int, database: Database) async {
+    static func announce(configuration: KaopingConfiguration, port: Int, users: UserRepository) async {
         let host = configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host
         var lines = ["Kaoping 考评 is running at http://\(host):\(port)/admin  (Ctrl-C to stop)"]
-        let users = try? await UserRepository(database: database).count()
-        if users == 0 {
+        if (try? await users.count()) == 0 {
             var options = ""
             if configuration.dataDirectory != ".kaoping" { options += " --data-dir \(configuration.dataDirectory)" }
             if configuration.databaseURL != nil { options += " --database-url '…'" }

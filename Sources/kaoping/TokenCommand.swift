@@ -18,22 +18,13 @@ struct CreateToken: AsyncParsableCommand {
     @OptionGroup var options: RoundOptions
 
     func run() async throws {
-        let name = self.name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...100).contains(name.count) else { throw fail("--name must be 1 to 100 characters", code: 2) }
-        let token = try await withRounds(options) { rounds, _ in
-            let scope: APIScope = write ? .write : .read
-            let (id, token) = try await APITokenRepository(database: rounds.database).create(name: name, scope: scope, createdBy: nil)
-            try await AuditLog(database: rounds.database).record(
-                .init(
-                    action: "api.token.created",
-                    actorName: "cli",
-                    subject: id.uuidString.lowercased(),
-                    details: ["name": name, "scope": scope.rawValue]
-                )
-            )
-            return token
+        guard let name = TokenService.name(self.name) else { throw fail("--name must be 1 to \(TokenService.longestName) characters", code: 2) }
+        let scope: APIScope = write ? .write : .read
+        let issued = try await withServices(options) { services, logger in
+            try await services.tokens.issue(name: name, scope: scope, actor: .commandLine, logger: logger)
         }
-        print(token)
+        guard let issued else { throw fail("--name must be 1 to \(TokenService.longestName) characters", code: 2) }
+        print(issued.token)
     }
 }
 
@@ -42,7 +33,7 @@ struct ListTokens: AsyncParsableCommand {
     @OptionGroup var options: RoundOptions
 
     func run() async throws {
-        let tokens = try await withRounds(options) { rounds, _ in try await APITokenRepository(database: rounds.database).list() }
+        let tokens = try await withServices(options) { services, _ in try await services.tokens.list() }
         for token in tokens {
             print(
                 "\(token.id.uuidString.lowercased())  \(token.revoked ? "revoked" : "live   ")  \(token.scope.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0))  \(ChinaTime.format(token.createdAt))  last used \(token.lastUsedOn ?? "never")  \(token.name)"
@@ -58,7 +49,9 @@ struct RevokeToken: AsyncParsableCommand {
 
     func run() async throws {
         guard let id = UUID(uuidString: id) else { throw fail("'\(self.id)' is not a token id", code: 2) }
-        let revoked = try await withRounds(options) { rounds, _ in try await APITokenRepository(database: rounds.database).revoke(id: id) }
+        let revoked = try await withServices(options) { services, logger in
+            try await services.tokens.revoke(id: id, actor: .commandLine, logger: logger)
+        }
         guard revoked else { throw fail("no live token \(self.id)", code: 1) }
         print("revoked")
     }

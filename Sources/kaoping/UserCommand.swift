@@ -47,24 +47,10 @@ struct AddUser: AsyncParsableCommand {
 
         let password = generatePassword ? AccountRules.generatePassword() : try readPassword()
         if let problem = AccountRules.validatePassword(password) { throw fail(problem.description) }
-        let hash = try await PasswordHasher().hash(password)
-
-        let username = self.username
-        let displayName = self.displayName
-        let branch = self.branch
+        let account = AccountService.NewAccount(username: username, displayName: displayName, role: role, branchCode: branch)
         do {
-            let user = try await withMigratedDatabase(configuration, logger: logger) { database in
-                let user = try await UserRepository(database: database).create(
-                    username: username,
-                    displayName: displayName,
-                    role: role,
-                    branchCode: branch,
-                    passwordHash: hash
-                )
-                try await AuditLog(database: database).record(
-                    .init(action: "user.created", actorName: "cli", subject: user.username, details: ["role": role.rawValue])
-                )
-                return user
+            let (user, _) = try await withServices(configuration, logger: logger) { services in
+                try await services.accounts.create(account, password: password, mustChangePassword: false, actor: .commandLine, logger: logger)
             }
             print("created \(user.role.rawValue) account '\(user.username)'")
             if generatePassword { print("password: \(password)") }

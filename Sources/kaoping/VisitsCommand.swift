@@ -16,11 +16,9 @@ func withVisitCodes<Result: Sendable>(
     _ options: RoundOptions,
     _ body: @Sendable @escaping (VisitCodeRepository) async throws -> Result
 ) async throws -> Result {
-    let configuration = try resolveConfiguration(options.flags)
-    let secret = try invitationSecret(configuration)
-    return try await withRounds(options) { rounds, _ in
+    try await withServices(options) { services, _ in
         do {
-            return try await body(VisitCodeRepository(database: rounds.database, tokens: InvitationTokens(secret: secret)))
+            return try await body(services.visitCodes)
         } catch let problem as VisitCodeProblem {
             throw fail(problem.message(.english), code: 1)
         }

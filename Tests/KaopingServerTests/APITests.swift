@@ -21,8 +21,7 @@ struct APITests {
     @Test func tokensGateTheRoundsAndResultsWhichMatchTheDescription() async throws {
         try await TestApp.run { client, harness in
             let (round, _) = try await harness.workedExampleRound()
-            let tokens = APITokenRepository(database: harness.database)
-            let (tokenID, token) = try await tokens.create(name: "人事系统", createdBy: nil)
+            let (tokenID, token) = try await harness.issueToken("人事系统")
             #expect(token.hasPrefix("kp_") && token.count == 46)
             #expect(
                 try await harness.count("SELECT count(*)::int FROM api_tokens WHERE position(convert_to('\(token)', 'UTF8') IN token_hash) > 0") == 0
@@ -60,7 +59,8 @@ struct APITests {
             let paths = try #require(description["paths"] as? [String: Any])
             #expect(
                 Set(paths.keys) == [
-                    "/rounds", "/rounds/{id}/results", "/rounds/{id}/integration", "/branches/{code}/history", "/performance", "/openapi.yaml",
+                    "/rounds", "/rounds/{id}/results", "/rounds/{id}/integration", "/rounds/{id}/diagnostic", "/branches/{code}/history",
+                    "/performance", "/openapi.yaml",
                 ]
             )
             let schemas = try #require((description["components"] as? [String: Any])?["schemas"] as? [String: [String: Any]])
@@ -84,7 +84,7 @@ struct APITests {
             check(try #require(results["diagnostics"] as? [String: Any]), against: "Diagnostics")
             check(try #require(error as? [String: Any]), against: "Error")
 
-            #expect(try await tokens.revoke(id: tokenID))
+            #expect(try await harness.services.tokens.revoke(id: tokenID, actor: .commandLine, logger: TestApp.logger))
             #expect(try await getJSON(client, "/api/v1/rounds", token: token).0 == .unauthorized)
             #expect(try await getJSON(client, "/api/v1/rounds/\(UUID())/results", token: nil).0 == .unauthorized)
         }
@@ -195,9 +195,8 @@ extension APITests {
                 ],
                 logger: quiet
             )
-            let tokens = APITokenRepository(database: harness.database)
-            let (_, reader) = try await tokens.create(name: "只读", createdBy: nil)
-            let (_, writer) = try await tokens.create(name: "绩效系统", scope: .write, createdBy: nil)
+            let (_, reader) = try await harness.issueToken("只读")
+            let (_, writer) = try await harness.issueToken("绩效系统", scope: .write)
             let good = """
                 {"year": 2026, "source": "2026 年度机关绩效考评", "results": [
                   {"unit": "u1", "score": 91.5, "grade": "优秀", "indicators": {"重点任务": "98%", "督查": 3}},

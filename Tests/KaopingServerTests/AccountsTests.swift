@@ -202,14 +202,16 @@ struct AccountsTests {
 
     @Test func theLastActiveAdministratorStays() async throws {
         try await TestApp.run { _, harness in
-            let users = UserRepository(database: harness.database)
+            let accounts = harness.services.accounts
             let first = try await harness.createUser("first", password: "first administrator")
             let second = try await harness.createUser("second", password: "second administrator")
             // Two administrators disabling each other at once: one of them stays.
             let outcomes = await withTaskGroup(of: Result<User?, any Error>.self) { group in
                 for id in [first.id, second.id] {
                     group.addTask {
-                        do { return .success(try await users.setActive(userID: id, active: false)) } catch { return .failure(error) }
+                        do {
+                            return .success(try await accounts.disable(userID: id, actor: .commandLine, logger: TestApp.logger))
+                        } catch { return .failure(error) }
                     }
                 }
                 return await group.reduce(into: []) { $0.append($1) }

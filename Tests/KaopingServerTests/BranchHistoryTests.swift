@@ -55,7 +55,7 @@ struct BranchHistoryTests {
         let database = harness.database
         try await database.query("INSERT INTO branches (code, name) VALUES ('b01', '办公室党支部'), ('b02', '财务处党支部')")
         let catalog = try FormCatalog(directory: TestDatabaseServer.repositoryRoot + "/forms")
-        let rounds = RoundRepository(database: database, forms: catalog, audit: AuditLog(database: database), seal: TestApp.ballotSeal)
+        let rounds = RoundRepository(database: database, forms: catalog, frozenForms: FormRepository(database: database), seal: TestApp.ballotSeal)
         let years: [(Int, [SubjectResult])] = [
             (2024, [subject("b01", 92, "优秀", rank: 1, thinking: 90)]),
             (2025, [subject("b01", 95.5, "优秀", rank: 1, thinking: 94), subject("b02", 55, "较差", rank: 2)]),
@@ -194,7 +194,7 @@ struct BranchHistoryTests {
             #expect(earlier.components(separatedBy: "<p class=\"muted\">无。</p>").count == 3)
 
             // The same record through the API.
-            let (_, token) = try await APITokenRepository(database: harness.database).create(name: "档案系统", createdBy: nil)
+            let (_, token) = try await harness.issueToken("档案系统")
             let response = try await client.execute(
                 uri: "/api/v1/branches/b01/history",
                 method: .get,

@@ -39,7 +39,7 @@ struct DemoTests {
             // The evaluator's sheets are in: no branch is short of its organisation evaluation.
             #expect(try await harness.count("SELECT count(*)::int FROM org_sheets WHERE status = 'submitted'") == 48)
             #expect(try await harness.count("SELECT count(*)::int FROM branch_assessments") == 3)
-            let lists = try await BranchHistoryRepository(database: harness.database).watchList(
+            let lists = try await harness.services.branchHistory.watchList(
                 upToYear: Calendar(identifier: .gregorian).dateComponents(in: ChinaTime.zone, from: .now).year!,
                 codes: Set((1...12).map { "d" + String(format: "%02d", $0) }),
                 grades: ["优秀", "良好", "一般", "较差"]

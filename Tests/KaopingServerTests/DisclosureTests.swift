@@ -65,7 +65,7 @@ struct DisclosureTests {
             _ = try await admin.post("/admin/login", form: [("username", "admin"), ("password", "threshold admin")])
 
             // The JSON API: the group's n and mean, no spread, dimensions or satisfaction below k.
-            let (_, token) = try await APITokenRepository(database: harness.database).create(name: "分析", createdBy: nil)
+            let (_, token) = try await harness.issueToken("分析")
             let api = try await client.execute(
                 uri: "/api/v1/rounds/\(id)/results",
                 method: .get,

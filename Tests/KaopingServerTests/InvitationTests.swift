@@ -19,7 +19,7 @@ extension TestHarness {
         let catalog = try FormCatalog(directory: TestDatabaseServer.repositoryRoot + "/forms")
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let rounds = RoundRepository(database: database, forms: catalog, audit: AuditLog(database: database), seal: TestApp.ballotSeal)
+        let rounds = RoundRepository(database: database, forms: catalog, frozenForms: FormRepository(database: database), seal: TestApp.ballotSeal)
         let round = try await rounds.create(RoundSpec(title: "邀请测试", year: 2026, closesAt: .now + 7 * 86400), actor: .commandLine, logger: logger)
         try await rounds.open(round, actor: .commandLine, logger: logger)
         let invitations = InvitationRepository(database: database, tokens: InvitationTokens(secret: TestApp.invitationSecret))
@@ -282,7 +282,12 @@ struct BallotMixerTests {
             let catalog = try FormCatalog(directory: TestDatabaseServer.repositoryRoot + "/forms")
             let otherSecret = BallotSeal(secret: Array("another secret of thirty-two b!!".utf8))
             #expect(try await BallotBox(database: harness.database, seal: otherSecret).mixFullRounds(logger: logger) == 0)
-            let wrong = RoundRepository(database: harness.database, forms: catalog, audit: AuditLog(database: harness.database), seal: otherSecret)
+            let wrong = RoundRepository(
+                database: harness.database,
+                forms: catalog,
+                frozenForms: FormRepository(database: harness.database),
+                seal: otherSecret
+            )
             await #expect(throws: BallotSealError.self) { try await wrong.close(round, actor: .commandLine, logger: logger) }
             #expect(try await harness.count("SELECT count(*)::int FROM ballot_box") == 5)
             #expect(try await harness.count("SELECT count(*)::int FROM rounds WHERE status = 'open'") == 1)

@@ -23,7 +23,7 @@ struct PublicLinkTests {
         let rounds = RoundRepository(
             database: harness.database,
             forms: catalog,
-            audit: AuditLog(database: harness.database),
+            frozenForms: FormRepository(database: harness.database),
             seal: TestApp.ballotSeal
         )
         let id = try await rounds.create(

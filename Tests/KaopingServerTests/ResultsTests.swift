@@ -25,7 +25,7 @@ extension TestHarness {
             """
         )
         let catalog = try FormCatalog(directory: TestDatabaseServer.repositoryRoot + "/forms")
-        let rounds = RoundRepository(database: database, forms: catalog, audit: AuditLog(database: database), seal: TestApp.ballotSeal)
+        let rounds = RoundRepository(database: database, forms: catalog, frozenForms: FormRepository(database: database), seal: TestApp.ballotSeal)
         let round = try await rounds.create(RoundSpec(title: "示例", year: 2026, closesAt: .now + 7 * 86400), actor: .commandLine, logger: logger)
         try await rounds.open(round, actor: .commandLine, logger: logger)
         let evaluator = try await createUser("pingshen", password: "sheets sheets", role: .evaluator)
@@ -106,7 +106,7 @@ struct ResultsTests {
             var logger = Logger(label: "test")
             logger.logLevel = .critical
             let (round, rounds) = try await harness.workedExampleRound(mixed: false)
-            let results = ResultsRepository(database: database, forms: FormRepository(database: database))
+            let results = harness.services.resultsRepository
             // A ballot waiting in the box counts from its mix on: results move by whole batches.
             let waiting = try #require(try await results.compute(roundID: round, logger: logger))
             #expect(waiting.subjects.first { $0.code == "b01" }?.groups["public"]?.responses == 11)
@@ -445,7 +445,7 @@ extension ResultsTests {
             try await harness.createUser("admin", password: "results for the committee")
             var admin = Browser(client)
             _ = try await admin.post("/admin/login", form: [("username", "admin"), ("password", "results for the committee")])
-            let (_, token) = try await APITokenRepository(database: harness.database).create(name: "绩效系统", createdBy: nil)
+            let (_, token) = try await harness.issueToken("绩效系统")
             func api() async throws -> (HTTPResponse.Status, [String: Any]) {
                 let response = try await client.execute(
                     uri: "/api/v1/rounds/\(id)/integration",
@@ -501,24 +501,14 @@ extension ResultsTests {
 
             // Closing freezes it with version 1.
             #expect(try await rounds.close(round, actor: .commandLine, logger: quiet))
-            // The warming service computes the closed round's diagnostic in both languages.
-            let warming = ResultsController(
-                results: ResultsRepository(database: harness.database, forms: FormRepository(database: harness.database)),
-                rounds: rounds,
-                views: try await Views()
-            )
-            try await warming.warm(roundID: round, logger: quiet)
-            let closed = try #require(
-                try await ResultsRepository(database: harness.database, forms: FormRepository(database: harness.database)).current(
-                    roundID: round,
-                    logger: quiet
-                )
-            )
+            // The warming service computes the closed round's diagnostic, in the server's own
+            // results service, where the pages find it.
+            let results = harness.services.results
+            try await results.warm(roundID: round, logger: quiet)
+            let closed = try #require(try await harness.services.resultsRepository.current(roundID: round, logger: quiet))
             #expect(!closed.provisional)
-            for language in Language.allCases {
-                let key = ResultsController.IntegrationPageKey(round: round, computedAt: closed.computedAt, performanceVersion: 1, language: language)
-                #expect(ResultsController.integrationPages.value(for: key)?.hasData == true)
-            }
+            let key = ResultsService.DiagnosticKey(round: round, computedAt: closed.computedAt, performanceVersion: 1)
+            #expect(results.diagnostics.value(for: key)?.diagnostic?.pairs.isEmpty == false)
             #expect(try await harness.count("SELECT count(*)::int FROM integrated_sheets WHERE round_id = '\(id)' AND performance_version = 1") == 1)
             let frozen = try await admin.get("/admin/rounds/\(id)/integrated").text
             #expect(frozen.contains("本轮已结束，以上数据随本轮固定"))

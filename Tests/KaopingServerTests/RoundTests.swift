@@ -235,7 +235,7 @@ struct RoundTests {
             let rounds = RoundRepository(
                 database: harness.database,
                 forms: catalog,
-                audit: AuditLog(database: harness.database),
+                frozenForms: FormRepository(database: harness.database),
                 seal: TestApp.ballotSeal
             )
             var logger = Logger(label: "test")

@@ -28,7 +28,7 @@ struct SheetTests {
             let rounds = RoundRepository(
                 database: harness.database,
                 forms: catalog,
-                audit: AuditLog(database: harness.database),
+                frozenForms: FormRepository(database: harness.database),
                 seal: TestApp.ballotSeal
             )
             let round = try await rounds.create(RoundSpec(title: "组织考评", year: 2026, closesAt: .now + 7 * 86400), actor: .commandLine, logger: logger)

@@ -18,7 +18,7 @@ struct VisitCodeTests {
         let rounds = RoundRepository(
             database: harness.database,
             forms: catalog,
-            audit: AuditLog(database: harness.database),
+            frozenForms: FormRepository(database: harness.database),
             seal: TestApp.ballotSeal
         )
         let id = try await rounds.create(RoundSpec(title: "窗口测评", year: 2026, closesAt: .now + 7 * 86400), actor: .commandLine, logger: logger)

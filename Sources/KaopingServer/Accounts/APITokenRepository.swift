@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Logging
 import PostgresNIO
 
 /// What a token may do. Writing includes reading.
@@ -26,21 +27,30 @@ public struct APITokenRepository: Sendable {
         self.database = database
     }
 
-    /// Creates a token and returns it with its id; the token is not kept anywhere.
-    public func create(name: String, scope: APIScope = .read, createdBy: UUID?) async throws -> (id: UUID, token: String) {
+    /// Creates a token in the caller's transaction and returns it with its id; the token is not
+    /// kept anywhere.
+    func create(
+        name: String,
+        scope: APIScope,
+        createdBy: UUID?,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> (id: UUID, token: String) {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let token =
             "kp_"
             + Data(bytes).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-        let id = try await database.query(
+        var id: UUID?
+        for try await row in try await connection.query(
             """
             INSERT INTO api_tokens (name, token_hash, created_by, scope) VALUES (\(name), \(Self.hash(token)), \(createdBy), \(scope))
             RETURNING id
-            """
-        ).first!.decode(UUID.self)
-        return (id, token)
+            """,
+            logger: logger
+        ).decode(UUID.self) { id = row }
+        return (id!, token)
     }
 
     public func list() async throws -> [APIToken] {
@@ -52,9 +62,14 @@ public struct APITokenRepository: Sendable {
         }
     }
 
-    /// `false` when there is no such live token.
-    public func revoke(id: UUID) async throws -> Bool {
-        !(try await database.query("UPDATE api_tokens SET revoked_at = now() WHERE id = \(id) AND revoked_at IS NULL RETURNING 1").isEmpty)
+    /// In the caller's transaction; `false` when there is no such live token.
+    func revoke(id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        var revoked = false
+        for try await _ in try await connection.query(
+            "UPDATE api_tokens SET revoked_at = now() WHERE id = \(id) AND revoked_at IS NULL RETURNING 1",
+            logger: logger
+        ) { revoked = true }
+        return revoked
     }
 
     /// The live token a request presents and what it may do, noting the day it was used.

@@ -29,25 +29,51 @@ public struct UserRepository: Sendable {
         passwordHash: String,
         mustChangePassword: Bool = false
     ) async throws -> User {
+        try await database.transaction(logger: Database.quietLogger) { connection in
+            try await create(
+                username: username,
+                displayName: displayName,
+                role: role,
+                branchCode: branchCode,
+                passwordHash: passwordHash,
+                mustChangePassword: mustChangePassword,
+                on: connection
+            )
+        }
+    }
+
+    /// The same, in the caller's transaction.
+    func create(
+        username: String,
+        displayName: String,
+        role: UserRole,
+        branchCode: String?,
+        passwordHash: String,
+        mustChangePassword: Bool,
+        on connection: PostgresConnection
+    ) async throws -> User {
         if let problem = AccountRules.validateUsername(username) { throw problem }
         if role == .viewer && branchCode == nil { throw AccountError.viewerNeedsBranch }
+        let logger = Database.quietLogger
         var branchID: UUID?
         if let branchCode {
-            guard let row = try await database.query("SELECT id FROM branches WHERE code = \(branchCode)").first else {
-                throw AccountError.unknownBranch(branchCode)
+            for try await id in try await connection.query("SELECT id FROM branches WHERE code = \(branchCode)", logger: logger).decode(UUID.self) {
+                branchID = id
             }
-            branchID = try row.decode(UUID.self)
+            guard branchID != nil else { throw AccountError.unknownBranch(branchCode) }
         }
-        let rows = try await database.query(
+        var created: User?
+        for try await row in try await connection.query(
             """
             INSERT INTO users (username, display_name, role, branch_id, password_hash, must_change_password)
             VALUES (\(username), \(displayName), \(role.rawValue), \(branchID), \(passwordHash), \(mustChangePassword))
             ON CONFLICT DO NOTHING
             RETURNING \(unescaped: Self.columns)
-            """
-        )
-        guard let row = rows.first else { throw AccountError.usernameTaken(username) }
-        return try Self.user(row)
+            """,
+            logger: logger
+        ) { created = try Self.user(row) }
+        guard let created else { throw AccountError.usernameTaken(username) }
+        return created
     }
 
     /// The person's own new password: it no longer needs changing.
@@ -62,48 +88,50 @@ public struct UserRepository: Sendable {
 
     /// A password an administrator chose (a reset): to be changed at the next sign-in.
     /// Returns the account, or nil if there is none with that id.
-    public func resetPassword(userID: UUID, passwordHash: String) async throws -> User? {
-        try await database.query(
+    func resetPassword(userID: UUID, passwordHash: String, on connection: PostgresConnection) async throws -> User? {
+        var updated: User?
+        for try await row in try await connection.query(
             """
             UPDATE users SET password_hash = \(passwordHash), password_changed_at = now(), must_change_password = true
             WHERE id = \(userID)
             RETURNING \(unescaped: Self.columns)
-            """
-        ).first.map(Self.user)
+            """,
+            logger: Database.quietLogger
+        ) { updated = try Self.user(row) }
+        return updated
     }
 
     /// Disables or enables an account. A disabled account is signed out at its next request
     /// (`AuthenticationMiddleware` reads it each time). The last active administrator stays:
     /// the check and the change are one statement, so two administrators disabling each other
     /// at once cannot both succeed.
-    public func setActive(userID: UUID, active: Bool) async throws -> User? {
-        if !active {
-            // Serialise changes to administrators' state, so that the count below is current.
-            return try await database.transaction(logger: Database.quietLogger) { connection in
-                try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended('users:active-admins', 0))", logger: Database.quietLogger)
-                let rows = try await connection.query(
-                    """
-                    UPDATE users SET active = false
-                    WHERE id = \(userID)
-                      AND (role <> 'admin' OR (SELECT count(*) FROM users WHERE role = 'admin' AND active AND id <> \(userID)) > 0)
-                    RETURNING \(unescaped: Self.columns)
-                    """,
-                    logger: Database.quietLogger
-                )
-                var updated: User?
-                for try await row in rows { updated = try Self.user(row) }
-                if updated == nil {
-                    var exists = false
-                    for try await _ in try await connection.query("SELECT 1 FROM users WHERE id = \(userID)", logger: Database.quietLogger) {
-                        exists = true
-                    }
-                    if exists { throw AccountError.lastAdministrator }
-                }
-                return updated
-            }
+    func setActive(userID: UUID, active: Bool, on connection: PostgresConnection) async throws -> User? {
+        let logger = Database.quietLogger
+        var updated: User?
+        if active {
+            for try await row in try await connection.query(
+                "UPDATE users SET active = true WHERE id = \(userID) RETURNING \(unescaped: Self.columns)",
+                logger: logger
+            ) { updated = try Self.user(row) }
+            return updated
         }
-        return try await database.query("UPDATE users SET active = true WHERE id = \(userID) RETURNING \(unescaped: Self.columns)")
-            .first.map(Self.user)
+        // Serialise changes to administrators' state, so that the count below is current.
+        try await connection.execute("SELECT pg_advisory_xact_lock(hashtextextended('users:active-admins', 0))", logger: logger)
+        for try await row in try await connection.query(
+            """
+            UPDATE users SET active = false
+            WHERE id = \(userID)
+              AND (role <> 'admin' OR (SELECT count(*) FROM users WHERE role = 'admin' AND active AND id <> \(userID)) > 0)
+            RETURNING \(unescaped: Self.columns)
+            """,
+            logger: logger
+        ) { updated = try Self.user(row) }
+        if updated == nil {
+            var exists = false
+            for try await _ in try await connection.query("SELECT 1 FROM users WHERE id = \(userID)", logger: logger) { exists = true }
+            if exists { throw AccountError.lastAdministrator }
+        }
+        return updated
     }
 
     /// Every account, administrators first, with its branch and when it last signed in.

@@ -14,18 +14,20 @@ public struct DemoData: Sendable {
         public let publicLink: String
     }
 
-    let database: Database
-    let catalog: FormCatalog
-    let tokens: InvitationTokens
-    let seal: BallotSeal
+    let services: KaopingServices
     let hasher: PasswordHasher
+    var database: Database { services.database }
+    var catalog: FormCatalog { services.catalog }
+    var seal: BallotSeal { services.seal }
+
+    public init(services: KaopingServices, hasher: PasswordHasher) {
+        self.services = services
+        self.hasher = hasher
+    }
 
     public init(database: Database, catalog: FormCatalog, secret: [UInt8], hasher: PasswordHasher) {
-        self.database = database
-        self.catalog = catalog
-        self.tokens = InvitationTokens(secret: secret)
-        self.seal = BallotSeal(secret: secret)
-        self.hasher = hasher
+        let quiet = Logger(label: "kaoping.demo", factory: { _ in SwiftLogNoOpLogHandler() })
+        self.init(services: .make(database: database, catalog: catalog, invitationSecret: secret, logger: quiet), hasher: hasher)
     }
 
     static let branchNames = [
@@ -52,7 +54,7 @@ public struct DemoData: Sendable {
                     }).joined(separator: "\n").utf8
             )
         )
-        let organisationRepository = OrganisationRepository(database: database)
+        let organisationRepository = services.organisation
         _ = try await organisationRepository.importBranches(organisation.rows, logger: logger)
         var memberLines = ["工号,姓名,支部编码,手机"]
         var staff = 2_026_001
@@ -66,7 +68,7 @@ public struct DemoData: Sendable {
         _ = try await organisationRepository.importMembers(members.rows, logger: logger)
 
         // Accounts: an administrator and an organisation evaluator.
-        let users = UserRepository(database: database)
+        let users = services.users
         let adminPassword = AccountRules.generatePassword()
         let evaluatorPassword = AccountRules.generatePassword()
         let admin = try await users.create(
@@ -113,7 +115,7 @@ public struct DemoData: Sendable {
             }
         }
         let units = OrganisationCSV.units(Array(unitLines.joined(separator: "\n").utf8), knownBranches: Set(codes))
-        let performance = PerformanceRepository(database: database)
+        let performance = services.performance
         _ = try await performance.importUnits(units.rows, logger: logger)
         let actor = AuditActor(userID: nil, name: "demo")
         for (index, year) in years.enumerated() {
@@ -135,9 +137,9 @@ public struct DemoData: Sendable {
         }
 
         // Three earlier years, evaluated and closed, then this year's round, open for seven days.
-        let audit = AuditLog(database: database)
-        let rounds = RoundRepository(database: database, forms: catalog, audit: audit, seal: seal)
-        let invitations = InvitationRepository(database: database, tokens: tokens)
+        let audit = services.audit
+        let rounds = services.rounds
+        let invitations = services.invitations
         var openRound: (id: UUID, firstUnused: String?, links: [InvitationLink], publicCode: String)?
         for (index, year) in years.enumerated() {
             let current = index == years.count - 1
@@ -156,7 +158,7 @@ public struct DemoData: Sendable {
             // first by the running server's scheduler, and this open would then be refused.
             try await rounds.open(round, actor: actor, logger: logger)
             _ = try await invitations.issue(roundID: round, logger: logger)
-            _ = try await SheetRepository(database: database).assign(roundID: round, username: "pingshen", branchCodes: [])
+            _ = try await services.sheets.assign(roundID: round, username: "pingshen", branchCodes: [])
             let filled = try await fill(
                 round: round,
                 quality: quality.mapValues { $0[index] },
@@ -183,7 +185,7 @@ public struct DemoData: Sendable {
         }
 
         // The committee's long-term judgement of a few branches.
-        let history = BranchHistoryRepository(database: database)
+        let history = services.branchHistory
         let ranked = codes.sorted { quality[$0]!.last! > quality[$1]!.last! }
         let judgements: [(String, BranchHistoryRepository.Level, String)] = [
             (ranked[0], .good, "支部把党建工作融入业务工作，连续几年考评靠前，“三会一课”扎实，党员在重点任务中带头作用明显。"),
@@ -195,7 +197,8 @@ public struct DemoData: Sendable {
                 .init(firstYear: years[0], lastYear: years[years.count - 2], level: level, judgement: judgement),
                 id: nil,
                 code: code,
-                actor: AuditActor(userID: admin.id, name: "admin")
+                actor: .account(admin),
+                logger: logger
             )
         }
 
@@ -219,9 +222,9 @@ public struct DemoData: Sendable {
         random: inout SystemRandomNumberGenerator,
         logger: Logger
     ) async throws -> (firstUnused: String?, links: [InvitationLink], publicCode: String) {
-        let invitations = InvitationRepository(database: database, tokens: tokens)
-        let responses = ResponseRepository(database: database, seal: seal)
-        let forms = FormRepository(database: database)
+        let invitations = services.invitations
+        let responses = services.responses
+        let forms = services.forms
         let links = try await invitations.links(roundID: round)
         var firstUnused: String?
         for link in links {
@@ -249,7 +252,7 @@ public struct DemoData: Sendable {
             """
         )
         .map { try $0.decode((String, String, UUID).self) }
-        let sheetRepository = SheetRepository(database: database)
+        let sheetRepository = services.sheets
         for (code, _, branchID) in branches {
             let respondent = try await responses.target(roundID: round, group: .public, branchID: branchID)!
             let form = try await forms.definition(id: respondent.formVersionID)!
@@ -278,7 +281,7 @@ public struct DemoData: Sendable {
                 logger: logger
             )
         }
-        _ = try await BallotBox(database: database, seal: seal).mixFullRounds(logger: logger)
+        _ = try await services.ballots.mixFullRounds(logger: logger)
         return (firstUnused, links, branches[0].1)
     }
 

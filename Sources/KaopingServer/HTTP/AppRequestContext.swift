@@ -15,6 +15,8 @@ public struct AppRequestContext: SessionRequestContext, RemoteAddressRequestCont
     public var csrfToken: String
     /// The API token a request under /api presented, set by `APITokenMiddleware`.
     public var apiToken: (id: UUID, name: String)?
+    /// The round a results route names, set by `RoundResolverMiddleware`.
+    public var round: ResultsService.Round?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
@@ -24,6 +26,7 @@ public struct AppRequestContext: SessionRequestContext, RemoteAddressRequestCont
         self.language = .chinese
         self.csrfToken = ""
         self.apiToken = nil
+        self.round = nil
         self.maxUploadSize = 256 * 1024
     }
 
@@ -34,7 +37,8 @@ public struct AppRequestContext: SessionRequestContext, RemoteAddressRequestCont
 extension AppRequestContext {
     /// The signed-in person, or the API token, as the audit log names them.
     var auditActor: AuditActor {
-        if user == nil, let apiToken { return AuditActor(userID: nil, name: "api: \(apiToken.name)") }
-        return AuditActor(userID: user?.id, name: user?.username ?? "")
+        if let user { return .account(user) }
+        if let apiToken { return .apiToken(name: apiToken.name) }
+        return AuditActor(userID: nil, name: "")
     }
 }

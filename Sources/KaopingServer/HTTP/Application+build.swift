@@ -24,8 +24,9 @@ public struct ApplicationEnvironment: Sendable {
     /// Whether this process started `embeddedCluster`, and so stops it after everything else.
     public var embeddedClusterStartedHere = false
     public var passwordHasher: PasswordHasher
-    /// Runs once the server listens (the CLI prints the address and first steps).
-    public var onServerRunning: @Sendable (Int) async -> Void
+    /// Runs once the server listens, with its port and services (the CLI prints the address and
+    /// first steps, and seeds the demo).
+    public var onServerRunning: @Sendable (Int, KaopingServices) async -> Void
     /// How often due rounds are opened and closed.
     public var schedulerInterval: Duration = .seconds(1)
     /// Shortest time between two mixes of one round's ballot box.
@@ -41,7 +42,7 @@ public struct ApplicationEnvironment: Sendable {
         logger: Logger,
         embeddedCluster: EmbeddedPostgres? = nil,
         passwordHasher: PasswordHasher = PasswordHasher(),
-        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        onServerRunning: @escaping @Sendable (Int, KaopingServices) async -> Void = { _, _ in }
     ) {
         self.configuration = configuration
         self.database = database
@@ -57,41 +58,37 @@ public struct ApplicationEnvironment: Sendable {
 ///
 /// Migrations run before the server accepts connections; background services wait for them.
 public func buildApplication(_ environment: ApplicationEnvironment) async throws -> some ApplicationProtocol {
+    // A broken form file stops start-up here, naming the file and line.
+    let catalog = try FormCatalog(directory: environment.configuration.formsDirectory)
+    // So does a broken interface text file, naming the file, line and key.
+    try TextCatalogue.check()
+    let services = KaopingServices.make(
+        database: environment.database,
+        catalog: catalog,
+        invitationSecret: environment.invitationSecret,
+        mixPace: environment.mixPace,
+        passwordHasher: environment.passwordHasher,
+        logger: environment.logger
+    )
+    return try await buildApplication(environment, services: services)
+}
+
+/// The application over services made already: the tests hold the same instance the server
+/// uses, to look into what it has stored or cached.
+public func buildApplication(_ environment: ApplicationEnvironment, services office: KaopingServices) async throws -> some ApplicationProtocol {
     let configuration = environment.configuration
     let logger = environment.logger
     let database = environment.database
     let migrator = try Migrator(directory: configuration.sqlDirectory)
     let migrations = MigrationGate()
-    let sessions = PostgresPersistDriver(database: database, logger: logger)
-    let throttle = LoginThrottle(database: database)
     let views = try await Views()
-    // A broken form file stops start-up here, naming the file and line.
-    let catalog = try FormCatalog(directory: configuration.formsDirectory)
-    // So does a broken interface text file, naming the file, line and key.
-    try TextCatalogue.check()
-    let formRepository = FormRepository(database: database)
-
-    let audit = AuditLog(database: database)
-    let seal = BallotSeal(secret: environment.invitationSecret)
-    let rounds = RoundRepository(database: database, forms: catalog, audit: audit, seal: seal)
     let router = try buildRouter(
         environment: environment,
         dependencies: .init(
-            users: UserRepository(database: database),
-            audit: audit,
-            throttle: throttle,
-            sessions: sessions,
+            services: office,
             views: views,
             migrations: migrations,
-            expectedMigrations: Set(migrator.migrations.map(\.version)),
-            catalog: catalog,
-            forms: formRepository,
-            responses: ResponseRepository(database: database, seal: seal),
-            organisation: OrganisationRepository(database: database),
-            rounds: rounds,
-            sheets: SheetRepository(database: database),
-            invitations: InvitationRepository(database: database, tokens: InvitationTokens(secret: environment.invitationSecret)),
-            visitCodes: VisitCodeRepository(database: database, tokens: InvitationTokens(secret: environment.invitationSecret))
+            expectedMigrations: Set(migrator.migrations.map(\.version))
         )
     )
 
@@ -109,25 +106,17 @@ public func buildApplication(_ environment: ApplicationEnvironment) async throws
         )
     }
     services.append(database.client)
-    services.append(SessionCleanupService(sessions: sessions, throttle: throttle, migrations: migrations, logger: logger))
+    services.append(SessionCleanupService(sessions: office.sessions, throttle: office.loginThrottle, migrations: migrations, logger: logger))
     services.append(
         RoundSchedulerService(
-            rounds: rounds,
-            ballots: BallotBox(database: database, seal: seal, pace: environment.mixPace),
+            rounds: office.rounds,
+            ballots: office.ballots,
             migrations: migrations,
             interval: environment.schedulerInterval,
             logger: logger
         )
     )
-
-    services.append(
-        ResultsWarmingService(
-            database: database,
-            results: ResultsController(results: ResultsRepository(database: database, forms: formRepository), rounds: rounds, views: views),
-            migrations: migrations,
-            logger: logger
-        )
-    )
+    services.append(ResultsWarmingService(results: office.results, migrations: migrations, logger: logger))
 
     var app = Application(
         router: router,
@@ -140,14 +129,14 @@ public func buildApplication(_ environment: ApplicationEnvironment) async throws
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
         services: services,
         onServerRunning: { channel in
-            await environment.onServerRunning(channel.localAddress?.port ?? configuration.port)
+            await environment.onServerRunning(channel.localAddress?.port ?? configuration.port, office)
         },
         logger: logger
     )
     app.beforeServerStarts {
         try await migrator.migrate(database: database, logger: logger)
         // Every form as it is now gets a frozen version that rounds can refer to.
-        for form in catalog.forms { _ = try await formRepository.freeze(form) }
+        try await office.freezeForms()
         migrations.open()
     }
     return app
@@ -155,25 +144,15 @@ public func buildApplication(_ environment: ApplicationEnvironment) async throws
 
 /// What the routes need, made once by `buildApplication`.
 public struct RouterDependencies: Sendable {
-    public var users: UserRepository
-    public var audit: AuditLog
-    public var throttle: LoginThrottle
-    public var sessions: PostgresPersistDriver
+    public var services: KaopingServices
     public var views: Views
     public var migrations: MigrationGate
     public var expectedMigrations: Set<Int>
-    public var catalog: FormCatalog
-    public var forms: FormRepository
-    public var responses: ResponseRepository
-    public var organisation: OrganisationRepository
-    public var rounds: RoundRepository
-    public var sheets: SheetRepository
-    public var invitations: InvitationRepository
-    public var visitCodes: VisitCodeRepository
 }
 
 public func buildRouter(environment: ApplicationEnvironment, dependencies: RouterDependencies) throws -> Router<AppRequestContext> {
     let configuration = environment.configuration
+    let office = dependencies.services
     let router = Router(context: AppRequestContext.self)
     let catalog = RouteCatalog()
     let routes = CatalogingRouter(router: router, catalog: catalog)
@@ -207,10 +186,10 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
     routes.get(SiteURL.root.route) { _, _ in Response.seeOther(SiteURL.admin) }
     let limits = SubmissionLimits(maxTextLength: configuration.maxTextLength)
     RespondentController(
-        responses: dependencies.responses,
-        forms: dependencies.forms,
-        invitations: dependencies.invitations,
-        visitCodes: dependencies.visitCodes,
+        responses: office.responses,
+        forms: office.forms,
+        invitations: office.invitations,
+        visitCodes: office.visitCodes,
         views: dependencies.views,
         limits: limits,
         publicAnswersPerHour: configuration.publicAnswersPerHour,
@@ -219,7 +198,7 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
     ).addRoutes(to: routes)
 
     let sessionMiddleware = SessionMiddleware<AppRequestContext>(
-        storage: dependencies.sessions,
+        storage: office.sessions,
         configuration: .init(
             sessionCookieParameters: .init(name: SessionCookie.name, path: SiteURL.adminPrefix, secure: configuration.cookieSecure, sameSite: .lax),
             keyPrefix: SessionCookie.keyPrefix,
@@ -227,61 +206,61 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
         )
     )
     let auth = AuthController(
-        users: dependencies.users,
-        audit: dependencies.audit,
-        throttle: dependencies.throttle,
+        users: office.users,
+        audit: office.audit,
+        throttle: office.loginThrottle,
         hasher: environment.passwordHasher,
-        sessions: dependencies.sessions,
+        sessions: office.sessions,
         views: dependencies.views,
         trustForwardedFor: configuration.trustForwardedFor,
         sessionLifetime: .seconds(configuration.sessionLifetimeHours * 3600)
     )
     let admin = routes.group().add(middleware: sessionMiddleware)
     auth.addPublicRoutes(to: admin)
-    let signedIn = admin.group().add(middleware: AuthenticationMiddleware(users: dependencies.users))
+    let signedIn = admin.group().add(middleware: AuthenticationMiddleware(users: office.users))
     auth.addRoutes(to: signedIn)
-    let resultsRepository = ResultsRepository(database: environment.database, forms: dependencies.forms)
-    AdminController(views: dependencies.views, rounds: dependencies.rounds, results: resultsRepository, sheets: dependencies.sheets)
+    AdminController(views: dependencies.views, rounds: office.rounds, organisation: office.organisation, sheets: office.sheets)
         .addRoutes(to: signedIn)
     let adminsOnly = signedIn.group().add(middleware: RoleMiddleware([.admin]))
-    FormsController(catalog: dependencies.catalog, views: dependencies.views, limits: limits).addRoutes(to: adminsOnly)
+    FormsController(catalog: office.catalog, views: dependencies.views, limits: limits).addRoutes(to: adminsOnly)
     OrganisationController(
-        organisation: dependencies.organisation,
-        performance: PerformanceRepository(database: environment.database),
-        audit: dependencies.audit,
+        organisation: office.organisation,
+        performance: office.performance,
+        imports: office.imports,
+        audit: office.audit,
         views: dependencies.views
     )
     .addRoutes(to: adminsOnly)
     RoundsController(
-        rounds: dependencies.rounds,
-        invitations: dependencies.invitations,
-        visitCodes: dependencies.visitCodes,
-        sheets: dependencies.sheets,
-        audit: dependencies.audit,
+        rounds: office.rounds,
+        invitations: office.invitations,
+        visitCodes: office.visitCodes,
+        sheets: office.sheets,
+        audit: office.audit,
         views: dependencies.views,
         publicBaseURL: configuration.publicBaseURL
     ).addRoutes(to: adminsOnly)
-    let results = ResultsController(results: resultsRepository, rounds: dependencies.rounds, views: dependencies.views)
-    BranchHistoryController(database: environment.database, results: resultsRepository, views: dependencies.views).addRoutes(to: adminsOnly)
-    let tokens = APITokenRepository(database: environment.database)
-    let api = APIController(rounds: dependencies.rounds, results: resultsRepository)
+    BranchHistoryController(services: office, views: dependencies.views).addRoutes(to: adminsOnly)
+    let api = APIController(services: office)
     let apiRoutes = routes.group()
     api.addPublicRoutes(to: apiRoutes)
-    api.addRoutes(to: apiRoutes.group().add(middleware: APITokenMiddleware(tokens: tokens)))
-    api.addWriteRoutes(to: apiRoutes.group().add(middleware: APITokenMiddleware(tokens: tokens, needs: .write)))
-    APITokensController(tokens: tokens, audit: dependencies.audit, views: dependencies.views).addRoutes(to: adminsOnly)
-    AccountsController(
-        users: dependencies.users,
-        organisation: dependencies.organisation,
-        hasher: environment.passwordHasher,
-        sessions: dependencies.sessions,
-        audit: dependencies.audit,
-        views: dependencies.views,
-        publicBaseURL: configuration.publicBaseURL
-    ).addRoutes(to: adminsOnly)
-    results.addRoutes(to: adminsOnly)
-    results.addReportRoutes(to: signedIn.group().add(middleware: RoleMiddleware([.admin, .viewer])))
-    SheetsController(sheets: dependencies.sheets, forms: dependencies.forms, rounds: dependencies.rounds, views: dependencies.views, limits: limits)
+    api.addRoutes(to: apiRoutes.group().add(middleware: APITokenMiddleware(tokens: office.apiTokens)))
+    api.addWriteRoutes(to: apiRoutes.group().add(middleware: APITokenMiddleware(tokens: office.apiTokens, needs: .write)))
+    APITokensController(tokens: office.tokens, views: dependencies.views).addRoutes(to: adminsOnly)
+    AccountsController(services: office, views: dependencies.views, publicBaseURL: configuration.publicBaseURL).addRoutes(to: adminsOnly)
+    // Results pages load their round once, in the middleware; a branch's report is also open
+    // to that branch's secretary.
+    let roundResults = adminsOnly.group().add(middleware: RoundResolverMiddleware(results: office.results))
+    RankingController(services: office, views: dependencies.views).addRoutes(to: roundResults)
+    IntegrationController(services: office, views: dependencies.views).addRoutes(to: roundResults)
+    ResultsDownloadsController(services: office).addRoutes(to: roundResults)
+    BranchReportController(services: office, views: dependencies.views).addRoutes(
+        to: signedIn.group()
+            .add(middleware: RoleMiddleware([.admin, .viewer]))
+            .add(middleware: BranchAccessMiddleware(results: office.results))
+            .add(middleware: RoundResolverMiddleware(results: office.results))
+    )
+    SheetsController(sheets: office.sheets, forms: office.forms, rounds: office.rounds, views: dependencies.views, limits: limits)
         .addRoutes(to: signedIn.group().add(middleware: RoleMiddleware([.evaluator])))
     return router
 }

@@ -40,6 +40,7 @@ public enum SiteURL: Sendable, Hashable {
     case results(String)
     case diagnostics(String)
     case integration(String)
+    case integrationCSV(String)
     case integratedSheet(String)
     case integratedCSV(String)
     case watchList(String)
@@ -84,6 +85,7 @@ public enum SiteURL: Sendable, Hashable {
     case apiRounds
     case apiRoundResults(String)
     case apiRoundIntegration(String)
+    case apiRoundDiagnostic(String)
     case apiBranchHistory(String)
     case apiPerformance
 
@@ -154,6 +156,7 @@ public enum SiteURL: Sendable, Hashable {
         case .results(let id): "\(SiteURL.round(id).path)/results"
         case .diagnostics(let id): "\(SiteURL.round(id).path)/diagnostics"
         case .integration(let id): "\(SiteURL.round(id).path)/integration"
+        case .integrationCSV(let id): "\(SiteURL.round(id).path)/integration.csv"
         case .integratedSheet(let id): "\(SiteURL.round(id).path)/integrated"
         case .integratedCSV(let id): "\(SiteURL.round(id).path)/integrated.csv"
         case .watchList(let id): "\(SiteURL.round(id).path)/watch"
@@ -193,6 +196,7 @@ public enum SiteURL: Sendable, Hashable {
         case .apiRounds: "\(Self.apiPrefix)v1/rounds"
         case .apiRoundResults(let id): "\(SiteURL.apiRounds.path)/\(Self.segment(id))/results"
         case .apiRoundIntegration(let id): "\(SiteURL.apiRounds.path)/\(Self.segment(id))/integration"
+        case .apiRoundDiagnostic(let id): "\(SiteURL.apiRounds.path)/\(Self.segment(id))/diagnostic"
         case .apiPerformance: "\(Self.apiPrefix)v1/performance"
         case .apiBranchHistory(let code): "\(Self.apiPrefix)v1/branches/\(Self.segment(code))/history"
         }

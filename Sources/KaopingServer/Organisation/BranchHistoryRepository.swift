@@ -8,9 +8,11 @@ import PostgresNIO
 /// qualitative assessments (`docs/integration.md`).
 public struct BranchHistoryRepository: Sendable {
     let database: Database
+    let performance: PerformanceRepository
 
-    public init(database: Database) {
+    public init(database: Database, performance: PerformanceRepository) {
         self.database = database
+        self.performance = performance
     }
 
     /// The committee's judgement of a branch over several years.
@@ -85,7 +87,6 @@ public struct BranchHistoryRepository: Sendable {
             rounds.append(roundID)
             latestMemberForm = memberFormVersion ?? latestMemberForm
         }
-        let performance = PerformanceRepository(database: database)
         for (index, year) in missingBusiness {
             years[index].businessScore = try await performance.businessScore(year: year, branchCode: code)
         }
@@ -218,53 +219,56 @@ public struct BranchHistoryRepository: Sendable {
 
     /// Adds an assessment (`id` nil) or changes one of the branch's; `false` if there is no
     /// such branch or assessment. The audit log keeps what it said before.
-    public func save(_ draft: AssessmentDraft, id: UUID?, code: String, actor: AuditActor) async throws -> Bool {
+    public func save(_ draft: AssessmentDraft, id: UUID?, code: String, actor: AuditActor, logger: Logger) async throws -> Bool {
         guard draft.problems.isEmpty, let first = draft.firstYear, let last = draft.lastYear, let level = draft.level else { return false }
         let judgement = draft.judgement.trimmingCharacters(in: .whitespacesAndNewlines)
-        var before: [String: String] = [:]
-        let saved: UUID?
-        if let id {
-            guard
-                let row = try await database.query(
+        return try await database.transaction(logger: logger) { connection in
+            var before: [String: String] = [:]
+            var saved: UUID?
+            if let id {
+                var found: (Int, Int, String, String)?
+                for try await row in try await connection.query(
                     """
                     SELECT a.first_year, a.last_year, a.level, a.judgement FROM branch_assessments a JOIN branches b ON b.id = a.branch_id
-                    WHERE a.id = \(id) AND b.code = \(code)
+                    WHERE a.id = \(id) AND b.code = \(code) FOR UPDATE OF a
+                    """,
+                    logger: logger
+                ).decode((Int, Int, String, String).self) { found = row }
+                guard let (oldFirst, oldLast, oldLevel, oldJudgement) = found else { return false }
+                before = ["before_years": "\(oldFirst)-\(oldLast)", "before_level": oldLevel, "before_judgement": oldJudgement]
+                for try await row in try await connection.query(
                     """
-                ).first
-            else { return false }
-            let (oldFirst, oldLast, oldLevel, oldJudgement) = try row.decode((Int, Int, String, String).self)
-            before = ["before_years": "\(oldFirst)-\(oldLast)", "before_level": oldLevel, "before_judgement": oldJudgement]
-            saved = try await database.query(
-                """
-                UPDATE branch_assessments SET first_year = \(first), last_year = \(last), level = \(level), judgement = \(judgement),
-                  updated_at = now()
-                WHERE id = \(id) RETURNING id
-                """
-            ).first?.decode(UUID.self)
-        } else {
-            saved = try await database.query(
-                """
-                INSERT INTO branch_assessments (branch_id, first_year, last_year, level, judgement, author_id, author_name)
-                SELECT id, \(first), \(last), \(level), \(judgement), \(actor.userID), \(actor.name) FROM branches WHERE code = \(code)
-                RETURNING id
-                """
-            ).first?.decode(UUID.self)
-        }
-        guard let saved else { return false }
-        try await AuditLog(database: database).record(
-            .init(
-                action: id == nil ? "assessment.created" : "assessment.changed",
-                actorUserID: actor.userID,
-                actorName: actor.name,
-                subject: code,
-                details: before.merging([
-                    "id": saved.uuidString.lowercased(), "years": "\(first)-\(last)", "level": level.rawValue, "judgement": judgement,
-                ]) {
-                    $1
-                }
+                    UPDATE branch_assessments SET first_year = \(first), last_year = \(last), level = \(level), judgement = \(judgement),
+                      updated_at = now()
+                    WHERE id = \(id) RETURNING id
+                    """,
+                    logger: logger
+                ).decode(UUID.self) { saved = row }
+            } else {
+                for try await row in try await connection.query(
+                    """
+                    INSERT INTO branch_assessments (branch_id, first_year, last_year, level, judgement, author_id, author_name)
+                    SELECT id, \(first), \(last), \(level), \(judgement), \(actor.userID), \(actor.name) FROM branches WHERE code = \(code)
+                    RETURNING id
+                    """,
+                    logger: logger
+                ).decode(UUID.self) { saved = row }
+            }
+            guard let saved else { return false }
+            try await AuditLog.record(
+                .init(
+                    action: id == nil ? "assessment.created" : "assessment.changed",
+                    actor: actor,
+                    subject: code,
+                    details: before.merging([
+                        "id": saved.uuidString.lowercased(), "years": "\(first)-\(last)", "level": level.rawValue, "judgement": judgement,
+                    ]) { $1 }
+                ),
+                on: connection,
+                logger: logger
             )
-        )
-        return true
+            return true
+        }
     }
 
     /// The branches of a round on the committee's lists, by the last closed rounds up to the

@@ -65,6 +65,11 @@ public struct OrganisationRepository: Sendable {
     /// Creates or updates every row, all in one transaction: a list lands whole or not at all.
     /// Branches are matched by code, so importing a corrected list updates instead of duplicating.
     public func importBranches(_ rows: [BranchRow], logger: Logger) async throws -> ImportSummary {
+        try await database.transaction(logger: logger) { connection in try await importBranches(rows, on: connection, logger: logger) }
+    }
+
+    /// The same, in the caller's transaction (with the caller's audit entry).
+    func importBranches(_ rows: [BranchRow], on connection: PostgresConnection, logger: Logger) async throws -> ImportSummary {
         let json = JSONText.array(
             rows.map { row in
                 JSONText.object([
@@ -73,39 +78,42 @@ public struct OrganisationRepository: Sendable {
                 ])
             }
         )
-        return try await database.transaction(logger: logger) { connection in
-            try await connection.execute(
-                """
-                INSERT INTO organisations (code, name)
-                SELECT DISTINCT r.parent, r.parent FROM jsonb_to_recordset(\(json)::jsonb) AS r(parent text)
-                WHERE r.parent IS NOT NULL
-                ON CONFLICT (name) DO NOTHING
-                """,
-                logger: logger
-            )
-            let rows = try await connection.query(
-                """
-                INSERT INTO branches (code, name, organisation_id, secretary_name)
-                SELECT r.code, r.name, o.id, r.secretary
-                FROM jsonb_to_recordset(\(json)::jsonb) AS r(code text, name text, parent text, secretary text)
-                LEFT JOIN organisations o ON o.name = r.parent
-                ON CONFLICT (code) DO UPDATE SET
-                  name = EXCLUDED.name, organisation_id = EXCLUDED.organisation_id,
-                  secretary_name = EXCLUDED.secretary_name, active = true, updated_at = now()
-                RETURNING (xmax = 0)
-                """,
-                logger: logger
-            )
-            var summary = ImportSummary(created: 0, updated: 0)
-            for try await inserted in rows.decode(Bool.self) {
-                if inserted { summary.created += 1 } else { summary.updated += 1 }
-            }
-            return summary
+        try await connection.execute(
+            """
+            INSERT INTO organisations (code, name)
+            SELECT DISTINCT r.parent, r.parent FROM jsonb_to_recordset(\(json)::jsonb) AS r(parent text)
+            WHERE r.parent IS NOT NULL
+            ON CONFLICT (name) DO NOTHING
+            """,
+            logger: logger
+        )
+        let rows = try await connection.query(
+            """
+            INSERT INTO branches (code, name, organisation_id, secretary_name)
+            SELECT r.code, r.name, o.id, r.secretary
+            FROM jsonb_to_recordset(\(json)::jsonb) AS r(code text, name text, parent text, secretary text)
+            LEFT JOIN organisations o ON o.name = r.parent
+            ON CONFLICT (code) DO UPDATE SET
+              name = EXCLUDED.name, organisation_id = EXCLUDED.organisation_id,
+              secretary_name = EXCLUDED.secretary_name, active = true, updated_at = now()
+            RETURNING (xmax = 0)
+            """,
+            logger: logger
+        )
+        var summary = ImportSummary(created: 0, updated: 0)
+        for try await inserted in rows.decode(Bool.self) {
+            if inserted { summary.created += 1 } else { summary.updated += 1 }
         }
+        return summary
     }
 
     /// Members are matched by staff number; a member who moved is moved to the new branch.
     public func importMembers(_ rows: [MemberRow], logger: Logger) async throws -> ImportSummary {
+        try await database.transaction(logger: logger) { connection in try await importMembers(rows, on: connection, logger: logger) }
+    }
+
+    /// The same, in the caller's transaction (with the caller's audit entry).
+    func importMembers(_ rows: [MemberRow], on connection: PostgresConnection, logger: Logger) async throws -> ImportSummary {
         let json = JSONText.array(
             rows.map { row in
                 JSONText.object([
@@ -115,31 +123,34 @@ public struct OrganisationRepository: Sendable {
             }
         )
         let expected = rows.count
-        return try await database.transaction(logger: logger) { connection in
-            let inserted = try await connection.query(
-                """
-                INSERT INTO members (staff_number, name, branch_id, phone)
-                SELECT r.staff, r.name, b.id, r.phone
-                FROM jsonb_to_recordset(\(json)::jsonb) AS r(staff text, name text, branch text, phone text)
-                JOIN branches b ON b.code = r.branch
-                ON CONFLICT (staff_number) DO UPDATE SET
-                  name = EXCLUDED.name, branch_id = EXCLUDED.branch_id, phone = EXCLUDED.phone, active = true, updated_at = now()
-                RETURNING (xmax = 0)
-                """,
-                logger: logger
-            )
-            var summary = ImportSummary(created: 0, updated: 0)
-            for try await isNew in inserted.decode(Bool.self) {
-                if isNew { summary.created += 1 } else { summary.updated += 1 }
-            }
-            // A branch code that vanished between preview and import would drop rows silently.
-            guard summary.created + summary.updated == expected else { throw OrganisationError.branchesChanged }
-            return summary
+        let inserted = try await connection.query(
+            """
+            INSERT INTO members (staff_number, name, branch_id, phone)
+            SELECT r.staff, r.name, b.id, r.phone
+            FROM jsonb_to_recordset(\(json)::jsonb) AS r(staff text, name text, branch text, phone text)
+            JOIN branches b ON b.code = r.branch
+            ON CONFLICT (staff_number) DO UPDATE SET
+              name = EXCLUDED.name, branch_id = EXCLUDED.branch_id, phone = EXCLUDED.phone, active = true, updated_at = now()
+            RETURNING (xmax = 0)
+            """,
+            logger: logger
+        )
+        var summary = ImportSummary(created: 0, updated: 0)
+        for try await isNew in inserted.decode(Bool.self) {
+            if isNew { summary.created += 1 } else { summary.updated += 1 }
         }
+        // A branch code that vanished between preview and import would drop rows silently.
+        guard summary.created + summary.updated == expected else { throw OrganisationError.branchesChanged }
+        return summary
     }
 
     public func branches() async throws -> [BranchSummary] {
         try await branchSummaries(code: nil)
+    }
+
+    /// A branch's code, found by its id (a viewer account names its branch by id).
+    public func branchCode(id: UUID) async throws -> String? {
+        try await database.query("SELECT code FROM branches WHERE id = \(id)").first?.decode(String.self)
     }
 
     /// A branch's name, found by its id.
@@ -270,14 +281,6 @@ extension OrganisationRepository {
         let (kind, name, content, applied, year) = try row.decode((String, String, ByteBuffer, Date?, Int?).self)
         guard let parsedKind = OrganisationUpload.Kind(rawValue: kind) else { return nil }
         return OrganisationUpload(kind: parsedKind, fileName: name, content: Array(content.readableBytesView), appliedAt: applied, year: year)
-    }
-
-    public func claimUpload(id: UUID) async throws -> Bool {
-        !(try await database.query("UPDATE org_imports SET applied_at = now() WHERE id = \(id) AND applied_at IS NULL RETURNING 1").isEmpty)
-    }
-
-    public func releaseUpload(id: UUID) async throws {
-        try await database.query("UPDATE org_imports SET applied_at = NULL WHERE id = \(id)")
     }
 }
 

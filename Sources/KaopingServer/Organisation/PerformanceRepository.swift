@@ -19,6 +19,11 @@ public struct PerformanceRepository: Sendable {
     /// Creates or updates every unit, all in one transaction, matched by code: a unit imported
     /// again with another branch has moved to it.
     public func importUnits(_ rows: [UnitRow], logger: Logger) async throws -> ImportSummary {
+        try await database.transaction(logger: logger) { connection in try await importUnits(rows, on: connection, logger: logger) }
+    }
+
+    /// The same, in the caller's transaction (with the caller's audit entry).
+    func importUnits(_ rows: [UnitRow], on connection: PostgresConnection, logger: Logger) async throws -> ImportSummary {
         let json = JSONText.array(
             rows.map { row in
                 JSONText.object([
@@ -28,27 +33,25 @@ public struct PerformanceRepository: Sendable {
             }
         )
         let expected = rows.count
-        return try await database.transaction(logger: logger) { connection in
-            let written = try await connection.query(
-                """
-                INSERT INTO units (code, name, branch_id, headcount)
-                SELECT r.code, r.name, b.id, r.headcount
-                FROM jsonb_to_recordset(\(json)::jsonb) AS r(code text, name text, branch text, headcount integer)
-                JOIN branches b ON b.code = r.branch
-                ON CONFLICT (code) DO UPDATE SET
-                  name = EXCLUDED.name, branch_id = EXCLUDED.branch_id, headcount = EXCLUDED.headcount, active = true, updated_at = now()
-                RETURNING (xmax = 0)
-                """,
-                logger: logger
-            )
-            var summary = ImportSummary(created: 0, updated: 0)
-            for try await isNew in written.decode(Bool.self) {
-                if isNew { summary.created += 1 } else { summary.updated += 1 }
-            }
-            // A branch that vanished between the check and the import would drop rows silently.
-            guard summary.created + summary.updated == expected else { throw OrganisationError.branchesChanged }
-            return summary
+        let written = try await connection.query(
+            """
+            INSERT INTO units (code, name, branch_id, headcount)
+            SELECT r.code, r.name, b.id, r.headcount
+            FROM jsonb_to_recordset(\(json)::jsonb) AS r(code text, name text, branch text, headcount integer)
+            JOIN branches b ON b.code = r.branch
+            ON CONFLICT (code) DO UPDATE SET
+              name = EXCLUDED.name, branch_id = EXCLUDED.branch_id, headcount = EXCLUDED.headcount, active = true, updated_at = now()
+            RETURNING (xmax = 0)
+            """,
+            logger: logger
+        )
+        var summary = ImportSummary(created: 0, updated: 0)
+        for try await isNew in written.decode(Bool.self) {
+            if isNew { summary.created += 1 } else { summary.updated += 1 }
         }
+        // A branch that vanished between the check and the import would drop rows silently.
+        guard summary.created + summary.updated == expected else { throw OrganisationError.branchesChanged }
+        return summary
     }
 
     /// A unit as the organisation page lists it.
@@ -121,6 +124,21 @@ public struct PerformanceRepository: Sendable {
         actor: AuditActor,
         logger: Logger
     ) async throws -> Load {
+        try await database.transaction(logger: logger) { connection in
+            try await importResults(year: year, rows, source: source, fileName: fileName, actor: actor, on: connection, logger: logger)
+        }
+    }
+
+    /// The same, in the caller's transaction.
+    func importResults(
+        year: Int,
+        _ rows: [PerformanceRow],
+        source: String,
+        fileName: String,
+        actor: AuditActor,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> Load {
         let json = JSONText.array(
             rows.map { row in
                 JSONText.object([
@@ -131,65 +149,63 @@ public struct PerformanceRepository: Sendable {
             }
         )
         let expected = rows.count
-        let load = try await database.transaction(logger: logger) { connection -> Load in
-            // Two loads of one year at once must not both become the same version.
-            try await connection.execute("SELECT pg_advisory_xact_lock(hashtextextended('performance', \(year)))", logger: logger)
-            var version = 1
-            for try await latest in try await connection.query(
-                "SELECT coalesce(max(version), 0) + 1 FROM performance_loads WHERE year = \(year)",
-                logger: logger
-            ).decode(Int.self) { version = latest }
-            var loadID: UUID?
-            for try await id in try await connection.query(
-                """
-                INSERT INTO performance_loads (year, version, source, file_name, loaded_by, loaded_by_name)
-                VALUES (\(year), \(version), \(source), \(fileName), \(actor.userID), \(actor.name))
-                RETURNING id
-                """,
-                logger: logger
-            ).decode(UUID.self) { loadID = id }
-            var stored = 0
-            for try await count in try await connection.query(
-                """
-                WITH written AS (
-                  INSERT INTO performance_results (load_id, unit_id, branch_id, headcount, score, grade, indicators)
-                  SELECT \(loadID!), u.id, u.branch_id, u.headcount, r.score, r.grade, coalesce(r.indicators, '{}')
-                  FROM jsonb_to_recordset(\(json)::jsonb) AS r(unit text, score float8, grade text, indicators jsonb)
-                  JOIN units u ON u.code = r.unit
-                  RETURNING 1
-                )
-                SELECT count(*)::int FROM written
-                """,
-                logger: logger
-            ).decode(Int.self) { stored = count }
-            guard stored == expected else { throw PerformanceError.unitsChanged }
-            // Closed rounds read with this year that had no business results yet get their
-            // integrated sheet now; those that have one keep it until someone adopts this version.
-            var waiting: [UUID] = []
-            for try await round in try await connection.query(
-                """
-                SELECT r.id FROM rounds r JOIN result_snapshots s ON s.round_id = r.id AND s.kind = 'final'
-                WHERE r.status = \(RoundStatus.closed)
-                  AND coalesce((r.config -> 'integration' ->> 'performanceYear')::int, r.year) = \(year)
-                  AND NOT EXISTS (SELECT 1 FROM integrated_sheets i WHERE i.round_id = r.id)
-                """,
-                logger: logger
-            ).decode(UUID.self) { waiting.append(round) }
-            for round in waiting {
-                try await IntegratedSheets.freeze(roundID: round, version: version, connection: connection, logger: logger)
-            }
-            return Load(year: year, version: version, units: stored)
+        // Two loads of one year at once must not both become the same version.
+        try await connection.execute("SELECT pg_advisory_xact_lock(hashtextextended('performance', \(year)))", logger: logger)
+        var version = 1
+        for try await latest in try await connection.query(
+            "SELECT coalesce(max(version), 0) + 1 FROM performance_loads WHERE year = \(year)",
+            logger: logger
+        ).decode(Int.self) { version = latest }
+        var loadID: UUID?
+        for try await id in try await connection.query(
+            """
+            INSERT INTO performance_loads (year, version, source, file_name, loaded_by, loaded_by_name)
+            VALUES (\(year), \(version), \(source), \(fileName), \(actor.userID), \(actor.name))
+            RETURNING id
+            """,
+            logger: logger
+        ).decode(UUID.self) { loadID = id }
+        var stored = 0
+        for try await count in try await connection.query(
+            """
+            WITH written AS (
+              INSERT INTO performance_results (load_id, unit_id, branch_id, headcount, score, grade, indicators)
+              SELECT \(loadID!), u.id, u.branch_id, u.headcount, r.score, r.grade, coalesce(r.indicators, '{}')
+              FROM jsonb_to_recordset(\(json)::jsonb) AS r(unit text, score float8, grade text, indicators jsonb)
+              JOIN units u ON u.code = r.unit
+              RETURNING 1
+            )
+            SELECT count(*)::int FROM written
+            """,
+            logger: logger
+        ).decode(Int.self) { stored = count }
+        guard stored == expected else { throw PerformanceError.unitsChanged }
+        // Closed rounds read with this year that had no business results yet get their
+        // integrated sheet now; those that have one keep it until someone adopts this version.
+        var waiting: [UUID] = []
+        for try await round in try await connection.query(
+            """
+            SELECT r.id FROM rounds r JOIN result_snapshots s ON s.round_id = r.id AND s.kind = 'final'
+            WHERE r.status = \(RoundStatus.closed)
+              AND coalesce((r.config -> 'integration' ->> 'performanceYear')::int, r.year) = \(year)
+              AND NOT EXISTS (SELECT 1 FROM integrated_sheets i WHERE i.round_id = r.id)
+            """,
+            logger: logger
+        ).decode(UUID.self) { waiting.append(round) }
+        for round in waiting {
+            try await IntegratedSheets.freeze(roundID: round, version: version, connection: connection, logger: logger)
         }
-        try await AuditLog(database: database).record(
+        try await AuditLog.record(
             .init(
                 action: "performance.imported",
-                actorUserID: actor.userID,
-                actorName: actor.name,
+                actor: actor,
                 subject: fileName,
-                details: ["year": "\(load.year)", "version": "\(load.version)", "units": "\(load.units)", "source": source]
-            )
+                details: ["year": "\(year)", "version": "\(version)", "units": "\(stored)", "source": source]
+            ),
+            on: connection,
+            logger: logger
         )
-        return load
+        return Load(year: year, version: version, units: stored)
     }
 
     /// The versions loaded for a year, newest first.

@@ -9,11 +9,14 @@ import PostgresNIO
 /// and read from then on; an open round's is computed from its provisional results.
 public struct IntegratedSheets: Sendable {
     let database: Database
-    let results: ResultsRepository
+    let performance: PerformanceRepository
+    /// Frozen sheets as decoded, by round and the time they were stored: a province's sheet is
+    /// tens of thousands of rows, read by every view of it; adopting a version stores anew.
+    let decoded = TimedCache<StoredKey, IntegratedSheet>(lifetime: .seconds(3600), capacity: 8)
 
-    public init(database: Database, results: ResultsRepository) {
+    public init(database: Database, performance: PerformanceRepository) {
         self.database = database
-        self.results = results
+        self.performance = performance
     }
 
     /// The sheet as it stands, and whether it is frozen with the closed round.
@@ -42,7 +45,7 @@ public struct IntegratedSheets: Sendable {
         let year = Self.performanceYear(configuration, roundYear: roundYear)
         if !current.provisional {
             let stored = try await stored(roundID: roundID)
-            let newest = try await PerformanceRepository(database: database).newestVersion(year: year)
+            let newest = try await performance.newestVersion(year: year)
             if let stored {
                 let newer = newest.flatMap { $0 > (stored.performanceVersion ?? 0) ? $0 : nil }
                 return Current(sheet: stored, frozen: true, newerVersion: newer, provisional: false)
@@ -52,7 +55,6 @@ public struct IntegratedSheets: Sendable {
                 Current(sheet: $0, frozen: true, newerVersion: nil, provisional: false)
             }
         }
-        let performance = PerformanceRepository(database: database)
         guard let (version, units) = try await performance.unitResults(year: year, logger: logger) else { return nil }
         let sheet = IntegratedSheet.make(
             result: current.result,
@@ -70,10 +72,6 @@ public struct IntegratedSheets: Sendable {
         let computedAt: Date
     }
 
-    /// Frozen sheets as decoded, by round and the time they were stored: a province's sheet is
-    /// tens of thousands of rows, read by every view of it; adopting a version stores anew.
-    static let decoded = TimedCache<StoredKey, IntegratedSheet>(lifetime: .seconds(3600), capacity: 8)
-
     func stored(roundID: UUID) async throws -> IntegratedSheet? {
         guard
             let computedAt = try await database.query("SELECT computed_at FROM integrated_sheets WHERE round_id = \(roundID)").first?.decode(
@@ -81,11 +79,11 @@ public struct IntegratedSheets: Sendable {
             )
         else { return nil }
         let key = StoredKey(round: roundID, computedAt: computedAt)
-        if let sheet = Self.decoded.value(for: key) { return sheet }
+        if let sheet = decoded.value(for: key) { return sheet }
         guard let json = try await database.query("SELECT sheet::text FROM integrated_sheets WHERE round_id = \(roundID)").first?.decode(String.self)
         else { return nil }
         let sheet = try JSONDecoder().decode(IntegratedSheet.self, from: Data(json.utf8))
-        Self.decoded.store(sheet, for: key)
+        decoded.store(sheet, for: key)
         return sheet
     }
 
@@ -93,21 +91,22 @@ public struct IntegratedSheets: Sendable {
     /// when `nil`), replacing what was stored; an adoption by a person goes in the audit log.
     @discardableResult
     public func freeze(roundID: UUID, version: Int?, actor: AuditActor?, logger: Logger) async throws -> IntegratedSheet? {
-        let sheet = try await database.transaction(logger: logger) { connection in
-            try await Self.freeze(roundID: roundID, version: version, connection: connection, logger: logger)
-        }
-        if let sheet, let actor {
-            try await AuditLog(database: database).record(
-                .init(
-                    action: "integration.frozen",
-                    actorUserID: actor.userID,
-                    actorName: actor.name,
-                    subject: roundID.uuidString.lowercased(),
-                    details: ["year": "\(sheet.performanceYear)", "version": sheet.performanceVersion.map(String.init) ?? ""]
+        try await database.transaction(logger: logger) { connection in
+            let sheet = try await Self.freeze(roundID: roundID, version: version, connection: connection, logger: logger)
+            if let sheet, let actor {
+                try await AuditLog.record(
+                    .init(
+                        action: "integration.frozen",
+                        actor: actor,
+                        subject: roundID.uuidString.lowercased(),
+                        details: ["year": "\(sheet.performanceYear)", "version": sheet.performanceVersion.map(String.init) ?? ""]
+                    ),
+                    on: connection,
+                    logger: logger
                 )
-            )
+            }
+            return sheet
         }
-        return sheet
     }
 
     /// In the caller's transaction (the close): the final results of the round with the year's

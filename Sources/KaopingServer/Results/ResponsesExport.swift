@@ -27,6 +27,7 @@ public enum ResponsesExport {
         roundID: UUID,
         threshold: Int,
         database: Database,
+        forms: FormRepository,
         language: Language,
         logger: Logger,
         chunkSize: Int = 64 * 1024,
@@ -36,10 +37,9 @@ public enum ResponsesExport {
         let english = language == .english
         // The questions and option labels of every form the round's responses answered.
         var questions: [UUID: [String: FormItem]] = [:]
-        let formRepository = FormRepository(database: database)
         for row in try await database.query("SELECT form_version_id FROM round_groups WHERE round_id = \(roundID) AND form_version_id IS NOT NULL") {
             let id = try row.decode(UUID.self)
-            if let form = try await formRepository.definition(id: id) {
+            if let form = try await forms.definition(id: id) {
                 questions[id] = Dictionary(form.items.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
             }
         }

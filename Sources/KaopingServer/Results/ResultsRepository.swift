@@ -10,24 +10,25 @@ import PostgresNIO
 public struct ResultsRepository: Sendable {
     let database: Database
     let forms: FormRepository
+    let history: BranchHistoryRepository
     /// Live results of open rounds, reused for a moment: a large round takes seconds to
     /// score, and the committee's staff open the ranking, then a branch, then go back.
     let live: TimedCache<UUID, RoundResult>
     /// Final results as decoded from their snapshot, by round and the time the snapshot was
     /// stored (a reopened round's next close stores another): a province's snapshot is tens of
-    /// megabytes of JSON, read by every page of the round. Shared by every repository of the
-    /// process, so that the pages find what `ResultsWarmingService` has read.
-    static let final = TimedCache<FinalKey, Current>(lifetime: .seconds(3600), capacity: 3)
-    var final: TimedCache<FinalKey, Current> { Self.final }
+    /// megabytes of JSON, read by every page of the round. The one repository of the process
+    /// holds it, so that the pages find what `ResultsWarmingService` has read.
+    let final = TimedCache<FinalKey, Current>(lifetime: .seconds(3600), capacity: 3)
 
     struct FinalKey: Hashable, Sendable {
         let round: UUID
         let computedAt: Date
     }
 
-    public init(database: Database, forms: FormRepository, liveLifetime: Duration = .seconds(15)) {
+    public init(database: Database, forms: FormRepository, history: BranchHistoryRepository, liveLifetime: Duration = .seconds(15)) {
         self.database = database
         self.forms = forms
+        self.history = history
         self.live = TimedCache(lifetime: liveLifetime, capacity: 16)
     }
 
@@ -159,7 +160,7 @@ public struct ResultsRepository: Sendable {
         let codes = Set(result.subjects.map(\.code))
         var assessments: [(code: String, assessment: BranchHistoryRepository.Assessment)] = []
         if let year {
-            assessments = try await BranchHistoryRepository(database: database).assessments(covering: year).filter { codes.contains($0.code) }
+            assessments = try await history.assessments(covering: year).filter { codes.contains($0.code) }
         }
         let path = NSTemporaryDirectory() + "kaoping-results-\(UUID().uuidString).xlsx"
         // Every comment of the round streams into its sheet: a province's are hundreds of
@@ -177,11 +178,6 @@ public struct ResultsRepository: Sendable {
             )
         }
         return path
-    }
-
-    /// The code of a viewer's branch.
-    public func branchCode(id: UUID) async throws -> String? {
-        try await database.query("SELECT code FROM branches WHERE id = \(id)").first?.decode(String.self)
     }
 
     public struct BranchDetails: Sendable {

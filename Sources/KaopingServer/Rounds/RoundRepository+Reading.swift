@@ -104,6 +104,13 @@ extension RoundRepository {
         try await summaries(id).first
     }
 
+    /// The ids of the newest closed rounds, newest first.
+    public func newestClosed(_ count: Int) async throws -> [UUID] {
+        try await database.query(
+            "SELECT id FROM rounds WHERE status = \(RoundStatus.closed) ORDER BY closed_at DESC NULLS LAST LIMIT \(count)"
+        ).map { try $0.decode(UUID.self) }
+    }
+
     /// The scoring configuration the round was created with.
     public func configuration(_ id: UUID) async throws -> RoundConfiguration? {
         guard let json = try await database.query("SELECT config::text FROM rounds WHERE id = \(id)").first?.decode(String.self) else {

@@ -8,18 +8,16 @@ import PostgresNIO
 public struct RoundRepository: Sendable {
     public let database: Database
     let forms: FormCatalog
-    let audit: AuditLog
     /// Frozen form versions, for scoring a round at close.
     let frozenForms: FormRepository
     /// Opens the ballots still waiting in the box when the round closes.
     let seal: BallotSeal
 
-    public init(database: Database, forms: FormCatalog, audit: AuditLog, seal: BallotSeal, frozenForms: (FormRepository)? = nil) {
+    public init(database: Database, forms: FormCatalog, frozenForms: FormRepository, seal: BallotSeal) {
         self.database = database
         self.forms = forms
-        self.audit = audit
         self.seal = seal
-        self.frozenForms = frozenForms ?? FormRepository(database: database)
+        self.frozenForms = frozenForms
     }
 
     // MARK: Creating
@@ -79,17 +77,13 @@ public struct RoundRepository: Sendable {
                 """,
                 logger: logger
             )
+            try await AuditLog.record(
+                .init(action: "round.created", actor: actor, subject: round.uuidString.lowercased(), details: ["title": spec.title]),
+                on: connection,
+                logger: logger
+            )
             return round
         }
-        try await audit.record(
-            .init(
-                action: "round.created",
-                actorUserID: actor.userID,
-                actorName: actor.name,
-                subject: id.uuidString.lowercased(),
-                details: ["title": spec.title]
-            )
-        )
         return id
     }
 
@@ -106,8 +100,12 @@ public struct RoundRepository: Sendable {
             }
             guard closes != nil else { throw RoundError.noClosingTime }
             try await freezeAndOpen(id, connection: connection, logger: logger)
+            try await AuditLog.record(
+                .init(action: "round.opened", actor: actor, subject: id.uuidString.lowercased()),
+                on: connection,
+                logger: logger
+            )
         }
-        try await audit.record(.init(action: "round.opened", actorUserID: actor.userID, actorName: actor.name, subject: id.uuidString.lowercased()))
     }
 
     /// Closes an open round: empties the ballot box into the responses, stamps it closed and
@@ -117,12 +115,13 @@ public struct RoundRepository: Sendable {
         let closed = try await database.transaction(logger: logger) { connection -> Bool in
             let status = try await Self.lockedStatus(id, connection: connection, logger: logger)
             guard status.canClose else { throw RoundError.wrongStatus(current: status, action: .closed) }
-            return try await closeLocked(id, connection: connection, logger: logger)
-        }
-        if closed {
-            try await audit.record(
-                .init(action: "round.closed", actorUserID: actor.userID, actorName: actor.name, subject: id.uuidString.lowercased())
+            guard try await closeLocked(id, connection: connection, logger: logger) else { return false }
+            try await AuditLog.record(
+                .init(action: "round.closed", actor: actor, subject: id.uuidString.lowercased()),
+                on: connection,
+                logger: logger
             )
+            return true
         }
         return closed
     }
@@ -136,16 +135,12 @@ public struct RoundRepository: Sendable {
                 "UPDATE rounds SET closes_at = \(closesAt), updated_at = now() WHERE id = \(id) AND (opens_at IS NULL OR opens_at < \(closesAt))",
                 logger: logger
             )
-        }
-        try await audit.record(
-            .init(
-                action: "round.extended",
-                actorUserID: actor.userID,
-                actorName: actor.name,
-                subject: id.uuidString.lowercased(),
-                details: ["closes": ChinaTime.format(closesAt)]
+            try await AuditLog.record(
+                .init(action: "round.extended", actor: actor, subject: id.uuidString.lowercased(), details: ["closes": ChinaTime.format(closesAt)]),
+                on: connection,
+                logger: logger
             )
-        )
+        }
     }
 
     /// Reopens a closed round until `closesAt`; only with a reason, which the audit log keeps.
@@ -165,16 +160,17 @@ public struct RoundRepository: Sendable {
                 "UPDATE rounds SET status = \(RoundStatus.open), closed_at = NULL, closes_at = \(closesAt), updated_at = now() WHERE id = \(id)",
                 logger: logger
             )
-        }
-        try await audit.record(
-            .init(
-                action: "round.reopened",
-                actorUserID: actor.userID,
-                actorName: actor.name,
-                subject: id.uuidString.lowercased(),
-                details: ["reason": reason, "closes": ChinaTime.format(closesAt)]
+            try await AuditLog.record(
+                .init(
+                    action: "round.reopened",
+                    actor: actor,
+                    subject: id.uuidString.lowercased(),
+                    details: ["reason": reason, "closes": ChinaTime.format(closesAt)]
+                ),
+                on: connection,
+                logger: logger
             )
-        )
+        }
     }
 
     /// Opens scheduled rounds whose time has come and closes open ones that are due. Safe to
@@ -206,22 +202,23 @@ public struct RoundRepository: Sendable {
                 switch due {
                 case .opened:
                     try await freezeAndOpen(id, connection: connection, logger: logger)
-                    return .opened
                 case .closed:
-                    return try await closeLocked(id, connection: connection, logger: logger) ? .closed : nil
+                    guard try await closeLocked(id, connection: connection, logger: logger) else { return nil }
                 default:
                     return nil
                 }
+                let action = due == .opened ? "round.opened" : "round.closed"
+                try await AuditLog.record(
+                    .init(action: action, actor: .scheduler, subject: id.uuidString.lowercased()),
+                    on: connection,
+                    logger: logger
+                )
+                return due
             }
             switch outcome {
-            case .opened:
-                opened.append(id)
-                try await audit.record(.init(action: "round.opened", actorName: "scheduler", subject: id.uuidString.lowercased()))
-            case .closed:
-                closed.append(id)
-                try await audit.record(.init(action: "round.closed", actorName: "scheduler", subject: id.uuidString.lowercased()))
-            default:
-                break
+            case .opened: opened.append(id)
+            case .closed: closed.append(id)
+            default: break
             }
         }
         return (opened, closed)
@@ -312,19 +309,6 @@ public struct RoundRepository: Sendable {
         encoder.outputFormatting = [.sortedKeys]
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
-}
-
-/// Who did something, for the audit log.
-public struct AuditActor: Sendable {
-    public let userID: UUID?
-    public let name: String
-
-    public init(userID: UUID?, name: String) {
-        self.userID = userID
-        self.name = name
-    }
-
-    public static let commandLine = AuditActor(userID: nil, name: "cli")
 }
 
 extension Database {

@@ -30,7 +30,12 @@ struct RoundFixture {
             let fixture = RoundFixture(
                 url: url,
                 database: database,
-                rounds: RoundRepository(database: database, forms: catalog, audit: AuditLog(database: database), seal: TestApp.ballotSeal),
+                rounds: RoundRepository(
+                    database: database,
+                    forms: catalog,
+                    frozenForms: FormRepository(database: database),
+                    seal: TestApp.ballotSeal
+                ),
                 logger: logger
             )
             try await body(fixture)

@@ -15,6 +15,8 @@ struct TestHarness: Sendable {
     let database: Database
     let url: DatabaseURL
     let configuration: KaopingConfiguration
+    /// The server's own services: what a test reads or caches here, the server reads too.
+    let services: KaopingServices
 
     /// Creates an account directly in the database (bcrypt cost 4: fast, still real bcrypt).
     @discardableResult
@@ -91,7 +93,7 @@ struct TestHarness: Sendable {
     /// The rounds as the server keeps them, with the forms in `forms/` and the test secret.
     func roundRepository() throws -> RoundRepository {
         let catalog = try FormCatalog(directory: TestDatabaseServer.repositoryRoot + "/forms")
-        return RoundRepository(database: database, forms: catalog, audit: AuditLog(database: database), seal: TestApp.ballotSeal)
+        return RoundRepository(database: database, forms: catalog, frozenForms: FormRepository(database: database), seal: TestApp.ballotSeal)
     }
 
     /// Opens every connection of the server's pool, which opens them only as they are needed:
@@ -104,6 +106,11 @@ struct TestHarness: Sendable {
             }
             try await group.waitForAll()
         }
+    }
+
+    /// Issues an API token as an administrator would, returning its id and the token.
+    func issueToken(_ name: String, scope: APIScope = .read) async throws -> (id: UUID, token: String) {
+        try #require(try await services.tokens.issue(name: name, scope: scope, actor: .commandLine, logger: TestApp.logger))
     }
 
     func count(_ sql: String) async throws -> Int {
@@ -156,9 +163,18 @@ enum TestApp {
         )
         environment.invitationSecret = TestApp.invitationSecret
         configureEnvironment(&environment)
-        let harness = TestHarness(database: database, url: url, configuration: configuration)
+        let catalog = try FormCatalog(directory: configuration.formsDirectory)
+        let services = KaopingServices.make(
+            database: database,
+            catalog: catalog,
+            invitationSecret: environment.invitationSecret,
+            mixPace: environment.mixPace,
+            passwordHasher: environment.passwordHasher,
+            logger: logger
+        )
+        let harness = TestHarness(database: database, url: url, configuration: configuration, services: services)
         do {
-            let app = try await buildApplication(environment)
+            let app = try await buildApplication(environment, services: services)
             try await app.test(.live) { client in try await test(client, harness) }
         } catch {
             if ownDatabase { await TestDatabaseServer.shared.drop(url) }

@@ -31,11 +31,17 @@ public struct APITokenMiddleware: RouterMiddleware {
 /// round's results with the same figures as the results download.
 public struct APIController: Sendable {
     let rounds: RoundRepository
-    let results: ResultsRepository
+    let results: ResultsService
+    let organisation: OrganisationRepository
+    let history: BranchHistoryRepository
+    let performance: PerformanceRepository
 
-    public init(rounds: RoundRepository, results: ResultsRepository) {
-        self.rounds = rounds
-        self.results = results
+    public init(services: KaopingServices) {
+        self.rounds = services.rounds
+        self.results = services.results
+        self.organisation = services.organisation
+        self.history = services.branchHistory
+        self.performance = services.performance
     }
 
     /// The description is public, like any API reference.
@@ -59,6 +65,7 @@ public struct APIController: Sendable {
         router.get(SiteURL.apiRounds.route, use: list)
         router.get(SiteURL.apiRoundResults(SiteURL.id).route, use: roundResults)
         router.get(SiteURL.apiRoundIntegration(SiteURL.id).route, use: roundIntegration)
+        router.get(SiteURL.apiRoundDiagnostic(SiteURL.id).route, use: roundDiagnostic)
         router.get(SiteURL.apiBranchHistory(SiteURL.code).route, use: branchHistory)
     }
 
@@ -91,18 +98,94 @@ public struct APIController: Sendable {
 
     /// The integrated sheet (docs/integration.md); 404 while the year has no performance results.
     @Sendable func roundIntegration(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (round, current) = try await results.requested(context, rounds: rounds)
-        let configuration = try await rounds.configuration(round.id) ?? RoundConfiguration()
-        guard
-            let sheet = try await IntegratedSheets(database: results.database, results: results).current(
-                roundID: round.id,
-                roundYear: round.year,
-                configuration: configuration,
-                results: current,
-                logger: context.logger
+        let (round, current) = try await results.requested(context)
+        guard let sheet = try await results.integratedSheet(round, current, logger: context.logger) else {
+            throw AppError(status: .notFound, messageKey: "api_no_performance")
+        }
+        return try Self.json(IntegrationDocument(round: Self.item(round.summary), provisional: sheet.provisional, integration: sheet.sheet))
+    }
+
+    /// The two-skins diagnostic (docs/integration.md): every branch with both scores, where it
+    /// stands, and how closely the two orders agree; the same figures as the 党建与业务 page.
+    struct DiagnosticDocument: Encodable {
+        struct Correlation: Encodable {
+            let coefficient: Double
+            let low: Double?
+            let high: Double?
+            let n: Int
+
+            init?(_ correlation: Integration.Correlation?) {
+                guard let correlation else { return nil }
+                (coefficient, low, high, n) = (correlation.coefficient, correlation.low, correlation.high, correlation.n)
+            }
+        }
+        struct Branch: Encodable {
+            let code: String
+            let name: String
+            let businessScore: Double
+            let partyScore: Double
+            let businessRank: Int
+            let partyRank: Int
+            /// Party-building rank minus business rank.
+            let gap: Int
+            let flagged: Bool
+            let quadrant: String
+        }
+        struct Dimension: Encodable {
+            let key: String
+            let label: String
+            let correlation: Correlation?
+        }
+        let round: RoundItem
+        let provisional: Bool
+        let performanceYear: Int
+        let businessLine: Double
+        let partyLine: Double
+        let spearman: Correlation?
+        let pearson: Correlation?
+        let quadrants: [String: Int]
+        let dimensions: [Dimension]
+        let branches: [Branch]
+        /// Branches with a party-building score but no business score for the year.
+        let excluded: [[String: String]]
+    }
+
+    /// The diagnostic; 404 while fewer than two branches have both scores.
+    @Sendable func roundDiagnostic(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (round, current) = try await results.requested(context)
+        let found = try await results.diagnostic(round, current)
+        guard let diagnostic = found.diagnostic else { throw AppError(status: .notFound, messageKey: "api_no_diagnostic") }
+        let labels = Dictionary(
+            (found.memberForm?.dimensions ?? []).map { ($0.key, $0.label.text(english: false)) },
+            uniquingKeysWith: { first, _ in first }
+        )
+        return try Self.json(
+            DiagnosticDocument(
+                round: Self.item(round.summary),
+                provisional: current.provisional,
+                performanceYear: found.year,
+                businessLine: diagnostic.businessLine,
+                partyLine: diagnostic.partyLine,
+                spearman: .init(diagnostic.spearman),
+                pearson: .init(diagnostic.pearson),
+                quadrants: Dictionary(uniqueKeysWithValues: Integration.Quadrant.allCases.map { ($0.rawValue, diagnostic.quadrantCounts[$0] ?? 0) }),
+                dimensions: diagnostic.dimensions.map { .init(key: $0.key, label: labels[$0.key] ?? $0.key, correlation: .init($0.correlation)) },
+                branches: diagnostic.pairs.map { pair in
+                    .init(
+                        code: pair.code,
+                        name: pair.name,
+                        businessScore: pair.business,
+                        partyScore: pair.party,
+                        businessRank: pair.standing.rank.businessRank,
+                        partyRank: pair.standing.rank.partyRank,
+                        gap: pair.standing.rank.gap,
+                        flagged: pair.standing.rank.flagged,
+                        quadrant: pair.standing.quadrant.rawValue
+                    )
+                },
+                excluded: diagnostic.excluded.map { ["code": $0.code, "name": $0.name] }
             )
-        else { throw AppError(status: .notFound, messageKey: "api_no_performance") }
-        return try Self.json(IntegrationDocument(round: Self.item(round), provisional: sheet.provisional, integration: sheet.sheet))
+        )
     }
 
     struct HistoryDocument: Encodable {
@@ -134,9 +217,9 @@ public struct APIController: Sendable {
     /// A branch's record over the years and the committee's qualitative assessments.
     @Sendable func branchHistory(_ request: Request, context: AppRequestContext) async throws -> Response {
         guard let code = context.parameters.get("code"),
-            let branch = try await OrganisationRepository(database: results.database).branch(code: code)
+            let branch = try await organisation.branch(code: code)
         else { throw AppError.notFound }
-        let repository = BranchHistoryRepository(database: results.database)
+        let repository = self.history
         let history = try await repository.years(code: code)
         let changes = BranchRecord.changes(history.years)
         let trend = BranchRecord.trend(history.years)
@@ -198,7 +281,6 @@ public struct APIController: Sendable {
             default: return nil
             }
         }
-        let performance = PerformanceRepository(database: results.database)
         let known = try await performance.unitCodes()
         var rows: [PerformanceRow] = []
         var problems: [ImportProblem] = []
@@ -243,9 +325,9 @@ public struct APIController: Sendable {
     }
 
     @Sendable func roundResults(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (round, current) = try await results.requested(context, rounds: rounds)
+        let (round, current) = try await results.requested(context)
         let document = ResultsDocument(
-            round: Self.item(round),
+            round: Self.item(round.summary),
             provisional: current.provisional,
             computedAt: current.computedAt,
             results: current.result

@@ -8,28 +8,16 @@ import Hummingbird
 /// must be changed at the first sign-in: an administrator never chooses or learns a password
 /// that stays in use.
 public struct AccountsController: Sendable {
+    let accounts: AccountService
     let users: UserRepository
     let organisation: OrganisationRepository
-    let hasher: PasswordHasher
-    let sessions: PostgresPersistDriver
-    let audit: AuditLog
     let views: Views
     let publicBaseURL: String
 
-    public init(
-        users: UserRepository,
-        organisation: OrganisationRepository,
-        hasher: PasswordHasher,
-        sessions: PostgresPersistDriver,
-        audit: AuditLog,
-        views: Views,
-        publicBaseURL: String
-    ) {
-        self.users = users
-        self.organisation = organisation
-        self.hasher = hasher
-        self.sessions = sessions
-        self.audit = audit
+    public init(services: KaopingServices, views: Views, publicBaseURL: String) {
+        self.accounts = services.accounts
+        self.users = services.users
+        self.organisation = services.organisation
         self.views = views
         self.publicBaseURL = publicBaseURL
     }
@@ -92,60 +80,38 @@ public struct AccountsController: Sendable {
             return try await refuse(context.language.text("accounts_error_username"))
         }
         if role == .viewer && entered.branch.isEmpty { return try await refuse(context.language.text("accounts_error_branch_needed")) }
-        let password = AccountRules.generatePassword()
-        let user: User
+        let created: (user: User, password: String)
         do {
-            user = try await users.create(
-                username: entered.username,
-                displayName: entered.displayName,
-                role: role,
-                branchCode: role == .viewer ? entered.branch : nil,
-                passwordHash: try await hasher.hash(password),
-                mustChangePassword: true
+            created = try await accounts.create(
+                .init(username: entered.username, displayName: entered.displayName, role: role, branchCode: entered.branch),
+                mustChangePassword: true,
+                actor: context.auditActor,
+                logger: context.logger
             )
         } catch AccountError.usernameTaken(let name) {
             return try await refuse(context.language.text("accounts_error_taken", ["name": name]))
         } catch AccountError.unknownBranch(let code) {
             return try await refuse(context.language.text("accounts_error_unknown_branch", ["code": code]))
         }
-        try await record("user.created", user, context: context, details: ["role": role.rawValue])
-        let branch = try await branchName(of: user)
-        return try credentials([Credential(user: user, password: password, branch: branch)], context: context)
+        let branch = try await branchName(of: created.user)
+        return try credentials([Credential(user: created.user, password: created.password, branch: branch)], context: context)
     }
 
     /// A viewer account for each chosen branch, named after its code, with a one-time password.
     @Sendable func createSecretaries(_ request: Request, context: AppRequestContext) async throws -> Response {
         var request = request
         let form = try await request.formData(context: context)
-        let chosen = Set(form.all("branch"))
-        let branches = try await users.branchesWithoutViewer().filter { chosen.contains($0.code) }
-        guard !branches.isEmpty else {
+        let language = context.language
+        let issued = try await accounts.createSecretaries(
+            branchCodes: Set(form.all("branch")),
+            displayName: { language.text("accounts_secretary_name", ["branch": $0]) },
+            actor: context.auditActor,
+            logger: context.logger
+        )
+        guard !issued.isEmpty else {
             return try await page(context: context, status: .unprocessableContent, problem: context.language.text("accounts_error_no_branches"))
         }
-        // Hashing is the slow part (bcrypt); the passwords are hashed side by side.
-        let passwords = branches.map { _ in AccountRules.generatePassword() }
-        let hasher = self.hasher
-        let hashes = try await withThrowingTaskGroup(of: (Int, String).self) { group in
-            for (index, password) in passwords.enumerated() { group.addTask { (index, try await hasher.hash(password)) } }
-            return try await group.reduce(into: [Int: String]()) { $0[$1.0] = $1.1 }
-        }
-        let secretaries = Dictionary(try await organisation.branches().map { ($0.code, $0.secretary) }, uniquingKeysWith: { first, _ in first })
-        var issued: [Credential] = []
-        for (index, branch) in branches.enumerated() {
-            let secretary = (secretaries[branch.code] ?? nil).flatMap { $0.isEmpty ? nil : $0 }
-            let username = try await users.freeUsername(AccountRules.viewerUsername(branchCode: branch.code))
-            let user = try await users.create(
-                username: username,
-                displayName: secretary ?? context.language.text("accounts_secretary_name", ["branch": branch.name]),
-                role: .viewer,
-                branchCode: branch.code,
-                passwordHash: hashes[index]!,
-                mustChangePassword: true
-            )
-            try await record("user.created", user, context: context, details: ["role": UserRole.viewer.rawValue, "branch": branch.code])
-            issued.append(Credential(user: user, password: passwords[index], branch: branch.name))
-        }
-        return try credentials(issued, context: context)
+        return try credentials(issued.map { Credential(user: $0.user, password: $0.password, branch: $0.branch) }, context: context)
     }
 
     // MARK: Changing
@@ -157,19 +123,20 @@ public struct AccountsController: Sendable {
         }
         let user: User
         do {
-            guard let updated = try await users.setActive(userID: id, active: false) else { throw AppError.notFound }
+            guard let updated = try await accounts.disable(userID: id, actor: context.auditActor, logger: context.logger) else {
+                throw AppError.notFound
+            }
             user = updated
         } catch AccountError.lastAdministrator {
             return try await page(context: context, status: .conflict, problem: context.language.text("accounts_error_last_admin"))
         }
-        try await sessions.removeAll(userID: user.id, except: nil)
-        try await record("user.disabled", user, context: context)
         return .seeOther(.accounts, ["disabled": user.username])
     }
 
     @Sendable func enable(_ request: Request, context: AppRequestContext) async throws -> Response {
-        guard let user = try await users.setActive(userID: try accountID(context), active: true) else { throw AppError.notFound }
-        try await record("user.enabled", user, context: context)
+        guard let user = try await accounts.enable(userID: try accountID(context), actor: context.auditActor, logger: context.logger) else {
+            throw AppError.notFound
+        }
         return .seeOther(.accounts, ["enabled": user.username])
     }
 
@@ -179,10 +146,9 @@ public struct AccountsController: Sendable {
         guard id != context.user?.id else {
             return try await page(context: context, status: .conflict, problem: context.language.text("accounts_error_reset_self"))
         }
-        let password = AccountRules.generatePassword()
-        guard let user = try await users.resetPassword(userID: id, passwordHash: try await hasher.hash(password)) else { throw AppError.notFound }
-        try await sessions.removeAll(userID: user.id, except: nil)
-        try await record("user.password_reset", user, context: context)
+        guard let (user, password) = try await accounts.resetPassword(userID: id, actor: context.auditActor, logger: context.logger) else {
+            throw AppError.notFound
+        }
         return try credentials([Credential(user: user, password: password, branch: try await branchName(of: user))], context: context)
     }
 
@@ -209,18 +175,6 @@ public struct AccountsController: Sendable {
         var response = try views.page("account_credentials", model, context: context)
         response.headers[.cacheControl] = "no-store"
         return response
-    }
-
-    private func record(_ action: String, _ user: User, context: AppRequestContext, details: [String: String] = [:]) async throws {
-        try await audit.record(
-            .init(
-                action: action,
-                actorUserID: context.user?.id,
-                actorName: context.user?.username ?? "",
-                subject: user.username,
-                details: details
-            )
-        )
     }
 }
 

@@ -6,13 +6,13 @@ import Hummingbird
 public struct AdminController: Sendable {
     let views: Views
     let rounds: RoundRepository
-    let results: ResultsRepository
+    let organisation: OrganisationRepository
     let sheets: SheetRepository
 
-    public init(views: Views, rounds: RoundRepository, results: ResultsRepository, sheets: SheetRepository) {
+    public init(views: Views, rounds: RoundRepository, organisation: OrganisationRepository, sheets: SheetRepository) {
         self.views = views
         self.rounds = rounds
-        self.results = results
+        self.organisation = organisation
         self.sheets = sheets
     }
 
@@ -25,7 +25,7 @@ public struct AdminController: Sendable {
         let language = context.language
         switch user.role {
         case .viewer:
-            guard let branch = user.branchID, let code = try await results.branchCode(id: branch) else {
+            guard let branch = user.branchID, let code = try await organisation.branchCode(id: branch) else {
                 return try views.page("admin_home", HomePage(), context: context)
             }
             let list = try await rounds.list(branchID: branch).filter(\.status.hasStarted)

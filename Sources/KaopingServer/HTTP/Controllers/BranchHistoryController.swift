@@ -9,14 +9,14 @@ public struct BranchHistoryController: Sendable {
     let history: BranchHistoryRepository
     let organisation: OrganisationRepository
     let forms: FormRepository
-    let results: ResultsRepository
+    let results: ResultsService
     let views: Views
 
-    public init(database: Database, results: ResultsRepository, views: Views) {
-        self.history = BranchHistoryRepository(database: database)
-        self.organisation = OrganisationRepository(database: database)
-        self.forms = FormRepository(database: database)
-        self.results = results
+    public init(services: KaopingServices, views: Views) {
+        self.history = services.branchHistory
+        self.organisation = services.organisation
+        self.forms = services.forms
+        self.results = services.results
         self.views = views
     }
 
@@ -49,7 +49,7 @@ public struct BranchHistoryController: Sendable {
         guard draft.problems.isEmpty else {
             return try await render(request, context: context, draft: draft, status: .unprocessableContent)
         }
-        guard try await history.save(draft, id: nil, code: code, actor: context.auditActor) else { throw AppError.notFound }
+        guard try await history.save(draft, id: nil, code: code, actor: context.auditActor, logger: context.logger) else { throw AppError.notFound }
         return .seeOther(.branchHistory(code), ["saved": "1"])
     }
 
@@ -62,7 +62,7 @@ public struct BranchHistoryController: Sendable {
         guard draft.problems.isEmpty else {
             return try await render(request, context: context, draft: draft, status: .unprocessableContent)
         }
-        guard try await history.save(draft, id: id, code: code, actor: context.auditActor) else { throw AppError.notFound }
+        guard try await history.save(draft, id: id, code: code, actor: context.auditActor, logger: context.logger) else { throw AppError.notFound }
         return .seeOther(.branchHistory(code), ["saved": "1"])
     }
 
@@ -76,37 +76,10 @@ public struct BranchHistoryController: Sendable {
             throw AppError.notFound
         }
         let language = context.language
-        var record = try await history.years(code: code)
-        // A round still open is shown after the closed ones, its figures provisional; it counts
-        // for nothing else (trend and lists read closed rounds only).
-        let closedYears = record.years
-        var provisional: Set<Int> = []
-        for round in try await history.openRounds(code: code) {
-            guard let current = try? await results.current(roundID: round.id, logger: context.logger),
-                let subject = current.result.subjects.first(where: { $0.code == code })
-            else { continue }
-            provisional.insert(record.years.count)
-            record.years.append(
-                BranchRecord.Year(
-                    year: round.year,
-                    roundTitle: round.title,
-                    combined: subject.combined,
-                    grade: subject.grade,
-                    rank: subject.rank,
-                    ranked: current.result.subjects.filter { $0.rank != nil }.count,
-                    belowQuorum: subject.status == .incomplete,
-                    groups: subject.groups.compactMapValues(\.score),
-                    dimensions: subject.groups["members"].flatMap { $0.breakdownShown ? $0.dimensions.dictionary : nil } ?? [:],
-                    businessScore: try await PerformanceRepository(database: results.database).businessScore(
-                        year: round.performanceYear,
-                        branchCode: code
-                    ),
-                    memberForm: round.memberForm
-                )
-            )
-            record.rounds.append(round.id)
-            record.memberForm = round.memberFormVersion ?? record.memberForm
-        }
+        let soFar = try await results.branchRecord(code: code, logger: context.logger)
+        let record = soFar.history
+        let closedYears = Array(soFar.closedYears)
+        let provisional = soFar.provisional
         let years = record.years
         var memberForm: FormDefinition?
         if let version = record.memberForm { memberForm = try await forms.definition(id: version) }

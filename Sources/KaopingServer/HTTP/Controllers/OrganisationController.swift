@@ -8,12 +8,14 @@ import Logging
 public struct OrganisationController: Sendable {
     let organisation: OrganisationRepository
     let performance: PerformanceRepository
+    let imports: ImportService
     let audit: AuditLog
     let views: Views
 
-    public init(organisation: OrganisationRepository, performance: PerformanceRepository, audit: AuditLog, views: Views) {
+    public init(organisation: OrganisationRepository, performance: PerformanceRepository, imports: ImportService, audit: AuditLog, views: Views) {
         self.organisation = organisation
         self.performance = performance
+        self.imports = imports
         self.audit = audit
         self.views = views
     }
@@ -133,9 +135,8 @@ public struct OrganisationController: Sendable {
         let (id, upload) = try await self.upload(context)
         let language = context.language
         let page: ImportPreviewPage
-        switch upload.kind {
-        case .branches:
-            let preview = OrganisationCSV.branches(upload.content, existing: try await organisation.branchCodes())
+        switch try await imports.preview(upload.kind, content: upload.content) {
+        case .branches(let preview):
             page = ImportPreviewPage(
                 upload,
                 id: id,
@@ -144,12 +145,7 @@ public struct OrganisationController: Sendable {
                 sample: preview.rows.prefix(20).map { .init(a: $0.code, b: $0.name, c: $0.parent ?? "", d: $0.secretary ?? "") },
                 language: language
             )
-        case .members:
-            let preview = OrganisationCSV.members(
-                upload.content,
-                knownBranches: try await organisation.branchCodes(),
-                knownStaff: try await organisation.staffNumbers()
-            )
+        case .members(let preview):
             page = ImportPreviewPage(
                 upload,
                 id: id,
@@ -158,8 +154,7 @@ public struct OrganisationController: Sendable {
                 sample: preview.rows.prefix(20).map { .init(a: $0.staffNumber, b: $0.name, c: $0.branchCode, d: $0.phone ?? "") },
                 language: language
             )
-        case .units:
-            let preview = OrganisationCSV.units(upload.content, knownBranches: try await organisation.branchCodes())
+        case .units(let preview):
             page = ImportPreviewPage(
                 upload,
                 id: id,
@@ -168,8 +163,7 @@ public struct OrganisationController: Sendable {
                 sample: preview.rows.prefix(20).map { .init(a: $0.code, b: $0.name, c: $0.branchCode, d: $0.headcount.map(String.init) ?? "") },
                 language: language
             )
-        case .performance:
-            let preview = OrganisationCSV.performance(upload.content, knownUnits: try await performance.unitCodes())
+        case .performance(let preview):
             page = ImportPreviewPage(
                 upload,
                 id: id,
@@ -192,61 +186,26 @@ public struct OrganisationController: Sendable {
 
     @Sendable func apply(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (id, upload) = try await self.upload(context)
-        guard try await organisation.claimUpload(id: id) else {
-            return .seeOther(.organisationImportPreview(id.lowercased))
-        }
+        let outcome: ImportService.Outcome?
         do {
-            let summary: ImportSummary
-            switch upload.kind {
-            case .branches:
-                let preview = OrganisationCSV.branches(upload.content, existing: try await organisation.branchCodes())
-                guard preview.canImport else { throw AppError(status: .unprocessableContent) }
-                summary = try await organisation.importBranches(preview.rows, logger: context.logger)
-            case .members:
-                let preview = OrganisationCSV.members(
-                    upload.content,
-                    knownBranches: try await organisation.branchCodes(),
-                    knownStaff: try await organisation.staffNumbers()
-                )
-                guard preview.canImport else { throw AppError(status: .unprocessableContent) }
-                summary = try await organisation.importMembers(preview.rows, logger: context.logger)
-            case .units:
-                let preview = OrganisationCSV.units(upload.content, knownBranches: try await organisation.branchCodes())
-                guard preview.canImport else { throw AppError(status: .unprocessableContent) }
-                summary = try await performance.importUnits(preview.rows, logger: context.logger)
-            case .performance:
-                let preview = OrganisationCSV.performance(upload.content, knownUnits: try await performance.unitCodes())
-                guard preview.canImport, let year = upload.year else { throw AppError(status: .unprocessableContent) }
-                // The performance import keeps its own audit entry (year and version).
-                let load = try await performance.importResults(
-                    year: year,
-                    preview.rows,
-                    source: "",
-                    fileName: upload.fileName,
-                    actor: context.auditActor,
-                    logger: context.logger
-                )
-                return .seeOther(
-                    .organisation,
-                    ["imported": "performance", "year": String(load.year), "version": String(load.version), "units": String(load.units)]
-                )
-            }
-            try await audit.record(
-                .init(
-                    action: "org.import.\(upload.kind.rawValue)",
-                    actorUserID: context.user?.id,
-                    actorName: context.user?.username ?? "",
-                    subject: upload.fileName,
-                    details: ["created": "\(summary.created)", "updated": "\(summary.updated)"]
-                )
+            outcome = try await imports.applyUpload(id: id, actor: context.auditActor, logger: context.logger)
+        } catch is ImportRefused {
+            throw AppError(status: .unprocessableContent)
+        }
+        switch outcome {
+        case nil:
+            // Applied already (a second click, or a retry): its preview says so.
+            return .seeOther(.organisationImportPreview(id.lowercased))
+        case .performance(let load):
+            return .seeOther(
+                .organisation,
+                ["imported": "performance", "year": String(load.year), "version": String(load.version), "units": String(load.units)]
             )
+        case .list(let summary):
             return .seeOther(
                 .organisation,
                 ["imported": upload.kind.rawValue, "created": String(summary.created), "updated": String(summary.updated)]
             )
-        } catch {
-            try? await organisation.releaseUpload(id: id)
-            throw error
         }
     }
 

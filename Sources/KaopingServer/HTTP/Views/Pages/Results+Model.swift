@@ -13,6 +13,7 @@ struct ResultsHeader {
         let integration: String
         let integrated: String
         let integratedCSV: String
+        let integrationCSV: String
         let watch: String
         let xlsx: String
         let xlsxEnglish: String
@@ -29,6 +30,7 @@ struct ResultsHeader {
             integration = SiteURL.integration(key).path
             integrated = SiteURL.integratedSheet(key).path
             integratedCSV = SiteURL.integratedCSV(key).path
+            integrationCSV = SiteURL.integrationCSV(key).path
             watch = SiteURL.watchList(key).path
             xlsx = SiteURL.resultsXLSX(key).path
             xlsxEnglish = SiteURL.resultsXLSX(key).path(["lang": "en"])
@@ -294,76 +296,6 @@ struct DiagnosticsPage: PageModel {
 /// Party building beside business results for a round (`docs/integration.md`): the scatter of
 /// branches, how far the two orders agree, the branches whose ranks differ most, and which
 /// member dimension tracks the business results.
-struct IntegrationPage: PageModel {
-    struct Coefficient {
-        let label: String
-        let value: String
-        let interval: String
-        let n: Int
-    }
-
-    struct QuadrantCount {
-        let name: String
-        let count: Int
-    }
-
-    struct Gap {
-        let code: String
-        let name: String
-        let partyRank: Int
-        let businessRank: Int
-        let gap: String
-        let quadrant: String
-        let report: String
-    }
-
-    struct Excluded {
-        let code: String
-        let name: String
-    }
-
-    let header: ResultsHeader
-    let intro: String
-    let none: String?
-    let hasData: Bool
-    let chart: String?
-    let lines: String?
-    let coefficients: [Coefficient]
-    let caution: Bool
-    let quadrants: [QuadrantCount]
-    let gaps: [Gap]
-    let hasGaps: Bool
-    /// "The 200 largest of 1,234", when there are more than the page lists.
-    let gapsCut: String?
-    let excluded: [Excluded]
-    let hasExcluded: Bool
-    let excludedCut: String?
-    let dimensions: [Coefficient]
-    let hasDimensions: Bool
-
-    /// The page before the year's performance results are in.
-    static func nothingYet(header: ResultsHeader, intro: String, none: String) -> IntegrationPage {
-        IntegrationPage(
-            header: header,
-            intro: intro,
-            none: none,
-            hasData: false,
-            chart: nil,
-            lines: nil,
-            coefficients: [],
-            caution: false,
-            quadrants: [],
-            gaps: [],
-            hasGaps: false,
-            gapsCut: nil,
-            excluded: [],
-            hasExcluded: false,
-            excludedCut: nil,
-            dimensions: [],
-            hasDimensions: false
-        )
-    }
-}
 
 /// The integrated sheet for the performance office: units and branches with their business,
 /// party-building and integrated results, and whether awards are barred.

@@ -1,14 +1,13 @@
 import Foundation
 import Logging
-import PostgresNIO
 import ServiceLifecycle
 
 /// Keeps the newest closed rounds' results read and their diagnostics computed. For a province
 /// (25,000 branches) reading a round's final snapshot takes about a second, and so would the
-/// first person to open its pages after a start or a close; this pays it in the background.
+/// first person to open its pages after a start or a close; this pays it in the background,
+/// through the same `ResultsService` the pages read.
 public struct ResultsWarmingService: Service {
-    let database: Database
-    let results: ResultsController
+    let results: ResultsService
     let migrations: MigrationGate
     let interval: Duration
     let logger: Logger
@@ -17,8 +16,7 @@ public struct ResultsWarmingService: Service {
     /// its branches: about 70 MB for a province).
     static let rounds = 2
 
-    public init(database: Database, results: ResultsController, migrations: MigrationGate, interval: Duration = .seconds(30), logger: Logger) {
-        self.database = database
+    public init(results: ResultsService, migrations: MigrationGate, interval: Duration = .seconds(30), logger: Logger) {
         self.results = results
         self.migrations = migrations
         self.interval = interval
@@ -26,14 +24,10 @@ public struct ResultsWarmingService: Service {
     }
 
     public func run() async throws {
-        let database = self.database
         let results = self.results
         let logger = self.logger
         await PeriodicWork(name: "results warming", migrations: migrations, interval: interval, logger: logger).run {
-            let newest = try await database.query(
-                "SELECT id FROM rounds WHERE status = \(RoundStatus.closed) ORDER BY closed_at DESC NULLS LAST LIMIT \(Self.rounds)"
-            ).map { try $0.decode(UUID.self) }
-            for round in newest { try await results.warm(roundID: round, logger: logger) }
+            for round in try await results.newestClosedRounds(Self.rounds) { try await results.warm(roundID: round, logger: logger) }
         }
     }
 }

@@ -1,0 +1,170 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Accounts: creating one (in the admin area or with `kaoping user add`), a viewer account for
+/// each branch secretary at once, disabling, enabling and resetting a password. Each change and
+/// its audit entry are one transaction; a disabled or reset account's sessions end with it.
+public struct AccountService: Sendable {
+    let database: Database
+    let users: UserRepository
+    let organisation: OrganisationRepository
+    let sessions: PostgresPersistDriver
+    let hasher: PasswordHasher
+
+    public init(
+        database: Database,
+        users: UserRepository,
+        organisation: OrganisationRepository,
+        sessions: PostgresPersistDriver,
+        hasher: PasswordHasher
+    ) {
+        self.database = database
+        self.users = users
+        self.organisation = organisation
+        self.sessions = sessions
+        self.hasher = hasher
+    }
+
+    /// An account to create.
+    public struct NewAccount: Sendable {
+        public var username: String
+        public var displayName: String
+        public var role: UserRole
+        /// The viewer's branch; other roles have none.
+        public var branchCode: String?
+
+        public init(username: String, displayName: String = "", role: UserRole, branchCode: String? = nil) {
+            self.username = username
+            self.displayName = displayName
+            self.role = role
+            self.branchCode = branchCode
+        }
+    }
+
+    /// Creates an account with `password` (a generated one when `nil`), returning the account
+    /// and the password to hand over. `mustChangePassword` makes the person choose their own
+    /// at the first sign-in. Refusals are `AccountError`s.
+    public func create(
+        _ account: NewAccount,
+        password given: String? = nil,
+        mustChangePassword: Bool,
+        actor: AuditActor,
+        logger: Logger
+    ) async throws -> (user: User, password: String) {
+        let password = given ?? AccountRules.generatePassword()
+        let hash = try await hasher.hash(password)
+        let user = try await database.transaction(logger: logger) { connection in
+            let user = try await users.create(
+                username: account.username,
+                displayName: account.displayName,
+                role: account.role,
+                branchCode: account.role == .viewer ? account.branchCode : nil,
+                passwordHash: hash,
+                mustChangePassword: mustChangePassword,
+                on: connection
+            )
+            try await AuditLog.record(
+                .init(action: "user.created", actor: actor, subject: user.username, details: ["role": account.role.rawValue]),
+                on: connection,
+                logger: logger
+            )
+            return user
+        }
+        return (user, password)
+    }
+
+    /// A viewer account for each of the given branches that has none yet, named after its code,
+    /// each with a generated password to change at the first sign-in; all in one transaction.
+    /// `displayName` names an account whose branch has no secretary on record.
+    public func createSecretaries(
+        branchCodes: Set<String>,
+        displayName: @escaping @Sendable (_ branchName: String) -> String,
+        actor: AuditActor,
+        logger: Logger
+    ) async throws -> [(user: User, password: String, branch: String)] {
+        let branches = try await users.branchesWithoutViewer().filter { branchCodes.contains($0.code) }
+        guard !branches.isEmpty else { return [] }
+        // Hashing is the slow part (bcrypt); the passwords are hashed side by side.
+        let passwords = branches.map { _ in AccountRules.generatePassword() }
+        let hasher = self.hasher
+        let hashes = try await withThrowingTaskGroup(of: (Int, String).self) { group in
+            for (index, password) in passwords.enumerated() { group.addTask { (index, try await hasher.hash(password)) } }
+            return try await group.reduce(into: [Int: String]()) { $0[$1.0] = $1.1 }
+        }
+        let secretaries = Dictionary(try await organisation.branches().map { ($0.code, $0.secretary) }, uniquingKeysWith: { first, _ in first })
+        var usernames: [String] = []
+        for branch in branches { usernames.append(try await users.freeUsername(AccountRules.viewerUsername(branchCode: branch.code))) }
+        let chosen = usernames
+        let created = try await database.transaction(logger: logger) { connection in
+            var created: [User] = []
+            for (index, branch) in branches.enumerated() {
+                let secretary = (secretaries[branch.code] ?? nil).flatMap { $0.isEmpty ? nil : $0 }
+                let user = try await users.create(
+                    username: chosen[index],
+                    displayName: secretary ?? displayName(branch.name),
+                    role: .viewer,
+                    branchCode: branch.code,
+                    passwordHash: hashes[index]!,
+                    mustChangePassword: true,
+                    on: connection
+                )
+                try await AuditLog.record(
+                    .init(
+                        action: "user.created",
+                        actor: actor,
+                        subject: user.username,
+                        details: ["role": UserRole.viewer.rawValue, "branch": branch.code]
+                    ),
+                    on: connection,
+                    logger: logger
+                )
+                created.append(user)
+            }
+            return created
+        }
+        return created.enumerated().map { index, user in (user, passwords[index], branches[index].name) }
+    }
+
+    /// Disables an account and ends its sessions; `nil` when there is no such account. The
+    /// last active administrator stays (`AccountError.lastAdministrator`).
+    public func disable(userID: UUID, actor: AuditActor, logger: Logger) async throws -> User? {
+        try await change(userID: userID, action: "user.disabled", actor: actor, logger: logger) { connection in
+            try await users.setActive(userID: userID, active: false, on: connection)
+        }
+    }
+
+    public func enable(userID: UUID, actor: AuditActor, logger: Logger) async throws -> User? {
+        try await change(userID: userID, action: "user.enabled", actor: actor, logger: logger, endsSessions: false) { connection in
+            try await users.setActive(userID: userID, active: true, on: connection)
+        }
+    }
+
+    /// A new generated password to change at the next sign-in; the account's sessions end, so
+    /// whoever held the old one is out.
+    public func resetPassword(userID: UUID, actor: AuditActor, logger: Logger) async throws -> (user: User, password: String)? {
+        let password = AccountRules.generatePassword()
+        let hash = try await hasher.hash(password)
+        let user = try await change(userID: userID, action: "user.password_reset", actor: actor, logger: logger) { connection in
+            try await users.resetPassword(userID: userID, passwordHash: hash, on: connection)
+        }
+        return user.map { ($0, password) }
+    }
+
+    private func change(
+        userID: UUID,
+        action: String,
+        actor: AuditActor,
+        logger: Logger,
+        endsSessions: Bool = true,
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> User?
+    ) async throws -> User? {
+        let user = try await database.transaction(logger: logger) { connection -> User? in
+            guard let user = try await body(connection) else { return nil }
+            try await AuditLog.record(.init(action: action, actor: actor, subject: user.username), on: connection, logger: logger)
+            return user
+        }
+        if let user, endsSessions { try await sessions.removeAll(userID: user.id, except: nil) }
+        return user
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import Logging
+
+/// Everything the office does and everything it is stored in, each made once: the
+/// repositories (SQL), the services that the pages, the API and the command line share, and the
+/// caches, which are members of the one instance that owns them. `KaopingServices.make` is the
+/// only place that initialises a repository (tests aside); the server, the command line and
+/// the tests all start from it.
+public struct KaopingServices: Sendable {
+    public let database: Database
+    /// The forms in the forms directory, as they are now.
+    public let catalog: FormCatalog
+    public let seal: BallotSeal
+    public let invitationTokens: InvitationTokens
+
+    // Repositories.
+    public let audit: AuditLog
+    public let users: UserRepository
+    public let sessions: PostgresPersistDriver
+    public let loginThrottle: LoginThrottle
+    public let apiTokens: APITokenRepository
+    public let forms: FormRepository
+    public let organisation: OrganisationRepository
+    public let performance: PerformanceRepository
+    public let branchHistory: BranchHistoryRepository
+    public let rounds: RoundRepository
+    public let sheets: SheetRepository
+    public let invitations: InvitationRepository
+    public let visitCodes: VisitCodeRepository
+    public let responses: ResponseRepository
+    public let ballots: BallotBox
+    public let resultsRepository: ResultsRepository
+    public let integratedSheets: IntegratedSheets
+
+    // Services.
+    public let imports: ImportService
+    public let tokens: TokenService
+    public let accounts: AccountService
+    public let results: ResultsService
+
+    /// Builds every dependency from the database, the forms and the secret the invitation
+    /// tokens and the ballot key are derived from.
+    public static func make(
+        database: Database,
+        catalog: FormCatalog,
+        invitationSecret: [UInt8],
+        mixPace: Duration = .seconds(30),
+        passwordHasher: PasswordHasher = PasswordHasher(),
+        logger: Logger
+    ) -> KaopingServices {
+        let seal = BallotSeal(secret: invitationSecret)
+        let tokens = InvitationTokens(secret: invitationSecret)
+        let forms = FormRepository(database: database)
+        let organisation = OrganisationRepository(database: database)
+        let performance = PerformanceRepository(database: database)
+        let branchHistory = BranchHistoryRepository(database: database, performance: performance)
+        let rounds = RoundRepository(database: database, forms: catalog, frozenForms: forms, seal: seal)
+        let resultsRepository = ResultsRepository(database: database, forms: forms, history: branchHistory)
+        let integratedSheets = IntegratedSheets(database: database, performance: performance)
+        let apiTokens = APITokenRepository(database: database)
+        let users = UserRepository(database: database)
+        let sessions = PostgresPersistDriver(database: database, logger: logger)
+        return KaopingServices(
+            database: database,
+            catalog: catalog,
+            seal: seal,
+            invitationTokens: tokens,
+            audit: AuditLog(database: database),
+            users: users,
+            sessions: sessions,
+            loginThrottle: LoginThrottle(database: database),
+            apiTokens: apiTokens,
+            forms: forms,
+            organisation: organisation,
+            performance: performance,
+            branchHistory: branchHistory,
+            rounds: rounds,
+            sheets: SheetRepository(database: database),
+            invitations: InvitationRepository(database: database, tokens: tokens),
+            visitCodes: VisitCodeRepository(database: database, tokens: tokens),
+            responses: ResponseRepository(database: database, seal: seal),
+            ballots: BallotBox(database: database, seal: seal, pace: mixPace),
+            resultsRepository: resultsRepository,
+            integratedSheets: integratedSheets,
+            imports: ImportService(database: database, organisation: organisation, performance: performance),
+            tokens: TokenService(database: database, tokens: apiTokens),
+            accounts: AccountService(database: database, users: users, organisation: organisation, sessions: sessions, hasher: passwordHasher),
+            results: ResultsService(
+                rounds: rounds,
+                results: resultsRepository,
+                integratedSheets: integratedSheets,
+                performance: performance,
+                history: branchHistory,
+                organisation: organisation
+            )
+        )
+    }
+
+    /// Freezes every form as it is now, so that rounds can refer to an exact version.
+    public func freezeForms() async throws {
+        for form in catalog.forms { _ = try await forms.freeze(form) }
+    }
+}

@@ -1,0 +1,186 @@
+import Foundation
+import KaopingAggregation
+
+/// The 党建与业务 page: the round's two-skins diagnostic as a person reads it.
+struct IntegrationPage: PageModel {
+    struct Coefficient {
+        let label: String
+        let value: String
+        let interval: String
+        let n: Int
+    }
+
+    struct QuadrantCount {
+        let name: String
+        let count: Int
+    }
+
+    struct Gap {
+        let code: String
+        let name: String
+        let partyRank: Int
+        let businessRank: Int
+        let gap: String
+        let quadrant: String
+        let report: String
+    }
+
+    struct Excluded {
+        let code: String
+        let name: String
+    }
+
+    let header: ResultsHeader
+    let intro: String
+    let none: String?
+    let hasData: Bool
+    let chart: String?
+    let lines: String?
+    let coefficients: [Coefficient]
+    let caution: Bool
+    let quadrants: [QuadrantCount]
+    let gaps: [Gap]
+    let hasGaps: Bool
+    /// "The 200 largest of 1,234", when there are more than the page lists.
+    let gapsCut: String?
+    let excluded: [Excluded]
+    let hasExcluded: Bool
+    let excludedCut: String?
+    let dimensions: [Coefficient]
+    let hasDimensions: Bool
+    /// Every branch with both scores, in the results' order (`DiagnosticTable`), up to the
+    /// page's limit; the CSV has them all.
+    let tableHeader: [String]
+    let table: [TableRow]
+    let tableCut: String?
+
+    struct TableRow {
+        let code: String
+        let report: String
+        /// The cells after the code.
+        let cells: [String]
+    }
+
+    /// The page before the year's performance results are in.
+    static func nothingYet(header: ResultsHeader, intro: String, none: String) -> IntegrationPage {
+        IntegrationPage(
+            header: header,
+            intro: intro,
+            none: none,
+            hasData: false,
+            chart: nil,
+            lines: nil,
+            coefficients: [],
+            caution: false,
+            quadrants: [],
+            gaps: [],
+            hasGaps: false,
+            gapsCut: nil,
+            excluded: [],
+            hasExcluded: false,
+            excludedCut: nil,
+            dimensions: [],
+            hasDimensions: false,
+            tableHeader: [],
+            table: [],
+            tableCut: nil
+        )
+    }
+}
+
+extension IntegrationPage {
+    /// The page of a round's diagnostic, in `language`: a pure function of the diagnostic, so the
+    /// same figures feed the page, the API and the downloads.
+    static func make(
+        _ found: ResultsService.Diagnostic,
+        roundID: UUID,
+        header: ResultsHeader,
+        linesSet: Bool,
+        listedAtMost: Int,
+        language: Language
+    ) -> IntegrationPage {
+        let intro = language.text("integration_intro", ["year": found.year])
+        guard let diagnostic = found.diagnostic else {
+            return .nothingYet(header: header, intro: intro, none: language.text("integration_none", ["year": found.year]))
+        }
+        func coefficient(_ label: String, _ correlation: Integration.Correlation?) -> Coefficient? {
+            guard let correlation else { return nil }
+            let interval = correlation.low.map { "\(String(format: "%.2f", $0))–\(String(format: "%.2f", correlation.high ?? $0))" } ?? "–"
+            return .init(label: label, value: String(format: "%.2f", correlation.coefficient), interval: interval, n: correlation.n)
+        }
+        let coefficients = [
+            coefficient(language.text("integration_spearman"), diagnostic.spearman),
+            coefficient(language.text("integration_pearson"), diagnostic.pearson),
+        ].compactMap { $0 }
+        let labels = Dictionary(
+            (found.memberForm?.dimensions ?? []).map { ($0.key, $0.label.text(language)) },
+            uniquingKeysWith: { first, _ in first }
+        )
+        let dimensions = diagnostic.dimensions.compactMap { dimension in coefficient(labels[dimension.key] ?? dimension.key, dimension.correlation) }
+        let flagged = diagnostic.flagged
+        let excluded = diagnostic.excluded
+        return IntegrationPage(
+            header: header,
+            intro: intro,
+            none: nil,
+            hasData: true,
+            chart: Charts.scatter(
+                diagnostic.pairs.map { pair in
+                    Charts.Point(
+                        label: "\(pair.code) \(pair.name)",
+                        x: pair.business,
+                        y: pair.party,
+                        link: SiteURL.branchReport(roundID, branchCode: pair.code).path
+                    )
+                },
+                xLine: diagnostic.businessLine,
+                yLine: diagnostic.partyLine,
+                xLabel: language.text("integration_axis_business"),
+                yLabel: language.text("integration_axis_party"),
+                corners: (
+                    language.text("quadrant_joined"), language.text("quadrant_businessOnly"), language.text("quadrant_partyOnly"),
+                    language.text("quadrant_bothLow")
+                ),
+                title: language.text("integration_title")
+            ),
+            lines: language.text(
+                linesSet ? "integration_lines_set" : "integration_lines",
+                ["business": Shown.score(diagnostic.businessLine), "party": Shown.score(diagnostic.partyLine)]
+            ),
+            coefficients: coefficients,
+            caution: diagnostic.spearman?.needsCaution ?? true,
+            quadrants: Integration.Quadrant.allCases.map { kind in
+                .init(name: language.text("quadrant_\(kind.rawValue)"), count: diagnostic.quadrantCounts[kind] ?? 0)
+            },
+            gaps: flagged.prefix(listedAtMost).map { pair in
+                Gap(
+                    code: pair.code,
+                    name: pair.name,
+                    partyRank: pair.standing.rank.partyRank,
+                    businessRank: pair.standing.rank.businessRank,
+                    gap: Shown.signed(pair.standing.rank.gap),
+                    quadrant: language.text("quadrant_\(pair.standing.quadrant.rawValue)"),
+                    report: SiteURL.branchReport(roundID, branchCode: pair.code).path
+                )
+            },
+            hasGaps: !flagged.isEmpty,
+            gapsCut: flagged.count > listedAtMost ? language.text("integration_gaps_cut", ["shown": listedAtMost, "n": flagged.count]) : nil,
+            excluded: excluded.prefix(listedAtMost).map { Excluded(code: $0.code, name: $0.name) },
+            hasExcluded: !excluded.isEmpty,
+            excludedCut: excluded.count > listedAtMost
+                ? language.text("integration_excluded_cut", ["shown": listedAtMost, "n": excluded.count]) : nil,
+            dimensions: dimensions,
+            hasDimensions: !dimensions.isEmpty,
+            tableHeader: DiagnosticTable.header(language),
+            table: diagnostic.pairs.prefix(listedAtMost).map { pair in
+                TableRow(
+                    code: pair.code,
+                    report: SiteURL.branchReport(roundID, branchCode: pair.code).path,
+                    cells: Array(DiagnosticTable.row(pair, language: language).dropFirst())
+                )
+            },
+            tableCut: diagnostic.pairs.count > listedAtMost
+                ? language.text("integration_table_cut", ["shown": listedAtMost, "n": diagnostic.pairs.count]) : nil
+        )
+    }
+}

@@ -1,0 +1,33 @@
+import Foundation
+import KaopingAggregation
+
+/// The two-skins diagnostic as a table, one row per branch with both scores, in the order of
+/// the round's results: the two scores, both ranks, how far apart they are, whether that is
+/// flagged and the quadrant. The page's table and the CSV both write it.
+public enum DiagnosticTable {
+    static let columns = [
+        "col_branch_code", "col_branch", "col_business_score", "col_party_score", "integration_col_business_rank", "integration_col_party_rank",
+        "integration_col_rank_distance", "integration_col_flagged", "integration_col_quadrant",
+    ]
+
+    public static func header(_ language: Language) -> [String] {
+        columns.map { language.text($0) }
+    }
+
+    public static func row(_ pair: IntegrationDiagnostic.Pair, language: Language) -> [String] {
+        [
+            pair.code, pair.name, ResultsTable.decimal(pair.business), ResultsTable.decimal(pair.party), String(pair.standing.rank.businessRank),
+            // How far apart the two ranks are, unsigned: the ranks beside it say which way, and a
+            // number that starts with a sign would reach a spreadsheet as text.
+            String(pair.standing.rank.partyRank), String(abs(pair.standing.rank.gap)),
+            pair.standing.rank.flagged ? language.text("value_yes") : "", language.text("quadrant_\(pair.standing.quadrant.rawValue)"),
+        ]
+    }
+
+    /// The whole table as CSV: UTF-8 with a byte-order mark, CRLF, cells neutralised.
+    public static func csv(_ diagnostic: IntegrationDiagnostic, language: Language) -> String {
+        var csv = "\u{FEFF}" + CSVWriter.row(header(language))
+        for pair in diagnostic.pairs { csv += CSVWriter.row(row(pair, language: language)) }
+        return csv
+    }
+}
