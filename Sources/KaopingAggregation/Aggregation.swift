@@ -241,8 +241,8 @@ public enum Aggregation {
         func shown(_ value: Double?) -> Double { value.map(Statistics.rounded2) ?? -Double.infinity }
         let keys: [(Double, Double)] = [
             (shown(lhs.combined), shown(rhs.combined)),
-            (shown(lhs.groups["organisation"]?.score), shown(rhs.groups["organisation"]?.score)),
-            (shown(lhs.groups["members"]?.score), shown(rhs.groups["members"]?.score)),
+            (shown(lhs[group: .organisation]?.score), shown(rhs[group: .organisation]?.score)),
+            (shown(lhs[group: .members]?.score), shown(rhs[group: .members]?.score)),
         ]
         for (left, right) in keys where left != right { return left > right }
         return lhs.code < rhs.code

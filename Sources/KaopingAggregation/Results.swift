@@ -85,3 +85,10 @@ public struct Diagnostics: Codable, Sendable, Equatable {
     /// Groups whose alpha is below 0.667 (low agreement).
     public var lowAgreement: [String]
 }
+
+extension SubjectResult {
+    /// The result of one rater group of the branch, by the group rather than by its name.
+    public subscript(group group: RoundConfiguration.RaterGroup) -> GroupResult? {
+        groups[group.rawValue]
+    }
+}

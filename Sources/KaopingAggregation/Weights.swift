@@ -9,7 +9,7 @@ extension SubjectResult {
     }
 
     /// The order groups are shown in.
-    public static let groupOrder = ["organisation", "members", "public"]
+    public static let groupOrder = RoundConfiguration.RaterGroup.allCases.map(\.rawValue)
 
     /// The groups that entered the combined score, in the usual order; empty when it has none.
     public var weightsUsed: [WeightUsed] {

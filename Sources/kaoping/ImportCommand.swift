@@ -6,7 +6,12 @@ import Logging
 struct ImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Import branch or member lists from CSV (UTF-8 with or without BOM, or GB18030 as Excel saves it).",
+        abstract: "Import the office's lists (branches, members, units) and a year's performance results.",
+        discussion: """
+            Each takes an Excel workbook (.xlsx, its first sheet) or a CSV file (UTF-8 with or without \
+            BOM, or GB18030 as Excel saves it). Every bad row is named with its line; a file with \
+            problems imports nothing.
+            """,
         subcommands: [ImportBranches.self, ImportMembers.self, ImportUnits.self, ImportPerformance.self]
     )
 }
@@ -61,7 +66,7 @@ struct ImportBranches: AsyncParsableCommand {
         discussion: "Branches are matched by code: importing again updates them. The whole file is imported, or nothing."
     )
 
-    @Argument(help: "The CSV file.")
+    @Argument(help: "The list: an Excel workbook (.xlsx) or a CSV file.")
     var file: String
     @OptionGroup var database: DatabaseOptions
 
@@ -80,7 +85,7 @@ struct ImportMembers: AsyncParsableCommand {
         discussion: "Members are matched by staff number: importing again updates them. The whole file is imported, or nothing."
     )
 
-    @Argument(help: "The CSV file.")
+    @Argument(help: "The list: an Excel workbook (.xlsx) or a CSV file.")
     var file: String
     @OptionGroup var database: DatabaseOptions
 
@@ -103,7 +108,7 @@ struct ImportUnits: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "The CSV file.")
+    @Argument(help: "The list: an Excel workbook (.xlsx) or a CSV file.")
     var file: String
     @OptionGroup var database: DatabaseOptions
 
@@ -123,7 +128,7 @@ struct ImportPerformance: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "The CSV file.")
+    @Argument(help: "The list: an Excel workbook (.xlsx) or a CSV file.")
     var file: String
     @Option(help: "The year the results are for.") var year: Int
     @Option(help: "Where the results come from (for the record), e.g. 2026 年度机关绩效考评.") var source: String = ""

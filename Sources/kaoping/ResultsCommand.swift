@@ -32,7 +32,7 @@ struct ResultsCommand: AsyncParsableCommand {
             let data = try await ResultsJSON.data(result)
             if timing {
                 let responses = result.subjects.reduce(0) { sum, subject in
-                    sum + (subject.groups["members"]?.responses ?? 0) + (subject.groups["public"]?.responses ?? 0)
+                    sum + (subject[group: .members]?.responses ?? 0) + (subject[group: .public]?.responses ?? 0)
                 }
                 FileHandle.standardError.write(
                     Data(

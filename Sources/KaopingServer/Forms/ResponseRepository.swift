@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import KaopingAggregation
 import KaopingForms
 import Logging
 import PostgresNIO
@@ -130,7 +131,9 @@ public struct ResponseRepository: Sendable {
     /// Branches without a cap take no lock.
     private func storePublic(_ record: SubmissionRecord, visitCode: String?, logger: Logger) async throws -> StoreOutcome {
         let target = record.target
-        let ballot = ByteBuffer(bytes: try seal.seal(BallotContent(record).encoded(), roundID: target.roundID, group: "public"))
+        let ballot = ByteBuffer(
+            bytes: try seal.seal(BallotContent(record).encoded(), roundID: target.roundID, group: RoundConfiguration.RaterGroup.public.rawValue)
+        )
         let codeHash = visitCode.map { ByteBuffer(bytes: InvitationTokens.hash($0)) }
         let counts = try await database.transaction(logger: logger) { connection -> (Int, Int, Int, Int) in
             try await connection.execute(
@@ -205,7 +208,7 @@ public struct ResponseRepository: Sendable {
                 formVersionID: target.formVersionID,
                 keyHash: Array(SHA256.hash(data: Data(record.submissionKey.utf8))),
                 tokenHash: InvitationTokens.hash(invitationToken),
-                sealed: try seal.seal(BallotContent(record).encoded(), roundID: target.roundID, group: "members")
+                sealed: try seal.seal(BallotContent(record).encoded(), roundID: target.roundID, group: RoundConfiguration.RaterGroup.members.rawValue)
             )
         )
     }

@@ -223,23 +223,11 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
         .addRoutes(to: signedIn)
     let adminsOnly = signedIn.group().add(middleware: RoleMiddleware([.admin]))
     FormsController(catalog: office.catalog, views: dependencies.views, limits: limits).addRoutes(to: adminsOnly)
-    OrganisationController(
-        organisation: office.organisation,
-        performance: office.performance,
-        imports: office.imports,
-        audit: office.audit,
-        views: dependencies.views
-    )
-    .addRoutes(to: adminsOnly)
-    RoundsController(
-        rounds: office.rounds,
-        invitations: office.invitations,
-        visitCodes: office.visitCodes,
-        sheets: office.sheets,
-        audit: office.audit,
-        views: dependencies.views,
-        publicBaseURL: configuration.publicBaseURL
-    ).addRoutes(to: adminsOnly)
+    OrganisationController(services: office, views: dependencies.views).addRoutes(to: adminsOnly)
+    ImportsController(services: office, views: dependencies.views)
+        .addRoutes(to: adminsOnly)
+    RoundsController(services: office, views: dependencies.views, publicBaseURL: configuration.publicBaseURL).addRoutes(to: adminsOnly)
+    RoundHandoutController(services: office, views: dependencies.views, publicBaseURL: configuration.publicBaseURL).addRoutes(to: adminsOnly)
     BranchHistoryController(services: office, views: dependencies.views).addRoutes(to: adminsOnly)
     let api = APIController(services: office)
     let apiRoutes = routes.group()

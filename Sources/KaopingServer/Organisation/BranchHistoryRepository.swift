@@ -65,7 +65,7 @@ public struct BranchHistoryRepository: Sendable {
             )
             guard var subject = try? decoder.decode(SubjectResult.self, from: Data(subjectJSON.utf8)) else { continue }
             subject.disclose()
-            let members = subject.groups["members"]
+            let members = subject[group: .members]
             let configuration = RoundRepository.configuration(json: configJSON)
             let entry = BranchRecord.Year(
                 year: year,

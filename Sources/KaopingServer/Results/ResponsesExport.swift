@@ -43,7 +43,9 @@ public enum ResponsesExport {
                 questions[id] = Dictionary(form.items.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
             }
         }
-        let groupNames = Dictionary(uniqueKeysWithValues: ["organisation", "members", "public"].map { ($0, language.text("group_\($0)")) })
+        let groupNames = Dictionary(
+            uniqueKeysWithValues: RoundConfiguration.RaterGroup.allCases.map { ($0.rawValue, language.text("group_\($0.rawValue)")) }
+        )
         var shown: [String] = []
         for row in try await database.query(
             """

@@ -19,16 +19,16 @@ public enum ResultsTable {
     /// Made as they are read: a province's table would be 25,000 rows of 25 strings at once.
     public static func rows(_ result: RoundResult, language: Language) -> LazyMapSequence<[SubjectResult], [String]> {
         result.subjects.lazy.map { subject in
-            func group(_ name: String) -> [String] {
-                guard let group = subject.groups[name] else { return ["", "", ""] }
+            func group(_ rater: RoundConfiguration.RaterGroup) -> [String] {
+                guard let group = subject[group: rater] else { return ["", "", ""] }
                 let status = language.text(group.status == .sufficient ? "value_counted" : "value_below_quorum")
                 return [decimal(group.score), String(group.n), status]
             }
-            let publicGroup = subject.groups["public"]
+            let publicGroup = subject[group: .public]
             return [
                 subject.rank.map(String.init) ?? "", subject.code, subject.name, subject.parent ?? "",
                 decimal(subject.combined), decimal(subject.combinedBeforeBonus), decimal(subject.bonus),
-            ] + group("organisation") + group("members") + group("public") + [
+            ] + group(.organisation) + group(.members) + group(.public) + [
                 publicGroup?.satisfactionRate.map { String(format: "%.1f%%", $0 * 100) } ?? "",
                 subject.bandGrade ?? "", subject.grade ?? "",
                 subject.vetoed ? language.text("value_yes") : "",

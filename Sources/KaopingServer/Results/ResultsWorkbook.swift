@@ -36,9 +36,7 @@ public enum ResultsWorkbook {
         to path: String
     ) async throws {
         let book = try Spreadsheet(path: path)
-        let groupName: (String) -> String = { key in
-            language.text(key == "organisation" || key == "members" ? "group_\(key)" : "group_public")
-        }
+        let groupName: (RoundConfiguration.RaterGroup) -> String = { group in language.text("group_\(group.rawValue)") }
         let header: ([String]) -> [String] = { keys in keys.map { language.text($0) } }
 
         try book.addSheet(
@@ -58,8 +56,8 @@ public enum ResultsWorkbook {
             "col_ci_low", "col_ci_high", "col_status", "col_satisfied", "col_straight_lined",
         ])
         let groupRows = result.subjects.lazy.flatMap { subject in
-            ["organisation", "members", "public"].compactMap { key -> [Spreadsheet.Cell]? in
-                guard let group = subject.groups[key] else { return nil }
+            RoundConfiguration.RaterGroup.allCases.compactMap { key -> [Spreadsheet.Cell]? in
+                guard let group = subject[group: key] else { return nil }
                 let shown = group.breakdownShown
                 return [
                     .text(subject.code), .text(subject.name), .text(groupName(key)), .number(group.weight), .integer(group.responses),
@@ -75,8 +73,8 @@ public enum ResultsWorkbook {
 
         let dimensionHeader = header(["col_branch_code", "col_branch", "col_group", "col_dimension", "col_score"])
         let dimensionRows = result.subjects.lazy.flatMap { subject in
-            ["members", "public"].flatMap { key -> [[Spreadsheet.Cell]] in
-                guard let group = subject.groups[key], group.breakdownShown, let form = forms[key] else { return [] }
+            [RoundConfiguration.RaterGroup.members, .public].flatMap { key -> [[Spreadsheet.Cell]] in
+                guard let group = subject[group: key], group.breakdownShown, let form = forms[key.rawValue] else { return [] }
                 return form.dimensions.compactMap { dimension in
                     guard let value = group.dimensions[dimension.key] else { return nil }
                     return [
@@ -88,7 +86,7 @@ public enum ResultsWorkbook {
         }
         try book.addSheet(language.text("sheet_dimensions"), header: dimensionHeader, rows: dimensionRows)
 
-        let sheetForm = forms["organisation"]
+        let sheetForm = forms[RoundConfiguration.RaterGroup.organisation.rawValue]
         let deductions = sheetForm?.items.filter { $0.type == .deduction } ?? []
         let bonuses = sheetForm?.items.filter { $0.type == .bonus } ?? []
         let sheetHeader =
@@ -112,7 +110,8 @@ public enum ResultsWorkbook {
         let commentRows = comments.filter { shown.contains("\($0.branchCode)/\($0.group)") }.map { comment -> [Spreadsheet.Cell] in
             let question = forms[comment.group]?.item(comment.item)?.label.text(language) ?? comment.item
             return [
-                .text(comment.branchCode), .text(names[comment.branchCode] ?? ""), .text(groupName(comment.group)), .text(question),
+                .text(comment.branchCode), .text(names[comment.branchCode] ?? ""),
+                .text(groupName(RoundConfiguration.RaterGroup(rawValue: comment.group) ?? .public)), .text(question),
                 .text(comment.text),
             ]
         }
@@ -123,7 +122,7 @@ public enum ResultsWorkbook {
                 language.text("sheet_org_notes"),
                 header: header(["col_branch_code", "col_branch", "col_item", "col_note"]),
                 rows: sheetNotes.map { note -> [Spreadsheet.Cell] in
-                    let item = forms["organisation"]?.item(note.item)?.label.text(language) ?? note.item
+                    let item = forms[RoundConfiguration.RaterGroup.organisation.rawValue]?.item(note.item)?.label.text(language) ?? note.item
                     return [.text(note.branchCode), .text(names[note.branchCode] ?? ""), .text(item), .text(note.text)]
                 }
             )

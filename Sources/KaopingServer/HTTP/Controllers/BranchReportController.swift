@@ -104,7 +104,8 @@ public struct BranchReportController: Sendable {
         }
         let notes = try await repository.sheetNotes(roundID: round.summary.id, branchCode: subject.code).map { note in
             BranchReportPage.Note(
-                item: forms["organisation"]?.item(note.item)?.label.text(english: language == .english) ?? note.item,
+                item: forms[RoundConfiguration.RaterGroup.organisation.rawValue]?.item(note.item)?.label.text(english: language == .english)
+                    ?? note.item,
                 text: note.text
             )
         }
@@ -126,7 +127,9 @@ public struct BranchReportController: Sendable {
             threshold: round.configuration.anonymityThreshold,
             isAdmin: context.user?.role == .admin,
             groups: groups,
-            sheet: subject.organisationSheet.flatMap { sheet in forms["organisation"].map { SheetSummary(sheet, form: $0, language: language) } },
+            sheet: subject.organisationSheet.flatMap { sheet in
+                forms[RoundConfiguration.RaterGroup.organisation.rawValue].map { SheetSummary(sheet, form: $0, language: language) }
+            },
             notes: notes,
             hasNotes: !notes.isEmpty,
             summaryOnly: request.uri.queryParameters["view"] == "summary",

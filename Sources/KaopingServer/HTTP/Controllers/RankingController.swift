@@ -90,9 +90,9 @@ public struct RankingController: Sendable {
             sortLinks: .init(
                 rank: link(sort: "rank"),
                 code: link(sort: "code"),
-                organisation: link(sort: "organisation"),
-                members: link(sort: "members"),
-                public: link(sort: "public")
+                organisation: link(sort: RoundConfiguration.RaterGroup.organisation.rawValue),
+                members: link(sort: RoundConfiguration.RaterGroup.members.rawValue),
+                public: link(sort: RoundConfiguration.RaterGroup.public.rawValue)
             ),
             groupsPresent: .init(organisation: groups[.organisation] != nil, members: groups[.members] != nil, public: groups[.public] != nil),
             pager: Pager(page: pageNumber, pages: pages) { link(sort: sort, page: $0) }
@@ -171,13 +171,11 @@ public struct RankingController: Sendable {
         return try views.page("watch", page, context: context)
     }
 
+    /// `sort` is `code`, a rater group's name (best score first), or anything else for the rank.
     static func sorted(_ subjects: [SubjectResult], by key: String) -> [SubjectResult] {
-        func score(_ subject: SubjectResult, _ group: String) -> Double { subject.groups[group]?.score ?? -1 }
-        switch key {
-        case "code": return subjects.sorted { $0.code < $1.code }
-        case "organisation", "members", "public":
-            return subjects.sorted { score($0, key) != score($1, key) ? score($0, key) > score($1, key) : $0.code < $1.code }
-        default: return subjects  // already in rank order
-        }
+        if key == "code" { return subjects.sorted { $0.code < $1.code } }
+        guard let group = RoundConfiguration.RaterGroup(rawValue: key) else { return subjects }  // already in rank order
+        func score(_ subject: SubjectResult) -> Double { subject[group: group]?.score ?? -1 }
+        return subjects.sorted { score($0) != score($1) ? score($0) > score($1) : $0.code < $1.code }
     }
 }

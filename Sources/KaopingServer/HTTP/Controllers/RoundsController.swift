@@ -3,8 +3,10 @@ import Hummingbird
 import KaopingAggregation
 import Logging
 
-/// Rounds in the admin area: the list, and each round's schedule, groups and live progress,
-/// with the buttons that open, close and extend it.
+/// Rounds in the admin area: the list, a new round, and each round's schedule, groups and live
+/// progress, with the buttons that open, close, extend and reopen it and assign its evaluators.
+/// What is handed out to respondents (invitations, slips, posters, visit codes) is
+/// `RoundHandoutController`'s.
 public struct RoundsController: Sendable {
     let rounds: RoundRepository
     let invitations: InvitationRepository
@@ -14,20 +16,12 @@ public struct RoundsController: Sendable {
     let views: Views
     let publicBaseURL: String
 
-    public init(
-        rounds: RoundRepository,
-        invitations: InvitationRepository,
-        visitCodes: VisitCodeRepository,
-        sheets: SheetRepository,
-        audit: AuditLog,
-        views: Views,
-        publicBaseURL: String
-    ) {
-        self.rounds = rounds
-        self.invitations = invitations
-        self.visitCodes = visitCodes
-        self.sheets = sheets
-        self.audit = audit
+    public init(services: KaopingServices, views: Views, publicBaseURL: String) {
+        self.rounds = services.rounds
+        self.invitations = services.invitations
+        self.visitCodes = services.visitCodes
+        self.sheets = services.sheets
+        self.audit = services.audit
         self.views = views
         self.publicBaseURL = publicBaseURL
     }
@@ -44,103 +38,8 @@ public struct RoundsController: Sendable {
         router.get(SiteURL.roundAction(SiteURL.id, .close).route, use: confirmClose)
         router.post(SiteURL.roundAction(SiteURL.id, .close).route, use: close)
         router.post(SiteURL.roundAction(SiteURL.id, .extend).route, use: extend)
-        router.post(SiteURL.roundAction(SiteURL.id, .invitations).route, use: issueInvitations)
-        router.get(SiteURL.invitationsCSV(SiteURL.id).route, use: invitationsCSV)
-        router.get(SiteURL.slips(SiteURL.id).route, use: slips)
-        router.get(SiteURL.pendingCSV(SiteURL.id).route, use: pendingCSV)
         router.post(SiteURL.roundAction(SiteURL.id, .evaluators).route, use: assignEvaluator)
         router.post(SiteURL.roundAction(SiteURL.id, .removeEvaluator).route, use: removeEvaluator)
-        router.get(SiteURL.poster(SiteURL.id, publicCode: SiteURL.code).route, use: poster)
-        router.post(SiteURL.roundAction(SiteURL.id, .publicAccess).route, use: setPublicAccess)
-        router.post(SiteURL.roundAction(SiteURL.id, .visitCodes).route, use: issueVisitCodes)
-        router.get(SiteURL.visitCodeSlips(SiteURL.id).route, use: visitCodeSlips)
-    }
-
-    @Sendable func setPublicAccess(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let id = try roundID(context)
-        var request = request
-        let form = try await request.formData(context: context)
-        guard let access = form["access"].flatMap(PublicAccess.init(rawValue:)) else { throw AppError.badRequest }
-        return try await visitCodeAction(id, context) {
-            let changed = try await visitCodes.setAccess(roundID: id, branchCodes: Self.codes(form["branches"]), access: access)
-            return ("accessSet", String(changed))
-        }
-    }
-
-    @Sendable func issueVisitCodes(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let id = try roundID(context)
-        var request = request
-        let form = try await request.formData(context: context)
-        return try await visitCodeAction(id, context) {
-            guard let count = form["count"].flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }) else { throw VisitCodeProblem.badCount }
-            let made = try await visitCodes.issue(roundID: id, branchCodes: Self.codes(form["branches"]), count: count)
-            return ("visitCodes", String(made.count))
-        }
-    }
-
-    /// Back to the round's page with the notice `body` returns, or with its problem in words.
-    private func visitCodeAction(
-        _ id: UUID,
-        _ context: AppRequestContext,
-        _ body: () async throws -> (notice: String, value: String)
-    ) async throws -> Response {
-        do {
-            let (notice, value) = try await body()
-            return .seeOther(SiteURL.round(id).path([notice: value]))
-        } catch let problem as VisitCodeProblem {
-            return .seeOther(.round(id), ["problem": problem.message(context.language)])
-        }
-    }
-
-    /// Printable slips of visit codes: one branch's batch, or every unused code of the round.
-    @Sendable func visitCodeSlips(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let id = try roundID(context)
-        guard let round = try await rounds.round(id) else { throw AppError.notFound }
-        let branch = request.uri.queryParameters["branch"].map(String.init)
-        let batch = request.uri.queryParameters["batch"].flatMap { Int($0) }
-        let codes = try await visitCodes.codes(roundID: id, branchCode: branch, batch: batch).filter { !$0.used }
-        return try slipsPage(
-            round,
-            slips: codes.map { ($0.branchName, SiteURL.visitCode(code: $0.code).absolute(base: publicBaseURL), nil) },
-            text: (instructions: "visits_slips_instructions", count: "visits_slips_count", none: "visits_none"),
-            context: context
-        )
-    }
-
-    /// A4 pages of cut-out slips, each with its branch, a QR code of its link and the link.
-    private func slipsPage(
-        _ round: RoundSummary,
-        slips: [(branch: String, url: String, code: String?)],
-        text: (instructions: String, count: String, none: String),
-        context: AppRequestContext
-    ) throws -> Response {
-        let language = context.language
-        let page = SlipsPage(
-            title: round.title,
-            slips: try slips.map { slip in
-                SlipsPage.Slip(branch: slip.branch, url: slip.url, qr: try QRCode.svg(slip.url, title: slip.branch), code: slip.code)
-            },
-            deadline: round.closesAt.map { language.text("slips_deadline", ["time": ChinaTime.format($0)]) },
-            codeEntry: language.text("slips_code_entry", ["address": SiteURL.codeEntry.absolute(base: publicBaseURL)]),
-            instructions: language.text(text.instructions),
-            countLabel: language.text(text.count),
-            none: language.text(text.none),
-            linkBase: LinkBase(publicBaseURL)
-        )
-        return try views.page("slips", page, context: context)
-    }
-
-    /// A CSV download named after the round and what it holds.
-    private func roundCSV(_ round: RoundSummary, _ csv: String, part: String, fallback: String, context: AppRequestContext) -> Response {
-        .csvDownload(
-            csv,
-            disposition: Response.roundDownload(
-                title: round.title,
-                parts: [context.language.text(part)],
-                suffix: "csv",
-                fallback: "\(fallback)-\(round.id.uuidString.prefix(8).lowercased())"
-            )
-        )
     }
 
     /// Branch codes typed in one field, separated by commas or spaces (Chinese commas too).
@@ -189,67 +88,6 @@ public struct RoundsController: Sendable {
         case .submittedSheet:
             return .seeOther(.round(id), ["problem": language.text("rounds_unassign_submitted", ["code": code])])
         }
-    }
-
-    /// Members with a live invitation who have not answered yet, for reminders. Knowing who has
-    /// answered is allowed; what they answered is not stored with them.
-    @Sendable func pendingCSV(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let id = try roundID(context)
-        guard let round = try await rounds.round(id) else { throw AppError.notFound }
-        let csv = InvitationCSV.pending(try await invitations.pending(roundID: id))
-        return roundCSV(round, csv, part: "download_pending", fallback: "pending", context: context)
-    }
-
-    /// Printable A4 pages of cut-out slips, each with the branch, a QR code of one member's link
-    /// and the link itself. Slips carry no name, so a branch's slips can be handed out in any order.
-    @Sendable func slips(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let id = try roundID(context)
-        guard let round = try await rounds.round(id) else { throw AppError.notFound }
-        let branch = request.uri.queryParameters["branch"].map(String.init)
-        // The short codes printed here must be found when typed in.
-        try await invitations.storeShortCodes(roundID: id)
-        let links = try await invitations.links(roundID: id, branchCode: branch).filter { !$0.used }
-        return try slipsPage(
-            round,
-            slips: links.map { ($0.branchName, SiteURL.invitation(token: $0.token).absolute(base: publicBaseURL), $0.shortCode) },
-            text: (instructions: "slips_instructions", count: "slips_count", none: "slips_none"),
-            context: context
-        )
-    }
-
-    /// An A4 poster for a branch's service window: its public link as a QR code, with instructions.
-    @Sendable func poster(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let id = try roundID(context)
-        guard let round = try await rounds.round(id), let code = context.parameters.get("code"),
-            let branch = try await rounds.branch(id, publicCode: code)
-        else { throw AppError.notFound }
-        let url = SiteURL.publicLink(code: code).absolute(base: publicBaseURL)
-        let base = LinkBase(publicBaseURL)
-        let page = PosterPage(
-            title: round.title,
-            branch: branch.name,
-            url: url,
-            qr: try QRCode.svg(url, title: branch.name),
-            linkBase: base.linkBase,
-            linkBaseLocal: base.linkBaseLocal
-        )
-        return try views.page("poster", page, context: context)
-    }
-
-    @Sendable func issueInvitations(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let id = try roundID(context)
-        guard try await rounds.round(id) != nil else { throw AppError.notFound }
-        let issued = try await invitations.issue(roundID: id, logger: context.logger)
-        return .seeOther(.round(id), ["issued": String(issued)])
-    }
-
-    /// The links for mail merge: UTF-8 with a byte-order mark (so that Excel on Chinese
-    /// Windows reads it), CRLF line ends, cells that could start a formula neutralised.
-    @Sendable func invitationsCSV(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let id = try roundID(context)
-        guard let round = try await rounds.round(id) else { throw AppError.notFound }
-        let csv = InvitationCSV.links(try await invitations.links(roundID: id), publicBaseURL: publicBaseURL)
-        return roundCSV(round, csv, part: "download_invitations", fallback: "invitations", context: context)
     }
 
     @Sendable func index(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -431,6 +269,10 @@ public struct RoundsController: Sendable {
     }
 
     private func roundID(_ context: AppRequestContext) throws -> UUID {
+        try Self.roundID(context)
+    }
+
+    static func roundID(_ context: AppRequestContext) throws -> UUID {
         guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw AppError.notFound }
         return id
     }
