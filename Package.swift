@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "KaopingForms", targets: ["KaopingForms"]),
         .library(name: "KaopingAggregation", targets: ["KaopingAggregation"]),
         .library(name: "KaopingServer", targets: ["KaopingServer"]),
+        .library(name: "KaopingCommands", targets: ["KaopingCommands"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -58,7 +59,7 @@ let package = Package(
             path: ".",
             exclude: [
                 "README.md", "docs", "bench", "Tests",
-                "Sources/KaopingForms", "Sources/KaopingAggregation", "Sources/KaopingServer", "Sources/kaoping",
+                "Sources/KaopingForms", "Sources/KaopingAggregation", "Sources/KaopingServer", "Sources/KaopingCommands", "Sources/kaoping",
                 "Sources/CQRencode", "Sources/CXlsxWriter",
             ],
             sources: ["Sources/KaopingBundledFiles/BundledFiles.swift"],
@@ -103,8 +104,9 @@ let package = Package(
                 .copy("Resources/openapi.yaml"),
             ]
         ),
-        .executableTarget(
-            name: "kaoping",
+        // The command line's subcommands, as a library: the executable is its entry point only.
+        .target(
+            name: "KaopingCommands",
             dependencies: [
                 "KaopingServer",
                 "KaopingForms",
@@ -115,6 +117,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        .executableTarget(name: "kaoping", dependencies: ["KaopingCommands"]),
         .testTarget(name: "KaopingFormsTests", dependencies: ["KaopingForms"]),
         .testTarget(
             name: "KaopingAggregationTests",
@@ -125,6 +128,7 @@ let package = Package(
             name: "KaopingServerTests",
             dependencies: [
                 "KaopingServer",
+                "KaopingCommands",
                 "KaopingAggregation",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),

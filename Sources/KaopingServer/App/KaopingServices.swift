@@ -37,6 +37,7 @@ public struct KaopingServices: Sendable {
     public let tokens: TokenService
     public let accounts: AccountService
     public let results: ResultsService
+    public let downloads: DownloadService
 
     /// Builds every dependency from the database, the forms and the secret the invitation
     /// tokens and the ballot key are derived from.
@@ -58,6 +59,15 @@ public struct KaopingServices: Sendable {
         let resultsRepository = ResultsRepository(database: database, forms: forms, history: branchHistory)
         let integratedSheets = IntegratedSheets(database: database, performance: performance)
         let apiTokens = APITokenRepository(database: database)
+        let invitations = InvitationRepository(database: database, tokens: tokens)
+        let results = ResultsService(
+            rounds: rounds,
+            results: resultsRepository,
+            integratedSheets: integratedSheets,
+            performance: performance,
+            history: branchHistory,
+            organisation: organisation
+        )
         let users = UserRepository(database: database)
         let sessions = PostgresPersistDriver(database: database, logger: logger)
         return KaopingServices(
@@ -76,7 +86,7 @@ public struct KaopingServices: Sendable {
             branchHistory: branchHistory,
             rounds: rounds,
             sheets: SheetRepository(database: database),
-            invitations: InvitationRepository(database: database, tokens: tokens),
+            invitations: invitations,
             visitCodes: VisitCodeRepository(database: database, tokens: tokens),
             responses: ResponseRepository(database: database, seal: seal),
             ballots: BallotBox(database: database, seal: seal, pace: mixPace),
@@ -85,14 +95,8 @@ public struct KaopingServices: Sendable {
             imports: ImportService(database: database, organisation: organisation, performance: performance),
             tokens: TokenService(database: database, tokens: apiTokens),
             accounts: AccountService(database: database, users: users, organisation: organisation, sessions: sessions, hasher: passwordHasher),
-            results: ResultsService(
-                rounds: rounds,
-                results: resultsRepository,
-                integratedSheets: integratedSheets,
-                performance: performance,
-                history: branchHistory,
-                organisation: organisation
-            )
+            results: results,
+            downloads: DownloadService(results: results, forms: forms, invitations: invitations, database: database)
         )
     }
 

@@ -137,7 +137,6 @@ public struct DemoData: Sendable {
         }
 
         // Three earlier years, evaluated and closed, then this year's round, open for seven days.
-        let audit = services.audit
         let rounds = services.rounds
         let invitations = services.invitations
         var openRound: (id: UUID, firstUnused: String?, links: [InvitationLink], publicCode: String)?

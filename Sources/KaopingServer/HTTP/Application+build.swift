@@ -241,7 +241,7 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
     let roundResults = adminsOnly.group().add(middleware: RoundResolverMiddleware(results: office.results))
     RankingController(services: office, views: dependencies.views).addRoutes(to: roundResults)
     IntegrationController(services: office, views: dependencies.views).addRoutes(to: roundResults)
-    ResultsDownloadsController(services: office).addRoutes(to: roundResults)
+    ResultsDownloadsController(services: office, publicBaseURL: configuration.publicBaseURL).addRoutes(to: roundResults)
     BranchReportController(services: office, views: dependencies.views).addRoutes(
         to: signedIn.group()
             .add(middleware: RoleMiddleware([.admin, .viewer]))

@@ -1,9 +1,20 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// Sets up swift-log once per process: human-readable lines or one JSON object per line.
 public enum LogSetup {
+    private static let done = Mutex(false)
+
+    /// The first call sets the logging up; later ones change nothing (swift-log stops a process
+    /// that bootstraps twice, and the tests run commands in one process).
     public static func bootstrap(level: Logger.Level, format: KaopingConfiguration.LogFormat) {
+        guard
+            done.withLock({ done in
+                defer { done = true }
+                return !done
+            })
+        else { return }
         LoggingSystem.bootstrap { label in
             var handler: any LogHandler =
                 switch format {

@@ -5,7 +5,7 @@ import KaopingForms
 import Logging
 
 /// Party building read with business results: the two-skins diagnostic and the integrated
-/// sheet the performance office asks for (docs/integration.md), its CSV, and adopting a newer
+/// sheet the performance office asks for (docs/integration.md; their CSVs are downloads), and adopting a newer
 /// version of the year's performance results for a closed round. Administrators only.
 public struct IntegrationController: Sendable {
     let results: ResultsService
@@ -18,10 +18,8 @@ public struct IntegrationController: Sendable {
 
     public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.get(SiteURL.integration(SiteURL.id).route, use: integration)
-        router.get(SiteURL.integrationCSV(SiteURL.id).route, use: integrationCSV)
         router.get(SiteURL.integratedSheet(SiteURL.id).route, use: integratedSheet)
         router.post(SiteURL.integratedSheet(SiteURL.id).route, use: adoptPerformanceVersion)
-        router.get(SiteURL.integratedCSV(SiteURL.id).route, use: integratedCSV)
     }
 
     static let pageSize = 200
@@ -43,25 +41,6 @@ public struct IntegrationController: Sendable {
             language: context.language
         )
         return try views.page("integration", page, context: context)
-    }
-
-    /// Every branch of the diagnostic as CSV for Excel; `?lang=en` for English headers. 404
-    /// while fewer than two branches have both scores.
-    @Sendable func integrationCSV(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (round, current) = try await results.requested(context)
-        guard let diagnostic = try await results.diagnostic(round, current).diagnostic else { throw AppError.notFound }
-        let language = ResultsDownloadsController.downloadLanguage(request)
-        return .csvDownload(
-            DiagnosticTable.csv(diagnostic, language: language),
-            disposition: ResultsDownloadsController.resultsDisposition(
-                round.id,
-                title: round.summary.title,
-                what: "integration",
-                provisional: current.provisional,
-                suffix: "csv",
-                language: language
-            )
-        )
     }
 
     /// The integrated sheet the performance office asks for (docs/integration.md).
@@ -133,25 +112,6 @@ public struct IntegrationController: Sendable {
             logger: context.logger
         )
         return .seeOther(.integratedSheet(id.lowercased), ["adopted": "1"])
-    }
-
-    /// The integrated sheet as CSV for Excel; `?lang=en` for English headers.
-    @Sendable func integratedCSV(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (round, current) = try await results.requested(context)
-        let id = round.id
-        guard let sheet = try await results.integratedSheet(round, current, logger: context.logger) else { throw AppError.notFound }
-        let language = ResultsDownloadsController.downloadLanguage(request)
-        return .csvDownload(
-            IntegratedTable.csv(sheet.sheet, language: language),
-            disposition: ResultsDownloadsController.resultsDisposition(
-                id,
-                title: round.summary.title,
-                what: "integrated",
-                provisional: sheet.provisional,
-                suffix: "csv",
-                language: language
-            )
-        )
     }
 
     /// Best integrated score first; rows without one last, in their order.

@@ -24,9 +24,7 @@ public struct RoundHandoutController: Sendable {
 
     public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.post(SiteURL.roundAction(SiteURL.id, .invitations).route, use: issueInvitations)
-        router.get(SiteURL.invitationsCSV(SiteURL.id).route, use: invitationsCSV)
         router.get(SiteURL.slips(SiteURL.id).route, use: slips)
-        router.get(SiteURL.pendingCSV(SiteURL.id).route, use: pendingCSV)
         router.get(SiteURL.poster(SiteURL.id, publicCode: SiteURL.code).route, use: poster)
         router.post(SiteURL.roundAction(SiteURL.id, .publicAccess).route, use: setPublicAccess)
         router.post(SiteURL.roundAction(SiteURL.id, .visitCodes).route, use: issueVisitCodes)
@@ -107,28 +105,6 @@ public struct RoundHandoutController: Sendable {
         return try views.page("slips", page, context: context)
     }
 
-    /// A CSV download named after the round and what it holds.
-    private func roundCSV(_ round: RoundSummary, _ csv: String, part: String, fallback: String, context: AppRequestContext) -> Response {
-        .csvDownload(
-            csv,
-            disposition: Response.roundDownload(
-                title: round.title,
-                parts: [context.language.text(part)],
-                suffix: "csv",
-                fallback: "\(fallback)-\(round.id.uuidString.prefix(8).lowercased())"
-            )
-        )
-    }
-
-    /// Members with a live invitation who have not answered yet, for reminders. Knowing who has
-    /// answered is allowed; what they answered is not stored with them.
-    @Sendable func pendingCSV(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let id = try roundID(context)
-        guard let round = try await rounds.round(id) else { throw AppError.notFound }
-        let csv = InvitationCSV.pending(try await invitations.pending(roundID: id))
-        return roundCSV(round, csv, part: "download_pending", fallback: "pending", context: context)
-    }
-
     /// Printable A4 pages of cut-out slips, each with the branch, a QR code of one member's link
     /// and the link itself. Slips carry no name, so a branch's slips can be handed out in any order.
     @Sendable func slips(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -170,15 +146,6 @@ public struct RoundHandoutController: Sendable {
         guard try await rounds.round(id) != nil else { throw AppError.notFound }
         let issued = try await invitations.issue(roundID: id, logger: context.logger)
         return .seeOther(.round(id), ["issued": String(issued)])
-    }
-
-    /// The links for mail merge: UTF-8 with a byte-order mark (so that Excel on Chinese
-    /// Windows reads it), CRLF line ends, cells that could start a formula neutralised.
-    @Sendable func invitationsCSV(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let id = try roundID(context)
-        guard let round = try await rounds.round(id) else { throw AppError.notFound }
-        let csv = InvitationCSV.links(try await invitations.links(roundID: id), publicBaseURL: publicBaseURL)
-        return roundCSV(round, csv, part: "download_invitations", fallback: "invitations", context: context)
     }
 
     private func roundID(_ context: AppRequestContext) throws -> UUID {

@@ -149,49 +149,10 @@ extension Response {
         Response(status: .seeOther, headers: [.location: location])
     }
 
-    /// A CSV file to save, never cached: invitation lists hold live links.
     /// `attachment` with the name people should see (Chinese, say), and a plain ASCII one for
     /// clients that do not read RFC 6266's `filename*`.
     static func attachment(_ display: String, fallback: String) -> String {
         let encoded = display.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-._~"))) ?? fallback
         return "attachment; filename=\"\(fallback)\"; filename*=UTF-8''\(encoded)"
-    }
-
-    /// How a round's download is named: its title, what it holds and, for results, whether
-    /// they are final, as in 2026年度党支部工作考评-结果-定稿.xlsx; `fallback` (ASCII) for
-    /// clients that cannot take the name.
-    static func roundDownload(title: String, parts: [String], suffix: String, fallback: String) -> String {
-        let unsafe = CharacterSet(charactersIn: "/\\:*?\"<>|").union(.controlCharacters)
-        let cleanTitle = String(String.UnicodeScalarView(title.unicodeScalars.map { unsafe.contains($0) ? "-" : $0 }))
-            .trimmingCharacters(in: .whitespaces)
-        let name = ([cleanTitle.isEmpty ? "kaoping" : cleanTitle] + parts).joined(separator: "-") + "." + suffix
-        return attachment(name, fallback: fallback + "." + suffix)
-    }
-
-    static func csvDownload(_ csv: String, filename: String) -> Response {
-        csvDownload(csv, disposition: "attachment; filename=\"\(filename)\"")
-    }
-
-    /// A CSV download sent in pieces as `produce` makes them, for tables too large to hold.
-    static func csvDownload(
-        disposition: String,
-        _ produce: @escaping @Sendable (_ write: (String) async throws -> Void) async throws -> Void
-    ) -> Response {
-        Response(
-            status: .ok,
-            headers: csvHeaders(disposition),
-            body: ResponseBody { writer in
-                try await produce { piece in try await writer.write(ByteBuffer(string: piece)) }
-                try await writer.finish(nil)
-            }
-        )
-    }
-
-    static func csvDownload(_ csv: String, disposition: String) -> Response {
-        Response(status: .ok, headers: csvHeaders(disposition), body: .init(byteBuffer: ByteBuffer(string: csv)))
-    }
-
-    private static func csvHeaders(_ disposition: String) -> HTTPFields {
-        [.contentType: "text/csv; charset=utf-8", .contentDisposition: disposition, .cacheControl: "no-store"]
     }
 }

@@ -2,9 +2,12 @@ import ArgumentParser
 import Foundation
 import KaopingServer
 
-@main
-struct Kaoping: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+/// The `kaoping` program: every subcommand. The executable target only calls `main()`, so the
+/// commands are a library the tests can reach.
+public struct Kaoping: AsyncParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         commandName: "kaoping",
         abstract: "Kaoping (考评): party-branch evaluation server.",
         discussion: """
@@ -22,7 +25,7 @@ struct Kaoping: AsyncParsableCommand {
 
     /// As ArgumentParser's own entry point, but a `CommandFailure` ends the program with its one
     /// line and status after it has unwound (and stopped what it started).
-    static func main() async {
+    public static func runProgram() async {
         do {
             var command = try parseAsRoot()
             if var command = command as? any AsyncParsableCommand {
