@@ -47,7 +47,9 @@ struct ResultsHeader {
     let method: String
     let configHash: String
     let links: Links
+}
 
+extension ResultsHeader {
     init(round: RoundSummary, current: ResultsRepository.Current) {
         title = round.title
         provisional = current.provisional
