@@ -97,7 +97,10 @@ struct PinnedBackupTests {
         let publicLink = try await harness.publicLink(round: round, branch: branch)
         let key = try #require(try await visitor.get(publicLink).hidden("_key"))
         #expect(try await visitor.post(publicLink, form: publicAnswers() + [("_key", key)]).status == .ok)
-        #expect(try await harness.mixBallots(round: round) == 3)
+        // The server's own mixer may have taken some of them already.
+        try await harness.mixBallots(round: round)
+        #expect(try await harness.count("SELECT count(*)::int FROM responses") == 3)
+        #expect(try await harness.count("SELECT count(*)::int FROM ballot_box") == 0)
 
         let tokens = APITokenRepository(database: harness.database)
         let (_, live) = try await tokens.create(name: "人事系统", createdBy: nil)

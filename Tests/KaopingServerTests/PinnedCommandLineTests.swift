@@ -187,7 +187,11 @@ struct PinnedCommandLineTests {
             let memberLines = groups.rows.dropFirst().filter { $0.cells[groupColumn] == "党员评价" }
             #expect(memberLines.count == 2)
             let scoreColumn = try #require(groupHeader.firstIndex(of: "得分"))
-            #expect(Dictionary(uniqueKeysWithValues: memberLines.map { ($0.cells[0], $0.cells[scoreColumn]) }) == ["b01": "84", "b02": "76"])
+            #expect(
+                Dictionary(memberLines.map { ($0.cells[0], $0.cells[scoreColumn]) }, uniquingKeysWith: { first, _ in first }) == [
+                    "b01": "84", "b02": "76",
+                ]
+            )
 
             // Without --out a workbook has nowhere to go.
             #expect(

@@ -17,7 +17,7 @@ struct PinnedXLSXTests {
     }
 
     static func rows(_ sheet: XLSXReader.Sheet) -> [Int: [String]] {
-        Dictionary(uniqueKeysWithValues: sheet.rows.map { ($0.number, $0.cells) })
+        Dictionary(sheet.rows.map { ($0.number, $0.cells) }, uniquingKeysWith: { first, _ in first })
     }
 
     @Test func everyKindOfCellReadsAsExcelShowsIt() throws {
@@ -52,7 +52,7 @@ struct PinnedXLSXTests {
         let preview = OrganisationCSV.branches(try Self.fixture("branches-phonetic.xlsx"))
         #expect(preview.encoding == .workbook)
         #expect(preview.problems.isEmpty, "\(preview.problems)")
-        let byCode = Dictionary(uniqueKeysWithValues: preview.rows.map { ($0.code, $0) })
+        let byCode = Dictionary(preview.rows.map { ($0.code, $0) }, uniquingKeysWith: { first, _ in first })
         #expect(byCode["b01"]?.name == "办公室党支部" && byCode["b01"]?.parent == "机关党委" && byCode["b01"]?.secretary == "王芳")
         #expect(byCode["b02"]?.name == "财务处党支部" && byCode["b02"]?.parent == "机关党委" && byCode["b02"]?.secretary == nil)
     }
