@@ -135,7 +135,7 @@ let package = Package(
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
-            exclude: ["Fuzz"]
+            exclude: ["Fuzz", "Fixtures", "Golden"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -62,19 +62,31 @@ struct RoundTests {
                 error.problems.map { $0.text(.chinese) } == ["绩效年度须在 2000 至 2100 之间", "党建占综合得分的比重须在 0 至 1 之间", "象限分界线须在 0 至 100 之间"]
             )
         }
-        do {
-            _ = try RoundSpec.parse(yaml: "title: x\nyear: 2026\nopens: 2026-12-02 09:00\ncloses: 2026-12-01 09:00\ngroups:\n  judges: {}\n")
-        } catch {
-            #expect(error.problems.map { $0.text(.english) }.contains("closes must be after opens"))
-            #expect(error.problems.map { $0.text(.chinese) }.contains("截止时间必须晚于开始时间"))
-            #expect(error.problems.map { $0.text(.english) }.contains("unknown rater group 'judges' (organisation, members or public)"))
+        // A spec the parser accepted would leave these errors nil, and the checks fail.
+        let backwards = #expect(throws: RoundSpec.ParseError.self) {
+            try RoundSpec.parse(yaml: "title: x\nyear: 2026\nopens: 2026-12-02 09:00\ncloses: 2026-12-01 09:00\ngroups:\n  judges: {}\n")
         }
-        do {
-            _ = try RoundSpec.parse(yaml: "year: 2026\n")
-        } catch {
-            #expect(error.problems.map { $0.text(.english) } == ["missing 'title'"])
-            #expect(error.problems.map { $0.text(.chinese) } == ["文件格式有误：missing 'title'"])
+        let backwardsEnglish = backwards?.problems.map { $0.text(.english) } ?? []
+        #expect(backwardsEnglish.contains("closes must be after opens"))
+        #expect(backwards?.problems.map { $0.text(.chinese) }.contains("截止时间必须晚于开始时间") == true)
+        #expect(backwardsEnglish.contains("unknown rater group 'judges' (organisation, members or public)"))
+        // Each of the two problems alone is refused too, not only the pair.
+        let backwardsOnly = #expect(throws: RoundSpec.ParseError.self) {
+            try RoundSpec.parse(yaml: "title: x\nyear: 2026\nopens: 2026-12-02 09:00\ncloses: 2026-12-02 09:00\n")
         }
+        #expect(backwardsOnly?.problems.map { $0.text(.english) } == ["closes must be after opens"])
+        let oneMinute = try RoundSpec.parse(yaml: "title: x\nyear: 2026\nopens: 2026-12-02 09:00\ncloses: 2026-12-02 09:01\n")
+        #expect(try #require(oneMinute.closesAt).timeIntervalSince(try #require(oneMinute.opensAt)) == 60)
+        let judgesOnly = #expect(throws: RoundSpec.ParseError.self) {
+            try RoundSpec.parse(yaml: "title: x\nyear: 2026\ngroups:\n  judges: {}\n  members: {}\n")
+        }
+        #expect(judgesOnly?.problems.map { $0.text(.english) } == ["unknown rater group 'judges' (organisation, members or public)"])
+        let untitled = #expect(throws: RoundSpec.ParseError.self) { try RoundSpec.parse(yaml: "year: 2026\n") }
+        #expect(untitled?.problems.map { $0.text(.english) } == ["missing 'title'"])
+        #expect(untitled?.problems.map { $0.text(.chinese) } == ["文件格式有误：missing 'title'"])
+        // A title of spaces is no title either.
+        let blank = #expect(throws: RoundSpec.ParseError.self) { try RoundSpec.parse(yaml: "title: '  '\nyear: 2026\n") }
+        #expect(blank?.problems.map { $0.text(.english) } == ["title is empty"])
     }
 
     @Test func openingFreezesFormsAndConfigurationAndClosingHappensOnce() async throws {

@@ -172,6 +172,8 @@ private final class SheetParser: NSObject, XMLParserDelegate {
     var cellType = ""
     var value = ""
     var collecting = false
+    /// Inside an inline string's phonetic guide (rPh), which is not part of its text.
+    var inPhonetic = false
 
     init(shared: [String]) {
         self.shared = shared
@@ -193,8 +195,10 @@ private final class SheetParser: NSObject, XMLParserDelegate {
             cellColumn = attributes["r"].flatMap(XLSXReader.column) ?? cellColumn + 1
             cellType = attributes["t"] ?? "n"
             value = ""
+        case "rPh":
+            inPhonetic = true
         case "v", "t":
-            collecting = true
+            collecting = !inPhonetic
         default:
             break
         }
@@ -208,6 +212,8 @@ private final class SheetParser: NSObject, XMLParserDelegate {
         switch name {
         case "v", "t":
             collecting = false
+        case "rPh":
+            inPhonetic = false
         case "c":
             let text: String
             switch cellType {
