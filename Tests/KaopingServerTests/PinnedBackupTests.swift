@@ -102,9 +102,8 @@ struct PinnedBackupTests {
         #expect(try await harness.count("SELECT count(*)::int FROM responses") == 3)
         #expect(try await harness.count("SELECT count(*)::int FROM ballot_box") == 0)
 
-        let tokens = APITokenRepository(database: harness.database)
-        let (_, live) = try await tokens.create(name: "人事系统", createdBy: nil)
-        let (revokedID, revoked) = try await tokens.create(name: "旧系统", scope: .write, createdBy: nil)
+        let (_, live) = try await harness.issueToken("人事系统")
+        let (revokedID, revoked) = try await harness.issueToken("旧系统", scope: .write)
         try await harness.database.query("UPDATE api_tokens SET revoked_at = now() WHERE id = \(revokedID)")
         return Saved(round: round, liveToken: live, revokedToken: revoked)
     }
