@@ -82,6 +82,28 @@ struct IntegrationTests {
         #expect(near.allSatisfy { !$0.flagged })
     }
 
+    /// The limit itself: with nine branches a third is exactly 3, so a gap of 3 either way is
+    /// flagged and a gap of 2 is not; with ten a third is 3⅓, so 3 is not flagged and 4 is.
+    @Test func aRankGapOfExactlyAThirdIsFlaggedAndOneLessIsNot() {
+        // Nine branches, business in descending order (ranks 1…9). Party swaps branches 1 and 4
+        // (gap +3 and −3) and branches 6 and 8 (gap +2 and −2).
+        let nine = Integration.rankGaps(
+            business: [90, 80, 70, 60, 50, 40, 30, 20, 10],
+            party: [60, 80, 70, 90, 50, 20, 30, 40, 10]
+        )
+        #expect(nine.map(\.partyRank) == [4, 2, 3, 1, 5, 8, 7, 6, 9])
+        #expect(nine.map(\.gap) == [3, 0, 0, -3, 0, 2, 0, -2, 0])
+        #expect(nine.map(\.flagged) == [true, false, false, true, false, false, false, false, false])
+
+        // Ten branches: gaps of 4 (branches 1 and 5) flagged, gaps of 3 (branches 6 and 9) not.
+        let ten = Integration.rankGaps(
+            business: [100, 90, 80, 70, 60, 50, 40, 30, 20, 10],
+            party: [60, 90, 80, 70, 100, 20, 40, 30, 50, 10]
+        )
+        #expect(ten.map(\.gap) == [4, 0, 0, 0, -4, 3, 0, 0, -3, 0])
+        #expect(ten.map(\.flagged) == [true, false, false, false, true, false, false, false, false, false])
+    }
+
     @Test func aBranchsBusinessScoreIsWeightedByHeadcount() throws {
         let weighted = try #require(Integration.businessScore([.init(score: 90, headcount: 30), .init(score: 60, headcount: 10)]))
         #expect(weighted == 82.5)

@@ -565,3 +565,102 @@ extension ResultsTests {
         }
     }
 }
+
+extension ResultsTests {
+    /// Each dimension score belongs to its dimension, from the form the respondent fills in,
+    /// through the sealed ballot and the mixer's array in the form's order, to the results read
+    /// back by key. The answers make every dimension's mean different, so a score landing on
+    /// another dimension's key (the array reversed when written or when read) shows.
+    @Test func everyDimensionScoreStaysWithItsDimensionFromFormToResults() async throws {
+        try await TestApp.run { client, harness in
+            var logger = Logger(label: "test")
+            logger.logLevel = .critical
+            try await harness.database.query("INSERT INTO branches (code, name) VALUES ('d01', '维度党支部')")
+            try await harness.database.query(
+                "INSERT INTO members (staff_number, name, branch_id) SELECT 'd' || g, '党员', (SELECT id FROM branches WHERE code = 'd01') FROM generate_series(1, 5) g"
+            )
+            let rounds = try harness.roundRepository()
+            let round = try await rounds.create(RoundSpec(title: "维度", year: 2026, closesAt: .now + 86400), actor: .commandLine, logger: logger)
+            try await rounds.open(round, actor: .commandLine, logger: logger)
+            let invitations = InvitationRepository(database: harness.database, tokens: InvitationTokens(secret: TestApp.invitationSecret))
+            _ = try await invitations.issue(roundID: round, logger: logger)
+            let links = try await invitations.links(roundID: round).map { "/s/\($0.token)" }
+            #expect(links.count == 5)
+
+            // The member form's dimensions in its order: thinking (4 items), capability (4),
+            // style (5), results (4). Member i gives every item of a dimension the same option.
+            // Points: 5 → 100, 4 → 75, 3 → 50, 2 → 25, 1 → 0.
+            let memberOptions: [String: [String]] = [
+                "thinking": ["5", "5", "5", "5", "4"],  // 100, 100, 100, 100, 75: mean 95
+                "capability": ["4", "4", "4", "3", "3"],  // 75, 75, 75, 50, 50: mean 65
+                "style": ["3", "3", "2", "2", "2"],  // 50, 50, 25, 25, 25: mean 35
+                "results": ["1", "1", "1", "2", "2"],  // 0, 0, 0, 25, 25: mean 10
+            ]
+            let catalog = try FormCatalog(directory: TestDatabaseServer.repositoryRoot + "/forms")
+            let memberForm = try #require(catalog.form("member-integration"))
+            for (index, link) in links.enumerated() {
+                var browser = Browser(client)
+                let page = try await browser.get(link)
+                var fields: [(String, String)] = [("q.overall", "3"), ("_key", try #require(page.hidden("_key")))]
+                for item in memberForm.items where item.isScored {
+                    guard let dimension = item.dimension else { continue }
+                    fields.append(("q.\(item.key)", try #require(memberOptions[dimension])[index]))
+                }
+                let thanks = try await browser.post(link, form: fields)
+                #expect(thanks.status == .ok && thanks.text.contains("感谢您的评价"))
+            }
+            // The public form's dimensions in its order: service (3 items), style (3), results
+            // (2; its second item, overall, is the satisfaction question). Two of them share a
+            // key with the member form's at another position.
+            let publicOptions: [String: String] = ["service": "satisfied", "style": "fairly", "results": "dissatisfied"]  // 100, 75, 55
+            let publicForm = try #require(catalog.form("public-satisfaction"))
+            let publicLink = try await harness.database.query("SELECT public_code FROM round_branches WHERE round_id = \(round)").first!
+                .decode(String.self)
+            for _ in 0..<5 {
+                var browser = Browser(client)
+                let page = try await browser.get("/p/\(publicLink)")
+                var fields: [(String, String)] = [("_key", try #require(page.hidden("_key")))]
+                for item in publicForm.items where item.isScored {
+                    let dimension = try #require(item.dimension)
+                    fields.append(("q.\(item.key)", try #require(publicOptions[dimension])))
+                }
+                let thanks = try await browser.post("/p/\(publicLink)", form: fields)
+                #expect(thanks.status == .ok)
+            }
+            // The server's mixer may have taken a batch already: what is left goes now.
+            try await harness.mixBallots(round: round)
+            #expect(try await harness.count("SELECT count(*)::int FROM responses") == 10)
+
+            // The JSON API, by key.
+            let (_, token) = try await APITokenRepository(database: harness.database).create(name: "维度", createdBy: nil)
+            let id = round.uuidString.lowercased()
+            let api = try await client.execute(
+                uri: "/api/v1/rounds/\(id)/results",
+                method: .get,
+                headers: [.authorization: "Bearer \(token)"],
+                body: nil
+            )
+            let document = try #require(try JSONSerialization.jsonObject(with: Data(buffer: api.body)) as? [String: Any])
+            let subjects = try #require((document["results"] as? [String: Any])?["subjects"] as? [[String: Any]])
+            let groups = try #require(subjects.first { $0["code"] as? String == "d01" }?["groups"] as? [String: Any])
+            let members = try #require((groups["members"] as? [String: Any])?["dimensions"] as? [String: Double])
+            #expect(members == ["thinking": 95, "capability": 65, "style": 35, "results": 10])
+            let publicDimensions = try #require((groups["public"] as? [String: Any])?["dimensions"] as? [String: Double])
+            #expect(publicDimensions == ["service": 100, "style": 75, "results": 55])
+
+            // The branch report's bars, by label.
+            try await harness.createUser("admin", password: "dimensions by name")
+            var admin = Browser(client)
+            _ = try await admin.post("/admin/login", form: [("username", "admin"), ("password", "dimensions by name")])
+            let report = try await admin.get("/admin/rounds/\(id)/results/d01").text
+            func bar(_ label: String) throws -> String? {
+                let pattern = try Regex(">\(label)</text><rect [^>]*/><text [^>]*>([0-9.]+)</text>")
+                return try pattern.firstMatch(in: report).flatMap { $0.output[1].substring.map(String.init) }
+            }
+            #expect(try bar("思想认识融合") == "95.00")
+            #expect(try bar("能力提升融合") == "65.00")
+            #expect(try bar("作风建设融合") == "35.00")
+            #expect(try bar("实践成效融合") == "10.00")
+        }
+    }
+}

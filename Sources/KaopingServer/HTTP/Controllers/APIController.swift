@@ -182,7 +182,8 @@ public struct APIController: Sendable {
             response.status = .unprocessableContent
             return response
         }
-        guard let document = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any] else {
+        // A NUL (`\u0000`) is valid JSON but fits neither PostgreSQL's text nor its jsonb.
+        guard let document = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any], !Self.holdsNUL(document) else {
             return try refuse([.init(entry: 0, message: language.text("api_performance_not_json"))])
         }
         guard let year = document["year"] as? Int, (2000...2100).contains(year) else {
@@ -235,6 +236,15 @@ public struct APIController: Sendable {
         var response = try Self.json(["year": load.year, "version": load.version, "units": load.units])
         response.status = .created
         return response
+    }
+
+    static func holdsNUL(_ value: Any) -> Bool {
+        switch value {
+        case let text as String: text.unicodeScalars.contains("\u{0}")
+        case let array as [Any]: array.contains(where: holdsNUL)
+        case let object as [String: Any]: object.contains { holdsNUL($0.key) || holdsNUL($0.value) }
+        default: false
+        }
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
