@@ -25,7 +25,7 @@ struct ExportOptions: ParsableArguments {
 /// Writes `download` of the round to `--out`: the same file the admin area serves
 /// (`DownloadService`).
 func export(_ download: RoundDownload, _ export: ExportOptions, publicURL: String? = nil) async throws {
-    guard download.fileExtension == "csv" || export.out != "-" else { throw fail("a workbook needs --out FILE", code: 2) }
+    guard download.fileExtension == "csv" || export.out != "-" else { throw fail("an xlsx workbook needs --out FILE", code: 2) }
     let id = try roundID(export.round)
     let language: Language = export.english ? .english : .chinese
     let base = download == .invitations ? try publicBaseURL(export.options, override: publicURL) : ""

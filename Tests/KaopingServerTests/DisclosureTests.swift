@@ -253,7 +253,7 @@ extension DisclosureTests {
 
             // The JSON API: below k, n and the mean; no spread, interval, dimensions,
             // satisfaction or straight-lining.
-            let (_, token) = try await APITokenRepository(database: harness.database).create(name: "分析", createdBy: nil)
+            let (_, token) = try await harness.issueToken("分析")
             let api = try await client.execute(
                 uri: "/api/v1/rounds/\(id)/results",
                 method: .get,

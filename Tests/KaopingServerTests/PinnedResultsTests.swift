@@ -25,7 +25,7 @@ struct PinnedResultsTests {
         try await TestApp.run { client, harness in
             let round = try await Self.generatedRound(harness)
             let id = round.uuidString.lowercased()
-            let (_, token) = try await APITokenRepository(database: harness.database).create(name: "golden", createdBy: nil)
+            let (_, token) = try await harness.issueToken("golden")
             func results() async throws -> [UInt8] {
                 let response = try await client.execute(
                     uri: "/api/v1/rounds/\(id)/results",

@@ -632,7 +632,7 @@ extension ResultsTests {
             #expect(try await harness.count("SELECT count(*)::int FROM responses") == 10)
 
             // The JSON API, by key.
-            let (_, token) = try await APITokenRepository(database: harness.database).create(name: "维度", createdBy: nil)
+            let (_, token) = try await harness.issueToken("维度")
             let id = round.uuidString.lowercased()
             let api = try await client.execute(
                 uri: "/api/v1/rounds/\(id)/results",

@@ -179,7 +179,7 @@ struct RobustnessTests {
             let visitCodes = VisitCodeRepository(database: harness.database, tokens: InvitationTokens(secret: TestApp.invitationSecret))
             _ = try await visitCodes.setAccess(roundID: round, branchCodes: ["b02"], access: .codes)
             let visits = try await visitCodes.issue(roundID: round, branchCodes: ["b02"], count: 12).map { "/v/\($0.code)" }
-            let (_, writeToken) = try await APITokenRepository(database: harness.database).create(name: "绩效系统", scope: .write, createdBy: nil)
+            let (_, writeToken) = try await harness.issueToken("绩效系统", scope: .write)
 
             var respondent = Browser(client)
             _ = try await respondent.get("/s")
