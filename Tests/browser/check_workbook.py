@@ -1,10 +1,15 @@
-"""Opens the results workbook with openpyxl and checks it against the CSV of the same round."""
+"""Opens the results workbook with openpyxl and checks it against the CSV of the same round and
+the combined scores the ranking page showed."""
 import csv
+import json
 import sys
 
 import openpyxl
 
-workbook_path, csv_path = sys.argv[1], sys.argv[2]
+workbook_path, csv_path, shown_path = sys.argv[1], sys.argv[2], sys.argv[3]
+with open(shown_path, encoding="utf-8") as file:
+    shown = json.load(file)
+assert shown, "the ranking page showed no combined score to check"
 book = openpyxl.load_workbook(workbook_path)
 expected = ["汇总", "各主体得分", "维度得分", "组织评价表", "意见"]
 assert book.sheetnames == expected, book.sheetnames
@@ -15,11 +20,20 @@ assert header[:5] == ["名次", "支部编码", "支部名称", "上级组织", 
 with open(csv_path, encoding="utf-8-sig", newline="") as file:
     rows = list(csv.reader(file))
 assert rows[0] == header, (rows[0], header)
+numeric = {}
 for line, row in enumerate(rows[1:], start=2):
     cells = [cell.value for cell in summary[line]]
     assert cells[1] == row[1] and cells[2] == row[2], (cells, row)  # codes and Chinese names intact
     if row[4]:
-        assert abs(cells[4] - float(row[4])) < 1e-9, (cells[4], row[4])  # a number, not text
+        assert isinstance(cells[4], (int, float)), (cells[4], row[4])  # a number, not text
+        assert abs(cells[4] - float(row[4])) < 1e-9, (cells[4], row[4])
+        numeric[cells[1]] = cells[4]
+    else:
+        assert cells[4] in (None, ""), (cells[4], row)
+assert numeric, "no branch of the round has a combined score: the number check would check nothing"
+for code, text in shown.items():
+    assert code in numeric, (code, numeric)
+    assert f"{numeric[code]:.2f}" == text, (code, numeric[code], text)  # as the ranking page shows it
 # Every sheet: a frozen header with filters, printed A4 landscape one page wide, the header on every page.
 for sheet in book.worksheets:
     assert sheet.freeze_panes == "A2", (sheet.title, sheet.freeze_panes)
@@ -30,3 +44,5 @@ for sheet in book.worksheets:
     assert sheet.print_title_rows in ("1:1", "$1:$1"), (sheet.title, sheet.print_title_rows)
 print(f"  ok: every sheet has a frozen header with filters and prints A4 landscape, one page wide, header repeated")
 print(f"  ok: the workbook opens with sheets {', '.join(book.sheetnames)}; {len(rows) - 1} branch row(s) match the CSV")
+print(f"  ok: combined scores are numbers and match the ranking page: "
+      + ", ".join(f"{code} {numeric[code]:.2f}" for code in sorted(shown)))

@@ -2,10 +2,12 @@
 
 Run through ./run, which starts the server and sets the environment this script reads.
 """
+import json
 import os
 import subprocess
 import sys
 import tempfile
+import urllib.request
 import uuid
 
 from selenium import webdriver
@@ -155,6 +157,18 @@ def body_text(driver):
         return ""
 
 
+def posts_answered(route, status):
+    """How many POSTs to a route (its pattern, as /metrics names it) the server answered with
+    the status."""
+    text = urllib.request.urlopen(f"{BASE}/metrics", timeout=10).read().decode()
+    total = 0
+    for line in text.splitlines():
+        if (line.startswith("kaoping_http_requests_total{") and f'route="{route}"' in line
+                and 'method="POST"' in line and f'status="{status}"' in line):
+            total += int(float(line.rsplit(" ", 1)[1]))
+    return total
+
+
 def check(condition, message):
     if not condition:
         raise AssertionError(message)
@@ -203,13 +217,31 @@ def fill_member_form(language, tag):
         check(True, f"thank-you page: {heading}")
         full_page_screenshot(driver, f"member-{tag}-3-thanks.png")
 
-        # A browser back-and-resubmit would reuse the key: still one response.
+        # Back and send again, as someone unsure it went through. The page before the thank-you
+        # page is the form sent back with the missing answer marked, the answer to a POST that
+        # may not be kept: Chromium asks to send that again (reload), and the person then sends
+        # the form once more, with another answer to the last question, under the same
+        # submission key. The server's own count of answered posts shows that it arrived.
+        thanked = posts_answered("/s/{token}", 200)
         driver.back()
+        form_shown = lambda d: d.find_elements(By.CSS_SELECTOR, "main button[type=submit]")
+        WebDriverWait(driver, 15).until(lambda d: form_shown(d) or "ERR_CACHE_MISS" in body_text(d))
+        if not form_shown(driver):
+            driver.refresh()
+            WebDriverWait(driver, 15).until(form_shown)
+        check(driver.find_element(By.ID, "input-thinking_one_job-1").is_selected(), "back at the form, the answers as sent")
+        driver.find_element(By.CSS_SELECTOR, "label[for=input-overall-2]").click()
+        submit(driver)
+        heading = driver.find_element(By.TAG_NAME, "h1").text
+        check(heading in ("提交成功", "Sent"), f"the repeated submission gets the same thank-you page ({heading})")
+        again = posts_answered("/s/{token}", 200)
+        check(again == thanked + 1, f"the repeated submission reached the server ({thanked} → {again} thank-you pages)")
         rows = sql(f"SELECT count(*), round(min(score)::numeric, 2) FROM {answers(round_id)}")
         count, score = rows.split("|")
         check(count == "1", f"exactly one response stored ({count})")
-        # 17 items at 75 ("较好"), the overall item at 100 ("很好") → (17·75 + 100) / 18
-        check(score == "76.39", f"its score is stored ({score})")
+        # 17 items at 75 ("较好"), the overall item at 100 ("很好") → (17·75 + 100) / 18; the
+        # repeated answer (overall "一般", 50) would have given (17·75 + 50) / 18 = 73.61.
+        check(score == "76.39", f"the first answers' score is stored ({score})")
     finally:
         driver.quit()
 
@@ -432,6 +464,20 @@ def excel_habits_and_the_evaluator_sheet():
         width = evaluator.execute_script("return document.documentElement.scrollWidth")
         check(width <= 375, f"the sheet on a phone, no sideways scrolling ({width})")
         full_page_screenshot(evaluator, "sheet-draft-with-problem.png")
+
+        # The sheet corrected, completed and submitted: the organisation's group reaches its
+        # quorum of one sheet, so the branch gets a combined score for the workbook to carry.
+        for key, value in (("study", "4"), ("discipline", "0"), ("integration", "2"), ("member_management", "1"),
+                           ("awards", "2.5")):
+            box = evaluator.find_element(By.ID, f"input-{key}")
+            box.clear()
+            box.send_keys(value)
+        for key in ("org_life_held", "no_violations", "dues_collected"):
+            passed = evaluator.find_element(By.CSS_SELECTOR, f"input[name='q.{key}'][value=pass]")
+            evaluator.find_element(By.CSS_SELECTOR, f"label[for='{passed.get_attribute('id')}']").click()
+        evaluator.find_element(By.CSS_SELECTOR, "button[value=submit]").click()
+        WebDriverWait(evaluator, 15).until(lambda d: "考评表已提交" in body_text(d))
+        check(sql("SELECT status FROM org_sheets") == "submitted", "the sheet is submitted")
     finally:
         evaluator.quit()
 
@@ -442,6 +488,14 @@ def excel_habits_and_the_evaluator_sheet():
         width = desk.execute_script("return document.documentElement.scrollWidth")
         check(width <= 1366, f"the ranking fits a 1366 px screen ({width})")
         desk.save_screenshot(os.path.join(ARTIFACTS, "ranking-1366.png"))
+        # The members' group (one answer of three members) misses its quorum and the public gave
+        # none: the combined score rests on the sheet alone, 100 − (3.5 + 4 + 0 + 2 + 1) = 89.5
+        # plus the 2.5 bonus points. The workbook check compares its cell with what is shown here.
+        combined = desk.find_element(
+            By.XPATH, "//table[contains(@class, 'ranking')]//tr[td/a[normalize-space() = 'slip01']]/td[4]").text.strip()
+        check(combined == "92.00", f"the ranking shows slip01's combined score ({combined})")
+        with open(os.environ["BROWSER_SHOWN_SCORES"], "w", encoding="utf-8") as file:
+            json.dump({"slip01": combined}, file)
         # Printed as the browser prints it: the ranking on A4 landscape, a branch's summary in
         # one or two pages.
         ranking_pdf = print_to_pdf(desk, "ranking.pdf")
