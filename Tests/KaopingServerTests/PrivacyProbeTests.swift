@@ -10,7 +10,9 @@ import Testing
 @Suite("What the database files tell", .timeLimit(.minutes(3)))
 struct PrivacyProbeTests {
     @Test func noBallotLiesBesideItsInvitationInTablesFilesOrTheWriteAheadLog() async throws {
-        try await TestApp.run { client, harness in
+        // The server's own mixer runs, looking five times a second, so that it has looked
+        // several times while fewer than k ballots wait.
+        try await TestApp.run(configureEnvironment: { $0.schedulerInterval = .milliseconds(200) }) { client, harness in
             let database = harness.database
             // A replication slot keeps the cluster from recycling this test's log while other
             // tests checkpoint; it goes when the test ends.
@@ -22,12 +24,36 @@ struct PrivacyProbeTests {
             // Every member writes a comment nobody else could: the probe looks for these bytes.
             let tag = "probe-" + UUID().uuidString.prefix(8).lowercased()
             let comments = tokens.indices.map { "\(tag)-\(String(format: "%02d", $0))" }
-            for (index, token) in tokens.enumerated() {
+            func answer(_ index: Int) async throws {
                 var browser = Browser(client)
-                let key = try #require(try await browser.get("/s/\(token)").hidden("_key"))
-                let thanks = try await browser.post("/s/\(token)", form: try memberAnswers(comment: comments[index]) + [("_key", key)])
+                let key = try #require(try await browser.get("/s/\(tokens[index])").hidden("_key"))
+                let thanks = try await browser.post("/s/\(tokens[index])", form: try memberAnswers(comment: comments[index]) + [("_key", key)])
                 #expect(thanks.status == .ok)
             }
+            func responseBatches() async throws -> [Int] {
+                try await database.query("SELECT count(*)::int FROM responses GROUP BY xmin::text ORDER BY 1").map { try $0.decode(Int.self) }
+            }
+
+            // k - 1 = 4 ballots wait while the mixer looks (about seven times in 1.5 s): none moves.
+            for index in 0..<4 { try await answer(index) }
+            try await Task.sleep(for: .milliseconds(1500))
+            #expect(try await harness.count("SELECT count(*)::int FROM responses") == 0)
+            #expect(try await harness.count("SELECT count(*)::int FROM ballot_box") == 4)
+
+            // The fifth makes k: the five move together, in one transaction, under one batch's
+            // shared id prefix (the first eight bytes: the schema records no time of a response).
+            try await answer(4)
+            let deadline = ContinuousClock.now + .seconds(15)
+            while try await harness.count("SELECT count(*)::int FROM responses") == 0 && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(try await harness.count("SELECT count(*)::int FROM responses") == 5)
+            #expect(try await harness.count("SELECT count(*)::int FROM ballot_box") == 0)
+            #expect(try await responseBatches() == [5])
+            #expect(try await harness.count("SELECT count(DISTINCT left(id::text, 18))::int FROM responses") == 1)
+
+            // The other seven wait for the pace (30 s) or the close.
+            for index in 5..<12 { try await answer(index) }
             // What waits in the box is sealed.
             #expect(try await harness.count("SELECT count(*)::int FROM ballot_box WHERE ballot IS NOT NULL") == 0)
             #expect(try await harness.count("SELECT count(*)::int FROM ballot_box WHERE position(convert_to('\(tag)', 'UTF8') in sealed) > 0") == 0)
@@ -100,13 +126,25 @@ struct PrivacyProbeTests {
             #expect(comments.allSatisfy { answersFile.range(of: Data($0.utf8)) != nil })
 
             // 4. System columns. A response was written by a mix, never by the transaction that
-            // burned an invitation; every mix but the closing one moved at least k = 5; the
+            // burned an invitation; every mix before the close moved at least k = 5, and the
+            // close flushed the rest in one more; each batch has an id prefix of its own; the
             // responses' physical order is not the order of answering.
             #expect(try await harness.count("SELECT count(*)::int FROM responses WHERE xmin::text IN (SELECT xmin::text FROM invitations)") == 0)
-            let batches = try await database.query("SELECT count(*)::int FROM responses GROUP BY xmin::text ORDER BY 1").map {
-                try $0.decode(Int.self)
-            }
-            #expect(batches.reduce(0, +) == 12 && batches.dropFirst().allSatisfy { $0 >= 5 }, "\(batches)")
+            let batches = try await responseBatches()
+            let closing = try await harness.count(
+                "SELECT count(*)::int FROM responses WHERE xmin::text = (SELECT xmin::text FROM rounds WHERE id = '\(round)')"
+            )
+            let mixed = try await database.query(
+                "SELECT count(*)::int FROM responses WHERE xmin::text <> (SELECT xmin::text FROM rounds WHERE id = \(round)) GROUP BY xmin::text"
+            ).map { try $0.decode(Int.self) }
+            #expect(batches.reduce(0, +) == 12 && closing >= 1, "\(batches)")
+            #expect(mixed.allSatisfy { $0 >= 5 } && mixed.reduce(0, +) + closing == 12, "\(mixed) mixed, \(closing) at the close")
+            #expect(
+                try await harness.count(
+                    "SELECT count(*)::int FROM (SELECT xmin::text FROM responses GROUP BY xmin::text HAVING count(DISTINCT left(id::text, 18)) = 1) b"
+                ) == batches.count
+            )
+            #expect(try await harness.count("SELECT count(DISTINCT left(id::text, 18))::int FROM responses") == batches.count)
             let storedOrder = try await database.query(
                 "SELECT a.text_value FROM responses r JOIN answers a ON a.response_id = r.id AND a.item_key = 'works_well' ORDER BY r.ctid"
             ).map { try $0.decode(String.self) }
