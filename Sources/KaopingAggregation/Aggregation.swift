@@ -1,3 +1,7 @@
+// KaopingAggregation: the scoring method (docs/scoring.md) and the rules read from results:
+// the anonymity threshold, the two-skins diagnostic, the straight-lining flag, a branch's
+// record. Pure Swift: no I/O, no clock, no randomness.
+
 import Foundation
 
 /// The scoring method (docs/scoring.md): responses and sheets in, scores, grades, ranks and

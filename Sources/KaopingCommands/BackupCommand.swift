@@ -1,3 +1,7 @@
+// KaopingCommands: the `kaoping` program's subcommands, one file per command group. Each
+// parses its options, opens the services (`withServices`) and calls the same service function
+// the admin area calls.
+
 import ArgumentParser
 import Foundation
 import KaopingServer

@@ -1,3 +1,6 @@
+// KaopingForms: form definitions read from forms/ (with every problem's file and line),
+// checking a submission and scoring one response. No HTTP, no database.
+
 /// One item's answer, as stored.
 public enum Answer: Codable, Sendable, Hashable {
     /// The key of the chosen option (rating and choice items).

@@ -42,12 +42,24 @@ struct DatabaseFailureTests {
             // refusing at once (about 1.6 s in all, measured; a silent database costs the probe
             // 1.5 s more). 4 s leaves room for a machine busy with other tests, and still fails
             // a request that waits out the busy pool's 30 s, or a lease that waits 4 s before
-            // the watchdog asks.
+            // the watchdog asks. The whole suite starts at once on two cores, and in that burst
+            // the same path was seen to take 7.5 s: the fastest of up to three tries is held to
+            // the promise (every one of them is slow when the mechanism is), each to 15 s.
             let promised = Duration.seconds(4)
+            var fastest = Duration.seconds(3600)
             var start = ContinuousClock.now
-            let refused = try await browser.post(link, form: try memberAnswers(option: "3") + [("_key", key)])
-            let refusedAfter = ContinuousClock.now - start
-            #expect(refusedAfter < promised, "the form came back after \(refusedAfter)")
+            var refused = try await browser.post(link, form: try memberAnswers(option: "3") + [("_key", key)])
+            for attempt in 1...3 {
+                if attempt > 1 {
+                    start = ContinuousClock.now
+                    refused = try await browser.post(link, form: try memberAnswers(option: "3") + [("_key", key)])
+                }
+                let took = ContinuousClock.now - start
+                #expect(took < .seconds(15), "try \(attempt): the form came back after \(took)")
+                fastest = min(fastest, took)
+                if fastest < promised { break }
+            }
+            #expect(fastest < promised, "the form came back after \(fastest) at best")
             #expect(refused.status == .serviceUnavailable)
             #expect(refused.headers[.retryAfter] == "60")
             #expect(refused.text.contains("这份答卷尚未提交"))

@@ -79,7 +79,7 @@ struct PinnedFailureTests {
                 return nil
             }
             defer { group.cancelAll() }
-            let harness = TestHarness(database: database, url: url, configuration: TestApp.configuration(for: url))
+            let harness = try TestHarness(database: database, url: url, configuration: TestApp.configuration(for: url))
             return try await harness.roundWithInvitations(members: 200).tokens
         }
         let answers = try memberAnswers()

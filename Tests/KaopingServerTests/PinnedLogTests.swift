@@ -32,7 +32,7 @@ struct PinnedLogTests {
             passwordHasher: TestApp.hasher
         )
         environment.invitationSecret = TestApp.invitationSecret
-        let harness = TestHarness(database: database, url: url, configuration: configuration)
+        let harness = try TestHarness(database: database, url: url, configuration: configuration)
         do {
             let app = try await buildApplication(environment)
             try await app.test(.live) { client in try await test(client, harness) }
@@ -63,7 +63,7 @@ struct PinnedLogTests {
             let codes = try await VisitCodeRepository(database: harness.database, tokens: InvitationTokens(secret: TestApp.invitationSecret))
                 .codes(roundID: round, branchCode: "b01", batch: 1).map(\.code)
             #expect(codes.count == 2)
-            let (_, apiToken) = try await APITokenRepository(database: harness.database).create(name: "人事系统", createdBy: nil)
+            let (_, apiToken) = try await harness.issueToken("人事系统")
 
             // Words nobody else writes: the search for them cannot hit by chance.
             let memberComment = "支部把调研成果用于窗口改进-member-\(UUID().uuidString.prefix(8))"

@@ -1,3 +1,7 @@
+// Accounts: who may act and what they did. Users, passwords (bcrypt) and sessions, sign-in
+// throttling, API tokens, the audit log, and the services that change them (AccountService,
+// TokenService).
+
 import Crypto
 import Foundation
 import Logging

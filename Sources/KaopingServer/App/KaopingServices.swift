@@ -1,3 +1,5 @@
+// App: the one place every repository and service is made (KaopingServices.make).
+
 import Foundation
 import Logging
 

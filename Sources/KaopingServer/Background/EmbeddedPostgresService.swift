@@ -1,3 +1,7 @@
+// Background: services that run beside the HTTP server in its service group: the embedded
+// database's supervisor, the scheduler and mixer, results warming, session clean-up, and the
+// gate that holds them until the migrations are applied.
+
 import Foundation
 import Logging
 import NIOPosix

@@ -1,3 +1,6 @@
+// Configuration: every setting (flag, KAOPING_* variable, default) read through one list, and
+// the addresses it names.
+
 import Foundation
 
 /// A parsed `postgres://user:password@host:port/database?sslmode=…` URL.

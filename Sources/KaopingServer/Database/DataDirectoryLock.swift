@@ -1,3 +1,6 @@
+// Database: the connection pool and its watchdog, the embedded PostgreSQL cluster, migrations,
+// backups and the first connection that says clearly why a database cannot be used.
+
 import Foundation
 
 #if canImport(Glibc)

@@ -1,3 +1,5 @@
+// Demo: a believable office for `kaoping serve --demo`, made through the same services.
+
 import Foundation
 import KaopingAggregation
 import KaopingForms

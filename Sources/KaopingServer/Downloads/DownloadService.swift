@@ -1,3 +1,6 @@
+// Downloads: every file of a round (RoundDownload), made once for the admin area and
+// `kaoping export`.
+
 import Foundation
 import KaopingAggregation
 import Logging

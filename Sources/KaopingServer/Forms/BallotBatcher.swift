@@ -1,3 +1,6 @@
+// Forms: the form catalogue read from forms/, frozen form versions, and storing answers
+// (ballots written together in batches).
+
 import Foundation
 
 /// Group commit at the application: member ballots that arrive together are written by one

@@ -1,3 +1,7 @@
+// HTTP: the web adapter. Building the application and its router, the request context, paths
+// (SiteURL), interface text, and in the folders below the controllers, middleware and views.
+// Handlers parse input and present output; the rules and the SQL are elsewhere.
+
 import Foundation
 import Hummingbird
 import HummingbirdAuth

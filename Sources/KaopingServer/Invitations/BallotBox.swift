@@ -1,3 +1,6 @@
+// Invitations: how people get to answer. Members' invitation tokens and short codes, visit
+// codes, QR codes, and the sealed ballot box with the mixer that makes answers unlinkable.
+
 import Foundation
 import Logging
 import PostgresNIO

@@ -1,3 +1,5 @@
+// Logging: log lines as text or JSON, set up once per process.
+
 import Foundation
 import Logging
 import Synchronization

@@ -1,3 +1,6 @@
+// Organisation: the office's lists (branches, members, units), performance results, reading
+// them from CSV and Excel (ImportService), and each branch's record over the years.
+
 import Foundation
 import KaopingAggregation
 import Logging

@@ -1,3 +1,6 @@
+// Results: a round's results read from the database into the scoring method (ResultsService,
+// ResultsRepository), the integrated sheet, and the tables and workbook they are exported as.
+
 import Foundation
 import KaopingAggregation
 

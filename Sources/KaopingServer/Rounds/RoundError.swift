@@ -1,3 +1,6 @@
+// Rounds: round specs, a round's life (draft, scheduled, open, closed, reopened) with the
+// scheduler's exactly-once opening and closing, and the evaluators' score sheets.
+
 import KaopingAggregation
 
 public enum RoundError: Error, Equatable, CustomStringConvertible {

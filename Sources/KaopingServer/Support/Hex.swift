@@ -1,3 +1,5 @@
+// Support: small helpers the other folders share.
+
 /// Lowercase hexadecimal, written without `String(format:)`, which goes through Foundation's
 /// formatter and showed up in profiles of the respondent pages (a key per form shown).
 enum Hex {

@@ -18,6 +18,26 @@ struct TestHarness: Sendable {
     /// The server's own services: what a test reads or caches here, the server reads too.
     let services: KaopingServices
 
+    init(database: Database, url: DatabaseURL, configuration: KaopingConfiguration, services: KaopingServices) {
+        self.database = database
+        self.url = url
+        self.configuration = configuration
+        self.services = services
+    }
+
+    /// Over a database with services of its own, for a test that runs a server of its own.
+    init(database: Database, url: DatabaseURL, configuration: KaopingConfiguration) throws {
+        let catalog = try FormCatalog(directory: configuration.formsDirectory)
+        let services = KaopingServices.make(
+            database: database,
+            catalog: catalog,
+            invitationSecret: TestApp.invitationSecret,
+            passwordHasher: TestApp.hasher,
+            logger: TestApp.logger
+        )
+        self.init(database: database, url: url, configuration: configuration, services: services)
+    }
+
     /// Creates an account directly in the database (bcrypt cost 4: fast, still real bcrypt).
     @discardableResult
     func createUser(_ username: String, password: String, role: UserRole = .admin) async throws -> User {
@@ -127,6 +147,10 @@ enum TestApp {
         var configuration = KaopingConfiguration(port: 0, databaseURL: url)
         configuration.sqlDirectory = TestDatabaseServer.sqlDirectory
         configuration.formsDirectory = TestDatabaseServer.repositoryRoot + "/forms"
+        // A test's client keeps one connection for all its requests, and a test that builds a
+        // large round between two of them can pause past the server's 30 s idle limit on a busy
+        // machine; the idle limit has a test of its own (RobustnessTests).
+        configuration.idleTimeoutSeconds = 600
         return configuration
     }
 

@@ -1,3 +1,6 @@
+// Controllers: one per family of pages (and the JSON API), each registering its routes with
+// `addRoutes(to:)`; big controllers are split by aspect into `Name+Aspect.swift` files.
+
 import Foundation
 import Hummingbird
 import KaopingAggregation

@@ -1,3 +1,6 @@
+// Middleware: what runs around every handler or a group of them: metrics, the request log,
+// security headers, language, error pages, CSRF, sign-in and roles, and loading a round once.
+
 import Foundation
 import Hummingbird
 

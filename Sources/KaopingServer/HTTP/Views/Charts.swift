@@ -1,3 +1,6 @@
+// Views: rendering Mustache templates from page models, charts as SVG, and the respondent's
+// form; the page models themselves are in Pages/.
+
 import Foundation
 
 /// Charts drawn on the server as inline SVG: no JavaScript, sharp in print, and readable in

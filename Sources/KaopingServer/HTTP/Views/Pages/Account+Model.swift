@@ -1,3 +1,6 @@
+// Pages: one model per page (`<Feature>+Model.swift`), made from domain values and the
+// language; a template names only what its model holds.
+
 import Foundation
 
 /// The sign-in page, empty or with why the last try was refused and what was typed.
