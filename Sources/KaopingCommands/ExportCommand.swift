@@ -55,7 +55,9 @@ func export(_ download: RoundDownload, _ export: ExportOptions, publicURL: Strin
     case .written: return
     case .noRound: throw fail("no round \(export.round)", code: 1)
     case .notOpened: throw fail("round \(export.round) has not opened: it has no results yet", code: 1)
-    case .nothingYet: throw fail("round \(export.round) has no \(download.rawValue) yet (its year's performance results are not loaded)", code: 1)
+    case .nothingYet:
+        let why = download == .integrated || download == .integration ? " (its year's performance results are not loaded)" : ""
+        throw fail("round \(export.round) has no \(download.rawValue) yet\(why)", code: 1)
     }
 }
 

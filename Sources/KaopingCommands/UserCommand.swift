@@ -54,6 +54,8 @@ struct AddUser: AsyncParsableCommand {
             }
             print("created \(user.role.rawValue) account '\(user.username)'")
             if generatePassword { print("password: \(password)") }
+        } catch let failure as CommandFailure {
+            throw failure
         } catch let error as AccountError {
             throw fail(error.description, code: 1)
         } catch {

@@ -8,13 +8,7 @@ import Testing
 struct DemoTests {
     @Test func theDemoFillsAnEmptyDatabaseOnce() async throws {
         try await TestApp.run { _, harness in
-            let catalog = try FormCatalog(directory: TestDatabaseServer.repositoryRoot + "/forms")
-            let demo = DemoData(
-                database: harness.database,
-                catalog: catalog,
-                secret: TestApp.invitationSecret,
-                hasher: TestApp.hasher
-            )
+            let demo = DemoData(services: harness.services, hasher: TestApp.hasher)
             var logger = Logger(label: "test")
             logger.logLevel = .critical
             let summary = try #require(try await demo.seedIfEmpty(publicBaseURL: "http://kaoping.test", logger: logger))

@@ -39,27 +39,7 @@ struct DiagnosticTests {
             #expect(try await admin.get("/admin/rounds/\(id)/integration.csv").status == .notFound)
             #expect(try await api(nil).0 == .unauthorized)
 
-            let performance = harness.services.performance
-            _ = try await performance.importUnits(
-                [
-                    UnitRow(line: 2, code: "u1", name: "办公室", branchCode: "b01", headcount: 30),
-                    UnitRow(line: 3, code: "u2", name: "财务处", branchCode: "b01", headcount: 10),
-                    UnitRow(line: 4, code: "u3", name: "业务一处", branchCode: "b02", headcount: nil),
-                ],
-                logger: quiet
-            )
-            _ = try await performance.importResults(
-                year: 2026,
-                [
-                    PerformanceRow(line: 2, unitCode: "u1", score: 90, grade: nil, indicators: [:]),
-                    PerformanceRow(line: 3, unitCode: "u2", score: 60, grade: nil, indicators: [:]),
-                    PerformanceRow(line: 4, unitCode: "u3", score: 70, grade: nil, indicators: [:]),
-                ],
-                source: "",
-                fileName: "2026.csv",
-                actor: .commandLine,
-                logger: quiet
-            )
+            try await harness.loadWorkedExamplePerformance()
 
             let (status, document) = try await api()
             #expect(status == .ok)

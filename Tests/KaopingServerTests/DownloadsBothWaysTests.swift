@@ -23,25 +23,7 @@ struct DownloadsBothWaysTests {
             let (round, _) = try await harness.workedExampleRound()
             let id = round.uuidString.lowercased()
             _ = try await harness.services.invitations.issue(roundID: round, logger: quiet)
-            let performance = harness.services.performance
-            _ = try await performance.importUnits(
-                [
-                    UnitRow(line: 2, code: "u1", name: "办公室", branchCode: "b01", headcount: 30),
-                    UnitRow(line: 3, code: "u2", name: "业务一处", branchCode: "b02", headcount: nil),
-                ],
-                logger: quiet
-            )
-            _ = try await performance.importResults(
-                year: 2026,
-                [
-                    PerformanceRow(line: 2, unitCode: "u1", score: 90, grade: nil, indicators: [:]),
-                    PerformanceRow(line: 3, unitCode: "u2", score: 70, grade: nil, indicators: [:]),
-                ],
-                source: "",
-                fileName: "2026.csv",
-                actor: .commandLine,
-                logger: quiet
-            )
+            try await harness.loadWorkedExamplePerformance()
             try await harness.createUser("admin", password: "every download twice")
             var admin = Browser(client)
             _ = try await admin.post("/admin/login", form: [("username", "admin"), ("password", "every download twice")])

@@ -12,6 +12,34 @@ extension TestHarness {
     /// stores answers: an open round, responses (one public ballot still in the box) and
     /// evaluator sheets.
     /// The worked example; one public ballot is left sealed in the box unless `mixed`.
+    /// The worked example's business year: units u1 (办公室, 30 staff) and u2 (财务处, 10) of b01
+    /// and u3 (业务一处) of b02, scoring 90, 60 and 70 in 2026: b01's business score is 82.50,
+    /// b02's 70.00.
+    func loadWorkedExamplePerformance() async throws {
+        var quiet = Logger(label: "test")
+        quiet.logLevel = .critical
+        _ = try await services.performance.importUnits(
+            [
+                UnitRow(line: 2, code: "u1", name: "办公室", branchCode: "b01", headcount: 30),
+                UnitRow(line: 3, code: "u2", name: "财务处", branchCode: "b01", headcount: 10),
+                UnitRow(line: 4, code: "u3", name: "业务一处", branchCode: "b02", headcount: nil),
+            ],
+            logger: quiet
+        )
+        _ = try await services.performance.importResults(
+            year: 2026,
+            [
+                PerformanceRow(line: 2, unitCode: "u1", score: 90, grade: nil, indicators: [:]),
+                PerformanceRow(line: 3, unitCode: "u2", score: 60, grade: nil, indicators: [:]),
+                PerformanceRow(line: 4, unitCode: "u3", score: 70, grade: nil, indicators: [:]),
+            ],
+            source: "",
+            fileName: "2026.csv",
+            actor: .commandLine,
+            logger: quiet
+        )
+    }
+
     func workedExampleRound(mixed: Bool = true) async throws -> (round: UUID, rounds: RoundRepository) {
         let database = self.database
         var logger = Logger(label: "test")
@@ -386,27 +414,7 @@ extension ResultsTests {
 
             var quiet = Logger(label: "test")
             quiet.logLevel = .critical
-            let performance = PerformanceRepository(database: harness.database)
-            _ = try await performance.importUnits(
-                [
-                    UnitRow(line: 2, code: "u1", name: "办公室", branchCode: "b01", headcount: 30),
-                    UnitRow(line: 3, code: "u2", name: "财务处", branchCode: "b01", headcount: 10),
-                    UnitRow(line: 4, code: "u3", name: "业务一处", branchCode: "b02", headcount: nil),
-                ],
-                logger: quiet
-            )
-            _ = try await performance.importResults(
-                year: 2026,
-                [
-                    PerformanceRow(line: 2, unitCode: "u1", score: 90, grade: nil, indicators: [:]),
-                    PerformanceRow(line: 3, unitCode: "u2", score: 60, grade: nil, indicators: [:]),
-                    PerformanceRow(line: 4, unitCode: "u3", score: 70, grade: nil, indicators: [:]),
-                ],
-                source: "",
-                fileName: "2026.csv",
-                actor: .commandLine,
-                logger: quiet
-            )
+            try await harness.loadWorkedExamplePerformance()
             // b01: business 82.5 (weighted), party 91.00; b02: business 70, party 93.57.
             let page = try await admin.get("/admin/rounds/\(id)/integration").text
             #expect(page.contains("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart scatter\""))

@@ -31,7 +31,7 @@ public struct AccountService: Sendable {
         public var username: String
         public var displayName: String
         public var role: UserRole
-        /// The viewer's branch; other roles have none.
+        /// The account's branch: required for a viewer, who sees that branch only.
         public var branchCode: String?
 
         public init(username: String, displayName: String = "", role: UserRole, branchCode: String? = nil) {
@@ -59,7 +59,7 @@ public struct AccountService: Sendable {
                 username: account.username,
                 displayName: account.displayName,
                 role: account.role,
-                branchCode: account.role == .viewer ? account.branchCode : nil,
+                branchCode: account.branchCode,
                 passwordHash: hash,
                 mustChangePassword: mustChangePassword,
                 on: connection

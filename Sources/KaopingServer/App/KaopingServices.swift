@@ -13,7 +13,6 @@ public struct KaopingServices: Sendable {
     /// The forms in the forms directory, as they are now.
     public let catalog: FormCatalog
     public let seal: BallotSeal
-    public let invitationTokens: InvitationTokens
 
     // Repositories.
     public let audit: AuditLog
@@ -32,7 +31,6 @@ public struct KaopingServices: Sendable {
     public let responses: ResponseRepository
     public let ballots: BallotBox
     public let resultsRepository: ResultsRepository
-    public let integratedSheets: IntegratedSheets
 
     // Services.
     public let imports: ImportService
@@ -76,7 +74,6 @@ public struct KaopingServices: Sendable {
             database: database,
             catalog: catalog,
             seal: seal,
-            invitationTokens: tokens,
             audit: AuditLog(database: database),
             users: users,
             sessions: sessions,
@@ -93,7 +90,6 @@ public struct KaopingServices: Sendable {
             responses: ResponseRepository(database: database, seal: seal),
             ballots: BallotBox(database: database, seal: seal, pace: mixPace),
             resultsRepository: resultsRepository,
-            integratedSheets: integratedSheets,
             imports: ImportService(database: database, organisation: organisation, performance: performance),
             tokens: TokenService(database: database, tokens: apiTokens),
             accounts: AccountService(database: database, users: users, organisation: organisation, sessions: sessions, hasher: passwordHasher),

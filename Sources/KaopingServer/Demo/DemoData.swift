@@ -19,17 +19,10 @@ public struct DemoData: Sendable {
     let services: KaopingServices
     let hasher: PasswordHasher
     var database: Database { services.database }
-    var catalog: FormCatalog { services.catalog }
-    var seal: BallotSeal { services.seal }
 
     public init(services: KaopingServices, hasher: PasswordHasher) {
         self.services = services
         self.hasher = hasher
-    }
-
-    public init(database: Database, catalog: FormCatalog, secret: [UInt8], hasher: PasswordHasher) {
-        let quiet = Logger(label: "kaoping.demo", factory: { _ in SwiftLogNoOpLogHandler() })
-        self.init(services: .make(database: database, catalog: catalog, invitationSecret: secret, logger: quiet), hasher: hasher)
     }
 
     static let branchNames = [

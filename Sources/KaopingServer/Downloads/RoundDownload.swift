@@ -35,6 +35,10 @@ public enum RoundDownload: String, CaseIterable, Sendable {
         }
     }
 
+    /// Whether `?lang=en` gives its columns in English. The invitation lists have Chinese
+    /// columns only, and their name follows the page's language.
+    public var hasColumnsInEveryLanguage: Bool { self != .invitations && self != .pending }
+
     public var fileExtension: String { self == .workbook ? "xlsx" : "csv" }
 
     public var contentType: String {

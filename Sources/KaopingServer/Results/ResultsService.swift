@@ -72,6 +72,8 @@ public struct ResultsService: Sendable {
         public let diagnostic: IntegrationDiagnostic?
         /// The members' form, whose dimension labels the outputs show.
         public let memberForm: FormDefinition?
+        /// What a closed round's diagnostic is kept under; `nil` while the round is open.
+        var kept: DiagnosticKey? = nil
     }
 
     struct DiagnosticKey: Hashable, Sendable {
@@ -83,9 +85,12 @@ public struct ResultsService: Sendable {
     /// The round's diagnostic against the newest business results of its year.
     public func diagnostic(_ round: Round, _ current: ResultsRepository.Current) async throws -> Diagnostic {
         let year = round.performanceYear
-        let version = try await performance.newestVersion(year: year)
-        let key = DiagnosticKey(round: round.id, computedAt: current.computedAt, performanceVersion: version)
-        if !current.provisional, let ready = diagnostics.value(for: key) { return ready }
+        // Only a closed round's diagnostic is kept, until its year's results are loaded again.
+        var key: DiagnosticKey?
+        if !current.provisional {
+            key = DiagnosticKey(round: round.id, computedAt: current.computedAt, performanceVersion: try await performance.newestVersion(year: year))
+        }
+        if let key, let ready = diagnostics.value(for: key) { return ready }
         let business = try await performance.businessScores(year: year)
         let memberForm = try await results.groupForms(roundID: round.id)[RoundConfiguration.RaterGroup.members.rawValue]
         let settings = round.configuration.integrationSettings
@@ -106,9 +111,10 @@ public struct ResultsService: Sendable {
                 lines: (settings.businessLine, settings.partyLine),
                 dimensionKeys: (memberForm?.dimensions ?? []).map(\.key)
             ),
-            memberForm: memberForm
+            memberForm: memberForm,
+            kept: key
         )
-        if !current.provisional { diagnostics.store(diagnostic, for: key) }
+        if let key { diagnostics.store(diagnostic, for: key) }
         return diagnostic
     }
 

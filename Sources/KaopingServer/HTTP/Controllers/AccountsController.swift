@@ -83,7 +83,12 @@ public struct AccountsController: Sendable {
         let created: (user: User, password: String)
         do {
             created = try await accounts.create(
-                .init(username: entered.username, displayName: entered.displayName, role: role, branchCode: entered.branch),
+                .init(
+                    username: entered.username,
+                    displayName: entered.displayName,
+                    role: role,
+                    branchCode: role == .viewer ? entered.branch : nil
+                ),
                 mustChangePassword: true,
                 actor: context.auditActor,
                 logger: context.logger

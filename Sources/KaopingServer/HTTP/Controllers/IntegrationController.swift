@@ -26,12 +26,23 @@ public struct IntegrationController: Sendable {
     /// Lists within a page stop here; the downloads have everything.
     static let listedAtMost = 200
 
+    /// A closed round's page, by its kept diagnostic and the language: a province's scatter and
+    /// table take a few hundred milliseconds to build, and the whole committee opens the page.
+    let pages = TimedCache<PageKey, IntegrationPage>(lifetime: .seconds(3600), capacity: 8)
+
+    struct PageKey: Hashable, Sendable {
+        let diagnostic: ResultsService.DiagnosticKey
+        let language: Language
+    }
+
     /// Party building beside business results: the two-skins diagnostic (docs/integration.md).
     /// The business scores are those of the round's year, newest version.
     @Sendable func integration(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (round, current) = try await results.requested(context)
         let id = round.id
         let diagnostic = try await results.diagnostic(round, current)
+        let key = diagnostic.kept.map { PageKey(diagnostic: $0, language: context.language) }
+        if let key, let page = pages.value(for: key) { return try views.page("integration", page, context: context) }
         let page = IntegrationPage.make(
             diagnostic,
             roundID: id,
@@ -40,6 +51,7 @@ public struct IntegrationController: Sendable {
             listedAtMost: Self.listedAtMost,
             language: context.language
         )
+        if let key { pages.store(page, for: key) }
         return try views.page("integration", page, context: context)
     }
 

@@ -28,7 +28,7 @@ public struct ResultsDownloadsController: Sendable {
             file = try await downloads.make(
                 download,
                 round: try context.resolvedRound(),
-                language: Self.downloadLanguage(request),
+                language: download.hasColumnsInEveryLanguage ? Self.downloadLanguage(request) : context.language,
                 publicBaseURL: publicBaseURL,
                 logger: context.logger
             )
@@ -41,7 +41,7 @@ public struct ResultsDownloadsController: Sendable {
 
     /// The file as an attachment that no cache keeps.
     static func response(_ file: DownloadFile) -> Response {
-        var headers: HTTPFields = [
+        let headers: HTTPFields = [
             .contentType: file.contentType,
             .contentDisposition: Response.attachment(file.name, fallback: file.fallbackName),
             .cacheControl: "no-store",
@@ -60,7 +60,6 @@ public struct ResultsDownloadsController: Sendable {
             )
         case .temporaryFile(let path):
             let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
-            if let size { headers[.contentLength] = String(size) }
             return Response(
                 status: .ok,
                 headers: headers,

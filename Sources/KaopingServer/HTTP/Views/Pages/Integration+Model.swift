@@ -1,7 +1,9 @@
 import Foundation
 import KaopingAggregation
 
-/// The 党建与业务 page: the round's two-skins diagnostic as a person reads it.
+/// The 党建与业务 page: the round's two-skins diagnostic as a person reads it (`docs/integration.md`):
+/// the scatter of branches, how far the two orders agree, the branches whose ranks differ most,
+/// which member dimension tracks the business results, and every branch in a table.
 struct IntegrationPage: PageModel {
     struct Coefficient {
         let label: String

@@ -295,10 +295,6 @@ struct DiagnosticsPage: PageModel {
     let flaggedCount: Int
 }
 
-/// Party building beside business results for a round (`docs/integration.md`): the scatter of
-/// branches, how far the two orders agree, the branches whose ranks differ most, and which
-/// member dimension tracks the business results.
-
 /// The integrated sheet for the performance office: units and branches with their business,
 /// party-building and integrated results, and whether awards are barred.
 struct IntegratedSheetPage: PageModel {
