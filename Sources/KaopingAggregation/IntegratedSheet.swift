@@ -30,7 +30,7 @@ public struct IntegrationSettings: Codable, Sendable, Equatable {
 
     func problems() -> [RoundConfiguration.Problem] {
         var problems: [RoundConfiguration.Problem] = []
-        if let year = performanceYear, !(2000...2100).contains(year) { problems.append(.init("config_performance_year")) }
+        if let year = performanceYear, !EvaluationYear.plausible.contains(year) { problems.append(.init("config_performance_year")) }
         if !(0...1).contains(partyWeight) { problems.append(.init("config_party_weight")) }
         for line in [businessLine, partyLine].compactMap({ $0 }) where !(0...100).contains(line) {
             problems.append(.init("config_quadrant_line"))

@@ -1,6 +1,6 @@
 // KaopingCommands: the `kaoping` program's subcommands, one file per command group. Each
-// parses its options, opens the services (`withServices`) and calls the same service function
-// the admin area calls.
+// parses its options, asks its `CommandState` for the services and calls the same service
+// function the admin area calls, then says what happened on its `Console`.
 
 import ArgumentParser
 import Foundation
@@ -17,11 +17,9 @@ struct BackupCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        let configuration = try resolveConfiguration(database.flags)
-        LogSetup.bootstrap(level: configuration.logLevel, format: configuration.logFormat)
-        let logger = Logger(label: "kaoping")
         let out = self.out
-        let database = try await withPreparedDatabase(configuration, logger: logger) { prepared in
+        let database = try await CommandState.run(database.flags, quietest: nil) { state in
+            let prepared = try await state.prepare()
             do {
                 try await DatabaseBackup.dump(prepared.url, to: out)
             } catch {
@@ -44,14 +42,12 @@ struct RestoreCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        let configuration = try resolveConfiguration(database.flags)
-        LogSetup.bootstrap(level: configuration.logLevel, format: configuration.logFormat)
-        let logger = Logger(label: "kaoping")
         guard FileManager.default.isReadableFile(atPath: file) else { throw fail("cannot read \(file)", code: 1) }
         let file = self.file
-        let database = try await withPreparedDatabase(configuration, logger: logger) { prepared in
+        let database = try await CommandState.run(database.flags, quietest: nil) { state in
+            let prepared = try await state.prepare()
             do {
-                try await DatabaseBackup.restore(file, into: prepared.url, logger: logger)
+                try await DatabaseBackup.restore(file, into: prepared.url, logger: state.logger)
             } catch {
                 throw fail("\(error)", code: 1)
             }

@@ -30,7 +30,9 @@ func export(_ download: RoundDownload, _ export: ExportOptions, publicURL: Strin
     let language: Language = export.english ? .english : .chinese
     let base = download == .invitations ? try publicBaseURL(export.options, override: publicURL) : ""
     let out = export.out
-    let outcome: ExportOutcome = try await withServices(export.options) { services, logger in
+    let outcome: ExportOutcome = try await CommandState.run(export.options.flags) { state in
+        let services = try await state.services()
+        let logger = state.logger
         guard let round = try await services.results.round(id) else { return .noRound }
         let file: DownloadFile?
         do {
@@ -146,11 +148,11 @@ struct ExportPending: AsyncParsableCommand {
 
 /// Writes pieces of a file as they come, to a file or standard output.
 final class OutputFile: @unchecked Sendable {
-    let handle: FileHandle
+    let handle: FileHandle?
 
     init(_ path: String) throws {
         if path == "-" {
-            handle = .standardOutput
+            handle = nil
             return
         }
         // Opened where it is, not replaced: creating the file anew writes a copy and renames it
@@ -162,10 +164,10 @@ final class OutputFile: @unchecked Sendable {
     }
 
     func write(_ text: String) {
-        handle.write(Data(text.utf8))
+        write(Data(text.utf8))
     }
 
     func write(_ data: Data) {
-        handle.write(data)
+        if let handle { handle.write(data) } else { Console.current.writeOutput(data) }
     }
 }

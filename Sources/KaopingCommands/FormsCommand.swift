@@ -22,18 +22,18 @@ struct CheckForms: AsyncParsableCommand {
     var directory: String?
 
     func run() async throws {
-        let directory = directory ?? ProcessInfo.processInfo.environment["KAOPING_FORMS_DIR"] ?? BundledFiles.formsDirectory
+        let directory = directory ?? Console.current.environment["KAOPING_FORMS_DIR"] ?? BundledFiles.formsDirectory
         do {
             let forms = try FormLoader.load(directory: directory)
             if forms.isEmpty {
-                print("\(directory): no form files (*.yaml)")
+                say("\(directory): no form files (*.yaml)")
                 throw ExitCode(1)
             }
             for form in forms {
-                print(FormSummary(form).line)
+                say(FormSummary(form).line)
             }
         } catch let error as FormLoadError {
-            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            complain(error.description)
             throw ExitCode(1)
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KaopingAggregation
 import KaopingServer
 import Logging
 
@@ -18,15 +19,14 @@ struct ImportCommand: AsyncParsableCommand {
 
 /// Messages in Chinese when the terminal's language is Chinese, else English.
 private var language: Language {
-    let locale = ProcessInfo.processInfo.environment["LC_ALL"] ?? ProcessInfo.processInfo.environment["LANG"] ?? ""
+    let environment = Console.current.environment
+    let locale = environment["LC_ALL"] ?? environment["LANG"] ?? ""
     return locale.lowercased().hasPrefix("zh") ? .chinese : .english
 }
 
 private func report(_ problems: [ImportProblem], file: String) {
-    let lines = problems.map { "\(file): \($0.message(language))" }
-    FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
-    let note = language.text("import_nothing_imported")
-    FileHandle.standardError.write(Data((note + "\n").utf8))
+    for problem in problems { complain("\(file): \(problem.message(language))") }
+    complain(language.text("import_nothing_imported"))
 }
 
 private func readFile(_ path: String) throws -> [UInt8] {
@@ -37,11 +37,8 @@ private func readFile(_ path: String) throws -> [UInt8] {
 /// Reads and checks the file, then imports all of it in one transaction, or reports every bad
 /// row and imports nothing.
 private func runImport(_ file: ImportService.File, path: String, options: DatabaseOptions) async throws -> (ImportService.Outcome, encoding: String) {
-    let configuration = try resolveConfiguration(options.flags)
-    LogSetup.bootstrap(level: max(configuration.logLevel, .warning), format: configuration.logFormat)
-    let logger = Logger(label: "kaoping")
-    let (preview, outcome) = try await withServices(configuration, logger: logger) { services in
-        try await services.imports.apply(file, actor: .commandLine, logger: logger)
+    let (preview, outcome) = try await CommandState.run(options.flags) { state in
+        try await state.services().imports.apply(file, actor: .commandLine, logger: state.logger)
     }
     guard let outcome else {
         report(preview.problems, file: path)
@@ -72,7 +69,7 @@ struct ImportBranches: AsyncParsableCommand {
 
     func run() async throws {
         let (summary, encoding) = try await importList(.branches, path: file, options: database)
-        print(
+        say(
             language.text("import_done_branches", ["created": summary.created, "updated": summary.updated, "encoding": encoding])
         )
     }
@@ -91,7 +88,7 @@ struct ImportMembers: AsyncParsableCommand {
 
     func run() async throws {
         let (summary, encoding) = try await importList(.members, path: file, options: database)
-        print(
+        say(
             language.text("import_done_members", ["created": summary.created, "updated": summary.updated, "encoding": encoding])
         )
     }
@@ -114,7 +111,7 @@ struct ImportUnits: AsyncParsableCommand {
 
     func run() async throws {
         let (summary, encoding) = try await importList(.units, path: file, options: database)
-        print(language.text("import_done_units", ["created": summary.created, "updated": summary.updated, "encoding": encoding]))
+        say(language.text("import_done_units", ["created": summary.created, "updated": summary.updated, "encoding": encoding]))
     }
 }
 
@@ -135,12 +132,14 @@ struct ImportPerformance: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        guard (2000...2100).contains(year) else { throw fail("--year must be between 2000 and 2100, not \(year)") }
+        guard EvaluationYear.plausible.contains(year) else {
+            throw fail("--year must be between \(EvaluationYear.plausible.lowerBound) and \(EvaluationYear.plausible.upperBound), not \(year)")
+        }
         let fileName = URL(fileURLWithPath: file).lastPathComponent
         let upload = ImportService.File(kind: .performance, content: try readFile(file), fileName: fileName, year: year, source: source)
         let (outcome, encoding) = try await runImport(upload, path: file, options: database)
         guard case .performance(let load) = outcome else { throw fail("unexpected import outcome", code: 1) }
-        print(
+        say(
             language.text(
                 "import_done_performance",
                 ["year": load.year, "version": load.version, "count": load.units, "encoding": encoding]

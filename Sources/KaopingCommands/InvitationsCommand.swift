@@ -11,14 +11,6 @@ struct InvitationsCommand: AsyncParsableCommand {
     )
 }
 
-/// Runs `body` with the invitation repository, using the same secret as the server.
-func withInvitations<Result: Sendable>(
-    _ options: RoundOptions,
-    _ body: @Sendable @escaping (InvitationRepository, Logger) async throws -> Result
-) async throws -> Result {
-    try await withServices(options) { services, logger in try await body(services.invitations, logger) }
-}
-
 /// The base of the links, from `--public-url` if given, else as the server would have it.
 func publicBaseURL(_ options: RoundOptions, override: String?) throws -> String {
     var flags = options.flags
@@ -26,11 +18,8 @@ func publicBaseURL(_ options: RoundOptions, override: String?) throws -> String 
     let base = try resolveConfiguration(flags).publicBaseURL
     if PublicAddress.isLocalOnly(base) {
         // A warning, not a refusal: a test round on one machine is a fair use.
-        FileHandle.standardError.write(
-            Data(
-                "kaoping: warning: the links point at \(base), which phones outside this machine or network cannot open; pass --public-url https://… (or set KAOPING_PUBLIC_URL) before printing or sending them\n"
-                    .utf8
-            )
+        complain(
+            "kaoping: warning: the links point at \(base), which phones outside this machine or network cannot open; pass --public-url https://… (or set KAOPING_PUBLIC_URL) before printing or sending them"
         )
     }
     return base
@@ -46,7 +35,9 @@ struct IssueInvitations: AsyncParsableCommand {
 
     func run() async throws {
         let id = try roundID(round)
-        let issued = try await withInvitations(options) { invitations, logger in try await invitations.issue(roundID: id, logger: logger) }
+        let issued = try await CommandState.run(options.flags) { state in
+            try await state.services().handouts.issueInvitations(round: id, actor: .commandLine, logger: state.logger)
+        }
         say("issued \(issued) invitation(s); download the links from the round's page in the admin area")
     }
 }
@@ -65,14 +56,10 @@ struct ReissueInvitation: AsyncParsableCommand {
         let id = try roundID(round)
         let staff = staffNumber
         let base = try publicBaseURL(options, override: publicURL)
-        guard
-            let token = try await withInvitations(
-                options,
-                { invitations, logger in
-                    try await invitations.reissue(roundID: id, staffNumber: staff, logger: logger)
-                }
-            )
-        else {
+        let token = try await CommandState.run(options.flags) { state in
+            try await state.services().handouts.reissueInvitation(round: id, staffNumber: staff, actor: .commandLine, logger: state.logger)
+        }
+        guard let token else {
             throw fail("no new link: the member is not in the round, is inactive, or has already answered", code: 1)
         }
         say(SiteURL.invitation(token: token).absolute(base: base))
@@ -92,7 +79,7 @@ struct ExportInvitations: AsyncParsableCommand {
     func run() async throws {
         let id = try roundID(round)
         let base = try publicBaseURL(options, override: publicURL)
-        let links = try await withInvitations(options) { invitations, _ in try await invitations.links(roundID: id) }
+        let links = try await CommandState.run(options.flags) { state in try await state.services().invitations.links(roundID: id) }
         try OutputFile(out).write(InvitationCSV.links(links, publicBaseURL: base))
         if out != "-" { say("wrote \(links.count) link(s) to \(out)") }
     }

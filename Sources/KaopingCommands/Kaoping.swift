@@ -23,21 +23,36 @@ public struct Kaoping: AsyncParsableCommand {
         defaultSubcommand: nil
     )
 
-    /// As ArgumentParser's own entry point, but a `CommandFailure` ends the program with its one
-    /// line and status after it has unwound (and stopped what it started).
+    /// The program: runs the command line it was given on the process's console and ends with
+    /// the command's status.
     public static func runProgram() async {
+        let status = await run(Array(CommandLine.arguments.dropFirst()))
+        Foundation.exit(status)
+    }
+
+    /// Runs one command line on `Console.current` and returns its exit status, as ArgumentParser's
+    /// own entry point would, except that a `CommandFailure` is said in its one line with its
+    /// status after the command has unwound (and stopped what it started). Tests call this
+    /// in-process, each with a console of its own.
+    public static func run(_ arguments: [String]) async -> Int32 {
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(arguments)
             if var command = command as? any AsyncParsableCommand {
                 try await command.run()
             } else {
                 try command.run()
             }
+            return 0
         } catch let failure as CommandFailure {
-            FileHandle.standardError.write(Data("kaoping: \(failure.message)\n".utf8))
-            Foundation.exit(failure.status)
+            complain("kaoping: \(failure.message)")
+            return failure.status
         } catch {
-            exit(withError: error)
+            let status = exitCode(for: error).rawValue
+            let message = fullMessage(for: error)
+            if !message.isEmpty {
+                if status == 0 { say(message) } else { complain(message) }
+            }
+            return status
         }
     }
 }

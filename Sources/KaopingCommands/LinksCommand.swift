@@ -23,7 +23,8 @@ struct PublicLinks: AsyncParsableCommand {
     func run() async throws {
         let id = try roundID(round)
         let base = try publicBaseURL(options, override: publicURL)
-        guard let links = try await withRounds(options, { rounds, _ in try await rounds.publicLinks(id) }) else {
+        let links = try await CommandState.run(options.flags) { state in try await state.services().roundRepository.publicLinks(id) }
+        guard let links else {
             throw fail("no round \(round)", code: 1)
         }
         try OutputFile(out).write(InvitationCSV.publicLinks(links, publicBaseURL: base))

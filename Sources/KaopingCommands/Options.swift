@@ -64,7 +64,7 @@ struct DatabaseOptions: SettingOptions {
 /// Resolves the configuration, or fails with one clear line.
 func resolveConfiguration(_ flags: [String: String]) throws -> KaopingConfiguration {
     do {
-        return try KaopingConfiguration.resolve(flags: flags, environment: ProcessInfo.processInfo.environment)
+        return try KaopingConfiguration.resolve(flags: flags, environment: Console.current.environment)
     } catch {
         throw fail(error.description)
     }
@@ -85,7 +85,8 @@ func fail(_ message: String, code: Int32 = 2) -> CommandFailure {
 }
 
 /// Runs `body` with the configured database, starting the embedded cluster if needed and
-/// stopping it again afterwards if this command started it, however `body` ends.
+/// stopping it again afterwards if this command started it, however `body` ends: for the
+/// server, which makes its own pool of connections (every other command uses `CommandState`).
 func withPreparedDatabase<Result>(
     _ configuration: KaopingConfiguration,
     logger: Logger,
@@ -101,50 +102,6 @@ func withPreparedDatabase<Result>(
         if let cluster = prepared.startedCluster { cluster.stopNow() }
     }
     return try await body(prepared)
-}
-
-/// Opens the configured database (starting the embedded cluster if needed), brings its schema
-/// up to date, runs `body`, and stops the cluster again if this command started it.
-func withMigratedDatabase<Result: Sendable>(
-    _ configuration: KaopingConfiguration,
-    logger: Logger,
-    _ body: @Sendable @escaping (Database) async throws -> Result
-) async throws -> Result {
-    let migrator: Migrator
-    do {
-        migrator = try Migrator(directory: configuration.sqlDirectory)
-    } catch {
-        throw fail(error.description, code: 1)
-    }
-    return try await withPreparedDatabase(configuration, logger: logger) { prepared in
-        let database = Database(url: prepared.url, poolSize: 2, registry: .init(), logger: logger, quietBackground: true)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await database.client.run() }
-            defer { group.cancelAll() }
-            try await migrator.migrate(database: database, logger: logger)
-            return try await body(database)
-        }
-    }
-}
-
-/// Runs `body` with the office's services over the configured database, brought up to date
-/// (`withMigratedDatabase`), made by the same function the server uses.
-func withServices<Result: Sendable>(
-    _ configuration: KaopingConfiguration,
-    logger: Logger,
-    _ body: @Sendable @escaping (KaopingServices) async throws -> Result
-) async throws -> Result {
-    let catalog: FormCatalog
-    do {
-        catalog = try FormCatalog(directory: configuration.formsDirectory)
-    } catch {
-        throw fail(error.description, code: 1)
-    }
-    // Closing a round opens the ballots still waiting in the box: the secret seals them.
-    let secret = try invitationSecret(configuration)
-    return try await withMigratedDatabase(configuration, logger: logger) { database in
-        try await body(KaopingServices.make(database: database, catalog: catalog, invitationSecret: secret, logger: logger))
-    }
 }
 
 /// The invitation secret, created on first use; a problem fails with one line.

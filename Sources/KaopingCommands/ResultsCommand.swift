@@ -21,8 +21,9 @@ struct ResultsCommand: AsyncParsableCommand {
     func run() async throws {
         let id = try roundID(round)
         let timing = self.timing
-        let json: Data? = try await withServices(options) { services, logger in
-            let results = services.resultsRepository
+        let json: Data? = try await CommandState.run(options.flags) { state in
+            let results = try await state.services().resultsRepository
+            let logger = state.logger
             let clock = ContinuousClock()
             let start = clock.now
             // What leaves the server has the anonymity threshold applied, here as on every page.
@@ -34,11 +35,9 @@ struct ResultsCommand: AsyncParsableCommand {
                 let responses = result.subjects.reduce(0) { sum, subject in
                     sum + (subject[group: .members]?.responses ?? 0) + (subject[group: .public]?.responses ?? 0)
                 }
-                FileHandle.standardError.write(
-                    Data(
-                        ("subjects \(result.subjects.count), responses \(responses): loaded and computed in \(computed - start), "
-                            + "encoded in \(clock.now - computed)\n").utf8
-                    )
+                complain(
+                    "subjects \(result.subjects.count), responses \(responses): loaded and computed in \(computed - start), "
+                        + "encoded in \(clock.now - computed)"
                 )
             }
             return data

@@ -16,32 +16,6 @@ struct RoundOptions: SettingOptions {
     @OptionGroup var database: DatabaseOptions
 }
 
-/// Runs `body` with the office's services, the forms loaded and frozen as the server does.
-func withServices<Result: Sendable>(
-    _ options: RoundOptions,
-    _ body: @Sendable @escaping (KaopingServices, Logger) async throws -> Result
-) async throws -> Result {
-    let configuration = try resolveConfiguration(options.flags)
-    LogSetup.bootstrap(level: max(configuration.logLevel, .warning), format: configuration.logFormat)
-    let logger = Logger(label: "kaoping")
-    do {
-        return try await withServices(configuration, logger: logger) { services in
-            try await services.freezeForms()
-            return try await body(services, logger)
-        }
-    } catch let error as RoundError {
-        throw fail(error.description, code: 1)
-    }
-}
-
-/// Runs `body` with the round repository, the forms loaded and frozen as the server does.
-func withRounds<Result: Sendable>(
-    _ options: RoundOptions,
-    _ body: @Sendable @escaping (RoundRepository, Logger) async throws -> Result
-) async throws -> Result {
-    try await withServices(options) { services, logger in try await body(services.rounds, logger) }
-}
-
 func roundID(_ text: String) throws -> UUID {
     guard let id = UUID(uuidString: text) else { throw fail("'\(text)' is not a round id (see kaoping round list)") }
     return id
@@ -69,10 +43,10 @@ struct CreateRound: AsyncParsableCommand {
         } catch {
             throw fail("\(spec): " + error.problems.map { $0.text(.english) }.joined(separator: "\n\(spec): "), code: 1)
         }
-        let id = try await withRounds(options) { rounds, logger in
-            try await rounds.create(parsed, actor: .commandLine, logger: logger)
+        let id = try await CommandState.run(options.flags) { state in
+            try await state.services().rounds.create(parsed, actor: .commandLine, logger: state.logger)
         }
-        print(id.uuidString.lowercased())
+        say(id.uuidString.lowercased())
     }
 }
 
@@ -81,12 +55,12 @@ struct ListRounds: AsyncParsableCommand {
     @OptionGroup var options: RoundOptions
 
     func run() async throws {
-        let rounds = try await withRounds(options) { rounds, _ in try await rounds.list() }
-        if rounds.isEmpty { print("no rounds") }
+        let rounds = try await CommandState.run(options.flags) { state in try await state.services().roundRepository.list() }
+        if rounds.isEmpty { say("no rounds") }
         for round in rounds {
             let opens = round.opensAt.map(ChinaTime.format) ?? "-"
             let closes = round.closesAt.map(ChinaTime.format) ?? "-"
-            print(
+            say(
                 "\(round.id.uuidString.lowercased())  \(round.status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0))  \(opens) → \(closes)  \(round.branches) branches  \(round.title)"
             )
         }
@@ -103,8 +77,10 @@ struct OpenRound: AsyncParsableCommand {
 
     func run() async throws {
         let id = try roundID(self.id)
-        try await withRounds(options) { rounds, logger in try await rounds.open(id, actor: .commandLine, logger: logger) }
-        print("opened")
+        try await CommandState.run(options.flags) { state in
+            try await state.servicesWithFrozenForms().rounds.open(id, actor: .commandLine, logger: state.logger)
+        }
+        say("opened")
     }
 }
 
@@ -115,8 +91,10 @@ struct CloseRound: AsyncParsableCommand {
 
     func run() async throws {
         let id = try roundID(self.id)
-        try await withRounds(options) { rounds, logger in _ = try await rounds.close(id, actor: .commandLine, logger: logger) }
-        print("closed")
+        try await CommandState.run(options.flags) { state in
+            _ = try await state.services().rounds.close(id, actor: .commandLine, logger: state.logger)
+        }
+        say("closed")
     }
 }
 
@@ -129,8 +107,10 @@ struct ExtendRound: AsyncParsableCommand {
     func run() async throws {
         let id = try roundID(self.id)
         let closes = try chinaTime(self.closes, option: "--closes")
-        try await withRounds(options) { rounds, logger in try await rounds.extend(id, closesAt: closes, actor: .commandLine, logger: logger) }
-        print("closes at \(ChinaTime.format(closes)) (Beijing time)")
+        try await CommandState.run(options.flags) { state in
+            try await state.services().rounds.extend(id, closesAt: closes, actor: .commandLine, logger: state.logger)
+        }
+        say("closes at \(ChinaTime.format(closes)) (Beijing time)")
     }
 }
 
@@ -145,10 +125,10 @@ struct ReopenRound: AsyncParsableCommand {
         let id = try roundID(self.id)
         let closes = try chinaTime(self.closes, option: "--closes")
         let reason = self.reason
-        try await withRounds(options) { rounds, logger in
-            try await rounds.reopen(id, closesAt: closes, reason: reason, actor: .commandLine, logger: logger)
+        try await CommandState.run(options.flags) { state in
+            try await state.services().rounds.reopen(id, closesAt: closes, reason: reason, actor: .commandLine, logger: state.logger)
         }
-        print("reopened until \(ChinaTime.format(closes)) (Beijing time)")
+        say("reopened until \(ChinaTime.format(closes)) (Beijing time)")
     }
 }
 
@@ -161,9 +141,12 @@ struct CloseDueCommand: AsyncParsableCommand {
     @OptionGroup var options: RoundOptions
 
     func run() async throws {
-        let (opened, closed) = try await withRounds(options) { rounds, logger in try await rounds.runDue(logger: logger) }
-        for id in opened { print("opened \(id.uuidString.lowercased())") }
-        for id in closed { print("closed \(id.uuidString.lowercased())") }
-        if opened.isEmpty && closed.isEmpty { print("nothing due") }
+        // A scheduled round that is due opens here: its forms are frozen first, as at start-up.
+        let (opened, closed) = try await CommandState.run(options.flags) { state in
+            try await state.servicesWithFrozenForms().rounds.runDue(logger: state.logger)
+        }
+        for id in opened { say("opened \(id.uuidString.lowercased())") }
+        for id in closed { say("closed \(id.uuidString.lowercased())") }
+        if opened.isEmpty && closed.isEmpty { say("nothing due") }
     }
 }

@@ -103,14 +103,13 @@ struct MigrateCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        let configuration = try resolveConfiguration(database.flags)
-        LogSetup.bootstrap(level: configuration.logLevel, format: configuration.logFormat)
-        let logger = Logger(label: "kaoping")
         do {
-            let total = try await withMigratedDatabase(configuration, logger: logger) { database in
-                try await Migrator.appliedVersions(database: database)?.count ?? 0
+            let total = try await CommandState.run(database.flags, quietest: nil) { state in
+                try await Migrator.appliedVersions(database: try await state.database())?.count ?? 0
             }
-            print("database is up to date: \(total) migration(s) applied")
+            say("database is up to date: \(total) migration(s) applied")
+        } catch let failure as CommandFailure {
+            throw failure
         } catch {
             throw fail("\(error)", code: 1)
         }
@@ -120,11 +119,6 @@ struct MigrateCommand: AsyncParsableCommand {
 /// The absolute path of the running program.
 func programPath() -> String {
     (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-}
-
-/// Writes a line to standard output at once (print is buffered when output goes to a file).
-func say(_ text: String) {
-    FileHandle.standardOutput.write(Data((text + "\n").utf8))
 }
 
 /// The settings of the server, beyond those of every command that uses the database.

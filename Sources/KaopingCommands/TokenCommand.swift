@@ -20,11 +20,11 @@ struct CreateToken: AsyncParsableCommand {
     func run() async throws {
         guard let name = TokenService.name(self.name) else { throw fail("--name must be 1 to \(TokenService.longestName) characters", code: 2) }
         let scope: APIScope = write ? .write : .read
-        let issued = try await withServices(options) { services, logger in
-            try await services.tokens.issue(name: name, scope: scope, actor: .commandLine, logger: logger)
+        let issued = try await CommandState.run(options.flags) { state in
+            try await state.services().tokens.issue(name: name, scope: scope, actor: .commandLine, logger: state.logger)
         }
         guard let issued else { throw fail("--name must be 1 to \(TokenService.longestName) characters", code: 2) }
-        print(issued.token)
+        say(issued.token)
     }
 }
 
@@ -33,9 +33,9 @@ struct ListTokens: AsyncParsableCommand {
     @OptionGroup var options: RoundOptions
 
     func run() async throws {
-        let tokens = try await withServices(options) { services, _ in try await services.tokens.list() }
+        let tokens = try await CommandState.run(options.flags) { state in try await state.services().tokens.list() }
         for token in tokens {
-            print(
+            say(
                 "\(token.id.uuidString.lowercased())  \(token.revoked ? "revoked" : "live   ")  \(token.scope.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0))  \(ChinaTime.format(token.createdAt))  last used \(token.lastUsedOn ?? "never")  \(token.name)"
             )
         }
@@ -49,10 +49,10 @@ struct RevokeToken: AsyncParsableCommand {
 
     func run() async throws {
         guard let id = UUID(uuidString: id) else { throw fail("'\(self.id)' is not a token id", code: 2) }
-        let revoked = try await withServices(options) { services, logger in
-            try await services.tokens.revoke(id: id, actor: .commandLine, logger: logger)
+        let revoked = try await CommandState.run(options.flags) { state in
+            try await state.services().tokens.revoke(id: id, actor: .commandLine, logger: state.logger)
         }
         guard revoked else { throw fail("no live token \(self.id)", code: 1) }
-        print("revoked")
+        say("revoked")
     }
 }

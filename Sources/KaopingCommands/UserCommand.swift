@@ -35,12 +35,6 @@ struct AddUser: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        let configuration = try resolveConfiguration(database.flags)
-        LogSetup.bootstrap(
-            level: min(configuration.logLevel, .warning) == configuration.logLevel ? .warning : configuration.logLevel,
-            format: configuration.logFormat
-        )
-        let logger = Logger(label: "kaoping")
         guard let role = UserRole(rawValue: role) else { throw fail("--role must be admin, evaluator or viewer, not '\(self.role)'") }
         if let problem = AccountRules.validateUsername(username) { throw fail("--username: \(problem)") }
         if role == .viewer && branch == nil { throw fail(AccountError.viewerNeedsBranch.description) }
@@ -49,11 +43,17 @@ struct AddUser: AsyncParsableCommand {
         if let problem = AccountRules.validatePassword(password) { throw fail(problem.description) }
         let account = AccountService.NewAccount(username: username, displayName: displayName, role: role, branchCode: branch)
         do {
-            let (user, _) = try await withServices(configuration, logger: logger) { services in
-                try await services.accounts.create(account, password: password, mustChangePassword: false, actor: .commandLine, logger: logger)
+            let (user, _) = try await CommandState.run(database.flags) { state in
+                try await state.services().accounts.create(
+                    account,
+                    password: password,
+                    mustChangePassword: false,
+                    actor: .commandLine,
+                    logger: state.logger
+                )
             }
-            print("created \(user.role.rawValue) account '\(user.username)'")
-            if generatePassword { print("password: \(password)") }
+            say("created \(user.role.rawValue) account '\(user.username)'")
+            if generatePassword { say("password: \(password)") }
         } catch let failure as CommandFailure {
             throw failure
         } catch let error as AccountError {
@@ -64,14 +64,14 @@ struct AddUser: AsyncParsableCommand {
     }
 
     private func readPassword() throws -> String {
-        if isatty(STDIN_FILENO) != 0 {
+        if Console.current.inputIsTerminal {
             guard let first = getpass("Password for \(username): ").map({ String(cString: $0) }),
                 let second = getpass("Same password again: ").map({ String(cString: $0) })
             else { throw fail("no password given") }
             guard first == second else { throw fail("the two passwords differ") }
             return first
         }
-        let data = FileHandle.standardInput.readDataToEndOfFile()
+        let data = Console.current.readInput()
         let text = String(decoding: data, as: UTF8.self)
         let password = text.hasSuffix("\r\n") ? String(text.dropLast(2)) : text.hasSuffix("\n") ? String(text.dropLast()) : text
         guard !password.isEmpty else {

@@ -11,20 +11,6 @@ struct VisitsCommand: AsyncParsableCommand {
     )
 }
 
-/// Runs `body` with the visit-code repository, using the same secret as the server.
-func withVisitCodes<Result: Sendable>(
-    _ options: RoundOptions,
-    _ body: @Sendable @escaping (VisitCodeRepository) async throws -> Result
-) async throws -> Result {
-    try await withServices(options) { services, _ in
-        do {
-            return try await body(services.visitCodes)
-        } catch let problem as VisitCodeProblem {
-            throw fail(problem.message(.english), code: 1)
-        }
-    }
-}
-
 /// `--branches b01,b02`: the codes, or none for every branch of the round.
 func branchCodes(_ option: String?) -> [String] {
     (option ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
@@ -44,7 +30,15 @@ struct VisitAccess: AsyncParsableCommand {
         let id = try roundID(round)
         guard let access = PublicAccess(rawValue: mode) else { throw fail("--mode must be link, codes or both, not '\(mode)'") }
         let codes = branchCodes(branches)
-        let changed = try await withVisitCodes(options) { try await $0.setAccess(roundID: id, branchCodes: codes, access: access) }
+        let changed = try await CommandState.run(options.flags) { state in
+            try await state.services().handouts.setPublicAccess(
+                round: id,
+                branchCodes: codes,
+                access: access,
+                actor: .commandLine,
+                logger: state.logger
+            )
+        }
         say("\(changed) branch(es) now take public answers by: \(access.rawValue)")
     }
 }
@@ -63,7 +57,15 @@ struct IssueVisitCodes: AsyncParsableCommand {
         let id = try roundID(round)
         let count = self.count
         let codes = branchCodes(branches)
-        let made = try await withVisitCodes(options) { try await $0.issue(roundID: id, branchCodes: codes, count: count) }
+        let made = try await CommandState.run(options.flags) { state in
+            try await state.services().handouts.issueVisitCodes(
+                round: id,
+                branchCodes: codes,
+                count: count,
+                actor: .commandLine,
+                logger: state.logger
+            )
+        }
         let perBranch = Dictionary(grouping: made, by: \.branchCode).map { "\($0.key) batch \($0.value[0].batch)" }.sorted()
         say("made \(made.count) visit code(s): \(perBranch.joined(separator: ", "))")
     }
@@ -86,7 +88,9 @@ struct ExportVisitCodes: AsyncParsableCommand {
         let branch = self.branch
         let batch = self.batch
         let base = try publicBaseURL(options, override: publicURL)
-        let codes = try await withVisitCodes(options) { try await $0.codes(roundID: id, branchCode: branch, batch: batch) }
+        let codes = try await CommandState.run(options.flags) { state in
+            try await state.services().visitCodes.codes(roundID: id, branchCode: branch, batch: batch)
+        }
         try OutputFile(out).write(InvitationCSV.visitCodes(codes, publicBaseURL: base))
         if out != "-" { say("wrote \(codes.count) visit code(s) to \(out)") }
     }

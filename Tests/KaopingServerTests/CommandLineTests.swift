@@ -1,7 +1,9 @@
 import Foundation
 import KaopingAggregation
+import KaopingCommands
 import Logging
 import PostgresNIO
+import Synchronization
 import Testing
 
 @testable import KaopingServer
@@ -19,9 +21,17 @@ struct CommandLineTests {
         let out: String
         let err: String
         let bytes: [UInt8]
+
+        func expecting(_ expected: Int32, _ arguments: [String], _ sourceLocation: SourceLocation) -> Outcome {
+            #expect(status == expected, "kaoping \(arguments.joined(separator: " ")): \(err)", sourceLocation: sourceLocation)
+            return self
+        }
     }
 
-    /// Runs the built `kaoping` (beside the test bundle) with the test database and a secret of its own.
+    /// The `kaoping` program with the test database and a secret of its own. `run` runs a
+    /// command line in this process, on a console of its own (so that tests run side by side);
+    /// `spawn` runs the built program (beside the test bundle), for what only a process shows:
+    /// its exit status as the shell sees it.
     struct Program {
         let url: DatabaseURL
         let directory: String
@@ -29,6 +39,15 @@ struct CommandLineTests {
         static var binary: String {
             let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
             return URL(fileURLWithPath: me).deletingLastPathComponent().appendingPathComponent("kaoping").path
+        }
+
+        func environment(_ extra: [String: String]) -> [String: String] {
+            var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("KAOPING_") }
+            environment["KAOPING_DATABASE_URL"] = "postgres://\(url.username):\(url.password ?? "")@\(url.host):\(url.port)/\(url.database)"
+            environment["KAOPING_SECRET_FILE"] = directory + "/secret"
+            environment["KAOPING_LOG_LEVEL"] = "error"
+            environment.merge(extra) { $1 }
+            return environment
         }
 
         @discardableResult
@@ -39,26 +58,43 @@ struct CommandLineTests {
             environment extra: [String: String] = [:],
             sourceLocation: SourceLocation = #_sourceLocation
         ) async throws -> Outcome {
-            var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("KAOPING_") }
-            environment["KAOPING_DATABASE_URL"] = "postgres://\(url.username):\(url.password ?? "")@\(url.host):\(url.port)/\(url.database)"
-            environment["KAOPING_SECRET_FILE"] = directory + "/secret"
-            environment["KAOPING_LOG_LEVEL"] = "error"
-            environment.merge(extra) { $1 }
+            let output = Mutex<[UInt8]>([])
+            let errors = Mutex<[UInt8]>([])
+            let console = Console(
+                environment: environment(extra),
+                readInput: { Data((input ?? "").utf8) },
+                inputIsTerminal: false,
+                writeOutput: { data in output.withLock { $0 += data } },
+                writeError: { data in errors.withLock { $0 += data } }
+            )
+            let status = await Console.$current.withValue(console) { await Kaoping.run(arguments) }
+            return outcome(status: status, bytes: output.withLock { $0 }, errors: String(decoding: errors.withLock { $0 }, as: UTF8.self))
+                .expecting(expected, arguments, sourceLocation)
+        }
+
+        @discardableResult
+        func spawn(
+            _ arguments: [String],
+            expect expected: Int32 = 0,
+            environment extra: [String: String] = [:],
+            sourceLocation: SourceLocation = #_sourceLocation
+        ) async throws -> Outcome {
             let program = try await ChildProgram.start(
                 Self.binary,
                 arguments,
-                environment: environment,
+                environment: environment(extra),
                 workingDirectory: directory,
-                input: input,
+                input: nil,
                 outputDirectory: directory
             )
             let status = await program.exitStatus()
-            let bytes = program.output
+            return outcome(status: status, bytes: program.output, errors: program.errors).expecting(expected, arguments, sourceLocation)
+        }
+
+        private func outcome(status: Int32, bytes: [UInt8], errors: String) -> Outcome {
             // As a text editor shows it: without the byte-order mark the CSV downloads start with.
             let text = String(decoding: bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? bytes.dropFirst(3) : bytes[...], as: UTF8.self)
-            let outcome = Outcome(status: status, out: text, err: program.errors, bytes: bytes)
-            #expect(outcome.status == expected, "kaoping \(arguments.joined(separator: " ")): \(outcome.err)", sourceLocation: sourceLocation)
-            return outcome
+            return Outcome(status: status, out: text, err: errors, bytes: bytes)
         }
 
         /// Answers from members, as the mixer would have moved them into the responses.
@@ -212,7 +248,7 @@ struct CommandLineTests {
                 "forms/bad.yaml",
                 "id: bad\nversion: 1\nkind: survey\ntitle: x\nsections:\n  - title: s\n    items:\n      - key: q\n        type: rainbow\n"
             )
-            let bad = try await kaoping.run(["forms", "check", kaoping.directory + "/forms"], expect: 1)
+            let bad = try await kaoping.spawn(["forms", "check", kaoping.directory + "/forms"], expect: 1)
             #expect((bad.out + bad.err).contains("bad.yaml:9:"))
         }
     }

@@ -22,7 +22,7 @@ struct DownloadsBothWaysTests {
             quiet.logLevel = .critical
             let (round, _) = try await harness.workedExampleRound()
             let id = round.uuidString.lowercased()
-            _ = try await harness.services.invitations.issue(roundID: round, logger: quiet)
+            _ = try await harness.services.handouts.issueInvitations(round: round, actor: .commandLine, logger: quiet)
             try await harness.loadWorkedExamplePerformance()
             try await harness.createUser("admin", password: "every download twice")
             var admin = Browser(client)

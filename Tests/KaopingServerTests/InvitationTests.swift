@@ -23,7 +23,7 @@ extension TestHarness {
         let round = try await rounds.create(RoundSpec(title: "邀请测试", year: 2026, closesAt: .now + 7 * 86400), actor: .commandLine, logger: logger)
         try await rounds.open(round, actor: .commandLine, logger: logger)
         let invitations = InvitationRepository(database: database, tokens: InvitationTokens(secret: TestApp.invitationSecret))
-        #expect(try await invitations.issue(roundID: round, logger: logger) == members)
+        #expect(try await TestApp.handouts(database).issueInvitations(round: round, actor: .commandLine, logger: logger) == members)
         return (round, try await invitations.links(roundID: round).map(\.token))
     }
 }
@@ -71,11 +71,12 @@ struct InvitationTests {
             var logger = Logger(label: "test")
             logger.logLevel = .critical
             let invitations = InvitationRepository(database: harness.database, tokens: InvitationTokens(secret: TestApp.invitationSecret))
-            let fresh = try #require(try await invitations.reissue(roundID: round, staffNumber: "m002", logger: logger))
+            let handouts = TestApp.handouts(harness.database)
+            let fresh = try #require(try await handouts.reissueInvitation(round: round, staffNumber: "m002", actor: .commandLine, logger: logger))
             #expect(try await browser.get("/s/\(tokens[1])").status == .notFound)
             #expect(try await browser.get("/s/\(fresh)").status == .ok)
             // A member who has answered gets no new link.
-            #expect(try await invitations.reissue(roundID: round, staffNumber: "m001", logger: logger) == nil)
+            #expect(try await handouts.reissueInvitation(round: round, staffNumber: "m001", actor: .commandLine, logger: logger) == nil)
         }
     }
 

@@ -195,7 +195,7 @@ struct PinnedCommandLineTests {
 
             // Without --out a workbook has nowhere to go.
             #expect(
-                try await kaoping.run(["export", "results", round, "--format", "xlsx", "--out", "-"], expect: 2).err.contains(
+                try await kaoping.spawn(["export", "results", round, "--format", "xlsx", "--out", "-"], expect: 2).err.contains(
                     "an xlsx workbook needs --out FILE"
                 )
             )

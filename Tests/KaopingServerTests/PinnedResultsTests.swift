@@ -247,16 +247,21 @@ struct PinnedResultsTests {
             var evaluators = [first.id]
             if sheetIndex % 10 == 3 { evaluators.append(second.id) }
             for evaluator in evaluators {
-                try await sheets.save(
-                    roundID: round,
-                    branchID: branch,
-                    userID: evaluator,
-                    formVersionID: sheetVersion,
-                    form: sheetForm,
-                    answers: Self.sheetAnswers(sheetForm, quality: quality, veto: sheetIndex % 23 == 7, &generator),
-                    submit: true,
-                    logger: logger
-                )
+                let answers = Self.sheetAnswers(sheetForm, quality: quality, veto: sheetIndex % 23 == 7, &generator)
+                let quiet = logger
+                try await database.transaction(logger: quiet) { connection in
+                    try await sheets.save(
+                        roundID: round,
+                        branchID: branch,
+                        userID: evaluator,
+                        formVersionID: sheetVersion,
+                        form: sheetForm,
+                        answers: answers,
+                        submit: true,
+                        on: connection,
+                        logger: quiet
+                    )
+                }
             }
         }
         // Into the box as the respondent pages drop them, then mixed, in one transaction: the

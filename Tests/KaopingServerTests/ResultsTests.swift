@@ -591,7 +591,7 @@ extension ResultsTests {
             let round = try await rounds.create(RoundSpec(title: "维度", year: 2026, closesAt: .now + 86400), actor: .commandLine, logger: logger)
             try await rounds.open(round, actor: .commandLine, logger: logger)
             let invitations = InvitationRepository(database: harness.database, tokens: InvitationTokens(secret: TestApp.invitationSecret))
-            _ = try await invitations.issue(roundID: round, logger: logger)
+            _ = try await TestApp.handouts(harness.database).issueInvitations(round: round, actor: .commandLine, logger: logger)
             let links = try await invitations.links(roundID: round).map { "/s/\($0.token)" }
             #expect(links.count == 5)
 

@@ -176,9 +176,10 @@ struct RobustnessTests {
             )
             let publicLink = try await harness.publicLink(round: round, branch: b01)
             // The window of b02 takes visit codes only.
-            let visitCodes = VisitCodeRepository(database: harness.database, tokens: InvitationTokens(secret: TestApp.invitationSecret))
-            _ = try await visitCodes.setAccess(roundID: round, branchCodes: ["b02"], access: .codes)
-            let visits = try await visitCodes.issue(roundID: round, branchCodes: ["b02"], count: 12).map { "/v/\($0.code)" }
+            let handouts = TestApp.handouts(harness.database)
+            _ = try await handouts.setPublicAccess(round: round, branchCodes: ["b02"], access: .codes, actor: .commandLine, logger: logger)
+            let visits = try await handouts.issueVisitCodes(round: round, branchCodes: ["b02"], count: 12, actor: .commandLine, logger: logger)
+                .map { "/v/\($0.code)" }
             let (_, writeToken) = try await harness.issueToken("绩效系统", scope: .write)
 
             var respondent = Browser(client)

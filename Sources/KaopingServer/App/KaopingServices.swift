@@ -24,7 +24,7 @@ public struct KaopingServices: Sendable {
     public let organisation: OrganisationRepository
     public let performance: PerformanceRepository
     public let branchHistory: BranchHistoryRepository
-    public let rounds: RoundRepository
+    public let roundRepository: RoundRepository
     public let sheets: SheetRepository
     public let invitations: InvitationRepository
     public let visitCodes: VisitCodeRepository
@@ -33,6 +33,10 @@ public struct KaopingServices: Sendable {
     public let resultsRepository: ResultsRepository
 
     // Services.
+    public let rounds: RoundService
+    public let handouts: HandoutService
+    public let scoreSheets: SheetService
+    public let organisationService: OrganisationService
     public let imports: ImportService
     public let tokens: TokenService
     public let accounts: AccountService
@@ -60,6 +64,8 @@ public struct KaopingServices: Sendable {
         let integratedSheets = IntegratedSheets(database: database, performance: performance)
         let apiTokens = APITokenRepository(database: database)
         let invitations = InvitationRepository(database: database, tokens: tokens)
+        let sheets = SheetRepository(database: database)
+        let visitCodes = VisitCodeRepository(database: database, tokens: tokens)
         let results = ResultsService(
             rounds: rounds,
             results: resultsRepository,
@@ -83,13 +89,17 @@ public struct KaopingServices: Sendable {
             organisation: organisation,
             performance: performance,
             branchHistory: branchHistory,
-            rounds: rounds,
-            sheets: SheetRepository(database: database),
+            roundRepository: rounds,
+            sheets: sheets,
             invitations: invitations,
-            visitCodes: VisitCodeRepository(database: database, tokens: tokens),
+            visitCodes: visitCodes,
             responses: ResponseRepository(database: database, seal: seal),
             ballots: BallotBox(database: database, seal: seal, pace: mixPace),
             resultsRepository: resultsRepository,
+            rounds: RoundService(database: database, rounds: rounds, sheets: sheets),
+            handouts: HandoutService(database: database, invitations: invitations, visitCodes: visitCodes),
+            scoreSheets: SheetService(database: database, sheets: sheets, forms: forms),
+            organisationService: OrganisationService(database: database, organisation: organisation, performance: performance),
             imports: ImportService(database: database, organisation: organisation, performance: performance),
             tokens: TokenService(database: database, tokens: apiTokens),
             accounts: AccountService(database: database, users: users, organisation: organisation, sessions: sessions, hasher: passwordHasher),

@@ -5,13 +5,13 @@ import ServiceLifecycle
 /// within a few seconds of their time. Every instance runs it; row locks in
 /// `RoundRepository.runDue` make each opening and closing happen exactly once.
 public struct RoundSchedulerService: Service {
-    let rounds: RoundRepository
+    let rounds: RoundService
     let ballots: BallotBox
     let migrations: MigrationGate
     let interval: Duration
     let logger: Logger
 
-    public init(rounds: RoundRepository, ballots: BallotBox, migrations: MigrationGate, interval: Duration = .seconds(1), logger: Logger) {
+    public init(rounds: RoundService, ballots: BallotBox, migrations: MigrationGate, interval: Duration = .seconds(1), logger: Logger) {
         self.rounds = rounds
         self.ballots = ballots
         self.migrations = migrations

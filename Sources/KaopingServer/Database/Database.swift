@@ -229,4 +229,12 @@ extension PostgresConnection {
     func execute(_ query: PostgresQuery, logger: Logger) async throws {
         for try await _ in try await self.query(query, logger: logger) {}
     }
+
+    /// Runs a statement that returns a row for each thing it changed (`RETURNING 1`) and says
+    /// whether it changed anything.
+    func changes(_ query: PostgresQuery, logger: Logger) async throws -> Bool {
+        var changed = false
+        for try await _ in try await self.query(query, logger: logger) { changed = true }
+        return changed
+    }
 }

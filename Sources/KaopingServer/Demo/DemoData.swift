@@ -134,6 +134,7 @@ public struct DemoData: Sendable {
         // Three earlier years, evaluated and closed, then this year's round, open for seven days.
         let rounds = services.rounds
         let invitations = services.invitations
+        let handouts = services.handouts
         var openRound: (id: UUID, firstUnused: String?, links: [InvitationLink], publicCode: String)?
         for (index, year) in years.enumerated() {
             let current = index == years.count - 1
@@ -151,8 +152,8 @@ public struct DemoData: Sendable {
             // Created as a draft and opened here: a round scheduled to open now could be opened
             // first by the running server's scheduler, and this open would then be refused.
             try await rounds.open(round, actor: actor, logger: logger)
-            _ = try await invitations.issue(roundID: round, logger: logger)
-            _ = try await services.sheets.assign(roundID: round, username: "pingshen", branchCodes: [])
+            _ = try await handouts.issueInvitations(round: round, actor: actor, logger: logger)
+            _ = try await rounds.assignEvaluator(round: round, username: "pingshen", branchCodes: [], actor: actor, logger: logger)
             let filled = try await fill(
                 round: round,
                 quality: quality.mapValues { $0[index] },
@@ -264,16 +265,20 @@ public struct DemoData: Sendable {
             guard let target = try await sheetRepository.target(roundID: round, branchCode: code, userID: evaluator),
                 let sheetForm = try await forms.definition(id: target.formVersionID)
             else { continue }
-            try await sheetRepository.save(
-                roundID: round,
-                branchID: branchID,
-                userID: evaluator,
-                formVersionID: target.formVersionID,
-                form: sheetForm,
-                answers: Self.sheetAnswers(sheetForm, quality: quality[code]!, &random),
-                submit: true,
-                logger: logger
-            )
+            let answers = Self.sheetAnswers(sheetForm, quality: quality[code]!, &random)
+            try await services.database.transaction(logger: logger) { connection in
+                try await sheetRepository.save(
+                    roundID: round,
+                    branchID: branchID,
+                    userID: evaluator,
+                    formVersionID: target.formVersionID,
+                    form: sheetForm,
+                    answers: answers,
+                    submit: true,
+                    on: connection,
+                    logger: logger
+                )
+            }
         }
         _ = try await services.ballots.mixFullRounds(logger: logger)
         return (firstUnused, links, branches[0].1)

@@ -219,7 +219,7 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
     auth.addPublicRoutes(to: admin)
     let signedIn = admin.group().add(middleware: AuthenticationMiddleware(users: office.users))
     auth.addRoutes(to: signedIn)
-    AdminController(views: dependencies.views, rounds: office.rounds, organisation: office.organisation, sheets: office.sheets)
+    AdminController(views: dependencies.views, rounds: office.roundRepository, organisation: office.organisation, sheets: office.sheets)
         .addRoutes(to: signedIn)
     let adminsOnly = signedIn.group().add(middleware: RoleMiddleware([.admin]))
     FormsController(catalog: office.catalog, views: dependencies.views, limits: limits).addRoutes(to: adminsOnly)
@@ -248,7 +248,7 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
             .add(middleware: BranchAccessMiddleware(results: office.results))
             .add(middleware: RoundResolverMiddleware(results: office.results))
     )
-    SheetsController(sheets: office.sheets, forms: office.forms, rounds: office.rounds, views: dependencies.views, limits: limits)
+    SheetsController(services: office, views: dependencies.views, limits: limits)
         .addRoutes(to: signedIn.group().add(middleware: RoleMiddleware([.evaluator])))
     return router
 }

@@ -38,64 +38,59 @@ public struct InvitationRepository: Sendable {
 
     /// Gives every active member of the round's branches who has none a live invitation.
     /// Returns how many were issued; running it again issues only the missing ones.
-    public func issue(roundID: UUID, logger: Logger) async throws -> Int {
-        try await database.transaction(logger: logger) { connection in
-            // One issuer at a time per round, so that two clicks cannot issue twice.
-            try await connection.execute("SELECT 1 FROM rounds WHERE id = \(roundID) FOR UPDATE", logger: logger)
-            var members: [(UUID, UUID)] = []
-            for try await (member, branch) in try await connection.query(
-                """
-                SELECT m.id, m.branch_id FROM members m
-                JOIN round_branches rb ON rb.branch_id = m.branch_id AND rb.round_id = \(roundID)
-                WHERE m.active AND NOT EXISTS (
-                  SELECT 1 FROM invitations i WHERE i.round_id = \(roundID) AND i.member_id = m.id AND i.revoked_at IS NULL)
-                """,
-                logger: logger
-            ).decode((UUID, UUID).self) { members.append((member, branch)) }
-            guard !members.isEmpty else { return 0 }
-            let ids = members.map { _ in UUID() }
-            let hashes = ids.map { Self.hex(InvitationTokens.hash(tokens.token(for: $0))) }
-            try await connection.execute(
-                """
-                INSERT INTO invitations (id, round_id, branch_id, member_id, token_hash)
-                SELECT i.id, \(roundID), i.branch, i.member, decode(i.hash, 'hex')
-                FROM unnest(\(ids)::uuid[], \(members.map(\.1))::uuid[], \(members.map(\.0))::uuid[], \(hashes)::text[])
-                  AS i(id, branch, member, hash)
-                """,
-                logger: logger
-            )
-            return members.count
-        }
+    func issue(roundID: UUID, on connection: PostgresConnection, logger: Logger) async throws -> Int {
+        // One issuer at a time per round, so that two clicks cannot issue twice.
+        try await connection.execute("SELECT 1 FROM rounds WHERE id = \(roundID) FOR UPDATE", logger: logger)
+        var members: [(UUID, UUID)] = []
+        for try await (member, branch) in try await connection.query(
+            """
+            SELECT m.id, m.branch_id FROM members m
+            JOIN round_branches rb ON rb.branch_id = m.branch_id AND rb.round_id = \(roundID)
+            WHERE m.active AND NOT EXISTS (
+              SELECT 1 FROM invitations i WHERE i.round_id = \(roundID) AND i.member_id = m.id AND i.revoked_at IS NULL)
+            """,
+            logger: logger
+        ).decode((UUID, UUID).self) { members.append((member, branch)) }
+        guard !members.isEmpty else { return 0 }
+        let ids = members.map { _ in UUID() }
+        let hashes = ids.map { Self.hex(InvitationTokens.hash(tokens.token(for: $0))) }
+        try await connection.execute(
+            """
+            INSERT INTO invitations (id, round_id, branch_id, member_id, token_hash)
+            SELECT i.id, \(roundID), i.branch, i.member, decode(i.hash, 'hex')
+            FROM unnest(\(ids)::uuid[], \(members.map(\.1))::uuid[], \(members.map(\.0))::uuid[], \(hashes)::text[])
+              AS i(id, branch, member, hash)
+            """,
+            logger: logger
+        )
+        return members.count
     }
 
     /// Revokes a member's live invitation and issues a new one; the old link stops working.
-    public func reissue(roundID: UUID, staffNumber: String, logger: Logger) async throws -> String? {
+    func reissue(roundID: UUID, staffNumber: String, on connection: PostgresConnection, logger: Logger) async throws -> String? {
         let id = UUID()
         let hash = Self.hex(InvitationTokens.hash(tokens.token(for: id)))
-        let issued = try await database.transaction(logger: logger) { connection -> Bool in
-            try await connection.execute(
-                """
-                UPDATE invitations SET revoked_at = now()
-                WHERE round_id = \(roundID) AND revoked_at IS NULL AND NOT used
-                  AND member_id = (SELECT id FROM members WHERE staff_number = \(staffNumber))
-                """,
-                logger: logger
-            )
-            var inserted = false
-            for try await _ in try await connection.query(
-                """
-                INSERT INTO invitations (id, round_id, branch_id, member_id, token_hash)
-                SELECT \(id), \(roundID), m.branch_id, m.id, decode(\(hash), 'hex')
-                FROM members m JOIN round_branches rb ON rb.branch_id = m.branch_id AND rb.round_id = \(roundID)
-                WHERE m.staff_number = \(staffNumber) AND m.active
-                  AND NOT EXISTS (SELECT 1 FROM invitations i WHERE i.round_id = \(roundID) AND i.member_id = m.id AND i.used)
-                RETURNING 1
-                """,
-                logger: logger
-            ) { inserted = true }
-            return inserted
-        }
-        return issued ? tokens.token(for: id) : nil
+        try await connection.execute(
+            """
+            UPDATE invitations SET revoked_at = now()
+            WHERE round_id = \(roundID) AND revoked_at IS NULL AND NOT used
+              AND member_id = (SELECT id FROM members WHERE staff_number = \(staffNumber))
+            """,
+            logger: logger
+        )
+        var inserted = false
+        for try await _ in try await connection.query(
+            """
+            INSERT INTO invitations (id, round_id, branch_id, member_id, token_hash)
+            SELECT \(id), \(roundID), m.branch_id, m.id, decode(\(hash), 'hex')
+            FROM members m JOIN round_branches rb ON rb.branch_id = m.branch_id AND rb.round_id = \(roundID)
+            WHERE m.staff_number = \(staffNumber) AND m.active
+              AND NOT EXISTS (SELECT 1 FROM invitations i WHERE i.round_id = \(roundID) AND i.member_id = m.id AND i.used)
+            RETURNING 1
+            """,
+            logger: logger
+        ) { inserted = true }
+        return inserted ? tokens.token(for: id) : nil
     }
 
     /// Every live invitation of a round with its link token, by branch and staff number.

@@ -59,42 +59,51 @@ public struct VisitCodeRepository: Sendable {
         self.tokens = tokens
     }
 
-    /// Sets how the public answers for the given branches (all of the round's when empty).
-    @discardableResult
-    public func setAccess(roundID: UUID, branchCodes: [String], access: PublicAccess) async throws -> Int {
-        try await checkBranches(roundID: roundID, branchCodes)
-        let rows = try await database.query(
+    /// Sets how the public answers for the given branches (all of the round's when empty), in
+    /// the caller's transaction.
+    func setAccess(roundID: UUID, branchCodes: [String], access: PublicAccess, on connection: PostgresConnection, logger: Logger) async throws -> Int
+    {
+        try await checkBranches(roundID: roundID, branchCodes, on: connection, logger: logger)
+        var changed = 0
+        for try await _ in try await connection.query(
             """
             UPDATE round_branches rb SET public_access = \(access.rawValue)
             FROM branches b WHERE b.id = rb.branch_id AND rb.round_id = \(roundID)
               AND (cardinality(\(branchCodes)::text[]) = 0 OR b.code = ANY(\(branchCodes)::text[]))
             RETURNING 1
-            """
-        )
-        return rows.count
+            """,
+            logger: logger
+        ) { changed += 1 }
+        return changed
     }
 
-    /// Makes a new batch of `count` codes for each given branch; returns the codes made.
-    public func issue(roundID: UUID, branchCodes: [String], count: Int) async throws -> [VisitCode] {
+    /// Makes a new batch of `count` codes for each given branch, in the caller's transaction;
+    /// returns the codes made.
+    func issue(roundID: UUID, branchCodes: [String], count: Int, on connection: PostgresConnection, logger: Logger) async throws -> [VisitCode] {
         guard (1...Self.largestBatch).contains(count) else { throw VisitCodeProblem.badCount }
-        try await checkBranches(roundID: roundID, branchCodes)
-        let branches = try await database.query(
+        try await checkBranches(roundID: roundID, branchCodes, on: connection, logger: logger)
+        // One batch number per branch at a time: two administrators issuing at once wait in turn.
+        try await connection.execute("SELECT 1 FROM rounds WHERE id = \(roundID) FOR UPDATE", logger: logger)
+        var branches: [(UUID, String, String, Int)] = []
+        for try await branch in try await connection.query(
             """
             SELECT b.id, b.code, b.name, coalesce((SELECT max(batch) FROM visit_codes v WHERE v.round_id = rb.round_id AND v.branch_id = b.id), 0) + 1
             FROM round_branches rb JOIN branches b ON b.id = rb.branch_id
             WHERE rb.round_id = \(roundID) AND (cardinality(\(branchCodes)::text[]) = 0 OR b.code = ANY(\(branchCodes)::text[]))
             ORDER BY b.code
-            """
-        ).map { try $0.decode((UUID, String, String, Int).self) }
+            """,
+            logger: logger
+        ).decode((UUID, String, String, Int).self) { branches.append(branch) }
         var made: [VisitCode] = []
         for (branchID, code, name, batch) in branches {
             let ids = (0..<count).map { _ in UUID() }
             let hashes = ids.map { ByteBuffer(bytes: InvitationTokens.hash(tokens.visitCode(for: $0))) }
-            try await database.query(
+            try await connection.execute(
                 """
                 INSERT INTO visit_codes (id, round_id, branch_id, batch, code_hash)
                 SELECT id, \(roundID), \(branchID), \(batch), hash FROM unnest(\(ids)::uuid[], \(hashes)::bytea[]) AS t(id, hash)
-                """
+                """,
+                logger: logger
             )
             made += ids.map { VisitCode(branchCode: code, branchName: name, batch: batch, code: tokens.visitCode(for: $0), used: false) }
         }
@@ -145,9 +154,11 @@ public struct VisitCodeRepository: Sendable {
         return try row.decode((UUID, UUID, Bool, Bool).self)
     }
 
-    private func checkBranches(roundID: UUID, _ codes: [String]) async throws {
-        guard try await database.query("SELECT 1 FROM rounds WHERE id = \(roundID)").first != nil else { throw VisitCodeProblem.noSuchRound }
-        let unknown = try await database.codesNotInRound(codes, roundID: roundID)
+    private func checkBranches(roundID: UUID, _ codes: [String], on connection: PostgresConnection, logger: Logger) async throws {
+        var found = false
+        for try await _ in try await connection.query("SELECT 1 FROM rounds WHERE id = \(roundID)", logger: logger) { found = true }
+        guard found else { throw VisitCodeProblem.noSuchRound }
+        let unknown = try await connection.codesNotInRound(codes, roundID: roundID, logger: logger)
         guard unknown.isEmpty else { throw VisitCodeProblem.unknownBranches(unknown) }
     }
 }

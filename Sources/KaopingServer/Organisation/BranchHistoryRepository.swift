@@ -204,7 +204,7 @@ public struct BranchHistoryRepository: Sendable {
         public var problems: [String] {
             var problems: [String] = []
             if let first = firstYear, let last = lastYear {
-                if !(2000...2100).contains(first) || !(2000...2100).contains(last) {
+                if !EvaluationYear.plausible.contains(first) || !EvaluationYear.plausible.contains(last) {
                     problems.append("assessment_year_range")
                 } else if last < first {
                     problems.append("assessment_years_order")

@@ -128,6 +128,55 @@ public struct ImportService: Sendable {
         }
     }
 
+    /// What became of a year's results posted by the performance office's system.
+    public enum PostedPerformance: Sendable {
+        case stored(PerformanceRepository.Load)
+        /// The document could not be read as one (not JSON, no year, no results).
+        case unreadable(PerformanceDocument.Problem)
+        /// Entries with problems, each numbered from 1 as `line`; nothing was stored.
+        case refused([ImportProblem])
+    }
+
+    /// Stores a posted document's results as the year's next version, checked entry by entry
+    /// by the same rules as a row of an uploaded file; with any problem, nothing is stored.
+    public func applyPosted(_ body: Data, actor: AuditActor, logger: Logger) async throws -> PostedPerformance {
+        let document: (year: Int, source: String, entries: [PerformanceDocument.Entry])
+        do {
+            document = try PerformanceDocument.read(body)
+        } catch {
+            return .unreadable(error)
+        }
+        let known = try await performance.unitCodes()
+        var rows: [PerformanceRow] = []
+        var problems: [ImportProblem] = []
+        var seen: [String: Int] = [:]
+        for (index, entry) in document.entries.enumerated() {
+            let number = index + 1
+            guard let row = OrganisationCSV.performanceRow(line: number, entry.columns, knownUnits: known, problems: &problems) else { continue }
+            if let first = seen[row.unitCode] {
+                problems.append(ImportProblem(line: number, kind: .duplicate(row.unitCode, firstLine: first)))
+                continue
+            }
+            seen[row.unitCode] = number
+            rows.append(row)
+        }
+        guard problems.isEmpty else { return .refused(problems) }
+        let checked = rows
+        return .stored(
+            try await database.transaction(logger: logger) { connection in
+                try await performance.importResults(
+                    year: document.year,
+                    checked,
+                    source: document.source,
+                    fileName: "api",
+                    actor: actor,
+                    on: connection,
+                    logger: logger
+                )
+            }
+        )
+    }
+
     private func apply(_ preview: Preview, file: File, actor: AuditActor, on connection: PostgresConnection, logger: Logger) async throws -> Outcome {
         let summary: ImportSummary
         switch preview {

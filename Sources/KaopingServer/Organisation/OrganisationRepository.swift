@@ -205,8 +205,8 @@ extension OrganisationRepository {
         return MemberSummary(id: id, staffNumber: staff, name: name, phone: phone, active: active, branchCode: code)
     }
 
-    public func addBranch(_ row: BranchRow) async throws -> Bool {
-        try await database.query(
+    func addBranch(_ row: BranchRow, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        try await connection.changes(
             """
             WITH parent AS (
               INSERT INTO organisations (code, name) SELECT \(row.parent), \(row.parent) WHERE \(row.parent)::text IS NOT NULL
@@ -215,12 +215,13 @@ extension OrganisationRepository {
             INSERT INTO branches (code, name, organisation_id, secretary_name)
             VALUES (\(row.code), \(row.name), (SELECT id FROM parent), \(row.secretary))
             ON CONFLICT (code) DO NOTHING RETURNING 1
-            """
-        ).first != nil
+            """,
+            logger: logger
+        )
     }
 
-    public func updateBranch(_ row: BranchRow, active: Bool) async throws -> Bool {
-        try await database.query(
+    func updateBranch(_ row: BranchRow, active: Bool, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        try await connection.changes(
             """
             WITH parent AS (
               INSERT INTO organisations (code, name) SELECT \(row.parent), \(row.parent) WHERE \(row.parent)::text IS NOT NULL
@@ -229,22 +230,24 @@ extension OrganisationRepository {
             UPDATE branches SET name = \(row.name), organisation_id = (SELECT id FROM parent), secretary_name = \(row.secretary),
                    active = \(active), updated_at = now()
             WHERE code = \(row.code) RETURNING 1
-            """
-        ).first != nil
+            """,
+            logger: logger
+        )
     }
 
-    public func addMember(_ row: MemberRow) async throws -> Bool {
-        try await database.query(
+    func addMember(_ row: MemberRow, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        try await connection.changes(
             """
             INSERT INTO members (staff_number, name, branch_id, phone)
             SELECT \(row.staffNumber), \(row.name), id, \(row.phone) FROM branches WHERE code = \(row.branchCode)
             ON CONFLICT (staff_number) DO NOTHING RETURNING 1
-            """
-        ).first != nil
+            """,
+            logger: logger
+        )
     }
 
-    public func updateMember(_ row: MemberRow, active: Bool) async throws -> Bool {
-        try await database.query(
+    func updateMember(_ row: MemberRow, active: Bool, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        try await connection.changes(
             """
             WITH changed AS (
               UPDATE members SET name = \(row.name), phone = \(row.phone), active = \(active), updated_at = now(),
@@ -258,8 +261,9 @@ extension OrganisationRepository {
               RETURNING 1
             )
             SELECT 1 FROM changed
-            """
-        ).first != nil
+            """,
+            logger: logger
+        )
     }
 
     public func saveUpload(_ upload: OrganisationUpload, by userID: UUID?) async throws -> UUID {

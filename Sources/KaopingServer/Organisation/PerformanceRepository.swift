@@ -84,26 +84,28 @@ public struct PerformanceRepository: Sendable {
     }
 
     /// Adds one unit; `false` if its code is taken.
-    public func addUnit(_ row: UnitRow) async throws -> Bool {
-        try await database.query(
+    func addUnit(_ row: UnitRow, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        try await connection.changes(
             """
             INSERT INTO units (code, name, branch_id, headcount)
             SELECT \(row.code), \(row.name), id, \(row.headcount) FROM branches WHERE code = \(row.branchCode)
             ON CONFLICT (code) DO NOTHING RETURNING 1
-            """
-        ).first != nil
+            """,
+            logger: logger
+        )
     }
 
     /// Changes one unit (a new branch moves it); `false` if there is no such unit or branch.
-    public func updateUnit(_ row: UnitRow, active: Bool) async throws -> Bool {
-        try await database.query(
+    func updateUnit(_ row: UnitRow, active: Bool, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        try await connection.changes(
             """
             UPDATE units SET name = \(row.name), headcount = \(row.headcount), active = \(active), updated_at = now(),
                    branch_id = (SELECT id FROM branches WHERE code = \(row.branchCode))
             WHERE code = \(row.code) AND EXISTS (SELECT 1 FROM branches WHERE code = \(row.branchCode))
             RETURNING 1
-            """
-        ).first != nil
+            """,
+            logger: logger
+        )
     }
 
     /// One load of a year's results.

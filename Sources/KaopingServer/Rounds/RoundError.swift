@@ -12,6 +12,8 @@ public enum RoundError: Error, Equatable, CustomStringConvertible {
     case formNotAvailable(String)
     case reasonRequired
     case noClosingTime
+    /// A new closing time that is not later than now.
+    case closingTimePassed
 
     /// In English, for logs and the command line.
     public var description: String { message(.english) }
@@ -35,6 +37,7 @@ public enum RoundError: Error, Equatable, CustomStringConvertible {
         case .formNotAvailable(let form): language.text("round_error_form_not_available", ["form": form])
         case .reasonRequired: language.text("round_error_reason_required")
         case .noClosingTime: language.text("round_error_no_closing_time")
+        case .closingTimePassed: language.text("rounds_bad_time")
         }
     }
 }

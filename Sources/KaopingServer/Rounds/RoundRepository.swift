@@ -311,16 +311,16 @@ public struct RoundRepository: Sendable {
     }
 }
 
-extension Database {
+extension PostgresConnection {
     /// The codes among `codes` that name no branch of the round, each once, in the order typed:
     /// what an administrator is told when a form names branches the round does not have.
-    func codesNotInRound(_ codes: [String], roundID: UUID) async throws -> [String] {
+    func codesNotInRound(_ codes: [String], roundID: UUID, logger: Logger) async throws -> [String] {
         guard !codes.isEmpty else { return [] }
-        let known = Set(
-            try await query(
-                "SELECT b.code FROM round_branches rb JOIN branches b ON b.id = rb.branch_id WHERE rb.round_id = \(roundID) AND b.code = ANY(\(codes)::text[])"
-            ).map { try $0.decode(String.self) }
-        )
+        var known = Set<String>()
+        for try await code in try await query(
+            "SELECT b.code FROM round_branches rb JOIN branches b ON b.id = rb.branch_id WHERE rb.round_id = \(roundID) AND b.code = ANY(\(codes)::text[])",
+            logger: logger
+        ).decode(String.self) { known.insert(code) }
         var seen = Set<String>()
         return codes.filter { !known.contains($0) && seen.insert($0).inserted }
     }

@@ -209,7 +209,7 @@ public struct RoundSpec: Sendable, Equatable {
             problems.append(Problem("spec_kind", ["kind": kind]))
         }
         if file.title.trimmingCharacters(in: .whitespaces).isEmpty { problems.append(Problem("spec_no_title")) }
-        if !(2000...2100).contains(file.year) { problems.append(Problem("spec_year")) }
+        if !EvaluationYear.plausible.contains(file.year) { problems.append(Problem("spec_year")) }
         let opens = file.opens.flatMap { text -> Date? in
             let date = ChinaTime.parse(text)
             if date == nil {

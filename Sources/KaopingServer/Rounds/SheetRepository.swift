@@ -59,18 +59,20 @@ public struct SheetRepository: Sendable {
     /// Assigns an evaluator to branches of a round (all of them when `branchCodes` is empty).
     /// Returns how many assignments are new; an unknown or unsuitable account, or codes that are
     /// not branches of the round, are refused by name and nothing is assigned.
-    public func assign(roundID: UUID, username: String, branchCodes: [String]) async throws -> Int {
+    /// In the caller's transaction, so that the service's audit entry lands with it.
+    func assign(roundID: UUID, username: String, branchCodes: [String], on connection: PostgresConnection, logger: Logger) async throws -> Int {
         guard !username.isEmpty else { throw AssignmentProblem.noUser }
         var account: (role: String, active: Bool)?
-        for row in try await database.query("SELECT role, active FROM users WHERE lower(username) = lower(\(username))") {
+        for try await row in try await connection.query("SELECT role, active FROM users WHERE lower(username) = lower(\(username))", logger: logger) {
             account = try row.decode((String, Bool).self)
         }
         guard let account else { throw AssignmentProblem.unknownUser(username) }
         guard account.role == "evaluator" else { throw AssignmentProblem.notAnEvaluator(username, role: account.role) }
         guard account.active else { throw AssignmentProblem.inactiveUser(username) }
-        let unknown = try await database.codesNotInRound(branchCodes, roundID: roundID)
+        let unknown = try await connection.codesNotInRound(branchCodes, roundID: roundID, logger: logger)
         guard unknown.isEmpty else { throw AssignmentProblem.unknownBranches(unknown) }
-        let rows = try await database.query(
+        var assigned = 0
+        for try await _ in try await connection.query(
             """
             INSERT INTO evaluator_assignments (round_id, branch_id, user_id)
             SELECT rb.round_id, rb.branch_id, u.id
@@ -79,9 +81,10 @@ public struct SheetRepository: Sendable {
               AND (cardinality(\(branchCodes)::text[]) = 0 OR b.code = ANY(\(branchCodes)::text[]))
             ON CONFLICT DO NOTHING
             RETURNING 1
-            """
-        )
-        return rows.count
+            """,
+            logger: logger
+        ) { assigned += 1 }
+        return assigned
     }
 
     /// The branches an evaluator scores in a round, in code order: for moving to the next sheet.
@@ -126,40 +129,45 @@ public struct SheetRepository: Sendable {
     /// evaluator is no longer assigned would still count in the results. A submitted sheet goes
     /// only when `discardingSubmitted` says the administrator agreed; a closed round's
     /// assignments stay, since its results are final.
-    public func unassign(roundID: UUID, userID: UUID, branchCode: String, discardingSubmitted: Bool) async throws -> UnassignOutcome {
-        try await database.transaction(logger: Database.quietLogger) { connection in
-            var state: (status: String, sheet: String?)?
-            for try await row in try await connection.query(
-                """
-                SELECT r.status, s.status
-                FROM evaluator_assignments a JOIN rounds r ON r.id = a.round_id JOIN branches b ON b.id = a.branch_id
-                LEFT JOIN org_sheets s ON s.round_id = a.round_id AND s.branch_id = a.branch_id AND s.evaluator_id = a.user_id
-                WHERE a.round_id = \(roundID) AND a.user_id = \(userID) AND b.code = \(branchCode)
-                FOR UPDATE OF a
-                """,
-                logger: Database.quietLogger
-            ) {
-                state = try row.decode((String, String?).self)
-            }
-            guard let state else { return .notAssigned }
-            if state.status == RoundStatus.closed.rawValue { return .roundClosed }
-            if state.sheet == "submitted" && !discardingSubmitted { return .submittedSheet }
-            try await connection.query(
-                """
-                DELETE FROM org_sheets s USING branches b
-                WHERE s.round_id = \(roundID) AND s.evaluator_id = \(userID) AND s.branch_id = b.id AND b.code = \(branchCode)
-                """,
-                logger: Database.quietLogger
-            )
-            try await connection.query(
-                """
-                DELETE FROM evaluator_assignments a USING branches b
-                WHERE a.round_id = \(roundID) AND a.user_id = \(userID) AND a.branch_id = b.id AND b.code = \(branchCode)
-                """,
-                logger: Database.quietLogger
-            )
-            return .removed(sheet: state.sheet)
+    func unassign(
+        roundID: UUID,
+        userID: UUID,
+        branchCode: String,
+        discardingSubmitted: Bool,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> UnassignOutcome {
+        var state: (status: String, sheet: String?)?
+        for try await row in try await connection.query(
+            """
+            SELECT r.status, s.status
+            FROM evaluator_assignments a JOIN rounds r ON r.id = a.round_id JOIN branches b ON b.id = a.branch_id
+            LEFT JOIN org_sheets s ON s.round_id = a.round_id AND s.branch_id = a.branch_id AND s.evaluator_id = a.user_id
+            WHERE a.round_id = \(roundID) AND a.user_id = \(userID) AND b.code = \(branchCode)
+            FOR UPDATE OF a
+            """,
+            logger: logger
+        ) {
+            state = try row.decode((String, String?).self)
         }
+        guard let state else { return .notAssigned }
+        if state.status == RoundStatus.closed.rawValue { return .roundClosed }
+        if state.sheet == "submitted" && !discardingSubmitted { return .submittedSheet }
+        try await connection.query(
+            """
+            DELETE FROM org_sheets s USING branches b
+            WHERE s.round_id = \(roundID) AND s.evaluator_id = \(userID) AND s.branch_id = b.id AND b.code = \(branchCode)
+            """,
+            logger: logger
+        )
+        try await connection.query(
+            """
+            DELETE FROM evaluator_assignments a USING branches b
+            WHERE a.round_id = \(roundID) AND a.user_id = \(userID) AND a.branch_id = b.id AND b.code = \(branchCode)
+            """,
+            logger: logger
+        )
+        return .removed(sheet: state.sheet)
     }
 
     public func assignments(userID: UUID) async throws -> [SheetAssignment] {
@@ -253,7 +261,8 @@ public struct SheetRepository: Sendable {
     }
 
     /// Saves the evaluator's sheet (as a draft or submitted), replacing what was there.
-    public func save(
+    /// In the caller's transaction, so that the service's audit entry lands with it.
+    func save(
         roundID: UUID,
         branchID: UUID,
         userID: UUID,
@@ -262,6 +271,7 @@ public struct SheetRepository: Sendable {
         answers: [String: Answer],
         submit: Bool,
         draftValues: [String: String]? = nil,
+        on connection: PostgresConnection,
         logger: Logger
     ) async throws {
         let typed = draftValues.map { String(decoding: (try? JSONEncoder().encode($0)) ?? Data("{}".utf8), as: UTF8.self) }
@@ -285,32 +295,30 @@ public struct SheetRepository: Sendable {
         }
         let json = JSONText.array(entries)
         let status = submit ? "submitted" : "draft"
-        try await database.transaction(logger: logger) { connection in
-            var sheetID: UUID?
-            for try await id in try await connection.query(
-                """
-                INSERT INTO org_sheets (round_id, branch_id, evaluator_id, form_version_id, status, submitted_at, draft_values)
-                VALUES (\(roundID), \(branchID), \(userID), \(formVersionID), \(status), CASE WHEN \(submit) THEN now() END, \(typed)::jsonb)
-                ON CONFLICT (round_id, branch_id, evaluator_id) DO UPDATE SET
-                  status = CASE WHEN org_sheets.status = 'submitted' THEN 'submitted' ELSE EXCLUDED.status END,
-                  submitted_at = coalesce(EXCLUDED.submitted_at, org_sheets.submitted_at), updated_at = now(),
-                  draft_values = EXCLUDED.draft_values
-                RETURNING id
-                """,
-                logger: logger
-            ).decode(UUID.self) { sheetID = id }
-            guard let sheetID else { return }
-            try await connection.execute("DELETE FROM org_sheet_entries WHERE sheet_id = \(sheetID)", logger: logger)
-            try await connection.execute(
-                """
-                INSERT INTO org_sheet_entries (sheet_id, item_key, points_lost, points_earned, passed, note)
-                SELECT \(sheetID), e.item_key, e.points_lost, e.points_earned, e.passed, coalesce(e.note, '')
-                FROM jsonb_to_recordset(\(json)::jsonb)
-                  AS e(item_key text, points_lost float8, points_earned float8, passed boolean, note text)
-                """,
-                logger: logger
-            )
-        }
+        var sheetID: UUID?
+        for try await id in try await connection.query(
+            """
+            INSERT INTO org_sheets (round_id, branch_id, evaluator_id, form_version_id, status, submitted_at, draft_values)
+            VALUES (\(roundID), \(branchID), \(userID), \(formVersionID), \(status), CASE WHEN \(submit) THEN now() END, \(typed)::jsonb)
+            ON CONFLICT (round_id, branch_id, evaluator_id) DO UPDATE SET
+              status = CASE WHEN org_sheets.status = 'submitted' THEN 'submitted' ELSE EXCLUDED.status END,
+              submitted_at = coalesce(EXCLUDED.submitted_at, org_sheets.submitted_at), updated_at = now(),
+              draft_values = EXCLUDED.draft_values
+            RETURNING id
+            """,
+            logger: logger
+        ).decode(UUID.self) { sheetID = id }
+        guard let sheetID else { return }
+        try await connection.execute("DELETE FROM org_sheet_entries WHERE sheet_id = \(sheetID)", logger: logger)
+        try await connection.execute(
+            """
+            INSERT INTO org_sheet_entries (sheet_id, item_key, points_lost, points_earned, passed, note)
+            SELECT \(sheetID), e.item_key, e.points_lost, e.points_earned, e.passed, coalesce(e.note, '')
+            FROM jsonb_to_recordset(\(json)::jsonb)
+              AS e(item_key text, points_lost float8, points_earned float8, passed boolean, note text)
+            """,
+            logger: logger
+        )
     }
 }
 

@@ -87,7 +87,7 @@ struct TestHarness: Sendable {
         let invitations = InvitationRepository(database: database, tokens: InvitationTokens(secret: TestApp.invitationSecret))
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        _ = try await invitations.issue(roundID: round, logger: logger)
+        _ = try await TestApp.handouts(database).issueInvitations(round: round, actor: .commandLine, logger: logger)
         return try await invitations.links(roundID: round).filter { !$0.used }.map { "/s/\($0.token)" }
     }
 
@@ -142,6 +142,16 @@ enum TestApp {
     static let hasher = PasswordHasher(cost: 4)
     static let invitationSecret: [UInt8] = Array("a test secret that is 32 bytes!!".utf8)
     static let ballotSeal = BallotSeal(secret: invitationSecret)
+
+    /// Invitations and visit codes handed out as the round page hands them out.
+    static func handouts(_ database: Database) -> HandoutService {
+        let tokens = InvitationTokens(secret: invitationSecret)
+        return HandoutService(
+            database: database,
+            invitations: InvitationRepository(database: database, tokens: tokens),
+            visitCodes: VisitCodeRepository(database: database, tokens: tokens)
+        )
+    }
 
     static func configuration(for url: DatabaseURL) -> KaopingConfiguration {
         var configuration = KaopingConfiguration(port: 0, databaseURL: url)

@@ -34,14 +34,14 @@ public struct APIController: Sendable {
     let results: ResultsService
     let organisation: OrganisationRepository
     let history: BranchHistoryRepository
-    let performance: PerformanceRepository
+    let imports: ImportService
 
     public init(services: KaopingServices) {
-        self.rounds = services.rounds
+        self.rounds = services.roundRepository
         self.results = services.results
         self.organisation = services.organisation
         self.history = services.branchHistory
-        self.performance = services.performance
+        self.imports = services.imports
     }
 
     /// The description is public, like any API reference.
@@ -182,68 +182,21 @@ public struct APIController: Sendable {
             response.status = .unprocessableContent
             return response
         }
-        // A NUL (`\u0000`) is valid JSON but fits neither PostgreSQL's text nor its jsonb.
-        guard let document = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any], !Self.holdsNUL(document) else {
-            return try refuse([.init(entry: 0, message: language.text("api_performance_not_json"))])
-        }
-        guard let year = document["year"] as? Int, (2000...2100).contains(year) else {
-            return try refuse([.init(entry: 0, message: language.text("api_performance_year"))])
-        }
-        guard let entries = document["results"] as? [Any], !entries.isEmpty else {
-            return try refuse([.init(entry: 0, message: language.text("api_performance_no_results"))])
-        }
-        func text(_ value: Any?) -> String? {
-            switch value {
-            case let text as String: return text.trimmingCharacters(in: .whitespacesAndNewlines)
-            case let number as NSNumber: return number.stringValue
-            default: return nil
-            }
-        }
-        let known = try await performance.unitCodes()
-        var rows: [PerformanceRow] = []
-        var problems: [ImportProblem] = []
-        var seen: [String: Int] = [:]
-        for (index, entry) in entries.enumerated() {
-            let number = index + 1
-            let fields = entry as? [String: Any] ?? [:]
-            var values: [String: String] = [:]
-            values["unit"] = text(fields["unit"])
-            values["score"] = text(fields["score"])
-            values["grade"] = text(fields["grade"])
-            for (name, value) in fields["indicators"] as? [String: Any] ?? [:] {
-                values[OrganisationCSV.otherColumnPrefix + name] = text(value) ?? ""
-            }
-            guard let row = OrganisationCSV.performanceRow(line: number, values, knownUnits: known, problems: &problems) else { continue }
-            if let first = seen[row.unitCode] {
-                problems.append(ImportProblem(line: number, kind: .duplicate(row.unitCode, firstLine: first)))
-                continue
-            }
-            seen[row.unitCode] = number
-            rows.append(row)
-        }
-        guard problems.isEmpty else {
+        switch try await imports.applyPosted(Data(buffer: body), actor: context.auditActor, logger: context.logger) {
+        case .stored(let load):
+            var response = try Self.json(["year": load.year, "version": load.version, "units": load.units])
+            response.status = .created
+            return response
+        case .unreadable(let problem):
+            let key =
+                switch problem {
+                case .notJSON: "api_performance_not_json"
+                case .year: "api_performance_year"
+                case .noResults: "api_performance_no_results"
+                }
+            return try refuse([.init(entry: 0, message: language.text(key))])
+        case .refused(let problems):
             return try refuse(problems.map { PerformanceProblem(entry: $0.line, message: $0.detail(language)) })
-        }
-        let source = text(document["source"]) ?? ""
-        let load = try await performance.importResults(
-            year: year,
-            rows,
-            source: source,
-            fileName: "api",
-            actor: context.auditActor,
-            logger: context.logger
-        )
-        var response = try Self.json(["year": load.year, "version": load.version, "units": load.units])
-        response.status = .created
-        return response
-    }
-
-    static func holdsNUL(_ value: Any) -> Bool {
-        switch value {
-        case let text as String: text.unicodeScalars.contains("\u{0}")
-        case let array as [Any]: array.contains(where: holdsNUL)
-        case let object as [String: Any]: object.contains { holdsNUL($0.key) || holdsNUL($0.value) }
-        default: false
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import KaopingAggregation
 import Logging
 
 /// Importing whole lists (branches, members, units) and a year's performance results from an
@@ -37,7 +38,9 @@ public struct ImportsController: Sendable {
                 context: context
             )
         }
-        let year = form.text("year").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }.flatMap { (2000...2100).contains($0) ? $0 : nil }
+        let year = form.text("year").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }.flatMap {
+            EvaluationYear.plausible.contains($0) ? $0 : nil
+        }
         guard kind != .performance || year != nil else {
             return try views.page(
                 "org_upload_problem",

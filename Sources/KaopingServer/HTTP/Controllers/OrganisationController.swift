@@ -7,13 +7,13 @@ import Logging
 public struct OrganisationController: Sendable {
     let organisation: OrganisationRepository
     let performance: PerformanceRepository
-    let audit: AuditLog
+    let edits: OrganisationService
     let views: Views
 
     public init(services: KaopingServices, views: Views) {
         self.organisation = services.organisation
         self.performance = services.performance
-        self.audit = services.audit
+        self.edits = services.organisationService
         self.views = views
     }
 
@@ -102,13 +102,11 @@ public struct OrganisationController: Sendable {
         var request = request
         let form = try await request.formData(context: context)
         let entered = Self.fields(form, ["code", "name", "parent", "secretary"])
-        var problems: [ImportProblem] = []
-        if let row = OrganisationCSV.branchRow(line: 0, entered, problems: &problems) {
-            if try await organisation.addBranch(row) {
-                try await record("org.branch.added", subject: row.code, context: context)
-                return .seeOther(.branch(row.code), ["saved": "1"])
-            }
-            problems.append(ImportProblem(line: 0, kind: .alreadyExists(row.code)))
+        let problems: [ImportProblem]
+        switch try await edits.addBranch(entered, actor: context.auditActor, logger: context.logger) {
+        case .saved(let row): return .seeOther(.branch(row.code), ["saved": "1"])
+        case .refused(let refused): problems = refused
+        case .notFound: throw AppError.notFound
         }
         return try await indexPage(
             request,
@@ -131,11 +129,11 @@ public struct OrganisationController: Sendable {
         var entered = Self.fields(form, ["name", "parent", "secretary"])
         entered["code"] = code
         let active = form["active"] != nil
-        var problems: [ImportProblem] = []
-        if let row = OrganisationCSV.branchRow(line: 0, entered, problems: &problems) {
-            guard try await organisation.updateBranch(row, active: active) else { throw AppError.notFound }
-            try await record(active ? "org.branch.updated" : "org.branch.deactivated", subject: code, context: context)
-            return .seeOther(.branch(code), ["saved": "1"])
+        let problems: [ImportProblem]
+        switch try await edits.updateBranch(entered, active: active, actor: context.auditActor, logger: context.logger) {
+        case .saved: return .seeOther(.branch(code), ["saved": "1"])
+        case .refused(let refused): problems = refused
+        case .notFound: throw AppError.notFound
         }
         return try await branchPage(
             request,
@@ -152,13 +150,11 @@ public struct OrganisationController: Sendable {
         let form = try await request.formData(context: context)
         var entered = Self.fields(form, ["staff", "name", "phone"])
         entered["branch"] = code
-        var problems: [ImportProblem] = []
-        if let row = OrganisationCSV.memberRow(line: 0, entered, knownBranches: try await organisation.branchCodes(), problems: &problems) {
-            if try await organisation.addMember(row) {
-                try await record("org.member.added", subject: row.staffNumber, context: context)
-                return .seeOther(.branch(code), ["saved": "1"])
-            }
-            problems.append(ImportProblem(line: 0, kind: .alreadyExists(row.staffNumber)))
+        let problems: [ImportProblem]
+        switch try await edits.addMember(entered, actor: context.auditActor, logger: context.logger) {
+        case .saved: return .seeOther(.branch(code), ["saved": "1"])
+        case .refused(let refused): problems = refused
+        case .notFound: throw AppError.notFound
         }
         return try await branchPage(
             request,
@@ -185,11 +181,11 @@ public struct OrganisationController: Sendable {
         var entered = Self.fields(form, ["name", "branch", "phone"])
         entered["staff"] = staff
         let active = form["active"] != nil
-        var problems: [ImportProblem] = []
-        if let row = OrganisationCSV.memberRow(line: 0, entered, knownBranches: try await organisation.branchCodes(), problems: &problems) {
-            guard try await organisation.updateMember(row, active: active) else { throw AppError.notFound }
-            try await record(active ? "org.member.updated" : "org.member.deactivated", subject: staff, context: context)
-            return .seeOther(.branch(row.branchCode), ["saved": "1"])
+        let problems: [ImportProblem]
+        switch try await edits.updateMember(entered, active: active, actor: context.auditActor, logger: context.logger) {
+        case .saved(let row): return .seeOther(.branch(row.branchCode), ["saved": "1"])
+        case .refused(let refused): problems = refused
+        case .notFound: throw AppError.notFound
         }
         let page = MemberPage(
             member,
@@ -203,13 +199,11 @@ public struct OrganisationController: Sendable {
         var request = request
         let form = try await request.formData(context: context)
         let entered = Self.fields(form, ["code", "name", "branch", "headcount"])
-        var problems: [ImportProblem] = []
-        if let row = OrganisationCSV.unitRow(line: 0, entered, knownBranches: try await organisation.branchCodes(), problems: &problems) {
-            if try await performance.addUnit(row) {
-                try await record("org.unit.added", subject: row.code, context: context)
-                return .seeOther(.organisation, ["saved": "1"])
-            }
-            problems.append(ImportProblem(line: 0, kind: .alreadyExists(row.code)))
+        let problems: [ImportProblem]
+        switch try await edits.addUnit(entered, actor: context.auditActor, logger: context.logger) {
+        case .saved: return .seeOther(.organisation, ["saved": "1"])
+        case .refused(let refused): problems = refused
+        case .notFound: throw AppError.notFound
         }
         return try await indexPage(
             request,
@@ -237,11 +231,11 @@ public struct OrganisationController: Sendable {
         var entered = Self.fields(form, ["name", "branch", "headcount"])
         entered["code"] = code
         let active = form["active"] != nil
-        var problems: [ImportProblem] = []
-        if let row = OrganisationCSV.unitRow(line: 0, entered, knownBranches: try await organisation.branchCodes(), problems: &problems) {
-            guard try await performance.updateUnit(row, active: active) else { throw AppError.notFound }
-            try await record(active ? "org.unit.updated" : "org.unit.deactivated", subject: code, context: context)
-            return .seeOther(.organisation, ["saved": "1"])
+        let problems: [ImportProblem]
+        switch try await edits.updateUnit(entered, active: active, actor: context.auditActor, logger: context.logger) {
+        case .saved: return .seeOther(.organisation, ["saved": "1"])
+        case .refused(let refused): problems = refused
+        case .notFound: throw AppError.notFound
         }
         let page = UnitPage(
             unit,
@@ -262,10 +256,6 @@ public struct OrganisationController: Sendable {
 
     private static func messages(_ problems: [ImportProblem], _ context: AppRequestContext) -> [String] {
         problems.map { $0.detail(context.language) }
-    }
-
-    private func record(_ action: String, subject: String, context: AppRequestContext) async throws {
-        try await audit.record(.init(action: action, actorUserID: context.user?.id, actorName: context.user?.username ?? "", subject: subject))
     }
 
 }

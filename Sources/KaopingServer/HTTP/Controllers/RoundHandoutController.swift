@@ -11,13 +11,15 @@ public struct RoundHandoutController: Sendable {
     let rounds: RoundRepository
     let invitations: InvitationRepository
     let visitCodes: VisitCodeRepository
+    let handouts: HandoutService
     let views: Views
     let publicBaseURL: String
 
     public init(services: KaopingServices, views: Views, publicBaseURL: String) {
-        self.rounds = services.rounds
+        self.rounds = services.roundRepository
         self.invitations = services.invitations
         self.visitCodes = services.visitCodes
+        self.handouts = services.handouts
         self.views = views
         self.publicBaseURL = publicBaseURL
     }
@@ -37,7 +39,13 @@ public struct RoundHandoutController: Sendable {
         let form = try await request.formData(context: context)
         guard let access = form["access"].flatMap(PublicAccess.init(rawValue:)) else { throw AppError.badRequest }
         return try await visitCodeAction(id, context) {
-            let changed = try await visitCodes.setAccess(roundID: id, branchCodes: RoundsController.codes(form["branches"]), access: access)
+            let changed = try await handouts.setPublicAccess(
+                round: id,
+                branchCodes: RoundsController.codes(form["branches"]),
+                access: access,
+                actor: context.auditActor,
+                logger: context.logger
+            )
             return ("accessSet", String(changed))
         }
     }
@@ -48,7 +56,13 @@ public struct RoundHandoutController: Sendable {
         let form = try await request.formData(context: context)
         return try await visitCodeAction(id, context) {
             guard let count = form["count"].flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }) else { throw VisitCodeProblem.badCount }
-            let made = try await visitCodes.issue(roundID: id, branchCodes: RoundsController.codes(form["branches"]), count: count)
+            let made = try await handouts.issueVisitCodes(
+                round: id,
+                branchCodes: RoundsController.codes(form["branches"]),
+                count: count,
+                actor: context.auditActor,
+                logger: context.logger
+            )
             return ("visitCodes", String(made.count))
         }
     }
@@ -144,7 +158,7 @@ public struct RoundHandoutController: Sendable {
     @Sendable func issueInvitations(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try roundID(context)
         guard try await rounds.round(id) != nil else { throw AppError.notFound }
-        let issued = try await invitations.issue(roundID: id, logger: context.logger)
+        let issued = try await handouts.issueInvitations(round: id, actor: context.auditActor, logger: context.logger)
         return .seeOther(.round(id), ["issued": String(issued)])
     }
 

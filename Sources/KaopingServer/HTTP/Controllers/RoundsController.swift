@@ -9,19 +9,19 @@ import Logging
 /// `RoundHandoutController`'s.
 public struct RoundsController: Sendable {
     let rounds: RoundRepository
+    let roundService: RoundService
     let invitations: InvitationRepository
     let visitCodes: VisitCodeRepository
     let sheets: SheetRepository
-    let audit: AuditLog
     let views: Views
     let publicBaseURL: String
 
     public init(services: KaopingServices, views: Views, publicBaseURL: String) {
-        self.rounds = services.rounds
+        self.rounds = services.roundRepository
+        self.roundService = services.rounds
         self.invitations = services.invitations
         self.visitCodes = services.visitCodes
         self.sheets = services.sheets
-        self.audit = services.audit
         self.views = views
         self.publicBaseURL = publicBaseURL
     }
@@ -55,7 +55,13 @@ public struct RoundsController: Sendable {
         let codes = Self.codes(form["branches"])
         let assigned: Int
         do {
-            assigned = try await sheets.assign(roundID: id, username: username, branchCodes: codes)
+            assigned = try await roundService.assignEvaluator(
+                round: id,
+                username: username,
+                branchCodes: codes,
+                actor: context.auditActor,
+                logger: context.logger
+            )
         } catch let problem as AssignmentProblem {
             return .seeOther(.round(id), ["problem": problem.message(context.language)])
         }
@@ -69,17 +75,16 @@ public struct RoundsController: Sendable {
         let form = try await request.formData(context: context)
         guard let userID = form["user"].flatMap(UUID.init(uuidString:)), let code = form["branch"], !code.isEmpty else { throw AppError.badRequest }
         let language = context.language
-        switch try await sheets.unassign(roundID: id, userID: userID, branchCode: code, discardingSubmitted: form["discard"] == "1") {
-        case .removed(let sheet):
-            try await audit.record(
-                .init(
-                    action: "round.evaluator_removed",
-                    actorUserID: context.user?.id,
-                    actorName: context.user?.username ?? "",
-                    subject: id.lowercased,
-                    details: ["user": userID.lowercased, "branch": code, "sheet": sheet ?? "none"]
-                )
-            )
+        let outcome = try await roundService.removeEvaluator(
+            round: id,
+            userID: userID,
+            branchCode: code,
+            discardingSubmitted: form["discard"] == "1",
+            actor: context.auditActor,
+            logger: context.logger
+        )
+        switch outcome {
+        case .removed:
             return .seeOther(.round(id), ["unassigned": code])
         case .notAssigned:
             return .seeOther(.round(id), ["problem": language.text("rounds_unassign_not_assigned")])
@@ -113,7 +118,7 @@ public struct RoundsController: Sendable {
             return try roundForm(form, problems: error.problems.map { $0.text(language) }, context: context)
         }
         do {
-            let id = try await rounds.create(spec, actor: context.auditActor, logger: context.logger)
+            let id = try await roundService.create(spec, actor: context.auditActor, logger: context.logger)
             return .seeOther(.round(id))
         } catch let error as RoundError {
             return try roundForm(form, problems: [error.message(language)], context: context)
@@ -135,11 +140,11 @@ public struct RoundsController: Sendable {
         var request = request
         let form = try await request.formData(context: context)
         let reason = (form["reason"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let text = form["closes"], let closes = ChinaTime.parse(text), closes > .now else {
+        guard let closes = form["closes"].flatMap(ChinaTime.parse) else {
             return .seeOther(.round(id), ["problem": context.language.text("rounds_bad_time")])
         }
         return try await act(id, context) {
-            try await rounds.reopen(id, closesAt: closes, reason: reason, actor: context.auditActor, logger: context.logger)
+            try await roundService.reopen(id, closesAt: closes, reason: reason, actor: context.auditActor, logger: context.logger)
         }
     }
 
@@ -234,13 +239,13 @@ public struct RoundsController: Sendable {
     @Sendable func open(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try roundID(context)
         guard try await isConfirmed(request, context) else { return .seeOther(.roundAction(id, .open)) }
-        return try await act(id, context) { try await rounds.open(id, actor: context.auditActor, logger: context.logger) }
+        return try await act(id, context) { try await roundService.open(id, actor: context.auditActor, logger: context.logger) }
     }
 
     @Sendable func close(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try roundID(context)
         guard try await isConfirmed(request, context) else { return .seeOther(.roundAction(id, .close)) }
-        return try await act(id, context) { _ = try await rounds.close(id, actor: context.auditActor, logger: context.logger) }
+        return try await act(id, context) { _ = try await roundService.close(id, actor: context.auditActor, logger: context.logger) }
     }
 
     /// Whether the post came from the confirmation page (a bare post is sent there first).
@@ -253,10 +258,12 @@ public struct RoundsController: Sendable {
         let id = try roundID(context)
         var request = request
         let form = try await request.formData(context: context)
-        guard let text = form["closes"], let closes = ChinaTime.parse(text), closes > .now else {
+        guard let closes = form["closes"].flatMap(ChinaTime.parse) else {
             return .seeOther(.round(id), ["problem": context.language.text("rounds_bad_time")])
         }
-        return try await act(id, context) { try await rounds.extend(id, closesAt: closes, actor: context.auditActor, logger: context.logger) }
+        return try await act(id, context) {
+            try await roundService.extend(id, closesAt: closes, actor: context.auditActor, logger: context.logger)
+        }
     }
 
     private func act(_ id: UUID, _ context: AppRequestContext, _ body: () async throws -> Void) async throws -> Response {

@@ -7,15 +7,15 @@ import KaopingForms
 /// come back, submit. Submitted sheets can still be corrected until the round closes.
 public struct SheetsController: Sendable {
     let sheets: SheetRepository
-    let forms: FormRepository
+    let scoreSheets: SheetService
     let rounds: RoundRepository
     let views: Views
     let limits: SubmissionLimits
 
-    public init(sheets: SheetRepository, forms: FormRepository, rounds: RoundRepository, views: Views, limits: SubmissionLimits) {
-        self.sheets = sheets
-        self.forms = forms
-        self.rounds = rounds
+    public init(services: KaopingServices, views: Views, limits: SubmissionLimits) {
+        self.sheets = services.sheets
+        self.scoreSheets = services.scoreSheets
+        self.rounds = services.roundRepository
         self.views = views
         self.limits = limits
     }
@@ -36,31 +36,14 @@ public struct SheetsController: Sendable {
     }
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (round, code, target, form, user) = try await resolve(context)
-        let stored = try await sheets.sheet(roundID: round, branchID: target.branchID, userID: user.id)
-        var shown: ParsedSubmission?
-        var notice: String?
-        if let typed = stored?.draftValues, var parsed = try? form.parseSubmission(typed.map { ($0.key, $0.value) }, limits: limits) {
-            // A draft saved with problems: shown as typed, the problems marked.
-            parsed.problems.removeAll { $0.problem == .required }
-            notice = context.language.text("sheet_draft_has_problems", ["n": parsed.problems.count])
-            shown = parsed
-        } else if let stored {
-            shown = ParsedSubmission(
-                answers: (try? form.parseSubmission(stored.values.map { ($0.key, $0.value) }, limits: limits))?.answers ?? [:],
-                values: stored.values,
-                problems: []
-            )
-        }
+        let (target, user) = try await resolve(context)
+        let opened = try await scoreSheets.opened(target, evaluator: user, limits: limits)
         return try await render(
-            form,
-            round: round,
-            code: code,
-            branchName: target.branchName,
+            target,
             open: target.roundOpen,
-            submitted: shown,
-            status: stored?.status,
-            notice: notice,
+            submitted: opened.submission,
+            status: opened.status,
+            notice: opened.draftProblems.map { context.language.text("sheet_draft_has_problems", ["n": $0]) },
             httpStatus: .ok,
             user: user,
             context: context
@@ -68,79 +51,64 @@ public struct SheetsController: Sendable {
     }
 
     @Sendable func save(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (round, code, target, form, user) = try await resolve(context)
-        guard target.roundOpen else { throw AppError(status: .forbidden, messageKey: "sheet_closed") }
+        let (target, user) = try await resolve(context)
         var request = request
         let data = try await request.formData(context: context)
-        let stored = try await sheets.sheet(roundID: round, branchID: target.branchID, userID: user.id)
-        // A submitted sheet counts in the results as it is: a change to it is checked as
-        // strictly as a submission, never saved half-done.
-        let submit = data["_action"] == "submit" || stored?.status == "submitted"
-        var parsed: ParsedSubmission
+        let outcome: SheetService.SaveOutcome
         do {
-            parsed = try form.parseSubmission(data.answerFields, limits: limits)
-        } catch {
+            outcome = try await scoreSheets.save(
+                target,
+                fields: data.answerFields,
+                submitting: data["_action"] == "submit",
+                evaluator: user,
+                limits: limits,
+                logger: context.logger
+            )
+        } catch SheetService.SaveProblem.closed {
+            throw AppError(status: .forbidden, messageKey: "sheet_closed")
+        } catch SheetService.SaveProblem.malformed {
             throw AppError.malformedBody
         }
-        // A draft may leave items empty.
-        if !submit { parsed.problems.removeAll { $0.problem == .required } }
-        func again(status: String?, notice: String?, httpStatus: HTTPResponse.Status) async throws -> Response {
-            try await render(
-                form,
-                round: round,
-                code: code,
-                branchName: target.branchName,
+        switch outcome {
+        case .saved(let submitted):
+            return .seeOther(.sheets, ["saved": submitted ? "submit" : "draft"])
+        case .refused(let parsed, let status):
+            return try await render(
+                target,
                 open: true,
                 submitted: parsed,
                 status: status,
+                notice: nil,
+                httpStatus: .unprocessableContent,
+                user: user,
+                context: context
+            )
+        case .savedWithProblems(let parsed):
+            let notice = context.language.text("sheet_draft_has_problems", ["n": parsed.problems.count])
+            return try await render(
+                target,
+                open: true,
+                submitted: parsed,
+                status: "draft",
                 notice: notice,
-                httpStatus: httpStatus,
+                httpStatus: .ok,
                 user: user,
                 context: context
             )
         }
-        if !parsed.isValid && submit {
-            return try await again(status: stored?.status, notice: nil, httpStatus: .unprocessableContent)
-        }
-        // A draft with a value out of range or not a number is saved all the same: what is
-        // right as entries, and everything as typed, shown again with the problems marked.
-        try await sheets.save(
-            roundID: round,
-            branchID: target.branchID,
-            userID: user.id,
-            formVersionID: target.formVersionID,
-            form: form,
-            answers: parsed.answers,
-            submit: submit,
-            draftValues: parsed.isValid ? nil : parsed.values,
-            logger: context.logger
-        )
-        if !parsed.isValid {
-            let notice = context.language.text("sheet_draft_has_problems", ["n": parsed.problems.count])
-            return try await again(status: "draft", notice: notice, httpStatus: .ok)
-        }
-        return .seeOther(.sheets, ["saved": submit ? "submit" : "draft"])
     }
 
-    private func resolve(
-        _ context: AppRequestContext
-    ) async throws
-        -> (UUID, String, (formVersionID: UUID, branchID: UUID, branchName: String, roundOpen: Bool), FormDefinition, User)
-    {
+    private func resolve(_ context: AppRequestContext) async throws -> (SheetService.Target, User) {
         guard let user = context.user,
             let round = context.parameters.get("round").flatMap(UUID.init(uuidString:)),
             let code = context.parameters.get("branch"),
-            let target = try await sheets.target(roundID: round, branchCode: code, userID: user.id),
-            let form = try await forms.definition(id: target.formVersionID)
+            let target = try await scoreSheets.target(round: round, branchCode: code, evaluator: user)
         else { throw AppError.notFound }
-        return (round, code, target, form, user)
+        return (target, user)
     }
 
     private func render(
-        _ form: FormDefinition,
-        round: UUID,
-        code: String,
-        branchName: String,
+        _ target: SheetService.Target,
         open: Bool,
         submitted: ParsedSubmission?,
         status: String?,
@@ -149,10 +117,11 @@ public struct SheetsController: Sendable {
         user: User,
         context: AppRequestContext
     ) async throws -> Response {
+        let (form, round, code) = (target.form, target.round, target.branchCode)
         let language = context.language
         var page = FormView(form: form, language: language, limits: limits).page(submitted: submitted)
         page.action = SiteURL.sheet(round: round.lowercased, branch: code).path
-        page.branchName = branchName
+        page.branchName = target.branchName
         page.sheetMode = open
         page.readOnly = !open
         page.sheetStatus = language.text("sheet_status_\(status ?? "none")")
