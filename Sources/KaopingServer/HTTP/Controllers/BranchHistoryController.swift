@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import KaopingAggregation
 import KaopingForms
 
 /// Each branch's record over the years and the committee's long-term qualitative assessments
@@ -25,8 +24,6 @@ public struct BranchHistoryController: Sendable {
         router.post(SiteURL.branchAssessments(SiteURL.code).route, use: add)
         router.post(SiteURL.branchAssessment(SiteURL.code, id: SiteURL.id).route, use: edit)
     }
-
-    static let groups = RoundConfiguration.RaterGroup.allCases.map(\.rawValue)
 
     @Sendable func page(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await render(request, context: context)
@@ -75,113 +72,22 @@ public struct BranchHistoryController: Sendable {
         guard let code = context.parameters.get("code"), let branch = try await organisation.branch(code: code) else {
             throw AppError.notFound
         }
-        let language = context.language
-        let soFar = try await results.branchRecord(code: code, logger: context.logger)
-        let record = soFar.history
-        let closedYears = Array(soFar.closedYears)
-        let provisional = soFar.provisional
-        let years = record.years
+        let record = try await results.branchRecord(code: code, logger: context.logger)
         var memberForm: FormDefinition?
-        if let version = record.memberForm { memberForm = try await forms.definition(id: version) }
-        let dimensions = memberForm?.dimensions ?? []
-        let changes = BranchRecord.changes(years)
-        let formChanged = years.indices.map { index in
-            index > 0 && years[index].memberForm != nil && years[index - 1].memberForm != nil
-                && years[index].memberForm != years[index - 1].memberForm
-        }
-        let shownYears = years.map(\.year)
-        let rows = years.enumerated().map { index, year in
-            BranchHistoryPage.YearRow(
-                year: year.year,
-                roundTitle: year.roundTitle,
-                report: SiteURL.branchReport(record.rounds[index], branchCode: code).path,
-                combined: Shown.score(year.combined),
-                grade: year.grade ?? (year.belowQuorum ? language.text("value_below_quorum") : "–"),
-                rank: year.rank.map { rank in
-                    language.text("history_rank", ["rank": rank, "ranked": year.ranked, "share": Shown.percent(year.rankShare, decimals: 1)])
-                } ?? "–",
-                change: changes[index].map { Shown.signedScore($0) } ?? "–",
-                groups: Self.groups.map { Shown.score(year.groups[$0]) },
-                dimensions: dimensions.map { Shown.score(year.dimensions[$0.key]) },
-                business: Shown.score(year.businessScore),
-                formChanged: formChanged[index],
-                provisional: provisional.contains(index)
-            )
-        }
-        let marks = Set(zip(shownYears, formChanged).filter(\.1).map(\.0))
-        let chart =
-            years.isEmpty
-            ? nil
-            : Charts.lines(
-                [
-                    Charts.Series(name: language.text("history_series_combined"), values: years.map(\.combined)),
-                    Charts.Series(name: language.text("history_series_business"), values: years.map(\.businessScore)),
-                ],
-                years: shownYears,
-                marks: marks,
-                markLabel: language.text("history_form_changed"),
-                title: language.text("history_chart")
-            )
-        let dimensionChart =
-            years.contains(where: { !$0.dimensions.isEmpty }) && !dimensions.isEmpty
-            ? Charts.lines(
-                dimensions.map { dimension in
-                    Charts.Series(name: dimension.label.text(language), values: years.map { $0.dimensions[dimension.key] })
-                },
-                years: shownYears,
-                marks: marks,
-                markLabel: language.text("history_form_changed"),
-                title: language.text("history_dimension_chart")
-            ) : nil
-        let trend = BranchRecord.trend(closedYears).map { found in
-            language.text("history_trend", ["trend": language.text("trend_\(found.trend.rawValue)"), "slope": Shown.signedScore(found.slope)])
-        }
-        let grades = try await history.grades(of: record.rounds.prefix(closedYears.count).last)
-        let watch = BranchRecord.watch(closedYears, grades: grades).map { language.text("watch_\($0.rawValue)_branch") }
-        func levels(_ chosen: BranchHistoryRepository.Level?) -> [BranchHistoryPage.LevelChoice] {
-            BranchHistoryRepository.Level.allCases.map {
-                .init(value: $0.rawValue, label: language.text("level_\($0.rawValue)"), selected: $0 == chosen)
-            }
-        }
-        let assessments = try await history.assessments(code: code).map { assessment in
-            BranchHistoryPage.AssessmentRow(
-                period: language.text("history_period", ["first": assessment.firstYear, "last": assessment.lastYear]),
-                level: language.text("level_\(assessment.level.rawValue)"),
-                judgement: assessment.judgement,
-                author: assessment.author,
-                written: ChinaTime.format(assessment.createdAt),
-                edited: assessment.updatedAt.timeIntervalSince(assessment.createdAt) > 1 ? ChinaTime.format(assessment.updatedAt) : nil,
-                action: SiteURL.branchAssessment(code, id: assessment.id.uuidString.lowercased()).path,
-                firstYear: assessment.firstYear,
-                lastYear: assessment.lastYear,
-                levels: levels(assessment.level),
-                text: assessment.judgement
-            )
-        }
-        let newest = shownYears.last ?? Calendar(identifier: .gregorian).dateComponents(in: ChinaTime.zone, from: .now).year ?? 2026
-        let page = BranchHistoryPage(
+        if let version = record.history.memberForm { memberForm = try await forms.definition(id: version) }
+        // The lists read the bands of the newest closed round.
+        let grades = try await history.grades(of: record.history.rounds.prefix(record.closedCount).last)
+        let assessments = try await history.assessments(code: code)
+        let page = BranchHistoryPage.make(
             code: code,
             name: branch.name,
-            branchLink: SiteURL.branch(code).path,
-            watch: watch,
-            trend: trend,
-            hasYears: !years.isEmpty,
-            groupHeaders: Self.groups.map { language.text("group_\($0)") },
-            dimensionHeaders: dimensions.map { $0.label.text(language) },
-            years: rows,
-            chart: chart,
-            dimensionChart: dimensionChart,
-            formNote: !marks.isEmpty,
+            record: record,
+            memberForm: memberForm,
+            grades: grades,
             assessments: assessments,
-            hasAssessments: !assessments.isEmpty,
-            addAction: SiteURL.branchAssessments(code).path,
-            newFirstYear: draft?.firstYear.map(String.init) ?? String(newest - 2),
-            newLastYear: draft?.lastYear.map(String.init) ?? String(newest),
-            newLevels: levels(draft?.level),
-            newText: draft?.judgement ?? "",
-            problems: draft?.problems.map { language.text($0) } ?? [],
-            hasProblems: !(draft?.problems.isEmpty ?? true),
-            saved: request.uri.queryParameters["saved"] != nil
+            form: .init(draft: draft, saved: request.uri.queryParameters["saved"] != nil),
+            currentYear: Calendar(identifier: .gregorian).dateComponents(in: ChinaTime.zone, from: .now).year ?? 2026,
+            language: context.language
         )
         return try views.page("branch_history", page, status: status, context: context)
     }

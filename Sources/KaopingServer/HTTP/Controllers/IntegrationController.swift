@@ -58,56 +58,21 @@ public struct IntegrationController: Sendable {
     /// The integrated sheet the performance office asks for (docs/integration.md).
     @Sendable func integratedSheet(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (round, current) = try await results.requested(context)
-        let id = round.id
-        let language = context.language
-        let header = ResultsHeader(round: round.summary, current: current)
-        let settings = round.configuration.integrationSettings
-        let weight = Shown.number(settings.partyWeight)
         let sheet = try await results.integratedSheet(round, current, logger: context.logger)
-        func row(_ row: IntegratedSheet.Row) -> IntegratedSheetPage.Row {
-            IntegratedSheetPage.Row(
-                code: row.code,
-                name: row.name,
-                branchCode: row.branchCode,
-                branchName: row.branchName,
-                business: Shown.score(row.businessScore),
-                businessGrade: row.businessGrade ?? "–",
-                party: Shown.score(row.partyScore),
-                partyGrade: row.partyGrade ?? "–",
-                integrated: Shown.score(row.integratedScore),
-                integratedGrade: row.integratedGrade ?? "–",
-                rank: row.rank.map(String.init) ?? "–",
-                barred: row.awardsBarred,
-                report: SiteURL.branchReport(id, branchCode: row.branchCode).path
-            )
-        }
-        let year = sheet?.sheet.performanceYear ?? round.performanceYear
-        // A province's sheet has tens of thousands of rows: the page shows them 200 at a time.
-        func pages(_ count: Int) -> Int { max((count + Self.pageSize - 1) / Self.pageSize, 1) }
-        let branchPage = min(max(request.uri.queryParameters["branches"].flatMap { Int($0) } ?? 1, 1), pages(sheet?.sheet.branches.count ?? 0))
-        let unitPage = min(max(request.uri.queryParameters["units"].flatMap { Int($0) } ?? 1, 1), pages(sheet?.sheet.units.count ?? 0))
-        func link(branch: Int, unit: Int) -> String {
-            SiteURL.integratedSheet(id.lowercased).path([("branches", String(branch)), ("units", String(unit))])
-        }
-        let page = IntegratedSheetPage(
-            header: header,
-            intro: language.text(
-                "integrated_intro",
-                ["year": year, "version": sheet?.sheet.performanceVersion.map(String.init) ?? "–", "weight": weight]
+        let parameters = request.uri.queryParameters
+        let page = IntegratedSheetPage.make(
+            sheet,
+            roundID: round.id,
+            performanceYear: round.performanceYear,
+            settings: round.configuration.integrationSettings,
+            header: ResultsHeader(round: round.summary, current: current),
+            query: .init(
+                branchPage: parameters["branches"].flatMap { Int($0) },
+                unitPage: parameters["units"].flatMap { Int($0) },
+                adopted: parameters["adopted"] != nil
             ),
-            formula: language.text("integrated_formula", ["weight": weight]),
-            none: sheet == nil ? language.text("integrated_none", ["year": year]) : nil,
-            hasSheet: sheet != nil,
-            frozen: sheet?.frozen ?? false,
-            newer: sheet?.newerVersion.map { language.text("integrated_newer", ["year": year, "version": $0]) },
-            adopt: sheet?.newerVersion.map { language.text("integrated_adopt", ["version": $0]) },
-            adoptAction: SiteURL.integratedSheet(id.lowercased).path,
-            adopted: request.uri.queryParameters["adopted"] != nil,
-            branches: Self.byIntegratedRank(sheet?.sheet.branches ?? []).dropFirst((branchPage - 1) * Self.pageSize).prefix(Self.pageSize).map(row),
-            branchPager: Pager(page: branchPage, pages: pages(sheet?.sheet.branches.count ?? 0)) { link(branch: $0, unit: unitPage) },
-            units: Self.byIntegratedRank(sheet?.sheet.units ?? []).dropFirst((unitPage - 1) * Self.pageSize).prefix(Self.pageSize).map(row),
-            unitPager: Pager(page: unitPage, pages: pages(sheet?.sheet.units.count ?? 0)) { link(branch: branchPage, unit: $0) },
-            hasUnits: !(sheet?.sheet.units ?? []).isEmpty
+            pageSize: Self.pageSize,
+            language: context.language
         )
         return try views.page("integrated", page, context: context)
     }
@@ -124,10 +89,5 @@ public struct IntegrationController: Sendable {
             logger: context.logger
         )
         return .seeOther(.integratedSheet(id.lowercased), ["adopted": "1"])
-    }
-
-    /// Best integrated score first; rows without one last, in their order.
-    static func byIntegratedRank(_ rows: [IntegratedSheet.Row]) -> [IntegratedSheet.Row] {
-        rows.enumerated().sorted { ($0.element.rank ?? .max, $0.offset) < ($1.element.rank ?? .max, $1.offset) }.map(\.element)
     }
 }

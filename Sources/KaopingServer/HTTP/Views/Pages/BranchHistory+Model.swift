@@ -1,4 +1,6 @@
 import Foundation
+import KaopingAggregation
+import KaopingForms
 
 /// A branch's record over the years: the quantitative table and charts beside the committee's
 /// long-term qualitative assessments, which administrators add and edit here.
@@ -77,4 +79,171 @@ struct WatchListPage: PageModel {
     let hasRectification: Bool
     let hasCommendation: Bool
     let explanation: String
+}
+
+extension BranchHistoryPage {
+    /// The rater groups, in the order of the table's columns.
+    static let groups = RoundConfiguration.RaterGroup.allCases.map(\.rawValue)
+
+    /// The assessment form as the reader left it: what they typed when it had problems, and
+    /// whether the last one was saved.
+    struct AssessmentForm {
+        var draft: BranchHistoryRepository.AssessmentDraft?
+        var saved: Bool
+
+        static let empty = AssessmentForm(draft: nil, saved: false)
+    }
+
+    /// A branch's record in `language`: its years (closed rounds, then open ones marked
+    /// provisional), the charts, the trend and watch list of the closed years, and the
+    /// committee's assessments. `memberForm` is the newest year's member form, whose dimensions
+    /// the table and chart show; `grades` are the bands, highest first, of the newest closed
+    /// round; `currentYear` proposes the period of a new assessment when there is no year yet.
+    static func make(
+        code: String,
+        name: String,
+        record: ResultsService.BranchRecordSoFar,
+        memberForm: FormDefinition?,
+        grades: [String],
+        assessments: [BranchHistoryRepository.Assessment],
+        form: AssessmentForm,
+        currentYear: Int,
+        language: Language
+    ) -> BranchHistoryPage {
+        let years = record.history.years
+        let dimensions = memberForm?.dimensions ?? []
+        let changes = BranchRecord.changes(years)
+        // Only a change between two known forms is marked: an unknown one may be the same form.
+        let formChanged = years.indices.map { index in
+            index > 0 && years[index].memberForm != nil && years[index - 1].memberForm != nil
+                && years[index].memberForm != years[index - 1].memberForm
+        }
+        let shownYears = years.map(\.year)
+        let rows = years.enumerated().map { index, year in
+            YearRow(
+                year: year.year,
+                roundTitle: year.roundTitle,
+                report: SiteURL.branchReport(record.history.rounds[index], branchCode: code).path,
+                combined: Shown.score(year.combined),
+                grade: year.grade ?? (year.belowQuorum ? language.text("value_below_quorum") : "–"),
+                rank: year.rank.map { rank in
+                    language.text("history_rank", ["rank": rank, "ranked": year.ranked, "share": Shown.percent(year.rankShare, decimals: 1)])
+                } ?? "–",
+                change: changes[index].map { Shown.signedScore($0) } ?? "–",
+                groups: groups.map { Shown.score(year.groups[$0]) },
+                dimensions: dimensions.map { Shown.score(year.dimensions[$0.key]) },
+                business: Shown.score(year.businessScore),
+                formChanged: formChanged[index],
+                provisional: record.provisional.contains(index)
+            )
+        }
+        let marks = Set(zip(shownYears, formChanged).filter(\.1).map(\.0))
+        let chart =
+            years.isEmpty
+            ? nil
+            : Charts.lines(
+                [
+                    Charts.Series(name: language.text("history_series_combined"), values: years.map(\.combined)),
+                    Charts.Series(name: language.text("history_series_business"), values: years.map(\.businessScore)),
+                ],
+                years: shownYears,
+                marks: marks,
+                markLabel: language.text("history_form_changed"),
+                title: language.text("history_chart")
+            )
+        let dimensionChart =
+            years.contains(where: { !$0.dimensions.isEmpty }) && !dimensions.isEmpty
+            ? Charts.lines(
+                dimensions.map { dimension in
+                    Charts.Series(name: dimension.label.text(language), values: years.map { $0.dimensions[dimension.key] })
+                },
+                years: shownYears,
+                marks: marks,
+                markLabel: language.text("history_form_changed"),
+                title: language.text("history_dimension_chart")
+            ) : nil
+        // An open round's provisional figures count for neither the trend nor the lists.
+        let closedYears = Array(record.closedYears)
+        let trend = BranchRecord.trend(closedYears).map { found in
+            language.text("history_trend", ["trend": language.text("trend_\(found.trend.rawValue)"), "slope": Shown.signedScore(found.slope)])
+        }
+        let watch = BranchRecord.watch(closedYears, grades: grades).map { language.text("watch_\($0.rawValue)_branch") }
+        func levels(_ chosen: BranchHistoryRepository.Level?) -> [LevelChoice] {
+            BranchHistoryRepository.Level.allCases.map {
+                .init(value: $0.rawValue, label: language.text("level_\($0.rawValue)"), selected: $0 == chosen)
+            }
+        }
+        let assessmentRows = assessments.map { assessment in
+            AssessmentRow(
+                period: language.text("history_period", ["first": assessment.firstYear, "last": assessment.lastYear]),
+                level: language.text("level_\(assessment.level.rawValue)"),
+                judgement: assessment.judgement,
+                author: assessment.author,
+                written: ChinaTime.format(assessment.createdAt),
+                // Saving writes both times a moment apart: only a later change is an edit.
+                edited: assessment.updatedAt.timeIntervalSince(assessment.createdAt) > 1 ? ChinaTime.format(assessment.updatedAt) : nil,
+                action: SiteURL.branchAssessment(code, id: assessment.id.uuidString.lowercased()).path,
+                firstYear: assessment.firstYear,
+                lastYear: assessment.lastYear,
+                levels: levels(assessment.level),
+                text: assessment.judgement
+            )
+        }
+        let newest = shownYears.last ?? currentYear
+        let draft = form.draft
+        return BranchHistoryPage(
+            code: code,
+            name: name,
+            branchLink: SiteURL.branch(code).path,
+            watch: watch,
+            trend: trend,
+            hasYears: !years.isEmpty,
+            groupHeaders: groups.map { language.text("group_\($0)") },
+            dimensionHeaders: dimensions.map { $0.label.text(language) },
+            years: rows,
+            chart: chart,
+            dimensionChart: dimensionChart,
+            formNote: !marks.isEmpty,
+            assessments: assessmentRows,
+            hasAssessments: !assessmentRows.isEmpty,
+            addAction: SiteURL.branchAssessments(code).path,
+            // A new assessment looks back over the last three years by default.
+            newFirstYear: draft?.firstYear.map(String.init) ?? String(newest - 2),
+            newLastYear: draft?.lastYear.map(String.init) ?? String(newest),
+            newLevels: levels(draft?.level),
+            newText: draft?.judgement ?? "",
+            problems: draft?.problems.map { language.text($0) } ?? [],
+            hasProblems: !(draft?.problems.isEmpty ?? true),
+            saved: form.saved
+        )
+    }
+}
+
+extension WatchListPage {
+    /// The committee's lists for a round in `language`, from the branches `listed` by the closed
+    /// rounds up to `year`, named as in the round's results.
+    static func make(
+        listed: [(code: String, watch: BranchRecord.Watch)],
+        subjects: [SubjectResult],
+        configuration: RoundConfiguration,
+        year: Int,
+        header: ResultsHeader,
+        language: Language
+    ) -> WatchListPage {
+        let names = Dictionary(subjects.map { ($0.code, $0.name) }, uniquingKeysWith: { first, _ in first })
+        let grades = configuration.bands.map(\.grade)
+        func entries(_ kind: BranchRecord.Watch) -> [Entry] {
+            listed.filter { $0.watch == kind }.map { .init(code: $0.code, name: names[$0.code] ?? "", history: SiteURL.branchHistory($0.code).path) }
+        }
+        let rectification = entries(.rectification)
+        let commendation = entries(.commendation)
+        return WatchListPage(
+            header: header,
+            rectification: rectification,
+            commendation: commendation,
+            hasRectification: !rectification.isEmpty,
+            hasCommendation: !commendation.isEmpty,
+            explanation: language.text("watch_explanation", ["year": year, "lowest": grades.last ?? "", "top": grades.first ?? ""])
+        )
+    }
 }

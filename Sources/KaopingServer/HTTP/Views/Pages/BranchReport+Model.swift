@@ -1,0 +1,289 @@
+import Foundation
+import KaopingAggregation
+import KaopingForms
+
+/// One branch's report: its scores, each group's figures and answers (above the anonymity
+/// threshold), and the organisation's score sheet.
+struct BranchReportPage: PageModel {
+    struct Option {
+        let label: String
+        let count: Int
+        let share: String
+        let width: Int
+    }
+
+    struct Item {
+        let label: String
+        let options: [Option]
+    }
+
+    struct Comments {
+        let label: String
+        let texts: [String]
+    }
+
+    struct Note {
+        let item: String
+        let text: String
+    }
+
+    /// How the combined score was made up, to check by hand.
+    struct Weights {
+        let shares: String
+        let sum: String
+        let leftOut: String?
+    }
+
+    struct Group {
+        let label: String
+        let weight: String
+        let responses: Int
+        let n: Int
+        let nTrimmed: Int
+        let score: String
+        let sd: String
+        let ci: String
+        let insufficient: Bool
+        let satisfaction: String
+        let survey: Bool
+        let shown: Bool
+        let chart: String?
+        let items: [Item]
+        let comments: [Comments]
+    }
+
+    let header: ResultsHeader
+    let code: String
+    let name: String
+    let parent: String?
+    let rank: String
+    let combined: String
+    let combinedBeforeBonus: String
+    let bonus: String
+    let grade: String
+    let band: String
+    let vetoed: Bool
+    let quota: Bool
+    let incomplete: Bool
+    let weights: Weights?
+    let threshold: Int
+    let isAdmin: Bool
+    let groups: [Group]
+    let sheet: SheetSummary?
+    /// The evaluators' notes and remarks, without their names.
+    let notes: [Note]
+    let hasNotes: Bool
+    /// The one- or two-page summary for the meeting: scores, weights, the sheet and its notes,
+    /// without the answer distributions and comments of the full report.
+    let summaryOnly: Bool
+    let summaryLink: String
+    let fullLink: String
+    let script = "print.js"
+    /// Where the branch stands beside the business results of the round's year, if it has one.
+    let integration: String?
+    let trend: String?
+    let history: String?
+}
+
+/// The organisation's score sheets of one branch, combined.
+struct SheetSummary {
+    struct Deduction {
+        let label: String
+        let maximum: String
+        let lost: String
+    }
+
+    struct Bonus {
+        let label: String
+        let cap: String
+        let earned: String
+    }
+
+    let evaluators: Int
+    let base: String
+    let bonus: String
+    let deductions: [Deduction]
+    let bonuses: [Bonus]
+    let failed: [String]
+    let hasFailed: Bool
+
+    init(_ sheet: SheetResult, form: FormDefinition, language: Language) {
+        evaluators = sheet.evaluators
+        base = Shown.score(sheet.baseScore)
+        bonus = Shown.score(sheet.bonus)
+        deductions = form.items.filter { $0.type == .deduction }.map { item in
+            Deduction(label: item.label.text(language), maximum: Shown.number(item.maximum ?? 0), lost: Shown.number(sheet.lost[item.key] ?? 0))
+        }
+        bonuses = form.items.filter { $0.type == .bonus }.map { item in
+            Bonus(label: item.label.text(language), cap: Shown.number(item.maximum ?? 0), earned: Shown.number(sheet.earned[item.key] ?? 0))
+        }
+        failed = form.items.filter { sheet.failedBaselines.contains($0.key) }.map { $0.label.text(language) }
+        hasFailed = !failed.isEmpty
+    }
+}
+
+extension BranchReportPage {
+    /// A sheet note as the evaluator wrote it: the item's key and the text.
+    typealias SheetNote = (item: String, text: String)
+
+    /// One branch's report, in `language`, from its results and what was loaded beside them:
+    /// the round's forms by rater group, the branch's answer counts and comments, the
+    /// evaluators' notes, the round's two-skins diagnostic and the branch's closed years.
+    static func make(
+        _ subject: SubjectResult,
+        round: RoundSummary,
+        configuration: RoundConfiguration,
+        header: ResultsHeader,
+        forms: [String: FormDefinition],
+        details: ResultsRepository.BranchDetails,
+        notes: [SheetNote],
+        diagnostic: ResultsService.Diagnostic,
+        closedYears: [BranchRecord.Year],
+        readByAdministrator: Bool,
+        summaryOnly: Bool,
+        language: Language
+    ) -> BranchReportPage {
+        let code = subject.code
+        let organisationForm = forms[RoundConfiguration.RaterGroup.organisation.rawValue]
+        let notes = notes.map { note in
+            Note(item: organisationForm?.item(note.item)?.label.text(english: language == .english) ?? note.item, text: note.text)
+        }
+        return BranchReportPage(
+            header: header,
+            code: code,
+            name: subject.name,
+            parent: subject.parent,
+            rank: subject.rank.map(String.init) ?? "–",
+            combined: Shown.score(subject.combined),
+            combinedBeforeBonus: Shown.score(subject.combinedBeforeBonus),
+            bonus: Shown.score(subject.bonus),
+            grade: subject.grade ?? "–",
+            band: subject.bandGrade ?? "–",
+            vetoed: subject.vetoed,
+            quota: subject.droppedByQuota,
+            incomplete: subject.status == .incomplete,
+            weights: weightsExplained(subject, language: language),
+            threshold: configuration.anonymityThreshold,
+            isAdmin: readByAdministrator,
+            groups: RoundConfiguration.RaterGroup.allCases.compactMap { group in
+                self.group(group, of: subject, forms: forms, details: details, language: language)
+            },
+            sheet: subject.organisationSheet.flatMap { sheet in organisationForm.map { SheetSummary(sheet, form: $0, language: language) } },
+            notes: notes,
+            hasNotes: !notes.isEmpty,
+            summaryOnly: summaryOnly,
+            summaryLink: SiteURL.branchReport(round.id, branchCode: code).path(["view": "summary"]),
+            fullLink: SiteURL.branchReport(round.id, branchCode: code).path,
+            integration: integration(of: code, in: diagnostic, language: language),
+            trend: trend(subject, round: round, closedYears: closedYears, language: language),
+            history: readByAdministrator ? SiteURL.branchHistory(code).path : nil
+        )
+    }
+
+    /// One rater group's figures; its answers and comments only when its breakdown may be shown
+    /// (the anonymity threshold, decided by the scoring library), and never for the
+    /// organisation, whose sheet has its own section.
+    static func group(
+        _ group: RoundConfiguration.RaterGroup,
+        of subject: SubjectResult,
+        forms: [String: FormDefinition],
+        details: ResultsRepository.BranchDetails,
+        language: Language
+    ) -> Group? {
+        guard let result = subject[group: group] else { return nil }
+        let form = group == .organisation || !result.breakdownShown ? nil : forms[group.rawValue]
+        let counts = details.counts[group.rawValue] ?? [:]
+        let comments = details.comments[group.rawValue] ?? [:]
+        let dimensions = (form?.dimensions ?? []).map { dimension in
+            Charts.Bar(label: dimension.label.text(language), value: result.dimensions[dimension.key])
+        }
+        return Group(
+            label: language.text("group_\(group.rawValue)"),
+            weight: Shown.number(result.weight),
+            responses: result.responses,
+            n: result.n,
+            nTrimmed: result.nTrimmed,
+            score: Shown.score(result.score),
+            sd: Shown.score(result.standardDeviation),
+            ci: result.confidenceLow.map { "\(Shown.score($0))–\(Shown.score(result.confidenceHigh))" } ?? "–",
+            insufficient: result.status == .insufficient,
+            satisfaction: Shown.percent(result.satisfactionRate),
+            survey: group != .organisation,
+            shown: result.breakdownShown,
+            chart: dimensions.isEmpty ? nil : Charts.bars(dimensions, title: language.text("results_dimensions")),
+            items: (form?.items ?? []).filter(\.isScored).map { item in
+                let itemCounts = counts[item.key] ?? [:]
+                let total = itemCounts.values.reduce(0, +)
+                return Item(
+                    label: item.label.text(language),
+                    options: item.options.map { option in
+                        let count = itemCounts[option.key] ?? 0
+                        let percent = total > 0 ? Int((Double(count) * 100 / Double(total)).rounded(.toNearestOrAwayFromZero)) : 0
+                        return .init(label: option.label.text(language), count: count, share: total > 0 ? "\(percent)%" : "–", width: percent)
+                    }
+                )
+            },
+            comments: (form?.items ?? []).filter { $0.type == .longText || $0.type == .text }.compactMap { item in
+                guard let texts = comments[item.key], !texts.isEmpty else { return nil }
+                return .init(label: item.label.text(language), texts: texts)
+            }
+        )
+    }
+
+    /// Where the branch stands beside the business results of the diagnostic's year, if it has
+    /// both scores.
+    static func integration(of code: String, in diagnostic: ResultsService.Diagnostic, language: Language) -> String? {
+        diagnostic.diagnostic?.pairs.first(where: { $0.code == code }).map { pair in
+            language.text(
+                "report_integration",
+                [
+                    "year": diagnostic.year, "business": Shown.score(pair.business),
+                    "quadrant": language.text("quadrant_\(pair.standing.quadrant.rawValue)"), "party_rank": pair.standing.rank.partyRank,
+                    "business_rank": pair.standing.rank.businessRank, "gap": Shown.signed(pair.standing.rank.gap),
+                ]
+            )
+        }
+    }
+
+    /// The trend of the closed years before this round's and this round's score, so that a
+    /// report read while the round is open shows where the branch is heading.
+    static func trend(_ subject: SubjectResult, round: RoundSummary, closedYears: [BranchRecord.Year], language: Language) -> String? {
+        let thisYear = BranchRecord.Year(
+            year: round.year,
+            roundTitle: round.title,
+            combined: subject.combined,
+            grade: subject.grade,
+            rank: subject.rank,
+            ranked: 0,
+            belowQuorum: subject.status == .incomplete,
+            groups: [:],
+            dimensions: [:],
+            businessScore: nil,
+            memberForm: nil
+        )
+        let earlier = closedYears.filter { $0.year < round.year }
+        return BranchRecord.trend(earlier + [thisYear]).map { found in
+            language.text("history_trend", ["trend": language.text("trend_\(found.trend.rawValue)"), "slope": Shown.signedScore(found.slope)])
+        }
+    }
+
+    /// The weights the combined score used and the sum that gives it, to check by hand:
+    /// "62.5% × 90.00 + 37.5% × 80.00 = 86.25; + bonus 1.00 = 87.25".
+    static func weightsExplained(_ subject: SubjectResult, language: Language) -> Weights? {
+        let used = subject.weightsUsed
+        guard !used.isEmpty, let before = subject.combinedBeforeBonus else { return nil }
+        let percent = { (share: Double) in String(format: "%.1f%%", share * 100).replacingOccurrences(of: ".0%", with: "%") }
+        let terms = used.map { "\(percent($0.share)) × \(Shown.score($0.score))" }.joined(separator: " + ")
+        var sum = "\(terms) = \(Shown.score(before))"
+        if subject.bonus > 0, let combined = subject.combined {
+            sum += language.text("results_sum_bonus", ["bonus": Shown.score(subject.bonus), "combined": Shown.score(combined)])
+        }
+        let left = subject.groupsLeftOut.map { language.text("group_\($0)") }
+        return Weights(
+            shares: used.map { language.text("results_weight_share", ["group": language.text("group_\($0.group)"), "share": percent($0.share)]) }
+                .joined(separator: language.text("group_separator")),
+            sum: sum,
+            leftOut: left.isEmpty ? nil : language.text("results_left_out", ["groups": left.joined(separator: language.text("group_separator"))])
+        )
+    }
+}
