@@ -51,7 +51,7 @@ struct OrganisationCSVTests {
         var pieces = CSVPieces(header: ["编码", "名称", "值"], size: 1_000)
         var sent: [String] = []
         for row in rows {
-            if let piece = pieces.append(row) { sent.append(piece) }
+            if let piece = pieces.append(row.map { TableCell.text($0) }) { sent.append(piece) }
         }
         if let piece = pieces.rest() { sent.append(piece) }
         #expect(pieces.rest() == nil)

@@ -1,5 +1,17 @@
 /// Writes CSV that Excel opens as intended.
 enum CSVWriter {
+    /// A whole table: UTF-8 with a byte-order mark (so that Excel on Chinese Windows reads it as
+    /// UTF-8), the header, then each row as `row` writes it.
+    static func document(header: [String], rows: some Sequence<[TableCell]>) -> String {
+        var csv = "\u{FEFF}" + row(header)
+        for cells in rows { csv += row(cells) }
+        return csv
+    }
+
+    static func row(_ cells: [TableCell]) -> String {
+        cells.map { field($0.text) }.joined(separator: ",") + "\r\n"
+    }
+
     /// One record, CRLF-terminated. Fields with commas, quotes or line breaks are quoted; a field
     /// starting with = + - @ (or a tab or carriage return) gets a leading apostrophe so that a
     /// spreadsheet shows it as text instead of running it as a formula.
@@ -42,8 +54,8 @@ struct CSVPieces {
     }
 
     /// Adds a row; returns a piece to send when one is full.
-    mutating func append(_ fields: [String]) -> String? {
-        piece += CSVWriter.row(fields)
+    mutating func append(_ cells: [TableCell]) -> String? {
+        piece += CSVWriter.row(cells)
         guard piece.utf8.count >= size else { return nil }
         defer { piece = "" }
         return piece

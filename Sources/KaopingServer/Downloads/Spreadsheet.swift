@@ -1,18 +1,10 @@
 import CXlsxWriter
 import Foundation
-import KaopingAggregation
 
 /// An .xlsx file written by libxlsxwriter in its constant-memory mode: rows go to temporary
 /// files as they are written, so a sheet of a million rows costs no more memory than a short
 /// one. Rows must be written top to bottom.
 final class Spreadsheet {
-    enum Cell {
-        case text(String)
-        case number(Double)
-        case integer(Int)
-        case empty
-    }
-
     struct WriteError: Error, CustomStringConvertible {
         let description: String
     }
@@ -20,6 +12,7 @@ final class Spreadsheet {
     private let workbook: UnsafeMutablePointer<lxw_workbook>
     private let headerFormat: UnsafeMutablePointer<lxw_format>
     private let decimalFormat: UnsafeMutablePointer<lxw_format>
+    private let percentFormat: UnsafeMutablePointer<lxw_format>
     private let textFormat: UnsafeMutablePointer<lxw_format>
     private var closed = false
 
@@ -32,6 +25,8 @@ final class Spreadsheet {
         format_set_bg_color(headerFormat, 0xE8E8E8)
         decimalFormat = workbook_add_format(workbook)
         format_set_num_format(decimalFormat, "0.00")
+        percentFormat = workbook_add_format(workbook)
+        format_set_num_format(percentFormat, "0.0%")
         textFormat = workbook_add_format(workbook)
         format_set_num_format(textFormat, "@")
     }
@@ -46,7 +41,7 @@ final class Spreadsheet {
     ///
     /// - Parameter textColumns: columns formatted as Text, so that what is typed into them later
     ///   (a code such as 001, a phone number) stays as typed.
-    func addSheet(_ name: String, header: [String], rows: some Sequence<[Cell]>, textColumns: Set<Int> = []) throws {
+    func addSheet(_ name: String, header: [String], rows: some Sequence<[TableCell]>, textColumns: Set<Int> = []) throws {
         var sheet = try beginSheet(name, header: header, textColumns: textColumns)
         for row in rows { sheet.write(row) }
         sheet.finish()
@@ -57,7 +52,7 @@ final class Spreadsheet {
     func addSheet(
         _ name: String,
         header: [String],
-        rows: some AsyncSequence<[Cell], any Error>,
+        rows: some AsyncSequence<[TableCell], any Error>,
         textColumns: Set<Int> = []
     ) async throws {
         var sheet = try beginSheet(name, header: header, textColumns: textColumns)
@@ -71,23 +66,27 @@ final class Spreadsheet {
         let header: [String]
         let textColumns: Set<Int>
         let decimalFormat: UnsafeMutablePointer<lxw_format>
+        let percentFormat: UnsafeMutablePointer<lxw_format>
         let textFormat: UnsafeMutablePointer<lxw_format>
         var widths: [Int]
         var rowNumber: UInt32 = 1
 
-        mutating func write(_ row: [Cell]) {
+        /// Numbers as numbers, with the format that shows them as the CSV does; the cell already
+        /// holds the figure as shown (`TableCell.decimal`).
+        mutating func write(_ row: [TableCell]) {
             for (column, cell) in row.enumerated() {
                 let col = lxw_col_t(column)
-                switch cell {
+                switch cell.value {
                 case .text(let text):
                     guard !text.isEmpty else { continue }
                     worksheet_write_string(sheet, rowNumber, col, text, textColumns.contains(column) ? textFormat : nil)
-                    if column < widths.count { widths[column] = max(widths[column], Spreadsheet.displayWidth(text)) }
-                case .number(let value):
-                    // The value as shown (two decimals), so that sums done by hand in Excel
-                    // agree with the pages and the CSV.
-                    worksheet_write_number(sheet, rowNumber, col, Statistics.rounded2(value), decimalFormat)
-                    if column < widths.count { widths[column] = max(widths[column], 8) }
+                    widen(column, to: Spreadsheet.displayWidth(text))
+                case .decimal(let value), .number(let value):
+                    worksheet_write_number(sheet, rowNumber, col, value, decimalFormat)
+                    widen(column, to: 8)
+                case .share(let value):
+                    worksheet_write_number(sheet, rowNumber, col, value, percentFormat)
+                    widen(column, to: 8)
                 case .integer(let value):
                     worksheet_write_number(sheet, rowNumber, col, Double(value), nil)
                 case .empty:
@@ -95,6 +94,10 @@ final class Spreadsheet {
                 }
             }
             rowNumber += 1
+        }
+
+        private mutating func widen(_ column: Int, to width: Int) {
+            if column < widths.count { widths[column] = max(widths[column], width) }
         }
 
         func finish() {
@@ -123,6 +126,7 @@ final class Spreadsheet {
             header: header,
             textColumns: textColumns,
             decimalFormat: decimalFormat,
+            percentFormat: percentFormat,
             textFormat: textFormat,
             widths: header.map(Self.displayWidth)
         )

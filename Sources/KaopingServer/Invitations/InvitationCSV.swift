@@ -1,47 +1,55 @@
 import Foundation
 
-/// The invitation lists administrators download: UTF-8 with a byte-order mark (so that Excel
-/// on Chinese Windows reads it as UTF-8), CRLF, cells neutralised against formulas.
+/// The invitation lists administrators download, written by `CSVWriter`: UTF-8 with a
+/// byte-order mark (so that Excel on Chinese Windows reads it as UTF-8), CRLF, cells
+/// neutralised against formulas.
 public enum InvitationCSV {
     /// Every live link of a round, for mail merge.
     public static func links(_ links: [InvitationLink], publicBaseURL: String) -> String {
-        var csv = "\u{FEFF}" + CSVWriter.row(["支部编码", "支部名称", "工号", "姓名", "已填写", "链接"])
-        for link in links {
-            csv += CSVWriter.row([
-                link.branchCode, link.branchName, link.staffNumber, link.memberName, link.used ? "是" : "否",
-                SiteURL.invitation(token: link.token).absolute(base: publicBaseURL),
-            ])
-        }
-        return csv
+        CSVWriter.document(
+            header: ["支部编码", "支部名称", "工号", "姓名", "已填写", "链接"],
+            rows: links.lazy.map { link in
+                [
+                    .text(link.branchCode), .text(link.branchName), .text(link.staffNumber), .text(link.memberName), .text(link.used ? "是" : "否"),
+                    .text(SiteURL.invitation(token: link.token).absolute(base: publicBaseURL)),
+                ]
+            }
+        )
     }
 
     /// Each branch's public link (the poster's QR code), for the service windows.
     public static func publicLinks(_ branches: [RoundRepository.PublicLink], publicBaseURL: String) -> String {
-        var csv = "\u{FEFF}" + CSVWriter.row(["支部编码", "支部名称", "公开链接"])
-        for branch in branches {
-            csv += CSVWriter.row([branch.branchCode, branch.branchName, SiteURL.publicLink(code: branch.publicCode).absolute(base: publicBaseURL)])
-        }
-        return csv
+        CSVWriter.document(
+            header: ["支部编码", "支部名称", "公开链接"],
+            rows: branches.lazy.map { branch in
+                [
+                    .text(branch.branchCode), .text(branch.branchName),
+                    .text(SiteURL.publicLink(code: branch.publicCode).absolute(base: publicBaseURL)),
+                ]
+            }
+        )
     }
 
     /// Visit codes as links, for printing elsewhere (a window's screen, a label printer).
     public static func visitCodes(_ codes: [VisitCode], publicBaseURL: String) -> String {
-        var csv = "\u{FEFF}" + CSVWriter.row(["支部编码", "支部名称", "批次", "已使用", "评价链接"])
-        for code in codes {
-            csv += CSVWriter.row([
-                code.branchCode, code.branchName, String(code.batch), code.used ? "是" : "否",
-                SiteURL.visitCode(code: code.code).absolute(base: publicBaseURL),
-            ])
-        }
-        return csv
+        CSVWriter.document(
+            header: ["支部编码", "支部名称", "批次", "已使用", "评价链接"],
+            rows: codes.lazy.map { code in
+                [
+                    .text(code.branchCode), .text(code.branchName), .integer(code.batch), .text(code.used ? "是" : "否"),
+                    .text(SiteURL.visitCode(code: code.code).absolute(base: publicBaseURL)),
+                ]
+            }
+        )
     }
 
     /// Members who have not answered yet, for reminders.
     public static func pending(_ members: [InvitationRepository.PendingMember]) -> String {
-        var csv = "\u{FEFF}" + CSVWriter.row(["支部编码", "支部名称", "工号", "姓名", "手机"])
-        for member in members {
-            csv += CSVWriter.row([member.branchCode, member.branchName, member.staffNumber, member.name, member.phone ?? ""])
-        }
-        return csv
+        CSVWriter.document(
+            header: ["支部编码", "支部名称", "工号", "姓名", "手机"],
+            rows: members.lazy.map { member in
+                [.text(member.branchCode), .text(member.branchName), .text(member.staffNumber), .text(member.name), .text(member.phone)]
+            }
+        )
     }
 }

@@ -75,7 +75,7 @@ extension ImportTemplate {
         try book.addSheet(
             kind.rawValue,
             header: header,
-            rows: [example.map { Spreadsheet.Cell.text($0) }],
+            rows: [example.map { TableCell.text($0) }],
             textColumns: textColumns
         )
         try book.close()

@@ -17,20 +17,19 @@ public enum DiagnosticTable {
         columns.map { language.text($0) }
     }
 
-    public static func row(_ pair: IntegrationDiagnostic.Pair, language: Language) -> [String] {
+    static func row(_ pair: IntegrationDiagnostic.Pair, language: Language) -> [TableCell] {
         [
-            pair.code, pair.name, ResultsTable.decimal(pair.business), ResultsTable.decimal(pair.party), String(pair.standing.rank.businessRank),
+            .text(pair.code), .text(pair.name), .decimal(pair.business), .decimal(pair.party), .integer(pair.standing.rank.businessRank),
             // How far apart the two ranks are, unsigned: the ranks beside it say which way, and a
             // number that starts with a sign would reach a spreadsheet as text.
-            String(pair.standing.rank.partyRank), String(abs(pair.standing.rank.gap)),
-            pair.standing.rank.flagged ? language.text("value_yes") : "", language.text("quadrant_\(pair.standing.quadrant.rawValue)"),
+            .integer(pair.standing.rank.partyRank), .integer(abs(pair.standing.rank.gap)),
+            .text(pair.standing.rank.flagged ? language.text("value_yes") : ""),
+            .text(language.text("quadrant_\(pair.standing.quadrant.rawValue)")),
         ]
     }
 
     /// The whole table as CSV: UTF-8 with a byte-order mark, CRLF, cells neutralised.
     public static func csv(_ diagnostic: IntegrationDiagnostic, language: Language) -> String {
-        var csv = "\u{FEFF}" + CSVWriter.row(header(language))
-        for pair in diagnostic.pairs { csv += CSVWriter.row(row(pair, language: language)) }
-        return csv
+        CSVWriter.document(header: header(language), rows: diagnostic.pairs.lazy.map { row($0, language: language) })
     }
 }

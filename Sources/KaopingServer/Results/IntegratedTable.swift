@@ -9,22 +9,20 @@ public enum IntegratedTable {
         "col_party_score", "col_party_grade", "col_integrated_score", "col_integrated_grade", "col_integrated_rank", "col_awards_barred",
         "col_failed_baselines", "col_performance_year", "col_performance_version", "col_party_weight",
     ]
-    /// Positions of whole numbers and of decimals, for the workbook.
-    static let integers: Set<Int> = [5, 12, 15, 16]
-    static let decimals: Set<Int> = [6, 8, 10, 17]
 
     public static func header(_ language: Language) -> [String] {
         columns.map { language.text($0) }
     }
 
-    public static func rows(_ sheet: IntegratedSheet, language: Language) -> [[String]] {
-        func row(_ row: IntegratedSheet.Row, level: String) -> [String] {
+    static func rows(_ sheet: IntegratedSheet, language: Language) -> [[TableCell]] {
+        let yes = language.text("value_yes")
+        func row(_ row: IntegratedSheet.Row, level: String) -> [TableCell] {
             [
-                language.text(level), row.code, row.name, row.branchCode, row.branchName, row.headcount.map(String.init) ?? "",
-                ResultsTable.decimal(row.businessScore), row.businessGrade ?? "", ResultsTable.decimal(row.partyScore), row.partyGrade ?? "",
-                ResultsTable.decimal(row.integratedScore), row.integratedGrade ?? "", row.rank.map(String.init) ?? "",
-                row.awardsBarred ? language.text("value_yes") : "", row.failedBaselines.joined(separator: ";"), String(sheet.performanceYear),
-                sheet.performanceVersion.map(String.init) ?? "", Shown.number(sheet.partyWeight),
+                .text(language.text(level)), .text(row.code), .text(row.name), .text(row.branchCode), .text(row.branchName),
+                .integer(row.headcount), .decimal(row.businessScore), .text(row.businessGrade), .decimal(row.partyScore), .text(row.partyGrade),
+                .decimal(row.integratedScore), .text(row.integratedGrade), .integer(row.rank), .text(row.awardsBarred ? yes : ""),
+                .text(row.failedBaselines.joined(separator: ";")), .integer(sheet.performanceYear), .integer(sheet.performanceVersion),
+                .number(sheet.partyWeight),
             ]
         }
         return sheet.units.map { row($0, level: "level_unit") } + sheet.branches.map { row($0, level: "level_branch") }
@@ -32,8 +30,6 @@ public enum IntegratedTable {
 
     /// The whole table as CSV: UTF-8 with a byte-order mark, CRLF, cells neutralised.
     public static func csv(_ sheet: IntegratedSheet, language: Language) -> String {
-        var csv = "\u{FEFF}" + CSVWriter.row(header(language))
-        for row in rows(sheet, language: language) { csv += CSVWriter.row(row) }
-        return csv
+        CSVWriter.document(header: header(language), rows: rows(sheet, language: language))
     }
 }

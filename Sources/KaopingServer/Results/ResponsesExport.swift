@@ -69,9 +69,9 @@ public enum ResponsesExport {
                 logger: logger
             )
             // A response's score repeats on each of its lines and points take a few values:
-            // each is formatted once, not once a line.
-            var lastResponse: (id: UUID, text: String, score: String)?
-            var formattedPoints: [Double: String] = [:]
+            // each cell is made (and its text formatted) once, not once a line.
+            var lastResponse: (id: UUID, cell: TableCell, score: TableCell)?
+            var pointsCells: [Double: TableCell] = [:]
             for try await row in rows {
                 var cells = RowCells(row)
                 let id = try cells.next(UUID.self)
@@ -87,21 +87,27 @@ public enum ResponsesExport {
                 let number = try cells.next(Double?.self)
                 let text = try cells.next(String?.self)
                 let question = item.flatMap { questions[form]?[$0] }
-                let answer =
-                    option.map { key in question?.option(key)?.label.text(english: english) ?? key } ?? text ?? number.map(ResultsTable.decimal) ?? ""
-                if lastResponse?.id != id { lastResponse = (id, id.uuidString.lowercased(), score.map(ResultsTable.decimal) ?? "") }
-                var pointsText = ""
-                if let points {
-                    if let known = formattedPoints[points] {
-                        pointsText = known
+                // An answer is its option's label or its text, or else its number.
+                let answer: TableCell =
+                    if let label = option.map({ key in question?.option(key)?.label.text(english: english) ?? key }) ?? text {
+                        .text(label)
                     } else {
-                        pointsText = ResultsTable.decimal(points)
-                        if formattedPoints.count < 1_000 { formattedPoints[points] = pointsText }
+                        .decimal(number)
+                    }
+                if lastResponse?.id != id { lastResponse = (id, .text(id.uuidString.lowercased()), .decimal(score)) }
+                var pointsCell = TableCell.empty
+                if let points {
+                    if let known = pointsCells[points] {
+                        pointsCell = known
+                    } else {
+                        pointsCell = .decimal(points)
+                        if pointsCells.count < 1_000 { pointsCells[points] = pointsCell }
                     }
                 }
                 if let piece = csv.append([
-                    lastResponse?.text ?? "", code, name, groupNames[group] ?? group, date, lastResponse?.score ?? "",
-                    question?.label.text(english: english) ?? item ?? "", answer, pointsText, item ?? "", option ?? "",
+                    lastResponse?.cell ?? .empty, .text(code), .text(name), .text(groupNames[group] ?? group), .text(date),
+                    lastResponse?.score ?? .empty, .text(question?.label.text(english: english) ?? item), answer, pointsCell, .text(item),
+                    .text(option),
                 ]) {
                     try await write(piece)
                 }

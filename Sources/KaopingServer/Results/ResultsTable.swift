@@ -16,39 +16,35 @@ public enum ResultsTable {
         columns.map { language.text($0) }
     }
 
-    /// Made as they are read: a province's table would be 25,000 rows of 25 strings at once.
-    public static func rows(_ result: RoundResult, language: Language) -> LazyMapSequence<[SubjectResult], [String]> {
-        result.subjects.lazy.map { subject in
-            func group(_ rater: RoundConfiguration.RaterGroup) -> [String] {
-                guard let group = subject[group: rater] else { return ["", "", ""] }
+    /// Made as they are read: a province's table would be 25,000 rows of 25 cells at once.
+    static func rows(_ result: RoundResult, language: Language) -> LazyMapSequence<[SubjectResult], [TableCell]> {
+        let yes = language.text("value_yes")
+        return result.subjects.lazy.map { subject in
+            func group(_ rater: RoundConfiguration.RaterGroup) -> [TableCell] {
+                guard let group = subject[group: rater] else { return [.empty, .empty, .empty] }
                 let status = language.text(group.status == .sufficient ? "value_counted" : "value_below_quorum")
-                return [decimal(group.score), String(group.n), status]
+                return [.decimal(group.score), .integer(group.n), .text(status)]
             }
-            let publicGroup = subject[group: .public]
             return [
-                subject.rank.map(String.init) ?? "", subject.code, subject.name, subject.parent ?? "",
-                decimal(subject.combined), decimal(subject.combinedBeforeBonus), decimal(subject.bonus),
+                .integer(subject.rank), .text(subject.code), .text(subject.name), .text(subject.parent),
+                .decimal(subject.combined), .decimal(subject.combinedBeforeBonus), .decimal(subject.bonus),
             ] + group(.organisation) + group(.members) + group(.public) + [
-                publicGroup?.satisfactionRate.map { String(format: "%.1f%%", $0 * 100) } ?? "",
-                subject.bandGrade ?? "", subject.grade ?? "",
-                subject.vetoed ? language.text("value_yes") : "",
-                (subject.organisationSheet?.failedBaselines ?? []).joined(separator: ";"),
-                subject.droppedByQuota ? language.text("value_yes") : "",
-                language.text(subject.status == .complete ? "value_complete" : "value_incomplete"),
-                result.methodVersion, result.configurationHash,
+                .share(subject[group: .public]?.satisfactionRate), .text(subject.bandGrade), .text(subject.grade),
+                .text(subject.vetoed ? yes : ""), .text((subject.organisationSheet?.failedBaselines ?? []).joined(separator: ";")),
+                .text(subject.droppedByQuota ? yes : ""),
+                .text(language.text(subject.status == .complete ? "value_complete" : "value_incomplete")),
+                .text(result.methodVersion), .text(result.configurationHash),
             ]
         }
     }
 
-    /// Two decimals, rounded as everywhere else (half away from zero).
+    /// Two decimals, as the table shows a score; the pages show scores the same way.
     static func decimal(_ value: Double?) -> String {
-        value.map { String(format: "%.2f", Statistics.rounded2($0)) } ?? ""
+        TableCell.decimal(value).text
     }
 
     /// The whole table as CSV: UTF-8 with a byte-order mark, CRLF, cells neutralised.
     public static func csv(_ result: RoundResult, language: Language) -> String {
-        var csv = "\u{FEFF}" + CSVWriter.row(header(language))
-        for row in rows(result, language: language) { csv += CSVWriter.row(row) }
-        return csv
+        CSVWriter.document(header: header(language), rows: rows(result, language: language))
     }
 }

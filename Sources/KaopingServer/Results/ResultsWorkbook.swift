@@ -4,8 +4,9 @@ import KaopingForms
 
 /// The results of a round as an Excel workbook: the summary (the same table as the CSV),
 /// group scores, dimension scores, the organisation sheets and the comments, each on its own
-/// sheet with a frozen header, two-decimal numbers and columns sized for Chinese text.
-/// Breakdowns and comments appear only for groups that reached the anonymity threshold.
+/// sheet with a frozen header, two-decimal numbers, shares as percentages and columns sized
+/// for Chinese text. Breakdowns and comments appear only for groups that reached the anonymity
+/// threshold.
 public enum ResultsWorkbook {
     public struct Comment: Sendable {
         public let branchCode: String
@@ -21,10 +22,6 @@ public enum ResultsWorkbook {
         public let text: String
     }
 
-    /// Column kinds of the summary table, by position in `ResultsTable.header`.
-    static let summaryIntegers: Set<Int> = [0, 8, 11, 14]
-    static let summaryDecimals: Set<Int> = [4, 5, 6, 7, 10, 13]
-
     public static func write(
         _ result: RoundResult,
         forms: [String: FormDefinition],
@@ -39,33 +36,23 @@ public enum ResultsWorkbook {
         let groupName: (RoundConfiguration.RaterGroup) -> String = { group in language.text("group_\(group.rawValue)") }
         let header: ([String]) -> [String] = { keys in keys.map { language.text($0) } }
 
-        try book.addSheet(
-            language.text("sheet_summary"),
-            header: ResultsTable.header(language),
-            rows: ResultsTable.rows(result, language: language).map { row in
-                row.enumerated().map { column, text -> Spreadsheet.Cell in
-                    if summaryIntegers.contains(column), let value = Int(text) { return .integer(value) }
-                    if summaryDecimals.contains(column), let value = Double(text) { return .number(value) }
-                    return .text(text)
-                }
-            }
-        )
+        try book.addSheet(language.text("sheet_summary"), header: ResultsTable.header(language), rows: ResultsTable.rows(result, language: language))
 
         let groupHeader = header([
             "col_branch_code", "col_branch", "col_group", "col_weight", "col_received", "col_n", "col_after_trim", "col_score", "col_sd",
             "col_ci_low", "col_ci_high", "col_status", "col_satisfied", "col_straight_lined",
         ])
         let groupRows = result.subjects.lazy.flatMap { subject in
-            RoundConfiguration.RaterGroup.allCases.compactMap { key -> [Spreadsheet.Cell]? in
+            RoundConfiguration.RaterGroup.allCases.compactMap { key -> [TableCell]? in
                 guard let group = subject[group: key] else { return nil }
                 let shown = group.breakdownShown
                 return [
                     .text(subject.code), .text(subject.name), .text(groupName(key)), .number(group.weight), .integer(group.responses),
-                    .integer(group.n), .integer(group.nTrimmed), decimal(group.score),
-                    shown ? decimal(group.standardDeviation) : .empty, shown ? decimal(group.confidenceLow) : .empty,
-                    shown ? decimal(group.confidenceHigh) : .empty,
+                    .integer(group.n), .integer(group.nTrimmed), .decimal(group.score),
+                    shown ? .decimal(group.standardDeviation) : .empty, shown ? .decimal(group.confidenceLow) : .empty,
+                    shown ? .decimal(group.confidenceHigh) : .empty,
                     .text(language.text(group.status == .sufficient ? "value_counted" : "value_below_quorum")),
-                    shown ? percent(group.satisfactionRate) : .empty, shown ? percent(group.straightLinedShare) : .empty,
+                    shown ? .share(group.satisfactionRate) : .empty, shown ? .share(group.straightLinedShare) : .empty,
                 ]
             }
         }
@@ -73,13 +60,13 @@ public enum ResultsWorkbook {
 
         let dimensionHeader = header(["col_branch_code", "col_branch", "col_group", "col_dimension", "col_score"])
         let dimensionRows = result.subjects.lazy.flatMap { subject in
-            [RoundConfiguration.RaterGroup.members, .public].flatMap { key -> [[Spreadsheet.Cell]] in
+            [RoundConfiguration.RaterGroup.members, .public].flatMap { key -> [[TableCell]] in
                 guard let group = subject[group: key], group.breakdownShown, let form = forms[key.rawValue] else { return [] }
                 return form.dimensions.compactMap { dimension in
                     guard let value = group.dimensions[dimension.key] else { return nil }
                     return [
                         .text(subject.code), .text(subject.name), .text(groupName(key)), .text(dimension.label.text(language)),
-                        .number(value),
+                        .decimal(value),
                     ]
                 }
             }
@@ -93,21 +80,21 @@ public enum ResultsWorkbook {
             header(["col_branch_code", "col_branch", "col_evaluators", "col_base_score", "col_bonus", "col_failed_baselines"])
             + deductions.map { language.text("col_lost_item", ["item": $0.label.text(language)]) }
             + bonuses.map { language.text("col_bonus_item", ["item": $0.label.text(language)]) }
-        let sheetRows = result.subjects.lazy.compactMap { subject -> [Spreadsheet.Cell]? in
+        let sheetRows = result.subjects.lazy.compactMap { subject -> [TableCell]? in
             guard let sheet = subject.organisationSheet else { return nil }
             let failed =
                 sheetForm?.items.filter { sheet.failedBaselines.contains($0.key) }.map { $0.label.text(language) } ?? sheet.failedBaselines
             return [
-                .text(subject.code), .text(subject.name), .integer(sheet.evaluators), .number(sheet.baseScore), .number(sheet.bonus),
+                .text(subject.code), .text(subject.name), .integer(sheet.evaluators), .decimal(sheet.baseScore), .decimal(sheet.bonus),
                 .text(failed.joined(separator: language.text("list_separator"))),
-            ] + deductions.map { .number(sheet.lost[$0.key] ?? 0) } + bonuses.map { .number(sheet.earned[$0.key] ?? 0) }
+            ] + deductions.map { .decimal(sheet.lost[$0.key] ?? 0) } + bonuses.map { .decimal(sheet.earned[$0.key] ?? 0) }
         }
         try book.addSheet(language.text("sheet_org_sheets"), header: sheetHeader, rows: sheetRows)
 
         let shown = result.groupsWithBreakdown
         let names = Dictionary(uniqueKeysWithValues: result.subjects.map { ($0.code, $0.name) })
         let commentHeader = header(["col_branch_code", "col_branch", "col_group", "col_question", "col_comment"])
-        let commentRows = comments.filter { shown.contains("\($0.branchCode)/\($0.group)") }.map { comment -> [Spreadsheet.Cell] in
+        let commentRows = comments.filter { shown.contains("\($0.branchCode)/\($0.group)") }.map { comment -> [TableCell] in
             let question = forms[comment.group]?.item(comment.item)?.label.text(language) ?? comment.item
             return [
                 .text(comment.branchCode), .text(names[comment.branchCode] ?? ""),
@@ -121,7 +108,7 @@ public enum ResultsWorkbook {
             try book.addSheet(
                 language.text("sheet_org_notes"),
                 header: header(["col_branch_code", "col_branch", "col_item", "col_note"]),
-                rows: sheetNotes.map { note -> [Spreadsheet.Cell] in
+                rows: sheetNotes.map { note -> [TableCell] in
                     let item = forms[RoundConfiguration.RaterGroup.organisation.rawValue]?.item(note.item)?.label.text(language) ?? note.item
                     return [.text(note.branchCode), .text(names[note.branchCode] ?? ""), .text(item), .text(note.text)]
                 }
@@ -132,13 +119,7 @@ public enum ResultsWorkbook {
             try book.addSheet(
                 language.text("sheet_integrated"),
                 header: IntegratedTable.header(language),
-                rows: IntegratedTable.rows(integrated, language: language).lazy.map { row in
-                    row.enumerated().map { column, text -> Spreadsheet.Cell in
-                        if IntegratedTable.integers.contains(column), let value = Int(text) { return .integer(value) }
-                        if IntegratedTable.decimals.contains(column), let value = Double(text) { return .number(value) }
-                        return .text(text)
-                    }
-                }
+                rows: IntegratedTable.rows(integrated, language: language)
             )
         }
         if !assessments.isEmpty {
@@ -149,7 +130,7 @@ public enum ResultsWorkbook {
                     "col_branch_code", "col_branch", "history_first_year", "history_last_year", "history_level", "history_judgement", "col_author",
                     "col_written",
                 ]),
-                rows: assessments.map { entry -> [Spreadsheet.Cell] in
+                rows: assessments.map { entry -> [TableCell] in
                     let assessment = entry.assessment
                     return [
                         .text(entry.code), .text(names[entry.code] ?? ""), .integer(assessment.firstYear), .integer(assessment.lastYear),
@@ -160,13 +141,5 @@ public enum ResultsWorkbook {
             )
         }
         try book.close()
-    }
-
-    static func decimal(_ value: Double?) -> Spreadsheet.Cell {
-        value.map { .number(Statistics.rounded2($0)) } ?? .empty
-    }
-
-    static func percent(_ value: Double?) -> Spreadsheet.Cell {
-        value.map { .text(String(format: "%.1f%%", $0 * 100)) } ?? .empty
     }
 }

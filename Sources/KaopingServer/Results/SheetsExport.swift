@@ -54,9 +54,9 @@ public enum SheetsExport {
                 let note = try cells.next(String.self)
                 let remark = try cells.next(String.self)
                 if let piece = csv.append([
-                    code, name, evaluator, status == "submitted" ? submitted : draft, submittedAt.map(ChinaTime.format) ?? "", item ?? "",
-                    lost.map(ResultsTable.decimal) ?? "", earned.map(ResultsTable.decimal) ?? "", passed.map { $0 ? yes : no } ?? "", note,
-                    remark,
+                    .text(code), .text(name), .text(evaluator), .text(status == "submitted" ? submitted : draft),
+                    .text(submittedAt.map(ChinaTime.format)), .text(item), .decimal(lost), .decimal(earned), .text(passed.map { $0 ? yes : no }),
+                    .text(note), .text(remark),
                 ]) {
                     try await write(piece)
                 }

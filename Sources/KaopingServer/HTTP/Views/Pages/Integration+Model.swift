@@ -178,7 +178,7 @@ extension IntegrationPage {
                 TableRow(
                     code: pair.code,
                     report: SiteURL.branchReport(roundID, branchCode: pair.code).path,
-                    cells: Array(DiagnosticTable.row(pair, language: language).dropFirst())
+                    cells: DiagnosticTable.row(pair, language: language).dropFirst().map(\.text)
                 )
             },
             tableCut: diagnostic.pairs.count > listedAtMost
