@@ -67,7 +67,7 @@ public struct RoundHandoutController: Sendable {
         }
     }
 
-    /// Back to the round's page with the notice `body` returns, or with its problem in words.
+    /// Back to the round's page with the notice `body` returns, or with its problem.
     private func visitCodeAction(
         _ id: UUID,
         _ context: AppRequestContext,
@@ -77,7 +77,7 @@ public struct RoundHandoutController: Sendable {
             let (notice, value) = try await body()
             return .seeOther(SiteURL.round(id).path([notice: value]))
         } catch let problem as VisitCodeProblem {
-            return .seeOther(.round(id), ["problem": problem.message(context.language)])
+            return .seeOther(.round(id), RoundPageProblem.visitCodes(problem).query)
         }
     }
 

@@ -63,7 +63,7 @@ public struct RoundsController: Sendable {
                 logger: context.logger
             )
         } catch let problem as AssignmentProblem {
-            return .seeOther(.round(id), ["problem": problem.message(context.language)])
+            return .seeOther(.round(id), RoundPageProblem.assignment(problem).query)
         }
         // Assigning what was assigned already changes nothing, and the page says so (assigned=0).
         return .seeOther(.round(id), ["assigned": String(assigned)])
@@ -74,7 +74,6 @@ public struct RoundsController: Sendable {
         var request = request
         let form = try await request.formData(context: context)
         guard let userID = form["user"].flatMap(UUID.init(uuidString:)), let code = form["branch"], !code.isEmpty else { throw AppError.badRequest }
-        let language = context.language
         let outcome = try await roundService.removeEvaluator(
             round: id,
             userID: userID,
@@ -87,11 +86,11 @@ public struct RoundsController: Sendable {
         case .removed:
             return .seeOther(.round(id), ["unassigned": code])
         case .notAssigned:
-            return .seeOther(.round(id), ["problem": language.text("rounds_unassign_not_assigned")])
+            return .seeOther(.round(id), RoundPageProblem.notAssigned.query)
         case .roundClosed:
-            return .seeOther(.round(id), ["problem": language.text("rounds_unassign_closed")])
+            return .seeOther(.round(id), RoundPageProblem.assignmentsFinal.query)
         case .submittedSheet:
-            return .seeOther(.round(id), ["problem": language.text("rounds_unassign_submitted", ["code": code])])
+            return .seeOther(.round(id), RoundPageProblem.sheetSubmitted(branchCode: code).query)
         }
     }
 
@@ -141,7 +140,7 @@ public struct RoundsController: Sendable {
         let form = try await request.formData(context: context)
         let reason = (form["reason"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard let closes = form["closes"].flatMap(ChinaTime.parse) else {
-            return .seeOther(.round(id), ["problem": context.language.text("rounds_bad_time")])
+            return .seeOther(.round(id), RoundPageProblem.unreadableTime.query)
         }
         return try await act(id, context) {
             try await roundService.reopen(id, closesAt: closes, reason: reason, actor: context.auditActor, logger: context.logger)
@@ -159,12 +158,14 @@ public struct RoundsController: Sendable {
         let language = context.language
         let query = request.uri.queryParameters
         var notice: String?
-        if let made = query["visitCodes"] { notice = language.text("visits_issued", ["n": made]) }
-        if let changed = query["accessSet"] { notice = language.text("visits_access_done", ["n": changed]) }
-        if let assigned = query["assigned"] {
-            notice = assigned == "0" ? language.text("rounds_assigned_none") : language.text("rounds_assigned", ["n": assigned])
+        // Counts are read as numbers: the address cannot put words into a notice.
+        let count = { (name: Substring) in query[name].flatMap { Int($0) } }
+        if let made = count("visitCodes") { notice = language.text("visits_issued", ["n": made]) }
+        if let changed = count("accessSet") { notice = language.text("visits_access_done", ["n": changed]) }
+        if let assigned = count("assigned") {
+            notice = assigned == 0 ? language.text("rounds_assigned_none") : language.text("rounds_assigned", ["n": assigned])
         }
-        if let issued = query["issued"] { notice = language.text("rounds_issued", ["n": issued]) }
+        if let issued = count("issued") { notice = language.text("rounds_issued", ["n": issued]) }
         if let code = query["unassigned"] { notice = language.text("rounds_unassigned", ["code": code]) }
         let page = RoundPage(
             round: round,
@@ -178,7 +179,7 @@ public struct RoundsController: Sendable {
             configuration: try await rounds.configuration(id) ?? RoundConfiguration(),
             assignments: try await sheets.assignments(roundID: id),
             notice: notice,
-            problem: query["problem"].map(String.init),
+            problem: RoundPageProblem(query: Self.values(query))?.message(language),
             language: language
         )
         return try views.page("round", page, context: context)
@@ -189,7 +190,7 @@ public struct RoundsController: Sendable {
         guard let round = try await rounds.round(id) else { throw AppError.notFound }
         let language = context.language
         guard let closes = round.closesAt else {
-            return .seeOther(.round(id), ["problem": RoundError.noClosingTime.message(language)])
+            return .seeOther(.round(id), RoundPageProblem.round(.noClosingTime).query)
         }
         let lines = [
             language.text("rounds_confirm_open_1"), language.text("rounds_confirm_open_2"),
@@ -259,7 +260,7 @@ public struct RoundsController: Sendable {
         var request = request
         let form = try await request.formData(context: context)
         guard let closes = form["closes"].flatMap(ChinaTime.parse) else {
-            return .seeOther(.round(id), ["problem": context.language.text("rounds_bad_time")])
+            return .seeOther(.round(id), RoundPageProblem.unreadableTime.query)
         }
         return try await act(id, context) {
             try await roundService.extend(id, closesAt: closes, actor: context.auditActor, logger: context.logger)
@@ -270,9 +271,16 @@ public struct RoundsController: Sendable {
         do {
             try await body()
         } catch let error as RoundError {
-            return .seeOther(.round(id), ["problem": error.message(context.language)])
+            return .seeOther(.round(id), RoundPageProblem.round(error).query)
         }
         return .seeOther(.round(id))
+    }
+
+    /// The query's parameters as plain strings, the last of each name.
+    static func values(_ query: Parameters) -> [String: String] {
+        var values: [String: String] = [:]
+        for (name, value) in query { values[String(name)] = String(value) }
+        return values
     }
 
     private func roundID(_ context: AppRequestContext) throws -> UUID {
