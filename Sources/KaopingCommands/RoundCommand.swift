@@ -6,8 +6,10 @@ import Logging
 struct RoundCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "round",
-        abstract: "Create, list, open, close, extend and reopen evaluation rounds.",
-        subcommands: [CreateRound.self, ListRounds.self, OpenRound.self, CloseRound.self, ExtendRound.self, ReopenRound.self]
+        abstract: "Create, list, open, close, extend and reopen evaluation rounds, and assign their evaluators.",
+        subcommands: [
+            CreateRound.self, ListRounds.self, OpenRound.self, CloseRound.self, ExtendRound.self, ReopenRound.self, AssignEvaluator.self,
+        ]
     )
 }
 
@@ -129,6 +131,38 @@ struct ReopenRound: AsyncParsableCommand {
             try await state.services().rounds.reopen(id, closesAt: closes, reason: reason, actor: .commandLine, logger: state.logger)
         }
         say("reopened until \(ChinaTime.format(closes)) (Beijing time)")
+    }
+}
+
+struct AssignEvaluator: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "assign",
+        abstract: "Assign an evaluator account to branches of a round, to fill their organisation score sheets.",
+        discussion: "Assigning what is assigned already changes nothing. Remove an assignment on the round's page."
+    )
+    @Argument(help: "Round id.") var id: String
+    @Option(help: "The evaluator's login name.") var username: String
+    @Option(help: "Branch codes separated by commas (default: every branch of the round).") var branches: String?
+    @OptionGroup var options: RoundOptions
+
+    func run() async throws {
+        let id = try roundID(self.id)
+        let (username, codes) = (self.username, branchCodes(branches))
+        let assigned: Int
+        do {
+            assigned = try await CommandState.run(options.flags) { state in
+                try await state.services().rounds.assignEvaluator(
+                    round: id,
+                    username: username,
+                    branchCodes: codes,
+                    actor: .commandLine,
+                    logger: state.logger
+                )
+            }
+        } catch let problem as AssignmentProblem {
+            throw fail(problem.message(.english), code: 1)
+        }
+        say("\(assigned) new assignment(s) for \(username)")
     }
 }
 

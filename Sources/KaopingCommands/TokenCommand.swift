@@ -18,11 +18,12 @@ struct CreateToken: AsyncParsableCommand {
     @OptionGroup var options: RoundOptions
 
     func run() async throws {
-        guard let name = TokenService.name(self.name) else { throw fail("--name must be 1 to \(TokenService.longestName) characters", code: 2) }
+        let name = self.name
         let scope: APIScope = write ? .write : .read
         let issued = try await CommandState.run(options.flags) { state in
             try await state.services().tokens.issue(name: name, scope: scope, actor: .commandLine, logger: state.logger)
         }
+        // The service checks the name, as it does for the page.
         guard let issued else { throw fail("--name must be 1 to \(TokenService.longestName) characters", code: 2) }
         say(issued.token)
     }

@@ -174,7 +174,14 @@ struct CommandLineTests {
             #expect(UUID(uuidString: round) != nil)
             #expect(try await kaoping.run(["round", "list"]).out.contains("draft"))
             #expect(try await kaoping.run(["round", "open", round]).out.contains("opened"))
+            // A deadline already past would close the round at once: refused, as on the page.
+            #expect(try await kaoping.run(["round", "extend", round, "--closes", "2020-12-20 18:00"], expect: 1).err.contains("later than now"))
             #expect(try await kaoping.run(["round", "extend", round, "--closes", "2099-12-20 18:00"]).out.contains("closes at 2099-12-20 18:00"))
+            // The evaluator, for one branch, then for the rest: only the new one counts.
+            #expect(try await kaoping.run(["round", "assign", round, "--username", "admin"], expect: 1).err.contains("not an evaluator"))
+            #expect(try await kaoping.run(["round", "assign", round, "--username", "pingshen", "--branches", "b02"]).out.contains("1 new"))
+            #expect(try await kaoping.run(["round", "assign", round, "--username", "pingshen"]).out.contains("1 new"))
+            #expect(try await kaoping.run(["round", "assign", round, "--username", "pingshen", "--branches", "b09"], expect: 1).err.contains("b09"))
             #expect(try await kaoping.run(["round", "list"]).out.contains("open "))
             #expect(try await kaoping.run(["invitations", "issue", round]).out.contains("issued 6 invitation(s)"))
             let exported = try await kaoping.run(["invitations", "export", round, "--out", "-", "--public-url", "https://kaoping.example.gov.cn"])
