@@ -122,26 +122,51 @@ struct BallotContent: Equatable {
     }
 
     /// A ballot written as JSON: `{"score", "dimensions", "straightLined", "satisfied", "answers":
-    /// [{"item_key", "option_key", "number_value", "text_value", "points"}]}`.
+    /// [{"item_key", "option_key", "number_value", "text_value", "points"}]}`. Earlier versions
+    /// left out absent values or wrote them as `null`; the database prints plaintext ballots as
+    /// jsonb, spaced and with its keys reordered. An answer without its item, or a value of
+    /// another type than these, is not a ballot.
     init(json bytes: [UInt8]) throws(BallotContentError) {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else { throw .malformed }
-        func number(_ value: Any?) -> Double? { (value as? NSNumber)?.doubleValue }
-        score = number(object["score"])
-        dimensions = ((object["dimensions"] as? [String: Any]) ?? [:]).compactMap { key, value in number(value).map { Dimension(key: key, value: $0) }
+        let ballot: JSONBallot
+        do {
+            ballot = try JSONDecoder().decode(JSONBallot.self, from: Data(bytes))
+        } catch {
+            throw .malformed
         }
-        .sorted { $0.key < $1.key }
-        straightLined = (object["straightLined"] as? Bool) ?? false
-        satisfied = object["satisfied"] as? Bool
-        answers = ((object["answers"] as? [[String: Any]]) ?? []).compactMap { entry in
-            guard let item = entry["item_key"] as? String else { return nil }
-            return Answer(
-                item: item,
-                option: entry["option_key"] as? String,
-                number: number(entry["number_value"]),
-                text: entry["text_value"] as? String,
-                points: number(entry["points"])
-            )
+        score = ballot.score
+        dimensions = (ballot.dimensions ?? [:]).compactMap { key, value in value.map { Dimension(key: key, value: $0) } }
+            .sorted { $0.key < $1.key }
+        straightLined = ballot.straightLined ?? false
+        satisfied = ballot.satisfied
+        answers = (ballot.answers ?? []).map {
+            Answer(item: $0.item, option: $0.option, number: $0.number, text: $0.text, points: $0.points)
         }
+    }
+
+    /// The JSON form, as earlier versions wrote it.
+    private struct JSONBallot: Decodable {
+        struct Answer: Decodable {
+            var item: String
+            var option: String?
+            var number: Double?
+            var text: String?
+            var points: Double?
+
+            enum CodingKeys: String, CodingKey {
+                case item = "item_key"
+                case option = "option_key"
+                case number = "number_value"
+                case text = "text_value"
+                case points
+            }
+        }
+
+        var score: Double?
+        /// A dimension's value was written as `null` if it was not finite.
+        var dimensions: [String: Double?]?
+        var straightLined: Bool?
+        var satisfied: Bool?
+        var answers: [Answer]?
     }
 
     private static func put(_ value: Double, _ out: inout [UInt8]) {
