@@ -57,6 +57,32 @@ struct PinnedXLSXTests {
         #expect(byCode["b02"]?.name == "财务处党支部" && byCode["b02"]?.parent == "机关党委" && byCode["b02"]?.secretary == nil)
     }
 
+    /// Every element under a namespace prefix (<x:row>, <x:si>, <pr:Relationship>), as
+    /// libraries built on the Open XML SDK write them: read as the same list without prefixes.
+    @Test func elementsUnderANamespacePrefixReadAsWithout() throws {
+        let sheets = try XLSXReader.sheets(try Self.fixture("branches-prefixed.xlsx"))
+        #expect(sheets.map(\.name) == ["支部名单", "说明"])
+        let sheet = try #require(sheets.first)
+        #expect(sheet.rows.map(\.number) == [1, 2, 3, 5])
+        let rows = Self.rows(sheet)
+        #expect(rows[1] == ["支部编码", "支部名称", "上级组织", "支部书记"])
+        // Phonetic guides of shared and inline strings are left out, rich-text runs joined.
+        #expect(rows[2] == ["b01", "办公室党支部", "机关党委", "王芳"])
+        #expect(rows[3] == ["b02", "财务处党支部", "机关党委"])
+        // A formula's result, never its text; an inline string's spaces kept.
+        #expect(rows[5] == ["b03", "人事处党支部", "机关党委", "李 明"])
+        #expect(Self.rows(sheets[1])[1] == ["此表不读"])
+
+        let preview = OrganisationCSV.branches(try Self.fixture("branches-prefixed.xlsx"))
+        #expect(preview.encoding == .workbook)
+        #expect(preview.problems.isEmpty, "\(preview.problems)")
+        #expect(preview.rows.map(\.code) == ["b01", "b02", "b03"])
+        let byCode = Dictionary(preview.rows.map { ($0.code, $0) }, uniquingKeysWith: { first, _ in first })
+        #expect(byCode["b01"]?.name == "办公室党支部" && byCode["b01"]?.parent == "机关党委" && byCode["b01"]?.secretary == "王芳")
+        #expect(byCode["b02"]?.name == "财务处党支部" && byCode["b02"]?.parent == "机关党委" && byCode["b02"]?.secretary == nil)
+        #expect(byCode["b03"]?.name == "人事处党支部" && byCode["b03"]?.parent == "机关党委" && byCode["b03"]?.secretary == "李 明")
+    }
+
     @Test func inlineStringsAndRowsWithoutNumbersReadWithExcelsLineNumbers() throws {
         let sheets = try XLSXReader.sheets(try Self.fixture("members-inline.xlsx"))
         let rows = Self.rows(try #require(sheets.first))

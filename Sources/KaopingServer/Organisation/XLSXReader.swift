@@ -68,6 +68,13 @@ enum XLSXReader {
         return delegate
     }
 
+    /// An element's name without its namespace prefix: the parser runs without namespace
+    /// processing, so an element some programs write as `<x:row>` arrives as "x:row".
+    static func localName(_ name: String) -> Substring {
+        guard let colon = name.lastIndex(of: ":") else { return name[...] }
+        return name[name.index(after: colon)...]
+    }
+
     /// The zero-based column of a cell reference such as "AB12".
     static func column(_ reference: String) -> Int? {
         var column = 0
@@ -104,7 +111,7 @@ private final class WorkbookParser: NSObject, XMLParserDelegate {
 
     func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:])
     {
-        guard name == "sheet" || name.hasSuffix(":sheet"), let sheetName = attributes["name"] else { return }
+        guard XLSXReader.localName(name) == "sheet", let sheetName = attributes["name"] else { return }
         // The relationship attribute is r:id, whatever prefix the file gives its namespace.
         if let relationship = attributes.first(where: { $0.key == "r:id" || $0.key.hasSuffix(":id") })?.value {
             sheets.append((sheetName, relationship))
@@ -122,7 +129,7 @@ private final class RelationshipsParser: NSObject, XMLParserDelegate {
 
     func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:])
     {
-        guard name == "Relationship", let id = attributes["Id"], let target = attributes["Target"] else { return }
+        guard XLSXReader.localName(name) == "Relationship", let id = attributes["Id"], let target = attributes["Target"] else { return }
         targets[id] = target
     }
 }
@@ -141,7 +148,7 @@ private final class SharedStringsParser: NSObject, XMLParserDelegate {
 
     func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:])
     {
-        switch name {
+        switch XLSXReader.localName(name) {
         case "si": current = ""
         case "rPh": inPhonetic = true
         case "t": inText = !inPhonetic
@@ -154,7 +161,7 @@ private final class SharedStringsParser: NSObject, XMLParserDelegate {
     }
 
     func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
-        switch name {
+        switch XLSXReader.localName(name) {
         case "si": strings.append(current)
         case "rPh": inPhonetic = false
         case "t": inText = false
@@ -186,7 +193,7 @@ private final class SheetParser: NSObject, XMLParserDelegate {
 
     func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:])
     {
-        switch name {
+        switch XLSXReader.localName(name) {
         case "row":
             rowNumber = attributes["r"].flatMap(Int.init) ?? rowNumber + 1
             cells = [:]
@@ -209,7 +216,7 @@ private final class SheetParser: NSObject, XMLParserDelegate {
     }
 
     func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
-        switch name {
+        switch XLSXReader.localName(name) {
         case "v", "t":
             collecting = false
         case "rPh":

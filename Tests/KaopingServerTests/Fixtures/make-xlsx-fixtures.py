@@ -2,8 +2,9 @@
 """Writes the small .xlsx workbooks the tests read, part by part, the way programs other than
 libxlsxwriter write them: inline strings and no shared-strings part, booleans, cells and rows
 without a reference (their place implied by their order), shared strings with phonetic runs
-(<rPh>, as Excel on a Japanese system adds them) and rich-text runs, formula results, errors
-and absolute relationship targets.
+(<rPh>, as Excel on a Japanese system adds them) and rich-text runs, formula results, errors,
+absolute relationship targets, and every element under a namespace prefix (<x:row>, as
+libraries built on the Open XML SDK write them).
 
 Run it from anywhere; it writes next to itself. The output is byte for byte the same on every
 run (fixed timestamps), so the committed files can be checked against it.
@@ -40,24 +41,32 @@ def content_types(sheets, shared):
     )
 
 
-def write(name, sheets, shared=None, absolute_targets=False):
-    """sheets: [(sheet name, sheetData XML)]; shared: the <si> elements, or None for no part."""
+def write(name, sheets, shared=None, absolute_targets=False, prefix=None):
+    """sheets: [(sheet name, sheetData XML)]; shared: the <si> elements, or None for no part.
+    prefix: None for the default namespace; else the prefix of the workbook parts' elements
+    (which sheets and shared must use too), with the relationships' own prefix "pr" and the
+    relationship attribute's "rel"."""
+    q = (lambda element: f"{prefix}:{element}") if prefix else (lambda element: element)
+    rq = (lambda element: f"pr:{element}") if prefix else (lambda element: element)
+    main = f'xmlns:{prefix}="{MAIN}"' if prefix else f'xmlns="{MAIN}"'
+    pkg = f'xmlns:pr="{PKG}"' if prefix else f'xmlns="{PKG}"'
+    r = "rel" if prefix else "r"
     rels = "".join(
-        f'<Relationship Id="rId{i + 1}" '
+        f'<{rq("Relationship")} Id="rId{i + 1}" '
         'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
         f'Target="{"/xl/" if absolute_targets else ""}worksheets/sheet{i + 1}.xml"/>'
         for i in range(len(sheets))
     )
     if shared is not None:
         rels += (
-            f'<Relationship Id="rId{len(sheets) + 1}" '
+            f'<{rq("Relationship")} Id="rId{len(sheets) + 1}" '
             'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" '
             'Target="sharedStrings.xml"/>'
         )
     workbook = (
-        XML + f'<workbook xmlns="{MAIN}" xmlns:r="{REL}"><sheets>'
-        + "".join(f'<sheet name="{n}" sheetId="{i + 1}" r:id="rId{i + 1}"/>' for i, (n, _) in enumerate(sheets))
-        + "</sheets></workbook>"
+        XML + f'<{q("workbook")} {main} xmlns:{r}="{REL}"><{q("sheets")}>'
+        + "".join(f'<{q("sheet")} name="{n}" sheetId="{i + 1}" {r}:id="rId{i + 1}"/>' for i, (n, _) in enumerate(sheets))
+        + f'</{q("sheets")}></{q("workbook")}>'
     )
     parts = [
         ("[Content_Types].xml", content_types(sheets, shared is not None)),
@@ -68,13 +77,21 @@ def write(name, sheets, shared=None, absolute_targets=False):
             'Target="xl/workbook.xml"/></Relationships>',
         ),
         ("xl/workbook.xml", workbook),
-        ("xl/_rels/workbook.xml.rels", XML + f'<Relationships xmlns="{PKG}">{rels}</Relationships>'),
+        ("xl/_rels/workbook.xml.rels", XML + f'<{rq("Relationships")} {pkg}>{rels}</{rq("Relationships")}>'),
     ]
     for i, (_, data) in enumerate(sheets):
-        parts.append((f"xl/worksheets/sheet{i + 1}.xml", XML + f'<worksheet xmlns="{MAIN}"><sheetData>{data}</sheetData></worksheet>'))
+        parts.append(
+            (
+                f"xl/worksheets/sheet{i + 1}.xml",
+                XML + f'<{q("worksheet")} {main}><{q("sheetData")}>{data}</{q("sheetData")}></{q("worksheet")}>',
+            )
+        )
     if shared is not None:
         parts.append(
-            ("xl/sharedStrings.xml", XML + f'<sst xmlns="{MAIN}" count="{len(shared)}" uniqueCount="{len(shared)}">{"".join(shared)}</sst>')
+            (
+                "xl/sharedStrings.xml",
+                XML + f'<{q("sst")} {main} count="{len(shared)}" uniqueCount="{len(shared)}">{"".join(shared)}</{q("sst")}>',
+            )
         )
     with zipfile.ZipFile(os.path.join(HERE, name), "w", zipfile.ZIP_DEFLATED) as archive:
         for path, text in parts:
@@ -157,4 +174,41 @@ write(
         '<si><t>中文</t><rPh sb="0" eb="2"><t>チュウブン</t></rPh><phoneticPr fontId="1"/></si>',
         '<si><r><rPr><b/></rPr><t>粗</t></r><r><t xml:space="preserve">体 </t></r></si>',
     ],
+)
+
+# Branches as libraries built on the Open XML SDK save them: every element of the workbook, its
+# sheets and shared strings under the prefix x, the relationships under their own, shared and
+# inline strings with phonetic guides and rich-text runs, a cell without a reference and a row
+# without a number.
+write(
+    "branches-prefixed.xlsx",
+    [
+        (
+            "支部名单",
+            '<x:row r="1"><x:c r="A1" t="s"><x:v>0</x:v></x:c><x:c r="B1" t="s"><x:v>1</x:v></x:c>'
+            '<x:c r="C1" t="s"><x:v>2</x:v></x:c><x:c r="D1" t="s"><x:v>3</x:v></x:c></x:row>'
+            '<x:row r="2"><x:c r="A2" t="s"><x:v>4</x:v></x:c><x:c r="B2" t="s"><x:v>5</x:v></x:c>'
+            '<x:c r="C2" t="inlineStr"><x:is><x:t>机关党委</x:t><x:rPh sb="0" eb="2"><x:t>キカン</x:t></x:rPh></x:is></x:c>'
+            '<x:c r="D2" t="s"><x:v>6</x:v></x:c></x:row>'
+            '<x:row><x:c r="A3" t="inlineStr"><x:is><x:t>b02</x:t></x:is></x:c>'
+            '<x:c t="inlineStr"><x:is><x:r><x:t>财务处</x:t></x:r><x:r><x:rPr><x:b/></x:rPr><x:t>党支部</x:t></x:r></x:is></x:c>'
+            '<x:c r="C3" t="s"><x:v>7</x:v></x:c><x:c r="D3" s="1"/></x:row>'
+            '<x:row r="5"><x:c r="A5" t="s"><x:v>8</x:v></x:c><x:c r="B5" t="str"><x:f>"人事处"&amp;"党支部"</x:f><x:v>人事处党支部</x:v></x:c>'
+            '<x:c r="C5" t="s"><x:v>7</x:v></x:c><x:c r="D5" t="inlineStr"><x:is><x:t xml:space="preserve">李 明</x:t></x:is></x:c></x:row>',
+        ),
+        ("说明", '<x:row r="1"><x:c r="A1" t="s"><x:v>9</x:v></x:c></x:row>'),
+    ],
+    shared=[
+        "<x:si><x:t>支部编码</x:t></x:si>",
+        "<x:si><x:t>支部名称</x:t></x:si>",
+        "<x:si><x:t>上级组织</x:t></x:si>",
+        "<x:si><x:t>支部书记</x:t></x:si>",
+        "<x:si><x:t>b01</x:t></x:si>",
+        '<x:si><x:t>办公室党支部</x:t><x:rPh sb="0" eb="3"><x:t>バンコウシツ</x:t></x:rPh><x:phoneticPr fontId="1"/></x:si>',
+        '<x:si><x:r><x:t>王</x:t></x:r><x:r><x:rPr><x:i/></x:rPr><x:t>芳</x:t></x:r></x:si>',
+        "<x:si><x:t>机关党委</x:t></x:si>",
+        "<x:si><x:t>b03</x:t></x:si>",
+        "<x:si><x:t>此表不读</x:t></x:si>",
+    ],
+    prefix="x",
 )
