@@ -23,7 +23,7 @@ public struct IntegrationDiagnostic: Sendable, Equatable {
     }
 
     /// A branch with both scores.
-    public struct Pair: Sendable, Equatable {
+    public struct BranchScores: Sendable, Equatable {
         public let code: String
         public let name: String
         public let business: Double
@@ -39,7 +39,7 @@ public struct IntegrationDiagnostic: Sendable, Equatable {
     }
 
     /// Branches with both scores, in the order of the results.
-    public let pairs: [Pair]
+    public let branches: [BranchScores]
     public let excluded: [Excluded]
     public let businessLine: Double
     public let partyLine: Double
@@ -51,14 +51,14 @@ public struct IntegrationDiagnostic: Sendable, Equatable {
     public let quadrantCounts: [Integration.Quadrant: Int]
 
     /// The flagged branches, the largest gap first (ties in the results' order).
-    public var flagged: [Pair] {
-        pairs.enumerated().filter(\.element.standing.rank.flagged)
+    public var flagged: [BranchScores] {
+        branches.enumerated().filter(\.element.standing.rank.flagged)
             .sorted { (abs($0.element.standing.rank.gap), -$0.offset) > (abs($1.element.standing.rank.gap), -$1.offset) }
             .map(\.element)
     }
 
     public static func == (left: IntegrationDiagnostic, right: IntegrationDiagnostic) -> Bool {
-        left.pairs == right.pairs && left.excluded == right.excluded && left.businessLine == right.businessLine
+        left.branches == right.branches && left.excluded == right.excluded && left.businessLine == right.businessLine
             && left.partyLine == right.partyLine && left.spearman == right.spearman && left.pearson == right.pearson
             && left.dimensions.map(\.key) == right.dimensions.map(\.key)
             && left.dimensions.map(\.correlation) == right.dimensions.map(\.correlation) && left.quadrantCounts == right.quadrantCounts
@@ -78,7 +78,7 @@ public struct IntegrationDiagnostic: Sendable, Equatable {
             if let score = subject.party { party[subject.code] = score }
         }
         guard let standings = Integration.standings(business: business, party: party, lines: lines) else { return nil }
-        var pairs: [Pair] = []
+        var branches: [BranchScores] = []
         var excluded: [Excluded] = []
         for subject in subjects {
             guard let score = subject.party else { continue }
@@ -86,8 +86,8 @@ public struct IntegrationDiagnostic: Sendable, Equatable {
                 excluded.append(Excluded(code: subject.code, name: subject.name))
                 continue
             }
-            pairs.append(
-                Pair(
+            branches.append(
+                BranchScores(
                     code: subject.code,
                     name: subject.name,
                     business: businessScore,
@@ -97,14 +97,14 @@ public struct IntegrationDiagnostic: Sendable, Equatable {
                 )
             )
         }
-        let businessScores = pairs.map(\.business)
-        let partyScores = pairs.map(\.party)
+        let businessScores = branches.map(\.business)
+        let partyScores = branches.map(\.party)
         let dimensions = dimensionKeys.map { key in
-            let scored = pairs.compactMap { pair in pair.memberDimensions?[key].map { (pair.business, $0) } }
+            let scored = branches.compactMap { branch in branch.memberDimensions?[key].map { (branch.business, $0) } }
             return (key: key, correlation: Integration.spearman(scored.map(\.0), scored.map(\.1)))
         }
         return IntegrationDiagnostic(
-            pairs: pairs,
+            branches: branches,
             excluded: excluded,
             businessLine: standings.businessLine,
             partyLine: standings.partyLine,

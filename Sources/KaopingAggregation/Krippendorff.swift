@@ -41,17 +41,4 @@ public enum Krippendorff {
             return 1 - observed / expected
         }
     }
-
-    public static func intervalAlpha(_ units: [ScoreTally]) -> Double? {
-        var pool = Pool()
-        for unit in units {
-            if let disagreement = pool.addValues(of: unit) { pool.addDisagreement(disagreement) }
-        }
-        return pool.alpha
-    }
-
-    /// Alpha of units given value by value.
-    public static func intervalAlpha(_ units: [[Double]]) -> Double? {
-        intervalAlpha(units.map { ScoreTally($0, extremes: 0, withSpread: true) })
-    }
 }

@@ -22,11 +22,11 @@ struct IntegrationDiagnosticTests {
         ]
         let business = ["b1": 90.0, "b2": 80, "b3": 70, "b4": 60, "b5": 50, "noparty": 99]
         let diagnostic = try #require(IntegrationDiagnostic.make(subjects: subjects, business: business, lines: (nil, nil), dimensionKeys: []))
-        #expect(diagnostic.pairs.map(\.code) == ["b1", "b2", "b3", "b4", "b5"])
+        #expect(diagnostic.branches.map(\.code) == ["b1", "b2", "b3", "b4", "b5"])
         #expect(diagnostic.excluded.map(\.code) == ["nobiz"])
         // Medians: business 70, party 85.
         #expect(diagnostic.businessLine == 70 && diagnostic.partyLine == 85)
-        let byCode = Dictionary(uniqueKeysWithValues: diagnostic.pairs.map { ($0.code, $0) })
+        let byCode = Dictionary(uniqueKeysWithValues: diagnostic.branches.map { ($0.code, $0) })
         #expect(byCode["b1"]?.standing.rank == Integration.RankGap(partyRank: 5, businessRank: 1, gap: 4, flagged: true))
         #expect(byCode["b5"]?.standing.rank == Integration.RankGap(partyRank: 2, businessRank: 5, gap: -3, flagged: true))
         #expect(byCode["b2"]?.standing.rank.flagged == false && byCode["b2"]?.standing.rank.gap == -1)
@@ -46,7 +46,7 @@ struct IntegrationDiagnosticTests {
         let subjects = [Self.subject("a", 80), Self.subject("b", 60), Self.subject("c", 70)]
         let business = ["a": 75.0, "b": 85, "c": 65]
         let diagnostic = try #require(IntegrationDiagnostic.make(subjects: subjects, business: business, lines: (80, 65), dimensionKeys: []))
-        let quadrants = Dictionary(uniqueKeysWithValues: diagnostic.pairs.map { ($0.code, $0.standing.quadrant) })
+        let quadrants = Dictionary(uniqueKeysWithValues: diagnostic.branches.map { ($0.code, $0.standing.quadrant) })
         #expect(quadrants == ["a": .partyOnly, "b": .businessOnly, "c": .partyOnly])
     }
 

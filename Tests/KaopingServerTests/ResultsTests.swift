@@ -516,7 +516,7 @@ extension ResultsTests {
             let closed = try #require(try await harness.services.resultsRepository.current(roundID: round, logger: quiet))
             #expect(!closed.provisional)
             let key = ResultsService.DiagnosticKey(round: round, computedAt: closed.computedAt, performanceVersion: 1)
-            #expect(results.diagnostics.value(for: key)?.diagnostic?.pairs.isEmpty == false)
+            #expect(results.diagnostics.value(for: key)?.diagnostic?.branches.isEmpty == false)
             #expect(try await harness.count("SELECT count(*)::int FROM integrated_sheets WHERE round_id = '\(id)' AND performance_version = 1") == 1)
             let frozen = try await admin.get("/admin/rounds/\(id)/integrated").text
             #expect(frozen.contains("本轮已结束，以上数据随本轮固定"))

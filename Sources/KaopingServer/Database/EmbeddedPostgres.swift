@@ -145,18 +145,11 @@ public struct EmbeddedPostgres: Sendable {
         return pid
     }
 
-    public func isRunning() async -> Bool {
-        guard let binaries = try? await PostgresBinaries.locate() else { return false }
-        let runner = CommandRunner(runAsPostgres: geteuid() == 0)
-        if case .running = try? await status(binaries: binaries, runner: runner) { return true }
-        return false
-    }
-
     // MARK: - Steps
 
-    private enum ClusterStatus { case running, stopped }
+    enum ClusterStatus { case running, stopped }
 
-    private func status(binaries: PostgresBinaries, runner: CommandRunner) async throws(EmbeddedPostgresError) -> ClusterStatus {
+    func status(binaries: PostgresBinaries, runner: CommandRunner) async throws(EmbeddedPostgresError) -> ClusterStatus {
         let result = try await runner.run(binaries.path("pg_ctl"), ["-D", clusterDirectory, "status"])
         switch result.status {
         case 0: return .running

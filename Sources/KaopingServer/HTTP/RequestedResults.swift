@@ -5,7 +5,7 @@ extension ResultsService {
     /// The round the request names (as `RoundResolverMiddleware` loaded it, or by its `{id}`)
     /// and its results as they stand, or the error that says why there are none (no such
     /// round, or it has not opened).
-    func requested(_ context: AppRequestContext) async throws -> (Round, ResultsRepository.Current) {
+    func roundAndResults(for context: AppRequestContext) async throws -> (Round, CurrentResults) {
         let round: Round
         if let resolved = context.round {
             round = resolved

@@ -12,7 +12,6 @@ public enum PublicAccess: String, Sendable, CaseIterable, Codable {
     case both
 
     public var allowsLink: Bool { self != .codes }
-    public var allowsCodes: Bool { self != .link }
 }
 
 /// One printed visit code.

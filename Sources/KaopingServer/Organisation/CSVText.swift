@@ -33,11 +33,6 @@ public enum CSVText {
         return (text, .gb18030)
     }
 
-    /// Encodes text as GB18030 (for tests and for exports that must open in old Excel).
-    public static func encodeGB18030(_ text: String) -> [UInt8]? {
-        convert(Array(text.utf8), from: "UTF-8", to: "GB18030")
-    }
-
     static func iconvDecode(_ bytes: [UInt8], from encoding: String) -> String? {
         guard let utf8 = convert(bytes, from: encoding, to: "UTF-8") else { return nil }
         return String(validating: utf8, as: UTF8.self)

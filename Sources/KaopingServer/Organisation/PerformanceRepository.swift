@@ -210,19 +210,6 @@ public struct PerformanceRepository: Sendable {
         return Load(year: year, version: version, units: stored)
     }
 
-    /// The versions loaded for a year, newest first.
-    public func loads(year: Int) async throws -> [Load] {
-        try await database.query(
-            """
-            SELECT l.year, l.version, (SELECT count(*)::int FROM performance_results r WHERE r.load_id = l.id)
-            FROM performance_loads l WHERE l.year = \(year) ORDER BY l.version DESC
-            """
-        ).map { row in
-            let (year, version, units) = try row.decode((Int, Int, Int).self)
-            return Load(year: year, version: version, units: units)
-        }
-    }
-
     /// Each branch's business score for a year, from its units' scores in the newest version
     /// (or the one given), weighted by headcount as `Integration.businessScore` says; branches
     /// whose units have no score are absent. `branchCode` keeps to one branch.

@@ -17,19 +17,19 @@ public enum DiagnosticTable {
         columns.map { language.text($0) }
     }
 
-    static func row(_ pair: IntegrationDiagnostic.Pair, language: Language) -> [TableCell] {
+    static func row(_ branch: IntegrationDiagnostic.BranchScores, language: Language) -> [TableCell] {
         [
-            .text(pair.code), .text(pair.name), .decimal(pair.business), .decimal(pair.party), .integer(pair.standing.rank.businessRank),
+            .text(branch.code), .text(branch.name), .decimal(branch.business), .decimal(branch.party), .integer(branch.standing.rank.businessRank),
             // How far apart the two ranks are, unsigned: the ranks beside it say which way, and a
             // number that starts with a sign would reach a spreadsheet as text.
-            .integer(pair.standing.rank.partyRank), .integer(abs(pair.standing.rank.gap)),
-            .text(pair.standing.rank.flagged ? language.text("value_yes") : ""),
-            .text(language.text("quadrant_\(pair.standing.quadrant.rawValue)")),
+            .integer(branch.standing.rank.partyRank), .integer(abs(branch.standing.rank.gap)),
+            .text(branch.standing.rank.flagged ? language.text("value_yes") : ""),
+            .text(language.text("quadrant_\(branch.standing.quadrant.rawValue)")),
         ]
     }
 
     /// The whole table as CSV: UTF-8 with a byte-order mark, CRLF, cells neutralised.
     public static func csv(_ diagnostic: IntegrationDiagnostic, language: Language) -> String {
-        CSVWriter.document(header: header(language), rows: diagnostic.pairs.lazy.map { row($0, language: language) })
+        CSVWriter.document(header: header(language), rows: diagnostic.branches.lazy.map { row($0, language: language) })
     }
 }

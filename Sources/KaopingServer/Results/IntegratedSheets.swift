@@ -3,6 +3,15 @@ import KaopingAggregation
 import Logging
 import PostgresNIO
 
+/// A round's integrated sheet as it stands, and whether it is frozen with the closed round.
+public struct CurrentIntegratedSheet: Sendable {
+    public let sheet: IntegratedSheet
+    public let frozen: Bool
+    /// A version of the year's performance results newer than the one the frozen sheet read.
+    public let newerVersion: Int?
+    public let provisional: Bool
+}
+
 /// A round's integrated sheet (`docs/integration.md`): its party-building results read with one
 /// version of the year's performance results. A closed round's sheet is stored once, at close
 /// (or when its year's results first arrive, or when an administrator adopts a later version),
@@ -19,15 +28,6 @@ public struct IntegratedSheets: Sendable {
         self.performance = performance
     }
 
-    /// The sheet as it stands, and whether it is frozen with the closed round.
-    public struct Current: Sendable {
-        public let sheet: IntegratedSheet
-        public let frozen: Bool
-        /// A version of the year's performance results newer than the one the frozen sheet read.
-        public let newerVersion: Int?
-        public let provisional: Bool
-    }
-
     /// The year a round is read with.
     static func performanceYear(_ configuration: RoundConfiguration, roundYear: Int) -> Int {
         configuration.integrationSettings.performanceYear ?? roundYear
@@ -39,20 +39,20 @@ public struct IntegratedSheets: Sendable {
         roundID: UUID,
         roundYear: Int,
         configuration: RoundConfiguration,
-        results current: ResultsRepository.Current,
+        results current: CurrentResults,
         logger: Logger
-    ) async throws -> Current? {
+    ) async throws -> CurrentIntegratedSheet? {
         let year = Self.performanceYear(configuration, roundYear: roundYear)
         if !current.provisional {
             let stored = try await stored(roundID: roundID)
             let newest = try await performance.newestVersion(year: year)
             if let stored {
                 let newer = newest.flatMap { $0 > (stored.performanceVersion ?? 0) ? $0 : nil }
-                return Current(sheet: stored, frozen: true, newerVersion: newer, provisional: false)
+                return CurrentIntegratedSheet(sheet: stored, frozen: true, newerVersion: newer, provisional: false)
             }
             guard newest != nil else { return nil }
             return try await freeze(roundID: roundID, version: nil, actor: nil, logger: logger).map {
-                Current(sheet: $0, frozen: true, newerVersion: nil, provisional: false)
+                CurrentIntegratedSheet(sheet: $0, frozen: true, newerVersion: nil, provisional: false)
             }
         }
         guard let (version, units) = try await performance.unitResults(year: year, logger: logger) else { return nil }
@@ -64,7 +64,7 @@ public struct IntegratedSheets: Sendable {
             settings: configuration.integrationSettings,
             bands: configuration.bands
         )
-        return Current(sheet: sheet, frozen: false, newerVersion: nil, provisional: true)
+        return CurrentIntegratedSheet(sheet: sheet, frozen: false, newerVersion: nil, provisional: true)
     }
 
     struct StoredKey: Hashable, Sendable {

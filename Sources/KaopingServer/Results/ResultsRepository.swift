@@ -4,6 +4,14 @@ import KaopingForms
 import Logging
 import PostgresNIO
 
+/// A round's results as they stand, and whether they can still change. The result is the one
+/// every output shows: with the anonymity threshold applied (`RoundResult.disclose()`).
+public struct CurrentResults: Sendable {
+    public let result: RoundResult
+    public let provisional: Bool
+    public let computedAt: Date
+}
+
 /// Reads a round's answers from PostgreSQL into the scoring method's inputs (docs/scoring.md)
 /// and runs it. The database tallies the responses per branch (`TallyQuery`): a round can hold
 /// a million responses, and the method needs only their exact sums and extremes.
@@ -18,7 +26,7 @@ public struct ResultsRepository: Sendable {
     /// stored (a reopened round's next close stores another): a province's snapshot is tens of
     /// megabytes of JSON, read by every page of the round. The one repository of the process
     /// holds it, so that the pages find what `ResultsWarmingService` has read.
-    let final = TimedCache<FinalKey, Current>(lifetime: .seconds(3600), capacity: 3)
+    let final = TimedCache<FinalKey, CurrentResults>(lifetime: .seconds(3600), capacity: 3)
 
     struct FinalKey: Hashable, Sendable {
         let round: UUID
@@ -32,17 +40,9 @@ public struct ResultsRepository: Sendable {
         self.live = TimedCache(lifetime: liveLifetime, capacity: 16)
     }
 
-    /// A round's results as they stand, and whether they can still change. The result is the
-    /// one every output shows: with the anonymity threshold applied (`RoundResult.disclose()`).
-    public struct Current: Sendable {
-        public let result: RoundResult
-        public let provisional: Bool
-        public let computedAt: Date
-    }
-
     /// A round's results: the final snapshot once it has closed, else computed now and marked
     /// provisional.
-    public func current(roundID: UUID, logger: Logger) async throws -> Current? {
+    public func current(roundID: UUID, logger: Logger) async throws -> CurrentResults? {
         if let stored = try await database.query(
             "SELECT computed_at FROM result_snapshots WHERE round_id = \(roundID) AND kind = 'final'"
         ).first?.decode(Date.self) {
@@ -54,16 +54,16 @@ public struct ResultsRepository: Sendable {
                 var result = try? JSONDecoder().decode(RoundResult.self, from: Data(try row.decode(String.self).utf8))
             {
                 result.disclose()
-                let current = Current(result: result, provisional: false, computedAt: stored)
+                let current = CurrentResults(result: result, provisional: false, computedAt: stored)
                 final.store(current, for: key)
                 return current
             }
         }
-        if let cached = live.value(for: roundID) { return Current(result: cached, provisional: true, computedAt: .now) }
+        if let cached = live.value(for: roundID) { return CurrentResults(result: cached, provisional: true, computedAt: .now) }
         guard var result = try await compute(roundID: roundID, logger: logger) else { return nil }
         result.disclose()
         live.store(result, for: roundID)
-        return Current(result: result, provisional: true, computedAt: .now)
+        return CurrentResults(result: result, provisional: true, computedAt: .now)
     }
 
     /// How a branch's answers are spread over each item's options, and its comments, for the

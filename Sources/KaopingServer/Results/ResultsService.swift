@@ -50,12 +50,12 @@ public struct ResultsService: Sendable {
     }
 
     /// The round's results as they stand (`ResultsRepository.current`).
-    public func current(_ round: Round, logger: Logger) async throws -> ResultsRepository.Current? {
+    public func current(_ round: Round, logger: Logger) async throws -> CurrentResults? {
         try await results.current(roundID: round.id, logger: logger)
     }
 
     /// The round's integrated sheet, read with its own performance year and settings.
-    public func integratedSheet(_ round: Round, _ current: ResultsRepository.Current, logger: Logger) async throws -> IntegratedSheets.Current? {
+    public func integratedSheet(_ round: Round, _ current: CurrentResults, logger: Logger) async throws -> CurrentIntegratedSheet? {
         try await integratedSheets.current(
             roundID: round.id,
             roundYear: round.summary.year,
@@ -83,7 +83,7 @@ public struct ResultsService: Sendable {
     }
 
     /// The round's diagnostic against the newest business results of its year.
-    public func diagnostic(_ round: Round, _ current: ResultsRepository.Current) async throws -> Diagnostic {
+    public func diagnostic(_ round: Round, _ current: CurrentResults) async throws -> Diagnostic {
         let year = round.performanceYear
         // Only a closed round's diagnostic is kept, until its year's results are loaded again.
         var key: DiagnosticKey?

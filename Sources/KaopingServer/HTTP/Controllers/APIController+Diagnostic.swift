@@ -53,7 +53,7 @@ extension APIController {
 
     /// The diagnostic; 404 while fewer than two branches have both scores.
     @Sendable func roundDiagnostic(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (round, current) = try await results.requested(context)
+        let (round, current) = try await results.roundAndResults(for: context)
         let found = try await results.diagnostic(round, current)
         guard let diagnostic = found.diagnostic else { throw AppError(status: .notFound, messageKey: "api_no_diagnostic") }
         let labels = Dictionary(
@@ -71,17 +71,17 @@ extension APIController {
                 pearson: .init(diagnostic.pearson),
                 quadrants: Dictionary(uniqueKeysWithValues: Integration.Quadrant.allCases.map { ($0.rawValue, diagnostic.quadrantCounts[$0] ?? 0) }),
                 dimensions: diagnostic.dimensions.map { .init(key: $0.key, label: labels[$0.key] ?? $0.key, correlation: .init($0.correlation)) },
-                branches: diagnostic.pairs.map { pair in
+                branches: diagnostic.branches.map { branch in
                     .init(
-                        code: pair.code,
-                        name: pair.name,
-                        businessScore: pair.business,
-                        partyScore: pair.party,
-                        businessRank: pair.standing.rank.businessRank,
-                        partyRank: pair.standing.rank.partyRank,
-                        gap: pair.standing.rank.gap,
-                        flagged: pair.standing.rank.flagged,
-                        quadrant: pair.standing.quadrant.rawValue
+                        code: branch.code,
+                        name: branch.name,
+                        businessScore: branch.business,
+                        partyScore: branch.party,
+                        businessRank: branch.standing.rank.businessRank,
+                        partyRank: branch.standing.rank.partyRank,
+                        gap: branch.standing.rank.gap,
+                        flagged: branch.standing.rank.flagged,
+                        quadrant: branch.standing.quadrant.rawValue
                     )
                 },
                 excluded: diagnostic.excluded.map { ["code": $0.code, "name": $0.name] }

@@ -98,7 +98,7 @@ public struct APIController: Sendable {
 
     /// The integrated sheet (docs/integration.md); 404 while the year has no performance results.
     @Sendable func roundIntegration(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (round, current) = try await results.requested(context)
+        let (round, current) = try await results.roundAndResults(for: context)
         guard let sheet = try await results.integratedSheet(round, current, logger: context.logger) else {
             throw AppError(status: .notFound, messageKey: "api_no_performance")
         }
@@ -205,7 +205,7 @@ public struct APIController: Sendable {
     }
 
     @Sendable func roundResults(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (round, current) = try await results.requested(context)
+        let (round, current) = try await results.roundAndResults(for: context)
         let document = ResultsDocument(
             round: Self.item(round.summary),
             provisional: current.provisional,

@@ -22,7 +22,7 @@ public struct BranchReportController: Sendable {
 
     @Sendable func report(_ request: Request, context: AppRequestContext) async throws -> Response {
         guard let code = context.parameters.get("code") else { throw AppError.notFound }
-        let (round, current) = try await results.requested(context)
+        let (round, current) = try await results.roundAndResults(for: context)
         guard let subject = current.result.subjects.first(where: { $0.code == code }) else { throw AppError.notFound }
         let forms = try await repository.groupForms(roundID: round.id)
         let details = try await repository.details(roundID: round.id, branchCode: code)

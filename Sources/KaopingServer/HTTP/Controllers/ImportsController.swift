@@ -122,7 +122,7 @@ public struct ImportsController: Sendable {
                 sample: preview.rows.prefix(20).map { row in
                     .init(
                         a: row.unitCode,
-                        b: row.score.map(Shown.number) ?? "",
+                        b: row.score.map(FigureText.number) ?? "",
                         c: row.grade ?? "",
                         d: row.indicators.sorted { $0.key < $1.key }.map { "\($0.key)：\($0.value)" }.joined(separator: "；")
                     )

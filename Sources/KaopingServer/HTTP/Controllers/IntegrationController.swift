@@ -38,7 +38,7 @@ public struct IntegrationController: Sendable {
     /// Party building beside business results: the two-skins diagnostic (docs/integration.md).
     /// The business scores are those of the round's year, newest version.
     @Sendable func integration(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (round, current) = try await results.requested(context)
+        let (round, current) = try await results.roundAndResults(for: context)
         let id = round.id
         let diagnostic = try await results.diagnostic(round, current)
         let key = diagnostic.kept.map { PageKey(diagnostic: $0, language: context.language) }
@@ -57,7 +57,7 @@ public struct IntegrationController: Sendable {
 
     /// The integrated sheet the performance office asks for (docs/integration.md).
     @Sendable func integratedSheet(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (round, current) = try await results.requested(context)
+        let (round, current) = try await results.roundAndResults(for: context)
         let sheet = try await results.integratedSheet(round, current, logger: context.logger)
         let parameters = request.uri.queryParameters
         let page = IntegratedSheetPage.make(

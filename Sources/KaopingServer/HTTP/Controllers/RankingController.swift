@@ -26,7 +26,7 @@ public struct RankingController: Sendable {
     static let listedAtMost = 200
 
     @Sendable func ranking(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (round, current) = try await results.requested(context)
+        let (round, current) = try await results.roundAndResults(for: context)
         let parameters = request.uri.queryParameters
         let page = ResultsPage.make(
             current.result,
@@ -45,7 +45,7 @@ public struct RankingController: Sendable {
     }
 
     @Sendable func diagnostics(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (round, current) = try await results.requested(context)
+        let (round, current) = try await results.roundAndResults(for: context)
         let page = DiagnosticsPage.make(
             current.result,
             configuration: round.configuration,
@@ -60,7 +60,7 @@ public struct RankingController: Sendable {
     /// The committee's lists: candidates for rectification and for commendation, by the
     /// closed rounds up to this round's year.
     @Sendable func watchList(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (round, current) = try await results.requested(context)
+        let (round, current) = try await results.roundAndResults(for: context)
         let listed = try await history.watchList(
             upToYear: round.summary.year,
             codes: Set(current.result.subjects.map(\.code)),

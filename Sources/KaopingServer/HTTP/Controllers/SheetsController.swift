@@ -159,8 +159,8 @@ public struct SheetsController: Sendable {
             text: language.text(
                 "sheet_total_template",
                 [
-                    "lost": Shown.number(lost), "base": Shown.number(result.baseScore), "bonus": Shown.number(result.bonus),
-                    "cap": Shown.number(bonusCap),
+                    "lost": FigureText.number(lost), "base": FigureText.number(result.baseScore), "bonus": FigureText.number(result.bonus),
+                    "cap": FigureText.number(bonusCap),
                 ]
             ),
             bonusCap: FormView.format(bonusCap),

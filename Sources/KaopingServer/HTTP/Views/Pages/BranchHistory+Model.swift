@@ -124,15 +124,15 @@ extension BranchHistoryPage {
                 year: year.year,
                 roundTitle: year.roundTitle,
                 report: SiteURL.branchReport(record.history.rounds[index], branchCode: code).path,
-                combined: Shown.score(year.combined),
+                combined: FigureText.score(year.combined),
                 grade: year.grade ?? (year.belowQuorum ? language.text("value_below_quorum") : "–"),
                 rank: year.rank.map { rank in
-                    language.text("history_rank", ["rank": rank, "ranked": year.ranked, "share": Shown.percent(year.rankShare, decimals: 1)])
+                    language.text("history_rank", ["rank": rank, "ranked": year.ranked, "share": FigureText.percent(year.rankShare, decimals: 1)])
                 } ?? "–",
-                change: changes[index].map { Shown.signedScore($0) } ?? "–",
-                groups: groups.map { Shown.score(year.groups[$0]) },
-                dimensions: dimensions.map { Shown.score(year.dimensions[$0.key]) },
-                business: Shown.score(year.businessScore),
+                change: changes[index].map { FigureText.signedScore($0) } ?? "–",
+                groups: groups.map { FigureText.score(year.groups[$0]) },
+                dimensions: dimensions.map { FigureText.score(year.dimensions[$0.key]) },
+                business: FigureText.score(year.businessScore),
                 formChanged: formChanged[index],
                 provisional: record.provisional.contains(index)
             )
@@ -165,7 +165,7 @@ extension BranchHistoryPage {
         // An open round's provisional figures count for neither the trend nor the lists.
         let closedYears = Array(record.closedYears)
         let trend = BranchRecord.trend(closedYears).map { found in
-            language.text("history_trend", ["trend": language.text("trend_\(found.trend.rawValue)"), "slope": Shown.signedScore(found.slope)])
+            language.text("history_trend", ["trend": language.text("trend_\(found.trend.rawValue)"), "slope": FigureText.signedScore(found.slope)])
         }
         let watch = BranchRecord.watch(closedYears, grades: grades).map { language.text("watch_\($0.rawValue)_branch") }
         func levels(_ chosen: BranchHistoryRepository.Level?) -> [LevelChoice] {

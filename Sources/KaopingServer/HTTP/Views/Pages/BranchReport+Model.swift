@@ -109,13 +109,17 @@ struct SheetSummary {
 
     init(_ sheet: SheetResult, form: FormDefinition, language: Language) {
         evaluators = sheet.evaluators
-        base = Shown.score(sheet.baseScore)
-        bonus = Shown.score(sheet.bonus)
+        base = FigureText.score(sheet.baseScore)
+        bonus = FigureText.score(sheet.bonus)
         deductions = form.items.filter { $0.type == .deduction }.map { item in
-            Deduction(label: item.label.text(language), maximum: Shown.number(item.maximum ?? 0), lost: Shown.number(sheet.lost[item.key] ?? 0))
+            Deduction(
+                label: item.label.text(language),
+                maximum: FigureText.number(item.maximum ?? 0),
+                lost: FigureText.number(sheet.lost[item.key] ?? 0)
+            )
         }
         bonuses = form.items.filter { $0.type == .bonus }.map { item in
-            Bonus(label: item.label.text(language), cap: Shown.number(item.maximum ?? 0), earned: Shown.number(sheet.earned[item.key] ?? 0))
+            Bonus(label: item.label.text(language), cap: FigureText.number(item.maximum ?? 0), earned: FigureText.number(sheet.earned[item.key] ?? 0))
         }
         failed = form.items.filter { sheet.failedBaselines.contains($0.key) }.map { $0.label.text(language) }
         hasFailed = !failed.isEmpty
@@ -154,9 +158,9 @@ extension BranchReportPage {
             name: subject.name,
             parent: subject.parent,
             rank: subject.rank.map(String.init) ?? "–",
-            combined: Shown.score(subject.combined),
-            combinedBeforeBonus: Shown.score(subject.combinedBeforeBonus),
-            bonus: Shown.score(subject.bonus),
+            combined: FigureText.score(subject.combined),
+            combinedBeforeBonus: FigureText.score(subject.combinedBeforeBonus),
+            bonus: FigureText.score(subject.bonus),
             grade: subject.grade ?? "–",
             band: subject.bandGrade ?? "–",
             vetoed: subject.vetoed,
@@ -199,15 +203,15 @@ extension BranchReportPage {
         }
         return Group(
             label: language.text("group_\(group.rawValue)"),
-            weight: Shown.number(result.weight),
+            weight: FigureText.number(result.weight),
             responses: result.responses,
             n: result.n,
             nTrimmed: result.nTrimmed,
-            score: Shown.score(result.score),
-            sd: Shown.score(result.standardDeviation),
-            ci: result.confidenceLow.map { "\(Shown.score($0))–\(Shown.score(result.confidenceHigh))" } ?? "–",
+            score: FigureText.score(result.score),
+            sd: FigureText.score(result.standardDeviation),
+            ci: result.confidenceLow.map { "\(FigureText.score($0))–\(FigureText.score(result.confidenceHigh))" } ?? "–",
             insufficient: result.status == .insufficient,
-            satisfaction: Shown.percent(result.satisfactionRate),
+            satisfaction: FigureText.percent(result.satisfactionRate),
             survey: group != .organisation,
             shown: result.breakdownShown,
             chart: dimensions.isEmpty ? nil : Charts.bars(dimensions, title: language.text("results_dimensions")),
@@ -233,13 +237,13 @@ extension BranchReportPage {
     /// Where the branch stands beside the business results of the diagnostic's year, if it has
     /// both scores.
     static func integration(of code: String, in diagnostic: ResultsService.Diagnostic, language: Language) -> String? {
-        diagnostic.diagnostic?.pairs.first(where: { $0.code == code }).map { pair in
+        diagnostic.diagnostic?.branches.first(where: { $0.code == code }).map { branch in
             language.text(
                 "report_integration",
                 [
-                    "year": diagnostic.year, "business": Shown.score(pair.business),
-                    "quadrant": language.text("quadrant_\(pair.standing.quadrant.rawValue)"), "party_rank": pair.standing.rank.partyRank,
-                    "business_rank": pair.standing.rank.businessRank, "gap": Shown.signed(pair.standing.rank.gap),
+                    "year": diagnostic.year, "business": FigureText.score(branch.business),
+                    "quadrant": language.text("quadrant_\(branch.standing.quadrant.rawValue)"), "party_rank": branch.standing.rank.partyRank,
+                    "business_rank": branch.standing.rank.businessRank, "gap": FigureText.signed(branch.standing.rank.gap),
                 ]
             )
         }
@@ -263,7 +267,7 @@ extension BranchReportPage {
         )
         let earlier = closedYears.filter { $0.year < round.year }
         return BranchRecord.trend(earlier + [thisYear]).map { found in
-            language.text("history_trend", ["trend": language.text("trend_\(found.trend.rawValue)"), "slope": Shown.signedScore(found.slope)])
+            language.text("history_trend", ["trend": language.text("trend_\(found.trend.rawValue)"), "slope": FigureText.signedScore(found.slope)])
         }
     }
 
@@ -273,10 +277,10 @@ extension BranchReportPage {
         let used = subject.weightsUsed
         guard !used.isEmpty, let before = subject.combinedBeforeBonus else { return nil }
         let percent = { (share: Double) in String(format: "%.1f%%", share * 100).replacingOccurrences(of: ".0%", with: "%") }
-        let terms = used.map { "\(percent($0.share)) × \(Shown.score($0.score))" }.joined(separator: " + ")
-        var sum = "\(terms) = \(Shown.score(before))"
+        let terms = used.map { "\(percent($0.share)) × \(FigureText.score($0.score))" }.joined(separator: " + ")
+        var sum = "\(terms) = \(FigureText.score(before))"
         if subject.bonus > 0, let combined = subject.combined {
-            sum += language.text("results_sum_bonus", ["bonus": Shown.score(subject.bonus), "combined": Shown.score(combined)])
+            sum += language.text("results_sum_bonus", ["bonus": FigureText.score(subject.bonus), "combined": FigureText.score(combined)])
         }
         let left = subject.groupsLeftOut.map { language.text("group_\($0)") }
         return Weights(

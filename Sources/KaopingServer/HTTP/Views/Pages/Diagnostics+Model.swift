@@ -57,7 +57,7 @@ extension DiagnosticsPage {
                     code: subject.code,
                     name: subject.name,
                     group: language.text("group_\(group.rawValue)"),
-                    share: Shown.percent(share, decimals: 0),
+                    share: FigureText.percent(share, decimals: 0),
                     responses: groupResult.responses,
                     report: SiteURL.branchReport(roundID, branchCode: subject.code).path
                 )

@@ -50,7 +50,7 @@ extension IntegratedSheetPage {
     /// integrated score first; `sheet` is `nil` while the year has no performance results, and
     /// `performanceYear` is then the year the round reads.
     static func make(
-        _ sheet: IntegratedSheets.Current?,
+        _ sheet: CurrentIntegratedSheet?,
         roundID: UUID,
         performanceYear: Int,
         settings: IntegrationSettings,
@@ -59,7 +59,7 @@ extension IntegratedSheetPage {
         pageSize: Int,
         language: Language
     ) -> IntegratedSheetPage {
-        let weight = Shown.number(settings.partyWeight)
+        let weight = FigureText.number(settings.partyWeight)
         let year = sheet?.sheet.performanceYear ?? performanceYear
         let branches = sheet?.sheet.branches ?? []
         let units = sheet?.sheet.units ?? []
@@ -101,11 +101,11 @@ extension IntegratedSheetPage {
             name: row.name,
             branchCode: row.branchCode,
             branchName: row.branchName,
-            business: Shown.score(row.businessScore),
+            business: FigureText.score(row.businessScore),
             businessGrade: row.businessGrade ?? "–",
-            party: Shown.score(row.partyScore),
+            party: FigureText.score(row.partyScore),
             partyGrade: row.partyGrade ?? "–",
-            integrated: Shown.score(row.integratedScore),
+            integrated: FigureText.score(row.integratedScore),
             integratedGrade: row.integratedGrade ?? "–",
             rank: row.rank.map(String.init) ?? "–",
             barred: row.awardsBarred,

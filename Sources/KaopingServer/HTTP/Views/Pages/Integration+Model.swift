@@ -127,12 +127,12 @@ extension IntegrationPage {
             none: nil,
             hasData: true,
             chart: Charts.scatter(
-                diagnostic.pairs.map { pair in
+                diagnostic.branches.map { branch in
                     Charts.Point(
-                        label: "\(pair.code) \(pair.name)",
-                        x: pair.business,
-                        y: pair.party,
-                        link: SiteURL.branchReport(roundID, branchCode: pair.code).path
+                        label: "\(branch.code) \(branch.name)",
+                        x: branch.business,
+                        y: branch.party,
+                        link: SiteURL.branchReport(roundID, branchCode: branch.code).path
                     )
                 },
                 xLine: diagnostic.businessLine,
@@ -147,22 +147,22 @@ extension IntegrationPage {
             ),
             lines: language.text(
                 linesSet ? "integration_lines_set" : "integration_lines",
-                ["business": Shown.score(diagnostic.businessLine), "party": Shown.score(diagnostic.partyLine)]
+                ["business": FigureText.score(diagnostic.businessLine), "party": FigureText.score(diagnostic.partyLine)]
             ),
             coefficients: coefficients,
             caution: diagnostic.spearman?.needsCaution ?? true,
             quadrants: Integration.Quadrant.allCases.map { kind in
                 .init(name: language.text("quadrant_\(kind.rawValue)"), count: diagnostic.quadrantCounts[kind] ?? 0)
             },
-            gaps: flagged.prefix(listedAtMost).map { pair in
+            gaps: flagged.prefix(listedAtMost).map { branch in
                 Gap(
-                    code: pair.code,
-                    name: pair.name,
-                    partyRank: pair.standing.rank.partyRank,
-                    businessRank: pair.standing.rank.businessRank,
-                    gap: Shown.signed(pair.standing.rank.gap),
-                    quadrant: language.text("quadrant_\(pair.standing.quadrant.rawValue)"),
-                    report: SiteURL.branchReport(roundID, branchCode: pair.code).path
+                    code: branch.code,
+                    name: branch.name,
+                    partyRank: branch.standing.rank.partyRank,
+                    businessRank: branch.standing.rank.businessRank,
+                    gap: FigureText.signed(branch.standing.rank.gap),
+                    quadrant: language.text("quadrant_\(branch.standing.quadrant.rawValue)"),
+                    report: SiteURL.branchReport(roundID, branchCode: branch.code).path
                 )
             },
             hasGaps: !flagged.isEmpty,
@@ -174,15 +174,15 @@ extension IntegrationPage {
             dimensions: dimensions,
             hasDimensions: !dimensions.isEmpty,
             tableHeader: DiagnosticTable.header(language),
-            table: diagnostic.pairs.prefix(listedAtMost).map { pair in
+            table: diagnostic.branches.prefix(listedAtMost).map { branch in
                 TableRow(
-                    code: pair.code,
-                    report: SiteURL.branchReport(roundID, branchCode: pair.code).path,
-                    cells: DiagnosticTable.row(pair, language: language).dropFirst().map(\.text)
+                    code: branch.code,
+                    report: SiteURL.branchReport(roundID, branchCode: branch.code).path,
+                    cells: DiagnosticTable.row(branch, language: language).dropFirst().map(\.text)
                 )
             },
-            tableCut: diagnostic.pairs.count > listedAtMost
-                ? language.text("integration_table_cut", ["shown": listedAtMost, "n": diagnostic.pairs.count]) : nil
+            tableCut: diagnostic.branches.count > listedAtMost
+                ? language.text("integration_table_cut", ["shown": listedAtMost, "n": diagnostic.branches.count]) : nil
         )
     }
 }

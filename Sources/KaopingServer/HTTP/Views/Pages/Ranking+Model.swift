@@ -131,7 +131,7 @@ extension ResultsPage {
     static func row(_ subject: SubjectResult, roundID: UUID, language: Language) -> Row {
         func cell(_ group: RoundConfiguration.RaterGroup) -> GroupCell {
             let result = subject[group: group]
-            return .init(score: Shown.score(result?.score), n: result?.n ?? 0, insufficient: result?.status == .insufficient)
+            return .init(score: FigureText.score(result?.score), n: result?.n ?? 0, insufficient: result?.status == .insufficient)
         }
         let separator = language.text("group_separator")
         return Row(
@@ -139,8 +139,8 @@ extension ResultsPage {
             code: subject.code,
             name: subject.name,
             parent: subject.parent,
-            combined: Shown.score(subject.combined),
-            bonus: subject.bonus > 0 ? Shown.score(subject.bonus) : "",
+            combined: FigureText.score(subject.combined),
+            bonus: subject.bonus > 0 ? FigureText.score(subject.bonus) : "",
             grade: subject.grade ?? "–",
             band: subject.bandGrade ?? "",
             gradeChanged: subject.grade != subject.bandGrade && subject.grade != nil,

@@ -49,7 +49,7 @@ struct ResultsHeader {
 }
 
 extension ResultsHeader {
-    init(round: RoundSummary, current: ResultsRepository.Current) {
+    init(round: RoundSummary, current: CurrentResults) {
         title = round.title
         provisional = current.provisional
         computedAt = ChinaTime.format(current.computedAt)
@@ -60,7 +60,7 @@ extension ResultsHeader {
 }
 
 /// Figures as the pages show them: two decimals as in the downloads, a dash for no score.
-enum Shown {
+enum FigureText {
     static func score(_ value: Double?) -> String {
         value == nil ? "–" : ResultsTable.decimal(value)
     }

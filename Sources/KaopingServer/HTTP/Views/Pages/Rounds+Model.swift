@@ -188,7 +188,7 @@ struct RoundPage: PageModel {
         integrationSettings = language.text(
             "rounds_integration_summary",
             [
-                "year": settings.performanceYear ?? round.year, "weight": Shown.number(settings.partyWeight),
+                "year": settings.performanceYear ?? round.year, "weight": FigureText.number(settings.partyWeight),
                 "veto": language.text(settings.baselineBarsAwards ? "value_yes" : "value_no"),
             ]
         )
