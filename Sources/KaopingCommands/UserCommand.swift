@@ -17,8 +17,10 @@ struct AddUser: AsyncParsableCommand {
         abstract: "Create an account.",
         discussion: """
             The password is read from standard input (asked twice on a terminal), or generated \
-            and printed with --generate-password. Example:
-              echo 'a long secret' | kaoping user add --username zhang --role admin
+            and printed with --generate-password. A password someone else has seen is a password \
+            to hand over, so the account must choose its own at first sign-in; only a person \
+            setting their own password says so with --own-password, and then it is kept. Example:
+              echo 'a long secret' | kaoping user add --username zhang --role admin --own-password
             """
     )
 
@@ -32,12 +34,18 @@ struct AddUser: AsyncParsableCommand {
     var branch: String?
     @Flag(name: .customLong("generate-password"), help: "Generate a password and print it instead of reading one.")
     var generatePassword = false
+    @Flag(
+        name: .customLong("own-password"),
+        help: "The password is the account holder's own, typed by them: keep it (otherwise it must be changed at first sign-in)."
+    )
+    var ownPassword = false
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
         guard let role = UserRole(rawValue: role) else { throw fail("--role must be admin, evaluator or viewer, not '\(self.role)'") }
         if let problem = AccountRules.validateUsername(username) { throw fail("--username: \(problem)") }
         if role == .viewer && branch == nil { throw fail(AccountError.viewerNeedsBranch.description) }
+        if generatePassword && ownPassword { throw fail("a generated password is nobody's own: use --generate-password or --own-password, not both") }
 
         let password = generatePassword ? AccountRules.generatePassword() : try readPassword()
         if let problem = AccountRules.validatePassword(password) { throw fail(problem.description) }
@@ -47,12 +55,13 @@ struct AddUser: AsyncParsableCommand {
                 try await state.services().accounts.create(
                     account,
                     password: password,
-                    mustChangePassword: false,
+                    mustChangePassword: !ownPassword,
                     actor: .commandLine,
                     logger: state.logger
                 )
             }
             say("created \(user.role.rawValue) account '\(user.username)'")
+            if user.mustChangePassword { say("the password must be changed at first sign-in") }
             if generatePassword { say("password: \(password)") }
         } catch let failure as CommandFailure {
             throw failure

@@ -97,6 +97,18 @@ struct CommandLineTests {
             return Outcome(status: status, out: text, err: errors, bytes: bytes)
         }
 
+        /// The rows of a query whose columns are all text, as the program left the database.
+        func query(_ sql: String) async throws -> [[String]] {
+            let database = Database(url: url, poolSize: 1, registry: .init(), logger: Logger(label: "cli-test"))
+            return try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await database.client.run() }
+                defer { group.cancelAll() }
+                return try await database.query(PostgresQuery(unsafeSQL: sql)).map { row in
+                    try row.makeRandomAccess().map { try $0.decode(String.self) }
+                }
+            }
+        }
+
         /// Answers from members, as the mixer would have moved them into the responses.
         func addResponses(round: String, perBranch: Int, score: String) async throws {
             let database = Database(url: url, poolSize: 2, registry: .init(), logger: Logger(label: "cli-test"))
@@ -146,12 +158,24 @@ struct CommandLineTests {
             let admin = try await kaoping.run(["user", "add", "--username", "admin", "--role", "admin", "--generate-password"])
             #expect(admin.out.contains("created admin account 'admin'"))
             #expect(admin.out.contains("password: "))
-            #expect(
-                try await kaoping.run(["user", "add", "--username", "pingshen", "--role", "evaluator"], input: "a long evaluator secret\n").out
-                    .contains(
-                        "created evaluator account"
-                    )
+            // Every password someone else has seen must be changed at first sign-in; only the
+            // holder's own, said so, is kept.
+            let evaluator = try await kaoping.run(
+                ["user", "add", "--username", "pingshen", "--role", "evaluator"],
+                input: "a long evaluator secret\n"
             )
+            #expect(evaluator.out.contains("created evaluator account"))
+            _ = try await kaoping.run(
+                ["user", "add", "--username", "own", "--role", "admin", "--own-password"],
+                input: "the holder's own secret\n"
+            )
+            #expect(
+                try await kaoping.run(["user", "add", "--username", "yang", "--role", "admin", "--generate-password", "--own-password"], expect: 2)
+                    .err
+                    .contains("not both")
+            )
+            let changes = try await kaoping.query("SELECT username, must_change_password::text FROM users ORDER BY username")
+            #expect(changes == [["admin", "true"], ["own", "false"], ["pingshen", "true"]])
             #expect(
                 try await kaoping.run(["user", "add", "--username", "x", "--role", "king", "--generate-password"], expect: 2).err.contains(
                     "--role must be admin, evaluator or viewer"
