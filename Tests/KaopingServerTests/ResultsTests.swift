@@ -506,6 +506,9 @@ extension ResultsTests {
             #expect(open.contains("<td>u3</td><td>业务一处</td>"))
             #expect(open.components(separatedBy: "<strong class=\"flag\">是</strong>").count == 3)  // b02 and u3
             #expect(try await api().1["provisional"] as? Bool == true)
+            // An open round's sheet follows the newest version by itself: nothing to adopt.
+            #expect(try await admin.post("/admin/rounds/\(id)/integrated", form: []).status == .notFound)
+            #expect(try await harness.count("SELECT count(*)::int FROM integrated_sheets WHERE round_id = '\(id)'") == 0)
 
             // Closing freezes it with version 1.
             #expect(try await rounds.close(round, actor: .commandLine, logger: quiet))

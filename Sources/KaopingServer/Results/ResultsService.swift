@@ -82,6 +82,14 @@ public struct ResultsService: Sendable {
         let performanceVersion: Int?
     }
 
+    /// Freezes a closed round's integrated sheet again with the newest version of its year's
+    /// performance results: a decision someone takes, so it is audited. An open round's sheet
+    /// follows the newest version by itself, and there is nothing to adopt.
+    public func adoptNewestPerformanceVersion(_ round: Round, actor: AuditActor, logger: Logger) async throws {
+        guard round.summary.status == .closed else { throw RoundError.wrongStatus(current: round.summary.status, action: .closed) }
+        _ = try await integratedSheets.freeze(roundID: round.id, version: nil, actor: actor, logger: logger)
+    }
+
     /// The round's diagnostic against the newest business results of its year.
     public func diagnostic(_ round: Round, _ current: CurrentResults) async throws -> Diagnostic {
         let year = round.performanceYear

@@ -80,14 +80,13 @@ public struct IntegrationController: Sendable {
     /// Freezes a closed round's integrated sheet again with the newest version of its year's
     /// performance results: a decision someone takes, so it is in the audit log.
     @Sendable func adoptPerformanceVersion(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let id = try context.resolvedRound().id
-        guard try context.resolvedRound().summary.status == .closed else { throw AppError.notFound }
-        try await results.integratedSheets.freeze(
-            roundID: id,
-            version: nil,
-            actor: context.auditActor,
-            logger: context.logger
-        )
+        let round = try context.resolvedRound()
+        do {
+            try await results.adoptNewestPerformanceVersion(round, actor: context.auditActor, logger: context.logger)
+        } catch is RoundError {
+            throw AppError.notFound
+        }
+        let id = round.id
         return .seeOther(.integratedSheet(id.lowercased), ["adopted": "1"])
     }
 }
