@@ -233,6 +233,11 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
     let apiRoutes = routes.group()
     api.addPublicRoutes(to: apiRoutes)
     api.addRoutes(to: apiRoutes.group().add(middleware: APITokenMiddleware(tokens: office.apiTokens)))
+    api.addRoundRoutes(
+        to: apiRoutes.group().add(middleware: APITokenMiddleware(tokens: office.apiTokens)).add(
+            middleware: RoundResolverMiddleware(results: office.results)
+        )
+    )
     api.addWriteRoutes(to: apiRoutes.group().add(middleware: APITokenMiddleware(tokens: office.apiTokens, needs: .write)))
     APITokensController(tokens: office.tokens, views: dependencies.views).addRoutes(to: adminsOnly)
     AccountsController(services: office, views: dependencies.views, publicBaseURL: configuration.publicBaseURL).addRoutes(to: adminsOnly)

@@ -63,10 +63,14 @@ public struct APIController: Sendable {
 
     public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.get(SiteURL.apiRounds.route, use: list)
+        router.get(SiteURL.apiBranchHistory(SiteURL.code).route, use: branchHistory)
+    }
+
+    /// Routes of one round (`{id}`), behind `RoundResolverMiddleware`, which loads it.
+    public func addRoundRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.get(SiteURL.apiRoundResults(SiteURL.id).route, use: roundResults)
         router.get(SiteURL.apiRoundIntegration(SiteURL.id).route, use: roundIntegration)
         router.get(SiteURL.apiRoundDiagnostic(SiteURL.id).route, use: roundDiagnostic)
-        router.get(SiteURL.apiBranchHistory(SiteURL.code).route, use: branchHistory)
     }
 
     struct RoundItem: Encodable {
