@@ -1,6 +1,6 @@
 -- A member with an invitation link, one per wrk thread (run wrk with as many threads as
--- connections): GET the form behind the link (which hands out the CSRF cookie and a submission
--- key), POST a complete answer set with them, then take the next link and start again.
+-- connections): GET the form behind the link (which hands out the CSRF cookie, the page's token
+-- and a submission key), POST a complete answer set with them, then take the next link and start again.
 -- Arguments after "--": a directory with one file of link paths per thread (named 1, 2, …),
 -- and the url-encoded answers (without _csrf and _key).
 
@@ -42,9 +42,11 @@ function response(status, headers, body)
   if state == "get" then
     local set = headers["Set-Cookie"]
     if set then
-      local token = set:match("kp_csrf=(%x+)")
-      if token then csrf = token; cookie = "kp_csrf=" .. token end
+      local value = set:match("kp_csrf=(%x+)")
+      if value then cookie = "kp_csrf=" .. value end
     end
+    -- The token is on the page, bound to that cookie (not the cookie's value).
+    csrf = body:match('name="_csrf" value="(%x+)"') or csrf
     key = body:match('name="_key" value="(%x+)"')
     if status == 200 and key and csrf then
       state = "post"

@@ -119,6 +119,53 @@ struct AuthTests {
         }
     }
 
+    /// The token is bound to the session: planted cookies, other sessions' tokens and tokens
+    /// from before sign-in are refused, and signing in and out replaces it.
+    @Test func theCSRFTokenIsBoundToTheSession() async throws {
+        try await TestApp.run { client, harness in
+            try await harness.createUser("chief", password: "the chief's password")
+            try await harness.createUser("other", password: "another admin's password")
+            let names = Browser.cookieNames
+            var admin = Browser(client)
+            let beforeSignIn = try await admin.currentCSRFToken()
+            // The token is not the cookie's value: knowing a cookie is not knowing its token.
+            #expect(beforeSignIn != admin.cookies[names.csrf])
+            _ = try await admin.signIn("chief", "the chief's password")
+            let signedIn = try await admin.currentCSRFToken()
+            #expect(signedIn != beforeSignIn)
+            func tokens() async throws -> Int { try await harness.count("SELECT count(*)::int FROM api_tokens") }
+            let form = [("name", "同步"), ("scope", "read")]
+
+            // A cookie planted from a sibling host, with the same value in the field.
+            let planted = String(repeating: "f", count: 64)
+            var attacked = admin
+            attacked.cookies[names.csrf] = planted
+            #expect(try await attacked.post("/admin/tokens", form: form, csrf: .some(planted)).status == .forbidden)
+            // The token of the page before signing in, and another administrator's token.
+            #expect(try await admin.post("/admin/tokens", form: form, csrf: .some(beforeSignIn)).status == .forbidden)
+            var other = Browser(client)
+            _ = try await other.signIn("other", "another admin's password")
+            let othersToken = try await other.currentCSRFToken()
+            #expect(othersToken != signedIn)
+            #expect(try await admin.post("/admin/tokens", form: form, csrf: .some(othersToken)).status == .forbidden)
+            #expect(try await tokens() == 0)
+            // The session's own token works.
+            #expect(try await admin.post("/admin/tokens", form: form, csrf: .some(signedIn)).status != .forbidden)
+            #expect(try await tokens() == 1)
+
+            // Signing out replaces it: the signed-in token no longer passes.
+            _ = try await admin.post("/admin/logout", form: [])
+            let afterSignOut = try await admin.currentCSRFToken()
+            #expect(afterSignOut != signedIn)
+            let stale = try await admin.post(
+                "/admin/login",
+                form: [("username", "chief"), ("password", "the chief's password")],
+                csrf: .some(signedIn)
+            )
+            #expect(stale.status == .forbidden)
+        }
+    }
+
     @Test func aSessionIsSeenByASecondInstanceOnTheSameDatabase() async throws {
         let url = try await TestDatabaseServer.shared.makeMigratedDatabase()
         let cookies = CookieBox()

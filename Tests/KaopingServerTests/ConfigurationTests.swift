@@ -38,6 +38,14 @@ struct ConfigurationTests {
         #expect(configuration.publicBaseURL == "https://kaoping.example.gov.cn")
     }
 
+    @Test func anHTTPSPublicURLMakesCookiesSecureUnlessSaidOtherwise() throws {
+        let https = ["public-url": "https://kaoping.example.gov.cn"]
+        #expect(try KaopingConfiguration.resolve(flags: https, environment: [:]).cookieSecure)
+        #expect(try !KaopingConfiguration.resolve(flags: ["public-url": "http://192.0.2.7:8080"], environment: [:]).cookieSecure)
+        #expect(try !KaopingConfiguration.resolve(flags: https.merging(["cookie-secure": "false"]) { $1 }, environment: [:]).cookieSecure)
+        #expect(try !KaopingConfiguration.resolve(flags: https, environment: ["KAOPING_COOKIE_SECURE": "false"]).cookieSecure)
+    }
+
     @Test func listeningBeyondLoopbackNeedsAPublicURL() throws {
         do {
             _ = try KaopingConfiguration.resolve(flags: ["host": "0.0.0.0"], environment: [:])

@@ -124,9 +124,12 @@ struct OperationsTests {
     @Test func secureCookiesWhenConfigured() async throws {
         try await TestApp.run(configure: { $0.cookieSecure = true }) { client, _ in
             let response = try await client.execute(uri: "/admin/login", method: .get)
-            let cookie = try #require(response.headers[values: .setCookie].first { $0.hasPrefix("kp_csrf=") })
+            // The prefix makes browsers take it only from HTTPS, for the whole site, from this host.
+            let cookie = try #require(response.headers[values: .setCookie].first { $0.hasPrefix("__Host-kp_csrf=") })
             #expect(cookie.contains("Secure"))
             #expect(cookie.contains("HttpOnly"))
+            #expect(cookie.contains("Path=/") && !cookie.contains("Domain"))
+            #expect(!response.headers[values: .setCookie].contains { $0.hasPrefix("kp_csrf=") })
         }
     }
 

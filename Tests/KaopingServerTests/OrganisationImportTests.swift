@@ -196,10 +196,10 @@ func multipartBody(_ fields: [(name: String, value: [UInt8], fileName: String?)]
 
 extension Browser {
     mutating func upload(kind: String, file: [UInt8], name: String = "list.csv", year: String? = nil) async throws -> Reply {
-        if csrfToken == nil { _ = try await get("/admin/login") }
+        let token = try await currentCSRFToken()
         let boundary = "----kaoping\(UUID().uuidString.prefix(8))"
         var fields: [(name: String, value: [UInt8], fileName: String?)] = [
-            ("_csrf", Array((csrfToken ?? "").utf8), nil), ("kind", Array(kind.utf8), nil), ("file", file, name),
+            ("_csrf", Array(token.utf8), nil), ("kind", Array(kind.utf8), nil), ("file", file, name),
         ]
         if let year { fields.append(("year", Array(year.utf8), nil)) }
         let body = multipartBody(fields, boundary: boundary)

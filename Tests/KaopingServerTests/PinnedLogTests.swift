@@ -127,7 +127,7 @@ struct PinnedLogTests {
                 "visitor's answer": visitorComment,
             ]
             secrets["CSRF token"] = admin.csrfToken
-            secrets["session cookie"] = admin.cookies[SessionCookie.name]
+            secrets["session cookie"] = admin.cookies[Browser.cookieNames.session]
             #expect(secrets.count == 13)
             for (name, secret) in secrets.sorted(by: { $0.key < $1.key }) {
                 let logged = text.contains(secret)

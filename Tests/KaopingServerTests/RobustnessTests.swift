@@ -479,7 +479,7 @@ struct RobustnessTests {
             #expect(text.contains("path=/p/…"))
             #expect(!text.contains(token))
             #expect(!text.contains(code))
-            for secret in [browser.csrfToken, browser.cookies[SessionCookie.name]].compactMap({ $0 }) {
+            for secret in [browser.csrfToken, browser.cookies[Browser.cookieNames.session]].compactMap({ $0 }) {
                 #expect(!text.contains(secret))
             }
             #expect(!text.contains("a password to log in"))

@@ -197,7 +197,11 @@ extension KaopingConfiguration {
             }
             config.publicBaseURL = trimmed
         },
-        .init("cookie-secure", "Mark cookies Secure (set true when served over HTTPS).", default: "false") {
+        .init(
+            "cookie-secure",
+            "Mark cookies Secure, with the __Host- prefix (on by itself when --public-url is https://).",
+            default: "false; true with an https:// public URL"
+        ) {
             config,
             value throws(ConfigurationError) in
             config.cookieSecure = try value.boolean()
@@ -299,6 +303,9 @@ extension KaopingConfiguration {
             let host = config.host
             config.publicBaseURL = "http://\(host.contains(":") ? "[\(host)]" : host):\(config.port)"
         }
+        // People reach a server with an https:// address through TLS: its cookies must never
+        // travel over plain HTTP, nor be planted from it.
+        if !given.contains("cookie-secure") && config.publicBaseURL.hasPrefix("https://") { config.cookieSecure = true }
         return config
     }
 }

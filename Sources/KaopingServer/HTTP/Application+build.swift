@@ -8,7 +8,6 @@ import ServiceLifecycle
 
 /// Names of the admin session cookie and of its rows in the session store.
 public enum SessionCookie {
-    public static let name = "kp_session"
     public static let keyPrefix = "session."
 }
 
@@ -162,7 +161,8 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
     router.add(middleware: RequestMetricsMiddleware(registry: environment.registry))
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: SecurityHeadersMiddleware())
-    router.add(middleware: LanguageMiddleware(secureCookies: configuration.cookieSecure))
+    let cookies = CookiePolicy(secure: configuration.cookieSecure)
+    router.add(middleware: LanguageMiddleware(cookies: cookies))
     router.add(middleware: ErrorPageMiddleware(views: dependencies.views, routes: catalog))
     router.add(middleware: BodyLimitMiddleware(limit: configuration.maxBodyBytes, uploadLimit: configuration.maxUploadBytes))
     router.add(middleware: StaticPathMiddleware())
@@ -175,7 +175,7 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
             logger: environment.logger
         )
     )
-    router.add(middleware: CSRFMiddleware(secureCookies: configuration.cookieSecure, routes: catalog))
+    router.add(middleware: CSRFMiddleware(cookies: cookies, routes: catalog, secret: environment.invitationSecret))
 
     HealthController(
         database: environment.database,
@@ -194,13 +194,13 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
         limits: limits,
         publicAnswersPerHour: configuration.publicAnswersPerHour,
         trustForwardedFor: configuration.trustForwardedFor,
-        secureCookies: configuration.cookieSecure
+        cookies: cookies
     ).addRoutes(to: routes)
 
     let sessionMiddleware = SessionMiddleware<AppRequestContext>(
         storage: office.sessions,
         configuration: .init(
-            sessionCookieParameters: .init(name: SessionCookie.name, path: SiteURL.adminPrefix, secure: configuration.cookieSecure, sameSite: .lax),
+            sessionCookieParameters: .init(name: cookies.session, path: cookies.sessionPath, secure: cookies.secure, sameSite: .lax),
             keyPrefix: SessionCookie.keyPrefix,
             defaultSessionExpiration: .seconds(configuration.sessionLifetimeHours * 3600)
         )
@@ -213,7 +213,8 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
         sessions: office.sessions,
         views: dependencies.views,
         trustForwardedFor: configuration.trustForwardedFor,
-        sessionLifetime: .seconds(configuration.sessionLifetimeHours * 3600)
+        sessionLifetime: .seconds(configuration.sessionLifetimeHours * 3600),
+        sessionCookie: cookies.session
     )
     let admin = routes.group().add(middleware: sessionMiddleware)
     auth.addPublicRoutes(to: admin)

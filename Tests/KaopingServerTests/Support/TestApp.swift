@@ -228,6 +228,9 @@ struct Browser {
     let connection: Connection
     var cookies: [String: String] = [:]
     var acceptLanguage: String?
+    /// The CSRF token of the last page seen, and the cookies it was given for: a token is bound
+    /// to the session (or, before sign-in, to the browser's cookie), so new cookies void it.
+    var pageToken: (token: String, cookies: String)?
 
     init(_ client: any TestClientProtocol) {
         self.connection = .shared(client)
@@ -238,19 +241,38 @@ struct Browser {
         self.connection = .own(connection)
     }
 
-    var csrfToken: String? { cookies[CSRFMiddleware.cookieName] }
+    static let cookieNames = CookiePolicy(secure: false)
+
+    /// The token a form on the last page carried, while it still holds for this browser.
+    var csrfToken: String? {
+        guard let pageToken, pageToken.cookies == tokenCookies else { return nil }
+        return pageToken.token
+    }
+
+    private var tokenCookies: String {
+        "\(cookies[Self.cookieNames.session] ?? "")|\(cookies[Self.cookieNames.csrf] ?? "")"
+    }
+
+    /// The token for the next post, from a page of the admin area if none is at hand: the one
+    /// a person's browser would have on the form they fill.
+    mutating func currentCSRFToken() async throws -> String {
+        if let csrfToken { return csrfToken }
+        let page = try await get(cookies[Self.cookieNames.session] == nil ? "/admin/login" : "/admin/password")
+        // A session that has ended sends the browser to sign in again: that page has the form.
+        if csrfToken == nil, let location = page.headers[.location] { _ = try await get(location) }
+        return csrfToken ?? ""
+    }
 
     mutating func get(_ path: String, headers: HTTPFields = [:]) async throws -> Reply {
         try await send(path, method: .get, headers: headers, body: nil)
     }
 
-    /// Posts a form; the CSRF token from the cookie is added unless `csrf` says otherwise.
+    /// Posts a form; the CSRF token of the current page is added unless `csrf` says otherwise.
     mutating func post(_ path: String, form: [(String, String)], csrf: String?? = .none) async throws -> Reply {
         var fields = form
         switch csrf {
         case .none:
-            if cookies[CSRFMiddleware.cookieName] == nil { _ = try await get("/admin/login") }
-            fields.append((CSRFMiddleware.fieldName, cookies[CSRFMiddleware.cookieName] ?? ""))
+            fields.append((CSRFMiddleware.fieldName, try await currentCSRFToken()))
         case .some(.some(let token)):
             fields.append((CSRFMiddleware.fieldName, token))
         case .some(.none):
@@ -296,6 +318,11 @@ struct Browser {
                 parts.contains { $0.lowercased() == "max-age=0" }
                 || parts.contains { $0.lowercased().hasPrefix("expires=") && Self.isPast(String($0.dropFirst(8))) }
             if expired || value.isEmpty { cookies.removeValue(forKey: name) } else { cookies[name] = value }
+        }
+        if response.headers[.contentType]?.hasPrefix("text/html") == true,
+            let match = String(buffer: response.body).firstMatch(of: /name="_csrf" value="([0-9a-f]{64})"/)
+        {
+            pageToken = (String(match.1), tokenCookies)
         }
         return response
     }

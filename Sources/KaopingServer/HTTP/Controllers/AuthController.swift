@@ -15,6 +15,9 @@ public struct AuthController: Sendable {
     let trustForwardedFor: Bool
     let sessionLifetime: Duration
 
+    /// The session cookie's name, to keep this session when a password change ends the others.
+    let sessionCookie: String
+
     public init(
         users: UserRepository,
         audit: AuditLog,
@@ -23,8 +26,10 @@ public struct AuthController: Sendable {
         sessions: PostgresPersistDriver,
         views: Views,
         trustForwardedFor: Bool,
-        sessionLifetime: Duration
+        sessionLifetime: Duration,
+        sessionCookie: String
     ) {
+        self.sessionCookie = sessionCookie
         self.users = users
         self.audit = audit
         self.throttle = throttle
@@ -150,7 +155,7 @@ public struct AuthController: Sendable {
             )
         }
         try await users.updatePasswordHash(userID: user.id, passwordHash: try await hasher.hash(new))
-        let sessionKey = request.cookies[SessionCookie.name].map { "\(SessionCookie.keyPrefix)\($0.value)" }
+        let sessionKey = request.cookies[sessionCookie].map { "\(SessionCookie.keyPrefix)\($0.value)" }
         try await sessions.removeAll(userID: user.id, except: sessionKey)
         try await audit.record(
             .init(

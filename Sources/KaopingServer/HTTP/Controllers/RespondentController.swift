@@ -18,7 +18,7 @@ public struct RespondentController: Sendable {
     /// Wrong short codes per address: ten an hour.
     let codeGuesses = PublicRateLimiter(limit: 10)
     let trustForwardedFor: Bool
-    let secureCookies: Bool
+    let cookies: CookiePolicy
 
     public init(
         responses: ResponseRepository,
@@ -29,11 +29,11 @@ public struct RespondentController: Sendable {
         limits: SubmissionLimits,
         publicAnswersPerHour: Int = 60,
         trustForwardedFor: Bool = false,
-        secureCookies: Bool = false
+        cookies: CookiePolicy = CookiePolicy(secure: false)
     ) {
         self.publicRate = PublicRateLimiter(limit: publicAnswersPerHour)
         self.trustForwardedFor = trustForwardedFor
-        self.secureCookies = secureCookies
+        self.cookies = cookies
         self.responses = responses
         self.forms = forms
         self.invitations = invitations
@@ -87,7 +87,7 @@ public struct RespondentController: Sendable {
         let access = try await self.access(context)
         if case .usedInvitation = access { return try invitationUsed(context) }
         if case .usedVisitCode = access { return try visitCodeUsed(context) }
-        if case .publicLink(_, let code) = access, request.cookies[Self.answeredCookie(code)] != nil,
+        if case .publicLink(_, let code) = access, request.cookies[cookies.name(Self.answeredCookie(code))] != nil,
             request.uri.queryParameters["again"] == nil
         {
             let page = ClosedPage(
@@ -199,15 +199,7 @@ public struct RespondentController: Sendable {
         if case .publicLink(_, let code) = access {
             // A soft limit: this browser is told next time that it has answered already.
             response.setCookie(
-                Cookie(
-                    name: Self.answeredCookie(code),
-                    value: "1",
-                    maxAge: 90 * 24 * 3600,
-                    path: SiteURL.publicLink(code: code).path,
-                    secure: secureCookies,
-                    httpOnly: true,
-                    sameSite: .lax
-                )
+                cookies.cookie(Self.answeredCookie(code), value: "1", maxAge: 90 * 24 * 3600, path: SiteURL.publicLink(code: code).path)
             )
         }
         return response

@@ -1,31 +1,43 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
 
 /// Rejects state-changing form posts that did not come from one of our own pages.
 ///
-/// Double-submit: each browser gets a random token in an HttpOnly, SameSite=Lax cookie, every
-/// form carries the same token in a hidden `_csrf` field, and a POST whose field does not
-/// match its cookie is refused. Another site can make a browser post, but it can neither read
-/// the cookie nor, with SameSite=Lax, have it sent along with a cross-site POST.
-/// `/api/` routes use bearer tokens, not cookies, and are exempt.
+/// Every form carries a token in a hidden `_csrf` field, and a POST whose token is not the one
+/// this browser's pages were given is refused. The token is not a cookie's value but a keyed
+/// hash of one, under a key derived from the server's secret: of the administrator's session
+/// cookie when there is one, else of a random per-browser cookie. So a token changes at sign-in
+/// and sign-out, a token from before sign-in or from another session is refused, and a cookie
+/// planted from elsewhere (a sibling subdomain, a plain-HTTP page) gives its planter no token
+/// they could send, since they cannot compute the hash. Another site can make a browser post,
+/// but cannot read a page of ours to learn the token. `/api/` routes use bearer tokens, not
+/// cookies, and are exempt.
 public struct CSRFMiddleware: RouterMiddleware {
     public typealias Context = AppRequestContext
-    public static let cookieName = "kp_csrf"
     public static let fieldName = "_csrf"
-    let secureCookies: Bool
+    let cookies: CookiePolicy
     let routes: RouteCatalog
+    let key: SymmetricKey
 
-    public init(secureCookies: Bool, routes: RouteCatalog) {
-        self.secureCookies = secureCookies
+    /// `secret` is the server's secret (the one invitation tokens come from); the key is
+    /// derived from it for this use alone.
+    public init(cookies: CookiePolicy, routes: RouteCatalog, secret: [UInt8]) {
+        self.cookies = cookies
         self.routes = routes
+        self.key = SymmetricKey(
+            data: Array(HMAC<SHA256>.authenticationCode(for: Array("kaoping csrf tokens".utf8), using: SymmetricKey(data: secret)))
+        )
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         var request = request
-        let existing = request.cookies[Self.cookieName].flatMap { Self.isWellFormed($0.value) ? $0.value : nil }
-        let token = existing ?? Self.newToken()
+        let browser = request.cookies[cookies.csrf].flatMap { Self.isWellFormed($0.value) ? $0.value : nil }
+        let browserCookie = browser ?? Hex.random(bytes: 32)
+        let session = request.cookies[cookies.session]?.value
+        let token = self.token(session: session, browser: browserCookie)
         context.csrfToken = token
 
         let unsafe = ![.get, .head, .options].contains(request.method)
@@ -39,19 +51,22 @@ public struct CSRFMiddleware: RouterMiddleware {
             } else {
                 sent = try await request.formData(context: context)[Self.fieldName]
             }
-            guard let existing, let sent, Self.constantTimeEquals(existing, sent) else {
+            // A browser without its cookie yet was never shown a page with a token to send.
+            guard browser != nil || session != nil, let sent, Self.constantTimeEquals(token, sent) else {
                 throw AppError.csrfRejected
             }
         }
         var response = try await next(request, context)
-        if existing == nil {
-            response.setCookie(Cookie(name: Self.cookieName, value: token, path: "/", secure: secureCookies, httpOnly: true, sameSite: .lax))
+        if browser == nil {
+            response.setCookie(cookies.cookie("kp_csrf", value: browserCookie))
         }
         return response
     }
 
-    static func newToken() -> String {
-        Hex.random(bytes: 32)
+    /// The token for a browser: bound to its session once it has one.
+    func token(session: String?, browser: String) -> String {
+        let bound = session.map { "session:" + $0 } ?? "browser:" + browser
+        return Hex.string(Array(HMAC<SHA256>.authenticationCode(for: Array(bound.utf8), using: key)))
     }
 
     static func isWellFormed(_ token: String) -> Bool {

@@ -5,10 +5,10 @@ import Hummingbird
 /// a cookie.
 public struct LanguageMiddleware: RouterMiddleware {
     public typealias Context = AppRequestContext
-    let secureCookies: Bool
+    let cookies: CookiePolicy
 
-    public init(secureCookies: Bool) {
-        self.secureCookies = secureCookies
+    public init(cookies: CookiePolicy) {
+        self.cookies = cookies
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -16,22 +16,12 @@ public struct LanguageMiddleware: RouterMiddleware {
         let query = request.uri.queryParameters["lang"].map(String.init)
         context.language = Language.choose(
             query: query,
-            cookie: request.cookies["kp_lang"]?.value,
+            cookie: request.cookies[cookies.language]?.value,
             acceptLanguage: request.headers[.acceptLanguage]
         )
         var response = try await next(request, context)
         if let query, let chosen = Language(code: query) {
-            response.setCookie(
-                Cookie(
-                    name: "kp_lang",
-                    value: chosen.rawValue,
-                    maxAge: 365 * 24 * 3600,
-                    path: "/",
-                    secure: secureCookies,
-                    httpOnly: true,
-                    sameSite: .lax
-                )
-            )
+            response.setCookie(cookies.cookie("kp_lang", value: chosen.rawValue, maxAge: 365 * 24 * 3600))
         }
         return response
     }
