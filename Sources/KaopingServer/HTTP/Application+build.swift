@@ -33,6 +33,8 @@ public struct ApplicationEnvironment: Sendable {
     /// The secret invitation tokens and the ballot key are derived from (see `InvitationTokens`
     /// and `BallotSeal`).
     public var invitationSecret: [UInt8] = []
+    /// Every route the router registers, written here as it is built.
+    public var routes = RouteCatalog()
 
     public init(
         configuration: KaopingConfiguration,
@@ -153,7 +155,7 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
     let configuration = environment.configuration
     let office = dependencies.services
     let router = Router(context: AppRequestContext.self)
-    let catalog = RouteCatalog()
+    let catalog = environment.routes
     let routes = CatalogingRouter(router: router, catalog: catalog)
 
     // Outermost first: metrics see the final status, the log line carries it, every response

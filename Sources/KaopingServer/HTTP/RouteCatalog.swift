@@ -4,7 +4,15 @@ import NIOConcurrencyHelpers
 /// The routes the application registered, so that a request for a known path with the wrong
 /// method gets 405 and an `Allow` header instead of 404.
 public final class RouteCatalog: Sendable {
+    /// A registered route: its path as registered (`/admin/rounds/{id}`) and its method.
+    public struct Route: Hashable, Sendable, CustomStringConvertible {
+        public let path: String
+        public let method: HTTPRequest.Method
+        public var description: String { "\(method.rawValue) \(path)" }
+    }
+
     private struct Entry {
+        let path: String
         let elements: [RouterPath.Element]
         /// Where a `**` makes the rest of any path match, worked out once at registration.
         let recursiveFrom: Int?
@@ -17,8 +25,18 @@ public final class RouteCatalog: Sendable {
 
     func add(_ path: RouterPath, _ method: HTTPRequest.Method) {
         let elements = Array(path.components)
-        let entry = Entry(elements: elements, recursiveFrom: elements.firstIndex { $0.description == "**" }, method: method)
+        let entry = Entry(
+            path: "/" + elements.map(\.description).joined(separator: "/"),
+            elements: elements,
+            recursiveFrom: elements.firstIndex { $0.description == "**" },
+            method: method
+        )
         entries.withLockedValue { $0.append(entry) }
+    }
+
+    /// Every route, in the order registered: what the access-policy and audit tests walk.
+    public var routes: [Route] {
+        entries.withLockedValue { $0.map { Route(path: $0.path, method: $0.method) } }
     }
 
     public func methods(matching path: String) -> [HTTPRequest.Method] {

@@ -17,12 +17,16 @@ struct TestHarness: Sendable {
     let configuration: KaopingConfiguration
     /// The server's own services: what a test reads or caches here, the server reads too.
     let services: KaopingServices
+    /// Every route the server registered.
+    let routes: RouteCatalog
 
-    init(database: Database, url: DatabaseURL, configuration: KaopingConfiguration, services: KaopingServices) {
+    init(database: Database, url: DatabaseURL, configuration: KaopingConfiguration, services: KaopingServices, routes: RouteCatalog = RouteCatalog())
+    {
         self.database = database
         self.url = url
         self.configuration = configuration
         self.services = services
+        self.routes = routes
     }
 
     /// Over a database with services of its own, for a test that runs a server of its own.
@@ -206,7 +210,7 @@ enum TestApp {
             passwordHasher: environment.passwordHasher,
             logger: logger
         )
-        let harness = TestHarness(database: database, url: url, configuration: configuration, services: services)
+        let harness = TestHarness(database: database, url: url, configuration: configuration, services: services, routes: environment.routes)
         do {
             let app = try await buildApplication(environment, services: services)
             try await app.test(.live) { client in try await test(client, harness) }
