@@ -520,6 +520,85 @@ def excel_habits_and_the_evaluator_sheet():
         member.quit()
 
 
+def the_two_skins_page_fits():
+    """The two-skins page of the demo office's rounds (twelve branches beside their units'
+    performance results, on a server of its own): every table stays inside its card, the page is
+    no wider than a 1366 px screen or a 375 px phone, and the table of every branch sets its
+    figures right-aligned and its text left."""
+    import re
+    import signal
+    import socket
+    import time
+    work = tempfile.mkdtemp()
+    os.chmod(work, 0o755)  # the database server runs as its own user
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    out = open(os.path.join(work, "demo.out"), "w+", encoding="utf-8")
+    server = subprocess.Popen([os.environ["BROWSER_KAOPING"], "serve", "--demo", "--data-dir", os.path.join(work, "data"),
+                               "--port", str(port), "--log-level", "warning"], stdout=out, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        password = None
+        for _ in range(240):
+            out.seek(0)
+            found = re.search(r"Administrator:\s+admin / (\S+)", out.read())
+            if found:
+                try:
+                    urllib.request.urlopen(f"{base}/readyz", timeout=2)
+                    password = found.group(1)
+                    break
+                except OSError:
+                    pass
+            check(server.poll() is None, "the demo server runs")
+            time.sleep(0.5)
+        check(password is not None, "the demo server prints its administrator's password")
+        for width, make in ((1366, desktop_browser), (375, lambda: browser("zh-CN"))):
+            driver = make()
+            try:
+                driver.get(f"{base}/admin/login")
+                driver.find_element(By.ID, "username").send_keys("admin")
+                driver.find_element(By.ID, "password").send_keys(password)
+                submit(driver)
+                driver.get(f"{base}/admin/rounds")
+                rounds = sorted(set(re.findall(r"/admin/rounds/([0-9a-f-]{36})", driver.page_source)))
+                shown = 0
+                for round_id in rounds:
+                    driver.get(f"{base}/admin/rounds/{round_id}/integration")
+                    if "d01" not in "".join(t.text for t in driver.find_elements(By.CSS_SELECTOR, "table")):
+                        continue
+                    shown += 1
+                    scrolled = driver.execute_script("return document.documentElement.scrollWidth")
+                    check(scrolled <= width, f"the two-skins page fits {width} px ({scrolled})")
+                    outside = driver.execute_script(
+                        "return [...document.querySelectorAll('table')].filter(t => {"
+                        "  const card = t.closest('.card').getBoundingClientRect();"
+                        "  const box = (t.closest('.table-wrap') || t).getBoundingClientRect();"
+                        "  return box.left < card.left - 0.5 || box.right > card.right + 0.5; }).length")
+                    check(outside == 0, f"every table of the two-skins page stays inside its card at {width} px ({outside} do not)")
+                    cells = driver.execute_script(
+                        "const t = [...document.querySelectorAll('table')].pop();"
+                        "return [...t.tBodies[0].rows[0].cells].map(c => [c.textContent.trim(), getComputedStyle(c).textAlign]);")
+                    figures = [align for text, align in cells if re.fullmatch(r"\d+(\.\d+)?", text)]
+                    words = [align for text, align in cells if text and not re.fullmatch(r"\d+(\.\d+)?", text)]
+                    check(len(figures) == 5 and set(figures) == {"right"}, f"the branch's figures set right-aligned ({cells})")
+                    check(words and set(words) <= {"left", "start"}, f"and its text left ({cells})")
+                    if shown == 1 and width == 375:
+                        full_page_screenshot(driver, "integration-375.png")
+                    elif shown == 1:
+                        driver.save_screenshot(os.path.join(ARTIFACTS, "integration-1366.png"))
+                check(shown >= 3, f"the demo office's rounds show the table of every branch at {width} px ({shown})")
+            finally:
+                driver.quit()
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        out.close()
+
+
 def main():
     print("member form, Chinese")
     fill_member_form("zh-CN", "zh")
@@ -538,6 +617,8 @@ def main():
     admin_pages_and_a_secretary_account()
     print("Excel habits, the evaluator's sheet, the ranking at 1366 px, a closed round")
     excel_habits_and_the_evaluator_sheet()
+    print("the two-skins page at 1366 and 375 px")
+    the_two_skins_page_fits()
     print("browser tests passed")
 
 

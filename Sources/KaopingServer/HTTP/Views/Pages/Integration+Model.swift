@@ -52,15 +52,30 @@ struct IntegrationPage: PageModel {
     let hasDimensions: Bool
     /// Every branch with both scores, in the results' order (`DiagnosticTable`), up to the
     /// page's limit; the CSV has them all.
-    let tableHeader: [String]
+    let tableHeader: [Heading]
     let table: [TableRow]
     let tableCut: String?
+
+    /// A column's heading, and whether its cells are figures (set right-aligned, `num`).
+    struct Heading {
+        let label: String
+        let numeric: Bool
+    }
+
+    struct Cell {
+        let text: String
+        /// In a column of figures.
+        let numeric: Bool
+    }
 
     struct TableRow {
         let code: String
         let report: String
         /// The cells after the code.
-        let cells: [String]
+        let values: [Cell]
+
+        /// Their text, as the CSV writes it.
+        var cells: [String] { values.map(\.text) }
     }
 
     /// The page before the year's performance results are in.
@@ -121,6 +136,12 @@ extension IntegrationPage {
         let dimensions = diagnostic.dimensions.compactMap { dimension in coefficient(labels[dimension.key] ?? dimension.key, dimension.correlation) }
         let flagged = diagnostic.flagged
         let excluded = diagnostic.excluded
+        let listed = diagnostic.branches.prefix(listedAtMost)
+        let rows = listed.map { DiagnosticTable.row($0, language: language) }
+        // A column holds figures when any of its cells is a number; its empty cells are set alike.
+        let numeric = DiagnosticTable.header(language).indices.map { column in
+            rows.contains { $0.indices.contains(column) && $0[column].isFigure }
+        }
         return IntegrationPage(
             header: header,
             intro: intro,
@@ -173,16 +194,26 @@ extension IntegrationPage {
                 ? language.text("integration_excluded_cut", ["shown": listedAtMost, "n": excluded.count]) : nil,
             dimensions: dimensions,
             hasDimensions: !dimensions.isEmpty,
-            tableHeader: DiagnosticTable.header(language),
-            table: diagnostic.branches.prefix(listedAtMost).map { branch in
+            tableHeader: zip(DiagnosticTable.header(language), numeric).map { Heading(label: $0, numeric: $1) },
+            table: zip(listed, rows).map { branch, row in
                 TableRow(
                     code: branch.code,
                     report: SiteURL.branchReport(roundID, branchCode: branch.code).path,
-                    cells: DiagnosticTable.row(branch, language: language).dropFirst().map(\.text)
+                    values: zip(row.dropFirst(), numeric.dropFirst()).map { Cell(text: $0.text, numeric: $1) }
                 )
             },
             tableCut: diagnostic.branches.count > listedAtMost
                 ? language.text("integration_table_cut", ["shown": listedAtMost, "n": diagnostic.branches.count]) : nil
         )
+    }
+}
+
+extension TableCell {
+    /// A number, set right-aligned on a page.
+    fileprivate var isFigure: Bool {
+        switch value {
+        case .integer, .decimal, .number, .share: true
+        case .text, .empty: false
+        }
     }
 }
