@@ -125,6 +125,7 @@ func programPath() -> String {
 struct ServeSettings: SettingOptions {
     @Option(help: settingHelp("host")) var host: String?
     @Option(help: settingHelp("port")) var port: String?
+    @Option(help: settingHelp("metrics-address")) var metricsAddress: String?
     @Option(help: settingHelp("forms-dir")) var formsDir: String?
     @Option(help: settingHelp("public-url")) var publicUrl: String?
     @Option(help: settingHelp("cookie-secure")) var cookieSecure: String?

@@ -373,7 +373,10 @@ extension CommandLineTests {
         #expect(open.errors.contains("--public-url is not set"))
 
         // From the root directory: the migrations and forms come built in.
-        let server = try await start(["serve", "--port", "\(port)", "--data-dir", data, "--log-level", "error"])
+        let metricsPort = try FreePort.find()
+        let server = try await start(
+            ["serve", "--port", "\(port)", "--metrics-address", "127.0.0.1:\(metricsPort)", "--data-dir", data, "--log-level", "error"]
+        )
         defer { server.send(SIGTERM) }
         var up = false
         for _ in 0..<120 where !up {
@@ -381,6 +384,15 @@ extension CommandLineTests {
             if !up { try await Task.sleep(for: .milliseconds(500)) }
         }
         #expect(up, "the server did not become ready")
+        // Metrics on the address given, not on the application's port.
+        func get(_ path: String, port: Int) async -> String {
+            let connection = try? RawConnection(port: port)
+            connection?.send("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            return await connection?.readUntilClosed(timeout: 2).text ?? ""
+        }
+        let metrics = await get("/metrics", port: metricsPort)
+        #expect(metrics.hasPrefix("HTTP/1.1 200") && metrics.contains("kaoping_http_requests_total{route=\"/readyz\""))
+        #expect(await get("/metrics", port: port).hasPrefix("HTTP/1.1 404"))
 
         // A second server on the same data directory refuses in one line.
         let second = try await start(["serve", "--port", "\(try FreePort.find())", "--data-dir", data])

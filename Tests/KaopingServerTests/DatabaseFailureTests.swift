@@ -171,7 +171,7 @@ struct DatabaseFailureTests {
                 if !ready { try await Task.sleep(for: .milliseconds(200)) }
             }
             #expect(ready, "not ready again within 20 s of the kill")
-            let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            let metrics = try await harness.metrics().text
             #expect(metrics.contains("kaoping_embedded_postgres_restarts_total 1"))
 
             // Every acknowledged answer is there: one ballot per used invitation, no more. (A

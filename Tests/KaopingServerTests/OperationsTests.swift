@@ -46,12 +46,12 @@ struct OperationsTests {
     }
 
     @Test func metricsCountRequestsByRouteAndStatus() async throws {
-        try await TestApp.run { client, _ in
+        try await TestApp.run { client, harness in
             _ = try await client.execute(uri: "/healthz", method: .get)
             _ = try await client.execute(uri: "/admin/login", method: .get)
             _ = try await client.execute(uri: "/no/such/page", method: .get)
-            let metrics = try await client.execute(uri: "/metrics", method: .get)
-            let text = String(buffer: metrics.body)
+            let metrics = try await harness.metrics()
+            let text = metrics.text
             #expect(metrics.status == .ok)
             #expect(text.contains("kaoping_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 1"), "\(text)")
             #expect(text.contains("kaoping_http_requests_total{route=\"/admin/login\",method=\"GET\",status=\"200\"} 1"))

@@ -51,7 +51,7 @@ struct PinnedFailureTests {
         environment["KAOPING_SECRET_FILE"] = directory + "/secret"
         let server = try await ChildProgram.start(
             CommandLineTests.Program.binary,
-            ["serve", "--port", "\(port)", "--log-level", "error"],
+            ["serve", "--port", "\(port)", "--metrics-address", "off", "--log-level", "error"],
             environment: environment,
             workingDirectory: "/",
             outputDirectory: directory

@@ -17,6 +17,7 @@ from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 BASE = os.environ["BROWSER_BASE_URL"]
+METRICS = os.environ["BROWSER_METRICS_URL"]
 ARTIFACTS = os.environ["BROWSER_ARTIFACTS"]
 PSQL = [os.environ["BROWSER_PSQL"], "-h", "127.0.0.1", "-p", os.environ["BROWSER_DB_PORT"],
         "-U", "postgres", "-d", "kaoping", "-At", "-v", "ON_ERROR_STOP=1"]
@@ -160,7 +161,7 @@ def body_text(driver):
 def posts_answered(route, status):
     """How many POSTs to a route (its pattern, as /metrics names it) the server answered with
     the status."""
-    text = urllib.request.urlopen(f"{BASE}/metrics", timeout=10).read().decode()
+    text = urllib.request.urlopen(METRICS, timeout=10).read().decode()
     total = 0
     for line in text.splitlines():
         if (line.startswith("kaoping_http_requests_total{") and f'route="{route}"' in line

@@ -44,6 +44,9 @@ public struct KaopingConfiguration: Sendable, Equatable {
     public var idleTimeoutSeconds: Int = 30
     /// Once a request has started, all of it (head and body) must arrive within this time.
     public var requestTimeoutSeconds: Int = 120
+    /// Where `/metrics` is served, on a listener of its own apart from the application's port;
+    /// `nil` (`off`): nowhere.
+    public var metricsAddress: ListenAddress? = ListenAddress(host: "127.0.0.1", port: 9464)
 
     /// Where the invitation secret lives. Every instance must use the same secret.
     public var resolvedSecretFile: String { secretFile ?? dataDirectory + "/secret" }
@@ -82,6 +85,35 @@ public struct KaopingConfiguration: Sendable, Equatable {
         self.maxBodyBytes = maxBodyBytes
         self.maxTextLength = maxTextLength
         self.maxUploadBytes = maxUploadBytes
+    }
+}
+
+/// A host and port to listen on (`127.0.0.1:9464`, `[::1]:9464`).
+public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
+    public var host: String
+    /// 0: any free port, which the listener reports once it runs.
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+    /// `host:port`, the host of an IPv6 address in brackets; `nil` for anything else.
+    public init?(parsing text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port) else {
+            return nil
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") {
+            host = String(host.dropFirst().dropLast())
+        } else if host.contains(":") {
+            return nil
+        }
+        guard !host.isEmpty, !host.contains(where: { $0.isWhitespace || $0 == "/" || $0 == "[" || $0 == "]" }) else { return nil }
+        self.init(host: host, port: port)
     }
 }
 
@@ -156,6 +188,19 @@ extension KaopingConfiguration {
         .init("host", "Address the HTTP server listens on.", default: "127.0.0.1") { $0.host = $1.text },
         .init("port", "TCP port of the HTTP server.", default: "8080") { config, value throws(ConfigurationError) in
             config.port = try value.integer(in: 1...65535)
+        },
+        .init(
+            "metrics-address",
+            "host:port of a listener of its own serving only GET /metrics (Prometheus text), or off.",
+            default: "127.0.0.1:9464"
+        ) { config, value throws(ConfigurationError) in
+            if value.text.lowercased() == "off" {
+                config.metricsAddress = nil
+            } else if let address = ListenAddress(parsing: value.text) {
+                config.metricsAddress = address
+            } else {
+                throw value.error("must be host:port (127.0.0.1:9464, [::1]:9464) or off, not '\(value.text)'")
+            }
         },
         .init(
             "database-url",

@@ -26,6 +26,8 @@ public struct ApplicationEnvironment: Sendable {
     /// Runs once the server listens, with its port and services (the CLI prints the address and
     /// first steps, and seeds the demo).
     public var onServerRunning: @Sendable (Int, KaopingServices) async -> Void
+    /// Runs once the metrics listener (`--metrics-address`) listens, with its port.
+    public var onMetricsRunning: @Sendable (Int) async -> Void = { _ in }
     /// How often due rounds are opened and closed.
     public var schedulerInterval: Duration = .seconds(1)
     /// Shortest time between two mixes of one round's ballot box.
@@ -118,6 +120,11 @@ public func buildApplication(_ environment: ApplicationEnvironment, services off
         )
     )
     services.append(ResultsWarmingService(results: office.results, migrations: migrations, logger: logger))
+    if let address = configuration.metricsAddress {
+        services.append(
+            MetricsListener(address: address, registry: environment.registry, logger: logger, onRunning: environment.onMetricsRunning)
+        )
+    }
 
     var app = Application(
         router: router,
@@ -182,8 +189,7 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
     HealthController(
         database: environment.database,
         migrations: dependencies.migrations,
-        expectedMigrations: dependencies.expectedMigrations,
-        registry: environment.registry
+        expectedMigrations: dependencies.expectedMigrations
     ).addRoutes(to: routes)
     routes.get(SiteURL.root.route) { _, _ in Response.seeOther(SiteURL.admin) }
     let limits = SubmissionLimits(maxTextLength: configuration.maxTextLength)
@@ -235,13 +241,17 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
     let api = APIController(services: office)
     let apiRoutes = routes.group()
     api.addPublicRoutes(to: apiRoutes)
-    api.addRoutes(to: apiRoutes.group().add(middleware: APITokenMiddleware(tokens: office.apiTokens)))
-    api.addRoundRoutes(
-        to: apiRoutes.group().add(middleware: APITokenMiddleware(tokens: office.apiTokens)).add(
-            middleware: RoundResolverMiddleware(results: office.results)
-        )
+    let tokenThrottle = APITokenThrottle(database: environment.database, registry: environment.registry)
+    let reading = APITokenMiddleware(tokens: office.apiTokens, throttle: tokenThrottle, trustForwardedFor: configuration.trustForwardedFor)
+    let writing = APITokenMiddleware(
+        tokens: office.apiTokens,
+        throttle: tokenThrottle,
+        trustForwardedFor: configuration.trustForwardedFor,
+        needs: .write
     )
-    api.addWriteRoutes(to: apiRoutes.group().add(middleware: APITokenMiddleware(tokens: office.apiTokens, needs: .write)))
+    api.addRoutes(to: apiRoutes.group().add(middleware: reading))
+    api.addRoundRoutes(to: apiRoutes.group().add(middleware: reading).add(middleware: RoundResolverMiddleware(results: office.results)))
+    api.addWriteRoutes(to: apiRoutes.group().add(middleware: writing))
     APITokensController(tokens: office.tokens, views: dependencies.views).addRoutes(to: adminsOnly)
     AccountsController(services: office, views: dependencies.views, publicBaseURL: configuration.publicBaseURL).addRoutes(to: adminsOnly)
     // Results pages load their round once, in the middleware; a branch's report is also open

@@ -19,6 +19,8 @@ struct TestHarness: Sendable {
     let services: KaopingServices
     /// Every route the server registered.
     let routes: RouteCatalog
+    /// Where the server's metrics listener listens, once it does.
+    let metricsPort = MetricsPort()
 
     init(database: Database, url: DatabaseURL, configuration: KaopingConfiguration, services: KaopingServices, routes: RouteCatalog = RouteCatalog())
     {
@@ -165,6 +167,8 @@ enum TestApp {
         // large round between two of them can pause past the server's 30 s idle limit on a busy
         // machine; the idle limit has a test of its own (RobustnessTests).
         configuration.idleTimeoutSeconds = 600
+        // Any free port, which the harness learns once the listener runs (`harness.metrics()`).
+        configuration.metricsAddress = ListenAddress(host: "127.0.0.1", port: 0)
         return configuration
     }
 
@@ -211,6 +215,11 @@ enum TestApp {
             logger: logger
         )
         let harness = TestHarness(database: database, url: url, configuration: configuration, services: services, routes: environment.routes)
+        let metricsRunning = environment.onMetricsRunning
+        environment.onMetricsRunning = { [metricsPort = harness.metricsPort] port in
+            metricsPort.set(port)
+            await metricsRunning(port)
+        }
         do {
             let app = try await buildApplication(environment, services: services)
             try await app.test(.live) { client in try await test(client, harness) }

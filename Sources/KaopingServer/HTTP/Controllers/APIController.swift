@@ -7,23 +7,42 @@ import KaopingAggregation
 public struct APITokenMiddleware: RouterMiddleware {
     public typealias Context = AppRequestContext
     let tokens: APITokenRepository
+    let throttle: APITokenThrottle
+    let trustForwardedFor: Bool
     let needs: APIScope
 
-    public init(tokens: APITokenRepository, needs: APIScope = .read) {
+    public init(tokens: APITokenRepository, throttle: APITokenThrottle, trustForwardedFor: Bool, needs: APIScope = .read) {
         self.tokens = tokens
+        self.throttle = throttle
+        self.trustForwardedFor = trustForwardedFor
         self.needs = needs
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-            let token = try await tokens.verify(String(header.dropFirst("Bearer ".count)))
-        else {
+        // An address that has sent too many invalid tokens is refused before its token is
+        // looked at, a valid one's too: otherwise a guess that hit would still be told apart.
+        let address = context.clientAddress(request, trustForwardedFor: trustForwardedFor)
+        if let wait = try await throttle.wait(address: address) { throw throttled(wait) }
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+            // No token at all is a mistake, not a guess: refused, not counted.
+            throw AppError(status: .unauthorized, messageKey: "api_unauthorized")
+        }
+        guard let token = try await tokens.verify(String(header.dropFirst("Bearer ".count))) else {
+            guard try await throttle.failed(address: address) else {
+                throw throttled(try await throttle.wait(address: address) ?? Int(throttle.limits.window.components.seconds))
+            }
+            throttle.countInvalid()
             throw AppError(status: .unauthorized, messageKey: "api_unauthorized")
         }
         guard token.scope.allows(needs) else { throw AppError(status: .forbidden, messageKey: "api_read_only") }
         var context = context
         context.apiToken = (token.id, token.name)
         return try await next(request, context)
+    }
+
+    private func throttled(_ wait: Int) -> AppError {
+        throttle.countThrottled()
+        return AppError(status: .tooManyRequests, messageKey: "api_throttled", retryAfter: wait)
     }
 }
 

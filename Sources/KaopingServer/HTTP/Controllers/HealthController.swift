@@ -1,25 +1,22 @@
 import Foundation
 import Hummingbird
-import Prometheus
 
-/// Liveness, readiness and metrics for the operator's monitoring.
+/// Liveness and readiness, for the proxy's health checks. (Metrics are not here, on the public
+/// port, but on a listener of their own: `MetricsListener`.)
 public struct HealthController: Sendable {
     let database: Database
     let migrations: MigrationGate
     let expectedMigrations: Set<Int>
-    let registry: PrometheusCollectorRegistry
 
-    public init(database: Database, migrations: MigrationGate, expectedMigrations: Set<Int>, registry: PrometheusCollectorRegistry) {
+    public init(database: Database, migrations: MigrationGate, expectedMigrations: Set<Int>) {
         self.database = database
         self.migrations = migrations
         self.expectedMigrations = expectedMigrations
-        self.registry = registry
     }
 
     public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.get(SiteURL.healthz.route, use: healthz)
         router.get(SiteURL.readyz.route, use: readyz)
-        router.get(SiteURL.metrics.route, use: metrics)
     }
 
     /// The process is alive and serving HTTP; says nothing about the database.
@@ -44,16 +41,6 @@ public struct HealthController: Sendable {
             return json(.serviceUnavailable, ["status": "unavailable", "reason": "migrations missing: \(missing.sorted())"])
         }
         return json(.ok, ["status": "ready", "migrations": "\(applied.count)"])
-    }
-
-    @Sendable func metrics(_ request: Request, context: AppRequestContext) async throws -> Response {
-        var buffer: [UInt8] = []
-        registry.emit(into: &buffer)
-        return Response(
-            status: .ok,
-            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: buffer))
-        )
     }
 
     private func json(_ status: HTTPResponse.Status, _ body: [String: String]) -> Response {

@@ -7,10 +7,13 @@ import PostgresNIO
 public struct AppError: Error, HTTPResponseError, Equatable {
     public let status: HTTPResponse.Status
     public let messageKey: String
+    /// Seconds to send as `Retry-After`, for a refusal that lifts by itself.
+    public let retryAfter: Int?
 
-    public init(status: HTTPResponse.Status, messageKey: String? = nil) {
+    public init(status: HTTPResponse.Status, messageKey: String? = nil, retryAfter: Int? = nil) {
         self.status = status
         self.messageKey = messageKey ?? "error_\(status.code)"
+        self.retryAfter = retryAfter
     }
 
     public static let csrfRejected = AppError(status: .forbidden, messageKey: "error_403_csrf")
@@ -70,7 +73,9 @@ public struct ErrorPageMiddleware: RouterMiddleware {
             if failure.status == .methodNotAllowed {
                 response.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
             }
-            if failure.status == .serviceUnavailable {
+            if let seconds = failure.retryAfter {
+                response.headers[.retryAfter] = String(seconds)
+            } else if failure.status == .serviceUnavailable {
                 response.headers[.retryAfter] = "60"
             }
             return response
