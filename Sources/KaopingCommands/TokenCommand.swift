@@ -30,6 +30,14 @@ struct CreateToken: AsyncParsableCommand {
 }
 
 struct ListTokens: AsyncParsableCommand {
+    static func state(_ state: APIToken.State) -> String {
+        switch state {
+        case .live: "live   "
+        case .revoked: "revoked"
+        case .makerWithoutAccess: "stopped (maker disabled or not an administrator)"
+        }
+    }
+
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List tokens (never the tokens themselves).")
     @OptionGroup var options: RoundOptions
 
@@ -37,7 +45,7 @@ struct ListTokens: AsyncParsableCommand {
         let tokens = try await CommandState.run(options.flags) { state in try await state.services().tokens.list() }
         for token in tokens {
             say(
-                "\(token.id.uuidString.lowercased())  \(token.revoked ? "revoked" : "live   ")  \(token.scope.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0))  \(ChinaTime.format(token.createdAt))  last used \(token.lastUsedOn ?? "never")  \(token.name)"
+                "\(token.id.uuidString.lowercased())  \(Self.state(token.state))  \(token.scope.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0))  \(ChinaTime.format(token.createdAt))  by \(token.maker ?? "command line")  last used \(token.lastUsedOn ?? "never")  \(token.name)"
             )
         }
     }

@@ -167,6 +167,53 @@ struct APITests {
             #expect(try await harness.count("SELECT count(*)::int FROM api_tokens WHERE scope = 'write' AND name = '绩效系统'") == 1)
         }
     }
+
+    /// A token works only while its maker is an active administrator: disabling the maker stops
+    /// their tokens (and says how many), enabling them restores them, and a token made at the
+    /// command line is nobody's account's.
+    @Test func tokensStopWithTheirMakersAccess() async throws {
+        try await TestApp.run { client, harness in
+            try await harness.createUser("chief", password: "the chief's password")
+            let maker = try await harness.createUser("wang", password: "wang makes tokens")
+            var chief = Browser(client)
+            _ = try await chief.signIn("chief", "the chief's password")
+            var wang = Browser(client)
+            _ = try await wang.signIn("wang", "wang makes tokens")
+            func made(_ name: String, write: Bool) async throws -> String {
+                let page = try await wang.post("/admin/tokens", form: [("name", name)] + (write ? [("write", "1")] : []))
+                return try #require(page.text.range(of: "<code class=\"token\">").map { String(page.text[$0.upperBound...].prefix(46)) })
+            }
+            let writer = try await made("绩效系统", write: true)
+            let reader = try await made("数据平台", write: false)
+            let (_, commandLine) = try await harness.issueToken("运维脚本")
+            let api = APITests()
+            let performance = #"{"year": 2026, "results": [{"unit": "u9", "score": 80}]}"#
+            // Working while wang is an active administrator (the post is refused on its merits, not its token).
+            #expect(try await api.getJSON(client, "/api/v1/rounds", token: reader).0 == .ok)
+            #expect(try await api.post(client, "/api/v1/performance", token: writer, json: performance).0 == .unprocessableContent)
+
+            let disabled = try await chief.post("/admin/accounts/\(maker.id.lowercased)/disable", form: [])
+            #expect(try await chief.get(try #require(disabled.location)).text.contains("该账号创建的 2 个 API 令牌随之停用"))
+            #expect(try await api.getJSON(client, "/api/v1/rounds", token: reader).0 == .unauthorized)
+            #expect(try await api.post(client, "/api/v1/performance", token: writer, json: performance).0 == .unauthorized)
+            #expect(try await api.getJSON(client, "/api/v1/rounds", token: commandLine).0 == .ok)
+            #expect(
+                try await harness.count(
+                    "SELECT count(*)::int FROM audit_log WHERE action = 'user.disabled' AND subject = 'wang' AND details->>'tokens_stopped' = '2'"
+                ) == 1
+            )
+            let list = try await chief.get("/admin/tokens").text
+            #expect(list.contains("<td>绩效系统</td><td>读取并写入绩效结果</td><td>wang</td>"))
+            #expect(list.contains("<td>运维脚本</td><td>只读</td><td>服务器命令行</td>"))
+            #expect(list.components(separatedBy: "已停用（创建人已停用或不再是管理员）").count == 3)
+
+            // Restored with their maker; a maker who is no longer an administrator stops them too.
+            #expect(try await chief.post("/admin/accounts/\(maker.id.lowercased)/enable", form: []).status == .seeOther)
+            #expect(try await api.getJSON(client, "/api/v1/rounds", token: reader).0 == .ok)
+            try await harness.database.query("UPDATE users SET role = 'evaluator' WHERE username = 'wang'")
+            #expect(try await api.getJSON(client, "/api/v1/rounds", token: reader).0 == .unauthorized)
+        }
+    }
 }
 
 extension APITests {

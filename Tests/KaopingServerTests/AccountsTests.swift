@@ -206,7 +206,7 @@ struct AccountsTests {
             let first = try await harness.createUser("first", password: "first administrator")
             let second = try await harness.createUser("second", password: "second administrator")
             // Two administrators disabling each other at once: one of them stays.
-            let outcomes = await withTaskGroup(of: Result<User?, any Error>.self) { group in
+            let outcomes = await withTaskGroup(of: Result<AccountService.Disabled?, any Error>.self) { group in
                 for id in [first.id, second.id] {
                     group.addTask {
                         do {

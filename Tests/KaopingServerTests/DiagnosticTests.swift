@@ -78,7 +78,7 @@ struct DiagnosticTests {
             let page = try await admin.get("/admin/rounds/\(id)/integration").text
             #expect(
                 page.contains(
-                    "<tr><td><a href=\"/admin/rounds/\(id)/results/b02\">b02</a></td><td>财务处党支部</td><td>70.00</td><td>93.57</td><td>2</td><td>1</td><td>1</td><td>是</td><td>党建悬浮</td></tr>"
+                    "<tr><td><a href=\"/admin/rounds/\(id)/results/b02\">b02</a></td><td>财务处党支部</td><td class=\"num\">70.00</td><td class=\"num\">93.57</td><td class=\"num\">2</td><td class=\"num\">1</td><td class=\"num\">1</td><td>是</td><td>党建悬浮</td></tr>"
                 )
             )
             #expect(page.contains("<a href=\"/admin/rounds/\(id)/integration.csv\">"))

@@ -20,7 +20,16 @@ public struct APIToken: Sendable {
     public let scope: APIScope
     public let createdAt: Date
     public let lastUsedOn: String?
-    public let revoked: Bool
+    /// The account that made it; nil for a token made at the command line.
+    public let maker: String?
+    public let state: State
+
+    public enum State: String, Sendable {
+        case live
+        case revoked
+        /// Its maker is disabled or no longer an administrator: it works again if they are restored.
+        case makerWithoutAccess
+    }
 }
 
 /// API tokens: `kp_` and 43 URL-safe characters (256 random bits); only their hashes are stored.
@@ -57,13 +66,34 @@ public struct APITokenRepository: Sendable {
         return (id!, token)
     }
 
+    /// A token made by an account works only while that account is an active administrator;
+    /// one made at the command line (no maker) by whoever runs the server.
+    private static let makerMayAct = "(t.created_by IS NULL OR (u.active AND u.role = 'admin'))"
+
     public func list() async throws -> [APIToken] {
         try await database.query(
-            "SELECT id, name, scope, created_at, last_used_on::text, revoked_at IS NOT NULL FROM api_tokens ORDER BY created_at DESC"
+            """
+            SELECT t.id, t.name, t.scope, t.created_at, t.last_used_on::text, u.username, t.revoked_at IS NOT NULL, \(unescaped: Self.makerMayAct)
+            FROM api_tokens t LEFT JOIN users u ON u.id = t.created_by
+            ORDER BY t.created_at DESC
+            """
         ).map { row in
-            let (id, name, scope, created, used, revoked) = try row.decode((UUID, String, APIScope, Date, String?, Bool).self)
-            return APIToken(id: id, name: name, scope: scope, createdAt: created, lastUsedOn: used, revoked: revoked)
+            let (id, name, scope, created, used, maker, revoked, makerMayAct) = try row.decode(
+                (UUID, String, APIScope, Date, String?, String?, Bool, Bool).self
+            )
+            let state: APIToken.State = revoked ? .revoked : makerMayAct ? .live : .makerWithoutAccess
+            return APIToken(id: id, name: name, scope: scope, createdAt: created, lastUsedOn: used, maker: maker, state: state)
         }
+    }
+
+    /// How many unrevoked tokens an account made, in the caller's transaction.
+    func liveTokens(madeBy userID: UUID, on connection: PostgresConnection, logger: Logger) async throws -> Int {
+        var count = 0
+        for try await value in try await connection.query(
+            "SELECT count(*)::int FROM api_tokens WHERE created_by = \(userID) AND revoked_at IS NULL",
+            logger: logger
+        ).decode(Int.self) { count = value }
+        return count
     }
 
     /// In the caller's transaction; `false` when there is no such live token.
@@ -76,13 +106,15 @@ public struct APITokenRepository: Sendable {
         return revoked
     }
 
-    /// The live token a request presents and what it may do, noting the day it was used.
+    /// The live token a request presents and what it may do, noting the day it was used. A
+    /// revoked token, or one whose maker is disabled or no longer an administrator, is none.
     public func verify(_ token: String) async throws -> (id: UUID, name: String, scope: APIScope)? {
         guard token.hasPrefix("kp_"), token.count == 46 else { return nil }
         return try await database.query(
             """
             WITH token AS (
-              SELECT id, name, scope FROM api_tokens WHERE token_hash = \(Self.hash(token)) AND revoked_at IS NULL
+              SELECT t.id, t.name, t.scope FROM api_tokens t LEFT JOIN users u ON u.id = t.created_by
+              WHERE t.token_hash = \(Self.hash(token)) AND t.revoked_at IS NULL AND \(unescaped: Self.makerMayAct)
             ), touched AS (
               UPDATE api_tokens SET last_used_on = (now() AT TIME ZONE 'Asia/Shanghai')::date
               WHERE id IN (SELECT id FROM token) AND last_used_on IS DISTINCT FROM (now() AT TIME ZONE 'Asia/Shanghai')::date

@@ -10,6 +10,7 @@ public struct AccountService: Sendable {
     let users: UserRepository
     let organisation: OrganisationRepository
     let sessions: PostgresPersistDriver
+    let tokens: APITokenRepository
     let hasher: PasswordHasher
 
     public init(
@@ -17,9 +18,11 @@ public struct AccountService: Sendable {
         users: UserRepository,
         organisation: OrganisationRepository,
         sessions: PostgresPersistDriver,
+        tokens: APITokenRepository,
         hasher: PasswordHasher
     ) {
         self.database = database
+        self.tokens = tokens
         self.users = users
         self.organisation = organisation
         self.sessions = sessions
@@ -128,10 +131,27 @@ public struct AccountService: Sendable {
 
     /// Disables an account and ends its sessions; `nil` when there is no such account. The
     /// last active administrator stays (`AccountError.lastAdministrator`).
-    public func disable(userID: UUID, actor: AuditActor, logger: Logger) async throws -> User? {
-        try await change(userID: userID, action: "user.disabled", actor: actor, logger: logger) { connection in
-            try await users.setActive(userID: userID, active: false, on: connection)
+    /// An account disabled, and how many of the API tokens it made stopped with it.
+    public struct Disabled: Sendable {
+        public let user: User
+        public let stoppedTokens: Int
+    }
+
+    /// Signs the account out everywhere; the API tokens it made stop working with it (they work
+    /// only while their maker is an active administrator), which its audit entry counts.
+    public func disable(userID: UUID, actor: AuditActor, logger: Logger) async throws -> Disabled? {
+        let disabled = try await database.transaction(logger: logger) { connection -> Disabled? in
+            guard let user = try await users.setActive(userID: userID, active: false, on: connection) else { return nil }
+            let stopped = try await tokens.liveTokens(madeBy: userID, on: connection, logger: logger)
+            try await AuditLog.record(
+                .init(action: "user.disabled", actor: actor, subject: user.username, details: ["tokens_stopped": String(stopped)]),
+                on: connection,
+                logger: logger
+            )
+            return Disabled(user: user, stoppedTokens: stopped)
         }
+        if let disabled { try await sessions.removeAll(userID: disabled.user.id, except: nil) }
+        return disabled
     }
 
     public func enable(userID: UUID, actor: AuditActor, logger: Logger) async throws -> User? {

@@ -102,7 +102,14 @@ public struct KaopingServices: Sendable {
             organisationService: OrganisationService(database: database, organisation: organisation, performance: performance),
             imports: ImportService(database: database, organisation: organisation, performance: performance),
             tokens: TokenService(database: database, tokens: apiTokens),
-            accounts: AccountService(database: database, users: users, organisation: organisation, sessions: sessions, hasher: passwordHasher),
+            accounts: AccountService(
+                database: database,
+                users: users,
+                organisation: organisation,
+                sessions: sessions,
+                tokens: apiTokens,
+                hasher: passwordHasher
+            ),
             results: results,
             downloads: DownloadService(results: results, forms: forms, invitations: invitations, database: database)
         )

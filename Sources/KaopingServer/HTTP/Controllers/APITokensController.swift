@@ -18,7 +18,7 @@ public struct APITokensController: Sendable {
     }
 
     @Sendable func index(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try views.page("tokens", TokensPage(try await tokens.list()), context: context)
+        try views.page("tokens", TokensPage(try await tokens.list(), language: context.language), context: context)
     }
 
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -26,12 +26,16 @@ public struct APITokensController: Sendable {
         let form = try await request.formData(context: context)
         let scope: APIScope = form["write"] != nil ? .write : .read
         guard let issued = try await tokens.issue(name: form["name"] ?? "", scope: scope, actor: context.auditActor, logger: context.logger) else {
-            let page = TokensPage(try await tokens.list(), problem: context.language.text("tokens_name_needed"))
+            let page = TokensPage(try await tokens.list(), language: context.language, problem: context.language.text("tokens_name_needed"))
             return try views.page("tokens", page, status: .unprocessableContent, context: context)
         }
         // Shown once, on this response only; the database keeps its hash.
         let name = TokenService.name(form["name"] ?? "") ?? ""
-        var response = try views.page("tokens", TokensPage(try await tokens.list(), newToken: issued.token, newName: name), context: context)
+        var response = try views.page(
+            "tokens",
+            TokensPage(try await tokens.list(), language: context.language, newToken: issued.token, newName: name),
+            context: context
+        )
         response.headers[.cacheControl] = "no-store"
         return response
     }

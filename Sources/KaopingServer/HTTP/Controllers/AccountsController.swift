@@ -36,7 +36,12 @@ public struct AccountsController: Sendable {
     @Sendable func index(_ request: Request, context: AppRequestContext) async throws -> Response {
         let query = request.uri.queryParameters
         var notice: String?
-        if let name = query["disabled"].map(String.init) { notice = context.language.text("accounts_disabled", ["name": name]) }
+        if let name = query["disabled"].map(String.init) {
+            notice = context.language.text("accounts_disabled", ["name": name])
+            if let stopped = query["tokens"].flatMap({ Int($0) }), stopped > 0 {
+                notice! += " " + context.language.text("accounts_disabled_tokens", ["n": stopped])
+            }
+        }
         if let name = query["enabled"].map(String.init) { notice = context.language.text("accounts_enabled", ["name": name]) }
         return try await page(context: context, notice: notice)
     }
@@ -126,16 +131,19 @@ public struct AccountsController: Sendable {
         guard id != context.user?.id else {
             return try await page(context: context, status: .conflict, problem: context.language.text("accounts_error_self"))
         }
-        let user: User
+        let disabled: AccountService.Disabled
         do {
-            guard let updated = try await accounts.disable(userID: id, actor: context.auditActor, logger: context.logger) else {
+            guard let done = try await accounts.disable(userID: id, actor: context.auditActor, logger: context.logger) else {
                 throw AppError.notFound
             }
-            user = updated
+            disabled = done
         } catch AccountError.lastAdministrator {
             return try await page(context: context, status: .conflict, problem: context.language.text("accounts_error_last_admin"))
         }
-        return .seeOther(.accounts, ["disabled": user.username])
+        if disabled.stoppedTokens > 0 {
+            return .seeOther(.accounts, ["disabled": disabled.user.username, "tokens": String(disabled.stoppedTokens)])
+        }
+        return .seeOther(.accounts, ["disabled": disabled.user.username])
     }
 
     @Sendable func enable(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -5,9 +5,12 @@ struct TokensPage: PageModel {
     struct Row {
         let name: String
         let writes: Bool
+        let maker: String
         let created: String
         let used: String
         let revoked: Bool
+        /// What the state column says of a token that is not revoked.
+        let state: String
         let revoke: String
     }
 
@@ -19,14 +22,16 @@ struct TokensPage: PageModel {
     let newToken: String?
     let newName: String?
 
-    init(_ tokens: [APIToken], problem: String? = nil, newToken: String? = nil, newName: String? = nil) {
+    init(_ tokens: [APIToken], language: Language, problem: String? = nil, newToken: String? = nil, newName: String? = nil) {
         self.tokens = tokens.map { token in
             Row(
                 name: token.name,
                 writes: token.scope == .write,
+                maker: token.maker ?? language.text("tokens_maker_command_line"),
                 created: ChinaTime.format(token.createdAt),
                 used: token.lastUsedOn ?? "–",
-                revoked: token.revoked,
+                revoked: token.state == .revoked,
+                state: language.text(token.state == .makerWithoutAccess ? "tokens_state_maker_without_access" : "tokens_state_live"),
                 revoke: SiteURL.tokenRevoke(token.id.lowercased).path
             )
         }
