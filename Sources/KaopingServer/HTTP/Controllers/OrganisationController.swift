@@ -45,17 +45,25 @@ public struct OrganisationController: Sendable {
     ) async throws -> Response {
         let query = request.uri.queryParameters
         var notice: String?
-        if let kind = query["imported"], let created = query["created"], let updated = query["updated"] {
-            let key =
-                switch kind {
-                case "members": "org_imported_members"
-                case "units": "org_imported_units"
-                default: "org_imported_branches"
-                }
-            notice = context.language.text(key, ["created": String(created), "updated": String(updated)])
-        }
-        if query["imported"] == "performance", let year = query["year"], let version = query["version"], let units = query["units"] {
-            notice = context.language.text("org_imported_performance", ["year": String(year), "version": String(version), "n": String(units)])
+        // Counts are read as numbers and the kind from its closed set: an address cannot put
+        // words into the notice.
+        let number = { (name: Substring) in query[name].flatMap { Int($0) } }
+        switch query["imported"].flatMap({ OrganisationUpload.Kind(rawValue: String($0)) }) {
+        case .performance?:
+            if let year = number("year"), let version = number("version"), let units = number("units") {
+                notice = context.language.text("org_imported_performance", ["year": year, "version": version, "n": units])
+            }
+        case let kind?:
+            if let created = number("created"), let updated = number("updated") {
+                let key =
+                    switch kind {
+                    case .members: "org_imported_members"
+                    case .units: "org_imported_units"
+                    default: "org_imported_branches"
+                    }
+                notice = context.language.text(key, ["created": created, "updated": updated])
+            }
+        case nil: break
         }
         if query["saved"] != nil { notice = context.language.text("org_saved") }
         let page = OrganisationPage(
