@@ -147,6 +147,47 @@ struct InvitationTests {
 
     /// The anonymity requirement: after submissions through invitation links, nothing in the
     /// database pairs a response with the invitation (or member) it came from.
+    @Test func slipsShowOnlyCodesThatCanBeTypedAndPrintingThemWritesNothing() async throws {
+        try await TestApp.run { client, harness in
+            try await harness.createUser("admin", password: "invitation slips")
+            let (round, _) = try await harness.roundWithInvitations(members: 3)
+            // Invitations issued before their short codes were stored with them.
+            try await harness.database.query("UPDATE invitations SET short_code_hash = NULL")
+            var logger = Logger(label: "test")
+            logger.logLevel = .critical
+            let fresh = try #require(
+                try await TestApp.handouts(harness.database).reissueInvitation(round: round, staffNumber: "m002", actor: .commandLine, logger: logger)
+            )
+            var browser = Browser(client)
+            _ = try await browser.post("/admin/login", form: [("username", "admin"), ("password", "invitation slips")])
+            let path = "/admin/rounds/\(round.uuidString.lowercased())"
+            func codes() async throws -> (codes: [String], links: Int) {
+                let text = try await browser.get(path + "/slips").text
+                let codes = text.components(separatedBy: "<p class=\"slip-code\"><code>").dropFirst().map { String($0.prefix(11)) }
+                return (codes, text.components(separatedBy: "<p class=\"slip-url\">").count - 1)
+            }
+            // The reissued invitation got its code when issued; the older two show their links,
+            // since their codes would find nothing, and printing stores nothing.
+            let before = try await codes()
+            #expect(before.codes.count == 1 && before.links == 2)
+            #expect(try await harness.count("SELECT count(*)::int FROM invitations WHERE revoked_at IS NULL AND short_code_hash IS NULL") == 2)
+            var member = Browser(client)
+            _ = try await member.get("/s")
+            #expect(try await member.post("/s", form: [("code", before.codes[0])]).location == "/s/\(fresh)")
+
+            // Issuing again issues nothing new and stores the missing codes; every slip then has
+            // one, and each leads to its member's link.
+            #expect(try await browser.post(path + "/invitations", form: []).location == path + "?issued=0")
+            let after = try await codes()
+            #expect(after.codes.count == 3 && after.links == 0 && Set(after.codes).count == 3)
+            let links = Set(try await harness.services.invitations.links(roundID: round).map { "/s/\($0.token)" })
+            for code in after.codes {
+                let typed = try await member.post("/s", form: [("code", code)])
+                #expect(typed.status == .seeOther && links.contains(typed.location ?? ""))
+            }
+        }
+    }
+
     @Test func responsesCannotBeLinkedToInvitations() async throws {
         try await TestApp.run { client, harness in
             let (round, tokens) = try await harness.roundWithInvitations(members: 8)

@@ -169,8 +169,7 @@ struct RobustnessTests {
             )
             let invitations = try await harness.memberLinks(round: round, branch: b01, count: 12)
             let invitationRepository = InvitationRepository(database: harness.database, tokens: InvitationTokens(secret: TestApp.invitationSecret))
-            // As when the slips are printed: the codes on them can then be typed in.
-            try await invitationRepository.storeShortCodes(roundID: round)
+            // Issued invitations carry their short codes, as printed on the slips.
             let shortCode = try #require(
                 try await invitationRepository.links(roundID: round).first { invitations.last == "/s/\($0.token)" }?.shortCode
             )

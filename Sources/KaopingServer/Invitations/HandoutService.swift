@@ -18,7 +18,8 @@ public struct HandoutService: Sendable {
     }
 
     /// Gives every active member of the round's branches who has none a live invitation;
-    /// returns how many were issued (running it again issues only the missing ones).
+    /// returns how many were issued (running it again issues only the missing ones, and stores
+    /// the short codes of invitations issued before codes were stored with them).
     public func issueInvitations(round: UUID, actor: AuditActor, logger: Logger) async throws -> Int {
         try await database.transaction(logger: logger) { connection in
             let issued = try await invitations.issue(roundID: round, on: connection, logger: logger)

@@ -10,8 +10,10 @@ public struct InvitationLink: Sendable {
     public let memberName: String
     public let used: Bool
     public let token: String
-    /// The code to type instead (`shortCode(for:)`), shown on the slips.
-    public let shortCode: String
+    /// The code to type instead (`shortCode(for:)`), shown on the slips; nil while its hash is
+    /// not stored (an invitation issued before codes were stored with it), since typing it would
+    /// find nothing.
+    public let shortCode: String?
 }
 
 /// What a token leads to.
@@ -36,8 +38,9 @@ public struct InvitationRepository: Sendable {
         self.tokens = tokens
     }
 
-    /// Gives every active member of the round's branches who has none a live invitation.
-    /// Returns how many were issued; running it again issues only the missing ones.
+    /// Gives every active member of the round's branches who has none a live invitation, with
+    /// the hash of its short code, and stores the missing short codes of the round's older
+    /// invitations. Returns how many were issued; running it again issues only the missing ones.
     func issue(roundID: UUID, on connection: PostgresConnection, logger: Logger) async throws -> Int {
         // One issuer at a time per round, so that two clicks cannot issue twice.
         try await connection.execute("SELECT 1 FROM rounds WHERE id = \(roundID) FOR UPDATE", logger: logger)
@@ -51,25 +54,54 @@ public struct InvitationRepository: Sendable {
             """,
             logger: logger
         ).decode((UUID, UUID).self) { members.append((member, branch)) }
+        try await storeShortCodes(roundID: roundID, on: connection, logger: logger)
         guard !members.isEmpty else { return 0 }
         let ids = members.map { _ in UUID() }
         let hashes = ids.map { Self.hex(InvitationTokens.hash(tokens.token(for: $0))) }
+        let shortHashes = ids.map { Self.hex(shortCodeHash(for: $0)) }
         try await connection.execute(
             """
-            INSERT INTO invitations (id, round_id, branch_id, member_id, token_hash)
-            SELECT i.id, \(roundID), i.branch, i.member, decode(i.hash, 'hex')
-            FROM unnest(\(ids)::uuid[], \(members.map(\.1))::uuid[], \(members.map(\.0))::uuid[], \(hashes)::text[])
-              AS i(id, branch, member, hash)
+            INSERT INTO invitations (id, round_id, branch_id, member_id, token_hash, short_code_hash)
+            SELECT i.id, \(roundID), i.branch, i.member, decode(i.hash, 'hex'), decode(i.short, 'hex')
+            FROM unnest(\(ids)::uuid[], \(members.map(\.1))::uuid[], \(members.map(\.0))::uuid[], \(hashes)::text[], \(shortHashes)::text[])
+              AS i(id, branch, member, hash, short)
             """,
             logger: logger
         )
         return members.count
     }
 
+    /// Stores the short codes' hashes of the round's live invitations that have none: those
+    /// issued before the hash was stored with each invitation (it was stored when the slips were
+    /// first printed, a write on a page's GET). Issuing again fills them in.
+    private func storeShortCodes(roundID: UUID, on connection: PostgresConnection, logger: Logger) async throws {
+        var missing: [UUID] = []
+        for try await id in try await connection.query(
+            "SELECT id FROM invitations WHERE round_id = \(roundID) AND revoked_at IS NULL AND short_code_hash IS NULL",
+            logger: logger
+        ).decode(UUID.self) { missing.append(id) }
+        guard !missing.isEmpty else { return }
+        let hashes = missing.map { ByteBuffer(bytes: shortCodeHash(for: $0)) }
+        try await connection.execute(
+            """
+            UPDATE invitations i SET short_code_hash = c.hash
+            FROM unnest(\(missing)::uuid[], \(hashes)::bytea[]) AS c(id, hash)
+            WHERE i.id = c.id AND i.short_code_hash IS NULL
+            """,
+            logger: logger
+        )
+    }
+
+    /// What is stored of an invitation's short code, to find it when typed.
+    func shortCodeHash(for invitation: UUID) -> [UInt8] {
+        InvitationTokens.hash(InvitationTokens.normalisedShortCode(tokens.shortCode(for: invitation))!)
+    }
+
     /// Revokes a member's live invitation and issues a new one; the old link stops working.
     func reissue(roundID: UUID, staffNumber: String, on connection: PostgresConnection, logger: Logger) async throws -> String? {
         let id = UUID()
         let hash = Self.hex(InvitationTokens.hash(tokens.token(for: id)))
+        let shortHash = Self.hex(shortCodeHash(for: id))
         try await connection.execute(
             """
             UPDATE invitations SET revoked_at = now()
@@ -81,8 +113,8 @@ public struct InvitationRepository: Sendable {
         var inserted = false
         for try await _ in try await connection.query(
             """
-            INSERT INTO invitations (id, round_id, branch_id, member_id, token_hash)
-            SELECT \(id), \(roundID), m.branch_id, m.id, decode(\(hash), 'hex')
+            INSERT INTO invitations (id, round_id, branch_id, member_id, token_hash, short_code_hash)
+            SELECT \(id), \(roundID), m.branch_id, m.id, decode(\(hash), 'hex'), decode(\(shortHash), 'hex')
             FROM members m JOIN round_branches rb ON rb.branch_id = m.branch_id AND rb.round_id = \(roundID)
             WHERE m.staff_number = \(staffNumber) AND m.active
               AND NOT EXISTS (SELECT 1 FROM invitations i WHERE i.round_id = \(roundID) AND i.member_id = m.id AND i.used)
@@ -97,13 +129,13 @@ public struct InvitationRepository: Sendable {
     public func links(roundID: UUID, branchCode: String? = nil) async throws -> [InvitationLink] {
         try await database.query(
             """
-            SELECT i.id, b.code, b.name, m.staff_number, m.name, i.used
+            SELECT i.id, b.code, b.name, m.staff_number, m.name, i.used, i.short_code_hash IS NOT NULL
             FROM invitations i JOIN branches b ON b.id = i.branch_id JOIN members m ON m.id = i.member_id
             WHERE i.round_id = \(roundID) AND i.revoked_at IS NULL AND (\(branchCode)::text IS NULL OR b.code = \(branchCode))
             ORDER BY b.code, m.staff_number
             """
         ).map { row in
-            let (id, code, name, staff, member, used) = try row.decode((UUID, String, String, String, String, Bool).self)
+            let (id, code, name, staff, member, used, typable) = try row.decode((UUID, String, String, String, String, Bool, Bool).self)
             return InvitationLink(
                 branchCode: code,
                 branchName: name,
@@ -111,28 +143,9 @@ public struct InvitationRepository: Sendable {
                 memberName: member,
                 used: used,
                 token: tokens.token(for: id),
-                shortCode: tokens.shortCode(for: id)
+                shortCode: typable ? tokens.shortCode(for: id) : nil
             )
         }
-    }
-
-    /// Stores the short codes' hashes of the round's live invitations that have none yet, so
-    /// that the codes printed on the slips can be typed in.
-    public func storeShortCodes(roundID: UUID) async throws {
-        let missing = try await database.query(
-            "SELECT id FROM invitations WHERE round_id = \(roundID) AND revoked_at IS NULL AND short_code_hash IS NULL"
-        ).map { try $0.decode(UUID.self) }
-        guard !missing.isEmpty else { return }
-        let hashes = missing.map { id in
-            ByteBuffer(bytes: InvitationTokens.hash(InvitationTokens.normalisedShortCode(tokens.shortCode(for: id))!))
-        }
-        try await database.query(
-            """
-            UPDATE invitations i SET short_code_hash = c.hash
-            FROM unnest(\(missing)::uuid[], \(hashes)::bytea[]) AS c(id, hash)
-            WHERE i.id = c.id AND i.short_code_hash IS NULL
-            """
-        )
     }
 
     /// The invitation link a typed short code stands for, if it is a live one.

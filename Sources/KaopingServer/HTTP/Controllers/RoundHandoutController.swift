@@ -125,8 +125,8 @@ public struct RoundHandoutController: Sendable {
         let id = try roundID(context)
         guard let round = try await rounds.round(id) else { throw AppError.notFound }
         let branch = request.uri.queryParameters["branch"].map(String.init)
-        // The short codes printed here must be found when typed in.
-        try await invitations.storeShortCodes(roundID: id)
+        // A slip shows a short code only if typing it finds the invitation (its hash is stored
+        // when the invitation is issued); otherwise it shows the link. A GET writes nothing.
         let links = try await invitations.links(roundID: id, branchCode: branch).filter { !$0.used }
         return try slipsPage(
             round,
