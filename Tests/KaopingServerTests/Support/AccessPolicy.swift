@@ -1,0 +1,157 @@
+/// Who may call what: for every route the server registers, the identities whose requests it
+/// answers. `AccessPolicyTests` calls every route as every identity and compares; a route
+/// missing here fails the suite, so a new route gets its policy when it is added. The same
+/// table, for reading, is in docs/design.md ("Who may call what").
+enum Identity: String, CaseIterable, Comparable, Sendable {
+    /// A browser with no session, no token and no link.
+    case anonymous
+    /// A member holding their invitation link (`/s/{token}`); a browser otherwise anonymous.
+    case invitationHolder
+    /// Someone holding a branch's public link (`/p/{code}`).
+    case publicLinkHolder
+    /// Someone holding a visit code (`/v/{visit}`).
+    case visitCodeHolder
+    /// A branch secretary (role `viewer`) of the branch the request names.
+    case secretaryOfBranch
+    /// A branch secretary of another branch.
+    case secretaryOfOtherBranch
+    /// An evaluator assigned to the branch the request names, in its round.
+    case assignedEvaluator
+    /// An evaluator of the same round, assigned to another branch.
+    case otherEvaluator
+    case administrator
+    /// An API token with the read scope (sent by an otherwise anonymous client).
+    case readToken
+    /// An API token with the write scope.
+    case writeToken
+
+    static func < (left: Identity, right: Identity) -> Bool {
+        allCases.firstIndex(of: left)! < allCases.firstIndex(of: right)!
+    }
+}
+
+enum AccessPolicy {
+    static let everyone = Set(Identity.allCases)
+    /// Anyone signed in to the admin area, whatever their role.
+    static let signedIn: Set<Identity> = [.secretaryOfBranch, .secretaryOfOtherBranch, .assignedEvaluator, .otherEvaluator, .administrator]
+    static let administrators: Set<Identity> = [.administrator]
+    static let evaluators: Set<Identity> = [.assignedEvaluator, .otherEvaluator]
+    static let apiReaders: Set<Identity> = [.readToken, .writeToken]
+
+    /// Paths no route registers that are still served to anyone: the static files.
+    static let unroutedPublicPaths = ["/static/kaoping.css"]
+
+    /// Keyed by "METHOD /path" as the route was registered.
+    static let table: [String: Set<Identity>] = [
+        // Probes and the way in.
+        "GET /healthz": everyone,
+        "GET /readyz": everyone,
+        "GET /": everyone,
+        "GET /api/v1/openapi.yaml": everyone,
+        "GET /admin/login": everyone,
+        "POST /admin/login": everyone,
+
+        // Respondents: the link or code in the path is the credential.
+        "GET /s": everyone,
+        "POST /s": everyone,
+        "GET /s/{token}": [.invitationHolder],
+        "POST /s/{token}": [.invitationHolder],
+        "GET /p/{code}": [.publicLinkHolder],
+        "POST /p/{code}": [.publicLinkHolder],
+        "GET /v/{visit}": [.visitCodeHolder],
+        "POST /v/{visit}": [.visitCodeHolder],
+
+        // Every signed-in account: its start page, its password, signing out.
+        "GET /admin": signedIn,
+        "GET /admin/password": signedIn,
+        "POST /admin/password": signedIn,
+        "POST /admin/logout": signedIn,
+
+        // Evaluators: their list of sheets, and the sheets of the branches assigned to them.
+        "GET /admin/sheets": evaluators,
+        "GET /admin/sheets/{round}/{branch}": [.assignedEvaluator],
+        "POST /admin/sheets/{round}/{branch}": [.assignedEvaluator],
+
+        // A branch's report: administrators and that branch's secretary.
+        "GET /admin/rounds/{id}/results/{code}": [.administrator, .secretaryOfBranch],
+
+        // Forms.
+        "GET /admin/forms": administrators,
+        "GET /admin/forms/{formId}": administrators,
+        "POST /admin/forms/{formId}": administrators,
+
+        // The organisation and its imports.
+        "GET /admin/org": administrators,
+        "POST /admin/org/branches": administrators,
+        "GET /admin/org/branches/{code}": administrators,
+        "POST /admin/org/branches/{code}": administrators,
+        "POST /admin/org/branches/{code}/members": administrators,
+        "GET /admin/org/branches/{code}/history": administrators,
+        "POST /admin/org/branches/{code}/assessments": administrators,
+        "POST /admin/org/branches/{code}/assessments/{id}": administrators,
+        "GET /admin/org/members/{staff}": administrators,
+        "POST /admin/org/members/{staff}": administrators,
+        "POST /admin/org/units": administrators,
+        "GET /admin/org/units/{code}": administrators,
+        "POST /admin/org/units/{code}": administrators,
+        "POST /admin/org/import": administrators,
+        "GET /admin/org/templates/{file}": administrators,
+        "GET /admin/org/imports/{id}": administrators,
+        "POST /admin/org/imports/{id}/apply": administrators,
+
+        // Rounds and what they hand out.
+        "GET /admin/rounds": administrators,
+        "GET /admin/rounds/new": administrators,
+        "POST /admin/rounds": administrators,
+        "GET /admin/rounds/{id}": administrators,
+        "GET /admin/rounds/{id}/open": administrators,
+        "POST /admin/rounds/{id}/open": administrators,
+        "GET /admin/rounds/{id}/close": administrators,
+        "POST /admin/rounds/{id}/close": administrators,
+        "POST /admin/rounds/{id}/reopen": administrators,
+        "POST /admin/rounds/{id}/extend": administrators,
+        "POST /admin/rounds/{id}/evaluators": administrators,
+        "POST /admin/rounds/{id}/remove-evaluator": administrators,
+        "POST /admin/rounds/{id}/invitations": administrators,
+        "GET /admin/rounds/{id}/invitations.csv": administrators,
+        "GET /admin/rounds/{id}/pending.csv": administrators,
+        "GET /admin/rounds/{id}/slips": administrators,
+        "GET /admin/rounds/{id}/posters/{code}": administrators,
+        "POST /admin/rounds/{id}/public-access": administrators,
+        "POST /admin/rounds/{id}/visit-codes": administrators,
+        "GET /admin/rounds/{id}/visit-codes": administrators,
+
+        // Results of the whole round.
+        "GET /admin/rounds/{id}/results": administrators,
+        "GET /admin/rounds/{id}/diagnostics": administrators,
+        "GET /admin/rounds/{id}/watch": administrators,
+        "GET /admin/rounds/{id}/integration": administrators,
+        "GET /admin/rounds/{id}/integrated": administrators,
+        "POST /admin/rounds/{id}/integrated": administrators,
+        "GET /admin/rounds/{id}/results.csv": administrators,
+        "GET /admin/rounds/{id}/results.xlsx": administrators,
+        "GET /admin/rounds/{id}/responses.csv": administrators,
+        "GET /admin/rounds/{id}/sheets.csv": administrators,
+        "GET /admin/rounds/{id}/integrated.csv": administrators,
+        "GET /admin/rounds/{id}/integration.csv": administrators,
+
+        // Accounts and API tokens.
+        "GET /admin/accounts": administrators,
+        "POST /admin/accounts": administrators,
+        "POST /admin/accounts/secretaries": administrators,
+        "POST /admin/accounts/{id}/disable": administrators,
+        "POST /admin/accounts/{id}/enable": administrators,
+        "POST /admin/accounts/{id}/reset-password": administrators,
+        "GET /admin/tokens": administrators,
+        "POST /admin/tokens": administrators,
+        "POST /admin/tokens/{id}/revoke": administrators,
+
+        // The JSON API: a token of either scope reads, only a write token writes.
+        "GET /api/v1/rounds": apiReaders,
+        "GET /api/v1/branches/{code}/history": apiReaders,
+        "GET /api/v1/rounds/{id}/results": apiReaders,
+        "GET /api/v1/rounds/{id}/integration": apiReaders,
+        "GET /api/v1/rounds/{id}/diagnostic": apiReaders,
+        "POST /api/v1/performance": [.writeToken],
+    ]
+}
