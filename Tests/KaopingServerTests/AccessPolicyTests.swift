@@ -285,9 +285,10 @@ struct World {
             "INSERT INTO branch_assessments (branch_id, first_year, last_year, level, judgement) SELECT id, 2024, 2025, 'good', '组织生活规范' FROM branches WHERE code = 'b03' RETURNING id"
         ).first!.decode(UUID.self)
         let template = ImportTemplate.of(.branches)
-        let upload = try await harness.services.organisation.saveUpload(
+        let upload = try await harness.services.imports.upload(
             OrganisationUpload(kind: .branches, fileName: "branches.csv", content: Array(template.csv.utf8)),
-            by: ids[.administrator]
+            actor: AuditActor(userID: ids[.administrator], name: "admin"),
+            logger: TestApp.logger
         )
         let (_, readToken) = try await harness.issueToken("读取", scope: .read)
         let (_, writeToken) = try await harness.issueToken("写入", scope: .write)

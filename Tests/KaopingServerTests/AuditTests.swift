@@ -100,4 +100,31 @@ struct AuditTests {
             #expect(try await harness.count("SELECT count(*)::int FROM audit_log WHERE action = 'org.branch.added'") == 1)
         }
     }
+
+    @Test func anUploadAndAnOwnPasswordChangeAreAuditedOnceAndARefusalNot() async throws {
+        try await TestApp.run { client, harness in
+            try await harness.createUser("chief", password: "the chief's password")
+            var admin = Browser(client)
+            _ = try await admin.signIn("chief", "the chief's password")
+            func entries(_ action: String) async throws -> Int {
+                try await harness.count("SELECT count(*)::int FROM audit_log WHERE action = '\(action)' AND actor_name = 'chief'")
+            }
+            // An upload is kept for its preview: who uploaded what is on record, imported or not.
+            let refused = try await admin.upload(kind: "branches", file: [], name: "empty.csv")
+            #expect(refused.status == .unprocessableContent)
+            #expect(try await entries("org.import.uploaded") == 0)
+            let uploaded = try await admin.upload(kind: "branches", file: Array("支部编码,支部名称\nb01,办公室党支部\n".utf8), name: "支部.csv")
+            #expect(uploaded.status == .seeOther)
+            #expect(try await entries("org.import.uploaded") == 1)
+            #expect(try await harness.count("SELECT count(*)::int FROM audit_log WHERE action = 'org.import.uploaded' AND subject = '支部.csv'") == 1)
+
+            // One's own password: a wrong current one changes nothing and writes nothing.
+            let form = { (current: String) in [("current", current), ("new", "a new long password"), ("confirm", "a new long password")] }
+            #expect(try await admin.post("/admin/password", form: form("not my password")).status == .unprocessableContent)
+            #expect(try await entries("password.changed") == 0)
+            #expect(try await admin.post("/admin/password", form: form("the chief's password")).status == .ok)
+            #expect(try await entries("password.changed") == 1)
+            #expect(try await harness.count("SELECT count(*)::int FROM audit_log WHERE action = 'password.changed' AND subject = 'chief'") == 1)
+        }
+    }
 }

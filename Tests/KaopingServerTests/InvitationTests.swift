@@ -70,7 +70,6 @@ struct InvitationTests {
             // Reissuing a member's link kills the old one.
             var logger = Logger(label: "test")
             logger.logLevel = .critical
-            let invitations = InvitationRepository(database: harness.database, tokens: InvitationTokens(secret: TestApp.invitationSecret))
             let handouts = TestApp.handouts(harness.database)
             let fresh = try #require(try await handouts.reissueInvitation(round: round, staffNumber: "m002", actor: .commandLine, logger: logger))
             #expect(try await browser.get("/s/\(tokens[1])").status == .notFound)

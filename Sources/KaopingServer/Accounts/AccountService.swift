@@ -131,6 +131,27 @@ public struct AccountService: Sendable {
 
     /// Disables an account and ends its sessions; `nil` when there is no such account. The
     /// last active administrator stays (`AccountError.lastAdministrator`).
+    /// A person's own new password (it no longer needs changing): their other sessions end,
+    /// the one they changed it in stays (`sessionKey`), and the audit log notes where from.
+    public func changeOwnPassword(
+        _ user: User,
+        to password: String,
+        keepingSession sessionKey: String?,
+        address: String?,
+        logger: Logger
+    ) async throws {
+        let hash = try await hasher.hash(password)
+        try await database.transaction(logger: logger) { connection in
+            try await users.updatePasswordHash(userID: user.id, passwordHash: hash, on: connection, logger: logger)
+            try await sessions.removeAll(userID: user.id, except: sessionKey, on: connection, logger: logger)
+            try await AuditLog.record(
+                .init(action: "password.changed", actor: .account(user), subject: user.username, address: address),
+                on: connection,
+                logger: logger
+            )
+        }
+    }
+
     /// An account disabled, and how many of the API tokens it made stopped with it.
     public struct Disabled: Sendable {
         public let user: User

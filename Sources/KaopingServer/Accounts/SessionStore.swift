@@ -92,6 +92,17 @@ public struct PostgresPersistDriver: PersistDriver {
         )
     }
 
+    /// The same, in the caller's transaction.
+    func removeAll(userID: UUID, except key: String?, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.execute(
+            """
+            DELETE FROM sessions WHERE user_id = \(userID)
+              AND (\(key)::text IS NULL OR key_hash <> sha256(convert_to(\(key), 'UTF8')))
+            """,
+            logger: logger
+        )
+    }
+
     public func removeExpired() async throws -> Int {
         let rows = try await database.query("DELETE FROM sessions WHERE expires_at <= now() RETURNING 1")
         return rows.count

@@ -77,12 +77,13 @@ public struct UserRepository: Sendable {
     }
 
     /// The person's own new password: it no longer needs changing.
-    public func updatePasswordHash(userID: UUID, passwordHash: String) async throws {
-        try await database.query(
+    func updatePasswordHash(userID: UUID, passwordHash: String, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.execute(
             """
             UPDATE users SET password_hash = \(passwordHash), password_changed_at = now(), must_change_password = false
             WHERE id = \(userID)
-            """
+            """,
+            logger: logger
         )
     }
 

@@ -133,7 +133,6 @@ public struct DemoData: Sendable {
 
         // Three earlier years, evaluated and closed, then this year's round, open for seven days.
         let rounds = services.rounds
-        let invitations = services.invitations
         let handouts = services.handouts
         var openRound: (id: UUID, firstUnused: String?, links: [InvitationLink], publicCode: String)?
         for (index, year) in years.enumerated() {

@@ -222,7 +222,8 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
         views: dependencies.views,
         trustForwardedFor: configuration.trustForwardedFor,
         sessionLifetime: .seconds(configuration.sessionLifetimeHours * 3600),
-        sessionCookie: cookies.session
+        sessionCookie: cookies.session,
+        accounts: office.accounts
     )
     let admin = routes.group().add(middleware: sessionMiddleware)
     auth.addPublicRoutes(to: admin)

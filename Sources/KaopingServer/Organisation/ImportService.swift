@@ -109,6 +109,25 @@ public struct ImportService: Sendable {
         return (preview, outcome)
     }
 
+    /// Keeps an uploaded file for its preview and later import, with its audit entry: who
+    /// uploaded what, even if it is never imported.
+    public func upload(_ upload: OrganisationUpload, actor: AuditActor, logger: Logger) async throws -> UUID {
+        try await database.transaction(logger: logger) { connection in
+            let id = try await organisation.saveUpload(upload, by: actor.userID, on: connection, logger: logger)
+            try await AuditLog.record(
+                .init(
+                    action: "org.import.uploaded",
+                    actor: actor,
+                    subject: upload.fileName,
+                    details: ["kind": upload.kind.rawValue, "bytes": String(upload.content.count), "upload": id.uuidString.lowercased()]
+                ),
+                on: connection,
+                logger: logger
+            )
+            return id
+        }
+    }
+
     /// Imports an uploaded file once: the upload is claimed in the import's own transaction,
     /// so a second click waits for the first and then finds it applied (`nil`). A file whose
     /// check now fails (the lists changed since its preview) throws `ImportRefused`.

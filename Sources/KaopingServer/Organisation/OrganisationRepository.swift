@@ -266,14 +266,18 @@ extension OrganisationRepository {
         )
     }
 
-    public func saveUpload(_ upload: OrganisationUpload, by userID: UUID?) async throws -> UUID {
+    /// In the caller's transaction, so that the service's audit entry lands with it.
+    func saveUpload(_ upload: OrganisationUpload, by userID: UUID?, on connection: PostgresConnection, logger: Logger) async throws -> UUID {
         let content = ByteBuffer(bytes: upload.content)
-        return try await database.query(
+        var id: UUID?
+        for try await saved in try await connection.query(
             """
             INSERT INTO org_imports (kind, file_name, content, uploaded_by, year)
             VALUES (\(upload.kind.rawValue), \(upload.fileName), \(content), \(userID), \(upload.year)) RETURNING id
-            """
-        ).first!.decode(UUID.self)
+            """,
+            logger: logger
+        ).decode(UUID.self) { id = saved }
+        return id!
     }
 
     public func upload(id: UUID) async throws -> OrganisationUpload? {

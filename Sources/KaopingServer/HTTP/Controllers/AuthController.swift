@@ -17,6 +17,7 @@ public struct AuthController: Sendable {
 
     /// The session cookie's name, to keep this session when a password change ends the others.
     let sessionCookie: String
+    let accounts: AccountService
 
     public init(
         users: UserRepository,
@@ -27,9 +28,11 @@ public struct AuthController: Sendable {
         views: Views,
         trustForwardedFor: Bool,
         sessionLifetime: Duration,
-        sessionCookie: String
+        sessionCookie: String,
+        accounts: AccountService
     ) {
         self.sessionCookie = sessionCookie
+        self.accounts = accounts
         self.users = users
         self.audit = audit
         self.throttle = throttle
@@ -154,16 +157,12 @@ public struct AuthController: Sendable {
                 context: context
             )
         }
-        try await users.updatePasswordHash(userID: user.id, passwordHash: try await hasher.hash(new))
-        let sessionKey = request.cookies[sessionCookie].map { "\(SessionCookie.keyPrefix)\($0.value)" }
-        try await sessions.removeAll(userID: user.id, except: sessionKey)
-        try await audit.record(
-            .init(
-                action: "password.changed",
-                actorUserID: user.id,
-                actorName: user.username,
-                address: context.clientAddress(request, trustForwardedFor: trustForwardedFor)
-            )
+        try await accounts.changeOwnPassword(
+            user,
+            to: new,
+            keepingSession: request.cookies[sessionCookie].map { "\(SessionCookie.keyPrefix)\($0.value)" },
+            address: context.clientAddress(request, trustForwardedFor: trustForwardedFor),
+            logger: context.logger
         )
         return try views.page(
             "password",

@@ -49,9 +49,10 @@ public struct ImportsController: Sendable {
                 context: context
             )
         }
-        let id = try await organisation.saveUpload(
+        let id = try await imports.upload(
             OrganisationUpload(kind: kind, fileName: form.fileName("file") ?? "", content: content, year: kind == .performance ? year : nil),
-            by: context.user?.id
+            actor: context.auditActor,
+            logger: context.logger
         )
         return .seeOther(.organisationImportPreview(id.lowercased))
     }
