@@ -3,8 +3,8 @@ import KaopingForms
 import Logging
 
 /// An organisation evaluator's score sheets: which branch's sheet they may open, what is shown
-/// again of a saved draft, and saving a draft or submitting. A submission is written with its
-/// audit entry in one transaction.
+/// again of a saved draft, and saving a draft or submitting, each written with its audit entry in
+/// one transaction.
 public struct SheetService: Sendable {
     let database: Database
     let sheets: SheetRepository
@@ -105,6 +105,7 @@ public struct SheetService: Sendable {
         // right as entries, and everything as typed.
         let answers = parsed.answers
         let draftValues = parsed.isValid ? nil : parsed.values
+        let complete = parsed.isValid
         try await database.transaction(logger: logger) { connection in
             try await sheets.save(
                 roundID: target.round,
@@ -118,18 +119,16 @@ public struct SheetService: Sendable {
                 on: connection,
                 logger: logger
             )
-            if submit {
-                try await AuditLog.record(
-                    .init(
-                        action: "sheet.submitted",
-                        actor: .account(evaluator),
-                        subject: target.round.uuidString.lowercased(),
-                        details: ["branch": target.branchCode]
-                    ),
-                    on: connection,
-                    logger: logger
-                )
-            }
+            try await AuditLog.record(
+                .init(
+                    action: submit ? "sheet.submitted" : "sheet.saved",
+                    actor: .account(evaluator),
+                    subject: target.round.uuidString.lowercased(),
+                    details: ["branch": target.branchCode, "complete": complete ? "yes" : "no"]
+                ),
+                on: connection,
+                logger: logger
+            )
         }
         return parsed.isValid ? .saved(submitted: submit) : .savedWithProblems(parsed)
     }

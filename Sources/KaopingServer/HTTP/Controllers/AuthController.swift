@@ -101,11 +101,11 @@ public struct AuthController: Sendable {
         let verified = try await hasher.verify(password, against: user?.passwordHash ?? hasher.decoyHash)
         guard let user, user.active, verified else {
             // The attempt was counted as a failure when it was reserved.
-            try await audit.record(.init(action: "login.failed", actorUserID: user?.id, actorName: username, address: address))
+            try await audit.record(.init(action: "login.failed", actorUserID: user?.id, actorName: username, subject: username, address: address))
             return try refuse("login_failed", status: .unprocessableContent)
         }
         try await throttle.succeeded(attempt)
-        try await audit.record(.init(action: "login", actorUserID: user.id, actorName: user.username, address: address))
+        try await audit.record(.init(action: "login", actorUserID: user.id, actorName: user.username, subject: user.username, address: address))
         context.sessions.createSession(AdminSession(userID: user.id), expiresIn: sessionLifetime)
         context.logger.info("signed in", metadata: ["user": "\(user.username)"])
         return .seeOther(Self.safeNext(next))
@@ -118,6 +118,7 @@ public struct AuthController: Sendable {
                     action: "logout",
                     actorUserID: user.id,
                     actorName: user.username,
+                    subject: user.username,
                     address: context.clientAddress(request, trustForwardedFor: trustForwardedFor)
                 )
             )
