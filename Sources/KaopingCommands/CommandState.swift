@@ -102,10 +102,10 @@ actor CommandState {
     }
 
     private func close() async {
-        if let opened {
-            opened.client.cancel()
-            await opened.client.value
-        }
+        // The pool is told to shut down, not waited for: the command's work is done and
+        // committed, and a graceful close of connections still opening can stall a command
+        // that has nothing left to do.
+        opened?.client.cancel()
         prepared?.startedCluster?.stopNow()
     }
 }

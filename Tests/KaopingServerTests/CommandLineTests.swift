@@ -75,6 +75,7 @@ struct CommandLineTests {
         @discardableResult
         func spawn(
             _ arguments: [String],
+            input: String? = nil,
             expect expected: Int32 = 0,
             environment extra: [String: String] = [:],
             sourceLocation: SourceLocation = #_sourceLocation
@@ -84,7 +85,7 @@ struct CommandLineTests {
                 arguments,
                 environment: environment(extra),
                 workingDirectory: directory,
-                input: nil,
+                input: input,
                 outputDirectory: directory
             )
             let status = await program.exitStatus()
@@ -150,121 +151,124 @@ struct CommandLineTests {
         await TestDatabaseServer.shared.drop(url)
     }
 
+    /// The year as an operator's shell runs it: every command as the built program.
     @Test func anOfficesYearFromTheCommandLine() async throws {
         try await Self.withProgram { kaoping in
-            #expect(try await kaoping.run(["migrate"]).out.contains("database is up to date: 21 migration(s) applied"))
+            #expect(try await kaoping.spawn(["migrate"]).out.contains("database is up to date: 21 migration(s) applied"))
 
             // Accounts.
-            let admin = try await kaoping.run(["user", "add", "--username", "admin", "--role", "admin", "--generate-password"])
+            let admin = try await kaoping.spawn(["user", "add", "--username", "admin", "--role", "admin", "--generate-password"])
             #expect(admin.out.contains("created admin account 'admin'"))
             #expect(admin.out.contains("password: "))
             // Every password someone else has seen must be changed at first sign-in; only the
             // holder's own, said so, is kept.
-            let evaluator = try await kaoping.run(
+            let evaluator = try await kaoping.spawn(
                 ["user", "add", "--username", "pingshen", "--role", "evaluator"],
                 input: "a long evaluator secret\n"
             )
             #expect(evaluator.out.contains("created evaluator account"))
-            _ = try await kaoping.run(
+            _ = try await kaoping.spawn(
                 ["user", "add", "--username", "own", "--role", "admin", "--own-password"],
                 input: "the holder's own secret\n"
             )
             #expect(
-                try await kaoping.run(["user", "add", "--username", "yang", "--role", "admin", "--generate-password", "--own-password"], expect: 2)
+                try await kaoping.spawn(["user", "add", "--username", "yang", "--role", "admin", "--generate-password", "--own-password"], expect: 2)
                     .err
                     .contains("not both")
             )
             let changes = try await kaoping.query("SELECT username, must_change_password::text FROM users ORDER BY username")
             #expect(changes == [["admin", "true"], ["own", "false"], ["pingshen", "true"]])
             #expect(
-                try await kaoping.run(["user", "add", "--username", "x", "--role", "king", "--generate-password"], expect: 2).err.contains(
+                try await kaoping.spawn(["user", "add", "--username", "x", "--role", "king", "--generate-password"], expect: 2).err.contains(
                     "--role must be admin, evaluator or viewer"
                 )
             )
 
             // The organisation, from files as Excel saves them.
             let branches = try kaoping.write("branches.csv", "\u{FEFF}支部编码,支部名称\r\nb01,办公室党支部\r\nb02,财务处党支部\r\n")
-            #expect(try await kaoping.run(["import", "branches", branches]).out.contains("2"))
+            #expect(try await kaoping.spawn(["import", "branches", branches]).out.contains("2"))
             var members = "工号,姓名,支部编码\r\n"
             for index in 1...6 { members += "100\(index),党员\(index),\(index <= 3 ? "b01" : "b02")\r\n" }
-            #expect(try await kaoping.run(["import", "members", try kaoping.write("members.csv", members)]).out.contains("6"))
+            #expect(try await kaoping.spawn(["import", "members", try kaoping.write("members.csv", members)]).out.contains("6"))
             let broken = try kaoping.write("broken.csv", "工号,姓名,支部编码\r\n,无工号,b01\r\n")
-            let refused = try await kaoping.run(["import", "members", broken], expect: 1).err
+            let refused = try await kaoping.spawn(["import", "members", broken], expect: 1).err
             #expect(refused.contains("broken.csv: 第 2 行") || refused.contains("broken.csv: line 2"), "\(refused)")
 
             // A round, opened, extended, its links handed out.
             let spec = try kaoping.write("round.yaml", "title: 命令行轮次\nyear: 2026\ncloses: 2099-12-01 18:00\n")
-            let round = try await kaoping.run(["round", "create", "--spec", spec]).out.trimmingCharacters(in: .whitespacesAndNewlines)
+            let round = try await kaoping.spawn(["round", "create", "--spec", spec]).out.trimmingCharacters(in: .whitespacesAndNewlines)
             #expect(UUID(uuidString: round) != nil)
-            #expect(try await kaoping.run(["round", "list"]).out.contains("draft"))
-            #expect(try await kaoping.run(["round", "open", round]).out.contains("opened"))
+            #expect(try await kaoping.spawn(["round", "list"]).out.contains("draft"))
+            #expect(try await kaoping.spawn(["round", "open", round]).out.contains("opened"))
             // A deadline already past would close the round at once: refused, as on the page.
-            #expect(try await kaoping.run(["round", "extend", round, "--closes", "2020-12-20 18:00"], expect: 1).err.contains("later than now"))
-            #expect(try await kaoping.run(["round", "extend", round, "--closes", "2099-12-20 18:00"]).out.contains("closes at 2099-12-20 18:00"))
+            #expect(try await kaoping.spawn(["round", "extend", round, "--closes", "2020-12-20 18:00"], expect: 1).err.contains("later than now"))
+            #expect(try await kaoping.spawn(["round", "extend", round, "--closes", "2099-12-20 18:00"]).out.contains("closes at 2099-12-20 18:00"))
             // The evaluator, for one branch, then for the rest: only the new one counts.
-            #expect(try await kaoping.run(["round", "assign", round, "--username", "admin"], expect: 1).err.contains("not an evaluator"))
-            #expect(try await kaoping.run(["round", "assign", round, "--username", "pingshen", "--branches", "b02"]).out.contains("1 new"))
-            #expect(try await kaoping.run(["round", "assign", round, "--username", "pingshen"]).out.contains("1 new"))
-            #expect(try await kaoping.run(["round", "assign", round, "--username", "pingshen", "--branches", "b09"], expect: 1).err.contains("b09"))
-            #expect(try await kaoping.run(["round", "list"]).out.contains("open "))
-            #expect(try await kaoping.run(["invitations", "issue", round]).out.contains("issued 6 invitation(s)"))
-            let exported = try await kaoping.run(["invitations", "export", round, "--out", "-", "--public-url", "https://kaoping.example.gov.cn"])
+            #expect(try await kaoping.spawn(["round", "assign", round, "--username", "admin"], expect: 1).err.contains("not an evaluator"))
+            #expect(try await kaoping.spawn(["round", "assign", round, "--username", "pingshen", "--branches", "b02"]).out.contains("1 new"))
+            #expect(try await kaoping.spawn(["round", "assign", round, "--username", "pingshen"]).out.contains("1 new"))
+            #expect(
+                try await kaoping.spawn(["round", "assign", round, "--username", "pingshen", "--branches", "b09"], expect: 1).err.contains("b09")
+            )
+            #expect(try await kaoping.spawn(["round", "list"]).out.contains("open "))
+            #expect(try await kaoping.spawn(["invitations", "issue", round]).out.contains("issued 6 invitation(s)"))
+            let exported = try await kaoping.spawn(["invitations", "export", round, "--out", "-", "--public-url", "https://kaoping.example.gov.cn"])
             // Decoding as UTF-8 drops the byte-order mark; the bytes keep it.
             #expect(exported.bytes.starts(with: [0xEF, 0xBB, 0xBF]))
             #expect(exported.out.hasPrefix("支部编码,支部名称,工号,姓名,已填写,链接"))
             #expect(exported.out.components(separatedBy: "https://kaoping.example.gov.cn/s/").count == 7)
             #expect(!exported.err.contains("warning"))
-            let local = try await kaoping.run(["invitations", "export", round, "--out", kaoping.directory + "/links.csv"])
+            let local = try await kaoping.spawn(["invitations", "export", round, "--out", kaoping.directory + "/links.csv"])
             #expect(local.err.contains("warning: the links point at http://127.0.0.1:8080"))
-            let reissued = try await kaoping.run([
+            let reissued = try await kaoping.spawn([
                 "invitations", "reissue", round, "--staff-number", "1001", "--public-url", "https://kaoping.example.gov.cn",
             ])
             #expect(reissued.out.hasPrefix("https://kaoping.example.gov.cn/s/"))
-            let publicLinks = try await kaoping.run(["links", "public", round, "--public-url", "https://kaoping.example.gov.cn"])
+            let publicLinks = try await kaoping.spawn(["links", "public", round, "--public-url", "https://kaoping.example.gov.cn"])
             #expect(publicLinks.bytes.starts(with: [0xEF, 0xBB, 0xBF]))
             #expect(publicLinks.out.hasPrefix("支部编码,支部名称,公开链接\r\nb01,办公室党支部,https://kaoping.example.gov.cn/p/"))
             #expect(publicLinks.out.contains("\r\nb02,财务处党支部,https://kaoping.example.gov.cn/p/"))
 
             // Answers arrive (as the server stores them), the round closes, results come out.
             try await kaoping.addResponses(round: round, perBranch: 6, score: "80 + n")
-            #expect(try await kaoping.run(["close-due"]).out.contains("nothing due"))
-            #expect(try await kaoping.run(["round", "close", round]).out.contains("closed"))
-            #expect(try await kaoping.run(["round", "close", round], expect: 1).err.contains("cannot be closed"))
-            let first = try await kaoping.run(["results", round]).out
+            #expect(try await kaoping.spawn(["close-due"]).out.contains("nothing due"))
+            #expect(try await kaoping.spawn(["round", "close", round]).out.contains("closed"))
+            #expect(try await kaoping.spawn(["round", "close", round], expect: 1).err.contains("cannot be closed"))
+            let first = try await kaoping.spawn(["results", round]).out
             #expect(first.contains("\"methodVersion\""))
-            #expect(try await kaoping.run(["results", round]).out == first)
+            #expect(try await kaoping.spawn(["results", round]).out == first)
             // A file given by a link is written through the link, not replaced by a new file.
             let target = kaoping.directory + "/results-target.json"
             let link = kaoping.directory + "/results-link.json"
             try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
-            try await kaoping.run(["results", round, "--out", link])
+            try await kaoping.spawn(["results", round, "--out", link])
             #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == target)
             #expect(try String(contentsOfFile: target, encoding: .utf8) == first)
-            let resultsCSV = try await kaoping.run(["export", "results", round, "--format", "csv", "--out", "-"])
+            let resultsCSV = try await kaoping.spawn(["export", "results", round, "--format", "csv", "--out", "-"])
             #expect(resultsCSV.bytes.starts(with: [0xEF, 0xBB, 0xBF]))
             #expect(resultsCSV.out.contains("b01") && resultsCSV.out.contains("b02"))
-            try await kaoping.run(["export", "results", round, "--format", "xlsx", "--out", kaoping.directory + "/results.xlsx"])
+            try await kaoping.spawn(["export", "results", round, "--format", "xlsx", "--out", kaoping.directory + "/results.xlsx"])
             let workbook = try Data(contentsOf: URL(fileURLWithPath: kaoping.directory + "/results.xlsx"))
             #expect(workbook.prefix(2) == Data("PK".utf8))
-            let responses = try await kaoping.run(["export", "responses", round, "--out", "-"]).out
+            let responses = try await kaoping.spawn(["export", "responses", round, "--out", "-"]).out
             // A header and the twelve answers (CRLF ends a line, as Excel writes it).
             #expect(responses.components(separatedBy: "\r\n").filter { !$0.isEmpty }.count == 13, "\(responses)")
             #expect(
-                try await kaoping.run(["round", "reopen", round, "--closes", "2099-12-31 18:00", "--reason", "补充测评"]).out.contains(
+                try await kaoping.spawn(["round", "reopen", round, "--closes", "2099-12-31 18:00", "--reason", "补充测评"]).out.contains(
                     "reopened until 2099-12-31 18:00"
                 )
             )
 
             // API tokens.
-            let token = try await kaoping.run(["token", "create", "--name", "人事系统"]).out.trimmingCharacters(in: .whitespacesAndNewlines)
+            let token = try await kaoping.spawn(["token", "create", "--name", "人事系统"]).out.trimmingCharacters(in: .whitespacesAndNewlines)
             #expect(token.hasPrefix("kp_"))
-            let listed = try await kaoping.run(["token", "list"]).out
+            let listed = try await kaoping.spawn(["token", "list"]).out
             #expect(listed.contains("live") && listed.contains("人事系统") && !listed.contains(token))
             let tokenID = String(listed.prefix(36))
-            #expect(try await kaoping.run(["token", "revoke", tokenID]).out.contains("revoked"))
-            #expect(try await kaoping.run(["token", "list"]).out.contains("revoked"))
-            _ = try await kaoping.run(["token", "create", "--name", "绩效系统", "--write"])
-            #expect(try await kaoping.run(["token", "list"]).out.contains("live     write  "))
+            #expect(try await kaoping.spawn(["token", "revoke", tokenID]).out.contains("revoked"))
+            #expect(try await kaoping.spawn(["token", "list"]).out.contains("revoked"))
+            _ = try await kaoping.spawn(["token", "create", "--name", "绩效系统", "--write"])
+            #expect(try await kaoping.spawn(["token", "list"]).out.contains("live     write  "))
         }
     }
 
