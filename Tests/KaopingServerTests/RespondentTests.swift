@@ -231,6 +231,30 @@ struct RespondentTests {
         }
     }
 
+    @Test func theFormSaysByWhenToAnswerInBeijingTime() async throws {
+        try await TestApp.run { client, harness in
+            let (round, branch) = try await harness.openRound()
+            let path = try #require(try await harness.memberLinks(round: round, branch: branch).first)
+            var browser = Browser(client)
+            // Without a closing time the form promises none.
+            let open = try await harness.openRound(group: "public", form: "public-satisfaction")
+            let unbounded = try await browser.get(try await harness.publicLink(round: open.round, branch: open.branch))
+            #expect(unbounded.status == .ok && !unbounded.text.contains("前提交") && unbounded.text.contains("<p class=\"deadline\"></p>"))
+
+            // 10:00 UTC is 18:00 in Beijing.
+            try await harness.database.query("UPDATE rounds SET closes_at = '2099-12-15 10:00:00+00' WHERE id = \(round)")
+            let page = try await browser.get(path)
+            #expect(page.text.contains("<p class=\"deadline\">请在 2099-12-15 18:00（北京时间）前提交。</p>"))
+            // Also when the form comes back with a problem, and in English.
+            let key = try #require(page.hidden("_key"))
+            let refused = try await browser.post(path, form: [("_key", key)])
+            #expect(refused.status == .unprocessableContent)
+            #expect(refused.text.contains("请在 2099-12-15 18:00（北京时间）前提交。"))
+            browser.acceptLanguage = "en"
+            #expect(try await browser.get(path).text.contains("<p class=\"deadline\">Please submit by 2099-12-15 18:00 (Beijing time).</p>"))
+        }
+    }
+
     @Test func thePublicFormInEnglish() async throws {
         try await TestApp.run { client, harness in
             let (round, branch) = try await harness.openRound(group: "public", form: "public-satisfaction")

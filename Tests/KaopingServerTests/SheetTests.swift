@@ -73,22 +73,29 @@ struct SheetTests {
             #expect(again.text.contains("name=\"q.org_life\" value=\"3\""))
             #expect(again.text.contains(">少开一次党课</textarea>"))
             #expect(again.text.contains("当前状态：草稿"))
+            // The sheet names its round and year beside the branch.
+            #expect(again.text.contains("<strong>办公室党支部</strong> · 组织考评（2026 年度）</p>"))
 
             // Submitting needs every required item.
             let incomplete = try await zhang.post(sheetPath, form: [("q.org_life", "3"), ("_action", "submit")])
             #expect(incomplete.status == .unprocessableContent)
             #expect(incomplete.text.contains("此题为必答题"))
+            #expect(incomplete.text.contains("提交未成功"))
             // A draft with a value out of range is saved all the same, as typed, with the
             // problem marked; the valid values are kept as entries.
             let flawed = try await zhang.post(sheetPath, form: [("q.org_life", "40"), ("q.study", "１．５"), ("_action", "save")])
             #expect(flawed.status == .ok)
             #expect(flawed.text.contains("草稿已保存，但有 1 处需要改正"))
+            // Saved, not a failed submission: what is left is listed, without the red summary.
+            #expect(!flawed.text.contains("提交未成功") && !flawed.text.contains("error-summary"))
+            #expect(flawed.text.contains("提交前还需改正") && flawed.text.contains("href=\"#item-org_life\""))
             #expect(flawed.text.contains("name=\"q.org_life\" value=\"40\"") && flawed.text.contains("aria-invalid=\"true\""))
             #expect(
                 try await harness.count("SELECT count(*)::int FROM org_sheet_entries WHERE item_key = 'study' AND points_lost = 1.5") == 1
             )
             let reopened = try await zhang.get(sheetPath)
             #expect(reopened.text.contains("name=\"q.org_life\" value=\"40\"") && reopened.text.contains("草稿已保存，但有 1 处需要改正"))
+            #expect(!reopened.text.contains("提交未成功"))
             // The running total counts what is valid: 1.5 lost of 100.
             #expect(reopened.text.contains("当前合计：扣分 1.50 分，基本分 98.50（满分 100）；加分 0（封顶 10）"))
             #expect(reopened.text.contains("sheet-total.js") && reopened.text.contains("data-points=\"deduction\" data-max=\"25\""))

@@ -18,6 +18,8 @@ public struct RespondentTarget: Sendable, Equatable {
     public let branchID: UUID
     public let branchName: String
     public let formVersionID: UUID
+    /// When the round stops taking answers, which the form tells the respondent.
+    public var closesAt: Date? = nil
 }
 
 /// One validated submission, ready to be stored.
@@ -263,7 +265,8 @@ public struct ResponseRepository: Sendable {
     private func lookUpTarget(roundID: UUID, group: RespondentTarget.RaterGroup, branchID: UUID) async throws -> RespondentTarget? {
         let rows = try await database.query(
             """
-            SELECT r.title, r.status = \(RoundStatus.open) AND (r.closes_at IS NULL OR r.closes_at > now()), g.form_version_id, b.name
+            SELECT r.title, r.status = \(RoundStatus.open) AND (r.closes_at IS NULL OR r.closes_at > now()), g.form_version_id, b.name,
+                   r.closes_at
             FROM rounds r
             JOIN round_groups g ON g.round_id = r.id AND g.rater_group = \(group.rawValue)
             JOIN round_branches rb ON rb.round_id = r.id AND rb.branch_id = \(branchID)
@@ -272,7 +275,7 @@ public struct ResponseRepository: Sendable {
             """
         )
         guard let row = rows.first else { return nil }
-        let (title, open, formVersionID, branchName) = try row.decode((String, Bool, UUID, String).self)
+        let (title, open, formVersionID, branchName, closesAt) = try row.decode((String, Bool, UUID, String, Date?).self)
         return RespondentTarget(
             roundID: roundID,
             roundTitle: title,
@@ -280,7 +283,8 @@ public struct ResponseRepository: Sendable {
             group: group,
             branchID: branchID,
             branchName: branchName,
-            formVersionID: formVersionID
+            formVersionID: formVersionID,
+            closesAt: closesAt
         )
     }
 }

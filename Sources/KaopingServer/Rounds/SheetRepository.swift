@@ -199,11 +199,12 @@ public struct SheetRepository: Sendable {
         roundID: UUID,
         branchCode: String,
         userID: UUID
-    ) async throws -> (formVersionID: UUID, branchID: UUID, branchName: String, roundOpen: Bool)? {
+    ) async throws -> (formVersionID: UUID, branchID: UUID, branchName: String, roundOpen: Bool, roundTitle: String, roundYear: Int)? {
         guard
             let row = try await database.query(
                 """
-                SELECT g.form_version_id, b.id, b.name, r.status = \(RoundStatus.open) AND (r.closes_at IS NULL OR r.closes_at > now())
+                SELECT g.form_version_id, b.id, b.name, r.status = \(RoundStatus.open) AND (r.closes_at IS NULL OR r.closes_at > now()),
+                       r.title, r.year
                 FROM evaluator_assignments a
                 JOIN rounds r ON r.id = a.round_id JOIN branches b ON b.id = a.branch_id
                 JOIN round_groups g ON g.round_id = r.id AND g.rater_group = 'organisation'
@@ -211,7 +212,7 @@ public struct SheetRepository: Sendable {
                 """
             ).first
         else { return nil }
-        return try row.decode((UUID, UUID, String, Bool).self)
+        return try row.decode((UUID, UUID, String, Bool, String, Int).self)
     }
 
     public func sheet(roundID: UUID, branchID: UUID, userID: UUID) async throws -> StoredSheet? {

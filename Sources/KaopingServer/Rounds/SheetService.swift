@@ -26,6 +26,9 @@ public struct SheetService: Sendable {
         public let form: FormDefinition
         /// Open and before its closing time: the sheet can still change.
         public let roundOpen: Bool
+        /// The round's title and year, which the sheet names at its head.
+        public let roundTitle: String
+        public let roundYear: Int
     }
 
     /// Nil unless the evaluator is assigned to the branch in that round.
@@ -40,7 +43,9 @@ public struct SheetService: Sendable {
             branchName: found.branchName,
             formVersionID: found.formVersionID,
             form: form,
-            roundOpen: found.roundOpen
+            roundOpen: found.roundOpen,
+            roundTitle: found.roundTitle,
+            roundYear: found.roundYear
         )
     }
 

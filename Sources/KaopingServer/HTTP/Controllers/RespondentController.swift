@@ -116,6 +116,7 @@ public struct RespondentController: Sendable {
         let html = page.fill([
             .csrf: context.csrfToken, .submissionKey: Self.newSubmissionKey(), .action: request.uri.path,
             .branchName: target.branchName, .roundTitle: target.roundTitle, .draftKey: request.uri.path,
+            .deadline: Self.deadline(target, context.language) ?? "",
         ])
         var response = HTMLPage(html: html).response
         response.headers[.cacheControl] = "no-store"
@@ -309,12 +310,18 @@ public struct RespondentController: Sendable {
         page.submissionKey = key
         page.branchName = target.branchName
         page.roundTitle = target.roundTitle
+        page.deadline = Self.deadline(target, context.language)
         page.draftKey = path
         var response = try views.page("form", page, status: status, context: context)
         if unavailable { response.headers[.retryAfter] = "60" }
         // Each page carries its own submission key: never serve it from a cache.
         response.headers[.cacheControl] = "no-store"
         return response
+    }
+
+    /// "Please submit by …" in the page's language, or nothing for a round without a closing time.
+    static func deadline(_ target: RespondentTarget, _ language: Language) -> String? {
+        target.closesAt.map { language.text("form_deadline", ["time": ChinaTime.format($0)]) }
     }
 
     static func newSubmissionKey() -> String {

@@ -122,11 +122,15 @@ public struct SheetsController: Sendable {
         var page = FormView(form: form, language: language, limits: limits).page(submitted: submitted)
         page.action = SiteURL.sheet(round: round.lowercased, branch: code).path
         page.branchName = target.branchName
+        page.roundTitle = language.text("sheet_round", ["title": target.roundTitle, "year": String(target.roundYear)])
         page.sheetMode = open
         page.readOnly = !open
         page.sheetStatus = language.text("sheet_status_\(status ?? "none")")
         page.sheetSubmitted = status == "submitted"
         page.sheetNotice = notice
+        // A notice is only given for a draft that was saved: its problems are listed as what is
+        // left to correct, not as a submission that failed.
+        page.draftSaved = notice != nil
         let bonusCap = try await rounds.configuration(round)?.bonusCap ?? RoundConfiguration().bonusCap
         page.sheetTotal = Self.total(form, answers: submitted?.answers ?? [:], bonusCap: bonusCap, language: language)
         if open { page.script = "sheet-total.js" }

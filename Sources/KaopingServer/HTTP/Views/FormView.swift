@@ -75,6 +75,8 @@ struct FormPage: PageModel {
     var submissionKey: String?
     var branchName: String?
     var roundTitle: String?
+    /// A respondent's form says by when to answer: the round's closing time, in Beijing time.
+    var deadline: String?
     var draftKey: String?
     var anonymous = false
     var respondent = false
@@ -88,6 +90,9 @@ struct FormPage: PageModel {
     /// A submitted sheet is corrected with one button, checked as strictly as a submission.
     var sheetSubmitted = false
     var sheetNotice: String?
+    /// A draft was saved: what is left to correct is listed under the notice, not as a failed
+    /// submission.
+    var draftSaved = false
     var sheetTotal: SheetTotal?
     var previousSheet: SheetLink?
     var nextSheet: SheetLink?

@@ -8,7 +8,7 @@ import NIOConcurrencyHelpers
 /// the branch). Those become slots, filled and HTML-escaped per request.
 struct PrerenderedPage: Sendable {
     enum Slot: String, CaseIterable, Sendable {
-        case csrf, submissionKey, action, branchName, roundTitle, draftKey
+        case csrf, submissionKey, action, branchName, roundTitle, draftKey, deadline
         /// What the template is given instead of the value: characters Mustache does not escape
         /// and no real text contains.
         var marker: String { "\u{E000}\(rawValue)\u{E001}" }

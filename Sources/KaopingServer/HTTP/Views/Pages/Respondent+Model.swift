@@ -15,6 +15,7 @@ extension FormPage {
         branchName = PrerenderedPage.Slot.branchName.marker
         roundTitle = PrerenderedPage.Slot.roundTitle.marker
         draftKey = PrerenderedPage.Slot.draftKey.marker
+        deadline = PrerenderedPage.Slot.deadline.marker
     }
 }
 
