@@ -192,7 +192,7 @@ struct APITests {
             #expect(try await api.getJSON(client, "/api/v1/rounds", token: reader).0 == .ok)
             #expect(try await api.post(client, "/api/v1/performance", token: writer, json: performance).0 == .unprocessableContent)
 
-            let disabled = try await chief.post("/admin/accounts/\(maker.id.lowercased)/disable", form: [])
+            let disabled = try await chief.post("/admin/accounts/\(maker.id.lowercased)/disable", form: [("confirmed", "yes")])
             #expect(try await chief.get(try #require(disabled.location)).text.contains("该账号创建的 2 个 API 令牌随之停用"))
             #expect(try await api.getJSON(client, "/api/v1/rounds", token: reader).0 == .unauthorized)
             #expect(try await api.post(client, "/api/v1/performance", token: writer, json: performance).0 == .unauthorized)

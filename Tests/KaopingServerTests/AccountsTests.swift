@@ -127,7 +127,8 @@ struct AccountsTests {
             #expect(page.text.contains("value=\"b01\" checked") && page.text.contains("value=\"b02\" checked"))
             #expect(!page.text.contains("name=\"branch\" value=\"b03\""))
 
-            #expect(try await admin.post("/admin/accounts/secretaries", form: []).status == .unprocessableContent)
+            let nothingTicked = try await admin.post("/admin/accounts/secretaries", form: [])
+            #expect(nothingTicked.status == .unprocessableContent && nothingTicked.text.contains("请至少勾选一个支部"))
             let sheet = try await admin.post("/admin/accounts/secretaries", form: [("branch", "b01"), ("branch", "b02")])
             #expect(sheet.status == .ok)
             let issued = sheet.issuedPasswords
@@ -139,9 +140,24 @@ struct AccountsTests {
                     "SELECT count(*)::int FROM users u JOIN branches b ON b.id = u.branch_id WHERE u.role = 'viewer' AND u.must_change_password AND u.username LIKE 'secretary-' || b.code || '%'"
                 ) == 2
             )
-            // Once each has an account, none is offered and a second post creates nothing.
+            #expect(
+                try await harness.count(
+                    "SELECT count(*)::int FROM audit_log WHERE action = 'user.created' AND actor_name = 'chief' AND details->>'role' = 'viewer' AND details->>'branch' IN ('b01', 'b02') AND subject LIKE 'secretary-%'"
+                ) == 2
+            )
+            // Once each has an account, none is offered; the same form sent again (a reload of
+            // the printed sheet) creates nothing and says why, not that nothing was ticked.
             #expect(try await admin.get("/admin/accounts").text.contains("每个在册支部都已有查看账号"))
-            #expect(try await admin.post("/admin/accounts/secretaries", form: [("branch", "b01")]).status == .unprocessableContent)
+            let again = try await admin.post("/admin/accounts/secretaries", form: [("branch", "b01"), ("branch", "b02")])
+            #expect(again.status == .conflict)
+            #expect(again.text.contains("所选支部中 “b01”、“b02” 已有查看账号，未再创建") && !again.text.contains("请至少勾选"))
+            #expect(try await harness.count("SELECT count(*)::int FROM users WHERE role = 'viewer'") == 3)
+            // A new branch beside one provided for: its account is made, and the sheet names
+            // the one passed over.
+            try await harness.database.query("INSERT INTO branches (code, name) VALUES ('b04', '后勤党支部')")
+            let mixed = try await admin.post("/admin/accounts/secretaries", form: [("branch", "b01"), ("branch", "b04")])
+            #expect(mixed.status == .ok && Set(mixed.issuedPasswords.keys) == ["secretary-b04"])
+            #expect(mixed.text.contains("所选支部中 “b01” 已有查看账号"))
 
             // The secretary signs in, chooses a password and is a viewer of their branch.
             var secretary = Browser(client)
@@ -168,7 +184,28 @@ struct AccountsTests {
             _ = try await evaluator.signIn("zhao", "zhao's first password")
             #expect(try await evaluator.get("/admin/sheets").status == .ok)
 
-            let disabled = try await admin.post("/admin/accounts/\(zhao.id.lowercased)/disable", form: [])
+            // The accounts page links to a page that asks first; a bare post is sent there and
+            // changes nothing.
+            let zhaoPath = "/admin/accounts/\(zhao.id.lowercased)"
+            let list = try await admin.get("/admin/accounts").text
+            #expect(list.contains("href=\"\(zhaoPath)/disable\""))
+            #expect(list.contains("href=\"\(zhaoPath)/reset-password\""))
+            #expect(try await admin.post(zhaoPath + "/disable", form: []).location == zhaoPath + "/disable")
+            #expect(try await admin.post(zhaoPath + "/reset-password", form: []).location == zhaoPath + "/reset-password")
+            #expect(try await evaluator.get("/admin/sheets").status == .ok)
+            let askDisable = try await admin.get(zhaoPath + "/disable")
+            #expect(askDisable.status == .ok)
+            #expect(askDisable.text.contains("停用这个账号？"))
+            #expect(askDisable.text.contains("name=\"confirmed\" value=\"yes\""))
+            #expect(askDisable.text.contains("action=\"\(zhaoPath)/disable\""))
+            let askReset = try await admin.get(zhaoPath + "/reset-password")
+            #expect(askReset.text.contains("重置这个账号的密码？"))
+            #expect(askReset.text.contains("action=\"\(zhaoPath)/reset-password\""))
+            #expect(
+                try await harness.count("SELECT count(*)::int FROM audit_log WHERE action IN ('user.disabled', 'user.password_reset')") == 0
+            )
+
+            let disabled = try await admin.post(zhaoPath + "/disable", form: [("confirmed", "yes")])
             #expect(disabled.location == "/admin/accounts?disabled=zhao")
             #expect(try await admin.get(try #require(disabled.location)).text.contains("已停用账号“zhao”"))
             // Out at once, and cannot come back in.
@@ -180,7 +217,7 @@ struct AccountsTests {
             #expect(try await evaluator.signIn("zhao", "zhao's first password").status == .seeOther)
 
             // A reset ends the sessions, retires the old password and hands out a one-time one.
-            let reset = try await admin.post("/admin/accounts/\(zhao.id.lowercased)/reset-password", form: [])
+            let reset = try await admin.post(zhaoPath + "/reset-password", form: [("confirmed", "yes")])
             let password = try #require(reset.issuedPasswords["zhao"])
             #expect(try await evaluator.get("/admin/sheets").location?.hasPrefix("/admin/login") == true)
             #expect(try await evaluator.signIn("zhao", "zhao's first password").status == .unprocessableContent)
@@ -193,10 +230,15 @@ struct AccountsTests {
                 ) == 3
             )
 
-            // Nobody disables or resets themselves here.
-            #expect(try await admin.post("/admin/accounts/\(chief.id.lowercased)/disable", form: []).status == .conflict)
-            #expect(try await admin.post("/admin/accounts/\(chief.id.lowercased)/reset-password", form: []).status == .conflict)
-            #expect(try await admin.post("/admin/accounts/\(UUID().uuidString.lowercased())/disable", form: []).status == .notFound)
+            // Nobody disables or resets themselves here, not even when asked first.
+            for action in ["disable", "reset-password"] {
+                #expect(try await admin.get("/admin/accounts/\(chief.id.lowercased)/\(action)").status == .conflict)
+                #expect(try await admin.post("/admin/accounts/\(chief.id.lowercased)/\(action)", form: [("confirmed", "yes")]).status == .conflict)
+            }
+            #expect(try await admin.get("/admin/accounts/\(UUID().uuidString.lowercased())/disable").status == .notFound)
+            #expect(
+                try await admin.post("/admin/accounts/\(UUID().uuidString.lowercased())/disable", form: [("confirmed", "yes")]).status == .notFound
+            )
         }
     }
 

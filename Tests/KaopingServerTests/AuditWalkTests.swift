@@ -344,7 +344,7 @@ struct AuditWalkTests {
                 Step(
                     route: "POST /admin/accounts/{id}/disable",
                     path: account + "/disable",
-                    form: [],
+                    form: [("confirmed", "yes")],
                     action: "user.disabled",
                     refused: ("/admin/accounts/\(chief.id.lowercased)/disable", [])
                 ),
@@ -364,7 +364,7 @@ struct AuditWalkTests {
                 Step(
                     route: "POST /admin/accounts/{id}/reset-password",
                     path: account + "/reset-password",
-                    form: [],
+                    form: [("confirmed", "yes")],
                     action: "user.password_reset",
                     refused: ("/admin/accounts/\(chief.id.lowercased)/reset-password", [])
                 ),

@@ -77,56 +77,61 @@ public struct AccountService: Sendable {
         return (user, password)
     }
 
+    /// What a bulk creation of secretaries' accounts did.
+    public struct SecretaryAccounts: Sendable {
+        /// The accounts made, each with its one-time password and its branch's name.
+        public let created: [(user: User, password: String, branch: String)]
+        /// The chosen branches that were passed over because each has an active viewer account
+        /// already (the form sent again, or another administrator was quicker), by code.
+        public let alreadyHadAccounts: [String]
+    }
+
     /// A viewer account for each of the given branches that has none yet, named after its code,
-    /// each with a generated password to change at the first sign-in; all in one transaction.
+    /// each with a generated password to change at the first sign-in; all in one transaction
+    /// of a few statements, whatever the number of branches.
     /// `displayName` names an account whose branch has no secretary on record.
     public func createSecretaries(
         branchCodes: Set<String>,
         displayName: @escaping @Sendable (_ branchName: String) -> String,
         actor: AuditActor,
         logger: Logger
-    ) async throws -> [(user: User, password: String, branch: String)] {
-        let branches = try await users.branchesWithoutViewer().filter { branchCodes.contains($0.code) }
-        guard !branches.isEmpty else { return [] }
-        // Hashing is the slow part (bcrypt); the passwords are hashed side by side.
+    ) async throws -> SecretaryAccounts {
+        let summaries = try await organisation.branches().filter { $0.active && branchCodes.contains($0.code) }
+        let without = Set(try await users.branchesWithoutViewer().map(\.code))
+        let branches = summaries.filter { without.contains($0.code) }
+        let hadAccounts = summaries.filter { !without.contains($0.code) }.map(\.code)
+        guard !branches.isEmpty else { return SecretaryAccounts(created: [], alreadyHadAccounts: hadAccounts) }
+        // Hashing is the slow part (bcrypt): the passwords are hashed side by side on the
+        // thread pool, before the transaction, so no connection waits for them.
         let passwords = branches.map { _ in AccountRules.generatePassword() }
         let hasher = self.hasher
         let hashes = try await withThrowingTaskGroup(of: (Int, String).self) { group in
             for (index, password) in passwords.enumerated() { group.addTask { (index, try await hasher.hash(password)) } }
             return try await group.reduce(into: [Int: String]()) { $0[$1.0] = $1.1 }
         }
-        let secretaries = Dictionary(try await organisation.branches().map { ($0.code, $0.secretary) }, uniquingKeysWith: { first, _ in first })
-        var usernames: [String] = []
-        for branch in branches { usernames.append(try await users.freeUsername(AccountRules.viewerUsername(branchCode: branch.code))) }
-        let chosen = usernames
+        let drafts = branches.enumerated().map { index, branch in
+            UserRepository.ViewerDraft(
+                branchCode: branch.code,
+                displayName: branch.secretary.flatMap { $0.isEmpty ? nil : $0 } ?? displayName(branch.name),
+                passwordHash: hashes[index]!
+            )
+        }
+        let users = self.users
         let created = try await database.transaction(logger: logger) { connection in
-            var created: [User] = []
-            for (index, branch) in branches.enumerated() {
-                let secretary = (secretaries[branch.code] ?? nil).flatMap { $0.isEmpty ? nil : $0 }
-                let user = try await users.create(
-                    username: chosen[index],
-                    displayName: secretary ?? displayName(branch.name),
-                    role: .viewer,
-                    branchCode: branch.code,
-                    passwordHash: hashes[index]!,
-                    mustChangePassword: true,
-                    on: connection
-                )
-                try await AuditLog.record(
-                    .init(
-                        action: "user.created",
-                        actor: actor,
-                        subject: user.username,
-                        details: ["role": UserRole.viewer.rawValue, "branch": branch.code]
-                    ),
-                    on: connection,
-                    logger: logger
-                )
-                created.append(user)
+            let created = try await users.createViewers(drafts, on: connection)
+            let entries = created.map { user, code in
+                AuditEntry(action: "user.created", actor: actor, subject: user.username, details: ["role": UserRole.viewer.rawValue, "branch": code])
             }
+            try await AuditLog.record(entries, on: connection, logger: logger)
             return created
         }
-        return created.enumerated().map { index, user in (user, passwords[index], branches[index].name) }
+        let made = Set(created.map(\.branchCode))
+        let byCode = Dictionary(uniqueKeysWithValues: branches.enumerated().map { ($1.code, (password: passwords[$0], name: $1.name)) })
+        return SecretaryAccounts(
+            created: created.map { user, code in (user, byCode[code]!.password, byCode[code]!.name) },
+            // A branch that got its account from someone else meanwhile.
+            alreadyHadAccounts: hadAccounts + branches.map(\.code).filter { !made.contains($0) }
+        )
     }
 
     /// Disables an account and ends its sessions; `nil` when there is no such account. The

@@ -73,6 +73,27 @@ public struct AuditLog: Sendable {
         }
     }
 
+    /// Writes the entries in the caller's transaction, in one statement and in their order.
+    public static func record(_ entries: [AuditEntry], on connection: PostgresConnection, logger: Logger) async throws {
+        guard !entries.isEmpty else { return }
+        let encoder = JSONEncoder()
+        let details = try entries.map { String(decoding: try encoder.encode($0.details), as: UTF8.self) }
+        // Arrays carry no NULLs here: an absent actor or address travels as "".
+        let actors = entries.map { $0.actorUserID?.uuidString ?? "" }
+        let addresses = entries.map { $0.address ?? "" }
+        try await connection.execute(
+            """
+            INSERT INTO audit_log (actor_user_id, actor_name, action, subject, address, details)
+            SELECT NULLIF(e.actor_user_id, '')::uuid, e.actor_name, e.action, e.subject, NULLIF(e.address, ''), e.details::jsonb
+            FROM unnest(\(actors)::text[], \(entries.map(\.actorName))::text[], \(entries.map(\.action))::text[],
+                        \(entries.map(\.subject))::text[], \(addresses)::text[], \(details)::text[])
+                 WITH ORDINALITY AS e(actor_user_id, actor_name, action, subject, address, details, position)
+            ORDER BY e.position
+            """,
+            logger: logger
+        )
+    }
+
     /// Writes the entry in the caller's transaction.
     public static func record(_ entry: AuditEntry, on connection: PostgresConnection, logger: Logger) async throws {
         let details = String(decoding: try JSONEncoder().encode(entry.details), as: UTF8.self)

@@ -165,16 +165,59 @@ public struct UserRepository: Sendable {
         ).map { try $0.decode((String, String).self) }
     }
 
-    /// A username not taken yet: `base`, else `base-2`, `base-3`, …
-    public func freeUsername(_ base: String) async throws -> String {
-        let taken = Set(
-            try await database.query("SELECT lower(username) FROM users WHERE lower(username) LIKE lower(\(base)) || '%'")
-                .map { try $0.decode(String.self) }
-        )
-        if !taken.contains(base.lowercased()) { return base }
-        var suffix = 2
-        while taken.contains("\(base)-\(suffix)".lowercased()) { suffix += 1 }
-        return "\(base)-\(suffix)"
+    /// A viewer account to make for a branch secretary: its branch, name and password hash.
+    struct ViewerDraft {
+        let branchCode: String
+        let displayName: String
+        let passwordHash: String
+    }
+
+    /// Viewer accounts, each to change its password at the first sign-in, for those of the
+    /// drafts' branches that are active and still have no active viewer account, in the
+    /// caller's transaction: three statements however many there are. The branches are locked
+    /// first, so two administrators creating accounts at once give each branch one. Each is
+    /// named after its branch's code, `secretary-b01`, or the next free `secretary-b01-2`.
+    /// Returns the accounts made with their branch codes, in the drafts' order.
+    func createViewers(_ drafts: [ViewerDraft], on connection: PostgresConnection) async throws -> [(user: User, branchCode: String)] {
+        guard !drafts.isEmpty else { return [] }
+        let logger = Database.quietLogger
+        let codes = drafts.map(\.branchCode)
+        _ = try await connection.query("SELECT id FROM branches WHERE code = ANY(\(codes)::text[]) FOR UPDATE", logger: logger).collect()
+        var taken = Set<String>()
+        for try await name in try await connection.query(
+            "SELECT lower(username) FROM users WHERE lower(username) LIKE 'secretary-%'",
+            logger: logger
+        ).decode(String.self) { taken.insert(name) }
+        let usernames = drafts.map { draft in
+            let base = AccountRules.viewerUsername(branchCode: draft.branchCode)
+            var name = base
+            var suffix = 2
+            while taken.contains(name.lowercased()) {
+                name = "\(base)-\(suffix)"
+                suffix += 1
+            }
+            taken.insert(name.lowercased())
+            return name
+        }
+        var created: [String: User] = [:]
+        for try await row in try await connection.query(
+            """
+            INSERT INTO users (username, display_name, role, branch_id, password_hash, must_change_password)
+            SELECT d.username, d.display_name, 'viewer', b.id, d.password_hash, true
+            FROM unnest(\(codes)::text[], \(usernames)::text[], \(drafts.map(\.displayName))::text[], \(drafts.map(\.passwordHash))::text[])
+                 WITH ORDINALITY AS d(code, username, display_name, password_hash, position)
+            JOIN branches b ON b.code = d.code AND b.active
+            WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.branch_id = b.id AND u.role = 'viewer' AND u.active)
+            ORDER BY d.position
+            ON CONFLICT DO NOTHING
+            RETURNING \(unescaped: Self.columns)
+            """,
+            logger: logger
+        ) {
+            let user = try Self.user(row)
+            created[user.username] = user
+        }
+        return zip(usernames, codes).compactMap { username, code in created[username].map { ($0, code) } }
     }
 
     public func count() async throws -> Int {

@@ -26,8 +26,10 @@ public struct AccountsController: Sendable {
         router.get(SiteURL.accounts.route, use: index)
         router.post(SiteURL.accounts.route, use: create)
         router.post(SiteURL.secretaryAccounts.route, use: createSecretaries)
+        router.get(SiteURL.accountAction(SiteURL.id, .disable).route, use: confirmDisable)
         router.post(SiteURL.accountAction(SiteURL.id, .disable).route, use: disable)
         router.post(SiteURL.accountAction(SiteURL.id, .enable).route, use: enable)
+        router.get(SiteURL.accountAction(SiteURL.id, .resetPassword).route, use: confirmResetPassword)
         router.post(SiteURL.accountAction(SiteURL.id, .resetPassword).route, use: resetPassword)
     }
 
@@ -112,25 +114,98 @@ public struct AccountsController: Sendable {
         var request = request
         let form = try await request.formData(context: context)
         let language = context.language
-        let issued = try await accounts.createSecretaries(
-            branchCodes: Set(form.all("branch")),
+        let chosen = Set(form.all("branch"))
+        guard !chosen.isEmpty else {
+            return try await page(context: context, status: .unprocessableContent, problem: language.text("accounts_error_no_branches"))
+        }
+        let outcome = try await accounts.createSecretaries(
+            branchCodes: chosen,
             displayName: { language.text("accounts_secretary_name", ["branch": $0]) },
             actor: context.auditActor,
             logger: context.logger
         )
-        guard !issued.isEmpty else {
-            return try await page(context: context, status: .unprocessableContent, problem: context.language.text("accounts_error_no_branches"))
+        // The form sent again (a reload of the printed sheet) finds every branch provided for:
+        // said so, not that nothing was ticked.
+        let passedOver =
+            outcome.alreadyHadAccounts.isEmpty
+            ? nil : language.text("accounts_secretaries_already", ["branches": language.quotedList(outcome.alreadyHadAccounts)])
+        guard !outcome.created.isEmpty else {
+            return try await page(
+                context: context,
+                status: outcome.alreadyHadAccounts.isEmpty ? .unprocessableContent : .conflict,
+                problem: passedOver ?? language.text("accounts_error_no_branches")
+            )
         }
-        return try credentials(issued.map { Credential(user: $0.user, password: $0.password, branch: $0.branch) }, context: context)
+        return try credentials(
+            outcome.created.map { Credential(user: $0.user, password: $0.password, branch: $0.branch) },
+            notice: passedOver,
+            context: context
+        )
     }
 
     // MARK: Changing
+
+    /// "Disable this account?": what it does, and the one button. Disabling and resetting a
+    /// password are asked first; a bare post is sent here.
+    @Sendable func confirmDisable(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await confirmation(
+            .disable,
+            title: "accounts_confirm_disable_title",
+            lines: ["accounts_confirm_disable_1", "accounts_confirm_disable_2"],
+            button: "accounts_disable",
+            refusedForSelf: "accounts_error_self",
+            context: context
+        )
+    }
+
+    @Sendable func confirmResetPassword(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await confirmation(
+            .resetPassword,
+            title: "accounts_confirm_reset_title",
+            lines: ["accounts_confirm_reset_1", "accounts_confirm_reset_2"],
+            button: "accounts_reset",
+            refusedForSelf: "accounts_error_reset_self",
+            context: context
+        )
+    }
+
+    private func confirmation(
+        _ action: SiteURL.AccountAction,
+        title: String,
+        lines: [String],
+        button: String,
+        refusedForSelf: String,
+        context: AppRequestContext
+    ) async throws -> Response {
+        let id = try accountID(context)
+        guard id != context.user?.id else {
+            return try await page(context: context, status: .conflict, problem: context.language.text(refusedForSelf))
+        }
+        guard let user = try await users.find(id: id) else { throw AppError.notFound }
+        let language = context.language
+        let page = AccountConfirmPage(
+            account: user.displayName.isEmpty ? user.username : "\(user.displayName)（\(user.username)）",
+            confirmTitle: language.text(title),
+            confirmButton: language.text(button),
+            lines: lines.map { language.text($0) },
+            action: SiteURL.accountAction(id.lowercased, action).path,
+            cancel: SiteURL.accounts.path
+        )
+        return try views.page("account_confirm", page, context: context)
+    }
+
+    /// Whether the post came from the confirmation page.
+    private func isConfirmed(_ request: Request, _ context: AppRequestContext) async throws -> Bool {
+        var request = request
+        return try await request.formData(context: context)["confirmed"] == "yes"
+    }
 
     @Sendable func disable(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try accountID(context)
         guard id != context.user?.id else {
             return try await page(context: context, status: .conflict, problem: context.language.text("accounts_error_self"))
         }
+        guard try await isConfirmed(request, context) else { return .seeOther(.accountAction(id.lowercased, .disable)) }
         let disabled: AccountService.Disabled
         do {
             guard let done = try await accounts.disable(userID: id, actor: context.auditActor, logger: context.logger) else {
@@ -159,6 +234,7 @@ public struct AccountsController: Sendable {
         guard id != context.user?.id else {
             return try await page(context: context, status: .conflict, problem: context.language.text("accounts_error_reset_self"))
         }
+        guard try await isConfirmed(request, context) else { return .seeOther(.accountAction(id.lowercased, .resetPassword)) }
         guard let (user, password) = try await accounts.resetPassword(userID: id, actor: context.auditActor, logger: context.logger) else {
             throw AppError.notFound
         }
@@ -178,13 +254,14 @@ public struct AccountsController: Sendable {
     }
 
     /// The printable sheet of one-time passwords: shown on this response only, never stored.
-    private func credentials(_ issued: [Credential], context: AppRequestContext) throws -> Response {
-        let model = CredentialsPage(
+    private func credentials(_ issued: [Credential], notice: String? = nil, context: AppRequestContext) throws -> Response {
+        var model = CredentialsPage(
             issued: issued,
             signIn: SiteURL.login.absolute(base: publicBaseURL),
             issuedAt: ChinaTime.format(.now),
             language: context.language
         )
+        model.notice = notice
         var response = try views.page("account_credentials", model, context: context)
         response.headers[.cacheControl] = "no-store"
         return response

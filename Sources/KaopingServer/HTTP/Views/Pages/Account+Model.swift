@@ -127,6 +127,17 @@ struct AccountsPage: PageModel {
     }
 }
 
+/// "Disable this account?" and "Reset this password?": what will happen, and the one button.
+struct AccountConfirmPage: PageModel {
+    /// The account's name and user name.
+    let account: String
+    let confirmTitle: String
+    let confirmButton: String
+    let lines: [String]
+    let action: String
+    let cancel: String
+}
+
 /// One-time passwords just issued, one slip per account, to print and hand over.
 struct CredentialsPage: PageModel {
     struct Slip {
@@ -143,6 +154,8 @@ struct CredentialsPage: PageModel {
     let issuedAt: String
     let back = SiteURL.accounts.path
     let script = "print.js"
+    /// Chosen branches that were passed over, having accounts already.
+    var notice: String?
 
     init(issued: [Credential], signIn: String, issuedAt: String, language: Language) {
         slips = issued.map { credential in
