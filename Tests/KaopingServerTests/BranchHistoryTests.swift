@@ -116,6 +116,47 @@ struct BranchHistoryTests {
         return ids
     }
 
+    @Test func aSecretaryReadsTheirOwnBranchsRecordAndNoOther() async throws {
+        try await TestApp.run { client, harness in
+            let rounds = try await Self.threeYears(harness)
+            try await harness.createUser("admin", password: "the committee's record")
+            var admin = Browser(client)
+            _ = try await admin.signIn("admin", "the committee's record")
+            let saved = try await admin.post(
+                "/admin/org/branches/b01/assessments",
+                form: [("first_year", "2024"), ("last_year", "2026"), ("level", "good"), ("judgement", "党建与业务结合紧密。")]
+            )
+            #expect(saved.status == .seeOther)
+            _ = try await UserRepository(database: harness.database).create(
+                username: "secretary-b01",
+                displayName: "",
+                role: .viewer,
+                branchCode: "b01",
+                passwordHash: try await TestApp.hasher.hash("b01's secretary password")
+            )
+            var secretary = Browser(client)
+            _ = try await secretary.signIn("secretary-b01", "b01's secretary password")
+
+            // The report the secretary reads links to the record, which they may open.
+            let report = try await secretary.get("/admin/rounds/\(rounds[2].uuidString.lowercased())/results/b01")
+            #expect(report.status == .ok && report.text.contains("href=\"/admin/org/branches/b01/history\""))
+            let record = try await secretary.get("/admin/org/branches/b01/history")
+            #expect(record.status == .ok)
+            #expect(record.text.contains("<a href=\"/admin/rounds/\(rounds[0].uuidString.lowercased())/results/b01\">2024 年度支部考评</a>"))
+            #expect(record.text.contains("<h3>2024—2026 年度 · 好</h3>") && record.text.contains("党建与业务结合紧密。"))
+            // Read only: no form that writes an assessment, no way to the branch's admin page.
+            #expect(!record.text.contains("action=\"/admin/org/branches/b01/assessments"))
+            #expect(!record.text.contains("href=\"/admin/org/branches/b01\""))
+            #expect(try await secretary.post("/admin/org/branches/b01/assessments", form: [("judgement", "x")]).status == .forbidden)
+            // The administrator's page keeps its forms.
+            #expect(try await admin.get("/admin/org/branches/b01/history").text.contains("action=\"/admin/org/branches/b01/assessments\""))
+
+            // Another branch's record is not theirs.
+            #expect(try await secretary.get("/admin/org/branches/b02/history").status == .forbidden)
+            #expect(try await secretary.get("/admin/org/branches/nope/history").status == .forbidden)
+        }
+    }
+
     @Test func yearsTrendFormChangesAndAssessmentsOnTheBranchPage() async throws {
         try await TestApp.run { client, harness in
             let rounds = try await Self.threeYears(harness)

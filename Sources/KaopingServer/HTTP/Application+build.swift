@@ -238,7 +238,8 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
         .addRoutes(to: adminsOnly)
     RoundsController(services: office, views: dependencies.views, publicBaseURL: configuration.publicBaseURL).addRoutes(to: adminsOnly)
     RoundHandoutController(services: office, views: dependencies.views, publicBaseURL: configuration.publicBaseURL).addRoutes(to: adminsOnly)
-    BranchHistoryController(services: office, views: dependencies.views).addRoutes(to: adminsOnly)
+    let branchHistory = BranchHistoryController(services: office, views: dependencies.views)
+    branchHistory.addRoutes(to: adminsOnly)
     let api = APIController(services: office)
     let apiRoutes = routes.group()
     api.addPublicRoutes(to: apiRoutes)
@@ -266,6 +267,12 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
             .add(middleware: RoleMiddleware([.admin, .viewer]))
             .add(middleware: BranchAccessMiddleware(results: office.results))
             .add(middleware: RoundResolverMiddleware(results: office.results))
+    )
+    // A branch's record too, to the same readers.
+    branchHistory.addReadingRoutes(
+        to: signedIn.group()
+            .add(middleware: RoleMiddleware([.admin, .viewer]))
+            .add(middleware: BranchAccessMiddleware(results: office.results))
     )
     SheetsController(services: office, views: dependencies.views, limits: limits)
         .addRoutes(to: signedIn.group().add(middleware: RoleMiddleware([.evaluator])))

@@ -86,7 +86,7 @@ enum AccessPolicy {
         "GET /admin/org/branches/{code}": administrators,
         "POST /admin/org/branches/{code}": administrators,
         "POST /admin/org/branches/{code}/members": administrators,
-        "GET /admin/org/branches/{code}/history": administrators,
+        "GET /admin/org/branches/{code}/history": [.administrator, .secretaryOfBranch],
         "POST /admin/org/branches/{code}/assessments": administrators,
         "POST /admin/org/branches/{code}/assessments/{id}": administrators,
         "GET /admin/org/members/{staff}": administrators,

@@ -3,7 +3,8 @@ import Hummingbird
 import KaopingForms
 
 /// Each branch's record over the years and the committee's long-term qualitative assessments
-/// (年度定量 + 长期定性, `docs/integration.md`), for administrators.
+/// (年度定量 + 长期定性, `docs/integration.md`), for administrators; a branch's secretary reads
+/// their own branch's record, without the forms that write assessments.
 public struct BranchHistoryController: Sendable {
     let history: BranchHistoryRepository
     let organisation: OrganisationRepository
@@ -19,8 +20,14 @@ public struct BranchHistoryController: Sendable {
         self.views = views
     }
 
-    public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
+    /// The record itself, for administrators and the branch's own secretary (the router's
+    /// middleware decides who reads which branch).
+    public func addReadingRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.get(SiteURL.branchHistory(SiteURL.code).route, use: page)
+    }
+
+    /// Writing the committee's assessments, for administrators.
+    public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
         router.post(SiteURL.branchAssessments(SiteURL.code).route, use: add)
         router.post(SiteURL.branchAssessment(SiteURL.code, id: SiteURL.id).route, use: edit)
     }
@@ -78,7 +85,7 @@ public struct BranchHistoryController: Sendable {
         // The lists read the bands of the newest closed round.
         let grades = try await history.grades(of: record.history.rounds.prefix(record.closedCount).last)
         let assessments = try await history.assessments(code: code)
-        let page = BranchHistoryPage.make(
+        var page = BranchHistoryPage.make(
             code: code,
             name: branch.name,
             record: record,
@@ -89,6 +96,7 @@ public struct BranchHistoryController: Sendable {
             currentYear: Calendar(identifier: .gregorian).dateComponents(in: ChinaTime.zone, from: .now).year ?? 2026,
             language: context.language
         )
+        page.editable = context.user?.role == .admin
         return try views.page("branch_history", page, status: status, context: context)
     }
 }

@@ -62,6 +62,9 @@ struct BranchHistoryPage: PageModel {
     let problems: [String]
     let hasProblems: Bool
     let saved: Bool
+    /// An administrator's page: the way back to the branch and the forms that write the
+    /// committee's assessments. A branch's secretary reads the record without them.
+    var editable = true
 }
 
 /// The committee's lists for a round: branches two years running at the lowest grade or below

@@ -180,7 +180,8 @@ extension BranchReportPage {
             fullLink: SiteURL.branchReport(round.id, branchCode: code).path,
             integration: integration(of: code, in: diagnostic, language: language),
             trend: trend(subject, round: round, closedYears: closedYears, language: language),
-            history: readByAdministrator ? SiteURL.branchHistory(code).path : nil
+            // The branch's record: an administrator's, and the secretary's of their own branch.
+            history: SiteURL.branchHistory(code).path
         )
     }
 
