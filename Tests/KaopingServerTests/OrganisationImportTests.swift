@@ -29,10 +29,15 @@ struct OrganisationCSVTests {
     }
 
     @Test func englishHeadersInAnyOrderAndExtraColumns() {
-        let text = "notes,name,code\nignored,Office branch,b01\n"
+        let text = "notes,name,code, \nignored,Office branch,b01,\n"
         let preview = OrganisationCSV.branches(Array(text.utf8))
         #expect(preview.canImport)
         #expect(preview.rows == [BranchRow(line: 2, code: "b01", name: "Office branch", parent: nil, secretary: nil)])
+        // The column no one reads is named; a column without a header is no column.
+        #expect(preview.ignoredColumns == ["notes"])
+        // A performance file keeps its other columns as indicators: none is ignored.
+        let performance = OrganisationCSV.performance(Array("单位编码,得分,完成率\nu1,90,98%\n".utf8), knownUnits: ["u1"])
+        #expect(performance.ignoredColumns.isEmpty && performance.rows.first?.indicators == ["完成率": "98%"])
     }
 
     @Test func writtenFieldsAreQuotedAndDisarmedByTheirBytes() {
@@ -229,6 +234,7 @@ struct OrganisationImportTests {
             #expect(preview.text.contains("GB18030"))
             #expect(preview.text.contains("有效行 2"))
             #expect(preview.text.contains("<td>办公室党支部</td>"))
+            #expect(!preview.text.contains("导入时不读取"))
             #expect(try await harness.count("SELECT count(*)::int FROM branches") == 0)  // nothing until confirmed
 
             let applied = try await browser.post(previewPath + "/apply", form: [])
@@ -411,6 +417,29 @@ struct OrganisationImportTests {
             let stripped = try await browser.upload(kind: "members", file: Array("工号,姓名,支部编码,手机\r\n123,李华,1,13800138000\r\n".utf8))
             let problems = try await browser.get(try #require(stripped.location))
             #expect(problems.text.contains("看起来是被 Excel 去掉了开头的 0 的“00123”") && problems.text.contains("的“001”"))
+            // From a CSV file the way out is the workbook, and the page says so.
+            #expect(problems.text.contains("上传 .xlsx 文件"))
+
+            // The same mistake in a workbook: formatting the column as Text is the advice, not
+            // uploading the .xlsx the list already is. Its extra column is named as not read.
+            let path = NSTemporaryDirectory() + "kaoping-test-\(UUID().uuidString).xlsx"
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let book = try Spreadsheet(path: path)
+            try book.addSheet(
+                "党员",
+                header: ["工号", "姓名", "支部编码", "手机", "备注"],
+                rows: [[.text("00124"), .text("王芳"), .number(1), .empty, .text("新调入")]]
+            )
+            try book.close()
+            let fromBook = try await browser.upload(
+                kind: "members",
+                file: Array(try Data(contentsOf: URL(fileURLWithPath: path))),
+                name: "members.xlsx"
+            )
+            let bookProblems = try await browser.get(try #require(fromBook.location)).text
+            #expect(bookProblems.contains("“支部编码”“1”看起来是被 Excel 去掉了开头的 0 的“001”（这一列的单元格是数字格式）"))
+            #expect(!bookProblems.contains(".xlsx 文件"))
+            #expect(bookProblems.contains("文件中的这些列不在名单的列里，导入时不读取：“备注”。"))
         }
     }
 

@@ -27,13 +27,16 @@ public struct ImportProblem: Sendable, Equatable {
     public let line: Int
     public let kind: Kind
 
-    /// The problem with its line, for a file.
-    public func message(_ language: Language) -> String {
-        language.text("import_line", ["line": line, "problem": detail(language)])
+    /// The problem with its line, for a file. `workbook`: the file was an Excel workbook, so
+    /// the advice to upload one instead of CSV does not apply.
+    public func message(_ language: Language, workbook: Bool = false) -> String {
+        language.text("import_line", ["line": line, "problem": detail(language, workbook: workbook)])
     }
 
     /// The problem alone, for a field of a form in the admin area.
-    public func detail(_ language: Language) -> String {
+    public func detail(_ language: Language, workbook: Bool = false) -> String {
+        // Excel's habits are told apart by where the list came from: a CSV file can be sent
+        // again as the workbook; a workbook only needs its column formatted as Text.
         switch kind {
         case .unreadable(let reason): language.text("import_unreadable", ["reason": reason])
         case .emptyFile: language.text("import_empty")
@@ -48,10 +51,15 @@ public struct ImportProblem: Sendable, Equatable {
         case .invalidNumber(let column, let value): language.text("import_invalid_number", ["column": column, "value": value])
         case .unknownUnit(let code): language.text("import_unknown_unit", ["code": code])
         case .noScoreOrGrade: language.text("import_no_score_or_grade")
-        case .excelScientific(let column, let value): language.text("import_excel_scientific", ["column": column, "value": value])
+        case .excelScientific(let column, let value):
+            language.text(workbook ? "import_excel_scientific_workbook" : "import_excel_scientific", ["column": column, "value": value])
         case .leadingZerosLost(let column, let value, let matching?):
-            language.text("import_leading_zeros_known", ["column": column, "value": value, "known": matching])
-        case .leadingZerosLost(let column, let value, nil): language.text("import_leading_zeros", ["column": column, "value": value])
+            language.text(
+                workbook ? "import_leading_zeros_known_workbook" : "import_leading_zeros_known",
+                ["column": column, "value": value, "known": matching]
+            )
+        case .leadingZerosLost(let column, let value, nil):
+            language.text(workbook ? "import_leading_zeros_workbook" : "import_leading_zeros", ["column": column, "value": value])
         }
     }
 }
@@ -95,6 +103,9 @@ public struct ImportPreview<Row: Sendable>: Sendable {
     public let rows: [Row]
     public let problems: [ImportProblem]
     public let encoding: CSVText.Encoding?
+    /// The file's columns that are not part of the list, by their headers as written: ignored,
+    /// and the preview says so.
+    public var ignoredColumns: [String] = []
 
     /// Lists are imported whole or not at all.
     public var canImport: Bool { problems.isEmpty && !rows.isEmpty }
@@ -372,7 +383,17 @@ public enum OrganisationCSV {
             rows.append(row)
         }
         if rows.isEmpty && problems.isEmpty { problems.append(ImportProblem(line: header.line, kind: .emptyFile)) }
-        return ImportPreview(rows: rows, problems: problems, encoding: encoding)
+        // Columns no one reads (a remark, a contact person) are said, not silently dropped; a
+        // performance file keeps them as indicators.
+        let used = Set(positions.values)
+        let ignored =
+            keepingOtherColumns
+            ? []
+            : header.fields.enumerated().compactMap { index, field -> String? in
+                let name = field.trimmingCharacters(in: .whitespacesAndNewlines)
+                return used.contains(index) || name.isEmpty ? nil : name
+            }
+        return ImportPreview(rows: rows, problems: problems, encoding: encoding, ignoredColumns: ignored)
     }
 
     struct Unreadable: Error {

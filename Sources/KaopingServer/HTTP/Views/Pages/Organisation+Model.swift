@@ -251,6 +251,8 @@ struct ImportPreviewPage: PageModel {
     let hasProblems: Bool
     let canImport: Bool
     let encoding: String
+    /// "These columns are ignored: …", when the file has columns the list does not read.
+    let ignoredColumns: String?
     let columns: [String]
     let sample: [SampleRow]
     let applyAction: String
@@ -269,10 +271,12 @@ struct ImportPreviewPage: PageModel {
         applied = upload.appliedAt != nil
         rowCount = preview.rows.count
         problemCount = preview.problems.count
-        problems = preview.problems.map { $0.message(language) }
+        problems = preview.problems.map { $0.message(language, workbook: preview.encoding == .workbook) }
         hasProblems = !preview.problems.isEmpty
         canImport = preview.canImport
         encoding = preview.encoding?.rawValue ?? "?"
+        ignoredColumns =
+            preview.ignoredColumns.isEmpty ? nil : language.text("org_ignored_columns", ["columns": language.quotedList(preview.ignoredColumns)])
         self.columns = columns
         self.sample = sample
         applyAction = SiteURL.organisationImportApply(id.lowercased).path
