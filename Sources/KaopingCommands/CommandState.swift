@@ -42,6 +42,14 @@ actor CommandState {
     /// The refusals every command reports the same way: one line, status 1.
     private static func said(_ error: any Error) -> any Error {
         switch error {
+        case RoundError.needsConfirmation(let warnings):
+            // Dates that are allowed but usually a slip: nothing saved, and the way to go ahead.
+            fail(
+                (warnings.map { "warning: " + $0.text(.english) }
+                    + ["Nothing was saved. Check the spec, or run again with --accept-warnings to save it as it is."])
+                    .joined(separator: "\n"),
+                code: 1
+            )
         case let error as RoundError: fail(error.description, code: 1)
         case let problem as VisitCodeProblem: fail(problem.message(.english), code: 1)
         default: error

@@ -6,9 +6,10 @@ import Logging
 struct RoundCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "round",
-        abstract: "Create, list, open, close, extend and reopen evaluation rounds, and assign their evaluators.",
+        abstract: "Create, correct, list, open, close, extend, reopen and cancel evaluation rounds, and assign their evaluators.",
         subcommands: [
-            CreateRound.self, ListRounds.self, OpenRound.self, CloseRound.self, ExtendRound.self, ReopenRound.self, AssignEvaluator.self,
+            CreateRound.self, EditRound.self, DeleteRound.self, ListRounds.self, OpenRound.self, CloseRound.self, ExtendRound.self,
+            ReopenRound.self, CancelRound.self, AddBranches.self, AssignEvaluator.self,
         ]
     )
 }
@@ -28,27 +29,118 @@ func chinaTime(_ text: String, option: String) throws -> Date {
     return date
 }
 
+/// Reads a round spec file, every problem named with the file.
+func readSpec(_ path: String) throws -> RoundSpec {
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw fail("cannot read \(path)", code: 1) }
+    do {
+        return try RoundSpec.parse(yaml: text)
+    } catch {
+        throw fail("\(path): " + error.problems.map { $0.text(.english) }.joined(separator: "\n\(path): "), code: 1)
+    }
+}
+
 struct CreateRound: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "create",
         abstract: "Create a round from a round spec file (see docs/rounds.md).",
-        discussion: "With an opening time the round is scheduled and opens by itself; without one it is a draft for 'kaoping round open'."
+        discussion: """
+            With an opening time the round is scheduled and opens by itself; without one it is a draft for 'kaoping round open'. \
+            A closing time must lie ahead. A close outside the round's year and the next, or a year of business results not yet \
+            loaded, is refused with a warning unless --accept-warnings is given.
+            """
     )
     @Option(help: "The round spec (YAML).") var spec: String
+    @Flag(help: "Save the round even when its dates raise warnings.") var acceptWarnings = false
     @OptionGroup var options: RoundOptions
 
     func run() async throws {
-        guard let text = try? String(contentsOfFile: spec, encoding: .utf8) else { throw fail("cannot read \(spec)", code: 1) }
-        let parsed: RoundSpec
-        do {
-            parsed = try RoundSpec.parse(yaml: text)
-        } catch {
-            throw fail("\(spec): " + error.problems.map { $0.text(.english) }.joined(separator: "\n\(spec): "), code: 1)
-        }
+        let parsed = try readSpec(spec)
+        let accept = acceptWarnings
         let id = try await CommandState.run(options.flags) { state in
-            try await state.services().rounds.create(parsed, actor: .commandLine, logger: state.logger)
+            try await state.services().rounds.create(parsed, acceptingWarnings: accept, actor: .commandLine, logger: state.logger)
         }
         say(id.uuidString.lowercased())
+    }
+}
+
+struct EditRound: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "edit",
+        abstract: "Replace a draft or scheduled round's settings with those of a spec file.",
+        discussion: "Only a round that has not opened can be edited; branches the spec no longer names leave it with their invitations."
+    )
+    @Argument(help: "Round id.") var id: String
+    @Option(help: "The round spec (YAML).") var spec: String
+    @Flag(help: "Save the round even when its dates raise warnings.") var acceptWarnings = false
+    @OptionGroup var options: RoundOptions
+
+    func run() async throws {
+        let id = try roundID(self.id)
+        let parsed = try readSpec(spec)
+        let accept = acceptWarnings
+        let removed = try await CommandState.run(options.flags) { state in
+            try await state.services().rounds.update(id, to: parsed, acceptingWarnings: accept, actor: .commandLine, logger: state.logger)
+        }
+        say(removed.isEmpty ? "saved" : "saved; branches no longer in the round: \(removed.joined(separator: ", "))")
+    }
+}
+
+struct DeleteRound: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "delete",
+        abstract: "Delete a round that has not opened (an opened round is cancelled instead).",
+        discussion: "Asks for --yes, since it cannot be undone; the audit log keeps the round's title."
+    )
+    @Argument(help: "Round id.") var id: String
+    @Flag(help: "Confirm the deletion.") var yes = false
+    @OptionGroup var options: RoundOptions
+
+    func run() async throws {
+        let id = try roundID(self.id)
+        guard yes else { throw fail("deleting a round cannot be undone: run again with --yes") }
+        try await CommandState.run(options.flags) { state in
+            try await state.services().rounds.delete(id, actor: .commandLine, logger: state.logger)
+        }
+        say("deleted")
+    }
+}
+
+struct CancelRound: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cancel",
+        abstract: "Cancel (作废) an open or closed round, with a reason for the audit log.",
+        discussion: "Its answers and results stay stored; it leaves the home pages, rounds list, rankings, branch records and secretaries' views."
+    )
+    @Argument(help: "Round id.") var id: String
+    @Option(help: "Why the round is cancelled (kept in the audit log).") var reason: String
+    @OptionGroup var options: RoundOptions
+
+    func run() async throws {
+        let id = try roundID(self.id)
+        let reason = self.reason
+        try await CommandState.run(options.flags) { state in
+            try await state.services().rounds.cancel(id, reason: reason, actor: .commandLine, logger: state.logger)
+        }
+        say("cancelled")
+    }
+}
+
+struct AddBranches: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add-branches",
+        abstract: "Add branches to a round that has not closed (an open round's new members get their invitations at once)."
+    )
+    @Argument(help: "Round id.") var id: String
+    @Argument(help: "Branch codes.") var codes: [String]
+    @OptionGroup var options: RoundOptions
+
+    func run() async throws {
+        let id = try roundID(self.id)
+        let codes = self.codes
+        let (added, issued) = try await CommandState.run(options.flags) { state in
+            try await state.services().rounds.addBranches(id, codes: codes, actor: .commandLine, logger: state.logger)
+        }
+        say(added.isEmpty ? "no branch added: all are in the round already" : "added \(added.joined(separator: ", ")); \(issued) invitations made")
     }
 }
 

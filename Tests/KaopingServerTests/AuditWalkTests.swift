@@ -143,7 +143,9 @@ struct AuditWalkTests {
             // A round, from the page, through its life.
             var round = RoundForm.defaults(year: 2026).entered
             round["title"] = "2026 年度考评"
-            round["closes"] = "2099-12-01 18:00"
+            round["closes"] = "2027-06-01 18:00"
+            // The office keeps business units and has no 2026 results yet: a warning it accepts.
+            round["accept_warnings"] = "1"
             try await run(
                 Step(
                     route: "POST /admin/rounds",
@@ -156,6 +158,34 @@ struct AuditWalkTests {
             )
             let id = try await harness.database.query("SELECT id FROM rounds").first!.decode(UUID.self).uuidString.lowercased()
             let path = "/admin/rounds/\(id)"
+            // A draft is corrected on its own page; a title left empty is refused.
+            var corrected = round
+            corrected["title"] = "2026 年度支部工作考评"
+            try await run(
+                Step(
+                    route: "POST /admin/rounds/{id}/edit",
+                    path: path + "/edit",
+                    form: corrected.map { ($0.key, $0.value) },
+                    action: "round.edited",
+                    refused: (path + "/edit", corrected.filter { $0.key != "title" }.map { ($0.key, $0.value) })
+                ),
+                as: &admin
+            )
+            // A second draft, made by mistake, is deleted; the first, once open, cannot be.
+            var mistaken = round
+            mistaken["title"] = "测试轮次"
+            _ = try await admin.post("/admin/rounds", form: mistaken.map { ($0.key, $0.value) })
+            let second = try await harness.database.query("SELECT id FROM rounds WHERE title = '测试轮次'").first!.decode(UUID.self)
+            try await run(
+                Step(
+                    route: "POST /admin/rounds/{id}/delete",
+                    path: "/admin/rounds/\(second.uuidString.lowercased())/delete",
+                    form: [("confirmed", "yes")],
+                    action: "round.deleted",
+                    refused: ("/admin/rounds/\(UUID().uuidString.lowercased())/delete", [("confirmed", "yes")])
+                ),
+                as: &admin
+            )
             try await run(
                 Step(
                     route: "POST /admin/rounds/{id}/evaluators",
@@ -207,6 +237,28 @@ struct AuditWalkTests {
                     form: [("count", "3"), ("branches", "b02")],
                     action: "round.visit_codes_issued",
                     refused: (path + "/visit-codes", [("count", "3"), ("branches", "zz9")])
+                ),
+                as: &admin
+            )
+            // A branch set up after the round opened joins it.
+            _ = try await harness.database.query("INSERT INTO branches (code, name) VALUES ('b03', '新设党支部')")
+            try await run(
+                Step(
+                    route: "POST /admin/rounds/{id}/branches",
+                    path: path + "/branches",
+                    form: [("branch", "b03")],
+                    action: "round.branches_added",
+                    refused: (path + "/branches", [("branch", "zz9")])
+                ),
+                as: &admin
+            )
+            try await run(
+                Step(
+                    route: "POST /admin/rounds/{id}/shared-device",
+                    path: path + "/shared-device",
+                    form: [("shared", "1"), ("branches", "b02")],
+                    action: "round.shared_device_set",
+                    refused: (path + "/shared-device", [("shared", "1"), ("branches", "zz9")])
                 ),
                 as: &admin
             )
@@ -269,6 +321,16 @@ struct AuditWalkTests {
                     form: [("closes", "2099-12-31 18:00"), ("reason", "补充测评")],
                     action: "round.reopened",
                     refused: (path + "/reopen", [("closes", "2099-12-31 18:00"), ("reason", " ")])
+                ),
+                as: &admin
+            )
+            try await run(
+                Step(
+                    route: "POST /admin/rounds/{id}/cancel",
+                    path: path + "/cancel",
+                    form: [("confirmed", "yes"), ("reason", "试运行的轮次，不作为正式考评")],
+                    action: "round.cancelled",
+                    refused: (path + "/cancel", [("confirmed", "yes"), ("reason", " ")])
                 ),
                 as: &admin
             )

@@ -46,16 +46,18 @@ struct PublicLinkTests {
             #expect(thanks.status == .ok)
             #expect(browser.cookies["kp_answered_\(code)"] == "1")
 
-            // The same browser is told it has answered, and may still answer for someone else.
+            // One answer per device: the same browser is thanked and offered no second form,
+            // not even when it asks for one.
             let again = try await browser.get("/p/\(code)")
-            #expect(again.text.contains("这台设备已经提交过一份评价"))
-            #expect(again.text.contains("href=\"/p/\(code)?again=1\""))
+            #expect(again.text.contains("每台设备只计一份"))
+            #expect(!again.text.contains("again=1") && again.hidden("_key") == nil)
             let second = try await browser.get("/p/\(code)?again=1")
-            #expect(second.text.contains("name=\"_key\""))
+            #expect(second.hidden("_key") == nil)
 
-            // A resent copy of the first answer (same key) stores nothing and costs no allowance.
+            // A resent copy of the first answer stores nothing and costs no allowance.
             let resent = try await browser.post("/p/\(code)", form: publicAnswers() + [("_key", try #require(page.hidden("_key")))])
-            #expect(resent.status == .ok)
+            #expect(resent.status == .conflict)
+            #expect(resent.text.contains("每台设备只计一份"))
 
             // Three answers an hour from one address. Once they are in, the form is not even
             // shown; one loaded before is refused when sent. Each refusal is counted.
@@ -110,12 +112,74 @@ struct PublicLinkTests {
 }
 
 extension PublicLinkTests {
+    /// A branch answering from a shared device takes a second answer from the same browser,
+    /// and counts it; its neighbour, left at one per device, refuses one and counts nothing.
+    @Test func aSharedDeviceAnswersAgainAndTheRepeatsAreCounted() async throws {
+        try await TestApp.run { client, harness in
+            try await harness.createUser("chief", password: "the chief's password")
+            _ = try await harness.database.query("INSERT INTO branches (code, name) VALUES ('b01', '服务大厅党支部'), ('b02', '窗口二党支部')")
+            let id = try await harness.services.roundRepository.create(
+                RoundSpec(title: "服务大厅测评", year: 2026, closesAt: .now + 7 * 86400),
+                actor: .commandLine,
+                logger: TestApp.logger
+            )
+            try await harness.services.roundRepository.open(id, actor: .commandLine, logger: TestApp.logger)
+            let codes = try await harness.database.query(
+                "SELECT b.code, rb.public_code FROM round_branches rb JOIN branches b ON b.id = rb.branch_id WHERE rb.round_id = \(id) ORDER BY b.code"
+            ).map { try $0.decode((String, String).self) }
+            try #require(codes.count >= 2)
+            let (hall, hallLink) = codes[0]
+            let (_, otherLink) = codes[1]
+            let set = try await harness.services.handouts.setSharedDevice(
+                round: id,
+                branchCodes: [hall],
+                shared: true,
+                actor: .commandLine,
+                logger: TestApp.logger
+            )
+            #expect(set == 1)
+
+            var tablet = Browser(client)
+            for attempt in 1...3 {
+                let path = attempt == 1 ? "/p/\(hallLink)" : "/p/\(hallLink)?again=1"
+                let key = try #require(try await tablet.get(path).hidden("_key"), "form \(attempt)")
+                #expect(try await tablet.post("/p/\(hallLink)", form: publicAnswers() + [("_key", key)]).status == .ok)
+            }
+            // The answered page of a shared device offers the next form.
+            #expect(try await tablet.get("/p/\(hallLink)").text.contains("href=\"/p/\(hallLink)?again=1\""))
+            var phone = Browser(client)
+            let key = try #require(try await phone.get("/p/\(otherLink)").hidden("_key"))
+            #expect(try await phone.post("/p/\(otherLink)", form: publicAnswers() + [("_key", key)]).status == .ok)
+            var neighbour = Browser(client)
+            let refusedKey = try #require(try await neighbour.get("/p/\(otherLink)").hidden("_key"))
+            #expect(try await phone.post("/p/\(otherLink)", form: publicAnswers() + [("_key", refusedKey)]).status == .conflict)
+
+            let counted = try await harness.database.query(
+                "SELECT b.code, rb.repeated_device_answers FROM round_branches rb JOIN branches b ON b.id = rb.branch_id WHERE rb.round_id = \(id) ORDER BY b.code"
+            ).map { try $0.decode((String, Int).self) }
+            // Three from the tablet, of which two repeated; one from the phone, none repeated.
+            #expect(counted[0] == (hall, 2))
+            #expect(counted[1].1 == 0)
+            let stored = try await harness.count(
+                "SELECT (SELECT count(*) FROM ballot_box WHERE round_id = '\(id)' AND rater_group = 'public')::int + (SELECT count(*) FROM responses WHERE round_id = '\(id)' AND rater_group = 'public')::int"
+            )
+            #expect(stored == 4)
+
+            // The round page says how many came from repeated devices.
+            var admin = Browser(client)
+            _ = try await admin.signIn("chief", "the chief's password")
+            let page = try await admin.get("/admin/rounds/\(id.uuidString.lowercased())")
+            #expect(page.text.contains("来自重复设备 2"))
+            #expect(page.text.contains("共用设备 重复设备 2"))
+        }
+    }
+
     /// Twenty answers at once against a cap of five: exactly five are kept, whatever the timing.
     @Test func theCapHoldsUnderConcurrentAnswers() async throws {
         try await TestApp.run { _, harness in
             let code = try await round(harness, cap: 5)
             let responses = ResponseRepository(database: harness.database, seal: TestApp.ballotSeal)
-            let (target, _) = try #require(try await responses.publicTarget(code: code))
+            let (target, _, _) = try #require(try await responses.publicTarget(code: code))
             let form = try #require(try await FormRepository(database: harness.database).definition(id: target.formVersionID))
             var answers: [String: Answer] = [:]
             for item in form.items where item.type.hasOptions { answers[item.key] = .option(item.options[0].key) }

@@ -12,7 +12,8 @@ struct RoundPageProblemTests {
         .sheetSubmitted(branchCode: "b07"), .round(.notFound), .round(.wrongStatus(current: .closed, action: .extended)),
         .round(.unknownBranches(["x1"])), .round(.noBranches), .round(.formNotAvailable("member-integration")), .round(.reasonRequired),
         .round(.noClosingTime), .round(.closingTimePassed), .visitCodes(.unknownBranches(["b09"])), .visitCodes(.badCount),
-        .visitCodes(.noSuchRound), .unreadableTime,
+        .visitCodes(.noSuchRound), .unreadableTime, .round(.wrongStatus(current: .cancelled, action: .handedOut)),
+        .round(.needsConfirmation([.closesOutsideYear(year: 2027, closingYear: 2026), .noPerformanceResults(year: 2027)])),
     ]
 
     @Test func eachProblemComesBackFromItsAddressAsItWent() {
@@ -29,7 +30,9 @@ struct RoundPageProblemTests {
     @Test func anAddressCannotPutWordsOnThePage() {
         #expect(RoundPageProblem(query: ["problem": "您的账号已过期，请致电 010-12345678"]) == nil)
         #expect(RoundPageProblem(query: ["problem": "not-an-evaluator", "value": "wang", "extra": "请致电"]) == nil)
-        #expect(RoundPageProblem(query: ["problem": "wrong-status", "value": "closed", "extra": "deleted"]) == nil)
+        #expect(RoundPageProblem(query: ["problem": "wrong-status", "value": "closed", "extra": "burned"]) == nil)
+        #expect(RoundPageProblem(query: ["problem": "dates-to-confirm", "value": "closing-2027-2026,请致电"]) == nil)
+        #expect(RoundPageProblem(query: ["problem": "dates-to-confirm", "value": "closing-2027"]) == nil)
         #expect(RoundPageProblem(query: ["problem": "unknown-user"]) == nil)
     }
 

@@ -96,7 +96,7 @@ public struct KaopingServices: Sendable {
             responses: ResponseRepository(database: database, seal: seal),
             ballots: BallotBox(database: database, seal: seal, pace: mixPace),
             resultsRepository: resultsRepository,
-            rounds: RoundService(database: database, rounds: rounds, sheets: sheets),
+            rounds: RoundService(database: database, rounds: rounds, sheets: sheets, invitations: invitations),
             handouts: HandoutService(database: database, invitations: invitations, visitCodes: visitCodes),
             scoreSheets: SheetService(database: database, sheets: sheets, forms: forms),
             organisationService: OrganisationService(database: database, organisation: organisation, performance: performance),

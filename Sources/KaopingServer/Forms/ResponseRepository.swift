@@ -103,24 +103,29 @@ public struct ResponseRepository: Sendable {
         return try row.decode((Date?, Date?).self)
     }
 
-    public func publicTarget(code: String) async throws -> (target: RespondentTarget, access: PublicAccess)? {
+    /// The round and branch behind a public link, how the branch takes public answers, and
+    /// whether it answers from a shared device (one browser may then answer again).
+    public func publicTarget(code: String) async throws -> (target: RespondentTarget, access: PublicAccess, sharedDevice: Bool)? {
         guard code.count <= 32, code.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else { return nil }
         guard
             let row = try await database.query(
-                "SELECT round_id, branch_id, public_access FROM round_branches WHERE public_code = \(code)"
+                "SELECT round_id, branch_id, public_access, shared_device FROM round_branches WHERE public_code = \(code)"
             ).first
         else { return nil }
-        let (round, branch, access) = try row.decode((UUID, UUID, String).self)
+        let (round, branch, access, shared) = try row.decode((UUID, UUID, String, Bool).self)
         guard let target = try await target(roundID: round, group: .public, branchID: branch) else { return nil }
-        return (target, PublicAccess(rawValue: access) ?? .link)
+        return (target, PublicAccess(rawValue: access) ?? .link, shared)
     }
 
     public func storeVisitBallot(_ record: SubmissionRecord, visitCode: String, logger: Logger) async throws -> StoreOutcome {
-        try await storePublic(record, visitCode: visitCode, logger: logger)
+        try await storePublic(record, visitCode: visitCode, repeatedDevice: false, logger: logger)
     }
 
-    public func storePublicBallot(_ record: SubmissionRecord, logger: Logger) async throws -> StoreOutcome {
-        try await storePublic(record, visitCode: nil, logger: logger)
+    /// A public answer through a branch's link. `fromRepeatedDevice`: the browser had answered
+    /// this link before, which a branch marked as answering from a shared device allows; the
+    /// branch's count of such answers grows in the same statement, and nothing on the ballot says so.
+    public func storePublicBallot(_ record: SubmissionRecord, fromRepeatedDevice: Bool = false, logger: Logger) async throws -> StoreOutcome {
+        try await storePublic(record, visitCode: nil, repeatedDevice: fromRepeatedDevice, logger: logger)
     }
 
     /// One statement for a public answer: the round is open, the branch has room under its cap,
@@ -131,7 +136,7 @@ public struct ResponseRepository: Sendable {
     /// ballots in its own snapshot, so two answers counted at once would both see room for one.
     /// After the lock, the statement's snapshot includes every answer committed before it.
     /// Branches without a cap take no lock.
-    private func storePublic(_ record: SubmissionRecord, visitCode: String?, logger: Logger) async throws -> StoreOutcome {
+    private func storePublic(_ record: SubmissionRecord, visitCode: String?, repeatedDevice: Bool, logger: Logger) async throws -> StoreOutcome {
         let target = record.target
         let ballot = ByteBuffer(
             bytes: try seal.seal(BallotContent(record).encoded(), roundID: target.roundID, group: RoundConfiguration.RaterGroup.public.rawValue)
@@ -176,6 +181,11 @@ public struct ResponseRepository: Sendable {
                          (now() AT TIME ZONE 'Asia/Shanghai')::date, \(ballot)::bytea
                   FROM claimed
                   WHERE \(codeHash)::bytea IS NULL OR EXISTS (SELECT 1 FROM burned)
+                  RETURNING 1
+                ), repeated AS (
+                  UPDATE round_branches SET repeated_device_answers = repeated_device_answers + 1
+                  WHERE \(repeatedDevice) AND round_id = \(target.roundID) AND branch_id = \(target.branchID) AND shared_device
+                    AND EXISTS (SELECT 1 FROM dropped)
                   RETURNING 1
                 )
                 SELECT (SELECT count(*) FROM open_round)::int, (SELECT count(*) FROM room)::int,

@@ -237,6 +237,7 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
     ImportsController(services: office, views: dependencies.views)
         .addRoutes(to: adminsOnly)
     RoundsController(services: office, views: dependencies.views, publicBaseURL: configuration.publicBaseURL).addRoutes(to: adminsOnly)
+    RoundCorrectionsController(services: office, views: dependencies.views).addRoutes(to: adminsOnly)
     RoundHandoutController(services: office, views: dependencies.views, publicBaseURL: configuration.publicBaseURL).addRoutes(to: adminsOnly)
     let branchHistory = BranchHistoryController(services: office, views: dependencies.views)
     branchHistory.addRoutes(to: adminsOnly)

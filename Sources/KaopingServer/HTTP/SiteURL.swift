@@ -92,7 +92,8 @@ public enum SiteURL: Sendable, Hashable {
     /// What a round's page can ask to be done to the round (each a POST, some with a GET that
     /// asks for confirmation first).
     public enum RoundPageAction: String, Sendable, Hashable {
-        case open, close, extend, reopen, invitations, evaluators
+        case open, close, extend, reopen, invitations, evaluators, edit, delete, cancel, branches
+        case sharedDevice = "shared-device"
         case removeEvaluator = "remove-evaluator"
         case publicAccess = "public-access"
         case visitCodes = "visit-codes"

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PostgresNIO
 
 /// What a round hands out to the people who answer: members' invitations (issued, or one
 /// member's issued again), visit codes for the public, and how each branch takes public
@@ -22,6 +23,7 @@ public struct HandoutService: Sendable {
     /// the short codes of invitations issued before codes were stored with them).
     public func issueInvitations(round: UUID, actor: AuditActor, logger: Logger) async throws -> Int {
         try await database.transaction(logger: logger) { connection in
+            try await Self.requireHandouts(round, on: connection, logger: logger)
             let issued = try await invitations.issue(roundID: round, on: connection, logger: logger)
             if issued > 0 {
                 try await AuditLog.record(
@@ -38,6 +40,7 @@ public struct HandoutService: Sendable {
     /// Nil when the member has none to replace (not in the round, inactive, or answered).
     public func reissueInvitation(round: UUID, staffNumber: String, actor: AuditActor, logger: Logger) async throws -> String? {
         try await database.transaction(logger: logger) { connection in
+            try await Self.requireHandouts(round, on: connection, logger: logger)
             let token = try await invitations.reissue(roundID: round, staffNumber: staffNumber, on: connection, logger: logger)
             if token != nil {
                 try await AuditLog.record(
@@ -53,6 +56,7 @@ public struct HandoutService: Sendable {
     /// A new batch of `count` visit codes for each given branch (all of the round's when empty).
     public func issueVisitCodes(round: UUID, branchCodes: [String], count: Int, actor: AuditActor, logger: Logger) async throws -> [VisitCode] {
         try await database.transaction(logger: logger) { connection in
+            try await Self.requireHandouts(round, on: connection, logger: logger)
             let made = try await visitCodes.issue(roundID: round, branchCodes: branchCodes, count: count, on: connection, logger: logger)
             try await AuditLog.record(
                 .init(
@@ -72,6 +76,7 @@ public struct HandoutService: Sendable {
     /// many branches were set.
     public func setPublicAccess(round: UUID, branchCodes: [String], access: PublicAccess, actor: AuditActor, logger: Logger) async throws -> Int {
         try await database.transaction(logger: logger) { connection in
+            try await Self.requireHandouts(round, on: connection, logger: logger)
             let changed = try await visitCodes.setAccess(roundID: round, branchCodes: branchCodes, access: access, on: connection, logger: logger)
             try await AuditLog.record(
                 .init(
@@ -84,6 +89,43 @@ public struct HandoutService: Sendable {
                 logger: logger
             )
             return changed
+        }
+    }
+
+    /// Marks branches (all of the round's when empty) as answering their public link from a
+    /// shared device, where one browser may answer again and those answers are counted; or
+    /// back to one answer per browser. Returns how many branches were set.
+    public func setSharedDevice(round: UUID, branchCodes: [String], shared: Bool, actor: AuditActor, logger: Logger) async throws -> Int {
+        try await database.transaction(logger: logger) { connection in
+            try await Self.requireHandouts(round, on: connection, logger: logger)
+            let changed = try await visitCodes.setSharedDevice(
+                roundID: round,
+                branchCodes: branchCodes,
+                shared: shared,
+                on: connection,
+                logger: logger
+            )
+            try await AuditLog.record(
+                .init(
+                    action: "round.shared_device_set",
+                    actor: actor,
+                    subject: Self.subject(round),
+                    details: ["branches": Self.branches(branchCodes), "shared": shared ? "yes" : "no", "changed": String(changed)]
+                ),
+                on: connection,
+                logger: logger
+            )
+            return changed
+        }
+    }
+
+    /// A closed or cancelled round hands nothing out any more: its answers are final.
+    /// (A round that does not exist is left to the step that follows, which names it so.)
+    static func requireHandouts(_ round: UUID, on connection: PostgresConnection, logger: Logger) async throws {
+        for try await status in try await connection.query("SELECT status FROM rounds WHERE id = \(round) FOR UPDATE", logger: logger).decode(
+            RoundStatus.self
+        ) where !status.takesHandouts {
+            throw RoundError.wrongStatus(current: status, action: .handedOut)
         }
     }
 

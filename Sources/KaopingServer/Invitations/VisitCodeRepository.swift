@@ -76,6 +76,23 @@ public struct VisitCodeRepository: Sendable {
         return changed
     }
 
+    /// Marks the given branches (all of the round's when empty) as answering from a shared
+    /// device, or not, in the caller's transaction; returns how many branches were set.
+    func setSharedDevice(roundID: UUID, branchCodes: [String], shared: Bool, on connection: PostgresConnection, logger: Logger) async throws -> Int {
+        try await checkBranches(roundID: roundID, branchCodes, on: connection, logger: logger)
+        var changed = 0
+        for try await _ in try await connection.query(
+            """
+            UPDATE round_branches rb SET shared_device = \(shared)
+            FROM branches b WHERE b.id = rb.branch_id AND rb.round_id = \(roundID)
+              AND (cardinality(\(branchCodes)::text[]) = 0 OR b.code = ANY(\(branchCodes)::text[]))
+            RETURNING 1
+            """,
+            logger: logger
+        ) { changed += 1 }
+        return changed
+    }
+
     /// Makes a new batch of `count` codes for each given branch, in the caller's transaction;
     /// returns the codes made.
     func issue(roundID: UUID, branchCodes: [String], count: Int, on connection: PostgresConnection, logger: Logger) async throws -> [VisitCode] {

@@ -44,8 +44,9 @@ public struct ResultsService: Sendable {
         public var performanceYear: Int { IntegratedSheets.performanceYear(configuration, roundYear: summary.year) }
     }
 
+    /// A round whose results can be read: a cancelled one has none to show.
     public func round(_ id: UUID) async throws -> Round? {
-        guard let summary = try await rounds.round(id) else { return nil }
+        guard let summary = try await rounds.round(id), summary.status != .cancelled else { return nil }
         return Round(summary: summary, configuration: try await rounds.configuration(id) ?? RoundConfiguration())
     }
 

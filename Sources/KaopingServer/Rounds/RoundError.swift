@@ -14,6 +14,8 @@ public enum RoundError: Error, Equatable, CustomStringConvertible {
     case noClosingTime
     /// A new closing time that is not later than now.
     case closingTimePassed
+    /// Dates that are allowed but usually a slip, which the person must confirm first.
+    case needsConfirmation([RoundDateWarning])
 
     /// In English, for logs and the command line.
     public var description: String { message(.english) }
@@ -38,6 +40,19 @@ public enum RoundError: Error, Equatable, CustomStringConvertible {
         case .reasonRequired: language.text("round_error_reason_required")
         case .noClosingTime: language.text("round_error_no_closing_time")
         case .closingTimePassed: language.text("rounds_bad_time")
+        case .needsConfirmation(let warnings): warnings.map { $0.text(language) }.joined(separator: language.text("list_separator"))
+        }
+    }
+}
+
+extension RoundDateWarning {
+    /// The warning in the administrator's language.
+    public func text(_ language: Language) -> String {
+        switch self {
+        case .closesOutsideYear(let year, let closingYear):
+            language.text("round_warning_closing_year", ["year": String(year), "closing": String(closingYear), "next": String(year + 1)])
+        case .noPerformanceResults(let year):
+            language.text("round_warning_no_performance", ["year": String(year)])
         }
     }
 }

@@ -13,6 +13,9 @@ public struct RoundSummary: Sendable {
     public let closedAt: Date?
     public let configHash: String?
     public let branches: Int
+    /// Why a cancelled round was cancelled, and when.
+    public var cancelReason: String? = nil
+    public var cancelledAt: Date? = nil
 }
 
 public struct BranchProgress: Sendable {
@@ -25,6 +28,10 @@ public struct BranchProgress: Sendable {
     /// Public answers turned away: too many from one address, or the cap reached.
     public let publicRefusals: Int
     public let sheets: Int
+    /// Whether the branch answers its public link from a shared device (one browser may answer again).
+    public var sharedDevice = false
+    /// Public answers from a browser that had answered before (shared-device branches only).
+    public var repeatedDeviceAnswers = 0
 
     /// Share of eligible members who answered, 0–1; `nil` when nobody is eligible.
     public var memberRate: Double? { eligibleMembers > 0 ? Double(memberResponses) / Double(eligibleMembers) : nil }
@@ -130,7 +137,7 @@ extension RoundRepository {
         try await database.query(
             """
             SELECT r.id, r.title, r.year, r.status, r.opens_at, r.closes_at, r.opened_at, r.closed_at, r.config_hash,
-                   (SELECT count(*)::int FROM round_branches rb WHERE rb.round_id = r.id)
+                   (SELECT count(*)::int FROM round_branches rb WHERE rb.round_id = r.id), r.cancel_reason, r.cancelled_at
             FROM rounds r
             WHERE (\(id)::uuid IS NULL OR r.id = \(id))
               AND (\(branchID)::uuid IS NULL OR EXISTS (SELECT 1 FROM round_branches rb WHERE rb.round_id = r.id AND rb.branch_id = \(branchID)))
@@ -166,7 +173,8 @@ extension RoundRepository {
                       SELECT branch_id, count(*) AS n FROM org_sheets WHERE round_id = $1 AND status = 'submitted' GROUP BY branch_id
                     )
                     SELECT b.code, b.name, rb.eligible_members, rb.public_code,
-                           coalesce(c.members, 0)::int, coalesce(c.public, 0)::int, rb.public_refusals, coalesce(s.n, 0)::int
+                           coalesce(c.members, 0)::int, coalesce(c.public, 0)::int, rb.public_refusals, coalesce(s.n, 0)::int,
+                           rb.shared_device, rb.repeated_device_answers
                     FROM round_branches rb JOIN branches b ON b.id = rb.branch_id
                     LEFT JOIN counted c ON c.branch_id = rb.branch_id
                     LEFT JOIN sheets s ON s.branch_id = rb.branch_id
@@ -175,8 +183,8 @@ extension RoundRepository {
                 binds: binds
             )
         ).map { row in
-            let (code, name, eligible, publicCode, members, publicCount, refusals, sheets) =
-                try row.decode((String, String, Int, String, Int, Int, Int, Int).self)
+            let (code, name, eligible, publicCode, members, publicCount, refusals, sheets, shared, repeated) =
+                try row.decode((String, String, Int, String, Int, Int, Int, Int, Bool, Int).self)
             return BranchProgress(
                 code: code,
                 name: name,
@@ -185,7 +193,9 @@ extension RoundRepository {
                 memberResponses: members,
                 publicResponses: publicCount,
                 publicRefusals: refusals,
-                sheets: sheets
+                sheets: sheets,
+                sharedDevice: shared,
+                repeatedDeviceAnswers: repeated
             )
         }
     }
@@ -205,6 +215,8 @@ extension RoundRepository {
         public let publicRefusals: Int
         /// Branches with more member answers than eligible members (the vote check fails).
         public let overCounted: Int
+        /// Public answers from browsers that had answered before, over the round.
+        public var repeatedDeviceAnswers = 0
     }
 
     public func progressTotals(_ id: UUID) async throws -> ProgressTotals {
@@ -216,21 +228,23 @@ extension RoundRepository {
                     WITH \(Self.answerCounts)
                     SELECT count(*)::int, coalesce(sum(rb.eligible_members), 0)::int, coalesce(sum(c.members), 0)::int,
                            coalesce(sum(c.public), 0)::int, coalesce(sum(rb.public_refusals), 0)::int,
-                           count(*) FILTER (WHERE coalesce(c.members, 0) > rb.eligible_members)::int
+                           count(*) FILTER (WHERE coalesce(c.members, 0) > rb.eligible_members)::int,
+                           coalesce(sum(rb.repeated_device_answers), 0)::int
                     FROM round_branches rb LEFT JOIN counted c ON c.branch_id = rb.branch_id
                     WHERE rb.round_id = $1
                     """,
                 binds: binds
             )
         ).first!
-        let (branches, eligible, members, publicCount, refusals, over) = try row.decode((Int, Int, Int, Int, Int, Int).self)
+        let (branches, eligible, members, publicCount, refusals, over, repeated) = try row.decode((Int, Int, Int, Int, Int, Int, Int).self)
         return ProgressTotals(
             branches: branches,
             eligibleMembers: eligible,
             memberResponses: members,
             publicResponses: publicCount,
             publicRefusals: refusals,
-            overCounted: over
+            overCounted: over,
+            repeatedDeviceAnswers: repeated
         )
     }
 
@@ -257,8 +271,8 @@ extension RoundRepository {
     }
 
     static func summary(_ row: PostgresRow) throws -> RoundSummary {
-        let (id, title, year, status, opens, closes, opened, closed, hash, branches) =
-            try row.decode((UUID, String, Int, RoundStatus, Date?, Date?, Date?, Date?, String?, Int).self)
+        let (id, title, year, status, opens, closes, opened, closed, hash, branches, reason, cancelled) =
+            try row.decode((UUID, String, Int, RoundStatus, Date?, Date?, Date?, Date?, String?, Int, String?, Date?).self)
         return RoundSummary(
             id: id,
             title: title,
@@ -269,7 +283,9 @@ extension RoundRepository {
             openedAt: opened,
             closedAt: closed,
             configHash: hash,
-            branches: branches
+            branches: branches,
+            cancelReason: reason,
+            cancelledAt: cancelled
         )
     }
 }

@@ -23,68 +23,37 @@ public struct RoundRepository: Sendable {
     // MARK: Creating
 
     public func create(_ spec: RoundSpec, actor: AuditActor, logger: Logger) async throws -> UUID {
+        try await database.transaction(logger: logger) { connection in
+            try await create(spec, actor: actor, on: connection, logger: logger)
+        }
+    }
+
+    func create(_ spec: RoundSpec, actor: AuditActor, on connection: PostgresConnection, logger: Logger) async throws -> UUID {
         let problems = spec.configuration.problems()
         guard problems.isEmpty else { throw RoundError.invalid(problems) }
-        for (group, settings) in spec.configuration.groups {
-            guard let form = forms.form(settings.form), (form.kind == .sheet) == (group == .organisation) else {
-                throw RoundError.formNotAvailable(settings.form)
-            }
-        }
+        try checkForms(spec)
         let configuration = try Self.json(spec.configuration)
         let status: RoundStatus = spec.opensAt == nil ? .draft : .scheduled
-        let groups = spec.configuration.groups.sorted { $0.key < $1.key }
-        let branchCodes = spec.branches
-        let id = try await database.transaction(logger: logger) { connection in
-            var branches: [(UUID, String)] = []
-            let rows = try await connection.query("SELECT id, code FROM branches WHERE active ORDER BY code", logger: logger)
-            for try await (id, code) in rows.decode((UUID, String).self) { branches.append((id, code)) }
-            if let codes = branchCodes {
-                let known = Set(branches.map(\.1))
-                let unknown = codes.filter { !known.contains($0) }
-                guard unknown.isEmpty else { throw RoundError.unknownBranches(unknown) }
-                branches = branches.filter { codes.contains($0.1) }
-            }
-            guard !branches.isEmpty else { throw RoundError.noBranches }
-            var roundID: UUID?
-            for try await id in try await connection.query(
-                """
-                INSERT INTO rounds (title, year, status, config, opens_at, closes_at, created_by)
-                VALUES (\(spec.title), \(spec.year), \(status), \(configuration)::jsonb, \(spec.opensAt), \(spec.closesAt), \(actor.userID))
-                RETURNING id
-                """,
-                logger: logger
-            ).decode(UUID.self) { roundID = id }
-            let round = roundID!
-            for (group, settings) in groups {
-                let groupConfig = try Self.json(settings)
-                try await connection.execute(
-                    """
-                    INSERT INTO round_groups (round_id, rater_group, form_key, weight, config)
-                    VALUES (\(round), \(group.rawValue), \(settings.form), \(settings.weight), \(groupConfig)::jsonb)
-                    """,
-                    logger: logger
-                )
-            }
-            let branchIDs = branches.map(\.0)
-            try await connection.execute(
-                """
-                INSERT INTO round_branches (round_id, branch_id, eligible_members, public_code, public_cap)
-                SELECT \(round), b.id,
-                       (SELECT count(*)::int FROM members m WHERE m.branch_id = b.id AND m.active),
-                       substr(replace(gen_random_uuid()::text, '-', ''), 1, 12),
-                       \(spec.publicCap)
-                FROM unnest(\(branchIDs)::uuid[]) AS b(id)
-                """,
-                logger: logger
-            )
-            try await AuditLog.record(
-                .init(action: "round.created", actor: actor, subject: round.uuidString.lowercased(), details: ["title": spec.title]),
-                on: connection,
-                logger: logger
-            )
-            return round
-        }
-        return id
+        let branches = try await Self.activeBranches(spec.branches, on: connection, logger: logger)
+        guard !branches.isEmpty else { throw RoundError.noBranches }
+        var roundID: UUID?
+        for try await id in try await connection.query(
+            """
+            INSERT INTO rounds (title, year, status, config, opens_at, closes_at, created_by)
+            VALUES (\(spec.title), \(spec.year), \(status), \(configuration)::jsonb, \(spec.opensAt), \(spec.closesAt), \(actor.userID))
+            RETURNING id
+            """,
+            logger: logger
+        ).decode(UUID.self) { roundID = id }
+        let round = roundID!
+        try await Self.insertGroups(spec, roundID: round, on: connection, logger: logger)
+        try await Self.insertBranches(branches.map(\.id), roundID: round, publicCap: spec.publicCap, on: connection, logger: logger)
+        try await AuditLog.record(
+            .init(action: "round.created", actor: actor, subject: round.uuidString.lowercased(), details: ["title": spec.title]),
+            on: connection,
+            logger: logger
+        )
+        return round
     }
 
     // MARK: Life cycle

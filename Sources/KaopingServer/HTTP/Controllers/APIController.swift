@@ -224,7 +224,8 @@ public struct APIController: Sendable {
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try Self.json(["rounds": try await rounds.list().map(Self.item)])
+        // A cancelled round is kept for the record, not offered to the systems that read results.
+        try Self.json(["rounds": try await rounds.list().filter { $0.status != .cancelled }.map(Self.item)])
     }
 
     @Sendable func roundResults(_ request: Request, context: AppRequestContext) async throws -> Response {

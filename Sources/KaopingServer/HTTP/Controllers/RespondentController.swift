@@ -87,15 +87,18 @@ public struct RespondentController: Sendable {
         let access = try await self.access(context)
         if case .usedInvitation = access { return try invitationUsed(context) }
         if case .usedVisitCode = access { return try visitCodeUsed(context) }
-        if case .publicLink(_, let code) = access, request.cookies[cookies.name(Self.answeredCookie(code))] != nil,
-            request.uri.queryParameters["again"] == nil
-        {
-            let page = ClosedPage(
-                heading: context.language.text("respond_thanks_title"),
-                message: context.language.text("public_already"),
-                again: SiteURL.publicLink(code: code).path(["again": "1"])
-            )
-            return try views.page("closed", page, context: context)
+        if case .publicLink(_, let code, let sharedDevice) = access, hasAnswered(request, code: code) {
+            // One answer per browser, unless the branch answers from a shared device (a tablet
+            // in a service hall), where the next person may answer on the same one.
+            if !sharedDevice { return try answeredAlready(status: .ok, context) }
+            if request.uri.queryParameters["again"] == nil {
+                let page = ClosedPage(
+                    heading: context.language.text("respond_thanks_title"),
+                    message: context.language.text("public_already"),
+                    again: SiteURL.publicLink(code: code).path(["again": "1"])
+                )
+                return try views.page("closed", page, context: context)
+            }
         }
         let target = access.target
         guard target.roundOpen else { return try await closed(target, context, submitting: false) }
@@ -153,12 +156,14 @@ public struct RespondentController: Sendable {
         let outcome: StoreOutcome
         do {
             switch access {
-            case .publicLink:
+            case .publicLink(_, let code, let sharedDevice):
+                let repeated = hasAnswered(request, code: code)
+                if repeated && !sharedDevice { return try answeredAlready(status: .conflict, context) }
                 let address = context.clientAddress(request, trustForwardedFor: trustForwardedFor)
                 guard publicRate.allow(address: address, branch: target.branchID) else {
                     return try await publicRefused(target, reason: "public_rate", status: .tooManyRequests, context: context)
                 }
-                outcome = try await responses.storePublicBallot(record, logger: context.logger)
+                outcome = try await responses.storePublicBallot(record, fromRepeatedDevice: repeated, logger: context.logger)
                 if outcome == .alreadyStored {
                     publicRate.refund(address: address, branch: target.branchID)
                 }
@@ -197,7 +202,7 @@ public struct RespondentController: Sendable {
             return try views.render("thanks", page, context: context)
         }
         var response = HTMLPage(html: page.fill([.csrf: context.csrfToken, .draftKey: request.uri.path])).response
-        if case .publicLink(_, let code) = access {
+        if case .publicLink(_, let code, _) = access {
             // A soft limit: this browser is told next time that it has answered already.
             response.setCookie(
                 cookies.cookie(Self.answeredCookie(code), value: "1", maxAge: 90 * 24 * 3600, path: SiteURL.publicLink(code: code).path)
@@ -208,18 +213,29 @@ public struct RespondentController: Sendable {
 
     static func answeredCookie(_ code: String) -> String { "kp_answered_\(code)" }
 
+    /// Whether this browser has answered the public link before (its cookie says so).
+    private func hasAnswered(_ request: Request, code: String) -> Bool {
+        request.cookies[cookies.name(Self.answeredCookie(code))] != nil
+    }
+
+    /// A second answer from one browser to a branch that takes one per device: thanked, not counted.
+    private func answeredAlready(status: HTTPResponse.Status, _ context: AppRequestContext) throws -> Response {
+        let page = ClosedPage(heading: context.language.text("respond_thanks_title"), message: context.language.text("public_one_per_device"))
+        return try views.page("closed", page, status: status, context: context)
+    }
+
     /// How the respondent arrived: through a member's invitation or a branch's public link.
     /// There is no other way in: every answer is an anonymous ballot (see docs/privacy.md).
     enum Access {
         case invitation(RespondentTarget, token: String)
         case usedInvitation(RespondentTarget, token: String)
-        case publicLink(RespondentTarget, code: String)
+        case publicLink(RespondentTarget, code: String, sharedDevice: Bool)
         case visitCode(RespondentTarget, code: String)
         case usedVisitCode(RespondentTarget, code: String)
 
         var target: RespondentTarget {
             switch self {
-            case .invitation(let target, _), .usedInvitation(let target, _), .publicLink(let target, _),
+            case .invitation(let target, _), .usedInvitation(let target, _), .publicLink(let target, _, _),
                 .visitCode(let target, _), .usedVisitCode(let target, _):
                 target
             }
@@ -231,7 +247,7 @@ public struct RespondentController: Sendable {
             guard let found = try await responses.publicTarget(code: code) else { throw AppError.notFound }
             // This branch's window hands out visit codes instead of the open link.
             guard found.access.allowsLink else { throw AppError(status: .forbidden, messageKey: "public_codes_only") }
-            return .publicLink(found.target, code: code)
+            return .publicLink(found.target, code: code, sharedDevice: found.sharedDevice)
         }
         if let code = context.parameters.get("visit") {
             guard let visit = try await visitCodes.resolve(code: code), visit.accepted,

@@ -11,44 +11,59 @@ struct RoundForm {
     static let groups = RoundConfiguration.RaterGroup.allCases
     static let gradeRows = 5
 
-    /// The spec's defaults, as the page first shows them.
-    /// Fourteen days from now, at 18:00 Beijing time.
-    static func proposedClosing(from now: Date) -> Date {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = ChinaTime.zone
-        let day = calendar.date(byAdding: .day, value: 14, to: now) ?? now
-        return calendar.date(bySettingHour: 18, minute: 0, second: 0, of: day) ?? day
+    /// The spec's defaults, as the page first shows them, with a closing time proposed for the year.
+    static func defaults(year: Int, now: Date = .now) -> RoundForm {
+        // A round without a closing time never closes by itself: propose one.
+        let closes = RoundDates.proposedClosing(year: year, now: now, timeZone: ChinaTime.zone)
+        var form = RoundForm(RoundSpec(title: "", year: year, closesAt: closes), allBranches: true)
+        form.entered["title"] = nil
+        return form
     }
 
-    static func defaults(year: Int) -> RoundForm {
-        let configuration = RoundConfiguration()
-        var entered: [String: String] = ["year": String(year), "branches": "all"]
-        for group in groups {
+    /// A stored round as the page shows it for editing (or the defaults, for a new one).
+    init(_ spec: RoundSpec, allBranches: Bool) {
+        let configuration = spec.configuration
+        var entered: [String: String] = ["title": spec.title, "year": String(spec.year)]
+        entered["opens"] = spec.opensAt.map(ChinaTime.format)
+        entered["closes"] = spec.closesAt.map(ChinaTime.format)
+        for group in Self.groups {
             guard let settings = configuration.groups[group] else { continue }
             let prefix = group.rawValue
             entered["\(prefix)_use"] = "1"
             entered["\(prefix)_form"] = settings.form
-            entered["\(prefix)_weight"] = number(settings.weight)
+            entered["\(prefix)_weight"] = Self.number(settings.weight)
             entered["\(prefix)_quorum"] = String(settings.quorum.minimum)
-            entered["\(prefix)_quorum_share"] = number(settings.quorum.share)
+            entered["\(prefix)_quorum_share"] = Self.number(settings.quorum.share)
             entered["\(prefix)_trim"] = String(settings.trimming.drop)
             entered["\(prefix)_trim_from"] = String(settings.trimming.from)
         }
         for (index, band) in configuration.bands.enumerated() {
             entered["grade\(index)_name"] = band.grade
-            entered["grade\(index)_min"] = number(band.minimum)
+            entered["grade\(index)_min"] = Self.number(band.minimum)
         }
         entered["veto_grade"] = configuration.vetoGrade
-        entered["bonus_cap"] = number(configuration.bonusCap)
+        entered["bonus_cap"] = Self.number(configuration.bonusCap)
+        entered["top_grade_quota"] = configuration.topGradeQuota.map(Self.number)
         entered["anonymity_threshold"] = String(configuration.anonymityThreshold)
         entered["missing_groups"] = configuration.missingGroups.rawValue
+        entered["public_cap"] = spec.publicCap.map(String.init)
         let integration = configuration.integrationSettings
-        entered["integration_weight"] = number(integration.partyWeight)
+        entered["integration_year"] = integration.performanceYear.map(String.init)
+        entered["integration_weight"] = Self.number(integration.partyWeight)
         if integration.baselineBarsAwards { entered["integration_veto"] = "1" }
-        // A round without a closing time never closes by itself: propose one, two weeks on.
-        entered["closes"] = ChinaTime.format(Self.proposedClosing(from: .now))
-        return RoundForm(entered: entered)
+        entered["integration_business_line"] = integration.businessLine.map(Self.number)
+        entered["integration_party_line"] = integration.partyLine.map(Self.number)
+        if allBranches {
+            entered["branches"] = "all"
+        } else {
+            entered["branches"] = "codes"
+            entered["branch_codes"] = (spec.branches ?? []).joined(separator: ", ")
+        }
+        self.entered = entered.compactMapValues { $0 }
     }
+
+    /// Whether the person ticked that they have read the date warnings and want the round as it is.
+    var acceptsWarnings: Bool { entered["accept_warnings"] == "1" }
 
     init(entered: [String: String]) {
         self.entered = entered

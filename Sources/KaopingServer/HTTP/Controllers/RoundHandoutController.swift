@@ -29,6 +29,7 @@ public struct RoundHandoutController: Sendable {
         router.get(SiteURL.slips(SiteURL.id).route, use: slips)
         router.get(SiteURL.poster(SiteURL.id, publicCode: SiteURL.code).route, use: poster)
         router.post(SiteURL.roundAction(SiteURL.id, .publicAccess).route, use: setPublicAccess)
+        router.post(SiteURL.roundAction(SiteURL.id, .sharedDevice).route, use: setSharedDevice)
         router.post(SiteURL.roundAction(SiteURL.id, .visitCodes).route, use: issueVisitCodes)
         router.get(SiteURL.visitCodeSlips(SiteURL.id).route, use: visitCodeSlips)
     }
@@ -47,6 +48,22 @@ public struct RoundHandoutController: Sendable {
                 logger: context.logger
             )
             return ("accessSet", String(changed))
+        }
+    }
+
+    @Sendable func setSharedDevice(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let id = try roundID(context)
+        var request = request
+        let form = try await request.formData(context: context)
+        return try await visitCodeAction(id, context) {
+            let changed = try await handouts.setSharedDevice(
+                round: id,
+                branchCodes: RoundsController.codes(form["branches"]),
+                shared: form["shared"] == "1",
+                actor: context.auditActor,
+                logger: context.logger
+            )
+            return ("sharedSet", String(changed))
         }
     }
 
@@ -78,6 +95,8 @@ public struct RoundHandoutController: Sendable {
             return .seeOther(SiteURL.round(id).path([notice: value]))
         } catch let problem as VisitCodeProblem {
             return .seeOther(.round(id), RoundPageProblem.visitCodes(problem).query)
+        } catch let error as RoundError {
+            return .seeOther(.round(id), RoundPageProblem.round(error).query)
         }
     }
 
@@ -91,7 +110,8 @@ public struct RoundHandoutController: Sendable {
         return try slipsPage(
             round,
             slips: codes.map { ($0.branchName, SiteURL.visitCode(code: $0.code).absolute(base: publicBaseURL), nil) },
-            text: (instructions: "visits_slips_instructions", count: "visits_slips_count", none: "visits_none"),
+            branch: branch,
+            text: (instructions: "visits_slips_instructions", count: "visits_slips_count", none: "visits_none", kind: "visits_title"),
             context: context
         )
     }
@@ -100,11 +120,12 @@ public struct RoundHandoutController: Sendable {
     private func slipsPage(
         _ round: RoundSummary,
         slips: [(branch: String, url: String, code: String?)],
-        text: (instructions: String, count: String, none: String),
+        branch: String?,
+        text: (instructions: String, count: String, none: String, kind: String),
         context: AppRequestContext
     ) throws -> Response {
         let language = context.language
-        let page = SlipsPage(
+        var page = SlipsPage(
             title: round.title,
             slips: try slips.map { slip in
                 SlipsPage.Slip(branch: slip.branch, url: slip.url, qr: try QRCode.svg(slip.url, title: slip.branch), code: slip.code)
@@ -112,10 +133,13 @@ public struct RoundHandoutController: Sendable {
             deadline: round.closesAt.map { language.text("slips_deadline", ["time": ChinaTime.format($0)]) },
             codeEntry: language.text("slips_code_entry", ["address": SiteURL.codeEntry.absolute(base: publicBaseURL)]),
             instructions: language.text(text.instructions),
-            countLabel: language.text(text.count),
+            countText: language.text(text.count, ["n": slips.count]),
             none: language.text(text.none),
             linkBase: LinkBase(publicBaseURL)
         )
+        // One branch's slips are named by the branch (by its code when none is left unused).
+        let branchName = branch.map { code in slips.first?.branch ?? code } ?? language.text("slips_every_branch")
+        page.heading = language.text("slips_heading", ["kind": language.text(text.kind), "title": round.title, "branch": branchName])
         return try views.page("slips", page, context: context)
     }
 
@@ -131,7 +155,8 @@ public struct RoundHandoutController: Sendable {
         return try slipsPage(
             round,
             slips: links.map { ($0.branchName, SiteURL.invitation(token: $0.token).absolute(base: publicBaseURL), $0.shortCode) },
-            text: (instructions: "slips_instructions", count: "slips_count", none: "slips_none"),
+            branch: branch,
+            text: (instructions: "slips_instructions", count: "slips_count", none: "slips_none", kind: "rounds_slips"),
             context: context
         )
     }
@@ -158,8 +183,12 @@ public struct RoundHandoutController: Sendable {
     @Sendable func issueInvitations(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try roundID(context)
         guard try await rounds.round(id) != nil else { throw AppError.notFound }
-        let issued = try await handouts.issueInvitations(round: id, actor: context.auditActor, logger: context.logger)
-        return .seeOther(.round(id), ["issued": String(issued)])
+        do {
+            let issued = try await handouts.issueInvitations(round: id, actor: context.auditActor, logger: context.logger)
+            return .seeOther(.round(id), ["issued": String(issued)])
+        } catch let error as RoundError {
+            return .seeOther(.round(id), RoundPageProblem.round(error).query)
+        }
     }
 
     private func roundID(_ context: AppRequestContext) throws -> UUID {

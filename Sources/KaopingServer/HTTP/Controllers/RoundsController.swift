@@ -64,6 +64,8 @@ public struct RoundsController: Sendable {
             )
         } catch let problem as AssignmentProblem {
             return .seeOther(.round(id), RoundPageProblem.assignment(problem).query)
+        } catch let error as RoundError {
+            return .seeOther(.round(id), RoundPageProblem.round(error).query)
         }
         // Assigning what was assigned already changes nothing, and the page says so (assigned=0).
         return .seeOther(.round(id), ["assigned": String(assigned)])
@@ -95,7 +97,13 @@ public struct RoundsController: Sendable {
     }
 
     @Sendable func index(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try views.page("rounds", RoundsPage(try await rounds.list(), language: context.language), context: context)
+        let query = request.uri.queryParameters
+        let showCancelled = query["cancelled"] == "all"
+        let notice: String? =
+            query["deleted"] != nil
+            ? context.language.text("rounds_deleted") : query["cancelled"] == "1" ? context.language.text("rounds_cancelled") : nil
+        let page = RoundsPage(try await rounds.list(), showingCancelled: showCancelled, notice: notice, language: context.language)
+        return try views.page("rounds", page, context: context)
     }
 
     @Sendable func newRound(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -117,8 +125,15 @@ public struct RoundsController: Sendable {
             return try roundForm(form, problems: error.problems.map { $0.text(language) }, context: context)
         }
         do {
-            let id = try await roundService.create(spec, actor: context.auditActor, logger: context.logger)
+            let id = try await roundService.create(
+                spec,
+                acceptingWarnings: form.acceptsWarnings,
+                actor: context.auditActor,
+                logger: context.logger
+            )
             return .seeOther(.round(id))
+        } catch RoundError.needsConfirmation(let warnings) {
+            return try roundForm(form, problems: [], warnings: warnings.map { $0.text(language) }, context: context)
         } catch let error as RoundError {
             return try roundForm(form, problems: [error.message(language)], context: context)
         }
@@ -127,10 +142,11 @@ public struct RoundsController: Sendable {
     private func roundForm(
         _ form: RoundForm,
         problems: [String],
+        warnings: [String] = [],
         status: HTTPResponse.Status = .unprocessableContent,
         context: AppRequestContext
     ) throws -> Response {
-        let page = NewRoundPage(form, forms: rounds.forms.forms, problems: problems, language: context.language)
+        let page = NewRoundPage(form, forms: rounds.forms.forms, problems: problems, warnings: warnings, language: context.language)
         return try views.page("round_new", page, status: status, context: context)
     }
 
@@ -162,11 +178,21 @@ public struct RoundsController: Sendable {
         let count = { (name: Substring) in query[name].flatMap { Int($0) } }
         if let made = count("visitCodes") { notice = language.text("visits_issued", ["n": made]) }
         if let changed = count("accessSet") { notice = language.text("visits_access_done", ["n": changed]) }
+        if let changed = count("sharedSet") { notice = language.text("rounds_shared_done", ["n": changed]) }
         if let assigned = count("assigned") {
             notice = assigned == 0 ? language.text("rounds_assigned_none") : language.text("rounds_assigned", ["n": assigned])
         }
         if let issued = count("issued") { notice = language.text("rounds_issued", ["n": issued]) }
         if let code = query["unassigned"] { notice = language.text("rounds_unassigned", ["code": code]) }
+        if query["edited"] != nil {
+            let left = RoundsController.codes(query["left"].map(String.init))
+            notice = left.isEmpty ? language.text("rounds_edited") : language.text("rounds_edited_left", ["codes": language.quotedList(left)])
+        }
+        if let joined = count("joined") {
+            notice =
+                joined == 0
+                ? language.text("rounds_joined_none") : language.text("rounds_joined", ["n": joined, "issued": count("issued") ?? 0])
+        }
         let page = RoundPage(
             round: round,
             progress: progress,
@@ -178,6 +204,8 @@ public struct RoundsController: Sendable {
             linkBase: LinkBase(publicBaseURL),
             configuration: try await rounds.configuration(id) ?? RoundConfiguration(),
             assignments: try await sheets.assignments(roundID: id),
+            deactivated: try await rounds.deactivatedBranches(id),
+            outside: round.status.canAddBranches ? try await rounds.branchesOutside(id) : [],
             notice: notice,
             problem: RoundPageProblem(query: Self.values(query))?.message(language),
             language: language

@@ -1,4 +1,5 @@
 import Foundation
+import KaopingAggregation
 
 /// Why an action on a round's page was refused, carried to the page after the redirect. In the
 /// address it is a key from this closed set with its values (`?problem=unknown-user&value=li`),
@@ -43,6 +44,7 @@ enum RoundPageProblem: Equatable, Sendable {
         case .round(.reasonRequired): ("reason-required", nil, nil)
         case .round(.noClosingTime): ("no-closing-time", nil, nil)
         case .round(.closingTimePassed): ("closing-time-passed", nil, nil)
+        case .round(.needsConfirmation(let warnings)): ("dates-to-confirm", warnings.map(Self.key).joined(separator: ","), nil)
         case .visitCodes(.unknownBranches(let codes)): ("visit-branches", Self.list(codes), nil)
         case .visitCodes(.badCount): ("visit-count", nil, nil)
         case .visitCodes(.noSuchRound): ("visit-no-round", nil, nil)
@@ -87,6 +89,10 @@ enum RoundPageProblem: Equatable, Sendable {
         case "reason-required": self = .round(.reasonRequired)
         case "no-closing-time": self = .round(.noClosingTime)
         case "closing-time-passed": self = .round(.closingTimePassed)
+        case "dates-to-confirm":
+            let warnings = codes.compactMap(Self.warning)
+            guard !warnings.isEmpty, warnings.count == codes.count else { return nil }
+            self = .round(.needsConfirmation(warnings))
         case "visit-branches": self = .visitCodes(.unknownBranches(codes))
         case "visit-count": self = .visitCodes(.badCount)
         case "visit-no-round": self = .visitCodes(.noSuchRound)
@@ -108,4 +114,22 @@ enum RoundPageProblem: Equatable, Sendable {
     }
 
     private static func list(_ codes: [String]) -> String { codes.joined(separator: ",") }
+
+    /// A date warning as a word of the address: `closing-2027-2026`, `performance-2026`.
+    private static func key(_ warning: RoundDateWarning) -> String {
+        switch warning {
+        case .closesOutsideYear(let year, let closingYear): "closing-\(year)-\(closingYear)"
+        case .noPerformanceResults(let year): "performance-\(year)"
+        }
+    }
+
+    private static func warning(_ key: String) -> RoundDateWarning? {
+        let parts = key.split(separator: "-")
+        let numbers = parts.dropFirst().compactMap { Int($0) }.filter(EvaluationYear.plausible.contains)
+        switch (parts.first, numbers.count, parts.count) {
+        case ("closing", 2, 3): return .closesOutsideYear(year: numbers[0], closingYear: numbers[1])
+        case ("performance", 1, 2): return .noPerformanceResults(year: numbers[0])
+        default: return nil
+        }
+    }
 }

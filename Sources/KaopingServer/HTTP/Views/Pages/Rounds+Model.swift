@@ -2,7 +2,8 @@ import Foundation
 import KaopingAggregation
 import KaopingForms
 
-/// The list of rounds, newest first.
+/// The list of rounds, newest first. Cancelled rounds are left out unless asked for: they
+/// are kept for the record, not for the office's daily view.
 struct RoundsPage: PageModel {
     struct Row {
         let title: String
@@ -16,9 +17,17 @@ struct RoundsPage: PageModel {
     let rounds: [Row]
     let hasRounds: Bool
     let newRound = SiteURL.newRound.path
+    let notice: String?
+    /// "2 cancelled rounds are not listed", with the link that lists them; nil when there are none.
+    let cancelledCount: Int
+    let hasCancelled: Bool
+    let showingCancelled: Bool
+    let cancelledLink = SiteURL.rounds.path(["cancelled": "all"])
+    let activeLink = SiteURL.rounds.path
 
-    init(_ rounds: [RoundSummary], language: Language) {
-        self.rounds = rounds.map { round in
+    init(_ rounds: [RoundSummary], showingCancelled: Bool = false, notice: String? = nil, language: Language) {
+        let listed = rounds.filter { ($0.status == .cancelled) == showingCancelled }
+        self.rounds = listed.map { round in
             Row(
                 title: round.title,
                 status: language.text("round_status_\(round.status.rawValue)"),
@@ -28,7 +37,11 @@ struct RoundsPage: PageModel {
                 link: SiteURL.round(round.id).path
             )
         }
-        self.hasRounds = !rounds.isEmpty
+        self.hasRounds = !listed.isEmpty
+        self.notice = notice
+        cancelledCount = rounds.filter { $0.status == .cancelled }.count
+        hasCancelled = cancelledCount > 0
+        self.showingCancelled = showingCancelled
     }
 }
 
@@ -64,8 +77,18 @@ struct RoundPage: PageModel {
         let visitCodes: String
         let evaluators: String
         let removeEvaluator: String
+        let edit: String
+        let delete: String
+        let cancel: String
+        let addBranches: String
+        let sharedDevice: String
 
         init(_ id: UUID) {
+            edit = SiteURL.roundAction(id, .edit).path
+            delete = SiteURL.roundAction(id, .delete).path
+            cancel = SiteURL.roundAction(id, .cancel).path
+            addBranches = SiteURL.roundAction(id, .branches).path
+            sharedDevice = SiteURL.roundAction(id, .sharedDevice).path
             results = SiteURL.results(id).path
             diagnostics = SiteURL.diagnostics(id.lowercased).path
             integration = SiteURL.integration(id.lowercased).path
@@ -96,6 +119,8 @@ struct RoundPage: PageModel {
         let overCount: Bool
         let slips: String
         let poster: String
+        let sharedDevice: Bool
+        let repeated: Int
     }
 
     struct AssignmentRow {
@@ -131,6 +156,21 @@ struct RoundPage: PageModel {
     let canClose: Bool
     let canExtend: Bool
     let canReopen: Bool
+    /// A round that never opened is edited or deleted; one that opened is cancelled instead.
+    let canEdit: Bool
+    let canCancel: Bool
+    let isCancelled: Bool
+    let cancelReason: String?
+    let cancelledAt: String?
+    /// Closed and cancelled rounds hand out no more invitations, codes or assignments.
+    let takesHandouts: Bool
+    /// Branches of the round since deactivated in the organisation, named: "b07 旧支部".
+    let deactivated: String?
+    /// Active branches not in the round, which can still join it.
+    let outside: [RoundRepository.NamedBranch]
+    let canAddBranches: Bool
+    let outsideCount: Int
+    let totalRepeated: Int
     let links: Links
     let linkBase: String
     let linkBaseLocal: Bool
@@ -165,11 +205,26 @@ struct RoundPage: PageModel {
         linkBase: LinkBase,
         configuration: RoundConfiguration,
         assignments: [RoundAssignment],
+        deactivated: [RoundRepository.NamedBranch] = [],
+        outside: [RoundRepository.NamedBranch] = [],
         notice: String?,
         problem: String?,
         language: Language
     ) {
         let id = round.id
+        canEdit = round.status.canEdit
+        canCancel = round.status.canCancel
+        isCancelled = round.status == .cancelled
+        cancelReason = round.cancelReason
+        cancelledAt = round.cancelledAt.map(ChinaTime.format)
+        takesHandouts = round.status.takesHandouts
+        self.deactivated =
+            deactivated.isEmpty
+            ? nil : language.text("rounds_deactivated", ["branches": language.quotedList(deactivated.map { "\($0.code) \($0.name)" })])
+        self.outside = outside
+        canAddBranches = round.status.canAddBranches && !outside.isEmpty
+        outsideCount = outside.count
+        totalRepeated = totals.repeatedDeviceAnswers
         self.assignments = assignments.map { assignment in
             AssignmentRow(
                 evaluator: assignment.displayName.isEmpty ? assignment.username : assignment.displayName,
@@ -183,7 +238,7 @@ struct RoundPage: PageModel {
             )
         }
         hasAssignments = !assignments.isEmpty
-        canUnassign = round.status != .closed
+        canUnassign = round.status.takesHandouts
         let settings = configuration.integrationSettings
         integrationSettings = language.text(
             "rounds_integration_summary",
@@ -240,7 +295,9 @@ struct RoundPage: PageModel {
                 sheets: branch.sheets,
                 overCount: branch.memberResponses > branch.eligibleMembers,
                 slips: SiteURL.slips(id.lowercased).path(["branch": branch.code]),
-                poster: SiteURL.poster(id.lowercased, publicCode: branch.publicCode).path
+                poster: SiteURL.poster(id.lowercased, publicCode: branch.publicCode).path,
+                sharedDevice: branch.sharedDevice,
+                repeated: branch.repeatedDeviceAnswers
             )
         }
         let here = SiteURL.round(id)
@@ -256,6 +313,11 @@ struct RoundConfirmPage: PageModel {
     let lines: [String]
     let action: String
     let cancel: String
+    /// Cancelling a round asks why, for the audit log.
+    var asksReason = false
+    /// Deleting and cancelling cannot be undone: the button says so by its colour.
+    var destructive = false
+    var problem: String?
 }
 
 /// A4 pages of cut-out slips, each with its branch, a QR code of its link and the link.
@@ -281,10 +343,13 @@ struct SlipsPage: PageModel {
     let deadline: String?
     let codeEntry: String
     let instructions: String
-    let countLabel: String
+    /// "未使用的 12 张邀请条": what the page holds, counting only the slips still to hand out.
+    let countText: String
     let none: String
     let linkBase: String
     let linkBaseLocal: Bool
+    /// What the slips are, of which round and branch (or of every branch), above them on screen.
+    var heading = ""
     let print = true
     let script = "print.js"
 
@@ -294,7 +359,7 @@ struct SlipsPage: PageModel {
         deadline: String?,
         codeEntry: String,
         instructions: String,
-        countLabel: String,
+        countText: String,
         none: String,
         linkBase: LinkBase
     ) {
@@ -313,7 +378,7 @@ struct SlipsPage: PageModel {
         self.deadline = deadline
         self.codeEntry = codeEntry
         self.instructions = instructions
-        self.countLabel = countLabel
+        self.countText = countText
         self.none = none
         self.linkBase = linkBase.linkBase
         self.linkBaseLocal = linkBase.linkBaseLocal
@@ -360,7 +425,18 @@ struct NewRoundPage: PageModel {
         let min: String
     }
 
-    let action = SiteURL.rounds.path
+    /// Where the form posts: the rounds list for a new round, the round's edit address for a draft.
+    let action: String
+    let editing: Bool
+    /// The address of the round being edited, to go back without saving.
+    let cancel: String?
+    /// Warnings about the dates, each confirmed by ticking one box before the round is stored.
+    let warnings: [String]
+    let hasWarnings: Bool
+    /// The closing time proposed for each year near this one, as JSON for `round-form.js`,
+    /// which moves an untouched proposal when the year changes.
+    let proposals: String
+    let script = "round-form.js"
     let title: String
     let year: String
     let opens: String
@@ -385,7 +461,26 @@ struct NewRoundPage: PageModel {
     let problems: [String]
     let hasProblems: Bool
 
-    init(_ form: RoundForm, forms: [FormDefinition], problems: [String], language: Language) {
+    init(
+        _ form: RoundForm,
+        forms: [FormDefinition],
+        problems: [String],
+        warnings: [String] = [],
+        editing round: UUID? = nil,
+        language: Language,
+        now: Date = .now
+    ) {
+        action = round.map { SiteURL.roundAction($0, .edit).path } ?? SiteURL.rounds.path
+        editing = round != nil
+        cancel = round.map { SiteURL.round($0).path }
+        self.warnings = warnings
+        hasWarnings = !warnings.isEmpty
+        let thisYear = Calendar(identifier: .gregorian).dateComponents(in: ChinaTime.zone, from: now).year ?? 2026
+        let proposed = ((thisYear - 2)...(thisYear + 3)).map { year in
+            let date = RoundDates.proposedClosing(year: year, now: now, timeZone: ChinaTime.zone)
+            return "\"\(year)\":\"\(ChinaTime.format(date).replacingOccurrences(of: " ", with: "T"))\""
+        }
+        proposals = "{" + proposed.joined(separator: ",") + "}"
         let entered = form.entered
         func field(_ key: String) -> String { entered[key] ?? "" }
         // A datetime-local field shows only "2026-12-01T09:00".
