@@ -118,6 +118,9 @@ struct InvitationTests {
             #expect(slips.text.components(separatedBy: "<svg xmlns=\"http://www.w3.org/2000/svg\"").count - 1 == 5)
             #expect(!slips.text.contains("党员1<"))
             #expect(slips.text.contains("data-print") && slips.text.contains("branch-slips"))
+            // Headed by what they are, the round and the branch, counting the slips still to hand out.
+            #expect(slips.text.contains("<h1>邀请条 · 邀请测试 · 办公室党支部</h1>") && slips.text.contains("<p>未使用的 5 张邀请条</p>"))
+            #expect(try await browser.get(path + "/slips").text.contains("<h1>邀请条 · 邀请测试 · 全部支部</h1>"))
             // Each slip has a short code to type instead of scanning; typed in lower case and
             // without its dash, it leads to that member's link.
             let codes = slips.text.components(separatedBy: "<p class=\"slip-code\"><code>").dropFirst().map { String($0.prefix(11)) }
@@ -141,6 +144,8 @@ struct InvitationTests {
             #expect(poster.status == .ok)
             #expect(poster.text.contains("/p/\(code)</p>"))
             #expect(poster.text.contains("<path d=\"M"))
+            // A whole sheet to put up: nothing to cut along.
+            #expect(!poster.text.contains("虚线") && poster.text.contains("张贴在服务窗口"))
         }
     }
 
