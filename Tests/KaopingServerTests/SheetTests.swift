@@ -159,4 +159,35 @@ struct SheetTests {
             #expect(try await admin.get("/admin/sheets").status == .forbidden)
         }
     }
+
+    @Test func evaluatorsNotesComeInOneOrderHoweverTheyWereStored() async throws {
+        try await TestApp.run { _, harness in
+            let (round, branch) = try await harness.openRound(group: "organisation", form: "organisation-sheet")
+            let zhou = try await harness.createUser("zhou", password: "evaluator zhou's password", role: .evaluator)
+            let an = try await harness.createUser("an", password: "evaluator an's password", role: .evaluator)
+            // zhou's sheet is stored first, and each sheet's entries against the items' order.
+            let sheets = [
+                (zhou, [("study", "周：学习记录不全"), ("remark", "周：总体较好")]),
+                (an, [("study", "安：学习扎实"), ("remark", "安：总体好"), ("org_life", "安：组织生活规范")]),
+            ]
+            for (evaluator, notes) in sheets {
+                let sheet = try await harness.database.query(
+                    """
+                    INSERT INTO org_sheets (round_id, branch_id, evaluator_id, form_version_id, status, submitted_at)
+                    SELECT \(round), \(branch), \(evaluator.id), form_version_id, 'submitted', now()
+                    FROM round_groups WHERE round_id = \(round) AND rater_group = 'organisation'
+                    RETURNING id
+                    """
+                ).first!.decode(UUID.self)
+                for (item, note) in notes {
+                    try await harness.database.query("INSERT INTO org_sheet_entries (sheet_id, item_key, note) VALUES (\(sheet), \(item), \(note))")
+                }
+            }
+            let code = try await harness.database.query("SELECT code FROM branches WHERE id = \(branch)").first!.decode(String.self)
+            // Evaluator by evaluator (an before zhou), each one's by item; not by the notes' text,
+            // which put 周 before 安.
+            let notes = try await harness.services.resultsRepository.sheetNotes(roundID: round, branchCode: code)
+            #expect(notes.map(\.text) == ["安：组织生活规范", "安：总体好", "安：学习扎实", "周：总体较好", "周：学习记录不全"])
+        }
+    }
 }

@@ -136,14 +136,17 @@ public struct ResultsRepository: Sendable {
     }
 
     /// The evaluators' notes and remarks on the round's submitted sheets (without their names:
-    /// the reports go to branch secretaries), by branch and item.
+    /// the reports go to branch secretaries), by branch, then evaluator by evaluator in the
+    /// order of their user names (an evaluator has one sheet per branch), each one's by item:
+    /// the same order every time, however the rows lie in the table.
     public func sheetNotes(roundID: UUID, branchCode: String? = nil) async throws -> [ResultsWorkbook.SheetNote] {
         try await database.query(
             """
             SELECT b.code, e.item_key, e.note
             FROM org_sheets s JOIN branches b ON b.id = s.branch_id JOIN org_sheet_entries e ON e.sheet_id = s.id
+            JOIN users u ON u.id = s.evaluator_id
             WHERE s.round_id = \(roundID) AND s.status = 'submitted' AND e.note <> '' AND (\(branchCode)::text IS NULL OR b.code = \(branchCode))
-            ORDER BY 1, 2, 3
+            ORDER BY b.code, lower(u.username), s.created_at, s.id, e.item_key
             """
         ).map { row in
             let (code, item, note) = try row.decode((String, String, String).self)
