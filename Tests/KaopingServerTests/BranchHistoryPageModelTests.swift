@@ -191,7 +191,11 @@ struct BranchHistoryPageModelTests {
         var configuration = RoundConfiguration()
         configuration.bands = [.init(grade: "A", minimum: 90), .init(grade: "B", minimum: 60), .init(grade: "C", minimum: 0)]
         let page = WatchListPage.make(
-            listed: [(code: "b2", watch: .rectification), (code: "b9", watch: .commendation), (code: "b1", watch: .commendation)],
+            listed: [
+                (code: "b2", watch: .rectification, years: [Self.year(2025, 40, grade: "C"), Self.year(2026, nil, grade: nil, belowQuorum: true)]),
+                (code: "b9", watch: .commendation, years: [2024, 2025, 2026].map { Self.year($0, 95, grade: "A") }),
+                (code: "b1", watch: .commendation, years: []),
+            ],
             subjects: ResultsFixture.result().subjects,
             configuration: configuration,
             year: 2026,
@@ -200,6 +204,9 @@ struct BranchHistoryPageModelTests {
         )
         #expect(page.rectification.map(\.code) == ["b2"])
         #expect(page.rectification.map(\.name) == ["二支部"])
+        // The years and grades behind each: a year below quorum says so instead of a grade.
+        #expect(page.rectification.map(\.years) == ["2025 年度C，2026 年度份数不足"])
+        #expect(page.commendation.first?.years == "2024 年度A，2025 年度A，2026 年度A")
         // In the order listed; a branch no longer in the round has no name here.
         #expect(page.commendation.map(\.code) == ["b9", "b1"])
         #expect(page.commendation.map(\.name) == ["", "一支部"])

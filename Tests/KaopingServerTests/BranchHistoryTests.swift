@@ -229,8 +229,17 @@ struct BranchHistoryTests {
 
             // The round's lists.
             let watch = try await admin.get("/admin/rounds/\(rounds[2].uuidString.lowercased())/watch").text
-            #expect(watch.contains("<h2>整顿候选</h2>\n  \n  <ul><li><a href=\"/admin/org/branches/b02/history\">b02 财务处党支部</a></li></ul>"))
-            #expect(watch.contains("<li><a href=\"/admin/org/branches/b01/history\">b01 办公室党支部</a></li>"))
+            // Each branch with the years and grades that put it on its list.
+            #expect(
+                watch.contains(
+                    "<h2>整顿候选</h2>\n  \n  <ul><li><a href=\"/admin/org/branches/b02/history\">b02 财务处党支部</a><span class=\"muted\">（2025 年度较差，2026 年度份数不足）</span></li></ul>"
+                )
+            )
+            #expect(
+                watch.contains(
+                    "<li><a href=\"/admin/org/branches/b01/history\">b01 办公室党支部</a><span class=\"muted\">（2024 年度优秀，2025 年度优秀，2026 年度优秀）</span></li>"
+                )
+            )
             let earlier = try await admin.get("/admin/rounds/\(rounds[1].uuidString.lowercased())/watch").text
             #expect(earlier.components(separatedBy: "<p class=\"muted\">无。</p>").count == 3)
 

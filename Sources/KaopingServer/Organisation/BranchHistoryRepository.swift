@@ -276,8 +276,13 @@ public struct BranchHistoryRepository: Sendable {
 
     /// The branches of a round on the committee's lists, by the last closed rounds up to the
     /// round's year (the round itself once closed; for an open round, the years before it),
-    /// read straight from the frozen results.
-    public func watchList(upToYear year: Int, codes: Set<String>, grades: [String]) async throws -> [(code: String, watch: BranchRecord.Watch)] {
+    /// read straight from the frozen results; each with the years that put it there (its last
+    /// two for rectification, its last three for commendation).
+    public func watchList(
+        upToYear year: Int,
+        codes: Set<String>,
+        grades: [String]
+    ) async throws -> [(code: String, watch: BranchRecord.Watch, years: [BranchRecord.Year])] {
         let rows = try await database.query(
             """
             SELECT y.branch_code, y.year, y.subject ->> 'grade', y.subject ->> 'status'
@@ -306,6 +311,11 @@ public struct BranchHistoryRepository: Sendable {
                 )
             )
         }
-        return byCode.keys.sorted().compactMap { code in BranchRecord.watch(byCode[code]!, grades: grades).map { (code, $0) } }
+        return byCode.keys.sorted().compactMap { code in
+            let years = byCode[code]!
+            return BranchRecord.watch(years, grades: grades).map { watch in
+                (code, watch, Array(years.suffix(watch == .rectification ? 2 : 3)))
+            }
+        }
     }
 }

@@ -74,6 +74,8 @@ struct WatchListPage: PageModel {
         let code: String
         let name: String
         let history: String
+        /// The years and grades that put the branch on the list: "2025 年度较差，2026 年度份数不足".
+        let years: String
     }
 
     let header: ResultsHeader
@@ -226,7 +228,7 @@ extension WatchListPage {
     /// The committee's lists for a round in `language`, from the branches `listed` by the closed
     /// rounds up to `year`, named as in the round's results.
     static func make(
-        listed: [(code: String, watch: BranchRecord.Watch)],
+        listed: [(code: String, watch: BranchRecord.Watch, years: [BranchRecord.Year])],
         subjects: [SubjectResult],
         configuration: RoundConfiguration,
         year: Int,
@@ -236,7 +238,17 @@ extension WatchListPage {
         let names = Dictionary(subjects.map { ($0.code, $0.name) }, uniquingKeysWith: { first, _ in first })
         let grades = configuration.bands.map(\.grade)
         func entries(_ kind: BranchRecord.Watch) -> [Entry] {
-            listed.filter { $0.watch == kind }.map { .init(code: $0.code, name: names[$0.code] ?? "", history: SiteURL.branchHistory($0.code).path) }
+            listed.filter { $0.watch == kind }.map { branch in
+                Entry(
+                    code: branch.code,
+                    name: names[branch.code] ?? "",
+                    history: SiteURL.branchHistory(branch.code).path,
+                    years: branch.years.map { year in
+                        let grade = year.belowQuorum ? language.text("value_below_quorum") : year.grade ?? "–"
+                        return language.text("watch_year", ["year": year.year, "grade": grade])
+                    }.joined(separator: language.text("watch_year_separator"))
+                )
+            }
         }
         let rectification = entries(.rectification)
         let commendation = entries(.commendation)
