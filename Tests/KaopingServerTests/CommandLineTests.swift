@@ -154,7 +154,7 @@ struct CommandLineTests {
     /// The year as an operator's shell runs it: every command as the built program.
     @Test func anOfficesYearFromTheCommandLine() async throws {
         try await Self.withProgram { kaoping in
-            #expect(try await kaoping.spawn(["migrate"]).out.contains("database is up to date: 21 migration(s) applied"))
+            #expect(try await kaoping.spawn(["migrate"]).out.contains("database is up to date: 22 migration(s) applied"))
 
             // Accounts.
             let admin = try await kaoping.spawn(["user", "add", "--username", "admin", "--role", "admin", "--generate-password"])
@@ -195,8 +195,13 @@ struct CommandLineTests {
             #expect(refused.contains("broken.csv: 第 2 行") || refused.contains("broken.csv: line 2"), "\(refused)")
 
             // A round, opened, extended, its links handed out.
+            // A 2026 round closing in 2099 is a slip: refused with the warning and the way on.
             let spec = try kaoping.write("round.yaml", "title: 命令行轮次\nyear: 2026\ncloses: 2099-12-01 18:00\n")
-            let round = try await kaoping.spawn(["round", "create", "--spec", spec]).out.trimmingCharacters(in: .whitespacesAndNewlines)
+            let slip = try await kaoping.spawn(["round", "create", "--spec", spec], expect: 1).err
+            #expect(slip.contains("warning: This is the evaluation of 2026, but it closes in 2099") && slip.contains("--accept-warnings"), "\(slip)")
+            let round = try await kaoping.spawn(["round", "create", "--accept-warnings", "--spec", spec]).out.trimmingCharacters(
+                in: .whitespacesAndNewlines
+            )
             #expect(UUID(uuidString: round) != nil)
             #expect(try await kaoping.spawn(["round", "list"]).out.contains("draft"))
             #expect(try await kaoping.spawn(["round", "open", round]).out.contains("opened"))
@@ -275,7 +280,7 @@ struct CommandLineTests {
     @Test func formsCheckSaysWhereAFormIsBroken() async throws {
         try await Self.withProgram { kaoping in
             let good = try await kaoping.run(["forms", "check", TestDatabaseServer.repositoryRoot + "/forms"]).out
-            #expect(good.contains("member-integration v1 · survey"))
+            #expect(good.contains("member-integration v2 · survey"))
             // Without an argument: the forms built into the program.
             #expect(try await kaoping.run(["forms", "check"]).out == good)
             try FileManager.default.createDirectory(atPath: kaoping.directory + "/forms", withIntermediateDirectories: true)
@@ -288,12 +293,41 @@ struct CommandLineTests {
         }
     }
 
+    @Test func aRoundIsCorrectedFromTheCommandLine() async throws {
+        try await Self.withProgram { kaoping in
+            try await kaoping.run(["import", "branches", try kaoping.write("branches.csv", "支部编码,支部名称\nb01,办公室党支部\nb02,财务处党支部\n")])
+            try await kaoping.run(["import", "members", try kaoping.write("members.csv", "工号,姓名,支部编码\n101,甲,b01\n201,乙,b02\n202,丙,b02\n")])
+            let draft = try kaoping.write("draft.yaml", "title: 2026 年度考评（草稿\nyear: 2026\ncloses: 2027-01-20 18:00\nbranches: [b01]\n")
+            let round = try await kaoping.run(["round", "create", "--spec", draft]).out.trimmingCharacters(in: .whitespacesAndNewlines)
+            let fixed = try kaoping.write("fixed.yaml", "title: 2026 年度支部工作考评\nyear: 2026\ncloses: 2027-01-22 18:00\nbranches: [b01]\n")
+            #expect(try await kaoping.run(["round", "edit", round, "--spec", fixed]).out == "saved\n")
+            #expect(try await kaoping.query("SELECT title FROM rounds") == [["2026 年度支部工作考评"]])
+            // Deleting asks for --yes.
+            #expect(try await kaoping.run(["round", "delete", round], expect: 2).err.contains("--yes"))
+            try await kaoping.run(["round", "open", round])
+            // Opened: no longer edited or deleted, but joined by b02 and its two members' invitations.
+            #expect(try await kaoping.run(["round", "delete", round, "--yes"], expect: 1).err.contains("cannot be deleted"))
+            try await kaoping.run(["invitations", "issue", round])
+            #expect(try await kaoping.run(["round", "add-branches", round, "b02"]).out == "added b02; 2 invitations made\n")
+            #expect(try await kaoping.query("SELECT count(*)::text FROM invitations") == [["3"]])
+            #expect(try await kaoping.run(["round", "cancel", round, "--reason", "  "], expect: 1).err.contains("reason"))
+            #expect(try await kaoping.run(["round", "cancel", round, "--reason", "试运行"]).out == "cancelled\n")
+            #expect(try await kaoping.query("SELECT status || ':' || cancel_reason FROM rounds") == [["cancelled:试运行"]])
+            // A second draft is deleted outright.
+            let other = try await kaoping.run(["round", "create", "--spec", draft]).out.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(try await kaoping.run(["round", "delete", other, "--yes"]).out == "deleted\n")
+            #expect(try await kaoping.query("SELECT count(*)::text FROM rounds") == [["1"]])
+        }
+    }
+
     @Test func aBackupRestoresToIdenticalResults() async throws {
         try await Self.withProgram { kaoping in
             let branches = try kaoping.write("branches.csv", "支部编码,支部名称\nb01,办公室党支部\nb02,财务处党支部\n")
             try await kaoping.run(["import", "branches", branches])
             let spec = try kaoping.write("round.yaml", "title: 备份轮次\nyear: 2026\ncloses: 2099-12-01 18:00\n")
-            let round = try await kaoping.run(["round", "create", "--spec", spec]).out.trimmingCharacters(in: .whitespacesAndNewlines)
+            let round = try await kaoping.run(["round", "create", "--accept-warnings", "--spec", spec]).out.trimmingCharacters(
+                in: .whitespacesAndNewlines
+            )
             try await kaoping.run(["round", "open", round])
             try await kaoping.addResponses(round: round, perBranch: 9, score: "60 + (n * 7) % 40")
             try await kaoping.run(["round", "close", round])
@@ -319,7 +353,7 @@ extension CommandLineTests {
         try await Self.withProgram { kaoping in
             try await kaoping.run(["import", "branches", try kaoping.write("branches.csv", "支部编码,支部名称\nb01,服务窗口党支部\nb02,办公室党支部\n")])
             let round = try await kaoping.run([
-                "round", "create", "--spec", try kaoping.write("round.yaml", "title: 窗口\nyear: 2026\ncloses: 2099-12-01 18:00\n"),
+                "round", "create", "--spec", try kaoping.write("round.yaml", "title: 窗口\nyear: 2026\ncloses: 2027-06-01 18:00\n"),
             ])
             .out.trimmingCharacters(in: .whitespacesAndNewlines)
             try await kaoping.run(["round", "open", round])

@@ -85,7 +85,9 @@ struct PinnedCommandLineTests {
             try await kaoping.run(["import", "branches", try kaoping.write("branches.csv", "支部编码,支部名称\nb01,办公室党支部\n")])
             func create(_ title: String, _ times: String) async throws -> String {
                 let spec = try kaoping.write("\(title).yaml", "title: \(title)\nyear: 2026\n\(times)")
-                return try await kaoping.run(["round", "create", "--spec", spec]).out.trimmingCharacters(in: .whitespacesAndNewlines)
+                return try await kaoping.run(["round", "create", "--accept-warnings", "--spec", spec]).out.trimmingCharacters(
+                    in: .whitespacesAndNewlines
+                )
             }
             let due = try await create("到期", "closes: 2099-12-01 18:00\n")
             let running = try await create("未到期", "closes: 2099-12-01 18:00\n")
@@ -139,7 +141,9 @@ struct PinnedCommandLineTests {
             for index in 1...4 { members += "20\(index),乙\(index),b02\n" }
             try await kaoping.run(["import", "members", try kaoping.write("members.csv", members)])
             let spec = try kaoping.write("round.yaml", "title: 导出轮次\nyear: 2026\ncloses: 2099-12-01 18:00\n")
-            let round = try await kaoping.run(["round", "create", "--spec", spec]).out.trimmingCharacters(in: .whitespacesAndNewlines)
+            let round = try await kaoping.run(["round", "create", "--accept-warnings", "--spec", spec]).out.trimmingCharacters(
+                in: .whitespacesAndNewlines
+            )
             try await kaoping.run(["round", "open", round])
             // b01: five members, mean (95 + 90 + 85 + 80 + 70) / 5 = 84; b02: four, (60 + 70 + 80 + 94) / 4 = 76.
             try await kaoping.withDatabase { database in
