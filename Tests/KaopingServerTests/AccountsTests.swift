@@ -242,6 +242,44 @@ struct AccountsTests {
         }
     }
 
+    @Test func twoBulkCreationsAtOnceGiveEachBranchOneAccount() async throws {
+        try await TestApp.run { _, harness in
+            let codes = (1...15).map { String(format: "b%02d", $0) }
+            for code in codes {
+                try await harness.database.query("INSERT INTO branches (code, name) VALUES (\(code), \(code + " 党支部"))")
+            }
+            let accounts = harness.services.accounts
+            // Both read every branch as without an account; the branches' lock lets one make
+            // them and the other find them made.
+            let outcomes = try await withThrowingTaskGroup(of: AccountService.SecretaryAccounts.self) { group in
+                for _ in 0..<2 {
+                    group.addTask {
+                        try await accounts.createSecretaries(
+                            branchCodes: Set(codes),
+                            displayName: { "\($0)书记" },
+                            actor: .commandLine,
+                            logger: TestApp.logger
+                        )
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(outcomes.map(\.created.count).sorted() == [0, 15])
+            #expect(outcomes.map { Set($0.alreadyHadAccounts).count }.sorted() == [0, 15])
+            #expect(try await harness.count("SELECT count(DISTINCT branch_id)::int FROM users WHERE role = 'viewer'") == 15)
+            #expect(try await harness.count("SELECT count(*)::int FROM users WHERE role = 'viewer'") == 15)
+            // One audit entry per account made, naming it.
+            #expect(
+                try await harness.count(
+                    "SELECT count(*)::int FROM audit_log a JOIN users u ON u.username = a.subject WHERE a.action = 'user.created' AND u.role = 'viewer'"
+                ) == 15
+            )
+            let names = try await harness.database.query("SELECT username FROM users WHERE role = 'viewer' ORDER BY username")
+                .map { try $0.decode(String.self) }
+            #expect(names == codes.map { "secretary-\($0)" })
+        }
+    }
+
     @Test func theLastActiveAdministratorStays() async throws {
         try await TestApp.run { _, harness in
             let accounts = harness.services.accounts

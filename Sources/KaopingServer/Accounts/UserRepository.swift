@@ -182,7 +182,9 @@ public struct UserRepository: Sendable {
         guard !drafts.isEmpty else { return [] }
         let logger = Database.quietLogger
         let codes = drafts.map(\.branchCode)
-        _ = try await connection.query("SELECT id FROM branches WHERE code = ANY(\(codes)::text[]) FOR UPDATE", logger: logger).collect()
+        // In one order, so that two creations at once wait for each other instead of deadlocking.
+        _ = try await connection.query("SELECT id FROM branches WHERE code = ANY(\(codes)::text[]) ORDER BY code FOR UPDATE", logger: logger)
+            .collect()
         var taken = Set<String>()
         for try await name in try await connection.query(
             "SELECT lower(username) FROM users WHERE lower(username) LIKE 'secretary-%'",

@@ -131,9 +131,7 @@ extension BranchHistoryPage {
                 report: SiteURL.branchReport(record.history.rounds[index], branchCode: code).path,
                 combined: FigureText.score(year.combined),
                 grade: year.grade ?? (year.belowQuorum ? language.text("value_below_quorum") : "–"),
-                rank: year.rank.map { rank in
-                    language.text("history_rank", ["rank": rank, "ranked": year.ranked, "share": FigureText.percent(year.rankShare, decimals: 1)])
-                } ?? "–",
+                rank: year.rank.map { rankText($0, of: year.ranked, language: language) } ?? "–",
                 change: changes[index].map { FigureText.signedScore($0) } ?? "–",
                 groups: groups.map { FigureText.score(year.groups[$0]) },
                 dimensions: dimensions.map { FigureText.score(year.dimensions[$0.key]) },
@@ -260,5 +258,21 @@ extension WatchListPage {
             hasCommendation: !commendation.isEmpty,
             explanation: language.text("watch_explanation", ["year": year, "lowest": grades.last ?? "", "top": grades.first ?? ""])
         )
+    }
+}
+
+extension BranchHistoryPage {
+    /// "第 3 / 40 名（前 7.5%）" in the upper half, "第 11 / 12 名（后 16.7%）" in the lower: the
+    /// share is counted from the nearer end, so a branch near the bottom never reads as "前 91.7%".
+    /// The top half is rank ≤ ranked / 2; the share from the bottom counts the branch itself
+    /// (the last of 12 is 后 8.3%).
+    static func rankText(_ rank: Int, of ranked: Int, language: Language) -> String {
+        guard ranked > 0 else { return String(rank) }
+        if 2 * rank <= ranked {
+            let fromTop = FigureText.percent(Double(rank) / Double(ranked), decimals: 1)
+            return language.text("history_rank", ["rank": rank, "ranked": ranked, "share": fromTop])
+        }
+        let fromBottom = FigureText.percent(Double(ranked - rank + 1) / Double(ranked), decimals: 1)
+        return language.text("history_rank_bottom", ["rank": rank, "ranked": ranked, "share": fromBottom])
     }
 }
