@@ -71,7 +71,12 @@ public struct IntegratedSheet: Codable, Sendable, Equatable {
         public var branchName: String
         public var headcount: Int?
         public var businessScore: Double?
+        /// The performance office's own grade, as imported: a unit's only (a branch has none).
         public var businessGrade: String?
+        /// The business score graded by the round's bands, for units and branches alike, so that
+        /// the same score has the same grade on this scale. `nil` in sheets frozen before it was
+        /// kept, for units (a branch's is read from where those sheets kept it, `init(from:)`).
+        public var businessBandGrade: String?
         public var partyScore: Double?
         public var partyGrade: String?
         public var integratedScore: Double?
@@ -128,6 +133,7 @@ public struct IntegratedSheet: Codable, Sendable, Equatable {
                 headcount: unit.headcount,
                 businessScore: unit.score,
                 businessGrade: unit.grade,
+                businessBandGrade: grade(unit.score),
                 partyScore: subject?.combined,
                 partyGrade: subject?.grade,
                 integratedScore: score,
@@ -152,7 +158,8 @@ public struct IntegratedSheet: Codable, Sendable, Equatable {
                 branchName: subject.name,
                 headcount: headcounts.isEmpty ? nil : headcounts.reduce(0, +),
                 businessScore: business,
-                businessGrade: grade(business),
+                businessGrade: nil,
+                businessBandGrade: grade(business),
                 partyScore: subject.combined,
                 partyGrade: subject.grade,
                 integratedScore: score,
@@ -172,6 +179,44 @@ public struct IntegratedSheet: Codable, Sendable, Equatable {
             units: unitRows,
             branches: branchRows
         )
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case performanceYear, performanceVersion, partyWeight, baselineBarsAwards, units, branches
+    }
+
+    /// Sheets frozen before the two business grades were told apart kept a branch's grade by the
+    /// round's bands as its business grade: read there, it is the band grade it always was.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        performanceYear = try container.decode(Int.self, forKey: .performanceYear)
+        performanceVersion = try container.decodeIfPresent(Int.self, forKey: .performanceVersion)
+        partyWeight = try container.decode(Double.self, forKey: .partyWeight)
+        baselineBarsAwards = try container.decode(Bool.self, forKey: .baselineBarsAwards)
+        units = try container.decode([Row].self, forKey: .units)
+        branches = try container.decode([Row].self, forKey: .branches).map { row in
+            guard row.businessBandGrade == nil, row.businessGrade != nil else { return row }
+            var row = row
+            row.businessBandGrade = row.businessGrade
+            row.businessGrade = nil
+            return row
+        }
+    }
+
+    init(
+        performanceYear: Int,
+        performanceVersion: Int?,
+        partyWeight: Double,
+        baselineBarsAwards: Bool,
+        units: [Row],
+        branches: [Row]
+    ) {
+        self.performanceYear = performanceYear
+        self.performanceVersion = performanceVersion
+        self.partyWeight = partyWeight
+        self.baselineBarsAwards = baselineBarsAwards
+        self.units = units
+        self.branches = branches
     }
 
     private static func rank(_ rows: inout [Row]) {

@@ -75,10 +75,21 @@ public enum Integration {
         public let high: Double?
         public let n: Int
 
+        /// Fewer pairs than this are too few to lean on.
+        public static let enoughPairs = 10
+
         /// Too few pairs to lean on, or an interval that does not exclude "no relation".
         public var needsCaution: Bool {
-            guard let low, let high else { return true }
-            return n < 10 || (low <= 0 && high >= 0)
+            tooFewPairs || intervalIncludesZero != false
+        }
+
+        /// Fewer than `enoughPairs` pairs.
+        public var tooFewPairs: Bool { n < Self.enoughPairs }
+
+        /// Whether the interval includes 0 ("no relation"); `nil` when there is no interval.
+        public var intervalIncludesZero: Bool? {
+            guard let low, let high else { return nil }
+            return low <= 0 && high >= 0
         }
     }
 

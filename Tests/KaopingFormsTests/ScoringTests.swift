@@ -46,10 +46,34 @@ struct ScoringTests {
         }
         let score = member.score(answers)
         #expect(score.dimensionScores["thinking"] == 100)
-        #expect(score.dimensionScores["capability"] == 50)
+        #expect(score.dimensionScores["capability"] == 70)
         #expect(score.dimensionScores["results"] == nil)
-        // 4 items at 100, 4 + 5 at 50 and the overall item at 50 → (400 + 500) / 14
-        #expect(abs((score.score ?? 0) - 900.0 / 14.0) < 1e-12)
+        // 4 items at 100, 4 + 5 at 70 (一般, version 2) and the overall item at 70 → (400 + 700) / 14
+        #expect(abs((score.score ?? 0) - 1100.0 / 14.0) < 1e-12)
+    }
+
+    /// The members' and the public's default scales agree where they meet (docs/forms.md): the
+    /// top is 100 on both, 较差 is worth what 不满意 is (55), and 一般 lies between 基本满意 (75)
+    /// and 不满意, so a branch whose members mostly say 一般 cannot score below one the public
+    /// finds unsatisfactory. Version 1 gave 一般 50 and 较差 25.
+    @Test func theMembersScaleMeetsThePublicsScale() throws {
+        let forms = try FormLoader.load(directory: formsDirectory)
+        let member = try #require(forms.first { $0.id == "member-integration" })
+        let people = try #require(forms.first { $0.id == "public-satisfaction" })
+        #expect(member.version == 2)
+        func points(_ form: FormDefinition, _ scale: String) throws -> [String: Double?] {
+            let options = try #require(form.scales.first { $0.key == scale }?.options)
+            return Dictionary(uniqueKeysWithValues: options.map { ($0.label.zh, $0.points) })
+        }
+        let five = try points(member, "five")
+        let satisfaction = try points(people, "satisfaction")
+        #expect(five == ["很好": 100, "较好": 85, "一般": 70, "较差": 55, "很差": 40, "不了解": nil])
+        #expect(satisfaction == ["满意": 100, "基本满意": 75, "不满意": 55, "不了解": nil])
+        #expect(five["很好"] == satisfaction["满意"] && five["较差"] == satisfaction["不满意"])
+        let fair = try #require(five["一般"] ?? nil)
+        #expect(fair < 75 && fair > 55)
+        // Every rating item carries the scale's points, as a frozen definition needs.
+        #expect(member.items.filter { $0.scale == "five" }.allSatisfy { $0.option("3")?.points == 70 })
     }
 
     @Test func aValidSubmissionBecomesAnswers() throws {

@@ -53,13 +53,13 @@ struct RespondentTests {
                 "SELECT score, rater_group, submitted_on::text, straight_lined, dimension_scores[1] FROM responses"
             ).first!
             let (score, group, day, straight, thinking) = try row.decode((Double?, String, String, Bool, Double?).self)
-            #expect(score == 75)
+            #expect(score == 85)  // 较好 on every item: 85 on version 2 of the form
             #expect(group == "members")
             #expect(day.count == 10)  // a date, not a time
             #expect(straight)  // every scored item got the same answer
-            #expect(thinking == 75)
+            #expect(thinking == 85)
             // Every dimension of the member form, in the form's order (thinking, capability, style, results).
-            #expect(try await harness.database.query("SELECT dimension_scores::text FROM responses").first?.decode(String.self) == "{75,75,75,75}")
+            #expect(try await harness.database.query("SELECT dimension_scores::text FROM responses").first?.decode(String.self) == "{85,85,85,85}")
             #expect(try await harness.count("SELECT count(*)::int FROM answers") == 19)
             #expect(try await harness.count("SELECT count(*)::int FROM answers WHERE item_key = 'works_well' AND text_value = '学习与业务结合得好'") == 1)
 

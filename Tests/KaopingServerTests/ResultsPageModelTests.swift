@@ -230,6 +230,7 @@ struct ResultsPageModelTests {
         ResultsPage.make(
             Fixture.result(),
             configuration: Fixture.configuration(),
+            forms: [:],
             roundID: Fixture.round,
             header: Fixture.header,
             query: query,

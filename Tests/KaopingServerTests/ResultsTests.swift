@@ -354,7 +354,7 @@ struct ResultsDownloadTests {
             let lines = csv.text.dropFirst().components(separatedBy: "\r\n")
             #expect(lines[0].hasPrefix("名次,支部编码,支部名称,上级组织,综合得分"))
             #expect(lines[1].hasPrefix("1,b02,财务处党支部,,93.57,93.57,0.00,95.00,1,计入,92.50,2,份数不足,90.00,10,计入,"))
-            #expect(lines[1].contains(",优秀,一般,是,no_violations,,完整,v1,"))
+            #expect(lines[1].contains(",优秀,一般,是,支部党员未发生严重违纪违法问题,no_violations,,完整,v1,"))
             #expect(lines[2].hasPrefix("2,b01,\"'=HYPERLINK(\"\"http://x\"\")办公室\",,91.00,84.00,7.00,"))  // no formula
             #expect(lines.count == 4 && lines[3].isEmpty)  // CRLF after the last row
             let english = try await admin.get("/admin/rounds/\(id)/results.csv?lang=en")
@@ -373,9 +373,16 @@ struct ResultsDownloadTests {
             let sheets = try await admin.get("/admin/rounds/\(id)/sheets.csv")
             #expect(sheets.status == .ok)
             let sheetLines = sheets.text.dropFirst().components(separatedBy: "\r\n")
-            #expect(sheetLines[0].hasPrefix("支部编码,支部名称,评审人,状态,提交时间（北京时间）,项目,扣分,加分,底线是否达标"))
-            #expect(sheetLines.contains { $0.hasPrefix("b01,\"'=HYPERLINK") && $0.contains(",pingshen,已提交,") && $0.contains(",integration,6.00,,,") })
-            #expect(sheetLines.contains { $0.hasPrefix("b02,财务处党支部,pingshen,已提交,") && $0.contains(",no_violations,,,否,") })
+            #expect(sheetLines[0].hasPrefix("支部编码,支部名称,评审人,状态,提交时间（北京时间）,项目,项目代码,扣分,加分,底线是否达标"))
+            #expect(
+                sheetLines.contains {
+                    $0.hasPrefix("b01,\"'=HYPERLINK") && $0.contains(",pingshen,已提交,")
+                        && $0.contains(",融合成效：对照年度业务目标，党建工作推动业务工作的实际成效,integration,6.00,,,")
+                }
+            )
+            #expect(
+                sheetLines.contains { $0.hasPrefix("b02,财务处党支部,pingshen,已提交,") && $0.contains(",支部党员未发生严重违纪违法问题,no_violations,,,否,") }
+            )
 
             let answers = try await admin.get("/admin/rounds/\(id)/responses.csv")
             #expect(answers.status == .ok)
@@ -420,7 +427,7 @@ extension ResultsTests {
             #expect(page.contains("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart scatter\""))
             #expect(page.contains("<a href=\"/admin/rounds/\(id)/results/b01\"><circle"))
             #expect(page.contains("斯皮尔曼等级相关 ρ <strong>-1.00</strong></td><td class=\"num\">–</td><td class=\"num\">2</td>"))
-            #expect(page.contains("提示：支部数少于 10 个"))
+            #expect(page.contains("提示：只有 2 个支部同时有党建和业务得分，少于 10 个"))
             #expect(page.contains("虚线为中位数：业务 76.25，党建 92.29"))
             #expect(page.contains("<li>重业务轻党建：1</li>"))
             #expect(page.contains("<li>党建悬浮：1</li>"))
@@ -564,15 +571,33 @@ extension ResultsTests {
             // The same figures in the CSV and in the workbook's own sheet.
             let csv = try await admin.get("/admin/rounds/\(id)/integrated.csv").text
             let lines = csv.components(separatedBy: "\r\n")
-            #expect(lines[0] == "\u{FEFF}层级,编码,名称,支部编码,支部名称,人数,业务绩效得分,业务绩效等次,党建综合得分,党建等次,综合得分,综合等次,综合排名,不得评先评优,未达底线项目,绩效年度,绩效版本,党建比重")
-            #expect(lines.contains("单位,u1,办公室,b01,办公室党支部,30,50.00,,91.00,优秀,58.20,较差,3,,,2026,2,0.20"))
-            #expect(lines.contains { $0.hasPrefix("支部,b02,财务处党支部,b02,财务处党支部,,70.00,一般,93.57,") && $0.contains(",是,no_violations,2026,2,0.20") })
+            #expect(
+                lines[0]
+                    == "\u{FEFF}层级,编码,名称,支部编码,支部名称,人数,业务绩效得分,业务绩效等次（绩效考评原等次）,业务绩效等次（按本轮等次线）,党建综合得分,党建等次（本轮评定）,综合得分,综合等次（按本轮等次线）,综合排名,不得评先评优,未达底线项目,未达底线项目代码,绩效年度,绩效版本,党建比重"
+            )
+            // u1's business 50 is 较差 by the round's bands; the performance office gave no grade.
+            #expect(lines.contains("单位,u1,办公室,b01,办公室党支部,30,50.00,,较差,91.00,优秀,58.20,较差,3,,,,2026,2,20.0%"))
+            // u3's own grade 良好 as imported, and its 70 by the round's bands 一般, as its branch's 70.
+            #expect(
+                lines.contains {
+                    $0.hasPrefix("单位,u3,业务一处,b02,财务处党支部,,70.00,良好,一般,93.57,")
+                        && $0.contains(",是,支部党员未发生严重违纪违法问题,no_violations,2026,2,20.0%")
+                }
+            )
+            #expect(
+                lines.contains {
+                    $0.hasPrefix("支部,b02,财务处党支部,b02,财务处党支部,,70.00,,一般,93.57,")
+                        && $0.contains(",是,支部党员未发生严重违纪违法问题,no_violations,2026,2,20.0%")
+                }
+            )
             let workbook = try await admin.get("/admin/rounds/\(id)/results.xlsx")
             let sheets = try XLSXReader.sheets(Array(workbook.body.readableBytesView))
             let integrated = try #require(sheets.first { $0.name == "党建与业务综合" })
             #expect(integrated.rows.count == 6)
             #expect(integrated.rows[1].cells.prefix(7) == ["单位", "u1", "办公室", "b01", "办公室党支部", "30", "50"])
-            #expect(integrated.rows[1].cells[10] == "58.2")
+            #expect(integrated.rows[1].cells[8] == "较差")  // by the round's bands, beside the office's own (none)
+            #expect(integrated.rows[1].cells[11] == "58.2")
+            #expect(integrated.rows[1].cells.last == "0.2")  // the party-building share: a number, shown as 20.0%
         }
     }
 }
@@ -600,12 +625,12 @@ extension ResultsTests {
 
             // The member form's dimensions in its order: thinking (4 items), capability (4),
             // style (5), results (4). Member i gives every item of a dimension the same option.
-            // Points: 5 → 100, 4 → 75, 3 → 50, 2 → 25, 1 → 0.
+            // Points (version 2 of the form): 5 → 100, 4 → 85, 3 → 70, 2 → 55, 1 → 40.
             let memberOptions: [String: [String]] = [
-                "thinking": ["5", "5", "5", "5", "4"],  // 100, 100, 100, 100, 75: mean 95
-                "capability": ["4", "4", "4", "3", "3"],  // 75, 75, 75, 50, 50: mean 65
-                "style": ["3", "3", "2", "2", "2"],  // 50, 50, 25, 25, 25: mean 35
-                "results": ["1", "1", "1", "2", "2"],  // 0, 0, 0, 25, 25: mean 10
+                "thinking": ["5", "5", "5", "5", "4"],  // 100, 100, 100, 100, 85: mean 97
+                "capability": ["4", "4", "4", "3", "3"],  // 85, 85, 85, 70, 70: mean 79
+                "style": ["3", "3", "2", "2", "2"],  // 70, 70, 55, 55, 55: mean 61
+                "results": ["1", "1", "1", "2", "2"],  // 40, 40, 40, 55, 55: mean 46
             ]
             let catalog = try FormCatalog(directory: TestDatabaseServer.repositoryRoot + "/forms")
             let memberForm = try #require(catalog.form("member-integration"))
@@ -655,7 +680,7 @@ extension ResultsTests {
             let subjects = try #require((document["results"] as? [String: Any])?["subjects"] as? [[String: Any]])
             let groups = try #require(subjects.first { $0["code"] as? String == "d01" }?["groups"] as? [String: Any])
             let members = try #require((groups["members"] as? [String: Any])?["dimensions"] as? [String: Double])
-            #expect(members == ["thinking": 95, "capability": 65, "style": 35, "results": 10])
+            #expect(members == ["thinking": 97, "capability": 79, "style": 61, "results": 46])
             let publicDimensions = try #require((groups["public"] as? [String: Any])?["dimensions"] as? [String: Double])
             #expect(publicDimensions == ["service": 100, "style": 75, "results": 55])
 
@@ -668,10 +693,10 @@ extension ResultsTests {
                 let pattern = try Regex(">\(label)</text><rect [^>]*/><text [^>]*>([0-9.]+)</text>")
                 return try pattern.firstMatch(in: report).flatMap { $0.output[1].substring.map(String.init) }
             }
-            #expect(try bar("思想认识融合") == "95.00")
-            #expect(try bar("能力提升融合") == "65.00")
-            #expect(try bar("作风建设融合") == "35.00")
-            #expect(try bar("实践成效融合") == "10.00")
+            #expect(try bar("思想认识融合") == "97.00")
+            #expect(try bar("能力提升融合") == "79.00")
+            #expect(try bar("作风建设融合") == "61.00")
+            #expect(try bar("实践成效融合") == "46.00")
         }
     }
 }

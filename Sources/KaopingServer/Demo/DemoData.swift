@@ -135,8 +135,18 @@ public struct DemoData: Sendable {
         let rounds = services.rounds
         let handouts = services.handouts
         var openRound: (id: UUID, firstUnused: String?, links: [InvitationLink], publicCode: String)?
+        // Earlier years answered the members' form as it then was (version 1); a round takes the
+        // form version frozen last, so version 1 is frozen before them and the current version
+        // made the last again before this year's round.
+        let memberForm = services.catalog.form(RoundConfiguration.defaultGroups[.members]?.form ?? "")
+        let earlierMemberForm = memberForm.flatMap(Self.firstMemberForm)
+        if let earlierMemberForm { _ = try await services.forms.freeze(earlierMemberForm) }
         for (index, year) in years.enumerated() {
             let current = index == years.count - 1
+            if current, earlierMemberForm != nil, let memberForm {
+                let id = try await services.forms.freeze(memberForm)
+                try await database.query("UPDATE form_versions SET created_at = clock_timestamp() WHERE id = \(id)")
+            }
             let closing = current ? Date.now + 7 * 24 * 3600 : Date.now + 3600
             let round = try await rounds.create(
                 RoundSpec(
@@ -145,6 +155,8 @@ public struct DemoData: Sendable {
                     closesAt: closing,
                     configuration: .init(topGradeQuota: 1.0 / 3.0, integration: IntegrationSettings(partyWeight: 0.2))
                 ),
+                // An earlier year's round closes now and is dated back to its December below.
+                acceptingWarnings: !current,
                 actor: actor,
                 logger: logger
             )
@@ -285,6 +297,37 @@ public struct DemoData: Sendable {
 
     /// The evaluator's sheet for a branch of the given quality: fewer points lost and more
     /// bonus the better it is; a weak branch may fail a baseline item.
+    /// The members' form as version 1 scored it (很好 100, 较好 75, 一般 50, 较差 25, 很差 0),
+    /// from version 2, which differs only in those points; `nil` for any other form or version.
+    static func firstMemberForm(_ current: FormDefinition) -> FormDefinition? {
+        guard current.version == 2, current.id == "member-integration" else { return nil }
+        let points: [String: Double] = ["5": 100, "4": 75, "3": 50, "2": 25, "1": 0]
+        func earlier(_ options: [AnswerOption]) -> [AnswerOption] {
+            options.map { option in
+                var option = option
+                if option.points != nil, let first = points[option.key] { option.points = first }
+                return option
+            }
+        }
+        var form = current
+        form.version = 1
+        form.scales = form.scales.map { scale in
+            var scale = scale
+            if scale.key == "five" { scale.options = earlier(scale.options) }
+            return scale
+        }
+        form.sections = form.sections.map { section in
+            var section = section
+            section.items = section.items.map { item in
+                var item = item
+                if item.scale == "five" { item.options = earlier(item.options) }
+                return item
+            }
+            return section
+        }
+        return form
+    }
+
     static func sheetAnswers(_ form: FormDefinition, quality: Double, _ random: inout SystemRandomNumberGenerator) -> [String: Answer] {
         var answers: [String: Answer] = [:]
         for item in form.items {

@@ -58,7 +58,8 @@ public struct DownloadService: Sendable {
         switch download {
         case .results:
             guard let current = try await results.current(round, logger: logger) else { return nil }
-            return file(.text(ResultsTable.csv(current.result, language: language)), provisional: current.provisional)
+            let forms = try await results.results.groupForms(roundID: id)
+            return file(.text(ResultsTable.csv(current.result, forms: forms, language: language)), provisional: current.provisional)
         case .workbook:
             guard let current = try await results.current(round, logger: logger) else { return nil }
             let sheet = try await results.integratedSheet(round, current, logger: logger)
@@ -68,7 +69,8 @@ public struct DownloadService: Sendable {
             guard let current = try await results.current(round, logger: logger),
                 let sheet = try await results.integratedSheet(round, current, logger: logger)
             else { return nil }
-            return file(.text(IntegratedTable.csv(sheet.sheet, language: language)), provisional: sheet.provisional)
+            let forms = try await results.results.groupForms(roundID: id)
+            return file(.text(IntegratedTable.csv(sheet.sheet, forms: forms, language: language)), provisional: sheet.provisional)
         case .integration:
             guard let current = try await results.current(round, logger: logger),
                 let diagnostic = try await results.diagnostic(round, current).diagnostic
@@ -91,8 +93,11 @@ public struct DownloadService: Sendable {
             )
         case .sheets:
             let database = self.database
+            let forms = try await results.results.groupForms(roundID: id)
             return file(
-                .pieces { write in try await SheetsExport.csv(roundID: id, database: database, language: language, logger: logger, write: write) }
+                .pieces { write in
+                    try await SheetsExport.csv(roundID: id, forms: forms, database: database, language: language, logger: logger, write: write)
+                }
             )
         case .invitations:
             return file(.text(InvitationCSV.links(try await invitations.links(roundID: id), publicBaseURL: publicBaseURL)))

@@ -1,5 +1,6 @@
 import Foundation
 import KaopingAggregation
+import KaopingForms
 
 /// The results of a round as a table, the same figures as the ranking page: one row per
 /// branch, in rank order. CSV and spreadsheet downloads and the command line write it.
@@ -8,7 +9,8 @@ public enum ResultsTable {
         "col_rank", "col_branch_code", "col_branch", "col_parent", "col_combined", "col_before_bonus", "col_bonus",
         "col_org_score", "col_evaluators", "col_org_status",
         "col_members_score", "col_members_n", "col_members_status", "col_public_score", "col_public_n", "col_public_status",
-        "col_public_satisfied", "col_band", "col_grade", "col_veto", "col_failed_baselines", "col_quota", "col_status", "col_method",
+        "col_public_satisfied", "col_band", "col_grade", "col_veto", "col_failed_baselines", "col_failed_baseline_codes", "col_quota", "col_status",
+        "col_method",
         "col_config_hash",
     ]
 
@@ -16,9 +18,16 @@ public enum ResultsTable {
         columns.map { language.text($0) }
     }
 
-    /// Made as they are read: a province's table would be 25,000 rows of 25 cells at once.
-    static func rows(_ result: RoundResult, language: Language) -> LazyMapSequence<[SubjectResult], [TableCell]> {
+    /// Made as they are read: a province's table would be 25,000 rows of 25 cells at once. The
+    /// failed baseline items by their labels in the round's frozen score sheet (`forms`), and by
+    /// their codes in a column of their own.
+    static func rows(
+        _ result: RoundResult,
+        forms: [String: FormDefinition],
+        language: Language
+    ) -> LazyMapSequence<[SubjectResult], [TableCell]> {
         let yes = language.text("value_yes")
+        let labels = ItemLabels(forms: forms, language: language)
         return result.subjects.lazy.map { subject in
             func group(_ rater: RoundConfiguration.RaterGroup) -> [TableCell] {
                 guard let group = subject[group: rater] else { return [.empty, .empty, .empty] }
@@ -30,7 +39,8 @@ public enum ResultsTable {
                 .decimal(subject.combined), .decimal(subject.combinedBeforeBonus), .decimal(subject.bonus),
             ] + group(.organisation) + group(.members) + group(.public) + [
                 .share(subject[group: .public]?.satisfactionRate), .text(subject.bandGrade), .text(subject.grade),
-                .text(subject.vetoed ? yes : ""), .text((subject.organisationSheet?.failedBaselines ?? []).joined(separator: ";")),
+                .text(subject.vetoed ? yes : ""), .text(labels.sheetItems(subject.organisationSheet?.failedBaselines ?? [])),
+                .text((subject.organisationSheet?.failedBaselines ?? []).joined(separator: ";")),
                 .text(subject.droppedByQuota ? yes : ""),
                 .text(language.text(subject.status == .complete ? "value_complete" : "value_incomplete")),
                 .text(result.methodVersion), .text(result.configurationHash),
@@ -44,7 +54,7 @@ public enum ResultsTable {
     }
 
     /// The whole table as CSV: UTF-8 with a byte-order mark, CRLF, cells neutralised.
-    public static func csv(_ result: RoundResult, language: Language) -> String {
-        CSVWriter.document(header: header(language), rows: rows(result, language: language))
+    public static func csv(_ result: RoundResult, forms: [String: FormDefinition], language: Language) -> String {
+        CSVWriter.document(header: header(language), rows: rows(result, forms: forms, language: language))
     }
 }

@@ -36,7 +36,11 @@ public enum ResultsWorkbook {
         let groupName: (RoundConfiguration.RaterGroup) -> String = { group in language.text("group_\(group.rawValue)") }
         let header: ([String]) -> [String] = { keys in keys.map { language.text($0) } }
 
-        try book.addSheet(language.text("sheet_summary"), header: ResultsTable.header(language), rows: ResultsTable.rows(result, language: language))
+        try book.addSheet(
+            language.text("sheet_summary"),
+            header: ResultsTable.header(language),
+            rows: ResultsTable.rows(result, forms: forms, language: language)
+        )
 
         let groupHeader = header([
             "col_branch_code", "col_branch", "col_group", "col_weight", "col_received", "col_n", "col_after_trim", "col_score", "col_sd",
@@ -119,7 +123,7 @@ public enum ResultsWorkbook {
             try book.addSheet(
                 language.text("sheet_integrated"),
                 header: IntegratedTable.header(language),
-                rows: IntegratedTable.rows(integrated, language: language)
+                rows: IntegratedTable.rows(integrated, forms: forms, language: language)
             )
         }
         if !assessments.isEmpty {

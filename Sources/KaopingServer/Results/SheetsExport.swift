@@ -1,4 +1,5 @@
 import Foundation
+import KaopingForms
 import Logging
 import PostgresNIO
 
@@ -7,7 +8,8 @@ import PostgresNIO
 /// the record.
 public enum SheetsExport {
     static let columns = [
-        "col_branch_code", "col_branch", "col_evaluator", "col_status", "col_submitted_at", "col_item", "col_points_lost", "col_bonus_points",
+        "col_branch_code", "col_branch", "col_evaluator", "col_status", "col_submitted_at", "col_item", "col_item_code", "col_points_lost",
+        "col_bonus_points",
         "col_passed", "col_note", "col_remark",
     ]
 
@@ -16,9 +18,11 @@ public enum SheetsExport {
     }
 
     /// Calls `write` with successive pieces of the CSV, streamed from the database: a province's
-    /// sheets are a quarter of a million lines.
+    /// sheets are a quarter of a million lines. Each item by its label in the round's frozen
+    /// score sheet (`forms`), its code in the next column.
     public static func csv(
         roundID: UUID,
+        forms: [String: FormDefinition],
         database: Database,
         language: Language,
         logger: Logger,
@@ -29,6 +33,7 @@ public enum SheetsExport {
         let draft = language.text("value_draft")
         let yes = language.text("value_yes")
         let no = language.text("value_no")
+        let labels = ItemLabels(forms: forms, language: language)
         try await database.withStreamingConnection { connection in
             for try await row in try await connection.query(
                 """
@@ -55,7 +60,8 @@ public enum SheetsExport {
                 let remark = try cells.next(String.self)
                 if let piece = csv.append([
                     .text(code), .text(name), .text(evaluator), .text(status == "submitted" ? submitted : draft),
-                    .text(submittedAt.map(ChinaTime.format)), .text(item), .decimal(lost), .decimal(earned), .text(passed.map { $0 ? yes : no }),
+                    .text(submittedAt.map(ChinaTime.format)), .text(item.map { labels.item($0) }), .text(item), .decimal(lost), .decimal(earned),
+                    .text(passed.map { $0 ? yes : no }),
                     .text(note), .text(remark),
                 ]) {
                     try await write(piece)

@@ -31,6 +31,7 @@ public struct RankingController: Sendable {
         let page = ResultsPage.make(
             current.result,
             configuration: round.configuration,
+            forms: try await results.results.groupForms(roundID: round.id),
             roundID: round.id,
             header: ResultsHeader(round: round.summary, current: current),
             query: .init(

@@ -8,7 +8,6 @@ struct FormsIndexPage: PageModel {
         let kind: String
         let version: Int
         let items: String
-        let file: String
         let preview: String
     }
 
@@ -21,7 +20,6 @@ struct FormsIndexPage: PageModel {
                 kind: language.text("forms_kind_\(form.kind.rawValue)"),
                 version: form.version,
                 items: FormSummary(form).line.split(separator: "·").dropFirst(3).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? "",
-                file: (form.sourceFile as NSString?)?.lastPathComponent ?? "",
                 preview: SiteURL.form(form.id).path
             )
         }

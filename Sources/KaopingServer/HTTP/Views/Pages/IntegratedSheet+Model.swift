@@ -10,7 +10,10 @@ struct IntegratedSheetPage: PageModel {
         let branchCode: String
         let branchName: String
         let business: String
+        /// The performance office's grade as imported (units only).
         let businessGrade: String
+        /// The business score by the round's bands.
+        let businessBandGrade: String
         let party: String
         let partyGrade: String
         let integrated: String
@@ -103,6 +106,7 @@ extension IntegratedSheetPage {
             branchName: row.branchName,
             business: FigureText.score(row.businessScore),
             businessGrade: row.businessGrade ?? "–",
+            businessBandGrade: row.businessBandGrade ?? "–",
             party: FigureText.score(row.partyScore),
             partyGrade: row.partyGrade ?? "–",
             integrated: FigureText.score(row.integratedScore),

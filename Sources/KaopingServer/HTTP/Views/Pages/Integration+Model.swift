@@ -39,7 +39,8 @@ struct IntegrationPage: PageModel {
     let chart: String?
     let lines: String?
     let coefficients: [Coefficient]
-    let caution: Bool
+    /// Why the correlation cannot be leaned on yet, each reason as it holds (none when it can).
+    let cautions: [String]
     let quadrants: [QuadrantCount]
     let gaps: [Gap]
     let hasGaps: Bool
@@ -66,10 +67,14 @@ struct IntegrationPage: PageModel {
         let text: String
         /// In a column of figures.
         let numeric: Bool
+        /// The column's heading, which labels the cell where a phone shows each row as a card.
+        let label: String
     }
 
     struct TableRow {
         let code: String
+        /// The heading of the code's column, the label of its cell on a phone.
+        let codeLabel: String
         let report: String
         /// The cells after the code.
         let values: [Cell]
@@ -88,7 +93,7 @@ struct IntegrationPage: PageModel {
             chart: nil,
             lines: nil,
             coefficients: [],
-            caution: false,
+            cautions: [],
             quadrants: [],
             gaps: [],
             hasGaps: false,
@@ -150,7 +155,8 @@ extension IntegrationPage {
             chart: Charts.scatter(
                 diagnostic.branches.map { branch in
                     Charts.Point(
-                        label: "\(branch.code) \(branch.name)",
+                        name: branch.name,
+                        code: branch.code,
                         x: branch.business,
                         y: branch.party,
                         link: SiteURL.branchReport(roundID, branchCode: branch.code).path
@@ -171,7 +177,7 @@ extension IntegrationPage {
                 ["business": FigureText.score(diagnostic.businessLine), "party": FigureText.score(diagnostic.partyLine)]
             ),
             coefficients: coefficients,
-            caution: diagnostic.spearman?.needsCaution ?? true,
+            cautions: cautions(diagnostic.spearman, language: language),
             quadrants: Integration.Quadrant.allCases.map { kind in
                 .init(name: language.text("quadrant_\(kind.rawValue)"), count: diagnostic.quadrantCounts[kind] ?? 0)
             },
@@ -198,8 +204,11 @@ extension IntegrationPage {
             table: zip(listed, rows).map { branch, row in
                 TableRow(
                     code: branch.code,
+                    codeLabel: DiagnosticTable.header(language).first ?? "",
                     report: SiteURL.branchReport(roundID, branchCode: branch.code).path,
-                    values: zip(row.dropFirst(), numeric.dropFirst()).map { Cell(text: $0.text, numeric: $1) }
+                    values: zip(row.dropFirst(), zip(numeric.dropFirst(), DiagnosticTable.header(language).dropFirst())).map {
+                        Cell(text: $0.text, numeric: $1.0, label: $1.1)
+                    }
                 )
             },
             tableCut: diagnostic.branches.count > listedAtMost
@@ -215,5 +224,23 @@ extension TableCell {
         case .integer, .decimal, .number, .share: true
         case .text, .empty: false
         }
+    }
+}
+
+extension IntegrationPage {
+    /// Each reason the rank correlation cannot be leaned on, said as it holds: too few branches
+    /// with both scores (with their number), an interval that includes 0, or no interval at all.
+    static func cautions(_ spearman: Integration.Correlation?, language: Language) -> [String] {
+        guard let spearman else { return [language.text("integration_caution_none")] }
+        var reasons: [String] = []
+        if spearman.tooFewPairs {
+            reasons.append(language.text("integration_caution_few", ["n": spearman.n, "enough": Integration.Correlation.enoughPairs]))
+        }
+        switch spearman.intervalIncludesZero {
+        case true?: reasons.append(language.text("integration_caution_zero"))
+        case nil: reasons.append(language.text("integration_caution_no_interval"))
+        case false?: break
+        }
+        return reasons
     }
 }

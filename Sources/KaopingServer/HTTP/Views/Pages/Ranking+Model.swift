@@ -1,5 +1,6 @@
 import Foundation
 import KaopingAggregation
+import KaopingForms
 
 /// The ranking: every branch's combined score, group scores, grade and flags, a page at a time,
 /// sortable and filtered by superior organisation.
@@ -83,10 +84,11 @@ extension ResultsPage {
     }
 
     /// The ranking of a round's results as `query` asks for it, in `language`, `pageSize` rows
-    /// a page.
+    /// a page; the items a branch failed by their labels in the round's frozen `forms`.
     static func make(
         _ result: RoundResult,
         configuration: RoundConfiguration,
+        forms: [String: FormDefinition],
         roundID: UUID,
         header: ResultsHeader,
         query: Query,
@@ -106,7 +108,8 @@ extension ResultsPage {
             if let page, page > 1 { parameters.append(("page", String(page))) }
             return SiteURL.results(roundID).path(parameters)
         }
-        let rows = shown.map { row($0, roundID: roundID, language: language) }
+        let labels = ItemLabels(forms: forms, language: language)
+        let rows = shown.map { row($0, roundID: roundID, labels: labels) }
         let groups = configuration.groups
         return ResultsPage(
             header: header,
@@ -128,7 +131,8 @@ extension ResultsPage {
         )
     }
 
-    static func row(_ subject: SubjectResult, roundID: UUID, language: Language) -> Row {
+    static func row(_ subject: SubjectResult, roundID: UUID, labels: ItemLabels) -> Row {
+        let language = labels.language
         func cell(_ group: RoundConfiguration.RaterGroup) -> GroupCell {
             let result = subject[group: group]
             return .init(score: FigureText.score(result?.score), n: result?.n ?? 0, insufficient: result?.status == .insufficient)
@@ -153,7 +157,7 @@ extension ResultsPage {
                 ),
             vetoed: subject.vetoed,
             quota: subject.droppedByQuota,
-            failed: (subject.organisationSheet?.failedBaselines ?? []).joined(separator: separator),
+            failed: labels.sheetItems(subject.organisationSheet?.failedBaselines ?? [], separator: separator),
             report: SiteURL.branchReport(roundID, branchCode: subject.code).path,
             organisation: cell(.organisation),
             members: cell(.members),
