@@ -171,6 +171,12 @@ extension PublicLinkTests {
             let page = try await admin.get("/admin/rounds/\(id.uuidString.lowercased())")
             #expect(page.text.contains("来自重复设备 2"))
             #expect(page.text.contains("共用设备 重复设备 2"))
+            // And the branch's report, where the committee reads the public score.
+            try await harness.services.rounds.close(id, actor: .commandLine, logger: TestApp.logger)
+            let report = try await admin.get("/admin/rounds/\(id.uuidString.lowercased())/results/\(hall)")
+            #expect(report.text.contains("来自重复设备 2 份"))
+            let neighbours = try await admin.get("/admin/rounds/\(id.uuidString.lowercased())/results/\(codes[1].0)")
+            #expect(neighbours.status == .ok && !neighbours.text.contains("来自重复设备"))
         }
     }
 

@@ -93,6 +93,14 @@ public struct ResultsRepository: Sendable {
             let (group, item, text) = try row.decode((String, String, String).self)
             details.comments[group, default: [:]][item, default: []].append(text)
         }
+        for row in try await database.query(
+            """
+            SELECT rb.repeated_device_answers FROM round_branches rb JOIN branches b ON b.id = rb.branch_id
+            WHERE rb.round_id = \(roundID) AND b.code = \(branchCode) AND (rb.shared_device OR rb.repeated_device_answers > 0)
+            """
+        ) {
+            details.repeatedDeviceAnswers = try row.decode(Int.self)
+        }
         return details
     }
 
@@ -188,6 +196,9 @@ public struct ResultsRepository: Sendable {
         public var counts: [String: [String: [String: Int]]] = [:]
         /// Rater group → item → comments.
         public var comments: [String: [String: [String]]] = [:]
+        /// Public answers from a browser that had answered before; nil unless the branch
+        /// answers from a shared device (elsewhere a browser answers once).
+        public var repeatedDeviceAnswers: Int?
     }
 
     public enum ResultsError: Error, Equatable {

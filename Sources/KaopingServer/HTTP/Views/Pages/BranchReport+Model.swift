@@ -45,6 +45,9 @@ struct BranchReportPage: PageModel {
         let ci: String
         let insufficient: Bool
         let satisfaction: String
+        /// For a branch answering from a shared device: how many public answers came from a
+        /// browser that had answered before.
+        var repeated: String? = nil
         let survey: Bool
         let shown: Bool
         let chart: String?
@@ -213,6 +216,8 @@ extension BranchReportPage {
             ci: result.confidenceLow.map { "\(FigureText.score($0))–\(FigureText.score(result.confidenceHigh))" } ?? "–",
             insufficient: result.status == .insufficient,
             satisfaction: FigureText.percent(result.satisfactionRate),
+            repeated: group == .public
+                ? details.repeatedDeviceAnswers.map { language.text("results_repeated_devices", ["n": $0]) } : nil,
             survey: group != .organisation,
             shown: result.breakdownShown,
             chart: dimensions.isEmpty ? nil : Charts.bars(dimensions, title: language.text("results_dimensions")),
