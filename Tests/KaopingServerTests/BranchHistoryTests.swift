@@ -166,16 +166,20 @@ struct BranchHistoryTests {
             #expect(try await admin.get("/admin/org/branches/b01").text.contains("<a href=\"/admin/org/branches/b01/history\">历年考评记录</a>"))
 
             let page = try await admin.get("/admin/org/branches/b01/history").text
+            // Each cell carries its column's heading, its label where a phone shows each year as a card.
+            func label(_ key: String) -> String { "data-label=\"\(Language.chinese.text(key))\"" }
             #expect(page.contains("<a href=\"/admin/rounds/\(rounds[0].uuidString.lowercased())/results/b01\">2024 年度支部考评</a>"))
             #expect(
                 page.contains(
-                    "<td class=\"num\"><strong>95.50</strong></td><td>优秀</td><td class=\"num\">第 1 / 2 名（前 50.0%）</td><td class=\"num\">+3.50</td>"
+                    "<td class=\"num\" \(label("col_combined"))><strong>95.50</strong></td><td \(label("col_grade"))>优秀</td><td class=\"num\" \(label("col_rank"))>第 1 / 2 名（前 50.0%）</td><td class=\"num\" \(label("history_col_change"))>+3.50</td>"
                 )
             )
-            #expect(page.contains("<td class=\"num\">-5.25</td>"))
+            #expect(page.contains("<td class=\"num\" \(label("history_col_change"))>-5.25</td>"))
+            // The groups' scores are labelled with their groups.
+            #expect(page.contains("<td class=\"num\" \(label("group_members"))>"))
             #expect(page.contains("2025 <span class=\"flag\">表单有变</span>"))
             #expect(!page.contains("2026 <span class=\"flag\">"))
-            #expect(page.contains("<td class=\"num\">88.00</td></tr>"))  // 2025's business score
+            #expect(page.contains("<td class=\"num\" \(label("col_business_score"))>88.00</td></tr>"))  // 2025's business score
             #expect(page.contains("近三年趋势：平稳（每年 -0.88 分）。"))
             #expect(page.contains("该支部连续三年为最高等次，列为表彰候选。"))
             #expect(page.contains("class=\"chart lines\"") && page.contains("<title>党建综合得分 2025：95.5</title>"))
@@ -225,7 +229,7 @@ struct BranchHistoryTests {
             // b02: the lowest grade, then below quorum; no round in 2024.
             let b02 = try await admin.get("/admin/org/branches/b02/history").text
             #expect(b02.contains("该支部连续两年为最低等次或未达法定份数，列为整顿候选。"))
-            #expect(b02.contains("<td>份数不足</td>") && !b02.contains("近三年趋势"))
+            #expect(b02.contains("<td \(label("col_grade"))>份数不足</td>") && !b02.contains("近三年趋势"))
 
             // The round's lists.
             let watch = try await admin.get("/admin/rounds/\(rounds[2].uuidString.lowercased())/watch").text

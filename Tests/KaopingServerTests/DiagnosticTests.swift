@@ -76,9 +76,11 @@ struct DiagnosticTests {
 
             // The table under the chart, every branch with its ranks, gap, flag and quadrant.
             let page = try await admin.get("/admin/rounds/\(id)/integration").text
+            // Each cell carries its column's heading, its label where a phone shows each branch as a card.
+            func label(_ key: String) -> String { "data-label=\"\(Language.chinese.text(key))\"" }
             #expect(
                 page.contains(
-                    "<tr><td><a href=\"/admin/rounds/\(id)/results/b02\">b02</a></td><td>财务处党支部</td><td class=\"num\">70.00</td><td class=\"num\">93.57</td><td class=\"num\">2</td><td class=\"num\">1</td><td class=\"num\">1</td><td>是</td><td>党建悬浮</td></tr>"
+                    "<tr><td \(label("col_branch_code"))><a href=\"/admin/rounds/\(id)/results/b02\">b02</a></td><td \(label("col_branch"))>财务处党支部</td><td class=\"num\" \(label("col_business_score"))>70.00</td><td class=\"num\" \(label("col_party_score"))>93.57</td><td class=\"num\" \(label("integration_col_business_rank"))>2</td><td class=\"num\" \(label("integration_col_party_rank"))>1</td><td class=\"num\" \(label("integration_col_rank_distance"))>1</td><td \(label("integration_col_flagged"))>是</td><td \(label("integration_col_quadrant"))>党建悬浮</td></tr>"
                 )
             )
             #expect(page.contains("<a href=\"/admin/rounds/\(id)/integration.csv\">"))

@@ -56,8 +56,18 @@ struct IntegrationTableTests {
         let html = try #require(views.library.render(Rendered(model: page, t: Language.chinese.strings), withTemplate: "integration"))
         #expect(html.contains(#"<th scope="col" class="num">\#(Language.chinese.text("col_business_score"))</th>"#))
         #expect(html.contains(#"<th scope="col">\#(Language.chinese.text("integration_col_quadrant"))</th>"#))
-        #expect(html.contains(#"<td>一支部</td><td class="num">90.00</td><td class="num">60.00</td><td class="num">1</td>"#))
-        #expect(html.contains(#"<td class="num">2</td><td>是</td><td>重业务轻党建</td>"#))
+        // Each cell carries its column's heading, its label where a phone shows each branch as a card.
+        func label(_ key: String) -> String { "data-label=\"\(Language.chinese.text(key))\"" }
+        #expect(
+            html.contains(
+                #"<td \#(label("col_branch"))>一支部</td><td class="num" \#(label("col_business_score"))>90.00</td><td class="num" \#(label("col_party_score"))>60.00</td><td class="num" \#(label("integration_col_business_rank"))>1</td>"#
+            )
+        )
+        #expect(
+            html.contains(
+                #"<td class="num" \#(label("integration_col_rank_distance"))>2</td><td \#(label("integration_col_flagged"))>是</td><td \#(label("integration_col_quadrant"))>重业务轻党建</td>"#
+            )
+        )
         // Each table inside a wrapper that scrolls it: none left to widen the page.
         // The coefficients, the largest gaps and every branch (no member dimensions here).
         let tables = html.components(separatedBy: "<table").count - 1

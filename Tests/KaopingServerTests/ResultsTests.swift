@@ -432,9 +432,11 @@ extension ResultsTests {
             #expect(page.contains("<li>重业务轻党建：1</li>"))
             #expect(page.contains("<li>党建悬浮：1</li>"))
             #expect(page.contains("<li>融合共进：0</li>"))
+            // Each cell carries its column's heading, its label where a phone shows each branch as a card.
+            func label(_ key: String) -> String { "data-label=\"\(Language.chinese.text(key))\"" }
             #expect(
                 page.contains(
-                    "<td><a href=\"/admin/rounds/\(id)/results/b01\">b01</a></td><td>办公室党支部</td><td class=\"num\">2</td><td class=\"num\">1</td><td class=\"num\">+1</td><td>重业务轻党建</td>"
+                    "<td \(label("org_col_code"))><a href=\"/admin/rounds/\(id)/results/b01\">b01</a></td><td \(label("org_col_name"))>办公室党支部</td><td class=\"num\" \(label("integration_col_party_rank"))>2</td><td class=\"num\" \(label("integration_col_business_rank"))>1</td><td class=\"num\" \(label("integration_col_gap"))>+1</td><td \(label("integration_col_quadrant"))>重业务轻党建</td>"
                 )
             )
             let english = try await admin.get("/admin/rounds/\(id)/integration?lang=en").text
@@ -504,13 +506,16 @@ extension ResultsTests {
             let open = try await admin.get("/admin/rounds/\(id)/integrated").text
             #expect(open.contains("本轮尚未结束，数据为临时结果"))
             #expect(open.contains("读取 2026 年度绩效结果第 1 版，党建占综合得分的比重为 0.20"))
+            // Each cell carries its column's heading, its label where a phone shows each branch as a card.
+            func label(_ key: String) -> String { "data-label=\"\(Language.chinese.text(key))\"" }
+            #expect(open.contains("<td class=\"num\" \(label("col_business_score"))>82.50</td>"))
             #expect(
                 open.contains(
-                    "<td class=\"num\">82.50</td><td class=\"num\">91.00</td><td>优秀</td><td class=\"num\"><strong>84.20</strong></td><td>良好</td>"
+                    "<td class=\"num\" \(label("col_party_score"))>91.00</td><td \(label("col_party_grade"))>优秀</td><td class=\"num\" \(label("col_integrated_score"))><strong>84.20</strong></td><td \(label("col_integrated_grade"))>良好</td>"
                 )
             )
             // b02 failed a baseline item: its units' staff are barred from awards.
-            #expect(open.contains("<td>u3</td><td>业务一处</td>"))
+            #expect(open.contains("<td \(label("col_code"))>u3</td><td \(label("col_name"))>业务一处</td>"))
             #expect(open.components(separatedBy: "<strong class=\"flag\">是</strong>").count == 3)  // b02 and u3
             #expect(try await api().1["provisional"] as? Bool == true)
             // An open round's sheet follows the newest version by itself: nothing to adopt.

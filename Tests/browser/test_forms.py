@@ -521,11 +521,94 @@ def excel_habits_and_the_evaluator_sheet():
         member.quit()
 
 
+# Cells that reach past an ancestor that clips or scrolls what overflows it: a column cut off,
+# or one that can be seen only by scrolling a box sideways (its scroll bar hidden here, as on a
+# phone or a trackpad). Each as "its text [the ancestor's overflow and class]".
+CUT_CELLS = """
+const cut = [];
+for (const cell of document.querySelectorAll('td, th')) {
+  const r = cell.getBoundingClientRect();
+  if (r.width === 0 || r.height === 0) continue;
+  for (let a = cell.parentElement; a && a !== document.documentElement; a = a.parentElement) {
+    const style = getComputedStyle(a);
+    if (style.overflowX === 'visible') continue;
+    const box = a.getBoundingClientRect();
+    if (r.right > box.right + 0.5 || r.left < box.left - 0.5) {
+      cut.push(cell.textContent.trim().slice(0, 20) + ' [' + style.overflowX + ' ' + a.className + ']');
+      break;
+    }
+  }
+}
+return cut;
+"""
+
+
+def every_page_whole(driver, base, width, rounds):
+    """At 1366 px every page of the admin area of a round with results, and at 375 px every
+    page a branch secretary or an evaluator opens about results, is whole: the document no wider
+    than the window (on a phone the browser widens its layout to a wide page and zooms out, so
+    the width is also held to the phone's 375 px) and no table cell cut off by a box that clips
+    or scrolls it. Prints each page's width."""
+    import re
+    closed = [r for r in rounds if "已结束" in fetch_text(driver, f"{base}/admin/rounds/{r}", "h1")]
+    check(closed, f"the demo office has a closed round ({len(closed)})")
+    round_id, open_round_id = closed[0], next(r for r in rounds if r not in closed)
+    results = f"/admin/rounds/{round_id}/results"
+    phone = [("report", f"{results}/d01"), ("summary", f"{results}/d01?view=summary"),
+             ("diagnostics", f"/admin/rounds/{round_id}/diagnostics"), ("integration", f"/admin/rounds/{round_id}/integration"),
+             ("integrated sheet", f"/admin/rounds/{round_id}/integrated"), ("branch record", "/admin/org/branches/d01/history")]
+    pages = phone
+    if width > 600:
+        links = ""
+        for path in ("/admin/org", "/admin/org/branches/d01", "/admin/org/branches/d01/members"):
+            driver.get(f"{base}{path}")
+            links += driver.page_source
+        member = re.search(r'href="(/admin/org/members/[^"]+)"', links)
+        unit = re.search(r'href="(/admin/org/units/[^"]+)"', links)
+        check(member and unit, "the organisation's pages link a member and a business unit")
+        # An upload's preview, with a row refused by line.
+        upload = os.path.join(tempfile.mkdtemp(), "members.csv")
+        with open(upload, "w", encoding="utf-8", newline="") as file:
+            file.write("工号,姓名,支部编码\r\n9301,周敏,d01\r\n9302,吴刚,nosuch\r\n")
+        driver.get(f"{base}/admin/org")
+        Select(driver.find_element(By.ID, "kind")).select_by_value("members")
+        driver.find_element(By.ID, "file").send_keys(upload)
+        driver.find_element(By.CSS_SELECTOR, "form[action='/admin/org/import'] button[type=submit]").click()
+        WebDriverWait(driver, 15).until(lambda d: "/admin/org/imports/" in d.current_url)
+        preview = driver.current_url.replace(base, "")
+        pages = [("home", "/admin"), ("rounds", "/admin/rounds"), ("new round", "/admin/rounds/new"),
+                 ("closed round", f"/admin/rounds/{round_id}"), ("open round", f"/admin/rounds/{open_round_id}"),
+                 ("ranking", results), ("open round's ranking", f"/admin/rounds/{open_round_id}/results")] + phone + [
+                 ("watch list", f"/admin/rounds/{round_id}/watch"), ("slips", f"/admin/rounds/{open_round_id}/slips"),
+                 ("organisation", "/admin/org"), ("branch", "/admin/org/branches/d01"), ("member", member.group(1)),
+                 ("business unit", unit.group(1)), ("import preview", preview), ("accounts", "/admin/accounts"),
+                 ("tokens", "/admin/tokens"), ("forms", "/admin/forms"), ("member form", "/admin/forms/member-integration"),
+                 ("organisation sheet", "/admin/forms/organisation-sheet"), ("sheets", "/admin/sheets"),
+                 ("password", "/admin/password")]
+    for name, path in pages:
+        driver.get(f"{base}{path}")
+        scrolled = driver.execute_script("return document.documentElement.scrollWidth")
+        inner = driver.execute_script("return window.innerWidth")
+        cut = driver.execute_script(CUT_CELLS)
+        check(scrolled <= inner and scrolled <= width and not cut,
+              f"{name} whole at {width} px (document {scrolled} px{'; cut: ' + ', '.join(cut[:5]) if cut else ''})")
+        if width < 600:
+            full_page_screenshot(driver, f"whole-375-{name.replace(' ', '-')}.png")
+        else:
+            driver.save_screenshot(os.path.join(ARTIFACTS, f"whole-1366-{name.replace(' ', '-')}.png"))
+
+
+def fetch_text(driver, url, tag):
+    driver.get(url)
+    return driver.find_element(By.TAG_NAME, tag).text
+
+
 def the_two_skins_page_fits():
     """The two-skins page of the demo office's rounds (twelve branches beside their units'
     performance results, on a server of its own): every table stays inside its card, the page is
     no wider than a 1366 px screen or a 375 px phone, and the table of every branch sets its
-    figures right-aligned and its text left."""
+    figures right-aligned and its text left. Then every page of the admin area is whole at
+    1366 px, and the pages about results a secretary or an evaluator opens at 375 px."""
     import re
     import signal
     import socket
@@ -589,6 +672,7 @@ def the_two_skins_page_fits():
                     elif shown == 1:
                         driver.save_screenshot(os.path.join(ARTIFACTS, "integration-1366.png"))
                 check(shown >= 3, f"the demo office's rounds show the table of every branch at {width} px ({shown})")
+                every_page_whole(driver, base, width, rounds)
             finally:
                 driver.quit()
     finally:

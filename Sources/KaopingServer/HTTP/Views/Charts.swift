@@ -66,15 +66,24 @@ enum Charts {
 
 extension Charts {
     struct Point {
-        let label: String
+        /// The branch's name, written beside its point where it fits.
+        let name: String
+        /// Its code, written beside the point instead where the name does not fit.
+        let code: String
         let x: Double
         let y: Double
         let link: String
+
+        /// Shown on hover and read by screen readers.
+        var label: String { "\(code) \(name)" }
     }
 
     /// Points on two 0–100 axes with dashed lines at `xLine` and `yLine`, the four quadrants
-    /// named in their corners, and each point a link (its label shown on hover and to screen
-    /// readers). Drawn in black and grey, so that it prints.
+    /// named in their corners, and each point a link (its code and name shown on hover and to
+    /// screen readers). Each point is named beside it where its name fits without covering
+    /// another point, name or corner, by its code where only that fits, and otherwise only on
+    /// hover and in the table below the chart; the more points, the smaller they are drawn.
+    /// Drawn in black and grey, so that it prints.
     static func scatter(
         _ points: [Point],
         xLine: Double,
@@ -105,6 +114,18 @@ extension Charts {
         svg += "<line x1=\"\(format(x(xLine)))\" y1=\"\(margin)\" x2=\"\(format(x(xLine)))\" y2=\"\(margin + plot)\" \(dashed)/>"
         svg += "<line x1=\"\(margin)\" y1=\"\(format(y(yLine)))\" x2=\"\(margin + plot)\" y2=\"\(format(y(yLine)))\" \(dashed)/>"
         let cornerStyle = "font-size=\"12\" fill=\"#555\""
+        let cornerWidth = { (text: String) in Labels.width(text, size: 12) }
+        let cornerBoxes = [
+            Labels.Box(x: margin + plot - 4 - cornerWidth(corners.topRight), y: margin + 3, width: cornerWidth(corners.topRight), height: 13),
+            Labels.Box(
+                x: margin + plot - 4 - cornerWidth(corners.bottomRight),
+                y: margin + plot - 17,
+                width: cornerWidth(corners.bottomRight),
+                height: 13
+            ),
+            Labels.Box(x: margin + 4, y: margin + 3, width: cornerWidth(corners.topLeft), height: 13),
+            Labels.Box(x: margin + 4, y: margin + plot - 17, width: cornerWidth(corners.bottomLeft), height: 13),
+        ]
         svg +=
             "<text x=\"\(margin + plot - 4)\" y=\"\(margin + 14)\" text-anchor=\"end\" \(cornerStyle)>\(HTMLEscape.escape(corners.topRight))</text>"
         svg +=
@@ -115,12 +136,162 @@ extension Charts {
             "<text x=\"\(margin + plot / 2)\" y=\"\(size - 8)\" font-size=\"12\" text-anchor=\"middle\" fill=\"#111\">\(HTMLEscape.escape(xLabel))</text>"
         svg +=
             "<text x=\"14\" y=\"\(margin + plot / 2)\" font-size=\"12\" text-anchor=\"middle\" fill=\"#111\" transform=\"rotate(-90 14 \(margin + plot / 2))\">\(HTMLEscape.escape(yLabel))</text>"
-        for point in points {
+        let radius = points.count > 300 ? 2.0 : points.count > 60 ? 3.0 : 4.0
+        let centres = points.map { (x: x($0.x), y: y($0.y)) }
+        let placed = Labels.place(
+            centres,
+            texts: points.map { [$0.name, $0.code] },
+            radius: radius,
+            within: Labels.Box(x: margin, y: margin, width: plot, height: plot),
+            avoiding: cornerBoxes
+        )
+        for (index, point) in points.enumerated() {
+            let centre = centres[index]
             svg +=
-                "<a href=\"\(HTMLEscape.escape(point.link))\"><circle cx=\"\(format(x(point.x)))\" cy=\"\(format(y(point.y)))\" r=\"4\" fill=\"#111\">"
-            svg += "<title>\(HTMLEscape.escape(point.label))</title></circle></a>"
+                "<a href=\"\(HTMLEscape.escape(point.link))\"><circle cx=\"\(format(centre.x))\" cy=\"\(format(centre.y))\" r=\"\(format(radius))\" fill=\"#111\">"
+            svg += "<title>\(HTMLEscape.escape(point.label))</title></circle>"
+            if let label = placed[index] {
+                svg +=
+                    "<text x=\"\(format(label.x))\" y=\"\(format(label.baseline))\" font-size=\"\(Int(Labels.size))\" fill=\"#222\"\(label.anchor)>\(HTMLEscape.escape(label.text))</text>"
+            }
+            svg += "</a>"
         }
         return svg + "</svg>"
+    }
+
+    /// Names beside the points of a scatter, none covering another or a point.
+    enum Labels {
+        static let size = 10.0
+
+        struct Box {
+            let x: Double
+            let y: Double
+            let width: Double
+            let height: Double
+
+            func overlaps(_ other: Box) -> Bool {
+                x < other.x + other.width && other.x < x + width && y < other.y + other.height && other.y < y + height
+            }
+
+            func inside(_ other: Box) -> Bool {
+                x >= other.x && y >= other.y && x + width <= other.x + other.width && y + height <= other.y + other.height
+            }
+        }
+
+        struct Placed: Equatable {
+            let text: String
+            /// Where the text starts, or ends when `anchor` sets it so, and its baseline.
+            let x: Double
+            let baseline: Double
+            /// An attribute to append to the text element (` text-anchor="…"`), or nothing.
+            let anchor: String
+            /// The box it covers.
+            let left: Double
+            let top: Double
+            let width: Double
+        }
+
+        /// The width of `text` at `size`: a Chinese character is as wide as the font is high,
+        /// a Latin letter or digit a little over half that.
+        static func width(_ text: String, size: Double = size) -> Double {
+            text.unicodeScalars.reduce(0) { sum, scalar in sum + (scalar.value >= 0x2E80 ? size : size * 3 / 5) }
+        }
+
+        /// A label for each point, or nil: each point's texts are tried in order (its name,
+        /// then its code), each to the right of the point, to its left, above and below it; the
+        /// first that stays `within` the box and covers no point, no label placed before and
+        /// nothing `avoiding` is kept. Points with fewer neighbours are labelled first, so a
+        /// crowd does not take the room of a point on its own; the order is otherwise the
+        /// points' own, so the same data draws the same chart.
+        static func place(
+            _ centres: [(x: Double, y: Double)],
+            texts: [[String]],
+            radius: Double,
+            within bounds: Box,
+            avoiding fixed: [Box]
+        ) -> [Placed?] {
+            var grid = Grid()
+            for (index, centre) in centres.enumerated() {
+                grid.insert(Box(x: centre.x - radius, y: centre.y - radius, width: 2 * radius, height: 2 * radius), owner: index)
+            }
+            for box in fixed { grid.insert(box, owner: -1) }
+            let near = 3 * size
+            let crowding = centres.indices.map { index in
+                let around = Box(x: centres[index].x - near, y: centres[index].y - near, width: 2 * near, height: 2 * near)
+                return Set(grid.boxes(near: around).filter { $0.owner >= 0 && $0.owner != index && $0.box.overlaps(around) }.map(\.owner)).count
+            }
+            let order = centres.indices.sorted { (crowding[$0], $0) < (crowding[$1], $1) }
+            var result = [Placed?](repeating: nil, count: centres.count)
+            let gap = radius + 2
+            for index in order {
+                let (cx, cy) = centres[index]
+                candidates: for text in texts[index] where !text.isEmpty {
+                    let width = width(text)
+                    let options = [
+                        Placed(text: text, x: cx + gap, baseline: cy + 3.5, anchor: "", left: cx + gap, top: cy - size / 2, width: width),
+                        Placed(
+                            text: text,
+                            x: cx - gap,
+                            baseline: cy + 3.5,
+                            anchor: " text-anchor=\"end\"",
+                            left: cx - gap - width,
+                            top: cy - size / 2,
+                            width: width
+                        ),
+                        Placed(
+                            text: text,
+                            x: cx,
+                            baseline: cy - gap - 2,
+                            anchor: " text-anchor=\"middle\"",
+                            left: cx - width / 2,
+                            top: cy - gap - size,
+                            width: width
+                        ),
+                        Placed(
+                            text: text,
+                            x: cx,
+                            baseline: cy + gap + size - 2,
+                            anchor: " text-anchor=\"middle\"",
+                            left: cx - width / 2,
+                            top: cy + gap,
+                            width: width
+                        ),
+                    ]
+                    for option in options {
+                        let box = Box(x: option.left, y: option.top, width: option.width, height: size)
+                        guard box.inside(bounds) else { continue }
+                        if grid.boxes(near: box).contains(where: { $0.owner != index && $0.box.overlaps(box) }) { continue }
+                        grid.insert(box, owner: -1)
+                        result[index] = option
+                        break candidates
+                    }
+                }
+            }
+            return result
+        }
+
+        /// Boxes filed by the 20-pixel squares they touch, so that a label is checked only
+        /// against what is near it, even among thousands of points.
+        struct Grid {
+            static let cell = 20.0
+            var cells: [Int: [(box: Box, owner: Int)]] = [:]
+
+            static func keys(_ box: Box) -> [Int] {
+                let left = Int((box.x / cell).rounded(.down))
+                let right = Int(((box.x + box.width) / cell).rounded(.down))
+                let top = Int((box.y / cell).rounded(.down))
+                let bottom = Int(((box.y + box.height) / cell).rounded(.down))
+                return (left...right).flatMap { column in (top...bottom).map { row in row * 10_000 + column } }
+            }
+
+            mutating func insert(_ box: Box, owner: Int) {
+                for key in Self.keys(box) { cells[key, default: []].append((box, owner)) }
+            }
+
+            func boxes(near box: Box) -> [(box: Box, owner: Int)] {
+                Self.keys(box).flatMap { cells[$0] ?? [] }
+            }
+        }
     }
 }
 

@@ -18,6 +18,14 @@ struct BranchHistoryPage: PageModel {
         let business: String
         let formChanged: Bool
         let provisional: Bool
+        /// The groups' and dimensions' scores, each with its column's heading, which labels it
+        /// where a phone shows each year as a card.
+        let figures: [LabelledFigure]
+    }
+
+    struct LabelledFigure {
+        let label: String
+        let text: String
     }
 
     struct LevelChoice {
@@ -137,7 +145,11 @@ extension BranchHistoryPage {
                 dimensions: dimensions.map { FigureText.score(year.dimensions[$0.key]) },
                 business: FigureText.score(year.businessScore),
                 formChanged: formChanged[index],
-                provisional: record.provisional.contains(index)
+                provisional: record.provisional.contains(index),
+                figures: zip(
+                    groups.map { language.text("group_\($0)") } + dimensions.map { $0.label.text(language) },
+                    groups.map { FigureText.score(year.groups[$0]) } + dimensions.map { FigureText.score(year.dimensions[$0.key]) }
+                ).map { LabelledFigure(label: $0, text: $1) }
             )
         }
         let marks = Set(zip(shownYears, formChanged).filter(\.1).map(\.0))
