@@ -240,9 +240,10 @@ def fill_member_form(language, tag):
         rows = sql(f"SELECT count(*), round(min(score)::numeric, 2) FROM {answers(round_id)}")
         count, score = rows.split("|")
         check(count == "1", f"exactly one response stored ({count})")
-        # 17 items at 75 ("较好"), the overall item at 100 ("很好") → (17·75 + 100) / 18; the
-        # repeated answer (overall "一般", 50) would have given (17·75 + 50) / 18 = 73.61.
-        check(score == "76.39", f"the first answers' score is stored ({score})")
+        # 17 items at 85 ("较好", version 2 of the form), the overall item at 100 ("很好") →
+        # (17·85 + 100) / 18 = 85.83; the repeated answer (overall "一般", 70) would have given
+        # (17·85 + 70) / 18 = 84.17.
+        check(score == "85.83", f"the first answers' score is stored ({score})")
     finally:
         driver.quit()
 
