@@ -209,8 +209,10 @@ struct RespondentTests {
 
     @Test func unknownLinksAndClosedRounds() async throws {
         try await TestApp.run { client, harness in
-            let (round, branch) = try await harness.openRound(status: "closed")
+            // Invitations handed out while it was open; a closed round hands out none.
+            let (round, branch) = try await harness.openRound()
             let link = try await harness.memberLinks(round: round, branch: branch)[0]
+            try await harness.database.query("UPDATE rounds SET status = 'closed' WHERE id = \(round)")
             var browser = Browser(client)
             let closed = try await browser.get(link)
             #expect(closed.status == .forbidden)
