@@ -49,6 +49,21 @@ struct DemoTests {
                 )
             )
             #expect(try await demo.seedIfEmpty(publicBaseURL: "http://kaoping.test", logger: logger) == nil)
+
+            // The earlier years were answered on version 1 of the members' form (一般 50) and
+            // keep it; this year's round uses version 2 (一般 70).
+            let rows = try await harness.database.query(
+                """
+                SELECT r.status, v.version, v.definition #>> '{scales,0,options,2,points}'
+                FROM rounds r JOIN round_groups g ON g.round_id = r.id JOIN form_versions v ON v.id = g.form_version_id
+                WHERE g.rater_group = 'members' ORDER BY r.year
+                """
+            )
+            let found = try rows.map { row in
+                let (status, version, fair) = try row.decode((String, Int, String).self)
+                return "\(status) v\(version) 一般 \(fair)"
+            }
+            #expect(found == ["closed v1 一般 50", "closed v1 一般 50", "closed v1 一般 50", "open v2 一般 70"])
         }
     }
 }

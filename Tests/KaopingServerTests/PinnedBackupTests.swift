@@ -129,8 +129,8 @@ struct PinnedBackupTests {
                 let score = try result.decode(Double.self)
                 memberScores.append(score)
             }
-            // 较差 is 25 points and 较好 75 on the member form.
-            #expect(memberScores == [25, 75])
+            // 较差 is 55 points and 较好 85 on the member form (version 2's scale, 100/85/70/55/40).
+            #expect(memberScores == [55, 85])
             #expect(
                 try await harness.count(
                     "SELECT count(*)::int FROM answers WHERE item_key = 'works_well' AND text_value = '\(memberComment)'"

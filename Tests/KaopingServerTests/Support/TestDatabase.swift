@@ -38,8 +38,10 @@ actor TestDatabaseServer {
             let directory = NSTemporaryDirectory() + "kaoping-tests-\(getpid())"
             let cluster = EmbeddedPostgres(
                 dataDirectory: directory,
-                // A throwaway cluster: durability is worth nothing here, speed is.
-                serverSettings: ["fsync": "off", "synchronous_commit": "off", "full_page_writes": "off", "max_connections": "300"]
+                // A throwaway cluster: durability is worth nothing here, speed is. Every test runs
+                // at once with its own server's pool (and in-process commands open theirs), so
+                // the cluster takes many more clients than a server would.
+                serverSettings: ["fsync": "off", "synchronous_commit": "off", "full_page_writes": "off", "max_connections": "1000"]
             )
             let url = try await cluster.start(logger: logger).url
             TestClusterCleanup.register(cluster: cluster, directory: directory)
