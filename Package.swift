@@ -102,6 +102,7 @@ let package = Package(
                 .copy("Resources/locales"),
                 .copy("Resources/static"),
                 .copy("Resources/openapi.yaml"),
+                .copy("Resources/calendar"),
             ]
         ),
         // The command line's subcommands, as a library: the executable is its entry point only.

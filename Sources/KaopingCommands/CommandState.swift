@@ -51,6 +51,7 @@ actor CommandState {
                 code: 1
             )
         case let error as RoundError: fail(error.description, code: 1)
+        case let error as PublicityError: fail(error.description, code: 1)
         case let problem as VisitCodeProblem: fail(problem.message(.english), code: 1)
         default: error
         }

@@ -6,10 +6,12 @@ import Logging
 struct RoundCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "round",
-        abstract: "Create, correct, list, open, close, extend, reopen and cancel evaluation rounds, and assign their evaluators.",
+        abstract:
+            "Create, correct, list, open, close, extend, reopen and cancel evaluation rounds, assign their evaluators, publish their results and sign them off.",
         subcommands: [
             CreateRound.self, EditRound.self, DeleteRound.self, ListRounds.self, OpenRound.self, CloseRound.self, ExtendRound.self,
-            ReopenRound.self, CancelRound.self, AddBranches.self, AssignEvaluator.self,
+            ReopenRound.self, CancelRound.self, AddBranches.self, AssignEvaluator.self, PubliciseRound.self, ApproveRound.self,
+            ReopenPublicity.self,
         ]
     )
 }

@@ -193,6 +193,11 @@ struct World {
     let wrongToken: String
     let wrongVisitCode: String
     let wrongPublicCode = "zzzzzzzzzz"
+    /// The closed round's publicity page, and an objection filed through it.
+    let publicityKey: String
+    let objectionStatusKey: String
+    let objection: UUID
+    let wrongPublicityKey = "0123456789abcdef0123456789abcdef"
 
     static func build(_ client: any TestClientProtocol, _ harness: TestHarness) async throws -> World {
         var quiet = Logger(label: "test")
@@ -308,6 +313,14 @@ struct World {
             csrfTokens[identity] = try await browser.currentCSRFToken()
             browsers[identity] = browser
         }
+        // The closed round is published for objections; one is filed.
+        let publicity = try await harness.services.publicity.publicise(closed, shows: .grades, actor: .commandLine, logger: logger)
+        let filed = try await harness.services.objections.file(
+            ObjectionDraft(branchCode: "b01", body: "异议", submissionKey: RespondentController.newSubmissionKey()),
+            round: closed,
+            filer: nil,
+            logger: logger
+        )
         let tokens = InvitationTokens(secret: TestApp.invitationSecret)
         return World(
             open: open,
@@ -325,7 +338,10 @@ struct World {
             browsers: browsers,
             csrfTokens: csrfTokens,
             wrongToken: tokens.token(for: UUID()),
-            wrongVisitCode: tokens.visitCode(for: UUID())
+            wrongVisitCode: tokens.visitCode(for: UUID()),
+            publicityKey: try #require(publicity.key),
+            objectionStatusKey: try #require(filed.statusKey),
+            objection: filed.id
         )
     }
 
@@ -354,6 +370,12 @@ struct World {
                 filled.append(identity == .invitationHolder ? memberToken : wrongToken)
             case "{visit}":
                 filled.append(identity == .visitCodeHolder ? visitCode : wrongVisitCode)
+            case "{key}" where segments.first == "g":
+                filled.append(identity == .publicityReader ? publicityKey : wrongPublicityKey)
+            case "{key}" where segments.first == "o":
+                filled.append(identity == .publicityReader ? objectionStatusKey : wrongPublicityKey)
+            case "{id}" where previous == "objections":
+                filled.append(objection.uuidString.lowercased())
             case "{code}" where segments.first == "p":
                 filled.append(identity == .publicLinkHolder ? publicCode : wrongPublicCode)
             case "{code}" where previous == "posters":
@@ -395,6 +417,6 @@ struct World {
     /// API): shown for the closed round.
     static let resultsRoutes: Set<String> = [
         "results", "diagnostics", "watch", "integration", "integrated", "results.csv", "results.xlsx", "responses.csv", "sheets.csv",
-        "integrated.csv", "integration.csv", "diagnostic",
+        "integrated.csv", "integration.csv", "diagnostic", "publicity", "approve", "reopen-publicity",
     ]
 }

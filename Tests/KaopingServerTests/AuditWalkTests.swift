@@ -335,6 +335,119 @@ struct AuditWalkTests {
                 as: &admin
             )
 
+            // Publicity and sign-off, on a second round closed with the branch that joined late.
+            let rounds = try harness.roundRepository()
+            let published = try await rounds.create(
+                RoundSpec(title: "2026 年度考评（公示）", year: 2026, closesAt: .now + 86400, branches: ["b03"]),
+                actor: .commandLine,
+                logger: TestApp.logger
+            )
+            try await rounds.open(published, actor: .commandLine, logger: TestApp.logger)
+            _ = try await rounds.close(published, actor: .commandLine, logger: TestApp.logger)
+            let publicity = "/admin/rounds/\(published.lowercased)"
+            try await run(
+                Step(
+                    route: "POST /admin/rounds/{id}/publicity",
+                    path: publicity + "/publicity",
+                    form: [("starts", ""), ("ends", "2099-12-31 18:00"), ("shows", "grades")],
+                    action: "round.publicity_set",
+                    refused: (publicity + "/publicity", [("starts", "2099-12-31 18:00"), ("ends", "2099-12-30 18:00"), ("shows", "grades")])
+                ),
+                as: &admin
+            )
+            // An objection comes in through the public page; administrators handle it.
+            let filed = try await harness.services.objections.file(
+                ObjectionDraft(branchCode: "b03", body: "办公室支部的得分有误", submissionKey: RespondentController.newSubmissionKey()),
+                round: published,
+                filer: nil,
+                logger: TestApp.logger
+            )
+            let objection = "/admin/objections/\(filed.id.lowercased)"
+            try await run(
+                Step(
+                    route: "POST /admin/objections/{id}/assign",
+                    path: objection + "/assign",
+                    form: [("username", "deputy")],
+                    action: "objection.assigned",
+                    refused: (objection + "/assign", [("username", "zhang")])
+                ),
+                as: &admin
+            )
+            try await run(
+                Step(
+                    route: "POST /admin/objections/{id}/reply",
+                    path: objection + "/reply",
+                    form: [("reply", "已核实，得分计算无误。")],
+                    action: "objection.replied",
+                    refused: (objection + "/reply", [("reply", " ")])
+                ),
+                as: &admin
+            )
+            try await run(
+                Step(
+                    route: "POST /admin/objections/{id}/decide",
+                    path: objection + "/decide",
+                    form: [("decision", "not-upheld")],
+                    action: "objection.decided",
+                    refused: (objection + "/decide", [("decision", "maybe")])
+                ),
+                as: &admin
+            )
+            // A branch's secretary objects from the report.
+            let secretaryHash = try await TestApp.hasher.hash("the secretary's password")
+            _ = try await UserRepository(database: harness.database).create(
+                username: "secretary01",
+                displayName: "",
+                role: .viewer,
+                branchCode: "b03",
+                passwordHash: secretaryHash
+            )
+            var secretary = Browser(client)
+            _ = try await secretary.signIn("secretary01", "the secretary's password")
+            try await run(
+                Step(
+                    route: "POST /admin/rounds/{id}/results/{code}/objections",
+                    path: publicity + "/results/b03/objections",
+                    form: [("body", "本支部的组织评价表漏计了一项加分")],
+                    action: "objection.filed",
+                    actor: "secretary01",
+                    refused: (publicity + "/results/b03/objections", [("body", " ")])
+                ),
+                as: &secretary
+            )
+            // The period ends (as the scheduler would stamp it); the round is signed off.
+            _ = try await harness.database.query("UPDATE rounds SET publicity_ended_at = now() WHERE id = \(published)")
+            try await run(
+                Step(
+                    route: "POST /admin/rounds/{id}/approve",
+                    path: publicity + "/approve",
+                    form: [("reference", "纪要〔2026〕9号"), ("meeting", "2026-12-20"), ("confirm_open", "yes")],
+                    action: "round.approved",
+                    refused: (publicity + "/approve", [("reference", "纪要〔2026〕9号"), ("meeting", "2026-12-20")])
+                ),
+                as: &admin
+            )
+            try await run(
+                Step(
+                    route: "POST /admin/rounds/{id}/reopen-publicity",
+                    path: publicity + "/reopen-publicity",
+                    form: [("ends", "2099-12-31 18:00"), ("reason", "异议需要重新核实")],
+                    action: "round.publicity_reopened",
+                    refused: (publicity + "/reopen-publicity", [("ends", "2099-12-31 18:00"), ("reason", " ")])
+                ),
+                as: &admin
+            )
+            try await run(
+                Step(
+                    route: "POST /admin/calendar",
+                    path: "/admin/calendar",
+                    form: [("year", "2027"), ("entries", "2027-01-01 休 元旦")],
+                    action: "calendar.year_entered",
+                    refused: ("/admin/calendar", [("year", "2027"), ("entries", "2027-02-30 休 春节")])
+                ),
+                as: &admin
+            )
+
             // A branch's qualitative record.
             try await run(
                 Step(

@@ -4,7 +4,7 @@ import Testing
 
 @testable import KaopingServer
 
-@Suite("Demo office", .timeLimit(.minutes(2)))
+@Suite("Demo office", .timeLimit(.minutes(3)))
 struct DemoTests {
     @Test func theDemoFillsAnEmptyDatabaseOnce() async throws {
         try await TestApp.run { _, harness in

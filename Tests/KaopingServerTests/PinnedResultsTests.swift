@@ -16,7 +16,7 @@ import Testing
 /// After a deliberate change of the method (a weight, a rule, a field), rewrite the file with
 /// `KAOPING_WRITE_GOLDEN=1 swift test --filter PinnedResultsTests` and review its diff (one
 /// branch per line).
-@Suite("Results pinned to a golden file", .timeLimit(.minutes(2)))
+@Suite("Results pinned to a golden file", .timeLimit(.minutes(3)))
 struct PinnedResultsTests {
     static let goldenPath = TestDatabaseServer.repositoryRoot + "/Tests/KaopingServerTests/Golden/results-300.json"
     static let branchCount = 300

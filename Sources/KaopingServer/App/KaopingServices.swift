@@ -42,6 +42,8 @@ public struct KaopingServices: Sendable {
     public let accounts: AccountService
     public let results: ResultsService
     public let downloads: DownloadService
+    public let publicity: PublicityService
+    public let objections: ObjectionService
 
     /// Builds every dependency from the database, the forms and the secret the invitation
     /// tokens and the ballot key are derived from.
@@ -111,7 +113,13 @@ public struct KaopingServices: Sendable {
                 hasher: passwordHasher
             ),
             results: results,
-            downloads: DownloadService(results: results, forms: forms, invitations: invitations, database: database)
+            downloads: DownloadService(results: results, forms: forms, invitations: invitations, database: database),
+            publicity: PublicityService(
+                database: database,
+                repository: PublicityRepository(database: database),
+                calendar: CalendarRepository(database: database)
+            ),
+            objections: ObjectionService(database: database)
         )
     }
 

@@ -1,18 +1,28 @@
 import Logging
 import ServiceLifecycle
 
-/// Mixes full ballot boxes into the responses, and opens scheduled rounds and closes due ones, checking every second so that both happen
-/// within a few seconds of their time. Every instance runs it; row locks in
-/// `RoundRepository.runDue` make each opening and closing happen exactly once.
+/// Mixes full ballot boxes into the responses, opens scheduled rounds and closes due ones, and
+/// starts and ends publicity periods, checking every second so that each happens within a few
+/// seconds of its time. Every instance runs it; row locks in `RoundRepository.runDue` and
+/// `PublicityService.runDue` make each step happen exactly once.
 public struct RoundSchedulerService: Service {
     let rounds: RoundService
+    let publicity: PublicityService
     let ballots: BallotBox
     let migrations: MigrationGate
     let interval: Duration
     let logger: Logger
 
-    public init(rounds: RoundService, ballots: BallotBox, migrations: MigrationGate, interval: Duration = .seconds(1), logger: Logger) {
+    public init(
+        rounds: RoundService,
+        publicity: PublicityService,
+        ballots: BallotBox,
+        migrations: MigrationGate,
+        interval: Duration = .seconds(1),
+        logger: Logger
+    ) {
         self.rounds = rounds
+        self.publicity = publicity
         self.ballots = ballots
         self.migrations = migrations
         self.interval = interval
@@ -22,6 +32,7 @@ public struct RoundSchedulerService: Service {
     public func run() async throws {
         let rounds = self.rounds
         let ballots = self.ballots
+        let publicity = self.publicity
         let logger = self.logger
         await PeriodicWork(name: "round scheduling", migrations: migrations, interval: interval, logger: logger).run {
             let (opened, closed) = try await rounds.runDue(logger: logger)
@@ -29,6 +40,9 @@ public struct RoundSchedulerService: Service {
             _ = try await ballots.mixFullRounds(logger: logger)
             for id in opened { logger.info("round opened on schedule", metadata: ["round": "\(id)"]) }
             for id in closed { logger.info("round closed on schedule", metadata: ["round": "\(id)"]) }
+            let (started, ended) = try await publicity.runDue(logger: logger)
+            for id in started { logger.info("publicity started on schedule", metadata: ["round": "\(id)"]) }
+            for id in ended { logger.info("publicity ended on schedule", metadata: ["round": "\(id)"]) }
         }
     }
 }

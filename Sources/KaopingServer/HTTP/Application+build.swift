@@ -113,6 +113,7 @@ public func buildApplication(_ environment: ApplicationEnvironment, services off
     services.append(
         RoundSchedulerService(
             rounds: office.rounds,
+            publicity: office.publicity,
             ballots: office.ballots,
             migrations: migrations,
             interval: environment.schedulerInterval,
@@ -204,6 +205,13 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
         trustForwardedFor: configuration.trustForwardedFor,
         cookies: cookies
     ).addRoutes(to: routes)
+    let publicityPages = PublicityPageController(
+        services: office,
+        views: dependencies.views,
+        cookies: cookies,
+        trustForwardedFor: configuration.trustForwardedFor
+    )
+    publicityPages.addRoutes(to: routes)
 
     let sessionMiddleware = SessionMiddleware<AppRequestContext>(
         storage: office.sessions,
@@ -239,6 +247,7 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
     RoundsController(services: office, views: dependencies.views, publicBaseURL: configuration.publicBaseURL).addRoutes(to: adminsOnly)
     RoundCorrectionsController(services: office, views: dependencies.views).addRoutes(to: adminsOnly)
     RoundHandoutController(services: office, views: dependencies.views, publicBaseURL: configuration.publicBaseURL).addRoutes(to: adminsOnly)
+    PublicityController(services: office, views: dependencies.views, publicBaseURL: configuration.publicBaseURL).addRoutes(to: adminsOnly)
     let branchHistory = BranchHistoryController(services: office, views: dependencies.views)
     branchHistory.addRoutes(to: adminsOnly)
     let api = APIController(services: office)
@@ -273,6 +282,12 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
     branchHistory.addReadingRoutes(
         to: signedIn.group()
             .add(middleware: RoleMiddleware([.admin, .viewer]))
+            .add(middleware: BranchAccessMiddleware(results: office.results))
+    )
+    // A secretary objects to the published results of their own branch from its report.
+    publicityPages.addSecretaryRoutes(
+        to: signedIn.group()
+            .add(middleware: RoleMiddleware([.viewer]))
             .add(middleware: BranchAccessMiddleware(results: office.results))
     )
     SheetsController(services: office, views: dependencies.views, limits: limits)

@@ -16,6 +16,10 @@ public enum SiteURL: Sendable, Hashable {
     case codeEntry
     case publicLink(code: String)
     case visitCode(code: String)
+    /// A round's publicity page (公示), at its unguessable key.
+    case publicity(key: String)
+    /// Where an objection's filer follows it, at the secret handed to them on filing.
+    case objectionStatus(key: String)
     case healthz, readyz, metrics
     case staticFiles
 
@@ -35,6 +39,12 @@ public enum SiteURL: Sendable, Hashable {
     case slips(String)
     case visitCodeSlips(String)
     case poster(String, publicCode: String)
+    case publicityPoster(String)
+    case objection(String)
+    case objectionAction(String, ObjectionAction)
+    /// Where a branch's secretary files an objection from the branch's report.
+    case branchObjections(String, branchCode: String)
+    case calendar
 
     // Results.
     case results(String)
@@ -97,6 +107,13 @@ public enum SiteURL: Sendable, Hashable {
         case removeEvaluator = "remove-evaluator"
         case publicAccess = "public-access"
         case visitCodes = "visit-codes"
+        case publicity, approve
+        case reopenPublicity = "reopen-publicity"
+    }
+
+    /// What an administrator does with an objection (each a POST).
+    public enum ObjectionAction: String, Sendable, Hashable {
+        case assign, reply, decide
     }
 
     /// What the accounts page can do to one account (each a POST).
@@ -116,6 +133,7 @@ public enum SiteURL: Sendable, Hashable {
     public static let formID = "{formId}"
     public static let roundParameter = "{round}"
     public static let branchParameter = "{branch}"
+    public static let key = "{key}"
 
     /// Where the admin area starts: its session cookie is scoped to it, and the return address
     /// after signing in must lie inside it.
@@ -134,6 +152,8 @@ public enum SiteURL: Sendable, Hashable {
         case .codeEntry: "/s"
         case .publicLink(let code): "/p/\(Self.segment(code))"
         case .visitCode(let code): "/v/\(Self.segment(code))"
+        case .publicity(let key): "/g/\(Self.segment(key))"
+        case .objectionStatus(let key): "/o/\(Self.segment(key))"
         case .healthz: "/healthz"
         case .readyz: "/readyz"
         case .metrics: "/metrics"
@@ -153,6 +173,11 @@ public enum SiteURL: Sendable, Hashable {
         case .slips(let id): "\(SiteURL.round(id).path)/slips"
         case .visitCodeSlips(let id): "\(SiteURL.round(id).path)/visit-codes"
         case .poster(let id, let code): "\(SiteURL.round(id).path)/posters/\(Self.segment(code))"
+        case .publicityPoster(let id): "\(SiteURL.roundAction(id, .publicity).path)/poster"
+        case .objection(let id): "/admin/objections/\(Self.segment(id))"
+        case .objectionAction(let id, let action): "\(SiteURL.objection(id).path)/\(action.rawValue)"
+        case .branchObjections(let id, let code): "\(SiteURL.branchReport(id, branchCode: code).path)/objections"
+        case .calendar: "/admin/calendar"
 
         case .results(let id): "\(SiteURL.round(id).path)/results"
         case .diagnostics(let id): "\(SiteURL.round(id).path)/diagnostics"
@@ -217,7 +242,7 @@ public enum SiteURL: Sendable, Hashable {
     /// Whether `path` is a respondent's page (an invitation, a public link, a visit code), whose
     /// errors are told in the respondents' plain words.
     public static func isRespondentPath(_ path: String) -> Bool {
-        path == SiteURL.codeEntry.path || ["/s/", "/p/", "/v/"].contains { path.hasPrefix($0) }
+        path == SiteURL.codeEntry.path || ["/s/", "/p/", "/v/", "/g/", "/o/"].contains { path.hasPrefix($0) }
     }
 
     /// The route pattern for registering this kind of URL (its parameters are placeholders).
@@ -232,6 +257,8 @@ public enum SiteURL: Sendable, Hashable {
     public static func roundAction(_ id: UUID, _ action: RoundPageAction) -> SiteURL { .roundAction(id.lowercased, action) }
     public static func results(_ id: UUID) -> SiteURL { .results(id.lowercased) }
     public static func branchReport(_ id: UUID, branchCode: String) -> SiteURL { .branchReport(id.lowercased, branchCode: branchCode) }
+    public static func objection(_ id: UUID) -> SiteURL { .objection(id.lowercased) }
+    public static func objectionAction(_ id: UUID, _ action: ObjectionAction) -> SiteURL { .objectionAction(id.lowercased, action) }
 
     /// A placeholder stays as it is, so that the path is a route pattern.
     private static func segment(_ value: String) -> String {

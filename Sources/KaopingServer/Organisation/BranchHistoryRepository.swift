@@ -53,7 +53,7 @@ public struct BranchHistoryRepository: Sendable {
             JOIN rounds r ON r.id = y.round_id
             LEFT JOIN round_groups g ON g.round_id = r.id AND g.rater_group = 'members'
             LEFT JOIN form_versions v ON v.id = g.form_version_id
-            WHERE y.branch_code = \(code) AND r.status = \(RoundStatus.closed)
+            WHERE y.branch_code = \(code) AND r.status = ANY(\(RoundStatus.withResults)::text[])
             ORDER BY y.year, r.closed_at
             """
         )
@@ -287,7 +287,7 @@ public struct BranchHistoryRepository: Sendable {
             """
             SELECT y.branch_code, y.year, y.subject ->> 'grade', y.subject ->> 'status'
             FROM branch_years y JOIN rounds r ON r.id = y.round_id
-            WHERE r.status = \(RoundStatus.closed) AND y.year BETWEEN \(year - 3) AND \(year)
+            WHERE r.status = ANY(\(RoundStatus.withResults)::text[]) AND y.year BETWEEN \(year - 3) AND \(year)
             ORDER BY 1, y.year, r.closed_at
             """
         )

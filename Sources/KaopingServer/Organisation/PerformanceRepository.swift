@@ -188,7 +188,7 @@ public struct PerformanceRepository: Sendable {
         for try await round in try await connection.query(
             """
             SELECT r.id FROM rounds r JOIN result_snapshots s ON s.round_id = r.id AND s.kind = 'final'
-            WHERE r.status = \(RoundStatus.closed)
+            WHERE r.status = ANY(\(RoundStatus.withResults)::text[])
               AND coalesce((r.config -> 'integration' ->> 'performanceYear')::int, r.year) = \(year)
               AND NOT EXISTS (SELECT 1 FROM integrated_sheets i WHERE i.round_id = r.id)
             """,

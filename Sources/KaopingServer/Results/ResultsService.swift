@@ -87,7 +87,7 @@ public struct ResultsService: Sendable {
     /// performance results: a decision someone takes, so it is audited. An open round's sheet
     /// follows the newest version by itself, and there is nothing to adopt.
     public func adoptNewestPerformanceVersion(_ round: Round, actor: AuditActor, logger: Logger) async throws {
-        guard round.summary.status == .closed else { throw RoundError.wrongStatus(current: round.summary.status, action: .closed) }
+        guard round.summary.status.canCorrect else { throw RoundError.wrongStatus(current: round.summary.status, action: .corrected) }
         _ = try await integratedSheets.freeze(roundID: round.id, version: nil, actor: actor, logger: logger)
     }
 
@@ -130,7 +130,7 @@ public struct ResultsService: Sendable {
     /// Reads a closed round's results and integrated sheet and computes its diagnostic, unless
     /// they are ready, so that nobody waits for them (`ResultsWarmingService`).
     public func warm(roundID: UUID, logger: Logger) async throws {
-        guard let round = try await round(roundID), round.summary.status == .closed,
+        guard let round = try await round(roundID), round.summary.status.hasResults,
             let current = try await current(round, logger: logger), !current.provisional
         else { return }
         _ = try await integratedSheet(round, current, logger: logger)

@@ -114,7 +114,7 @@ extension RoundRepository {
     /// The ids of the newest closed rounds, newest first.
     public func newestClosed(_ count: Int) async throws -> [UUID] {
         try await database.query(
-            "SELECT id FROM rounds WHERE status = \(RoundStatus.closed) ORDER BY closed_at DESC NULLS LAST LIMIT \(count)"
+            "SELECT id FROM rounds WHERE status = ANY(\(RoundStatus.withResults)::text[]) ORDER BY closed_at DESC NULLS LAST LIMIT \(count)"
         ).map { try $0.decode(UUID.self) }
     }
 

@@ -126,7 +126,12 @@ public struct RoundRepository: Sendable {
             try await connection.execute("DELETE FROM integrated_sheets WHERE round_id = \(id)", logger: logger)
             try await connection.execute("DELETE FROM branch_years WHERE round_id = \(id)", logger: logger)
             try await connection.execute(
-                "UPDATE rounds SET status = \(RoundStatus.open), closed_at = NULL, closes_at = \(closesAt), updated_at = now() WHERE id = \(id)",
+                // A publicity set for the results it had is set again after the next close.
+                """
+                UPDATE rounds SET status = \(RoundStatus.open), closed_at = NULL, closes_at = \(closesAt), updated_at = now(),
+                  publicity_starts_at = NULL, publicity_ends_at = NULL
+                WHERE id = \(id)
+                """,
                 logger: logger
             )
             try await AuditLog.record(

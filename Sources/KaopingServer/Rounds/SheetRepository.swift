@@ -151,7 +151,7 @@ public struct SheetRepository: Sendable {
             state = try row.decode((String, String?).self)
         }
         guard let state else { return .notAssigned }
-        if state.status == RoundStatus.closed.rawValue { return .roundClosed }
+        if RoundStatus.withResults.contains(state.status) { return .roundClosed }
         if state.sheet == "submitted" && !discardingSubmitted { return .submittedSheet }
         try await connection.query(
             """
@@ -177,7 +177,7 @@ public struct SheetRepository: Sendable {
             FROM evaluator_assignments a
             JOIN rounds r ON r.id = a.round_id JOIN branches b ON b.id = a.branch_id
             LEFT JOIN org_sheets s ON s.round_id = a.round_id AND s.branch_id = a.branch_id AND s.evaluator_id = a.user_id
-            WHERE a.user_id = \(userID) AND r.status IN (\(RoundStatus.open), \(RoundStatus.closed))
+            WHERE a.user_id = \(userID) AND (r.status = \(RoundStatus.open) OR r.status = ANY(\(RoundStatus.withResults)::text[]))
             ORDER BY r.created_at DESC, b.code
             """
         ).map { row in

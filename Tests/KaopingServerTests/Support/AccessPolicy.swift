@@ -11,6 +11,9 @@ enum Identity: String, CaseIterable, Comparable, Sendable {
     case publicLinkHolder
     /// Someone holding a visit code (`/v/{visit}`).
     case visitCodeHolder
+    /// Someone who opened a round's publicity page (`/g/{key}`) and holds the receipt link of
+    /// the objection they filed (`/o/{key}`).
+    case publicityReader
     /// A branch secretary (role `viewer`) of the branch the request names.
     case secretaryOfBranch
     /// A branch secretary of another branch.
@@ -60,6 +63,9 @@ enum AccessPolicy {
         "POST /p/{code}": [.publicLinkHolder],
         "GET /v/{visit}": [.visitCodeHolder],
         "POST /v/{visit}": [.visitCodeHolder],
+        "GET /g/{key}": [.publicityReader],
+        "POST /g/{key}": [.publicityReader],
+        "GET /o/{key}": [.publicityReader],
 
         // Every signed-in account: its start page, its password, signing out.
         "GET /admin": signedIn,
@@ -74,6 +80,8 @@ enum AccessPolicy {
 
         // A branch's report: administrators and that branch's secretary.
         "GET /admin/rounds/{id}/results/{code}": [.administrator, .secretaryOfBranch],
+        // An objection to the published results, filed by that branch's secretary.
+        "POST /admin/rounds/{id}/results/{code}/objections": [.secretaryOfBranch],
 
         // Forms.
         "GET /admin/forms": administrators,
@@ -118,6 +126,18 @@ enum AccessPolicy {
         "POST /admin/rounds/{id}/branches": administrators,
         "POST /admin/rounds/{id}/shared-device": administrators,
         "POST /admin/rounds/{id}/extend": administrators,
+        "GET /admin/rounds/{id}/publicity": administrators,
+        "POST /admin/rounds/{id}/publicity": administrators,
+        "GET /admin/rounds/{id}/publicity/poster": administrators,
+        "GET /admin/rounds/{id}/approve": administrators,
+        "POST /admin/rounds/{id}/approve": administrators,
+        "POST /admin/rounds/{id}/reopen-publicity": administrators,
+        "GET /admin/objections/{id}": administrators,
+        "POST /admin/objections/{id}/assign": administrators,
+        "POST /admin/objections/{id}/reply": administrators,
+        "POST /admin/objections/{id}/decide": administrators,
+        "GET /admin/calendar": administrators,
+        "POST /admin/calendar": administrators,
         "POST /admin/rounds/{id}/evaluators": administrators,
         "POST /admin/rounds/{id}/remove-evaluator": administrators,
         "POST /admin/rounds/{id}/invitations": administrators,

@@ -175,7 +175,9 @@ public struct RoundHandoutController: Sendable {
             url: url,
             qr: try QRCode.svg(url, title: branch.name),
             linkBase: base.linkBase,
-            linkBaseLocal: base.linkBaseLocal
+            linkBaseLocal: base.linkBaseLocal,
+            heading: context.language.text("poster_heading"),
+            instructions: context.language.text("poster_instructions")
         )
         return try views.page("poster", page, context: context)
     }

@@ -82,8 +82,10 @@ struct RoundPage: PageModel {
         let cancel: String
         let addBranches: String
         let sharedDevice: String
+        let publicity: String
 
         init(_ id: UUID) {
+            publicity = SiteURL.roundAction(id, .publicity).path
             edit = SiteURL.roundAction(id, .edit).path
             delete = SiteURL.roundAction(id, .delete).path
             cancel = SiteURL.roundAction(id, .cancel).path
@@ -159,6 +161,8 @@ struct RoundPage: PageModel {
     /// A round that never opened is edited or deleted; one that opened is cancelled instead.
     let canEdit: Bool
     let canCancel: Bool
+    /// Closed or later: the publicity and sign-off page is there.
+    let hasResults: Bool
     let isCancelled: Bool
     let cancelReason: String?
     let cancelledAt: String?
@@ -214,6 +218,7 @@ struct RoundPage: PageModel {
         let id = round.id
         canEdit = round.status.canEdit
         canCancel = round.status.canCancel
+        hasResults = round.status.hasResults
         isCancelled = round.status == .cancelled
         cancelReason = round.cancelReason
         cancelledAt = round.cancelledAt.map(ChinaTime.format)
@@ -393,6 +398,9 @@ struct PosterPage: PageModel {
     let qr: String
     let linkBase: String
     let linkBaseLocal: Bool
+    /// What the poster asks people to do, under the name.
+    let heading: String
+    let instructions: String
     let print = true
 }
 
