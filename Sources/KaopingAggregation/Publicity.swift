@@ -51,3 +51,63 @@ public struct PublicityList: Equatable, Sendable {
         return PublicityList(shows: shows, rows: rows)
     }
 }
+
+extension RoundResult {
+    /// Sets the grades the committee decided (by subject code) over the method's, each with its
+    /// reason and the grade it replaces. Ranks and scores stay the method's.
+    public mutating func apply(decisions: [String: (grade: String, reason: String)]) {
+        guard !decisions.isEmpty else { return }
+        for index in subjects.indices {
+            guard let decided = decisions[subjects[index].code] else { continue }
+            subjects[index].decision = GradeDecision(grade: decided.grade, reason: decided.reason, methodGrade: subjects[index].grade)
+            subjects[index].grade = decided.grade
+        }
+    }
+}
+
+/// One figure of one branch that a correction changed.
+public struct ResultChange: Codable, Sendable, Equatable {
+    public let code: String
+    public let name: String
+    /// `combined`, `grade`, `rank`, `status`, or a rater group's name for its score.
+    public let figure: String
+    /// As shown: scores with two decimals, ranks as numbers; `nil` for none.
+    public let before: String?
+    public let after: String?
+
+    public init(code: String, name: String, figure: String, before: String?, after: String?) {
+        self.code = code
+        self.name = name
+        self.figure = figure
+        self.before = before
+        self.after = after
+    }
+}
+
+/// What changed between two results of the same round, figure by figure, as people read them
+/// (two decimals): a correction's difference list.
+public enum ResultsDifference {
+    public static func between(_ before: RoundResult, _ after: RoundResult) -> [ResultChange] {
+        let old = Dictionary(before.subjects.map { ($0.code, $0) }, uniquingKeysWith: { first, _ in first })
+        var changes: [ResultChange] = []
+        for subject in after.subjects.sorted(by: { $0.code < $1.code }) {
+            let previous = old[subject.code]
+            func note(_ figure: String, _ from: String?, _ to: String?) {
+                if from != to { changes.append(ResultChange(code: subject.code, name: subject.name, figure: figure, before: from, after: to)) }
+            }
+            let groups = Set(subject.groups.map(\.key)).union(previous.map { Set($0.groups.map(\.key)) } ?? []).sorted()
+            for group in groups {
+                note(group, score(previous?.groups[group]?.score), score(subject.groups[group]?.score))
+            }
+            note("combined", score(previous?.combined), score(subject.combined))
+            note("grade", previous?.grade, subject.grade)
+            note("rank", previous?.rank.map(String.init), subject.rank.map(String.init))
+            note("status", previous?.status.rawValue, subject.status.rawValue)
+        }
+        return changes
+    }
+
+    private static func score(_ value: Double?) -> String? {
+        value.map { String(format: "%.2f", $0) }
+    }
+}

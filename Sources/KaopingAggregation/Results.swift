@@ -38,6 +38,22 @@ public struct SubjectResult: Codable, Sendable, Equatable {
     public var vetoed: Bool
     public var droppedByQuota: Bool
     public var rank: Int?
+    /// A grade set by the committee's decision over the method's (a correction on record); absent
+    /// otherwise, so that results without one keep their bytes.
+    public var decision: GradeDecision?
+}
+
+/// The committee's decision on a subject's grade, with the grade the method gave.
+public struct GradeDecision: Codable, Sendable, Equatable {
+    public var grade: String
+    public var reason: String
+    public var methodGrade: String?
+
+    public init(grade: String, reason: String, methodGrade: String?) {
+        self.grade = grade
+        self.reason = reason
+        self.methodGrade = methodGrade
+    }
 }
 
 public struct GroupResult: Codable, Sendable, Equatable {

@@ -417,6 +417,6 @@ struct World {
     /// API): shown for the closed round.
     static let resultsRoutes: Set<String> = [
         "results", "diagnostics", "watch", "integration", "integrated", "results.csv", "results.xlsx", "responses.csv", "sheets.csv",
-        "integrated.csv", "integration.csv", "diagnostic", "publicity", "approve", "reopen-publicity",
+        "integrated.csv", "integration.csv", "diagnostic", "publicity", "approve", "reopen-publicity", "corrections",
     ]
 }

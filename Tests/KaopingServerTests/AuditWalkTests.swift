@@ -393,6 +393,16 @@ struct AuditWalkTests {
                 ),
                 as: &admin
             )
+            try await run(
+                Step(
+                    route: "POST /admin/rounds/{id}/corrections",
+                    path: publicity + "/corrections",
+                    form: [("kind", "grade"), ("branch", "b03"), ("grade", "良好"), ("reason", "党委会研究决定")],
+                    action: "round.corrected",
+                    refused: (publicity + "/corrections", [("kind", "grade"), ("branch", "b03"), ("grade", "良好"), ("reason", " ")])
+                ),
+                as: &admin
+            )
             // A branch's secretary objects from the report.
             let secretaryHash = try await TestApp.hasher.hash("the secretary's password")
             _ = try await UserRepository(database: harness.database).create(

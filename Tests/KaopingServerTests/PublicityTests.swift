@@ -176,6 +176,10 @@ struct PublicityTests {
             #expect(again.status == .ok && again.text.contains(receipt))
             #expect(try await harness.count("SELECT count(*)::int FROM objections") == 1)
 
+            // Downloads say they are for public comment.
+            let draft = try await admin.get("/admin/rounds/\(id.lowercased)/results.csv")
+            #expect((draft.headers[.contentDisposition]?.removingPercentEncoding ?? "").contains("公示稿"))
+
             // Sign-off waits for the end of the publicity.
             let early = try await admin.post(
                 "/admin/rounds/\(id.lowercased)/approve",
@@ -234,6 +238,13 @@ struct PublicityTests {
             #expect(signed.text.contains("纪要〔2026〕9号") && signed.text.contains(expected))
             try await Task.sleep(for: .seconds(3))  // the page cache looks again
             #expect(try await Self.fresh(client).get("/g/\(key)").text.contains("已经党委审定（纪要〔2026〕9号）"))
+            // The workbook is marked 定稿 with the reference, in its name and in a sheet of its own.
+            let workbook = try await admin.get("/admin/rounds/\(id.lowercased)/results.xlsx")
+            let name = workbook.headers[.contentDisposition]?.removingPercentEncoding ?? ""
+            #expect(name.contains("定稿-纪要〔2026〕9号.xlsx"), "\(name)")
+            let statusSheet = try #require(try XLSXReader.sheets(Array(workbook.body.readableBytesView)).first { $0.name == "状态" })
+            let cells = statusSheet.rows.flatMap(\.cells)
+            #expect(cells.contains("纪要〔2026〕9号") && cells.contains("定稿") && cells.contains(expected))
 
             // Reopening needs a reason; with one, the sign-off is withdrawn and kept.
             let noReason = try await admin.post(
@@ -308,6 +319,42 @@ struct PublicityTests {
             #expect(started == 1)
             #expect(try await harness.count("SELECT count(*)::int FROM audit_log WHERE action = 'round.publicity_started'") == 1)
             #expect(try await publicity.state(id)?.stage == .running)
+        }
+    }
+
+    @Test func aSecretaryObjectsFromTheBranchReportAndReadsTheAnswerThere() async throws {
+        try await TestApp.run { client, harness in
+            let id = try await Self.closedRound(harness)
+            _ = try await harness.services.publicity.publicise(id, shows: .top, actor: .commandLine, logger: Self.quiet())
+            let hash = try await TestApp.hasher.hash("a secretary's password")
+            let users = UserRepository(database: harness.database)
+            _ = try await users.create(username: "sec.b01", displayName: "", role: .viewer, branchCode: "b01", passwordHash: hash)
+            _ = try await users.create(username: "sec.b02", displayName: "", role: .viewer, branchCode: "b02", passwordHash: hash)
+            var secretary = Browser(client)
+            _ = try await secretary.signIn("sec.b01", "a secretary's password")
+            let report = "/admin/rounds/\(id.lowercased)/results/b01"
+            let page = try await secretary.get(report)
+            #expect(page.status == .ok && page.text.contains("action=\"\(report)/objections\""))
+            let filed = try await secretary.post(
+                report + "/objections",
+                form: [("body", "本支部组织评价漏计加分"), ("_key", try #require(page.hidden("_key")))]
+            )
+            #expect(filed.status == .seeOther)
+            let receipt = try await harness.database.query("SELECT receipt FROM objections").first!.decode(String.self)
+            #expect(filed.location == report + "?objection=" + receipt.replacingOccurrences(of: "-", with: "%2D"))
+            // Filed under the secretary's account, not anonymous.
+            #expect(
+                try await harness.count("SELECT count(*)::int FROM objections o JOIN users u ON u.id = o.filed_by WHERE u.username = 'sec.b01'") == 1
+            )
+            let objection = try await harness.database.query("SELECT id FROM objections").first!.decode(UUID.self)
+            try await harness.services.objections.reply(objection, text: "已核实，加分已计入。", actor: .commandLine, logger: Self.quiet())
+            let after = try await secretary.get(report)
+            #expect(after.text.contains(receipt) && after.text.contains("已核实，加分已计入。"))
+            // Another branch's secretary can neither object for b01 nor read its report.
+            var other = Browser(client)
+            _ = try await other.signIn("sec.b02", "a secretary's password")
+            #expect(try await other.post(report + "/objections", form: [("body", "代为提出")]).status == .forbidden)
+            #expect(try await harness.count("SELECT count(*)::int FROM objections") == 1)
         }
     }
 }

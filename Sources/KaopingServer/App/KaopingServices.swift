@@ -44,6 +44,7 @@ public struct KaopingServices: Sendable {
     public let downloads: DownloadService
     public let publicity: PublicityService
     public let objections: ObjectionService
+    public let corrections: CorrectionService
 
     /// Builds every dependency from the database, the forms and the secret the invitation
     /// tokens and the ballot key are derived from.
@@ -119,7 +120,8 @@ public struct KaopingServices: Sendable {
                 repository: PublicityRepository(database: database),
                 calendar: CalendarRepository(database: database)
             ),
-            objections: ObjectionService(database: database)
+            objections: ObjectionService(database: database),
+            corrections: CorrectionService(database: database, forms: forms)
         )
     }
 

@@ -52,8 +52,10 @@ public struct DownloadService: Sendable {
         logger: Logger
     ) async throws -> DownloadFile? {
         let id = round.id
+        let publicity = try await PublicityRepository(database: database).state(id)
         func file(_ content: DownloadFile.Content, provisional: Bool? = nil) -> DownloadFile {
-            Self.file(download, round: round, provisional: provisional, language: language, content: content)
+            let finality = provisional.map { Finality($0, status: round.summary.status, approval: publicity?.approval) }
+            return Self.file(download, round: round, finality: finality, language: language, content: content)
         }
         switch download {
         case .results:
@@ -63,7 +65,13 @@ public struct DownloadService: Sendable {
         case .workbook:
             guard let current = try await results.current(round, logger: logger) else { return nil }
             let sheet = try await results.integratedSheet(round, current, logger: logger)
-            let path = try await results.results.workbook(roundID: id, result: current.result, integrated: sheet?.sheet, language: language)
+            let path = try await results.results.workbook(
+                roundID: id,
+                result: current.result,
+                integrated: sheet?.sheet,
+                status: Self.statusLines(round, publicity: publicity, language: language),
+                language: language
+            )
             return file(.temporaryFile(path: path), provisional: current.provisional)
         case .integrated:
             guard let current = try await results.current(round, logger: logger),
@@ -106,26 +114,80 @@ public struct DownloadService: Sendable {
         }
     }
 
+    /// How far a round's figures are from final, as a file's name says it: provisional while the
+    /// round is open, proposed once closed, for public comment in publicity (公示稿), approved
+    /// (定稿) with the sign-off's reference.
+    enum Finality: Equatable {
+        case provisional, proposed, publicity
+        case approved(reference: String)
+
+        init(_ provisional: Bool, status: RoundStatus, approval: Publicity.Approval?) {
+            switch (provisional, status) {
+            case (true, _): self = .provisional
+            case (false, .publicity): self = .publicity
+            case (false, .approved): self = .approved(reference: approval?.reference ?? "")
+            default: self = .proposed
+            }
+        }
+
+        var key: String {
+            switch self {
+            case .provisional: "provisional"
+            case .proposed: "proposed"
+            case .publicity: "publicity"
+            case .approved: "approved"
+            }
+        }
+    }
+
+    /// The lines of a published or signed-off round's status sheet.
+    static func statusLines(_ round: ResultsService.Round, publicity: Publicity?, language: Language) -> [(String, String)] {
+        guard let publicity, publicity.status == .publicity || publicity.status == .approved else { return [] }
+        var lines = [
+            (language.text("col_round"), round.summary.title),
+            (language.text("col_stage"), language.text("download_\(publicity.status == .approved ? "approved" : "publicity")")),
+        ]
+        if let start = publicity.startsAt, let end = publicity.endsAt {
+            lines.append(
+                (
+                    language.text("publicity_period"),
+                    language.text("publicity_period_value", ["start": ChinaTime.format(start), "end": ChinaTime.format(end)])
+                )
+            )
+        }
+        if let approval = publicity.approval {
+            lines += [
+                (language.text("approval_reference"), approval.reference),
+                (language.text("approval_meeting"), approval.meetingOn),
+                (language.text("approval_at"), ChinaTime.format(approval.approvedAt)),
+                (language.text("approval_results_hash"), approval.resultsHash),
+                (language.text("approval_config_hash"), approval.configHash),
+            ]
+        }
+        return lines
+    }
+
     static func file(
         _ download: RoundDownload,
         round: ResultsService.Round,
-        provisional: Bool?,
+        finality: Finality?,
         language: Language,
         content: DownloadFile.Content
     ) -> DownloadFile {
         var parts = [language.text(download.nameKey)]
         var fallback = "\(download.fallbackName)-\(round.id.uuidString.prefix(8).lowercased())"
-        if download.namesFinality, let provisional {
-            let finality = provisional ? "provisional" : "final"
-            parts.append(language.text("download_\(finality)"))
-            fallback += "-\(finality)"
+        if download.namesFinality, let finality {
+            parts.append(language.text("download_\(finality.key)"))
+            fallback += "-\(finality.key)"
+            if case .approved(let reference) = finality, !reference.isEmpty { parts.append(reference) }
         }
         let unsafe = CharacterSet(charactersIn: "/\\:*?\"<>|").union(.controlCharacters)
         let title = String(String.UnicodeScalarView(round.summary.title.unicodeScalars.map { unsafe.contains($0) ? "-" : $0 }))
             .trimmingCharacters(in: .whitespaces)
         let suffix = "." + download.fileExtension
+        let safeParts = parts.map { String(String.UnicodeScalarView($0.unicodeScalars.map { unsafe.contains($0) ? "-" : $0 })) }
         return DownloadFile(
-            name: ([title.isEmpty ? "kaoping" : title] + parts).joined(separator: "-") + suffix,
+            name: ([title.isEmpty ? "kaoping" : title] + safeParts).joined(separator: "-") + suffix,
             fallbackName: fallback + suffix,
             contentType: download.contentType,
             content: content

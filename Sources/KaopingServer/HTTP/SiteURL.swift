@@ -107,7 +107,7 @@ public enum SiteURL: Sendable, Hashable {
         case removeEvaluator = "remove-evaluator"
         case publicAccess = "public-access"
         case visitCodes = "visit-codes"
-        case publicity, approve
+        case publicity, approve, corrections
         case reopenPublicity = "reopen-publicity"
     }
 

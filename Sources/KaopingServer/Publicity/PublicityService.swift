@@ -25,6 +25,12 @@ public struct PublicityService: Sendable {
         try await repository.state(id)
     }
 
+    /// The round's grades, top band first: what a committee's decision may set.
+    public func grades(_ id: UUID) async throws -> [String] {
+        guard let text = try await database.query("SELECT config::text FROM rounds WHERE id = \(id)").first?.decode(String.self) else { return [] }
+        return RoundRepository.configuration(json: text).bands.map(\.grade)
+    }
+
     /// The standard period from `start`: five working days by the calendar, with the years it
     /// does not know counted Monday to Friday (the page says which).
     public func proposedPeriod(from start: Date) async throws -> WorkingDayCalendar.Period {

@@ -74,7 +74,7 @@ public struct ResultsRepository: Sendable {
             """
             SELECT r.rater_group, a.item_key, a.option_key, count(*)::int
             FROM responses r JOIN branches b ON b.id = r.branch_id JOIN answers a ON a.response_id = r.id
-            WHERE r.round_id = \(roundID) AND b.code = \(branchCode) AND a.option_key IS NOT NULL
+            WHERE r.round_id = \(roundID) AND b.code = \(branchCode) AND a.option_key IS NOT NULL AND r.excluded_by IS NULL
             GROUP BY 1, 2, 3
             """
         ) {
@@ -85,7 +85,8 @@ public struct ResultsRepository: Sendable {
             """
             SELECT r.rater_group, a.item_key, a.text_value
             FROM responses r JOIN branches b ON b.id = r.branch_id JOIN answers a ON a.response_id = r.id
-            WHERE r.round_id = \(roundID) AND b.code = \(branchCode) AND a.option_key IS NULL AND a.number_value IS NULL
+            WHERE r.round_id = \(roundID) AND b.code = \(branchCode) AND r.excluded_by IS NULL
+              AND a.option_key IS NULL AND a.number_value IS NULL
               AND a.text_value IS NOT NULL AND a.text_value <> ''
             ORDER BY 1, 2, 3
             """
@@ -128,7 +129,7 @@ public struct ResultsRepository: Sendable {
                 """
                 SELECT b.code, r.rater_group, a.item_key, a.text_value
                 FROM responses r JOIN branches b ON b.id = r.branch_id JOIN answers a ON a.response_id = r.id
-                WHERE r.round_id = \(roundID) AND a.option_key IS NULL AND a.number_value IS NULL
+                WHERE r.round_id = \(roundID) AND r.excluded_by IS NULL AND a.option_key IS NULL AND a.number_value IS NULL
                   AND a.text_value IS NOT NULL AND a.text_value <> ''
                 ORDER BY 1, 2, 3, 4
                 """,
@@ -164,7 +165,13 @@ public struct ResultsRepository: Sendable {
 
     /// Writes the results workbook to a new temporary file and returns its path; the caller
     /// removes it.
-    public func workbook(roundID: UUID, result: RoundResult, integrated: IntegratedSheet? = nil, language: Language) async throws -> String {
+    public func workbook(
+        roundID: UUID,
+        result: RoundResult,
+        integrated: IntegratedSheet? = nil,
+        status: [(String, String)] = [],
+        language: Language
+    ) async throws -> String {
         let forms = try await groupForms(roundID: roundID)
         let notes = try await sheetNotes(roundID: roundID)
         let year = try await database.query("SELECT year FROM rounds WHERE id = \(roundID)").first?.decode(Int.self)
@@ -184,6 +191,7 @@ public struct ResultsRepository: Sendable {
                 sheetNotes: notes,
                 integrated: integrated,
                 assessments: assessments,
+                status: status,
                 language: language,
                 to: path
             )
@@ -228,7 +236,15 @@ public struct ResultsRepository: Sendable {
         if plan.readsSheets {
             try await readSheets(roundID: roundID, positions: plan.positions, connection: connection, logger: logger) { scoring.add($0) }
         }
-        return (consume scoring).result()
+        var result = (consume scoring).result()
+        // Grades the committee set by decision, on record as corrections (docs/publicity.md).
+        var decisions: [String: (grade: String, reason: String)] = [:]
+        for try await (code, grade, reason) in try await connection.query(
+            "SELECT b.code, d.grade, d.reason FROM grade_decisions d JOIN branches b ON b.id = d.branch_id WHERE d.round_id = \(roundID)",
+            logger: logger
+        ).decode((String, String, String).self) { decisions[code] = (grade, reason) }
+        result.apply(decisions: decisions)
+        return result
     }
 
     /// What scoring a round takes before its answers: the method set up with the round's

@@ -29,6 +29,7 @@ public enum ResultsWorkbook {
         sheetNotes: [SheetNote] = [],
         integrated: IntegratedSheet? = nil,
         assessments: [(code: String, assessment: BranchHistoryRepository.Assessment)] = [],
+        status: [(String, String)] = [],
         language: Language,
         to path: String
     ) async throws {
@@ -142,6 +143,14 @@ public enum ResultsWorkbook {
                         .text(ChinaTime.format(assessment.updatedAt)),
                     ]
                 }
+            )
+        }
+        // Published or signed-off results say so in a sheet of their own: stage, reference, hashes.
+        if !status.isEmpty {
+            try book.addSheet(
+                language.text("sheet_status"),
+                header: header(["col_item", "col_value"]),
+                rows: status.map { [TableCell.text($0.0), .text($0.1)] }
             )
         }
         try book.close()

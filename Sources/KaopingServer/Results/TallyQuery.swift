@@ -31,7 +31,7 @@ struct TallyQuery {
         return PostgresQuery(
             unsafeSQL: """
                 SELECT branch_id, \(columns.joined(separator: ", "))
-                FROM responses WHERE round_id = $1 AND rater_group = $2
+                FROM responses WHERE round_id = $1 AND rater_group = $2 AND excluded_by IS NULL
                 GROUP BY branch_id
                 """,
             binds: binds

@@ -132,6 +132,7 @@ enum AccessPolicy {
         "GET /admin/rounds/{id}/approve": administrators,
         "POST /admin/rounds/{id}/approve": administrators,
         "POST /admin/rounds/{id}/reopen-publicity": administrators,
+        "POST /admin/rounds/{id}/corrections": administrators,
         "GET /admin/objections/{id}": administrators,
         "POST /admin/objections/{id}/assign": administrators,
         "POST /admin/objections/{id}/reply": administrators,

@@ -7,12 +7,16 @@ public struct BranchReportController: Sendable {
     let results: ResultsService
     let repository: ResultsRepository
     let history: BranchHistoryRepository
+    let publicity: PublicityService
+    let objections: ObjectionService
     let views: Views
 
     public init(services: KaopingServices, views: Views) {
         self.results = services.results
         self.repository = services.resultsRepository
         self.history = services.branchHistory
+        self.publicity = services.publicity
+        self.objections = services.objections
         self.views = views
     }
 
@@ -29,7 +33,7 @@ public struct BranchReportController: Sendable {
         let notes = try await repository.sheetNotes(roundID: round.id, branchCode: code).map { (item: $0.item, text: $0.text) }
         let diagnostic = try await results.diagnostic(round, current)
         let closedYears = try await history.years(code: code).years
-        let page = BranchReportPage.make(
+        var page = BranchReportPage.make(
             subject,
             round: round.summary,
             configuration: round.configuration,
@@ -43,6 +47,24 @@ public struct BranchReportController: Sendable {
             summaryOnly: request.uri.queryParameters["view"] == "summary",
             language: context.language
         )
+        if let user = context.user, user.role == .viewer, let state = try await publicity.state(round.id), state.startedAt != nil {
+            let mine = try await objections.list(round: round.id, branchCode: code).filter { $0.filedBy == user.username }
+            var objections = ReportObjections(
+                state,
+                mine: mine,
+                action: SiteURL.branchObjections(round.id.lowercased, branchCode: code).path,
+                submissionKey: RespondentController.newSubmissionKey(),
+                language: context.language
+            )
+            let query = request.uri.queryParameters
+            objections.notice = query["objection"].map { context.language.text("report_objection_filed", ["receipt": String($0)]) }
+            objections.problem = query["objection_problem"].map { problem in
+                problem == "closed"
+                    ? context.language.text("publicity_public_ended")
+                    : context.language.text("objection_problem_\(problem)", ["n": ObjectionDraft.longest])
+            }
+            page.objections = objections
+        }
         return try views.page("result_branch", page, context: context)
     }
 }

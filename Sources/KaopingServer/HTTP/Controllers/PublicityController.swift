@@ -8,12 +8,14 @@ import KaopingAggregation
 public struct PublicityController: Sendable {
     let publicity: PublicityService
     let objections: ObjectionService
+    let corrections: CorrectionService
     let views: Views
     let publicBaseURL: String
 
     public init(services: KaopingServices, views: Views, publicBaseURL: String) {
         self.publicity = services.publicity
         self.objections = services.objections
+        self.corrections = services.corrections
         self.views = views
         self.publicBaseURL = publicBaseURL
     }
@@ -25,6 +27,7 @@ public struct PublicityController: Sendable {
         router.get(SiteURL.roundAction(SiteURL.id, .approve).route, use: approvePage)
         router.post(SiteURL.roundAction(SiteURL.id, .approve).route, use: approve)
         router.post(SiteURL.roundAction(SiteURL.id, .reopenPublicity).route, use: reopen)
+        router.post(SiteURL.roundAction(SiteURL.id, .corrections).route, use: correct)
         router.get(SiteURL.objection(SiteURL.id).route, use: objection)
         router.post(SiteURL.objectionAction(SiteURL.id, .assign).route, use: assign)
         router.post(SiteURL.objectionAction(SiteURL.id, .reply).route, use: reply)
@@ -52,6 +55,8 @@ public struct PublicityController: Sendable {
         var page = PublicityAdminPage(
             state,
             objections: try await objections.list(round: state.roundID),
+            corrections: try await corrections.list(round: state.roundID),
+            grades: try await publicity.grades(state.roundID),
             proposal: proposal,
             publicBaseURL: publicBaseURL,
             language: context.language
@@ -64,7 +69,7 @@ public struct PublicityController: Sendable {
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
         let state = try await state(context)
         let query = request.uri.queryParameters
-        let notice = ["set", "approved", "reopened"].first { query[$0] != nil }.map { context.language.text("publicity_done_\($0)") }
+        let notice = ["set", "approved", "reopened", "corrected"].first { query[$0] != nil }.map { context.language.text("publicity_done_\($0)") }
         return try await page(state, notice: notice, context: context)
     }
 
@@ -176,6 +181,89 @@ public struct PublicityController: Sendable {
             return try await page(state, problem: error.message(language), status: .conflict, context: context)
         }
         return .seeOther(.roundAction(state.roundID, .publicity), ["reopened": "1"])
+    }
+
+    // MARK: Corrections
+
+    /// One correction from the page's forms: `kind` says which (sheet, ballot or grade).
+    @Sendable func correct(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let state = try await state(context)
+        var request = request
+        let form = try await request.formData(context: context)
+        let language = context.language
+        let id = state.roundID
+        let reason = form["reason"] ?? ""
+        let receipt = (form["objection"] ?? "").trimmingCharacters(in: .whitespaces).uppercased()
+        var objection: UUID?
+        if !receipt.isEmpty {
+            guard let found = try await objections.list(round: id).first(where: { $0.receipt == receipt }) else {
+                return try await page(
+                    state,
+                    problem: language.text("correction_problem_objection", ["receipt": receipt]),
+                    status: .unprocessableContent,
+                    context: context
+                )
+            }
+            objection = found.id
+        }
+        let (actor, logger) = (context.auditActor, context.logger)
+        let branch = (form["branch"] ?? "").trimmingCharacters(in: .whitespaces)
+        do {
+            switch Correction.Kind(rawValue: form["kind"] ?? "") {
+            case .sheet:
+                let text = (form["value"] ?? "").trimmingCharacters(in: .whitespaces)
+                let value: CorrectionService.SheetValue
+                if let number = Double(text) {
+                    value = .points(number)
+                } else if ["yes", "是", "通过"].contains(text) {
+                    value = .passed(true)
+                } else if ["no", "否", "未通过"].contains(text) {
+                    value = .passed(false)
+                } else {
+                    return try await page(state, problem: language.text("correction_problem_value"), status: .unprocessableContent, context: context)
+                }
+                _ = try await corrections.amendSheet(
+                    round: id,
+                    branchCode: branch,
+                    evaluator: (form["evaluator"] ?? "").trimmingCharacters(in: .whitespaces),
+                    item: (form["item"] ?? "").trimmingCharacters(in: .whitespaces),
+                    value: value,
+                    reason: reason,
+                    objection: objection,
+                    actor: actor,
+                    logger: logger
+                )
+            case .ballot:
+                guard let response = UUID(uuidString: (form["response"] ?? "").trimmingCharacters(in: .whitespaces)) else {
+                    throw CorrectionService.Problem.noSuchBallot
+                }
+                _ = try await corrections.excludeBallot(
+                    round: id,
+                    response: response,
+                    reason: reason,
+                    objection: objection,
+                    actor: actor,
+                    logger: logger
+                )
+            case .grade:
+                _ = try await corrections.decideGrade(
+                    round: id,
+                    branchCode: branch,
+                    grade: form["grade"] ?? "",
+                    reason: reason,
+                    objection: objection,
+                    actor: actor,
+                    logger: logger
+                )
+            case nil:
+                throw AppError.badRequest
+            }
+        } catch let problem as CorrectionService.Problem {
+            return try await page(state, problem: problem.message(language), status: .unprocessableContent, context: context)
+        } catch let error as RoundError {
+            return try await page(state, problem: error.message(language), status: .conflict, context: context)
+        }
+        return .seeOther(.roundAction(id, .publicity), ["corrected": "1"])
     }
 
     // MARK: Objections
@@ -305,6 +393,22 @@ public struct PublicityController: Sendable {
             )
         }
         return .seeOther(.calendar, ["entered": String(year)])
+    }
+}
+
+extension CorrectionService.Problem {
+    func message(_ language: Language) -> String {
+        switch self {
+        case .reasonRequired: language.text("round_error_reason_required")
+        case .unknownBranch(let code): language.text("round_error_unknown_branches", ["codes": language.quotedList([code])])
+        case .noSuchSheet: language.text("correction_problem_sheet")
+        case .unknownItem(let item): language.text("correction_problem_item", ["item": item])
+        case .valueOutOfRange(let item, let maximum): language.text("correction_problem_range", ["item": item, "max": String(format: "%g", maximum)])
+        case .noSuchBallot: language.text("correction_problem_ballot")
+        case .ballotExcludedAlready: language.text("correction_problem_excluded")
+        case .unknownGrade(let grade): language.text("correction_problem_grade", ["grade": grade])
+        case .unknownObjection: language.text("correction_problem_objection", ["receipt": ""])
+        }
     }
 }
 

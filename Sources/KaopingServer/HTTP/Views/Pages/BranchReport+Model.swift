@@ -5,6 +5,9 @@ import KaopingForms
 /// One branch's report: its scores, each group's figures and answers (above the anonymity
 /// threshold), and the organisation's score sheet.
 struct BranchReportPage: PageModel {
+    /// Shown to the branch's secretary while the round is published (公示).
+    var objections: ReportObjections?
+
     struct Option {
         let label: String
         let count: Int
@@ -126,6 +129,35 @@ struct SheetSummary {
         }
         failed = form.items.filter { sheet.failedBaselines.contains($0.key) }.map { $0.label.text(language) }
         hasFailed = !failed.isEmpty
+    }
+}
+
+/// A branch secretary's objections to the published results, on their branch's report: the
+/// form while the publicity runs, and the objections they filed with their state and reply.
+struct ReportObjections {
+    struct Filed {
+        let receipt: String
+        let filedAt: String
+        let state: String
+        let reply: String?
+    }
+
+    let takes: Bool
+    let action: String
+    let submissionKey: String
+    let filed: [Filed]
+    let hasFiled: Bool
+    var notice: String?
+    var problem: String?
+
+    init(_ publicity: Publicity, mine: [Objection], action: String, submissionKey: String, language: Language) {
+        takes = publicity.takesObjections(at: .now)
+        self.action = action
+        self.submissionKey = submissionKey
+        filed = mine.map {
+            Filed(receipt: $0.receipt, filedAt: ChinaTime.format($0.filedAt), state: ObjectionStatusPage.state($0, language), reply: $0.reply)
+        }
+        hasFiled = !filed.isEmpty
     }
 }
 

@@ -190,12 +190,37 @@ struct PublicityAdminPage: PageModel {
     let reopenAction: String
     let reopenEnds: String
     let calendarLink = SiteURL.calendar.path
+    struct CorrectionRow {
+        let kind: String
+        let branch: String
+        let reason: String
+        let objection: String?
+        let madeAt: String
+        let madeBy: String
+        let changes: [ChangeRow]
+        let unchanged: Bool
+    }
+
+    struct ChangeRow {
+        let branch: String
+        let figure: String
+        let before: String
+        let after: String
+    }
+
+    let corrections: [CorrectionRow]
+    let hasCorrections: Bool
+    let canCorrect: Bool
+    let correctAction: String
+    let grades: [String]
     var notice: String?
     var problem: String?
 
     init(
         _ publicity: Publicity,
         objections: [Objection],
+        corrections: [Correction] = [],
+        grades: [String] = [],
         proposal: WorkingDayCalendar.Period,
         publicBaseURL: String,
         language: Language
@@ -245,6 +270,24 @@ struct PublicityAdminPage: PageModel {
             )
         }
         hasObjections = !objections.isEmpty
+        self.corrections = corrections.map { correction in
+            CorrectionRow(
+                kind: language.text("correction_kind_\(correction.kind.rawValue)"),
+                branch: correction.branchName,
+                reason: correction.reason,
+                objection: correction.objectionReceipt,
+                madeAt: ChinaTime.format(correction.madeAt),
+                madeBy: correction.madeBy ?? "—",
+                changes: correction.changes.map {
+                    ChangeRow(branch: $0.name, figure: Self.figure($0.figure, language), before: $0.before ?? "—", after: $0.after ?? "—")
+                },
+                unchanged: correction.changes.isEmpty
+            )
+        }
+        hasCorrections = !corrections.isEmpty
+        canCorrect = publicity.status.canCorrect
+        correctAction = SiteURL.roundAction(id, .corrections).path
+        self.grades = grades
         openObjections = publicity.openObjections
         canApprove = publicity.stage == .ended
         approveLink = SiteURL.roundAction(id, .approve).path
@@ -254,6 +297,14 @@ struct PublicityAdminPage: PageModel {
         canReopen = publicity.stage == .approved
         reopenAction = SiteURL.roundAction(id, .reopenPublicity).path
         reopenEnds = ChinaTime.format(proposal.end)
+    }
+
+    /// A figure of the difference list in words: a rater group's score by its group's name.
+    static func figure(_ figure: String, _ language: Language) -> String {
+        switch figure {
+        case "combined", "grade", "rank", "status": language.text("correction_figure_\(figure)")
+        default: language.text("correction_figure_group", ["group": language.text("group_\(figure)")])
+        }
     }
 
     static func row(_ approval: Publicity.Approval) -> ApprovalRow {
