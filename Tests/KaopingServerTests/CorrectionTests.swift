@@ -134,6 +134,10 @@ struct CorrectionTests {
                 "SELECT (subject ->> 'combined')::float8 FROM branch_years WHERE round_id = \(right) AND branch_code = 'b01'"
             ).first!.decode(Double.self)
             #expect(year == rightYear)
+            // The record over the years says which figures were corrected, and when.
+            let record = try await admin.get("/admin/org/branches/b01/history")
+            let today = String(ChinaTime.format(.now).prefix(10))
+            #expect(record.text.contains("已更正（\(today)）：") && record.text.contains("群众评价得分 87.83 → 94.00"))
             #expect(try await harness.count("SELECT count(*)::int FROM audit_log WHERE action = 'round.corrected'") == 2)
         }
     }

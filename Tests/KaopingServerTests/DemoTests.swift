@@ -24,8 +24,17 @@ struct DemoTests {
                     "SELECT count(*)::int FROM round_branches rb WHERE (SELECT count(*) FROM responses r WHERE r.round_id = rb.round_id AND r.branch_id = rb.branch_id AND r.rater_group = 'members') > rb.eligible_members"
                 ) == 0
             )
-            // Three earlier years closed, with results frozen beside the business results of their year.
-            #expect(try await harness.count("SELECT count(*)::int FROM rounds WHERE status = 'closed'") == 3)
+            // Three earlier years closed, published and signed off, with results frozen beside the
+            // business results of their year; the year before this one after an upheld objection
+            // whose correction excluded one public answer.
+            #expect(try await harness.count("SELECT count(*)::int FROM rounds WHERE status = 'approved'") == 3)
+            #expect(try await harness.count("SELECT count(*)::int FROM round_approvals WHERE withdrawn_at IS NULL AND reference LIKE '党委会纪要%'") == 3)
+            #expect(try await harness.count("SELECT count(*)::int FROM objections WHERE decision = 'upheld'") == 1)
+            #expect(
+                try await harness.count("SELECT count(*)::int FROM result_corrections WHERE kind = 'ballot' AND jsonb_array_length(differences) > 0")
+                    == 1
+            )
+            #expect(try await harness.count("SELECT count(*)::int FROM responses WHERE excluded_by IS NOT NULL") == 1)
             #expect(try await harness.count("SELECT count(*)::int FROM result_snapshots WHERE kind = 'final'") == 3)
             #expect(try await harness.count("SELECT count(*)::int FROM integrated_sheets") == 3)
             #expect(try await harness.count("SELECT count(DISTINCT year)::int FROM performance_loads") == 4)
@@ -63,7 +72,7 @@ struct DemoTests {
                 let (status, version, fair) = try row.decode((String, Int, String).self)
                 return "\(status) v\(version) 一般 \(fair)"
             }
-            #expect(found == ["closed v1 一般 50", "closed v1 一般 50", "closed v1 一般 50", "open v2 一般 70"])
+            #expect(found == ["approved v1 一般 50", "approved v1 一般 50", "approved v1 一般 50", "open v2 一般 70"])
         }
     }
 }

@@ -185,6 +185,7 @@ public struct DemoData: Sendable {
                     WHERE id = \(round)
                     """
                 )
+                try await approve(round, year: year, withObjection: index == years.count - 2, actor: actor, logger: logger)
             } else {
                 openRound = (round, filled.firstUnused, filled.links, filled.publicCode)
             }
@@ -221,6 +222,86 @@ public struct DemoData: Sendable {
     /// A round's answers: most members answer through their links, some of the public through
     /// the branch's poster, and the evaluator fills every branch's score sheet; all leaning
     /// towards each branch's quality that year.
+    /// Takes an earlier year's closed round through publicity to its sign-off, as the committee
+    /// did that winter; the year before this one had an objection upheld, a public answer found
+    /// to be one person's second, so its record shows a correction.
+    private func approve(_ round: UUID, year: Int, withObjection: Bool, actor: AuditActor, logger: Logger) async throws {
+        let database = services.database
+        _ = try await services.publicity.publicise(round, endsAt: .now + 3600, shows: .top, actor: actor, logger: logger)
+        if withObjection {
+            let code = try await database.query(
+                "SELECT b.code FROM round_branches rb JOIN branches b ON b.id = rb.branch_id WHERE rb.round_id = \(round) ORDER BY b.code OFFSET 2 LIMIT 1"
+            ).first!.decode(String.self)
+            let filed = try await services.objections.file(
+                ObjectionDraft(
+                    branchCode: code,
+                    body: "该支部的群众评价中，同一台手机提交了两次，其中一次打了很低的分，请核实。",
+                    contactName: "李群众",
+                    contactPhone: "13800000000",
+                    submissionKey: "demo-objection-\(year)"
+                ),
+                round: round,
+                filer: nil,
+                logger: logger
+            )
+            try await services.objections.assign(filed.id, to: "admin", actor: actor, logger: logger)
+            let response = try await database.query(
+                """
+                SELECT r.id FROM responses r JOIN branches b ON b.id = r.branch_id
+                WHERE r.round_id = \(round) AND b.code = \(code) AND r.rater_group = 'public' ORDER BY r.score, r.id LIMIT 1
+                """
+            ).first!.decode(UUID.self)
+            _ = try await services.corrections.excludeBallot(
+                round: round,
+                response: response,
+                reason: "经核实为同一人重复提交，认定无效",
+                objection: filed.id,
+                actor: actor,
+                logger: logger
+            )
+            try await services.objections.decide(
+                filed.id,
+                .upheld,
+                reply: "经核实，该答卷系重复提交，已认定无效并重新计算，结果已更正。感谢您的监督。",
+                actor: actor,
+                logger: logger
+            )
+        }
+        try await database.query("UPDATE rounds SET publicity_ended_at = now() WHERE id = \(round)")
+        try await services.publicity.approve(
+            round,
+            reference: "党委会纪要〔\(year + 1)〕\(withObjection ? 3 : 2)号",
+            meetingOn: "\(year + 1)-01-08",
+            actor: actor,
+            logger: logger
+        )
+        // As if it had been published in the December of its year and approved in January.
+        try await database.query(
+            """
+            UPDATE rounds SET
+              publicity_starts_at = make_timestamptz(\(year)::int, 12, 22, 9, 0, 0, 'Asia/Shanghai'),
+              publicity_started_at = make_timestamptz(\(year)::int, 12, 22, 9, 0, 0, 'Asia/Shanghai'),
+              publicity_ends_at = make_timestamptz(\(year)::int, 12, 28, 18, 0, 0, 'Asia/Shanghai'),
+              publicity_ended_at = make_timestamptz(\(year)::int, 12, 28, 18, 0, 0, 'Asia/Shanghai')
+            WHERE id = \(round)
+            """
+        )
+        try await database.query(
+            "UPDATE round_approvals SET approved_at = make_timestamptz(\(year + 1)::int, 1, 8, 16, 0, 0, 'Asia/Shanghai') WHERE round_id = \(round)"
+        )
+        try await database.query(
+            """
+            UPDATE objections SET filed_at = make_timestamptz(\(year)::int, 12, 23, 10, 12, 0, 'Asia/Shanghai'),
+              replied_at = make_timestamptz(\(year)::int, 12, 27, 15, 0, 0, 'Asia/Shanghai'),
+              decided_at = make_timestamptz(\(year)::int, 12, 27, 15, 0, 0, 'Asia/Shanghai')
+            WHERE round_id = \(round)
+            """
+        )
+        try await database.query(
+            "UPDATE result_corrections SET made_at = make_timestamptz(\(year)::int, 12, 27, 14, 30, 0, 'Asia/Shanghai') WHERE round_id = \(round)"
+        )
+    }
+
     private func fill(
         round: UUID,
         quality: [String: Double],

@@ -43,6 +43,8 @@ public struct BranchHistoryRepository: Sendable {
         public var rounds: [UUID]
         /// The member form of the newest year, whose dimension labels the page shows.
         public var memberForm: UUID?
+        /// The branch's figures that corrections changed, by round, oldest first.
+        public var corrections: [UUID: [(at: Date, change: ResultChange)]] = [:]
     }
 
     public func years(code: String) async throws -> History {
@@ -93,7 +95,17 @@ public struct BranchHistoryRepository: Sendable {
         for (index, year) in missingBusiness {
             years[index].businessScore = try await performance.businessScore(year: year, branchCode: code)
         }
-        return History(years: years, rounds: rounds, memberForm: latestMemberForm)
+        var history = History(years: years, rounds: rounds, memberForm: latestMemberForm)
+        if !rounds.isEmpty {
+            for row in try await database.query(
+                "SELECT round_id, made_at, differences::text FROM result_corrections WHERE round_id = ANY(\(rounds)) ORDER BY made_at"
+            ) {
+                let (round, at, text) = try row.decode((UUID, Date, String).self)
+                let changes = (try? decoder.decode([ResultChange].self, from: Data(text.utf8))) ?? []
+                for change in changes where change.code == code { history.corrections[round, default: []].append((at, change)) }
+            }
+        }
+        return history
     }
 
     /// Stores each branch's final result of a round that has just closed, in its transaction.

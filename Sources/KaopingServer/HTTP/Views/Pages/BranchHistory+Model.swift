@@ -18,6 +18,8 @@ struct BranchHistoryPage: PageModel {
         let business: String
         let formChanged: Bool
         let provisional: Bool
+        /// Which figures corrections changed, and when (docs/publicity.md).
+        let corrected: String?
         /// The groups' and dimensions' scores, each with its column's heading, which labels it
         /// where a phone shows each year as a card.
         let figures: [LabelledFigure]
@@ -146,6 +148,7 @@ extension BranchHistoryPage {
                 business: FigureText.score(year.businessScore),
                 formChanged: formChanged[index],
                 provisional: record.provisional.contains(index),
+                corrected: record.history.corrections[record.history.rounds[index]].map { Self.corrected($0, language: language) },
                 figures: zip(
                     groups.map { language.text("group_\($0)") } + dimensions.map { $0.label.text(language) },
                     groups.map { FigureText.score(year.groups[$0]) } + dimensions.map { FigureText.score(year.dimensions[$0.key]) }
@@ -286,5 +289,26 @@ extension BranchHistoryPage {
         }
         let fromBottom = FigureText.percent(Double(ranked - rank + 1) / Double(ranked), decimals: 1)
         return language.text("history_rank_bottom", ["rank": rank, "ranked": ranked, "share": fromBottom])
+    }
+}
+
+extension BranchHistoryPage {
+    /// "已更正（2025-12-27）：群众评价得分 87.83 → 94.00；综合得分 …": each figure a correction
+    /// changed, with the day it was made.
+    static func corrected(_ changes: [(at: Date, change: ResultChange)], language: Language) -> String {
+        let days = Set(changes.map { String(ChinaTime.format($0.at).prefix(10)) }).sorted()
+        let figures = changes.map { entry in
+            language.text(
+                "history_corrected_figure",
+                [
+                    "figure": PublicityAdminPage.figure(entry.change.figure, language), "before": entry.change.before ?? "–",
+                    "after": entry.change.after ?? "–",
+                ]
+            )
+        }
+        return language.text(
+            "history_corrected",
+            ["days": days.joined(separator: language.text("list_comma")), "figures": figures.joined(separator: language.text("list_separator"))]
+        )
     }
 }
