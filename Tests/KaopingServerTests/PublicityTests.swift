@@ -311,12 +311,13 @@ struct PublicityTests {
             #expect(scheduled.stage == .scheduled)
             #expect(try await Self.fresh(client).get("/g/\(scheduled.key!)").status == .notFound)
             try await harness.database.query("UPDATE rounds SET publicity_starts_at = now() - interval '1 second' WHERE id = \(id)")
-            // Eight schedulers at once, as eight instances would run them.
+            // Eight schedulers at once, as eight instances would run them (the test server's own
+            // scheduler may be a ninth, and get there first).
             let started = try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<8 { group.addTask { try await publicity.runDue(logger: Self.quiet()).started.count } }
                 return try await group.reduce(0, +)
             }
-            #expect(started == 1)
+            #expect(started <= 1)
             #expect(try await harness.count("SELECT count(*)::int FROM audit_log WHERE action = 'round.publicity_started'") == 1)
             #expect(try await publicity.state(id)?.stage == .running)
         }

@@ -77,6 +77,7 @@ public struct KaopingServices: Sendable {
             history: branchHistory,
             organisation: organisation
         )
+        let publicity = PublicityRepository(database: database)
         let users = UserRepository(database: database)
         let sessions = PostgresPersistDriver(database: database, logger: logger)
         return KaopingServices(
@@ -114,10 +115,10 @@ public struct KaopingServices: Sendable {
                 hasher: passwordHasher
             ),
             results: results,
-            downloads: DownloadService(results: results, forms: forms, invitations: invitations, database: database),
+            downloads: DownloadService(results: results, forms: forms, invitations: invitations, publicity: publicity, database: database),
             publicity: PublicityService(
                 database: database,
-                repository: PublicityRepository(database: database),
+                repository: publicity,
                 calendar: CalendarRepository(database: database)
             ),
             objections: ObjectionService(database: database),

@@ -32,12 +32,20 @@ public struct DownloadService: Sendable {
     let results: ResultsService
     let forms: FormRepository
     let invitations: InvitationRepository
+    let publicity: PublicityRepository
     let database: Database
 
-    public init(results: ResultsService, forms: FormRepository, invitations: InvitationRepository, database: Database) {
+    public init(
+        results: ResultsService,
+        forms: FormRepository,
+        invitations: InvitationRepository,
+        publicity: PublicityRepository,
+        database: Database
+    ) {
         self.results = results
         self.forms = forms
         self.invitations = invitations
+        self.publicity = publicity
         self.database = database
     }
 
@@ -52,7 +60,7 @@ public struct DownloadService: Sendable {
         logger: Logger
     ) async throws -> DownloadFile? {
         let id = round.id
-        let publicity = try await PublicityRepository(database: database).state(id)
+        let publicity = try await self.publicity.state(id)
         func file(_ content: DownloadFile.Content, provisional: Bool? = nil) -> DownloadFile {
             let finality = provisional.map { Finality($0, status: round.summary.status, approval: publicity?.approval) }
             return Self.file(download, round: round, finality: finality, language: language, content: content)

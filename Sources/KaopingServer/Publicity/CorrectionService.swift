@@ -238,7 +238,8 @@ public struct CorrectionService: Sendable {
             ).decode(UUID.self) { branch = value }
             guard let branch else { throw Problem.unknownBranch(branchCode) }
             if let objection {
-                guard try await connection.updated("SELECT 1 FROM objections WHERE id = \(objection) AND round_id = \(round)", logger: logger) else {
+                guard try await connection.returnsRows("SELECT 1 FROM objections WHERE id = \(objection) AND round_id = \(round)", logger: logger)
+                else {
                     throw Problem.unknownObjection
                 }
             }

@@ -202,7 +202,14 @@ public struct ObjectionService: Sendable {
 
     /// The objections a branch's secretary filed, or filed about their branch, in a round.
     public func list(round id: UUID, branchCode: String) async throws -> [Objection] {
-        try await list(round: id).filter { $0.branchCode == branchCode }
+        var binds = try Self.binds(id)
+        try binds.append(branchCode)
+        return try await database.query(
+            PostgresQuery(
+                unsafeSQL: "SELECT \(Self.columns) WHERE o.round_id = $1 AND b.code = $2 ORDER BY o.decision IS NOT NULL, o.filed_at, o.receipt",
+                binds: binds
+            )
+        ).map(Self.objection)
     }
 
     private static func binds(_ value: some PostgresEncodable & Sendable) throws -> PostgresBindings {
@@ -330,8 +337,13 @@ public struct ObjectionService: Sendable {
 extension PostgresConnection {
     /// Runs an UPDATE … RETURNING 1 and says whether it changed a row.
     func updated(_ query: PostgresQuery, logger: Logger) async throws -> Bool {
-        var changed = false
-        for try await _ in try await self.query(query, logger: logger) { changed = true }
-        return changed
+        try await returnsRows(query, logger: logger)
+    }
+
+    /// Runs a statement and says whether it returned any row.
+    func returnsRows(_ query: PostgresQuery, logger: Logger) async throws -> Bool {
+        var any = false
+        for try await _ in try await self.query(query, logger: logger) { any = true }
+        return any
     }
 }
