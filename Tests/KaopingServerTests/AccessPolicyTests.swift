@@ -340,7 +340,7 @@ struct World {
             wrongToken: tokens.token(for: UUID()),
             wrongVisitCode: tokens.visitCode(for: UUID()),
             publicityKey: try #require(publicity.key),
-            objectionStatusKey: try #require(filed.statusKey),
+            objectionStatusKey: filed.statusKey,
             objection: filed.id
         )
     }

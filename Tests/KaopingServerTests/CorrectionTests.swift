@@ -159,6 +159,14 @@ struct CorrectionTests {
                 form: [("kind", "grade"), ("branch", "b03"), ("grade", "特优"), ("reason", "党委会决定")]
             )
             #expect(unknown.status == .unprocessableContent)
+            // A receipt of no objection of this round is named back, and nothing is corrected.
+            let wrongReceipt = try await admin.post(
+                path + "/corrections",
+                form: [("kind", "grade"), ("branch", "b03"), ("grade", "良好"), ("reason", "党委会研究决定"), ("objection", "2026-ZZZZZZ")]
+            )
+            #expect(wrongReceipt.status == .unprocessableContent)
+            #expect(wrongReceipt.text.contains("本轮次没有受理编号为“2026-ZZZZZZ”的异议"))
+            #expect(try await harness.count("SELECT count(*)::int FROM result_corrections") == 0)
             let decided = try await admin.post(
                 path + "/corrections",
                 form: [("kind", "grade"), ("branch", "b03"), ("grade", "良好"), ("reason", "党委会研究决定"), ("objection", filed.receipt.lowercased())]

@@ -190,6 +190,99 @@ struct DatabaseFailureTests {
         }
     }
 
+    @Test func anObjectionIsEitherFiledAndAcknowledgedOrGivenBackToSendAgain() async throws {
+        try await TestApp.run { client, harness in
+            let id = try await PublicityTests.closedRound(harness)
+            _ = try await harness.services.publicity.publicise(id, shows: .top, actor: .commandLine, logger: Self.quiet)
+            let page = "/g/\(try await PublicityTests.key(harness, id))"
+            var phone = Browser(client)
+            let formKey = try #require(try await phone.get(page).hidden("_key"))
+            let body = "第二党支部的群众评价里有同一人重复提交的答卷"
+            let form = PublicityTests.objection("b02", body, key: formKey, name: "李某")
+
+            // The database goes away while the objection is filed: the page comes back with what
+            // was typed and the same key, saying that nothing was filed.
+            let server = try await TestDatabaseServer.shared.serverURL()
+            let name = DatabaseBootstrap.quoteIdentifier(harness.url.database)
+            try await TestDatabaseServer.execute("ALTER DATABASE \(name) ALLOW_CONNECTIONS false", on: server, logger: Self.quiet)
+            try await TestDatabaseServer.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(harness.url.database)' AND pid <> pg_backend_pid()",
+                on: server,
+                logger: Self.quiet
+            )
+            // The page itself is served from the copy in memory once its version cannot be checked.
+            try await Task.sleep(for: .seconds(3.2))
+            let stillShown = try await PublicityTests.fresh(client).get(page)
+            #expect(stillShown.status == .ok && stillShown.text.contains("name=\"body\""))
+            let refused = try await phone.post(page, form: form)
+            #expect(refused.status == .serviceUnavailable)
+            #expect(refused.headers[.retryAfter] == "60")
+            #expect(refused.text.contains("这件异议尚未提交"))
+            #expect(refused.text.contains(body) && refused.text.contains("value=\"李某\""))
+            #expect(refused.text.contains("<option value=\"b02\" selected>"))
+            #expect(refused.hidden("_key") == formKey)
+            try await TestDatabaseServer.execute("ALTER DATABASE \(name) ALLOW_CONNECTIONS true", on: server, logger: Self.quiet)
+            // A pooled connection cut above fails once when next used, as it would for a page.
+            for _ in 0..<40 {
+                do {
+                    _ = try await harness.count("SELECT 1")
+                    break
+                } catch  where DatabaseFailure.isUnavailable(error) {
+                    try await Task.sleep(for: .milliseconds(250))
+                }
+            }
+
+            // The database fails in the middle of the filing, inside its transaction (held there
+            // by a trigger until its connection is cut): nothing half stored, the form given back.
+            try await harness.database.query(
+                """
+                CREATE FUNCTION held_filing() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(60); RETURN NEW; END $$
+                """
+            )
+            try await harness.database.query(
+                "CREATE TRIGGER held BEFORE INSERT ON objections FOR EACH ROW EXECUTE FUNCTION held_filing()"
+            )
+            let cookies = phone.cookies
+            async let cut = client.onOwnConnection { connection in
+                var browser = Browser(connection)
+                browser.cookies = cookies
+                return try await browser.post(page, form: form)
+            }
+            var held = false
+            for _ in 0..<100 where !held {
+                try await Task.sleep(for: .milliseconds(100))
+                held = try await harness.count("SELECT count(*)::int FROM pg_stat_activity WHERE wait_event = 'PgSleep'") == 1
+            }
+            #expect(held)
+            try await TestDatabaseServer.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(harness.url.database)' AND wait_event = 'PgSleep'",
+                on: server,
+                logger: Self.quiet
+            )
+            let midway = try await cut
+            #expect(midway.status == .serviceUnavailable)
+            #expect(midway.text.contains("这件异议尚未提交") && midway.text.contains(body))
+            #expect(try await harness.count("SELECT count(*)::int FROM objections") == 0)
+            #expect(try await harness.count("SELECT count(*)::int FROM audit_log WHERE action = 'objection.filed'") == 0)
+            try await harness.database.query("DROP TRIGGER held ON objections")
+
+            // Sent again once the database is back: filed once, and every send after that leads
+            // to the same receipt's link.
+            let deadline = ContinuousClock.now + .seconds(20)
+            var filed: Reply?
+            while filed == nil && ContinuousClock.now < deadline {
+                let again = try await phone.post(page, form: form)
+                if again.status == .seeOther { filed = again } else { try await Task.sleep(for: .milliseconds(500)) }
+            }
+            let link = try #require(filed?.location)
+            #expect(link.hasPrefix("/o/"))
+            #expect(try await phone.post(page, form: form).location == link)
+            #expect(try await harness.count("SELECT count(*)::int FROM objections WHERE body = '\(body)'") == 1)
+            #expect(try await harness.count("SELECT count(*)::int FROM audit_log WHERE action = 'objection.filed'") == 1)
+            #expect(try await phone.get(link).text.contains(body))
+        }
+    }
+
     @Test func startUpSaysInOneLineWhatIsWrong() async throws {
         // An address where nothing listens.
         let port = try FreePort.find()

@@ -171,14 +171,17 @@ struct PublicityTests {
             let secret = String(statusLink.dropFirst(3).prefix { $0 != "?" })
             #expect(try await harness.count("SELECT count(*)::int FROM objections WHERE status_key_hash = '\(secret)'") == 0)
 
-            // The same form sent again stores nothing more and gives the receipt.
+            // The same form sent again (its answer lost on the way) stores nothing more and leads
+            // to the same status link.
             let again = try await phone.post("/g/\(key)", form: Self.objection("b02", body, key: formKey))
-            #expect(again.status == .ok && again.text.contains(receipt))
+            #expect(again.status == .seeOther && again.location == statusLink)
             #expect(try await harness.count("SELECT count(*)::int FROM objections") == 1)
 
-            // Downloads say they are for public comment.
+            // Downloads say they are for public comment, and so does the branch's record.
             let draft = try await admin.get("/admin/rounds/\(id.lowercased)/results.csv")
             #expect((draft.headers[.contentDisposition]?.removingPercentEncoding ?? "").contains("公示稿"))
+            let record = "/admin/org/branches/b02/history"
+            #expect(try await admin.get(record).text.contains("<span class=\"small\">公示稿</span>"))
 
             // Sign-off waits for the end of the publicity.
             let early = try await admin.post(
@@ -245,6 +248,13 @@ struct PublicityTests {
             let statusSheet = try #require(try XLSXReader.sheets(Array(workbook.body.readableBytesView)).first { $0.name == "状态" })
             let cells = statusSheet.rows.flatMap(\.cells)
             #expect(cells.contains("纪要〔2026〕9号") && cells.contains("定稿") && cells.contains(expected))
+            // The branch's record names the sign-off beside the year.
+            let signedRecord = try await admin.get(record).text
+            #expect(signedRecord.contains("定稿（纪要〔2026〕9号）") && !signedRecord.contains(">公示稿<"))
+            let (_, token) = try await harness.issueToken("组织部数据平台")
+            let (_, history) = try await APITests().getJSON(client, "/api/v1/branches/b02/history", token: token)
+            let year = try #require(((history as? [String: Any])?["years"] as? [[String: Any]])?.last)
+            #expect(year["stage"] as? String == "approved" && year["approvalReference"] as? String == "纪要〔2026〕9号")
 
             // Reopening needs a reason; with one, the sign-off is withdrawn and kept.
             let noReason = try await admin.post(
@@ -265,6 +275,8 @@ struct PublicityTests {
                     == 1
             )
             #expect(try await admin.get(path).text.contains("已撤回的定稿"))
+            let reopenedRecord = try await admin.get(record).text
+            #expect(reopenedRecord.contains(">公示稿<") && !reopenedRecord.contains("定稿（纪要〔2026〕9号）"))
         }
     }
 
@@ -326,7 +338,6 @@ struct PublicityTests {
     @Test func aSecretaryObjectsFromTheBranchReportAndReadsTheAnswerThere() async throws {
         try await TestApp.run { client, harness in
             let id = try await Self.closedRound(harness)
-            _ = try await harness.services.publicity.publicise(id, shows: .top, actor: .commandLine, logger: Self.quiet())
             let hash = try await TestApp.hasher.hash("a secretary's password")
             let users = UserRepository(database: harness.database)
             _ = try await users.create(username: "sec.b01", displayName: "", role: .viewer, branchCode: "b01", passwordHash: hash)
@@ -334,8 +345,14 @@ struct PublicityTests {
             var secretary = Browser(client)
             _ = try await secretary.signIn("sec.b01", "a secretary's password")
             let report = "/admin/rounds/\(id.lowercased)/results/b01"
+            // Closed and not yet published: the report says its figures are proposed, and takes no objection.
+            let proposed = try await secretary.get(report)
+            #expect(proposed.text.contains("拟定稿：轮次已结束，结果尚未公示") && !proposed.text.contains("/objections\""))
+            let published = try await harness.services.publicity.publicise(id, shows: .top, actor: .commandLine, logger: Self.quiet())
             let page = try await secretary.get(report)
             #expect(page.status == .ok && page.text.contains("action=\"\(report)/objections\""))
+            let period = "公示稿：公示期 \(ChinaTime.format(try #require(published.startsAt))) 至 \(ChinaTime.format(try #require(published.endsAt)))"
+            #expect(page.text.contains(period), "\(period)")
             let filed = try await secretary.post(
                 report + "/objections",
                 form: [("body", "本支部组织评价漏计加分"), ("_key", try #require(page.hidden("_key")))]
@@ -356,6 +373,22 @@ struct PublicityTests {
             _ = try await other.signIn("sec.b02", "a secretary's password")
             #expect(try await other.post(report + "/objections", form: [("body", "代为提出")]).status == .forbidden)
             #expect(try await harness.count("SELECT count(*)::int FROM objections") == 1)
+
+            // Signed off, the secretary's report is the results notice (通报) with the meeting's reference.
+            try await harness.database.query("UPDATE rounds SET publicity_ended_at = now() WHERE id = \(id)")
+            let ended = try await secretary.get(report)
+            #expect(ended.text.contains("公示稿：公示期已于") && ended.text.contains("结束，待党委审定"))
+            try await harness.services.publicity.approve(
+                id,
+                reference: "纪要〔2026〕7号",
+                meetingOn: "2026-12-21",
+                confirmingOpenObjections: true,
+                actor: .commandLine,
+                logger: Self.quiet()
+            )
+            let notice = try await secretary.get(report)
+            #expect(notice.text.contains("定稿（结果通报）：经党委审定，纪要〔2026〕7号，2026-12-21 会议。"))
+            #expect(!notice.text.contains("公示稿"))
         }
     }
 }

@@ -121,7 +121,7 @@ public struct KaopingServices: Sendable {
                 repository: publicity,
                 calendar: CalendarRepository(database: database)
             ),
-            objections: ObjectionService(database: database),
+            objections: ObjectionService(database: database, tokens: tokens),
             corrections: CorrectionService(database: database, forms: forms)
         )
     }

@@ -62,7 +62,7 @@ public struct DownloadService: Sendable {
         let id = round.id
         let publicity = try await self.publicity.state(id)
         func file(_ content: DownloadFile.Content, provisional: Bool? = nil) -> DownloadFile {
-            let finality = provisional.map { Finality($0, status: round.summary.status, approval: publicity?.approval) }
+            let finality = provisional.map { Finality($0, status: round.summary.status, approval: publicity?.approval?.reference) }
             return Self.file(download, round: round, finality: finality, language: language, content: content)
         }
         switch download {
@@ -125,29 +125,6 @@ public struct DownloadService: Sendable {
     /// How far a round's figures are from final, as a file's name says it: provisional while the
     /// round is open, proposed once closed, for public comment in publicity (公示稿), approved
     /// (定稿) with the sign-off's reference.
-    enum Finality: Equatable {
-        case provisional, proposed, publicity
-        case approved(reference: String)
-
-        init(_ provisional: Bool, status: RoundStatus, approval: Publicity.Approval?) {
-            switch (provisional, status) {
-            case (true, _): self = .provisional
-            case (false, .publicity): self = .publicity
-            case (false, .approved): self = .approved(reference: approval?.reference ?? "")
-            default: self = .proposed
-            }
-        }
-
-        var key: String {
-            switch self {
-            case .provisional: "provisional"
-            case .proposed: "proposed"
-            case .publicity: "publicity"
-            case .approved: "approved"
-            }
-        }
-    }
-
     /// The lines of a published or signed-off round's status sheet.
     static func statusLines(_ round: ResultsService.Round, publicity: Publicity?, language: Language) -> [(String, String)] {
         guard let publicity, publicity.status == .publicity || publicity.status == .approved else { return [] }

@@ -209,7 +209,8 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
         services: office,
         views: dependencies.views,
         cookies: cookies,
-        trustForwardedFor: configuration.trustForwardedFor
+        trustForwardedFor: configuration.trustForwardedFor,
+        publicBaseURL: configuration.publicBaseURL
     )
     publicityPages.addRoutes(to: routes)
 

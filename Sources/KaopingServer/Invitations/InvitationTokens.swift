@@ -28,6 +28,14 @@ public struct InvitationTokens: Sendable {
         return String(Self.base64URL(Data(mac)).prefix(22))
     }
 
+    /// An objection's status link (`/o/{key}`), derived from the submission key of the form that
+    /// filed it under its own label: the same form sent again after a lost answer leads to the
+    /// same link, and the database, holding the submission key, cannot give it (128 bits, hex).
+    public func objectionStatusKey(submissionKey: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("objection:\(submissionKey)".utf8), using: key)
+        return Hex.string(Array(mac.prefix(16)))
+    }
+
     /// The letters and digits of a short code: no 0/O, 1/I/L to mistake for each other.
     static let shortCodeAlphabet = Array("23456789ABCDEFGHJKMNPQRSTUVWXYZ")
 

@@ -41,6 +41,8 @@ public struct BranchHistoryRepository: Sendable {
         public var years: [BranchRecord.Year]
         /// The round of each year, in the same order.
         public var rounds: [UUID]
+        /// How final each year's figures are (proposed, published, signed off), in the same order.
+        public var finality: [Finality] = []
         /// The member form of the newest year, whose dimension labels the page shows.
         public var memberForm: UUID?
         /// The branch's figures that corrections changed, by round, oldest first.
@@ -50,7 +52,8 @@ public struct BranchHistoryRepository: Sendable {
     public func years(code: String) async throws -> History {
         let rows = try await database.query(
             """
-            SELECT y.year, r.title, r.config::text, y.subject::text, y.ranked, v.checksum, v.id, y.business_score, r.id
+            SELECT y.year, r.title, r.config::text, y.subject::text, y.ranked, v.checksum, v.id, y.business_score, r.id, r.status,
+              (SELECT a.reference FROM round_approvals a WHERE a.round_id = r.id AND a.withdrawn_at IS NULL)
             FROM branch_years y
             JOIN rounds r ON r.id = y.round_id
             LEFT JOIN round_groups g ON g.round_id = r.id AND g.rater_group = 'members'
@@ -63,11 +66,11 @@ public struct BranchHistoryRepository: Sendable {
         var missingBusiness: [(index: Int, year: Int)] = []
         var latestMemberForm: UUID?
         var rounds: [UUID] = []
+        var finality: [Finality] = []
         let decoder = JSONDecoder()
         for row in rows {
-            let (year, title, configJSON, subjectJSON, ranked, memberForm, memberFormVersion, frozenBusiness, roundID) = try row.decode(
-                (Int, String, String, String, Int, String?, UUID?, Double?, UUID).self
-            )
+            let (year, title, configJSON, subjectJSON, ranked, memberForm, memberFormVersion, frozenBusiness, roundID, status, reference) =
+                try row.decode((Int, String, String, String, Int, String?, UUID?, Double?, UUID, String, String?).self)
             guard var subject = try? decoder.decode(SubjectResult.self, from: Data(subjectJSON.utf8)) else { continue }
             subject.disclose()
             let members = subject[group: .members]
@@ -90,12 +93,13 @@ public struct BranchHistoryRepository: Sendable {
             }
             years.append(entry)
             rounds.append(roundID)
+            finality.append(Finality(false, status: RoundStatus(rawValue: status) ?? .closed, approval: reference))
             latestMemberForm = memberFormVersion ?? latestMemberForm
         }
         for (index, year) in missingBusiness {
             years[index].businessScore = try await performance.businessScore(year: year, branchCode: code)
         }
-        var history = History(years: years, rounds: rounds, memberForm: latestMemberForm)
+        var history = History(years: years, rounds: rounds, finality: finality, memberForm: latestMemberForm)
         if !rounds.isEmpty {
             for row in try await database.query(
                 "SELECT round_id, made_at, differences::text FROM result_corrections WHERE round_id = ANY(\(rounds)) ORDER BY made_at"

@@ -52,7 +52,8 @@ public struct CorrectionService: Sendable {
         case noSuchBallot
         case ballotExcludedAlready
         case unknownGrade(String)
-        case unknownObjection
+        /// No objection of the round with that receipt (or id).
+        case unknownObjection(receipt: String?)
     }
 
     /// What one sheet item is amended to: points lost (deduction), earned (bonus), or passed (baseline).
@@ -185,6 +186,17 @@ public struct CorrectionService: Sendable {
         }
     }
 
+    /// The objection a correction answers, by the receipt the administrator types (2026-AB12CD).
+    public func objection(receipt: String, round: UUID) async throws -> UUID {
+        let receipt = receipt.trimmingCharacters(in: .whitespaces).uppercased()
+        guard
+            let id = try await database.query("SELECT id FROM objections WHERE receipt = \(receipt) AND round_id = \(round)").first?.decode(
+                UUID.self
+            )
+        else { throw Problem.unknownObjection(receipt: receipt) }
+        return id
+    }
+
     // MARK: Reading
 
     /// A round's corrections, newest first, with their difference lists.
@@ -240,7 +252,7 @@ public struct CorrectionService: Sendable {
             if let objection {
                 guard try await connection.returnsRows("SELECT 1 FROM objections WHERE id = \(objection) AND round_id = \(round)", logger: logger)
                 else {
-                    throw Problem.unknownObjection
+                    throw Problem.unknownObjection(receipt: nil)
                 }
             }
             let details = try await change(connection, branch)

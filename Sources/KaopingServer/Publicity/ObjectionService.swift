@@ -81,8 +81,10 @@ public struct ObjectionDraft: Sendable {
 public struct FiledObjection: Sendable {
     public let id: UUID
     public let receipt: String
-    /// `nil` when the form had been sent before: the first answer carried it.
-    public let statusKey: String?
+    /// The status link's secret: the same for the same form sent again.
+    public let statusKey: String
+    /// The form had been sent before; nothing more was stored.
+    public let resent: Bool
 }
 
 /// Objections from filing to decision. Filing is open to anyone while the round's publicity
@@ -90,9 +92,12 @@ public struct FiledObjection: Sendable {
 /// transaction with its audit entry.
 public struct ObjectionService: Sendable {
     let database: Database
+    /// Derives each objection's status link from its form's submission key.
+    let tokens: InvitationTokens
 
-    public init(database: Database) {
+    public init(database: Database, tokens: InvitationTokens) {
         self.database = database
+        self.tokens = tokens
     }
 
     public enum Refusal: Error, Equatable {
@@ -106,7 +111,7 @@ public struct ObjectionService: Sendable {
         let codes = try await branchCodes(round: id)
         let problems = draft.problems(branchCodes: Set(codes.map(\.code)))
         guard problems.isEmpty else { throw Refusal.problems(problems) }
-        let statusKey = Hex.random(bytes: 16)
+        let statusKey = tokens.objectionStatusKey(submissionKey: draft.submissionKey)
         let name = draft.contactName.trimmingCharacters(in: .whitespaces)
         let phone = draft.contactPhone.trimmingCharacters(in: .whitespaces)
         let body = draft.body.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -126,7 +131,7 @@ public struct ObjectionService: Sendable {
                 "SELECT id, receipt FROM objections WHERE submission_key = \(draft.submissionKey) AND round_id = \(id)",
                 logger: logger
             ).decode((UUID, String).self) {
-                return FiledObjection(id: existing, receipt: receipt, statusKey: nil)
+                return FiledObjection(id: existing, receipt: receipt, statusKey: statusKey, resent: true)
             }
             guard taking else { throw Refusal.notTakingObjections }
             var stored: (UUID, String)?
@@ -156,8 +161,18 @@ public struct ObjectionService: Sendable {
                 on: connection,
                 logger: logger
             )
-            return FiledObjection(id: objection, receipt: receipt, statusKey: statusKey)
+            return FiledObjection(id: objection, receipt: receipt, statusKey: statusKey, resent: false)
         }
+    }
+
+    /// What a form with this submission key filed already, if it did: its receipt and link.
+    public func filed(submissionKey: String, round id: UUID) async throws -> FiledObjection? {
+        guard
+            let (existing, receipt) = try await database.query(
+                "SELECT id, receipt FROM objections WHERE submission_key = \(submissionKey) AND round_id = \(id)"
+            ).first?.decode((UUID, String).self)
+        else { return nil }
+        return FiledObjection(id: existing, receipt: receipt, statusKey: tokens.objectionStatusKey(submissionKey: submissionKey), resent: true)
     }
 
     /// The round's branches a person may object to, by code, with their names.

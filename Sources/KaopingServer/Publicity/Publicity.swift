@@ -102,3 +102,37 @@ public enum PublicityError: Error, Equatable, CustomStringConvertible {
         }
     }
 }
+
+/// How final a round's results are, as the downloads' names, the branch reports and the
+/// records over the years say it: 暂定 while the round runs, 拟定稿 once closed, 公示稿 while
+/// published, 定稿 with the meeting's reference once signed off.
+public enum Finality: Equatable, Sendable {
+    case provisional, proposed, publicity
+    case approved(reference: String)
+
+    public init(_ provisional: Bool, status: RoundStatus, approval reference: String?) {
+        switch (provisional, status) {
+        case (true, _): self = .provisional
+        case (false, .publicity): self = .publicity
+        case (false, .approved): self = .approved(reference: reference ?? "")
+        default: self = .proposed
+        }
+    }
+
+    var key: String {
+        switch self {
+        case .provisional: "provisional"
+        case .proposed: "proposed"
+        case .publicity: "publicity"
+        case .approved: "approved"
+        }
+    }
+
+    /// "公示稿", or "定稿（党委会纪要〔2026〕3号）".
+    public func label(_ language: Language) -> String {
+        if case .approved(let reference) = self, !reference.isEmpty {
+            return language.text("stage_label_approved_reference", ["reference": reference])
+        }
+        return language.text("stage_label_\(key)")
+    }
+}

@@ -175,6 +175,7 @@ public struct ResultsService: Sendable {
                 )
             )
             record.history.rounds.append(round.id)
+            record.history.finality.append(.provisional)
             record.history.memberForm = round.memberFormVersion ?? record.history.memberForm
         }
         return record

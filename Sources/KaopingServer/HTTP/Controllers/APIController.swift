@@ -135,6 +135,10 @@ public struct APIController: Sendable {
             /// The change of the combined score from the year before.
             let change: Double?
             let rankShare: Double?
+            /// proposed, publicity or approved.
+            let stage: String
+            /// The meeting's reference of an approved year.
+            let approvalReference: String?
         }
         struct Assessment: Encodable {
             let firstYear: Int
@@ -168,7 +172,17 @@ public struct APIController: Sendable {
             HistoryDocument(
                 branch: ["code": branch.code, "name": branch.name],
                 years: history.years.enumerated().map { index, year in
-                    .init(round: history.rounds[index].uuidString.lowercased(), record: year, change: changes[index], rankShare: year.rankShare)
+                    let finality = history.finality[index]
+                    var reference: String?
+                    if case .approved(let approved) = finality { reference = approved }
+                    return .init(
+                        round: history.rounds[index].uuidString.lowercased(),
+                        record: year,
+                        change: changes[index],
+                        rankShare: year.rankShare,
+                        stage: finality.key,
+                        approvalReference: reference
+                    )
                 },
                 trend: trend?.trend.rawValue,
                 slope: trend?.slope,

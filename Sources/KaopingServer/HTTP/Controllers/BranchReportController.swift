@@ -47,7 +47,12 @@ public struct BranchReportController: Sendable {
             summaryOnly: request.uri.queryParameters["view"] == "summary",
             language: context.language
         )
-        if let user = context.user, user.role == .viewer, let state = try await publicity.state(round.id), state.startedAt != nil {
+        let state = current.provisional ? nil : try await publicity.state(round.id)
+        if let state {
+            page.stageNote = BranchReportPage.stageNote(state, language: context.language)
+            page.stageFinal = state.stage == .approved
+        }
+        if let user = context.user, user.role == .viewer, let state, state.startedAt != nil {
             let mine = try await objections.list(round: round.id, branchCode: code).filter { $0.filedBy == user.username }
             var objections = ReportObjections(
                 state,

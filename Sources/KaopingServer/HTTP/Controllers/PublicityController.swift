@@ -193,22 +193,11 @@ public struct PublicityController: Sendable {
         let language = context.language
         let id = state.roundID
         let reason = form["reason"] ?? ""
-        let receipt = (form["objection"] ?? "").trimmingCharacters(in: .whitespaces).uppercased()
-        var objection: UUID?
-        if !receipt.isEmpty {
-            guard let found = try await objections.list(round: id).first(where: { $0.receipt == receipt }) else {
-                return try await page(
-                    state,
-                    problem: language.text("correction_problem_objection", ["receipt": receipt]),
-                    status: .unprocessableContent,
-                    context: context
-                )
-            }
-            objection = found.id
-        }
         let (actor, logger) = (context.auditActor, context.logger)
         let branch = (form["branch"] ?? "").trimmingCharacters(in: .whitespaces)
         do {
+            let receipt = (form["objection"] ?? "").trimmingCharacters(in: .whitespaces)
+            let objection = receipt.isEmpty ? nil : try await corrections.objection(receipt: receipt, round: id)
             switch Correction.Kind(rawValue: form["kind"] ?? "") {
             case .sheet:
                 let text = (form["value"] ?? "").trimmingCharacters(in: .whitespaces)
@@ -407,7 +396,7 @@ extension CorrectionService.Problem {
         case .noSuchBallot: language.text("correction_problem_ballot")
         case .ballotExcludedAlready: language.text("correction_problem_excluded")
         case .unknownGrade(let grade): language.text("correction_problem_grade", ["grade": grade])
-        case .unknownObjection: language.text("correction_problem_objection", ["receipt": ""])
+        case .unknownObjection(let receipt): language.text("correction_problem_objection", ["receipt": receipt ?? ""])
         }
     }
 }

@@ -13,6 +13,8 @@ public struct PublicityPageController: Sendable {
     let views: Views
     let cookies: CookiePolicy
     let trustForwardedFor: Bool
+    /// The status link is shown whole, to be copied or written down.
+    let publicBaseURL: String
     let pages: PublicityPageCache
     /// Objections per address and round an hour, kept in memory as the public answers' limit is.
     let perAddress: PublicRateLimiter
@@ -20,13 +22,14 @@ public struct PublicityPageController: Sendable {
     /// Objections one browser may file per round, counted in a cookie.
     static let perBrowserLimit = 3
 
-    public init(services: KaopingServices, views: Views, cookies: CookiePolicy, trustForwardedFor: Bool) {
+    public init(services: KaopingServices, views: Views, cookies: CookiePolicy, trustForwardedFor: Bool, publicBaseURL: String) {
         self.publicity = services.publicity
         self.objections = services.objections
         self.results = services.results
         self.views = views
         self.cookies = cookies
         self.trustForwardedFor = trustForwardedFor
+        self.publicBaseURL = publicBaseURL
         self.pages = PublicityPageCache(database: services.database)
         self.perAddress = PublicRateLimiter(limit: Self.perAddressLimit)
     }
@@ -50,7 +53,7 @@ public struct PublicityPageController: Sendable {
         return state
     }
 
-    private func model(_ state: Publicity, selected: String = "", language: Language) async throws -> PublicityPublicPage {
+    private func model(_ state: Publicity, language: Language) async throws -> PublicityPublicPage {
         guard let round = try await results.round(state.roundID), let current = try await results.current(round, logger: Database.quietLogger) else {
             throw AppError.notFound
         }
@@ -61,7 +64,6 @@ public struct PublicityPageController: Sendable {
             list: list,
             topGrade: grades.first ?? "",
             branches: try await objections.branchCodes(round: state.roundID),
-            selected: selected,
             limits: (Self.perAddressLimit, Self.perBrowserLimit),
             now: .now,
             language: language
@@ -72,8 +74,8 @@ public struct PublicityPageController: Sendable {
         guard let key = context.parameters.get("key") else { throw AppError.notFound }
         let language = context.language
         let page = try await pages.page(key: key, language: language) {
-            let state = try await published(context)
-            return try views.render("publicity_public", try await model(state, language: language), context: context)
+            let model = try await model(try await published(context), language: language)
+            return (try views.render("publicity_public", model, context: context), model)
         }
         guard let page else { throw AppError.notFound }
         var response = HTMLPage(html: page.fill([.csrf: context.csrfToken, .submissionKey: RespondentController.newSubmissionKey()])).response
@@ -82,59 +84,77 @@ public struct PublicityPageController: Sendable {
     }
 
     @Sendable func file(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let state = try await published(context)
+        guard let pageKey = context.parameters.get("key") else { throw AppError.notFound }
         var request = request
         let data = try await request.formData(context: context)
-        guard let key = data["_key"], RespondentController.isSubmissionKey(key) else { throw AppError.malformedBody }
-        let draft = ObjectionDraft(
-            branchCode: data["branch"] ?? "",
-            body: data["body"] ?? "",
-            contactName: data["name"] ?? "",
-            contactPhone: data["phone"] ?? "",
-            submissionKey: key
-        )
+        let draft = data["_key"].flatMap { key in
+            RespondentController.isSubmissionKey(key)
+                ? ObjectionDraft(
+                    branchCode: data["branch"] ?? "",
+                    body: data["body"] ?? "",
+                    contactName: data["name"] ?? "",
+                    contactPhone: data["phone"] ?? "",
+                    submissionKey: key
+                ) : nil
+        }
         let language = context.language
         let cookieName = cookies.name("kp_objections")
         let filedHere = Int(request.cookies[cookieName]?.value ?? "") ?? 0
-        guard filedHere < Self.perBrowserLimit else {
-            return try refused("publicity_limit_browser", status: .tooManyRequests, context: context)
-        }
         let address = context.clientAddress(request, trustForwardedFor: trustForwardedFor)
-        let limitKey = "objection|\(address)|\(state.roundID)"
-        guard perAddress.allow(key: limitKey) else {
-            return try refused("publicity_limit_address", status: .tooManyRequests, context: context)
-        }
         do {
-            let filed = try await objections.file(draft, round: state.roundID, filer: nil, logger: context.logger)
-            guard let statusKey = filed.statusKey else {
-                // The same form sent again: the first answer gave the link.
-                return try refused("objection_resent", status: .ok, values: ["receipt": filed.receipt], context: context)
+            let state = try await published(context)
+            guard let draft else { throw AppError.malformedBody }
+            let key = draft.submissionKey
+            let filed: FiledObjection
+            do {
+                // A resent form is answered with its link before any limit is counted.
+                if let earlier = try await objections.filed(submissionKey: key, round: state.roundID) {
+                    filed = earlier
+                } else {
+                    guard filedHere < Self.perBrowserLimit else {
+                        return try refused("publicity_limit_browser", status: .tooManyRequests, context: context)
+                    }
+                    guard perAddress.allow(key: "objection|\(address)|\(state.roundID)") else {
+                        return try refused("publicity_limit_address", status: .tooManyRequests, context: context)
+                    }
+                    filed = try await objections.file(draft, round: state.roundID, filer: nil, logger: context.logger)
+                }
+            } catch ObjectionService.Refusal.problems(let problems) {
+                var page = try await model(state, language: language)
+                page.refill(draft)
+                page.problems = problems.map { language.text("objection_problem_\($0.rawValue)", ["n": ObjectionDraft.longest]) }
+                page.branchProblem = problems.contains(.branchMissing)
+                page.bodyProblem = problems.contains(.bodyMissing) || problems.contains(.bodyTooLong)
+                page.nameProblem = problems.contains(.nameTooLong)
+                page.phoneProblem = problems.contains(.phoneUnreadable)
+                page.csrf = context.csrfToken
+                return try views.page("publicity_public", page, status: .unprocessableContent, context: context)
+            } catch ObjectionService.Refusal.notTakingObjections {
+                return try refused("publicity_public_ended", status: .conflict, context: context)
             }
-            var response = Response.seeOther(.objectionStatus(key: statusKey), ["filed": "1"])
-            response.setCookie(
-                cookies.cookie(
-                    "kp_objections",
-                    value: String(filedHere + 1),
-                    maxAge: 90 * 24 * 3600,
-                    path: SiteURL.publicity(key: state.key ?? "").path
+            var response = Response.seeOther(.objectionStatus(key: filed.statusKey), ["filed": "1"])
+            if !filed.resent {
+                response.setCookie(
+                    cookies.cookie(
+                        "kp_objections",
+                        value: String(filedHere + 1),
+                        maxAge: 90 * 24 * 3600,
+                        path: SiteURL.publicity(key: state.key ?? "").path
+                    )
                 )
-            )
+            }
             return response
-        } catch ObjectionService.Refusal.problems(let problems) {
-            var page = try await model(state, selected: draft.branchCode, language: language)
-            page.body = draft.body
-            page.contactName = draft.contactName
-            page.contactPhone = draft.contactPhone
-            page.problems = problems.map { language.text("objection_problem_\($0.rawValue)", ["n": ObjectionDraft.longest]) }
-            page.branchProblem = problems.contains(.branchMissing)
-            page.bodyProblem = problems.contains(.bodyMissing) || problems.contains(.bodyTooLong)
-            page.nameProblem = problems.contains(.nameTooLong)
-            page.phoneProblem = problems.contains(.phoneUnreadable)
+        } catch  where DatabaseFailure.isUnavailable(error) {
+            // Nothing was filed (one transaction): the page as last shown, with what was typed
+            // and the same submission key, so that sending it again later counts once.
+            context.logger.warning("objection not stored: database unavailable", metadata: ["error": "\(error)"])
+            guard let draft, var page = pages.lastModel(key: pageKey, language: language) else { throw error }
+            page.refill(draft)
+            page.unavailable = true
             page.csrf = context.csrfToken
-            page.submissionKey = key
-            return try views.page("publicity_public", page, status: .unprocessableContent, context: context)
-        } catch ObjectionService.Refusal.notTakingObjections {
-            return try refused("publicity_public_ended", status: .conflict, context: context)
+            var response = try views.page("publicity_public", page, status: .serviceUnavailable, context: context)
+            response.headers[.retryAfter] = "60"
+            return response
         }
     }
 
@@ -157,7 +177,7 @@ public struct PublicityPageController: Sendable {
             objection,
             roundTitle: state.title,
             justFiled: request.uri.queryParameters["filed"] != nil,
-            link: SiteURL.objectionStatus(key: key).path,
+            link: SiteURL.objectionStatus(key: key).absolute(base: publicBaseURL),
             language: context.language
         )
         var response = try views.page("objection_status", page, context: context)
@@ -184,17 +204,28 @@ public struct PublicityPageController: Sendable {
 }
 
 /// Each publicity page rendered once per version of what it shows and per language, then
-/// served from memory: a whole office opens it within the same hour. Every few seconds the
-/// first request checks, in one indexed read, whether the round's row or its results changed.
+/// served from memory: a whole office opens it within the same hour. Every few seconds one
+/// request checks, in one indexed read, whether the round's row or its results changed, while
+/// the others are served the copy in memory; a new version is rendered once, however many wait
+/// for it. While the database cannot be reached the last copy is served.
 final class PublicityPageCache: Sendable {
     private struct Entry {
         let stamp: String
         let checked: ContinuousClock.Instant
         let page: PrerenderedPage
+        /// What the page was made from, to show it again with a person's typing when the
+        /// database cannot be reached.
+        let model: PublicityPublicPage
+    }
+
+    private struct Slots {
+        var entries: [String: Entry] = [:]
+        /// The version check (and render, if it changed) under way for a slot.
+        var refreshing: [String: Task<PrerenderedPage?, any Error>] = [:]
     }
 
     private let database: Database
-    private let entries = NIOLockedValueBox<[String: Entry]>([:])
+    private let slots = NIOLockedValueBox(Slots())
     static let recheck: Duration = .seconds(3)
 
     init(database: Database) {
@@ -203,28 +234,84 @@ final class PublicityPageCache: Sendable {
 
     /// The page at `key` in `language`, rendered by `render` when it has changed; `nil` when
     /// no round is published there.
-    func page(key: String, language: Language, render: () async throws -> String) async throws -> PrerenderedPage? {
+    func page(
+        key: String,
+        language: Language,
+        render: @escaping @Sendable () async throws -> (html: String, model: PublicityPublicPage)
+    ) async throws -> PrerenderedPage? {
         let slot = "\(key)|\(language.rawValue)"
         let now = ContinuousClock.now
-        if let entry = entries.withLockedValue({ $0[slot] }), now - entry.checked < Self.recheck { return entry.page }
-        guard
-            let stamp = try await database.query(
+        enum Next {
+            case serve(PrerenderedPage)
+            case wait(Task<PrerenderedPage?, any Error>)
+        }
+        let next = slots.withLockedValue { slots -> Next in
+            let entry = slots.entries[slot]
+            if let entry, now - entry.checked < Self.recheck { return .serve(entry.page) }
+            if let task = slots.refreshing[slot] {
+                if let entry { return .serve(entry.page) }
+                return .wait(task)
+            }
+            let task = Task { try await self.refresh(slot: slot, key: key, render: render) }
+            slots.refreshing[slot] = task
+            return .wait(task)
+        }
+        switch next {
+        case .serve(let page): return page
+        case .wait(let task): return try await task.value
+        }
+    }
+
+    private func refresh(
+        slot: String,
+        key: String,
+        render: @Sendable () async throws -> (html: String, model: PublicityPublicPage)
+    ) async throws -> PrerenderedPage? {
+        defer { slots.withLockedValue { _ = $0.refreshing.removeValue(forKey: slot) } }
+        let entry = slots.withLockedValue { $0.entries[slot] }
+        let stamp: String?
+        do {
+            stamp = try await database.query(
                 """
                 SELECT r.status || r.updated_at::text || coalesce((SELECT s.computed_at::text FROM result_snapshots s
                   WHERE s.round_id = r.id AND s.kind = 'final'), '')
                 FROM rounds r WHERE r.publicity_key = \(key)
                 """
             ).first?.decode(String.self)
-        else { return nil }
-        if let entry = entries.withLockedValue({ $0[slot] }), entry.stamp == stamp {
-            entries.withLockedValue { $0[slot] = Entry(stamp: stamp, checked: now, page: entry.page) }
+        } catch  where DatabaseFailure.isUnavailable(error) {
+            // Published results do not change while the database is away; the next request
+            // looks again.
+            guard let entry else { throw error }
             return entry.page
         }
-        let page = PrerenderedPage(rendered: try await render())
-        entries.withLockedValue { entries in
-            if entries.count > 64 { entries.removeAll() }
-            entries[slot] = Entry(stamp: stamp, checked: now, page: page)
+        let checked = ContinuousClock.now
+        guard let stamp else {
+            slots.withLockedValue { _ = $0.entries.removeValue(forKey: slot) }
+            return nil
+        }
+        if let entry, entry.stamp == stamp {
+            slots.withLockedValue { $0.entries[slot] = Entry(stamp: stamp, checked: checked, page: entry.page, model: entry.model) }
+            return entry.page
+        }
+        let html: String
+        let model: PublicityPublicPage
+        do {
+            (html, model) = try await render()
+        } catch let error as AppError {
+            // No longer published (cancelled, or taken back to closed).
+            slots.withLockedValue { _ = $0.entries.removeValue(forKey: slot) }
+            throw error
+        }
+        let page = PrerenderedPage(rendered: html)
+        slots.withLockedValue { slots in
+            if slots.entries.count > 64 { slots.entries.removeAll() }
+            slots.entries[slot] = Entry(stamp: stamp, checked: checked, page: page, model: model)
         }
         return page
+    }
+
+    /// The model of the page last rendered at `key` in `language`, however old.
+    func lastModel(key: String, language: Language) -> PublicityPublicPage? {
+        slots.withLockedValue { $0.entries["\(key)|\(language.rawValue)"]?.model }
     }
 }

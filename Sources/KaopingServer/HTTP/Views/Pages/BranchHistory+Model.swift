@@ -18,6 +18,8 @@ struct BranchHistoryPage: PageModel {
         let business: String
         let formChanged: Bool
         let provisional: Bool
+        /// 拟定稿, 公示稿 or 定稿 with the meeting's reference, for a closed year.
+        let stage: String?
         /// Which figures corrections changed, and when (docs/publicity.md).
         let corrected: String?
         /// The groups' and dimensions' scores, each with its column's heading, which labels it
@@ -148,6 +150,8 @@ extension BranchHistoryPage {
                 business: FigureText.score(year.businessScore),
                 formChanged: formChanged[index],
                 provisional: record.provisional.contains(index),
+                stage: record.provisional.contains(index)
+                    ? nil : record.history.finality.indices.contains(index) ? record.history.finality[index].label(language) : nil,
                 corrected: record.history.corrections[record.history.rounds[index]].map { Self.corrected($0, language: language) },
                 figures: zip(
                     groups.map { language.text("group_\($0)") } + dimensions.map { $0.label.text(language) },

@@ -7,6 +7,10 @@ import KaopingForms
 struct BranchReportPage: PageModel {
     /// Shown to the branch's secretary while the round is published (公示).
     var objections: ReportObjections?
+    /// How final the figures are: proposed, published for comment, or signed off (the results
+    /// notice, 通报, with the meeting's reference). `nil` while the round runs.
+    var stageNote: String?
+    var stageFinal = false
 
     struct Option {
         let label: String
@@ -327,5 +331,22 @@ extension BranchReportPage {
             sum: sum,
             leftOut: left.isEmpty ? nil : language.text("results_left_out", ["groups": left.joined(separator: language.text("group_separator"))])
         )
+    }
+}
+
+extension BranchReportPage {
+    /// The line under the heading that says how final the report's figures are.
+    static func stageNote(_ publicity: Publicity, language: Language) -> String? {
+        let start = publicity.startsAt.map(ChinaTime.format) ?? "—"
+        let end = publicity.endsAt.map(ChinaTime.format) ?? "—"
+        switch publicity.stage {
+        case .none: return language.text("report_stage_proposed")
+        case .scheduled: return language.text("report_stage_scheduled", ["start": start, "end": end])
+        case .running: return language.text("report_stage_running", ["start": start, "end": end])
+        case .ended: return language.text("report_stage_ended", ["end": end])
+        case .approved:
+            guard let approval = publicity.approval else { return language.text("stage_label_approved") }
+            return language.text("report_stage_approved", ["reference": approval.reference, "date": approval.meetingOn])
+        }
     }
 }

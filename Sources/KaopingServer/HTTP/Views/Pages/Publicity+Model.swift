@@ -39,7 +39,7 @@ struct PublicityPublicPage: PageModel {
     let closedNote: String?
     let approvedNote: String?
     let limitsNote: String
-    let branches: [BranchChoice]
+    var branches: [BranchChoice]
     let action: String
     // What was typed, when the page comes back with problems.
     var body = ""
@@ -49,6 +49,8 @@ struct PublicityPublicPage: PageModel {
         didSet { hasProblems = !problems.isEmpty }
     }
     var hasProblems = false
+    /// The database could not take the objection: nothing was filed; sent again, it counts once.
+    var unavailable = false
     var branchProblem = false
     var bodyProblem = false
     var nameProblem = false
@@ -93,6 +95,15 @@ struct PublicityPublicPage: PageModel {
         limitsNote = language.text("publicity_limits", ["address": limits.perAddress, "browser": limits.perBrowser])
         self.branches = branches.map { BranchChoice(code: $0.code, name: $0.name, selected: $0.code == selected) }
         action = SiteURL.publicity(key: publicity.key ?? "").path
+    }
+
+    /// The page again with what the person typed, to send once more.
+    mutating func refill(_ draft: ObjectionDraft) {
+        body = draft.body
+        contactName = draft.contactName
+        contactPhone = draft.contactPhone
+        submissionKey = draft.submissionKey
+        branches = branches.map { BranchChoice(code: $0.code, name: $0.name, selected: $0.code == draft.branchCode) }
     }
 }
 
