@@ -21,6 +21,18 @@ struct DatabaseFailureTests {
         return logger
     }()
 
+    /// The test's database refuses new connections and loses the ones it had.
+    static func takeAway(_ harness: TestHarness) async throws {
+        let server = try await TestDatabaseServer.shared.serverURL()
+        let name = DatabaseBootstrap.quoteIdentifier(harness.url.database)
+        try await TestDatabaseServer.execute("ALTER DATABASE \(name) ALLOW_CONNECTIONS false", on: server, logger: Self.quiet)
+        try await TestDatabaseServer.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(harness.url.database)' AND pid <> pg_backend_pid()",
+            on: server,
+            logger: Self.quiet
+        )
+    }
+
     @Test func anUnreachableDatabaseFailsFastAndTheRespondentKeepsTheirAnswers() async throws {
         try await TestApp.run { client, harness in
             let (round, branch) = try await harness.openRound()
@@ -30,13 +42,7 @@ struct DatabaseFailureTests {
             let server = try await TestDatabaseServer.shared.serverURL()
             let name = DatabaseBootstrap.quoteIdentifier(harness.url.database)
 
-            // The database refuses new connections and loses the ones it had.
-            try await TestDatabaseServer.execute("ALTER DATABASE \(name) ALLOW_CONNECTIONS false", on: server, logger: Self.quiet)
-            try await TestDatabaseServer.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(harness.url.database)' AND pid <> pg_backend_pid()",
-                on: server,
-                logger: Self.quiet
-            )
+            try await Self.takeAway(harness)
             // The README promises the 503 page once a connection cannot be had within 2 s: a
             // lease waits 1.5 s, the watchdog wakes every 0.25 s and its probe finds the database
             // refusing at once (1.58–1.64 s over five runs of this test alone). When the whole
@@ -204,12 +210,7 @@ struct DatabaseFailureTests {
             // was typed and the same key, saying that nothing was filed.
             let server = try await TestDatabaseServer.shared.serverURL()
             let name = DatabaseBootstrap.quoteIdentifier(harness.url.database)
-            try await TestDatabaseServer.execute("ALTER DATABASE \(name) ALLOW_CONNECTIONS false", on: server, logger: Self.quiet)
-            try await TestDatabaseServer.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(harness.url.database)' AND pid <> pg_backend_pid()",
-                on: server,
-                logger: Self.quiet
-            )
+            try await Self.takeAway(harness)
             // The page itself is served from the copy in memory once its version cannot be checked.
             try await Task.sleep(for: .seconds(3.2))
             let stillShown = try await PublicityTests.fresh(client).get(page)
