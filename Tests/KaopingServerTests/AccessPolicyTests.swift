@@ -198,6 +198,12 @@ struct World {
     let objectionStatusKey: String
     let objection: UUID
     let wrongPublicityKey = "0123456789abcdef0123456789abcdef"
+    /// Members' appraisals of both branches: one voting (with a b01 member's link), one whose
+    /// vote has closed (its branch pages), and a draft to open, close and hand out.
+    let appraisalOpen: UUID
+    let appraisalClosed: UUID
+    let appraisalDraft: UUID
+    let appraisalToken: String
 
     static func build(_ client: any TestClientProtocol, _ harness: TestHarness) async throws -> World {
         var quiet = Logger(label: "test")
@@ -321,6 +327,18 @@ struct World {
             filer: nil,
             logger: logger
         )
+        let appraisals = harness.services.appraisals
+        func appraisal(_ year: Int) async throws -> UUID {
+            try await appraisals.create(AppraisalSpec(title: "\(year) 年度民主评议党员", year: year, branches: both), actor: .commandLine, logger: logger)
+        }
+        let appraisalOpen = try await appraisal(2026)
+        try await appraisals.open(appraisalOpen, actor: .commandLine, logger: logger)
+        _ = try await appraisals.issueLinks(appraisalOpen, actor: .commandLine, logger: logger)
+        let appraisalToken = try #require(try await appraisals.repository.links(appraisalOpen, branchCode: "b01").first?.token)
+        let appraisalClosed = try await appraisal(2025)
+        try await appraisals.open(appraisalClosed, actor: .commandLine, logger: logger)
+        try await appraisals.close(appraisalClosed, actor: .commandLine, logger: logger)
+        let appraisalDraft = try await appraisal(2027)
         let tokens = InvitationTokens(secret: TestApp.invitationSecret)
         return World(
             open: open,
@@ -341,7 +359,11 @@ struct World {
             wrongVisitCode: tokens.visitCode(for: UUID()),
             publicityKey: try #require(publicity.key),
             objectionStatusKey: filed.statusKey,
-            objection: filed.id
+            objection: filed.id,
+            appraisalOpen: appraisalOpen,
+            appraisalClosed: appraisalClosed,
+            appraisalDraft: appraisalDraft,
+            appraisalToken: appraisalToken
         )
     }
 
@@ -366,8 +388,15 @@ struct World {
         for (index, segment) in segments.enumerated() {
             let previous = index > 0 ? segments[index - 1] : ""
             switch segment {
+            case "{token}" where segments.first == "a":
+                filled.append(identity == .invitationHolder ? appraisalToken : wrongToken)
             case "{token}":
                 filled.append(identity == .invitationHolder ? memberToken : wrongToken)
+            case "{id}" where previous == "appraisals":
+                let appraisal =
+                    ["open", "close", "links"].contains(segments.last ?? "")
+                    ? appraisalDraft : segments.contains("branches") ? appraisalClosed : appraisalOpen
+                filled.append(appraisal.uuidString.lowercased())
             case "{visit}":
                 filled.append(identity == .visitCodeHolder ? visitCode : wrongVisitCode)
             case "{key}" where segments.first == "g":

@@ -483,6 +483,61 @@ struct AuditWalkTests {
                 as: &admin
             )
 
+            // The members' appraisal of b01: created, links handed out, opened, closed, proposed,
+            // approved.
+            try await run(
+                Step(
+                    route: "POST /admin/appraisals/new",
+                    path: "/admin/appraisals/new",
+                    form: [("title", "2026 年度民主评议党员"), ("year", "2026"), ("branches", "b01")],
+                    action: "appraisal.created",
+                    refused: ("/admin/appraisals/new", [("title", "2026 年度民主评议党员"), ("year", "2026"), ("branches", "zz9")])
+                ),
+                as: &admin
+            )
+            let appraisal =
+                "/admin/appraisals/" + (try await harness.database.query("SELECT id FROM appraisal_rounds").first!.decode(UUID.self).lowercased)
+            let noAppraisal = "/admin/appraisals/\(UUID().uuidString.lowercased())"
+            for (action, entry) in [("links", "appraisal.links_issued"), ("open", "appraisal.opened"), ("close", "appraisal.closed")] {
+                try await run(
+                    Step(
+                        route: "POST /admin/appraisals/{id}/\(action)",
+                        path: "\(appraisal)/\(action)",
+                        form: [],
+                        action: entry,
+                        refused: ("\(noAppraisal)/\(action)", [])
+                    ),
+                    as: &admin
+                )
+            }
+            let appraised = try await harness.database.query("SELECT member_id FROM appraisal_members").map { try $0.decode(UUID.self).lowercased }
+            #expect(!appraised.isEmpty)
+            func proposals(_ category: String) -> [(String, String)] {
+                [("action", "submit")] + appraised.map { ("category_\($0)", category) }
+            }
+            try await run(
+                Step(
+                    route: "POST /admin/appraisals/{id}/branches/{code}",
+                    path: appraisal + "/branches/b01",
+                    form: proposals("competent"),
+                    action: "appraisal.proposals_submitted",
+                    // Every member 优秀: over the quota.
+                    refused: (appraisal + "/branches/b01", proposals("excellent"))
+                ),
+                as: &admin
+            )
+            try await run(
+                Step(
+                    route: "POST /admin/appraisals/{id}/branches/{code}/decision",
+                    path: appraisal + "/branches/b01/decision",
+                    form: [("decision", "approve")],
+                    action: "appraisal.approved",
+                    // Returned without a comment.
+                    refused: (appraisal + "/branches/b01/decision", [("decision", "return")])
+                ),
+                as: &admin
+            )
+
             // Tokens and accounts.
             try await run(
                 Step(

@@ -31,6 +31,7 @@ public struct KaopingServices: Sendable {
     public let responses: ResponseRepository
     public let ballots: BallotBox
     public let resultsRepository: ResultsRepository
+    public let appraisalBallots: AppraisalBallotBox
 
     // Services.
     public let rounds: RoundService
@@ -45,6 +46,7 @@ public struct KaopingServices: Sendable {
     public let publicity: PublicityService
     public let objections: ObjectionService
     public let corrections: CorrectionService
+    public let appraisals: AppraisalService
 
     /// Builds every dependency from the database, the forms and the secret the invitation
     /// tokens and the ballot key are derived from.
@@ -100,6 +102,7 @@ public struct KaopingServices: Sendable {
             responses: ResponseRepository(database: database, seal: seal),
             ballots: BallotBox(database: database, seal: seal, pace: mixPace),
             resultsRepository: resultsRepository,
+            appraisalBallots: AppraisalBallotBox(database: database, seal: seal, pace: mixPace),
             rounds: RoundService(database: database, rounds: rounds, sheets: sheets, invitations: invitations),
             handouts: HandoutService(database: database, invitations: invitations, visitCodes: visitCodes),
             scoreSheets: SheetService(database: database, sheets: sheets, forms: forms),
@@ -122,7 +125,8 @@ public struct KaopingServices: Sendable {
                 calendar: CalendarRepository(database: database)
             ),
             objections: ObjectionService(database: database, tokens: tokens),
-            corrections: CorrectionService(database: database, forms: forms)
+            corrections: CorrectionService(database: database, forms: forms),
+            appraisals: AppraisalService(database: database, repository: AppraisalRepository(database: database, tokens: tokens, seal: seal))
         )
     }
 

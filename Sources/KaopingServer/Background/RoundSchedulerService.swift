@@ -2,13 +2,15 @@ import Logging
 import ServiceLifecycle
 
 /// Mixes full ballot boxes into the responses, opens scheduled rounds and closes due ones, and
-/// starts and ends publicity periods, checking every second so that each happens within a few
+/// starts and ends publicity periods, and does the same for members' appraisals, checking every second so that each happens within a few
 /// seconds of its time. Every instance runs it; row locks in `RoundRepository.runDue` and
 /// `PublicityService.runDue` make each step happen exactly once.
 public struct RoundSchedulerService: Service {
     let rounds: RoundService
     let publicity: PublicityService
     let ballots: BallotBox
+    let appraisals: AppraisalService
+    let appraisalBallots: AppraisalBallotBox
     let migrations: MigrationGate
     let interval: Duration
     let logger: Logger
@@ -17,6 +19,8 @@ public struct RoundSchedulerService: Service {
         rounds: RoundService,
         publicity: PublicityService,
         ballots: BallotBox,
+        appraisals: AppraisalService,
+        appraisalBallots: AppraisalBallotBox,
         migrations: MigrationGate,
         interval: Duration = .seconds(1),
         logger: Logger
@@ -24,6 +28,8 @@ public struct RoundSchedulerService: Service {
         self.rounds = rounds
         self.publicity = publicity
         self.ballots = ballots
+        self.appraisals = appraisals
+        self.appraisalBallots = appraisalBallots
         self.migrations = migrations
         self.interval = interval
         self.logger = logger
@@ -33,6 +39,8 @@ public struct RoundSchedulerService: Service {
         let rounds = self.rounds
         let ballots = self.ballots
         let publicity = self.publicity
+        let appraisals = self.appraisals
+        let appraisalBallots = self.appraisalBallots
         let logger = self.logger
         await PeriodicWork(name: "round scheduling", migrations: migrations, interval: interval, logger: logger).run {
             let (opened, closed) = try await rounds.runDue(logger: logger)
@@ -43,6 +51,11 @@ public struct RoundSchedulerService: Service {
             let (started, ended) = try await publicity.runDue(logger: logger)
             for id in started { logger.info("publicity started on schedule", metadata: ["round": "\(id)"]) }
             for id in ended { logger.info("publicity ended on schedule", metadata: ["round": "\(id)"]) }
+            // The members' appraisal keeps the same times, and its ballots mix the same way.
+            let appraisalsDue = try await appraisals.runDue(logger: logger)
+            _ = try await appraisalBallots.mixFullRounds(logger: logger)
+            for id in appraisalsDue.opened { logger.info("appraisal opened on schedule", metadata: ["round": "\(id)"]) }
+            for id in appraisalsDue.closed { logger.info("appraisal closed on schedule", metadata: ["round": "\(id)"]) }
         }
     }
 }

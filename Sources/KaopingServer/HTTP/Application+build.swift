@@ -115,6 +115,8 @@ public func buildApplication(_ environment: ApplicationEnvironment, services off
             rounds: office.rounds,
             publicity: office.publicity,
             ballots: office.ballots,
+            appraisals: office.appraisals,
+            appraisalBallots: office.appraisalBallots,
             migrations: migrations,
             interval: environment.schedulerInterval,
             logger: logger
@@ -199,12 +201,14 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
         forms: office.forms,
         invitations: office.invitations,
         visitCodes: office.visitCodes,
+        appraisalLinks: office.appraisals.repository,
         views: dependencies.views,
         limits: limits,
         publicAnswersPerHour: configuration.publicAnswersPerHour,
         trustForwardedFor: configuration.trustForwardedFor,
         cookies: cookies
     ).addRoutes(to: routes)
+    AppraisalVoterController(services: office, views: dependencies.views, limits: limits).addRoutes(to: routes)
     let publicityPages = PublicityPageController(
         services: office,
         views: dependencies.views,
@@ -249,6 +253,15 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
     RoundCorrectionsController(services: office, views: dependencies.views).addRoutes(to: adminsOnly)
     RoundHandoutController(services: office, views: dependencies.views, publicBaseURL: configuration.publicBaseURL).addRoutes(to: adminsOnly)
     PublicityController(services: office, views: dependencies.views, publicBaseURL: configuration.publicBaseURL).addRoutes(to: adminsOnly)
+    AppraisalsController(services: office, views: dependencies.views, publicBaseURL: configuration.publicBaseURL).addRoutes(to: adminsOnly)
+    let committee = AppraisalCommitteeController(services: office, views: dependencies.views)
+    committee.addDecisionRoutes(to: adminsOnly)
+    // A branch's appraisal page: its secretary proposes, administrators read and decide.
+    committee.addRoutes(
+        to: signedIn.group()
+            .add(middleware: RoleMiddleware([.admin, .viewer]))
+            .add(middleware: BranchAccessMiddleware(results: office.results))
+    )
     let branchHistory = BranchHistoryController(services: office, views: dependencies.views)
     branchHistory.addRoutes(to: adminsOnly)
     let api = APIController(services: office)

@@ -20,6 +20,10 @@ public enum SiteURL: Sendable, Hashable {
     case publicity(key: String)
     /// Where an objection's filer follows it, at the secret handed to them on filing.
     case objectionStatus(key: String)
+    /// A member's (or representative's) link to the members' appraisal, with its two forms.
+    case appraisalLink(token: String)
+    case appraisalSelfAssessment(token: String)
+    case appraisalBallot(token: String)
     case healthz, readyz, metrics
     case staticFiles
 
@@ -45,6 +49,18 @@ public enum SiteURL: Sendable, Hashable {
     /// Where a branch's secretary files an objection from the branch's report.
     case branchObjections(String, branchCode: String)
     case calendar
+
+    // The members' appraisal.
+    case appraisals
+    case newAppraisal
+    case appraisal(String)
+    case appraisalAction(String, AppraisalAction)
+    case appraisalSlips(String)
+    case appraisalLinksCSV(String)
+    /// A branch's committee page: tallies, self-assessments and proposals.
+    case appraisalBranch(String, branchCode: String)
+    /// Where an administrator approves or returns a branch's proposals.
+    case appraisalDecision(String, branchCode: String)
 
     // Results.
     case results(String)
@@ -111,6 +127,11 @@ public enum SiteURL: Sendable, Hashable {
         case reopenPublicity = "reopen-publicity"
     }
 
+    /// What an appraisal round's page can ask to be done (each a POST).
+    public enum AppraisalAction: String, Sendable, Hashable {
+        case open, close, links
+    }
+
     /// What an administrator does with an objection (each a POST).
     public enum ObjectionAction: String, Sendable, Hashable {
         case assign, reply, decide
@@ -154,6 +175,9 @@ public enum SiteURL: Sendable, Hashable {
         case .visitCode(let code): "/v/\(Self.segment(code))"
         case .publicity(let key): "/g/\(Self.segment(key))"
         case .objectionStatus(let key): "/o/\(Self.segment(key))"
+        case .appraisalLink(let token): "/a/\(Self.segment(token))"
+        case .appraisalSelfAssessment(let token): "\(SiteURL.appraisalLink(token: token).path)/self-assessment"
+        case .appraisalBallot(let token): "\(SiteURL.appraisalLink(token: token).path)/ballot"
         case .healthz: "/healthz"
         case .readyz: "/readyz"
         case .metrics: "/metrics"
@@ -178,6 +202,15 @@ public enum SiteURL: Sendable, Hashable {
         case .objectionAction(let id, let action): "\(SiteURL.objection(id).path)/\(action.rawValue)"
         case .branchObjections(let id, let code): "\(SiteURL.branchReport(id, branchCode: code).path)/objections"
         case .calendar: "/admin/calendar"
+
+        case .appraisals: "/admin/appraisals"
+        case .newAppraisal: "/admin/appraisals/new"
+        case .appraisal(let id): "/admin/appraisals/\(Self.segment(id))"
+        case .appraisalAction(let id, let action): "\(SiteURL.appraisal(id).path)/\(action.rawValue)"
+        case .appraisalSlips(let id): "\(SiteURL.appraisal(id).path)/slips"
+        case .appraisalLinksCSV(let id): "\(SiteURL.appraisal(id).path)/links.csv"
+        case .appraisalBranch(let id, let code): "\(SiteURL.appraisal(id).path)/branches/\(Self.segment(code))"
+        case .appraisalDecision(let id, let code): "\(SiteURL.appraisalBranch(id, branchCode: code).path)/decision"
 
         case .results(let id): "\(SiteURL.round(id).path)/results"
         case .diagnostics(let id): "\(SiteURL.round(id).path)/diagnostics"
@@ -242,7 +275,7 @@ public enum SiteURL: Sendable, Hashable {
     /// Whether `path` is a respondent's page (an invitation, a public link, a visit code), whose
     /// errors are told in the respondents' plain words.
     public static func isRespondentPath(_ path: String) -> Bool {
-        path == SiteURL.codeEntry.path || ["/s/", "/p/", "/v/", "/g/", "/o/"].contains { path.hasPrefix($0) }
+        path == SiteURL.codeEntry.path || ["/s/", "/p/", "/v/", "/g/", "/o/", "/a/"].contains { path.hasPrefix($0) }
     }
 
     /// The route pattern for registering this kind of URL (its parameters are placeholders).
@@ -257,6 +290,9 @@ public enum SiteURL: Sendable, Hashable {
     public static func roundAction(_ id: UUID, _ action: RoundPageAction) -> SiteURL { .roundAction(id.lowercased, action) }
     public static func results(_ id: UUID) -> SiteURL { .results(id.lowercased) }
     public static func branchReport(_ id: UUID, branchCode: String) -> SiteURL { .branchReport(id.lowercased, branchCode: branchCode) }
+    public static func appraisal(_ id: UUID) -> SiteURL { .appraisal(id.lowercased) }
+    public static func appraisalAction(_ id: UUID, _ action: AppraisalAction) -> SiteURL { .appraisalAction(id.lowercased, action) }
+    public static func appraisalBranch(_ id: UUID, branchCode: String) -> SiteURL { .appraisalBranch(id.lowercased, branchCode: branchCode) }
     public static func objection(_ id: UUID) -> SiteURL { .objection(id.lowercased) }
     public static func objectionAction(_ id: UUID, _ action: ObjectionAction) -> SiteURL { .objectionAction(id.lowercased, action) }
 

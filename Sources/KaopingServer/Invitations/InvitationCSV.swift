@@ -17,6 +17,20 @@ public enum InvitationCSV {
         )
     }
 
+    /// Every live link of an appraisal round, members' and representatives', for mail merge.
+    public static func appraisalLinks(_ links: [AppraisalRepository.Link], publicBaseURL: String) -> String {
+        CSVWriter.document(
+            header: ["支部编码", "支部名称", "工号", "姓名", "身份", "已测评", "短码", "链接"],
+            rows: links.lazy.map { link in
+                [
+                    .text(link.branchCode), .text(link.branchName), .text(link.staffNumber), .text(link.name),
+                    .text(link.isRepresentative ? "群众代表" : "党员"), .text(link.voted ? "是" : "否"), .text(link.shortCode),
+                    .text(SiteURL.appraisalLink(token: link.token).absolute(base: publicBaseURL)),
+                ]
+            }
+        )
+    }
+
     /// Each branch's public link (the poster's QR code), for the service windows.
     public static func publicLinks(_ branches: [RoundRepository.PublicLink], publicBaseURL: String) -> String {
         CSVWriter.document(

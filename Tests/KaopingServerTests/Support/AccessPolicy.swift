@@ -66,6 +66,12 @@ enum AccessPolicy {
         "GET /g/{key}": [.publicityReader],
         "POST /g/{key}": [.publicityReader],
         "GET /o/{key}": [.publicityReader],
+        // A member's appraisal link (the same holder as their invitation in the walk).
+        "GET /a/{token}": [.invitationHolder],
+        "GET /a/{token}/self-assessment": [.invitationHolder],
+        "POST /a/{token}/self-assessment": [.invitationHolder],
+        "GET /a/{token}/ballot": [.invitationHolder],
+        "POST /a/{token}/ballot": [.invitationHolder],
 
         // Every signed-in account: its start page, its password, signing out.
         "GET /admin": signedIn,
@@ -82,6 +88,22 @@ enum AccessPolicy {
         "GET /admin/rounds/{id}/results/{code}": [.administrator, .secretaryOfBranch],
         // An objection to the published results, filed by that branch's secretary.
         "POST /admin/rounds/{id}/results/{code}/objections": [.secretaryOfBranch],
+
+        // The members' appraisal: a branch's page (tallies, self-assessments, proposals) for
+        // administrators and that branch's secretary; the approval and everything else for
+        // administrators.
+        "GET /admin/appraisals/{id}/branches/{code}": [.administrator, .secretaryOfBranch],
+        "POST /admin/appraisals/{id}/branches/{code}": [.administrator, .secretaryOfBranch],
+        "POST /admin/appraisals/{id}/branches/{code}/decision": administrators,
+        "GET /admin/appraisals": administrators,
+        "GET /admin/appraisals/new": administrators,
+        "POST /admin/appraisals/new": administrators,
+        "GET /admin/appraisals/{id}": administrators,
+        "POST /admin/appraisals/{id}/open": administrators,
+        "POST /admin/appraisals/{id}/close": administrators,
+        "POST /admin/appraisals/{id}/links": administrators,
+        "GET /admin/appraisals/{id}/slips": administrators,
+        "GET /admin/appraisals/{id}/links.csv": administrators,
 
         // Forms.
         "GET /admin/forms": administrators,

@@ -11,6 +11,8 @@ public struct RespondentController: Sendable {
     let forms: FormRepository
     let invitations: InvitationRepository
     let visitCodes: VisitCodeRepository
+    /// A typed short code may be an appraisal link's.
+    let appraisalLinks: AppraisalRepository?
     let views: Views
     let limits: SubmissionLimits
     let pages = PrerenderedPageCache()
@@ -25,6 +27,7 @@ public struct RespondentController: Sendable {
         forms: FormRepository,
         invitations: InvitationRepository,
         visitCodes: VisitCodeRepository,
+        appraisalLinks: AppraisalRepository? = nil,
         views: Views,
         limits: SubmissionLimits,
         publicAnswersPerHour: Int = 60,
@@ -38,6 +41,7 @@ public struct RespondentController: Sendable {
         self.forms = forms
         self.invitations = invitations
         self.visitCodes = visitCodes
+        self.appraisalLinks = appraisalLinks
         self.views = views
         self.limits = limits
     }
@@ -75,6 +79,9 @@ public struct RespondentController: Sendable {
         }
         if let token = try await invitations.token(shortCode: typed) {
             return .seeOther(.invitation(token: token))
+        }
+        if let token = try await appraisalLinks?.token(shortCode: typed) {
+            return .seeOther(.appraisalLink(token: token))
         }
         _ = codeGuesses.allow(key: guesses)
         let page = CodeEntryPage(code: typed, problem: context.language.text("code_entry_unknown"))

@@ -78,6 +78,7 @@ struct SignedInUser {
 struct FrameLinks {
     let home = SiteURL.admin.path
     let rounds = SiteURL.rounds.path
+    let appraisals = SiteURL.appraisals.path
     let sheets = SiteURL.sheets.path
     let organisation = SiteURL.organisation.path
     let forms = SiteURL.forms.path

@@ -1,0 +1,197 @@
+import ArgumentParser
+import Foundation
+import KaopingAggregation
+import KaopingServer
+
+struct AppraisalCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "appraisal",
+        abstract:
+            "The members' annual appraisal (民主评议党员): create, list, open and close rounds, hand out links, read tallies, approve or return proposals.",
+        subcommands: [
+            CreateAppraisal.self, ListAppraisals.self, OpenAppraisal.self, CloseAppraisal.self, AppraisalLinks.self, AppraisalTallies.self,
+            DecideAppraisal.self,
+        ]
+    )
+}
+
+/// Reads an appraisal spec file, every problem named with the file.
+func readAppraisalSpec(_ path: String) throws -> AppraisalSpec {
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw fail("cannot read \(path)", code: 1) }
+    do {
+        return try AppraisalSpec.parse(yaml: text)
+    } catch {
+        throw fail("\(path): " + error.problems.map { $0.text(.english) }.joined(separator: "\n\(path): "), code: 1)
+    }
+}
+
+/// The round an id names, or a failure that says so.
+func appraisal(_ text: String, in services: KaopingServices) async throws -> AppraisalRound {
+    guard let id = UUID(uuidString: text), let round = try await services.appraisals.repository.round(id) else {
+        throw fail("'\(text)' is not an appraisal round (see kaoping appraisal list)")
+    }
+    return round
+}
+
+struct CreateAppraisal: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create",
+        abstract: "Create an appraisal round from a spec file (see docs/appraisal.md).",
+        discussion: "With an opening time the round is scheduled and opens by itself; without one it is a draft for 'kaoping appraisal open'."
+    )
+    @Option(help: "The appraisal spec (YAML).") var spec: String
+    @OptionGroup var options: RoundOptions
+
+    func run() async throws {
+        let parsed = try readAppraisalSpec(spec)
+        let id = try await CommandState.run(options.flags) { state in
+            try await state.services().appraisals.create(parsed, actor: .commandLine, logger: state.logger)
+        }
+        say(id.uuidString.lowercased())
+    }
+}
+
+struct ListAppraisals: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the appraisal rounds, newest first.")
+    @OptionGroup var options: RoundOptions
+
+    func run() async throws {
+        let rounds = try await CommandState.run(options.flags) { state in try await state.services().appraisals.repository.rounds() }
+        for round in rounds {
+            say("\(round.id.uuidString.lowercased())\t\(round.year)\t\(round.status.rawValue)\t\(round.title)")
+        }
+    }
+}
+
+struct OpenAppraisal: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "open",
+        abstract: "Open a draft or scheduled appraisal round now: its branches' members as they are now are appraised."
+    )
+    @Argument(help: "Round id.") var id: String
+    @OptionGroup var options: RoundOptions
+
+    func run() async throws {
+        let id = self.id
+        try await CommandState.run(options.flags) { state in
+            let services = try await state.services()
+            try await services.appraisals.open(try await appraisal(id, in: services).id, actor: .commandLine, logger: state.logger)
+        }
+        say("opened")
+    }
+}
+
+struct CloseAppraisal: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "close",
+        abstract: "Close an open appraisal round's vote now; the ballots still waiting are counted."
+    )
+    @Argument(help: "Round id.") var id: String
+    @OptionGroup var options: RoundOptions
+
+    func run() async throws {
+        let id = self.id
+        try await CommandState.run(options.flags) { state in
+            let services = try await state.services()
+            try await services.appraisals.close(try await appraisal(id, in: services).id, actor: .commandLine, logger: state.logger)
+        }
+        say("closed")
+    }
+}
+
+struct AppraisalLinks: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "links",
+        abstract: "Issue the links members and representatives still lack, and write every live link as CSV (UTF-8 with BOM, for mail merge).",
+        discussion: "Links are issued only while the round takes them (before its vote closes); the CSV lists every live link."
+    )
+    @Argument(help: "Round id.") var id: String
+    @Option(name: .customLong("out"), help: "File to write; '-' for standard output.") var out: String
+    @Option(name: .customLong("public-url"), help: settingHelp("public-url")) var publicURL: String?
+    @OptionGroup var options: RoundOptions
+
+    func run() async throws {
+        let id = self.id
+        let base = try publicBaseURL(options, override: publicURL)
+        let (issued, links) = try await CommandState.run(options.flags) { state in
+            let services = try await state.services()
+            let round = try await appraisal(id, in: services)
+            let issued =
+                round.status.takesHandouts ? try await services.appraisals.issueLinks(round.id, actor: .commandLine, logger: state.logger) : 0
+            return (issued, try await services.appraisals.repository.links(round.id))
+        }
+        try OutputFile(out).write(InvitationCSV.appraisalLinks(links, publicBaseURL: base))
+        if out != "-" { say("issued \(issued); wrote \(links.count) link(s) to \(out)") }
+    }
+}
+
+struct AppraisalTallies: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tally",
+        abstract: "Print each member's votes per category, for one branch or all (tallies below k are withheld).",
+        discussion: "Tab-separated: branch code, staff number, name, then the votes per category, not able to judge, and the most voted category."
+    )
+    @Argument(help: "Round id.") var id: String
+    @Option(help: "Only this branch.") var branch: String?
+    @OptionGroup var options: RoundOptions
+
+    func run() async throws {
+        let id = self.id
+        let only = branch
+        let lines = try await CommandState.run(options.flags) { state -> [String] in
+            let services = try await state.services()
+            let round = try await appraisal(id, in: services)
+            let categories = round.settings.categories
+            var lines = [(["branch", "staff", "name"] + categories.map(\.name) + ["无法评价", "得票最多"]).joined(separator: "\t")]
+            for progress in try await services.appraisals.repository.progress(round.id) where only == nil || only == progress.code {
+                guard let book = try await services.appraisals.book(round, branchCode: progress.code) else { continue }
+                for subject in book.appraised {
+                    let tally = book.tallies[subject.memberID] ?? AppraisalTally()
+                    guard tally.isShown(threshold: round.settings.anonymityThreshold) else {
+                        lines.append([progress.code, subject.staffNumber, subject.name, "withheld: fewer than k votes"].joined(separator: "\t"))
+                        continue
+                    }
+                    let counts = tally.combined(categories: categories.count).map(String.init)
+                    let suggested = tally.suggested(categories: categories.count).map { categories[$0].name } ?? ""
+                    lines.append(
+                        ([progress.code, subject.staffNumber, subject.name] + counts + [String(tally.abstentions.values.reduce(0, +)), suggested])
+                            .joined(separator: "\t")
+                    )
+                }
+            }
+            return lines
+        }
+        for line in lines { say(line) }
+    }
+}
+
+struct DecideAppraisal: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "decide",
+        abstract: "Approve a branch's submitted proposals, or return them with a comment.",
+        discussion: "Once approved, each member of the branch reads their own category and the branch's note through their link."
+    )
+    @Argument(help: "Round id.") var id: String
+    @Argument(help: "Branch code.") var branch: String
+    @Flag(help: "Approve the proposals.") var approve = false
+    @Option(name: .customLong("return"), help: "Return the proposals with this comment.") var returnComment: String?
+    @OptionGroup var options: RoundOptions
+
+    func run() async throws {
+        guard approve != (returnComment != nil) else { throw fail("give either --approve or --return COMMENT") }
+        let (id, branch, approve, comment) = (self.id, self.branch, self.approve, returnComment ?? "")
+        try await CommandState.run(options.flags) { state in
+            let services = try await state.services()
+            let round = try await appraisal(id, in: services)
+            try await services.appraisals.decide(
+                round,
+                branchCode: branch,
+                approve: approve,
+                comment: comment,
+                actor: .commandLine,
+                logger: state.logger
+            )
+        }
+        say(approve ? "approved" : "returned")
+    }
+}

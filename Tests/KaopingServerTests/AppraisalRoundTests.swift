@@ -1,0 +1,360 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Testing
+
+@testable import KaopingServer
+
+/// The members' appraisal driven over HTTP as its people use it: the office creates and opens a
+/// round and hands out links, members write self-assessments and vote on a phone, the vote
+/// closes, the branch's secretary proposes categories under the checks, an administrator
+/// approves, and each member reads their own result.
+@Suite("Members' appraisal", .timeLimit(.minutes(3)))
+struct AppraisalRoundTests {
+    /// A branch with `count` active members, staff numbers `<code>-01`…, names `<name>01`….
+    static func branch(_ harness: TestHarness, code: String, members count: Int, group: (Int) -> String? = { _ in nil }) async throws {
+        let branch = try await harness.database.query("INSERT INTO branches (code, name) VALUES (\(code), \(code + "党支部")) RETURNING id").first!
+            .decode(UUID.self)
+        for index in 1...count {
+            let staff = "\(code)-\(String(format: "%02d", index))"
+            try await harness.database.query(
+                "INSERT INTO members (staff_number, name, branch_id, party_group) VALUES (\(staff), \("党员\(code)\(String(format: "%02d", index))"), \(branch), \(group(index)))"
+            )
+        }
+    }
+
+    /// A viewer (branch secretary) account of the branch.
+    static func secretary(_ harness: TestHarness, of code: String) async throws {
+        let hash = try await TestApp.hasher.hash("secretary password")
+        _ = try await UserRepository(database: harness.database).create(
+            username: "sec-\(code)",
+            displayName: "",
+            role: .viewer,
+            branchCode: code,
+            passwordHash: hash
+        )
+    }
+
+    /// Every live link of the round, by the member's staff number (representatives by name).
+    static func links(_ harness: TestHarness, _ round: UUID) async throws -> [String: String] {
+        var links: [String: String] = [:]
+        for link in try await harness.services.appraisals.repository.links(round) {
+            links[link.isRepresentative ? link.name : link.staffNumber] = "/a/\(link.token)"
+        }
+        return links
+    }
+
+    /// The member ids of a branch, by staff number.
+    static func members(_ harness: TestHarness, code: String) async throws -> [String: UUID] {
+        var ids: [String: UUID] = [:]
+        for row in try await harness.database.query(
+            "SELECT m.staff_number, m.id FROM members m JOIN branches b ON b.id = m.branch_id WHERE b.code = \(code)"
+        ) {
+            let (staff, id) = try row.decode((String, UUID).self)
+            ids[staff] = id
+        }
+        return ids
+    }
+
+    /// Votes through a link as a phone does: opens the ballot page, chooses for every row by
+    /// the rule given (by the row's member's staff number), sends it.
+    static func vote(_ browser: inout Browser, _ link: String, ids: [String: UUID], choose: (String) -> String?) async throws -> Reply {
+        let page = try await browser.get(link + "/ballot")
+        #expect(page.status == .ok)
+        let key = try #require(page.hidden("_key"))
+        var form: [(String, String)] = [("_key", key)]
+        for (staff, id) in ids.sorted(by: { $0.key < $1.key }) where page.text.contains("name=\"m_\(id.lowercased)\"") {
+            if let choice = choose(staff) { form.append(("m_\(id.lowercased)", choice)) }
+        }
+        return try await browser.post(link + "/ballot", form: form)
+    }
+
+    @Test func aBranchVotesProposesUnderTheChecksAndEachMemberReadsTheirOwnResult() async throws {
+        try await TestApp.run { client, harness in
+            // Ten members in b01 (one will leave while the round runs), three in b02.
+            try await Self.branch(harness, code: "b01", members: 10)
+            try await Self.branch(harness, code: "b02", members: 3)
+            try await harness.createUser("chief", password: "the chief's password")
+            try await Self.secretary(harness, of: "b01")
+            var admin = Browser(client)
+            _ = try await admin.signIn("chief", "the chief's password")
+
+            // The office creates the round on its page: k = 3, the standard categories.
+            let bad = try await admin.post("/admin/appraisals/new", form: [("title", "2026 年度民主评议党员"), ("year", "2026"), ("quota", "1/0")])
+            #expect(bad.status == .unprocessableContent)
+            #expect(bad.text.contains("1/0") && bad.text.contains("2026 年度民主评议党员"))
+            let created = try await admin.post(
+                "/admin/appraisals/new",
+                form: [("title", "2026 年度民主评议党员"), ("year", "2026"), ("quota", "1/3"), ("threshold", "3"), ("branches", "b01 b02")]
+            )
+            #expect(created.status == .seeOther)
+            let roundPath = try #require(created.location)
+            let round = try #require(UUID(uuidString: String(roundPath.split(separator: "/").last!)))
+            #expect(try await admin.post(roundPath + "/open", form: []).status == .seeOther)
+            let issued = try await admin.post(roundPath + "/links", form: [])
+            #expect(issued.location == roundPath + "?issued=13")
+            #expect(try await admin.get(try #require(issued.location)).text.contains("已生成 13 个测评链接"))
+            let links = try await Self.links(harness, round)
+            let b01 = try await Self.members(harness, code: "b01")
+
+            // b01-10 leaves the office: its link dies and it leaves every roster.
+            try await harness.database.query("UPDATE members SET active = false WHERE staff_number = 'b01-10'")
+            var leaver = Browser(client)
+            #expect(try await leaver.get(try #require(links["b01-10"])).status == .notFound)
+
+            // b01-01 writes a self-assessment; the roster lists the eight others, not b01-01.
+            var first = Browser(client)
+            let start = try await first.get(try #require(links["b01-01"]))
+            #expect(start.status == .ok && start.text.contains("党员b0101") && start.text.contains("个人自评"))
+            #expect(start.headers[.cacheControl] == "no-store")
+            let empty = try await first.post(links["b01-01"]! + "/self-assessment", form: [("text", "  ")])
+            #expect(empty.status == .unprocessableContent)
+            let saved = try await first.post(links["b01-01"]! + "/self-assessment", form: [("text", "一年来认真履行党员义务。")])
+            #expect(saved.location == links["b01-01"]! + "?done=self")
+            let ballot = try await first.get(links["b01-01"]! + "/ballot")
+            let rows = ballot.text.components(separatedBy: "<fieldset class=\"roster-row").count - 1
+            #expect(rows == 8)
+            #expect(!ballot.text.contains("党员b0101<") && !ballot.text.contains("党员b0110") && ballot.text.contains("党员b0102"))
+
+            // A ballot with a row missing comes back with the choices kept and the row marked.
+            let key = try #require(ballot.hidden("_key"))
+            var partial: [(String, String)] = [("_key", key)]
+            for staff in ["b01-02", "b01-03", "b01-04", "b01-05", "b01-06", "b01-07", "b01-08"] {
+                partial.append(("m_\(b01[staff]!.lowercased)", "competent"))
+            }
+            let incomplete = try await first.post(links["b01-01"]! + "/ballot", form: partial)
+            #expect(incomplete.status == .unprocessableContent)
+            #expect(incomplete.text.contains("还有 1 名党员没有选择等次"))
+            #expect(incomplete.text.components(separatedBy: "value=\"competent\" checked").count - 1 == 7)
+            #expect(incomplete.hidden("_key") == key)
+            // Choosing for someone off the roster (the voter themself) is no ballot.
+            let ownRow = try await first.post(
+                links["b01-01"]! + "/ballot",
+                form: partial + [("m_\(b01["b01-09"]!.lowercased)", "competent"), ("m_\(b01["b01-01"]!.lowercased)", "excellent")]
+            )
+            #expect(ownRow.status == .badRequest)
+            // Complete, sent twice (a double click): cast once.
+            let whole = partial + [("m_\(b01["b01-09"]!.lowercased)", "basic")]
+            #expect(try await first.post(links["b01-01"]! + "/ballot", form: whole).status == .seeOther)
+            #expect(try await first.post(links["b01-01"]! + "/ballot", form: whole).status == .seeOther)
+            #expect(try await harness.count("SELECT count(*)::int FROM appraisal_ballot_box") == 1)
+            #expect(try await first.get(links["b01-01"]! + "/ballot").text.contains("已经提交过测评票"))
+
+            // The other eight vote. The votes are lopsided on purpose, each member's different:
+            // b01-02 gets 优秀 from all but b01-01; b01-03 a tie of 优秀 and 合格 (4–4 among the
+            // eight voters other than itself: ties go to 合格); b01-09 mostly 不合格.
+            for voter in 2...9 {
+                let staff = "b01-0\(voter)"
+                var browser = Browser(client)
+                let reply = try await Self.vote(&browser, try #require(links[staff]), ids: b01) { subject in
+                    switch subject {
+                    case "b01-02": "excellent"
+                    case "b01-03": voter <= 6 ? "excellent" : "competent"
+                    case "b01-09": voter == 2 ? "abstain" : "incompetent"
+                    default: "competent"
+                    }
+                }
+                #expect(reply.status == .seeOther, "\(staff)")
+            }
+
+            // b02's three vote; each member there gets two votes, below k = 3.
+            let b02 = try await Self.members(harness, code: "b02")
+            for staff in ["b02-01", "b02-02", "b02-03"] {
+                var browser = Browser(client)
+                #expect(try await Self.vote(&browser, try #require(links[staff]), ids: b02) { _ in "excellent" }.status == .seeOther)
+            }
+
+            // The secretary cannot propose while the vote is open; the administrator closes it.
+            #expect(try await admin.post(roundPath + "/close", form: []).status == .seeOther)
+            #expect(try await harness.count("SELECT count(*)::int FROM appraisal_ballot_box") == 0)
+            // The counts: b01-02 has 7 votes 优秀 (b01-01 chose 合格); b01-03 4 and 4; b01-09 six
+            // 不合格, b01-01's 基本合格 and one not able to judge.
+            func votes(_ staff: String, _ category: String) async throws -> Int {
+                try await harness.count(
+                    "SELECT coalesce(sum(votes), 0)::int FROM appraisal_votes v JOIN members m ON m.id = v.member_id WHERE m.staff_number = '\(staff)' AND category = '\(category)'"
+                )
+            }
+            #expect(try await votes("b01-02", "excellent") == 7)
+            #expect(try await votes("b01-03", "excellent") == 4)
+            #expect(try await votes("b01-03", "competent") == 4)
+            #expect(try await votes("b01-09", "incompetent") == 6)
+            #expect(try await votes("b01-09", "abstain") == 1)
+            #expect(try await votes("b01-09", "basic") == 1)
+            #expect(try await votes("b01-10", "competent") == 0)
+
+            // The secretary of b01 sees b01's tallies and self-assessments, not b02's.
+            var secretary = Browser(client)
+            _ = try await secretary.signIn("sec-b01", "secretary password")
+            let book = try await secretary.get(roundPath + "/branches/b01")
+            #expect(book.status == .ok)
+            #expect(book.text.contains("一年来认真履行党员义务。"))
+            #expect(book.text.contains("本支部参评党员 9 名，“优秀”最多 3 名"))
+            // The tie shows 合格 as most voted for b01-03.
+            let row03 = try #require(book.text.range(of: "党员b0103"))
+            let suggested03 = try #require(book.text[row03.upperBound...].range(of: "得票最多的等次"))
+            #expect(book.text[suggested03.upperBound...].prefix(40).contains("合格") && !book.text[suggested03.upperBound...].prefix(40).contains("优秀"))
+            #expect(try await secretary.get(roundPath + "/branches/b02").status == .forbidden)
+            #expect(try await secretary.post(roundPath + "/branches/b02", form: [("action", "save")]).status == .forbidden)
+            #expect(try await secretary.get(roundPath).status == .forbidden)
+
+            // Proposals: a fourth 优秀 among nine is refused, nothing stored or sent.
+            func form(
+                _ categories: [String: String],
+                notes: [String: String] = [:],
+                explanations: [String: String] = [:],
+                action: String
+            ) -> [(String, String)] {
+                var fields: [(String, String)] = [("action", action)]
+                for (staff, id) in b01 where staff != "b01-10" {
+                    fields.append(("category_\(id.lowercased)", categories[staff] ?? "competent"))
+                    fields.append(("note_\(id.lowercased)", notes[staff] ?? ""))
+                    fields.append(("explanation_\(id.lowercased)", explanations[staff] ?? ""))
+                }
+                return fields
+            }
+            let four = ["b01-02": "excellent", "b01-03": "excellent", "b01-04": "excellent", "b01-05": "excellent"]
+            let overQuota = try await secretary.post(roundPath + "/branches/b01", form: form(four, action: "submit"))
+            #expect(overQuota.status == .unprocessableContent)
+            #expect(overQuota.text.contains("“优秀”最多 3 名，现在拟定了 4 名"))
+            #expect(try await harness.count("SELECT count(*)::int FROM appraisal_proposals") == 0)
+            #expect(try await harness.count("SELECT count(*)::int FROM appraisal_branches WHERE review <> 'pending'") == 0)
+
+            // Three 优秀; b01-09 不合格 without a reason is refused; with one, accepted (the vote
+            // agrees). b01-04 优秀 has no 优秀 votes: flagged, explanation required.
+            let three = ["b01-02": "excellent", "b01-03": "excellent", "b01-04": "excellent", "b01-09": "incompetent"]
+            let noReason = try await secretary.post(roundPath + "/branches/b01", form: form(three, action: "submit"))
+            #expect(noReason.status == .unprocessableContent)
+            #expect(noReason.text.contains("须写明理由"))
+            #expect(noReason.text.contains("拟定等次与测评结果差距较大"))
+            #expect(noReason.text.contains("拟评“优秀”，但“优秀”票只占 0%"))
+            let reasons = ["b01-09": "全年无故不参加组织生活"]
+            #expect(try await secretary.post(roundPath + "/branches/b01", form: form(three, notes: reasons, action: "save")).status == .seeOther)
+            #expect(try await harness.count("SELECT count(*)::int FROM appraisal_proposals") == 9)
+            let submitted = try await secretary.post(
+                roundPath + "/branches/b01",
+                form: form(three, notes: reasons.merging(["b01-02": "表现突出"]) { $1 }, explanations: ["b01-04": "年内获省级表彰"], action: "submit")
+            )
+            #expect(submitted.status == .seeOther, "\(submitted.text.firstMatch(of: /error-summary[\s\S]{0,600}/).map { String($0.0) } ?? "")")
+            #expect(try await harness.count("SELECT count(*)::int FROM appraisal_branches WHERE review = 'submitted'") == 1)
+            #expect(try await harness.count("SELECT count(*)::int FROM appraisal_proposals WHERE flags = '{top_without_half}'") == 1)
+            // The secretary cannot approve their own branch.
+            #expect(try await secretary.post(roundPath + "/branches/b01/decision", form: [("decision", "approve")]).status == .forbidden)
+
+            // Before approval the member's link shows no result.
+            var second = Browser(client)
+            #expect(!(try await second.get(links["b01-02"]!).text.contains("评定结果")))
+            // The administrator sees the flags and the explanation, returns without a comment
+            // (refused), then approves.
+            let review = try await admin.get(roundPath + "/branches/b01")
+            #expect(review.text.contains("年内获省级表彰") && review.text.contains("拟评优秀但优秀票不足一半"))
+            #expect(try await admin.post(roundPath + "/branches/b01/decision", form: [("decision", "return")]).status == .unprocessableContent)
+            #expect(try await admin.post(roundPath + "/branches/b01/decision", form: [("decision", "approve")]).location?.contains("decided") == true)
+
+            // Each member reads their own category and note, and nothing of anyone else's.
+            let own = try await second.get(links["b01-02"]!)
+            #expect(own.text.contains("评定结果") && own.text.contains("优秀") && own.text.contains("表现突出"))
+            var ninthBrowser = Browser(client)
+            let ninth = try await ninthBrowser.get(links["b01-09"]!)
+            #expect(ninth.text.contains("不合格") && ninth.text.contains("全年无故不参加组织生活") && !ninth.text.contains("表现突出"))
+            // b02 is not approved: its members read nothing yet.
+            var otherBranch = Browser(client)
+            #expect(!(try await otherBranch.get(links["b02-01"]!).text.contains("评定结果")))
+
+            // Audit: the office's steps, none of a member's.
+            let actions = try await harness.database.query("SELECT action FROM audit_log WHERE action LIKE 'appraisal.%' ORDER BY id").map {
+                try $0.decode(String.self)
+            }
+            #expect(
+                actions == [
+                    "appraisal.created", "appraisal.opened", "appraisal.links_issued", "appraisal.closed", "appraisal.proposals_saved",
+                    "appraisal.proposals_submitted", "appraisal.approved",
+                ]
+            )
+        }
+    }
+
+    @Test func aSmallBranchHasOneExcellentPlaceAndTalliesBelowKStayHidden() async throws {
+        try await TestApp.run { client, harness in
+            try await Self.branch(harness, code: "s01", members: 3)
+            try await harness.createUser("chief", password: "the chief's password")
+            let services = harness.services
+            let id = try await services.appraisals.create(
+                AppraisalSpec(title: "评议", year: 2026, branches: ["s01"], settings: .init(anonymityThreshold: 3)),
+                actor: .commandLine,
+                logger: TestApp.logger
+            )
+            try await services.appraisals.open(id, actor: .commandLine, logger: TestApp.logger)
+            _ = try await services.appraisals.issueLinks(id, actor: .commandLine, logger: TestApp.logger)
+            let links = try await Self.links(harness, id)
+            let ids = try await Self.members(harness, code: "s01")
+            for staff in ["s01-01", "s01-02", "s01-03"] {
+                var browser = Browser(client)
+                #expect(try await Self.vote(&browser, links[staff]!, ids: ids) { _ in "excellent" }.status == .seeOther)
+            }
+            try await services.appraisals.close(id, actor: .commandLine, logger: TestApp.logger)
+            var admin = Browser(client)
+            _ = try await admin.signIn("chief", "the chief's password")
+            let page = try await admin.get("/admin/appraisals/\(id.lowercased)/branches/s01")
+            // Two votes each, below k = 3: no counts, no most voted.
+            #expect(page.text.components(separatedBy: "收到的票数少于匿名阈值").count - 1 == 3)
+            #expect(!page.text.contains("得票最多的等次"))
+            func form(_ excellent: Int) -> [(String, String)] {
+                [("action", "submit")]
+                    + ids.sorted { $0.key < $1.key }.enumerated().map { index, member in
+                        ("category_\(member.value.lowercased)", index < excellent ? "excellent" : "competent")
+                    }
+            }
+            let two = try await admin.post("/admin/appraisals/\(id.lowercased)/branches/s01", form: form(2))
+            #expect(two.status == .unprocessableContent && two.text.contains("“优秀”最多 1 名，现在拟定了 2 名"))
+            // One is within the quota, and with the vote hidden nothing is flagged.
+            #expect(try await admin.post("/admin/appraisals/\(id.lowercased)/branches/s01", form: form(1)).status == .seeOther)
+            #expect(try await harness.count("SELECT count(*)::int FROM appraisal_proposals WHERE flags <> '{}'") == 0)
+        }
+    }
+
+    @Test func aRepresentativeVotesButHasNoSelfAssessmentAndTheSplitNeedsKInEachGroup() async throws {
+        try await TestApp.run { client, harness in
+            try await Self.branch(harness, code: "r01", members: 4)
+            let services = harness.services
+            let id = try await services.appraisals.create(
+                AppraisalSpec(title: "评议", year: 2026, branches: ["r01"], settings: .init(representativesVote: true, anonymityThreshold: 3)),
+                actor: .commandLine,
+                logger: TestApp.logger
+            )
+            try await harness.database.query(
+                """
+                INSERT INTO appraisal_representatives (round_id, branch_id, name)
+                SELECT \(id), id, '群众代表' || g FROM branches, generate_series(1, 2) g WHERE code = 'r01'
+                """
+            )
+            try await services.appraisals.open(id, actor: .commandLine, logger: TestApp.logger)
+            #expect(try await services.appraisals.issueLinks(id, actor: .commandLine, logger: TestApp.logger) == 6)
+            let links = try await Self.links(harness, id)
+            let ids = try await Self.members(harness, code: "r01")
+            var representative = Browser(client)
+            let start = try await representative.get(links["群众代表1"]!)
+            #expect(start.status == .ok && !start.text.contains("填写自评"))
+            #expect(try await representative.get(links["群众代表1"]! + "/self-assessment").status == .notFound)
+            #expect(try await representative.post(links["群众代表1"]! + "/self-assessment", form: [("text", "x")]).status == .notFound)
+            // The representative's roster is the branch's four members.
+            let ballot = try await representative.get(links["群众代表1"]! + "/ballot")
+            #expect(ballot.text.components(separatedBy: "<fieldset class=\"roster-row").count - 1 == 4)
+            for name in ["群众代表1", "群众代表2", "r01-01", "r01-02", "r01-03", "r01-04"] {
+                var browser = Browser(client)
+                #expect(try await Self.vote(&browser, links[name]!, ids: ids) { _ in "competent" }.status == .seeOther)
+            }
+            try await services.appraisals.close(id, actor: .commandLine, logger: TestApp.logger)
+            let round = try #require(try await services.appraisals.repository.round(id))
+            let tallies = try await services.appraisals.repository.tallies(id, settings: round.settings)
+            // Each member: 3 members' votes and 2 representatives': shown (5 ≥ 3), split not (2 < 3).
+            for member in ids.values {
+                let tally = try #require(tallies[member])
+                #expect(tally.cast(by: .members) == 3 && tally.cast(by: .representatives) == 2)
+                #expect(tally.isShown(threshold: 3) && !tally.isSplitShown(threshold: 3))
+            }
+            #expect(try await harness.count("SELECT count(*)::int FROM appraisal_self_assessments") == 0)
+        }
+    }
+}
