@@ -70,6 +70,8 @@ struct ServeCommand: AsyncParsableCommand {
                   Evaluator:      pingshen / \(summary.evaluatorPassword)
                   A member's invitation link:  \(summary.memberLink)
                   A branch's public link:      \(summary.publicLink)
+                  Branch secretary of 办公室党支部:  shuji / \(summary.secretaryPassword)
+                  A member's appraisal link (民主评议党员):  \(summary.appraisalLink)
                 """
             )
         } catch {

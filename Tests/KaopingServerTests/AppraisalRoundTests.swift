@@ -357,4 +357,38 @@ struct AppraisalRoundTests {
             #expect(try await harness.count("SELECT count(*)::int FROM appraisal_self_assessments") == 0)
         }
     }
+
+    @Test func aLargeBranchVotesWithinItsPartyGroupsImportedWithTheMembers() async throws {
+        try await TestApp.run { client, harness in
+            try await harness.database.query("INSERT INTO branches (code, name) VALUES ('g01', '机关大党支部')")
+            let list = "工号,姓名,支部编码,党小组\ng-1,甲,g01,第一党小组\ng-2,乙,g01,第一党小组\ng-3,丙,g01,第一党小组\ng-4,丁,g01,第二党小组\ng-5,戊,g01,第二党小组\n"
+            let members = OrganisationCSV.members(Array(list.utf8), knownBranches: ["g01"])
+            #expect(members.problems.isEmpty && members.ignoredColumns.isEmpty)
+            _ = try await harness.services.organisation.importMembers(members.rows, logger: TestApp.logger)
+            // A later list without the column keeps the groups; one with a blank cell clears it.
+            let again = OrganisationCSV.members(Array("工号,姓名,支部编码\ng-1,甲,g01\n".utf8), knownBranches: ["g01"])
+            _ = try await harness.services.organisation.importMembers(again.rows, logger: TestApp.logger)
+            #expect(try await harness.count("SELECT count(*)::int FROM members WHERE party_group = '第一党小组'") == 3)
+            let services = harness.services
+            let id = try await services.appraisals.create(
+                AppraisalSpec(title: "评议", year: 2026, branches: ["g01"], settings: .init(anonymityThreshold: 3, byPartyGroup: true)),
+                actor: .commandLine,
+                logger: TestApp.logger
+            )
+            try await services.appraisals.open(id, actor: .commandLine, logger: TestApp.logger)
+            _ = try await services.appraisals.issueLinks(id, actor: .commandLine, logger: TestApp.logger)
+            let links = try await Self.links(harness, id)
+            var first = Browser(client)
+            let ballot = try await first.get(links["g-1"]! + "/ballot")
+            // Group one's two others, not group two's.
+            #expect(ballot.text.components(separatedBy: "<fieldset class=\"roster-row").count - 1 == 2)
+            #expect(ballot.text.contains(">乙<") && ballot.text.contains(">丙<") && !ballot.text.contains(">丁<"))
+            var fourth = Browser(client)
+            let other = try await fourth.get(links["g-4"]! + "/ballot")
+            #expect(other.text.components(separatedBy: "<fieldset class=\"roster-row").count - 1 == 1 && other.text.contains(">戊<"))
+            let cleared = OrganisationCSV.members(Array("工号,姓名,支部编码,党小组\ng-1,甲,g01,\n".utf8), knownBranches: ["g01"])
+            _ = try await harness.services.organisation.importMembers(cleared.rows, logger: TestApp.logger)
+            #expect(try await harness.count("SELECT count(*)::int FROM members WHERE party_group = '第一党小组'") == 2)
+        }
+    }
 }

@@ -384,7 +384,7 @@ struct OrganisationImportTests {
 
             let csv = try await browser.get("/admin/org/templates/members.csv")
             #expect(csv.status == .ok && csv.headers[.contentType] == "text/csv; charset=utf-8")
-            #expect(csv.text == "\u{FEFF}工号,姓名,支部编码,手机\r\n00123,李华,001,13800138000\r\n")
+            #expect(csv.text == "\u{FEFF}工号,姓名,支部编码,手机,党小组\r\n00123,李华,001,13800138000,第一党小组\r\n")
             #expect(
                 csv.headers[.contentDisposition]
                     == "attachment; filename=\"members-template.csv\"; filename*=UTF-8''%E5%85%9A%E5%91%98%E5%90%8D%E5%8D%95%E6%A8%A1%E6%9D%BF.csv"

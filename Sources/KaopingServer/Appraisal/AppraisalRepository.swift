@@ -46,6 +46,17 @@ public struct AppraisalRepository: Sendable {
         ).map(Self.round)
     }
 
+    /// The rounds a branch takes part in whose vote has opened, newest first: what its secretary works on.
+    public func rounds(branchID: UUID) async throws -> [AppraisalRound] {
+        try await database.query(
+            """
+            SELECT r.id, r.title, r.year, r.status, r.config::text, r.opens_at, r.closes_at, r.closed_at
+            FROM appraisal_rounds r JOIN appraisal_branches ab ON ab.round_id = r.id AND ab.branch_id = \(branchID)
+            WHERE r.status IN ('open', 'closed') ORDER BY r.year DESC, r.created_at DESC
+            """
+        ).map(Self.round)
+    }
+
     public func round(_ id: UUID) async throws -> AppraisalRound? {
         try await database.query(
             "SELECT id, title, year, status, config::text, opens_at, closes_at, closed_at FROM appraisal_rounds WHERE id = \(id)"

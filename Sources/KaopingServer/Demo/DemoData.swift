@@ -14,6 +14,11 @@ public struct DemoData: Sendable {
         public let roundID: UUID
         public let memberLink: String
         public let publicLink: String
+        /// The secretary (viewer) of the first branch, whose members are appraised this year.
+        public let secretaryPassword: String
+        public let appraisalID: UUID
+        /// A member of the first branch who has not yet voted in the appraisal.
+        public let appraisalLink: String
     }
 
     let services: KaopingServices
@@ -54,7 +59,8 @@ public struct DemoData: Sendable {
         var memberLines = ["工号,姓名,支部编码,手机"]
         var staff = 2_026_001
         for branch in 1...Self.branchNames.count {
-            for _ in 0..<Int.random(in: 9...16, using: &random) {
+            // The first branch has nine members: its appraisal allows three 优秀.
+            for _ in 0..<(branch == 1 ? 9 : Int.random(in: 9...16, using: &random)) {
                 memberLines.append("\(staff),\(Self.name(staff, &random)),d\(String(format: "%02d", branch)),139\(String(format: "%08d", staff))")
                 staff += 1
             }
@@ -209,14 +215,85 @@ public struct DemoData: Sendable {
             )
         }
 
+        // The secretary of the first branch, and this year's members' appraisal, open for seven days.
+        let secretaryPassword = AccountRules.generatePassword()
+        _ = try await users.create(
+            username: "shuji",
+            displayName: "\(Self.branchNames[0])党支部书记",
+            role: .viewer,
+            branchCode: codes[0],
+            passwordHash: try await hasher.hash(secretaryPassword)
+        )
+        let appraisal = try await appraise(year: thisYear, quality: quality, actor: .account(admin), logger: logger)
+
         let current = openRound!
         return Summary(
             adminPassword: adminPassword,
             evaluatorPassword: evaluatorPassword,
             roundID: current.id,
             memberLink: SiteURL.invitation(token: current.firstUnused ?? current.links[0].token).absolute(base: publicBaseURL),
-            publicLink: SiteURL.publicLink(code: current.publicCode).absolute(base: publicBaseURL)
+            publicLink: SiteURL.publicLink(code: current.publicCode).absolute(base: publicBaseURL),
+            secretaryPassword: secretaryPassword,
+            appraisalID: appraisal.id,
+            appraisalLink: SiteURL.appraisalLink(token: appraisal.unused).absolute(base: publicBaseURL)
         )
+    }
+
+    /// This year's members' appraisal: every branch takes part; most members have written their
+    /// self-assessment and voted through their links (the same service calls the pages make),
+    /// leaving two of the first branch's nine, and a few elsewhere, still to do it.
+    private func appraise(year: Int, quality: [String: [Double]], actor: AuditActor, logger: Logger) async throws -> (id: UUID, unused: String) {
+        let appraisals = services.appraisals
+        let id = try await appraisals.create(
+            AppraisalSpec(title: "\(year) 年度民主评议党员", year: year, closesAt: .now + 7 * 86400),
+            actor: actor,
+            logger: logger
+        )
+        try await appraisals.open(id, actor: actor, logger: logger)
+        _ = try await appraisals.issueLinks(id, actor: actor, logger: logger)
+        let round = try await appraisals.repository.round(id)!
+        var random = SystemRandomNumberGenerator()
+        let links = try await appraisals.repository.links(id)
+        let firstBranch = links.first?.branchCode
+        var unused: String?
+        var skippedInFirst = 0
+        // A member's standing, drawn once: the vote on them leans that way.
+        var standing: [UUID: Double] = [:]
+        let texts = [
+            "一年来认真学习党的理论，按时参加组织生活，完成本职工作。不足是理论联系实际不够，今后加强学习。",
+            "能够发挥党员先锋模范作用，在重点任务中主动担当。对自己要求还不够严格，今后改进。",
+            "按时交纳党费，参加“三会一课”，工作中有时满足于完成任务，创新不够。",
+        ]
+        for link in links {
+            guard let voter = try await appraisals.repository.voter(token: link.token) else { continue }
+            if link.branchCode == firstBranch && skippedInFirst < 2 && !link.isRepresentative {
+                skippedInFirst += 1
+                if unused == nil { unused = link.token }
+                continue
+            }
+            // One in eight elsewhere has not got to it yet.
+            if link.branchCode != firstBranch && Int.random(in: 0..<8, using: &random) == 0 { continue }
+            _ = try await appraisals.writeSelfAssessment(texts.randomElement(using: &random)!, voter: voter)
+            let roster = try await appraisals.roster(for: voter, round: round)
+            let branchQuality = quality[link.branchCode]?.last ?? 0.7
+            var choices: [UUID: String] = [:]
+            for subject in roster {
+                let lean =
+                    standing[subject.memberID]
+                    ?? {
+                        let drawn = min(max(branchQuality + Double.random(in: -0.3...0.25, using: &random), 0), 1)
+                        standing[subject.memberID] = drawn
+                        return drawn
+                    }()
+                let draw = lean + Double.random(in: -0.2...0.2, using: &random)
+                choices[subject.memberID] =
+                    Int.random(in: 0..<12, using: &random) == 0
+                    ? AppraisalSettings.abstain
+                    : draw > 0.8 ? "excellent" : draw > 0.35 ? "competent" : draw > 0.15 ? "basic" : "incompetent"
+            }
+            _ = try await appraisals.vote(choices, voter: voter, round: round, submissionKey: Hex.random(bytes: 16))
+        }
+        return (id, unused ?? links[0].token)
     }
 
     /// A round's answers: most members answer through their links, some of the public through

@@ -242,8 +242,14 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
     auth.addPublicRoutes(to: admin)
     let signedIn = admin.group().add(middleware: AuthenticationMiddleware(users: office.users))
     auth.addRoutes(to: signedIn)
-    AdminController(views: dependencies.views, rounds: office.roundRepository, organisation: office.organisation, sheets: office.sheets)
-        .addRoutes(to: signedIn)
+    AdminController(
+        views: dependencies.views,
+        rounds: office.roundRepository,
+        organisation: office.organisation,
+        sheets: office.sheets,
+        appraisals: office.appraisals.repository
+    )
+    .addRoutes(to: signedIn)
     let adminsOnly = signedIn.group().add(middleware: RoleMiddleware([.admin]))
     FormsController(catalog: office.catalog, views: dependencies.views, limits: limits).addRoutes(to: adminsOnly)
     OrganisationController(services: office, views: dependencies.views).addRoutes(to: adminsOnly)

@@ -26,7 +26,7 @@ public struct ImportTemplate: Sendable {
             ImportTemplate(
                 kind: kind,
                 header: OrganisationCSV.memberColumns.map(\.label),
-                example: ["00123", "李华", "001", "13800138000"],
+                example: ["00123", "李华", "001", "13800138000", "第一党小组"],
                 textColumns: [0, 2, 3]
             )
         case .units:

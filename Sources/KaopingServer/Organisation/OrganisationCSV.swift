@@ -78,6 +78,9 @@ public struct MemberRow: Sendable, Equatable {
     public let name: String
     public let branchCode: String
     public let phone: String?
+    /// The member's party group (党小组): nil when the file has no such column (an import then
+    /// keeps the group the member has), empty when its cell is blank (the group is cleared).
+    public var partyGroup: String? = nil
 }
 
 /// A business unit (处室, 科室) and the branch that covers it.
@@ -133,6 +136,7 @@ public enum OrganisationCSV {
         Column(key: "name", label: "姓名", headers: ["姓名", "name"], required: true),
         Column(key: "branch", label: "支部编码", headers: ["支部编码", "支部代码", "所在支部编码", "branch code", "branch_code", "branch"], required: true),
         Column(key: "phone", label: "手机", headers: ["手机", "手机号", "手机号码", "电话", "phone", "mobile"], required: false),
+        Column(key: "group", label: "党小组", headers: ["党小组", "所在党小组", "party group", "party_group"], required: false),
     ]
 
     static let unitColumns = [
@@ -292,7 +296,7 @@ public enum OrganisationCSV {
         }
     }
 
-    /// One member from its values (keys `staff`, `name`, `branch`, `phone`).
+    /// One member from its values (keys `staff`, `name`, `branch`, `phone`, `group`).
     static func memberRow(
         line: Int,
         _ value: [String: String],
@@ -325,7 +329,8 @@ public enum OrganisationCSV {
         }
         problems += rowProblems
         guard let staff, let name, let branch, rowProblems.isEmpty else { return nil }
-        return MemberRow(line: line, staffNumber: staff, name: name, branchCode: branch, phone: phone)
+        let group = value["group"].map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        return MemberRow(line: line, staffNumber: staff, name: name, branchCode: branch, phone: phone, partyGroup: group)
     }
 
     private static func read<Row>(

@@ -119,18 +119,22 @@ public struct OrganisationRepository: Sendable {
                 JSONText.object([
                     ("staff", JSONText.string(row.staffNumber)), ("name", JSONText.string(row.name)),
                     ("branch", JSONText.string(row.branchCode)), ("phone", row.phone.map(JSONText.string) ?? "null"),
+                    ("party_group", row.partyGroup.map(JSONText.string) ?? "null"),
                 ])
             }
         )
         let expected = rows.count
+        // A file without the party-group column keeps each member's group; a blank cell clears it.
+        let givesGroups = rows.contains { $0.partyGroup != nil }
         let inserted = try await connection.query(
             """
-            INSERT INTO members (staff_number, name, branch_id, phone)
-            SELECT r.staff, r.name, b.id, r.phone
-            FROM jsonb_to_recordset(\(json)::jsonb) AS r(staff text, name text, branch text, phone text)
+            INSERT INTO members (staff_number, name, branch_id, phone, party_group)
+            SELECT r.staff, r.name, b.id, r.phone, nullif(r.party_group, '')
+            FROM jsonb_to_recordset(\(json)::jsonb) AS r(staff text, name text, branch text, phone text, party_group text)
             JOIN branches b ON b.code = r.branch
             ON CONFLICT (staff_number) DO UPDATE SET
-              name = EXCLUDED.name, branch_id = EXCLUDED.branch_id, phone = EXCLUDED.phone, active = true, updated_at = now()
+              name = EXCLUDED.name, branch_id = EXCLUDED.branch_id, phone = EXCLUDED.phone, active = true, updated_at = now(),
+              party_group = CASE WHEN \(givesGroups) THEN EXCLUDED.party_group ELSE members.party_group END
             RETURNING (xmax = 0)
             """,
             logger: logger

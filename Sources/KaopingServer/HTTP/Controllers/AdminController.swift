@@ -8,12 +8,15 @@ public struct AdminController: Sendable {
     let rounds: RoundRepository
     let organisation: OrganisationRepository
     let sheets: SheetRepository
+    let appraisals: AppraisalRepository
 
-    public init(views: Views, rounds: RoundRepository, organisation: OrganisationRepository, sheets: SheetRepository) {
+    public init(views: Views, rounds: RoundRepository, organisation: OrganisationRepository, sheets: SheetRepository, appraisals: AppraisalRepository)
+    {
         self.views = views
         self.rounds = rounds
         self.organisation = organisation
         self.sheets = sheets
+        self.appraisals = appraisals
     }
 
     public func addRoutes(to router: some RouterMethods<AppRequestContext>) {
@@ -29,7 +32,8 @@ public struct AdminController: Sendable {
                 return try views.page("admin_home", HomePage(), context: context)
             }
             let list = try await rounds.list(branchID: branch).filter(\.status.hasStarted)
-            return try views.page("admin_home", HomePage(viewerOf: code, rounds: list, language: language), context: context)
+            let appraisals = try await appraisals.rounds(branchID: branch)
+            return try views.page("admin_home", HomePage(viewerOf: code, rounds: list, appraisals: appraisals, language: language), context: context)
         case .evaluator:
             let assigned = try await sheets.assignments(userID: user.id).filter(\.roundOpen)
             return try views.page("admin_home", HomePage(evaluatorWith: assigned, language: language), context: context)

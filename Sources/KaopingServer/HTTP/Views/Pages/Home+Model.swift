@@ -32,6 +32,9 @@ struct HomePage: PageModel {
     var viewer = false
     var rounds: [RoundLink] = []
     var hasRounds = false
+    /// The members' appraisals of the viewer's branch, each linked to the committee's page.
+    var appraisals: [RoundLink] = []
+    var hasAppraisals = false
 
     var administrator = false
     var agenda: [AgendaRound] = []
@@ -47,7 +50,15 @@ struct HomePage: PageModel {
     init() {}
 
     /// A viewer's page: the rounds their branch took part in that have started.
-    init(viewerOf branchCode: String, rounds: [RoundSummary], language: Language) {
+    init(viewerOf branchCode: String, rounds: [RoundSummary], appraisals: [AppraisalRound] = [], language: Language) {
+        self.appraisals = appraisals.map { round in
+            RoundLink(
+                title: round.title,
+                status: language.text("appraisal_status_\(round.status.rawValue)"),
+                report: SiteURL.appraisalBranch(round.id, branchCode: branchCode).path
+            )
+        }
+        hasAppraisals = !appraisals.isEmpty
         viewer = true
         self.rounds = rounds.map { round in
             RoundLink(
