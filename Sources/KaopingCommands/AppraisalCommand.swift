@@ -9,8 +9,8 @@ struct AppraisalCommand: AsyncParsableCommand {
         abstract:
             "The members' annual appraisal (民主评议党员): create, list, open and close rounds, hand out links, read tallies, approve or return proposals.",
         subcommands: [
-            CreateAppraisal.self, ListAppraisals.self, OpenAppraisal.self, CloseAppraisal.self, AppraisalLinks.self, AppraisalTallies.self,
-            DecideAppraisal.self,
+            CreateAppraisal.self, ListAppraisals.self, OpenAppraisal.self, CloseAppraisal.self, AddRepresentatives.self, AppraisalLinks.self,
+            AppraisalTallies.self, DecideAppraisal.self,
         ]
     )
 }
@@ -96,6 +96,39 @@ struct CloseAppraisal: AsyncParsableCommand {
             try await services.appraisals.close(try await appraisal(id, in: services).id, actor: .commandLine, logger: state.logger)
         }
         say("closed")
+    }
+}
+
+struct AddRepresentatives: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "representatives",
+        abstract: "Add a round's non-party representatives (群众代表) from a CSV file or an Excel workbook.",
+        discussion: """
+            Columns: 支部编码 and 姓名, optionally 手机 and 党小组. All rows or none; every problem is named by line. \
+            A representative already listed for the branch under the same name is kept. Then 'kaoping appraisal links' issues their links.
+            """
+    )
+    @Argument(help: "Round id.") var id: String
+    @Argument(help: "The list (.xlsx or .csv).") var file: String
+    @OptionGroup var options: RoundOptions
+
+    func run() async throws {
+        guard let bytes = FileManager.default.contents(atPath: file) else { throw fail("cannot read \(file)", code: 1) }
+        let (id, path) = (self.id, file)
+        let outcome = try await CommandState.run(options.flags) { state in
+            let services = try await state.services()
+            return try await services.appraisals.addRepresentatives(
+                try await appraisal(id, in: services).id,
+                file: Array(bytes),
+                actor: .commandLine,
+                logger: state.logger
+            )
+        }
+        switch outcome {
+        case .added(let added, let listed): say("added \(added) of \(listed) representative(s)")
+        case .problems(let problems, let workbook):
+            throw fail(problems.map { "\(path): " + $0.message(.english, workbook: workbook) }.joined(separator: "\n"), code: 1)
+        }
     }
 }
 

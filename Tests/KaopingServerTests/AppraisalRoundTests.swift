@@ -11,6 +11,21 @@ import Testing
 /// round and hands out links, members write self-assessments and vote on a phone, the vote
 /// closes, the branch's secretary proposes categories under the checks, an administrator
 /// approves, and each member reads their own result.
+extension Browser {
+    /// Uploads a list of representatives on an appraisal round's page.
+    mutating func uploadRepresentatives(_ page: String, _ csv: String) async throws -> Reply {
+        let token = try await currentCSRFToken()
+        let boundary = "----kaoping\(UUID().uuidString.prefix(8))"
+        let body = multipartBody([("_csrf", Array(token.utf8), nil), ("file", Array(csv.utf8), "representatives.csv")], boundary: boundary)
+        return try await send(
+            page + "/representatives",
+            method: .post,
+            headers: [.contentType: "multipart/form-data; boundary=\(boundary)"],
+            body: body
+        )
+    }
+}
+
 @Suite("Members' appraisal", .timeLimit(.minutes(3)))
 struct AppraisalRoundTests {
     /// A branch with `count` active members, staff numbers `<code>-01`…, names `<name>01`….
@@ -323,12 +338,18 @@ struct AppraisalRoundTests {
                 actor: .commandLine,
                 logger: TestApp.logger
             )
-            try await harness.database.query(
-                """
-                INSERT INTO appraisal_representatives (round_id, branch_id, name)
-                SELECT \(id), id, '群众代表' || g FROM branches, generate_series(1, 2) g WHERE code = 'r01'
-                """
-            )
+            // The list comes as a file through the round's page: a bad row refuses it whole.
+            try await harness.createUser("chief", password: "the chief's password")
+            var admin = Browser(client)
+            _ = try await admin.signIn("chief", "the chief's password")
+            let page = "/admin/appraisals/\(id.lowercased)"
+            let bad = try await admin.uploadRepresentatives(page, "支部编码,姓名\nr01,群众代表1\nr99,群众代表2\n")
+            #expect(bad.status == .unprocessableContent && bad.text.contains("第 3 行"))
+            #expect(try await harness.count("SELECT count(*)::int FROM appraisal_representatives") == 0)
+            let added = try await admin.uploadRepresentatives(page, "支部编码,姓名,手机\nr01,群众代表1,13800000001\nr01,群众代表2,\n")
+            #expect(added.location == page + "?added=2&listed=2")
+            // The same list again adds nobody.
+            #expect(try await admin.uploadRepresentatives(page, "支部编码,姓名\nr01,群众代表1\n").location == page + "?added=0&listed=1")
             try await services.appraisals.open(id, actor: .commandLine, logger: TestApp.logger)
             #expect(try await services.appraisals.issueLinks(id, actor: .commandLine, logger: TestApp.logger) == 6)
             let links = try await Self.links(harness, id)

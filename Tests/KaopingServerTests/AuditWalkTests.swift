@@ -498,6 +498,15 @@ struct AuditWalkTests {
             let appraisal =
                 "/admin/appraisals/" + (try await harness.database.query("SELECT id FROM appraisal_rounds").first!.decode(UUID.self).lowercased)
             let noAppraisal = "/admin/appraisals/\(UUID().uuidString.lowercased())"
+            // A round with representatives takes their list as a file, through its own helper.
+            walked.insert("POST /admin/appraisals/{id}/representatives")
+            try await harness.database.query("UPDATE appraisal_rounds SET config = jsonb_set(config, '{representativesVote}', 'true')")
+            let listBefore = try await total()
+            #expect(try await admin.uploadRepresentatives(appraisal, "支部编码,姓名\nzz9,代表\n").status == .unprocessableContent)
+            #expect(try await total() == listBefore)
+            #expect(try await admin.uploadRepresentatives(appraisal, "支部编码,姓名\nb01,代表\n").status == .seeOther)
+            #expect(try await count("appraisal.representatives_added", actor: "chief") == 1)
+            #expect(try await total() - listBefore == 1)
             for (action, entry) in [("links", "appraisal.links_issued"), ("open", "appraisal.opened"), ("close", "appraisal.closed")] {
                 try await run(
                     Step(

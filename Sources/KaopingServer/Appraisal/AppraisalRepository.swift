@@ -181,6 +181,37 @@ public struct AppraisalRepository: Sendable {
         ).first.map { try $0.decode((UUID, String, AppraisalReviewState, String).self) }
     }
 
+    /// The codes of the round's branches.
+    public func branchCodes(_ id: UUID) async throws -> Set<String> {
+        Set(
+            try await database.query("SELECT b.code FROM appraisal_branches ab JOIN branches b ON b.id = ab.branch_id WHERE ab.round_id = \(id)")
+                .map { try $0.decode(String.self) }
+        )
+    }
+
+    /// Adds representatives; one already listed for the branch under the same name is kept as
+    /// it is. Returns how many were added.
+    func addRepresentatives(_ id: UUID, _ rows: [RepresentativeRow], on connection: PostgresConnection, logger: Logger) async throws -> Int {
+        var added = 0
+        for try await count in try await connection.query(
+            """
+            WITH added AS (
+              INSERT INTO appraisal_representatives (round_id, branch_id, name, phone, party_group)
+              SELECT \(id), b.id, r.name, nullif(r.phone, ''), nullif(r.party_group, '')
+              FROM unnest(\(rows.map(\.branchCode))::text[], \(rows.map(\.name))::text[], \(rows.map { $0.phone ?? "" })::text[],
+                          \(rows.map { $0.partyGroup ?? "" })::text[]) AS r(branch, name, phone, party_group)
+              JOIN branches b ON b.code = r.branch
+              WHERE NOT EXISTS (
+                SELECT 1 FROM appraisal_representatives e WHERE e.round_id = \(id) AND e.branch_id = b.id AND e.name = r.name)
+              RETURNING 1
+            )
+            SELECT count(*)::int FROM added
+            """,
+            logger: logger
+        ).decode(Int.self) { added = count }
+        return added
+    }
+
     // MARK: Links
 
     /// Gives every member appraised (or, before opening, every active member of the round's

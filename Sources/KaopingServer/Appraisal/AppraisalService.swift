@@ -100,6 +100,39 @@ public struct AppraisalService: Sendable {
         }
     }
 
+    /// What came of a list of representatives: added (those already listed are kept), or the
+    /// file's problems by line, with nothing added.
+    public enum RepresentativesOutcome: Sendable {
+        case added(Int, listed: Int)
+        case problems([ImportProblem], workbook: Bool)
+    }
+
+    /// Adds the non-party representatives (群众代表) of a round's branches from a CSV file or an
+    /// Excel workbook; all rows or none. Their links are issued with the members'.
+    public func addRepresentatives(_ id: UUID, file: [UInt8], actor: AuditActor, logger: Logger) async throws -> RepresentativesOutcome {
+        guard let round = try await repository.round(id) else { throw RoundError.notFound }
+        guard round.settings.representativesVote else { throw AppraisalError.noRepresentatives }
+        guard round.status.takesHandouts else { throw AppraisalError.wrongStatus(round.status) }
+        let preview = OrganisationCSV.representatives(file, knownBranches: try await repository.branchCodes(id))
+        guard preview.canImport else { return .problems(preview.problems, workbook: preview.encoding == .workbook) }
+        return try await database.transaction(logger: logger) { connection in
+            let status = try await AppraisalRepository.lockedStatus(id, on: connection, logger: logger)
+            guard status.takesHandouts else { throw AppraisalError.wrongStatus(status) }
+            let added = try await repository.addRepresentatives(id, preview.rows, on: connection, logger: logger)
+            try await AuditLog.record(
+                .init(
+                    action: "appraisal.representatives_added",
+                    actor: actor,
+                    subject: id.lowercased,
+                    details: ["added": String(added), "listed": String(preview.rows.count)]
+                ),
+                on: connection,
+                logger: logger
+            )
+            return .added(added, listed: preview.rows.count)
+        }
+    }
+
     // MARK: What a member or representative does
 
     /// The members a voter votes on: the others of their branch still in it, or of their party
@@ -313,6 +346,8 @@ public enum AppraisalError: Error, Equatable, CustomStringConvertible {
     case reviewState(AppraisalReviewState)
     /// Returning proposals needs a comment that says why.
     case commentRequired
+    /// The round was set up without representatives.
+    case noRepresentatives
 
     public var description: String { message(.english) }
 
@@ -322,6 +357,7 @@ public enum AppraisalError: Error, Equatable, CustomStringConvertible {
         case .notClosed: language.text("appraisal_error_not_closed")
         case .reviewState(let state): language.text("appraisal_error_review", ["state": language.text("appraisal_review_\(state.rawValue)")])
         case .commentRequired: language.text("appraisal_error_comment")
+        case .noRepresentatives: language.text("appraisal_error_no_representatives")
         }
     }
 }

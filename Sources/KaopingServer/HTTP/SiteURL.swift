@@ -129,7 +129,7 @@ public enum SiteURL: Sendable, Hashable {
 
     /// What an appraisal round's page can ask to be done (each a POST).
     public enum AppraisalAction: String, Sendable, Hashable {
-        case open, close, links
+        case open, close, links, representatives
     }
 
     /// What an administrator does with an objection (each a POST).

@@ -83,6 +83,15 @@ public struct MemberRow: Sendable, Equatable {
     public var partyGroup: String? = nil
 }
 
+/// A non-party representative (群众代表) who votes in a branch's members' appraisal.
+public struct RepresentativeRow: Sendable, Equatable {
+    public let line: Int
+    public let branchCode: String
+    public let name: String
+    public let phone: String?
+    public let partyGroup: String?
+}
+
 /// A business unit (处室, 科室) and the branch that covers it.
 public struct UnitRow: Sendable, Equatable {
     public let line: Int
@@ -158,6 +167,35 @@ public enum OrganisationCSV {
         // A unit's name may come along; it is not an indicator.
         Column(key: "name", label: "单位名称", headers: ["单位名称", "处室名称", "科室名称", "部门名称", "unit name", "unit_name"], required: false),
     ]
+
+    static let representativeColumns = [
+        Column(key: "branch", label: "支部编码", headers: ["支部编码", "支部代码", "所在支部编码", "branch code", "branch_code", "branch"], required: true),
+        Column(key: "name", label: "姓名", headers: ["姓名", "name"], required: true),
+        Column(key: "phone", label: "手机", headers: ["手机", "手机号", "手机号码", "电话", "phone", "mobile"], required: false),
+        Column(key: "group", label: "党小组", headers: ["党小组", "所在党小组", "party group", "party_group"], required: false),
+    ]
+
+    /// Representatives for a members' appraisal: branch code, name, and optionally phone and the
+    /// party group whose members they vote on.
+    /// - Parameter knownBranches: codes of the branches taking part in the round.
+    public static func representatives(_ bytes: [UInt8], knownBranches: Set<String>) -> ImportPreview<RepresentativeRow> {
+        let stripped = ZeroStrippedCodes(knownBranches)
+        return read(bytes, columns: representativeColumns) { line, value, problems in
+            var rowProblems: [ImportProblem] = []
+            let branch = code(value["branch"], column: "支部编码", line: line, problems: &rowProblems)
+            let name = text(value["name"], column: "姓名", line: line, required: true, problems: &rowProblems)
+            if let branch, !knownBranches.contains(branch) {
+                rowProblems.append(unknownReference(branch, column: "支部编码", line: line, stripped: stripped) { .unknownBranch($0) })
+            }
+            let phone = text(value["phone"], column: "手机", line: line, required: false, problems: &rowProblems)
+            let group = text(value["group"], column: "党小组", line: line, required: false, problems: &rowProblems)
+            problems += rowProblems
+            guard let branch, let name, rowProblems.isEmpty else { return nil }
+            return RepresentativeRow(line: line, branchCode: branch, name: name, phone: phone, partyGroup: group)
+        } uniqueKey: {
+            $0.branchCode + "\u{1F}" + $0.name
+        }
+    }
 
     /// - Parameter knownBranches: codes of the branches already in the database.
     public static func units(_ bytes: [UInt8], knownBranches: Set<String>) -> ImportPreview<UnitRow> {

@@ -102,6 +102,7 @@ enum AccessPolicy {
         "POST /admin/appraisals/{id}/open": administrators,
         "POST /admin/appraisals/{id}/close": administrators,
         "POST /admin/appraisals/{id}/links": administrators,
+        "POST /admin/appraisals/{id}/representatives": administrators,
         "GET /admin/appraisals/{id}/slips": administrators,
         "GET /admin/appraisals/{id}/links.csv": administrators,
 

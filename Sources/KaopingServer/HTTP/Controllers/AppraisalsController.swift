@@ -23,6 +23,7 @@ public struct AppraisalsController: Sendable {
         router.post(SiteURL.appraisalAction(SiteURL.id, .open).route, use: open)
         router.post(SiteURL.appraisalAction(SiteURL.id, .close).route, use: close)
         router.post(SiteURL.appraisalAction(SiteURL.id, .links).route, use: issueLinks)
+        router.post(SiteURL.appraisalAction(SiteURL.id, .representatives).route, use: addRepresentatives)
         router.get(SiteURL.appraisalSlips(SiteURL.id).route, use: slips)
         router.get(SiteURL.appraisalLinksCSV(SiteURL.id).route, use: linksCSV)
     }
@@ -82,7 +83,16 @@ public struct AppraisalsController: Sendable {
     }
 
     @Sendable func page(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let round = try await round(context)
+        try await render(request, round: try await round(context), context: context)
+    }
+
+    private func render(
+        _ request: Request,
+        round: AppraisalRound,
+        fileProblems: [String] = [],
+        status: HTTPResponse.Status = .ok,
+        context: AppRequestContext
+    ) async throws -> Response {
         var page = AppraisalRoundPage.make(
             round,
             progress: try await appraisals.repository.progress(round.id),
@@ -94,7 +104,41 @@ public struct AppraisalsController: Sendable {
         if let status = query["wrong"].flatMap({ AppraisalStatus(rawValue: String($0)) }) {
             page.problem = AppraisalError.wrongStatus(status).message(context.language)
         }
-        return try views.page("appraisal", page, context: context)
+        if let added = query["added"].flatMap({ Int($0) }), let listed = query["listed"].flatMap({ Int($0) }) {
+            page.notice = context.language.text("appraisal_representatives_added", ["added": added, "listed": listed])
+        }
+        page.fileProblems = fileProblems
+        page.hasFileProblems = !fileProblems.isEmpty
+        return try views.page("appraisal", page, status: status, context: context)
+    }
+
+    /// A list of non-party representatives, as CSV or an Excel workbook: added whole, or sent
+    /// back with every problem by line.
+    @Sendable func addRepresentatives(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let round = try await round(context)
+        var request = request
+        let form = try await MultipartForm.read(&request, limit: context.maxUploadSize)
+        guard let file = form.bytes("file"), !file.isEmpty else {
+            let missing = context.language.text("org_upload_missing")
+            return try await render(request, round: round, fileProblems: [missing], status: .unprocessableContent, context: context)
+        }
+        do {
+            switch try await appraisals.addRepresentatives(round.id, file: file, actor: context.auditActor, logger: context.logger) {
+            case .added(let added, let listed):
+                return .seeOther(.appraisal(round.id), ["added": String(added), "listed": String(listed)])
+            case .problems(let problems, let workbook):
+                let lines = problems.map { $0.message(context.language, workbook: workbook) }
+                return try await render(request, round: round, fileProblems: lines, status: .unprocessableContent, context: context)
+            }
+        } catch let error as AppraisalError {
+            return try await render(
+                request,
+                round: round,
+                fileProblems: [error.message(context.language)],
+                status: .unprocessableContent,
+                context: context
+            )
+        }
     }
 
     /// Runs an action of the round's page and goes back to it, with what came of it.

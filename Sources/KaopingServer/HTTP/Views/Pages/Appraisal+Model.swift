@@ -222,9 +222,15 @@ struct AppraisalRoundPage: PageModel {
     let linksAction: String
     let slipsLink: String
     let csvLink: String
+    /// Where a list of non-party representatives is uploaded, when the round takes them.
+    let acceptsRepresentatives: Bool
+    let representativesAction: String
     let back = SiteURL.appraisals.path
     var notice: String?
     var problem: String?
+    /// A representatives' list's problems, by line.
+    var fileProblems: [String] = []
+    var hasFileProblems = false
 
     static func make(_ round: AppraisalRound, progress: [AppraisalBranchProgress], waiting: Int, language: Language) -> AppraisalRoundPage {
         let settings = round.settings
@@ -270,7 +276,9 @@ struct AppraisalRoundPage: PageModel {
             closeAction: SiteURL.appraisalAction(round.id, .close).path,
             linksAction: SiteURL.appraisalAction(round.id, .links).path,
             slipsLink: SiteURL.appraisalSlips(round.id.lowercased).path,
-            csvLink: SiteURL.appraisalLinksCSV(round.id.lowercased).path
+            csvLink: SiteURL.appraisalLinksCSV(round.id.lowercased).path,
+            acceptsRepresentatives: settings.representativesVote && round.status.takesHandouts,
+            representativesAction: SiteURL.appraisalAction(round.id, .representatives).path
         )
     }
 
