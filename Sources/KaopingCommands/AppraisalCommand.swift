@@ -10,7 +10,7 @@ struct AppraisalCommand: AsyncParsableCommand {
             "The members' annual appraisal (民主评议党员): create, list, open and close rounds, hand out links, read tallies, approve or return proposals.",
         subcommands: [
             CreateAppraisal.self, ListAppraisals.self, OpenAppraisal.self, CloseAppraisal.self, AddRepresentatives.self, AppraisalLinks.self,
-            AppraisalTallies.self, DecideAppraisal.self,
+            AppraisalTallies.self, DecideAppraisal.self, ExportAppraisal.self,
         ]
     )
 }
@@ -226,5 +226,41 @@ struct DecideAppraisal: AsyncParsableCommand {
             )
         }
         say(approve ? "approved" : "returned")
+    }
+}
+
+struct ExportAppraisal: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write the party committee's files of an appraisal round, as the admin area offers them.",
+        discussion: """
+            members: every member's tally, proposed category, note, explanation and flags (CSV); summary: each branch's count \
+            per category (CSV); workbook: both as sheets of an .xlsx file. Tallies below the round's anonymity threshold are withheld.
+            """
+    )
+    @Argument(help: "Round id.") var id: String
+    @Option(help: "members, summary or workbook.") var file: String = "workbook"
+    @Option(name: .customLong("out"), help: "File to write; '-' for standard output (CSV only).") var out: String
+    @Flag(help: "English column headers.") var english = false
+    @OptionGroup var options: RoundOptions
+
+    func run() async throws {
+        guard let download = AppraisalDownload(rawValue: file) else { throw fail("unknown file '\(file)': members, summary or workbook", code: 2) }
+        guard download != .workbook || out != "-" else { throw fail("an xlsx workbook needs --out FILE", code: 2) }
+        let (id, out, language) = (self.id, self.out, english ? Language.english : .chinese)
+        try await CommandState.run(options.flags) { state in
+            let services = try await state.services()
+            let file = try await services.appraisals.download(download, round: try await appraisal(id, in: services), language: language)
+            switch file.content {
+            case .text(let text): try OutputFile(out).write(text)
+            case .pieces(let produce):
+                let output = try OutputFile(out)
+                try await produce { output.write($0) }
+            case .temporaryFile(let path):
+                try? FileManager.default.removeItem(atPath: out)
+                try FileManager.default.moveItem(atPath: path, toPath: out)
+            }
+        }
+        if out != "-" { say("wrote \(out)") }
     }
 }

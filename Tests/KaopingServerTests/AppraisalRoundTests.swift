@@ -277,6 +277,39 @@ struct AppraisalRoundTests {
             var otherBranch = Browser(client)
             #expect(!(try await otherBranch.get(links["b02-01"]!).text.contains("评定结果")))
 
+            // The party committee's workbook: every member of both branches with the tally and
+            // the category; b01's summary counts 3 优秀, 5 合格, 1 不合格 and the leaver apart.
+            let workbook = try await admin.get(roundPath + "/results.xlsx")
+            #expect(workbook.status == .ok && workbook.headers[.contentDisposition]?.contains("appraisal-workbook.xlsx") == true)
+            let sheets = try XLSXReader.sheets(Array(buffer: workbook.body))
+            #expect(sheets.map(\.name) == ["支部汇总", "党员等次"])
+            let summary = sheets[0].rows.map(\.cells)
+            #expect(summary[0] == ["支部编码", "支部名称", "参评党员", "优秀", "合格", "基本合格", "不合格", "未评定", "组织评定"])
+            #expect(summary[1] == ["b01", "b01党支部", "9", "3", "5", "0", "1", "0", "党委已审定"])
+            #expect(summary[2] == ["b02", "b02党支部", "3", "0", "0", "0", "0", "3", "待组织评定"])
+            let memberRows = sheets[1].rows.map(\.cells)
+            #expect(memberRows.count == 1 + 10 + 3)
+            let header = memberRows[0]
+            func cell(_ staff: String, _ column: String) throws -> String {
+                let row = try #require(memberRows.first { $0.count > 2 && $0[2] == staff })
+                let index = try #require(header.firstIndex(of: column))
+                return index < row.count ? row[index] : ""
+            }
+            let expected: [(String, String, String)] = [
+                ("b01-02", "优秀", "7"), ("b01-02", "合格", "1"), ("b01-02", "拟定等次", "优秀"), ("b01-03", "得票最多", "合格"),
+                ("b01-04", "提示", "拟评优秀但优秀票不足一半"), ("b01-09", "不合格", "6"), ("b01-09", "无法评价", "1"),
+                ("b01-09", "支部意见", "全年无故不参加组织生活"), ("b01-10", "状态", "中途离开"),
+                // b02's members had two votes each, below k = 3: counted, not shown.
+                ("b02-01", "有效票数", "2"), ("b02-01", "优秀", ""), ("b02-01", "得票最多", "票数少于匿名阈值，不显示"),
+            ]
+            for (staff, column, value) in expected {
+                #expect(try cell(staff, column) == value, "\(staff) \(column)")
+            }
+            let csv = try await admin.get(roundPath + "/members.csv")
+            #expect(csv.text.hasPrefix("\u{FEFF}支部编码,支部名称,工号,姓名,党小组,状态,有效票数,优秀,合格,基本合格,不合格,无法评价,得票最多"))
+            #expect(try await admin.get(roundPath + "/summary.csv").text.contains("b01,b01党支部,9,3,5,0,1,0,党委已审定"))
+            #expect(try await secretary.get(roundPath + "/results.xlsx").status == .forbidden)
+
             // Audit: the office's steps, none of a member's.
             let actions = try await harness.database.query("SELECT action FROM audit_log WHERE action LIKE 'appraisal.%' ORDER BY id").map {
                 try $0.decode(String.self)

@@ -353,6 +353,42 @@ public struct AppraisalRepository: Sendable {
         }
     }
 
+    /// Every member appraised in the round with their branch's id, by branch and staff number.
+    public func allSubjects(_ id: UUID) async throws -> [(branch: UUID, subject: AppraisalSubject)] {
+        try await database.query(
+            """
+            SELECT am.branch_id, am.member_id, m.staff_number, m.name, am.party_group, am.left_at IS NOT NULL
+            FROM appraisal_members am JOIN members m ON m.id = am.member_id
+            WHERE am.round_id = \(id) ORDER BY am.branch_id, m.staff_number
+            """
+        ).map { row in
+            let (branch, member, staff, name, group, left) = try row.decode((UUID, UUID, String, String, String?, Bool).self)
+            return (branch, AppraisalSubject(memberID: member, staffNumber: staff, name: name, partyGroup: group, hasLeft: left))
+        }
+    }
+
+    /// The round's branches in code order: id, code, name and where their proposals stand.
+    public func branches(_ id: UUID) async throws -> [(id: UUID, code: String, name: String, review: AppraisalReviewState)] {
+        try await database.query(
+            """
+            SELECT b.id, b.code, b.name, ab.review FROM appraisal_branches ab JOIN branches b ON b.id = ab.branch_id
+            WHERE ab.round_id = \(id) ORDER BY b.code
+            """
+        ).map { try $0.decode((UUID, String, String, AppraisalReviewState).self) }
+    }
+
+    /// Every proposal of the round, by member.
+    public func allProposals(_ id: UUID) async throws -> [UUID: StoredProposal] {
+        var proposals: [UUID: StoredProposal] = [:]
+        for row in try await database.query(
+            "SELECT member_id, category, note, explanation, flags FROM appraisal_proposals WHERE round_id = \(id)"
+        ) {
+            let (member, category, note, explanation, flags) = try row.decode((UUID, String, String, String, [String]).self)
+            proposals[member] = StoredProposal(category: category, note: note, explanation: explanation, flags: flags)
+        }
+        return proposals
+    }
+
     // MARK: Self-assessments
 
     /// Writes (or rewrites) a member's self-assessment. Its own transaction, never a ballot's.

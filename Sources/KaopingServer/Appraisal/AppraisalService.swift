@@ -220,6 +220,65 @@ public struct AppraisalService: Sendable {
         )
     }
 
+    /// The whole round as the party committee reads it: every branch with its members, their
+    /// tallies and the proposals as they stand. Read with four statements whatever the size.
+    public struct Results: Sendable {
+        public struct Member: Sendable {
+            public let subject: AppraisalSubject
+            public let tally: AppraisalTally
+            public let proposal: AppraisalRepository.StoredProposal?
+        }
+
+        public struct Branch: Sendable {
+            public let code: String
+            public let name: String
+            public let review: AppraisalReviewState
+            public let members: [Member]
+
+            /// How many of the members still in the branch are proposed (or, approved, placed)
+            /// in each category, in the settings' order: the branch's figures, never who.
+            public func counts(_ settings: AppraisalSettings) -> [Int] {
+                var counts = Array(repeating: 0, count: settings.categories.count)
+                for member in members where !member.subject.hasLeft {
+                    if let key = member.proposal?.category, let index = settings.index(of: key) { counts[index] += 1 }
+                }
+                return counts
+            }
+        }
+
+        public let round: AppraisalRound
+        public let branches: [Branch]
+    }
+
+    public func results(_ round: AppraisalRound) async throws -> Results {
+        async let branches = repository.branches(round.id)
+        async let subjects = repository.allSubjects(round.id)
+        async let tallies = repository.tallies(round.id, settings: round.settings)
+        async let proposals = repository.allProposals(round.id)
+        let (tally, proposal) = (try await tallies, try await proposals)
+        var byBranch: [UUID: [Results.Member]] = [:]
+        for (branch, subject) in try await subjects {
+            byBranch[branch, default: []].append(
+                Results.Member(subject: subject, tally: tally[subject.memberID] ?? AppraisalTally(), proposal: proposal[subject.memberID])
+            )
+        }
+        return Results(
+            round: round,
+            branches: try await branches.map { Results.Branch(code: $0.code, name: $0.name, review: $0.review, members: byBranch[$0.id] ?? []) }
+        )
+    }
+
+    /// A file of the round for the party committee (`AppraisalDownload`).
+    public func download(_ download: AppraisalDownload, round: AppraisalRound, language: Language) async throws -> DownloadFile {
+        let results = try await results(round)
+        let name = download.fileName(round, language: language)
+        let content: DownloadFile.Content =
+            download == .workbook
+            ? .temporaryFile(path: try AppraisalTable.workbook(results, language: language))
+            : .text(AppraisalTable.csv(download, results, language: language))
+        return DownloadFile(name: name.display, fallbackName: name.fallback, contentType: download.contentType, content: content)
+    }
+
     /// A proposal as the committee's form sent it: a category key (empty for none yet).
     public struct ProposalInput: Sendable, Equatable {
         public var category: String

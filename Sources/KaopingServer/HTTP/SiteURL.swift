@@ -57,6 +57,7 @@ public enum SiteURL: Sendable, Hashable {
     case appraisalAction(String, AppraisalAction)
     case appraisalSlips(String)
     case appraisalLinksCSV(String)
+    case appraisalDownload(String, AppraisalDownload)
     /// A branch's committee page: tallies, self-assessments and proposals.
     case appraisalBranch(String, branchCode: String)
     /// Where an administrator approves or returns a branch's proposals.
@@ -209,6 +210,8 @@ public enum SiteURL: Sendable, Hashable {
         case .appraisalAction(let id, let action): "\(SiteURL.appraisal(id).path)/\(action.rawValue)"
         case .appraisalSlips(let id): "\(SiteURL.appraisal(id).path)/slips"
         case .appraisalLinksCSV(let id): "\(SiteURL.appraisal(id).path)/links.csv"
+        case .appraisalDownload(let id, let download):
+            "\(SiteURL.appraisal(id).path)/\(download == .workbook ? "results" : download.rawValue).\(download.fileExtension)"
         case .appraisalBranch(let id, let code): "\(SiteURL.appraisal(id).path)/branches/\(Self.segment(code))"
         case .appraisalDecision(let id, let code): "\(SiteURL.appraisalBranch(id, branchCode: code).path)/decision"
 

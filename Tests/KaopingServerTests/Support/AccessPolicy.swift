@@ -105,6 +105,9 @@ enum AccessPolicy {
         "POST /admin/appraisals/{id}/representatives": administrators,
         "GET /admin/appraisals/{id}/slips": administrators,
         "GET /admin/appraisals/{id}/links.csv": administrators,
+        "GET /admin/appraisals/{id}/results.xlsx": administrators,
+        "GET /admin/appraisals/{id}/members.csv": administrators,
+        "GET /admin/appraisals/{id}/summary.csv": administrators,
 
         // Forms.
         "GET /admin/forms": administrators,

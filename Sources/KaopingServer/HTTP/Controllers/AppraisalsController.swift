@@ -26,6 +26,13 @@ public struct AppraisalsController: Sendable {
         router.post(SiteURL.appraisalAction(SiteURL.id, .representatives).route, use: addRepresentatives)
         router.get(SiteURL.appraisalSlips(SiteURL.id).route, use: slips)
         router.get(SiteURL.appraisalLinksCSV(SiteURL.id).route, use: linksCSV)
+        for download in AppraisalDownload.allCases {
+            router.get(SiteURL.appraisalDownload(SiteURL.id, download).route) { request, context in
+                let round = try await round(context)
+                let language = ResultsDownloadsController.downloadLanguage(request)
+                return ResultsDownloadsController.response(try await appraisals.download(download, round: round, language: language))
+            }
+        }
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {

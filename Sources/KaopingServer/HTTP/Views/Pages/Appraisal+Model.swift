@@ -222,6 +222,10 @@ struct AppraisalRoundPage: PageModel {
     let linksAction: String
     let slipsLink: String
     let csvLink: String
+    /// The party committee's files: the workbook, every member, each branch's counts.
+    let workbookLink: String
+    let membersLink: String
+    let summaryLink: String
     /// Where a list of non-party representatives is uploaded, when the round takes them.
     let acceptsRepresentatives: Bool
     let representativesAction: String
@@ -277,6 +281,9 @@ struct AppraisalRoundPage: PageModel {
             linksAction: SiteURL.appraisalAction(round.id, .links).path,
             slipsLink: SiteURL.appraisalSlips(round.id.lowercased).path,
             csvLink: SiteURL.appraisalLinksCSV(round.id.lowercased).path,
+            workbookLink: SiteURL.appraisalDownload(round.id.lowercased, .workbook).path,
+            membersLink: SiteURL.appraisalDownload(round.id.lowercased, .members).path,
+            summaryLink: SiteURL.appraisalDownload(round.id.lowercased, .summary).path,
             acceptsRepresentatives: settings.representativesVote && round.status.takesHandouts,
             representativesAction: SiteURL.appraisalAction(round.id, .representatives).path
         )
