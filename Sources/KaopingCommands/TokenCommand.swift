@@ -15,11 +15,14 @@ struct CreateToken: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a token and print it (once; only its hash is kept).")
     @Option(help: "What the token is for.") var name: String
     @Flag(help: "Let the token also post performance results (POST /api/v1/performance); tokens only read otherwise.") var write = false
+    @Flag(help: "Let the token also read the members' appraisal results (GET /api/v1/appraisals/{id}/results), which no other token reads.")
+    var appraisals = false
     @OptionGroup var options: RoundOptions
 
     func run() async throws {
         let name = self.name
-        let scope: APIScope = write ? .write : .read
+        guard !(write && appraisals) else { throw fail("a token is either --write or --appraisals, not both", code: 2) }
+        let scope: APIScope = write ? .write : appraisals ? .appraisals : .read
         let issued = try await CommandState.run(options.flags) { state in
             try await state.services().tokens.issue(name: name, scope: scope, actor: .commandLine, logger: state.logger)
         }
@@ -45,7 +48,7 @@ struct ListTokens: AsyncParsableCommand {
         let tokens = try await CommandState.run(options.flags) { state in try await state.services().tokens.list() }
         for token in tokens {
             say(
-                "\(token.id.uuidString.lowercased())  \(Self.state(token.state))  \(token.scope.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0))  \(ChinaTime.format(token.createdAt))  by \(token.maker ?? "command line")  last used \(token.lastUsedOn ?? "never")  \(token.name)"
+                "\(token.id.uuidString.lowercased())  \(Self.state(token.state))  \(token.scope.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0))  \(ChinaTime.format(token.createdAt))  by \(token.maker ?? "command line")  last used \(token.lastUsedOn ?? "never")  \(token.name)"
             )
         }
     }

@@ -60,7 +60,7 @@ struct APITests {
             #expect(
                 Set(paths.keys) == [
                     "/rounds", "/rounds/{id}/results", "/rounds/{id}/integration", "/rounds/{id}/diagnostic", "/branches/{code}/history",
-                    "/performance", "/openapi.yaml",
+                    "/performance", "/openapi.yaml", "/appraisals/{id}/results",
                 ]
             )
             let schemas = try #require((description["components"] as? [String: Any])?["schemas"] as? [String: [String: Any]])

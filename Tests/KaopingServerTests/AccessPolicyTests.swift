@@ -303,6 +303,7 @@ struct World {
         )
         let (_, readToken) = try await harness.issueToken("读取", scope: .read)
         let (_, writeToken) = try await harness.issueToken("写入", scope: .write)
+        let (_, appraisalsToken) = try await harness.issueToken("评议", scope: .appraisals)
         let (spareToken, _) = try await harness.issueToken("备用", scope: .read)
 
         var browsers: [Identity: Browser] = [:]
@@ -352,7 +353,7 @@ struct World {
             assessment: assessment,
             spareAccount: spare.id,
             spareToken: spareToken,
-            apiTokens: [.readToken: readToken, .writeToken: writeToken],
+            apiTokens: [.readToken: readToken, .writeToken: writeToken, .appraisalsToken: appraisalsToken],
             browsers: browsers,
             csrfTokens: csrfTokens,
             wrongToken: tokens.token(for: UUID()),

@@ -310,6 +310,28 @@ struct AppraisalRoundTests {
             #expect(try await admin.get(roundPath + "/summary.csv").text.contains("b01,b01党支部,9,3,5,0,1,0,党委已审定"))
             #expect(try await secretary.get(roundPath + "/results.xlsx").status == .forbidden)
 
+            // The API gives the same to a token given the appraisals scope, and to no other.
+            let (_, reading) = try await harness.issueToken("人事系统", scope: .read)
+            let (_, appraising) = try await harness.issueToken("党员管理系统", scope: .appraisals)
+            let api = "/api/v1/appraisals/\(round.lowercased)/results"
+            let refused = try await client.execute(uri: api, method: .get, headers: [.authorization: "Bearer \(reading)"], body: nil)
+            #expect(refused.status == .forbidden && String(buffer: refused.body).contains("民主评议"))
+            let answered = try await client.execute(uri: api, method: .get, headers: [.authorization: "Bearer \(appraising)"], body: nil)
+            #expect(answered.status == .ok)
+            let document = try #require(try JSONSerialization.jsonObject(with: Data(buffer: answered.body)) as? [String: Any])
+            let apiBranches = try #require(document["branches"] as? [[String: Any]])
+            #expect(apiBranches.map { $0["code"] as? String } == ["b01", "b02"])
+            #expect(apiBranches[0]["review"] as? String == "approved")
+            #expect(apiBranches[0]["counts"] as? [String: Int] == ["excellent": 3, "competent": 5, "basic": 0, "incompetent": 1])
+            let apiMembers = try #require(apiBranches[0]["members"] as? [[String: Any]])
+            let apiSecond = try #require(apiMembers.first { $0["staffNumber"] as? String == "b01-02" })
+            let secondVotes = try #require(apiSecond["votes"] as? [String: Any])
+            #expect(apiSecond["category"] as? String == "excellent" && secondVotes["cast"] as? Int == 8)
+            #expect((secondVotes["byCategory"] as? [String: Int])?["excellent"] == 7)
+            let small = try #require((apiBranches[1]["members"] as? [[String: Any]])?.first)
+            let smallVotes = try #require(small["votes"] as? [String: Any])
+            #expect(smallVotes["withheld"] as? Bool == true && smallVotes["byCategory"] == nil && smallVotes["cast"] as? Int == 2)
+
             // Audit: the office's steps, none of a member's.
             let actions = try await harness.database.query("SELECT action FROM audit_log WHERE action LIKE 'appraisal.%' ORDER BY id").map {
                 try $0.decode(String.self)

@@ -9,9 +9,21 @@ import PostgresNIO
 
 /// What a token may do. Writing includes reading.
 public enum APIScope: String, Sendable, CaseIterable, PostgresCodable {
-    case read, write
+    /// The rounds, results, integrated sheets and branch records.
+    case read
+    /// Those, and posting performance results.
+    case write
+    /// Those, and the members' appraisal results (named members and their categories), which an
+    /// integration is given only on purpose: neither of the others reads them.
+    case appraisals
 
-    func allows(_ needed: APIScope) -> Bool { self == .write || needed == .read }
+    func allows(_ needed: APIScope) -> Bool {
+        switch needed {
+        case .read: true
+        case .write: self == .write
+        case .appraisals: self == .appraisals
+        }
+    }
 }
 
 public struct APIToken: Sendable {

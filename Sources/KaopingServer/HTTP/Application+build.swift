@@ -284,6 +284,13 @@ public func buildRouter(environment: ApplicationEnvironment, dependencies: Route
     api.addRoutes(to: apiRoutes.group().add(middleware: reading))
     api.addRoundRoutes(to: apiRoutes.group().add(middleware: reading).add(middleware: RoundResolverMiddleware(results: office.results)))
     api.addWriteRoutes(to: apiRoutes.group().add(middleware: writing))
+    let appraising = APITokenMiddleware(
+        tokens: office.apiTokens,
+        throttle: tokenThrottle,
+        trustForwardedFor: configuration.trustForwardedFor,
+        needs: .appraisals
+    )
+    api.addAppraisalRoutes(to: apiRoutes.group().add(middleware: appraising))
     APITokensController(tokens: office.tokens, views: dependencies.views).addRoutes(to: adminsOnly)
     AccountsController(services: office, views: dependencies.views, publicBaseURL: configuration.publicBaseURL).addRoutes(to: adminsOnly)
     // Results pages load their round once, in the middleware; a branch's report is also open

@@ -115,6 +115,7 @@ public enum SiteURL: Sendable, Hashable {
     case apiRoundDiagnostic(String)
     case apiBranchHistory(String)
     case apiPerformance
+    case apiAppraisalResults(String)
 
     /// What a round's page can ask to be done to the round (each a POST, some with a GET that
     /// asks for confirmation first).
@@ -260,6 +261,7 @@ public enum SiteURL: Sendable, Hashable {
         case .apiRoundIntegration(let id): "\(SiteURL.apiRounds.path)/\(Self.segment(id))/integration"
         case .apiRoundDiagnostic(let id): "\(SiteURL.apiRounds.path)/\(Self.segment(id))/diagnostic"
         case .apiPerformance: "\(Self.apiPrefix)v1/performance"
+        case .apiAppraisalResults(let id): "\(Self.apiPrefix)v1/appraisals/\(Self.segment(id))/results"
         case .apiBranchHistory(let code): "\(Self.apiPrefix)v1/branches/\(Self.segment(code))/history"
         }
     }

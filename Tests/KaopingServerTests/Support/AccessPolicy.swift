@@ -27,6 +27,8 @@ enum Identity: String, CaseIterable, Comparable, Sendable {
     case readToken
     /// An API token with the write scope.
     case writeToken
+    /// An API token with the appraisals scope (reads, and reads the members' appraisal).
+    case appraisalsToken
 
     static func < (left: Identity, right: Identity) -> Bool {
         allCases.firstIndex(of: left)! < allCases.firstIndex(of: right)!
@@ -39,7 +41,7 @@ enum AccessPolicy {
     static let signedIn: Set<Identity> = [.secretaryOfBranch, .secretaryOfOtherBranch, .assignedEvaluator, .otherEvaluator, .administrator]
     static let administrators: Set<Identity> = [.administrator]
     static let evaluators: Set<Identity> = [.assignedEvaluator, .otherEvaluator]
-    static let apiReaders: Set<Identity> = [.readToken, .writeToken]
+    static let apiReaders: Set<Identity> = [.readToken, .writeToken, .appraisalsToken]
 
     /// Paths no route registers that are still served to anyone: the static files.
     static let unroutedPublicPaths = ["/static/kaoping.css"]
@@ -203,12 +205,14 @@ enum AccessPolicy {
         "POST /admin/tokens": administrators,
         "POST /admin/tokens/{id}/revoke": administrators,
 
-        // The JSON API: a token of either scope reads, only a write token writes.
+        // The JSON API: a token of any scope reads, only a write token writes, only an
+        // appraisals token reads the members' appraisal.
         "GET /api/v1/rounds": apiReaders,
         "GET /api/v1/branches/{code}/history": apiReaders,
         "GET /api/v1/rounds/{id}/results": apiReaders,
         "GET /api/v1/rounds/{id}/integration": apiReaders,
         "GET /api/v1/rounds/{id}/diagnostic": apiReaders,
         "POST /api/v1/performance": [.writeToken],
+        "GET /api/v1/appraisals/{id}/results": [.appraisalsToken],
     ]
 }

@@ -34,7 +34,9 @@ public struct APITokenMiddleware: RouterMiddleware {
             throttle.countInvalid()
             throw AppError(status: .unauthorized, messageKey: "api_unauthorized")
         }
-        guard token.scope.allows(needs) else { throw AppError(status: .forbidden, messageKey: "api_read_only") }
+        guard token.scope.allows(needs) else {
+            throw AppError(status: .forbidden, messageKey: needs == .appraisals ? "api_no_appraisals" : "api_read_only")
+        }
         var context = context
         context.apiToken = (token.id, token.name)
         return try await next(request, context)
@@ -54,8 +56,10 @@ public struct APIController: Sendable {
     let organisation: OrganisationRepository
     let history: BranchHistoryRepository
     let imports: ImportService
+    let appraisals: AppraisalService
 
     public init(services: KaopingServices) {
+        self.appraisals = services.appraisals
         self.rounds = services.roundRepository
         self.results = services.results
         self.organisation = services.organisation
@@ -73,6 +77,105 @@ public struct APIController: Sendable {
                 body: .init(byteBuffer: ByteBuffer(string: text))
             )
         }
+    }
+
+    /// The members' appraisal: tokens with the appraisals scope only.
+    public func addAppraisalRoutes(to router: some RouterMethods<AppRequestContext>) {
+        router.get(SiteURL.apiAppraisalResults(SiteURL.id).route, use: appraisalResults)
+    }
+
+    struct AppraisalDocument: Encodable {
+        struct Category: Encodable {
+            let key: String
+            let name: String
+            let englishName: String
+        }
+        struct Votes: Encodable {
+            /// Votes that chose a category.
+            let cast: Int
+            /// By category key; `abstain` for "not able to judge". Absent below the threshold.
+            let byCategory: [String: Int]?
+            /// The most voted category (ties to the lower); absent below the threshold.
+            let suggested: String?
+            let withheld: Bool
+        }
+        struct Member: Encodable {
+            let staffNumber: String
+            let name: String
+            let partyGroup: String?
+            let leftDuringRound: Bool
+            let votes: Votes
+            /// The committee's proposal as it stands (final once the branch is approved).
+            let category: String?
+            let note: String?
+            let flags: [String]
+        }
+        struct Branch: Encodable {
+            let code: String
+            let name: String
+            /// pending, submitted, returned or approved.
+            let review: String
+            /// How many members in each category (by key), never who.
+            let counts: [String: Int]
+            let members: [Member]
+        }
+        let id: String
+        let title: String
+        let year: Int
+        let status: String
+        let categories: [Category]
+        let topQuota: Double
+        let anonymityThreshold: Int
+        let branches: [Branch]
+    }
+
+    /// Every member of every branch with their tally (withheld below k) and category.
+    @Sendable func appraisalResults(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)), let round = try await appraisals.repository.round(id) else {
+            throw AppError.notFound
+        }
+        let results = try await appraisals.results(round)
+        let settings = round.settings
+        let keys = settings.categories.map(\.key)
+        let document = AppraisalDocument(
+            id: round.id.lowercased,
+            title: round.title,
+            year: round.year,
+            status: round.status.rawValue,
+            categories: settings.categories.map { .init(key: $0.key, name: $0.name, englishName: $0.englishName) },
+            topQuota: settings.topQuota,
+            anonymityThreshold: settings.anonymityThreshold,
+            branches: results.branches.map { branch in
+                AppraisalDocument.Branch(
+                    code: branch.code,
+                    name: branch.name,
+                    review: branch.review.rawValue,
+                    counts: Dictionary(uniqueKeysWithValues: zip(keys, branch.counts(settings))),
+                    members: branch.members.map { member in
+                        let tally = member.tally
+                        let shown = tally.isShown(threshold: settings.anonymityThreshold)
+                        var byCategory = Dictionary(uniqueKeysWithValues: zip(keys, tally.combined(categories: keys.count)))
+                        byCategory[AppraisalSettings.abstain] = tally.abstentions.values.reduce(0, +)
+                        return AppraisalDocument.Member(
+                            staffNumber: member.subject.staffNumber,
+                            name: member.subject.name,
+                            partyGroup: member.subject.partyGroup,
+                            leftDuringRound: member.subject.hasLeft,
+                            votes: .init(
+                                cast: tally.cast,
+                                byCategory: shown ? byCategory : nil,
+                                suggested: shown ? tally.suggested(categories: keys.count).map { keys[$0] } : nil,
+                                withheld: !shown
+                            ),
+                            category: member.proposal?.category,
+                            note: member.proposal?.note,
+                            flags: member.proposal?.flags ?? []
+                        )
+                    }
+                )
+            }
+        )
+        return try Self.json(document)
     }
 
     /// Routes that change data: tokens with the write scope only.

@@ -24,7 +24,7 @@ public struct APITokensController: Sendable {
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Response {
         var request = request
         let form = try await request.formData(context: context)
-        let scope: APIScope = form["write"] != nil ? .write : .read
+        let scope: APIScope = form["scope"].flatMap(APIScope.init(rawValue:)) ?? (form["write"] != nil ? .write : .read)
         guard let issued = try await tokens.issue(name: form["name"] ?? "", scope: scope, actor: context.auditActor, logger: context.logger) else {
             let page = TokensPage(try await tokens.list(), language: context.language, problem: context.language.text("tokens_name_needed"))
             return try views.page("tokens", page, status: .unprocessableContent, context: context)

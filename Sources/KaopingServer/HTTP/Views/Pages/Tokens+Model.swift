@@ -4,7 +4,8 @@ import Foundation
 struct TokensPage: PageModel {
     struct Row {
         let name: String
-        let writes: Bool
+        /// What the token may do, in words.
+        let scope: String
         let maker: String
         let created: String
         let used: String
@@ -26,7 +27,7 @@ struct TokensPage: PageModel {
         self.tokens = tokens.map { token in
             Row(
                 name: token.name,
-                writes: token.scope == .write,
+                scope: language.text("tokens_scope_\(token.scope.rawValue)"),
                 maker: token.maker ?? language.text("tokens_maker_command_line"),
                 created: ChinaTime.format(token.createdAt),
                 used: token.lastUsedOn ?? "–",
