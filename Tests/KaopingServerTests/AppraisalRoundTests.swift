@@ -332,6 +332,13 @@ struct AppraisalRoundTests {
             let smallVotes = try #require(small["votes"] as? [String: Any])
             #expect(smallVotes["withheld"] as? Bool == true && smallVotes["byCategory"] == nil && smallVotes["cast"] as? Int == 2)
 
+            // The branch's record over the years counts its members per category, never who;
+            // b02, not approved, has no line.
+            let record = try await secretary.get("/admin/org/branches/b01/history")
+            #expect(record.text.contains("2026 年度民主评议党员</td><td>优秀 3 名；合格 5 名；基本合格 0 名；不合格 1 名"))
+            #expect(!record.text.contains("党员b0102"))
+            #expect(!(try await admin.get("/admin/org/branches/b02/history").text.contains("各等次人数")))
+
             // Audit: the office's steps, none of a member's.
             let actions = try await harness.database.query("SELECT action FROM audit_log WHERE action LIKE 'appraisal.%' ORDER BY id").map {
                 try $0.decode(String.self)

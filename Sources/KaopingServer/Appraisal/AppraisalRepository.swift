@@ -389,6 +389,31 @@ public struct AppraisalRepository: Sendable {
         return proposals
     }
 
+    /// A branch's approved appraisals over the years, oldest first: how many of its members
+    /// were placed in each category (in each round's categories' order), never who.
+    public func branchRecord(code: String) async throws -> [(year: Int, title: String, settings: AppraisalSettings, counts: [Int])] {
+        var record: [(year: Int, title: String, settings: AppraisalSettings, counts: [Int])] = []
+        for row in try await database.query(
+            """
+            SELECT r.year, r.title, r.config::text,
+                   coalesce((SELECT jsonb_object_agg(c.category, c.n) FROM (
+                     SELECT p.category, count(*)::int AS n FROM appraisal_proposals p
+                     JOIN appraisal_members am ON am.round_id = p.round_id AND am.member_id = p.member_id
+                     WHERE p.round_id = r.id AND am.branch_id = ab.branch_id AND am.left_at IS NULL
+                     GROUP BY p.category) c), '{}')::text
+            FROM appraisal_branches ab JOIN appraisal_rounds r ON r.id = ab.round_id JOIN branches b ON b.id = ab.branch_id
+            WHERE b.code = \(code) AND ab.review = 'approved' AND r.status <> 'cancelled'
+            ORDER BY r.year, r.created_at
+            """
+        ) {
+            let (year, title, config, counted) = try row.decode((Int, String, String, String).self)
+            let settings = try JSONDecoder().decode(AppraisalSettings.self, from: Data(config.utf8))
+            let byKey = try JSONDecoder().decode([String: Int].self, from: Data(counted.utf8))
+            record.append((year, title, settings, settings.categories.map { byKey[$0.key] ?? 0 }))
+        }
+        return record
+    }
+
     // MARK: Self-assessments
 
     /// Writes (or rewrites) a member's self-assessment. Its own transaction, never a ballot's.

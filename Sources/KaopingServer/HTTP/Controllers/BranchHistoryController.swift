@@ -10,6 +10,7 @@ public struct BranchHistoryController: Sendable {
     let organisation: OrganisationRepository
     let forms: FormRepository
     let results: ResultsService
+    let appraisals: AppraisalRepository
     let views: Views
 
     public init(services: KaopingServices, views: Views) {
@@ -17,6 +18,7 @@ public struct BranchHistoryController: Sendable {
         self.organisation = services.organisation
         self.forms = services.forms
         self.results = services.results
+        self.appraisals = services.appraisals.repository
         self.views = views
     }
 
@@ -97,6 +99,7 @@ public struct BranchHistoryController: Sendable {
             language: context.language
         )
         page.editable = context.user?.role == .admin
+        page.showAppraisals(try await appraisals.branchRecord(code: code), language: context.language)
         return try views.page("branch_history", page, status: status, context: context)
     }
 }

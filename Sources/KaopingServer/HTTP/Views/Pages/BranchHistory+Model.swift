@@ -5,6 +5,13 @@ import KaopingForms
 /// A branch's record over the years: the quantitative table and charts beside the committee's
 /// long-term qualitative assessments, which administrators add and edit here.
 struct BranchHistoryPage: PageModel {
+    /// A year's members' appraisal: how many members in each category.
+    struct AppraisalYear {
+        let year: Int
+        let title: String
+        let counts: String
+    }
+
     struct YearRow {
         let year: Int
         let roundTitle: String
@@ -77,6 +84,18 @@ struct BranchHistoryPage: PageModel {
     /// An administrator's page: the way back to the branch and the forms that write the
     /// committee's assessments. A branch's secretary reads the record without them.
     var editable = true
+    /// The branch's approved members' appraisals, year by year (counts per category, never who).
+    var appraisals: [AppraisalYear] = []
+    var hasAppraisals = false
+
+    mutating func showAppraisals(_ record: [(year: Int, title: String, settings: AppraisalSettings, counts: [Int])], language: Language) {
+        appraisals = record.map { entry in
+            let names = entry.settings.categories.map { language == .english ? $0.englishName : $0.name }
+            let counts = zip(names, entry.counts).map { language.text("history_appraisal_count", ["category": $0, "n": $1]) }
+            return AppraisalYear(year: entry.year, title: entry.title, counts: counts.joined(separator: language.text("list_separator")))
+        }
+        hasAppraisals = !appraisals.isEmpty
+    }
 }
 
 /// The committee's lists for a round: branches two years running at the lowest grade or below
