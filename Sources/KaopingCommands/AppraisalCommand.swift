@@ -166,35 +166,53 @@ struct AppraisalTallies: AsyncParsableCommand {
     )
     @Argument(help: "Round id.") var id: String
     @Option(help: "Only this branch.") var branch: String?
+    @Option(name: .customLong("out"), help: "File to write; '-' (the default) for standard output.") var out: String = "-"
+    @Flag(help: "Print how long reading and tallying took to standard error.") var timing = false
     @OptionGroup var options: RoundOptions
 
     func run() async throws {
-        let id = self.id
-        let only = branch
-        let lines = try await CommandState.run(options.flags) { state -> [String] in
+        let (id, only, timing) = (self.id, branch, self.timing)
+        let text = try await CommandState.run(options.flags) { state -> String in
             let services = try await state.services()
             let round = try await appraisal(id, in: services)
+            let clock = ContinuousClock()
+            let start = clock.now
+            let results = try await services.appraisals.results(round)
+            let read = clock.now
             let categories = round.settings.categories
             var lines = [(["branch", "staff", "name"] + categories.map(\.name) + ["无法评价", "得票最多"]).joined(separator: "\t")]
-            for progress in try await services.appraisals.repository.progress(round.id) where only == nil || only == progress.code {
-                guard let book = try await services.appraisals.book(round, branchCode: progress.code) else { continue }
-                for subject in book.appraised {
-                    let tally = book.tallies[subject.memberID] ?? AppraisalTally()
+            var votes = 0
+            var withheld = 0
+            for branch in results.branches where only == nil || only == branch.code {
+                for member in branch.members where !member.subject.hasLeft {
+                    let tally = member.tally
+                    votes += tally.cast + tally.abstentions.values.reduce(0, +)
                     guard tally.isShown(threshold: round.settings.anonymityThreshold) else {
-                        lines.append([progress.code, subject.staffNumber, subject.name, "withheld: fewer than k votes"].joined(separator: "\t"))
+                        withheld += 1
+                        lines.append(
+                            [branch.code, member.subject.staffNumber, member.subject.name, "withheld: fewer than k votes"].joined(separator: "\t")
+                        )
                         continue
                     }
                     let counts = tally.combined(categories: categories.count).map(String.init)
                     let suggested = tally.suggested(categories: categories.count).map { categories[$0].name } ?? ""
                     lines.append(
-                        ([progress.code, subject.staffNumber, subject.name] + counts + [String(tally.abstentions.values.reduce(0, +)), suggested])
-                            .joined(separator: "\t")
+                        ([branch.code, member.subject.staffNumber, member.subject.name] + counts + [
+                            String(tally.abstentions.values.reduce(0, +)), suggested,
+                        ])
+                        .joined(separator: "\t")
                     )
                 }
             }
-            return lines
+            if timing {
+                complain(
+                    "branches \(results.branches.count), members \(lines.count - 1), votes \(votes), withheld \(withheld): "
+                        + "read in \(read - start), tallied in \(clock.now - read)"
+                )
+            }
+            return lines.joined(separator: "\n") + "\n"
         }
-        for line in lines { say(line) }
+        try OutputFile(out).write(text)
     }
 }
 

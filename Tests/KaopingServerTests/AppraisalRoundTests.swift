@@ -474,4 +474,73 @@ struct AppraisalRoundTests {
             #expect(try await harness.count("SELECT count(*)::int FROM members WHERE party_group = '第一党小组'") == 2)
         }
     }
+
+    @Test func theSchedulerOpensAndClosesTheVoteOnTimeOnceAndReturnedProposalsGoBackToTheCommittee() async throws {
+        try await TestApp.run(configureEnvironment: { $0.schedulerInterval = .milliseconds(200) }) { client, harness in
+            try await Self.branch(harness, code: "t01", members: 4)
+            try await harness.createUser("chief", password: "the chief's password")
+            let services = harness.services
+            // Opens in a second, closes two seconds later, without anyone's hand.
+            let id = try await services.appraisals.create(
+                AppraisalSpec(
+                    title: "评议",
+                    year: 2026,
+                    opensAt: .now + 1,
+                    closesAt: .now + 3,
+                    branches: ["t01"],
+                    settings: .init(anonymityThreshold: 3)
+                ),
+                actor: .commandLine,
+                logger: TestApp.logger
+            )
+            func status() async throws -> String {
+                try await harness.database.query("SELECT status FROM appraisal_rounds WHERE id = \(id)").first!.decode(String.self)
+            }
+            #expect(try await status() == "scheduled")
+            let deadline = ContinuousClock.now + .seconds(20)
+            while try await status() != "closed" && ContinuousClock.now < deadline {
+                if try await status() == "open", try await harness.count("SELECT count(*)::int FROM appraisal_invitations") == 0 {
+                    _ = try await services.appraisals.issueLinks(id, actor: .commandLine, logger: TestApp.logger)
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(try await status() == "closed")
+            #expect(try await harness.count("SELECT count(*)::int FROM appraisal_members WHERE round_id = '\(id)'") == 4)
+            #expect(
+                try await harness.count(
+                    "SELECT count(*)::int FROM audit_log WHERE action IN ('appraisal.opened', 'appraisal.closed') AND actor_name = 'scheduler'"
+                ) == 2
+            )
+            // A link after the close says so and takes no ballot.
+            let links = try await Self.links(harness, id)
+            var member = Browser(client)
+            let late = try await member.get(links["t01-01"]! + "/ballot")
+            #expect(late.status == .forbidden && late.text.contains("民主测评已结束"))
+
+            // The committee submits; the party committee returns it with a comment, which the
+            // committee reads; changed and submitted again, it is approved.
+            var admin = Browser(client)
+            _ = try await admin.signIn("chief", "the chief's password")
+            let ids = try await Self.members(harness, code: "t01")
+            let page = "/admin/appraisals/\(id.lowercased)/branches/t01"
+            func proposals(_ excellent: String) -> [(String, String)] {
+                [("action", "submit")] + ids.map { ("category_\($0.value.lowercased)", $0.key == excellent ? "excellent" : "competent") }
+            }
+            #expect(try await admin.post(page, form: proposals("t01-01")).status == .seeOther)
+            #expect(try await admin.post(page + "/decision", form: [("decision", "return"), ("comment", "请复核 t01-01 的表现")]).status == .seeOther)
+            let returned = try await admin.get(page)
+            #expect(returned.text.contains("已退回修改") && returned.text.contains("请复核 t01-01 的表现"))
+            // Approving what is not submitted is refused.
+            #expect(try await admin.post(page + "/decision", form: [("decision", "approve")]).location?.contains("state=returned") == true)
+            #expect(try await admin.post(page, form: proposals("t01-02")).status == .seeOther)
+            #expect(try await admin.post(page + "/decision", form: [("decision", "approve")]).location?.contains("decided") == true)
+            // Approved proposals cannot be changed.
+            #expect(try await admin.post(page, form: proposals("t01-03")).location?.contains("state=approved") == true)
+            #expect(
+                try await harness.count(
+                    "SELECT count(*)::int FROM appraisal_proposals p JOIN members m ON m.id = p.member_id WHERE p.category = 'excellent' AND m.staff_number = 't01-02'"
+                ) == 1
+            )
+        }
+    }
 }

@@ -374,6 +374,55 @@ extension CommandLineTests {
             #expect(exported.out.components(separatedBy: "https://kaoping.example.gov.cn/v/").count == 7)
         }
     }
+
+    /// The members' appraisal from the command line: a spec file, representatives from a list,
+    /// the links, the tally, the decision and the files.
+    @Test func anAppraisalFromTheCommandLine() async throws {
+        try await Self.withProgram { kaoping in
+            try await kaoping.run(["import", "branches", try kaoping.write("branches.csv", "支部编码,支部名称\nb01,办公室党支部\n")])
+            try await kaoping.run([
+                "import", "members", try kaoping.write("members.csv", "工号,姓名,支部编码\n001,甲,b01\n002,乙,b01\n003,丙,b01\n"),
+            ])
+            let broken = try await kaoping.run(
+                ["appraisal", "create", "--spec", try kaoping.write("bad.yaml", "title: 评议\nyear: 2026\ntop-quota: many\n")],
+                expect: 1
+            )
+            #expect(broken.err.contains("bad.yaml") && broken.err.contains("many"))
+            let spec = "kind: member-appraisal\ntitle: 2026 年度民主评议党员\nyear: 2026\nrepresentatives: yes\nanonymity-threshold: 3\n"
+            let round = try await kaoping.run(["appraisal", "create", "--spec", try kaoping.write("appraisal.yaml", spec)]).out
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(try await kaoping.run(["appraisal", "list"]).out.contains("\(round)\t2026\tdraft\t2026 年度民主评议党员"))
+            let wrong = try await kaoping.run(["appraisal", "representatives", round, try kaoping.write("r.csv", "支部编码,姓名\nb09,代表\n")], expect: 1)
+            #expect(wrong.err.contains("r.csv: ") && wrong.err.contains("b09"))
+            #expect(
+                try await kaoping.run(["appraisal", "representatives", round, try kaoping.write("r.csv", "支部编码,姓名\nb01,群众代表\n")]).out
+                    .contains("added 1 of 1 representative(s)")
+            )
+            try await kaoping.run(["appraisal", "open", round])
+            let links = try await kaoping.run(["appraisal", "links", round, "--out", "-", "--public-url", "https://kaoping.example.gov.cn"])
+            #expect(links.out.hasPrefix("支部编码,支部名称,工号,姓名,身份,已测评,短码,链接"))
+            #expect(links.out.components(separatedBy: "https://kaoping.example.gov.cn/a/").count == 5)
+            #expect(links.out.contains("群众代表,群众代表,否"))
+            try await kaoping.run(["appraisal", "close", round])
+            #expect(try await kaoping.run(["appraisal", "close", round], expect: 1).err.contains("closed"))
+            let tally = try await kaoping.run(["appraisal", "tally", round])
+            #expect(tally.out.components(separatedBy: "withheld: fewer than k votes").count == 4)
+            // Nothing submitted: nothing to approve.
+            #expect(
+                try await kaoping.run(["appraisal", "decide", round, "b01", "--approve"], expect: 1).err.contains(
+                    "Awaiting the committee's proposals"
+                )
+            )
+            #expect(try await kaoping.run(["appraisal", "decide", round, "b01"], expect: 2).err.contains("--approve or --return"))
+            let summary = try await kaoping.run(["appraisal", "export", round, "--file", "summary", "--out", "-"])
+            #expect(summary.out.hasPrefix("支部编码,支部名称,参评党员,优秀,合格,基本合格,不合格,未评定,组织评定\r\nb01,办公室党支部,3,0,0,0,0,3,待组织评定"))
+            let out = directoryPath(kaoping, "appraisal.xlsx")
+            try await kaoping.run(["appraisal", "export", round, "--out", out])
+            #expect(try XLSXReader.sheets(Array(try Data(contentsOf: URL(fileURLWithPath: out)))).map(\.name) == ["支部汇总", "党员等次"])
+        }
+    }
+
+    private func directoryPath(_ kaoping: Program, _ name: String) -> String { kaoping.directory + "/" + name }
 }
 
 extension CommandLineTests {

@@ -89,16 +89,26 @@ public struct AppraisalBallotBox: Sendable {
         ).map { try $0.decode(UUID.self) }
         var moved = 0
         for round in due {
+            let started = ContinuousClock.now
+            var count = 0
             do {
                 var last = try await mix(round, paced: true, logger: logger)
-                moved += last
+                count += last
                 while last == largestBatch {
                     last = try await mix(round, paced: false, logger: logger)
-                    moved += last
+                    count += last
                 }
             } catch let error as BallotSealError {
                 logger.error("appraisal ballots not mixed", metadata: ["round": "\(round)", "reason": "\(error)"])
             }
+            guard count > 0 else { continue }
+            moved += count
+            let elapsed = (ContinuousClock.now - started).components
+            let milliseconds = Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15
+            logger.info(
+                "appraisal ballots counted",
+                metadata: ["round": "\(round)", "ballots": "\(count)", "ms": "\(Int(milliseconds.rounded()))"]
+            )
         }
         return moved
     }

@@ -308,17 +308,38 @@ public struct AppraisalRepository: Sendable {
     /// Who holds a link, unless it is unknown or revoked.
     public func voter(token: String) async throws -> AppraisalVoter? {
         guard InvitationTokens.isWellFormed(token) else { return nil }
-        return try await database.query(
-            """
+        let lookup = VoterLookup(tokenHash: ByteBuffer(bytes: InvitationTokens.hash(token)))
+        return try await database.withConnection { connection in
+            var found: AppraisalVoter?
+            for try await voter in try await connection.execute(lookup, logger: Database.quietLogger) { found = voter }
+            return found
+        }
+    }
+
+    /// The link's holder, as a prepared statement: every page of a link starts with it, and
+    /// planning its six-table join (3 ms) cost more than running it (0.3 ms); prepared, the
+    /// server plans it once per connection.
+    struct VoterLookup: PostgresPreparedStatement {
+        static let sql = """
             SELECT i.id, i.round_id, i.branch_id, b.name, i.member_id, coalesce(m.name, r.name),
                    CASE WHEN i.member_id IS NULL THEN r.party_group ELSE am.party_group END, i.voted,
                    i.member_id IS NOT NULL AND (am.member_id IS NULL AND ar.status = 'open' OR am.left_at IS NOT NULL)
             FROM appraisal_invitations i JOIN branches b ON b.id = i.branch_id JOIN appraisal_rounds ar ON ar.id = i.round_id
             LEFT JOIN members m ON m.id = i.member_id LEFT JOIN appraisal_representatives r ON r.id = i.representative_id
             LEFT JOIN appraisal_members am ON am.round_id = i.round_id AND am.member_id = i.member_id
-            WHERE i.token_hash = \(ByteBuffer(bytes: InvitationTokens.hash(token))) AND i.revoked_at IS NULL
+            WHERE i.token_hash = $1 AND i.revoked_at IS NULL
             """
-        ).first.map { row in
+        typealias Row = AppraisalVoter
+
+        let tokenHash: ByteBuffer
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings()
+            bindings.append(tokenHash)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> AppraisalVoter {
             let (id, round, branch, branchName, member, name, group, voted, left) = try row.decode(
                 (UUID, UUID, UUID, String, UUID?, String, String?, Bool, Bool).self
             )

@@ -137,11 +137,19 @@ public struct AppraisalService: Sendable {
 
     /// The members a voter votes on: the others of their branch still in it, or of their party
     /// group where the round votes by group.
-    public func roster(for voter: AppraisalVoter, round: AppraisalRound) async throws -> [AppraisalSubject] {
-        let everyone = try await repository.subjects(round.id, branchID: voter.branchID)
+    public func roster(for voter: AppraisalVoter, round: AppraisalRound, includingVoter: Bool = false) async throws -> [AppraisalSubject] {
+        Self.roster(try await repository.subjects(round.id, branchID: voter.branchID), voter: voter, round: round, includingVoter: includingVoter)
+    }
+
+    static func roster(
+        _ everyone: [AppraisalSubject],
+        voter: AppraisalVoter,
+        round: AppraisalRound,
+        includingVoter: Bool = false
+    ) -> [AppraisalSubject] {
         let byGroup = round.settings.byPartyGroup && voter.partyGroup != nil
         return everyone.filter { subject in
-            !subject.hasLeft && subject.memberID != voter.memberID && (!byGroup || subject.partyGroup == voter.partyGroup)
+            !subject.hasLeft && (includingVoter || subject.memberID != voter.memberID) && (!byGroup || subject.partyGroup == voter.partyGroup)
         }
     }
 
@@ -154,9 +162,13 @@ public struct AppraisalService: Sendable {
         submissionKey: String
     ) async throws -> VoteOutcome {
         guard !voter.hasLeft else { return .notOnRoll }
-        let roster = try await roster(for: voter, round: round)
+        let everyone = try await repository.subjects(round.id, branchID: voter.branchID)
+        let roster = Self.roster(everyone, voter: voter, round: round)
         let allowed = Set(round.settings.categories.map(\.key) + [AppraisalSettings.abstain])
         let onRoster = Set(roster.map(\.memberID))
+        // A member who left after the page was shown may still have a choice on it: dropped.
+        let gone = Set(everyone.filter(\.hasLeft).map(\.memberID))
+        let choices = choices.filter { !gone.contains($0.key) }
         guard choices.keys.allSatisfy(onRoster.contains), choices.values.allSatisfy(allowed.contains) else { return .malformed }
         let missing = roster.filter { choices[$0.memberID] == nil }.map(\.memberID)
         guard missing.isEmpty else { return .incomplete(missing) }

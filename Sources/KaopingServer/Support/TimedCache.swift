@@ -30,6 +30,10 @@ public final class TimedCache<Key: Hashable & Sendable, Value: Sendable>: Sendab
         entries.withLockedValue { $0[key]?.value }
     }
 
+    public func forget(_ key: Key) {
+        _ = entries.withLockedValue { $0.removeValue(forKey: key) }
+    }
+
     public func store(_ value: Value, for key: Key) {
         let expires = ContinuousClock.now + lifetime
         entries.withLockedValue { entries in

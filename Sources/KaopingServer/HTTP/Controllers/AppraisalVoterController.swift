@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import KaopingAggregation
 import KaopingForms
+import NIOConcurrencyHelpers
 
 /// What a member or representative does through their appraisal link `/a/{token}`: the start
 /// page, the member's self-assessment (named) and the roster ballot (anonymous, one per link),
@@ -10,6 +11,18 @@ public struct AppraisalVoterController: Sendable {
     let appraisals: AppraisalService
     let views: Views
     let limits: SubmissionLimits
+    /// Each roster page as rendered for a branch (or party group) and language, with the slots
+    /// each request fills; a voter's own row is cut out of the copy. Kept briefly, so that a
+    /// member who leaves drops out of the page within seconds.
+    let rosters = RosterPages()
+    /// The rounds links lead to, for two seconds: whether the vote is still open is checked
+    /// again by the statement that casts a ballot.
+    let rounds = TimedCache<UUID, AppraisalRound>(lifetime: .seconds(2), capacity: 1_000)
+    /// Who holds each link opened lately, for the pages a link shows. Posts look the holder up
+    /// afresh, and a ballot cast here forgets its link's entry, so that the next page says it has
+    /// voted; a ballot cast through another instance shows there within this lifetime (casting
+    /// it again is refused by the statement that burns the link).
+    let voters = TimedCache<String, AppraisalVoter>(lifetime: .seconds(30), capacity: 200_000)
 
     public init(services: KaopingServices, views: Views, limits: SubmissionLimits) {
         self.appraisals = services.appraisals
@@ -26,10 +39,26 @@ public struct AppraisalVoterController: Sendable {
     }
 
     /// The link's holder and round; an unknown or revoked link is not found.
-    private func holder(_ context: AppRequestContext) async throws -> (token: String, voter: AppraisalVoter, round: AppraisalRound) {
-        guard let token = context.parameters.get("token"), let voter = try await appraisals.repository.voter(token: token),
-            let round = try await appraisals.repository.round(voter.roundID)
-        else { throw AppError(status: .notFound, messageKey: "invitation_unknown") }
+    private func holder(
+        _ context: AppRequestContext,
+        fresh: Bool = false
+    ) async throws -> (token: String, voter: AppraisalVoter, round: AppraisalRound) {
+        guard let token = context.parameters.get("token") else { throw AppError(status: .notFound, messageKey: "invitation_unknown") }
+        let voter: AppraisalVoter
+        if !fresh, let known = voters.value(for: token) {
+            voter = known
+        } else {
+            guard let found = try await appraisals.repository.voter(token: token) else {
+                throw AppError(status: .notFound, messageKey: "invitation_unknown")
+            }
+            voter = found
+            voters.store(found, for: token)
+        }
+        if let round = rounds.value(for: voter.roundID) { return (token, voter, round) }
+        guard let round = try await appraisals.repository.round(voter.roundID) else {
+            throw AppError(status: .notFound, messageKey: "invitation_unknown")
+        }
+        rounds.store(round, for: voter.roundID)
         return (token, voter, round)
     }
 
@@ -71,7 +100,7 @@ public struct AppraisalVoterController: Sendable {
     }
 
     @Sendable func writeSelfAssessment(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (token, voter, round) = try await holder(context)
+        let (token, voter, round) = try await holder(context, fresh: true)
         guard voter.memberID != nil else { throw AppError.notFound }
         var request = request
         let form = try await request.formData(context: context)
@@ -152,18 +181,40 @@ public struct AppraisalVoterController: Sendable {
     @Sendable func ballot(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (token, voter, round) = try await holder(context)
         if let done = try doneWithBallot(voter: voter, round: round, token: token, context: context) { return done }
-        let roster = try await appraisals.roster(for: voter, round: round)
-        let page = AppraisalBallotPage.make(
-            round: round,
-            voter: voter,
-            roster: roster,
-            chosen: [:],
-            missing: [],
-            token: token,
-            submissionKey: RespondentController.newSubmissionKey(),
-            language: context.language
+        // The roster is the same for everyone of the branch (or party group) but for the voter's
+        // own row: rendered once with slots, it costs each request a copy and a cut, where
+        // rendering sixty rows of five choices through the templates cost milliseconds.
+        let group = round.settings.byPartyGroup ? voter.partyGroup : nil
+        let key = "\(round.id)/\(voter.branchID)/\(group ?? "")/\(voter.group.rawValue)/\(context.language.rawValue)"
+        let (views, appraisals) = (self.views, self.appraisals)
+        let page = try await rosters.page(key) {
+            // Everyone of the roster, the voter included: each copy then leaves its voter out.
+            let everyone = try await appraisals.roster(for: voter, round: round, includingVoter: true)
+            var model = AppraisalBallotPage.make(
+                round: round,
+                voter: voter,
+                roster: everyone,
+                chosen: [:],
+                missing: [],
+                token: PrerenderedPage.Slot.action.marker,
+                submissionKey: PrerenderedPage.Slot.submissionKey.marker,
+                language: context.language
+            )
+            model.prerendered()
+            return RosterPage(rendered: try views.render("appraisal_ballot", model, context: context))
+        }
+        let body = page.fill(
+            [
+                .csrf: context.csrfToken, .submissionKey: RespondentController.newSubmissionKey(),
+                .action: SiteURL.appraisalBallot(token: token).path, .back: SiteURL.appraisalLink(token: token).path,
+            ],
+            without: voter.memberID.map(AppraisalBallotPage.field)
         )
-        return Self.private(try views.page("appraisal_ballot", page, context: context))
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: body)
+        )
     }
 
     /// The page instead of the roster when there is nothing to vote: voted, closed or left.
@@ -179,7 +230,7 @@ public struct AppraisalVoterController: Sendable {
     }
 
     @Sendable func vote(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (token, voter, round) = try await holder(context)
+        let (token, voter, round) = try await holder(context, fresh: true)
         var request = request
         let form = try await request.formData(context: context)
         guard let key = form["_key"], RespondentController.isSubmissionKey(key), form.all("_key").count == 1 else { throw AppError.malformedBody }
@@ -224,6 +275,7 @@ public struct AppraisalVoterController: Sendable {
             if let done = try doneWithBallot(voter: fresh, round: current, token: token, context: context) { return done }
             throw AppError.notFound
         case .cast(.stored), .cast(.alreadyStored):
+            voters.forget(token)
             return .seeOther(SiteURL.appraisalLink(token: token).path(["done": "vote"]))
         }
     }
@@ -233,5 +285,80 @@ public struct AppraisalVoterController: Sendable {
         var response = response
         response.headers[.cacheControl] = "no-store"
         return response
+    }
+}
+
+/// A roster page rendered once for a branch (or party group) and language: the part before the
+/// rows and the part after, with the request's slots, and each member's row as bytes, so that a
+/// request fills the slots and leaves its own voter's row out without searching the page.
+struct RosterPage: Sendable {
+    let head: PrerenderedPage
+    /// Each row with the form field that names its member.
+    let rows: [(field: String, bytes: [UInt8])]
+    let tail: PrerenderedPage
+
+    init(rendered html: String) {
+        let bytes = Array(html.utf8)
+        let opening = Array("<fieldset class=\"roster-row".utf8)
+        let closing = Array("</fieldset>\n".utf8)
+        let named = Array("data-row=\"".utf8)
+        var rows: [(field: String, bytes: [UInt8])] = []
+        var position = 0
+        var firstRow: Int?
+        while let start = bytes[position...].firstRange(of: opening), let end = bytes[start.upperBound...].firstRange(of: closing) {
+            if firstRow == nil { firstRow = start.lowerBound }
+            let row = Array(bytes[start.lowerBound..<end.upperBound])
+            var field = ""
+            if let name = row.firstRange(of: named), let quote = row[name.upperBound...].firstIndex(of: UInt8(ascii: "\"")) {
+                field = String(decoding: row[name.upperBound..<quote], as: UTF8.self)
+            }
+            rows.append((field, row))
+            position = end.upperBound
+        }
+        let headEnd = firstRow ?? bytes.count
+        head = PrerenderedPage(rendered: String(decoding: bytes[..<headEnd], as: UTF8.self))
+        self.rows = rows
+        tail = PrerenderedPage(rendered: String(decoding: bytes[max(position, headEnd)...], as: UTF8.self))
+    }
+
+    func fill(_ values: [PrerenderedPage.Slot: String], without field: String?) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.writeString(head.fill(values))
+        for row in rows where row.field != field { buffer.writeBytes(row.bytes) }
+        buffer.writeString(tail.fill(values))
+        return buffer
+    }
+}
+
+/// Roster pages by key, each rendered once however many ask for it at the same moment, and kept
+/// for half a minute: a member who leaves drops out of the page within that time (and a choice
+/// about them is set aside when the ballot is cast).
+final class RosterPages: Sendable {
+    private struct Entry {
+        let task: Task<RosterPage, any Error>
+        let expires: ContinuousClock.Instant
+    }
+
+    private let entries = NIOLockedValueBox<[String: Entry]>([:])
+    let lifetime: Duration = .seconds(30)
+
+    func page(_ key: String, render: @escaping @Sendable () async throws -> RosterPage) async throws -> RosterPage {
+        let now = ContinuousClock.now
+        let task = entries.withLockedValue { entries -> Task<RosterPage, any Error> in
+            if let entry = entries[key], entry.expires > now { return entry.task }
+            if entries.count > 20_000 { entries = entries.filter { $0.value.expires > now } }
+            let task = Task { try await render() }
+            entries[key] = Entry(task: task, expires: now + lifetime)
+            return task
+        }
+        do {
+            return try await task.value
+        } catch {
+            // A failed render is not kept: the next request tries again.
+            entries.withLockedValue { entries in
+                if entries[key]?.task == task { entries[key] = nil }
+            }
+            throw error
+        }
     }
 }

@@ -9,6 +9,8 @@ import NIOConcurrencyHelpers
 struct PrerenderedPage: Sendable {
     enum Slot: String, CaseIterable, Sendable {
         case csrf, submissionKey, action, branchName, roundTitle, draftKey, deadline
+        /// The way back to the page a form was reached from (an appraisal link's start page).
+        case back
         /// What the template is given instead of the value: characters Mustache does not escape
         /// and no real text contains.
         var marker: String { "\u{E000}\(rawValue)\u{E001}" }

@@ -87,12 +87,20 @@ struct AppraisalBallotPage: PageModel {
     let deadline: String?
     let rows: [Row]
     let count: Int
-    let action: String
-    let back: String
+    var action: String
+    var back: String
+    var csrf: String?
     let submissionKey: String
     let problemSummary: String?
     var unavailable = false
     let respondent = true
+
+    /// The per-request values as slots (`PrerenderedPage`), for a page rendered once per roster.
+    mutating func prerendered() {
+        action = PrerenderedPage.Slot.action.marker
+        back = PrerenderedPage.Slot.back.marker
+        csrf = PrerenderedPage.Slot.csrf.marker
+    }
 
     static func make(
         round: AppraisalRound,
