@@ -43,9 +43,19 @@ struct AppraisalPrivacyTests {
                 let reply = try await AppraisalRoundTests.vote(&browser, link, ids: ids) { $0 == next ? "incompetent" : "basic" }
                 #expect(reply.status == .seeOther)
             }
-            // The mixer counted the first batch (five or more) as soon as k waited; the close
-            // counts the rest.
+            // Twelve ballots wait while the scheduler looks five times a second: nothing is counted
+            // before the vote closes, so no count ever holds part of it.
+            try await Task.sleep(for: .milliseconds(1500))
+            #expect(try await harness.count("SELECT count(*)::int FROM appraisal_ballot_box") == 12)
+            #expect(try await harness.count("SELECT count(*)::int FROM appraisal_votes") == 0)
             try await services.appraisals.close(id, actor: .commandLine, logger: TestApp.logger)
+            // Every count was written by one transaction, the close's.
+            #expect(try await harness.count("SELECT count(DISTINCT xmin::text)::int FROM appraisal_votes") == 1)
+            #expect(
+                try await harness.count(
+                    "SELECT count(*)::int FROM appraisal_votes WHERE xmin::text = (SELECT xmin::text FROM appraisal_rounds WHERE id = '\(id)')"
+                ) == (try await harness.count("SELECT count(*)::int FROM appraisal_votes"))
+            )
             #expect(try await harness.count("SELECT count(*)::int FROM appraisal_ballot_box") == 0)
             #expect(try await harness.count("SELECT sum(votes)::int FROM appraisal_votes WHERE category = 'incompetent'") == 12)
             #expect(try await harness.count("SELECT sum(votes)::int FROM appraisal_votes WHERE category = 'basic'") == 12 * 10)
@@ -81,7 +91,7 @@ struct AppraisalPrivacyTests {
             let counting = transactions(touching: votes)
             let writing = transactions(touching: texts)
             #expect(burning.count == 12, "each vote burned its link and dropped its ballot in one transaction")
-            #expect(!counting.isEmpty && counting.isDisjoint(with: burning), "the counts are written by the mixer alone")
+            #expect(counting.count == 1 && counting.isDisjoint(with: burning), "the counts are written by the close alone")
             #expect(writing.count == 12 && writing.isDisjoint(with: burning) && writing.isDisjoint(with: counting))
 
             // No record of a burning transaction holds a vote in plain: the category keys appear
@@ -98,7 +108,7 @@ struct AppraisalPrivacyTests {
                 }
             }
             #expect(plainBesideALink == 0)
-            #expect(plainInTheCounts >= 1, "the search finds the votes where they are written in plain")
+            #expect(plainInTheCounts >= 1, "the search finds the votes where the close writes them in plain")
 
             // The tables: only counts, written by no transaction that touched a link or a self-assessment.
             #expect(

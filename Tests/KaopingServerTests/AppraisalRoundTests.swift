@@ -543,4 +543,40 @@ struct AppraisalRoundTests {
             )
         }
     }
+
+    @Test func theQuotaCountsTheMembersStillInTheBranch() async throws {
+        try await TestApp.run { client, harness in
+            // Ten members: three 优秀 places. Nine with one leaving: eight, two places.
+            try await Self.branch(harness, code: "q10", members: 10)
+            try await Self.branch(harness, code: "q09", members: 9)
+            try await harness.createUser("chief", password: "the chief's password")
+            let services = harness.services
+            let id = try await services.appraisals.create(
+                AppraisalSpec(title: "评议", year: 2026, branches: ["q10", "q09"]),
+                actor: .commandLine,
+                logger: TestApp.logger
+            )
+            try await services.appraisals.open(id, actor: .commandLine, logger: TestApp.logger)
+            try await harness.database.query("UPDATE members SET active = false WHERE staff_number = 'q09-09'")
+            try await services.appraisals.close(id, actor: .commandLine, logger: TestApp.logger)
+            var admin = Browser(client)
+            _ = try await admin.signIn("chief", "the chief's password")
+            func submit(_ code: String, excellent: Int) async throws -> Reply {
+                let ids = try await Self.members(harness, code: code).filter { $0.key != "q09-09" }.sorted { $0.key < $1.key }
+                let form =
+                    [("action", "submit")]
+                    + ids.enumerated().map { index, member in ("category_\(member.value.lowercased)", index < excellent ? "excellent" : "competent") }
+                return try await admin.post("/admin/appraisals/\(id.lowercased)/branches/\(code)", form: form)
+            }
+            let four = try await submit("q10", excellent: 4)
+            #expect(four.status == .unprocessableContent && four.text.contains("“优秀”最多 3 名，现在拟定了 4 名"))
+            #expect(try await submit("q10", excellent: 3).status == .seeOther)
+            let three = try await submit("q09", excellent: 3)
+            #expect(three.status == .unprocessableContent && three.text.contains("“优秀”最多 2 名，现在拟定了 3 名"))
+            #expect(three.text.contains("本支部参评党员 8 名"))
+            #expect(try await submit("q09", excellent: 2).status == .seeOther)
+            // The request log never holds a link's secret.
+            #expect(LoggedPath.redacting("/a/AbCdEfGhIjKlMnOpQrStUv/ballot") == "/a/…/ballot")
+        }
+    }
 }

@@ -31,7 +31,6 @@ public struct KaopingServices: Sendable {
     public let responses: ResponseRepository
     public let ballots: BallotBox
     public let resultsRepository: ResultsRepository
-    public let appraisalBallots: AppraisalBallotBox
 
     // Services.
     public let rounds: RoundService
@@ -102,7 +101,6 @@ public struct KaopingServices: Sendable {
             responses: ResponseRepository(database: database, seal: seal),
             ballots: BallotBox(database: database, seal: seal, pace: mixPace),
             resultsRepository: resultsRepository,
-            appraisalBallots: AppraisalBallotBox(database: database, seal: seal, pace: mixPace),
             rounds: RoundService(database: database, rounds: rounds, sheets: sheets, invitations: invitations),
             handouts: HandoutService(database: database, invitations: invitations, visitCodes: visitCodes),
             scoreSheets: SheetService(database: database, sheets: sheets, forms: forms),

@@ -55,109 +55,23 @@ struct AppraisalBallot: Equatable {
     }
 }
 
-/// The appraisal's ballot box: ballots wait sealed, as branch ballots do (`BallotBox`), and the
-/// mixer opens a batch of at least k, adds its votes to the counts (`appraisal_votes`) and
-/// deletes it, in one transaction. No ballot is ever stored open: a ballot names its voter by
-/// the one member of the branch it says nothing about, so only counts are kept.
-public struct AppraisalBallotBox: Sendable {
-    let database: Database
-    let seal: BallotSeal
-    let pace: Duration
-    let largestBatch: Int
-
-    public init(database: Database, seal: BallotSeal, pace: Duration = .seconds(30), largestBatch: Int = 5000) {
-        self.database = database
-        self.seal = seal
-        self.pace = pace
-        self.largestBatch = largestBatch
-    }
-
+/// The appraisal's ballot box: ballots wait sealed (`BallotSeal`), as branch ballots do, and
+/// are counted once, when the vote closes: the close opens every ballot, sums the votes over all
+/// of them and writes the counts (`appraisal_votes`) in one statement of its own transaction.
+///
+/// Counting in batches while the vote runs, as branch ballots are mixed, would leak here: a
+/// ballot says something about every member of its branch but one, its voter, so a batch that
+/// held a single ballot of a branch would tell, by the one member whose counts did not move,
+/// whose it was (to anyone comparing the counts before and after, or reading their old versions
+/// in the database's files). Counted once, the counts only ever hold the whole vote.
+enum AppraisalBallotBox {
     /// What a ballot is bound to besides its round, so that a branch ballot never opens as an
     /// appraisal one, nor a representative's as a member's.
     static func sealLabel(_ group: AppraisalVoterGroup) -> String { "appraisal/\(group.rawValue)" }
 
-    /// Mixes every open round with at least k ballots waiting that was not mixed within the pace.
-    public func mixFullRounds(logger: Logger) async throws -> Int {
-        let pace = paceSeconds
-        let due = try await database.query(
-            """
-            SELECT b.round_id FROM appraisal_ballot_box b JOIN appraisal_rounds r ON r.id = b.round_id
-            WHERE r.status = 'open' AND (r.last_mixed_at IS NULL OR r.last_mixed_at <= now() - make_interval(secs => \(pace)))
-            GROUP BY b.round_id, r.config
-            HAVING count(*) >= greatest((r.config->>'anonymityThreshold')::int, 3)
-            """
-        ).map { try $0.decode(UUID.self) }
-        var moved = 0
-        for round in due {
-            let started = ContinuousClock.now
-            var count = 0
-            do {
-                var last = try await mix(round, paced: true, logger: logger)
-                count += last
-                while last == largestBatch {
-                    last = try await mix(round, paced: false, logger: logger)
-                    count += last
-                }
-            } catch let error as BallotSealError {
-                logger.error("appraisal ballots not mixed", metadata: ["round": "\(round)", "reason": "\(error)"])
-            }
-            guard count > 0 else { continue }
-            moved += count
-            let elapsed = (ContinuousClock.now - started).components
-            let milliseconds = Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15
-            logger.info(
-                "appraisal ballots counted",
-                metadata: ["round": "\(round)", "ballots": "\(count)", "ms": "\(Int(milliseconds.rounded()))"]
-            )
-        }
-        return moved
-    }
-
-    func mix(_ round: UUID, paced: Bool, logger: Logger) async throws -> Int {
-        let seal = self.seal
-        let pace = paced ? paceSeconds : 0
-        let largest = largestBatch
-        do {
-            return try await database.transaction(logger: logger) { connection in
-                var threshold: Int?
-                for try await value in try await connection.query(
-                    """
-                    SELECT greatest((config->>'anonymityThreshold')::int, 3) FROM appraisal_rounds
-                    WHERE id = \(round) AND status = 'open'
-                      AND (last_mixed_at IS NULL OR last_mixed_at <= now() - make_interval(secs => \(pace)))
-                    FOR NO KEY UPDATE
-                    """,
-                    logger: logger
-                ).decode(Int.self) { threshold = value }
-                guard let threshold else { return 0 }
-                let moved = try await Self.move(
-                    roundID: round,
-                    seal: seal,
-                    taking: largest,
-                    atLeast: threshold,
-                    connection: connection,
-                    logger: logger
-                )
-                try await connection.execute("UPDATE appraisal_rounds SET last_mixed_at = now() WHERE id = \(round)", logger: logger)
-                return moved
-            }
-        } catch is TooFewBallots {
-            return 0
-        }
-    }
-
-    private struct TooFewBallots: Error {}
-
-    /// Opens up to `limit` waiting ballots (all, without one), adds their votes to the counts
-    /// and deletes them; throws `TooFewBallots` (rolling back) when fewer than `atLeast` wait.
-    static func move(
-        roundID: UUID,
-        seal: BallotSeal,
-        taking limit: Int?,
-        atLeast fewest: Int = 0,
-        connection: PostgresConnection,
-        logger: Logger
-    ) async throws -> Int {
+    /// Opens every waiting ballot of the round, sums their votes and writes the counts, and
+    /// empties the box; returns how many ballots were counted.
+    static func count(roundID: UUID, seal: BallotSeal, connection: PostgresConnection, logger: Logger) async throws -> Int {
         struct Key: Hashable {
             let member: UUID
             let group: String
@@ -167,9 +81,7 @@ public struct AppraisalBallotBox: Sendable {
         var ballots = 0
         for try await (group, sealed) in try await connection.query(
             """
-            DELETE FROM appraisal_ballot_box WHERE id IN (
-              SELECT id FROM appraisal_ballot_box WHERE round_id = \(roundID) LIMIT \(limit ?? Int(Int32.max)))
-            RETURNING voter_group, sealed
+            DELETE FROM appraisal_ballot_box WHERE round_id = \(roundID) RETURNING voter_group, sealed
             """,
             logger: logger
         ).decode((String, ByteBuffer).self) {
@@ -180,9 +92,8 @@ public struct AppraisalBallotBox: Sendable {
             ballots += 1
             for vote in ballot.votes { counts[Key(member: vote.member, group: group, choice: vote.choice), default: 0] += 1 }
         }
-        if ballots < fewest { throw TooFewBallots() }
         guard !counts.isEmpty else { return ballots }
-        // Summed before they are written: the batch's ballots cannot be told apart in the counts.
+        // Summed before they are written, in one statement: no count ever holds part of the vote.
         let keys = Array(counts.keys)
         try await connection.execute(
             """
@@ -196,9 +107,5 @@ public struct AppraisalBallotBox: Sendable {
             logger: logger
         )
         return ballots
-    }
-
-    private var paceSeconds: Double {
-        Double(pace.components.seconds) + Double(pace.components.attoseconds) / 1e18
     }
 }

@@ -111,7 +111,7 @@ public struct AppraisalRepository: Sendable {
         )
     }
 
-    /// Closes an open round and moves every ballot left in the box into the counts.
+    /// Closes an open round and counts every ballot in the box, in one transaction.
     func close(_ id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
         guard
             try await connection.changes(
@@ -119,7 +119,8 @@ public struct AppraisalRepository: Sendable {
                 logger: logger
             )
         else { return false }
-        _ = try await AppraisalBallotBox.move(roundID: id, seal: seal, taking: nil, connection: connection, logger: logger)
+        let counted = try await AppraisalBallotBox.count(roundID: id, seal: seal, connection: connection, logger: logger)
+        logger.info("appraisal ballots counted", metadata: ["round": "\(id)", "ballots": "\(counted)"])
         return true
     }
 
@@ -485,7 +486,10 @@ public struct AppraisalRepository: Sendable {
         let rows = try await database.query(
             """
             WITH open_round AS (
+              -- The lock makes a ballot sent as the vote closes wait for the close and then find
+              -- the round closed, instead of landing in a box that has just been counted.
               SELECT id FROM appraisal_rounds WHERE id = \(voter.roundID) AND status = 'open' AND (closes_at IS NULL OR closes_at > now())
+              FOR KEY SHARE
             ), claimed AS (
               INSERT INTO appraisal_submission_keys (key_hash, round_id, used_on)
               SELECT \(keyHash), id, (now() AT TIME ZONE 'Asia/Shanghai')::date FROM open_round

@@ -10,7 +10,6 @@ public struct RoundSchedulerService: Service {
     let publicity: PublicityService
     let ballots: BallotBox
     let appraisals: AppraisalService
-    let appraisalBallots: AppraisalBallotBox
     let migrations: MigrationGate
     let interval: Duration
     let logger: Logger
@@ -20,7 +19,6 @@ public struct RoundSchedulerService: Service {
         publicity: PublicityService,
         ballots: BallotBox,
         appraisals: AppraisalService,
-        appraisalBallots: AppraisalBallotBox,
         migrations: MigrationGate,
         interval: Duration = .seconds(1),
         logger: Logger
@@ -29,7 +27,6 @@ public struct RoundSchedulerService: Service {
         self.publicity = publicity
         self.ballots = ballots
         self.appraisals = appraisals
-        self.appraisalBallots = appraisalBallots
         self.migrations = migrations
         self.interval = interval
         self.logger = logger
@@ -40,7 +37,6 @@ public struct RoundSchedulerService: Service {
         let ballots = self.ballots
         let publicity = self.publicity
         let appraisals = self.appraisals
-        let appraisalBallots = self.appraisalBallots
         let logger = self.logger
         await PeriodicWork(name: "round scheduling", migrations: migrations, interval: interval, logger: logger).run {
             let (opened, closed) = try await rounds.runDue(logger: logger)
@@ -51,9 +47,8 @@ public struct RoundSchedulerService: Service {
             let (started, ended) = try await publicity.runDue(logger: logger)
             for id in started { logger.info("publicity started on schedule", metadata: ["round": "\(id)"]) }
             for id in ended { logger.info("publicity ended on schedule", metadata: ["round": "\(id)"]) }
-            // The members' appraisal keeps the same times, and its ballots mix the same way.
+            // The members' appraisal keeps the same times; its ballots are counted at its close.
             let appraisalsDue = try await appraisals.runDue(logger: logger)
-            _ = try await appraisalBallots.mixFullRounds(logger: logger)
             for id in appraisalsDue.opened { logger.info("appraisal opened on schedule", metadata: ["round": "\(id)"]) }
             for id in appraisalsDue.closed { logger.info("appraisal closed on schedule", metadata: ["round": "\(id)"]) }
         }

@@ -116,7 +116,6 @@ public func buildApplication(_ environment: ApplicationEnvironment, services off
             publicity: office.publicity,
             ballots: office.ballots,
             appraisals: office.appraisals,
-            appraisalBallots: office.appraisalBallots,
             migrations: migrations,
             interval: environment.schedulerInterval,
             logger: logger

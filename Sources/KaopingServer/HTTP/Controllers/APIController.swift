@@ -105,8 +105,10 @@ public struct APIController: Sendable {
             let partyGroup: String?
             let leftDuringRound: Bool
             let votes: Votes
-            /// The committee's proposal as it stands (final once the branch is approved).
+            /// The committee's proposal as it stands: final only when `categoryApproved`.
             let category: String?
+            /// Whether the party committee has approved the branch's proposals.
+            let categoryApproved: Bool
             let note: String?
             let flags: [String]
         }
@@ -168,6 +170,7 @@ public struct APIController: Sendable {
                                 withheld: !shown
                             ),
                             category: member.proposal?.category,
+                            categoryApproved: branch.review == .approved && member.proposal != nil,
                             note: member.proposal?.note,
                             flags: member.proposal?.flags ?? []
                         )
