@@ -269,15 +269,7 @@ struct ExportAppraisal: AsyncParsableCommand {
         try await CommandState.run(options.flags) { state in
             let services = try await state.services()
             let file = try await services.appraisals.download(download, round: try await appraisal(id, in: services), language: language)
-            switch file.content {
-            case .text(let text): try OutputFile(out).write(text)
-            case .pieces(let produce):
-                let output = try OutputFile(out)
-                try await produce { output.write($0) }
-            case .temporaryFile(let path):
-                try? FileManager.default.removeItem(atPath: out)
-                try FileManager.default.moveItem(atPath: path, toPath: out)
-            }
+            try await write(file, to: out)
         }
         if out != "-" { say("wrote \(out)") }
     }

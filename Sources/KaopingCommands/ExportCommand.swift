@@ -41,16 +41,7 @@ func export(_ download: RoundDownload, _ export: ExportOptions, publicURL: Strin
             return .notOpened
         }
         guard let file else { return .nothingYet }
-        switch file.content {
-        case .text(let text):
-            try OutputFile(out).write(text)
-        case .pieces(let produce):
-            let output = try OutputFile(out)
-            try await produce { output.write($0) }
-        case .temporaryFile(let path):
-            try? FileManager.default.removeItem(atPath: out)
-            try FileManager.default.moveItem(atPath: path, toPath: out)
-        }
+        try await write(file, to: out)
         return .written
     }
     switch outcome {
@@ -60,6 +51,20 @@ func export(_ download: RoundDownload, _ export: ExportOptions, publicURL: Strin
     case .nothingYet:
         let why = download == .integrated || download == .integration ? " (its year's performance results are not loaded)" : ""
         throw fail("round \(export.round) has no \(download.rawValue) yet\(why)", code: 1)
+    }
+}
+
+/// Writes a download to `--out` ('-' for standard output), whatever form it came in.
+func write(_ file: DownloadFile, to out: String) async throws {
+    switch file.content {
+    case .text(let text):
+        try OutputFile(out).write(text)
+    case .pieces(let produce):
+        let output = try OutputFile(out)
+        try await produce { output.write($0) }
+    case .temporaryFile(let path):
+        try? FileManager.default.removeItem(atPath: out)
+        try FileManager.default.moveItem(atPath: path, toPath: out)
     }
 }
 

@@ -78,9 +78,3 @@ public struct AppraisalSubject: Sendable, Equatable {
     public let partyGroup: String?
     public let hasLeft: Bool
 }
-
-/// A member's own result, once their branch's proposals are approved (通报本人).
-public struct AppraisalOwnResult: Sendable {
-    public let category: String
-    public let note: String
-}
