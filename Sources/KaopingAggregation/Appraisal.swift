@@ -132,6 +132,13 @@ public struct AppraisalTally: Sendable, Equatable {
 
     public func cast(by group: AppraisalVoterGroup) -> Int { votes[group]?.reduce(0, +) ?? 0 }
 
+    /// One group's votes for each category (zeros where it chose none).
+    public func votes(of group: AppraisalVoterGroup, categories: Int) -> [Int] {
+        var row = Array(repeating: 0, count: categories)
+        for (index, count) in (votes[group] ?? []).enumerated() where index < categories { row[index] = count }
+        return row
+    }
+
     /// Whether the tally may be shown: at least k votes chose a category. Below that, a
     /// committee that knows who voted could tell how a few of them voted.
     public func isShown(threshold: Int) -> Bool { cast >= threshold }

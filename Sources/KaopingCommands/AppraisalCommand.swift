@@ -162,7 +162,11 @@ struct AppraisalTallies: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tally",
         abstract: "Print each member's votes per category, for one branch or all (tallies below k are withheld).",
-        discussion: "Tab-separated: branch code, staff number, name, then the votes per category, not able to judge, and the most voted category."
+        discussion: """
+            Tab-separated: branch code, staff number, name, then the votes per category, not able to judge, and the most voted \
+            category. Where representatives vote, each group's votes follow (党员·…, 群众代表·…), filled only where every group \
+            that voted cast at least k votes.
+            """
     )
     @Argument(help: "Round id.") var id: String
     @Option(help: "Only this branch.") var branch: String?
@@ -180,7 +184,10 @@ struct AppraisalTallies: AsyncParsableCommand {
             let results = try await services.appraisals.results(round)
             let read = clock.now
             let categories = round.settings.categories
-            var lines = [(["branch", "staff", "name"] + categories.map(\.name) + ["无法评价", "得票最多"]).joined(separator: "\t")]
+            let groups = round.settings.representativesVote ? AppraisalVoterGroup.allCases : []
+            let groupNames: [AppraisalVoterGroup: String] = [.members: "党员", .representatives: "群众代表"]
+            let groupHeader = groups.flatMap { group in (categories.map(\.name) + ["无法评价"]).map { "\(groupNames[group]!)·\($0)" } }
+            var lines = [(["branch", "staff", "name"] + categories.map(\.name) + ["无法评价", "得票最多"] + groupHeader).joined(separator: "\t")]
             var votes = 0
             var withheld = 0
             for branch in results.branches where only == nil || only == branch.code {
@@ -196,10 +203,14 @@ struct AppraisalTallies: AsyncParsableCommand {
                     }
                     let counts = tally.combined(categories: categories.count).map(String.init)
                     let suggested = tally.suggested(categories: categories.count).map { categories[$0].name } ?? ""
+                    let split = tally.isSplitShown(threshold: round.settings.anonymityThreshold)
+                    let groupCounts = groups.flatMap { group in
+                        (tally.votes(of: group, categories: categories.count) + [tally.abstentions[group] ?? 0]).map { split ? String($0) : "" }
+                    }
                     lines.append(
                         ([branch.code, member.subject.staffNumber, member.subject.name] + counts + [
                             String(tally.abstentions.values.reduce(0, +)), suggested,
-                        ])
+                        ] + groupCounts)
                         .joined(separator: "\t")
                     )
                 }

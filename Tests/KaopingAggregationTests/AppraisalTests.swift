@@ -63,6 +63,10 @@ struct AppraisalTests {
         #expect(!Self.tally([9, 0, 0, 0]).isSplitShown(threshold: 5))
         #expect(mixed.cast(by: .members) == 6 && mixed.cast(by: .representatives) == 4)
         #expect(mixed.combined(categories: 4) == [5, 5, 0, 0])
+        // Each group's own row, in category order; a group that chose no category is all zeros.
+        #expect(mixed.votes(of: .members, categories: 4) == [3, 3, 0, 0])
+        #expect(Self.tally([1, 0, 4, 0], representatives: [0, 2, 0, 0]).votes(of: .representatives, categories: 4) == [0, 2, 0, 0])
+        #expect(Self.tally([1, 0, 4, 0]).votes(of: .representatives, categories: 4) == [0, 0, 0, 0])
     }
 
     @Test func moreExcellentThanTheQuotaIsRefusedAndTheQuotaItselfIsNot() {

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import KaopingAggregation
 import Logging
 import Testing
 
@@ -438,6 +439,119 @@ struct AppraisalRoundTests {
                 #expect(tally.isShown(threshold: 3) && !tally.isSplitShown(threshold: 3))
             }
             #expect(try await harness.count("SELECT count(*)::int FROM appraisal_self_assessments") == 0)
+            // Nowhere is the split told: the page has the all-voters line alone, the file's
+            // group columns are empty, the API has no byGroup.
+            let book = try await admin.get(page + "/branches/r01")
+            #expect(Self.tallyLines(book.text, staff: "r01-01") == ["全部": [0, 5, 0, 0, 0]])
+            let csv = try await admin.get(page + "/members.csv").text
+            #expect(csv.contains("不合格,无法评价,党员·优秀,党员·合格,党员·基本合格,党员·不合格,党员·无法评价,群众代表·优秀,"))
+            #expect(csv.contains(",5,0,5,0,0,0" + String(repeating: ",", count: 11) + "合格,"))
+            let votes = try await Self.apiVotes(client, harness, round: id, staff: "r01-01")
+            #expect(votes["byCategory"] as? [String: Int] == ["excellent": 0, "competent": 5, "basic": 0, "incompetent": 0, "abstain": 0])
+            #expect(votes["byGroup"] == nil)
+        }
+    }
+
+    /// The lines of a member's tally table on the committee page: the voters' label and the
+    /// counts per category, then not able to judge.
+    static func tallyLines(_ html: String, staff: String) -> [String: [Int]] {
+        guard let start = html.range(of: "id=\"m-\(staff)\"") else { return [:] }
+        let fieldset = html[start.upperBound...]
+        let end = fieldset.range(of: "</fieldset>")?.lowerBound ?? fieldset.endIndex
+        var lines: [String: [Int]] = [:]
+        for line in fieldset[..<end].components(separatedBy: "<tr><th scope=\"row\">").dropFirst() {
+            let label = String(line.prefix { $0 != "<" })
+            let cells = line.components(separatedBy: "<td class=\"num\">").dropFirst()
+            lines[label] = cells.compactMap { Int($0.prefix { $0.isNumber }) }
+        }
+        return lines
+    }
+
+    /// A member's `votes` object from the results API, read with a token given the appraisals scope.
+    static func apiVotes(_ client: any TestClientProtocol, _ harness: TestHarness, round: UUID, staff: String) async throws -> [String: Any] {
+        let (_, token) = try await harness.issueToken("党员管理系统 \(UUID().uuidString.prefix(6))", scope: .appraisals)
+        let answer = try await client.execute(
+            uri: "/api/v1/appraisals/\(round.lowercased)/results",
+            method: .get,
+            headers: [.authorization: "Bearer \(token)"],
+            body: nil
+        )
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(buffer: answer.body)) as? [String: Any])
+        let branches = try #require(document["branches"] as? [[String: Any]])
+        let members = branches.flatMap { $0["members"] as? [[String: Any]] ?? [] }
+        let member = try #require(members.first { $0["staffNumber"] as? String == staff })
+        return try #require(member["votes"] as? [String: Any])
+    }
+
+    @Test func withKRepresentativesEachGroupsVotesAreToldApartAndWithOneFewerTheyAreNot() async throws {
+        try await TestApp.run { client, harness in
+            try await Self.branch(harness, code: "r02", members: 4)
+            let services = harness.services
+            let id = try await services.appraisals.create(
+                AppraisalSpec(title: "评议", year: 2026, branches: ["r02"], settings: .init(representativesVote: true, anonymityThreshold: 3)),
+                actor: .commandLine,
+                logger: TestApp.logger
+            )
+            try await harness.createUser("chief", password: "the chief's password")
+            var admin = Browser(client)
+            _ = try await admin.signIn("chief", "the chief's password")
+            let page = "/admin/appraisals/\(id.lowercased)"
+            let list = "支部编码,姓名\nr02,代表甲\nr02,代表乙\nr02,代表丙\n"
+            #expect(try await admin.uploadRepresentatives(page, list).location == page + "?added=3&listed=3")
+            try await services.appraisals.open(id, actor: .commandLine, logger: TestApp.logger)
+            _ = try await services.appraisals.issueLinks(id, actor: .commandLine, logger: TestApp.logger)
+            let links = try await Self.links(harness, id)
+            let ids = try await Self.members(harness, code: "r02")
+            // Members find everyone 合格; the representatives 优秀, except that 代表丙 cannot
+            // judge r02-01 and finds r02-03 不合格. So r02-01 has two representatives' votes
+            // (k − 1) and r02-02 three (k).
+            for staff in ["r02-01", "r02-02", "r02-03", "r02-04"] {
+                var browser = Browser(client)
+                #expect(try await Self.vote(&browser, links[staff]!, ids: ids) { _ in "competent" }.status == .seeOther)
+            }
+            for name in ["代表甲", "代表乙"] {
+                var browser = Browser(client)
+                #expect(try await Self.vote(&browser, links[name]!, ids: ids) { _ in "excellent" }.status == .seeOther)
+            }
+            var third = Browser(client)
+            let thirdVote = try await Self.vote(&third, links["代表丙"]!, ids: ids) { staff in
+                switch staff {
+                case "r02-01": AppraisalSettings.abstain
+                case "r02-03": "incompetent"
+                default: "excellent"
+                }
+            }
+            #expect(thirdVote.status == .seeOther)
+            try await services.appraisals.close(id, actor: .commandLine, logger: TestApp.logger)
+
+            // The committee's page: a line per group where both reached k.
+            let book = try await admin.get(page + "/branches/r02")
+            #expect(
+                Self.tallyLines(book.text, staff: "r02-02") == [
+                    "全部": [3, 3, 0, 0, 0], "党员": [0, 3, 0, 0, 0], "群众代表": [3, 0, 0, 0, 0],
+                ]
+            )
+            #expect(
+                Self.tallyLines(book.text, staff: "r02-03") == [
+                    "全部": [2, 3, 0, 1, 0], "党员": [0, 3, 0, 0, 0], "群众代表": [2, 0, 0, 1, 0],
+                ]
+            )
+            #expect(Self.tallyLines(book.text, staff: "r02-01") == ["全部": [2, 3, 0, 0, 1]])
+
+            // The file: the group columns filled for r02-02, empty for r02-01.
+            let csv = try await admin.get(page + "/members.csv").text
+            let rows = csv.components(separatedBy: "\r\n")
+            let second = try #require(rows.first { $0.hasPrefix("r02,r02党支部,r02-02,") })
+            #expect(second.contains(",6,3,3,0,0,0,0,3,0,0,0,3,0,0,0,0,合格,"))
+            let first = try #require(rows.first { $0.hasPrefix("r02,r02党支部,r02-01,") })
+            #expect(first.contains(",5,2,3,0,0,1" + String(repeating: ",", count: 11) + "合格,"))
+
+            // The API: byGroup for r02-02, by key; none for r02-01.
+            let votes = try await Self.apiVotes(client, harness, round: id, staff: "r02-02")
+            let byGroup = try #require(votes["byGroup"] as? [String: [String: Int]])
+            #expect(byGroup["members"] == ["excellent": 0, "competent": 3, "basic": 0, "incompetent": 0, "abstain": 0])
+            #expect(byGroup["representatives"] == ["excellent": 3, "competent": 0, "basic": 0, "incompetent": 0, "abstain": 0])
+            #expect(try await Self.apiVotes(client, harness, round: id, staff: "r02-01")["byGroup"] == nil)
         }
     }
 

@@ -170,13 +170,26 @@ struct DatabaseFailureTests {
             // watchdog such a request waited 60 s or for ever.
             #expect(slowest < .seconds(8), "a request waited \(slowest)")
 
-            // Back by itself (seen within 10 s; 20 allowed on two cores shared with the whole suite).
+            // Back by itself within 30 s, the target for any database failure (seen
+            // within 10 s; on two cores shared with the whole suite once past 20 s). A miss says
+            // where the restart stood: a readiness answer, the restarts counted, the server's log.
             var ready = false
-            while !ready && ContinuousClock.now < killed + .seconds(20) {
-                ready = try await client.execute(uri: "/readyz", method: .get).status == .ok
+            var lastAnswer = ""
+            while !ready && ContinuousClock.now < killed + .seconds(30) {
+                let answer = try await client.execute(uri: "/readyz", method: .get)
+                ready = answer.status == .ok
+                lastAnswer = String(buffer: answer.body)
                 if !ready { try await Task.sleep(for: .milliseconds(200)) }
             }
-            #expect(ready, "not ready again within 20 s of the kill")
+            if !ready {
+                let restarts = try await harness.metrics().text.split(separator: "\n").filter {
+                    $0.hasPrefix("kaoping_embedded_postgres_restarts_total")
+                }
+                let log = (try? String(contentsOfFile: cluster.serverLogFile, encoding: .utf8)) ?? ""
+                let logEnd = log.split(separator: "\n").suffix(15).joined(separator: "\n")
+                let alive = cluster.postmasterIsAlive()
+                Issue.record("not ready again within 30 s of the kill: readyz \(lastAnswer), \(restarts), postmaster alive \(alive), log:\n\(logEnd)")
+            }
             let metrics = try await harness.metrics().text
             #expect(metrics.contains("kaoping_embedded_postgres_restarts_total 1"))
 

@@ -45,11 +45,21 @@ enum AppraisalTable {
         ]
         .map { language.text($0) }
             + categoryNames(settings, language) + [language.text("appraisal_abstain")]
+            + groupHeader(settings, language: language)
             + [
                 "appraisal_col_suggested", "appraisal_col_proposed", "appraisal_col_note", "appraisal_col_explanation", "appraisal_col_flags",
                 "appraisal_col_review",
             ]
             .map { language.text($0) }
+    }
+
+    /// Where representatives vote, each group's counts beside the total: 党员·优秀 … 群众代表·不能评价.
+    static func groupHeader(_ settings: AppraisalSettings, language: Language) -> [String] {
+        guard settings.representativesVote else { return [] }
+        return AppraisalVoterGroup.allCases.flatMap { group in
+            let prefix = language.text("appraisal_group_\(group.rawValue)")
+            return (categoryNames(settings, language) + [language.text("appraisal_abstain")]).map { "\(prefix)·\($0)" }
+        }
     }
 
     /// One row per member appraised. A tally below k keeps its counts out (the cast votes are
@@ -68,6 +78,16 @@ enum AppraisalTable {
                     shown
                     ? tally.combined(categories: count).map { .integer($0) } + [.integer(tally.abstentions.values.reduce(0, +))]
                     : Array(repeating: .empty, count: count + 1)
+                // The groups' counts only where every group that voted reached k.
+                var groups: [TableCell] = []
+                if settings.representativesVote {
+                    groups =
+                        shown && tally.isSplitShown(threshold: settings.anonymityThreshold)
+                        ? AppraisalVoterGroup.allCases.flatMap { group in
+                            tally.votes(of: group, categories: count).map { TableCell.integer($0) } + [.integer(tally.abstentions[group] ?? 0)]
+                        }
+                        : Array(repeating: .empty, count: (count + 1) * AppraisalVoterGroup.allCases.count)
+                }
                 let suggested: TableCell =
                     shown
                     ? .text(tally.suggested(categories: count).map { names[$0] })
@@ -79,7 +99,7 @@ enum AppraisalTable {
                         .text(member.subject.partyGroup),
                         .text(language.text(member.subject.hasLeft ? "appraisal_state_left" : "appraisal_state_in")),
                         .integer(tally.cast),
-                    ] + counts + [
+                    ] + counts + groups + [
                         suggested,
                         .text(proposal.flatMap { settings.categoryName($0.category, language) }),
                         .text(proposal?.note), .text(proposal?.explanation),

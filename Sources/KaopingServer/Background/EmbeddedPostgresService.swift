@@ -51,6 +51,9 @@ public struct EmbeddedPostgresService: Service {
         )
     }
 
+    /// Failed restarts tried again at the check interval before the pause starts to grow.
+    static let quickRetries = 10
+
     public func run() async throws {
         // A cluster this process restarted is its own to stop, whoever started it first.
         let restarted = await cancelWhenGracefulShutdown { await supervise() }
@@ -63,9 +66,16 @@ public struct EmbeddedPostgresService: Service {
     }
 
     /// Checks the postmaster until cancelled; returns whether it restarted it.
+    ///
+    /// The first restarts after a death are tried at the check interval: the server processes
+    /// the killed postmaster left behind hold its shared memory until they notice and exit, and
+    /// until then a start is refused ("pre-existing shared memory block is still in use"). A
+    /// pause doubling from the first refusal could keep the service down for 15 s more than
+    /// that takes; only a cluster that still will not start after the quick tries backs off.
     private func supervise() async -> Bool {
         var restarted = false
         var pause = checkInterval
+        var failures = 0
         while !Task.isCancelled {
             try? await Task.sleep(for: pause)
             if Task.isCancelled || cluster.postmasterIsAlive() {
@@ -84,9 +94,11 @@ public struct EmbeddedPostgresService: Service {
                 restarts.increment()
                 restarted = true
                 pause = checkInterval
+                failures = 0
                 logger.notice("embedded PostgreSQL restarted", metadata: ["port": "\(port)"])
             } catch {
-                pause = min(pause * 2, .seconds(30))
+                failures += 1
+                pause = failures < Self.quickRetries ? checkInterval : min(pause * 2, .seconds(30))
                 logger.error(
                     "embedded PostgreSQL could not be restarted; trying again",
                     metadata: ["in": "\(pause)", "error": "\(error)"]

@@ -95,6 +95,9 @@ public struct APIController: Sendable {
             let cast: Int
             /// By category key; `abstain` for "not able to judge". Absent below the threshold.
             let byCategory: [String: Int]?
+            /// The same per voter group (`members`, `representatives`); present only when every
+            /// group that voted cast at least the threshold's votes.
+            let byGroup: [String: [String: Int]]?
             /// The most voted category (ties to the lower); absent below the threshold.
             let suggested: String?
             let withheld: Bool
@@ -158,6 +161,16 @@ public struct APIController: Sendable {
                         let shown = tally.isShown(threshold: settings.anonymityThreshold)
                         var byCategory = Dictionary(uniqueKeysWithValues: zip(keys, tally.combined(categories: keys.count)))
                         byCategory[AppraisalSettings.abstain] = tally.abstentions.values.reduce(0, +)
+                        var byGroup: [String: [String: Int]]?
+                        if shown && tally.isSplitShown(threshold: settings.anonymityThreshold) {
+                            byGroup = Dictionary(
+                                uniqueKeysWithValues: AppraisalVoterGroup.allCases.map { group in
+                                    var counts = Dictionary(uniqueKeysWithValues: zip(keys, tally.votes(of: group, categories: keys.count)))
+                                    counts[AppraisalSettings.abstain] = tally.abstentions[group] ?? 0
+                                    return (group.rawValue, counts)
+                                }
+                            )
+                        }
                         return AppraisalDocument.Member(
                             staffNumber: member.subject.staffNumber,
                             name: member.subject.name,
@@ -166,6 +179,7 @@ public struct APIController: Sendable {
                             votes: .init(
                                 cast: tally.cast,
                                 byCategory: shown ? byCategory : nil,
+                                byGroup: byGroup,
                                 suggested: shown ? tally.suggested(categories: keys.count).map { keys[$0] } : nil,
                                 withheld: !shown
                             ),

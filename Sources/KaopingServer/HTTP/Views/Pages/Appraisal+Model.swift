@@ -322,6 +322,13 @@ struct AppraisalBranchPage: PageModel {
         let selected: Bool
     }
 
+    /// A line of the tally table: all voters, or one voter group when the split may be shown.
+    struct TallyLine {
+        let label: String
+        let counts: [Count]
+        let abstentions: Int
+    }
+
     struct Row {
         let staffNumber: String
         let name: String
@@ -330,9 +337,9 @@ struct AppraisalBranchPage: PageModel {
         let selfAssessment: String?
         let tallyShown: Bool
         let counts: [Count]
-        let abstentions: Int
+        /// The tally's lines: all voters first, then each group's when the split may be shown.
+        let tallyLines: [TallyLine]
         let cast: Int
-        let split: String?
         let suggested: String?
         let field: String
         let options: [Option]
@@ -400,12 +407,31 @@ struct AppraisalBranchPage: PageModel {
                 default: break
                 }
             }
-            let split: String? =
-                shown && tally.isSplitShown(threshold: threshold)
-                ? language.text(
-                    "appraisal_split",
-                    ["members": tally.cast(by: .members), "representatives": tally.cast(by: .representatives)]
-                ) : nil
+            func line(_ label: String, _ counts: [Int], cast: Int, abstentions: Int) -> TallyLine {
+                TallyLine(
+                    label: label,
+                    counts: zip(names, counts).map { name, count in Count(label: name, count: count, share: Self.percent(count, of: cast)) },
+                    abstentions: abstentions
+                )
+            }
+            var lines: [TallyLine] = []
+            if shown {
+                lines.append(
+                    line(language.text("appraisal_group_all"), combined, cast: tally.cast, abstentions: tally.abstentions.values.reduce(0, +))
+                )
+                if tally.isSplitShown(threshold: threshold) {
+                    for group in AppraisalVoterGroup.allCases {
+                        lines.append(
+                            line(
+                                language.text("appraisal_group_\(group.rawValue)"),
+                                tally.votes(of: group, categories: categoryCount),
+                                cast: tally.cast(by: group),
+                                abstentions: tally.abstentions[group] ?? 0
+                            )
+                        )
+                    }
+                }
+            }
             return Row(
                 staffNumber: subject.staffNumber,
                 name: subject.name,
@@ -413,13 +439,9 @@ struct AppraisalBranchPage: PageModel {
                 hasLeft: subject.hasLeft,
                 selfAssessment: book.selfAssessments[subject.memberID],
                 tallyShown: shown,
-                counts: shown
-                    ? zip(names, combined).map { name, count in
-                        Count(label: name, count: count, share: Self.percent(count, of: tally.cast))
-                    } : [],
-                abstentions: shown ? tally.abstentions.values.reduce(0, +) : 0,
+                counts: lines.first?.counts ?? [],
+                tallyLines: lines,
                 cast: tally.cast,
-                split: split,
                 suggested: shown ? tally.suggested(categories: categoryCount).map { names[$0] } : nil,
                 field: subject.memberID.lowercased,
                 options: [Option(value: "", label: language.text("appraisal_choose"), selected: input == nil || input?.category == "")]
