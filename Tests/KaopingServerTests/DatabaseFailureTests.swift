@@ -95,6 +95,61 @@ struct DatabaseFailureTests {
         }
     }
 
+    @Test func aDatabaseTurnedReadOnlyGivesTheFailFastPageAndItsConnectionsAreDroppedUntilAWritableOneComes() async throws {
+        try await TestApp.run { client, harness in
+            let (round, branch) = try await harness.openRound()
+            let link = try #require(try await harness.memberLinks(round: round, branch: branch).first)
+            var browser = Browser(client)
+            let key = try #require(try await browser.get(link).hidden("_key"))
+            let server = try await TestDatabaseServer.shared.serverURL()
+            let name = DatabaseBootstrap.quoteIdentifier(harness.url.database)
+
+            // As after a failover whose address still leads to the demoted primary: the sessions
+            // end, and every new one reaches a server that answers reads and refuses writes
+            // (SQLSTATE 25006).
+            try await TestDatabaseServer.execute("ALTER DATABASE \(name) SET default_transaction_read_only = on", on: server, logger: Self.quiet)
+            try await TestDatabaseServer.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(harness.url.database)' AND pid <> pg_backend_pid()",
+                on: server,
+                logger: Self.quiet
+            )
+            var refused = try await browser.post(link, form: try memberAnswers(option: "3") + [("_key", key)])
+            // The first use of a pooled connection whose session was ended fails as unreachable;
+            // the next reaches the read-only server. Either way: the form again, never a 500.
+            #expect(refused.status == .serviceUnavailable)
+            refused = try await browser.post(link, form: try memberAnswers(option: "3") + [("_key", key)])
+            #expect(refused.status == .serviceUnavailable)
+            #expect(refused.text.contains("这份答卷尚未提交"))
+            #expect(refused.text.contains("value=\"3\" checked"))
+            #expect(refused.hidden("_key") == key)
+            let notReady = try await client.execute(uri: "/readyz", method: .get)
+            #expect(notReady.status == .serviceUnavailable && String(buffer: notReady.body).contains("read-only"))
+            #expect(try await harness.count("SELECT count(*)::int FROM ballot_box") == 0)
+
+            // Writable again, for new sessions only: the pool's read-only sessions would refuse
+            // every write until its idle timeout, a minute, unless dropped when refused.
+            try await TestDatabaseServer.execute("ALTER DATABASE \(name) RESET default_transaction_read_only", on: server, logger: Self.quiet)
+            let deadline = ContinuousClock.now + .seconds(20)
+            var stored = false
+            var tries = 0
+            while !stored && ContinuousClock.now < deadline {
+                let again = try await browser.post(link, form: try memberAnswers(option: "3") + [("_key", key)])
+                #expect(again.status == .ok || again.status == .serviceUnavailable)
+                stored = again.status == .ok
+                tries += 1
+                if !stored { try await Task.sleep(for: .milliseconds(200)) }
+            }
+            #expect(stored, "no write went through in 20 s after \(tries) tries")
+            #expect(try await harness.count("SELECT count(*)::int FROM ballot_box") == 1)
+            var ready = false
+            while !ready && ContinuousClock.now < deadline + .seconds(5) {
+                ready = try await client.execute(uri: "/readyz", method: .get).status == .ok
+                if !ready { try await Task.sleep(for: .milliseconds(200)) }
+            }
+            #expect(ready)
+        }
+    }
+
     @Test func aKilledEmbeddedDatabaseIsRestartedUnderLoadAndNothingAcknowledgedIsLost() async throws {
         let directory = NSTemporaryDirectory() + "kaoping-kill-\(UUID().uuidString.prefix(8))"
         _ = DataDirectoryLock.makeDirectories(directory)

@@ -96,7 +96,16 @@ public struct Database: Sendable {
             do {
                 let value = try await client.withConnection { connection in
                     outcome.leased(connection)
-                    return try await body(connection)
+                    do {
+                        return try await body(connection)
+                    } catch  where DatabaseFailure.isReadOnly(error) {
+                        // The server behind this connection no longer takes writes: a primary
+                        // demoted in a failover, or a standby reached through an address that
+                        // has moved. Dropped, the pool connects again through the address, which
+                        // leads to the new primary once the failover is done.
+                        try? await connection.close()
+                        throw error
+                    }
                 }
                 outcome.finish(.success(value))
             } catch {
@@ -148,6 +157,23 @@ public struct Database: Sendable {
         }
     }
 
+    /// Whether the server this pool reaches takes writes: not a standby (in recovery) and not
+    /// made read-only. After a failover the address may for a while still lead to the old
+    /// primary, now a standby, which answers reads but refuses every write.
+    /// A connection that finds its server read-only is dropped, as after a refused write.
+    public func acceptsWrites() async throws -> Bool {
+        try await withConnection { connection in
+            let rows = try await connection.query(
+                "SELECT NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off'",
+                logger: Database.quietLogger
+            )
+            var writable = false
+            for try await row in rows { writable = try row.decode(Bool.self) }
+            if !writable { try? await connection.close() }
+            return writable
+        }
+    }
+
     /// `true` when the database answers within `timeout`. PostgresNIO keeps retrying an
     /// unreachable server for a long time; readiness must answer quickly instead.
     public func answers<Value: Sendable>(within timeout: Duration, _ probe: @escaping @Sendable () async throws -> Value) async -> Value? {
@@ -195,6 +221,21 @@ public struct DatabaseUnavailable: Error, CustomStringConvertible {
 }
 
 enum DatabaseFailure {
+    /// SQLSTATE read_only_sql_transaction.
+    static let readOnlyState = "25006"
+
+    /// Whether `error` is a write refused because the server is read-only.
+    static func isReadOnly(_ error: any Error) -> Bool {
+        switch error {
+        case let error as PSQLError:
+            return error.serverInfo?[.sqlState] == readOnlyState
+        case let error as PostgresTransactionError:
+            return [error.beginError, error.commitError, error.closureError].contains { $0.map(isReadOnly) ?? false }
+        default:
+            return false
+        }
+    }
+
     /// Whether `error` means the database could not be reached (rather than that a statement
     /// was wrong): the request may be tried again later, and nothing of it was stored.
     static func isUnavailable(_ error: any Error) -> Bool {
@@ -202,8 +243,11 @@ enum DatabaseFailure {
         case is DatabaseUnavailable:
             return true
         case let error as PSQLError:
+            // 57P: the server is shutting down, crashed, or starting up or in recovery; 08: the
+            // connection failed; 25006: a read-only server (a standby, or a primary demoted in a
+            // failover) refused a write.
             return [.connectionError, .serverClosedConnection, .poolClosed, .clientClosedConnection, .uncleanShutdown].contains(error.code)
-                || error.serverInfo?[.sqlState].map { $0.hasPrefix("57P") || $0.hasPrefix("08") } == true
+                || error.serverInfo?[.sqlState].map { $0.hasPrefix("57P") || $0.hasPrefix("08") || $0 == readOnlyState } == true
         case let error as PostgresTransactionError:
             return [error.beginError, error.commitError, error.closureError].contains { $0.map(isUnavailable) ?? false }
         default:

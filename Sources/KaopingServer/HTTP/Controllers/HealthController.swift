@@ -30,12 +30,16 @@ public struct HealthController: Sendable {
             return json(.serviceUnavailable, ["status": "starting", "reason": "migrations not yet applied"])
         }
         let database = self.database
-        let applied = await database.answers(within: .seconds(2)) {
-            try await Migrator.appliedVersions(database: database) ?? []
+        let answer = await database.answers(within: .seconds(2)) {
+            (applied: try await Migrator.appliedVersions(database: database) ?? [], writable: try await database.acceptsWrites())
         }
-        guard let applied else {
+        guard let answer else {
             return json(.serviceUnavailable, ["status": "unavailable", "reason": "database not reachable"])
         }
+        guard answer.writable else {
+            return json(.serviceUnavailable, ["status": "unavailable", "reason": "database is read-only (a standby, or a failover under way)"])
+        }
+        let applied = answer.applied
         let missing = expectedMigrations.subtracting(applied)
         guard missing.isEmpty else {
             return json(.serviceUnavailable, ["status": "unavailable", "reason": "migrations missing: \(missing.sorted())"])
