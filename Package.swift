@@ -58,7 +58,7 @@ let package = Package(
             name: "KaopingBundledFiles",
             path: ".",
             exclude: [
-                "README.md", "docs", "bench", "Tests",
+                "README.md", "docs", "bench", "ops", "Tests",
                 "Sources/KaopingForms", "Sources/KaopingAggregation", "Sources/KaopingServer", "Sources/KaopingCommands", "Sources/kaoping",
                 "Sources/CQRencode", "Sources/CXlsxWriter",
             ],

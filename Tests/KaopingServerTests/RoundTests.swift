@@ -96,6 +96,13 @@ struct RoundTests {
             await #expect(throws: RoundError.noClosingTime) {
                 try await fixture.rounds.open(id, actor: .commandLine, logger: fixture.logger)
             }
+            // A closing time that passed while the round waited as a draft: said, not a
+            // constraint's error, and the round stays a draft.
+            try await fixture.database.query("UPDATE rounds SET closes_at = now() - interval '1 second' WHERE id = \(id)")
+            await #expect(throws: RoundError.closingTimePassed) {
+                try await fixture.rounds.open(id, actor: .commandLine, logger: fixture.logger)
+            }
+            #expect(try await fixture.status(id) == "draft")
             try await fixture.rounds.extend(id, closesAt: .now + 7 * 86400, actor: .commandLine, logger: fixture.logger)
             #expect(try await fixture.database.query("SELECT count(*)::int FROM round_branches WHERE round_id = \(id)").first!.decode(Int.self) == 2)
             #expect(

@@ -220,7 +220,25 @@ public struct DatabaseUnavailable: Error, CustomStringConvertible {
     public var description: String { "the database did not answer in time" }
 }
 
-enum DatabaseFailure {
+public enum DatabaseFailure {
+    /// Whether `error` came from PostgreSQL or its client library.
+    public static func isFromTheDatabase(_ error: any Error) -> Bool {
+        error is PSQLError || error is PostgresTransactionError
+    }
+
+    /// What the server said (SQLSTATE and message), or the client's reason, for a person to read.
+    public static func reason(_ error: any Error) -> String {
+        switch error {
+        case let error as PSQLError:
+            if let state = error.serverInfo?[.sqlState], let message = error.serverInfo?[.message] { return "\(message) (SQLSTATE \(state))" }
+            return "\(error.code)"
+        case let error as PostgresTransactionError:
+            return (error.closureError ?? error.beginError ?? error.commitError).map(reason) ?? "\(error)"
+        default:
+            return "\(error)"
+        }
+    }
+
     /// SQLSTATE read_only_sql_transaction.
     static let readOnlyState = "25006"
 
@@ -238,7 +256,7 @@ enum DatabaseFailure {
 
     /// Whether `error` means the database could not be reached (rather than that a statement
     /// was wrong): the request may be tried again later, and nothing of it was stored.
-    static func isUnavailable(_ error: any Error) -> Bool {
+    public static func isUnavailable(_ error: any Error) -> Bool {
         switch error {
         case is DatabaseUnavailable:
             return true

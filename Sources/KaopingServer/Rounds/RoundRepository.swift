@@ -63,11 +63,16 @@ public struct RoundRepository: Sendable {
         try await database.transaction(logger: logger) { connection in
             let status = try await Self.lockedStatus(id, connection: connection, logger: logger)
             guard status.canOpen else { throw RoundError.wrongStatus(current: status, action: .opened) }
+            // Its closing time must lie ahead, by the database's clock, which stamps the opening.
             var closes: Date?
-            for try await row in try await connection.query("SELECT closes_at FROM rounds WHERE id = \(id)", logger: logger) {
-                closes = try row.decode(Date?.self)
+            var ahead = false
+            for try await row in try await connection.query("SELECT closes_at, closes_at > now() FROM rounds WHERE id = \(id)", logger: logger) {
+                let (closing, isAhead) = try row.decode((Date?, Bool?).self)
+                closes = closing
+                ahead = isAhead ?? false
             }
             guard closes != nil else { throw RoundError.noClosingTime }
+            guard ahead else { throw RoundError.closingTimePassed }
             try await freezeAndOpen(id, connection: connection, logger: logger)
             try await AuditLog.record(
                 .init(action: "round.opened", actor: actor, subject: id.uuidString.lowercased()),
