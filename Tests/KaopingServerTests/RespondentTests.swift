@@ -207,6 +207,43 @@ struct RespondentTests {
         }
     }
 
+    @Test func aBallotSentAsTheRoundClosesWaitsForTheCloseAndIsNotStoredAfterIt() async throws {
+        try await TestApp.run { client, harness in
+            let (round, branch) = try await harness.openRound()
+            let path = try await harness.memberLinks(round: round, branch: branch)[0]
+            var browser = Browser(client)
+            let key = try #require(try await browser.get(path).hidden("_key"))
+            let cookies = browser.cookies
+            let form = try memberAnswers() + [("_key", key)]
+            // The close's shape: the round's row locked, the box emptied, the round stamped
+            // closed, committed. A ballot sent meanwhile must wait and then see the round closed;
+            // stored after the close it would sit in a box nobody empties again, acknowledged
+            // and never counted.
+            let sent = try await harness.database.transaction(logger: TestApp.logger) { connection in
+                try await connection.execute("SELECT 1 FROM rounds WHERE id = \(round) FOR UPDATE", logger: TestApp.logger)
+                let sent = Task {
+                    try await client.onOwnConnection { connection in
+                        var late = Browser(connection)
+                        late.cookies = cookies
+                        let reply = try await late.post(path, form: form)
+                        return (reply.status, reply.text)
+                    }
+                }
+                try await Task.sleep(for: .milliseconds(1500))
+                try await connection.execute(
+                    "UPDATE rounds SET status = 'closed', closed_at = now() WHERE id = \(round)",
+                    logger: TestApp.logger
+                )
+                return sent
+            }
+            let (status, text) = try await sent.value
+            #expect(status == .forbidden)
+            #expect(text.contains("您的答卷未被保存"))
+            #expect(try await harness.count("SELECT count(*)::int FROM ballot_box") == 0)
+            #expect(try await harness.count("SELECT count(*)::int FROM invitations WHERE used") == 0)
+        }
+    }
+
     @Test func unknownLinksAndClosedRounds() async throws {
         try await TestApp.run { client, harness in
             // Invitations handed out while it was open; a closed round hands out none.

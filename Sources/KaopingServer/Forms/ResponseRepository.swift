@@ -157,6 +157,7 @@ public struct ResponseRepository: Sendable {
                 WITH open_round AS (
                   SELECT 1 FROM rounds
                   WHERE id = \(target.roundID) AND status = \(RoundStatus.open) AND (closes_at IS NULL OR closes_at > now())
+                  FOR KEY SHARE
                 ), room AS (
                   SELECT 1 FROM round_branches rb
                   WHERE rb.round_id = \(target.roundID) AND rb.branch_id = \(target.branchID)
@@ -228,6 +229,12 @@ public struct ResponseRepository: Sendable {
     /// One statement for a batch of member ballots, each checked as it would be alone: its round
     /// is open, its submission key is claimed, its invitation is burned, and its sealed ballot
     /// dropped into the box; all of the batch or none of it.
+    ///
+    /// The round's row is key-share locked as it is read. A close holds the row's update lock
+    /// while it empties the box, so a batch sent meanwhile waits for it and then reads the round
+    /// as closed. Unlocked, the batch read the round as open from its snapshot, waited only in
+    /// the ballot box's foreign key check, and landed in the box after the close had emptied it:
+    /// acknowledged, never counted. Public answers lock the same way.
     static func storeMemberBallots(_ batch: [MemberBallot], database: Database) async throws -> [StoreOutcome] {
         let rows = try await database.query(
             """
@@ -238,6 +245,7 @@ public struct ResponseRepository: Sendable {
             ), open_input AS (
               SELECT i.* FROM input i JOIN rounds r ON r.id = i.round_id
               WHERE r.status = \(RoundStatus.open) AND (r.closes_at IS NULL OR r.closes_at > now())
+              FOR KEY SHARE OF r
             ), claimed AS (
               INSERT INTO submission_keys (key_hash, round_id, used_on)
               SELECT key_hash, round_id, (now() AT TIME ZONE 'Asia/Shanghai')::date FROM open_input
