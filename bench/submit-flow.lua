@@ -40,7 +40,8 @@ end
 
 function response(status, headers, body)
   if state == "get" then
-    local set = headers["Set-Cookie"]
+    -- HAProxy (bench/instances) passes header names in lower case.
+    local set = headers["Set-Cookie"] or headers["set-cookie"]
     if set then
       local value = set:match("kp_csrf=(%x+)")
       if value then cookie = "kp_csrf=" .. value end
