@@ -54,9 +54,14 @@ actor CommandState {
         case let error as PublicityError: fail(error.description, code: 1)
         case let problem as VisitCodeProblem: fail(problem.message(.english), code: 1)
         case let error where DatabaseFailure.isUnavailable(error):
-            // Nothing was done: the database was away, read-only (a failover under way) or
-            // shutting down. Said so, with the server's own words, so the run can be repeated.
-            fail("the database is not available, nothing was changed; try again: \(DatabaseFailure.reason(error))", code: 1)
+            // The database was away, read-only (a failover under way) or shutting down. Most
+            // often nothing was done; but a connection lost during the commit leaves it unknown
+            // whether the commit survived, so the person is told to check before repeating.
+            fail(
+                "the database is not available, and the command may not have been carried out; check, then run it again: "
+                    + DatabaseFailure.reason(error),
+                code: 1
+            )
         case let error where DatabaseFailure.isFromTheDatabase(error): fail("database error: \(DatabaseFailure.reason(error))", code: 1)
         default: error
         }

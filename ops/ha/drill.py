@@ -440,7 +440,7 @@ class Load:
             if status == 200 and "data-clear-draft" in text:
                 with self.lock:
                     self.acknowledged.add(link)
-                    self.successes.append(time.time())
+                    self.successes.append((time.time(), port))
                 return True
             found_csrf = re.search(r'name="_csrf" value="([0-9a-f]+)"', text)
             if found_csrf:
@@ -471,14 +471,22 @@ class Load:
         for thread in self.threads:
             thread.join(timeout=200)
 
-    def acknowledged_since(self, instant):
+    def acknowledged_since(self, instant, port):
         with self.lock:
-            return [t for t in self.successes if t > instant]
+            return [t for t, p in self.successes if t > instant and p == port]
 
     def longest_gap(self, start, end):
+        """The longest stretch without an acknowledged answer on either instance: each
+        instance must come back, not just one of them."""
+        longest = 0.0
         with self.lock:
-            times = sorted([start] + [t for t in self.successes if start <= t <= end] + [end])
-        return max((b - a for a, b in zip(times, times[1:])), default=0.0)
+            for port in KAOPING_PORTS:
+                times = sorted([start] + [t for t, p in self.successes if start <= t <= end and p == port] + [end])
+                longest = max([longest] + [b - a for a, b in zip(times, times[1:])])
+        return longest
+
+    def running_out(self):
+        return self.links.empty()
 
 
 def main():
@@ -487,6 +495,7 @@ def main():
     parser.add_argument("--kills", type=int, default=5, help="leader kills of each kind (default 5)")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--dir", default="/tmp/kaoping-ha", help="working directory, removed at the end")
+    parser.add_argument("--members", type=int, default=0, help="invitation links to issue (default 60,000 per kill of each kind)")
     args = parser.parse_args()
 
     if os.path.exists(args.dir):
@@ -497,7 +506,7 @@ def main():
         drill.set_up()
         kinds = ["postmaster", "patroni", "machine"]
         plan = [kind for _ in range(args.kills) for kind in kinds]
-        members = 40000 * max(1, args.kills)
+        members = args.members or 60000 * max(1, args.kills)
         round_id, links = drill.links(members)
         log(f"round {round_id}: {len(links)} invitation links")
         load = Load(links, answers(drill.root), args.concurrency)
@@ -507,8 +516,14 @@ def main():
         gaps = []
         closing = None
         for number, kind in enumerate(plan, 1):
-            drill.wait(lambda: drill.leader() is not None and drill.whole(), 120, "a leader and its standby")
-            leader = drill.leader()
+            leader = None
+            deadline = time.time() + 120
+            while leader is None or drill.postmaster_pid(leader) is None:
+                if time.time() > deadline:
+                    raise RuntimeError("no leader with its standby within 120 s")
+                leader = drill.leader() if drill.whole() else None
+                if leader is None:
+                    time.sleep(0.25)
             # The round's closing time falls inside the second failover, 2 s after the kill.
             if number == 2:
                 closing, closes_at = drill.closing_round(closes_in=20)
@@ -531,7 +546,12 @@ def main():
                 time.sleep(0.2)
             broken = time.time() - broken
             time.sleep(max(0, killed_at + 6 - time.time()))
-            while time.time() - killed_at < 120 and len(load.acknowledged_since(time.time() - 2)) < 2 * args.concurrency:
+            def back():
+                recent = time.time() - 2
+                return all(len(load.acknowledged_since(recent, port)) >= args.concurrency // 2 for port in KAOPING_PORTS)
+            while time.time() - killed_at < 120 and not back():
+                if load.running_out():
+                    raise RuntimeError("the invitation links ran out; run again with more --members")
                 time.sleep(0.2)
             gap = load.longest_gap(killed_at - 1, time.time())
             gaps.append((kind, gap))
@@ -587,6 +607,8 @@ def main():
             failures.append(f"{stored} answers stored, {len(load.acknowledged)} acknowledged")
         if load.statuses.get(500, 0):
             failures.append(f"{load.statuses[500]} responses were 500")
+        if load.unfinished:
+            failures.append(f"{load.unfinished} members were never acknowledged within 180 s")
         if longest > SERVICE_TARGET:
             failures.append(f"service was away {longest:.1f} s (target {SERVICE_TARGET:.0f} s)")
         if status != "closed" or closes != 1:
@@ -596,7 +618,8 @@ def main():
     finally:
         drill.stop_all()
         shutil.rmtree(args.dir, ignore_errors=True)
-        left = subprocess.run(["pgrep", "-f", args.dir], capture_output=True, text=True).stdout.split()
+        mine = {str(os.getpid()), str(os.getppid())}
+        left = [pid for pid in subprocess.run(["pgrep", "-f", args.dir], capture_output=True, text=True).stdout.split() if pid not in mine]
         print(f"tear-down: {'nothing left running' if not left else 'still running: ' + ' '.join(left)}")
     if failures:
         print("FAILED: " + "; ".join(failures))
