@@ -394,18 +394,9 @@ struct AppraisalRoundTests {
 
     @Test func aRepresentativeVotesButHasNoSelfAssessmentAndTheSplitNeedsKInEachGroup() async throws {
         try await TestApp.run { client, harness in
-            try await Self.branch(harness, code: "r01", members: 4)
             let services = harness.services
-            let id = try await services.appraisals.create(
-                AppraisalSpec(title: "评议", year: 2026, branches: ["r01"], settings: .init(representativesVote: true, anonymityThreshold: 3)),
-                actor: .commandLine,
-                logger: TestApp.logger
-            )
+            var (id, admin, page) = try await Self.roundWithRepresentatives(client, harness, code: "r01")
             // The list comes as a file through the round's page: a bad row refuses it whole.
-            try await harness.createUser("chief", password: "the chief's password")
-            var admin = Browser(client)
-            _ = try await admin.signIn("chief", "the chief's password")
-            let page = "/admin/appraisals/\(id.lowercased)"
             let bad = try await admin.uploadRepresentatives(page, "支部编码,姓名\nr01,群众代表1\nr99,群众代表2\n")
             #expect(bad.status == .unprocessableContent && bad.text.contains("第 3 行"))
             #expect(try await harness.count("SELECT count(*)::int FROM appraisal_representatives") == 0)
@@ -452,6 +443,25 @@ struct AppraisalRoundTests {
         }
     }
 
+    /// A branch of four members in a round where representatives vote (k = 3), and an
+    /// administrator signed in on the round's page.
+    static func roundWithRepresentatives(
+        _ client: any TestClientProtocol,
+        _ harness: TestHarness,
+        code: String
+    ) async throws -> (id: UUID, admin: Browser, page: String) {
+        try await branch(harness, code: code, members: 4)
+        let id = try await harness.services.appraisals.create(
+            AppraisalSpec(title: "评议", year: 2026, branches: [code], settings: .init(representativesVote: true, anonymityThreshold: 3)),
+            actor: .commandLine,
+            logger: TestApp.logger
+        )
+        try await harness.createUser("chief", password: "the chief's password")
+        var admin = Browser(client)
+        _ = try await admin.signIn("chief", "the chief's password")
+        return (id, admin, "/admin/appraisals/\(id.lowercased)")
+    }
+
     /// The lines of a member's tally table on the committee page: the voters' label and the
     /// counts per category, then not able to judge.
     static func tallyLines(_ html: String, staff: String) -> [String: [Int]] {
@@ -485,17 +495,8 @@ struct AppraisalRoundTests {
 
     @Test func withKRepresentativesEachGroupsVotesAreToldApartAndWithOneFewerTheyAreNot() async throws {
         try await TestApp.run { client, harness in
-            try await Self.branch(harness, code: "r02", members: 4)
             let services = harness.services
-            let id = try await services.appraisals.create(
-                AppraisalSpec(title: "评议", year: 2026, branches: ["r02"], settings: .init(representativesVote: true, anonymityThreshold: 3)),
-                actor: .commandLine,
-                logger: TestApp.logger
-            )
-            try await harness.createUser("chief", password: "the chief's password")
-            var admin = Browser(client)
-            _ = try await admin.signIn("chief", "the chief's password")
-            let page = "/admin/appraisals/\(id.lowercased)"
+            var (id, admin, page) = try await Self.roundWithRepresentatives(client, harness, code: "r02")
             let list = "支部编码,姓名\nr02,代表甲\nr02,代表乙\nr02,代表丙\n"
             #expect(try await admin.uploadRepresentatives(page, list).location == page + "?added=3&listed=3")
             try await services.appraisals.open(id, actor: .commandLine, logger: TestApp.logger)

@@ -23,9 +23,15 @@ struct DatabaseFailureTests {
 
     /// The test's database refuses new connections and loses the ones it had.
     static func takeAway(_ harness: TestHarness) async throws {
+        try await alter(harness, "ALLOW_CONNECTIONS false")
+    }
+
+    /// Changes the test's database (`ALTER DATABASE … change`) and ends its sessions, so that
+    /// every connection made after it has the change.
+    static func alter(_ harness: TestHarness, _ change: String) async throws {
         let server = try await TestDatabaseServer.shared.serverURL()
         let name = DatabaseBootstrap.quoteIdentifier(harness.url.database)
-        try await TestDatabaseServer.execute("ALTER DATABASE \(name) ALLOW_CONNECTIONS false", on: server, logger: Self.quiet)
+        try await TestDatabaseServer.execute("ALTER DATABASE \(name) \(change)", on: server, logger: Self.quiet)
         try await TestDatabaseServer.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(harness.url.database)' AND pid <> pg_backend_pid()",
             on: server,
@@ -107,12 +113,7 @@ struct DatabaseFailureTests {
             // As after a failover whose address still leads to the demoted primary: the sessions
             // end, and every new one reaches a server that answers reads and refuses writes
             // (SQLSTATE 25006).
-            try await TestDatabaseServer.execute("ALTER DATABASE \(name) SET default_transaction_read_only = on", on: server, logger: Self.quiet)
-            try await TestDatabaseServer.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(harness.url.database)' AND pid <> pg_backend_pid()",
-                on: server,
-                logger: Self.quiet
-            )
+            try await Self.alter(harness, "SET default_transaction_read_only = on")
             var refused = try await browser.post(link, form: try memberAnswers(option: "3") + [("_key", key)])
             // The first use of a pooled connection whose session was ended fails as unreachable;
             // the next reaches the read-only server. Either way: the form again, never a 500.
