@@ -325,7 +325,8 @@ listen standby
         os.chmod(self.work, 0o755)
         self.start_etcd()
         self.start_patroni(0)
-        self.wait(lambda: self.leader() == 0, 90, "node1 as leader")
+        # initdb and the first leader election: seconds alone, a minute or more on a busy machine.
+        self.wait(lambda: self.leader() == 0, 240, "node1 as leader")
         self.start_patroni(1)
         self.start_haproxy()
         self.wait(self.whole, 120, "a synchronous standby")
@@ -615,6 +616,14 @@ def main():
             failures.append(f"the round is {status}, closed {closes} times")
     except Exception as error:
         failures.append(f"the drill stopped: {error}")
+        # What the cluster's own logs said last, before the working directory goes.
+        for name in ["etcd", "patroni1", "patroni2", "haproxy", "kaoping1", "kaoping2"]:
+            try:
+                with open(os.path.join(args.dir, f"{name}.log"), errors="replace") as file:
+                    tail = file.read().splitlines()[-15:]
+                print(f"--- {name}.log, last lines ---\n" + "\n".join(tail))
+            except OSError:
+                pass
     finally:
         drill.stop_all()
         shutil.rmtree(args.dir, ignore_errors=True)
