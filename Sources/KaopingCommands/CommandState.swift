@@ -12,6 +12,8 @@ actor CommandState {
     private var prepared: DatabaseBootstrap.Prepared?
     private var opened: (database: Database, client: Task<Void, Never>)?
     private var made: KaopingServices?
+    /// The standby's pool of `--read-database-url`, if given, running.
+    private var readClient: Task<Void, Never>?
 
     private init(configuration: KaopingConfiguration, logger: Logger) {
         self.configuration = configuration
@@ -107,7 +109,11 @@ actor CommandState {
         }
         // Closing a round opens the ballots still waiting in the box: the secret seals them.
         let secret = try invitationSecret(configuration)
-        let services = KaopingServices.make(database: try await database(), catalog: catalog, invitationSecret: secret, logger: logger)
+        let primary = try await database()
+        // The results commands read where the server's pages do.
+        let reads = configuration.readDatabaseURL.map { Database.standby(url: $0, poolSize: 2, primary: primary, registry: .init(), logger: logger) }
+        if let reads { readClient = Task { await reads.client.run() } }
+        let services = KaopingServices.make(database: primary, readDatabase: reads, catalog: catalog, invitationSecret: secret, logger: logger)
         made = services
         return services
     }
@@ -125,6 +131,7 @@ actor CommandState {
         // committed, and a graceful close of connections still opening can stall a command
         // that has nothing left to do.
         opened?.client.cancel()
+        readClient?.cancel()
         prepared?.startedCluster?.stopNow()
     }
 }

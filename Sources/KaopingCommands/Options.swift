@@ -56,6 +56,7 @@ struct DatabaseOptions: SettingOptions {
     @Option(help: settingHelp("data-dir")) var dataDir: String?
     @Option(help: settingHelp("sql-dir")) var sqlDir: String?
     @Option(help: settingHelp("database-pool-size")) var databasePoolSize: String?
+    @Option(help: settingHelp("read-database-url")) var readDatabaseUrl: String?
     @Option(help: settingHelp("log-level")) var logLevel: String?
     @Option(help: settingHelp("log-format")) var logFormat: String?
     @Option(help: settingHelp("secret-file")) var secretFile: String?

@@ -45,6 +45,9 @@ struct ServeCommand: AsyncParsableCommand {
                     await Self.announce(configuration: configuration, port: port, users: services.users)
                 }
             )
+            environment.readDatabase = configuration.readDatabaseURL.map {
+                Database.standby(url: $0, poolSize: configuration.databasePoolSize, primary: database, registry: registry, logger: logger)
+            }
             environment.invitationSecret = secret
             environment.embeddedClusterStartedHere = prepared.startedCluster != nil
             do {

@@ -93,6 +93,20 @@ struct ConfigurationTests {
         #expect(url.description == "postgres://kp:***@db.example:6543/kaoping")
     }
 
+    @Test func theStandbyToReadFromIsASettingOfItsOwnAndNeverTheDatabase() throws {
+        let configuration = try KaopingConfiguration.resolve(
+            flags: ["database-url": "postgres://kp@primary.example:5000/kaoping"],
+            environment: ["KAOPING_READ_DATABASE_URL": "postgres://kp@standby.example:5001/kaoping"]
+        )
+        #expect(configuration.databaseURL?.host == "primary.example")
+        #expect(configuration.readDatabaseURL?.host == "standby.example")
+        #expect(configuration.readDatabaseURL?.port == 5001)
+        #expect(try KaopingConfiguration.resolve(flags: [:], environment: [:]).readDatabaseURL == nil)
+        #expect(throws: ConfigurationError.self) {
+            try KaopingConfiguration.resolve(flags: ["read-database-url": "standby.example:5001"], environment: [:])
+        }
+    }
+
     @Test func publicURLLosesItsTrailingSlash() throws {
         let configuration = try KaopingConfiguration.resolve(flags: ["public-url": "https://kp.example.gov.cn/"], environment: [:])
         #expect(configuration.publicBaseURL == "https://kp.example.gov.cn")

@@ -12,6 +12,7 @@ struct PageModelTests {
     static let header = ResultsHeader(
         title: "2026 年度考评",
         provisional: true,
+        standby: nil,
         computedAt: "2026-12-03 18:00",
         method: "v1",
         configHash: "abc",

@@ -35,6 +35,7 @@ enum ResultsFixture {
     static let header = ResultsHeader(
         title: summary.title,
         provisional: true,
+        standby: nil,
         computedAt: "2026-12-03 18:00",
         method: "v1",
         configHash: "abc",

@@ -10,6 +10,9 @@ import Logging
 /// the tests all start from it.
 public struct KaopingServices: Sendable {
     public let database: Database
+    /// Where the results are read from: a standby's pool (`--read-database-url`), else
+    /// `database`.
+    public let reads: Database
     /// The forms in the forms directory, as they are now.
     public let catalog: FormCatalog
     public let seal: BallotSeal
@@ -46,11 +49,19 @@ public struct KaopingServices: Sendable {
     public let objections: ObjectionService
     public let corrections: CorrectionService
     public let appraisals: AppraisalService
+    /// The appraisals as the branch records read them: on `reads`.
+    public let appraisalRecords: AppraisalRepository
 
     /// Builds every dependency from the database, the forms and the secret the invitation
     /// tokens and the ballot key are derived from.
+    ///
+    /// With `readDatabase` (a standby's pool), what reads results — the ranking, the reports,
+    /// the diagnostic, the integrated sheet, the records, the downloads and the read API, all
+    /// through `results` and `downloads` — reads from it; whatever writes, the respondents'
+    /// pages, the mixer and the close use `database` alone.
     public static func make(
         database: Database,
+        readDatabase: Database? = nil,
         catalog: FormCatalog,
         invitationSecret: [UInt8],
         mixPace: Duration = .seconds(30),
@@ -64,18 +75,25 @@ public struct KaopingServices: Sendable {
         let performance = PerformanceRepository(database: database)
         let branchHistory = BranchHistoryRepository(database: database, performance: performance)
         let rounds = RoundRepository(database: database, forms: catalog, frozenForms: forms, seal: seal)
-        let resultsRepository = ResultsRepository(database: database, forms: forms, history: branchHistory)
-        let integratedSheets = IntegratedSheets(database: database, performance: performance)
+        let reads = readDatabase ?? database
+        // The results' own repositories on `reads`: with a standby they are other instances than
+        // the ones that write, with caches of their own.
+        let readForms = readDatabase == nil ? forms : FormRepository(database: reads)
+        let readPerformance = readDatabase == nil ? performance : PerformanceRepository(database: reads)
+        let readHistory = readDatabase == nil ? branchHistory : BranchHistoryRepository(database: reads, performance: readPerformance)
+        let readRounds = readDatabase == nil ? rounds : RoundRepository(database: reads, forms: catalog, frozenForms: readForms, seal: seal)
+        let resultsRepository = ResultsRepository(database: reads, forms: readForms, history: readHistory)
+        let integratedSheets = IntegratedSheets(database: database, reads: reads, performance: readPerformance)
         let apiTokens = APITokenRepository(database: database)
         let invitations = InvitationRepository(database: database, tokens: tokens)
         let sheets = SheetRepository(database: database)
         let visitCodes = VisitCodeRepository(database: database, tokens: tokens)
         let results = ResultsService(
-            rounds: rounds,
+            rounds: readRounds,
             results: resultsRepository,
             integratedSheets: integratedSheets,
-            performance: performance,
-            history: branchHistory,
+            performance: readPerformance,
+            history: readHistory,
             organisation: organisation
         )
         let publicity = PublicityRepository(database: database)
@@ -83,6 +101,7 @@ public struct KaopingServices: Sendable {
         let sessions = PostgresPersistDriver(database: database, logger: logger)
         return KaopingServices(
             database: database,
+            reads: reads,
             catalog: catalog,
             seal: seal,
             audit: AuditLog(database: database),
@@ -116,7 +135,7 @@ public struct KaopingServices: Sendable {
                 hasher: passwordHasher
             ),
             results: results,
-            downloads: DownloadService(results: results, forms: forms, invitations: invitations, publicity: publicity, database: database),
+            downloads: DownloadService(results: results, forms: readForms, invitations: invitations, publicity: publicity, database: reads),
             publicity: PublicityService(
                 database: database,
                 repository: publicity,
@@ -124,7 +143,8 @@ public struct KaopingServices: Sendable {
             ),
             objections: ObjectionService(database: database, tokens: tokens),
             corrections: CorrectionService(database: database, forms: forms),
-            appraisals: AppraisalService(database: database, repository: AppraisalRepository(database: database, tokens: tokens, seal: seal))
+            appraisals: AppraisalService(database: database, repository: AppraisalRepository(database: database, tokens: tokens, seal: seal)),
+            appraisalRecords: AppraisalRepository(database: reads, tokens: tokens, seal: seal)
         )
     }
 

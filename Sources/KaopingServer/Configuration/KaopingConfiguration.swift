@@ -15,6 +15,8 @@ public struct KaopingConfiguration: Sendable, Equatable {
     /// `nil` means: run the embedded PostgreSQL cluster under `dataDirectory/postgres`.
     public var databaseURL: DatabaseURL?
     public var databasePoolSize: Int
+    /// A streaming standby of `databaseURL` the results are read from; `nil`: the primary.
+    public var readDatabaseURL: DatabaseURL? = nil
     public var dataDirectory: String
     public var formsDirectory: String
     public var sqlDirectory: String
@@ -215,6 +217,17 @@ extension KaopingConfiguration {
         },
         .init("database-pool-size", "Maximum PostgreSQL connections per instance.", default: "20") { config, value throws(ConfigurationError) in
             config.databasePoolSize = try value.integer(in: 1...500)
+        },
+        .init(
+            "read-database-url",
+            "PostgreSQL URL of a streaming standby of the database: rankings, reports and downloads are read from it (the primary while it does not answer).",
+            default: "(none: the primary)"
+        ) { config, value throws(ConfigurationError) in
+            do throws(DatabaseURL.ParseError) {
+                config.readDatabaseURL = try DatabaseURL(parsing: value.text)
+            } catch {
+                throw value.error(error.reason)
+            }
         },
         .init("data-dir", "Directory for the embedded database and local state.", default: ".kaoping") { $0.dataDirectory = $1.text },
         .init("forms-dir", "Directory of form definition files.", default: "(built in: forms/ of the source tree)") { $0.formsDirectory = $1.text },

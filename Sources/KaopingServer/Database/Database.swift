@@ -17,10 +17,41 @@ public struct Database: Sendable {
     let inUse: Gauge
     let waitingOrActive: ManagedAtomicCounter
     let watchdog: LeaseWatchdog
+    /// Set on a pool that reads from a standby (`--read-database-url`): the primary that
+    /// serves its reads while the standby does not answer.
+    let fallback: StandbyFallback?
 
     /// - Parameter quietBackground: keep the pool's own log lines to errors (command-line tools,
     ///   where a warning about the pool starting up is noise).
     public init(url: DatabaseURL, poolSize: Int, registry: PrometheusCollectorRegistry, logger: Logger, quietBackground: Bool = false) {
+        self.init(url: url, poolSize: poolSize, registry: registry, logger: logger, quietBackground: quietBackground, subsystem: "db", fallback: nil)
+    }
+
+    /// A pool on a streaming standby for the reads that may lag behind the primary by the
+    /// replication delay (results, reports, downloads). While the standby does not answer,
+    /// its reads go to `primary`: the change either way is logged once.
+    public static func standby(url: DatabaseURL, poolSize: Int, primary: Database, registry: PrometheusCollectorRegistry, logger: Logger) -> Database
+    {
+        Database(
+            url: url,
+            poolSize: poolSize,
+            registry: registry,
+            logger: logger,
+            quietBackground: false,
+            subsystem: "db_read",
+            fallback: StandbyFallback(primary: primary, standbyURL: url, logger: logger)
+        )
+    }
+
+    private init(
+        url: DatabaseURL,
+        poolSize: Int,
+        registry: PrometheusCollectorRegistry,
+        logger: Logger,
+        quietBackground: Bool,
+        subsystem: String,
+        fallback: StandbyFallback?
+    ) {
         var configuration: PostgresClient.Configuration
         if let socketDirectory = url.unixSocketDirectory {
             configuration = .init(
@@ -55,7 +86,7 @@ public struct Database: Sendable {
         self.inUse = registry.makeGauge(
             descriptor: .init(
                 namespace: "kaoping",
-                subsystem: "db",
+                subsystem: subsystem,
                 metricName: "connections",
                 unitName: "in_use",
                 helpText: "Database connections leased from the pool right now"
@@ -65,7 +96,7 @@ public struct Database: Sendable {
         registry.makeGauge(
             descriptor: .init(
                 namespace: "kaoping",
-                subsystem: "db",
+                subsystem: subsystem,
                 metricName: "connections",
                 unitName: "max",
                 helpText: "Size of the database connection pool"
@@ -74,7 +105,11 @@ public struct Database: Sendable {
         ).set(to: Double(poolSize))
         self.waitingOrActive = ManagedAtomicCounter()
         self.watchdog = LeaseWatchdog(reachability: ReachabilityProbe(url: url, logger: logger), logger: logger)
+        self.fallback = fallback
     }
+
+    /// Whether this pool reads from a standby, falling back to the primary.
+    public var readsFromStandby: Bool { fallback != nil }
 
     /// Runs `body` with a connection leased from the pool, or throws `DatabaseUnavailable` when
     /// the database fails to serve it: at once after `leaseTimeout` if the database cannot be
@@ -87,7 +122,26 @@ public struct Database: Sendable {
     /// of their own, and a watchdog answers the caller when they take too long, cancelling the
     /// work. Every statement Kaoping runs is safe to see fail this way: nothing half-done is
     /// committed, and a respondent's retry with the same submission key is stored once.
+    ///
+    /// On a standby's pool, `body` runs on the primary instead while the standby does not
+    /// answer, and again on the primary when the standby cancels it in a conflict with the
+    /// changes it replays: what runs here only reads, so running it again is safe.
     public func withConnection<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
+        guard let fallback else { return try await leased(body) }
+        guard fallback.standbyInUse() else { return try await fallback.primary.withConnection(body) }
+        do {
+            let value = try await leased(body)
+            fallback.standbyAnswered()
+            return value
+        } catch  where DatabaseFailure.isUnavailable(error) {
+            fallback.standbyFailed(error)
+            return try await fallback.primary.withConnection(body)
+        } catch  where DatabaseFailure.isRecoveryConflict(error) {
+            return try await fallback.primary.withConnection(body)
+        }
+    }
+
+    private func leased<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
         track(+1)
         defer { track(-1) }
         let outcome = LeaseOutcome<Result>()
@@ -125,7 +179,19 @@ public struct Database: Sendable {
     /// A connection for work that streams to the caller for a long time (every answer of a
     /// round, written out as it is read): leased straight from the pool, without the watchdog
     /// of `withConnection`, because the caller's writer can only be used in the caller's task.
+    ///
+    /// On a standby's pool, a quick check through `withConnection` comes first: a standby that
+    /// does not answer sends the stream to the primary before anything is written.
     public func withStreamingConnection<Result>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        if let fallback {
+            let onStandby = try await withConnection { connection in
+                for try await inRecovery in try await connection.query("SELECT pg_is_in_recovery()", logger: Database.quietLogger).decode(Bool.self) {
+                    return inRecovery
+                }
+                return false
+            }
+            if !onStandby || !fallback.standbyInUse() { return try await fallback.primary.withStreamingConnection(body) }
+        }
         track(+1)
         defer { track(-1) }
         return try await client.withConnection { connection in try await body(connection) }
@@ -171,6 +237,26 @@ public struct Database: Sendable {
             for try await row in rows { writable = try row.decode(Bool.self) }
             if !writable { try? await connection.close() }
             return writable
+        }
+    }
+
+    /// Where a standby's reads stand: the time of the last change it has replayed, and whether
+    /// its replay is paused. `nil` on a primary, and on a standby's pool while its reads go to
+    /// the primary: nothing to say then, the figures are current.
+    public func standbyPosition() async throws -> StandbyPosition? {
+        guard fallback != nil else { return nil }
+        return try await withConnection { connection in
+            let rows = try await connection.query(
+                """
+                SELECT pg_last_xact_replay_timestamp(), pg_is_wal_replay_paused()
+                FROM (SELECT pg_is_in_recovery() AS standby) s WHERE standby
+                """,
+                logger: Database.quietLogger
+            )
+            for try await (replayed, paused) in rows.decode((Date?, Bool).self) {
+                return StandbyPosition(replayedUpTo: replayed, paused: paused)
+            }
+            return nil
         }
     }
 
@@ -254,6 +340,16 @@ public enum DatabaseFailure {
         }
     }
 
+    /// SQLSTATE serialization_failure: what a hot standby cancels a query with when it conflicts
+    /// with a change being replayed. Kaoping runs no serializable transactions, so on a
+    /// standby's pool it means only that.
+    static let recoveryConflictState = "40001"
+
+    /// Whether `error` is a standby cancelling a read that conflicted with the replay.
+    static func isRecoveryConflict(_ error: any Error) -> Bool {
+        (error as? PSQLError)?.serverInfo?[.sqlState] == recoveryConflictState
+    }
+
     /// Whether `error` means the database could not be reached (rather than that a statement
     /// was wrong): the request may be tried again later, and nothing of it was stored.
     public static func isUnavailable(_ error: any Error) -> Bool {
@@ -270,6 +366,68 @@ public enum DatabaseFailure {
             return [error.beginError, error.commitError, error.closureError].contains { $0.map(isUnavailable) ?? false }
         default:
             return false
+        }
+    }
+}
+
+/// How far a standby has replayed the primary's changes, for pages read from it.
+public struct StandbyPosition: Sendable, Equatable {
+    /// The commit time of the last transaction replayed; `nil` before the first.
+    public let replayedUpTo: Date?
+    /// Replay paused (`pg_wal_replay_pause()`): the standby falls behind until resumed.
+    public let paused: Bool
+}
+
+/// The primary a standby's pool reads from while the standby does not answer, and when it
+/// tries the standby again. Each change of source is logged once, not once per request.
+final class StandbyFallback: Sendable {
+    let primary: Database
+    let standbyURL: DatabaseURL
+    let logger: Logger
+    /// How long reads stay on the primary before the standby is tried again.
+    let retryAfter: Duration
+
+    private struct State {
+        /// Until when reads go to the primary; `nil` while the standby serves them.
+        var awayUntil: ContinuousClock.Instant?
+    }
+    private let state = NIOLockedValueBox(State())
+
+    init(primary: Database, standbyURL: DatabaseURL, logger: Logger, retryAfter: Duration = .seconds(15)) {
+        self.primary = primary
+        self.standbyURL = standbyURL
+        self.logger = logger
+        self.retryAfter = retryAfter
+    }
+
+    /// Whether the next read should try the standby.
+    func standbyInUse() -> Bool {
+        state.withLockedValue { state in
+            guard let until = state.awayUntil else { return true }
+            return ContinuousClock.now >= until
+        }
+    }
+
+    func standbyFailed(_ error: any Error) {
+        let first = state.withLockedValue { state in
+            defer { state.awayUntil = .now + retryAfter }
+            return state.awayUntil == nil
+        }
+        if first {
+            logger.warning(
+                "the standby does not answer; results are read from the primary until it does",
+                metadata: ["standby": "\(standbyURL.host):\(standbyURL.port)", "reason": "\(DatabaseFailure.reason(error))"]
+            )
+        }
+    }
+
+    func standbyAnswered() {
+        let back = state.withLockedValue { state in
+            defer { state.awayUntil = nil }
+            return state.awayUntil != nil
+        }
+        if back {
+            logger.notice("the standby answers again; results are read from it", metadata: ["standby": "\(standbyURL.host):\(standbyURL.port)"])
         }
     }
 }

@@ -16,6 +16,8 @@ public enum SessionCookie {
 public struct ApplicationEnvironment: Sendable {
     public var configuration: KaopingConfiguration
     public var database: Database
+    /// A streaming standby's pool the results are read from (`--read-database-url`).
+    public var readDatabase: Database?
     public var registry: PrometheusCollectorRegistry
     public var logger: Logger
     /// The embedded cluster in use, if any: supervised while the server runs.
@@ -67,6 +69,7 @@ public func buildApplication(_ environment: ApplicationEnvironment) async throws
     try TextCatalogue.check()
     let services = KaopingServices.make(
         database: environment.database,
+        readDatabase: environment.readDatabase,
         catalog: catalog,
         invitationSecret: environment.invitationSecret,
         mixPace: environment.mixPace,
@@ -109,6 +112,7 @@ public func buildApplication(_ environment: ApplicationEnvironment, services off
         )
     }
     services.append(database.client)
+    if let reads = environment.readDatabase { services.append(reads.client) }
     services.append(SessionCleanupService(sessions: office.sessions, throttle: office.loginThrottle, migrations: migrations, logger: logger))
     services.append(
         RoundSchedulerService(

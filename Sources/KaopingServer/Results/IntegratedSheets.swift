@@ -17,14 +17,18 @@ public struct CurrentIntegratedSheet: Sendable {
 /// (or when its year's results first arrive, or when an administrator adopts a later version),
 /// and read from then on; an open round's is computed from its provisional results.
 public struct IntegratedSheets: Sendable {
+    /// Where sheets are frozen.
     let database: Database
+    /// Where stored sheets are read (a standby's pool, or `database`).
+    let reads: Database
     let performance: PerformanceRepository
     /// Frozen sheets as decoded, by round and the time they were stored: a province's sheet is
     /// tens of thousands of rows, read by every view of it; adopting a version stores anew.
     let decoded = TimedCache<StoredKey, IntegratedSheet>(lifetime: .seconds(3600), capacity: 8)
 
-    public init(database: Database, performance: PerformanceRepository) {
+    public init(database: Database, reads: Database? = nil, performance: PerformanceRepository) {
         self.database = database
+        self.reads = reads ?? database
         self.performance = performance
     }
 
@@ -74,13 +78,13 @@ public struct IntegratedSheets: Sendable {
 
     func stored(roundID: UUID) async throws -> IntegratedSheet? {
         guard
-            let computedAt = try await database.query("SELECT computed_at FROM integrated_sheets WHERE round_id = \(roundID)").first?.decode(
+            let computedAt = try await reads.query("SELECT computed_at FROM integrated_sheets WHERE round_id = \(roundID)").first?.decode(
                 Date.self
             )
         else { return nil }
         let key = StoredKey(round: roundID, computedAt: computedAt)
         if let sheet = decoded.value(for: key) { return sheet }
-        guard let json = try await database.query("SELECT sheet::text FROM integrated_sheets WHERE round_id = \(roundID)").first?.decode(String.self)
+        guard let json = try await reads.query("SELECT sheet::text FROM integrated_sheets WHERE round_id = \(roundID)").first?.decode(String.self)
         else { return nil }
         let sheet = try JSONDecoder().decode(IntegratedSheet.self, from: Data(json.utf8))
         decoded.store(sheet, for: key)

@@ -10,6 +10,9 @@ public struct CurrentResults: Sendable {
     public let result: RoundResult
     public let provisional: Bool
     public let computedAt: Date
+    /// Where the standby the provisional results were read from stood; `nil` when they were
+    /// read from the primary (and for final results, the same on either).
+    public var standby: StandbyPosition? = nil
 }
 
 /// Reads a round's answers from PostgreSQL into the scoring method's inputs (docs/scoring.md)
@@ -21,12 +24,19 @@ public struct ResultsRepository: Sendable {
     let history: BranchHistoryRepository
     /// Live results of open rounds, reused for a moment: a large round takes seconds to
     /// score, and the committee's staff open the ranking, then a branch, then go back.
-    let live: TimedCache<UUID, RoundResult>
+    let live: TimedCache<UUID, Live>
     /// Final results as decoded from their snapshot, by round and the time the snapshot was
     /// stored (a reopened round's next close stores another): a province's snapshot is tens of
     /// megabytes of JSON, read by every page of the round. The one repository of the process
     /// holds it, so that the pages find what `ResultsWarmingService` has read.
     let final = TimedCache<FinalKey, CurrentResults>(lifetime: .seconds(3600), capacity: 3)
+
+    /// Live results as computed, and where the standby stood when they were read (`nil`: from
+    /// the primary).
+    struct Live: Sendable {
+        let result: RoundResult
+        let standby: StandbyPosition?
+    }
 
     struct FinalKey: Hashable, Sendable {
         let round: UUID
@@ -59,11 +69,17 @@ public struct ResultsRepository: Sendable {
                 return current
             }
         }
-        if let cached = live.value(for: roundID) { return CurrentResults(result: cached, provisional: true, computedAt: .now) }
+        // Read first: the answers read next are at least as new as the standby's position. A
+        // result kept from one source is not shown as coming from the other (the standby gone,
+        // or back).
+        let standby = try await database.standbyPosition()
+        if let cached = live.value(for: roundID), (cached.standby == nil) == (standby == nil) {
+            return CurrentResults(result: cached.result, provisional: true, computedAt: .now, standby: cached.standby)
+        }
         guard var result = try await compute(roundID: roundID, logger: logger) else { return nil }
         result.disclose()
-        live.store(result, for: roundID)
-        return CurrentResults(result: result, provisional: true, computedAt: .now)
+        live.store(Live(result: result, standby: standby), for: roundID)
+        return CurrentResults(result: result, provisional: true, computedAt: .now, standby: standby)
     }
 
     /// How a branch's answers are spread over each item's options, and its comments, for the

@@ -341,17 +341,27 @@ public enum ChinaTime {
         minutes.format(date)
     }
 
-    private static let minutes: Date.VerbatimFormatStyle = {
+    /// "2026-12-15 18:00:07": where seconds matter (how far a standby lags).
+    public static func formatWithSeconds(_ date: Date) -> String {
+        seconds.format(date)
+    }
+
+    private static let minutes = style(withSeconds: false)
+    private static let seconds = style(withSeconds: true)
+
+    private static func style(withSeconds: Bool) -> Date.VerbatimFormatStyle {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = zone
-        return Date.VerbatimFormatStyle(
-            format: """
-                \(year: .defaultDigits)-\(month: .twoDigits)-\(day: .twoDigits) \
-                \(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits)
-                """,
-            locale: Locale(identifier: "en_US_POSIX"),
-            timeZone: zone,
-            calendar: calendar
-        )
-    }()
+        let format: Date.FormatString =
+            withSeconds
+            ? """
+            \(year: .defaultDigits)-\(month: .twoDigits)-\(day: .twoDigits) \
+            \(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits):\(second: .twoDigits)
+            """
+            : """
+            \(year: .defaultDigits)-\(month: .twoDigits)-\(day: .twoDigits) \
+            \(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits)
+            """
+        return Date.VerbatimFormatStyle(format: format, locale: Locale(identifier: "en_US_POSIX"), timeZone: zone, calendar: calendar)
+    }
 }

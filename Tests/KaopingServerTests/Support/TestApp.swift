@@ -208,6 +208,7 @@ enum TestApp {
         let catalog = try FormCatalog(directory: configuration.formsDirectory)
         let services = KaopingServices.make(
             database: database,
+            readDatabase: environment.readDatabase,
             catalog: catalog,
             invitationSecret: environment.invitationSecret,
             mixPace: environment.mixPace,

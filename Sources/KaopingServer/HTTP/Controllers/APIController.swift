@@ -63,7 +63,8 @@ public struct APIController: Sendable {
         self.rounds = services.roundRepository
         self.results = services.results
         self.organisation = services.organisation
-        self.history = services.branchHistory
+        // Records are results: read where the results are (a standby, when there is one).
+        self.history = services.results.history
         self.imports = services.imports
     }
 

@@ -18,7 +18,7 @@ public struct BranchHistoryController: Sendable {
         self.organisation = services.organisation
         self.forms = services.forms
         self.results = services.results
-        self.appraisals = services.appraisals.repository
+        self.appraisals = services.appraisalRecords
         self.views = views
     }
 
@@ -85,7 +85,8 @@ public struct BranchHistoryController: Sendable {
         var memberForm: FormDefinition?
         if let version = record.history.memberForm { memberForm = try await forms.definition(id: version) }
         // The lists read the bands of the newest closed round.
-        let grades = try await history.grades(of: record.history.rounds.prefix(record.closedCount).last)
+        let grades = try await results.history.grades(of: record.history.rounds.prefix(record.closedCount).last)
+        // From the primary: the page an assessment is saved from comes back here, and must show it.
         let assessments = try await history.assessments(code: code)
         var page = BranchHistoryPage.make(
             code: code,

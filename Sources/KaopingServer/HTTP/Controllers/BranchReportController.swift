@@ -14,7 +14,8 @@ public struct BranchReportController: Sendable {
     public init(services: KaopingServices, views: Views) {
         self.results = services.results
         self.repository = services.resultsRepository
-        self.history = services.branchHistory
+        // Records are results: read where the results are (a standby, when there is one).
+        self.history = services.results.history
         self.publicity = services.publicity
         self.objections = services.objections
         self.views = views

@@ -11,7 +11,8 @@ public struct RankingController: Sendable {
 
     public init(services: KaopingServices, views: Views) {
         self.results = services.results
-        self.history = services.branchHistory
+        // Records are results: read where the results are (a standby, when there is one).
+        self.history = services.results.history
         self.views = views
     }
 

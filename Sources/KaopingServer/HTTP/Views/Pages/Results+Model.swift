@@ -40,8 +40,16 @@ struct ResultsHeader {
         }
     }
 
+    /// Provisional results read from a standby: how far it had replayed the primary's changes.
+    struct StandbyNotice {
+        /// Asia/Shanghai time of the last change replayed, or empty before any.
+        let asOf: String
+        let paused: Bool
+    }
+
     let title: String
     let provisional: Bool
+    let standby: StandbyNotice?
     let computedAt: String
     let method: String
     let configHash: String
@@ -52,6 +60,7 @@ extension ResultsHeader {
     init(round: RoundSummary, current: CurrentResults) {
         title = round.title
         provisional = current.provisional
+        standby = current.standby.map { StandbyNotice(asOf: $0.replayedUpTo.map(ChinaTime.formatWithSeconds) ?? "", paused: $0.paused) }
         computedAt = ChinaTime.format(current.computedAt)
         method = current.result.methodVersion
         configHash = String(current.result.configurationHash.prefix(12))
