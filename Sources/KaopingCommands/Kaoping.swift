@@ -18,7 +18,7 @@ public struct Kaoping: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, MigrateCommand.self, BackupCommand.self, RestoreCommand.self, UserCommand.self, FormsCommand.self, ImportCommand.self,
             RoundCommand.self, InvitationsCommand.self, LinksCommand.self, VisitsCommand.self, CloseDueCommand.self, ResultsCommand.self,
-            ExportCommand.self, TokenCommand.self, ObjectionsCommand.self, AppraisalCommand.self,
+            ExportCommand.self, TalliesCommand.self, TokenCommand.self, ObjectionsCommand.self, AppraisalCommand.self,
         ],
         defaultSubcommand: nil
     )

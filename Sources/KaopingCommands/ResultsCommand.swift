@@ -16,18 +16,19 @@ struct ResultsCommand: AsyncParsableCommand {
     @Argument(help: "Round id.") var round: String
     @Option(name: .customLong("out"), help: "File to write; '-' (the default) for standard output.") var out: String = "-"
     @Flag(help: "Print how long loading and computing took to standard error.") var timing = false
+    @Flag(help: "Sum every response instead of reading the tallies kept of them (a check: the same bytes).") var fromResponses = false
     @OptionGroup var options: RoundOptions
 
     func run() async throws {
         let id = try roundID(round)
-        let timing = self.timing
+        let (timing, fromResponses) = (self.timing, self.fromResponses)
         let json: Data? = try await CommandState.run(options.flags) { state in
             let results = try await state.services().resultsRepository
             let logger = state.logger
             let clock = ContinuousClock()
             let start = clock.now
             // What leaves the server has the anonymity threshold applied, here as on every page.
-            guard var result = try await results.compute(roundID: id, logger: logger) else { return nil }
+            guard var result = try await results.compute(roundID: id, readingResponses: fromResponses, logger: logger) else { return nil }
             result.disclose()
             let computed = clock.now
             let data = try await ResultsJSON.data(result)

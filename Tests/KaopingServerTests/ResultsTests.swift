@@ -212,15 +212,18 @@ struct ResultsPageTests {
             try await database.query("UPDATE responses SET dimension_scores = array_replace(dimension_scores, 'NaN', NULL)")
             // The worked example's own eight member responses of b01 (thinking = score; 100 straight-lined).
             let stored = [100.0, 90, 85, 80, 80, 75, 70, 20].map { ResponseInput(score: $0, dimensions: [$0], straightLined: $0 == 100) } + added
+            // Both the tallies kept as the responses changed and the responses read afresh.
             for drop in [0, 1, 2, 3] {
-                let query = TallyQuery(roundID: round, group: .members, dimensions: 4, drop: drop)
-                var tallies: [ResponseTally] = []
-                for row in try await database.query(query.sql) { tallies.append(try query.decode(row).tally) }
-                let b01 = try #require(tallies.first { $0.responses == 48 })
-                var expected = ResponseTally(stored.shuffled(), extremes: drop)
-                // The library tallies the dimensions a response has; the database every one of the form's.
-                while expected.dimensions.count < 4 { expected.dimensions.append(ScoreTally([], extremes: drop, withSpread: false)) }
-                #expect(b01 == expected, "drop \(drop)")
+                for kept in [true, false] {
+                    let query = TallyQuery(roundID: round, group: .members, dimensions: 4, drop: drop, fromKeptTallies: kept)
+                    var tallies: [ResponseTally] = []
+                    for row in try await database.query(query.sql) { tallies.append(try query.decode(row).tally) }
+                    let b01 = try #require(tallies.first { $0.responses == 48 })
+                    var expected = ResponseTally(stored.shuffled(), extremes: drop)
+                    // The library tallies the dimensions a response has; the database every one of the form's.
+                    while expected.dimensions.count < 4 { expected.dimensions.append(ScoreTally([], extremes: drop, withSpread: false)) }
+                    #expect(b01 == expected, "drop \(drop), kept \(kept)")
+                }
             }
         }
     }

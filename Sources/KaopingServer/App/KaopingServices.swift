@@ -34,6 +34,8 @@ public struct KaopingServices: Sendable {
     public let responses: ResponseRepository
     public let ballots: BallotBox
     public let resultsRepository: ResultsRepository
+    /// The tallies kept of the responses, on the primary (what they are checked against).
+    public let tallies: TallyRepository
 
     // Services.
     public let rounds: RoundService
@@ -120,6 +122,7 @@ public struct KaopingServices: Sendable {
             responses: ResponseRepository(database: database, seal: seal),
             ballots: BallotBox(database: database, seal: seal, pace: mixPace),
             resultsRepository: resultsRepository,
+            tallies: TallyRepository(database: database),
             rounds: RoundService(database: database, rounds: rounds, sheets: sheets, invitations: invitations),
             handouts: HandoutService(database: database, invitations: invitations, visitCodes: visitCodes),
             scoreSheets: SheetService(database: database, sheets: sheets, forms: forms),

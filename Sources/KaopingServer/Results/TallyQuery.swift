@@ -17,8 +17,39 @@ struct TallyQuery {
     let dimensions: Int
     /// How many values trimming drops from each end, so how many extremes to fetch.
     let drop: Int
+    /// Read the tallies kept in `response_tallies` as the responses change (one row per
+    /// branch), rather than aggregating the responses; possible while the round drops no more
+    /// extremes than are kept.
+    var fromKeptTallies: Bool
+
+    init(roundID: UUID, group: RoundConfiguration.RaterGroup, dimensions: Int, drop: Int, fromKeptTallies: Bool? = nil) {
+        self.roundID = roundID
+        self.group = group
+        self.dimensions = dimensions
+        self.drop = drop
+        self.fromKeptTallies = fromKeptTallies ?? (drop <= Self.keptExtremes)
+    }
+
+    /// How many of the lowest and of the highest values `response_tallies` keeps of each measure
+    /// (sql/0025_response_tallies.sql).
+    static let keptExtremes = 3
 
     var sql: PostgresQuery {
+        if fromKeptTallies { return keptSQL }
+        return responsesSQL
+    }
+
+    /// The kept tallies of the group, one row per branch.
+    private var keptSQL: PostgresQuery {
+        """
+        SELECT branch_id, responses, straight_lined, satisfied, satisfaction_answered,
+               score_count, score_sum, score_spread_sum, score_spread_squares::text, score_lowest, score_highest,
+               dimension_count, dimension_sum, dimension_lowest, dimension_highest
+        FROM response_tallies WHERE round_id = \(roundID) AND rater_group = \(group.rawValue)
+        """
+    }
+
+    private var responsesSQL: PostgresQuery {
         var columns = [
             "count(*)::int", "(count(*) FILTER (WHERE straight_lined))::int", "(count(*) FILTER (WHERE satisfied))::int",
             "count(satisfied)::int",
@@ -67,6 +98,66 @@ struct TallyQuery {
 
     /// A row of `sql`: the branch and its tally.
     func decode(_ row: PostgresRow) throws -> (branch: UUID, tally: ResponseTally) {
+        fromKeptTallies ? try decodeKept(row) : try decodeResponses(row)
+    }
+
+    private func decodeKept(_ row: PostgresRow) throws -> (branch: UUID, tally: ResponseTally) {
+        var cells = RowCells(row)
+        func next<T: PostgresDecodable>(_ type: T.Type) throws -> T { try cells.next(T.self) }
+        let branch = try next(UUID.self)
+        let responses = try next(Int.self)
+        let straightLined = try next(Int.self)
+        let satisfied = try next(Int.self)
+        let satisfactionAnswered = try next(Int.self)
+        let scoreCount = try next(Int.self)
+        let scoreSum = Int128(try next(Int64.self))
+        let spreadSum = Int128(try next(Int64.self))
+        guard let squares = Int128(try next(String.self)) else { throw MalformedTally() }
+        let lowest = try next([Double].self)
+        let highest = try next([Double].self)
+        let counts = try next([Int32].self)
+        let sums = try next([Int64].self)
+        let dimensionLowest = try next([Double].self)
+        let dimensionHighest = try next([Double].self)
+        let kept = Self.keptExtremes
+        // Three to a dimension, NaN where it had fewer values.
+        func extremes(_ values: [Double], _ position: Int) -> [Double] {
+            let start = position * kept
+            guard start < values.count else { return [] }
+            return Array(values[start..<min(start + kept, values.count)].filter { !$0.isNaN }.prefix(max(drop, 0)))
+        }
+        var dimensions: [ScoreTally] = []
+        for position in 0..<self.dimensions {
+            dimensions.append(
+                ScoreTally(
+                    count: position < counts.count ? Int(counts[position]) : 0,
+                    sum: position < sums.count ? Int128(sums[position]) : 0,
+                    spread: nil,
+                    lowest: extremes(dimensionLowest, position),
+                    highest: extremes(dimensionHighest, position)
+                )
+            )
+        }
+        return (
+            branch,
+            ResponseTally(
+                responses: responses,
+                scores: ScoreTally(
+                    count: scoreCount,
+                    sum: scoreSum,
+                    spread: ScoreTally.Spread(sum: spreadSum, squares: squares),
+                    lowest: Array(lowest.prefix(max(drop, 0))),
+                    highest: Array(highest.prefix(max(drop, 0)))
+                ),
+                dimensions: dimensions,
+                straightLined: straightLined,
+                satisfied: satisfied,
+                satisfactionAnswered: satisfactionAnswered
+            )
+        )
+    }
+
+    private func decodeResponses(_ row: PostgresRow) throws -> (branch: UUID, tally: ResponseTally) {
         var cells = RowCells(row)
         func next<T: PostgresDecodable>(_ type: T.Type) throws -> T { try cells.next(T.self) }
         func steps() throws -> Int128 {

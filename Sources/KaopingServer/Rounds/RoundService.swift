@@ -161,6 +161,23 @@ public struct RoundService: Sendable {
         try await rounds.reopen(id, closesAt: closesAt, reason: reason, actor: actor, logger: logger)
     }
 
+    /// Makes the round's kept tallies again from its responses (`kaoping tallies rebuild`), for
+    /// when `TallyRepository.verify` finds one that differs. Returns how many it keeps.
+    public func rebuildTallies(_ id: UUID, actor: AuditActor, logger: Logger) async throws -> Int {
+        try await database.transaction(logger: logger) { connection in
+            guard try await connection.changes("SELECT 1 FROM rounds WHERE id = \(id) FOR UPDATE", logger: logger) else {
+                throw RoundError.notFound
+            }
+            let kept = try await TallyRepository.rebuild(roundID: id, on: connection, logger: logger)
+            try await AuditLog.record(
+                .init(action: "round.tallies_rebuilt", actor: actor, subject: Self.subject(id), details: ["tallies": "\(kept)"]),
+                on: connection,
+                logger: logger
+            )
+            return kept
+        }
+    }
+
     /// Opens and closes what is due; the scheduler of every instance calls it.
     public func runDue(logger: Logger) async throws -> (opened: [UUID], closed: [UUID]) {
         try await rounds.runDue(logger: logger)
