@@ -69,7 +69,7 @@ class Drill:
 
     # Processes
 
-    def spawn(self, name, argv, as_postgres=False, env=None):
+    def spawn(self, name, argv, as_postgres=False, env=None, cwd=None):
         out = open(os.path.join(self.work, f"{name}.log"), "ab")
         def demote():
             os.setsid()
@@ -77,7 +77,10 @@ class Drill:
                 os.setgid(self.postgres.pw_gid)
                 os.initgroups("postgres", self.postgres.pw_gid)
                 os.setuid(self.postgres.pw_uid)
-        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, preexec_fn=demote, env=env or os.environ.copy())
+        # A directory the process's user may enter: Patroni's helper processes start by changing
+        # to the working directory, and the postgres user cannot enter a private checkout.
+        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, preexec_fn=demote, env=env or os.environ.copy(),
+                                   cwd=cwd)
         self.processes[name] = process
         return process
 
@@ -212,7 +215,7 @@ tags:
         os.chown(path, self.postgres.pw_uid, self.postgres.pw_gid)
         env = os.environ.copy()
         env["HOME"] = directory
-        self.patroni[node] = self.spawn(f"patroni{node + 1}", ["/usr/bin/patroni", path], as_postgres=True, env=env)
+        self.patroni[node] = self.spawn(f"patroni{node + 1}", ["/usr/bin/patroni", path], as_postgres=True, env=env, cwd=directory)
 
     def start_haproxy(self):
         servers = lambda: "\n".join(
