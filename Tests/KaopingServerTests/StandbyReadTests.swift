@@ -164,7 +164,6 @@ struct StandbyReadTests {
                     }
                 )
                 #expect(memberAnswers.count == 8)
-                _ = url
             }
         }
     }

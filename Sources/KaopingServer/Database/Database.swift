@@ -184,13 +184,9 @@ public struct Database: Sendable {
     /// does not answer sends the stream to the primary before anything is written.
     public func withStreamingConnection<Result>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         if let fallback {
-            let onStandby = try await withConnection { connection in
-                for try await inRecovery in try await connection.query("SELECT pg_is_in_recovery()", logger: Database.quietLogger).decode(Bool.self) {
-                    return inRecovery
-                }
-                return false
-            }
-            if !onStandby || !fallback.standbyInUse() { return try await fallback.primary.withStreamingConnection(body) }
+            // A standby that does not answer this is marked away by `withConnection`.
+            try await withConnection { connection in try await connection.execute("SELECT 1", logger: Database.quietLogger) }
+            if !fallback.standbyInUse() { return try await fallback.primary.withStreamingConnection(body) }
         }
         track(+1)
         defer { track(-1) }

@@ -23,7 +23,7 @@ actor StandbyTestPrimary {
         let starting = Task { () throws -> (cluster: EmbeddedPostgres, url: DatabaseURL, template: String) in
             let cluster = EmbeddedPostgres(dataDirectory: directory + "/primary", serverSettings: Self.settings)
             let url = try await cluster.start(logger: logger).url
-            StandbyTestCleanup.register(cluster: cluster, directory: directory)
+            TestClusterCleanup.register(cluster: cluster, directory: directory)
             let template = "kaoping_standby_template"
             try await TestDatabaseServer.buildTemplate(
                 name: template,
@@ -160,20 +160,5 @@ struct StreamingStandby: Sendable {
             throw DatabaseFailure.isFromTheDatabase(error) ? StandbyTestFailure(reason: String(reflecting: error)) : error
         }
         standby.remove()
-    }
-}
-
-/// Stops the standby tests' primary and removes its files when the test process exits.
-enum StandbyTestCleanup {
-    nonisolated(unsafe) private static var cluster: EmbeddedPostgres?
-    nonisolated(unsafe) private static var directory: String?
-
-    static func register(cluster: EmbeddedPostgres, directory: String) {
-        Self.cluster = cluster
-        Self.directory = directory
-        atexit {
-            StandbyTestCleanup.cluster?.stopNow()
-            if let directory = StandbyTestCleanup.directory { try? FileManager.default.removeItem(atPath: directory) }
-        }
     }
 }

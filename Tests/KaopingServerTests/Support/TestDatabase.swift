@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import PostgresNIO
 import Testing
 
@@ -127,19 +128,23 @@ extension TestDatabaseServer {
     }
 }
 
-/// Stops the embedded test cluster and removes its files when the test process exits.
+/// Stops the test clusters (the shared one, and the standby tests' primary) and removes their
+/// files when the test process exits.
 enum TestClusterCleanup {
-    nonisolated(unsafe) private static var cluster: EmbeddedPostgres?
-    nonisolated(unsafe) private static var directory: String?
+    // Registered from two actors (the shared server's and the standby tests').
+    private static let clusters = NIOLockedValueBox<[(cluster: EmbeddedPostgres, directory: String)]>([])
 
     static func register(cluster: EmbeddedPostgres, directory: String) {
-        Self.cluster = cluster
-        Self.directory = directory
+        let first = clusters.withLockedValue { clusters in
+            defer { clusters.append((cluster, directory)) }
+            return clusters.isEmpty
+        }
+        guard first else { return }
         atexit {
-            var logger = Logger(label: "kaoping.tests")
-            logger.logLevel = .error
-            TestClusterCleanup.cluster?.stopNow()
-            if let directory = TestClusterCleanup.directory { try? FileManager.default.removeItem(atPath: directory) }
+            for (cluster, directory) in TestClusterCleanup.clusters.withLockedValue({ $0 }) {
+                cluster.stopNow()
+                try? FileManager.default.removeItem(atPath: directory)
+            }
         }
     }
 }
