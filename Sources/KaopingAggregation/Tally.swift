@@ -174,4 +174,46 @@ public struct ResponseTally: Sendable, Equatable {
     }
 
     public static let empty = ResponseTally([])
+
+    /// The tally of both sets of responses: counts and sums added, each measure's extremes
+    /// merged and `extremes` kept at each end — what tallying the two sets together would give,
+    /// as long as each side kept that many (or all of its values). A dimension one side lacks
+    /// counts as one with no values there.
+    public func adding(_ other: ResponseTally, keeping extremes: Int) -> ResponseTally {
+        let none = ScoreTally(count: 0, sum: 0, spread: nil, lowest: [], highest: [])
+        return ResponseTally(
+            responses: responses + other.responses,
+            scores: scores.adding(other.scores, keeping: extremes),
+            dimensions: (0..<max(dimensions.count, other.dimensions.count)).map { position in
+                let mine = position < dimensions.count ? dimensions[position] : none
+                return mine.adding(position < other.dimensions.count ? other.dimensions[position] : none, keeping: extremes)
+            },
+            straightLined: straightLined + other.straightLined,
+            satisfied: satisfied + other.satisfied,
+            satisfactionAnswered: satisfactionAnswered + other.satisfactionAnswered
+        )
+    }
+}
+
+extension ScoreTally {
+    /// The tally of both sets of values, `extremes` kept at each end (see
+    /// `ResponseTally.adding(_:keeping:)`).
+    public func adding(_ other: ScoreTally, keeping extremes: Int) -> ScoreTally {
+        let spread: Spread? =
+            if self.spread == nil && other.spread == nil {
+                nil
+            } else {
+                Spread(
+                    sum: (self.spread?.sum ?? 0) + (other.spread?.sum ?? 0),
+                    squares: (self.spread?.squares ?? 0) + (other.spread?.squares ?? 0)
+                )
+            }
+        return ScoreTally(
+            count: count + other.count,
+            sum: sum + other.sum,
+            spread: spread,
+            lowest: Array((lowest + other.lowest).sorted().prefix(max(extremes, 0))),
+            highest: Array((highest + other.highest).sorted(by: >).prefix(max(extremes, 0)))
+        )
+    }
 }

@@ -125,6 +125,34 @@ struct AggregationTests {
         #expect(ScoreTally(Array(repeating: 100.0 / 3, count: 9), extremes: 0, withSpread: true).sampleStandardDeviation == 0)
     }
 
+    @Test func twoTalliesAddedAreTheTallyOfTheirResponsesTogether() {
+        // Asymmetric on purpose: the first set holds the two lowest scores and one highest, the
+        // second the lowest and two highest of the union, a dimension the first lacks, one
+        // unscored response and one unscored dimension; a merge that kept one side's extremes,
+        // or sorted the highest ascending, or dropped the longer side's dimension, differs.
+        let first = [
+            ResponseInput(score: 20, dimensions: [30, nil], straightLined: true, satisfied: true),
+            ResponseInput(score: 35, dimensions: [90, 10]),
+            ResponseInput(score: 99, dimensions: [60, 70], satisfied: false),
+            ResponseInput(score: 50, dimensions: [55, 45]),
+        ]
+        let second = [
+            ResponseInput(score: 10, dimensions: [40, 80, 5], satisfied: true),
+            ResponseInput(score: 100, dimensions: [100, nil, 7]),
+            ResponseInput(score: nil, dimensions: [nil, nil, nil], straightLined: true),
+            ResponseInput(score: 100, dimensions: [20, 95, 9]),
+            ResponseInput(score: 60, dimensions: [65, 50, 3]),
+        ]
+        let added = ResponseTally(first, extremes: 3).adding(ResponseTally(second, extremes: 3), keeping: 3)
+        #expect(added == ResponseTally(first + second, extremes: 3))
+        #expect(added.scores.lowest == [10, 20, 35] && added.scores.highest == [100, 100, 99])
+        #expect(added.dimensions.map(\.count) == [8, 6, 4])
+        #expect(added.dimensions[2].lowest == [3, 5, 7] && added.dimensions[1].highest == [95, 80, 70])
+        #expect(added.responses == 9 && added.straightLined == 2 && added.satisfied == 2 && added.satisfactionAnswered == 3)
+        // Added to nothing, a tally is itself.
+        #expect(ResponseTally([], extremes: 3).adding(ResponseTally(second, extremes: 3), keeping: 3) == ResponseTally(second, extremes: 3))
+    }
+
     @Test func quorumByCountAndByShare() {
         let members = RoundConfiguration.defaultGroups[.members]!
         let three = Aggregation.groupResult(tally([80, 80, 80]), settings: members, eligible: 6, usesShare: true, anonymityThreshold: 5)

@@ -100,4 +100,100 @@ struct TallyTests {
             #expect(try await harness.services.tallies.verify(roundID: UUID(), logger: TestApp.logger) == nil)
         }
     }
+
+    @Test func aMixAddsItsOwnBallotsToTheKeptTalliesExactlyAsTheResponsesMakeThem() async throws {
+        try await TestApp.run { _, harness in
+            let (round, _) = try await harness.workedExampleRound(mixed: false)
+            let database = harness.database
+            func box(_ branch: String, _ group: String, _ score: Double?, _ dimensions: [String: Double], satisfied: Bool? = nil) async throws {
+                let scored = dimensions.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",")
+                let ballot =
+                    "{\"score\":\(score.map { "\($0)" } ?? "null"),\"dimensions\":{\(scored)},\"straightLined\":false,"
+                    + "\"satisfied\":\(satisfied.map { "\($0)" } ?? "null"),\"answers\":[]}"
+                let sealed = ByteBuffer(bytes: try TestApp.ballotSeal.seal(Array(ballot.utf8), roundID: round, group: group))
+                try await database.query(
+                    """
+                    INSERT INTO ballot_box (round_id, branch_id, rater_group, form_version_id, submitted_on, sealed)
+                    SELECT \(round), b.id, \(group), g.form_version_id, current_date, \(sealed)
+                    FROM branches b, round_groups g WHERE b.code = \(branch) AND g.round_id = \(round) AND g.rater_group = \(group)
+                    """
+                )
+            }
+            /// Every kept tally of the round, a line each, as PostgreSQL writes the row.
+            func keptRows() async throws -> [String] {
+                try await database.query(
+                    """
+                    SELECT b.code || ' ' || t::text FROM response_tallies t JOIN branches b ON b.id = t.branch_id
+                    WHERE t.round_id = \(round) ORDER BY b.code, t.rater_group
+                    """
+                ).map { try $0.decode(String.self) }
+            }
+            func kept(_ branch: String, _ group: String, _ columns: String) async throws -> String {
+                try await database.query(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            SELECT (\(columns))::text FROM response_tallies t JOIN branches b ON b.id = t.branch_id
+                            WHERE t.round_id = $1 AND b.code = $2 AND t.rater_group = $3
+                            """,
+                        binds: {
+                            var binds = PostgresBindings()
+                            binds.append(round)
+                            binds.append(branch)
+                            binds.append(group)
+                            return binds
+                        }()
+                    )
+                ).first!.decode(String.self)
+            }
+
+            // b02's public answers deleted (its tally goes), so that the mix writes a tally anew;
+            // b01's members get a new lowest and a second 100, with every dimension scored.
+            try await database.query(
+                "DELETE FROM responses WHERE round_id = \(round) AND rater_group = 'public' AND branch_id = (SELECT id FROM branches WHERE code = 'b02')"
+            )
+            try await box("b01", "members", 10, ["thinking": 12, "style": 40, "capability": 55.5, "results": 99])
+            try await box("b01", "members", 100, ["thinking": 100, "style": 3, "capability": 60, "results": 70])
+            try await box("b01", "members", 95, ["thinking": 90, "results": 1])
+            try await box("b02", "public", 60, ["service": 60, "style": 65, "results": 55], satisfied: false)
+            try await box("b02", "public", 95.5, ["service": 95, "style": 90], satisfied: true)
+            try await box("b02", "public", nil, [:])
+            #expect(try await harness.mixBallots(round: round) == 7)
+
+            // Worked out by hand: b01's members were 100, 90, 85, 80, 80, 75, 70, 20 (each
+            // scoring one dimension, thinking, as much); counted once (not by both the mix and
+            // the trigger), with the extremes of both sides.
+            #expect(
+                try await kept("b01", "members", "responses, score_count, score_lowest, score_highest") == "(11,11,\"{10,20,70}\",\"{100,100,95}\")"
+            )
+            #expect(try await kept("b01", "members", "dimension_count") == "{11,2,2,3}")
+            #expect(try await kept("b01", "public", "responses, satisfied, satisfaction_answered") == "(12,8,12)")
+            #expect(
+                try await kept("b02", "public", "responses, score_count, satisfied, satisfaction_answered, score_lowest, dimension_count")
+                    == "(3,2,1,2,\"{60,95.5}\",\"{2,2,1}\")"
+            )
+
+            // Every column of every tally as the responses make them: made again from the
+            // responses, not one byte moves.
+            let mixed = try await keptRows()
+            #expect(mixed.count == 4)
+            let rebuilt = try await database.transaction(logger: TestApp.logger) { connection in
+                try await TallyRepository.rebuild(roundID: round, on: connection, logger: TestApp.logger)
+            }
+            #expect(rebuilt == 4)
+            #expect(try await keptRows() == mixed)
+
+            // A second mix onto the tallies the first one wrote, and the results both ways.
+            try await box("b02", "public", 0, ["service": 0, "style": 0, "results": 0], satisfied: false)
+            try await box("b01", "members", 85, ["thinking": 85])
+            #expect(try await harness.mixBallots(round: round) == 2)
+            #expect(try await kept("b02", "public", "score_lowest, score_highest") == "(\"{0,60,95.5}\",\"{95.5,60,0}\")")
+            let twice = try await keptRows()
+            _ = try await database.transaction(logger: TestApp.logger) { connection in
+                try await TallyRepository.rebuild(roundID: round, on: connection, logger: TestApp.logger)
+            }
+            #expect(try await keptRows() == twice)
+            let (keptBytes, responseBytes) = try await Self.bothWays(harness, round)
+            #expect(keptBytes == responseBytes)
+        }
+    }
 }

@@ -2,6 +2,7 @@
 // codes, QR codes, and the sealed ballot box with the mixer that makes answers unlinkable.
 
 import Foundation
+import KaopingAggregation
 import Logging
 import PostgresNIO
 
@@ -199,6 +200,23 @@ public struct BallotBox: Sendable {
             let scored = Dictionary(ballot.content.dimensions.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
             return "{" + (dimensionKeys[ballot.formVersion] ?? []).map { scored[$0].map { "\($0)" } ?? "NULL" }.joined(separator: ",") + "}"
         }
+        // The batch's own tally of each branch and group, added to the kept tallies below; the
+        // insert tells the trigger so, instead of it aggregating those branches' responses again.
+        var tallies: [TallyKey: [ResponseInput]] = [:]
+        for ballot in batch {
+            let scored = Dictionary(ballot.content.dimensions.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+            // As the database stores them: a NaN is no score.
+            func score(_ value: Double?) -> Double? { value.flatMap { $0.isNaN ? nil : $0 } }
+            tallies[TallyKey(branch: ballot.branch, group: ballot.group), default: []].append(
+                ResponseInput(
+                    score: score(ballot.content.score),
+                    dimensions: (dimensionKeys[ballot.formVersion] ?? []).map { score(scored[$0]) },
+                    straightLined: ballot.content.straightLined,
+                    satisfied: ballot.content.satisfied
+                )
+            )
+        }
+        try await connection.execute("SELECT set_config('kaoping.tallies_added_by_caller', 'on', true)", logger: logger)
         var moved = 0
         for try await count in try await connection.query(
             """
@@ -228,6 +246,13 @@ public struct BallotBox: Sendable {
             """,
             logger: logger
         ).decode(Int.self) { moved = count }
+        try await connection.execute("SELECT set_config('kaoping.tallies_added_by_caller', 'off', true)", logger: logger)
+        try await TallyRepository.add(
+            tallies.mapValues { ResponseTally($0, extremes: TallyQuery.keptExtremes) },
+            roundID: roundID,
+            on: connection,
+            logger: logger
+        )
         return moved
     }
 

@@ -32,7 +32,7 @@ struct TallyQuery {
 
     /// How many of the lowest and of the highest values `response_tallies` keeps of each measure
     /// (sql/0025_response_tallies.sql).
-    static let keptExtremes = 3
+    static let keptExtremes = KeptTallyColumns.keptExtremes
 
     var sql: PostgresQuery {
         if fromKeptTallies { return keptSQL }
@@ -42,9 +42,7 @@ struct TallyQuery {
     /// The kept tallies of the group, one row per branch.
     private var keptSQL: PostgresQuery {
         """
-        SELECT branch_id, responses, straight_lined, satisfied, satisfaction_answered,
-               score_count, score_sum, score_spread_sum, score_spread_squares::text, score_lowest, score_highest,
-               dimension_count, dimension_sum, dimension_lowest, dimension_highest
+        SELECT branch_id, \(unescaped: KeptTallyColumns.selected)
         FROM response_tallies WHERE round_id = \(roundID) AND rater_group = \(group.rawValue)
         """
     }
@@ -103,58 +101,21 @@ struct TallyQuery {
 
     private func decodeKept(_ row: PostgresRow) throws -> (branch: UUID, tally: ResponseTally) {
         var cells = RowCells(row)
-        func next<T: PostgresDecodable>(_ type: T.Type) throws -> T { try cells.next(T.self) }
-        let branch = try next(UUID.self)
-        let responses = try next(Int.self)
-        let straightLined = try next(Int.self)
-        let satisfied = try next(Int.self)
-        let satisfactionAnswered = try next(Int.self)
-        let scoreCount = try next(Int.self)
-        let scoreSum = Int128(try next(Int64.self))
-        let spreadSum = Int128(try next(Int64.self))
-        guard let squares = Int128(try next(String.self)) else { throw MalformedTally() }
-        let lowest = try next([Double].self)
-        let highest = try next([Double].self)
-        let counts = try next([Int32].self)
-        let sums = try next([Int64].self)
-        let dimensionLowest = try next([Double].self)
-        let dimensionHighest = try next([Double].self)
-        let kept = Self.keptExtremes
-        // Three to a dimension, NaN where it had fewer values.
-        func extremes(_ values: [Double], _ position: Int) -> [Double] {
-            let start = position * kept
-            guard start < values.count else { return [] }
-            return Array(values[start..<min(start + kept, values.count)].filter { !$0.isNaN }.prefix(max(drop, 0)))
+        let branch = try cells.next(UUID.self)
+        var tally = try KeptTallyColumns.decode(&cells)
+        // As many extremes as the round drops, and the form's dimensions (a position no
+        // response scored counts as one without values).
+        let drop = max(self.drop, 0)
+        tally.scores.lowest = Array(tally.scores.lowest.prefix(drop))
+        tally.scores.highest = Array(tally.scores.highest.prefix(drop))
+        tally.dimensions = (0..<dimensions).map { position in
+            guard position < tally.dimensions.count else { return ScoreTally(count: 0, sum: 0, spread: nil, lowest: [], highest: []) }
+            var dimension = tally.dimensions[position]
+            dimension.lowest = Array(dimension.lowest.prefix(drop))
+            dimension.highest = Array(dimension.highest.prefix(drop))
+            return dimension
         }
-        var dimensions: [ScoreTally] = []
-        for position in 0..<self.dimensions {
-            dimensions.append(
-                ScoreTally(
-                    count: position < counts.count ? Int(counts[position]) : 0,
-                    sum: position < sums.count ? Int128(sums[position]) : 0,
-                    spread: nil,
-                    lowest: extremes(dimensionLowest, position),
-                    highest: extremes(dimensionHighest, position)
-                )
-            )
-        }
-        return (
-            branch,
-            ResponseTally(
-                responses: responses,
-                scores: ScoreTally(
-                    count: scoreCount,
-                    sum: scoreSum,
-                    spread: ScoreTally.Spread(sum: spreadSum, squares: squares),
-                    lowest: Array(lowest.prefix(max(drop, 0))),
-                    highest: Array(highest.prefix(max(drop, 0)))
-                ),
-                dimensions: dimensions,
-                straightLined: straightLined,
-                satisfied: satisfied,
-                satisfactionAnswered: satisfactionAnswered
-            )
-        )
+        return (branch, tally)
     }
 
     private func decodeResponses(_ row: PostgresRow) throws -> (branch: UUID, tally: ResponseTally) {

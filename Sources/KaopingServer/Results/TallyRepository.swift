@@ -108,3 +108,229 @@ public struct TallyRepository: Sendable {
         return kept
     }
 }
+
+/// A branch and rater group of a round: the key of a kept tally.
+struct TallyKey: Hashable, Sendable {
+    let branch: UUID
+    let group: String
+}
+
+/// The columns of a `response_tallies` row after its keys, read as the method's tally and
+/// written from one. The three lowest and highest of each measure are kept; a dimension's are
+/// flattened three to a dimension and padded with NaN, which no score is.
+enum KeptTallyColumns {
+    static let keptExtremes = 3
+
+    /// The columns, in the order `decode` reads them and `Rows.values` writes them.
+    static let names = """
+        responses, straight_lined, satisfied, satisfaction_answered, score_count, score_sum, score_spread_sum, \
+        score_spread_squares, score_lowest, score_highest, dimension_count, dimension_sum, dimension_lowest, dimension_highest
+        """
+
+    /// The columns to read, for `decode`.
+    static let selected = names.replacingOccurrences(of: "score_spread_squares", with: "score_spread_squares::text")
+
+    struct Malformed: Error {}
+
+    /// The row's tally with every extreme it keeps, and as many dimensions as it stores.
+    static func decode(_ cells: inout RowCells) throws -> ResponseTally {
+        let responses = try cells.next(Int.self)
+        let straightLined = try cells.next(Int.self)
+        let satisfied = try cells.next(Int.self)
+        let satisfactionAnswered = try cells.next(Int.self)
+        let scoreCount = try cells.next(Int.self)
+        let scoreSum = Int128(try cells.next(Int64.self))
+        let spreadSum = Int128(try cells.next(Int64.self))
+        guard let squares = Int128(try cells.next(String.self)) else { throw Malformed() }
+        let lowest = try cells.next([Double].self)
+        let highest = try cells.next([Double].self)
+        let counts = try cells.next([Int32].self)
+        let sums = try cells.next([Int64].self)
+        let dimensionLowest = try cells.next([Double].self)
+        let dimensionHighest = try cells.next([Double].self)
+        func extremes(_ values: [Double], _ position: Int) -> [Double] {
+            let start = position * keptExtremes
+            guard start < values.count else { return [] }
+            return values[start..<min(start + keptExtremes, values.count)].filter { !$0.isNaN }
+        }
+        return ResponseTally(
+            responses: responses,
+            scores: ScoreTally(
+                count: scoreCount,
+                sum: scoreSum,
+                spread: ScoreTally.Spread(sum: spreadSum, squares: squares),
+                lowest: lowest,
+                highest: highest
+            ),
+            dimensions: counts.indices.map { position in
+                ScoreTally(
+                    count: Int(counts[position]),
+                    sum: position < sums.count ? Int128(sums[position]) : 0,
+                    spread: nil,
+                    lowest: extremes(dimensionLowest, position),
+                    highest: extremes(dimensionHighest, position)
+                )
+            },
+            straightLined: straightLined,
+            satisfied: satisfied,
+            satisfactionAnswered: satisfactionAnswered
+        )
+    }
+
+    /// Tallies as the columns of rows to write, column by column; the arrays as text, whose
+    /// doubles are written in the shortest form that reads back to the same bits.
+    struct Rows {
+        var groups: [String] = []
+        var branches: [UUID] = []
+        var responses: [Int] = []
+        var straightLined: [Int] = []
+        var satisfied: [Int] = []
+        var satisfactionAnswered: [Int] = []
+        var scoreCount: [Int] = []
+        var scoreSum: [Int64] = []
+        var spreadSum: [Int64] = []
+        var spreadSquares: [String] = []
+        var scoreLowest: [String] = []
+        var scoreHighest: [String] = []
+        var dimensionCount: [String] = []
+        var dimensionSum: [String] = []
+        var dimensionLowest: [String] = []
+        var dimensionHighest: [String] = []
+
+        var isEmpty: Bool { branches.isEmpty }
+
+        mutating func append(_ key: TallyKey, _ tally: ResponseTally) throws {
+            func narrow(_ value: Int128) throws -> Int64 {
+                guard let narrow = Int64(exactly: value) else { throw Malformed() }
+                return narrow
+            }
+            func literal(_ values: some Sequence<String>) -> String { "{" + values.joined(separator: ",") + "}" }
+            func padded(_ values: [Double]) -> [String] {
+                values.prefix(keptExtremes).map(\.description) + Array(repeating: "NaN", count: max(0, keptExtremes - values.count))
+            }
+            groups.append(key.group)
+            branches.append(key.branch)
+            responses.append(tally.responses)
+            straightLined.append(tally.straightLined)
+            satisfied.append(tally.satisfied)
+            satisfactionAnswered.append(tally.satisfactionAnswered)
+            scoreCount.append(tally.scores.count)
+            scoreSum.append(try narrow(tally.scores.sum))
+            spreadSum.append(try narrow(tally.scores.spread?.sum ?? 0))
+            spreadSquares.append(String(tally.scores.spread?.squares ?? 0))
+            scoreLowest.append(literal(tally.scores.lowest.prefix(keptExtremes).map(\.description)))
+            scoreHighest.append(literal(tally.scores.highest.prefix(keptExtremes).map(\.description)))
+            dimensionCount.append(literal(tally.dimensions.map { String($0.count) }))
+            dimensionSum.append(literal(try tally.dimensions.map { String(try narrow($0.sum)) }))
+            dimensionLowest.append(literal(tally.dimensions.flatMap { padded($0.lowest) }))
+            dimensionHighest.append(literal(tally.dimensions.flatMap { padded($0.highest) }))
+        }
+
+        /// The rows as a relation `t` with the table's column names, for a statement to read.
+        var relation: String {
+            """
+            unnest($2::text[], $3::uuid[], $4::int8[], $5::int8[], $6::int8[], $7::int8[], $8::int8[], $9::int8[], $10::int8[],
+                   $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[])
+              AS t(rater_group, branch_id, responses, straight_lined, satisfied, satisfaction_answered, score_count, score_sum,
+                   score_spread_sum, score_spread_squares, score_lowest, score_highest, dimension_count, dimension_sum,
+                   dimension_lowest, dimension_highest)
+            """
+        }
+
+        /// The values the columns take from `t`.
+        static let values = """
+            t.responses::int, t.straight_lined::int, t.satisfied::int, t.satisfaction_answered::int, t.score_count::int,
+            t.score_sum, t.score_spread_sum, t.score_spread_squares::numeric, t.score_lowest::float8[], t.score_highest::float8[],
+            t.dimension_count::int[], t.dimension_sum::int8[], t.dimension_lowest::float8[], t.dimension_highest::float8[]
+            """
+
+        func bindings(roundID: UUID) throws -> PostgresBindings {
+            var binds = PostgresBindings()
+            binds.append(roundID)
+            binds.append(groups)
+            binds.append(branches)
+            for column in [responses, straightLined, satisfied, satisfactionAnswered, scoreCount] { binds.append(column.map(Int64.init)) }
+            binds.append(scoreSum)
+            binds.append(spreadSum)
+            for column in [spreadSquares, scoreLowest, scoreHighest, dimensionCount, dimensionSum, dimensionLowest, dimensionHighest] {
+                binds.append(column)
+            }
+            return binds
+        }
+    }
+}
+
+extension TallyRepository {
+    /// Adds a batch of ballots being mixed to the kept tallies, in the mix's transaction, after
+    /// the mix has inserted their responses with `kaoping.tallies_added_by_caller` set (so the
+    /// trigger did not aggregate the branches again): each touched tally is locked, merged with
+    /// the batch's own tally and written back. A tally that did not exist is inserted; should
+    /// another transaction have inserted it meanwhile, it is made again from the responses.
+    static func add(_ batch: [TallyKey: ResponseTally], roundID: UUID, on connection: PostgresConnection, logger: Logger) async throws {
+        guard !batch.isEmpty else { return }
+        let keys = Array(batch.keys)
+        var kept: [TallyKey: ResponseTally] = [:]
+        // In the order the trigger locks them, so that two changes wait rather than deadlock.
+        for try await row in try await connection.query(
+            """
+            SELECT t.rater_group, t.branch_id, \(unescaped: KeptTallyColumns.selected)
+            FROM response_tallies t JOIN unnest(\(keys.map(\.group)), \(keys.map(\.branch))) AS k(rater_group, branch_id)
+              ON t.round_id = \(roundID) AND t.rater_group = k.rater_group AND t.branch_id = k.branch_id
+            ORDER BY t.round_id, t.rater_group, t.branch_id
+            FOR UPDATE OF t
+            """,
+            logger: logger
+        ) {
+            var cells = RowCells(row)
+            let group = try cells.next(String.self)
+            let branch = try cells.next(UUID.self)
+            kept[TallyKey(branch: branch, group: group)] = try KeptTallyColumns.decode(&cells)
+        }
+        var updated = KeptTallyColumns.Rows()
+        var inserted = KeptTallyColumns.Rows()
+        for (key, tally) in batch {
+            if let existing = kept[key] {
+                try updated.append(key, existing.adding(tally, keeping: KeptTallyColumns.keptExtremes))
+            } else {
+                try inserted.append(key, tally)
+            }
+        }
+        let columns = KeptTallyColumns.names
+        if !updated.isEmpty {
+            try await connection.execute(
+                PostgresQuery(
+                    unsafeSQL: """
+                        UPDATE response_tallies r SET (\(columns)) = (\(KeptTallyColumns.Rows.values))
+                        FROM \(updated.relation)
+                        WHERE r.round_id = $1 AND r.rater_group = t.rater_group AND r.branch_id = t.branch_id
+                        """,
+                    binds: try updated.bindings(roundID: roundID)
+                ),
+                logger: logger
+            )
+        }
+        guard !inserted.isEmpty else { return }
+        var taken: [TallyKey] = []
+        for try await (group, branch) in try await connection.query(
+            PostgresQuery(
+                unsafeSQL: """
+                    WITH added AS (
+                      INSERT INTO response_tallies (round_id, rater_group, branch_id, \(columns))
+                      SELECT $1, t.rater_group, t.branch_id, \(KeptTallyColumns.Rows.values) FROM \(inserted.relation)
+                      ON CONFLICT (round_id, rater_group, branch_id) DO NOTHING
+                      RETURNING rater_group, branch_id
+                    )
+                    SELECT t.rater_group, t.branch_id FROM unnest($2::text[], $3::uuid[]) AS t(rater_group, branch_id)
+                    EXCEPT SELECT rater_group, branch_id FROM added
+                    """,
+                binds: try inserted.bindings(roundID: roundID)
+            ),
+            logger: logger
+        ).decode((String, UUID).self) { taken.append(TallyKey(branch: branch, group: group)) }
+        guard !taken.isEmpty else { return }
+        try await connection.execute(
+            "SELECT refresh_response_tallies(array_fill(\(roundID), ARRAY[\(taken.count)]), \(taken.map(\.branch)), \(taken.map(\.group)))",
+            logger: logger
+        )
+    }
+}
