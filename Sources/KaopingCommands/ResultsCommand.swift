@@ -16,7 +16,8 @@ struct ResultsCommand: AsyncParsableCommand {
     @Argument(help: "Round id.") var round: String
     @Option(name: .customLong("out"), help: "File to write; '-' (the default) for standard output.") var out: String = "-"
     @Flag(help: "Print how long loading and computing took to standard error.") var timing = false
-    @Flag(help: "Sum every response instead of reading the tallies kept of them (a check: the same bytes).") var fromResponses = false
+    @Flag(help: "Sum every response and gather every sheet's entries instead of reading what is kept of them (a check: the same bytes).")
+    var fromResponses = false
     @OptionGroup var options: RoundOptions
 
     func run() async throws {

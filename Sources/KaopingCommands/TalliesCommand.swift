@@ -35,11 +35,17 @@ struct TalliesCommand: AsyncParsableCommand {
                         + "from the responses \(Self.describe(difference.fromResponses))"
                 )
             }
-            if check.differences.isEmpty {
-                say("\(check.compared) tallies checked: each is what its responses add up to")
+            for sheet in check.sheetDifferences {
+                say("differs: the sheet of branch \(sheet.branchCode) by \(sheet.evaluator): its kept items are not its entries")
+            }
+            if check.differences.isEmpty && check.sheetDifferences.isEmpty {
+                say(
+                    "\(check.compared) tallies and \(check.sheetsCompared) sheets checked: each is what its responses or entries add up to"
+                )
             } else {
                 throw fail(
-                    "\(check.differences.count) of \(check.compared) tallies differ from their responses; `kaoping tallies rebuild \(round)` makes them again",
+                    "\(check.differences.count) of \(check.compared) tallies differ from their responses and \(check.sheetDifferences.count) of "
+                        + "\(check.sheetsCompared) sheets from their entries; `kaoping tallies rebuild \(round)` makes them again",
                     code: 1
                 )
             }

@@ -154,7 +154,7 @@ struct CommandLineTests {
     /// The year as an operator's shell runs it: every command as the built program.
     @Test func anOfficesYearFromTheCommandLine() async throws {
         try await Self.withProgram { kaoping in
-            #expect(try await kaoping.spawn(["migrate"]).out.contains("database is up to date: 26 migration(s) applied"))
+            #expect(try await kaoping.spawn(["migrate"]).out.contains("database is up to date: 27 migration(s) applied"))
 
             // Accounts.
             let admin = try await kaoping.spawn(["user", "add", "--username", "admin", "--role", "admin", "--generate-password"])

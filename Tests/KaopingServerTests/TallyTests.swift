@@ -94,8 +94,20 @@ struct TallyTests {
             #expect(check.differences.map { "\($0.branchCode)/\($0.group)" } == ["b02/public"])
             #expect(check.differences.first?.kept?.scores.sum == (check.differences.first?.fromResponses?.scores.sum ?? 0) + 1)
 
+            // b01's sheet's kept points lost for its first deduction changed by hand, not its entry.
+            #expect(clean.sheetsCompared == 2 && clean.sheetDifferences.isEmpty)
+            try await harness.database.query(
+                """
+                UPDATE org_sheets SET points_lost[1] = points_lost[1] + 0.5
+                WHERE round_id = \(round) AND branch_id = (SELECT id FROM branches WHERE code = 'b01')
+                """
+            )
+            let sheets = try #require(try await harness.services.tallies.verify(roundID: round, logger: TestApp.logger))
+            #expect(sheets.sheetDifferences == [.init(branchCode: "b01", evaluator: "pingshen")])
+
             #expect(try await harness.services.rounds.rebuildTallies(round, actor: .commandLine, logger: TestApp.logger) == 4)
-            #expect(try await harness.services.tallies.verify(roundID: round, logger: TestApp.logger)?.differences == [])
+            let rebuilt = try #require(try await harness.services.tallies.verify(roundID: round, logger: TestApp.logger))
+            #expect(rebuilt.differences == [] && rebuilt.sheetDifferences == [])
             #expect(try await harness.count("SELECT count(*)::int FROM audit_log WHERE action = 'round.tallies_rebuilt'") == 1)
             #expect(try await harness.services.tallies.verify(roundID: UUID(), logger: TestApp.logger) == nil)
         }

@@ -61,6 +61,19 @@ struct CSVPieces {
         return piece
     }
 
+    /// Adds a line that `write` makes of fields already escaped with `CSVWriter.field` and
+    /// joined by commas, straight into the piece; returns a piece to send when one is full.
+    mutating func appendLine(_ write: (inout String) -> Void) -> String? {
+        write(&piece)
+        piece += "\r\n"
+        guard piece.utf8.count >= size else { return nil }
+        let full = piece
+        // Room for a whole piece from the start, rather than growing it line by line.
+        piece = String()
+        piece.reserveCapacity(size + size / 4)
+        return full
+    }
+
     /// What is left to send, if anything.
     mutating func rest() -> String? {
         defer { piece = "" }

@@ -68,49 +68,94 @@ public enum ResponsesExport {
                 """,
                 logger: logger
             )
-            // A response's score repeats on each of its lines and points take a few values:
-            // each cell is made (and its text formatted) once, not once a line.
-            var lastResponse: (id: UUID, cell: TableCell, score: TableCell)?
-            var pointsCells: [Double: TableCell] = [:]
+            // A response's first six fields repeat on each of its lines, and questions, option
+            // labels and points take a few values: each such field is escaped once and the
+            // line written straight into the piece, not gathered into cells first (a round's
+            // answers are millions of lines).
+            func field(_ text: String?) -> String { CSVWriter.field(text ?? "") }
+            func decimal(_ value: Double?) -> String { CSVWriter.field(TableCell.decimal(value).text) }
+            var response: (id: UUID, fields: String)?
+            var questionFields: [UUID: [String: String]] = [:]
+            var labelFields: [UUID: [String: [String: String]]] = [:]
+            var pointsFields: [Double: String] = [:]
             for try await row in rows {
                 var cells = RowCells(row)
                 let id = try cells.next(UUID.self)
-                let code = try cells.next(String.self)
-                let name = try cells.next(String.self)
-                let group = try cells.next(String.self)
-                let form = try cells.next(UUID.self)
-                let date = try cells.next(String.self)
-                let score = try cells.next(Double?.self)
+                let form: UUID
+                if let response, response.id == id {
+                    // Branch, group and date are the response's own: not decoded again.
+                    try cells.skip(3)
+                    form = try cells.next(UUID.self)
+                    try cells.skip(2)
+                } else {
+                    let code = try cells.next(String.self)
+                    let name = try cells.next(String.self)
+                    let group = try cells.next(String.self)
+                    form = try cells.next(UUID.self)
+                    let date = try cells.next(String.self)
+                    let score = try cells.next(Double?.self)
+                    let fields = [
+                        field(id.uuidString.lowercased()), field(code), field(name), field(groupNames[group] ?? group), field(date),
+                        decimal(score),
+                    ]
+                    response = (id, fields.joined(separator: ","))
+                }
                 let item = try cells.next(String?.self)
                 let option = try cells.next(String?.self)
                 let points = try cells.next(Double?.self)
                 let number = try cells.next(Double?.self)
                 let text = try cells.next(String?.self)
                 let question = item.flatMap { questions[form]?[$0] }
+                let questionField: String
+                if let item {
+                    if let known = questionFields[form]?[item] {
+                        questionField = known
+                    } else {
+                        questionField = field(question?.label.text(english: english) ?? item)
+                        questionFields[form, default: [:]][item] = questionField
+                    }
+                } else {
+                    questionField = ""
+                }
                 // An answer is its option's label or its text, or else its number.
-                let answer: TableCell =
-                    if let label = option.map({ key in question?.option(key)?.label.text(english: english) ?? key }) ?? text {
-                        .text(label)
+                let answerField: String
+                if let option, let item {
+                    if let known = labelFields[form]?[item]?[option] {
+                        answerField = known
                     } else {
-                        .decimal(number)
+                        answerField = field(question?.option(option)?.label.text(english: english) ?? option)
+                        labelFields[form, default: [:]][item, default: [:]][option] = answerField
                     }
-                if lastResponse?.id != id { lastResponse = (id, .text(id.uuidString.lowercased()), .decimal(score)) }
-                var pointsCell = TableCell.empty
+                } else if let option {
+                    answerField = field(option)
+                } else if let text {
+                    answerField = field(text)
+                } else {
+                    answerField = decimal(number)
+                }
+                var pointsField = ""
                 if let points {
-                    if let known = pointsCells[points] {
-                        pointsCell = known
+                    if let known = pointsFields[points] {
+                        pointsField = known
                     } else {
-                        pointsCell = .decimal(points)
-                        if pointsCells.count < 1_000 { pointsCells[points] = pointsCell }
+                        pointsField = decimal(points)
+                        if pointsFields.count < 1_000 { pointsFields[points] = pointsField }
                     }
                 }
-                if let piece = csv.append([
-                    lastResponse?.cell ?? .empty, .text(code), .text(name), .text(groupNames[group] ?? group), .text(date),
-                    lastResponse?.score ?? .empty, .text(question?.label.text(english: english) ?? item), answer, pointsCell, .text(item),
-                    .text(option),
-                ]) {
-                    try await write(piece)
+                let piece = csv.appendLine { line in
+                    line += response?.fields ?? ""
+                    line += ","
+                    line += questionField
+                    line += ","
+                    line += answerField
+                    line += ","
+                    line += pointsField
+                    line += ","
+                    line += item.map(CSVWriter.field) ?? ""
+                    line += ","
+                    line += option.map(CSVWriter.field) ?? ""
                 }
+                if let piece { try await write(piece) }
             }
         }
         if let piece = csv.rest() { try await write(piece) }

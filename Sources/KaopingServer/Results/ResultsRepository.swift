@@ -233,8 +233,9 @@ public struct ResultsRepository: Sendable {
     /// The round's results as they stand (provisional while it is open), before the anonymity
     /// threshold is applied.
     ///
-    /// - Parameter readingResponses: aggregate every response instead of reading the tallies kept
-    ///   of them (a check: both give the same bytes).
+    /// - Parameter readingResponses: aggregate every response and gather every sheet's entries
+    ///   instead of reading the tallies and sheet items kept of them (a check: both give the
+    ///   same bytes).
     public func compute(roundID: UUID, readingResponses: Bool = false, logger: Logger) async throws -> RoundResult? {
         let forms = self.forms
         return try await database.withConnection { connection in
@@ -260,7 +261,9 @@ public struct ResultsRepository: Sendable {
             try await read(query, positions: plan.positions, connection: connection, logger: logger) { scoring.add($0) }
         }
         if plan.readsSheets {
-            try await readSheets(roundID: roundID, positions: plan.positions, connection: connection, logger: logger) { scoring.add($0) }
+            try await readSheets(roundID: roundID, positions: plan.positions, fromEntries: readingResponses, connection: connection, logger: logger) {
+                scoring.add($0)
+            }
         }
         var result = (consume scoring).result()
         // Grades the committee set by decision, on record as corrections (docs/publicity.md).
@@ -372,20 +375,21 @@ public struct ResultsRepository: Sendable {
         }
     }
 
-    /// Hands over each branch's submitted sheets, together: one row per sheet, its entries
-    /// gathered into arrays by the database (a province's sheets are a quarter of a million
-    /// entries), in branch order.
+    /// Hands over each branch's submitted sheets, together, in branch order: one row per sheet
+    /// with the items it lost, earned and failed kept as arrays on the sheet as its entries
+    /// change (sql/0027_sheet_items_kept.sql), or, `fromEntries`, gathered from the entries by
+    /// the database (a check: both give the same bytes).
     static func readSheets(
         roundID: UUID,
         positions: [UUID: Int],
+        fromEntries: Bool = false,
         connection: PostgresConnection,
         logger: Logger,
         _ deliver: (RoundScoring.Piece) -> Void
     ) async throws {
-        var branchSheets: [SheetInput] = []
-        var branch: Int?
-        for try await (id, evaluator, lostItems, lost, earnedItems, earned, failed) in try await connection.query(
-            """
+        let query: PostgresQuery =
+            fromEntries
+            ? """
             SELECT s.branch_id, (SELECT username FROM users WHERE id = s.evaluator_id),
                    coalesce(array_agg(e.item_key) FILTER (WHERE e.points_lost IS NOT NULL), '{}'),
                    coalesce(array_agg(e.points_lost) FILTER (WHERE e.points_lost IS NOT NULL), '{}'),
@@ -396,10 +400,26 @@ public struct ResultsRepository: Sendable {
             WHERE s.round_id = \(roundID) AND s.status = 'submitted'
             GROUP BY s.id
             ORDER BY s.branch_id
-            """,
-            logger: logger
-        ).decode((UUID, String, [String], [Double], [String], [Double], [String]).self) {
+            """
+            : """
+            SELECT s.branch_id, (SELECT username FROM users WHERE id = s.evaluator_id),
+                   s.lost_items, s.points_lost, s.earned_items, s.points_earned, s.failed_items
+            FROM org_sheets s
+            WHERE s.round_id = \(roundID) AND s.status = 'submitted'
+            ORDER BY s.branch_id
+            """
+        var branchSheets: [SheetInput] = []
+        var branch: Int?
+        for try await row in try await connection.query(query, logger: logger) {
+            var cells = RowCells(row)
+            let id = try cells.next(UUID.self)
             guard let index = positions[id] else { continue }
+            let evaluator = try cells.next(String.self)
+            let lostItems = try cells.nextStrings()
+            let lost = try cells.nextDoubles()
+            let earnedItems = try cells.nextStrings()
+            let earned = try cells.nextDoubles()
+            let failed = try cells.nextStrings()
             if let branch, branch != index {
                 deliver(.sheets(branchSheets, subject: branch))
                 branchSheets = []

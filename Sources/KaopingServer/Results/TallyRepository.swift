@@ -20,10 +20,18 @@ public struct TallyRepository: Sendable {
         public let fromResponses: ResponseTally?
     }
 
-    /// What was compared: how many branch tallies, and which differ.
+    /// A score sheet whose kept items (sql/0027_sheet_items_kept.sql) are not its entries.
+    public struct SheetDifference: Sendable, Equatable {
+        public let branchCode: String
+        public let evaluator: String
+    }
+
+    /// What was compared: how many branch tallies and sheets, and which differ.
     public struct Check: Sendable {
         public let compared: Int
         public let differences: [Difference]
+        public let sheetsCompared: Int
+        public let sheetDifferences: [SheetDifference]
     }
 
     /// Compares every kept tally of the round with the tally of its responses, read in one
@@ -85,13 +93,48 @@ public struct TallyRepository: Sendable {
                     }
                 }
             }
-            return Check(compared: compared, differences: differences.sorted { ($0.branchCode, $0.group) < ($1.branchCode, $1.group) })
+            var sheetsCompared = 0
+            var sheetDifferences: [SheetDifference] = []
+            for try await (code, evaluator, same) in try await connection.query(
+                """
+                SELECT b.code, u.username,
+                       (s.lost_items, s.points_lost, s.earned_items, s.points_earned, s.failed_items)
+                       IS NOT DISTINCT FROM (coalesce(e.lost_items, '{}'), coalesce(e.points_lost, '{}'), coalesce(e.earned_items, '{}'),
+                                             coalesce(e.points_earned, '{}'), coalesce(e.failed_items, '{}'))
+                FROM org_sheets s JOIN branches b ON b.id = s.branch_id JOIN users u ON u.id = s.evaluator_id
+                LEFT JOIN LATERAL (
+                  SELECT array_agg(item_key ORDER BY item_key) FILTER (WHERE points_lost IS NOT NULL) AS lost_items,
+                         array_agg(points_lost ORDER BY item_key) FILTER (WHERE points_lost IS NOT NULL) AS points_lost,
+                         array_agg(item_key ORDER BY item_key) FILTER (WHERE points_earned IS NOT NULL) AS earned_items,
+                         array_agg(points_earned ORDER BY item_key) FILTER (WHERE points_earned IS NOT NULL) AS points_earned,
+                         array_agg(item_key ORDER BY item_key) FILTER (WHERE passed = false) AS failed_items
+                  FROM org_sheet_entries WHERE sheet_id = s.id
+                ) e ON true
+                WHERE s.round_id = \(roundID)
+                ORDER BY b.code, u.username
+                """,
+                logger: logger
+            ).decode((String, String, Bool).self) {
+                sheetsCompared += 1
+                if !same { sheetDifferences.append(SheetDifference(branchCode: code, evaluator: evaluator)) }
+            }
+            return Check(
+                compared: compared,
+                differences: differences.sorted { ($0.branchCode, $0.group) < ($1.branchCode, $1.group) },
+                sheetsCompared: sheetsCompared,
+                sheetDifferences: sheetDifferences
+            )
         }
     }
 
     /// Makes every tally of the round again from its responses, and removes any kept for a
-    /// branch and group that has none. Returns how many tallies it now keeps.
+    /// branch and group that has none, and every sheet's kept items from its entries. Returns
+    /// how many tallies it now keeps.
     static func rebuild(roundID: UUID, on connection: PostgresConnection, logger: Logger) async throws -> Int {
+        try await connection.execute(
+            "SELECT refresh_sheet_items(ARRAY(SELECT id FROM org_sheets WHERE round_id = \(roundID)))",
+            logger: logger
+        )
         try await connection.execute(
             """
             SELECT refresh_response_tallies(array_agg(round_id), array_agg(branch_id), array_agg(rater_group))
@@ -142,12 +185,12 @@ enum KeptTallyColumns {
         let scoreSum = Int128(try cells.next(Int64.self))
         let spreadSum = Int128(try cells.next(Int64.self))
         guard let squares = Int128(try cells.next(String.self)) else { throw Malformed() }
-        let lowest = try cells.next([Double].self)
-        let highest = try cells.next([Double].self)
-        let counts = try cells.next([Int32].self)
-        let sums = try cells.next([Int64].self)
-        let dimensionLowest = try cells.next([Double].self)
-        let dimensionHighest = try cells.next([Double].self)
+        let lowest = try cells.nextDoubles()
+        let highest = try cells.nextDoubles()
+        let counts = try cells.nextInt32s()
+        let sums = try cells.nextInt64s()
+        let dimensionLowest = try cells.nextDoubles()
+        let dimensionHighest = try cells.nextDoubles()
         func extremes(_ values: [Double], _ position: Int) -> [Double] {
             let start = position * keptExtremes
             guard start < values.count else { return [] }

@@ -1,0 +1,54 @@
+-- Each score sheet keeps what the results read of its entries (docs/scoring.md, "Tallies"): the
+-- deduction items with the points lost, the bonus items with the points earned and the baseline
+-- items failed, as arrays on the sheet itself, made again by the trigger below whenever its
+-- entries change (saved, submitted, corrected). Results then read one row per sheet instead of
+-- gathering a province's quarter of a million entries into arrays (0.3 s of 1 s).
+ALTER TABLE org_sheets
+    ADD COLUMN lost_items text[] NOT NULL DEFAULT '{}',
+    ADD COLUMN points_lost float8[] NOT NULL DEFAULT '{}',
+    ADD COLUMN earned_items text[] NOT NULL DEFAULT '{}',
+    ADD COLUMN points_earned float8[] NOT NULL DEFAULT '{}',
+    ADD COLUMN failed_items text[] NOT NULL DEFAULT '{}';
+
+-- Gathers again the entries of the given sheets into their kept arrays, in item order.
+CREATE FUNCTION refresh_sheet_items(sheets uuid[]) RETURNS void LANGUAGE sql AS $body$
+  UPDATE org_sheets s SET
+    (lost_items, points_lost, earned_items, points_earned, failed_items) = (
+      coalesce(e.lost_items, '{}'), coalesce(e.points_lost, '{}'), coalesce(e.earned_items, '{}'),
+      coalesce(e.points_earned, '{}'), coalesce(e.failed_items, '{}'))
+  FROM unnest(sheets) AS k(id)
+  LEFT JOIN LATERAL (
+    SELECT array_agg(item_key ORDER BY item_key) FILTER (WHERE points_lost IS NOT NULL) AS lost_items,
+           array_agg(points_lost ORDER BY item_key) FILTER (WHERE points_lost IS NOT NULL) AS points_lost,
+           array_agg(item_key ORDER BY item_key) FILTER (WHERE points_earned IS NOT NULL) AS earned_items,
+           array_agg(points_earned ORDER BY item_key) FILTER (WHERE points_earned IS NOT NULL) AS points_earned,
+           array_agg(item_key ORDER BY item_key) FILTER (WHERE passed = false) AS failed_items
+    FROM org_sheet_entries WHERE sheet_id = k.id
+  ) e ON true
+  WHERE s.id = k.id;
+$body$;
+
+-- The statement's changed entries are `changed`, and an update's new ones `changed_to`.
+CREATE FUNCTION sheet_items_follow_entries() RETURNS trigger LANGUAGE plpgsql AS $body$
+BEGIN
+  IF TG_OP = 'UPDATE' THEN
+    PERFORM refresh_sheet_items(ARRAY(SELECT sheet_id FROM changed UNION SELECT sheet_id FROM changed_to));
+  ELSE
+    PERFORM refresh_sheet_items(ARRAY(SELECT DISTINCT sheet_id FROM changed));
+  END IF;
+  RETURN NULL;
+END
+$body$;
+
+CREATE TRIGGER sheet_items_follow_added_entries
+  AFTER INSERT ON org_sheet_entries REFERENCING NEW TABLE AS changed
+  FOR EACH STATEMENT EXECUTE FUNCTION sheet_items_follow_entries();
+CREATE TRIGGER sheet_items_follow_changed_entries
+  AFTER UPDATE ON org_sheet_entries REFERENCING OLD TABLE AS changed NEW TABLE AS changed_to
+  FOR EACH STATEMENT EXECUTE FUNCTION sheet_items_follow_entries();
+CREATE TRIGGER sheet_items_follow_removed_entries
+  AFTER DELETE ON org_sheet_entries REFERENCING OLD TABLE AS changed
+  FOR EACH STATEMENT EXECUTE FUNCTION sheet_items_follow_entries();
+
+-- The sheets already stored.
+SELECT refresh_sheet_items(ARRAY(SELECT id FROM org_sheets));
