@@ -34,18 +34,20 @@ public enum Aggregation {
         subjects: consuming [SubjectResult],
         diagnostics: Diagnostics
     ) -> RoundResult {
-        // Sorted where they lie: a province's subjects are megabytes.
-        subjects.sort { $0.code < $1.code }
+        // Sorted as positions, then put in that order once: sorting the subjects themselves
+        // moves each of them (hundreds of bytes) a dozen times over in a province's round.
+        var subjects = subjects
+        subjects = subjects.indices.sorted { subjects[$0].code < subjects[$1].code }.map { subjects[$0] }
         applyQuota(&subjects, configuration: configuration)
         rank(&subjects)
-        subjects.sort { lhs, rhs in
-            switch (lhs.rank, rhs.rank) {
+        subjects = subjects.indices.sorted { lhs, rhs in
+            switch (subjects[lhs].rank, subjects[rhs].rank) {
             case let (left?, right?) where left != right: left < right
             case (.some, .none): true
             case (.none, .some): false
-            default: lhs.code < rhs.code
+            default: subjects[lhs].code < subjects[rhs].code
             }
-        }
+        }.map { subjects[$0] }
         return RoundResult(
             methodVersion: methodVersion,
             configurationHash: configurationHash,
@@ -230,7 +232,7 @@ public enum Aggregation {
     static func applyQuota(_ subjects: inout [SubjectResult], configuration: RoundConfiguration) {
         guard let quota = configuration.topGradeQuota, let top = configuration.bands.first?.grade, configuration.bands.count > 1 else { return }
         let next = configuration.bands[1].grade
-        let graded = subjects.filter { $0.combined != nil }.count
+        let graded = subjects.reduce(0) { $0 + ($1.combined != nil ? 1 : 0) }
         // The small allowance keeps 1/3 written as 0.333… from losing a place to rounding.
         let places = Int((quota * Double(graded) + 1e-9).rounded(.down))
         let contenders = subjects.indices.filter { subjects[$0].grade == top }.sorted { precedes(subjects[$0], subjects[$1]) }

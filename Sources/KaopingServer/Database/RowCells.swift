@@ -24,6 +24,19 @@ struct RowCells {
         return try cell.decode(T.self)
     }
 
+    /// An `int` or `bigint` cell that is not NULL, read straight from its binary form (the
+    /// generic decoding looks the type up on every call; a round's tallies are 400,000 such
+    /// cells).
+    mutating func nextInteger() throws -> Int {
+        guard let cell = cells.next() else { throw ShortRow() }
+        guard cell.format == .binary, var bytes = cell.bytes else { return try cell.decode(Int.self) }
+        switch (cell.dataType, bytes.readableBytes) {
+        case (.int4, 4): return Int(bytes.readInteger(as: Int32.self)!)
+        case (.int8, 8): return Int(bytes.readInteger(as: Int64.self)!)
+        default: return try cell.decode(Int.self)
+        }
+    }
+
     /// A `float8[]` cell without NULLs. Arrays of numbers are read straight from PostgreSQL's
     /// binary array format here: PostgresNIO's generic array decoding was half the time of
     /// reading a round's kept tallies (six arrays a row, 50,000 rows).

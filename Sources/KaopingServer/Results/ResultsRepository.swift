@@ -256,15 +256,45 @@ public struct ResultsRepository: Sendable {
     ) async throws -> RoundResult? {
         guard let plan = try await plan(roundID: roundID, forms: forms, readingResponses: readingResponses, connection: connection, logger: logger)
         else { return nil }
-        var scoring = plan.scoring
-        for query in plan.tallies {
-            try await read(query, positions: plan.positions, connection: connection, logger: logger) { scoring.add($0) }
-        }
-        if plan.readsSheets {
-            try await readSheets(roundID: roundID, positions: plan.positions, fromEntries: readingResponses, connection: connection, logger: logger) {
-                scoring.add($0)
+        // The rows are read and decoded by one task and scored by another, in batches handed
+        // over as they fill: on two cores decoding and scoring then run side by side (0.2 s of
+        // a province's round), and the queue between them holds at most what one falls behind.
+        let (batches, handOver) = AsyncThrowingStream<[RoundScoring.Piece], any Error>.makeStream()
+        let batchSize = 512
+        async let reading: Void = {
+            do {
+                var batch: [RoundScoring.Piece] = []
+                batch.reserveCapacity(batchSize)
+                func collect(_ piece: RoundScoring.Piece) {
+                    batch.append(piece)
+                    guard batch.count == batchSize else { return }
+                    handOver.yield(batch)
+                    batch.removeAll(keepingCapacity: true)
+                }
+                for query in plan.tallies {
+                    try await read(query, positions: plan.positions, connection: connection, logger: logger, collect)
+                }
+                if plan.readsSheets {
+                    try await readSheets(
+                        roundID: roundID,
+                        positions: plan.positions,
+                        fromEntries: readingResponses,
+                        connection: connection,
+                        logger: logger,
+                        collect
+                    )
+                }
+                if !batch.isEmpty { handOver.yield(batch) }
+                handOver.finish()
+            } catch {
+                handOver.finish(throwing: error)
             }
+        }()
+        var scoring = plan.scoring
+        for try await batch in batches {
+            for piece in batch { scoring.add(piece) }
         }
+        try await reading
         var result = (consume scoring).result()
         // Grades the committee set by decision, on record as corrections (docs/publicity.md).
         var decisions: [String: (grade: String, reason: String)] = [:]

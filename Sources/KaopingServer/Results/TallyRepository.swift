@@ -177,13 +177,13 @@ enum KeptTallyColumns {
 
     /// The row's tally with every extreme it keeps, and as many dimensions as it stores.
     static func decode(_ cells: inout RowCells) throws -> ResponseTally {
-        let responses = try cells.next(Int.self)
-        let straightLined = try cells.next(Int.self)
-        let satisfied = try cells.next(Int.self)
-        let satisfactionAnswered = try cells.next(Int.self)
-        let scoreCount = try cells.next(Int.self)
-        let scoreSum = Int128(try cells.next(Int64.self))
-        let spreadSum = Int128(try cells.next(Int64.self))
+        let responses = try cells.nextInteger()
+        let straightLined = try cells.nextInteger()
+        let satisfied = try cells.nextInteger()
+        let satisfactionAnswered = try cells.nextInteger()
+        let scoreCount = try cells.nextInteger()
+        let scoreSum = Int128(try cells.nextInteger())
+        let spreadSum = Int128(try cells.nextInteger())
         guard let squares = Int128(try cells.next(String.self)) else { throw Malformed() }
         let lowest = try cells.nextDoubles()
         let highest = try cells.nextDoubles()
