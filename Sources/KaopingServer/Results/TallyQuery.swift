@@ -102,20 +102,8 @@ struct TallyQuery {
     private func decodeKept(_ row: PostgresRow) throws -> (branch: UUID, tally: ResponseTally) {
         var cells = RowCells(row)
         let branch = try cells.next(UUID.self)
-        var tally = try KeptTallyColumns.decode(&cells)
-        // As many extremes as the round drops, and the form's dimensions (a position no
-        // response scored counts as one without values).
-        let drop = max(self.drop, 0)
-        tally.scores.lowest = Array(tally.scores.lowest.prefix(drop))
-        tally.scores.highest = Array(tally.scores.highest.prefix(drop))
-        tally.dimensions = (0..<dimensions).map { position in
-            guard position < tally.dimensions.count else { return ScoreTally(count: 0, sum: 0, spread: nil, lowest: [], highest: []) }
-            var dimension = tally.dimensions[position]
-            dimension.lowest = Array(dimension.lowest.prefix(drop))
-            dimension.highest = Array(dimension.highest.prefix(drop))
-            return dimension
-        }
-        return (branch, tally)
+        // As many extremes as the round drops, and the form's dimensions.
+        return (branch, try KeptTallyColumns.decode(&cells, extremes: drop, dimensions: dimensions))
     }
 
     private func decodeResponses(_ row: PostgresRow) throws -> (branch: UUID, tally: ResponseTally) {

@@ -175,8 +175,10 @@ enum KeptTallyColumns {
 
     struct Malformed: Error {}
 
-    /// The row's tally with every extreme it keeps, and as many dimensions as it stores.
-    static func decode(_ cells: inout RowCells) throws -> ResponseTally {
+    /// The row's tally with `extremes` of the values it keeps at each end, and `dimensions`
+    /// dimensions (a position the row does not store counts as one without values), or as
+    /// many as it stores. Made in their final shape: a round's tallies are 50,000 rows.
+    static func decode(_ cells: inout RowCells, extremes: Int = keptExtremes, dimensions: Int? = nil) throws -> ResponseTally {
         let responses = try cells.nextInteger()
         let straightLined = try cells.nextInteger()
         let satisfied = try cells.nextInteger()
@@ -191,10 +193,19 @@ enum KeptTallyColumns {
         let sums = try cells.nextInt64s()
         let dimensionLowest = try cells.nextDoubles()
         let dimensionHighest = try cells.nextDoubles()
-        func extremes(_ values: [Double], _ position: Int) -> [Double] {
-            let start = position * keptExtremes
-            guard start < values.count else { return [] }
-            return values[start..<min(start + keptExtremes, values.count)].filter { !$0.isNaN }
+        let limit = min(max(extremes, 0), keptExtremes)
+        func first(_ values: [Double]) -> [Double] { values.count <= limit ? values : Array(values.prefix(limit)) }
+        // A dimension's kept values, three to a dimension, NaN where it had fewer.
+        func kept(_ values: [Double], _ position: Int) -> [Double] {
+            guard limit > 0 else { return [] }
+            var found: [Double] = []
+            found.reserveCapacity(limit)
+            var index = position * keptExtremes
+            while found.count < limit && index < min(values.count, (position + 1) * keptExtremes) {
+                if !values[index].isNaN { found.append(values[index]) }
+                index += 1
+            }
+            return found
         }
         return ResponseTally(
             responses: responses,
@@ -202,16 +213,17 @@ enum KeptTallyColumns {
                 count: scoreCount,
                 sum: scoreSum,
                 spread: ScoreTally.Spread(sum: spreadSum, squares: squares),
-                lowest: lowest,
-                highest: highest
+                lowest: first(lowest),
+                highest: first(highest)
             ),
-            dimensions: counts.indices.map { position in
-                ScoreTally(
+            dimensions: (0..<(dimensions ?? counts.count)).map { position in
+                guard position < counts.count else { return ScoreTally(count: 0, sum: 0, spread: nil, lowest: [], highest: []) }
+                return ScoreTally(
                     count: Int(counts[position]),
                     sum: position < sums.count ? Int128(sums[position]) : 0,
                     spread: nil,
-                    lowest: extremes(dimensionLowest, position),
-                    highest: extremes(dimensionHighest, position)
+                    lowest: kept(dimensionLowest, position),
+                    highest: kept(dimensionHighest, position)
                 )
             },
             straightLined: straightLined,
