@@ -36,16 +36,21 @@ public enum Aggregation {
     ) -> RoundResult {
         // Sorted as positions, then put in that order once: sorting the subjects themselves
         // moves each of them (hundreds of bytes) a dozen times over in a province's round.
+        // The keys are read out first: reading one through the subject in a comparison copies
+        // the whole subject.
         var subjects = subjects
-        subjects = subjects.indices.sorted { subjects[$0].code < subjects[$1].code }.map { subjects[$0] }
+        var codes = subjects.map(\.code)
+        subjects = codes.indices.sorted { codes[$0] < codes[$1] }.map { subjects[$0] }
         applyQuota(&subjects, configuration: configuration)
         rank(&subjects)
-        subjects = subjects.indices.sorted { lhs, rhs in
-            switch (subjects[lhs].rank, subjects[rhs].rank) {
+        codes = subjects.map(\.code)
+        let ranks = subjects.map(\.rank)
+        subjects = codes.indices.sorted { lhs, rhs in
+            switch (ranks[lhs], ranks[rhs]) {
             case let (left?, right?) where left != right: left < right
             case (.some, .none): true
             case (.none, .some): false
-            default: subjects[lhs].code < subjects[rhs].code
+            default: codes[lhs] < codes[rhs]
             }
         }.map { subjects[$0] }
         return RoundResult(
@@ -185,10 +190,16 @@ public enum Aggregation {
         return maxima == 100 ? kept : kept * 100 / maxima
     }
 
-    static func organisationGroup(_ sheets: [SheetInput], layout: SheetLayout, sheet: SheetResult?, settings: RoundConfiguration.Group) -> GroupResult
-    {
+    /// - Parameter perEvaluator: `evaluatorScores(sheets, layout:)`, when the caller has it already.
+    static func organisationGroup(
+        _ sheets: [SheetInput],
+        layout: SheetLayout,
+        sheet: SheetResult?,
+        settings: RoundConfiguration.Group,
+        perEvaluator known: ScoreTally? = nil
+    ) -> GroupResult {
         // Each evaluator's own base score, for the spread between evaluators.
-        let perEvaluator = evaluatorScores(sheets, layout: layout)
+        let perEvaluator = known ?? evaluatorScores(sheets, layout: layout)
         let interval = perEvaluator.confidenceInterval95
         let n = sheets.count
         return GroupResult(
@@ -235,33 +246,47 @@ public enum Aggregation {
         let graded = subjects.reduce(0) { $0 + ($1.combined != nil ? 1 : 0) }
         // The small allowance keeps 1/3 written as 0.333… from losing a place to rounding.
         let places = Int((quota * Double(graded) + 1e-9).rounded(.down))
-        let contenders = subjects.indices.filter { subjects[$0].grade == top }.sorted { precedes(subjects[$0], subjects[$1]) }
+        let contenders = subjects.indices.filter { subjects[$0].grade == top }.map { (index: $0, key: Precedence(subjects[$0])) }
+            .sorted { $0.key.precedes($1.key) }.map(\.index)
         for (position, index) in contenders.enumerated() where position >= places {
             subjects[index].grade = next
             subjects[index].droppedByQuota = true
         }
     }
 
-    /// Combined score, then organisation score, then member score (all as shown), then code.
-    static func precedes(_ lhs: SubjectResult, _ rhs: SubjectResult) -> Bool {
-        func shown(_ value: Double?) -> Double { value.map(Statistics.rounded2) ?? -Double.infinity }
-        let keys: [(Double, Double)] = [
-            (shown(lhs.combined), shown(rhs.combined)),
-            (shown(lhs[group: .organisation]?.score), shown(rhs[group: .organisation]?.score)),
-            (shown(lhs[group: .members]?.score), shown(rhs[group: .members]?.score)),
-        ]
-        for (left, right) in keys where left != right { return left > right }
-        return lhs.code < rhs.code
+    /// What decides which of two subjects keeps the top grade: combined score, then
+    /// organisation score, then member score (all as shown), then code. Read once per subject
+    /// rather than in every comparison.
+    struct Precedence {
+        let combined: Double
+        let organisation: Double
+        let members: Double
+        let code: String
+
+        init(_ subject: SubjectResult) {
+            func shown(_ value: Double?) -> Double { value.map(Statistics.rounded2) ?? -Double.infinity }
+            combined = shown(subject.combined)
+            organisation = shown(subject[group: .organisation]?.score)
+            members = shown(subject[group: .members]?.score)
+            code = subject.code
+        }
+
+        func precedes(_ other: Precedence) -> Bool {
+            if combined != other.combined { return combined > other.combined }
+            if organisation != other.organisation { return organisation > other.organisation }
+            if members != other.members { return members > other.members }
+            return code < other.code
+        }
     }
 
     /// Competition ranking (1, 2, 2, 4) by the combined score as shown.
     static func rank(_ subjects: inout [SubjectResult]) {
-        let ranked = subjects.indices.filter { subjects[$0].combined != nil }
-            .sorted { Statistics.rounded2(subjects[$0].combined!) > Statistics.rounded2(subjects[$1].combined!) }
+        let shownScores = subjects.map { $0.combined.map(Statistics.rounded2) }
+        let ranked = shownScores.indices.filter { shownScores[$0] != nil }.sorted { shownScores[$0]! > shownScores[$1]! }
         var previous: Double?
         var currentRank = 0
         for (position, index) in ranked.enumerated() {
-            let shown = Statistics.rounded2(subjects[index].combined!)
+            let shown = shownScores[index]!
             if shown != previous {
                 currentRank = position + 1
                 previous = shown

@@ -112,14 +112,16 @@ public struct RoundScoring: Sendable {
     public mutating func add(_ sheets: [SheetInput], toSubject index: Int) {
         guard let layout = sheet, let settings = configuration.groups[.organisation] else { return }
         let result = Aggregation.sheetResult(sheets, layout: layout, bonusCap: configuration.bonusCap)
+        let perEvaluator = Aggregation.evaluatorScores(sheets, layout: layout)
         scored[index].organisationSheet = result
         scored[index].groups[RoundConfiguration.RaterGroup.organisation.rawValue] = Aggregation.organisationGroup(
             sheets,
             layout: layout,
             sheet: result,
-            settings: settings
+            settings: settings,
+            perEvaluator: perEvaluator
         )
-        addUnit(Aggregation.evaluatorScores(sheets, layout: layout), of: .organisation, subject: index)
+        addUnit(perEvaluator, of: .organisation, subject: index)
     }
 
     private mutating func addUnit(_ unit: ScoreTally, of group: RoundConfiguration.RaterGroup, subject index: Int) {
@@ -141,7 +143,8 @@ public struct RoundScoring: Sendable {
             }
             Aggregation.complete(&scored[index], configuration: configuration)
         }
-        let byCode = scored.indices.sorted { scored[$0].code < scored[$1].code }
+        let codes = scored.map(\.code)
+        let byCode = codes.indices.sorted { codes[$0] < codes[$1] }
         var alpha: [String: Double] = [:]
         for (group, var pool) in agreement where group != .organisation || sheet != nil {
             guard let within = disagreements[group] else { continue }
