@@ -10,8 +10,12 @@ ALTER TABLE org_sheets
     ADD COLUMN points_earned float8[] NOT NULL DEFAULT '{}',
     ADD COLUMN failed_items text[] NOT NULL DEFAULT '{}';
 
--- Gathers again the entries of the given sheets into their kept arrays, in item order.
-CREATE FUNCTION refresh_sheet_items(sheets uuid[]) RETURNS void LANGUAGE sql AS $body$
+-- Gathers again the entries of the given sheets into their kept arrays, in item order, after
+-- locking the sheets: two transactions changing one sheet's entries then gather one after the
+-- other, the second seeing what the first committed.
+CREATE FUNCTION refresh_sheet_items(sheets uuid[]) RETURNS void LANGUAGE plpgsql AS $body$
+BEGIN
+  PERFORM 1 FROM org_sheets s WHERE s.id = ANY(sheets) ORDER BY s.id FOR UPDATE;
   UPDATE org_sheets s SET
     (lost_items, points_lost, earned_items, points_earned, failed_items) = (
       coalesce(e.lost_items, '{}'), coalesce(e.points_lost, '{}'), coalesce(e.earned_items, '{}'),
@@ -26,6 +30,7 @@ CREATE FUNCTION refresh_sheet_items(sheets uuid[]) RETURNS void LANGUAGE sql AS 
     FROM org_sheet_entries WHERE sheet_id = k.id
   ) e ON true
   WHERE s.id = k.id;
+END
 $body$;
 
 -- The statement's changed entries are `changed`, and an update's new ones `changed_to`.

@@ -87,41 +87,85 @@ public struct RoundScoring: Sendable {
     }
 
     public mutating func add(_ piece: Piece) {
-        switch piece {
-        case let .tally(tally, group, index): add(tally, of: group, toSubject: index)
-        case let .sheets(sheets, index): add(sheets, toSubject: index)
+        if let scored = score(piece) { add(scored) }
+    }
+
+    /// A piece scored on its own, before it touches the round's state: the group's result, and
+    /// the values the group's agreement pools. Scoring a piece reads only the round's settings,
+    /// so a reader may score pieces beside the task that adds them (`add(_:)` of a
+    /// `ScoredPiece`), which is then only bookkeeping.
+    public struct ScoredPiece: Sendable {
+        let subject: Int
+        let group: RoundConfiguration.RaterGroup
+        let result: GroupResult
+        let sheet: SheetResult?
+        let unit: ScoreTally
+    }
+
+    /// What scoring a piece reads of the round: its settings and each subject's eligible
+    /// members, without the round's results so far (a copy of which would be copied whole the
+    /// moment the round adds to them).
+    public struct Scorer: Sendable {
+        let configuration: RoundConfiguration
+        let sheet: SheetLayout?
+        let dimensionKeys: [RoundConfiguration.RaterGroup: [String]]
+        let eligible: [Int]
+
+        /// `piece` scored with the round's settings; `nil` for a group the round does not weigh.
+        public func score(_ piece: Piece) -> ScoredPiece? {
+            switch piece {
+            case let .tally(tally, group, index):
+                guard group != .organisation, let settings = configuration.groups[group] else { return nil }
+                return ScoredPiece(
+                    subject: index,
+                    group: group,
+                    result: Aggregation.groupResult(
+                        tally,
+                        dimensionKeys: dimensionKeys[group] ?? [],
+                        settings: settings,
+                        eligible: eligible[index],
+                        usesShare: group == .members,
+                        anonymityThreshold: configuration.anonymityThreshold
+                    ),
+                    sheet: nil,
+                    unit: tally.scores
+                )
+            case let .sheets(sheets, index):
+                guard let layout = sheet, let settings = configuration.groups[.organisation] else { return nil }
+                let result = Aggregation.sheetResult(sheets, layout: layout, bonusCap: configuration.bonusCap)
+                let perEvaluator = Aggregation.evaluatorScores(sheets, layout: layout)
+                return ScoredPiece(
+                    subject: index,
+                    group: .organisation,
+                    result: Aggregation.organisationGroup(sheets, layout: layout, sheet: result, settings: settings, perEvaluator: perEvaluator),
+                    sheet: result,
+                    unit: perEvaluator
+                )
+            }
         }
+    }
+
+    public var scorer: Scorer { Scorer(configuration: configuration, sheet: sheet, dimensionKeys: dimensionKeys, eligible: eligible) }
+
+    /// `piece` scored with the round's settings; `nil` for a group the round does not weigh.
+    public func score(_ piece: Piece) -> ScoredPiece? { scorer.score(piece) }
+
+    /// Adds a piece scored by `score(_:)` of this round.
+    public mutating func add(_ scored: ScoredPiece) {
+        if scored.group == .organisation { self.scored[scored.subject].organisationSheet = scored.sheet }
+        self.scored[scored.subject].groups[scored.group.rawValue] = scored.result
+        addUnit(scored.unit, of: scored.group, subject: scored.subject)
     }
 
     /// Scores one survey group of the subject at `index` from its tally. A group the round does
     /// not have is ignored, as the method ignores answers of a group it does not weigh.
     public mutating func add(_ tally: ResponseTally, of group: RoundConfiguration.RaterGroup, toSubject index: Int) {
-        guard group != .organisation, let settings = configuration.groups[group] else { return }
-        scored[index].groups[group.rawValue] = Aggregation.groupResult(
-            tally,
-            dimensionKeys: dimensionKeys[group] ?? [],
-            settings: settings,
-            eligible: eligible[index],
-            usesShare: group == .members,
-            anonymityThreshold: configuration.anonymityThreshold
-        )
-        addUnit(tally.scores, of: group, subject: index)
+        add(.tally(tally, of: group, subject: index))
     }
 
     /// Scores the organisation group of the subject at `index` from all its submitted sheets.
     public mutating func add(_ sheets: [SheetInput], toSubject index: Int) {
-        guard let layout = sheet, let settings = configuration.groups[.organisation] else { return }
-        let result = Aggregation.sheetResult(sheets, layout: layout, bonusCap: configuration.bonusCap)
-        let perEvaluator = Aggregation.evaluatorScores(sheets, layout: layout)
-        scored[index].organisationSheet = result
-        scored[index].groups[RoundConfiguration.RaterGroup.organisation.rawValue] = Aggregation.organisationGroup(
-            sheets,
-            layout: layout,
-            sheet: result,
-            settings: settings,
-            perEvaluator: perEvaluator
-        )
-        addUnit(perEvaluator, of: .organisation, subject: index)
+        add(.sheets(sheets, subject: index))
     }
 
     private mutating func addUnit(_ unit: ScoreTally, of group: RoundConfiguration.RaterGroup, subject index: Int) {

@@ -208,4 +208,67 @@ struct TallyTests {
             #expect(keptBytes == responseBytes)
         }
     }
+
+    @Test func aTallyAnotherTransactionInsertsWhileTheMixAddsItsOwnIsMadeFromEveryResponse() async throws {
+        try await TestApp.run { _, harness in
+            let (round, _) = try await harness.workedExampleRound()
+            let database = harness.database
+            // b02's public answers deleted, so b02/public has no tally; one public ballot waits.
+            try await database.query(
+                "DELETE FROM responses WHERE round_id = \(round) AND rater_group = 'public' AND branch_id = (SELECT id FROM branches WHERE code = 'b02')"
+            )
+            let ballot = "{\"score\":40,\"dimensions\":{\"service\":40},\"straightLined\":false,\"satisfied\":false,\"answers\":[]}"
+            let sealed = ByteBuffer(bytes: try TestApp.ballotSeal.seal(Array(ballot.utf8), roundID: round, group: "public"))
+            try await database.query(
+                """
+                INSERT INTO ballot_box (round_id, branch_id, rater_group, form_version_id, submitted_on, sealed)
+                SELECT \(round), b.id, 'public', g.form_version_id, current_date, \(sealed)
+                FROM branches b, round_groups g WHERE b.code = 'b02' AND g.round_id = \(round) AND g.rater_group = 'public'
+                """
+            )
+            // Another transaction answers for b02's public too (its trigger makes the tally) and
+            // stays open: the mix finds no tally to lock, and its insert of one waits on it.
+            let (inserted, insertedSignal) = AsyncStream<Void>.makeStream()
+            let (release, releaseSignal) = AsyncStream<Void>.makeStream()
+            let other = Task {
+                try await database.transaction(logger: TestApp.logger) { connection in
+                    try await connection.execute(
+                        """
+                        INSERT INTO responses (round_id, branch_id, rater_group, form_version_id, submitted_on, score, dimension_scores, straight_lined, satisfied)
+                        SELECT \(round), b.id, 'public', g.form_version_id, current_date, 90, ARRAY[90]::float8[], false, true
+                        FROM branches b, round_groups g WHERE b.code = 'b02' AND g.round_id = \(round) AND g.rater_group = 'public'
+                        """,
+                        logger: TestApp.logger
+                    )
+                    insertedSignal.yield()
+                    for await _ in release { break }
+                }
+            }
+            for await _ in inserted { break }
+            let mixing = Task { try await harness.mixBallots(round: round) }
+            var waited = false
+            for _ in 0..<200 where !waited {
+                waited =
+                    try await harness.count(
+                        "SELECT count(*)::int FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                    ) > 0
+                if !waited { try await Task.sleep(for: .milliseconds(25)) }
+            }
+            #expect(waited)
+            releaseSignal.yield()
+            try await other.value
+            #expect(try await mixing.value == 1)
+
+            // Both answers counted once: 90 and 40, the whole tally as the responses make it.
+            let row = try await database.query(
+                """
+                SELECT (t.responses, t.score_lowest, t.score_highest)::text FROM response_tallies t JOIN branches b ON b.id = t.branch_id
+                WHERE t.round_id = \(round) AND b.code = 'b02' AND t.rater_group = 'public'
+                """
+            ).first!.decode(String.self)
+            #expect(row == "(2,\"{40,90}\",\"{90,40}\")")
+            let check = try #require(try await harness.services.tallies.verify(roundID: round, logger: TestApp.logger))
+            #expect(check.differences.isEmpty)
+        }
+    }
 }

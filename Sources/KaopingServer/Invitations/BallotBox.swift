@@ -120,6 +120,7 @@ public struct BallotBox: Sendable {
     }
 
     private struct TooFewBallots: Error {}
+    private struct ScoreOutOfRange: Error {}
 
     private static func move(
         roundID: UUID,
@@ -205,12 +206,17 @@ public struct BallotBox: Sendable {
         var tallies: [TallyKey: [ResponseInput]] = [:]
         for ballot in batch {
             let scored = Dictionary(ballot.content.dimensions.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
-            // As the database stores them: a NaN is no score.
-            func score(_ value: Double?) -> Double? { value.flatMap { $0.isNaN ? nil : $0 } }
+            // As the database stores them: a NaN is no score. A score the tally's steps cannot
+            // hold fails the mix, as it fails the database's own tallying.
+            func score(_ value: Double?) throws -> Double? {
+                guard let value, !value.isNaN else { return nil }
+                guard abs(value) < 1e9 else { throw ScoreOutOfRange() }
+                return value
+            }
             tallies[TallyKey(branch: ballot.branch, group: ballot.group), default: []].append(
                 ResponseInput(
-                    score: score(ballot.content.score),
-                    dimensions: (dimensionKeys[ballot.formVersion] ?? []).map { score(scored[$0]) },
+                    score: try score(ballot.content.score),
+                    dimensions: try (dimensionKeys[ballot.formVersion] ?? []).map { try score(scored[$0]) },
                     straightLined: ballot.content.straightLined,
                     satisfied: ballot.content.satisfied
                 )

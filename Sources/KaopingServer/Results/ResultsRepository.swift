@@ -256,17 +256,20 @@ public struct ResultsRepository: Sendable {
     ) async throws -> RoundResult? {
         guard let plan = try await plan(roundID: roundID, forms: forms, readingResponses: readingResponses, connection: connection, logger: logger)
         else { return nil }
-        // The rows are read and decoded by one task and scored by another, in batches handed
-        // over as they fill: on two cores decoding and scoring then run side by side (0.2 s of
-        // a province's round), and the queue between them holds at most what one falls behind.
-        let (batches, handOver) = AsyncThrowingStream<[RoundScoring.Piece], any Error>.makeStream()
+        // The rows are read, decoded and each piece scored by one task, and the scored pieces
+        // added to the round by another, in batches handed over as they fill: on two cores the
+        // two then run side by side, and the queue between them holds at most what the adding
+        // falls behind.
+        let (batches, handOver) = AsyncThrowingStream<[RoundScoring.ScoredPiece], any Error>.makeStream()
         let batchSize = 512
+        let scorer = plan.scoring.scorer
         async let reading: Void = {
             do {
-                var batch: [RoundScoring.Piece] = []
+                var batch: [RoundScoring.ScoredPiece] = []
                 batch.reserveCapacity(batchSize)
                 func collect(_ piece: RoundScoring.Piece) {
-                    batch.append(piece)
+                    guard let scored = scorer.score(piece) else { return }
+                    batch.append(scored)
                     guard batch.count == batchSize else { return }
                     handOver.yield(batch)
                     batch.removeAll(keepingCapacity: true)
@@ -288,6 +291,7 @@ public struct ResultsRepository: Sendable {
                 handOver.finish()
             } catch {
                 handOver.finish(throwing: error)
+                throw error
             }
         }()
         var scoring = plan.scoring
@@ -295,6 +299,8 @@ public struct ResultsRepository: Sendable {
             for piece in batch { scoring.add(piece) }
         }
         try await reading
+        // A cancelled reader ends the stream without an error: never score what came so far.
+        try Task.checkCancellation()
         var result = (consume scoring).result()
         // Grades the committee set by decision, on record as corrections (docs/publicity.md).
         var decisions: [String: (grade: String, reason: String)] = [:]

@@ -384,7 +384,7 @@ extension TallyRepository {
         ).decode((String, UUID).self) { taken.append(TallyKey(branch: branch, group: group)) }
         guard !taken.isEmpty else { return }
         try await connection.execute(
-            "SELECT refresh_response_tallies(array_fill(\(roundID), ARRAY[\(taken.count)]), \(taken.map(\.branch)), \(taken.map(\.group)))",
+            "SELECT refresh_response_tallies(\(Array(repeating: roundID, count: taken.count)), \(taken.map(\.branch)), \(taken.map(\.group)))",
             logger: logger
         )
     }
