@@ -175,6 +175,10 @@ public struct RoundScoring: Sendable {
     /// The round's result: groups that received nothing scored as empty, then combined
     /// scores, grades, quota, ranks and agreement.
     public consuming func result() -> RoundResult {
+        // A group without answers scores the same for every subject with as many eligible
+        // members: scored once per group and number (a province's round has thousands).
+        var unanswered: [RoundConfiguration.RaterGroup: [Int: ScoredPiece]] = [:]
+        let scorer = self.scorer
         for index in scored.indices {
             for (group, settings) in configuration.groups where scored[index].groups[group.rawValue] == nil {
                 switch group {
@@ -182,7 +186,15 @@ public struct RoundScoring: Sendable {
                     guard let layout = sheet else { continue }
                     scored[index].groups[group.rawValue] = Aggregation.organisationGroup([], layout: layout, sheet: nil, settings: settings)
                 case .members, .public:
-                    add(.empty, of: group, toSubject: index)
+                    let scoredEmpty: ScoredPiece
+                    if let known = unanswered[group]?[eligible[index]] {
+                        scoredEmpty = ScoredPiece(subject: index, group: group, result: known.result, sheet: nil, unit: known.unit)
+                    } else {
+                        guard let fresh = scorer.score(.tally(.empty, of: group, subject: index)) else { continue }
+                        unanswered[group, default: [:]][eligible[index]] = fresh
+                        scoredEmpty = fresh
+                    }
+                    add(scoredEmpty)
                 }
             }
             Aggregation.complete(&scored[index], configuration: configuration)
