@@ -256,30 +256,20 @@ public struct ResultsRepository: Sendable {
     ) async throws -> RoundResult? {
         guard let plan = try await plan(roundID: roundID, forms: forms, readingResponses: readingResponses, connection: connection, logger: logger)
         else { return nil }
-        // The rows are read and decoded by one task and added to the round by another, in
-        // batches handed over as they fill, so that on two cores the two run side by side; the
-        // queue between them holds at most what the adding falls behind. The tallies are
-        // scored by the reader and the sheets by the adder, which balances the two tasks (the
-        // reader, which also waits on the database, is the longer).
-        enum Handed: Sendable {
-            case scored(RoundScoring.ScoredPiece)
-            case piece(RoundScoring.Piece)
-        }
-        let (batches, handOver) = AsyncThrowingStream<[Handed], any Error>.makeStream()
+        // The rows are read, decoded and each piece scored by one task, and the scored pieces
+        // added to the round by another, in batches handed over as they fill: on two cores the
+        // two then run side by side, and the queue between them holds at most what the adding
+        // falls behind.
+        let (batches, handOver) = AsyncThrowingStream<[RoundScoring.ScoredPiece], any Error>.makeStream()
         let batchSize = 512
         let scorer = plan.scoring.scorer
         async let reading: Void = {
             do {
-                var batch: [Handed] = []
+                var batch: [RoundScoring.ScoredPiece] = []
                 batch.reserveCapacity(batchSize)
                 func collect(_ piece: RoundScoring.Piece) {
-                    switch piece {
-                    case .tally:
-                        guard let scored = scorer.score(piece) else { return }
-                        batch.append(.scored(scored))
-                    case .sheets:
-                        batch.append(.piece(piece))
-                    }
+                    guard let scored = scorer.score(piece) else { return }
+                    batch.append(scored)
                     guard batch.count == batchSize else { return }
                     handOver.yield(batch)
                     batch.removeAll(keepingCapacity: true)
@@ -306,12 +296,7 @@ public struct ResultsRepository: Sendable {
         }()
         var scoring = plan.scoring
         for try await batch in batches {
-            for handed in batch {
-                switch handed {
-                case .scored(let scored): scoring.add(scored)
-                case .piece(let piece): scoring.add(piece)
-                }
-            }
+            for piece in batch { scoring.add(piece) }
         }
         try await reading
         // A cancelled reader ends the stream without an error: never score what came so far.
