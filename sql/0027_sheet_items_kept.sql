@@ -10,25 +10,28 @@ ALTER TABLE org_sheets
     ADD COLUMN points_earned float8[] NOT NULL DEFAULT '{}',
     ADD COLUMN failed_items text[] NOT NULL DEFAULT '{}';
 
--- Gathers again the entries of the given sheets into their kept arrays, in item order, after
--- locking the sheets: two transactions changing one sheet's entries then gather one after the
--- other, the second seeing what the first committed.
+-- A sheet's entries gathered as it keeps them, in item order: the one definition the refresh
+-- below, `kaoping tallies verify` and the results' check (`--from-responses`) all read.
+CREATE FUNCTION sheet_items(sheet uuid)
+RETURNS TABLE (lost_items text[], points_lost float8[], earned_items text[], points_earned float8[], failed_items text[])
+LANGUAGE sql STABLE AS $body$
+  SELECT coalesce(array_agg(item_key ORDER BY item_key) FILTER (WHERE points_lost IS NOT NULL), '{}'),
+         coalesce(array_agg(points_lost ORDER BY item_key) FILTER (WHERE points_lost IS NOT NULL), '{}'),
+         coalesce(array_agg(item_key ORDER BY item_key) FILTER (WHERE points_earned IS NOT NULL), '{}'),
+         coalesce(array_agg(points_earned ORDER BY item_key) FILTER (WHERE points_earned IS NOT NULL), '{}'),
+         coalesce(array_agg(item_key ORDER BY item_key) FILTER (WHERE passed = false), '{}')
+  FROM org_sheet_entries WHERE sheet_id = sheet
+$body$;
+
+-- Gathers again the entries of the given sheets into their kept arrays, after locking the
+-- sheets: two transactions changing one sheet's entries then gather one after the other, the
+-- second seeing what the first committed.
 CREATE FUNCTION refresh_sheet_items(sheets uuid[]) RETURNS void LANGUAGE plpgsql AS $body$
 BEGIN
   PERFORM 1 FROM org_sheets s WHERE s.id = ANY(sheets) ORDER BY s.id FOR UPDATE;
-  UPDATE org_sheets s SET
-    (lost_items, points_lost, earned_items, points_earned, failed_items) = (
-      coalesce(e.lost_items, '{}'), coalesce(e.points_lost, '{}'), coalesce(e.earned_items, '{}'),
-      coalesce(e.points_earned, '{}'), coalesce(e.failed_items, '{}'))
-  FROM unnest(sheets) AS k(id)
-  LEFT JOIN LATERAL (
-    SELECT array_agg(item_key ORDER BY item_key) FILTER (WHERE points_lost IS NOT NULL) AS lost_items,
-           array_agg(points_lost ORDER BY item_key) FILTER (WHERE points_lost IS NOT NULL) AS points_lost,
-           array_agg(item_key ORDER BY item_key) FILTER (WHERE points_earned IS NOT NULL) AS earned_items,
-           array_agg(points_earned ORDER BY item_key) FILTER (WHERE points_earned IS NOT NULL) AS points_earned,
-           array_agg(item_key ORDER BY item_key) FILTER (WHERE passed = false) AS failed_items
-    FROM org_sheet_entries WHERE sheet_id = k.id
-  ) e ON true
+  UPDATE org_sheets s SET (lost_items, points_lost, earned_items, points_earned, failed_items) = (
+      e.lost_items, e.points_lost, e.earned_items, e.points_earned, e.failed_items)
+  FROM unnest(sheets) AS k(id) CROSS JOIN LATERAL sheet_items(k.id) e
   WHERE s.id = k.id;
 END
 $body$;

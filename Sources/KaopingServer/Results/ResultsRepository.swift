@@ -427,14 +427,9 @@ public struct ResultsRepository: Sendable {
             fromEntries
             ? """
             SELECT s.branch_id, (SELECT username FROM users WHERE id = s.evaluator_id),
-                   coalesce(array_agg(e.item_key) FILTER (WHERE e.points_lost IS NOT NULL), '{}'),
-                   coalesce(array_agg(e.points_lost) FILTER (WHERE e.points_lost IS NOT NULL), '{}'),
-                   coalesce(array_agg(e.item_key) FILTER (WHERE e.points_earned IS NOT NULL), '{}'),
-                   coalesce(array_agg(e.points_earned) FILTER (WHERE e.points_earned IS NOT NULL), '{}'),
-                   coalesce(array_agg(e.item_key) FILTER (WHERE e.passed = false), '{}')
-            FROM org_sheets s LEFT JOIN org_sheet_entries e ON e.sheet_id = s.id
+                   e.lost_items, e.points_lost, e.earned_items, e.points_earned, e.failed_items
+            FROM org_sheets s CROSS JOIN LATERAL sheet_items(s.id) e
             WHERE s.round_id = \(roundID) AND s.status = 'submitted'
-            GROUP BY s.id
             ORDER BY s.branch_id
             """
             : """

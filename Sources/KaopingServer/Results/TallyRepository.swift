@@ -99,17 +99,9 @@ public struct TallyRepository: Sendable {
                 """
                 SELECT b.code, u.username,
                        (s.lost_items, s.points_lost, s.earned_items, s.points_earned, s.failed_items)
-                       IS NOT DISTINCT FROM (coalesce(e.lost_items, '{}'), coalesce(e.points_lost, '{}'), coalesce(e.earned_items, '{}'),
-                                             coalesce(e.points_earned, '{}'), coalesce(e.failed_items, '{}'))
+                       IS NOT DISTINCT FROM (e.lost_items, e.points_lost, e.earned_items, e.points_earned, e.failed_items)
                 FROM org_sheets s JOIN branches b ON b.id = s.branch_id JOIN users u ON u.id = s.evaluator_id
-                LEFT JOIN LATERAL (
-                  SELECT array_agg(item_key ORDER BY item_key) FILTER (WHERE points_lost IS NOT NULL) AS lost_items,
-                         array_agg(points_lost ORDER BY item_key) FILTER (WHERE points_lost IS NOT NULL) AS points_lost,
-                         array_agg(item_key ORDER BY item_key) FILTER (WHERE points_earned IS NOT NULL) AS earned_items,
-                         array_agg(points_earned ORDER BY item_key) FILTER (WHERE points_earned IS NOT NULL) AS points_earned,
-                         array_agg(item_key ORDER BY item_key) FILTER (WHERE passed = false) AS failed_items
-                  FROM org_sheet_entries WHERE sheet_id = s.id
-                ) e ON true
+                CROSS JOIN LATERAL sheet_items(s.id) e
                 WHERE s.round_id = \(roundID)
                 ORDER BY b.code, u.username
                 """,
