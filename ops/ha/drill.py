@@ -493,6 +493,23 @@ class Load:
         return self.links.empty()
 
 
+def keep_logs(work):
+    """On a failure, what the cluster's own logs said last, printed, and the logs kept beside
+    the working directory, which the tear-down removes."""
+    kept = f"{work}-logs-{time.strftime('%Y%m%dT%H%M%S')}"
+    os.makedirs(kept, exist_ok=True)
+    for name in ["etcd", "patroni1", "patroni2", "haproxy", "kaoping1", "kaoping2"]:
+        path = os.path.join(work, f"{name}.log")
+        try:
+            shutil.copy(path, kept)
+            with open(path, errors="replace") as file:
+                tail = file.read().splitlines()[-40:]
+            print(f"--- {name}.log, last lines ---\n" + "\n".join(tail))
+        except OSError:
+            pass
+    print(f"the logs are kept in {kept}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--kaoping", required=True, help="the kaoping binary")
@@ -561,6 +578,12 @@ def main():
             gaps.append((kind, gap))
             log(f"kill {number}/{len(plan)} ({kind} on node{leader + 1}): longest time without an acknowledged answer "
                 f"{gap:.1f} s; Patroni saw it after {broken:.1f} s; leader now node{(drill.leader() or 0) + 1}")
+            # An instance rides out the failover; one that has exited is a failure of its own,
+            # not a long failover.
+            for index in range(2):
+                code = drill.processes[f"kaoping{index + 1}"].poll()
+                if code is not None:
+                    raise RuntimeError(f"Kaoping instance {index + 1} exited with status {code} during kill {number} ({kind})")
             if kind != "postmaster" and drill.patroni[leader].poll() is not None:
                 drill.patroni[leader].wait()
                 drill.start_patroni(leader)
@@ -619,16 +642,10 @@ def main():
             failures.append(f"the round is {status}, closed {closes} times")
     except Exception as error:
         failures.append(f"the drill stopped: {error}")
-        # What the cluster's own logs said last, before the working directory goes.
-        for name in ["etcd", "patroni1", "patroni2", "haproxy", "kaoping1", "kaoping2"]:
-            try:
-                with open(os.path.join(args.dir, f"{name}.log"), errors="replace") as file:
-                    tail = file.read().splitlines()[-15:]
-                print(f"--- {name}.log, last lines ---\n" + "\n".join(tail))
-            except OSError:
-                pass
     finally:
         drill.stop_all()
+        if failures:
+            keep_logs(args.dir)
         shutil.rmtree(args.dir, ignore_errors=True)
         mine = {str(os.getpid()), str(os.getppid())}
         left = [pid for pid in subprocess.run(["pgrep", "-f", args.dir], capture_output=True, text=True).stdout.split() if pid not in mine]
