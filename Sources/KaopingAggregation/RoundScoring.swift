@@ -34,6 +34,11 @@ public struct RoundScoring: Sendable {
     /// each subject's disagreement within, to be added up in code order at the end.
     private var agreement: [RoundConfiguration.RaterGroup: Krippendorff.Pool]
     private var disagreements: [RoundConfiguration.RaterGroup: [Double]]
+    /// The subjects before this position are complete: no piece comes for them any more.
+    private var completed = 0
+    /// A group without answers scores the same for every subject with as many eligible
+    /// members: scored once per group and number (a province's round has thousands).
+    private var unanswered: [RoundConfiguration.RaterGroup: [Int: ScoredPiece]] = [:]
 
     public init(
         configuration: RoundConfiguration,
@@ -95,8 +100,8 @@ public struct RoundScoring: Sendable {
     /// so a reader may score pieces beside the task that adds them (`add(_:)` of a
     /// `ScoredPiece`), which is then only bookkeeping.
     public struct ScoredPiece: Sendable {
-        let subject: Int
-        let group: RoundConfiguration.RaterGroup
+        public let subject: Int
+        public let group: RoundConfiguration.RaterGroup
         let result: GroupResult
         let sheet: SheetResult?
         let unit: ScoreTally
@@ -152,6 +157,7 @@ public struct RoundScoring: Sendable {
 
     /// Adds a piece scored by `score(_:)` of this round.
     public mutating func add(_ scored: ScoredPiece) {
+        precondition(scored.subject >= completed, "a piece for a subject declared complete")
         if scored.group == .organisation { self.scored[scored.subject].organisationSheet = scored.sheet }
         self.scored[scored.subject].groups[scored.group.rawValue] = scored.result
         addUnit(scored.unit, of: scored.group, subject: scored.subject)
@@ -172,33 +178,42 @@ public struct RoundScoring: Sendable {
         if let disagreement = agreement[group]?.addValues(of: unit) { disagreements[group]?[index] = disagreement }
     }
 
+    /// Declares that no more pieces come for the subjects up to `index`, and completes them
+    /// now (groups without answers scored as empty, then combined and graded) instead of in
+    /// `result()`: a reader that hands over its last group in subject order lets the adding
+    /// keep pace with it rather than leave every subject to the end.
+    public mutating func complete(through index: Int) {
+        while completed <= min(index, scored.count - 1) {
+            completeSubject(completed)
+            completed += 1
+        }
+    }
+
+    private mutating func completeSubject(_ index: Int) {
+        for (group, settings) in configuration.groups where scored[index].groups[group.rawValue] == nil {
+            switch group {
+            case .organisation:
+                guard let layout = sheet else { continue }
+                scored[index].groups[group.rawValue] = Aggregation.organisationGroup([], layout: layout, sheet: nil, settings: settings)
+            case .members, .public:
+                let scoredEmpty: ScoredPiece
+                if let known = unanswered[group]?[eligible[index]] {
+                    scoredEmpty = ScoredPiece(subject: index, group: group, result: known.result, sheet: nil, unit: known.unit)
+                } else {
+                    guard let fresh = scorer.score(.tally(.empty, of: group, subject: index)) else { continue }
+                    unanswered[group, default: [:]][eligible[index]] = fresh
+                    scoredEmpty = fresh
+                }
+                add(scoredEmpty)
+            }
+        }
+        Aggregation.complete(&scored[index], configuration: configuration)
+    }
+
     /// The round's result: groups that received nothing scored as empty, then combined
     /// scores, grades, quota, ranks and agreement.
     public consuming func result() -> RoundResult {
-        // A group without answers scores the same for every subject with as many eligible
-        // members: scored once per group and number (a province's round has thousands).
-        var unanswered: [RoundConfiguration.RaterGroup: [Int: ScoredPiece]] = [:]
-        let scorer = self.scorer
-        for index in scored.indices {
-            for (group, settings) in configuration.groups where scored[index].groups[group.rawValue] == nil {
-                switch group {
-                case .organisation:
-                    guard let layout = sheet else { continue }
-                    scored[index].groups[group.rawValue] = Aggregation.organisationGroup([], layout: layout, sheet: nil, settings: settings)
-                case .members, .public:
-                    let scoredEmpty: ScoredPiece
-                    if let known = unanswered[group]?[eligible[index]] {
-                        scoredEmpty = ScoredPiece(subject: index, group: group, result: known.result, sheet: nil, unit: known.unit)
-                    } else {
-                        guard let fresh = scorer.score(.tally(.empty, of: group, subject: index)) else { continue }
-                        unanswered[group, default: [:]][eligible[index]] = fresh
-                        scoredEmpty = fresh
-                    }
-                    add(scoredEmpty)
-                }
-            }
-            Aggregation.complete(&scored[index], configuration: configuration)
-        }
+        complete(through: scored.count - 1)
         let codes = scored.map(\.code)
         let byCode = codes.indices.sorted { codes[$0] < codes[$1] }
         var alpha: [String: Double] = [:]

@@ -76,11 +76,20 @@ public struct ScoreTally: Sendable, Equatable {
         Int128(Int64((value * spreadScale).rounded(.toNearestOrEven)))
     }
 
-    /// Converts through 64 bits where the number fits, which is the common case and much
-    /// cheaper than the general conversion from 128 bits.
+    /// The nearest double (ties to even), as `Double(value)` gives it, without the standard
+    /// library's general conversion from 128 bits, which measured a tenth of a province's
+    /// results: the spread's n·Σx² − (Σx)² passes 64 bits from about forty answers.
     static func double(_ value: Int128) -> Double {
         if let narrow = Int64(exactly: value) { return Double(narrow) }
-        return Double(value)
+        // The top 64 bits, with a sticky bit standing for every bit below them that is set,
+        // round to 53 bits exactly as the whole number would; scaling back by a power of two
+        // is exact.
+        let magnitude = value.magnitude
+        let dropped = 64 - magnitude.leadingZeroBitCount
+        let below = magnitude & ((1 << dropped) - 1)
+        let top = UInt64(truncatingIfNeeded: magnitude >> dropped) | (below == 0 ? 0 : 1)
+        let rounded = Double(top) * Double(sign: .plus, exponent: dropped, significand: 1)
+        return value < 0 ? -rounded : rounded
     }
 
     public var mean: Double? {

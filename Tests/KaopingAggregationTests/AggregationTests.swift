@@ -125,6 +125,28 @@ struct AggregationTests {
         #expect(ScoreTally(Array(repeating: 100.0 / 3, count: 9), extremes: 0, withSpread: true).sampleStandardDeviation == 0)
     }
 
+    @Test func sumsWiderThan64BitsBecomeTheNearestDouble() {
+        let twoTo64 = Int128(1) << 64
+        // Doubles near 2⁶⁴ are 4,096 apart. Half-way rounds to the even neighbour; one past
+        // half-way rounds up only if the bit shifted out below the top 64 still counts (the
+        // sticky bit), which a plain shift would lose.
+        #expect(ScoreTally.double(twoTo64 + 2048) == 18_446_744_073_709_551_616)
+        #expect(ScoreTally.double(twoTo64 + 2049) == 18_446_744_073_709_555_712)
+        #expect(ScoreTally.double(twoTo64 + 6144) == 18_446_744_073_709_559_808)
+        #expect(ScoreTally.double(-(twoTo64 + 2049)) == -18_446_744_073_709_555_712)
+        #expect(ScoreTally.double(Int128(Int64.max) + 1) == 9_223_372_036_854_775_808)
+        #expect(ScoreTally.double(.min) == -Double(sign: .plus, exponent: 127, significand: 1))
+        #expect(ScoreTally.double(.max) == Double(sign: .plus, exponent: 127, significand: 1))
+        // Every width, against the standard library's own conversion.
+        var generator = SystemRandomNumberGenerator()
+        for width in 1...127 {
+            for _ in 0..<200 {
+                let bits = Int128(truncatingIfNeeded: UInt128.random(in: 0...UInt128.max, using: &generator) >> (128 - width))
+                for value in [bits, -bits] { #expect(ScoreTally.double(value) == Double(value), "\(value)") }
+            }
+        }
+    }
+
     @Test func twoTalliesAddedAreTheTallyOfTheirResponsesTogether() {
         // Asymmetric on purpose: the first set holds the two lowest scores and one highest, the
         // second the lowest and two highest of the union, a dimension the first lacks, one

@@ -115,6 +115,36 @@ struct PropertyTests {
         }
     }
 
+    @Test func subjectsCompletedAsTheirSheetsArriveGiveTheSameBytes() async throws {
+        await propertyCheck(input: Generated.subjects, Generated.seed) { subjects, seed in
+            // Every third subject without a sheet: completed when a later one's sheets come.
+            var input = Generated.input(subjects)
+            for index in input.subjects.indices where index % 3 == 1 { input.subjects[index].sheets = [] }
+            // As the server reads a round: every survey tally in any order, then the sheets in
+            // subject order, each subject up to the one whose sheets just came declared complete.
+            var tallies: [RoundScoring.Piece] = []
+            for (index, subject) in input.subjects.enumerated() {
+                tallies += subject.responses.map { .tally($0.value, of: $0.key, subject: index) }
+            }
+            var random = SplitMix(state: UInt64(seed))
+            tallies.shuffle(using: &random)
+            var scoring = RoundScoring(
+                configuration: input.configuration,
+                configurationHash: input.configurationHash,
+                sheet: input.sheet,
+                subjects: input.subjects.map { RoundScoring.Subject(code: $0.code, name: $0.name, eligibleMembers: $0.eligibleMembers) }
+            )
+            for piece in tallies { scoring.add(piece) }
+            for (index, subject) in input.subjects.enumerated() where !subject.sheets.isEmpty {
+                scoring.add(subject.sheets, toSubject: index)
+                scoring.complete(through: index)
+            }
+            let whole = try? encoded(Aggregation.run(input))
+            let streamed = try? encoded(scoring.result())
+            #expect(whole != nil && whole == streamed)
+        }
+    }
+
     @Test func scalingAllWeightsChangesNothing() async {
         await propertyCheck(input: Generated.subjects, Gen.int(in: 1...1000)) { subjects, factor in
             let plain = Aggregation.run(Generated.input(subjects))

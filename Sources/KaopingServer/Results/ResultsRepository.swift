@@ -296,7 +296,12 @@ public struct ResultsRepository: Sendable {
         }()
         var scoring = plan.scoring
         for try await batch in batches {
-            for piece in batch { scoring.add(piece) }
+            for piece in batch {
+                scoring.add(piece)
+                // The sheets come last and in subject order (`readSheets`): every subject up to
+                // this one has had all its pieces, and is completed while the reading goes on.
+                if piece.group == .organisation { scoring.complete(through: piece.subject) }
+            }
         }
         try await reading
         // A cancelled reader ends the stream without an error: never score what came so far.
@@ -363,16 +368,26 @@ public struct ResultsRepository: Sendable {
 
         var subjects: [RoundScoring.Subject] = []
         var positions: [UUID: Int] = [:]
-        for try await (id, code, name, parent, eligible) in try await connection.query(
+        // Cell by cell, as the tallies are read: decoding a row as a tuple looks each column's
+        // type up again, 25,000 times in a province's round.
+        for try await row in try await connection.query(
             """
             SELECT rb.branch_id, b.code, b.name, o.name, rb.eligible_members
             FROM round_branches rb JOIN branches b ON b.id = rb.branch_id LEFT JOIN organisations o ON o.id = b.organisation_id
             WHERE rb.round_id = \(roundID) ORDER BY rb.branch_id
             """,
             logger: logger
-        ).decode((UUID, String, String, String?, Int).self) {
-            positions[id] = subjects.count
-            subjects.append(RoundScoring.Subject(code: code, name: name, parent: parent, eligibleMembers: eligible))
+        ) {
+            var cells = RowCells(row)
+            positions[try cells.next(UUID.self)] = subjects.count
+            subjects.append(
+                RoundScoring.Subject(
+                    code: try cells.next(String.self),
+                    name: try cells.next(String.self),
+                    parent: try cells.next(String?.self),
+                    eligibleMembers: try cells.nextInteger()
+                )
+            )
         }
         return Plan(
             scoring: RoundScoring(
@@ -411,10 +426,11 @@ public struct ResultsRepository: Sendable {
         }
     }
 
-    /// Hands over each branch's submitted sheets, together, in branch order: one row per sheet
-    /// with the items it lost, earned and failed kept as arrays on the sheet as its entries
-    /// change (sql/0027_sheet_items_kept.sql), or, `fromEntries`, gathered from the entries by
-    /// the database (a check: both give the same bytes).
+    /// Hands over each branch's submitted sheets, together, in branch order, and within a
+    /// branch in the order of their evaluators' user names: one row per sheet with the items it
+    /// lost, earned and failed kept as arrays on the sheet as its entries change
+    /// (sql/0027_sheet_items_kept.sql), or, `fromEntries`, gathered from the entries by the
+    /// database (a check: both give the same bytes).
     static func readSheets(
         roundID: UUID,
         positions: [UUID: Int],
@@ -441,6 +457,13 @@ public struct ResultsRepository: Sendable {
             """
         var branchSheets: [SheetInput] = []
         var branch: Int?
+        func deliverBranch() {
+            guard let branch else { return }
+            // Each evaluator's score enters the branch's spread in the same order every time.
+            if branchSheets.count > 1 { branchSheets.sort { $0.evaluator < $1.evaluator } }
+            deliver(.sheets(branchSheets, subject: branch))
+            branchSheets = []
+        }
         for try await row in try await connection.query(query, logger: logger) {
             var cells = RowCells(row)
             let id = try cells.next(UUID.self)
@@ -451,11 +474,12 @@ public struct ResultsRepository: Sendable {
             let earnedItems = try cells.nextStrings()
             let earned = try cells.nextDoubles()
             let failed = try cells.nextStrings()
-            if let branch, branch != index {
-                deliver(.sheets(branchSheets, subject: branch))
-                branchSheets = []
+            if branch != index {
+                // What the adding relies on to complete subjects early (`compute`).
+                if let branch, index < branch { throw SheetsOutOfOrder() }
+                deliverBranch()
+                branch = index
             }
-            branch = index
             branchSheets.append(
                 SheetInput(
                     evaluator: evaluator,
@@ -465,8 +489,11 @@ public struct ResultsRepository: Sendable {
                 )
             )
         }
-        if let branch { deliver(.sheets(branchSheets, subject: branch)) }
+        deliverBranch()
     }
+
+    /// The database returned a round's sheets in another order than their branches'.
+    struct SheetsOutOfOrder: Error {}
 
     /// The round's stored configuration; a round without one (made by hand in the database)
     /// gets the method's defaults for the groups it has.
