@@ -141,8 +141,12 @@ public struct BallotBox: Sendable {
             let submittedOn: String
             let content: BallotContent
         }
-        var batch: [Waiting] = []
-        for try await (branch, group, formVersion, submittedOn, sealed, plain) in try await connection.query(
+        // The rows are taken as they come and opened afterwards: a reader that opens each one
+        // between rows keeps the stream waiting for it, and PostgresNIO 1.33 stops the process
+        // (a precondition in its row stream) when the server drops a connection that is
+        // waiting so, which the failover drill saw in the middle of a mix.
+        var taken: [(branch: UUID, group: String, formVersion: UUID, submittedOn: String, sealed: ByteBuffer?, plain: String?)] = []
+        for try await row in try await connection.query(
             """
             DELETE FROM ballot_box WHERE id IN (
               SELECT id FROM ballot_box WHERE round_id = \(roundID) LIMIT \(limit ?? Int(Int32.max))
@@ -150,16 +154,24 @@ public struct BallotBox: Sendable {
             RETURNING branch_id, rater_group, form_version_id, to_char(submitted_on, 'YYYY-MM-DD'), sealed, ballot::text
             """,
             logger: logger
-        ).decode((UUID, String, UUID, String, ByteBuffer?, String?).self) {
+        ).decode((UUID, String, UUID, String, ByteBuffer?, String?).self) { taken.append(row) }
+        var batch = try taken.map { ballot in
             // Ballots that waited in plaintext from before sealing existed move as they are.
             let content =
-                if let sealed {
-                    try BallotContent(decoding: try seal.open(Array(sealed.readableBytesView), roundID: roundID, group: group))
+                if let sealed = ballot.sealed {
+                    try BallotContent(decoding: try seal.open(Array(sealed.readableBytesView), roundID: roundID, group: ballot.group))
                 } else {
-                    try BallotContent(json: Array((plain ?? "{}").utf8))
+                    try BallotContent(json: Array((ballot.plain ?? "{}").utf8))
                 }
-            batch.append(Waiting(branch: branch, group: group, formVersion: formVersion, submittedOn: submittedOn, content: content))
+            return Waiting(
+                branch: ballot.branch,
+                group: ballot.group,
+                formVersion: ballot.formVersion,
+                submittedOn: ballot.submittedOn,
+                content: content
+            )
         }
+        taken = []
         if case .atLeast(let fewest, _) = size, batch.count < fewest { throw TooFewBallots() }
         guard !batch.isEmpty else { return 0 }
         var generator = SystemRandomNumberGenerator()
