@@ -67,6 +67,7 @@ class Drill:
         self.processes = {}
         self.patroni = [None, None]
         self.exits = []
+        self.log_start = [0, 0]
         self.postgres = pwd.getpwnam("postgres")
         self.database_url = f"postgres://kaoping:{KAOPING_PASSWORD}@127.0.0.1:{PRIMARY_PORT}/kaoping?sslmode=disable"
 
@@ -274,6 +275,9 @@ listen standby
         raise RuntimeError(f"kaoping {' '.join(argv)}: {result.stderr.strip()}")
 
     def start_kaoping(self, index):
+        # Where this start's output begins in the log, for the cause of an exit.
+        log_path = os.path.join(self.work, f"kaoping{index + 1}.log")
+        self.log_start[index] = os.path.getsize(log_path) if os.path.exists(log_path) else 0
         env = dict(os.environ, KAOPING_DATABASE_URL=self.database_url, KAOPING_SECRET_FILE=os.path.join(self.work, "secret"))
         self.spawn(f"kaoping{index + 1}", [
             self.binary, "serve", "--port", str(KAOPING_PORTS[index]), "--metrics-address", "off",
@@ -291,6 +295,7 @@ listen standby
                 if process.poll() is None:
                     continue
                 with open(os.path.join(self.work, f"kaoping{index + 1}.log"), errors="replace") as file:
+                    file.seek(self.log_start[index])
                     lines = file.read().splitlines()
                 fatal = [line for line in lines if "Fatal error" in line]
                 reason = (fatal or lines or ["no log line"])[-1][:300]

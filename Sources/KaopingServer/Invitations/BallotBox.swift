@@ -141,37 +141,49 @@ public struct BallotBox: Sendable {
             let submittedOn: String
             let content: BallotContent
         }
-        // The rows are taken as they come and opened afterwards: a reader that opens each one
-        // between rows keeps the stream waiting for it, and PostgresNIO 1.33 stops the process
-        // (a precondition in its row stream) when the server drops a connection that is
-        // waiting so, which the failover drill saw in the middle of a mix.
-        var taken: [(branch: UUID, group: String, formVersion: UUID, submittedOn: String, sealed: ByteBuffer?, plain: String?)] = []
+        // One row of arrays rather than a row per ballot: PostgresNIO 1.33 stops the process (a
+        // precondition in its row stream) when the server drops a connection while a stream of
+        // rows waits for its reader, which the failover drill saw in the middle of a mix, even
+        // with the rows taken as fast as they came.
+        var taken:
+            (branches: [UUID], groups: [String], formVersions: [UUID], days: [String], isSealed: [Bool], sealed: [ByteBuffer], plain: [String])?
         for try await row in try await connection.query(
             """
-            DELETE FROM ballot_box WHERE id IN (
-              SELECT id FROM ballot_box WHERE round_id = \(roundID) LIMIT \(limit ?? Int(Int32.max))
+            WITH moved AS (
+              DELETE FROM ballot_box WHERE id IN (
+                SELECT id FROM ballot_box WHERE round_id = \(roundID) LIMIT \(limit ?? Int(Int32.max))
+              )
+              RETURNING branch_id, rater_group, form_version_id, submitted_on, sealed, ballot
             )
-            RETURNING branch_id, rater_group, form_version_id, to_char(submitted_on, 'YYYY-MM-DD'), sealed, ballot::text
+            SELECT array_agg(branch_id), array_agg(rater_group), array_agg(form_version_id),
+                   array_agg(to_char(submitted_on, 'YYYY-MM-DD')), array_agg(sealed IS NOT NULL),
+                   array_agg(coalesce(sealed, ''::bytea)), array_agg(coalesce(ballot::text, '{}'))
+            FROM moved HAVING count(*) > 0
             """,
             logger: logger
-        ).decode((UUID, String, UUID, String, ByteBuffer?, String?).self) { taken.append(row) }
-        var batch = try taken.map { ballot in
-            // Ballots that waited in plaintext from before sealing existed move as they are.
-            let content =
-                if let sealed = ballot.sealed {
-                    try BallotContent(decoding: try seal.open(Array(sealed.readableBytesView), roundID: roundID, group: ballot.group))
-                } else {
-                    try BallotContent(json: Array((ballot.plain ?? "{}").utf8))
-                }
-            return Waiting(
-                branch: ballot.branch,
-                group: ballot.group,
-                formVersion: ballot.formVersion,
-                submittedOn: ballot.submittedOn,
-                content: content
-            )
+        ).decode(([UUID], [String], [UUID], [String], [Bool], [ByteBuffer], [String]).self) { taken = row }
+        var batch: [Waiting] = []
+        if let taken {
+            for index in taken.branches.indices {
+                let group = taken.groups[index]
+                // Ballots that waited in plaintext from before sealing existed move as they are.
+                let content =
+                    if taken.isSealed[index] {
+                        try BallotContent(decoding: try seal.open(Array(taken.sealed[index].readableBytesView), roundID: roundID, group: group))
+                    } else {
+                        try BallotContent(json: Array(taken.plain[index].utf8))
+                    }
+                batch.append(
+                    Waiting(
+                        branch: taken.branches[index],
+                        group: group,
+                        formVersion: taken.formVersions[index],
+                        submittedOn: taken.days[index],
+                        content: content
+                    )
+                )
+            }
         }
-        taken = []
         if case .atLeast(let fewest, _) = size, batch.count < fewest { throw TooFewBallots() }
         guard !batch.isEmpty else { return 0 }
         var generator = SystemRandomNumberGenerator()
