@@ -220,7 +220,10 @@ public enum Aggregation {
     }
 
     static func evaluatorScores(_ sheets: [SheetInput], layout: SheetLayout) -> ScoreTally {
-        ScoreTally(sheets.map { baseScore(layout: layout) { [lost = $0.lost] in lost[$0] } }, extremes: 0, withSpread: true)
+        // In evaluator order, as `sheetResult` sums them: the spread's last bits must not depend
+        // on the order the sheets came in.
+        let ordered = sheets.count > 1 ? sheets.sorted { $0.evaluator < $1.evaluator } : sheets
+        return ScoreTally(ordered.map { baseScore(layout: layout) { [lost = $0.lost] in lost[$0] } }, extremes: 0, withSpread: true)
     }
 
     // MARK: Grades and ranks (spec §5)

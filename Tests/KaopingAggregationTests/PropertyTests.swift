@@ -52,6 +52,18 @@ enum Generated {
     }
 }
 
+extension Generated {
+    /// The method fed piece by piece, set up for `input`'s round and subjects.
+    static func scoring(_ input: RoundInput) -> RoundScoring {
+        RoundScoring(
+            configuration: input.configuration,
+            configurationHash: input.configurationHash,
+            sheet: input.sheet,
+            subjects: input.subjects.map { RoundScoring.Subject(code: $0.code, name: $0.name, eligibleMembers: $0.eligibleMembers) }
+        )
+    }
+}
+
 /// A small deterministic generator for shuffling (SplitMix64).
 struct SplitMix: RandomNumberGenerator {
     var state: UInt64
@@ -102,12 +114,7 @@ struct PropertyTests {
             }
             var random = SplitMix(state: UInt64(seed))
             pieces.shuffle(using: &random)
-            var scoring = RoundScoring(
-                configuration: input.configuration,
-                configurationHash: input.configurationHash,
-                sheet: input.sheet,
-                subjects: input.subjects.map { RoundScoring.Subject(code: $0.code, name: $0.name, eligibleMembers: $0.eligibleMembers) }
-            )
+            var scoring = Generated.scoring(input)
             for piece in pieces { scoring.add(piece) }
             let whole = try? encoded(Aggregation.run(input))
             let streamed = try? encoded(scoring.result())
@@ -128,12 +135,7 @@ struct PropertyTests {
             }
             var random = SplitMix(state: UInt64(seed))
             tallies.shuffle(using: &random)
-            var scoring = RoundScoring(
-                configuration: input.configuration,
-                configurationHash: input.configurationHash,
-                sheet: input.sheet,
-                subjects: input.subjects.map { RoundScoring.Subject(code: $0.code, name: $0.name, eligibleMembers: $0.eligibleMembers) }
-            )
+            var scoring = Generated.scoring(input)
             for piece in tallies { scoring.add(piece) }
             for (index, subject) in input.subjects.enumerated() where !subject.sheets.isEmpty {
                 scoring.add(subject.sheets, toSubject: index)

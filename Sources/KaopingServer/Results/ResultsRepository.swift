@@ -426,11 +426,10 @@ public struct ResultsRepository: Sendable {
         }
     }
 
-    /// Hands over each branch's submitted sheets, together, in branch order, and within a
-    /// branch in the order of their evaluators' user names: one row per sheet with the items it
-    /// lost, earned and failed kept as arrays on the sheet as its entries change
-    /// (sql/0027_sheet_items_kept.sql), or, `fromEntries`, gathered from the entries by the
-    /// database (a check: both give the same bytes).
+    /// Hands over each branch's submitted sheets, together, in branch order: one row per sheet
+    /// with the items it lost, earned and failed kept as arrays on the sheet as its entries
+    /// change (sql/0027_sheet_items_kept.sql), or, `fromEntries`, gathered from the entries by
+    /// the database (a check: both give the same bytes).
     static func readSheets(
         roundID: UUID,
         positions: [UUID: Int],
@@ -459,8 +458,6 @@ public struct ResultsRepository: Sendable {
         var branch: Int?
         func deliverBranch() {
             guard let branch else { return }
-            // Each evaluator's score enters the branch's spread in the same order every time.
-            if branchSheets.count > 1 { branchSheets.sort { $0.evaluator < $1.evaluator } }
             deliver(.sheets(branchSheets, subject: branch))
             branchSheets = []
         }
