@@ -125,7 +125,7 @@ public struct KaopingServices: Sendable {
             tallies: TallyRepository(database: database),
             rounds: RoundService(database: database, rounds: rounds, sheets: sheets, invitations: invitations),
             handouts: HandoutService(database: database, invitations: invitations, visitCodes: visitCodes),
-            scoreSheets: SheetService(database: database, sheets: sheets, forms: forms),
+            scoreSheets: SheetService(database: database, sheets: sheets, forms: forms, results: resultsRepository),
             organisationService: OrganisationService(database: database, organisation: organisation, performance: performance),
             imports: ImportService(database: database, organisation: organisation, performance: performance),
             tokens: TokenService(database: database, tokens: apiTokens),

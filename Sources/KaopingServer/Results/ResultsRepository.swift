@@ -82,6 +82,13 @@ public struct ResultsRepository: Sendable {
         return CurrentResults(result: result, provisional: true, computedAt: .now, standby: standby)
     }
 
+    /// Drops the round's live results kept for reuse, after a change this process made to what
+    /// they are computed from: whoever looks next sees it, not the results of a moment ago.
+    /// (Another instance's copy lasts its few seconds.)
+    public func forgetLive(roundID: UUID) {
+        live.forget(roundID)
+    }
+
     /// How a branch's answers are spread over each item's options, and its comments, for the
     /// branch report. Comments come sorted by their text, never in the order they arrived.
     public func details(roundID: UUID, branchCode: String) async throws -> BranchDetails {

@@ -9,11 +9,14 @@ public struct SheetService: Sendable {
     let database: Database
     let sheets: SheetRepository
     let forms: FormRepository
+    /// Whose live results a submitted sheet makes out of date.
+    let results: ResultsRepository
 
-    public init(database: Database, sheets: SheetRepository, forms: FormRepository) {
+    public init(database: Database, sheets: SheetRepository, forms: FormRepository, results: ResultsRepository) {
         self.database = database
         self.sheets = sheets
         self.forms = forms
+        self.results = results
     }
 
     /// A branch's sheet in a round, as one evaluator sees it.
@@ -135,6 +138,7 @@ public struct SheetService: Sendable {
                 logger: logger
             )
         }
+        if submit { results.forgetLive(roundID: target.round) }
         return parsed.isValid ? .saved(submitted: submit) : .savedWithProblems(parsed)
     }
 }
