@@ -370,8 +370,10 @@ struct ResultsDownloadTests {
             #expect(Array(zip.prefix(4)) == [0x50, 0x4B, 0x03, 0x04])  // a zip container, as .xlsx is
             #expect(zip.count > 5_000)
             #expect(workbook.headers[.contentLength] == String(zip.count))
-            let leftovers = try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter { $0.hasPrefix("kaoping-results-") }
-            #expect(leftovers.isEmpty)  // the temporary file is gone once sent
+            // The temporary file is gone once sent; other tests' rounds may be writing theirs.
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())
+                .filter { $0.hasPrefix("kaoping-results-\(id)-") }
+            #expect(leftovers.isEmpty)
 
             let sheets = try await admin.get("/admin/rounds/\(id)/sheets.csv")
             #expect(sheets.status == .ok)

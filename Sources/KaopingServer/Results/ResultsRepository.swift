@@ -203,7 +203,8 @@ public struct ResultsRepository: Sendable {
         if let year {
             assessments = try await history.assessments(covering: year).filter { codes.contains($0.code) }
         }
-        let path = NSTemporaryDirectory() + "kaoping-results-\(UUID().uuidString).xlsx"
+        // Named by its round, so that a file left behind says whose it was.
+        let path = NSTemporaryDirectory() + "kaoping-results-\(roundID.uuidString.lowercased())-\(UUID().uuidString).xlsx"
         // Every comment of the round streams into its sheet: a province's are hundreds of
         // thousands.
         try await withComments(roundID: roundID) { comments in
