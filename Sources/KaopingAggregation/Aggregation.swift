@@ -34,16 +34,15 @@ public enum Aggregation {
         subjects: consuming [SubjectResult],
         diagnostics: Diagnostics
     ) -> RoundResult {
-        // Sorted as positions, then put in that order once: sorting the subjects themselves
-        // moves each of them (hundreds of bytes) a dozen times over in a province's round.
-        // The keys are read out first: reading one through the subject in a comparison copies
-        // the whole subject.
+        // Quota and ranks depend on no order of the subjects (their ties are broken by code),
+        // so the subjects are put in order once, at the end: sorted as positions, then moved,
+        // since sorting the subjects themselves moves each of them (hundreds of bytes) a dozen
+        // times over in a province's round. The keys are read out first: reading one through
+        // the subject in a comparison copies the whole subject.
         var subjects = subjects
-        var codes = subjects.map(\.code)
-        subjects = codes.indices.sorted { codes[$0] < codes[$1] }.map { subjects[$0] }
         applyQuota(&subjects, configuration: configuration)
         rank(&subjects)
-        codes = subjects.map(\.code)
+        let codes = subjects.map(\.code)
         let ranks = subjects.map(\.rank)
         subjects = codes.indices.sorted { lhs, rhs in
             switch (ranks[lhs], ranks[rhs]) {

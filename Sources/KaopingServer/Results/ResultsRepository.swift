@@ -246,8 +246,17 @@ public struct ResultsRepository: Sendable {
     ///   same bytes).
     public func compute(roundID: UUID, readingResponses: Bool = false, logger: Logger) async throws -> RoundResult? {
         let forms = self.forms
-        return try await database.withConnection { connection in
-            try await Self.compute(roundID: roundID, forms: forms, readingResponses: readingResponses, connection: connection, logger: logger)
+        return try await database.transaction(logger: logger) { connection in
+            // Every statement sees the same answers; and the branches and the sheets, which are
+            // read in branch order, come from their indexes in that order, row by row as they are
+            // read, rather than sorted whole before the first row (PostgreSQL's choice, with
+            // parallel workers that on a small machine take the cores the reading needs).
+            try await connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
+            try await connection.execute(
+                "SELECT set_config('enable_sort', 'off', true), set_config('max_parallel_workers_per_gather', '0', true)",
+                logger: logger
+            )
+            return try await Self.compute(roundID: roundID, forms: forms, readingResponses: readingResponses, connection: connection, logger: logger)
         }
     }
 
@@ -329,8 +338,9 @@ public struct ResultsRepository: Sendable {
     /// configuration, frozen forms and branches, and the statements that read the answers.
     struct Plan: Sendable {
         var scoring: RoundScoring
-        /// Each branch's position in `scoring`. Outside a transaction the answers' statements
-        /// may see a branch added since: it is left out rather than mistaken for another.
+        /// Each branch's position in `scoring`. Read committed (the close, a correction), the
+        /// answers' statements may see a branch added since: it is left out rather than
+        /// mistaken for another.
         var positions: [UUID: Int]
         var tallies: [TallyQuery]
         var readsSheets: Bool
