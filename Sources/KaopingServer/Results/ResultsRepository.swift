@@ -252,10 +252,7 @@ public struct ResultsRepository: Sendable {
             // read, rather than sorted whole before the first row (PostgreSQL's choice, with
             // parallel workers that on a small machine take the cores the reading needs).
             try await connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
-            try await connection.execute(
-                "SELECT set_config('enable_sort', 'off', true), set_config('max_parallel_workers_per_gather', '0', true)",
-                logger: logger
-            )
+            try await connection.execute("SELECT set_config('enable_sort', 'off', true)", logger: logger)
             return try await Self.compute(roundID: roundID, forms: forms, readingResponses: readingResponses, connection: connection, logger: logger)
         }
     }
