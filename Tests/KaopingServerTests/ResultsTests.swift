@@ -335,6 +335,51 @@ struct ResultsPageTests {
             #expect(try await admin.get("/admin/rounds/\(id)/results/b99").status == .notFound)
         }
     }
+
+    /// The live results are kept a few seconds for the next look: shown with the time they were
+    /// computed while kept, and dropped when an evaluator submits a sheet, so that the next look
+    /// includes it.
+    @Test func liveResultsAreReusedWithTheirOwnTimeUntilASheetIsSubmitted() async throws {
+        try await TestApp.run { client, harness in
+            let (round, _) = try await harness.workedExampleRound()
+            let id = round.uuidString.lowercased()
+            let (_, token) = try await harness.issueToken("考评看板")
+            try await harness.createUser("admin", password: "live results admin")
+            try await harness.createUser("zhang", password: "a second evaluator", role: .evaluator)
+            var admin = Browser(client)
+            _ = try await admin.post("/admin/login", form: [("username", "admin"), ("password", "live results admin")])
+            #expect(try await admin.post("/admin/rounds/\(id)/evaluators", form: [("username", "zhang"), ("branches", "b01")]).status == .seeOther)
+
+            func results() async throws -> (computedAt: String, evaluators: Int?) {
+                let response = try await client.execute(
+                    uri: "/api/v1/rounds/\(id)/results",
+                    method: .get,
+                    headers: [.authorization: "Bearer \(token)"],
+                    body: nil
+                )
+                #expect(response.status == .ok)
+                let document = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
+                let subjects = try #require((document["results"] as? [String: Any])?["subjects"] as? [[String: Any]])
+                let b01 = try #require(subjects.first { $0["code"] as? String == "b01" })
+                let organisation = (b01["groups"] as? [String: Any])?["organisation"] as? [String: Any]
+                return (try #require(document["computedAt"] as? String), organisation?["n"] as? Int)
+            }
+            let first = try await results()
+            #expect(first.evaluators == 1)
+            // Over a second later (the time is given to the second), still the same results.
+            try await Task.sleep(for: .milliseconds(1100))
+            let again = try await results()
+            #expect(again.computedAt == first.computedAt)
+
+            var zhang = Browser(client)
+            _ = try await zhang.post("/admin/login", form: [("username", "zhang"), ("password", "a second evaluator")])
+            let submitted = try await zhang.post("/admin/sheets/\(id)/b01", form: fullSheet() + [("_action", "submit")])
+            #expect(submitted.location == "/admin/sheets?saved=submit")
+            let after = try await results()
+            #expect(after.evaluators == 2)
+            #expect(after.computedAt != first.computedAt)
+        }
+    }
 }
 
 @Suite("Results downloads", .timeLimit(.minutes(2)))

@@ -31,10 +31,11 @@ public struct ResultsRepository: Sendable {
     /// holds it, so that the pages find what `ResultsWarmingService` has read.
     let final = TimedCache<FinalKey, CurrentResults>(lifetime: .seconds(3600), capacity: 3)
 
-    /// Live results as computed, and where the standby stood when they were read (`nil`: from
-    /// the primary).
+    /// Live results as computed, when their answers were read, and where the standby stood
+    /// then (`nil`: from the primary).
     struct Live: Sendable {
         let result: RoundResult
+        let computedAt: Date
         let standby: StandbyPosition?
     }
 
@@ -73,13 +74,16 @@ public struct ResultsRepository: Sendable {
         // result kept from one source is not shown as coming from the other (the standby gone,
         // or back).
         let standby = try await database.standbyPosition()
+        // Results reused are shown with the time they were computed, not the time they are shown.
         if let cached = live.value(for: roundID), (cached.standby == nil) == (standby == nil) {
-            return CurrentResults(result: cached.result, provisional: true, computedAt: .now, standby: cached.standby)
+            return CurrentResults(result: cached.result, provisional: true, computedAt: cached.computedAt, standby: cached.standby)
         }
+        // The answers' snapshot is taken as the computing starts: the results are as of then.
+        let computedAt = Date.now
         guard var result = try await compute(roundID: roundID, logger: logger) else { return nil }
         result.disclose()
-        live.store(Live(result: result, standby: standby), for: roundID)
-        return CurrentResults(result: result, provisional: true, computedAt: .now, standby: standby)
+        live.store(Live(result: result, computedAt: computedAt, standby: standby), for: roundID)
+        return CurrentResults(result: result, provisional: true, computedAt: computedAt, standby: standby)
     }
 
     /// Drops the round's live results kept for reuse, after a change this process made to what
