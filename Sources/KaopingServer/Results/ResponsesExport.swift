@@ -57,17 +57,16 @@ public enum ResponsesExport {
             let (code, group, scored) = try row.decode((String, String, Int).self)
             if Disclosure.showsBreakdown(scoredResponses: scored, threshold: threshold) { shown.append("\(code)/\(group)") }
         }
-        try await database.withStreamingConnection { connection in
-            let rows = try await connection.query(
-                """
-                SELECT r.id, b.code, b.name, r.rater_group, r.form_version_id, r.submitted_on::text, r.score,
-                       a.item_key, a.option_key, a.points, a.number_value, a.text_value
-                FROM responses r JOIN branches b ON b.id = r.branch_id LEFT JOIN answers a ON a.response_id = r.id
-                WHERE r.round_id = \(roundID) AND b.code || '/' || r.rater_group = ANY(\(shown))
-                ORDER BY b.code, r.rater_group, r.id, a.item_key
-                """,
-                logger: logger
-            )
+        try await database.withCursor(
+            """
+            SELECT r.id, b.code, b.name, r.rater_group, r.form_version_id, r.submitted_on::text, r.score,
+                   a.item_key, a.option_key, a.points, a.number_value, a.text_value
+            FROM responses r JOIN branches b ON b.id = r.branch_id LEFT JOIN answers a ON a.response_id = r.id
+            WHERE r.round_id = \(roundID) AND b.code || '/' || r.rater_group = ANY(\(shown))
+            ORDER BY b.code, r.rater_group, r.id, a.item_key
+            """,
+            logger: logger
+        ) { rows in
             // A response's first six fields repeat on each of its lines, and questions, option
             // labels and points take a few values: each such field is escaped once and the
             // line written straight into the piece, not gathered into cells first (a round's

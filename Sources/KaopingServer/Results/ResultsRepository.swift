@@ -149,20 +149,19 @@ public struct ResultsRepository: Sendable {
     /// The round's comments, read as they are written out, on a connection of their own.
     func withComments<Result>(
         roundID: UUID,
-        _ body: (_ comments: AsyncThrowingMapSequence<PostgresRowSequence, ResultsWorkbook.Comment>) async throws -> Result
+        _ body: (_ comments: AsyncThrowingMapSequence<CursorRows, ResultsWorkbook.Comment>) async throws -> Result
     ) async throws -> Result {
-        try await database.withStreamingConnection { connection in
-            let rows = try await connection.query(
-                """
-                SELECT b.code, r.rater_group, a.item_key, a.text_value
-                FROM responses r JOIN branches b ON b.id = r.branch_id JOIN answers a ON a.response_id = r.id
-                WHERE r.round_id = \(roundID) AND r.excluded_by IS NULL AND a.option_key IS NULL AND a.number_value IS NULL
-                  AND a.text_value IS NOT NULL AND a.text_value <> ''
-                ORDER BY 1, 2, 3, 4
-                """,
-                logger: Logger(label: "kaoping.results")
-            )
-            return try await body(
+        try await database.withCursor(
+            """
+            SELECT b.code, r.rater_group, a.item_key, a.text_value
+            FROM responses r JOIN branches b ON b.id = r.branch_id JOIN answers a ON a.response_id = r.id
+            WHERE r.round_id = \(roundID) AND r.excluded_by IS NULL AND a.option_key IS NULL AND a.number_value IS NULL
+              AND a.text_value IS NOT NULL AND a.text_value <> ''
+            ORDER BY 1, 2, 3, 4
+            """,
+            logger: Logger(label: "kaoping.results")
+        ) { rows in
+            try await body(
                 rows.map { row in
                     let (code, group, item, text) = try row.decode((String, String, String, String).self)
                     return ResultsWorkbook.Comment(branchCode: code, group: group, item: item, text: text)

@@ -34,18 +34,18 @@ public enum SheetsExport {
         let yes = language.text("value_yes")
         let no = language.text("value_no")
         let labels = ItemLabels(forms: forms, language: language)
-        try await database.withStreamingConnection { connection in
-            for try await row in try await connection.query(
-                """
-                SELECT b.code, b.name, u.username, s.status, s.submitted_at, e.item_key, e.points_lost, e.points_earned, e.passed,
-                       coalesce(e.note, ''), s.remark
-                FROM org_sheets s JOIN branches b ON b.id = s.branch_id JOIN users u ON u.id = s.evaluator_id
-                LEFT JOIN org_sheet_entries e ON e.sheet_id = s.id
-                WHERE s.round_id = \(roundID)
-                ORDER BY b.code, u.username, e.item_key
-                """,
-                logger: logger
-            ) {
+        try await database.withCursor(
+            """
+            SELECT b.code, b.name, u.username, s.status, s.submitted_at, e.item_key, e.points_lost, e.points_earned, e.passed,
+                   coalesce(e.note, ''), s.remark
+            FROM org_sheets s JOIN branches b ON b.id = s.branch_id JOIN users u ON u.id = s.evaluator_id
+            LEFT JOIN org_sheet_entries e ON e.sheet_id = s.id
+            WHERE s.round_id = \(roundID)
+            ORDER BY b.code, u.username, e.item_key
+            """,
+            logger: logger
+        ) { rows in
+            for try await row in rows {
                 var cells = RowCells(row)
                 let code = try cells.next(String.self)
                 let name = try cells.next(String.self)
