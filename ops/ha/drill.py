@@ -13,11 +13,13 @@ each kind:
 
 After each kill the drill waits for answers to be taken again, starts the killed node's
 Patroni again (it rejoins as the synchronous standby) and waits for the pair to be whole.
-During one failover a round's closing time falls. A Kaoping instance that exits is started
-again a second later, as the deployment's systemd unit does, and each exit is printed with
-its cause; the time it was away counts as time without service. Then it prints what it saw and fails
-(exit 1) unless every acknowledged answer is stored, no request got a 500, service came
-back within 30 s each time and the round was closed exactly once. Everything it started is
+During one failover a round's closing time falls, and all the while an administrator
+downloads another round's answers CSV (20,000 answer sets) slowly, through the instances in
+turn. A Kaoping instance that exits is started again a second later, as the deployment's
+systemd unit does, and each exit is printed with its cause; the time it was away counts as
+time without service. Then it prints what it saw and fails (exit 1) unless every acknowledged
+answer is stored, no request got a 500, service came back within 30 s each time, the round was
+closed exactly once and no instance exited. Everything it started is
 stopped at the end, whatever happens.
 
 Run through ops/ha/drill, which installs the packages and builds Kaoping first.
@@ -49,6 +51,7 @@ KAOPING_PORTS = [18181, 18182]
 SUPERUSER_PASSWORD = "drill-superuser"
 REPLICATION_PASSWORD = "drill-replication"
 KAOPING_PASSWORD = "drill-kaoping"
+DOWNLOAD_PASSWORD = "drill administrator password"
 SERVICE_TARGET = 30.0
 SHANGHAI = timezone(timedelta(hours=8))
 
@@ -259,13 +262,13 @@ listen standby
             raise RuntimeError(result.stderr.strip())
         return result.stdout.strip()
 
-    def kaoping(self, *argv, database_url=None):
+    def kaoping(self, *argv, database_url=None, stdin=None):
         env = dict(os.environ, KAOPING_DATABASE_URL=database_url or self.database_url, KAOPING_SECRET_FILE=os.path.join(self.work, "secret"),
                    KAOPING_DATA_DIR=os.path.join(self.work, "cli"), KAOPING_LOG_LEVEL="error")
         # A command that found the database away changed nothing, and is run again, as a
         # person or cron would after a failover.
         for _ in range(30):
-            result = subprocess.run([self.binary, *argv], capture_output=True, text=True, env=env, cwd=self.root)
+            result = subprocess.run([self.binary, *argv], capture_output=True, text=True, env=env, cwd=self.root, input=stdin)
             if result.returncode == 0:
                 return result.stdout
             if "the database is not available" not in result.stderr:
@@ -385,6 +388,28 @@ listen standby
         csv = self.kaoping("invitations", "export", round_id, "--out", "-", "--public-url", "http://127.0.0.1")
         links = [line.strip().split("127.0.0.1", 1)[1].split(",")[0].strip('"') for line in csv.splitlines()[1:] if "/s/" in line]
         return round_id, links
+
+    def download_round(self, responses, keys):
+        """A round with `responses` members' answers already mixed in (made with SQL, each
+        answering every rated item), whose answers CSV is a download of some tens of megabytes;
+        and an administrator to fetch it. Returns the round's id."""
+        spec = os.path.join(self.work, "downloads.yaml")
+        with open(spec, "w") as file:
+            closes = (datetime.now(SHANGHAI) + timedelta(days=30)).strftime("%Y-%m-%d %H:%M")
+            file.write(f"title: 下载演练\nyear: {datetime.now(SHANGHAI).year}\ncloses: {closes}\nbranches: [drill]\n")
+        round_id = self.kaoping("round", "create", "--spec", spec).strip()
+        self.kaoping("round", "open", round_id)
+        items = ", ".join(f"'{key}'" for key in keys)
+        self.psql(f"""
+            INSERT INTO responses (round_id, branch_id, rater_group, form_version_id, submitted_on, score, dimension_scores, straight_lined)
+            SELECT '{round_id}', b.id, 'members', g.form_version_id, current_date, 75, ARRAY[75, 75, 75, 75]::float8[], false
+            FROM generate_series(1, {responses}) n, branches b, round_groups g
+            WHERE b.code = 'drill' AND g.round_id = '{round_id}' AND g.rater_group = 'members';
+            INSERT INTO answers (response_id, item_key, option_key, points)
+            SELECT r.id, k, '4', 75 FROM responses r, unnest(ARRAY[{items}]) k WHERE r.round_id = '{round_id}';
+            """, database="kaoping", user="kaoping", password=KAOPING_PASSWORD)
+        self.kaoping("user", "add", "--username", "drill-admin", "--role", "admin", "--own-password", stdin=DOWNLOAD_PASSWORD + "\n")
+        return round_id
 
     def closing_round(self, closes_in):
         """An open round whose closing time falls `closes_in` seconds from now (to the second);
@@ -520,6 +545,68 @@ class Load:
         return self.links.empty()
 
 
+class Downloads:
+    """An administrator downloading a round's answers CSV over and over through the two
+    instances in turn, reading it slowly (about 160 KB/s, as a far client does) so that a
+    download is under way through every kill: the database going away under it must end that
+    download, not the instance."""
+
+    def __init__(self, round_id):
+        self.path = f"/admin/rounds/{round_id}/responses.csv"
+        self.stopping = threading.Event()
+        self.complete = 0
+        self.cut = 0
+        self.under_way = 0
+        self.refused = {}
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def sign_in(self, port):
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        with opener.open(f"http://127.0.0.1:{port}/admin/login", timeout=10) as page:
+            csrf = re.search(r'name="_csrf" value="([0-9a-f]+)"', page.read().decode("utf-8", "replace")).group(1)
+        form = urllib.parse.urlencode({"_csrf": csrf, "username": "drill-admin", "password": DOWNLOAD_PASSWORD}).encode()
+        with opener.open(f"http://127.0.0.1:{port}/admin/login", data=form, timeout=10) as answer:
+            answer.read()
+        return opener
+
+    def run(self):
+        turn = 0
+        while not self.stopping.is_set():
+            port = KAOPING_PORTS[turn % 2]
+            turn += 1
+            try:
+                opener = self.sign_in(port)
+                with opener.open(f"http://127.0.0.1:{port}{self.path}", timeout=60) as download:
+                    read = 0
+                    while True:
+                        if self.stopping.is_set():
+                            self.under_way += 1
+                            break
+                        piece = download.read(16384)
+                        if not piece:
+                            self.complete += 1
+                            log(f"download through instance {KAOPING_PORTS.index(port) + 1} complete, {read / 2**20:.1f} MiB")
+                            break
+                        read += len(piece)
+                        time.sleep(0.1)
+            except urllib.error.HTTPError as error:
+                # Refused while the database is away (the fail-fast 503): tried again.
+                self.refused[error.code] = self.refused.get(error.code, 0) + 1
+                time.sleep(1)
+            except Exception as error:
+                # Cut off mid-way (the database went away under it), or the instance away.
+                self.cut += 1
+                log(f"download through instance {KAOPING_PORTS.index(port) + 1} cut off: {type(error).__name__}: {error}")
+                time.sleep(1)
+
+    def start(self):
+        self.thread.start()
+
+    def stop(self):
+        self.stopping.set()
+        self.thread.join(timeout=90)
+
+
 def keep_logs(work):
     """On a failure, what the cluster's own logs said last, printed, and the logs kept beside
     the working directory, which the tear-down removes."""
@@ -557,11 +644,15 @@ def main():
         members = args.members or 60000 * max(1, args.kills)
         round_id, links = drill.links(members)
         log(f"round {round_id}: {len(links)} invitation links")
-        load = Load(links, answers(drill.root), args.concurrency)
+        fields = answers(drill.root)
+        downloads = Downloads(drill.download_round(20000, [key.removeprefix("q.") for key, _ in fields if key != "q.works_well"]))
+        log("a round of 20,000 answers to download through the kills")
+        load = Load(links, fields, args.concurrency)
         supervising = threading.Event()
         threading.Thread(target=drill.supervise, args=(supervising,), daemon=True).start()
         started = time.time()
         load.start()
+        downloads.start()
         time.sleep(5)
         gaps = []
         closing = None
@@ -613,6 +704,7 @@ def main():
             drill.wait(drill.whole, 180, "the pair whole again")
             time.sleep(3)
         load.stop()
+        downloads.stop()
         ended = time.time()
         supervising.set()
 
@@ -628,7 +720,8 @@ def main():
             backup = f"failed: {error}"
             failures.append(f"the backup from the standby {backup}")
 
-        stored = int(drill.psql("SELECT (SELECT count(*) FROM ballot_box) + (SELECT count(*) FROM responses)",
+        stored = int(drill.psql(f"SELECT (SELECT count(*) FROM ballot_box WHERE round_id = '{round_id}') "
+                                f"+ (SELECT count(*) FROM responses WHERE round_id = '{round_id}')",
                                 database="kaoping", user="kaoping", password=KAOPING_PASSWORD))
         used = int(drill.psql("SELECT count(*) FROM invitations WHERE used", database="kaoping", user="kaoping",
                               password=KAOPING_PASSWORD))
@@ -653,6 +746,9 @@ def main():
         print(f"longest time without service: {longest:.1f} s")
         print(f"round closing inside a failover: {status}, closed {closes} time(s)")
         print(f"kaoping backup from the standby: {backup}")
+        print(f"answers CSV downloaded slowly through the kills: {downloads.complete} complete, {downloads.cut} cut off, "
+              f"{downloads.under_way} under way at the end, "
+              f"refused: {downloads.refused or 'none'}")
         print(f"instances that exited and were started again: {len(drill.exits)}")
         for moment, index, code, reason in drill.exits:
             print(f"  {time.strftime('%H:%M:%S', time.localtime(moment))} instance {index}, status {code}: {reason}")
@@ -667,6 +763,10 @@ def main():
             failures.append(f"service was away {longest:.1f} s (target {SERVICE_TARGET:.0f} s)")
         if status != "closed" or closes != 1:
             failures.append(f"the round is {status}, closed {closes} times")
+        if drill.exits:
+            failures.append(f"an instance exited {len(drill.exits)} time(s)")
+        if downloads.cut + downloads.complete + downloads.under_way == 0:
+            failures.append("no download was under way")
     except Exception as error:
         failures.append(f"the drill stopped: {error}")
     finally:
