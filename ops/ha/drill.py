@@ -14,7 +14,7 @@ each kind:
 After each kill the drill waits for answers to be taken again, starts the killed node's
 Patroni again (it rejoins as the synchronous standby) and waits for the pair to be whole.
 During one failover a round's closing time falls, and all the while an administrator
-downloads another round's answers CSV (20,000 answer sets) slowly, through the instances in
+downloads another round's answers CSV (10,000 answer sets) slowly, through the instances in
 turn. A Kaoping instance that exits is started again a second later, as the deployment's
 systemd unit does, and each exit is printed with its cause; the time it was away counts as
 time without service. Then it prints what it saw and fails (exit 1) unless every acknowledged
@@ -187,6 +187,7 @@ bootstrap:
         max_wal_senders: 10
         max_replication_slots: 10
         max_connections: 200
+        wal_keep_size: 1GB
   initdb:
     - encoding: UTF8
     - locale: C.UTF-8
@@ -557,6 +558,7 @@ class Downloads:
         self.complete = 0
         self.cut = 0
         self.under_way = 0
+        self.not_started = 0
         self.refused = {}
         self.thread = threading.Thread(target=self.run, daemon=True)
 
@@ -574,10 +576,10 @@ class Downloads:
         while not self.stopping.is_set():
             port = KAOPING_PORTS[turn % 2]
             turn += 1
+            read = 0
             try:
                 opener = self.sign_in(port)
                 with opener.open(f"http://127.0.0.1:{port}{self.path}", timeout=60) as download:
-                    read = 0
                     while True:
                         if self.stopping.is_set():
                             self.under_way += 1
@@ -594,9 +596,14 @@ class Downloads:
                 self.refused[error.code] = self.refused.get(error.code, 0) + 1
                 time.sleep(1)
             except Exception as error:
-                # Cut off mid-way (the database went away under it), or the instance away.
-                self.cut += 1
-                log(f"download through instance {KAOPING_PORTS.index(port) + 1} cut off: {type(error).__name__}: {error}")
+                if read:
+                    # Cut off mid-way: the database went away under it.
+                    self.cut += 1
+                    log(f"download through instance {KAOPING_PORTS.index(port) + 1} cut off after {read / 2**20:.1f} MiB: "
+                        f"{type(error).__name__}: {error}")
+                else:
+                    # The instance or its database away before the download began.
+                    self.not_started += 1
                 time.sleep(1)
 
     def start(self):
@@ -637,6 +644,7 @@ def main():
         shutil.rmtree(args.dir)
     drill = Drill(args)
     failures = []
+    supervising = threading.Event()
     try:
         drill.set_up()
         kinds = ["postmaster", "patroni", "machine"]
@@ -645,10 +653,9 @@ def main():
         round_id, links = drill.links(members)
         log(f"round {round_id}: {len(links)} invitation links")
         fields = answers(drill.root)
-        downloads = Downloads(drill.download_round(20000, [key.removeprefix("q.") for key, _ in fields if key != "q.works_well"]))
-        log("a round of 20,000 answers to download through the kills")
+        downloads = Downloads(drill.download_round(10000, [key.removeprefix("q.") for key, _ in fields if key != "q.works_well"]))
+        log("a round of 10,000 answer sets to download through the kills")
         load = Load(links, fields, args.concurrency)
-        supervising = threading.Event()
         threading.Thread(target=drill.supervise, args=(supervising,), daemon=True).start()
         started = time.time()
         load.start()
@@ -747,7 +754,7 @@ def main():
         print(f"round closing inside a failover: {status}, closed {closes} time(s)")
         print(f"kaoping backup from the standby: {backup}")
         print(f"answers CSV downloaded slowly through the kills: {downloads.complete} complete, {downloads.cut} cut off, "
-              f"{downloads.under_way} under way at the end, "
+              f"{downloads.under_way} under way at the end, {downloads.not_started} not begun, "
               f"refused: {downloads.refused or 'none'}")
         print(f"instances that exited and were started again: {len(drill.exits)}")
         for moment, index, code, reason in drill.exits:
@@ -770,6 +777,7 @@ def main():
     except Exception as error:
         failures.append(f"the drill stopped: {error}")
     finally:
+        supervising.set()
         drill.stop_all()
         if failures:
             keep_logs(args.dir)

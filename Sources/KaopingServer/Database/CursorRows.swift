@@ -1,17 +1,20 @@
 import Logging
+import NIOConcurrencyHelpers
 import PostgresNIO
 import Synchronization
 
 extension Database {
     /// Runs `query` through a cursor in a read-only transaction and hands `body` its rows,
-    /// fetched `batchSize` at a time, each batch read whole as it arrives (the next one while
+    /// fetched `batchSize` at a time, each batch read whole as it arrives (the next ones while
     /// `body` works through the one before).
     ///
     /// For long reads whose reader waits on something else: a download written to a slow
     /// client, a workbook being written. PostgresNIO 1.33.2 stops the whole process on a
     /// precondition in its row stream when the server goes away while a statement's rows wait
     /// for their reader (docs/operations.md, "A crash the drill found"); here no statement's
-    /// rows ever wait on `body`, and between batches the connection is idle.
+    /// rows ever wait on `body`, and between batches the connection is idle. The transaction is
+    /// written out here rather than through `transaction`, because each of its statements goes
+    /// through the connection's `StatementGuard`.
     public func withCursor<Result>(
         _ query: PostgresQuery,
         batchSize: Int = 10_000,
@@ -19,26 +22,23 @@ extension Database {
         _ body: (CursorRows) async throws -> Result
     ) async throws -> Result {
         try await withStreamingConnection { connection in
-            try await connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
-            let rows = CursorRows(connection: connection, batchSize: batchSize, logger: logger)
+            let statements = StatementGuard(connection)
+            let rows = CursorRows(connection: connection, statements: statements, batchSize: batchSize, logger: logger)
             do {
+                try await statements.run { try await connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger) }
                 // Planned for all its rows, as the statement alone would be, rather than for a
                 // quick first tenth.
-                try await connection.execute("SET LOCAL cursor_tuple_fraction = 1", logger: logger)
-                try await connection.execute(
-                    PostgresQuery(unsafeSQL: "DECLARE \(CursorRows.name) NO SCROLL CURSOR FOR " + query.sql, binds: query.binds),
-                    logger: logger
-                )
+                try await statements.run { try await connection.execute("SET LOCAL cursor_tuple_fraction = 1", logger: logger) }
+                let declare = PostgresQuery(unsafeSQL: "DECLARE \(CursorRows.name) NO SCROLL CURSOR FOR " + query.sql, binds: query.binds)
+                try await statements.run { try await connection.execute(declare, logger: logger) }
                 let result = try await body(rows)
-                await rows.settle()
-                try CursorRows.checkOpen(connection)
-                try await connection.execute("COMMIT", logger: logger)
+                await rows.waitForFetches()
+                try await statements.run { try await connection.execute("COMMIT", logger: logger) }
                 return result
             } catch {
-                await rows.settle()
+                await rows.waitForFetches()
                 do {
-                    try CursorRows.checkOpen(connection)
-                    try await connection.execute("ROLLBACK", logger: logger)
+                    try await statements.run { try await connection.execute("ROLLBACK", logger: logger) }
                 } catch {
                     // Never back into the pool inside a transaction.
                     try? await connection.close()
@@ -49,7 +49,64 @@ extension Database {
     }
 }
 
+/// Sends statements on one connection, one at a time, and gives a statement up as soon as the
+/// connection closes under it.
+///
+/// PostgresNIO 1.33.2 waits for ever for a statement sent on a connection that has closed: the
+/// statement never reaches the closed channel's handler, which would fail it. A connection can
+/// close between any check and the send, so the check is not enough; a statement whose
+/// connection closes is answered `DatabaseUnavailable` at once and left to wind down on its own.
+final class StatementGuard: Sendable {
+    private let connection: PostgresConnection
+    /// Whether the connection has closed, and what fails the statement under way.
+    private let state = NIOLockedValueBox<(closed: Bool, fail: (@Sendable () -> Void)?)>((false, nil))
+
+    init(_ connection: PostgresConnection) {
+        self.connection = connection
+        // One callback for all the statements; it holds only this guard's small state.
+        connection.closeFuture.whenComplete { [state] _ in
+            let fail = state.withLockedValue { state in
+                state.closed = true
+                defer { state.fail = nil }
+                return state.fail
+            }
+            fail?()
+        }
+    }
+
+    @discardableResult
+    func run<Value: Sendable>(_ statement: @escaping @Sendable () async throws -> Value) async throws -> Value {
+        let pending = NIOLockedValueBox<CheckedContinuation<Value, any Error>?>(nil)
+        let finish: @Sendable (Swift.Result<Value, any Error>) -> Void = { result in
+            let continuation = pending.withLockedValue { continuation in
+                defer { continuation = nil }
+                return continuation
+            }
+            continuation?.resume(with: result)
+        }
+        return try await withCheckedThrowingContinuation { continuation in
+            pending.withLockedValue { $0 = continuation }
+            let closed = state.withLockedValue { state in
+                if !state.closed { state.fail = { finish(.failure(DatabaseUnavailable())) } }
+                return state.closed
+            }
+            if closed || connection.isClosed {
+                finish(.failure(DatabaseUnavailable()))
+                return
+            }
+            Task {
+                do {
+                    finish(.success(try await statement()))
+                } catch {
+                    finish(.failure(error))
+                }
+            }
+        }
+    }
+}
+
 /// The rows of the cursor `Database.withCursor` opened, in batches fetched as they are read.
+/// It is read once: a second iterator would go on from wherever the cursor stands.
 public final class CursorRows: AsyncSequence, Sendable {
     public typealias Element = PostgresRow
     public typealias Failure = any Error
@@ -60,13 +117,16 @@ public final class CursorRows: AsyncSequence, Sendable {
     static let readAhead = 2
 
     let connection: PostgresConnection
+    let statements: StatementGuard
     let batchSize: Int
     let logger: Logger
-    /// The fetch under way, if any: the transaction ends only after it.
+    /// The fetch started last, if any, which waits for those before it: the transaction ends
+    /// only after it.
     private let pending = Mutex<Task<[PostgresRow], any Error>?>(nil)
 
-    init(connection: PostgresConnection, batchSize: Int, logger: Logger) {
+    init(connection: PostgresConnection, statements: StatementGuard, batchSize: Int, logger: Logger) {
         self.connection = connection
+        self.statements = statements
         self.batchSize = Swift.max(1, batchSize)
         self.logger = logger
     }
@@ -76,30 +136,24 @@ public final class CursorRows: AsyncSequence, Sendable {
     fileprivate func fetch() -> Task<[PostgresRow], any Error> {
         pending.withLock { latest in
             let previous = latest
-            let task = Task { [connection, batchSize, logger] () async throws -> [PostgresRow] in
+            let task = Task { [connection, statements, batchSize, logger] () async throws -> [PostgresRow] in
                 if let previous, try await previous.value.count < batchSize { return [] }
-                try Self.checkOpen(connection)
-                var rows: [PostgresRow] = []
-                rows.reserveCapacity(batchSize)
-                for try await row in try await connection.query(
-                    "FETCH FORWARD \(unescaped: String(batchSize)) FROM \(unescaped: Self.name)",
-                    logger: logger
-                ) { rows.append(row) }
-                return rows
+                return try await statements.run {
+                    var rows: [PostgresRow] = []
+                    rows.reserveCapacity(batchSize)
+                    for try await row in try await connection.query(
+                        "FETCH FORWARD \(unescaped: String(batchSize)) FROM \(unescaped: Self.name)",
+                        logger: logger
+                    ) { rows.append(row) }
+                    return rows
+                }
             }
             latest = task
             return task
         }
     }
 
-    /// PostgresNIO 1.33.2 waits forever for a statement sent on a connection that has closed
-    /// (the statement never reaches the closed channel's handler, which would fail it). Between
-    /// batches the server may have gone: the next statement is not sent then.
-    static func checkOpen(_ connection: PostgresConnection) throws {
-        if connection.isClosed { throw DatabaseUnavailable() }
-    }
-
-    fileprivate func settle() async {
+    fileprivate func waitForFetches() async {
         guard let task = pending.withLock({ $0 }) else { return }
         _ = try? await task.value
     }

@@ -78,7 +78,7 @@ public struct ResultsRepository: Sendable {
         if let cached = live.value(for: roundID), (cached.standby == nil) == (standby == nil) {
             return CurrentResults(result: cached.result, provisional: true, computedAt: cached.computedAt, standby: cached.standby)
         }
-        // The answers' snapshot is taken as the computing starts: the results are as of then.
+        // Dated just before the answers are read: the results hold every answer stored by then.
         let computedAt = Date.now
         guard var result = try await compute(roundID: roundID, logger: logger) else { return nil }
         result.disclose()
@@ -250,13 +250,16 @@ public struct ResultsRepository: Sendable {
     public func compute(roundID: UUID, readingResponses: Bool = false, logger: Logger) async throws -> RoundResult? {
         let forms = self.forms
         return try await database.transaction(logger: logger) { connection in
-            // Every statement sees the same answers; and the branches and the sheets, which are
-            // read in branch order, come from their indexes in that order, row by row as they are
-            // read, rather than sorted whole before the first row (PostgreSQL's choice, with
-            // parallel workers that on a small machine take the cores the reading needs).
+            // Every statement sees the same answers.
             try await connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
-            try await connection.execute("SELECT set_config('enable_sort', 'off', true)", logger: logger)
-            return try await Self.compute(roundID: roundID, forms: forms, readingResponses: readingResponses, connection: connection, logger: logger)
+            return try await Self.compute(
+                roundID: roundID,
+                forms: forms,
+                readingResponses: readingResponses,
+                inIndexOrder: true,
+                connection: connection,
+                logger: logger
+            )
         }
     }
 
@@ -264,14 +267,27 @@ public struct ResultsRepository: Sendable {
     /// scored as they arrive. One connection because the closing transaction must see the
     /// ballots it has just mixed in; and reading the groups' tallies on connections side by side
     /// measured 0.2 s faster but grew the server by 20 MB more while the pieces queued.
+    ///
+    /// - Parameter inIndexOrder: read the branches and the sheets with PostgreSQL's sort set
+    ///   aside (`readInIndexOrder`); for a transaction of its own, since the setting lasts until
+    ///   the transaction ends should a statement fail.
     static func compute(
         roundID: UUID,
         forms: FormRepository,
         readingResponses: Bool = false,
+        inIndexOrder: Bool = false,
         connection: PostgresConnection,
         logger: Logger
     ) async throws -> RoundResult? {
-        guard let plan = try await plan(roundID: roundID, forms: forms, readingResponses: readingResponses, connection: connection, logger: logger)
+        guard
+            let plan = try await plan(
+                roundID: roundID,
+                forms: forms,
+                readingResponses: readingResponses,
+                inIndexOrder: inIndexOrder,
+                connection: connection,
+                logger: logger
+            )
         else { return nil }
         // The rows are read, decoded and each piece scored by one task, and the scored pieces
         // added to the round by another, in batches handed over as they fill: on two cores the
@@ -299,6 +315,7 @@ public struct ResultsRepository: Sendable {
                         roundID: roundID,
                         positions: plan.positions,
                         fromEntries: readingResponses,
+                        inIndexOrder: inIndexOrder,
                         connection: connection,
                         logger: logger,
                         collect
@@ -350,6 +367,7 @@ public struct ResultsRepository: Sendable {
         roundID: UUID,
         forms: FormRepository,
         readingResponses: Bool = false,
+        inIndexOrder: Bool = false,
         connection: PostgresConnection,
         logger: Logger
     ) async throws -> Plan? {
@@ -388,24 +406,26 @@ public struct ResultsRepository: Sendable {
         var positions: [UUID: Int] = [:]
         // Cell by cell, as the tallies are read: decoding a row as a tuple looks each column's
         // type up again, 25,000 times in a province's round.
-        for try await row in try await connection.query(
-            """
-            SELECT rb.branch_id, b.code, b.name, o.name, rb.eligible_members
-            FROM round_branches rb JOIN branches b ON b.id = rb.branch_id LEFT JOIN organisations o ON o.id = b.organisation_id
-            WHERE rb.round_id = \(roundID) ORDER BY rb.branch_id
-            """,
-            logger: logger
-        ) {
-            var cells = RowCells(row)
-            positions[try cells.next(UUID.self)] = subjects.count
-            subjects.append(
-                RoundScoring.Subject(
-                    code: try cells.next(String.self),
-                    name: try cells.next(String.self),
-                    parent: try cells.next(String?.self),
-                    eligibleMembers: try cells.nextInteger()
+        try await readInIndexOrder(inIndexOrder, connection: connection, logger: logger) {
+            for try await row in try await connection.query(
+                """
+                SELECT rb.branch_id, b.code, b.name, o.name, rb.eligible_members
+                FROM round_branches rb JOIN branches b ON b.id = rb.branch_id LEFT JOIN organisations o ON o.id = b.organisation_id
+                WHERE rb.round_id = \(roundID) ORDER BY rb.branch_id
+                """,
+                logger: logger
+            ) {
+                var cells = RowCells(row)
+                positions[try cells.next(UUID.self)] = subjects.count
+                subjects.append(
+                    RoundScoring.Subject(
+                        code: try cells.next(String.self),
+                        name: try cells.next(String.self),
+                        parent: try cells.next(String?.self),
+                        eligibleMembers: try cells.nextInteger()
+                    )
                 )
-            )
+            }
         }
         return Plan(
             scoring: RoundScoring(
@@ -452,6 +472,7 @@ public struct ResultsRepository: Sendable {
         roundID: UUID,
         positions: [UUID: Int],
         fromEntries: Bool = false,
+        inIndexOrder: Bool = false,
         connection: PostgresConnection,
         logger: Logger,
         _ deliver: (RoundScoring.Piece) -> Void
@@ -479,32 +500,46 @@ public struct ResultsRepository: Sendable {
             deliver(.sheets(branchSheets, subject: branch))
             branchSheets = []
         }
-        for try await row in try await connection.query(query, logger: logger) {
-            var cells = RowCells(row)
-            let id = try cells.next(UUID.self)
-            guard let index = positions[id] else { continue }
-            let evaluator = try cells.next(String.self)
-            let lostItems = try cells.nextStrings()
-            let lost = try cells.nextDoubles()
-            let earnedItems = try cells.nextStrings()
-            let earned = try cells.nextDoubles()
-            let failed = try cells.nextStrings()
-            if branch != index {
-                // What the adding relies on to complete subjects early (`compute`).
-                if let branch, index < branch { throw SheetsOutOfOrder() }
-                deliverBranch()
-                branch = index
-            }
-            branchSheets.append(
-                SheetInput(
-                    evaluator: evaluator,
-                    lost: Dictionary(zip(lostItems, lost), uniquingKeysWith: { first, _ in first }),
-                    failedBaselines: Set(failed),
-                    bonus: Dictionary(zip(earnedItems, earned), uniquingKeysWith: { first, _ in first })
+        try await readInIndexOrder(inIndexOrder, connection: connection, logger: logger) {
+            for try await row in try await connection.query(query, logger: logger) {
+                var cells = RowCells(row)
+                let id = try cells.next(UUID.self)
+                guard let index = positions[id] else { continue }
+                let evaluator = try cells.next(String.self)
+                let lostItems = try cells.nextStrings()
+                let lost = try cells.nextDoubles()
+                let earnedItems = try cells.nextStrings()
+                let earned = try cells.nextDoubles()
+                let failed = try cells.nextStrings()
+                if branch != index {
+                    // What the adding relies on to complete subjects early (`compute`).
+                    if let branch, index < branch { throw SheetsOutOfOrder() }
+                    deliverBranch()
+                    branch = index
+                }
+                branchSheets.append(
+                    SheetInput(
+                        evaluator: evaluator,
+                        lost: Dictionary(zip(lostItems, lost), uniquingKeysWith: { first, _ in first }),
+                        failedBaselines: Set(failed),
+                        bonus: Dictionary(zip(earnedItems, earned), uniquingKeysWith: { first, _ in first })
+                    )
                 )
-            )
+            }
         }
         deliverBranch()
+    }
+
+    /// Runs `read` with PostgreSQL's sort set aside when `on`, for a statement that reads in the
+    /// order of an index (the branches, the sheets): its rows then come from the index row by
+    /// row, from the first, instead of sorted whole before the first one (PostgreSQL's choice,
+    /// with parallel workers that on a small machine take the cores the reading needs). Only for
+    /// that statement: an aggregate that must sort (trimming more than one value) keeps its sort.
+    static func readInIndexOrder(_ on: Bool, connection: PostgresConnection, logger: Logger, _ read: () async throws -> Void) async throws {
+        guard on else { return try await read() }
+        try await connection.execute("SET LOCAL enable_sort = off", logger: logger)
+        try await read()
+        try await connection.execute("SET LOCAL enable_sort TO DEFAULT", logger: logger)
     }
 
     /// The database returned a round's sheets in another order than their branches'.

@@ -64,8 +64,11 @@ public struct ResultsDownloadsController: Sendable {
                 status: .ok,
                 headers: headers,
                 body: ResponseBody(contentLength: size) { writer in
-                    defer { try? FileManager.default.removeItem(atPath: path) }
-                    guard let handle = FileHandle(forReadingAtPath: path) else { throw AppError.notFound }
+                    // Removed once open, before the first byte is sent: the open handle reads on,
+                    // and nothing is left behind however the sending ends.
+                    let handle = FileHandle(forReadingAtPath: path)
+                    try? FileManager.default.removeItem(atPath: path)
+                    guard let handle else { throw AppError.notFound }
                     defer { try? handle.close() }
                     while let data = try handle.read(upToCount: 64 * 1024), !data.isEmpty {
                         try await writer.write(ByteBuffer(bytes: data))
