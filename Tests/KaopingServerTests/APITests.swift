@@ -11,13 +11,6 @@ import Yams
 
 @Suite("JSON API", .timeLimit(.minutes(2)))
 struct APITests {
-    func getJSON(_ client: any TestClientProtocol, _ path: String, token: String?) async throws -> (HTTPResponse.Status, Any) {
-        var headers: HTTPFields = [:]
-        if let token { headers[.authorization] = "Bearer \(token)" }
-        let response = try await client.execute(uri: path, method: .get, headers: headers, body: nil)
-        return (response.status, try JSONSerialization.jsonObject(with: Data(buffer: response.body)))
-    }
-
     @Test func tokensGateTheRoundsAndResultsWhichMatchTheDescription() async throws {
         try await TestApp.run { client, harness in
             let (round, _) = try await harness.workedExampleRound()
@@ -155,11 +148,11 @@ struct APITests {
             let list = try await admin.get("/admin/tokens")
             #expect(list.text.contains("<td>组织部数据平台</td><td>只读</td>"))
             #expect(!list.text.contains(token))  // never shown again
-            let (status, _) = try await APITests().getJSON(client, "/api/v1/rounds", token: token)
+            let (status, _) = try await getJSON(client, "/api/v1/rounds", token: token)
             #expect(status == .ok)
             let id = try await harness.database.query("SELECT id FROM api_tokens").first!.decode(UUID.self)
             #expect(try await admin.post("/admin/tokens/\(id.uuidString.lowercased())/revoke", form: []).status == .seeOther)
-            #expect(try await APITests().getJSON(client, "/api/v1/rounds", token: token).0 == .unauthorized)
+            #expect(try await getJSON(client, "/api/v1/rounds", token: token).0 == .unauthorized)
             #expect(try await harness.count("SELECT count(*)::int FROM audit_log WHERE action LIKE 'api.token.%'") == 2)
             #expect(try await admin.post("/admin/tokens", form: [("name", " ")]).status == .unprocessableContent)
             #expect(try await admin.post("/admin/tokens", form: [("name", "绩效系统"), ("write", "1")]).status == .ok)
@@ -189,14 +182,14 @@ struct APITests {
             let api = APITests()
             let performance = #"{"year": 2026, "results": [{"unit": "u9", "score": 80}]}"#
             // Working while wang is an active administrator (the post is refused on its merits, not its token).
-            #expect(try await api.getJSON(client, "/api/v1/rounds", token: reader).0 == .ok)
+            #expect(try await getJSON(client, "/api/v1/rounds", token: reader).0 == .ok)
             #expect(try await api.post(client, "/api/v1/performance", token: writer, json: performance).0 == .unprocessableContent)
 
             let disabled = try await chief.post("/admin/accounts/\(maker.id.lowercased)/disable", form: [("confirmed", "yes")])
             #expect(try await chief.get(try #require(disabled.location)).text.contains("该账号创建的 2 个 API 令牌随之停用"))
-            #expect(try await api.getJSON(client, "/api/v1/rounds", token: reader).0 == .unauthorized)
+            #expect(try await getJSON(client, "/api/v1/rounds", token: reader).0 == .unauthorized)
             #expect(try await api.post(client, "/api/v1/performance", token: writer, json: performance).0 == .unauthorized)
-            #expect(try await api.getJSON(client, "/api/v1/rounds", token: commandLine).0 == .ok)
+            #expect(try await getJSON(client, "/api/v1/rounds", token: commandLine).0 == .ok)
             #expect(
                 try await harness.count(
                     "SELECT count(*)::int FROM audit_log WHERE action = 'user.disabled' AND subject = 'wang' AND details->>'tokens_stopped' = '2'"
@@ -209,9 +202,9 @@ struct APITests {
 
             // Restored with their maker; a maker who is no longer an administrator stops them too.
             #expect(try await chief.post("/admin/accounts/\(maker.id.lowercased)/enable", form: []).status == .seeOther)
-            #expect(try await api.getJSON(client, "/api/v1/rounds", token: reader).0 == .ok)
+            #expect(try await getJSON(client, "/api/v1/rounds", token: reader).0 == .ok)
             try await harness.database.query("UPDATE users SET role = 'evaluator' WHERE username = 'wang'")
-            #expect(try await api.getJSON(client, "/api/v1/rounds", token: reader).0 == .unauthorized)
+            #expect(try await getJSON(client, "/api/v1/rounds", token: reader).0 == .unauthorized)
         }
     }
 }

@@ -252,7 +252,7 @@ struct PublicityTests {
             let signedRecord = try await admin.get(record).text
             #expect(signedRecord.contains("定稿（纪要〔2026〕9号）") && !signedRecord.contains(">公示稿<"))
             let (_, token) = try await harness.issueToken("组织部数据平台")
-            let (_, history) = try await APITests().getJSON(client, "/api/v1/branches/b02/history", token: token)
+            let (_, history) = try await getJSON(client, "/api/v1/branches/b02/history", token: token)
             let year = try #require(((history as? [String: Any])?["years"] as? [[String: Any]])?.last)
             #expect(year["stage"] as? String == "approved" && year["approvalReference"] as? String == "纪要〔2026〕9号")
 

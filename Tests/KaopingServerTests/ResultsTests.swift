@@ -351,14 +351,9 @@ struct ResultsPageTests {
             #expect(try await admin.post("/admin/rounds/\(id)/evaluators", form: [("username", "zhang"), ("branches", "b01")]).status == .seeOther)
 
             func results() async throws -> (computedAt: String, evaluators: Int?) {
-                let response = try await client.execute(
-                    uri: "/api/v1/rounds/\(id)/results",
-                    method: .get,
-                    headers: [.authorization: "Bearer \(token)"],
-                    body: nil
-                )
-                #expect(response.status == .ok)
-                let document = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
+                let (status, body) = try await getJSON(client, "/api/v1/rounds/\(id)/results", token: token)
+                #expect(status == .ok)
+                let document = try #require(body as? [String: Any])
                 let subjects = try #require((document["results"] as? [String: Any])?["subjects"] as? [[String: Any]])
                 let b01 = try #require(subjects.first { $0["code"] as? String == "b01" })
                 let organisation = (b01["groups"] as? [String: Any])?["organisation"] as? [String: Any]

@@ -379,12 +379,7 @@ listen standby
         run("INSERT INTO branches (code, name) VALUES ('drill', '演练支部')")
         run(f"INSERT INTO members (staff_number, name, branch_id) SELECT 'm' || g, '党员' || g, "
             f"(SELECT id FROM branches WHERE code = 'drill') FROM generate_series(1, {members}) g")
-        spec = os.path.join(self.work, "round.yaml")
-        with open(spec, "w") as file:
-            closes = (datetime.now(SHANGHAI) + timedelta(days=30)).strftime("%Y-%m-%d %H:%M")
-            file.write(f"title: 切换演练\nyear: {datetime.now(SHANGHAI).year}\ncloses: {closes}\nbranches: [drill]\n")
-        round_id = self.kaoping("round", "create", "--spec", spec).strip()
-        self.kaoping("round", "open", round_id)
+        round_id = self.open_round("round", "切换演练", datetime.now(SHANGHAI) + timedelta(days=30))
         self.kaoping("invitations", "issue", round_id)
         csv = self.kaoping("invitations", "export", round_id, "--out", "-", "--public-url", "http://127.0.0.1")
         links = [line.strip().split("127.0.0.1", 1)[1].split(",")[0].strip('"') for line in csv.splitlines()[1:] if "/s/" in line]
@@ -394,12 +389,7 @@ listen standby
         """A round with `responses` members' answers already mixed in (made with SQL, each
         answering every rated item), whose answers CSV is a download of some tens of megabytes;
         and an administrator to fetch it. Returns the round's id."""
-        spec = os.path.join(self.work, "downloads.yaml")
-        with open(spec, "w") as file:
-            closes = (datetime.now(SHANGHAI) + timedelta(days=30)).strftime("%Y-%m-%d %H:%M")
-            file.write(f"title: 下载演练\nyear: {datetime.now(SHANGHAI).year}\ncloses: {closes}\nbranches: [drill]\n")
-        round_id = self.kaoping("round", "create", "--spec", spec).strip()
-        self.kaoping("round", "open", round_id)
+        round_id = self.open_round("downloads", "下载演练", datetime.now(SHANGHAI) + timedelta(days=30))
         items = ", ".join(f"'{key}'" for key in keys)
         self.psql(f"""
             INSERT INTO responses (round_id, branch_id, rater_group, form_version_id, submitted_on, score, dimension_scores, straight_lined)
@@ -416,13 +406,17 @@ listen standby
         """An open round whose closing time falls `closes_in` seconds from now (to the second);
         returns its id and the closing time."""
         closes_at = datetime.now(SHANGHAI).replace(microsecond=0) + timedelta(seconds=closes_in)
-        closes = closes_at.strftime("%Y-%m-%d %H:%M:%S")
-        spec = os.path.join(self.work, "closing.yaml")
+        return self.open_round("closing", "按时结束", closes_at, seconds=True), closes_at.timestamp()
+
+    def open_round(self, name, title, closes, seconds=False):
+        """A round of the drill's branch, created from a spec file and opened; returns its id."""
+        spec = os.path.join(self.work, f"{name}.yaml")
         with open(spec, "w") as file:
-            file.write(f"title: 按时结束\nyear: {datetime.now(SHANGHAI).year}\ncloses: {closes}\nbranches: [drill]\n")
+            file.write(f"title: {title}\nyear: {datetime.now(SHANGHAI).year}\n"
+                       f"closes: {closes.strftime('%Y-%m-%d %H:%M:%S' if seconds else '%Y-%m-%d %H:%M')}\nbranches: [drill]\n")
         round_id = self.kaoping("round", "create", "--spec", spec).strip()
         self.kaoping("round", "open", round_id)
-        return round_id, closes_at.timestamp()
+        return round_id
 
 
 def answers(root):
